@@ -1,0 +1,367 @@
+// Package proto defines everything that crosses the wire between a Parley
+// client and server: the frame envelope, every request, reply and push body,
+// the error codes, and the limits both sides enforce. It is shared by the
+// server, the Go client and the tests, and it is the single source that
+// docs/protocol.md describes; change one, change the other.
+//
+// proto holds data types and pure functions only: no I/O, no goroutines.
+package proto
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Version is the protocol version. The WebSocket endpoint is /v1/ws and the
+// subprotocol is Subprotocol; an incompatible change bumps both.
+const (
+	Version     = 1
+	Subprotocol = "parley.v1"
+	WSPath      = "/v1/ws"
+)
+
+// Limits enforced by the server (and checked early by clients).
+const (
+	MaxNameRunes    = 64        // display and group names, in Unicode code points
+	MaxPasswordLen  = 1024      // bytes; argon2 input is bounded
+	MinPasswordLen  = 6         // bytes
+	MaxTextBytes    = 16 << 10  // message text, UTF-8 bytes
+	MaxFrameBytes   = 128 << 10 // one WebSocket text frame (JSON escaping of 16 KiB of text fits)
+	MaxHistoryLimit = 500       // messages in one history or sync page
+	MaxClientIDLen  = 64        // client message id, bytes
+	MaxRequestIDLen = 64        // request id, bytes
+	MaxSyncConvs    = 10000     // conversations in one sync request
+)
+
+// Frame is the envelope of every JSON text frame, in both directions.
+//
+//	request: {"type":"send","id":"7","body":{...}}
+//	reply:   {"type":"reply","id":"7","body":{...}}            success
+//	         {"type":"reply","id":"7","error":{"code":...}}    failure
+//	push:    {"type":"message","body":{...}}                   no id
+type Frame struct {
+	Type  string          `json:"type"`
+	ID    string          `json:"id,omitempty"`
+	Body  json.RawMessage `json:"body,omitempty"`
+	Error *Error          `json:"error,omitempty"`
+}
+
+// Request types (client → server).
+const (
+	TypeRegister      = "register"
+	TypeLogin         = "login"
+	TypeResume        = "resume"
+	TypeLogout        = "logout"
+	TypeWhoAmI        = "whoami"
+	TypePing          = "ping"
+	TypeCreateGroup   = "create_group"
+	TypeJoinGroup     = "join_group"
+	TypeInvite        = "invite"
+	TypeLeave         = "leave"
+	TypeConversations = "conversations"
+	TypeMembers       = "members"
+	TypeDirect        = "direct"
+	TypeSend          = "send"
+	TypeHistory       = "history"
+	TypeSync          = "sync"
+)
+
+// Frame types sent by the server.
+const (
+	TypeReply        = "reply"        // answer to a request, carries its id
+	TypeHello        = "hello"        // first frame on every connection
+	TypeMessage      = "message"      // push: a new message in one of my conversations
+	TypeConversation = "conversation" // push: I joined, was invited to, or left a conversation
+	TypePresence     = "presence"     // push: a watched member came online or went offline
+)
+
+// ---- Shared value types ----
+
+// UserID and ConvID are the short numeric IDs people type and read.
+type (
+	UserID int64
+	ConvID int64
+)
+
+// User is a public account: what other people see.
+type User struct {
+	ID   UserID `json:"id"`
+	Name string `json:"name"`
+}
+
+// Conversation kinds.
+const (
+	KindGroup  = "group"
+	KindDirect = "direct"
+)
+
+// Conversation summarises one conversation the caller is a member of.
+type Conversation struct {
+	ID      ConvID   `json:"id"`
+	Kind    string   `json:"kind"`           // KindGroup or KindDirect
+	Name    string   `json:"name"`           // group name; for a direct conversation, the peer's name
+	Peer    *User    `json:"peer,omitempty"` // the other person, direct conversations only
+	Members int      `json:"members"`        // member count
+	LastSeq int64    `json:"last_seq"`       // seq of the newest message, 0 if none
+	Last    *Message `json:"last,omitempty"` // the newest message, if any
+}
+
+// Message kinds.
+const (
+	MsgText   = "text"   // Text holds what the sender wrote
+	MsgSystem = "system" // Event says what happened; Text is empty
+)
+
+// Message is one entry of a conversation's history. (Conv, Seq) identifies it;
+// Seq is assigned by the server, starts at 1 and has no gaps.
+type Message struct {
+	Conv       ConvID `json:"conv"`
+	Seq        int64  `json:"seq"`
+	ClientID   string `json:"client_id,omitempty"` // the sender's idempotency key
+	Sender     UserID `json:"sender"`
+	SenderName string `json:"sender_name"`
+	Time       int64  `json:"time"` // server receive time, Unix milliseconds
+	Kind       string `json:"kind"` // MsgText or MsgSystem
+	Text       string `json:"text,omitempty"`
+	Event      *Event `json:"event,omitempty"`
+}
+
+// Membership events, recorded as system messages so that every member sees
+// them in order and offline members get them on sync.
+const (
+	EventCreated = "created" // Actor created the group
+	EventJoined  = "joined"  // Actor joined by ID
+	EventInvited = "invited" // Actor invited Subject
+	EventLeft    = "left"    // Actor left
+)
+
+// Event is the body of a system message.
+type Event struct {
+	Type    string `json:"type"`
+	Actor   User   `json:"actor"`
+	Subject *User  `json:"subject,omitempty"`
+}
+
+// Member is one member of a conversation with their presence.
+type Member struct {
+	User
+	Online bool `json:"online"`
+}
+
+// ---- Request and reply bodies ----
+
+type RegisterRequest struct {
+	Name     string `json:"name"`
+	Password string `json:"password"`
+}
+type RegisterReply struct {
+	User User `json:"user"`
+}
+
+type LoginRequest struct {
+	User     UserID `json:"user"`
+	Password string `json:"password"`
+	Device   string `json:"device,omitempty"` // free text shown in session lists, ≤ 64 runes
+}
+type LoginReply struct {
+	User  User   `json:"user"`
+	Token string `json:"token"` // bearer token: resume with it, and authorise HTTP with it
+}
+
+type ResumeRequest struct {
+	Token string `json:"token"`
+}
+type ResumeReply struct {
+	User User `json:"user"`
+}
+
+// WhoAmIReply answers whoami.
+type WhoAmIReply struct {
+	User User `json:"user"`
+}
+
+type CreateGroupRequest struct {
+	Name string `json:"name"`
+}
+
+// ConversationReply answers create_group, join_group and direct.
+type ConversationReply struct {
+	Conversation Conversation `json:"conversation"`
+}
+
+type JoinGroupRequest struct {
+	Group ConvID `json:"group"`
+}
+
+type InviteRequest struct {
+	User  UserID `json:"user"`
+	Group ConvID `json:"group"`
+}
+type InviteReply struct {
+	User User `json:"user"`
+}
+
+type LeaveRequest struct {
+	Conv ConvID `json:"conv"`
+}
+
+type ConversationsReply struct {
+	Conversations []Conversation `json:"conversations"`
+}
+
+// MembersRequest lists a conversation's members. The connection also starts
+// watching their presence (one conversation at a time per connection) until
+// the next members request or Unwatch.
+type MembersRequest struct {
+	Conv    ConvID `json:"conv"`
+	Unwatch bool   `json:"unwatch,omitempty"`
+}
+type MembersReply struct {
+	Members []Member `json:"members"`
+}
+
+type DirectRequest struct {
+	User UserID `json:"user"`
+}
+
+type SendRequest struct {
+	Conv     ConvID `json:"conv"`
+	ClientID string `json:"client_id"` // required idempotency key, unique per sender
+	Text     string `json:"text"`
+}
+
+// SendReply carries the stored message; a retried send returns the
+// original message with Duplicate set.
+type SendReply struct {
+	Message   Message `json:"message"`
+	Duplicate bool    `json:"duplicate,omitempty"`
+}
+
+// HistoryRequest pages through a conversation. With neither Before nor After
+// it returns the newest Limit messages; Before returns the Limit messages
+// just below that seq; After the Limit messages just above it.
+type HistoryRequest struct {
+	Conv   ConvID `json:"conv"`
+	Before int64  `json:"before,omitempty"`
+	After  int64  `json:"after,omitempty"`
+	Limit  int    `json:"limit,omitempty"` // default 50, at most MaxHistoryLimit
+}
+
+// HistoryReply holds messages in ascending seq order. More says that there
+// are further messages in the requested direction.
+type HistoryReply struct {
+	Messages []Message `json:"messages"`
+	More     bool      `json:"more"`
+}
+
+// SyncRequest says, per conversation, the last seq the client holds.
+// Conversations the client does not know yet may be omitted: every
+// conversation of the caller is in the reply.
+type SyncRequest struct {
+	Have  map[ConvID]int64 `json:"have"`
+	Limit int              `json:"limit,omitempty"` // per conversation; default and max MaxHistoryLimit
+}
+
+// SyncReply lists every conversation of the caller and, for each with news,
+// the messages after the client's seq (ascending, at most Limit). Where
+// More is set the client continues with history(after=...).
+type SyncReply struct {
+	Conversations []Conversation `json:"conversations"`
+	Messages      []Message      `json:"messages"`
+	More          []ConvID       `json:"more,omitempty"`
+}
+
+// ---- Push bodies ----
+
+// Hello is the first frame the server sends on a connection.
+type Hello struct {
+	Version       int    `json:"version"`
+	Server        string `json:"server"`
+	MaxTextBytes  int    `json:"max_text_bytes"`
+	MaxFrameBytes int    `json:"max_frame_bytes"`
+}
+
+// ConversationPush tells a user that they joined (Member true) or left
+// (Member false) a conversation, on every device.
+type ConversationPush struct {
+	Conversation Conversation `json:"conversation"`
+	Member       bool         `json:"member"`
+}
+
+// Presence tells a watcher that a member came online or went offline.
+type Presence struct {
+	Conv   ConvID `json:"conv"`
+	User   UserID `json:"user"`
+	Online bool   `json:"online"`
+}
+
+// ---- Encoding helpers ----
+
+// EncodeReply encodes a successful reply to request id.
+func EncodeReply(id string, body any) ([]byte, error) {
+	return encode(TypeReply, id, body)
+}
+
+// EncodeError encodes a failed reply to request id.
+func EncodeError(id string, e *Error) []byte {
+	b, err := json.Marshal(Frame{Type: TypeReply, ID: id, Error: e})
+	if err != nil { // an Error always marshals
+		panic(err)
+	}
+	return b
+}
+
+// EncodePush encodes a push frame. The fan-out encodes once and sends the
+// same bytes to every recipient.
+func EncodePush(typ string, body any) ([]byte, error) {
+	return encode(typ, "", body)
+}
+
+// EncodeRequest encodes a request frame.
+func EncodeRequest(typ, id string, body any) ([]byte, error) {
+	return encode(typ, id, body)
+}
+
+func encode(typ, id string, body any) ([]byte, error) {
+	var raw json.RawMessage
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s body: %w", typ, err)
+		}
+		raw = b
+	}
+	return json.Marshal(Frame{Type: typ, ID: id, Body: raw})
+}
+
+// DecodeFrame parses the envelope of a text frame. It checks only the
+// envelope; bodies are decoded by DecodeBody once the type is known.
+func DecodeFrame(data []byte) (Frame, error) {
+	var f Frame
+	if err := json.Unmarshal(data, &f); err != nil {
+		return Frame{}, Errorf(CodeBadFrame, "frame is not a JSON object: %v", err)
+	}
+	if f.Type == "" {
+		return Frame{}, Errorf(CodeBadFrame, "frame has no type")
+	}
+	if len(f.ID) > MaxRequestIDLen {
+		return Frame{}, Errorf(CodeBadFrame, "request id longer than %d bytes", MaxRequestIDLen)
+	}
+	return f, nil
+}
+
+// DecodeBody decodes a frame body into v. An absent body decodes as {}.
+func DecodeBody(body json.RawMessage, v any) error {
+	if len(body) == 0 || string(body) == "null" {
+		return nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return e
+		}
+		return Errorf(CodeBadRequest, "malformed body: %v", err)
+	}
+	return nil
+}

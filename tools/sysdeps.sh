@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# sysdeps.sh GROUP... — make sure the Debian packages a make target needs are
+# installed. As root it installs what is missing with apt-get; otherwise it
+# prints the exact command to run and fails, so nothing half-works.
+set -euo pipefail
+
+pkgs_for() {
+	case "$1" in
+	# The race detector and cgo (malgo) need a C toolchain.
+	test) echo "gcc libc6-dev" ;;
+	*) echo "sysdeps.sh: unknown group $1" >&2; exit 2 ;;
+	esac
+}
+
+want=()
+for group in "$@"; do
+	for p in $(pkgs_for "$group"); do want+=("$p"); done
+done
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+cmd="apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "Missing system packages: ${missing[*]}" >&2
+	echo "Install them with:" >&2
+	echo "  sudo apt-get update && sudo $cmd" >&2
+	exit 1
+fi
+echo "Installing missing system packages: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+$cmd
