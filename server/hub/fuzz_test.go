@@ -1,0 +1,87 @@
+package hub
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"parley/net/proto"
+	"parley/server/auth"
+	"parley/server/storage"
+)
+
+// FuzzDispatch feeds arbitrary text frames to the dispatcher of a logged-in
+// connection on a real database. Whatever the input, the server must not
+// panic, must answer with exactly one reply, and must only send frames that
+// decode. The seeds run in every `go test`; `make fuzz` explores further.
+func FuzzDispatch(f *testing.F) {
+	seeds := []string{
+		``, `{}`, `null`, `[]`, `"x"`, `{"type":1}`, `{"type":"ping"}`, `{"type":"ping","id":"1"}`,
+		`{"type":"send","id":"2","body":{"conv":100,"client_id":"a","text":"hi"}}`,
+		`{"type":"send","id":"3","body":{"conv":-1,"client_id":"a","text":"\u0000"}}`,
+		`{"type":"send","id":"4","body":{"conv":100,"client_id":"` + strings.Repeat("k", 80) + `","text":"x"}}`,
+		`{"type":"history","id":"5","body":{"conv":100,"before":-3,"limit":100000}}`,
+		`{"type":"history","id":"6","body":{"conv":100,"after":1e30}}`,
+		`{"type":"sync","id":"7","body":{"have":{"100":5,"abc":1}}}`,
+		`{"type":"sync","id":"8","body":{"have":null,"limit":-1}}`,
+		`{"type":"create_group","id":"9","body":{"name":"学习小组"}}`,
+		`{"type":"join_group","id":"10","body":{"group":9223372036854775807}}`,
+		`{"type":"invite","id":"11","body":{"user":0,"group":0}}`,
+		`{"type":"members","id":"12","body":{"conv":100,"unwatch":true}}`,
+		`{"type":"direct","id":"13","body":{"user":-5}}`,
+		`{"type":"leave","id":"14","body":{"conv":"100"}}`,
+		`{"type":"login","id":"15","body":{"user":1000,"password":"x"}}`,
+		`{"type":"register","id":"16","body":{"name":"\ud800","password":"secret-password"}}`,
+		`{"type":"logout","id":"17"}`,
+		`{"type":"resume","id":"18","body":{"token":""}}`,
+		`{"type":"conversations","id":"19","body":[1,2]}`,
+		`{"type":"whoami","id":"` + strings.Repeat("i", 100) + `"}`,
+	}
+	for _, s := range seeds {
+		f.Add(s)
+	}
+
+	db, err := storage.Open(context.Background(), f.TempDir(), storage.Options{Synchronous: "OFF"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := New(Config{DB: db, Hasher: auth.NewHasher(auth.Params{Memory: 8, Time: 1, Threads: 1}, 1), QueueLen: 1 << 16})
+	f.Cleanup(func() { db.Close(); h.Close() })
+	ctx := context.Background()
+	user, err := db.CreateUser(ctx, "fuzzer", "x")
+	if err != nil {
+		f.Fatal(err)
+	}
+	if _, err := db.CreateGroup(ctx, user, "fuzz group"); err != nil {
+		f.Fatal(err)
+	}
+	c := newConn(h, nil, "fuzz")
+
+	f.Fuzz(func(t *testing.T, frame string) {
+		if c.user.ID == 0 { // a previous input logged out
+			h.bind(c, user, []byte("token-hash"))
+		}
+		h.dispatch(ctx, c, []byte(frame))
+		// Wait for sends in flight: take every in-flight slot, then free them.
+		for range cap(c.inflight) {
+			c.inflight <- struct{}{}
+		}
+		for range cap(c.inflight) {
+			<-c.inflight
+		}
+		replies := 0
+		for len(c.out) > 0 {
+			out := <-c.out
+			got, err := proto.DecodeFrame(out)
+			if err != nil {
+				t.Fatalf("input %q: server sent undecodable frame %q: %v", frame, out, err)
+			}
+			if got.Type == proto.TypeReply {
+				replies++
+			}
+		}
+		if replies != 1 {
+			t.Fatalf("input %q: %d replies, want exactly 1", frame, replies)
+		}
+	})
+}

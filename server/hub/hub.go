@@ -1,0 +1,411 @@
+// Package hub owns the live side of the server: WebSocket connections,
+// who is online, request dispatch, and fan-out of committed messages.
+//
+// A message reaches clients only after storage has committed it. Fan-out
+// runs on one goroutine in commit order, encodes each push once and queues
+// the same bytes on every recipient connection; a connection whose queue
+// is full is closed (it resynchronises on reconnect) rather than waited for.
+//
+// hub does not touch SQL; it calls storage.
+package hub
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"parley/net/proto"
+	"parley/server/auth"
+	"parley/server/metrics"
+	"parley/server/storage"
+)
+
+// Config configures a Hub. DB and Hasher are required.
+type Config struct {
+	DB       *storage.DB
+	Hasher   *auth.Hasher
+	Logger   *slog.Logger
+	Registry *metrics.Registry
+	Now      func() time.Time
+
+	// ServerName is sent in hello.
+	ServerName string
+	// QueueLen bounds each connection's outgoing queue, in frames
+	// (default 1024). A connection whose queue is full is closed.
+	QueueLen int
+	// WriteTimeout bounds one frame write (default 10 s).
+	WriteTimeout time.Duration
+	// PingInterval is how often the server pings an idle client (default 30 s).
+	PingInterval time.Duration
+	// MaxInflightSends bounds the sends of one connection awaiting their
+	// commit (default 64); the connection's reads pause past it.
+	MaxInflightSends int
+	// OriginPatterns allows cross-origin browser clients from these hosts
+	// (see websocket.AcceptOptions). Same-origin and native clients are
+	// always allowed.
+	OriginPatterns []string
+
+	// Failed logins: per user ID and per remote address, Burst failures
+	// then one more per Every. Registrations: per remote address.
+	LoginUserLimit, LoginAddrLimit, RegisterLimit Limit
+}
+
+// Limit is a token-bucket rate: Burst at once, then one per Every.
+// A zero Limit disables the limiter.
+type Limit struct {
+	Burst int
+	Every time.Duration
+}
+
+// Default limits: 5 wrong passwords per account, then one a minute; 20 per
+// address, then one every 10 s; 10 registrations per address, then one a minute.
+var (
+	DefaultLoginUserLimit = Limit{Burst: 5, Every: time.Minute}
+	DefaultLoginAddrLimit = Limit{Burst: 20, Every: 10 * time.Second}
+	DefaultRegisterLimit  = Limit{Burst: 10, Every: time.Minute}
+)
+
+// Hub is the set of live connections. It is safe for concurrent use.
+type Hub struct {
+	cfg  Config
+	db   *storage.DB
+	log  *slog.Logger
+	now  func() time.Time
+	m    hubMetrics
+	ops  map[string]op
+	lims struct{ loginUser, loginAddr, register *auth.Limiter }
+
+	hello []byte
+
+	mu       sync.RWMutex
+	users    map[proto.UserID][]*conn
+	watchers map[proto.ConvID]map[*conn]struct{}
+	conns    map[*conn]struct{}
+	closing  bool
+	wg       sync.WaitGroup // connection goroutines
+
+	fanout     chan []storage.Committed
+	fanoutDone chan struct{}
+}
+
+// New returns a Hub. Call Publish from storage's OnCommit, and Close when
+// done (after the storage that feeds it has stopped).
+func New(cfg Config) *Hub {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = metrics.NewRegistry()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = "parley"
+	}
+	if cfg.QueueLen <= 0 {
+		cfg.QueueLen = 1024
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 10 * time.Second
+	}
+	if cfg.PingInterval <= 0 {
+		cfg.PingInterval = 30 * time.Second
+	}
+	if cfg.MaxInflightSends <= 0 {
+		cfg.MaxInflightSends = 64
+	}
+	h := &Hub{
+		cfg: cfg, db: cfg.DB, log: cfg.Logger, now: cfg.Now,
+		users:      map[proto.UserID][]*conn{},
+		watchers:   map[proto.ConvID]map[*conn]struct{}{},
+		conns:      map[*conn]struct{}{},
+		fanout:     make(chan []storage.Committed, 256),
+		fanoutDone: make(chan struct{}),
+	}
+	h.m = newHubMetrics(cfg.Registry, h)
+	h.ops = h.handlers()
+	newLimiter := func(l Limit) *auth.Limiter {
+		if l.Burst <= 0 {
+			return nil
+		}
+		return auth.NewLimiter(l.Burst, l.Every, cfg.Now)
+	}
+	h.lims.loginUser = newLimiter(cfg.LoginUserLimit)
+	h.lims.loginAddr = newLimiter(cfg.LoginAddrLimit)
+	h.lims.register = newLimiter(cfg.RegisterLimit)
+	hello, err := proto.EncodePush(proto.TypeHello, proto.Hello{
+		Version: proto.Version, Server: cfg.ServerName,
+		MaxTextBytes: proto.MaxTextBytes, MaxFrameBytes: proto.MaxFrameBytes,
+	})
+	if err != nil {
+		panic(err) // constant input
+	}
+	h.hello = hello
+	go h.runFanout()
+	return h
+}
+
+// ServeHTTP upgrades a request to a WebSocket and serves it until it ends.
+func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.mu.RLock()
+	closing := h.closing
+	h.mu.RUnlock()
+	if closing {
+		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		Subprotocols:   []string{proto.Subprotocol},
+		OriginPatterns: h.cfg.OriginPatterns,
+	})
+	if err != nil {
+		h.log.Debug("websocket accept failed", "remote", r.RemoteAddr, "err", err)
+		return // Accept has written the HTTP error
+	}
+	ws.SetReadLimit(proto.MaxFrameBytes)
+	c := newConn(h, ws, remoteHost(r))
+	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		ws.Close(websocket.StatusGoingAway, "server is shutting down")
+		return
+	}
+	h.conns[c] = struct{}{}
+	h.wg.Add(1)
+	h.mu.Unlock()
+	h.m.conns.Inc()
+	defer h.wg.Done()
+	defer h.m.conns.Dec()
+	c.serve(r.Context())
+}
+
+// Shutdown closes every connection with "going away" and waits for their
+// goroutines, or for ctx.
+func (h *Hub) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	h.closing = true
+	for c := range h.conns {
+		c.close(websocket.StatusGoingAway, "server is shutting down")
+	}
+	h.mu.Unlock()
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close stops fan-out. Call it after storage is closed, so that no commit
+// arrives after it.
+func (h *Hub) Close() {
+	close(h.fanout)
+	<-h.fanoutDone
+}
+
+// Publish hands committed messages to fan-out; storage calls it (OnCommit)
+// in commit order. It copies the batch and returns at once unless fan-out
+// is far behind, which then slows the writer instead of growing memory.
+func (h *Hub) Publish(batch []storage.Committed) {
+	h.fanout <- slices.Clone(batch)
+}
+
+// Authenticate returns the user of a session token (for HTTP endpoints
+// that share the WebSocket's sessions).
+func (h *Hub) Authenticate(ctx context.Context, token string) (proto.User, error) {
+	return h.db.SessionUser(ctx, auth.HashToken(token))
+}
+
+// Online reports whether user has at least one authenticated connection.
+func (h *Hub) Online(user proto.UserID) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.users[user]) > 0
+}
+
+func (h *Hub) runFanout() {
+	defer close(h.fanoutDone)
+	for batch := range h.fanout {
+		start := h.now()
+		for _, cm := range batch {
+			h.deliver(cm)
+		}
+		h.m.fanout.ObserveDuration(h.now().Sub(start))
+	}
+}
+
+// deliver sends one committed message to every connection of every member,
+// preceded, for a membership event, by the conversation push to its subject.
+func (h *Hub) deliver(cm storage.Committed) {
+	frame, err := proto.EncodePush(proto.TypeMessage, &cm.Message)
+	if err != nil {
+		h.log.Error("encode message push", "conv", cm.Message.Conv, "seq", cm.Message.Seq, "err", err)
+		return
+	}
+	var convFrame []byte
+	var subject proto.UserID
+	if cm.Conv != nil && cm.Message.Event != nil {
+		ev := cm.Message.Event
+		subject = ev.Actor.ID
+		if ev.Subject != nil {
+			subject = ev.Subject.ID
+		}
+		convFrame, err = proto.EncodePush(proto.TypeConversation, proto.ConversationPush{
+			Conversation: *cm.Conv, Member: ev.Type != proto.EventLeft,
+		})
+		if err != nil {
+			h.log.Error("encode conversation push", "conv", cm.Message.Conv, "err", err)
+			convFrame = nil
+		}
+	}
+	n := 0
+	h.mu.RLock()
+	if convFrame != nil {
+		for _, c := range h.users[subject] {
+			c.enqueue(convFrame)
+		}
+	}
+	for _, u := range cm.Members {
+		for _, c := range h.users[u] {
+			c.enqueue(frame)
+			n++
+		}
+	}
+	h.mu.RUnlock()
+	h.m.delivered.Add(uint64(n))
+}
+
+// pushTo queues a push frame on every connection of user.
+func (h *Hub) pushTo(user proto.UserID, frame []byte) {
+	h.mu.RLock()
+	for _, c := range h.users[user] {
+		c.enqueue(frame)
+	}
+	h.mu.RUnlock()
+}
+
+// bind makes c an authenticated connection of user and announces the user
+// online if this is their first connection.
+func (h *Hub) bind(c *conn, user proto.User, tokenHash []byte) {
+	h.mu.Lock()
+	c.user = user
+	c.tokenHash = tokenHash
+	first := len(h.users[user.ID]) == 0
+	h.users[user.ID] = append(h.users[user.ID], c)
+	h.mu.Unlock()
+	if first {
+		h.announce(user.ID, true)
+	}
+}
+
+// unbind removes c from its user's connections (on logout or close) and
+// announces the user offline if it was their last one.
+func (h *Hub) unbind(c *conn) {
+	h.mu.Lock()
+	user := c.user.ID
+	if user == 0 {
+		h.mu.Unlock()
+		return
+	}
+	h.users[user] = slices.DeleteFunc(h.users[user], func(o *conn) bool { return o == c })
+	last := len(h.users[user]) == 0
+	if last {
+		delete(h.users, user)
+	}
+	c.user = proto.User{}
+	c.tokenHash = nil
+	h.unwatchLocked(c)
+	h.mu.Unlock()
+	if last {
+		h.announce(user, false)
+	}
+}
+
+// watch makes c receive presence changes of conv's members.
+func (h *Hub) watch(c *conn, conv proto.ConvID) {
+	h.mu.Lock()
+	h.unwatchLocked(c)
+	if conv != 0 {
+		if h.watchers[conv] == nil {
+			h.watchers[conv] = map[*conn]struct{}{}
+		}
+		h.watchers[conv][c] = struct{}{}
+		c.watching = conv
+	}
+	h.mu.Unlock()
+}
+
+func (h *Hub) unwatchLocked(c *conn) {
+	if c.watching == 0 {
+		return
+	}
+	if w := h.watchers[c.watching]; w != nil {
+		delete(w, c)
+		if len(w) == 0 {
+			delete(h.watchers, c.watching)
+		}
+	}
+	c.watching = 0
+}
+
+// announce pushes a presence change of user to the connections watching a
+// conversation user is in.
+func (h *Hub) announce(user proto.UserID, online bool) {
+	h.mu.RLock()
+	watched := len(h.watchers) > 0
+	h.mu.RUnlock()
+	if !watched {
+		return
+	}
+	convs, err := h.db.UserConversationIDs(context.Background(), user)
+	if err != nil {
+		h.log.Error("presence: list conversations", "user", user, "err", err)
+		return
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, conv := range convs {
+		ws := h.watchers[conv]
+		if len(ws) == 0 {
+			continue
+		}
+		frame, err := proto.EncodePush(proto.TypePresence, proto.Presence{Conv: conv, User: user, Online: online})
+		if err != nil {
+			continue
+		}
+		for c := range ws {
+			c.enqueue(frame)
+		}
+	}
+}
+
+// kickToken closes every connection authenticated with tokenHash except
+// keep (after a logout revoked that token).
+func (h *Hub) kickToken(user proto.UserID, tokenHash []byte, keep *conn) {
+	h.mu.RLock()
+	var victims []*conn
+	for _, c := range h.users[user] {
+		if c != keep && string(c.tokenHash) == string(tokenHash) {
+			victims = append(victims, c)
+		}
+	}
+	h.mu.RUnlock()
+	for _, c := range victims {
+		c.close(websocket.StatusPolicyViolation, "logged out")
+	}
+}
+
+func (h *Hub) remove(c *conn) {
+	h.unbind(c)
+	h.mu.Lock()
+	delete(h.conns, c)
+	h.mu.Unlock()
+}

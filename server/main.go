@@ -1,0 +1,174 @@
+// Command server runs a Parley server: `go run ./server`. Every flag has an
+// environment equivalent (PARLEY_ADDR for -addr, and so on); a flag given
+// on the command line wins over the environment.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"parley/server/auth"
+	"parley/server/hub"
+	"parley/server/node"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "parley server:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	addr, data, tlsCert, tlsKey string
+	logLevel, sync, origins     string
+	argon2                      string
+	queue                       int
+	registerLimit               string
+}
+
+func parseFlags(args []string, getenv func(string) string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&o.addr, "addr", env("PARLEY_ADDR", "127.0.0.1:8080"), "listen address (PARLEY_ADDR)")
+	fs.StringVar(&o.data, "data", env("PARLEY_DATA", "./data"), "data folder (PARLEY_DATA)")
+	fs.StringVar(&o.tlsCert, "tls-cert", env("PARLEY_TLS_CERT", ""), "TLS certificate file; with -tls-key serves https and wss (PARLEY_TLS_CERT)")
+	fs.StringVar(&o.tlsKey, "tls-key", env("PARLEY_TLS_KEY", ""), "TLS key file (PARLEY_TLS_KEY)")
+	fs.StringVar(&o.logLevel, "log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error (PARLEY_LOG_LEVEL)")
+	fs.StringVar(&o.sync, "sync", env("PARLEY_SYNC", "full"), "durability: full (survives power loss) or normal (survives a crash) (PARLEY_SYNC)")
+	fs.StringVar(&o.origins, "origins", env("PARLEY_ORIGINS", ""), "comma-separated extra browser origins allowed, e.g. chat.example.com (PARLEY_ORIGINS)")
+	fs.StringVar(&o.argon2, "argon2", env("PARLEY_ARGON2", ""), "password hashing cost m=KiB,t=N,p=N; default OWASP m=19456,t=2,p=1. Lower only for load tests (PARLEY_ARGON2)")
+	fs.IntVar(&o.queue, "queue", envInt(getenv, "PARLEY_QUEUE", 1024), "outgoing frames buffered per connection before a slow client is dropped (PARLEY_QUEUE)")
+	fs.StringVar(&o.registerLimit, "register-limit", env("PARLEY_REGISTER_LIMIT", "10/1m"), "registrations per address: BURST/INTERVAL, or off (PARLEY_REGISTER_LIMIT)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return o, errors.New("-tls-cert and -tls-key go together")
+	}
+	return o, nil
+}
+
+func envInt(getenv func(string) string, name string, def int) int {
+	var n int
+	if _, err := fmt.Sscan(getenv(name), &n); err != nil {
+		return def
+	}
+	return n
+}
+
+func run(args []string, getenv func(string) string, stderr *os.File) error {
+	o, err := parseFlags(args, getenv)
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg := node.Config{DataDir: o.data, Logger: log, QueueLen: o.queue}
+	switch strings.ToLower(o.sync) {
+	case "full", "normal":
+		cfg.Synchronous = strings.ToUpper(o.sync)
+	default:
+		return fmt.Errorf("-sync: want full or normal, not %q", o.sync)
+	}
+	if o.origins != "" {
+		cfg.OriginPatterns = strings.Split(o.origins, ",")
+	}
+	if o.argon2 != "" {
+		if _, err := fmt.Sscanf(o.argon2, "m=%d,t=%d,p=%d", &cfg.Argon2.Memory, &cfg.Argon2.Time, &cfg.Argon2.Threads); err != nil {
+			return fmt.Errorf("-argon2: want m=KiB,t=N,p=N: %w", err)
+		}
+		if cfg.Argon2.Memory < auth.DefaultParams.Memory {
+			log.Warn("password hashing is weaker than the OWASP minimum: use this only for load tests", "argon2", o.argon2)
+		}
+	}
+	if cfg.RegisterLimit, err = parseLimit(o.registerLimit); err != nil {
+		return fmt.Errorf("-register-limit: %w", err)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	n, err := node.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		n.Shutdown(context.Background())
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           n.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	scheme := "http"
+	if o.tlsCert != "" {
+		scheme = "https"
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "scheme", scheme, "data", o.data, "version", node.Version)
+	errc := make(chan error, 1)
+	go func() {
+		if o.tlsCert != "" {
+			errc <- srv.ServeTLS(ln, o.tlsCert, o.tlsKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		n.Shutdown(context.Background())
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	errHTTP := srv.Shutdown(sctx)
+	errNode := n.Shutdown(sctx)
+	if err := errors.Join(errHTTP, errNode); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// parseLimit reads "BURST/INTERVAL" (e.g. 10/1m) or "off".
+func parseLimit(s string) (hub.Limit, error) {
+	if s == "off" {
+		return hub.Limit{Burst: -1}, nil
+	}
+	burst, every, ok := strings.Cut(s, "/")
+	if !ok {
+		return hub.Limit{}, fmt.Errorf("want BURST/INTERVAL or off, not %q", s)
+	}
+	var l hub.Limit
+	if _, err := fmt.Sscan(burst, &l.Burst); err != nil || l.Burst <= 0 {
+		return l, fmt.Errorf("burst %q is not a positive number", burst)
+	}
+	d, err := time.ParseDuration(every)
+	if err != nil || d <= 0 {
+		return l, fmt.Errorf("interval %q is not a positive duration", every)
+	}
+	l.Every = d
+	return l, nil
+}

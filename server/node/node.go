@@ -1,0 +1,147 @@
+// Package node is the server's composition root: it opens storage, builds
+// the hub and serves HTTP (the WebSocket, health, readiness and metrics).
+// It is importable so that tests run a real server in-process; the server
+// binary (parley/server) only parses flags and calls it.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"time"
+
+	"parley/net/proto"
+	"parley/server/auth"
+	"parley/server/hub"
+	"parley/server/metrics"
+	"parley/server/storage"
+)
+
+// Version is the server's version, reported in hello.
+const Version = "0.1.0"
+
+// Config configures a Node. Only DataDir is required.
+type Config struct {
+	DataDir string
+	Logger  *slog.Logger
+
+	// Synchronous is SQLite's synchronous mode, FULL (default) or NORMAL.
+	Synchronous string
+	// Argon2 overrides the password hashing cost (zero: auth.DefaultParams).
+	Argon2 auth.Params
+	// OriginPatterns allows browser clients from other origins.
+	OriginPatterns []string
+	// QueueLen is each connection's outgoing queue length (0: default).
+	QueueLen int
+	// Rate limits (zero values: the hub's defaults; Burst < 0: off).
+	LoginUserLimit, LoginAddrLimit, RegisterLimit hub.Limit
+}
+
+// Node is one running server.
+type Node struct {
+	cfg     Config
+	log     *slog.Logger
+	db      *storage.DB
+	hub     *hub.Hub
+	reg     *metrics.Registry
+	handler http.Handler
+}
+
+// New opens the data folder and returns a ready Node.
+func New(ctx context.Context, cfg Config) (*Node, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("node: no data folder")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Argon2 == (auth.Params{}) {
+		cfg.Argon2 = auth.DefaultParams
+	}
+	n := &Node{cfg: cfg, log: cfg.Logger, reg: metrics.NewRegistry()}
+	n.reg.RegisterRuntime()
+	batchSeconds := n.reg.Histogram("parley_db_commit_seconds", "Time from the start of a write transaction to its commit.", metrics.LatencyBuckets)
+	batchJobs := n.reg.Histogram("parley_db_commit_writes", "Writes grouped into one transaction.", []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512})
+
+	var h *hub.Hub // set below, before anything can commit
+	db, err := storage.Open(ctx, cfg.DataDir, storage.Options{
+		Synchronous: cfg.Synchronous,
+		Logger:      cfg.Logger,
+		OnCommit:    func(c []storage.Committed) { h.Publish(c) },
+		OnBatch: func(jobs int, took time.Duration) {
+			batchJobs.Observe(float64(jobs))
+			batchSeconds.ObserveDuration(took)
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open storage: %w", err)
+	}
+	h = hub.New(hub.Config{
+		DB:             db,
+		Hasher:         auth.NewHasher(cfg.Argon2, runtime.GOMAXPROCS(0)),
+		Logger:         cfg.Logger,
+		Registry:       n.reg,
+		ServerName:     "parley/" + Version,
+		QueueLen:       cfg.QueueLen,
+		OriginPatterns: cfg.OriginPatterns,
+		LoginUserLimit: limitOr(cfg.LoginUserLimit, hub.DefaultLoginUserLimit),
+		LoginAddrLimit: limitOr(cfg.LoginAddrLimit, hub.DefaultLoginAddrLimit),
+		RegisterLimit:  limitOr(cfg.RegisterLimit, hub.DefaultRegisterLimit),
+	})
+	n.db, n.hub = db, h
+
+	mux := http.NewServeMux()
+	mux.Handle("GET "+proto.WSPath, h)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", n.ready)
+	mux.Handle("GET /metrics", n.reg.Handler())
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "Parley server %s. Clients connect to %s (protocol %s).\n", Version, proto.WSPath, proto.Subprotocol)
+	})
+	n.handler = mux
+	return n, nil
+}
+
+func limitOr(l, def hub.Limit) hub.Limit {
+	switch {
+	case l.Burst < 0:
+		return hub.Limit{}
+	case l.Burst == 0:
+		return def
+	}
+	return l
+}
+
+// Handler serves every HTTP endpoint of the node.
+func (n *Node) Handler() http.Handler { return n.handler }
+
+// Hub is the node's connection hub (for HTTP endpoints and tests).
+func (n *Node) Hub() *hub.Hub { return n.hub }
+
+// DB is the node's storage.
+func (n *Node) DB() *storage.DB { return n.db }
+
+func (n *Node) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := n.db.Ping(ctx); err != nil {
+		n.log.Error("readiness check failed", "err", err)
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+// Shutdown closes every connection, lets queued writes commit and closes
+// the database. Call it after the HTTP server has stopped accepting.
+func (n *Node) Shutdown(ctx context.Context) error {
+	errHub := n.hub.Shutdown(ctx)
+	errDB := n.db.Close()
+	n.hub.Close()
+	return errors.Join(errHub, errDB)
+}

@@ -1,0 +1,313 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+
+	"parley/net/proto"
+)
+
+// A job is one write, run by the sequencer inside a savepoint of a shared
+// transaction. Its result is delivered only after that transaction commits.
+type job struct {
+	ctx  context.Context
+	run  func(tx *sql.Tx, s *sequencer) (any, error)
+	done func(v any, err error) // called once from the sequencer goroutine; must not block
+}
+
+// convState is what the sequencer caches of a conversation it has written
+// to. members is sorted and immutable: changes replace the slice, so a
+// snapshot handed to OnCommit never changes under its reader.
+type convState struct {
+	id      proto.ConvID
+	kind    string
+	name    string
+	lastSeq int64
+	members []proto.UserID
+	dirty   bool // lastSeq must be written back before commit
+}
+
+func (c *convState) isMember(u proto.UserID) bool {
+	_, ok := slices.BinarySearch(c.members, u)
+	return ok
+}
+
+// sequencer is the state of the single writer goroutine.
+type sequencer struct {
+	d     *DB
+	convs map[proto.ConvID]*convState
+	// Per job: the states as they were before the job touched them, so a
+	// failed job leaves the cache as it found it.
+	undo      map[proto.ConvID]convState
+	committed []Committed // messages of the current transaction
+	jobStart  int         // len(committed) when the current job started
+}
+
+// maxCachedConvs bounds the sequencer's cache; past it the cache is dropped
+// after a commit and reloaded on demand.
+const maxCachedConvs = 50000
+
+func newSequencer(d *DB) *sequencer {
+	return &sequencer{d: d, convs: map[proto.ConvID]*convState{}, undo: map[proto.ConvID]convState{}}
+}
+
+// exec runs fn as a job and waits for its commit.
+func (d *DB) exec(ctx context.Context, fn func(tx *sql.Tx, s *sequencer) (any, error)) (any, error) {
+	type result struct {
+		v   any
+		err error
+	}
+	ch := make(chan result, 1)
+	if err := d.submit(ctx, fn, func(v any, err error) { ch <- result{v, err} }); err != nil {
+		return nil, err
+	}
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		// The job may still commit; an idempotent retry finds it.
+		return nil, ctx.Err()
+	}
+}
+
+// submit queues fn without waiting; done is called after the commit (or
+// failure) from the sequencer goroutine and must not block.
+func (d *DB) submit(ctx context.Context, fn func(tx *sql.Tx, s *sequencer) (any, error), done func(any, error)) (err error) {
+	defer func() {
+		if recover() != nil { // jobs closed by Close
+			err = errUnavailable
+		}
+	}()
+	select {
+	case d.jobs <- &job{ctx: ctx, run: fn, done: done}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (d *DB) runSequencer() {
+	defer close(d.done)
+	batch := make([]*job, 0, d.opts.MaxBatch)
+	for first := range d.jobs {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < d.opts.MaxBatch {
+			select {
+			case j, ok := <-d.jobs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		d.seq.runBatch(batch)
+	}
+}
+
+func (s *sequencer) runBatch(batch []*job) {
+	d := s.d
+	start := d.now()
+	results := make([]any, len(batch))
+	errs := make([]error, len(batch))
+	s.committed = s.committed[:0]
+
+	fail := func(err error) {
+		d.log.Error("write batch failed", "err", err, "jobs", len(batch))
+		s.convs = map[proto.ConvID]*convState{} // may hold uncommitted values
+		for _, j := range batch {
+			j.done(nil, fmt.Errorf("write batch: %w", err))
+		}
+	}
+	ctx := context.Background()
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		fail(err)
+		return
+	}
+	for i, j := range batch {
+		if err := j.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		results[i], errs[i] = s.runJob(ctx, tx, j)
+	}
+	for _, c := range s.convs {
+		if c.dirty {
+			if _, err := tx.ExecContext(ctx, "UPDATE conversations SET last_seq = ? WHERE id = ?", c.lastSeq, c.id); err != nil {
+				tx.Rollback()
+				fail(err)
+				return
+			}
+			c.dirty = false
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		fail(err)
+		return
+	}
+	if d.opts.OnCommit != nil && len(s.committed) > 0 {
+		d.opts.OnCommit(s.committed)
+	}
+	for i, j := range batch {
+		j.done(results[i], errs[i])
+	}
+	if len(s.convs) > maxCachedConvs {
+		s.convs = map[proto.ConvID]*convState{}
+	}
+	if d.opts.OnBatch != nil {
+		d.opts.OnBatch(len(batch), d.now().Sub(start))
+	}
+}
+
+func (s *sequencer) runJob(ctx context.Context, tx *sql.Tx, j *job) (v any, err error) {
+	clear(s.undo)
+	s.jobStart = len(s.committed)
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT job"); err != nil {
+		return nil, fmt.Errorf("savepoint: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("write job panicked: %v", p)
+		}
+		if err == nil {
+			_, err = tx.ExecContext(ctx, "RELEASE job")
+			if err == nil {
+				return
+			}
+		}
+		// Undo the job: database, cache and messages.
+		tx.ExecContext(ctx, "ROLLBACK TO job")
+		tx.ExecContext(ctx, "RELEASE job")
+		for id, old := range s.undo {
+			*s.convs[id] = old
+		}
+		s.committed = s.committed[:s.jobStart]
+		v = nil
+	}()
+	return j.run(tx, s)
+}
+
+// conv returns the cached state of a conversation, loading it on first use,
+// or nil if there is no such conversation.
+func (s *sequencer) conv(tx *sql.Tx, id proto.ConvID) (*convState, error) {
+	if c, ok := s.convs[id]; ok {
+		return c, nil
+	}
+	c := &convState{id: id}
+	err := tx.QueryRow("SELECT kind, name, last_seq FROM conversations WHERE id = ?", id).Scan(&c.kind, &c.name, &c.lastSeq)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load conversation %d: %w", id, err)
+	}
+	rows, err := tx.Query("SELECT user_id FROM members WHERE conv_id = ? ORDER BY user_id", id)
+	if err != nil {
+		return nil, fmt.Errorf("load members of %d: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u proto.UserID
+		if err := rows.Scan(&u); err != nil {
+			return nil, fmt.Errorf("load members of %d: %w", id, err)
+		}
+		c.members = append(c.members, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load members of %d: %w", id, err)
+	}
+	s.convs[id] = c
+	return c, nil
+}
+
+// touch records c's state before the current job changes it.
+func (s *sequencer) touch(c *convState) {
+	if _, ok := s.undo[c.id]; !ok {
+		s.undo[c.id] = *c
+	}
+}
+
+func (s *sequencer) addMember(tx *sql.Tx, c *convState, u proto.UserID) error {
+	if _, err := tx.Exec("INSERT INTO members (conv_id, user_id, joined) VALUES (?, ?, ?)", c.id, u, s.d.nowMs()); err != nil {
+		return fmt.Errorf("add member %d to %d: %w", u, c.id, err)
+	}
+	s.touch(c)
+	i, _ := slices.BinarySearch(c.members, u)
+	c.members = slices.Insert(slices.Clone(c.members), i, u)
+	return nil
+}
+
+func (s *sequencer) removeMember(tx *sql.Tx, c *convState, u proto.UserID) error {
+	if _, err := tx.Exec("DELETE FROM members WHERE conv_id = ? AND user_id = ?", c.id, u); err != nil {
+		return fmt.Errorf("remove member %d from %d: %w", u, c.id, err)
+	}
+	s.touch(c)
+	c.members = slices.DeleteFunc(slices.Clone(c.members), func(m proto.UserID) bool { return m == u })
+	return nil
+}
+
+// append gives m the next seq of its conversation, stores it, and queues it
+// for OnCommit with the current members as recipients.
+func (s *sequencer) append(tx *sql.Tx, c *convState, m proto.Message) (proto.Message, error) {
+	s.touch(c)
+	m.Conv = c.id
+	m.Seq = c.lastSeq + 1
+	m.Time = s.d.nowMs()
+	var clientID, event any
+	if m.ClientID != "" {
+		clientID = m.ClientID
+	}
+	if m.Event != nil {
+		b, err := json.Marshal(m.Event)
+		if err != nil {
+			return m, fmt.Errorf("encode event: %w", err)
+		}
+		event = string(b)
+	}
+	if _, err := tx.Exec("INSERT INTO messages (conv_id, seq, sender, client_id, time, kind, text, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		m.Conv, m.Seq, m.Sender, clientID, m.Time, m.Kind, m.Text, event); err != nil {
+		return m, fmt.Errorf("insert message %d/%d: %w", m.Conv, m.Seq, err)
+	}
+	c.lastSeq = m.Seq
+	c.dirty = true
+	cm := Committed{Message: m, Members: c.members}
+	if m.Kind == proto.MsgSystem {
+		last := m
+		cm.Conv = &proto.Conversation{ID: c.id, Kind: c.kind, Name: c.name, Members: len(c.members), LastSeq: m.Seq, Last: &last}
+	}
+	s.committed = append(s.committed, cm)
+	return m, nil
+}
+
+// allocID picks an unused random ID with at least minDigits digits from
+// table, moving to longer IDs when a length is nearly full. IDs are never
+// deleted, so an unused ID has never been used.
+func allocID(tx *sql.Tx, table string, minDigits int) (int64, error) {
+	lo := int64(1)
+	for range minDigits - 1 {
+		lo *= 10
+	}
+	for digits := minDigits; digits <= 18; digits++ {
+		hi := lo*10 - 1
+		for range 24 {
+			id := lo + rand.Int64N(hi-lo+1)
+			var one int
+			err := tx.QueryRow("SELECT 1 FROM "+table+" WHERE id = ?", id).Scan(&one)
+			if err == sql.ErrNoRows {
+				return id, nil
+			}
+			if err != nil {
+				return 0, fmt.Errorf("allocate id in %s: %w", table, err)
+			}
+		}
+		lo *= 10
+	}
+	return 0, fmt.Errorf("allocate id in %s: no free id", table)
+}

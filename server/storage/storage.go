@@ -1,0 +1,236 @@
+// Package storage is the server's durable state in an embedded SQLite
+// database: users, sessions, conversations, memberships and messages.
+//
+// Every write goes through one goroutine, the sequencer, which batches
+// concurrent writes into one transaction (group commit), assigns each
+// message the next gap-free seq of its conversation, and reports every
+// committed message, in commit order, with the member list it must reach.
+// Reads use a separate pool of read-only connections.
+//
+// storage knows nothing of connections or the wire: it returns
+// *proto.Error for failures a client caused and wrapped errors otherwise.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"parley/net/proto"
+)
+
+// Options tune a DB. The zero value is the production default.
+type Options struct {
+	// Synchronous is SQLite's synchronous pragma: "FULL" (default) makes a
+	// commit survive power loss as well as a crash; "NORMAL" only a crash.
+	Synchronous string
+	// MaxBatch bounds the writes grouped into one transaction (default 512).
+	MaxBatch int
+	// OnCommit receives every committed message in commit order, from the
+	// sequencer goroutine. It must not block for long: the next commit
+	// waits. The slice is reused after OnCommit returns: copy what you keep.
+	OnCommit func([]Committed)
+	// OnBatch, if set, observes each transaction: how many writes it
+	// grouped and how long it took from start to commit (for metrics).
+	OnBatch func(jobs int, took time.Duration)
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// Committed is a message that is durable, with the users it must reach.
+// Members is an immutable snapshot: never modify it.
+type Committed struct {
+	Message proto.Message
+	Members []proto.UserID
+	// Conv summarises the conversation after a membership event (system
+	// messages only), so the subject's devices can learn of it in order.
+	Conv *proto.Conversation
+}
+
+// DB is the server's database. All methods are safe for concurrent use.
+type DB struct {
+	w, r *sql.DB
+	opts Options
+	log  *slog.Logger
+	now  func() time.Time
+
+	jobs chan *job
+	done chan struct{}
+	seq  *sequencer // owned by the sequencer goroutine
+}
+
+// FileName is the database file inside the data folder.
+const FileName = "parley.db"
+
+// Open opens (creating if needed) the database in dir and migrates it.
+func Open(ctx context.Context, dir string, opts Options) (*DB, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	if opts.Synchronous == "" {
+		opts.Synchronous = "FULL"
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 512
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	path := filepath.Join(dir, FileName)
+	dsn := func(readOnly bool) string {
+		q := url.Values{}
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous("+opts.Synchronous+")")
+		q.Add("_pragma", "busy_timeout(10000)")
+		q.Add("_pragma", "foreign_keys(1)")
+		if readOnly {
+			q.Add("_pragma", "query_only(1)")
+		} else {
+			q.Set("_txlock", "immediate")
+		}
+		return "file:" + path + "?" + q.Encode()
+	}
+	w, err := sql.Open("sqlite", dsn(false))
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	w.SetMaxOpenConns(1) // one writer: the sequencer and the few direct writes take turns
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn(true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database for reading: %w", err)
+	}
+	n := max(4, 2*runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	d := &DB{
+		w: w, r: r, opts: opts, log: opts.Logger, now: opts.Now,
+		jobs: make(chan *job, 4*opts.MaxBatch),
+		done: make(chan struct{}),
+	}
+	d.seq = newSequencer(d)
+	go d.runSequencer()
+	return d, nil
+}
+
+// Close stops the sequencer after the writes already queued and closes the
+// database. Writes submitted after Close fail with CodeUnavailable.
+func (d *DB) Close() error {
+	close(d.jobs)
+	<-d.done
+	return errors.Join(d.r.Close(), d.w.Close())
+}
+
+// Ping checks that the database answers a query (for /readyz).
+func (d *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := d.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// migrations are applied in order; the database's user_version says how
+// many have run. Never edit one that has shipped: append a new one.
+var migrations = []string{
+	// 1: the first schema.
+	`CREATE TABLE users (
+		id       INTEGER PRIMARY KEY,
+		name     TEXT NOT NULL,
+		pw_hash  TEXT NOT NULL,
+		created  INTEGER NOT NULL
+	);
+	CREATE TABLE sessions (
+		token_hash BLOB PRIMARY KEY,
+		user_id    INTEGER NOT NULL REFERENCES users(id),
+		device     TEXT NOT NULL DEFAULT '',
+		created    INTEGER NOT NULL,
+		last_used  INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE INDEX sessions_user ON sessions(user_id);
+	CREATE TABLE conversations (
+		id         INTEGER PRIMARY KEY,
+		kind       TEXT NOT NULL CHECK (kind IN ('group', 'direct')),
+		name       TEXT NOT NULL,
+		direct_key TEXT UNIQUE,
+		created    INTEGER NOT NULL,
+		last_seq   INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE TABLE members (
+		conv_id INTEGER NOT NULL REFERENCES conversations(id),
+		user_id INTEGER NOT NULL REFERENCES users(id),
+		joined  INTEGER NOT NULL,
+		PRIMARY KEY (conv_id, user_id)
+	) WITHOUT ROWID;
+	CREATE INDEX members_user ON members(user_id, conv_id);
+	CREATE TABLE messages (
+		conv_id   INTEGER NOT NULL,
+		seq       INTEGER NOT NULL,
+		sender    INTEGER NOT NULL,
+		client_id TEXT,
+		time      INTEGER NOT NULL,
+		kind      TEXT NOT NULL,
+		text      TEXT NOT NULL DEFAULT '',
+		event     TEXT,
+		PRIMARY KEY (conv_id, seq)
+	) WITHOUT ROWID;
+	CREATE UNIQUE INDEX messages_client ON messages(sender, client_id) WHERE client_id IS NOT NULL;`,
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	var version int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this server (%d): upgrade the server", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// SchemaVersion reports how many migrations the database has run.
+func (d *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := d.r.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	return v, err
+}
+
+func (d *DB) nowMs() int64 { return d.now().UnixMilli() }
+
+var errUnavailable = proto.Errorf(proto.CodeUnavailable, "the server is shutting down")

@@ -1,0 +1,337 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"parley/net/proto"
+)
+
+// ID lengths: user IDs have at least 4 digits, group IDs at least 3. Direct
+// conversations are never typed by people; they take long IDs so that the
+// short ones stay free for groups.
+const (
+	userIDDigits   = 4
+	groupIDDigits  = 3
+	directIDDigits = 9
+)
+
+// CreateUser stores a new account and returns it with its new ID.
+func (d *DB) CreateUser(ctx context.Context, name, pwHash string) (proto.User, error) {
+	v, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+		id, err := allocID(tx, "users", userIDDigits)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.Exec("INSERT INTO users (id, name, pw_hash, created) VALUES (?, ?, ?, ?)", id, name, pwHash, d.nowMs()); err != nil {
+			return nil, fmt.Errorf("insert user: %w", err)
+		}
+		return proto.User{ID: proto.UserID(id), Name: name}, nil
+	})
+	if err != nil {
+		return proto.User{}, err
+	}
+	return v.(proto.User), nil
+}
+
+// CreateSession stores the hash of a new session token for user.
+func (d *DB) CreateSession(ctx context.Context, tokenHash []byte, user proto.UserID, device string) error {
+	_, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+		now := d.nowMs()
+		_, err := tx.Exec("INSERT INTO sessions (token_hash, user_id, device, created, last_used) VALUES (?, ?, ?, ?, ?)", tokenHash, user, device, now, now)
+		if err != nil {
+			return nil, fmt.Errorf("insert session: %w", err)
+		}
+		return nil, nil
+	})
+	return err
+}
+
+// DeleteSession revokes a session token. Revoking an unknown token is not
+// an error.
+func (d *DB) DeleteSession(ctx context.Context, tokenHash []byte) error {
+	_, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+		if _, err := tx.Exec("DELETE FROM sessions WHERE token_hash = ?", tokenHash); err != nil {
+			return nil, fmt.Errorf("delete session: %w", err)
+		}
+		return nil, nil
+	})
+	return err
+}
+
+// Send appends a text message from sender to conv. A second send with the
+// same (sender, clientID) returns the first message and dup = true.
+func (d *DB) Send(ctx context.Context, sender proto.User, conv proto.ConvID, clientID, text string) (proto.Message, bool, error) {
+	type sent struct {
+		m   proto.Message
+		dup bool
+	}
+	v, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+		m, dup, err := s.send(tx, sender, conv, clientID, text)
+		return sent{m, dup}, err
+	})
+	if err != nil {
+		return proto.Message{}, false, err
+	}
+	r := v.(sent)
+	return r.m, r.dup, nil
+}
+
+// SendAsync is Send without waiting: done receives the result after the
+// commit, from the writer goroutine, and must not block. Sends submitted
+// in order are sequenced in that order.
+func (d *DB) SendAsync(ctx context.Context, sender proto.User, conv proto.ConvID, clientID, text string, done func(m proto.Message, dup bool, err error)) error {
+	type sent struct {
+		m   proto.Message
+		dup bool
+	}
+	return d.submit(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+		m, dup, err := s.send(tx, sender, conv, clientID, text)
+		return sent{m, dup}, err
+	}, func(v any, err error) {
+		if err != nil {
+			done(proto.Message{}, false, err)
+			return
+		}
+		r := v.(sent)
+		done(r.m, r.dup, nil)
+	})
+}
+
+func (s *sequencer) send(tx *sql.Tx, sender proto.User, conv proto.ConvID, clientID, text string) (proto.Message, bool, error) {
+	if m, ok, err := findByClientID(tx, sender, clientID); err != nil || ok {
+		return m, ok, err
+	}
+	c, err := s.conv(tx, conv)
+	if err != nil {
+		return proto.Message{}, false, err
+	}
+	if c == nil {
+		return proto.Message{}, false, proto.Errorf(proto.CodeNoSuchConv, "no conversation with ID %d", conv)
+	}
+	if !c.isMember(sender.ID) {
+		return proto.Message{}, false, proto.Errorf(proto.CodeNotMember, "you are not a member of %d", conv)
+	}
+	m, err := s.append(tx, c, proto.Message{ClientID: clientID, Sender: sender.ID, SenderName: sender.Name, Kind: proto.MsgText, Text: text})
+	return m, false, err
+}
+
+func findByClientID(tx *sql.Tx, sender proto.User, clientID string) (proto.Message, bool, error) {
+	m := proto.Message{ClientID: clientID, Sender: sender.ID, SenderName: sender.Name}
+	err := tx.QueryRow("SELECT conv_id, seq, time, kind, text FROM messages WHERE sender = ? AND client_id = ?", sender.ID, clientID).
+		Scan(&m.Conv, &m.Seq, &m.Time, &m.Kind, &m.Text)
+	if err == sql.ErrNoRows {
+		return proto.Message{}, false, nil
+	}
+	if err != nil {
+		return proto.Message{}, false, fmt.Errorf("look up client id: %w", err)
+	}
+	return m, true, nil
+}
+
+// CreateGroup creates a group with owner as its first member.
+func (d *DB) CreateGroup(ctx context.Context, owner proto.User, name string) (proto.Conversation, error) {
+	return d.convWrite(ctx, func(tx *sql.Tx, s *sequencer) (*convState, proto.Message, error) {
+		id, err := allocID(tx, "conversations", groupIDDigits)
+		if err != nil {
+			return nil, proto.Message{}, err
+		}
+		if _, err := tx.Exec("INSERT INTO conversations (id, kind, name, created) VALUES (?, 'group', ?, ?)", id, name, d.nowMs()); err != nil {
+			return nil, proto.Message{}, fmt.Errorf("insert group: %w", err)
+		}
+		c := &convState{id: proto.ConvID(id), kind: proto.KindGroup, name: name}
+		s.convs[c.id] = c
+		if err := s.addMember(tx, c, owner.ID); err != nil {
+			return nil, proto.Message{}, err
+		}
+		m, err := s.append(tx, c, systemMessage(owner, proto.EventCreated, nil))
+		return c, m, err
+	})
+}
+
+// JoinGroup adds user to a group by its ID.
+func (d *DB) JoinGroup(ctx context.Context, user proto.User, group proto.ConvID) (proto.Conversation, error) {
+	return d.convWrite(ctx, func(tx *sql.Tx, s *sequencer) (*convState, proto.Message, error) {
+		c, err := s.group(tx, group)
+		if err != nil {
+			return nil, proto.Message{}, err
+		}
+		if c.isMember(user.ID) {
+			return nil, proto.Message{}, proto.Errorf(proto.CodeAlreadyMember, "you are already in %s (%d)", c.name, c.id)
+		}
+		if err := s.addMember(tx, c, user.ID); err != nil {
+			return nil, proto.Message{}, err
+		}
+		m, err := s.append(tx, c, systemMessage(user, proto.EventJoined, nil))
+		return c, m, err
+	})
+}
+
+// Invite adds subject to group on behalf of actor, who must be a member.
+// It returns the group as the subject sees it.
+func (d *DB) Invite(ctx context.Context, actor proto.User, subject proto.UserID, group proto.ConvID) (proto.User, proto.Conversation, error) {
+	var invited proto.User
+	conv, err := d.convWrite(ctx, func(tx *sql.Tx, s *sequencer) (*convState, proto.Message, error) {
+		c, err := s.group(tx, group)
+		if err != nil {
+			return nil, proto.Message{}, err
+		}
+		if !c.isMember(actor.ID) {
+			return nil, proto.Message{}, proto.Errorf(proto.CodeNotMember, "only members of %d can invite", group)
+		}
+		invited, err = userTx(tx, subject)
+		if err != nil {
+			return nil, proto.Message{}, err
+		}
+		if c.isMember(subject) {
+			return nil, proto.Message{}, proto.Errorf(proto.CodeAlreadyMember, "%s (%d) is already in %s", invited.Name, invited.ID, c.name)
+		}
+		if err := s.addMember(tx, c, subject); err != nil {
+			return nil, proto.Message{}, err
+		}
+		m, err := s.append(tx, c, systemMessage(actor, proto.EventInvited, &invited))
+		return c, m, err
+	})
+	return invited, conv, err
+}
+
+// Leave removes user from a group. The "left" message still reaches the
+// leaver's other devices.
+func (d *DB) Leave(ctx context.Context, user proto.User, conv proto.ConvID) (proto.Conversation, error) {
+	return d.convWrite(ctx, func(tx *sql.Tx, s *sequencer) (*convState, proto.Message, error) {
+		c, err := s.conv(tx, conv)
+		if err != nil {
+			return nil, proto.Message{}, err
+		}
+		if c == nil || !c.isMember(user.ID) {
+			return nil, proto.Message{}, proto.Errorf(proto.CodeNotMember, "you are not a member of %d", conv)
+		}
+		if c.kind != proto.KindGroup {
+			return nil, proto.Message{}, proto.Errorf(proto.CodeNotGroup, "direct conversations cannot be left")
+		}
+		m, err := s.append(tx, c, systemMessage(user, proto.EventLeft, nil))
+		if err != nil {
+			return nil, proto.Message{}, err
+		}
+		return c, m, s.removeMember(tx, c, user.ID)
+	})
+}
+
+// Direct returns the direct conversation between a and b, creating it on
+// first use. It is summarised as a sees it.
+func (d *DB) Direct(ctx context.Context, a proto.User, b proto.UserID) (conv proto.Conversation, peer proto.User, created bool, err error) {
+	if a.ID == b {
+		return conv, peer, false, proto.Errorf(proto.CodeSelf, "a direct conversation needs another person")
+	}
+	key := fmt.Sprintf("%d:%d", min(a.ID, b), max(a.ID, b))
+	conv, err = d.convWrite(ctx, func(tx *sql.Tx, s *sequencer) (*convState, proto.Message, error) {
+		created = false
+		var err error
+		peer, err = userTx(tx, b)
+		if err != nil {
+			return nil, proto.Message{}, err
+		}
+		var id proto.ConvID
+		err = tx.QueryRow("SELECT id FROM conversations WHERE direct_key = ?", key).Scan(&id)
+		if err == nil {
+			c, err := s.conv(tx, id)
+			return c, proto.Message{}, err
+		}
+		if err != sql.ErrNoRows {
+			return nil, proto.Message{}, fmt.Errorf("look up direct conversation: %w", err)
+		}
+		n, err := allocID(tx, "conversations", directIDDigits)
+		if err != nil {
+			return nil, proto.Message{}, err
+		}
+		if _, err := tx.Exec("INSERT INTO conversations (id, kind, name, direct_key, created) VALUES (?, 'direct', '', ?, ?)", n, key, d.nowMs()); err != nil {
+			return nil, proto.Message{}, fmt.Errorf("insert direct conversation: %w", err)
+		}
+		c := &convState{id: proto.ConvID(n), kind: proto.KindDirect}
+		s.convs[c.id] = c
+		for _, u := range []proto.UserID{a.ID, b} {
+			if err := s.addMember(tx, c, u); err != nil {
+				return nil, proto.Message{}, err
+			}
+		}
+		created = true
+		return c, proto.Message{}, nil
+	})
+	if err != nil {
+		return proto.Conversation{}, proto.User{}, false, err
+	}
+	conv.Name = peer.Name
+	conv.Peer = &peer
+	return conv, peer, created, nil
+}
+
+// convWrite runs a write that changes one conversation and summarises it
+// from the sequencer's state (last is the message the write appended, if
+// any; otherwise Last is loaded).
+func (d *DB) convWrite(ctx context.Context, fn func(tx *sql.Tx, s *sequencer) (*convState, proto.Message, error)) (proto.Conversation, error) {
+	v, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+		c, last, err := fn(tx, s)
+		if err != nil {
+			return nil, err
+		}
+		conv := proto.Conversation{ID: c.id, Kind: c.kind, Name: c.name, Members: len(c.members), LastSeq: c.lastSeq}
+		if last.Seq == 0 && c.lastSeq > 0 {
+			last, err = messageTx(tx, c.id, c.lastSeq)
+			if err != nil {
+				return nil, err
+			}
+		}
+		if last.Seq != 0 {
+			conv.Last = &last
+		}
+		return conv, nil
+	})
+	if err != nil {
+		return proto.Conversation{}, err
+	}
+	return v.(proto.Conversation), nil
+}
+
+// group returns a group's state or no_such_group.
+func (s *sequencer) group(tx *sql.Tx, id proto.ConvID) (*convState, error) {
+	c, err := s.conv(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil || c.kind != proto.KindGroup {
+		return nil, proto.Errorf(proto.CodeNoSuchGroup, "no group with ID %d", id)
+	}
+	return c, nil
+}
+
+func systemMessage(actor proto.User, event string, subject *proto.User) proto.Message {
+	return proto.Message{
+		Sender: actor.ID, SenderName: actor.Name, Kind: proto.MsgSystem,
+		Event: &proto.Event{Type: event, Actor: actor, Subject: subject},
+	}
+}
+
+func userTx(tx *sql.Tx, id proto.UserID) (proto.User, error) {
+	u := proto.User{ID: id}
+	err := tx.QueryRow("SELECT name FROM users WHERE id = ?", id).Scan(&u.Name)
+	if err == sql.ErrNoRows {
+		return u, proto.Errorf(proto.CodeNoSuchUser, "no user with ID %d", id)
+	}
+	if err != nil {
+		return u, fmt.Errorf("look up user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+func messageTx(tx *sql.Tx, conv proto.ConvID, seq int64) (proto.Message, error) {
+	rows, err := tx.Query(messageSelect+" WHERE m.conv_id = ? AND m.seq = ?", conv, seq)
+	if err != nil {
+		return proto.Message{}, fmt.Errorf("load message %d/%d: %w", conv, seq, err)
+	}
+	ms, err := scanMessages(rows, 1)
+	if err != nil || len(ms) == 0 {
+		return proto.Message{}, err
+	}
+	return ms[0], nil
+}
