@@ -1,0 +1,513 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"parley/app/state"
+	"parley/net/client"
+	"parley/net/proto"
+	"parley/store"
+)
+
+// account is a logged-in account: its cache, its session to the server,
+// and the goroutines that keep them in step. It lives from login (or
+// start-up with a saved session) to logout.
+type account struct {
+	m     *Model
+	user  proto.User
+	token string
+	srv   string
+	db    store.Store
+	sess  *client.Session
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	kick   chan struct{} // wakes the outbox flusher
+
+	flushMu sync.Mutex // one outbox flush at a time keeps sends in order
+
+	mu        sync.Mutex            // guards what follows
+	open      proto.ConvID          // the open conversation
+	winFrom   int64                 // first seq of the open window
+	window    []proto.Message       // the open window, ascending
+	prepended int                   // messages the last older page put in front
+	failed    []state.Message       // sends the server refused, kept for the user
+	filling   map[proto.ConvID]bool // gap fills in flight
+	presence  map[proto.UserID]bool // members' presence in the open conversation
+}
+
+// Register creates an account on server. It does not log in: the login
+// screen shows the new ID, pre-filled.
+func (m *Model) Register(ctx context.Context, server, name, password, confirm string) error {
+	m.authMu.Lock()
+	defer m.authMu.Unlock()
+	u, err := m.register(ctx, server, name, password, confirm)
+	if err != nil {
+		return m.authFailed(err)
+	}
+	m.update(func(st *state.State) {
+		st.Server = strings.TrimSpace(server)
+		st.Registered = &u
+		st.AuthError = nil
+		st.Notices = m.appendNotice(st.Notices, m.newNotice(state.NoticeRegistered, u.Name, fmt.Sprint(u.ID)))
+	})
+	return nil
+}
+
+func (m *Model) register(ctx context.Context, server, name, password, confirm string) (proto.User, error) {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "":
+		return proto.User{}, badInput("enter a name")
+	case utf8.RuneCountInString(name) > proto.MaxNameRunes:
+		return proto.User{}, badInput("a name has at most %d characters", proto.MaxNameRunes)
+	case len(password) < proto.MinPasswordLen:
+		return proto.User{}, badInput("a password has at least %d characters", proto.MinPasswordLen)
+	case password != confirm:
+		return proto.User{}, badInput("the passwords do not match")
+	}
+	c, err := m.dial(ctx, server)
+	if err != nil {
+		return proto.User{}, err
+	}
+	defer c.Close()
+	return c.Register(ctx, name, password)
+}
+
+// Login logs in with a user ID and password, opens that account's cache
+// and connects.
+func (m *Model) Login(ctx context.Context, server, userID, password string) error {
+	m.authMu.Lock()
+	defer m.authMu.Unlock()
+	if err := m.login(ctx, server, userID, password); err != nil {
+		return m.authFailed(err)
+	}
+	return nil
+}
+
+func (m *Model) login(ctx context.Context, server, userID, password string) error {
+	id, err := parseID(userID, "the user ID")
+	if err != nil {
+		return err
+	}
+	if password == "" {
+		return badInput("enter your password")
+	}
+	server = strings.TrimSpace(server)
+	c, err := m.dial(ctx, server)
+	if err != nil {
+		return err
+	}
+	r, err := c.Login(ctx, proto.UserID(id), password, m.cfg.Device)
+	c.Close()
+	if err != nil {
+		return err
+	}
+	db, err := m.cfg.OpenStore(m.cfg.DataDir, server, r.User.ID)
+	if err != nil {
+		return fmt.Errorf("open the local cache: %w", err)
+	}
+	sess := store.Session{Server: server, User: r.User, Token: r.Token}
+	if err := db.SaveSession(ctx, sess); err != nil {
+		db.Close()
+		return fmt.Errorf("save the session: %w", err)
+	}
+	if err := store.SetLastAccount(m.cfg.DataDir, store.Account{Server: server, User: r.User.ID}); err != nil {
+		m.log.Warn("remember last account", "err", err)
+	}
+	if old := m.swapAccount(nil); old != nil {
+		old.stop()
+	}
+	m.startAccount(sess, db)
+	return nil
+}
+
+// authFailed shows an account action's error inline on the login screen.
+func (m *Model) authFailed(err error) error {
+	n := m.errorNotice(err)
+	m.update(func(st *state.State) { st.AuthError = &n })
+	return err
+}
+
+func (m *Model) dial(ctx context.Context, server string) (*client.Conn, error) {
+	u, err := wsURL(server)
+	if err != nil {
+		return nil, err
+	}
+	m.update(func(st *state.State) { st.Busy = true })
+	defer m.update(func(st *state.State) { st.Busy = false })
+	c, err := client.Dial(ctx, u, client.DialOptions{})
+	if err != nil {
+		return nil, &dialError{err}
+	}
+	return c, nil
+}
+
+// Logout revokes the session on the server (when reachable), forgets it
+// locally and shows the login screen. The account's cache stays on disk.
+func (m *Model) Logout(ctx context.Context) error {
+	m.authMu.Lock()
+	defer m.authMu.Unlock()
+	a := m.swapAccount(nil)
+	if a == nil {
+		return nil
+	}
+	if err := a.sess.Logout(ctx); err != nil {
+		// Offline: the token stays valid on the server until it expires or
+		// is revoked from another device; locally it is gone either way.
+		m.log.Info("logout could not reach the server", "err", err)
+	}
+	err := a.db.ClearSession(ctx)
+	a.stop()
+	if err2 := store.SetLastAccount(m.cfg.DataDir, store.Account{Server: a.srv}); err2 != nil {
+		m.log.Warn("forget last account", "err", err2)
+	}
+	m.loggedOut(state.NoticeLoggedOut)
+	return err
+}
+
+func (m *Model) loggedOut(why state.NoticeKind) {
+	m.update(func(st *state.State) {
+		server := st.Server
+		notices := m.appendNotice(st.Notices, m.newNotice(why))
+		*st = state.State{Server: server, Notices: notices}
+	})
+}
+
+func (m *Model) swapAccount(a *account) *account {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old := m.acct
+	m.acct = a
+	return old
+}
+
+func (m *Model) account() *account {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.acct
+}
+
+// startAccount shows the cached data of an account at once and starts
+// keeping it connected.
+func (m *Model) startAccount(sess store.Session, db store.Store) {
+	ctx, cancel := context.WithCancel(context.Background())
+	a := &account{
+		m: m, user: sess.User, token: sess.Token, srv: sess.Server, db: db,
+		ctx: ctx, cancel: cancel, kick: make(chan struct{}, 1),
+		filling: map[proto.ConvID]bool{}, presence: map[proto.UserID]bool{},
+	}
+	u, _ := wsURL(sess.Server) // it was valid when the session was saved
+	a.sess = client.NewSession(client.SessionConfig{
+		URL:        u,
+		Token:      func() string { return a.token },
+		OnConnect:  a.onConnect,
+		OnState:    a.onState,
+		OnPush:     a.onPush,
+		MinBackoff: m.cfg.MinBackoff,
+		MaxBackoff: m.cfg.MaxBackoff,
+	})
+	m.swapAccount(a)
+	me := sess.User
+	m.update(func(st *state.State) {
+		st.Me = &me
+		st.Server = sess.Server
+		st.Registered = nil
+		st.AuthError = nil
+		st.Conn = state.Connecting
+	})
+	a.refresh()
+	a.wg.Add(2)
+	go func() {
+		defer a.wg.Done()
+		err := a.sess.Run(ctx)
+		if errors.Is(err, client.ErrBadToken) {
+			a.sessionEnded()
+		}
+	}()
+	go func() {
+		defer a.wg.Done()
+		a.flusher()
+	}()
+}
+
+// sessionEnded handles a token the server no longer accepts.
+func (a *account) sessionEnded() {
+	m := a.m
+	m.mu.Lock()
+	current := m.acct == a
+	if current {
+		m.acct = nil
+	}
+	m.mu.Unlock()
+	if !current {
+		return
+	}
+	a.db.ClearSession(context.Background())
+	go a.stop() // stop waits for Run, which is returning now
+	m.loggedOut(state.NoticeSessionEnded)
+}
+
+func (a *account) stop() error {
+	a.cancel()
+	a.wg.Wait()
+	return a.db.Close()
+}
+
+// current reports whether a is still the model's account (not logged out).
+func (a *account) current() bool { return a.m.account() == a }
+
+func (a *account) onState(s client.State, err error) {
+	if !a.current() {
+		return
+	}
+	var c state.Conn
+	switch s {
+	case client.Online:
+		c = state.Online
+	case client.Connecting:
+		c = state.Connecting
+	default:
+		c = state.Offline
+	}
+	a.m.update(func(st *state.State) { st.Conn = c })
+	if s == client.Online {
+		a.kickFlusher()
+	}
+}
+
+// onConnect runs after every (re)connect, before the session counts as
+// online: sync every conversation from the last seq held, then send what
+// the outbox holds.
+func (a *account) onConnect(ctx context.Context, c *client.Conn) error {
+	if err := a.sync(ctx, c); err != nil {
+		return fmt.Errorf("sync: %w", err)
+	}
+	if err := a.flush(ctx, c); err != nil {
+		return fmt.Errorf("send outbox: %w", err)
+	}
+	a.refreshMembers(ctx, c)
+	return nil
+}
+
+// sync fetches what was missed since the last seq held in each
+// conversation, and learns of conversations joined or left elsewhere.
+func (a *account) sync(ctx context.Context, c *client.Conn) error {
+	have, err := a.db.Have(ctx)
+	if err != nil {
+		return err
+	}
+	convs, msgs, err := c.SyncAll(ctx, have)
+	if err != nil {
+		return err
+	}
+	if err := a.db.PutConversations(ctx, convs...); err != nil {
+		return err
+	}
+	if _, err := a.db.PutMessages(ctx, msgs); err != nil {
+		return err
+	}
+	member := map[proto.ConvID]bool{}
+	for _, cv := range convs {
+		member[cv.ID] = true
+	}
+	for id := range have {
+		if !member[id] { // left or removed on another device
+			if err := a.db.DeleteConversation(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+	}
+	// A conversation seen for the first time starts where its newest page
+	// starts: what lies before is older history, paged in on demand.
+	first := map[proto.ConvID]int64{}
+	for _, msg := range msgs {
+		if _, ok := first[msg.Conv]; !ok {
+			first[msg.Conv] = msg.Seq
+		}
+	}
+	for _, cv := range convs {
+		if _, known := have[cv.ID]; known {
+			continue
+		}
+		start := cv.LastSeq
+		if f, ok := first[cv.ID]; ok {
+			start = f - 1
+		}
+		if err := a.db.SetSynced(ctx, cv.ID, start); err != nil {
+			return err
+		}
+	}
+	for _, cv := range convs {
+		if _, err := a.advanceSynced(ctx, cv.ID); err != nil {
+			return err
+		}
+	}
+	a.refresh()
+	return nil
+}
+
+// advanceSynced moves a conversation's synced seq over the contiguous
+// messages stored after it, and returns the new value.
+func (a *account) advanceSynced(ctx context.Context, conv proto.ConvID) (int64, error) {
+	cv, err := a.db.Conversation(ctx, conv)
+	if err != nil {
+		return 0, err
+	}
+	synced := cv.SyncedSeq
+	for {
+		next, err := a.db.After(ctx, conv, synced, store.MaxLimit)
+		if err != nil {
+			return 0, err
+		}
+		moved := false
+		for _, msg := range next {
+			if msg.Seq != synced+1 {
+				break
+			}
+			synced, moved = msg.Seq, true
+		}
+		if !moved || len(next) < store.MaxLimit {
+			break
+		}
+	}
+	if synced != cv.SyncedSeq {
+		if err := a.db.SetSynced(ctx, conv, synced); err != nil {
+			return 0, err
+		}
+	}
+	return synced, nil
+}
+
+// onPush handles what the server sends unasked. It runs on the
+// connection's read goroutine: it writes the store and updates the state,
+// and leaves anything that needs the network to another goroutine.
+func (a *account) onPush(p client.Push) {
+	ctx := a.ctx
+	switch {
+	case p.Message != nil:
+		a.receive(ctx, *p.Message)
+	case p.Conversation != nil:
+		a.conversationPush(ctx, *p.Conversation)
+	case p.Presence != nil:
+		a.mu.Lock()
+		if p.Presence.Conv == a.open {
+			a.presence[p.Presence.User] = p.Presence.Online
+		}
+		a.mu.Unlock()
+		a.refreshOpen(ctx)
+	}
+}
+
+func (a *account) receive(ctx context.Context, msg proto.Message) {
+	if _, err := a.db.PutMessages(ctx, []proto.Message{msg}); err != nil {
+		a.m.log.Error("store pushed message", "conv", msg.Conv, "seq", msg.Seq, "err", err)
+		return // the next sync brings it again
+	}
+	if msg.Sender == a.user.ID && msg.ClientID != "" {
+		// The push may overtake the send's reply: it is the ack.
+		if err := a.db.Ack(ctx, msg.ClientID, msg); err != nil {
+			a.m.log.Error("ack from push", "err", err)
+		}
+	}
+	synced, err := a.advanceSynced(ctx, msg.Conv)
+	if err != nil {
+		a.m.log.Error("advance synced", "err", err)
+		return
+	}
+	if synced < msg.Seq {
+		a.fillGap(msg.Conv) // a push arrived before ones we missed
+	}
+	if a.isOpen(msg.Conv) {
+		if err := a.db.MarkRead(ctx, msg.Conv, msg.Seq); err != nil {
+			a.m.log.Error("mark read", "err", err)
+		}
+	}
+	if msg.Event != nil && msg.Event.Subject != nil && msg.Event.Subject.ID == a.user.ID && msg.Event.Actor.ID != a.user.ID && msg.Event.Type == proto.EventInvited {
+		name := ""
+		if cv, err := a.db.Conversation(ctx, msg.Conv); err == nil {
+			name = cv.Name
+		}
+		a.m.notify(state.NoticeInvitedMe, msg.Event.Actor.Name, fmt.Sprint(msg.Event.Actor.ID), name, fmt.Sprint(msg.Conv))
+	}
+	a.refresh()
+}
+
+func (a *account) conversationPush(ctx context.Context, p proto.ConversationPush) {
+	if !p.Member {
+		if err := a.db.DeleteConversation(ctx, p.Conversation.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			a.m.log.Error("forget left conversation", "err", err)
+		}
+		a.mu.Lock()
+		if a.open == p.Conversation.ID {
+			a.open, a.window = 0, nil
+		}
+		a.mu.Unlock()
+		a.refresh()
+		return
+	}
+	_, err := a.db.Conversation(ctx, p.Conversation.ID)
+	isNew := errors.Is(err, store.ErrNotFound)
+	if err := a.db.PutConversations(ctx, p.Conversation); err != nil {
+		a.m.log.Error("store conversation", "err", err)
+		return
+	}
+	if isNew {
+		// History before the event that brought us in is older history.
+		start := p.Conversation.LastSeq
+		if p.Conversation.Last != nil {
+			start = p.Conversation.Last.Seq - 1
+		}
+		if err := a.db.SetSynced(ctx, p.Conversation.ID, start); err != nil {
+			a.m.log.Error("set synced", "err", err)
+		}
+	}
+	a.refresh()
+}
+
+// fillGap fetches, in the background, the messages between a
+// conversation's synced seq and the newest one.
+func (a *account) fillGap(conv proto.ConvID) {
+	a.mu.Lock()
+	if a.filling[conv] {
+		a.mu.Unlock()
+		return
+	}
+	a.filling[conv] = true
+	a.mu.Unlock()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		defer func() {
+			a.mu.Lock()
+			delete(a.filling, conv)
+			a.mu.Unlock()
+		}()
+		ctx := a.ctx
+		for ctx.Err() == nil {
+			cv, err := a.db.Conversation(ctx, conv)
+			if err != nil || cv.SyncedSeq >= cv.LastSeq {
+				return
+			}
+			h, err := a.sess.History(ctx, proto.HistoryRequest{Conv: conv, After: cv.SyncedSeq, Limit: proto.MaxHistoryLimit})
+			if err != nil {
+				return // offline: the next connect syncs
+			}
+			if _, err := a.db.PutMessages(ctx, h.Messages); err != nil {
+				a.m.log.Error("store gap", "err", err)
+				return
+			}
+			synced, err := a.advanceSynced(ctx, conv)
+			if err != nil || synced <= cv.SyncedSeq {
+				return
+			}
+			a.refresh()
+		}
+	}()
+}

@@ -1,0 +1,377 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"parley/app/state"
+	"parley/net/client"
+	"parley/net/proto"
+	"parley/store"
+)
+
+// pageSize is how many messages one page of history holds; maxWindow how
+// many the open conversation keeps loaded before it starts over at the
+// newest page.
+const (
+	pageSize  = 50
+	maxWindow = 1000
+)
+
+// errLoggedOut is returned by actions that need an account.
+var errLoggedOut = badInput("log in first")
+
+// withAccount runs an action of the logged-in account, showing its error.
+func (m *Model) withAccount(f func(a *account) error) error {
+	a := m.account()
+	if a == nil {
+		return m.fail(errLoggedOut)
+	}
+	return m.fail(f(a))
+}
+
+// CreateGroup creates a group; the notice bar shows its new ID.
+func (m *Model) CreateGroup(ctx context.Context, name string) error {
+	return m.withAccount(func(a *account) error {
+		name = strings.TrimSpace(name)
+		if name == "" || utf8.RuneCountInString(name) > proto.MaxNameRunes {
+			return badInput("a group name has 1 to %d characters", proto.MaxNameRunes)
+		}
+		cv, err := a.sess.CreateGroup(ctx, name)
+		if err != nil {
+			return err
+		}
+		if err := a.adopt(ctx, cv); err != nil {
+			return err
+		}
+		m.notify(state.NoticeGroupCreated, cv.Name, fmt.Sprint(cv.ID))
+		return a.openConv(ctx, cv.ID)
+	})
+}
+
+// JoinGroup joins a group by the ID a person typed.
+func (m *Model) JoinGroup(ctx context.Context, groupID string) error {
+	return m.withAccount(func(a *account) error {
+		id, err := parseID(groupID, "the group ID")
+		if err != nil {
+			return err
+		}
+		cv, err := a.sess.JoinGroup(ctx, proto.ConvID(id))
+		if err != nil {
+			return err
+		}
+		if err := a.adopt(ctx, cv); err != nil {
+			return err
+		}
+		m.notify(state.NoticeJoined, cv.Name, fmt.Sprint(cv.ID))
+		return a.openConv(ctx, cv.ID)
+	})
+}
+
+// Invite adds a user to a group; an empty groupID means the open one.
+func (m *Model) Invite(ctx context.Context, userID, groupID string) error {
+	return m.withAccount(func(a *account) error {
+		uid, err := parseID(userID, "the user ID")
+		if err != nil {
+			return err
+		}
+		var gid int64
+		if strings.TrimSpace(groupID) == "" {
+			a.mu.Lock()
+			gid = int64(a.open)
+			a.mu.Unlock()
+			if gid == 0 {
+				return badInput("open a group or enter its ID")
+			}
+		} else if gid, err = parseID(groupID, "the group ID"); err != nil {
+			return err
+		}
+		u, err := a.sess.Invite(ctx, proto.UserID(uid), proto.ConvID(gid))
+		if err != nil {
+			return err
+		}
+		name := ""
+		if cv, err := a.db.Conversation(ctx, proto.ConvID(gid)); err == nil {
+			name = cv.Name
+		}
+		m.notify(state.NoticeInvited, u.Name, fmt.Sprint(u.ID), name, fmt.Sprint(gid))
+		return nil
+	})
+}
+
+// Leave leaves a group and forgets its cached history.
+func (m *Model) Leave(ctx context.Context, conv proto.ConvID) error {
+	return m.withAccount(func(a *account) error {
+		name := ""
+		if cv, err := a.db.Conversation(ctx, conv); err == nil {
+			name = cv.Name
+		}
+		if err := a.sess.Leave(ctx, conv); err != nil {
+			return err
+		}
+		if err := a.db.DeleteConversation(ctx, conv); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		a.mu.Lock()
+		if a.open == conv {
+			a.open, a.window = 0, nil
+		}
+		a.mu.Unlock()
+		a.refresh()
+		m.notify(state.NoticeLeft, name, fmt.Sprint(conv))
+		return nil
+	})
+}
+
+// OpenDirect opens (creating on first use) the direct conversation with a
+// user ID.
+func (m *Model) OpenDirect(ctx context.Context, userID string) error {
+	return m.withAccount(func(a *account) error {
+		uid, err := parseID(userID, "the user ID")
+		if err != nil {
+			return err
+		}
+		cv, err := a.sess.Direct(ctx, proto.UserID(uid))
+		if err != nil {
+			return err
+		}
+		if err := a.adopt(ctx, cv); err != nil {
+			return err
+		}
+		m.notify(state.NoticeDirect, cv.Name, fmt.Sprint(uid))
+		return a.openConv(ctx, cv.ID)
+	})
+}
+
+// adopt stores a conversation this device just joined or created. What
+// came before its newest message is older history, not a gap.
+func (a *account) adopt(ctx context.Context, cv proto.Conversation) error {
+	_, err := a.db.Conversation(ctx, cv.ID)
+	isNew := errors.Is(err, store.ErrNotFound)
+	if err := a.db.PutConversations(ctx, cv); err != nil {
+		return err
+	}
+	if cv.Last != nil {
+		if _, err := a.db.PutMessages(ctx, []proto.Message{*cv.Last}); err != nil {
+			return err
+		}
+	}
+	if isNew {
+		start := cv.LastSeq
+		if cv.Last != nil {
+			start = cv.Last.Seq - 1
+		}
+		if err := a.db.SetSynced(ctx, cv.ID, start); err != nil {
+			return err
+		}
+	}
+	if _, err := a.advanceSynced(ctx, cv.ID); err != nil {
+		return err
+	}
+	a.refresh()
+	return nil
+}
+
+// Open opens a conversation: its newest page from the cache (fetched from
+// the server if the cache has none), its members, and marks it read.
+// Conversation 0 closes the open one.
+func (m *Model) Open(ctx context.Context, conv proto.ConvID) error {
+	return m.withAccount(func(a *account) error { return a.openConv(ctx, conv) })
+}
+
+func (a *account) openConv(ctx context.Context, conv proto.ConvID) error {
+	a.mu.Lock()
+	a.open, a.window, a.winFrom = conv, nil, 0
+	clear(a.presence)
+	a.mu.Unlock()
+	if conv == 0 {
+		a.refresh()
+		return nil
+	}
+	cv, err := a.db.Conversation(ctx, conv)
+	if err != nil {
+		return err
+	}
+	latest, err := a.db.Latest(ctx, conv, pageSize)
+	if err != nil {
+		return err
+	}
+	if len(latest) == 0 && cv.LastSeq > 0 {
+		// Known from a summary only: fetch its newest page.
+		if h, err := a.sess.History(ctx, proto.HistoryRequest{Conv: conv, Limit: pageSize}); err == nil {
+			if _, err := a.db.PutMessages(ctx, h.Messages); err != nil {
+				return err
+			}
+			latest = h.Messages
+		}
+	}
+	a.mu.Lock()
+	if a.open == conv {
+		a.window = latest
+		if len(latest) > 0 {
+			a.winFrom = latest[0].Seq
+		}
+	}
+	a.mu.Unlock()
+	if err := a.db.MarkRead(ctx, conv, cv.LastSeq); err != nil {
+		return err
+	}
+	a.refresh()
+	if a.sess.State() == client.Online {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			a.loadMembers(a.ctx, a.sess, conv)
+		}()
+	}
+	return nil
+}
+
+func (a *account) isOpen(conv proto.ConvID) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.open == conv
+}
+
+// membersLister is the session, or during onConnect the new connection.
+type membersLister interface {
+	Members(context.Context, proto.ConvID) ([]proto.Member, error)
+}
+
+// loadMembers fetches the members of conv with their presence; the server
+// then pushes presence changes of that conversation to this connection.
+func (a *account) loadMembers(ctx context.Context, c membersLister, conv proto.ConvID) {
+	ms, err := c.Members(ctx, conv)
+	if err != nil {
+		return
+	}
+	if err := a.db.ReplaceMembers(ctx, conv, ms); err != nil {
+		a.m.log.Error("store members", "err", err)
+	}
+	a.mu.Lock()
+	if a.open == conv {
+		for _, mb := range ms {
+			a.presence[mb.ID] = mb.Online
+		}
+	}
+	a.mu.Unlock()
+	a.refreshOpen(ctx)
+}
+
+// refreshMembers reloads the open conversation's members after a
+// reconnect (presence watching is per connection).
+func (a *account) refreshMembers(ctx context.Context, c *client.Conn) {
+	a.mu.Lock()
+	open := a.open
+	a.mu.Unlock()
+	if open != 0 {
+		a.loadMembers(ctx, c, open)
+	}
+}
+
+// LoadOlder puts the page before the open window in front of it, from the
+// cache where it is complete there, otherwise from the server.
+func (m *Model) LoadOlder(ctx context.Context) error {
+	return m.withAccount(func(a *account) error { return a.loadOlder(ctx) })
+}
+
+func (a *account) loadOlder(ctx context.Context) error {
+	a.mu.Lock()
+	conv, from := a.open, a.winFrom
+	a.mu.Unlock()
+	if conv == 0 || from <= 1 {
+		return nil
+	}
+	a.setLoadingOlder(true)
+	defer a.setLoadingOlder(false)
+	older, err := a.db.Before(ctx, conv, from, pageSize)
+	if err != nil {
+		return err
+	}
+	want := min(int64(pageSize), from-1)
+	if !contiguousBefore(older, from, want) {
+		h, err := a.sess.History(ctx, proto.HistoryRequest{Conv: conv, Before: from, Limit: pageSize})
+		if err != nil {
+			return err
+		}
+		if _, err := a.db.PutMessages(ctx, h.Messages); err != nil {
+			return err
+		}
+		if older, err = a.db.Before(ctx, conv, from, pageSize); err != nil {
+			return err
+		}
+	}
+	if len(older) == 0 {
+		return nil
+	}
+	a.mu.Lock()
+	if a.open == conv && a.winFrom == from {
+		a.window = append(slices.Clone(older), a.window...)
+		a.winFrom = older[0].Seq
+		a.prepended = len(older)
+	}
+	a.mu.Unlock()
+	a.refreshOpen(ctx)
+	return nil
+}
+
+// contiguousBefore reports whether ms are the want messages just below seq.
+func contiguousBefore(ms []proto.Message, seq, want int64) bool {
+	if int64(len(ms)) < want {
+		return false
+	}
+	for i := range ms {
+		if ms[len(ms)-1-i].Seq != seq-1-int64(i) {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *account) setLoadingOlder(on bool) {
+	a.m.update(func(st *state.State) {
+		if st.Open != nil {
+			o := *st.Open
+			o.LoadingOlder = on
+			st.Open = &o
+		}
+	})
+}
+
+// Search searches the local history of the account.
+func (m *Model) Search(ctx context.Context, query string) error {
+	return m.withAccount(func(a *account) error {
+		query = strings.TrimSpace(query)
+		if query == "" {
+			m.update(func(st *state.State) { st.Search = nil })
+			return nil
+		}
+		m.update(func(st *state.State) { st.Search = &state.Search{Query: query, Running: true} })
+		ms, err := a.db.Search(ctx, store.SearchQuery{Text: query, Limit: 100})
+		if err != nil {
+			m.update(func(st *state.State) { st.Search = nil })
+			return err
+		}
+		res := make([]state.Message, len(ms))
+		for i, msg := range ms {
+			res[i] = state.Message{Message: msg, Mine: msg.Sender == a.user.ID}
+		}
+		m.update(func(st *state.State) {
+			if st.Search != nil && st.Search.Query == query {
+				st.Search = &state.Search{Query: query, Results: res}
+			}
+		})
+		return nil
+	})
+}
+
+// Reconnect retries the connection now instead of after the backoff.
+func (m *Model) Reconnect() {
+	if a := m.account(); a != nil {
+		a.sess.Kick()
+	}
+}

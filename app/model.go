@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"parley/app/state"
+	"parley/net/client"
+	"parley/net/proto"
+	"parley/store"
+)
+
+// Config configures a Model.
+type Config struct {
+	// DataDir holds one cache database per account (Gio's app.DataDir()
+	// joined with "parley" on devices; a temporary folder in tests).
+	DataDir string
+	// Server is the address offered for the first login, e.g.
+	// http://127.0.0.1:8080.
+	Server string
+	// Invalidate asks the UI to redraw; called after every state change,
+	// from any goroutine. It must not block.
+	Invalidate func()
+	Logger     *slog.Logger
+	// Device names this device in the server's session list.
+	Device string
+	// MinBackoff and MaxBackoff bound reconnect waits (0: the client's
+	// defaults). Tests shorten them.
+	MinBackoff, MaxBackoff time.Duration
+	// OpenStore opens an account's cache (default store.OpenAccount; the
+	// web build passes the in-memory store).
+	OpenStore func(root, server string, user proto.UserID) (store.Store, error)
+	Now       func() time.Time
+}
+
+// Model is the application: it holds the state the UI draws and performs
+// the user's actions through the network client and the local store. It
+// never imports Gio: it tells the UI to redraw through Config.Invalidate.
+//
+// Actions block until done and may be called from any goroutine; the UI
+// calls them off its own goroutine. State is cheap and safe to call at
+// any time.
+type Model struct {
+	cfg Config
+	log *slog.Logger
+
+	mu      sync.Mutex
+	st      state.State
+	notices uint64   // last notice ID
+	acct    *account // nil when logged out
+
+	authMu sync.Mutex // one login, register or logout at a time
+}
+
+// NewModel returns a model. If an account was logged in when the app last
+// ran, its cached conversations are shown at once and it reconnects in
+// the background.
+func NewModel(cfg Config) (*Model, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("model: no data folder")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Invalidate == nil {
+		cfg.Invalidate = func() {}
+	}
+	if cfg.OpenStore == nil {
+		cfg.OpenStore = func(root, server string, user proto.UserID) (store.Store, error) {
+			return store.OpenAccount(root, server, user, store.Options{})
+		}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Server == "" {
+		cfg.Server = "http://127.0.0.1:8080"
+	}
+	m := &Model{cfg: cfg, log: cfg.Logger}
+	m.st.Server = cfg.Server
+	last, err := store.LastAccount(cfg.DataDir)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			m.log.Warn("read last account", "err", err)
+		}
+		return m, nil
+	}
+	m.st.Server = last.Server
+	if last.User == 0 {
+		return m, nil
+	}
+	db, err := cfg.OpenStore(cfg.DataDir, last.Server, last.User)
+	if err != nil {
+		return nil, fmt.Errorf("open cache of %d: %w", last.User, err)
+	}
+	sess, err := db.Session(context.Background())
+	if err != nil || sess.Token == "" {
+		db.Close()
+		return m, nil // logged out last time: show login
+	}
+	m.startAccount(sess, db)
+	return m, nil
+}
+
+// State returns the current state. The slices in it are never modified
+// afterwards, so the caller may keep it.
+func (m *Model) State() state.State {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.st
+}
+
+// Close disconnects and closes the store; the outbox stays for next time.
+func (m *Model) Close() error {
+	m.mu.Lock()
+	a := m.acct
+	m.acct = nil
+	m.mu.Unlock()
+	if a != nil {
+		return a.stop()
+	}
+	return nil
+}
+
+// update changes the state under the lock and asks for a redraw.
+func (m *Model) update(f func(st *state.State)) {
+	m.mu.Lock()
+	f(&m.st)
+	m.mu.Unlock()
+	m.cfg.Invalidate()
+}
+
+// notify adds a notice to the notice bar.
+func (m *Model) notify(kind state.NoticeKind, args ...string) {
+	m.update(func(st *state.State) { st.Notices = m.appendNotice(st.Notices, m.newNotice(kind, args...)) })
+}
+
+func (m *Model) newNotice(kind state.NoticeKind, args ...string) state.Notice {
+	m.notices++
+	return state.Notice{ID: m.notices, Kind: kind, Args: args, Time: m.cfg.Now().UnixMilli()}
+}
+
+func (m *Model) appendNotice(ns []state.Notice, n state.Notice) []state.Notice {
+	ns = append(slices.Clone(ns), n)
+	if len(ns) > state.MaxNotices {
+		ns = ns[len(ns)-state.MaxNotices:]
+	}
+	return ns
+}
+
+// errorNotice turns an error into a notice: server errors keep their code
+// and message, the rest are classified.
+func (m *Model) errorNotice(err error) state.Notice {
+	m.mu.Lock() // newNotice counts under the lock
+	defer m.mu.Unlock()
+	n := m.newNotice(state.NoticeError)
+	var pe *proto.Error
+	switch {
+	case errors.As(err, &pe):
+		n.Code, n.Text = pe.Code, pe.Message
+	case errors.Is(err, client.ErrOffline), errors.Is(err, client.ErrClosed), isDialError(err):
+		n.Code, n.Text = state.CodeUnreachable, "the server cannot be reached"
+	case errors.As(err, new(*inputError)):
+		n.Code, n.Text = state.CodeBadInput, err.Error()
+	default:
+		n.Code, n.Text = state.CodeLocal, err.Error()
+	}
+	return n
+}
+
+// fail records err in the notice bar and returns it.
+func (m *Model) fail(err error) error {
+	if err == nil {
+		return nil
+	}
+	n := m.errorNotice(err)
+	m.update(func(st *state.State) { st.Notices = m.appendNotice(st.Notices, n) })
+	return err
+}
+
+// DismissNotice removes a notice from the bar.
+func (m *Model) DismissNotice(id uint64) {
+	m.update(func(st *state.State) {
+		st.Notices = slices.DeleteFunc(slices.Clone(st.Notices), func(n state.Notice) bool { return n.ID == id })
+		if st.AuthError != nil && st.AuthError.ID == id {
+			st.AuthError = nil
+		}
+	})
+}
+
+// inputError is a form filled in wrongly; it never reaches the network.
+type inputError struct{ msg string }
+
+func (e *inputError) Error() string { return e.msg }
+
+func badInput(format string, args ...any) error { return &inputError{fmt.Sprintf(format, args...)} }
+
+// dialError marks a failure to reach the server at all.
+type dialError struct{ err error }
+
+func (e *dialError) Error() string { return "cannot reach the server: " + e.err.Error() }
+func (e *dialError) Unwrap() error { return e.err }
+
+func isDialError(err error) bool { return errors.As(err, new(*dialError)) }
+
+// wsURL turns the address a person typed (http://host:port, https://host,
+// or host:port) into the WebSocket URL.
+func wsURL(server string) (string, error) {
+	s := strings.TrimSpace(server)
+	if s == "" {
+		return "", badInput("enter the server address")
+	}
+	if !strings.Contains(s, "://") {
+		s = "http://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return "", badInput("%q is not a server address", server)
+	}
+	switch u.Scheme {
+	case "http", "ws":
+		u.Scheme = "ws"
+	case "https", "wss":
+		u.Scheme = "wss"
+	default:
+		return "", badInput("%q is not a server address", server)
+	}
+	u.Path = proto.WSPath
+	u.RawQuery, u.Fragment = "", ""
+	return u.String(), nil
+}
+
+// parseID reads an ID a person typed.
+func parseID(s, what string) (int64, error) {
+	s = strings.TrimSpace(s)
+	var id int64
+	if _, err := fmt.Sscan(s, &id); err != nil || id <= 0 || fmt.Sprint(id) != s {
+		return 0, badInput("%s must be a number, like 4821", what)
+	}
+	return id, nil
+}

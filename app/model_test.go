@@ -1,0 +1,413 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"parley/app/state"
+	"parley/net/client"
+	"parley/net/proto"
+	"parley/server/node/nodetest"
+	"parley/store"
+)
+
+// testModel is a Model with a way to wait for its state.
+type testModel struct {
+	*Model
+	t       *testing.T
+	changed chan struct{}
+}
+
+func newTestModel(t *testing.T, srv *nodetest.Server, dir string) *testModel {
+	t.Helper()
+	tm := &testModel{t: t, changed: make(chan struct{}, 1)}
+	m, err := NewModel(Config{
+		DataDir: dir, Server: srv.HTTPURL, Device: "test",
+		MinBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
+		Invalidate: func() {
+			select {
+			case tm.changed <- struct{}{}:
+			default:
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm.Model = m
+	t.Cleanup(func() { m.Close() })
+	return tm
+}
+
+// waitFor waits until the state satisfies ok, failing after a generous
+// deadline (a guard against hangs, not a timing assertion).
+func (tm *testModel) waitFor(what string, ok func(st state.State) bool) state.State {
+	tm.t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		st := tm.State()
+		if ok(st) {
+			return st
+		}
+		select {
+		case <-tm.changed:
+		case <-deadline:
+			tm.t.Fatalf("timed out waiting for %s; state: conn=%v me=%v open=%+v notices=%+v", what, st.Conn, st.Me, st.Open, st.Notices)
+		}
+	}
+}
+
+func (tm *testModel) online() state.State {
+	tm.t.Helper()
+	return tm.waitFor("online", func(st state.State) bool { return st.Conn == state.Online })
+}
+
+// registerAndLogin creates an account through the model and logs in.
+func (tm *testModel) registerAndLogin(srv *nodetest.Server, name string) proto.User {
+	tm.t.Helper()
+	ctx := context.Background()
+	if err := tm.Register(ctx, srv.HTTPURL, name, "secret-password", "secret-password"); err != nil {
+		tm.t.Fatal(err)
+	}
+	u := *tm.State().Registered
+	if err := tm.Login(ctx, srv.HTTPURL, fmt.Sprint(u.ID), "secret-password"); err != nil {
+		tm.t.Fatal(err)
+	}
+	tm.online()
+	return u
+}
+
+// peer is another member, on the raw session client.
+func peer(t *testing.T, srv *nodetest.Server, name string) (*client.Conn, proto.User) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := client.Dial(ctx, srv.URL, client.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	u, err := c.Register(ctx, name, "secret-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Login(ctx, u.ID, "secret-password", "peer"); err != nil {
+		t.Fatal(err)
+	}
+	return c, u
+}
+
+func texts(ms []state.Message) []string {
+	var s []string
+	for _, m := range ms {
+		if m.Kind == proto.MsgText {
+			s = append(s, m.Text)
+		}
+	}
+	return s
+}
+
+func TestOfflineSendsAreDeliveredOnceInOrderAfterReconnect(t *testing.T) {
+	srv := nodetest.Start(t)
+	m := newTestModel(t, srv, t.TempDir())
+	m.registerAndLogin(srv, "Li Hua")
+	ctx := context.Background()
+	if err := m.CreateGroup(ctx, "Study Group"); err != nil {
+		t.Fatal(err)
+	}
+	conv := m.State().Open.ID
+
+	srv.Stop()
+	m.waitFor("offline", func(st state.State) bool { return st.Conn != state.Online })
+	for _, text := range []string{"one", "two", "三"} {
+		if err := m.Send(ctx, text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := m.State()
+	var sending int
+	for _, msg := range st.Open.Messages {
+		if msg.Status == state.Sending {
+			sending++
+		}
+	}
+	if sending != 3 {
+		t.Fatalf("%d messages show as sending while offline, want 3: %+v", sending, st.Open.Messages)
+	}
+
+	srv.Restart(t)
+	st = m.waitFor("all sent", func(st state.State) bool {
+		if st.Open == nil || len(texts(st.Open.Messages)) != 3 {
+			return false
+		}
+		for _, msg := range st.Open.Messages {
+			if msg.Status != state.Sent {
+				return false
+			}
+		}
+		return true
+	})
+	if got := texts(st.Open.Messages); fmt.Sprint(got) != "[one two 三]" {
+		t.Fatalf("open conversation shows %v", got)
+	}
+
+	// The server holds each exactly once, in order.
+	owner, err := client.Dial(ctx, srv.URL, client.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	if _, err := owner.Resume(ctx, m.account().token); err != nil {
+		t.Fatal(err)
+	}
+	h, err := owner.History(ctx, proto.HistoryRequest{Conv: conv, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, msg := range h.Messages {
+		if msg.Kind == proto.MsgText {
+			got = append(got, msg.Text)
+		}
+	}
+	if fmt.Sprint(got) != "[one two 三]" {
+		t.Fatalf("server history %v, want [one two 三] once each", got)
+	}
+}
+
+func TestPendingOutboxIsSentOnceAfterAppRestart(t *testing.T) {
+	srv := nodetest.Start(t)
+	dir := t.TempDir()
+	m := newTestModel(t, srv, dir)
+	m.registerAndLogin(srv, "restarter")
+	ctx := context.Background()
+	if err := m.CreateGroup(ctx, "g"); err != nil {
+		t.Fatal(err)
+	}
+	conv := m.State().Open.ID
+	token := m.account().token
+
+	srv.Stop()
+	m.waitFor("offline", func(st state.State) bool { return st.Conn != state.Online })
+	for i := range 3 {
+		if err := m.Send(ctx, fmt.Sprint("pending ", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.Close()
+
+	srv.Restart(t)
+	m2 := newTestModel(t, srv, dir)
+	if st := m2.State(); st.Me == nil {
+		t.Fatal("a restarted app is logged out; want the stored session")
+	}
+	m2.online()
+	c, err := client.Dial(ctx, srv.URL, client.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Resume(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	// Online means onConnect has flushed the outbox.
+	h, err := c.History(ctx, proto.HistoryRequest{Conv: conv, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, msg := range h.Messages {
+		if msg.Kind == proto.MsgText {
+			got = append(got, msg.Text)
+		}
+	}
+	if fmt.Sprint(got) != "[pending 0 pending 1 pending 2]" {
+		t.Fatalf("server history after restart: %v", got)
+	}
+	if items, _ := m2.account().db.Outbox(ctx); len(items) != 0 {
+		t.Fatalf("outbox still holds %d items", len(items))
+	}
+}
+
+func TestMissedMessagesArriveContiguousWithUnreadCount(t *testing.T) {
+	srv := nodetest.Start(t)
+	dir := t.TempDir()
+	m := newTestModel(t, srv, dir)
+	m.registerAndLogin(srv, "reader")
+	ctx := context.Background()
+	writer, _ := peer(t, srv, "writer")
+	g, err := writer.CreateGroup(ctx, "busy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.JoinGroup(ctx, fmt.Sprint(g.ID)); err != nil {
+		t.Fatal(err)
+	}
+	m.Close() // the reader goes away
+
+	for i := range 500 {
+		if _, err := writer.Send(ctx, g.ID, client.NewClientID(), fmt.Sprint("msg ", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	m2 := newTestModel(t, srv, dir)
+	unread := func(st state.State) int64 {
+		for _, c := range st.Conversations {
+			if c.ID == g.ID {
+				return c.Unread
+			}
+		}
+		return -1
+	}
+	m2.online() // online means the sync after connecting is done
+	if got := unread(m2.State()); got != 500 {
+		t.Fatalf("unread = %d, want 500", got)
+	}
+	ms, err := m2.account().db.After(ctx, g.ID, 0, store.MaxLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	for i, msg := range ms {
+		if i > 0 && msg.Seq != ms[i-1].Seq+1 {
+			t.Fatalf("gap in stored seqs: %d then %d", ms[i-1].Seq, msg.Seq)
+		}
+		if msg.Kind == proto.MsgText {
+			if msg.Text != fmt.Sprint("msg ", n) {
+				t.Fatalf("message %d is %q", n, msg.Text)
+			}
+			n++
+		}
+	}
+	if n != 500 {
+		t.Fatalf("store holds %d of the 500 missed messages", n)
+	}
+}
+
+func TestSearchFindsChineseSubstringsOnlyInOwnAccount(t *testing.T) {
+	srv := nodetest.Start(t)
+	dir := t.TempDir() // both accounts on one device
+	ctx := context.Background()
+	m := newTestModel(t, srv, dir)
+	m.registerAndLogin(srv, "searcher")
+	if err := m.CreateGroup(ctx, "g"); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"大家你好啊", "say hello world", "unrelated"} {
+		if err := m.Send(ctx, text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.waitFor("sent", func(st state.State) bool {
+		n := 0
+		for _, msg := range st.Open.Messages {
+			if msg.Status == state.Sent && msg.Kind == proto.MsgText {
+				n++
+			}
+		}
+		return n == 3
+	})
+	for query, want := range map[string]string{"你好": "大家你好啊", "hello": "say hello world"} {
+		if err := m.Search(ctx, query); err != nil {
+			t.Fatal(err)
+		}
+		res := m.State().Search
+		if res == nil || len(res.Results) != 1 || res.Results[0].Text != want {
+			t.Fatalf("search %q: %+v, want only %q", query, res, want)
+		}
+	}
+	// Another account on the same device finds none of it.
+	if err := m.Logout(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m.registerAndLogin(srv, "someone else")
+	if err := m.Search(ctx, "你好"); err != nil {
+		t.Fatal(err)
+	}
+	if res := m.State().Search; len(res.Results) != 0 {
+		t.Fatalf("another account's search found %+v", res.Results)
+	}
+}
+
+func TestOpeningAHugeConversationPagesBackwards(t *testing.T) {
+	srv := nodetest.Start(t)
+	m := newTestModel(t, srv, t.TempDir())
+	m.registerAndLogin(srv, "pager")
+	ctx := context.Background()
+	if err := m.CreateGroup(ctx, "archive"); err != nil {
+		t.Fatal(err)
+	}
+	conv := m.State().Open.ID
+	m.Open(ctx, 0)
+	// 100,000 messages in the cache, as if synced long ago.
+	const total = 100_000
+	db := m.account().db
+	batch := make([]proto.Message, 0, 10_000)
+	for seq := int64(1); seq <= total; seq++ {
+		batch = append(batch, proto.Message{Conv: conv, Seq: seq, Sender: 1, SenderName: "x", Time: seq, Kind: proto.MsgText, Text: fmt.Sprint("m", seq)})
+		if len(batch) == cap(batch) {
+			if _, err := db.PutMessages(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := db.SetSynced(ctx, conv, total); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Open(ctx, conv); err != nil {
+		t.Fatal(err)
+	}
+	o := m.State().Open
+	if len(o.Messages) != pageSize || o.Messages[0].Seq != total-pageSize+1 || o.Messages[pageSize-1].Seq != total || !o.HasOlder {
+		t.Fatalf("first page: %d messages from %d, hasOlder=%v", len(o.Messages), o.Messages[0].Seq, o.HasOlder)
+	}
+	for page := 2; page <= 4; page++ {
+		if err := m.LoadOlder(ctx); err != nil {
+			t.Fatal(err)
+		}
+		o = m.State().Open
+		if len(o.Messages) != page*pageSize || o.Messages[0].Seq != total-int64(page*pageSize)+1 || o.Prepended != pageSize {
+			t.Fatalf("after %d pages: %d messages from seq %d, prepended %d", page, len(o.Messages), o.Messages[0].Seq, o.Prepended)
+		}
+		for i := 1; i < len(o.Messages); i++ {
+			if o.Messages[i].Seq != o.Messages[i-1].Seq+1 {
+				t.Fatalf("window not contiguous at %d", i)
+			}
+		}
+	}
+}
+
+func TestFailuresBecomeNotices(t *testing.T) {
+	srv := nodetest.Start(t)
+	m := newTestModel(t, srv, t.TempDir())
+	ctx := context.Background()
+	if err := m.Login(ctx, srv.HTTPURL, "4821", "wrong"); err == nil {
+		t.Fatal("login with a wrong password succeeded")
+	}
+	if e := m.State().AuthError; e == nil || e.Code != proto.CodeBadCredentials {
+		t.Fatalf("auth error = %+v, want bad_credentials", e)
+	}
+	if err := m.Login(ctx, srv.HTTPURL, "not a number", "x"); err == nil || m.State().AuthError.Code != state.CodeBadInput {
+		t.Fatalf("bad ID: %v %+v", err, m.State().AuthError)
+	}
+	if err := m.Login(ctx, "http://127.0.0.1:1", "4821", "x"); err == nil || m.State().AuthError.Code != state.CodeUnreachable {
+		t.Fatalf("unreachable server: %v %+v", err, m.State().AuthError)
+	}
+	if err := m.Register(ctx, srv.HTTPURL, "x", "secret-password", "different"); err == nil {
+		t.Fatal("mismatched confirmation registered")
+	}
+	m.registerAndLogin(srv, "noticer")
+	if err := m.JoinGroup(ctx, "999"); err == nil {
+		t.Fatal("joined a missing group")
+	}
+	last := m.State().Notices[len(m.State().Notices)-1]
+	if last.Kind != state.NoticeError || last.Code != proto.CodeNoSuchGroup {
+		t.Fatalf("last notice %+v, want no_such_group", last)
+	}
+	if err := m.Send(ctx, "nowhere to go"); err == nil {
+		t.Fatal("sent with no conversation open")
+	}
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"slices"
+
+	"parley/app/state"
+	"parley/net/proto"
+	"parley/store"
+)
+
+// refresh rebuilds the conversation list and the open conversation from
+// the store and publishes them.
+func (a *account) refresh() {
+	ctx := a.ctx
+	cs, err := a.db.Conversations(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.m.log.Error("read conversations", "err", err)
+		}
+		return
+	}
+	list := make([]state.Conversation, 0, len(cs))
+	for _, c := range cs {
+		if c.Kind == "" {
+			continue // a placeholder until the server's summary arrives
+		}
+		list = append(list, viewConversation(c))
+	}
+	if !a.current() {
+		return
+	}
+	a.m.update(func(st *state.State) { st.Conversations = list })
+	a.refreshOpen(ctx)
+}
+
+func viewConversation(c store.Conversation) state.Conversation {
+	return state.Conversation{ID: c.ID, Kind: c.Kind, Name: c.Name, Peer: c.Peer, Members: c.Members, Unread: c.Unread, Last: c.Last}
+}
+
+// refreshOpen rebuilds the open conversation: header, members with
+// presence, the window of history, and my messages not yet acknowledged.
+func (a *account) refreshOpen(ctx context.Context) {
+	a.mu.Lock()
+	conv, from, prepended := a.open, a.winFrom, a.prepended
+	a.prepended = 0
+	a.mu.Unlock()
+	if conv == 0 {
+		a.m.update(func(st *state.State) { st.Open = nil })
+		return
+	}
+	c, err := a.db.Conversation(ctx, conv)
+	if err != nil {
+		return
+	}
+	var window []proto.Message
+	if from > 0 {
+		window, err = a.db.After(ctx, conv, from-1, maxWindow)
+		if err == nil && len(window) == maxWindow && window[len(window)-1].Seq < c.LastSeq {
+			// Too far behind the bottom: start over at the newest page.
+			from = 0
+		}
+	}
+	if from == 0 && err == nil {
+		window, err = a.db.Latest(ctx, conv, pageSize)
+	}
+	if err != nil {
+		a.m.log.Error("read open conversation", "err", err)
+		return
+	}
+	outbox, err := a.db.Outbox(ctx)
+	if err != nil {
+		a.m.log.Error("read outbox", "err", err)
+		return
+	}
+	members, err := a.db.Members(ctx, conv)
+	if err != nil {
+		a.m.log.Error("read members", "err", err)
+	}
+
+	a.mu.Lock()
+	if a.open != conv {
+		a.mu.Unlock()
+		return
+	}
+	a.window = window
+	if len(window) > 0 {
+		a.winFrom = window[0].Seq
+	}
+	for i := range members {
+		if on, ok := a.presence[members[i].ID]; ok {
+			members[i].Online = on
+		}
+	}
+	msgs := make([]state.Message, 0, len(window)+len(outbox))
+	for _, msg := range window {
+		msgs = append(msgs, state.Message{Message: msg, Mine: msg.Sender == a.user.ID})
+	}
+	for _, it := range outbox {
+		if it.Conv == conv {
+			msgs = append(msgs, state.Message{
+				Message: proto.Message{Conv: conv, ClientID: it.ClientID, Sender: a.user.ID, SenderName: a.user.Name, Time: it.Created, Kind: proto.MsgText, Text: it.Text},
+				Mine:    true, Status: state.Sending,
+			})
+		}
+	}
+	for _, f := range a.failed {
+		if f.Conv == conv {
+			msgs = append(msgs, f)
+		}
+	}
+	hasOlder := len(window) > 0 && window[0].Seq > 1
+	a.mu.Unlock()
+
+	a.m.update(func(st *state.State) {
+		o := &state.Open{Conversation: viewConversation(c), Members: members, Messages: msgs, HasOlder: hasOlder, Prepended: prepended}
+		if prev := st.Open; prev != nil && prev.ID == conv {
+			o.Revision = prev.Revision
+			o.LoadingOlder = prev.LoadingOlder
+			if !sameMessages(prev.Messages, msgs) {
+				o.Revision++
+			}
+		} else {
+			o.Revision = 1
+		}
+		st.Open = o
+	})
+}
+
+func sameMessages(a, b []state.Message) bool {
+	return slices.EqualFunc(a, b, func(x, y state.Message) bool {
+		return x.Conv == y.Conv && x.Seq == y.Seq && x.ClientID == y.ClientID && x.Status == y.Status
+	})
+}

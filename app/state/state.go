@@ -1,0 +1,151 @@
+// Package state is the application state that the model (package main in
+// app/) publishes and the ui package draws. It is plain data: no network,
+// no database, no Gio. A State value is a snapshot: the model never mutates
+// a slice it has published, it replaces it, so the UI may keep and read a
+// snapshot on its own goroutine without locks.
+package state
+
+import "parley/net/proto"
+
+// Conn is the connection status shown on the profile card.
+type Conn int
+
+const (
+	Offline    Conn = iota // no connection; retrying with backoff
+	Connecting             // dialing or syncing
+	Online                 // connected and synced
+)
+
+func (c Conn) String() string {
+	switch c {
+	case Online:
+		return "online"
+	case Connecting:
+		return "connecting"
+	}
+	return "offline"
+}
+
+// State is everything the UI draws.
+type State struct {
+	// Server is the server address used for the next login or register,
+	// pre-filled with the last one used (or the local server).
+	Server string
+	// Me is the logged-in user, nil when logged out (the UI shows login).
+	Me *proto.User
+	// Conn is the connection status.
+	Conn Conn
+	// Busy is set while an account action (login, register, logout) runs,
+	// so the UI can disable its buttons.
+	Busy bool
+	// Registered is the account just created, to show "Registered — your
+	// ID is 4821" on the login screen; nil otherwise.
+	Registered *proto.User
+	// AuthError is the error of the last login or register attempt, shown
+	// inline on the login screen; nil if none.
+	AuthError *Notice
+
+	// Conversations lists every conversation, most recent activity first.
+	Conversations []Conversation
+	// Open is the open conversation, nil if none.
+	Open *Open
+	// Notices is the notice bar, oldest first, at most MaxNotices.
+	Notices []Notice
+	// Search holds the last search and its results, nil if none.
+	Search *Search
+}
+
+// MaxNotices bounds the notice bar.
+const MaxNotices = 20
+
+// Conversation is one row of the conversation list.
+type Conversation struct {
+	ID      proto.ConvID
+	Kind    string      // proto.KindGroup or proto.KindDirect
+	Name    string      // group name, or the other person's name
+	Peer    *proto.User // direct conversations: the other person
+	Members int
+	Unread  int64
+	Last    *proto.Message // preview: the newest message, nil if none
+}
+
+// Status is where one of my messages stands.
+type Status int
+
+const (
+	Sent    Status = iota // stored by the server (has a seq)
+	Sending               // in the outbox, not acknowledged yet
+	Failed                // refused by the server; Error says why, the text is kept
+)
+
+// Message is a message as the UI shows it.
+type Message struct {
+	proto.Message
+	Mine   bool
+	Status Status
+	Error  *Notice // why it failed, with Status Failed
+}
+
+// Open is the open conversation: its header, members, and a window of its
+// history. The window holds at most a few hundred messages; older ones
+// are paged in from the local store (and the server) on request.
+type Open struct {
+	Conversation
+	Members []proto.Member // with presence; nil until loaded
+	// Messages is the loaded window, ascending by seq, followed by my
+	// unacknowledged messages (Status Sending or Failed) in send order.
+	Messages []Message
+	// HasOlder says that history older than Messages[0] exists.
+	HasOlder bool
+	// LoadingOlder is set while an older page is being fetched.
+	LoadingOlder bool
+	// Revision changes whenever Messages changes, so the UI can tell a
+	// prepend (older page: keep the scroll position) from an append (new
+	// message: follow the bottom if it was there).
+	Revision uint64
+	// Prepended is how many messages the last change put in front.
+	Prepended int
+}
+
+// NoticeKind says what a notice reports; the UI turns it into words in the
+// user's language, with Args filled in.
+type NoticeKind string
+
+const (
+	NoticeRegistered   NoticeKind = "registered"    // Args: user name, user ID
+	NoticeGroupCreated NoticeKind = "group_created" // Args: group name, group ID
+	NoticeJoined       NoticeKind = "joined"        // Args: group name, group ID
+	NoticeInvited      NoticeKind = "invited"       // I invited someone. Args: user name, user ID, group name, group ID
+	NoticeInvitedMe    NoticeKind = "invited_me"    // someone added me. Args: inviter name, inviter ID, group name, group ID
+	NoticeLeft         NoticeKind = "left"          // Args: group name, group ID
+	NoticeDirect       NoticeKind = "direct"        // a direct conversation opened. Args: peer name, peer ID
+	NoticeLoggedOut    NoticeKind = "logged_out"    // no args
+	NoticeSessionEnded NoticeKind = "session_ended" // the server ended the session; log in again
+	NoticeError        NoticeKind = "error"         // Code is set; Text is the server's message (English)
+)
+
+// Notice is one line of the notice bar (or an inline error).
+type Notice struct {
+	ID   uint64 // unique, increasing
+	Kind NoticeKind
+	Args []string
+	// Code is the error code with NoticeError: a proto.Code, or one of
+	// the client codes below.
+	Code proto.Code
+	Text string // the server's message for people (English), if any
+	Time int64  // Unix ms
+}
+
+// Client-side error codes, next to the server's proto codes.
+const (
+	CodeUnreachable proto.Code = "unreachable" // the server could not be reached
+	CodeBadInput    proto.Code = "bad_input"   // the form was not filled in right; Text says what
+	CodeLocal       proto.Code = "local"       // the local store failed; Text says how
+)
+
+// Search is a search of the local history.
+type Search struct {
+	Query   string
+	Results []Message // newest first
+	Running bool
+}
