@@ -1,0 +1,96 @@
+// Package codec owns the speech codecs of Parley voice calls: it turns one
+// 20 ms frame of 48 kHz mono PCM into a packet and back, and invents a
+// plausible frame when a packet is lost.
+//
+// Every codec is reached through the small [Encoder] and [Decoder]
+// interfaces and a registry ([Lookup], [Names]) listed in preference order,
+// so a call can negotiate a codec by name. The default build registers
+// "g722": ITU-T G.722 at 64 kbit/s, written here in pure Go (no cgo, no
+// system library), with a polyphase resampler between the app's 48 kHz and
+// the codec's 16 kHz. A cgo Opus codec may be added later behind a build
+// tag (see extraCodecs).
+//
+// The package does not know devices, packets on the wire, sequence numbers
+// or timing: capture and playback belong to media/audio, reordering and the
+// decision to conceal belong to media/jitter.
+package codec
+
+import (
+	"errors"
+	"time"
+)
+
+// The audio format every Encoder consumes and every Decoder produces.
+const (
+	SampleRate    = 48000                 // Hz, mono
+	FrameSamples  = 960                   // samples per frame
+	FrameDuration = 20 * time.Millisecond // FrameSamples at SampleRate
+)
+
+// Errors returned (wrapped) by encoders and decoders.
+var (
+	// ErrFrameSize: Encode was given a frame that is not FrameSamples long.
+	ErrFrameSize = errors.New("pcm frame is not FrameSamples long")
+	// ErrPacket: Decode was given a packet this codec cannot have produced.
+	// The decoder state is unchanged; the caller should Conceal instead.
+	ErrPacket = errors.New("malformed packet")
+)
+
+// Encoder compresses audio frames. An Encoder keeps state from frame to
+// frame and is not safe for concurrent use; use one per outgoing stream.
+type Encoder interface {
+	// Encode compresses pcm, exactly one frame (FrameSamples samples at
+	// SampleRate), appends the packet to dst and returns the extended
+	// slice. It does not allocate when dst has room for the packet.
+	Encode(dst []byte, pcm []int16) ([]byte, error)
+}
+
+// Decoder expands packets back into audio frames. A Decoder keeps state
+// from frame to frame and is not safe for concurrent use; use one per
+// incoming stream.
+type Decoder interface {
+	// Decode appends one frame (FrameSamples samples at SampleRate) decoded
+	// from packet to dst and returns the extended slice. On error dst is
+	// returned unchanged. It does not allocate when dst has room.
+	Decode(dst []int16, packet []byte) ([]int16, error)
+	// Conceal appends one plausible frame in place of a lost packet: it
+	// continues the recent signal and fades it out over a few frames, then
+	// stays silent. Decoding resumes without a click on the next Decode.
+	Conceal(dst []int16) []int16
+}
+
+// Codec describes one registered codec.
+type Codec struct {
+	Name       string         // negotiated on the wire, e.g. "g722"
+	NewEncoder func() Encoder // a fresh encoder in its initial state
+	NewDecoder func() Decoder // a fresh decoder in its initial state
+	Bitrate    int            // bits per second of encoded audio
+}
+
+// available lists the codecs built into this binary, most preferred first.
+// Build-tagged files contribute through extraCodecs; there is no mutable
+// registry.
+func available() []Codec {
+	return append(extraCodecs(), g722Codec())
+}
+
+// Lookup returns the codec registered under name.
+func Lookup(name string) (Codec, bool) {
+	for _, c := range available() {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Codec{}, false
+}
+
+// Names returns the names of the built-in codecs, most preferred first. The
+// caller owns the returned slice.
+func Names() []string {
+	cs := available()
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = c.Name
+	}
+	return names
+}
