@@ -111,6 +111,7 @@ type Conversation struct {
 const (
 	MsgText   = "text"   // Text holds what the sender wrote
 	MsgSystem = "system" // Event says what happened; Text is empty
+	MsgFile   = "file"   // File describes a file the sender shared; Text may hold a caption
 )
 
 // Message is one entry of a conversation's history. (Conv, Seq) identifies it;
@@ -125,6 +126,17 @@ type Message struct {
 	Kind       string `json:"kind"` // MsgText or MsgSystem
 	Text       string `json:"text,omitempty"`
 	Event      *Event `json:"event,omitempty"`
+	File       *File  `json:"file,omitempty"`
+}
+
+// File describes a shared file; its bytes are fetched over HTTP (see
+// docs/protocol.md, "Files").
+type File struct {
+	ID     string `json:"id"`             // download handle
+	Name   string `json:"name"`           // sanitised display name
+	Size   int64  `json:"size"`           // bytes
+	SHA256 string `json:"sha256"`         // hex, verified by the server
+	Type   string `json:"type,omitempty"` // media type, if known
 }
 
 // Membership events, recorded as system messages so that every member sees

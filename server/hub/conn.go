@@ -103,7 +103,7 @@ func (c *conn) serve(ctx context.Context) {
 		default:
 		}
 		if typ != websocket.MessageText {
-			c.reply("", nil, proto.Errorf(proto.CodeBadFrame, "binary frames are not accepted on this connection"))
+			c.h.binary(c, data)
 			continue
 		}
 		if !c.dispatchSafe(ctx, data) {

@@ -23,8 +23,27 @@ type op struct {
 	async  func(ctx context.Context, c *conn, id string, body json.RawMessage) error
 }
 
+// handlers is every request type the hub serves: each feature contributes
+// its table (chatOps here; other features in their own files).
 func (h *Hub) handlers() map[string]op {
-	ops := map[string]op{
+	ops := h.chatOps()
+	for _, more := range h.extraOps() {
+		for typ, o := range more {
+			if _, dup := ops[typ]; dup {
+				panic("hub: request type " + typ + " registered twice")
+			}
+			ops[typ] = o
+		}
+	}
+	for typ, o := range ops {
+		o.count = h.m.requests.With(typ)
+		ops[typ] = o
+	}
+	return ops
+}
+
+func (h *Hub) chatOps() map[string]op {
+	return map[string]op{
 		proto.TypeRegister:      {fn: h.register},
 		proto.TypeLogin:         {fn: h.login},
 		proto.TypeResume:        {fn: h.resume},
@@ -42,11 +61,6 @@ func (h *Hub) handlers() map[string]op {
 		proto.TypeHistory:       {authed: true, fn: h.history},
 		proto.TypeSync:          {authed: true, fn: h.sync},
 	}
-	for typ, o := range ops {
-		o.count = h.m.requests.With(typ)
-		ops[typ] = o
-	}
-	return ops
 }
 
 // dispatch decodes one text frame and runs its op.
