@@ -1,0 +1,277 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"parley/net/proto"
+)
+
+// State is where a Session is in its connection life.
+type State int
+
+const (
+	Offline    State = iota // no connection; waiting to retry, or stopped
+	Connecting              // dialing, resuming and running OnConnect
+	Online                  // connected and OnConnect done; calls go through
+)
+
+func (s State) String() string {
+	switch s {
+	case Offline:
+		return "offline"
+	case Connecting:
+		return "connecting"
+	case Online:
+		return "online"
+	}
+	return fmt.Sprintf("State(%d)", int(s))
+}
+
+// Defaults of SessionConfig.
+const (
+	DefaultMinBackoff  = 250 * time.Millisecond
+	DefaultMaxBackoff  = 30 * time.Second
+	DefaultResetAfter  = 10 * time.Second
+	DefaultDialTimeout = 15 * time.Second
+)
+
+// SessionConfig configures a Session. Only URL is required.
+type SessionConfig struct {
+	URL string // ws(s)://host/v1/ws
+
+	// Token returns the resume token at each connect; "" (or a nil Token)
+	// leaves the connection unauthenticated, e.g. before login.
+	Token func() string
+
+	// OnConnect runs after dial and resume, before the session is Online:
+	// the application syncs and flushes its outbox here, on c (Session
+	// calls fail with ErrOffline until it returns). An error drops the
+	// connection and retries after a backoff. ctx is Run's.
+	OnConnect func(ctx context.Context, c *Conn) error
+
+	// OnState is told every state transition with its cause (nil when
+	// entering Connecting or Online). It runs on Run's goroutine.
+	OnState func(s State, err error)
+
+	// OnPush receives pushes from every connection; see DialOptions.OnPush
+	// for its contract. Pushes may arrive while OnConnect runs, so they can
+	// overlap what a sync returns: deduplicate by (conv, seq). If nil,
+	// Dial.OnPush is used.
+	OnPush func(Push)
+
+	// Backoff between attempts: full jitter, rand × min(MaxBackoff,
+	// MinBackoff × 2^attempt). attempt restarts at 0 once a connection has
+	// stayed Online for ResetAfter. A server error with RetryAfterMs
+	// (rate_limited, unavailable) waits at least that long.
+	MinBackoff, MaxBackoff, ResetAfter time.Duration
+
+	// DialTimeout bounds dial, hello and resume of one attempt.
+	DialTimeout time.Duration
+
+	Dial DialOptions
+
+	// Test hooks. Rand returns a number in [0, 1) (default math/rand/v2);
+	// Now and After default to the time package.
+	Rand  func() float64
+	Now   func() time.Time
+	After func(time.Duration) <-chan time.Time
+}
+
+// Session keeps one connection to a server up: it dials, resumes the
+// token, runs OnConnect, and when the connection drops, does it again
+// after a backoff. Its typed calls go to the current connection and fail
+// fast with ErrOffline when there is none. All methods may be called
+// concurrently; Run is called once.
+type Session struct {
+	ops
+
+	cfg  SessionConfig
+	kick chan struct{}
+
+	mu    sync.Mutex
+	state State
+	conn  *Conn // set while Online
+}
+
+// NewSession returns a Session for cfg; Run starts it.
+func NewSession(cfg SessionConfig) *Session {
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = DefaultMinBackoff
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = DefaultMaxBackoff
+	}
+	cfg.MaxBackoff = max(cfg.MaxBackoff, cfg.MinBackoff)
+	if cfg.ResetAfter <= 0 {
+		cfg.ResetAfter = DefaultResetAfter
+	}
+	if cfg.DialTimeout <= 0 {
+		cfg.DialTimeout = DefaultDialTimeout
+	}
+	if cfg.OnPush != nil {
+		cfg.Dial.OnPush = cfg.OnPush
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Float64
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.After == nil {
+		cfg.After = time.After
+	}
+	s := &Session{cfg: cfg, kick: make(chan struct{}, 1)}
+	s.ops = ops{call: s.Call}
+	return s
+}
+
+// Run keeps the session connected until ctx is done, then closes the
+// connection and returns ctx's error. If the server rejects the resume
+// token, Run returns an error wrapping ErrBadToken (and the server's
+// *proto.Error): the application must log in again and start a new Run.
+func (s *Session) Run(ctx context.Context) error {
+	attempt := 0
+	for {
+		c, err := s.connect(ctx)
+		if err == nil {
+			began := s.cfg.Now()
+			s.online(c)
+			select {
+			case <-c.Done():
+				err = c.Err()
+			case <-ctx.Done():
+				c.Close()
+				err = ctx.Err()
+			}
+			if s.cfg.Now().Sub(began) >= s.cfg.ResetAfter {
+				attempt = 0
+			}
+		}
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		s.setState(Offline, err)
+		if ctx.Err() != nil || errors.Is(err, ErrBadToken) {
+			return err
+		}
+
+		select {
+		case <-s.cfg.After(s.delay(attempt, err)):
+		case <-s.kick:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		attempt++
+	}
+}
+
+// connect makes one attempt: dial, resume, OnConnect.
+func (s *Session) connect(ctx context.Context) (*Conn, error) {
+	s.setState(Connecting, nil)
+	dctx, cancel := context.WithTimeout(ctx, s.cfg.DialTimeout)
+	defer cancel()
+	c, err := Dial(dctx, s.cfg.URL, s.cfg.Dial)
+	if err != nil {
+		return nil, err
+	}
+	if s.cfg.Token != nil {
+		if tok := s.cfg.Token(); tok != "" {
+			if _, err := c.Resume(dctx, tok); err != nil {
+				c.Close()
+				if proto.CodeOf(err) == proto.CodeBadToken {
+					return nil, fmt.Errorf("resume: %w: %w", ErrBadToken, err)
+				}
+				return nil, fmt.Errorf("resume: %w", err)
+			}
+		}
+	}
+	if s.cfg.OnConnect != nil {
+		if err := s.cfg.OnConnect(ctx, c); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("on connect: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// delay is the wait before the next attempt.
+func (s *Session) delay(attempt int, cause error) time.Duration {
+	d := backoff(attempt, s.cfg.MinBackoff, s.cfg.MaxBackoff, s.cfg.Rand())
+	var pe *proto.Error
+	if errors.As(cause, &pe) && pe.RetryAfterMs > 0 {
+		d = max(d, time.Duration(pe.RetryAfterMs)*time.Millisecond)
+	}
+	return d
+}
+
+// backoff is full jitter: r (in [0, 1)) times the ceiling
+// min(hi, lo × 2^attempt).
+func backoff(attempt int, lo, hi time.Duration, r float64) time.Duration {
+	ceiling := lo
+	for i := 0; i < attempt && ceiling < hi; i++ {
+		ceiling *= 2
+	}
+	ceiling = min(ceiling, hi)
+	return time.Duration(r * float64(ceiling))
+}
+
+func (s *Session) online(c *Conn) {
+	select { // a Kick while connecting is spent: do not skip the next wait
+	case <-s.kick:
+	default:
+	}
+	s.mu.Lock()
+	s.conn = c
+	s.mu.Unlock()
+	s.setState(Online, nil)
+}
+
+func (s *Session) setState(st State, err error) {
+	s.mu.Lock()
+	if st != Online {
+		s.conn = nil
+	}
+	s.state = st
+	s.mu.Unlock()
+	if s.cfg.OnState != nil {
+		s.cfg.OnState(st, err)
+	}
+}
+
+// State returns the current state.
+func (s *Session) State() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state
+}
+
+// Kick makes a session waiting to retry retry now, e.g. when the user
+// presses "retry" or the network comes back. It does nothing while a
+// connection is up.
+func (s *Session) Kick() {
+	if s.State() == Online {
+		return
+	}
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Call calls on the current connection (see Conn.Call). It fails with
+// ErrOffline unless the session is Online; a call whose connection drops
+// before the reply fails with ErrClosed.
+func (s *Session) Call(ctx context.Context, typ string, req, reply any) error {
+	s.mu.Lock()
+	c := s.conn
+	s.mu.Unlock()
+	if c == nil {
+		return fmt.Errorf("%s: %w", typ, ErrOffline)
+	}
+	return c.Call(ctx, typ, req, reply)
+}

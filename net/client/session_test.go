@@ -1,0 +1,320 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"parley/net/proto"
+)
+
+func TestBackoffIsFullJitterUnderADoublingCeiling(t *testing.T) {
+	const lo, hi = 250 * time.Millisecond, 30 * time.Second
+	tests := []struct {
+		attempt int
+		r       float64
+		want    time.Duration
+	}{
+		{0, 0.5, 125 * time.Millisecond},
+		{1, 0.5, 250 * time.Millisecond},
+		{2, 0.5, 500 * time.Millisecond},
+		{6, 0.5, 8 * time.Second},
+		{7, 0.5, 15 * time.Second}, // 32 s capped at 30 s
+		{8, 0.5, 15 * time.Second},
+		{1000, 0.5, 15 * time.Second}, // no overflow
+		{3, 0, 0},
+		{3, 0.999, time.Duration(0.999 * float64(2*time.Second))},
+	}
+	for _, tt := range tests {
+		if got := backoff(tt.attempt, lo, hi, tt.r); got != tt.want {
+			t.Errorf("backoff(%d, r=%v) = %v, want %v", tt.attempt, tt.r, got, tt.want)
+		}
+	}
+}
+
+// event is one thing a session test observes, in order.
+type event struct {
+	what string // "connecting", "online", "offline", "resume <token>", "onconnect", "wait <d>"
+	err  error
+}
+
+// sessionRig runs a Session against a fake server and records its events.
+type sessionRig struct {
+	t      *testing.T
+	srv    *fakeServer
+	s      *Session
+	events chan event
+	fire   chan time.Time // fires one backoff wait
+	now    time.Time
+	mu     sync.Mutex
+	runErr chan error
+	cancel context.CancelFunc
+}
+
+// newSessionRig builds a session; edit cfg in configure, then call run.
+// The server accepts token "good", rejects "bad" with bad_token and
+// "busy" with rate_limited (retry after 5 s).
+func newSessionRig(t *testing.T, token string, configure func(*SessionConfig)) *sessionRig {
+	r := &sessionRig{
+		t:      t,
+		events: make(chan event, 100),
+		fire:   make(chan time.Time),
+		now:    time.Unix(1700000000, 0),
+		runErr: make(chan error, 1),
+	}
+	r.srv = newFakeServer(t, func(fc *fakeConn, f proto.Frame) {
+		switch f.Type {
+		case proto.TypeResume:
+			tok := decode[proto.ResumeRequest](t, f.Body).Token
+			r.events <- event{what: "resume " + tok}
+			switch tok {
+			case "good":
+				fc.reply(f, proto.ResumeReply{User: proto.User{ID: 4821, Name: "Li Hua"}})
+			case "bad":
+				fc.fail(f, proto.Errorf(proto.CodeBadToken, "token revoked"))
+			case "busy":
+				fc.fail(f, &proto.Error{Code: proto.CodeRateLimited, Message: "wait", RetryAfterMs: 5000})
+			}
+		default:
+			fc.reply(f, nil)
+		}
+	})
+	cfg := SessionConfig{
+		URL:   r.srv.URL,
+		Token: func() string { return token },
+		OnConnect: func(ctx context.Context, c *Conn) error {
+			r.events <- event{what: "onconnect"}
+			return c.Ping(ctx) // the connection is usable here
+		},
+		OnState:    func(s State, err error) { r.events <- event{what: s.String(), err: err} },
+		MinBackoff: 100 * time.Millisecond,
+		MaxBackoff: time.Second,
+		ResetAfter: time.Minute,
+		Rand:       func() float64 { return 0.5 },
+		Now: func() time.Time {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			return r.now
+		},
+		After: func(d time.Duration) <-chan time.Time {
+			r.events <- event{what: fmt.Sprint("wait ", d)}
+			return r.fire
+		},
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	r.s = NewSession(cfg)
+	return r
+}
+
+func (r *sessionRig) run() {
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	r.t.Cleanup(cancel)
+	go func() { r.runErr <- r.s.Run(ctx) }()
+}
+
+func (r *sessionRig) advance(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.now = r.now.Add(d)
+}
+
+// expect checks the next events, by name.
+func (r *sessionRig) expect(whats ...string) event {
+	r.t.Helper()
+	var e event
+	for _, want := range whats {
+		select {
+		case e = <-r.events:
+			if e.what != want {
+				r.t.Fatalf("event %q (err %v), want %q", e.what, e.err, want)
+			}
+		case <-time.After(waitFor):
+			r.t.Fatalf("no event, want %q", want)
+		}
+	}
+	return e
+}
+
+func (r *sessionRig) stop() error {
+	r.t.Helper()
+	r.cancel()
+	select {
+	case err := <-r.runErr:
+		return err
+	case <-time.After(waitFor):
+		r.t.Fatal("Run did not return")
+		return nil
+	}
+}
+
+func TestSessionReconnectsAfterADropAndResumesTheToken(t *testing.T) {
+	r := newSessionRig(t, "good", nil)
+	ctx := testCtx(t)
+	if err := r.s.Ping(ctx); !errors.Is(err, ErrOffline) || r.s.State() != Offline {
+		t.Fatalf("before Run: Ping err = %v, state %v; want ErrOffline, offline", err, r.s.State())
+	}
+	r.run()
+	r.expect("connecting", "resume good", "onconnect", "online")
+	if err := r.s.Ping(ctx); err != nil {
+		t.Fatalf("Ping while online: %v", err)
+	}
+
+	r.srv.conn(t).ws.CloseNow() // the server goes away
+	if e := r.expect("offline"); !errors.Is(e.err, ErrClosed) {
+		t.Fatalf("offline cause = %v, want ErrClosed", e.err)
+	}
+	r.expect("wait 50ms")
+	if err := r.s.Ping(ctx); !errors.Is(err, ErrOffline) || r.s.State() != Offline {
+		t.Fatalf("while waiting: Ping err = %v, state %v; want ErrOffline, offline", err, r.s.State())
+	}
+
+	r.fire <- time.Time{}
+	r.expect("connecting", "resume good", "onconnect", "online")
+	if err := r.s.Ping(ctx); err != nil {
+		t.Fatalf("Ping after reconnecting: %v", err)
+	}
+
+	if err := r.stop(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v, want context.Canceled", err)
+	}
+	if e := r.expect("offline"); !errors.Is(e.err, context.Canceled) {
+		t.Fatalf("offline cause = %v, want context.Canceled", e.err)
+	}
+	waitDone(t, r.srv.conn(t).closed, "the server seeing the session close")
+}
+
+func TestSessionStopsOnBadToken(t *testing.T) {
+	r := newSessionRig(t, "bad", nil)
+	r.run()
+	r.expect("connecting", "resume bad", "offline")
+	var err error
+	select {
+	case err = <-r.runErr:
+	case <-time.After(waitFor):
+		t.Fatal("Run kept going after bad_token")
+	}
+	if !errors.Is(err, ErrBadToken) || proto.CodeOf(err) != proto.CodeBadToken {
+		t.Fatalf("Run = %v, want ErrBadToken carrying bad_token", err)
+	}
+}
+
+func TestSessionWithoutTokenStaysUnauthenticated(t *testing.T) {
+	r := newSessionRig(t, "", nil)
+	r.run()
+	r.expect("connecting", "onconnect", "online") // no resume
+	r.stop()
+}
+
+func TestSessionBackoffGrowsToTheCapWhileTheServerIsDown(t *testing.T) {
+	r := newSessionRig(t, "good", nil)
+	r.srv.reject.Store(true)
+	r.run()
+	for _, wait := range []string{"50ms", "100ms", "200ms", "400ms", "500ms", "500ms"} {
+		e := r.expect("connecting", "offline")
+		if e.err == nil {
+			t.Fatal("offline without a cause")
+		}
+		r.expect("wait " + wait)
+		r.fire <- time.Time{}
+	}
+	r.expect("connecting", "offline")
+	r.stop()
+}
+
+func TestSessionWaitsAtLeastRetryAfter(t *testing.T) {
+	r := newSessionRig(t, "busy", nil)
+	r.run()
+	e := r.expect("connecting", "resume busy", "offline")
+	if proto.CodeOf(e.err) != proto.CodeRateLimited {
+		t.Fatalf("offline cause = %v, want rate_limited", e.err)
+	}
+	r.expect("wait 5s")
+	r.stop()
+}
+
+func TestSessionBackoffResetsOnlyAfterAConnectionStayedUp(t *testing.T) {
+	r := newSessionRig(t, "good", nil)
+	r.srv.reject.Store(true)
+	r.run()
+	r.expect("connecting", "offline", "wait 50ms")
+	r.fire <- time.Time{}
+	r.expect("connecting", "offline", "wait 100ms")
+	r.srv.reject.Store(false)
+	r.fire <- time.Time{}
+
+	// Up and straight down again: the backoff keeps growing.
+	r.expect("connecting", "resume good", "onconnect", "online")
+	r.srv.conn(t).ws.CloseNow()
+	r.expect("offline", "wait 200ms")
+	r.fire <- time.Time{}
+
+	// Up for ResetAfter: the next wait starts from the bottom again.
+	r.expect("connecting", "resume good", "onconnect", "online")
+	r.advance(time.Minute)
+	r.srv.conn(t).ws.CloseNow()
+	r.expect("offline", "wait 50ms")
+	r.stop()
+}
+
+func TestSessionRetriesWhenOnConnectFails(t *testing.T) {
+	fails := 1
+	r := newSessionRig(t, "good", func(cfg *SessionConfig) {
+		next := cfg.OnConnect
+		cfg.OnConnect = func(ctx context.Context, c *Conn) error {
+			if err := next(ctx, c); err != nil {
+				return err
+			}
+			if fails > 0 { // only Run's goroutine touches fails
+				fails--
+				return errors.New("outbox flush failed")
+			}
+			return nil
+		}
+	})
+	r.run()
+	e := r.expect("connecting", "resume good", "onconnect", "offline")
+	if e.err == nil || e.err.Error() != "on connect: outbox flush failed" {
+		t.Fatalf("offline cause = %v, want the OnConnect error", e.err)
+	}
+	r.expect("wait 50ms")
+	r.fire <- time.Time{}
+	r.expect("connecting", "resume good", "onconnect", "online")
+	r.stop()
+}
+
+func TestKickSkipsTheBackoffWait(t *testing.T) {
+	r := newSessionRig(t, "good", nil)
+	r.run()
+	r.expect("connecting", "resume good", "onconnect", "online")
+	r.srv.conn(t).ws.CloseNow()
+	r.expect("offline", "wait 50ms")
+
+	r.s.Kick() // nobody fires the wait
+	r.expect("connecting", "resume good", "onconnect", "online")
+	r.stop()
+}
+
+func TestSessionForwardsPushes(t *testing.T) {
+	pushes := make(chan Push, 1)
+	r := newSessionRig(t, "good", func(cfg *SessionConfig) {
+		cfg.OnPush = func(p Push) { pushes <- p }
+	})
+	r.run()
+	r.expect("connecting", "resume good", "onconnect", "online")
+	r.srv.conn(t).push(proto.TypeMessage, proto.Message{Conv: 1, Seq: 1, Text: "hi"})
+	select {
+	case p := <-pushes:
+		if p.Message == nil || p.Message.Text != "hi" {
+			t.Fatalf("push = %+v", p)
+		}
+	case <-time.After(waitFor):
+		t.Fatal("push not forwarded")
+	}
+	r.stop()
+}
