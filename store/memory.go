@@ -1,0 +1,586 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+
+	"parley/net/proto"
+)
+
+// Memory is a Store held in memory: nothing survives the process. The web
+// build uses it (modernc.org/sqlite does not build for js/wasm) and tests
+// use it. Search scans every message, so it suits caches of up to some
+// hundred thousand messages.
+//
+// A Memory is safe for concurrent use.
+type Memory struct {
+	d *memData
+	// closed is per handle: reopen gives a new handle over the same data.
+	mu     sync.Mutex
+	closed bool
+}
+
+// memData is the content of a Memory, shared by the handles reopen makes.
+type memData struct {
+	opt Options
+
+	mu        sync.Mutex
+	session   *Session
+	convs     map[proto.ConvID]*memConv
+	outbox    []OutboxItem
+	transfers map[string]Transfer
+}
+
+type memConv struct {
+	c       Conversation // Unread is computed on the way out
+	lastSeq int64        // seq of c.Last
+	msgs    []memMsg     // sorted by seq
+	members []proto.Member
+}
+
+type memMsg struct {
+	m    proto.Message
+	toks []string
+}
+
+var _ Store = (*Memory)(nil)
+
+// NewMemory returns an empty in-memory store.
+func NewMemory(opt Options) *Memory {
+	return &Memory{d: &memData{
+		opt:       opt,
+		convs:     make(map[proto.ConvID]*memConv),
+		transfers: make(map[string]Transfer),
+	}}
+}
+
+// reopen returns a new open handle over the same data, as if the process
+// had reopened its database. Tests use it.
+func (s *Memory) reopen() *Memory { return &Memory{d: s.d} }
+
+// lock locks the data, or reports ErrClosed. The caller unlocks s.d.mu.
+func (s *Memory) lock() error {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	s.d.mu.Lock()
+	return nil
+}
+
+// Close implements Store.
+func (s *Memory) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.closed = true
+	return nil
+}
+
+// ---- Session ----
+
+func (s *Memory) Session(ctx context.Context) (Session, error) {
+	if err := s.lock(); err != nil {
+		return Session{}, err
+	}
+	defer s.d.mu.Unlock()
+	if s.d.session == nil {
+		return Session{}, fmt.Errorf("session: %w", ErrNotFound)
+	}
+	return *s.d.session, nil
+}
+
+func (s *Memory) SaveSession(ctx context.Context, ses Session) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.d.mu.Unlock()
+	s.d.session = &ses
+	return nil
+}
+
+func (s *Memory) ClearSession(ctx context.Context) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.d.mu.Unlock()
+	s.d.session = nil
+	return nil
+}
+
+// ---- Conversations ----
+
+// conv returns the conversation id, creating a placeholder if needed.
+func (d *memData) conv(id proto.ConvID) *memConv {
+	c := d.convs[id]
+	if c == nil {
+		c = &memConv{c: Conversation{ID: id, Created: d.opt.now()}}
+		d.convs[id] = c
+	}
+	return c
+}
+
+// noteMessage advances LastSeq and Last for m.
+func (c *memConv) noteMessage(m proto.Message) {
+	c.c.LastSeq = max(c.c.LastSeq, m.Seq)
+	if m.Seq > c.lastSeq {
+		c.lastSeq = m.Seq
+		cp := copyMessage(m)
+		c.c.Last = &cp
+	}
+}
+
+func (c *memConv) out() Conversation {
+	o := c.c
+	o.Unread = max(0, o.LastSeq-o.ReadSeq)
+	if o.Peer != nil {
+		p := *o.Peer
+		o.Peer = &p
+	}
+	if o.Last != nil {
+		m := copyMessage(*o.Last)
+		o.Last = &m
+	}
+	return o
+}
+
+func (s *Memory) PutConversations(ctx context.Context, cs ...proto.Conversation) error {
+	for _, pc := range cs {
+		if pc.ID <= 0 {
+			return fmt.Errorf("put conversation %d: %w", pc.ID, ErrInvalid)
+		}
+		if pc.Last != nil {
+			if err := validateMessage(*pc.Last); err != nil {
+				return fmt.Errorf("put conversation %d: last: %w", pc.ID, err)
+			}
+		}
+	}
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.d.mu.Unlock()
+	for _, pc := range cs {
+		c := s.d.conv(pc.ID)
+		c.c.Kind, c.c.Name, c.c.Members = pc.Kind, pc.Name, pc.Members
+		c.c.Peer = nil
+		if pc.Peer != nil {
+			p := *pc.Peer
+			c.c.Peer = &p
+		}
+		c.c.LastSeq = max(c.c.LastSeq, pc.LastSeq)
+		if pc.Last != nil {
+			c.noteMessage(*pc.Last)
+		}
+	}
+	return nil
+}
+
+func (s *Memory) Conversations(ctx context.Context) ([]Conversation, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.d.mu.Unlock()
+	out := make([]Conversation, 0, len(s.d.convs))
+	for _, c := range s.d.convs {
+		out = append(out, c.out())
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].Activity(), out[j].Activity()
+		if a != b {
+			return a > b
+		}
+		return out[i].ID > out[j].ID
+	})
+	return out, nil
+}
+
+func (s *Memory) Conversation(ctx context.Context, id proto.ConvID) (Conversation, error) {
+	if err := s.lock(); err != nil {
+		return Conversation{}, err
+	}
+	defer s.d.mu.Unlock()
+	c := s.d.convs[id]
+	if c == nil {
+		return Conversation{}, fmt.Errorf("conversation %d: %w", id, ErrNotFound)
+	}
+	return c.out(), nil
+}
+
+func (s *Memory) DeleteConversation(ctx context.Context, id proto.ConvID) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.d.mu.Unlock()
+	if s.d.convs[id] == nil {
+		return fmt.Errorf("delete conversation %d: %w", id, ErrNotFound)
+	}
+	delete(s.d.convs, id)
+	s.d.outbox = slices.DeleteFunc(s.d.outbox, func(it OutboxItem) bool { return it.Conv == id })
+	return nil
+}
+
+func (s *Memory) MarkRead(ctx context.Context, id proto.ConvID, seq int64) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.d.mu.Unlock()
+	c := s.d.convs[id]
+	if c == nil {
+		return fmt.Errorf("mark read %d: %w", id, ErrNotFound)
+	}
+	c.c.ReadSeq = max(c.c.ReadSeq, seq)
+	return nil
+}
+
+func (s *Memory) SetSynced(ctx context.Context, id proto.ConvID, seq int64) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.d.mu.Unlock()
+	c := s.d.convs[id]
+	if c == nil {
+		return fmt.Errorf("set synced %d: %w", id, ErrNotFound)
+	}
+	c.c.SyncedSeq = seq
+	return nil
+}
+
+func (s *Memory) Have(ctx context.Context) (map[proto.ConvID]int64, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.d.mu.Unlock()
+	have := make(map[proto.ConvID]int64, len(s.d.convs))
+	for id, c := range s.d.convs {
+		have[id] = c.c.SyncedSeq
+	}
+	return have, nil
+}
+
+// ---- Members ----
+
+func (s *Memory) ReplaceMembers(ctx context.Context, conv proto.ConvID, ms []proto.Member) error {
+	if conv <= 0 {
+		return fmt.Errorf("replace members of %d: %w", conv, ErrInvalid)
+	}
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.d.mu.Unlock()
+	// Like the SQLite table, one row per user: a repeated user keeps its
+	// first position and its last value.
+	var list []proto.Member
+	at := make(map[proto.UserID]int)
+	for _, m := range ms {
+		if i, ok := at[m.ID]; ok {
+			list[i] = m
+			continue
+		}
+		at[m.ID] = len(list)
+		list = append(list, m)
+	}
+	s.d.conv(conv).members = list
+	return nil
+}
+
+func (s *Memory) Members(ctx context.Context, conv proto.ConvID) ([]proto.Member, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.d.mu.Unlock()
+	c := s.d.convs[conv]
+	if c == nil || len(c.members) == 0 {
+		return nil, nil
+	}
+	return slices.Clone(c.members), nil
+}
+
+// ---- Messages ----
+
+func copyMessage(m proto.Message) proto.Message {
+	if m.Event != nil {
+		e := *m.Event
+		if e.Subject != nil {
+			u := *e.Subject
+			e.Subject = &u
+		}
+		m.Event = &e
+	}
+	return m
+}
+
+func (s *Memory) PutMessages(ctx context.Context, ms []proto.Message) (int, error) {
+	for _, m := range ms {
+		if err := validateMessage(m); err != nil {
+			return 0, fmt.Errorf("put messages: %w", err)
+		}
+	}
+	if err := s.lock(); err != nil {
+		return 0, err
+	}
+	defer s.d.mu.Unlock()
+	return s.d.putMessages(ms), nil
+}
+
+func (d *memData) putMessages(ms []proto.Message) int {
+	added := 0
+	for _, m := range ms {
+		c := d.conv(m.Conv)
+		i, found := slices.BinarySearchFunc(c.msgs, m.Seq, func(x memMsg, seq int64) int {
+			return cmpInt(x.m.Seq, seq)
+		})
+		if found {
+			continue
+		}
+		mm := memMsg{m: copyMessage(m)}
+		if searchable(m) {
+			mm.toks = indexTokens(m.Text)
+		}
+		c.msgs = slices.Insert(c.msgs, i, mm)
+		c.noteMessage(m)
+		added++
+	}
+	return added
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// page returns copies of msgs[lo:hi] clipped to the slice.
+func page(msgs []memMsg, lo, hi int) []proto.Message {
+	lo, hi = max(lo, 0), min(hi, len(msgs))
+	if lo >= hi {
+		return nil
+	}
+	out := make([]proto.Message, 0, hi-lo)
+	for _, mm := range msgs[lo:hi] {
+		out = append(out, copyMessage(mm.m))
+	}
+	return out
+}
+
+// seqIndex returns the index of the first stored message with seq ≥ seq.
+func seqIndex(msgs []memMsg, seq int64) int {
+	i, _ := slices.BinarySearchFunc(msgs, seq, func(x memMsg, seq int64) int {
+		return cmpInt(x.m.Seq, seq)
+	})
+	return i
+}
+
+func (s *Memory) Latest(ctx context.Context, conv proto.ConvID, limit int) ([]proto.Message, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.d.mu.Unlock()
+	c := s.d.convs[conv]
+	if c == nil {
+		return nil, nil
+	}
+	return page(c.msgs, len(c.msgs)-clampLimit(limit), len(c.msgs)), nil
+}
+
+func (s *Memory) Before(ctx context.Context, conv proto.ConvID, seq int64, limit int) ([]proto.Message, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.d.mu.Unlock()
+	c := s.d.convs[conv]
+	if c == nil {
+		return nil, nil
+	}
+	i := seqIndex(c.msgs, seq)
+	return page(c.msgs, i-clampLimit(limit), i), nil
+}
+
+func (s *Memory) After(ctx context.Context, conv proto.ConvID, seq int64, limit int) ([]proto.Message, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.d.mu.Unlock()
+	c := s.d.convs[conv]
+	if c == nil {
+		return nil, nil
+	}
+	i := seqIndex(c.msgs, seq+1)
+	return page(c.msgs, i, i+clampLimit(limit)), nil
+}
+
+func (s *Memory) Search(ctx context.Context, q SearchQuery) ([]proto.Message, error) {
+	ts := parseQuery(q.Text)
+	if len(ts) == 0 {
+		return nil, nil
+	}
+	limit := clampLimit(q.Limit)
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.d.mu.Unlock()
+	var hits []proto.Message
+	for id, c := range s.d.convs {
+		if q.Conv != 0 && id != q.Conv {
+			continue
+		}
+		for _, mm := range c.msgs {
+			if mm.toks != nil && matches(mm.toks, ts) {
+				hits = append(hits, mm.m)
+			}
+		}
+	}
+	sort.Slice(hits, func(i, j int) bool { return searchOrder(hits[i], hits[j]) })
+	hits = hits[:min(len(hits), limit)]
+	for i := range hits {
+		hits[i] = copyMessage(hits[i])
+	}
+	return hits, nil
+}
+
+// ---- Outbox ----
+
+func (s *Memory) Enqueue(ctx context.Context, it OutboxItem) error {
+	if err := validateOutbox(it); err != nil {
+		return err
+	}
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.d.mu.Unlock()
+	if s.d.convs[it.Conv] == nil {
+		return fmt.Errorf("enqueue %q: conversation %d: %w", it.ClientID, it.Conv, ErrNotFound)
+	}
+	if s.d.outboxIndex(it.ClientID) >= 0 {
+		return fmt.Errorf("enqueue %q: %w", it.ClientID, ErrExists)
+	}
+	if it.Created == 0 {
+		it.Created = s.d.opt.now()
+	}
+	s.d.outbox = append(s.d.outbox, it)
+	return nil
+}
+
+func (d *memData) outboxIndex(clientID string) int {
+	return slices.IndexFunc(d.outbox, func(it OutboxItem) bool { return it.ClientID == clientID })
+}
+
+func (s *Memory) Outbox(ctx context.Context) ([]OutboxItem, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.d.mu.Unlock()
+	return slices.Clone(s.d.outbox), nil
+}
+
+func (s *Memory) RecordAttempt(ctx context.Context, clientID string) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.d.mu.Unlock()
+	i := s.d.outboxIndex(clientID)
+	if i < 0 {
+		return fmt.Errorf("record attempt %q: %w", clientID, ErrNotFound)
+	}
+	s.d.outbox[i].Attempts++
+	return nil
+}
+
+func (s *Memory) RemoveOutbox(ctx context.Context, clientID string) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.d.mu.Unlock()
+	i := s.d.outboxIndex(clientID)
+	if i < 0 {
+		return fmt.Errorf("remove outbox %q: %w", clientID, ErrNotFound)
+	}
+	s.d.outbox = slices.Delete(s.d.outbox, i, i+1)
+	return nil
+}
+
+func (s *Memory) Ack(ctx context.Context, clientID string, m proto.Message) error {
+	if err := validateMessage(m); err != nil {
+		return fmt.Errorf("ack %q: %w", clientID, err)
+	}
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.d.mu.Unlock()
+	s.d.putMessages([]proto.Message{m})
+	if i := s.d.outboxIndex(clientID); i >= 0 {
+		s.d.outbox = slices.Delete(s.d.outbox, i, i+1)
+	}
+	return nil
+}
+
+// ---- Transfers ----
+
+func (s *Memory) PutTransfer(ctx context.Context, t Transfer) error {
+	if err := validateTransfer(t); err != nil {
+		return err
+	}
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.d.mu.Unlock()
+	now := s.d.opt.now()
+	t.Created, t.Updated = now, now
+	if old, ok := s.d.transfers[t.ID]; ok {
+		t.Created = old.Created
+	}
+	s.d.transfers[t.ID] = t
+	return nil
+}
+
+func (s *Memory) Transfer(ctx context.Context, id string) (Transfer, error) {
+	if err := s.lock(); err != nil {
+		return Transfer{}, err
+	}
+	defer s.d.mu.Unlock()
+	t, ok := s.d.transfers[id]
+	if !ok {
+		return Transfer{}, fmt.Errorf("transfer %q: %w", id, ErrNotFound)
+	}
+	return t, nil
+}
+
+func (s *Memory) Transfers(ctx context.Context) ([]Transfer, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.d.mu.Unlock()
+	out := make([]Transfer, 0, len(s.d.transfers))
+	for _, t := range s.d.transfers {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Created != out[j].Created {
+			return out[i].Created < out[j].Created
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+func (s *Memory) DeleteTransfer(ctx context.Context, id string) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.d.mu.Unlock()
+	if _, ok := s.d.transfers[id]; !ok {
+		return fmt.Errorf("delete transfer %q: %w", id, ErrNotFound)
+	}
+	delete(s.d.transfers, id)
+	return nil
+}
