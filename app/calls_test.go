@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"parley/app/state"
+	"parley/media/audio"
+	"parley/net/proto"
+	"parley/server/node/nodetest"
+)
+
+// virtualAudio is a CallAudio without hardware: the microphone says a
+// tone, and what the speaker plays is measured.
+type virtualAudio struct {
+	voice     bool         // the microphone says a 440 Hz tone (else silence)
+	heard     atomic.Int64 // call frames played with sound in them
+	toneHeard atomic.Int64 // ring tone frames played with sound in them
+}
+
+func (v *virtualAudio) Devices() ([]audio.Device, []audio.Device, error) {
+	d := []audio.Device{{ID: "virtual", Name: "Virtual", Default: true}}
+	return d, d, nil
+}
+
+func (v *virtualAudio) Open(_ context.Context, _, _ string, capture bool) (AudioStream, error) {
+	counter := &v.toneHeard
+	var source func([]int16)
+	if capture {
+		counter = &v.heard
+		if v.voice {
+			n := 0
+			source = func(f []int16) {
+				for i := range f {
+					f[i] = int16(8000 * math.Sin(2*math.Pi*440*float64(n)/48000))
+					n++
+				}
+			}
+		}
+	}
+	sink := func(f []int16) {
+		for _, s := range f {
+			if s > 100 || s < -100 {
+				counter.Add(1)
+				return
+			}
+		}
+	}
+	return virtualStream{audio.NewVirtual(source, sink)}, nil
+}
+
+type virtualStream struct{ *audio.Virtual }
+
+func (virtualStream) Close() error { return nil }
+
+func newCallModel(t *testing.T, srv *nodetest.Server, dev CallAudio) *testModel {
+	t.Helper()
+	return newTestModel(t, srv, t.TempDir(), func(c *Config) { c.Audio = dev })
+}
+
+// callIs waits for the call bar to show state s.
+func (tm *testModel) callIs(s state.CallState) state.Call {
+	tm.t.Helper()
+	st := tm.waitFor("call "+s.String(), func(st state.State) bool { return st.Call != nil && st.Call.State == s })
+	return *st.Call
+}
+
+// ended waits for the call to end and checks why.
+func (tm *testModel) ended(reason string, by proto.UserID) state.Call {
+	tm.t.Helper()
+	c := tm.callIs(state.CallEnded)
+	if c.EndReason != reason || c.EndedBy != by {
+		tm.t.Fatalf("call ended with %q by %d, want %q by %d", c.EndReason, c.EndedBy, reason, by)
+	}
+	return c
+}
+
+func waitUntil(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+func TestCallRingAnswerTalkMuteHangUp(t *testing.T) {
+	srv := nodetest.Start(t)
+	ctx := context.Background()
+	liAudio, wangAudio := &virtualAudio{voice: true}, &virtualAudio{}
+	li, wang := newCallModel(t, srv, liAudio), newCallModel(t, srv, wangAudio)
+	liU, wangU := li.registerAndLogin(srv, "李华"), wang.registerAndLogin(srv, "Wang")
+
+	if err := li.Call(ctx, fmt.Sprint(wangU.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if c := li.callIs(state.CallRinging); c.Peer != wangU || !c.Outgoing || c.ID == 0 {
+		t.Fatalf("caller's call bar: %+v", c)
+	}
+	if c := wang.callIs(state.CallIncoming); c.Peer != liU || c.Outgoing {
+		t.Fatalf("callee's dialog: %+v, want %+v calling", c, liU)
+	}
+	waitUntil(t, "the ring tone", func() bool { return wangAudio.toneHeard.Load() > 0 })
+	waitUntil(t, "the ringback", func() bool { return liAudio.toneHeard.Load() > 0 })
+
+	if err := wang.Accept(ctx); err != nil {
+		t.Fatal(err)
+	}
+	li.callIs(state.CallActive)
+	c := wang.callIs(state.CallActive)
+	if c.Started == 0 {
+		t.Fatal("no start time for the timer")
+	}
+	waitUntil(t, "Li's voice at Wang's", func() bool { return wangAudio.heard.Load() > 10 })
+	li.waitFor("a microphone level", func(st state.State) bool { return st.Call.Level > 0.5 })
+
+	li.Mute(true)
+	li.waitFor("muted", func(st state.State) bool { return st.Call.Muted && st.Call.Level == 0 })
+
+	if err := li.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	li.ended(proto.EndHangup, liU.ID)
+	if c := wang.ended(proto.EndHangup, liU.ID); c.Duration <= 0 {
+		t.Fatalf("duration %d", c.Duration)
+	}
+
+	// Nothing stale: Wang calls back at once; Li cancels by declining.
+	if err := wang.Call(ctx, fmt.Sprint(liU.ID)); err != nil {
+		t.Fatal(err)
+	}
+	li.callIs(state.CallIncoming)
+	if err := li.Decline(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wang.ended(proto.EndDeclined, liU.ID)
+	li.ended(proto.EndDeclined, liU.ID)
+	li.DismissCall()
+	li.waitFor("the call bar cleared", func(st state.State) bool { return st.Call == nil })
+}
+
+func TestCallsThatCannotRing(t *testing.T) {
+	srv := nodetest.Start(t)
+	ctx := context.Background()
+	li, wang, zhao := newCallModel(t, srv, &virtualAudio{}), newCallModel(t, srv, &virtualAudio{}), newCallModel(t, srv, &virtualAudio{})
+	liU, wangU := li.registerAndLogin(srv, "李华"), wang.registerAndLogin(srv, "Wang")
+	zhao.registerAndLogin(srv, "Zhao")
+
+	if err := li.Call(ctx, fmt.Sprint(wangU.ID)); err != nil {
+		t.Fatal(err)
+	}
+	wang.callIs(state.CallIncoming)
+	if err := wang.Accept(ctx); err != nil {
+		t.Fatal(err)
+	}
+	li.callIs(state.CallActive)
+
+	if err := zhao.Call(ctx, fmt.Sprint(liU.ID)); proto.CodeOf(err) != proto.CodeBusy {
+		t.Fatalf("calling someone in a call: %v", err)
+	}
+	zhao.ended(string(proto.CodeBusy), 0)
+	if err := li.Call(ctx, fmt.Sprint(wangU.ID)); proto.CodeOf(err) != proto.CodeInCall {
+		t.Fatalf("a second call: %v", err)
+	}
+
+	// Wang quits the app mid-call: Li's call ends as dropped.
+	wang.Close()
+	li.ended(proto.EndDropped, wangU.ID)
+
+	// Wang is offline now.
+	if err := zhao.Call(ctx, fmt.Sprint(wangU.ID)); proto.CodeOf(err) != proto.CodeOffline {
+		t.Fatalf("calling someone offline: %v", err)
+	}
+	zhao.ended(string(proto.CodeOffline), 0)
+	if err := zhao.Call(ctx, "not a number"); err == nil {
+		t.Fatal("a call to a malformed ID")
+	}
+}
+
+// The real audio stack, on malgo's null backend: devices are listed,
+// the call runs on them, and a device change mid-call keeps it going.
+func TestCallOnTheNullBackend(t *testing.T) {
+	srv := nodetest.Start(t)
+	ctx := context.Background()
+	null := audio.Config{Null: true}
+	li, wang := newCallModel(t, srv, SystemAudio(null)), newCallModel(t, srv, SystemAudio(null))
+	li.registerAndLogin(srv, "李华")
+	wangU := wang.registerAndLogin(srv, "Wang")
+
+	if err := li.ListAudioDevices(); err != nil {
+		t.Fatal(err)
+	}
+	st := li.waitFor("devices", func(st state.State) bool { return st.AudioDevices != nil })
+	if len(st.AudioDevices.Inputs) == 0 || len(st.AudioDevices.Outputs) == 0 || !st.AudioDevices.Inputs[0].Default {
+		t.Fatalf("devices %+v", st.AudioDevices)
+	}
+	if err := li.Call(ctx, fmt.Sprint(wangU.ID)); err != nil {
+		t.Fatal(err)
+	}
+	wang.callIs(state.CallIncoming)
+	if err := wang.Accept(ctx); err != nil {
+		t.Fatal(err)
+	}
+	li.callIs(state.CallActive)
+	wang.callIs(state.CallActive)
+
+	in, out := st.AudioDevices.Inputs[0].ID, st.AudioDevices.Outputs[0].ID
+	if err := li.SelectDevices(in, out); err != nil {
+		t.Fatal(err)
+	}
+	li.waitFor("the choice shown", func(st state.State) bool {
+		return st.AudioDevices.Input == in && st.AudioDevices.Output == out
+	})
+	if c := li.State().Call; c.State != state.CallActive || c.AudioError != "" {
+		t.Fatalf("after switching devices: %+v", c)
+	}
+	if err := wang.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	li.ended(proto.EndHangup, wangU.ID)
+}

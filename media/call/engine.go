@@ -1,0 +1,337 @@
+// Package call is the media engine of one voice call: capture → encode →
+// packet → send, and receive → jitter buffer → decode (or conceal) →
+// play; with mute, the call timer, the input level meter, and the
+// synthesised ring tones.
+//
+// It is transport-agnostic: packets leave through the small Sender
+// interface and come back through Engine.Receive, so the WebSocket relay
+// of today and a UDP or WebRTC carrier later replace only that seam. The
+// packet layout is proto.AudioPacket, which any carrier can frame.
+//
+// It must not: open devices (it is given audio.Frames), dial anything,
+// or know the signalling (who called whom, when it ends): the
+// application starts and closes an Engine around the call.
+package call
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"parley/media/audio"
+	"parley/media/codec"
+	"parley/media/jitter"
+	"parley/net/proto"
+)
+
+// Sender carries packets to the other party.
+type Sender interface {
+	// SendPacket sends one packet. It must not block for long (a carrier
+	// that cannot keep up drops packets instead) and may not keep pkt.
+	SendPacket(pkt []byte) error
+}
+
+// SenderFunc adapts a function to Sender.
+type SenderFunc func(pkt []byte) error
+
+// SendPacket calls f.
+func (f SenderFunc) SendPacket(pkt []byte) error { return f(pkt) }
+
+// Config configures an Engine. Audio and Send are required.
+type Config struct {
+	Call  proto.CallID
+	Codec codec.Codec // the negotiated codec; zero: G.722
+	Audio audio.Frames
+	Send  Sender
+	// Clock is a monotonic clock for arrival and playout times (default:
+	// time since Start).
+	Clock  func() time.Duration
+	Jitter jitter.Config // zero: the jitter buffer's defaults
+	Muted  bool          // start with the microphone muted
+	Logger *slog.Logger
+}
+
+// Stats is a snapshot of an Engine.
+type Stats struct {
+	Elapsed    time.Duration // since Start: the call timer
+	Level      float32       // input level, 0 (silence or muted) to 1 (full scale), on a 60 dB scale
+	Muted      bool
+	Sent       uint64        // packets
+	SentBytes  uint64        // packet bytes (header and payload)
+	Received   uint64        // packets of this call
+	RecvBytes  uint64        // packet bytes received
+	Foreign    uint64        // packets dropped: malformed or another call's
+	SendErrors uint64        // packets the carrier refused
+	SinceHeard time.Duration // since the last packet came (since Start if none)
+	Heard      bool          // a packet has come
+	Jitter     jitter.Stats
+}
+
+// Engine runs one call's audio. Receive, SetMuted and Stats may be called
+// from any goroutine.
+type Engine struct {
+	cfg    Config
+	log    *slog.Logger
+	clock  func() time.Duration
+	enc    codec.Encoder
+	dec    codec.Decoder
+	jb     *jitter.Buffer
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	frames atomic.Pointer[audio.Frames] // the devices; SwitchAudio replaces them
+
+	muted     atomic.Bool
+	level     atomic.Uint32 // float32 bits
+	lastHeard atomic.Int64  // clock ns of the last packet; -1: none
+
+	sent, sentBytes, recv, recvBytes, foreign, sendErrs atomic.Uint64
+
+	errMu sync.Mutex
+	err   error // why a loop stopped early
+
+	// Owned by the send loop.
+	seq     uint16
+	ts      uint32
+	payload []byte
+	pkt     []byte
+	// Owned by the playout loop.
+	out    []int16
+	silent bool // the last frame played was silence (muted peer, or no audio yet): nothing to conceal
+}
+
+// Start starts the engine: it captures and sends, and plays what it
+// receives, until Close or until ctx ends.
+func Start(ctx context.Context, cfg Config) (*Engine, error) {
+	e, err := newEngine(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, e.cancel = context.WithCancel(ctx)
+	e.wg.Add(2)
+	go func() {
+		defer e.wg.Done()
+		e.fail(e.sendLoop(ctx))
+	}()
+	go func() {
+		defer e.wg.Done()
+		e.fail(e.playLoop(ctx))
+	}()
+	return e, nil
+}
+
+func newEngine(cfg Config) (*Engine, error) {
+	if cfg.Audio == nil || cfg.Send == nil {
+		return nil, errors.New("call: an engine needs Audio and Send")
+	}
+	if cfg.Codec.Name == "" {
+		c, ok := codec.Lookup("g722")
+		if !ok {
+			return nil, errors.New("call: no g722 codec")
+		}
+		cfg.Codec = c
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		t0 := time.Now()
+		cfg.Clock = func() time.Duration { return time.Since(t0) }
+	}
+	jc := cfg.Jitter
+	jc.SampleRate, jc.FrameSamples, jc.SeqBits = codec.SampleRate, codec.FrameSamples, 16
+	jb, err := jitter.New(jc)
+	if err != nil {
+		return nil, fmt.Errorf("call: %w", err)
+	}
+	e := &Engine{
+		cfg: cfg, log: cfg.Logger, clock: cfg.Clock,
+		enc: cfg.Codec.NewEncoder(), dec: cfg.Codec.NewDecoder(), jb: jb,
+		payload: make([]byte, 0, proto.MaxPacketPayload),
+		pkt:     make([]byte, 0, proto.PacketHeaderLen+proto.MaxPacketPayload),
+		out:     make([]int16, 0, codec.FrameSamples),
+	}
+	e.lastHeard.Store(-1)
+	e.silent = true
+	e.muted.Store(cfg.Muted)
+	e.frames.Store(&cfg.Audio)
+	return e, nil
+}
+
+func (e *Engine) fail(err error) {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return
+	}
+	e.errMu.Lock()
+	if e.err == nil {
+		e.err = err
+	}
+	e.errMu.Unlock()
+	e.log.Warn("call audio stopped", "call", e.cfg.Call, "err", err)
+}
+
+// Err says why the audio stopped before Close (a device failed), or nil.
+func (e *Engine) Err() error {
+	e.errMu.Lock()
+	defer e.errMu.Unlock()
+	return e.err
+}
+
+// Close stops the engine and waits for its goroutines.
+func (e *Engine) Close() error {
+	e.cancel()
+	e.wg.Wait()
+	return nil
+}
+
+// SwitchAudio moves the call to other devices (another microphone or
+// speaker chosen mid-call) without a break in the stream. Close the old
+// devices after it returns: reads and writes in progress on them end
+// with an error, and the loops carry on with the new ones.
+func (e *Engine) SwitchAudio(f audio.Frames) { e.frames.Store(&f) }
+
+// SetMuted mutes or unmutes the microphone. A muted engine keeps sending
+// one empty packet per frame, which the peer plays as silence, so the
+// call stays alive and in time.
+func (e *Engine) SetMuted(m bool) { e.muted.Store(m) }
+
+// Receive hands the engine a packet from the carrier. It does not keep
+// pkt. Packets of other calls and malformed ones are counted and dropped.
+func (e *Engine) Receive(pkt []byte) {
+	p, err := proto.ParsePacket(pkt)
+	if err != nil || p.Call != e.cfg.Call {
+		e.foreign.Add(1)
+		return
+	}
+	now := e.clock()
+	e.jb.Push(jitter.Packet{Seq: uint32(p.Seq), Timestamp: p.Timestamp, Payload: p.Payload}, now)
+	e.lastHeard.Store(int64(now))
+	e.recv.Add(1)
+	e.recvBytes.Add(uint64(len(pkt)))
+}
+
+// Stats returns a snapshot.
+func (e *Engine) Stats() Stats {
+	now := e.clock()
+	st := Stats{
+		Elapsed:    now,
+		Level:      math.Float32frombits(e.level.Load()),
+		Muted:      e.muted.Load(),
+		Sent:       e.sent.Load(),
+		SentBytes:  e.sentBytes.Load(),
+		Received:   e.recv.Load(),
+		RecvBytes:  e.recvBytes.Load(),
+		Foreign:    e.foreign.Load(),
+		SendErrors: e.sendErrs.Load(),
+		SinceHeard: now,
+		Jitter:     e.jb.Stats(),
+	}
+	if h := e.lastHeard.Load(); h >= 0 {
+		st.Heard, st.SinceHeard = true, now-time.Duration(h)
+	}
+	return st
+}
+
+func (e *Engine) sendLoop(ctx context.Context) error {
+	frame := make([]int16, codec.FrameSamples)
+	for {
+		dev := e.frames.Load()
+		if err := (*dev).ReadFrame(ctx, frame); err != nil {
+			if ctx.Err() == nil && e.frames.Load() != dev {
+				continue // switched to other devices
+			}
+			return fmt.Errorf("capture: %w", err)
+		}
+		pkt, err := e.packFrame(frame)
+		if err != nil {
+			return err
+		}
+		if err := e.cfg.Send.SendPacket(pkt); err != nil {
+			e.sendErrs.Add(1)
+		} else {
+			e.sent.Add(1)
+			e.sentBytes.Add(uint64(len(pkt)))
+		}
+	}
+}
+
+// packFrame measures, encodes (unless muted) and packs one captured
+// frame; the packet is valid until the next call.
+func (e *Engine) packFrame(frame []int16) ([]byte, error) {
+	muted := e.muted.Load()
+	e.meter(frame, muted)
+	e.payload = e.payload[:0]
+	if !muted {
+		var err error
+		if e.payload, err = e.enc.Encode(e.payload, frame); err != nil {
+			return nil, fmt.Errorf("encode: %w", err)
+		}
+	}
+	e.pkt = proto.AppendPacket(e.pkt[:0], proto.AudioPacket{Call: e.cfg.Call, Seq: e.seq, Timestamp: e.ts, Payload: e.payload})
+	e.seq++
+	e.ts += codec.FrameSamples
+	return e.pkt, nil
+}
+
+// meter updates the input level: the frame's RMS on a 60 dB scale,
+// rising at once and falling by about 20 dB a second.
+func (e *Engine) meter(frame []int16, muted bool) {
+	if muted {
+		e.level.Store(0)
+		return
+	}
+	var level float32
+	var sum float64
+	for _, s := range frame {
+		sum += float64(s) * float64(s)
+	}
+	if rms := math.Sqrt(sum/float64(len(frame))) / 32768; rms > 0 {
+		level = float32(max(0, 1+20*math.Log10(rms)/60))
+	}
+	old := math.Float32frombits(e.level.Load())
+	if decayed := old - 1.0/150; level < decayed { // 1/150 of the scale per 20 ms ≈ 20 dB/s
+		level = decayed
+	}
+	e.level.Store(math.Float32bits(max(0, level)))
+}
+
+func (e *Engine) playLoop(ctx context.Context) error {
+	start := e.clock()
+	for k := 0; ; k++ {
+		out := e.playFrame(start + time.Duration(k)*codec.FrameDuration)
+		dev := e.frames.Load()
+		if err := (*dev).WriteFrame(ctx, out); err != nil {
+			if ctx.Err() == nil && e.frames.Load() != dev {
+				continue // switched to other devices; this frame is skipped
+			}
+			return fmt.Errorf("playback: %w", err)
+		}
+	}
+}
+
+// playFrame returns the frame that sounds at now (the device position on
+// the engine's clock); valid until the next call.
+func (e *Engine) playFrame(now time.Duration) []int16 {
+	payload, res := e.jb.Pop(now)
+	out := e.out[:0]
+	switch {
+	case res == jitter.Play && len(payload) > 0:
+		var err error
+		if out, err = e.dec.Decode(out, payload); err != nil {
+			out = e.dec.Conceal(out[:0])
+		}
+		e.silent = false
+	case res == jitter.Conceal && !e.silent:
+		out = e.dec.Conceal(out)
+	default: // silence: nothing yet, the peer is muted, or a gap in silence
+		out = out[:codec.FrameSamples]
+		clear(out)
+		e.silent = true
+	}
+	e.out = out
+	return out
+}

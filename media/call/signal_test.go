@@ -1,0 +1,121 @@
+package call
+
+import (
+	"math"
+	"math/cmplx"
+)
+
+// chirp is the known test signal: an exponential sweep from 150 Hz to
+// 6 kHz over 750 ms at -10 dBFS, then 250 ms of silence, repeating every
+// second. A sweep's autocorrelation has one sharp peak, so the delay
+// between what went in and what came out is found to the sample.
+func chirp(n int) float64 {
+	const (
+		period = 48000
+		sweep  = 36000
+		f0, f1 = 150.0, 6000.0
+		amp    = 0.316 * 32767
+	)
+	k := n % period
+	if k >= sweep {
+		return 0
+	}
+	t := float64(k) / 48000
+	T := float64(sweep) / 48000
+	r := math.Log(f1 / f0)
+	phase := 2 * math.Pi * f0 * T / r * (math.Exp(t/T*r) - 1)
+	env := min(1, t/0.005, (T-t)/0.005) // no clicks at the edges
+	return amp * env * math.Sin(phase)
+}
+
+// match compares a received segment with the sent signal: it finds the
+// lag (in samples, 0 to maxLag) at which sent best explains got, and
+// returns the normalised correlation there and the SNR of got against the
+// best-scaled sent signal.
+func match(got []float64, sent func(i int) float64, from, maxLag int) (lag int, corr, snrDB float64) {
+	w := len(got)
+	ref := make([]float64, w+maxLag) // sent[from-maxLag ...]
+	for i := range ref {
+		ref[i] = sent(from - maxLag + i)
+	}
+	c := xcorr(got, ref) // c[j] = Σ got[i]·ref[i+j]
+	best := 0
+	for j := 0; j <= maxLag; j++ {
+		if c[j] > c[best] {
+			best = j
+		}
+	}
+	lag = maxLag - best
+	var gg, rr, gr float64
+	for i := range got {
+		r := ref[i+best]
+		gg += got[i] * got[i]
+		rr += r * r
+		gr += got[i] * r
+	}
+	corr = gr / math.Sqrt(gg*rr)
+	gain := gr / rr
+	var noise float64
+	for i := range got {
+		d := got[i] - gain*ref[i+best]
+		noise += d * d
+	}
+	snrDB = 10 * math.Log10(gain*gain*rr/noise)
+	return lag, corr, snrDB
+}
+
+// xcorr returns c[j] = Σ_i a[i]·b[i+j] for j in [0, len(b)-len(a)], by FFT.
+func xcorr(a, b []float64) []float64 {
+	n := 1
+	for n < len(a)+len(b) {
+		n *= 2
+	}
+	fa, fb := make([]complex128, n), make([]complex128, n)
+	for i, v := range a {
+		fa[i] = complex(v, 0)
+	}
+	for i, v := range b {
+		fb[i] = complex(v, 0)
+	}
+	fft(fa, false)
+	fft(fb, false)
+	for i := range fa {
+		fa[i] = cmplx.Conj(fa[i]) * fb[i]
+	}
+	fft(fa, true)
+	c := make([]float64, len(b)-len(a)+1)
+	for j := range c {
+		c[j] = real(fa[j]) / float64(n)
+	}
+	return c
+}
+
+// fft is an in-place radix-2 transform; len(x) is a power of two.
+func fft(x []complex128, inverse bool) {
+	n := len(x)
+	for i, j := 1, 0; i < n; i++ {
+		bit := n >> 1
+		for ; j&bit != 0; bit >>= 1 {
+			j ^= bit
+		}
+		j ^= bit
+		if i < j {
+			x[i], x[j] = x[j], x[i]
+		}
+	}
+	sign := -1.0
+	if inverse {
+		sign = 1
+	}
+	for size := 2; size <= n; size <<= 1 {
+		w := cmplx.Exp(complex(0, sign*2*math.Pi/float64(size)))
+		for start := 0; start < n; start += size {
+			wk := complex(1, 0)
+			for k := range size / 2 {
+				u, v := x[start+k], x[start+k+size/2]*wk
+				x[start+k], x[start+k+size/2] = u+v, u-v
+				wk *= w
+			}
+		}
+	}
+}

@@ -1,0 +1,170 @@
+package proto
+
+import (
+	"encoding/binary"
+	"errors"
+	"time"
+)
+
+// ---- Voice calls: signalling (JSON) ----
+
+// Call request types (client → server).
+const (
+	TypeCall        = "call"         // ring a user
+	TypeCallAccept  = "call_accept"  // answer a ringing call on this device
+	TypeCallDecline = "call_decline" // refuse a ringing call (on every device)
+	TypeCallHangup  = "call_hangup"  // end a call, or cancel one still ringing
+	TypeCallMedia   = "call_media"   // carry this call's audio on this connection instead
+)
+
+// Call push types (server → client).
+const (
+	TypeCallIncoming = "call_incoming" // someone is calling you: ring
+	TypeCallAccepted = "call_accepted" // the person you called answered: start audio
+	TypeCallEnd      = "call_end"      // the call is over (or stopped ringing on this device)
+)
+
+// Call error codes.
+const (
+	CodeBusy       Code = "busy"         // the callee is in another call
+	CodeOffline    Code = "offline"      // the callee has no connected device
+	CodeInCall     Code = "in_call"      // you are already in a call (on this or another device)
+	CodeNoSuchCall Code = "no_such_call" // the call is over, was answered elsewhere, or is not yours
+)
+
+// Why a call ended (CallEnd.Reason).
+const (
+	EndHangup            = "hangup"             // a party hung up an answered call (By says who)
+	EndCancelled         = "cancelled"          // the caller hung up before an answer
+	EndDeclined          = "declined"           // the callee declined
+	EndNoAnswer          = "no_answer"          // nobody answered within CallRingTimeout
+	EndAnsweredElsewhere = "answered_elsewhere" // another device of yours answered (sent to the others)
+	EndDropped           = "dropped"            // a party's connection closed or fell silent (By says whose)
+)
+
+// Call timing, enforced by the server.
+const (
+	// CallRingTimeout ends an unanswered call with EndNoAnswer.
+	CallRingTimeout = 30 * time.Second
+	// CallMediaTimeout ends an answered call with EndDropped when a party
+	// has sent no packet for this long (counted from the answer). Parties
+	// send a packet every frame, also while muted (an empty one), so
+	// silence means the connection died without closing.
+	CallMediaTimeout = 4 * time.Second
+)
+
+// CallID names one call while it lasts. The server picks it (random,
+// never 0); it is also the first field of every audio packet.
+type CallID uint32
+
+// CallRequest rings User on every device where they are logged in.
+type CallRequest struct {
+	User   UserID   `json:"user"`
+	Codecs []string `json:"codecs,omitempty"` // codecs this client can use, preferred first; default ["g722"]
+}
+
+// CallReply answers call: the phone is ringing.
+type CallReply struct {
+	Call CallID `json:"call"`
+	Peer User   `json:"peer"`
+}
+
+// CallAcceptRequest answers a ringing call on this device.
+type CallAcceptRequest struct {
+	Call  CallID `json:"call"`
+	Codec string `json:"codec,omitempty"` // one of the offered codecs; default the caller's first
+}
+
+// CallAcceptReply confirms the answer; audio may start at once.
+type CallAcceptReply struct {
+	Call  CallID `json:"call"`
+	Peer  User   `json:"peer"`
+	Codec string `json:"codec"`
+}
+
+// CallRef names a call: the body of call_decline and call_hangup.
+type CallRef struct {
+	Call CallID `json:"call"`
+}
+
+// CallMediaRequest moves a party's audio to the connection that sends it.
+// The connection may be a fresh, unauthenticated one: Token (the session
+// token) authorises it for this call only; it does not log it in.
+type CallMediaRequest struct {
+	Call  CallID `json:"call"`
+	Token string `json:"token,omitempty"` // required on an unauthenticated connection
+}
+
+// CallIncoming rings a device.
+type CallIncoming struct {
+	Call   CallID   `json:"call"`
+	From   User     `json:"from"`
+	Codecs []string `json:"codecs"`
+}
+
+// CallAccepted tells the caller that the callee answered.
+type CallAccepted struct {
+	Call  CallID `json:"call"`
+	Codec string `json:"codec"`
+}
+
+// CallEnd says that a call is over for this connection.
+type CallEnd struct {
+	Call       CallID `json:"call"`
+	Reason     string `json:"reason"`                // one of the End* reasons
+	By         UserID `json:"by,omitempty"`          // who hung up, declined or dropped, when known
+	DurationMs int64  `json:"duration_ms,omitempty"` // from the answer to the end; 0 if never answered
+}
+
+// ---- Voice calls: audio packets (binary frames) ----
+
+// Audio packet layout, big-endian, one packet per binary WebSocket frame:
+//
+//	offset size field
+//	0      1    version<<4 | kind   (0x11: version 1, audio)
+//	1      4    call id
+//	5      2    sequence number, +1 per packet, wraps
+//	7      4    timestamp of the first sample, in AudioClockRate units, wraps
+//	11     n    codec payload; empty means a frame of silence (muted)
+const (
+	PacketVersion    = 1
+	PacketAudio      = 1
+	PacketHeaderLen  = 11
+	MaxPacketPayload = 1200  // bytes of codec payload in one packet
+	AudioClockRate   = 48000 // timestamp units per second
+)
+
+// ErrPacket is returned by ParsePacket for bytes that are not an audio
+// packet of this version.
+var ErrPacket = errors.New("not an audio packet")
+
+// AudioPacket is one frame of encoded audio of a call.
+type AudioPacket struct {
+	Call      CallID
+	Seq       uint16
+	Timestamp uint32
+	Payload   []byte
+}
+
+// AppendPacket appends p in wire form to dst and returns the extended
+// slice. It does not allocate when dst has room.
+func AppendPacket(dst []byte, p AudioPacket) []byte {
+	dst = append(dst, PacketVersion<<4|PacketAudio)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(p.Call))
+	dst = binary.BigEndian.AppendUint16(dst, p.Seq)
+	dst = binary.BigEndian.AppendUint32(dst, p.Timestamp)
+	return append(dst, p.Payload...)
+}
+
+// ParsePacket decodes a packet. The payload aliases b.
+func ParsePacket(b []byte) (AudioPacket, error) {
+	if len(b) < PacketHeaderLen || b[0] != PacketVersion<<4|PacketAudio || len(b)-PacketHeaderLen > MaxPacketPayload {
+		return AudioPacket{}, ErrPacket
+	}
+	return AudioPacket{
+		Call:      CallID(binary.BigEndian.Uint32(b[1:5])),
+		Seq:       binary.BigEndian.Uint16(b[5:7]),
+		Timestamp: binary.BigEndian.Uint32(b[7:11]),
+		Payload:   b[PacketHeaderLen:],
+	}, nil
+}

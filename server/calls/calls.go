@@ -1,0 +1,520 @@
+// Package calls is the server's voice-call switchboard: the signalling
+// state machine of 1:1 calls, kept in memory, and the relay of their
+// audio packets.
+//
+// It owns: one call per user at a time; ringing every device of the
+// callee; first accept wins (the other devices stop ringing); every way a
+// call ends — hang-up, cancel, decline, no answer after 30 s, a dropped
+// connection (closed, or silent for CallMediaTimeout) — each pushed to
+// both sides with a reason, leaving no state behind; and the rule that
+// only the two parties' connections may send audio into a call.
+//
+// It must not: import the hub or know WebSockets (connections are the
+// small Conn interface), decode audio, queue audio (Conn.SendMedia drops
+// when the peer is slow), or read the clock except through Config.Now.
+package calls
+
+import (
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"parley/net/proto"
+)
+
+// Conn is one client connection as the switchboard sees it. The hub
+// implements it; values must be comparable (pointers).
+type Conn interface {
+	// Push queues a JSON frame on the connection. It must not block.
+	Push(frame []byte)
+	// SendMedia queues a binary audio frame. It must not block: when the
+	// connection cannot keep up it drops the frame and returns false.
+	SendMedia(pkt []byte) bool
+}
+
+// Directory finds a user's devices.
+type Directory interface {
+	// Devices returns every authenticated connection of user; none when
+	// the user is offline.
+	Devices(user proto.UserID) []Conn
+}
+
+// Config configures a Service. Devices is required.
+type Config struct {
+	Devices Directory
+	Now     func() time.Time
+	Logger  *slog.Logger
+	// RingTimeout and MediaTimeout default to proto.CallRingTimeout and
+	// proto.CallMediaTimeout.
+	RingTimeout, MediaTimeout time.Duration
+	// Sweep is how often a background goroutine checks the timeouts while
+	// calls exist (default 250 ms). Negative: never; the owner calls
+	// Expire (tests do, with a fake Now).
+	Sweep time.Duration
+	// OnEnd, if set, is told the reason of every call that ends (metrics).
+	OnEnd func(reason string)
+}
+
+// Relay is what became of one audio packet.
+type Relay int
+
+const (
+	Relayed   Relay = iota // queued on the peer's connection
+	Malformed              // not an audio packet: a client bug
+	NotInCall              // not from a party of an answered call with that id: dropped
+	PeerSlow               // the peer's connection is behind: dropped
+)
+
+func (r Relay) String() string {
+	switch r {
+	case Relayed:
+		return "relayed"
+	case Malformed:
+		return "malformed"
+	case NotInCall:
+		return "not_in_call"
+	case PeerSlow:
+		return "peer_slow"
+	}
+	return "unknown"
+}
+
+// Service is the switchboard. It is safe for concurrent use.
+type Service struct {
+	cfg Config
+	log *slog.Logger
+
+	mu       sync.RWMutex
+	byID     map[proto.CallID]*call
+	byUser   map[proto.UserID]*call
+	byConn   map[Conn]*call // every connection taking part: ringing devices, parties, media paths
+	sweeping bool
+}
+
+type phase int
+
+const (
+	ringing phase = iota
+	answered
+)
+
+type call struct {
+	id       proto.CallID
+	phase    phase
+	caller   party
+	callee   party // sig and media are set on answer
+	ringing  []Conn
+	codecs   []string
+	codec    string
+	created  time.Time
+	answered time.Time
+}
+
+type party struct {
+	user  proto.User
+	sig   Conn         // the device in the call: signalling goes here
+	media Conn         // where its audio comes from and goes to (sig unless moved)
+	heard atomic.Int64 // Unix ns of its last packet
+}
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RingTimeout <= 0 {
+		cfg.RingTimeout = proto.CallRingTimeout
+	}
+	if cfg.MediaTimeout <= 0 {
+		cfg.MediaTimeout = proto.CallMediaTimeout
+	}
+	if cfg.Sweep == 0 {
+		cfg.Sweep = 250 * time.Millisecond
+	}
+	return &Service{
+		cfg: cfg, log: cfg.Logger,
+		byID:   map[proto.CallID]*call{},
+		byUser: map[proto.UserID]*call{},
+		byConn: map[Conn]*call{},
+	}
+}
+
+// Limits on a call request's codec list.
+const (
+	maxCodecs    = 8
+	maxCodecName = 32
+)
+
+// Call rings callee on every device on behalf of caller, who is on from.
+// callee must exist (the hub looked it up).
+func (s *Service) Call(from Conn, caller, callee proto.User, codecs []string) (proto.CallReply, error) {
+	if caller.ID == callee.ID {
+		return proto.CallReply{}, proto.Errorf(proto.CodeSelf, "you cannot call yourself")
+	}
+	if len(codecs) == 0 {
+		codecs = []string{"g722"}
+	}
+	if len(codecs) > maxCodecs {
+		return proto.CallReply{}, proto.Errorf(proto.CodeBadRequest, "at most %d codecs", maxCodecs)
+	}
+	for _, c := range codecs {
+		if c == "" || len(c) > maxCodecName {
+			return proto.CallReply{}, proto.Errorf(proto.CodeBadRequest, "a codec name is 1 to %d bytes", maxCodecName)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byUser[caller.ID] != nil || s.byConn[from] != nil {
+		return proto.CallReply{}, proto.Errorf(proto.CodeInCall, "you are already in a call")
+	}
+	if s.byUser[callee.ID] != nil {
+		return proto.CallReply{}, proto.Errorf(proto.CodeBusy, "%s (%d) is in another call", callee.Name, callee.ID)
+	}
+	devices := s.cfg.Devices.Devices(callee.ID)
+	if len(devices) == 0 {
+		return proto.CallReply{}, proto.Errorf(proto.CodeOffline, "%s (%d) is not online", callee.Name, callee.ID)
+	}
+	c := &call{
+		id: s.newID(), phase: ringing,
+		ringing: slices.Clone(devices),
+		codecs:  slices.Clone(codecs),
+		created: s.cfg.Now(),
+	}
+	c.caller.user, c.caller.sig, c.caller.media = caller, from, from
+	c.callee.user = callee
+	s.byID[c.id] = c
+	s.byUser[caller.ID] = c
+	s.byUser[callee.ID] = c
+	s.byConn[from] = c
+	for _, d := range c.ringing {
+		s.byConn[d] = c
+	}
+	if frame, err := proto.EncodePush(proto.TypeCallIncoming, proto.CallIncoming{Call: c.id, From: caller, Codecs: c.codecs}); err == nil {
+		for _, d := range c.ringing {
+			d.Push(frame)
+		}
+	}
+	s.log.Info("call ringing", "call", c.id, "caller", caller.ID, "callee", callee.ID, "devices", len(devices))
+	s.startSweeper()
+	return proto.CallReply{Call: c.id, Peer: callee}, nil
+}
+
+func (s *Service) newID() proto.CallID {
+	for {
+		id := proto.CallID(rand.Uint32())
+		if id != 0 && s.byID[id] == nil {
+			return id
+		}
+	}
+}
+
+// Accept answers call id on from, a connection of user. The first accept
+// wins; the callee's other devices stop ringing.
+func (s *Service) Accept(from Conn, user proto.UserID, id proto.CallID, codec string) (proto.CallAcceptReply, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.byID[id]
+	if c == nil || c.callee.user.ID != user || c.phase != ringing {
+		return proto.CallAcceptReply{}, noSuchCall()
+	}
+	if other := s.byConn[from]; other != nil && other != c {
+		return proto.CallAcceptReply{}, proto.Errorf(proto.CodeInCall, "this connection is in another call")
+	}
+	if codec == "" {
+		codec = c.codecs[0]
+	}
+	if !slices.Contains(c.codecs, codec) {
+		return proto.CallAcceptReply{}, proto.Errorf(proto.CodeBadRequest, "codec %q was not offered", codec)
+	}
+	now := s.cfg.Now()
+	c.phase, c.codec, c.answered = answered, codec, now
+	c.callee.sig, c.callee.media = from, from
+	s.byConn[from] = c
+	var others []Conn
+	for _, d := range c.ringing {
+		if d != from {
+			others = append(others, d)
+			delete(s.byConn, d)
+		}
+	}
+	c.ringing = nil
+	if len(others) > 0 {
+		if frame, err := proto.EncodePush(proto.TypeCallEnd, proto.CallEnd{Call: c.id, Reason: proto.EndAnsweredElsewhere, By: user}); err == nil {
+			for _, d := range others {
+				d.Push(frame)
+			}
+		}
+	}
+	if frame, err := proto.EncodePush(proto.TypeCallAccepted, proto.CallAccepted{Call: c.id, Codec: codec}); err == nil {
+		c.caller.sig.Push(frame)
+	}
+	s.log.Info("call answered", "call", c.id, "codec", codec)
+	return proto.CallAcceptReply{Call: c.id, Peer: c.caller.user, Codec: codec}, nil
+}
+
+// Decline refuses a ringing call of user's; every device stops ringing.
+func (s *Service) Decline(from Conn, user proto.UserID, id proto.CallID) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.byID[id]
+	if c == nil || c.callee.user.ID != user || c.phase != ringing {
+		return noSuchCall()
+	}
+	s.end(c, proto.EndDeclined, user, nil)
+	return nil
+}
+
+// Hangup ends a call of user's from any of their devices: cancelled
+// while ringing (declined, if the callee hangs up), hung up once answered.
+func (s *Service) Hangup(from Conn, user proto.UserID, id proto.CallID) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.byID[id]
+	if c == nil || c.caller.user.ID != user && c.callee.user.ID != user {
+		return noSuchCall()
+	}
+	reason := proto.EndHangup
+	if c.phase == ringing {
+		reason = proto.EndCancelled
+		if user == c.callee.user.ID {
+			reason = proto.EndDeclined
+		}
+	}
+	s.end(c, reason, user, nil)
+	return nil
+}
+
+// AttachMedia makes from carry user's audio in call id from now on: what
+// the peer sends goes there, and what it sends is relayed. The callee can
+// attach only after answering.
+func (s *Service) AttachMedia(from Conn, user proto.UserID, id proto.CallID) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.byID[id]
+	if c == nil {
+		return noSuchCall()
+	}
+	p := c.partyOf(user)
+	if p == nil || p == &c.callee && c.phase != answered {
+		return noSuchCall()
+	}
+	if other := s.byConn[from]; other != nil && other != c {
+		return proto.Errorf(proto.CodeInCall, "this connection is in another call")
+	}
+	if p.media != p.sig && p.media != from {
+		delete(s.byConn, p.media)
+	}
+	p.media = from
+	s.byConn[from] = c
+	return nil
+}
+
+// Media relays one audio packet from a connection to the other party's
+// media connection, unchanged. It also counts as a sign of life of the
+// sender.
+func (s *Service) Media(from Conn, pkt []byte) Relay {
+	p, err := proto.ParsePacket(pkt)
+	if err != nil {
+		return Malformed
+	}
+	s.mu.RLock()
+	c := s.byConn[from]
+	if c == nil || c.id != p.Call {
+		s.mu.RUnlock()
+		return NotInCall
+	}
+	me, peer := c.sides(from)
+	if me == nil {
+		s.mu.RUnlock()
+		return NotInCall
+	}
+	me.heard.Store(s.cfg.Now().UnixNano())
+	if c.phase != answered {
+		s.mu.RUnlock()
+		return NotInCall // a caller's early keepalive
+	}
+	out := peer.media
+	s.mu.RUnlock()
+	if !out.SendMedia(pkt) {
+		return PeerSlow
+	}
+	return Relayed
+}
+
+// Gone tells the switchboard that a connection closed (or logged out). A
+// call it took part in ends as dropped; a device that was only ringing
+// just stops, unless it was the last one.
+func (s *Service) Gone(conn Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.byConn[conn]
+	if c == nil {
+		return
+	}
+	switch {
+	case conn == c.caller.sig || conn == c.caller.media:
+		s.end(c, proto.EndDropped, c.caller.user.ID, conn)
+	case c.phase == answered:
+		s.end(c, proto.EndDropped, c.callee.user.ID, conn)
+	default: // a ringing device
+		delete(s.byConn, conn)
+		c.ringing = slices.DeleteFunc(c.ringing, func(d Conn) bool { return d == conn })
+		if len(c.ringing) == 0 {
+			s.end(c, proto.EndDropped, c.callee.user.ID, conn)
+		}
+	}
+}
+
+// Expire ends the calls that timed out by now: unanswered for
+// RingTimeout, or answered with a party silent for MediaTimeout. It
+// returns how many calls remain.
+func (s *Service) Expire() int {
+	now := s.cfg.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.byID {
+		switch c.phase {
+		case ringing:
+			if now.Sub(c.created) >= s.cfg.RingTimeout {
+				s.end(c, proto.EndNoAnswer, c.callee.user.ID, nil)
+			}
+		case answered:
+			for _, p := range []*party{&c.caller, &c.callee} {
+				last := c.answered
+				if h := p.heard.Load(); h > last.UnixNano() {
+					last = time.Unix(0, h)
+				}
+				if now.Sub(last) >= s.cfg.MediaTimeout {
+					s.log.Info("call party silent", "call", c.id, "user", p.user.ID, "silent", now.Sub(last))
+					s.end(c, proto.EndDropped, p.user.ID, nil)
+					break
+				}
+			}
+		}
+	}
+	return len(s.byID)
+}
+
+// Counts reports the calls ringing and answered now.
+func (s *Service) Counts() (ringingCalls, answeredCalls int) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, c := range s.byID {
+		if c.phase == ringing {
+			ringingCalls++
+		} else {
+			answeredCalls++
+		}
+	}
+	return ringingCalls, answeredCalls
+}
+
+// InCall reports whether user is in a call (ringing or answered).
+func (s *Service) InCall(user proto.UserID) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.byUser[user] != nil
+}
+
+// end removes c and tells everyone still there. gone, if set, is a
+// connection that closed and is not told. Call with s.mu held.
+func (s *Service) end(c *call, reason string, by proto.UserID, gone Conn) {
+	delete(s.byID, c.id)
+	if s.byUser[c.caller.user.ID] == c {
+		delete(s.byUser, c.caller.user.ID)
+	}
+	if s.byUser[c.callee.user.ID] == c {
+		delete(s.byUser, c.callee.user.ID)
+	}
+	var tell []Conn
+	add := func(conn Conn) {
+		if conn == nil {
+			return
+		}
+		if s.byConn[conn] == c {
+			delete(s.byConn, conn)
+		}
+		if conn != gone && !slices.Contains(tell, conn) {
+			tell = append(tell, conn)
+		}
+	}
+	add(c.caller.sig)
+	add(c.caller.media)
+	add(c.callee.sig)
+	add(c.callee.media)
+	for _, d := range c.ringing {
+		add(d)
+	}
+	end := proto.CallEnd{Call: c.id, Reason: reason, By: by}
+	if c.phase == answered {
+		end.DurationMs = max(0, s.cfg.Now().Sub(c.answered).Milliseconds())
+	}
+	if frame, err := proto.EncodePush(proto.TypeCallEnd, end); err == nil {
+		for _, conn := range tell {
+			conn.Push(frame)
+		}
+	}
+	s.log.Info("call ended", "call", c.id, "reason", reason, "by", by, "duration_ms", end.DurationMs)
+	if s.cfg.OnEnd != nil {
+		s.cfg.OnEnd(reason)
+	}
+}
+
+// startSweeper runs Expire in the background while calls exist. Call with
+// s.mu held.
+func (s *Service) startSweeper() {
+	if s.sweeping || s.cfg.Sweep < 0 {
+		return
+	}
+	s.sweeping = true
+	go func() {
+		t := time.NewTicker(s.cfg.Sweep)
+		defer t.Stop()
+		for range t.C {
+			if s.Expire() > 0 {
+				continue
+			}
+			s.mu.Lock()
+			if len(s.byID) == 0 {
+				s.sweeping = false
+				s.mu.Unlock()
+				return
+			}
+			s.mu.Unlock()
+		}
+	}()
+}
+
+// partyOf returns user's side of c, nil if user is not in it.
+func (c *call) partyOf(user proto.UserID) *party {
+	switch user {
+	case c.caller.user.ID:
+		return &c.caller
+	case c.callee.user.ID:
+		return &c.callee
+	}
+	return nil
+}
+
+// sides returns the party a connection speaks for and the other one; nil
+// if conn is only ringing.
+func (c *call) sides(conn Conn) (me, peer *party) {
+	switch conn {
+	case nil:
+	case c.caller.sig, c.caller.media:
+		return &c.caller, &c.callee
+	case c.callee.sig, c.callee.media:
+		return &c.callee, &c.caller
+	}
+	return nil, nil
+}
+
+func noSuchCall() error {
+	return proto.Errorf(proto.CodeNoSuchCall, "no such call: it is over, was answered on another device, or is not yours")
+}

@@ -1,0 +1,226 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"parley/net/proto"
+	"parley/server/auth"
+	"parley/server/calls"
+	"parley/server/metrics"
+)
+
+// This file connects the hub to the call switchboard (server/calls): the
+// call requests, binary audio frames, and the end of connections.
+//
+// Audio has its own lane on each connection: a small queue and a writer
+// goroutine that writes binary frames next to the text writer
+// (writeAudio). When the lane is full the packet is dropped — audio that
+// is late is worthless, and a slow peer must not cost the connection its
+// chat (the text queue closes slow connections) nor hold up the sender.
+// Nothing is decoded: packets are relayed as they came.
+
+// mediaQueue is how many packets (20 ms each) may wait on one connection.
+const mediaQueue = 8
+
+// callLayer is the hub's side of calls.
+type callLayer struct {
+	h   *Hub
+	svc *calls.Service
+
+	relayed *metrics.Counter
+	dropped *metrics.CounterVec
+	ended   *metrics.CounterVec
+
+	lanes sync.Map // *conn → chan []byte: its audio lane
+}
+
+func newCallLayer(h *Hub) *callLayer {
+	r := h.cfg.Registry
+	l := &callLayer{
+		h:       h,
+		relayed: r.Counter("parley_call_packets_relayed_total", "Audio packets relayed between call parties."),
+		dropped: r.CounterVec("parley_call_packets_dropped_total", "Audio packets not relayed, by reason.", "reason"),
+		ended:   r.CounterVec("parley_calls_ended_total", "Calls ended, by reason.", "reason"),
+	}
+	l.svc = calls.New(calls.Config{
+		Devices: directory{h},
+		Now:     h.now,
+		Logger:  h.log,
+		OnEnd:   func(reason string) { l.ended.With(reason).Inc() },
+	})
+	r.GaugeFunc("parley_calls_active", "Calls ringing or answered.", func() float64 {
+		ringing, answered := l.svc.Counts()
+		return float64(ringing + answered)
+	})
+	return l
+}
+
+func (h *Hub) callOps() map[string]op {
+	return map[string]op{
+		proto.TypeCall:        {authed: true, fn: h.call},
+		proto.TypeCallAccept:  {authed: true, fn: h.callAccept},
+		proto.TypeCallDecline: {authed: true, fn: h.callDecline},
+		proto.TypeCallHangup:  {authed: true, fn: h.callHangup},
+		proto.TypeCallMedia:   {fn: h.callMedia}, // authorised by its token on a fresh connection
+	}
+}
+
+func (h *Hub) call(ctx context.Context, c *conn, body json.RawMessage) (any, error) {
+	req, err := decode[proto.CallRequest](body)
+	if err != nil {
+		return nil, err
+	}
+	if req.User == c.user.ID {
+		return nil, proto.Errorf(proto.CodeSelf, "you cannot call yourself")
+	}
+	callee, err := h.db.User(ctx, req.User)
+	if err != nil {
+		return nil, err
+	}
+	return h.calls.svc.Call(c, c.user, callee, req.Codecs)
+}
+
+func (h *Hub) callAccept(_ context.Context, c *conn, body json.RawMessage) (any, error) {
+	req, err := decode[proto.CallAcceptRequest](body)
+	if err != nil {
+		return nil, err
+	}
+	return h.calls.svc.Accept(c, c.user.ID, req.Call, req.Codec)
+}
+
+func (h *Hub) callDecline(_ context.Context, c *conn, body json.RawMessage) (any, error) {
+	req, err := decode[proto.CallRef](body)
+	if err != nil {
+		return nil, err
+	}
+	return struct{}{}, h.calls.svc.Decline(c, c.user.ID, req.Call)
+}
+
+func (h *Hub) callHangup(_ context.Context, c *conn, body json.RawMessage) (any, error) {
+	req, err := decode[proto.CallRef](body)
+	if err != nil {
+		return nil, err
+	}
+	return struct{}{}, h.calls.svc.Hangup(c, c.user.ID, req.Call)
+}
+
+// callMedia moves a party's audio to this connection. A logged-in
+// connection speaks for its user; a fresh one shows the session token,
+// which authorises it for this call only.
+func (h *Hub) callMedia(ctx context.Context, c *conn, body json.RawMessage) (any, error) {
+	req, err := decode[proto.CallMediaRequest](body)
+	if err != nil {
+		return nil, err
+	}
+	user := c.user.ID
+	if user == 0 {
+		if req.Token == "" || len(req.Token) > 256 {
+			return nil, proto.Errorf(proto.CodeUnauthenticated, "log in first, or give the session token")
+		}
+		u, err := h.db.SessionUser(ctx, auth.HashToken(req.Token))
+		if err != nil {
+			return nil, err
+		}
+		user = u.ID
+	}
+	return struct{}{}, h.calls.svc.AttachMedia(c, user, req.Call)
+}
+
+// binary handles a binary frame: an audio packet to relay.
+func (h *Hub) binary(c *conn, data []byte) {
+	switch r := h.calls.svc.Media(c, data); r {
+	case calls.Relayed:
+		h.calls.relayed.Inc()
+	case calls.Malformed:
+		h.calls.dropped.With(r.String()).Inc()
+		c.reply("", nil, proto.Errorf(proto.CodeBadFrame, "a binary frame must be an audio packet of a call you are in"))
+	default:
+		h.calls.dropped.With(r.String()).Inc()
+	}
+}
+
+// callConnGone tells the switchboard that c closed.
+func (h *Hub) callConnGone(c *conn) {
+	h.calls.svc.Gone(c)
+}
+
+// Push implements calls.Conn.
+func (c *conn) Push(frame []byte) { c.enqueue(frame) }
+
+// SendMedia implements calls.Conn: it queues pkt on c's audio lane, or
+// drops it when the lane is full.
+func (c *conn) SendMedia(pkt []byte) bool {
+	lane := c.h.calls.lane(c)
+	if lane == nil {
+		return false
+	}
+	select {
+	case lane <- pkt:
+		return true
+	default:
+		return false
+	}
+}
+
+// lane returns c's audio queue, starting its writer on first use; nil
+// once c has closed. The lookup takes no lock: it runs for every packet.
+func (l *callLayer) lane(c *conn) chan []byte {
+	if q, ok := l.lanes.Load(c); ok {
+		return q.(chan []byte)
+	}
+	select {
+	case <-c.closed:
+		return nil
+	default:
+	}
+	q := make(chan []byte, mediaQueue)
+	if old, loaded := l.lanes.LoadOrStore(c, q); loaded {
+		return old.(chan []byte)
+	}
+	go l.writeMedia(c, q)
+	return q
+}
+
+// writeMedia writes c's audio until c closes.
+func (l *callLayer) writeMedia(c *conn, q chan []byte) {
+	defer l.lanes.Delete(c)
+	for {
+		select {
+		case pkt := <-q:
+			if err := c.writeAudio(pkt, l.h.cfg.WriteTimeout); err != nil {
+				c.close(websocket.StatusPolicyViolation, "write failed")
+				return
+			}
+		case <-c.closed:
+			return
+		}
+	}
+}
+
+// writeAudio writes one audio packet as a binary frame, through the
+// WebSocket library; wire.go keeps its frames whole among the hub's text
+// frames.
+func (c *conn) writeAudio(pkt []byte, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return c.ws.Write(ctx, websocket.MessageBinary, pkt)
+}
+
+// directory lists a user's connections for the switchboard.
+type directory struct{ h *Hub }
+
+func (d directory) Devices(user proto.UserID) []calls.Conn {
+	d.h.mu.RLock()
+	defer d.h.mu.RUnlock()
+	cs := d.h.users[user]
+	out := make([]calls.Conn, len(cs))
+	for i, c := range cs {
+		out[i] = c
+	}
+	return out
+}
