@@ -1,0 +1,71 @@
+package transfer
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestSafeNameKeepsOneHarmlessFileName(t *testing.T) {
+	for in, want := range map[string]string{
+		"report.pdf":                      "report.pdf",
+		"李华的报告.docx":                      "李华的报告.docx",
+		"../../../../etc/passwd":          "passwd",
+		`..\..\Windows\System32\evil.dll`: "evil.dll",
+		"/abs/olute.txt":                  "olute.txt",
+		"dir/":                            "file",
+		"":                                "file",
+		".":                               "file",
+		"..":                              "file",
+		"  .hidden  ":                     "hidden",
+		"trailing dots...":                "trailing dots",
+		"a<b>c:d\"e|f?g*h.txt":            "a_b_c_d_e_f_g_h.txt",
+		"tab\there\x00nul\x7f.txt":        "tabherenul.txt",
+		"invoice\u202Efdp.exe":            "invoicefdp.exe",
+		"CON":                             "_CON",
+		"nul.txt":                         "_nul.txt",
+		"com1.log":                        "_com1.log",
+		"console.log":                     "console.log",
+		"bad\xffutf8.txt":                 "bad\uFFFDutf8.txt",
+	} {
+		if got := SafeName(in); got != want {
+			t.Errorf("SafeName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSafeNameTruncatesLongNamesKeepingTheExtension(t *testing.T) {
+	long := strings.Repeat("文", 200) + ".tar.gz"
+	got := SafeName(long)
+	if len(got) > MaxNameBytes || !utf8.ValidString(got) || !strings.HasSuffix(got, ".gz") || !strings.HasPrefix(got, "文文") {
+		t.Fatalf("SafeName(200 × 文 .tar.gz) = %q (%d bytes)", got, len(got))
+	}
+}
+
+func TestNumberedNamesGoBeforeTheExtension(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		n    int
+		want string
+	}{
+		{"report.pdf", 1, "report (1).pdf"},
+		{"archive.tar.gz", 2, "archive.tar (2).gz"},
+		{"README", 3, "README (3)"},
+		{strings.Repeat("x", 255), 12, strings.Repeat("x", 250) + " (12)"},
+	} {
+		if got := numbered(c.name, c.n); got != c.want {
+			t.Errorf("numbered(%q, %d) = %q, want %q", c.name, c.n, got, c.want)
+		}
+	}
+}
+
+func TestFormatSize(t *testing.T) {
+	for n, want := range map[int64]string{
+		0: "0 B", 999: "999 B", 1000: "1 kB", 1500: "1.5 kB", 12_400_000: "12.4 MB",
+		999_999: "1 MB", 4 << 30: "4.29 GB", 200 << 20: "210 MB",
+	} {
+		if got := FormatSize(n); got != want {
+			t.Errorf("FormatSize(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

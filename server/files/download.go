@@ -1,0 +1,52 @@
+package files
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"mime"
+	"net/http"
+	"os"
+	"time"
+
+	"parley/net/proto"
+	"parley/net/transfer"
+)
+
+// download serves a file to a member of its conversation, with Range and
+// If-Range (the ETag is the quoted SHA-256). It is always sent as
+// application/octet-stream, as an attachment: a file is never rendered by
+// a browser on the server's origin.
+func (s *Service) download(w http.ResponseWriter, r *http.Request, user proto.User) error {
+	id := r.PathValue("id")
+	if !validID(id) {
+		return proto.Errorf(transfer.CodeNoSuchFile, "no such file")
+	}
+	f, err := s.db.File(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	member, err := s.db.IsMember(r.Context(), f.Conv, user.ID)
+	if err != nil {
+		return err
+	}
+	if !member {
+		return proto.Errorf(proto.CodeNotMember, "only members of %d can download its files", f.Conv)
+	}
+	blob, err := os.Open(s.blobPath(f.SHA256))
+	if errors.Is(err, fs.ErrNotExist) {
+		s.log.Error("file without its blob", "file", id, "sha256", f.SHA256)
+	}
+	if err != nil {
+		return fmt.Errorf("open blob: %w", err)
+	}
+	defer blob.Close()
+	h := w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.Name}))
+	h.Set("ETag", `"`+f.SHA256+`"`)
+	h.Set("Cache-Control", "private, no-cache")
+	http.ServeContent(w, r, "", time.UnixMilli(f.Created), blob)
+	return nil
+}

@@ -1,0 +1,478 @@
+package files
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"parley/net/proto"
+	"parley/net/transfer"
+	"parley/server/storage"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// spaceReserve is kept free on the server's disk: an upload that would
+// leave less is refused at creation.
+const spaceReserve = 64 << 20
+
+func (s *Service) create(w http.ResponseWriter, r *http.Request, user proto.User) error {
+	ctx := r.Context()
+	var req transfer.CreateRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&req); err != nil {
+		return proto.Errorf(proto.CodeBadRequest, "the body must be a JSON object: %v", err)
+	}
+	req.SHA256 = strings.ToLower(req.SHA256)
+	switch {
+	case req.Size < 0:
+		return proto.Errorf(proto.CodeBadRequest, "size must not be negative")
+	case req.Size > s.cfg.MaxFileSize:
+		return proto.Errorf(proto.CodeTooLarge, "the file has %s; this server accepts files up to %s", transfer.FormatSize(req.Size), transfer.FormatSize(s.cfg.MaxFileSize))
+	case !validSHA256(req.SHA256):
+		return proto.Errorf(proto.CodeBadRequest, "sha256 must be 64 hex digits")
+	case (req.Conv == 0) == (req.User == 0):
+		return proto.Errorf(proto.CodeBadRequest, "set either conv or user")
+	case len(req.ClientID) > proto.MaxClientIDLen:
+		return proto.Errorf(proto.CodeBadRequest, "client_id is longer than %d bytes", proto.MaxClientIDLen)
+	}
+	conv := req.Conv
+	if req.User != 0 {
+		c, _, _, err := s.db.Direct(ctx, user, req.User)
+		if err != nil {
+			return err
+		}
+		conv = c.ID
+	}
+	if free, ok := freeSpace(s.cfg.Dir); ok && free < req.Size+spaceReserve {
+		return proto.Errorf(transfer.CodeNoSpace, "the server does not have room for %s", transfer.FormatSize(req.Size))
+	}
+	u, existed, err := s.db.CreateUpload(ctx, storage.Upload{
+		ID: newID(), User: user.ID, ClientID: req.ClientID, Conv: conv,
+		Name: transfer.SafeName(req.Name), Type: mediaType(req.Type), Size: req.Size, SHA256: req.SHA256,
+	}, s.cfg.Quota)
+	if err != nil {
+		return err
+	}
+	info := s.info(u)
+	if u.State == storage.UploadDone {
+		m, err := s.db.PublishUpload(ctx, u.ID, "", user) // returns what was published
+		if err != nil {
+			return err
+		}
+		info.Message = &m
+	}
+	s.setUploadHeaders(w, u)
+	w.Header().Set("Location", transfer.UploadsPath+"/"+u.ID)
+	status := http.StatusCreated
+	if existed {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, info)
+	return nil
+}
+
+// mediaType keeps a declared media type if it is well-formed, without
+// parameters. It is metadata only: downloads are always served as
+// application/octet-stream.
+func mediaType(t string) string {
+	mt, _, err := mime.ParseMediaType(t)
+	if err != nil || len(mt) > 127 {
+		return ""
+	}
+	return mt
+}
+
+func (s *Service) info(u storage.Upload) transfer.UploadInfo {
+	return transfer.UploadInfo{ID: u.ID, Conv: u.Conv, Name: u.Name, Size: u.Size, Offset: u.Received, Expires: s.expires(u).UnixMilli()}
+}
+
+func (s *Service) expires(u storage.Upload) time.Time {
+	return time.UnixMilli(u.Updated).Add(s.cfg.ExpireAfter)
+}
+
+func (s *Service) setUploadHeaders(w http.ResponseWriter, u storage.Upload) {
+	h := w.Header()
+	h.Set(transfer.HeaderOffset, strconv.FormatInt(u.Received, 10))
+	h.Set(transfer.HeaderLength, strconv.FormatInt(u.Size, 10))
+	if u.State == storage.UploadOpen {
+		h.Set(transfer.HeaderExpires, s.expires(u).UTC().Format(http.TimeFormat))
+	}
+}
+
+// lockUpload takes the lock of the caller's upload id and loads it. An
+// upload of someone else is reported as not existing.
+func (s *Service) lockUpload(ctx context.Context, id string, user proto.User) (storage.Upload, func(), error) {
+	notFound := proto.Errorf(transfer.CodeNoSuchUpload, "no such upload: it finished long ago, expired or was cancelled")
+	if !validID(id) {
+		return storage.Upload{}, nil, notFound
+	}
+	unlock, err := s.locks.lock(ctx, id)
+	if err != nil {
+		return storage.Upload{}, nil, err
+	}
+	u, err := s.db.Upload(ctx, id)
+	if err == nil && u.User != user.ID {
+		err = notFound
+	}
+	if err == nil && u.State == storage.UploadOpen && s.now().After(s.expires(u)) {
+		err = s.expireLocked(context.WithoutCancel(ctx), u)
+		if err == nil {
+			err = notFound
+		}
+	}
+	if err != nil {
+		unlock()
+		if storage.IsNoSuchUpload(err) {
+			err = notFound
+		}
+		return storage.Upload{}, nil, err
+	}
+	return u, unlock, nil
+}
+
+func (s *Service) head(w http.ResponseWriter, r *http.Request, user proto.User) error {
+	u, unlock, err := s.lockUpload(r.Context(), r.PathValue("id"), user)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	s.setUploadHeaders(w, u)
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Service) abort(w http.ResponseWriter, r *http.Request, user proto.User) error {
+	u, unlock, err := s.lockUpload(r.Context(), r.PathValue("id"), user)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := s.discard(context.WithoutCancel(r.Context()), u); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// discard deletes an upload and its partial file. A done upload's file
+// stays: only the record goes.
+func (s *Service) discard(ctx context.Context, u storage.Upload) error {
+	if err := os.Remove(s.partPath(u.ID)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove partial upload: %w", err)
+	}
+	return s.db.DeleteUpload(ctx, u.ID)
+}
+
+// patch appends one body at the offset the server holds. The body is
+// stored, fsynced and checked against its checksum before the new offset
+// is recorded and acknowledged; a body that fails any of that is cut off
+// again, so the upload continues from the last acknowledged byte. The
+// body that reaches the end completes the upload.
+func (s *Service) patch(w http.ResponseWriter, r *http.Request, user proto.User) error {
+	ctx := r.Context()
+	u, unlock, err := s.lockUpload(ctx, r.PathValue("id"), user)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	// Bookkeeping after the bytes are safe must finish even if the client
+	// goes away: it will ask for the offset.
+	durable := context.WithoutCancel(ctx)
+	off, err := strconv.ParseInt(r.Header.Get(transfer.HeaderOffset), 10, 64)
+	if err != nil {
+		return proto.Errorf(proto.CodeBadRequest, "send %s: the offset this body starts at", transfer.HeaderOffset)
+	}
+	if off != u.Received {
+		s.setUploadHeaders(w, u)
+		return proto.Errorf(transfer.CodeOffsetMismatch, "the server holds %d bytes of this upload, not %d", u.Received, off)
+	}
+	switch u.State {
+	case storage.UploadDone, storage.UploadVerified:
+		return s.complete(durable, w, u, user) // every byte is here: a retried completion
+	}
+	if r.ContentLength > u.Size-u.Received {
+		return proto.Errorf(proto.CodeTooLarge, "the body has %d bytes but only %d remain", r.ContentLength, u.Size-u.Received)
+	}
+	check, err := parseChecksum(r.Header.Get(transfer.HeaderChecksum), true)
+	if err != nil {
+		return err
+	}
+	n, whole, err := s.receive(durable, w, r, &u, check)
+	if err != nil {
+		if proto.CodeOf(err) == transfer.CodeOffsetMismatch {
+			s.setUploadHeaders(w, u)
+		}
+		return err
+	}
+	received := u.Received + n
+	if received < u.Size {
+		state, err := whole.(encoding.BinaryMarshaler).MarshalBinary()
+		if err != nil {
+			return fmt.Errorf("save hash state: %w", err)
+		}
+		// If this fails, the next request cuts the file back to the
+		// recorded offset.
+		if err := s.db.SaveUploadProgress(durable, u.ID, received, state, storage.UploadOpen); err != nil {
+			return err
+		}
+		u.Received = received
+		s.setUploadHeaders(w, u)
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	if got := hex.EncodeToString(whole.Sum(nil)); got != u.SHA256 {
+		if err := s.discard(durable, u); err != nil {
+			s.log.Error("discard upload with wrong hash", "upload", u.ID, "err", err)
+		}
+		return proto.Errorf(transfer.CodeHashMismatch, "the file's SHA-256 is %s, not the declared %s: the upload is deleted", got, u.SHA256)
+	}
+	if err := s.db.SaveUploadProgress(durable, u.ID, received, nil, storage.UploadVerified); err != nil {
+		return err
+	}
+	u.Received, u.State = received, storage.UploadVerified
+	return s.complete(durable, w, u, user)
+}
+
+// receive writes a PATCH body after the acknowledged bytes of u and makes
+// it durable. It returns the body's length and the file hash after it. A
+// body that is cut off, too long, or does not match its checksum is
+// removed again.
+func (s *Service) receive(ctx context.Context, w http.ResponseWriter, r *http.Request, u *storage.Upload, check checksum) (int64, hash.Hash, error) {
+	f, err := os.OpenFile(s.partPath(u.ID), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return 0, nil, fmt.Errorf("open partial upload: %w", err)
+	}
+	defer f.Close()
+	whole, err := s.resumeHash(ctx, f, u)
+	if err != nil {
+		return 0, nil, err
+	}
+	if _, err := f.Seek(u.Received, io.SeekStart); err != nil {
+		return 0, nil, fmt.Errorf("seek partial upload: %w", err)
+	}
+	crc := crc32.New(castagnoli)
+	sums := io.MultiWriter(whole, crc)
+	var chunkSHA hash.Hash
+	if check.algo == transfer.ChecksumSHA256 {
+		chunkSHA = sha256.New()
+		sums = io.MultiWriter(whole, crc, chunkSHA)
+	}
+	remaining := u.Size - u.Received
+	body := &idleReader{r: io.LimitReader(r.Body, remaining+1), rc: http.NewResponseController(w), idle: s.cfg.IdleTimeout}
+	n, err := transfer.Copy(&fileWriter{f: f, off: u.Received, flushed: u.Received}, body, sums)
+	var fwErr *fileWriteError
+	switch {
+	case errors.As(err, &fwErr):
+		err = fmt.Errorf("write partial upload: %w", fwErr.err)
+	case err != nil:
+		err = proto.Errorf(proto.CodeBadRequest, "the body was cut short after %d bytes: %v", n, err)
+	case n > remaining:
+		err = proto.Errorf(proto.CodeTooLarge, "the body has more than the %d bytes that remain", remaining)
+	case check.algo == "": // not in the header: perhaps in the trailer
+		check, err = parseChecksum(r.Trailer.Get(transfer.HeaderChecksum), false)
+	}
+	if err == nil && !check.matches(crc, chunkSHA) {
+		err = proto.Errorf(transfer.CodeChecksumMismatch, "the body does not match its %s checksum: send it again", check.algo)
+	}
+	if err == nil {
+		if err = f.Sync(); err != nil {
+			err = fmt.Errorf("sync partial upload: %w", err)
+		}
+	}
+	if err != nil {
+		if terr := f.Truncate(u.Received); terr != nil {
+			s.log.Error("cut back partial upload", "upload", u.ID, "err", terr)
+		}
+		return 0, nil, err
+	}
+	return n, whole, nil
+}
+
+// resumeHash makes the partial file hold exactly the acknowledged bytes
+// and returns the file hash as it was after them. If the file lost bytes
+// (a crash between placing a blob and recording it), the upload starts
+// over and the client is told so with offset_mismatch.
+func (s *Service) resumeHash(ctx context.Context, f *os.File, u *storage.Upload) (hash.Hash, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("stat partial upload: %w", err)
+	}
+	h := sha256.New()
+	if st.Size() >= u.Received && (u.Received == 0 || h.(encoding.BinaryUnmarshaler).UnmarshalBinary(u.HashState) == nil) {
+		if st.Size() > u.Received { // bytes of a body that was never acknowledged
+			if err := f.Truncate(u.Received); err != nil {
+				return nil, fmt.Errorf("cut back partial upload: %w", err)
+			}
+		}
+		return h, nil
+	}
+	s.log.Warn("partial upload lost bytes: starting it over", "upload", u.ID, "have", st.Size(), "recorded", u.Received)
+	if err := f.Truncate(0); err != nil {
+		return nil, fmt.Errorf("reset partial upload: %w", err)
+	}
+	if err := s.db.SaveUploadProgress(ctx, u.ID, 0, nil, storage.UploadOpen); err != nil {
+		return nil, err
+	}
+	u.Received = 0
+	return nil, proto.Errorf(transfer.CodeOffsetMismatch, "the server lost this upload's bytes: send it again from 0")
+}
+
+// complete publishes a verified upload (again, for a retried completion)
+// and answers with its message.
+func (s *Service) complete(ctx context.Context, w http.ResponseWriter, u storage.Upload, sender proto.User) error {
+	m, err := s.finish(ctx, u, sender)
+	if err != nil {
+		return err
+	}
+	u.Received = u.Size
+	info := s.info(u)
+	info.Offset, info.Expires, info.Message = u.Size, 0, &m
+	s.setUploadHeaders(w, u)
+	writeJSON(w, http.StatusOK, info)
+	return nil
+}
+
+// finish puts a verified upload's bytes in the blob store (or drops them
+// if the store has that content already) and publishes its file message.
+// Every step can run again after a crash.
+func (s *Service) finish(ctx context.Context, u storage.Upload, sender proto.User) (proto.Message, error) {
+	if u.State != storage.UploadDone {
+		if err := s.placeBlob(u); err != nil {
+			return proto.Message{}, err
+		}
+	}
+	m, err := s.db.PublishUpload(ctx, u.ID, newID(), sender)
+	if proto.CodeOf(err) == proto.CodeNotMember {
+		if derr := s.db.DeleteUpload(ctx, u.ID); derr != nil {
+			s.log.Error("delete upload of a former member", "upload", u.ID, "err", derr)
+		}
+	}
+	return m, err
+}
+
+func (s *Service) placeBlob(u storage.Upload) error {
+	blob, part := s.blobPath(u.SHA256), s.partPath(u.ID)
+	if _, err := os.Stat(blob); err == nil {
+		if err := os.Remove(part); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove duplicate upload: %w", err)
+		}
+		return nil
+	}
+	dir := filepath.Dir(blob)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create blob folder: %w", err)
+	}
+	if err := os.Rename(part, blob); err != nil {
+		return fmt.Errorf("store blob: %w", err)
+	}
+	return errors.Join(syncDir(dir), syncDir(s.blobsDir), syncDir(s.uploadsDir))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open folder to sync: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && runtime.GOOS != "windows" { // Windows cannot sync a folder
+		return fmt.Errorf("sync folder: %w", err)
+	}
+	return nil
+}
+
+// checksum is an expected Upload-Checksum.
+type checksum struct {
+	algo string // "" when none was sent
+	sum  []byte
+}
+
+// parseChecksum reads "ALGO BASE64". A SHA-256 must come as a header
+// (before the body), because the server decides while reading whether to
+// compute it; CRC-32C is always computed and may come as a trailer.
+func parseChecksum(v string, header bool) (checksum, error) {
+	if v == "" {
+		return checksum{}, nil
+	}
+	algo, b64, _ := strings.Cut(strings.TrimSpace(v), " ")
+	sum, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b64))
+	switch {
+	case err != nil:
+		return checksum{}, proto.Errorf(proto.CodeBadRequest, "%s: the checksum is not base64", transfer.HeaderChecksum)
+	case algo == transfer.ChecksumCRC32C && len(sum) == 4:
+	case algo == transfer.ChecksumSHA256 && len(sum) == sha256.Size && header:
+	case algo == transfer.ChecksumSHA256 && len(sum) == sha256.Size:
+		return checksum{}, proto.Errorf(proto.CodeBadRequest, "%s: send a sha256 checksum as a header, or crc32c as a trailer", transfer.HeaderChecksum)
+	default:
+		return checksum{}, proto.Errorf(proto.CodeBadRequest, "%s: want crc32c or sha256 with a base64 sum", transfer.HeaderChecksum)
+	}
+	return checksum{algo, sum}, nil
+}
+
+func (c checksum) matches(crc hash.Hash32, chunkSHA hash.Hash) bool {
+	switch c.algo {
+	case transfer.ChecksumCRC32C:
+		return binary.BigEndian.Uint32(c.sum) == crc.Sum32()
+	case transfer.ChecksumSHA256:
+		return chunkSHA != nil && string(chunkSHA.Sum(nil)) == string(c.sum)
+	}
+	return true // none sent: the whole file's SHA-256 still guards it
+}
+
+// idleReader extends the connection's read deadline before every read, so
+// a body that stalls for idle ends with an error instead of holding the
+// upload's lock.
+type idleReader struct {
+	r    io.Reader
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (b *idleReader) Read(p []byte) (int, error) {
+	b.rc.SetReadDeadline(time.Now().Add(b.idle))
+	return b.r.Read(p)
+}
+
+// fileWriter writes a body into the partial file at off, starts the
+// disk's writeback as it goes, and marks write errors, to tell them from a
+// failing body.
+type fileWriter struct {
+	f       *os.File
+	off     int64 // where the next write goes
+	flushed int64 // writeback started up to here
+}
+
+type fileWriteError struct{ err error }
+
+func (e *fileWriteError) Error() string { return e.err.Error() }
+func (e *fileWriteError) Unwrap() error { return e.err }
+
+func (w *fileWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.off += int64(n)
+	if err != nil {
+		return n, &fileWriteError{err}
+	}
+	if writebackEvery > 0 && w.off-w.flushed >= writebackEvery {
+		startWriteback(w.f, w.flushed, w.off-w.flushed)
+		w.flushed = w.off
+	}
+	return n, nil
+}

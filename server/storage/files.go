@@ -1,0 +1,298 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"parley/net/proto"
+	"parley/net/transfer"
+)
+
+// Upload states. An upload is open while bytes arrive; verified once every
+// byte is stored and the SHA-256 matched (its blob is being put in place);
+// done once its file message is in the conversation. A done upload is kept
+// for a while so that a client that missed the completion can ask again.
+const (
+	UploadOpen     = "open"
+	UploadVerified = "verified"
+	UploadDone     = "done"
+)
+
+// Upload is the server's record of one resumable upload.
+type Upload struct {
+	ID        string
+	User      proto.UserID
+	ClientID  string // the uploader's idempotency key, "" if none
+	Conv      proto.ConvID
+	Name      string // sanitised
+	Type      string
+	Size      int64
+	SHA256    string // declared, lower-case hex
+	Received  int64  // bytes stored durably
+	HashState []byte // the SHA-256 state after Received bytes
+	State     string
+	FileID    string // once done
+	Seq       int64  // the file message, once done
+	Created   int64  // Unix ms
+	Updated   int64  // Unix ms: the last byte or state change
+}
+
+// StoredFile is a shared file: its metadata and where its message is.
+type StoredFile struct {
+	proto.File
+	Conv    proto.ConvID
+	Seq     int64
+	Sender  proto.UserID
+	Created int64 // Unix ms
+}
+
+var errNoSuchUpload = proto.Errorf(transfer.CodeNoSuchUpload, "no such upload: it finished, expired or was cancelled")
+
+const uploadCols = `id, user_id, COALESCE(client_id, ''), conv_id, name, type, size, sha256, received, hash_state, state, COALESCE(file_id, ''), seq, created, updated`
+
+func scanUpload(sc interface{ Scan(...any) error }) (Upload, error) {
+	var u Upload
+	err := sc.Scan(&u.ID, &u.User, &u.ClientID, &u.Conv, &u.Name, &u.Type, &u.Size, &u.SHA256, &u.Received, &u.HashState, &u.State, &u.FileID, &u.Seq, &u.Created, &u.Updated)
+	return u, err
+}
+
+// CreateUpload records a new upload by u.User into u.Conv, who must be a
+// member. quota bounds the bytes the user has uploaded or is uploading (0:
+// none). If the user already created an upload with the same ClientID, that
+// one is returned with existed set (a retried create), provided it is for
+// the same file.
+func (d *DB) CreateUpload(ctx context.Context, u Upload, quota int64) (up Upload, existed bool, err error) {
+	type created struct {
+		u       Upload
+		existed bool
+	}
+	v, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+		if u.ClientID != "" {
+			old, err := scanUpload(tx.QueryRow("SELECT "+uploadCols+" FROM uploads WHERE user_id = ? AND client_id = ?", u.User, u.ClientID))
+			switch {
+			case err == nil:
+				if old.Size != u.Size || old.SHA256 != u.SHA256 {
+					return nil, proto.Errorf(proto.CodeBadRequest, "client_id %q was used for another file", u.ClientID)
+				}
+				return created{old, true}, nil
+			case err != sql.ErrNoRows:
+				return nil, fmt.Errorf("look up upload by client id: %w", err)
+			}
+		}
+		c, err := s.conv(tx, u.Conv)
+		if err != nil {
+			return nil, err
+		}
+		if c == nil {
+			return nil, proto.Errorf(proto.CodeNoSuchConv, "no conversation with ID %d", u.Conv)
+		}
+		if !c.isMember(u.User) {
+			return nil, proto.Errorf(proto.CodeNotMember, "you are not a member of %d", u.Conv)
+		}
+		if quota > 0 {
+			used, err := usedBytes(tx, u.User)
+			if err != nil {
+				return nil, err
+			}
+			if used+u.Size > quota {
+				return nil, proto.Errorf(transfer.CodeQuotaExceeded, "this file needs %d bytes but only %d of your %d bytes are left", u.Size, max(0, quota-used), quota)
+			}
+		}
+		now := d.nowMs()
+		u.State, u.Received, u.HashState, u.Created, u.Updated = UploadOpen, 0, nil, now, now
+		var clientID any
+		if u.ClientID != "" {
+			clientID = u.ClientID
+		}
+		if _, err := tx.Exec("INSERT INTO uploads (id, user_id, client_id, conv_id, name, type, size, sha256, state, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			u.ID, u.User, clientID, u.Conv, u.Name, u.Type, u.Size, u.SHA256, u.State, now, now); err != nil {
+			return nil, fmt.Errorf("insert upload: %w", err)
+		}
+		return created{u, false}, nil
+	})
+	if err != nil {
+		return Upload{}, false, err
+	}
+	r := v.(created)
+	return r.u, r.existed, nil
+}
+
+// usedQuery sums what counts against a user's quota: the files they
+// shared and the uploads they have not finished.
+const usedQuery = `SELECT COALESCE((SELECT SUM(size) FROM files WHERE sender = ?1), 0)
+	+ COALESCE((SELECT SUM(size) FROM uploads WHERE user_id = ?1 AND state != 'done'), 0)`
+
+func usedBytes(tx *sql.Tx, user proto.UserID) (int64, error) {
+	var used int64
+	if err := tx.QueryRow(usedQuery, user).Scan(&used); err != nil {
+		return 0, fmt.Errorf("sum quota of %d: %w", user, err)
+	}
+	return used, nil
+}
+
+// UsedBytes reports the bytes counted against user's quota.
+func (d *DB) UsedBytes(ctx context.Context, user proto.UserID) (int64, error) {
+	var used int64
+	if err := d.r.QueryRowContext(ctx, usedQuery, user).Scan(&used); err != nil {
+		return 0, fmt.Errorf("sum quota of %d: %w", user, err)
+	}
+	return used, nil
+}
+
+// Upload returns an upload by ID, or no_such_upload.
+func (d *DB) Upload(ctx context.Context, id string) (Upload, error) {
+	u, err := scanUpload(d.r.QueryRowContext(ctx, "SELECT "+uploadCols+" FROM uploads WHERE id = ?", id))
+	if err == sql.ErrNoRows {
+		return Upload{}, errNoSuchUpload
+	}
+	if err != nil {
+		return Upload{}, fmt.Errorf("load upload %s: %w", id, err)
+	}
+	return u, nil
+}
+
+// UploadsUpdatedBefore lists uploads last changed before t (Unix ms), and
+// every verified upload when verified is set (for recovery after a crash).
+func (d *DB) UploadsUpdatedBefore(ctx context.Context, t int64, verified bool) ([]Upload, error) {
+	rows, err := d.r.QueryContext(ctx, "SELECT "+uploadCols+" FROM uploads WHERE updated < ? OR (? AND state = 'verified')", t, verified)
+	if err != nil {
+		return nil, fmt.Errorf("list uploads: %w", err)
+	}
+	defer rows.Close()
+	var us []Upload
+	for rows.Next() {
+		u, err := scanUpload(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list uploads: %w", err)
+		}
+		us = append(us, u)
+	}
+	return us, rows.Err()
+}
+
+// UploadIDs lists the IDs of every upload (to find partial files that lost
+// their record).
+func (d *DB) UploadIDs(ctx context.Context) (map[string]bool, error) {
+	rows, err := d.r.QueryContext(ctx, "SELECT id FROM uploads")
+	if err != nil {
+		return nil, fmt.Errorf("list uploads: %w", err)
+	}
+	defer rows.Close()
+	ids := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list uploads: %w", err)
+		}
+		ids[id] = true
+	}
+	return ids, rows.Err()
+}
+
+// SaveUploadProgress records that an open upload now holds received bytes
+// durably, with the hash state after them; state moves it on (open or
+// verified).
+func (d *DB) SaveUploadProgress(ctx context.Context, id string, received int64, hashState []byte, state string) error {
+	_, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+		r, err := tx.Exec("UPDATE uploads SET received = ?, hash_state = ?, state = ?, updated = ? WHERE id = ? AND state != 'done'",
+			received, hashState, state, d.nowMs(), id)
+		if err != nil {
+			return nil, fmt.Errorf("save upload progress: %w", err)
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return nil, errNoSuchUpload
+		}
+		return nil, nil
+	})
+	return err
+}
+
+// DeleteUpload forgets an upload. Deleting an unknown one is not an error.
+func (d *DB) DeleteUpload(ctx context.Context, id string) error {
+	_, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+		if _, err := tx.Exec("DELETE FROM uploads WHERE id = ?", id); err != nil {
+			return nil, fmt.Errorf("delete upload: %w", err)
+		}
+		return nil, nil
+	})
+	return err
+}
+
+// PublishUpload turns a verified upload into a file (with the new ID
+// fileID) and a file message from sender in its conversation, in one
+// transaction: the message reaches the members like any message. For an
+// upload already done it returns the message it published (a retried
+// completion). The sender must still be a member.
+func (d *DB) PublishUpload(ctx context.Context, id, fileID string, sender proto.User) (proto.Message, error) {
+	v, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+		u, err := scanUpload(tx.QueryRow("SELECT "+uploadCols+" FROM uploads WHERE id = ?", id))
+		if err == sql.ErrNoRows {
+			return nil, errNoSuchUpload
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load upload %s: %w", id, err)
+		}
+		switch u.State {
+		case UploadDone:
+			return messageTx(tx, u.Conv, u.Seq)
+		case UploadVerified:
+		default:
+			return nil, fmt.Errorf("publish upload %s: it is %s, not verified", id, u.State)
+		}
+		c, err := s.conv(tx, u.Conv)
+		if err != nil {
+			return nil, err
+		}
+		if c == nil || !c.isMember(sender.ID) {
+			return nil, proto.Errorf(proto.CodeNotMember, "you are no longer a member of %d", u.Conv)
+		}
+		f := proto.File{ID: fileID, Name: u.Name, Size: u.Size, SHA256: u.SHA256, Type: u.Type}
+		m, err := s.append(tx, c, proto.Message{ClientID: u.ClientID, Sender: sender.ID, SenderName: sender.Name, Kind: proto.MsgFile, File: &f})
+		if err != nil {
+			return nil, err
+		}
+		fileJSON, err := json.Marshal(f)
+		if err != nil {
+			return nil, fmt.Errorf("encode file: %w", err)
+		}
+		if _, err := tx.Exec("UPDATE messages SET event = ? WHERE conv_id = ? AND seq = ?", string(fileJSON), m.Conv, m.Seq); err != nil {
+			return nil, fmt.Errorf("store file of message: %w", err)
+		}
+		if _, err := tx.Exec("INSERT INTO files (id, sha256, name, size, type, conv_id, seq, sender, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			fileID, u.SHA256, u.Name, u.Size, u.Type, m.Conv, m.Seq, sender.ID, m.Time); err != nil {
+			return nil, fmt.Errorf("insert file: %w", err)
+		}
+		if _, err := tx.Exec("UPDATE uploads SET state = 'done', file_id = ?, seq = ?, received = size, hash_state = NULL, updated = ? WHERE id = ?",
+			fileID, m.Seq, d.nowMs(), id); err != nil {
+			return nil, fmt.Errorf("finish upload: %w", err)
+		}
+		return m, nil
+	})
+	if err != nil {
+		return proto.Message{}, err
+	}
+	return v.(proto.Message), nil
+}
+
+// File returns a shared file by ID, or no_such_file.
+func (d *DB) File(ctx context.Context, id string) (StoredFile, error) {
+	var f StoredFile
+	err := d.r.QueryRowContext(ctx, "SELECT id, sha256, name, size, type, conv_id, seq, sender, created FROM files WHERE id = ?", id).
+		Scan(&f.ID, &f.SHA256, &f.Name, &f.Size, &f.Type, &f.Conv, &f.Seq, &f.Sender, &f.Created)
+	if err == sql.ErrNoRows {
+		return f, proto.Errorf(transfer.CodeNoSuchFile, "no such file")
+	}
+	if err != nil {
+		return f, fmt.Errorf("load file %s: %w", id, err)
+	}
+	return f, nil
+}
+
+// IsNoSuchUpload reports whether err says that an upload does not exist.
+func IsNoSuchUpload(err error) bool {
+	var e *proto.Error
+	return errors.As(err, &e) && e.Code == errNoSuchUpload.Code
+}
