@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -35,6 +36,7 @@ type options struct {
 	argon2                      string
 	queue                       int
 	registerLimit               string
+	maxFile, quota              string
 }
 
 func parseFlags(args []string, getenv func(string) string) (options, error) {
@@ -56,6 +58,8 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.argon2, "argon2", env("PARLEY_ARGON2", ""), "password hashing cost m=KiB,t=N,p=N; default OWASP m=19456,t=2,p=1. Lower only for load tests (PARLEY_ARGON2)")
 	fs.IntVar(&o.queue, "queue", envInt(getenv, "PARLEY_QUEUE", 1024), "outgoing frames buffered per connection before a slow client is dropped (PARLEY_QUEUE)")
 	fs.StringVar(&o.registerLimit, "register-limit", env("PARLEY_REGISTER_LIMIT", "10/1m"), "registrations per address: BURST/INTERVAL, or off (PARLEY_REGISTER_LIMIT)")
+	fs.StringVar(&o.maxFile, "max-file", env("PARLEY_MAX_FILE", "4GiB"), "largest file accepted, e.g. 4GiB or 500MB (PARLEY_MAX_FILE)")
+	fs.StringVar(&o.quota, "quota", env("PARLEY_QUOTA", "off"), "bytes each user may share in all, e.g. 20GiB, or off (PARLEY_QUOTA)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -103,6 +107,14 @@ func run(args []string, getenv func(string) string, stderr *os.File) error {
 	}
 	if cfg.RegisterLimit, err = parseLimit(o.registerLimit); err != nil {
 		return fmt.Errorf("-register-limit: %w", err)
+	}
+	if cfg.MaxFileSize, err = parseSize(o.maxFile); err != nil || cfg.MaxFileSize <= 0 {
+		return fmt.Errorf("-max-file: want a size like 4GiB, not %q", o.maxFile)
+	}
+	if o.quota != "off" {
+		if cfg.FileQuota, err = parseSize(o.quota); err != nil || cfg.FileQuota <= 0 {
+			return fmt.Errorf("-quota: want a size like 20GiB, or off, not %q", o.quota)
+		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -171,4 +183,23 @@ func parseLimit(s string) (hub.Limit, error) {
 	}
 	l.Every = d
 	return l, nil
+}
+
+// parseSize reads a byte count: a number with an optional unit, B, kB, MB,
+// GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024).
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	i := strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	if i < 0 {
+		i = len(s)
+	}
+	mult, ok := map[string]float64{
+		"": 1, "B": 1, "kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+		"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
+	}[strings.TrimSpace(s[i:])]
+	v, err := strconv.ParseFloat(s[:i], 64)
+	if err != nil || !ok {
+		return 0, fmt.Errorf("%q is not a size", s)
+	}
+	return int64(v * mult), nil
 }

@@ -55,7 +55,7 @@ func FuzzDispatch(f *testing.F) {
 	if _, err := db.CreateGroup(ctx, user, "fuzz group"); err != nil {
 		f.Fatal(err)
 	}
-	c := newConn(h, nil, "fuzz")
+	c := newConn(h, nil, nil, "fuzz")
 
 	f.Fuzz(func(t *testing.T, frame string) {
 		if c.user.ID == 0 { // a previous input logged out
@@ -70,8 +70,7 @@ func FuzzDispatch(f *testing.F) {
 			<-c.inflight
 		}
 		replies := 0
-		for len(c.out) > 0 {
-			out := <-c.out
+		for _, out := range c.takeQueued() {
 			got, err := proto.DecodeFrame(out)
 			if err != nil {
 				t.Fatalf("input %q: server sent undecodable frame %q: %v", frame, out, err)

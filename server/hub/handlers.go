@@ -364,12 +364,12 @@ func (h *Hub) send(ctx context.Context, c *conn, id string, body json.RawMessage
 	}
 	start := h.now()
 	err = h.db.SendAsync(ctx, c.user, req.Conv, req.ClientID, req.Text, func(m proto.Message, dup bool, err error) {
-		<-c.inflight
 		if err == nil && !dup {
 			h.m.messagesIn.Inc()
 			h.m.sendLatency.ObserveDuration(h.now().Sub(start))
 		}
 		c.reply(id, proto.SendReply{Message: m, Duplicate: dup}, err)
+		<-c.inflight // after the reply is queued: a send in flight has none yet
 	})
 	if err != nil {
 		<-c.inflight

@@ -13,6 +13,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -89,8 +90,13 @@ type Hub struct {
 	closing  bool
 	wg       sync.WaitGroup // connection goroutines
 
+	calls *callLayer // voice calls: calls.go
+
 	fanout     chan []storage.Committed
 	fanoutDone chan struct{}
+
+	ctx  context.Context // connections live in it; Close cancels it
+	stop context.CancelFunc
 }
 
 // New returns a Hub. Call Publish from storage's OnCommit, and Close when
@@ -128,6 +134,7 @@ func New(cfg Config) *Hub {
 		fanout:     make(chan []storage.Committed, 256),
 		fanoutDone: make(chan struct{}),
 	}
+	h.ctx, h.stop = context.WithCancel(context.Background())
 	h.m = newHubMetrics(cfg.Registry, h)
 	h.ops = h.handlers()
 	newLimiter := func(l Limit) *auth.Limiter {
@@ -160,7 +167,8 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	hj := &hijacker{ResponseWriter: w}
+	ws, err := websocket.Accept(hj, r, &websocket.AcceptOptions{
 		Subprotocols:   []string{proto.Subprotocol},
 		OriginPatterns: h.cfg.OriginPatterns,
 	})
@@ -169,7 +177,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // Accept has written the HTTP error
 	}
 	ws.SetReadLimit(proto.MaxFrameBytes)
-	c := newConn(h, ws, remoteHost(r))
+	c := newConn(h, ws, hj.raw, remoteHost(r))
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()
@@ -180,9 +188,11 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.wg.Add(1)
 	h.mu.Unlock()
 	h.m.conns.Inc()
-	defer h.wg.Done()
-	defer h.m.conns.Dec()
-	c.serve(r.Context())
+	// The connection outlives this handler: returning lets the HTTP server
+	// free what it kept for the request (buffers, headers), and the
+	// connection's own goroutine starts with a shallow stack.
+	go c.serve() // until c.end
+
 }
 
 // Shutdown closes every connection with "going away" and waits for their
@@ -209,6 +219,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 func (h *Hub) Close() {
 	close(h.fanout)
 	<-h.fanoutDone
+	h.stop()
 }
 
 // Publish hands committed messages to fan-out; storage calls it (OnCommit)
@@ -233,22 +244,85 @@ func (h *Hub) Online(user proto.UserID) bool {
 
 func (h *Hub) runFanout() {
 	defer close(h.fanoutDone)
+	var wake []*conn
 	for batch := range h.fanout {
 		start := h.now()
-		for _, cm := range batch {
-			h.deliver(cm)
-		}
+		wake = h.queueRound(batch, wake)
+		// Writes start once everything is queued, so that each connection
+		// writes it in one go.
+		h.flushAll(wake)
+		clear(wake)
+		wake = wake[:0]
 		h.m.fanout.ObserveDuration(h.now().Sub(start))
 	}
 }
 
-// deliver sends one committed message to every connection of every member,
-// preceded, for a membership event, by the conversation push to its subject.
-func (h *Hub) deliver(cm storage.Committed) {
+// queueRound queues batch, and the batches committed meanwhile, on the
+// recipients' connections, and returns (appended to wake) those that need
+// writing. Merging gives each connection more frames per write when
+// fan-out falls behind; it stops at roundLimit messages, so that a round
+// never fills a queue that keeps up.
+func (h *Hub) queueRound(batch []storage.Committed, wake []*conn) []*conn {
+	n := len(batch)
+	for _, cm := range batch {
+		wake = h.deliver(cm, wake)
+	}
+	for limit := h.roundLimit(); n < limit; {
+		select {
+		case next, ok := <-h.fanout:
+			if !ok {
+				return wake
+			}
+			n += len(next)
+			for _, cm := range next {
+				wake = h.deliver(cm, wake)
+			}
+		default:
+			return wake
+		}
+	}
+	return wake
+}
+
+// roundLimit is a quarter of a connection's queue, at most 256 messages.
+func (h *Hub) roundLimit() int { return max(1, min(256, h.cfg.QueueLen/4)) }
+
+// flushAll writes the queues the fan-out has just filled, spread over
+// the cores, without waiting on any socket (conn.flush): when it returns
+// the batch has gone out, except to slow sockets, which writer goroutines
+// finish.
+func (h *Hub) flushAll(conns []*conn) {
+	n := min(runtime.GOMAXPROCS(0), (len(conns)+63)/64)
+	if n <= 1 {
+		for _, c := range conns {
+			c.flush()
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	per := (len(conns) + n - 1) / n
+	for i := per; i < len(conns); i += per {
+		chunk := conns[i:min(i+per, len(conns))]
+		wg.Go(func() {
+			for _, c := range chunk {
+				c.flush()
+			}
+		})
+	}
+	for _, c := range conns[:per] {
+		c.flush()
+	}
+	wg.Wait()
+}
+
+// deliver queues one committed message on every connection of every
+// member, preceded, for a membership event, by the conversation push to
+// its subject. It appends to wake the connections that need a writer.
+func (h *Hub) deliver(cm storage.Committed, wake []*conn) []*conn {
 	frame, err := proto.EncodePush(proto.TypeMessage, &cm.Message)
 	if err != nil {
 		h.log.Error("encode message push", "conv", cm.Message.Conv, "seq", cm.Message.Seq, "err", err)
-		return
+		return wake
 	}
 	var convFrame []byte
 	var subject proto.UserID
@@ -270,17 +344,22 @@ func (h *Hub) deliver(cm storage.Committed) {
 	h.mu.RLock()
 	if convFrame != nil {
 		for _, c := range h.users[subject] {
-			c.enqueue(convFrame)
+			if c.add(convFrame) {
+				wake = append(wake, c)
+			}
 		}
 	}
 	for _, u := range cm.Members {
 		for _, c := range h.users[u] {
-			c.enqueue(frame)
+			if c.add(frame) {
+				wake = append(wake, c)
+			}
 			n++
 		}
 	}
 	h.mu.RUnlock()
 	h.m.delivered.Add(uint64(n))
+	return wake
 }
 
 // pushTo queues a push frame on every connection of user.
@@ -404,6 +483,7 @@ func (h *Hub) kickToken(user proto.UserID, tokenHash []byte, keep *conn) {
 }
 
 func (h *Hub) remove(c *conn) {
+	h.callConnGone(c)
 	h.unbind(c)
 	h.mu.Lock()
 	delete(h.conns, c)

@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"runtime"
 	"time"
 
 	"parley/net/proto"
 	"parley/server/auth"
+	"parley/server/files"
 	"parley/server/hub"
 	"parley/server/metrics"
 	"parley/server/storage"
@@ -38,6 +40,9 @@ type Config struct {
 	QueueLen int
 	// Rate limits (zero values: the hub's defaults; Burst < 0: off).
 	LoginUserLimit, LoginAddrLimit, RegisterLimit hub.Limit
+	// MaxFileSize refuses bigger uploads at creation (0: 4 GiB); FileQuota
+	// bounds the bytes each user shares (0: no quota).
+	MaxFileSize, FileQuota int64
 }
 
 // Node is one running server.
@@ -46,6 +51,7 @@ type Node struct {
 	log     *slog.Logger
 	db      *storage.DB
 	hub     *hub.Hub
+	files   *files.Service
 	reg     *metrics.Registry
 	handler http.Handler
 }
@@ -92,9 +98,20 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		RegisterLimit:  limitOr(cfg.RegisterLimit, hub.DefaultRegisterLimit),
 	})
 	n.db, n.hub = db, h
+	n.files, err = files.New(ctx, files.Config{
+		DB: db, Authenticate: h.Authenticate, Dir: filepath.Join(cfg.DataDir, "files"),
+		MaxFileSize: cfg.MaxFileSize, Quota: cfg.FileQuota, Logger: cfg.Logger,
+	})
+	if err != nil {
+		db.Close()
+		h.Close()
+		return nil, fmt.Errorf("open files: %w", err)
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle("GET "+proto.WSPath, h)
+	mux.Handle("/v1/files", n.files)
+	mux.Handle("/v1/files/", n.files)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
@@ -141,6 +158,7 @@ func (n *Node) ready(w http.ResponseWriter, r *http.Request) {
 // the database. Call it after the HTTP server has stopped accepting.
 func (n *Node) Shutdown(ctx context.Context) error {
 	errHub := n.hub.Shutdown(ctx)
+	n.files.Close()
 	errDB := n.db.Close()
 	n.hub.Close()
 	return errors.Join(errHub, errDB)

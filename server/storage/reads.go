@@ -221,8 +221,17 @@ func scanMessages(rows *sql.Rows, capacity int) ([]proto.Message, error) {
 	return ms, nil
 }
 
+// decodeEvent decodes the event column: a system message's Event, or a
+// file message's File (see files.go).
 func decodeEvent(s sql.NullString, m *proto.Message) error {
 	if !s.Valid || s.String == "" {
+		return nil
+	}
+	if m.Kind == proto.MsgFile {
+		m.File = new(proto.File)
+		if err := json.Unmarshal([]byte(s.String), m.File); err != nil {
+			return fmt.Errorf("decode file of %d/%d: %w", m.Conv, m.Seq, err)
+		}
 		return nil
 	}
 	m.Event = new(proto.Event)
@@ -278,11 +287,26 @@ func (d *DB) page(ctx context.Context, conv proto.ConvID, dir pageDir, seq int64
 	if more {
 		ms = ms[:limit]
 	}
+	// A page also stops at a byte budget, so that a reply of long messages
+	// stays far below the client's frame limit; the client pages on.
+	size := 0
+	for i, m := range ms {
+		size += len(m.Text) + len(m.SenderName) + 200
+		if size > MaxPageBytes && i > 0 {
+			ms, more = ms[:i], true
+			break
+		}
+	}
 	if dir != pageAfter {
 		slices.Reverse(ms)
 	}
 	return ms, more, nil
 }
+
+// MaxPageBytes bounds the text in one page of history (about 4 MiB; JSON
+// escaping can at most triple it, well below the client's 16 MiB frame
+// limit).
+const MaxPageBytes = 4 << 20
 
 // Sync returns every conversation of user and what they missed: for a
 // conversation in have, the messages after that seq; for one not in have,

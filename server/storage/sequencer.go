@@ -17,6 +17,10 @@ type job struct {
 	ctx  context.Context
 	run  func(tx *sql.Tx, s *sequencer) (any, error)
 	done func(v any, err error) // called once from the sequencer goroutine; must not block
+	// single: the job writes with at most one statement, its last step, so
+	// a failure leaves nothing to roll back in the database and it runs
+	// without a savepoint (two statements fewer per message).
+	single bool
 }
 
 // convState is what the sequencer caches of a conversation it has written
@@ -43,8 +47,71 @@ type sequencer struct {
 	// Per job: the states as they were before the job touched them, so a
 	// failed job leaves the cache as it found it.
 	undo      map[proto.ConvID]convState
-	committed []Committed // messages of the current transaction
-	jobStart  int         // len(committed) when the current job started
+	committed []Committed  // messages of the current transaction
+	jobStart  int          // len(committed) when the current job started
+	dirty     []*convState // conversations whose lastSeq may need writing back
+
+	// Statements on the writer's one connection, prepared once (hot
+	// paths: parsing SQL cost more than running it), and their
+	// transaction-bound forms for the current batch.
+	prepared map[string]*sql.Stmt
+	txStmts  map[string]*sql.Stmt
+}
+
+// Hot statements, prepared before the first batch.
+const (
+	sqlSavepoint  = "SAVEPOINT job"
+	sqlRelease    = "RELEASE job"
+	sqlRollbackTo = "ROLLBACK TO job"
+	sqlSetLastSeq = "UPDATE conversations SET last_seq = ? WHERE id = ?"
+	sqlInsertMsg  = "INSERT INTO messages (conv_id, seq, sender, client_id, time, kind, text, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+	sqlByClientID = "SELECT conv_id, seq, time, kind, text FROM messages WHERE sender = ? AND client_id = ?"
+)
+
+var hotStatements = []string{sqlSavepoint, sqlRelease, sqlRollbackTo, sqlSetLastSeq, sqlInsertMsg, sqlByClientID}
+
+// prepare prepares the hot statements (outside any transaction: the
+// writer pool has one connection, which a transaction holds).
+func (s *sequencer) prepare() {
+	if s.prepared != nil {
+		return
+	}
+	s.prepared = map[string]*sql.Stmt{}
+	for _, q := range hotStatements {
+		st, err := s.d.w.Prepare(q)
+		if err != nil {
+			s.d.log.Warn("prepare statement", "sql", q, "err", err)
+			continue // stmt falls back to preparing it per transaction
+		}
+		s.prepared[q] = st
+	}
+}
+
+// stmt returns query as a statement of tx.
+func (s *sequencer) stmt(tx *sql.Tx, query string) (*sql.Stmt, error) {
+	if st := s.txStmts[query]; st != nil {
+		return st, nil
+	}
+	var st *sql.Stmt
+	if p := s.prepared[query]; p != nil {
+		st = tx.Stmt(p)
+	} else {
+		var err error
+		if st, err = tx.Prepare(query); err != nil {
+			return nil, fmt.Errorf("prepare: %w", err)
+		}
+	}
+	s.txStmts[query] = st
+	return st, nil
+}
+
+// exec runs a write statement in tx through the statement cache.
+func (s *sequencer) exec(tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	st, err := s.stmt(tx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.Exec(args...)
 }
 
 // maxCachedConvs bounds the sequencer's cache; past it the cache is dropped
@@ -52,38 +119,50 @@ type sequencer struct {
 const maxCachedConvs = 50000
 
 func newSequencer(d *DB) *sequencer {
-	return &sequencer{d: d, convs: map[proto.ConvID]*convState{}, undo: map[proto.ConvID]convState{}}
+	return &sequencer{d: d, convs: map[proto.ConvID]*convState{}, undo: map[proto.ConvID]convState{}, txStmts: map[string]*sql.Stmt{}}
 }
 
 // exec runs fn as a job and waits for its commit.
 func (d *DB) exec(ctx context.Context, fn func(tx *sql.Tx, s *sequencer) (any, error)) (any, error) {
+	return d.wait(&job{ctx: ctx, run: fn})
+}
+
+// wait runs j and waits for its commit.
+func (d *DB) wait(j *job) (any, error) {
 	type result struct {
 		v   any
 		err error
 	}
 	ch := make(chan result, 1)
-	if err := d.submit(ctx, fn, func(v any, err error) { ch <- result{v, err} }); err != nil {
+	j.done = func(v any, err error) { ch <- result{v, err} }
+	if err := d.enqueue(j); err != nil {
 		return nil, err
 	}
 	select {
 	case r := <-ch:
 		return r.v, r.err
-	case <-ctx.Done():
+	case <-j.ctx.Done():
 		// The job may still commit; an idempotent retry finds it.
-		return nil, ctx.Err()
+		return nil, j.ctx.Err()
 	}
 }
 
 // submit queues fn without waiting; done is called after the commit (or
 // failure) from the sequencer goroutine and must not block.
 func (d *DB) submit(ctx context.Context, fn func(tx *sql.Tx, s *sequencer) (any, error), done func(any, error)) (err error) {
+	return d.enqueue(&job{ctx: ctx, run: fn, done: done})
+}
+
+// enqueue hands j to the sequencer.
+func (d *DB) enqueue(j *job) (err error) {
+	ctx := j.ctx
 	defer func() {
 		if recover() != nil { // jobs closed by Close
 			err = errUnavailable
 		}
 	}()
 	select {
-	case d.jobs <- &job{ctx: ctx, run: fn, done: done}:
+	case d.jobs <- j:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -117,10 +196,13 @@ func (s *sequencer) runBatch(batch []*job) {
 	results := make([]any, len(batch))
 	errs := make([]error, len(batch))
 	s.committed = s.committed[:0]
+	s.prepare()
+	clear(s.txStmts) // the previous transaction closed them
 
 	fail := func(err error) {
 		d.log.Error("write batch failed", "err", err, "jobs", len(batch))
 		s.convs = map[proto.ConvID]*convState{} // may hold uncommitted values
+		s.dirty = s.dirty[:0]
 		for _, j := range batch {
 			j.done(nil, fmt.Errorf("write batch: %w", err))
 		}
@@ -138,9 +220,9 @@ func (s *sequencer) runBatch(batch []*job) {
 		}
 		results[i], errs[i] = s.runJob(ctx, tx, j)
 	}
-	for _, c := range s.convs {
+	for _, c := range s.dirty {
 		if c.dirty {
-			if _, err := tx.ExecContext(ctx, "UPDATE conversations SET last_seq = ? WHERE id = ?", c.lastSeq, c.id); err != nil {
+			if _, err := s.exec(tx, sqlSetLastSeq, c.lastSeq, c.id); err != nil {
 				tx.Rollback()
 				fail(err)
 				return
@@ -148,6 +230,8 @@ func (s *sequencer) runBatch(batch []*job) {
 			c.dirty = false
 		}
 	}
+	clear(s.dirty)
+	s.dirty = s.dirty[:0]
 	if err := tx.Commit(); err != nil {
 		fail(err)
 		return
@@ -169,22 +253,29 @@ func (s *sequencer) runBatch(batch []*job) {
 func (s *sequencer) runJob(ctx context.Context, tx *sql.Tx, j *job) (v any, err error) {
 	clear(s.undo)
 	s.jobStart = len(s.committed)
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT job"); err != nil {
-		return nil, fmt.Errorf("savepoint: %w", err)
+	if !j.single {
+		if _, err := s.exec(tx, sqlSavepoint); err != nil {
+			return nil, fmt.Errorf("savepoint: %w", err)
+		}
 	}
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("write job panicked: %v", p)
 		}
 		if err == nil {
-			_, err = tx.ExecContext(ctx, "RELEASE job")
+			if j.single {
+				return
+			}
+			_, err = s.exec(tx, sqlRelease)
 			if err == nil {
 				return
 			}
 		}
 		// Undo the job: database, cache and messages.
-		tx.ExecContext(ctx, "ROLLBACK TO job")
-		tx.ExecContext(ctx, "RELEASE job")
+		if !j.single {
+			s.exec(tx, sqlRollbackTo)
+			s.exec(tx, sqlRelease)
+		}
 		for id, old := range s.undo {
 			*s.convs[id] = old
 		}
@@ -271,12 +362,15 @@ func (s *sequencer) append(tx *sql.Tx, c *convState, m proto.Message) (proto.Mes
 		}
 		event = string(b)
 	}
-	if _, err := tx.Exec("INSERT INTO messages (conv_id, seq, sender, client_id, time, kind, text, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	if _, err := s.exec(tx, sqlInsertMsg,
 		m.Conv, m.Seq, m.Sender, clientID, m.Time, m.Kind, m.Text, event); err != nil {
 		return m, fmt.Errorf("insert message %d/%d: %w", m.Conv, m.Seq, err)
 	}
 	c.lastSeq = m.Seq
-	c.dirty = true
+	if !c.dirty {
+		c.dirty = true
+		s.dirty = append(s.dirty, c)
+	}
 	cm := Committed{Message: m, Members: c.members}
 	if m.Kind == proto.MsgSystem {
 		last := m

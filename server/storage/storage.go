@@ -99,6 +99,10 @@ func Open(ctx context.Context, dir string, opts Options) (*DB, error) {
 			q.Add("_pragma", "query_only(1)")
 		} else {
 			q.Set("_txlock", "immediate")
+			// The writer keeps up to 64 MiB of pages: inserts land on
+			// index pages all over the file, and a page read is a system
+			// call on the sequencer's path.
+			q.Add("_pragma", "cache_size(-65536)")
 		}
 		return "file:" + path + "?" + q.Encode()
 	}
@@ -194,6 +198,40 @@ var migrations = []string{
 		PRIMARY KEY (conv_id, seq)
 	) WITHOUT ROWID;
 	CREATE UNIQUE INDEX messages_client ON messages(sender, client_id) WHERE client_id IS NOT NULL;`,
+	// 2: files (see files.go). A file message keeps its proto.File as JSON
+	// in messages.event.
+	`CREATE TABLE files (
+		id      TEXT PRIMARY KEY,
+		sha256  TEXT NOT NULL,
+		name    TEXT NOT NULL,
+		size    INTEGER NOT NULL,
+		type    TEXT NOT NULL DEFAULT '',
+		conv_id INTEGER NOT NULL,
+		seq     INTEGER NOT NULL,
+		sender  INTEGER NOT NULL,
+		created INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE INDEX files_sender ON files(sender);
+	CREATE TABLE uploads (
+		id         TEXT PRIMARY KEY,
+		user_id    INTEGER NOT NULL,
+		client_id  TEXT,
+		conv_id    INTEGER NOT NULL,
+		name       TEXT NOT NULL,
+		type       TEXT NOT NULL DEFAULT '',
+		size       INTEGER NOT NULL,
+		sha256     TEXT NOT NULL,
+		received   INTEGER NOT NULL DEFAULT 0,
+		hash_state BLOB,
+		state      TEXT NOT NULL CHECK (state IN ('open', 'verified', 'done')),
+		file_id    TEXT,
+		seq        INTEGER NOT NULL DEFAULT 0,
+		created    INTEGER NOT NULL,
+		updated    INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE UNIQUE INDEX uploads_client ON uploads(user_id, client_id) WHERE client_id IS NOT NULL;
+	CREATE INDEX uploads_user ON uploads(user_id, state);
+	CREATE INDEX uploads_updated ON uploads(updated);`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -219,3 +219,33 @@ func TestSchemaMigratesOnceAndSurvivesReopen(t *testing.T) {
 		t.Fatalf("user after reopen: %+v %v", got, err)
 	}
 }
+
+func TestHistoryPagesStopAtAByteBudget(t *testing.T) {
+	d := openTest(t, nil)
+	ctx := context.Background()
+	a := mustUser(t, d, "a")
+	g, _ := d.CreateGroup(ctx, a, "g")
+	long := string(make([]byte, proto.MaxTextBytes))
+	for i := range 300 { // 300 × 16 KiB = 4.7 MiB > MaxPageBytes
+		if _, _, err := d.Send(ctx, a, g.ID, fmt.Sprint(i), long); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ms, more, err := d.History(ctx, a.ID, proto.HistoryRequest{Conv: g.ID, After: 1, Limit: proto.MaxHistoryLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !more || len(ms) == 0 || len(ms) >= 300 {
+		t.Fatalf("page of %d long messages, more=%v: want a partial page with more", len(ms), more)
+	}
+	if ms[0].Seq != 2 || ms[len(ms)-1].Seq != int64(len(ms)+1) {
+		t.Fatalf("partial page is not the first %d messages after seq 1", len(ms))
+	}
+	total := 0
+	for _, m := range ms {
+		total += len(m.Text)
+	}
+	if total > MaxPageBytes {
+		t.Fatalf("page holds %d bytes of text, over %d", total, MaxPageBytes)
+	}
+}

@@ -3,7 +3,11 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"parley/net/proto"
 )
@@ -67,10 +71,10 @@ func (d *DB) Send(ctx context.Context, sender proto.User, conv proto.ConvID, cli
 		m   proto.Message
 		dup bool
 	}
-	v, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+	v, err := d.wait(&job{ctx: ctx, single: true, run: func(tx *sql.Tx, s *sequencer) (any, error) {
 		m, dup, err := s.send(tx, sender, conv, clientID, text)
 		return sent{m, dup}, err
-	})
+	}})
 	if err != nil {
 		return proto.Message{}, false, err
 	}
@@ -86,41 +90,61 @@ func (d *DB) SendAsync(ctx context.Context, sender proto.User, conv proto.ConvID
 		m   proto.Message
 		dup bool
 	}
-	return d.submit(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+	return d.enqueue(&job{ctx: ctx, single: true, run: func(tx *sql.Tx, s *sequencer) (any, error) {
 		m, dup, err := s.send(tx, sender, conv, clientID, text)
 		return sent{m, dup}, err
-	}, func(v any, err error) {
+	}, done: func(v any, err error) {
 		if err != nil {
 			done(proto.Message{}, false, err)
 			return
 		}
 		r := v.(sent)
 		done(r.m, r.dup, nil)
-	})
+	}})
 }
 
+// send appends a text message; a single-statement job (its one write, the
+// insert, comes last). The idempotency key is checked by the unique
+// (sender, client_id) index rather than a lookup before every insert: only
+// a refused insert, or a send that would fail, looks for the original.
 func (s *sequencer) send(tx *sql.Tx, sender proto.User, conv proto.ConvID, clientID, text string) (proto.Message, bool, error) {
-	if m, ok, err := findByClientID(tx, sender, clientID); err != nil || ok {
-		return m, ok, err
-	}
 	c, err := s.conv(tx, conv)
 	if err != nil {
 		return proto.Message{}, false, err
 	}
-	if c == nil {
-		return proto.Message{}, false, proto.Errorf(proto.CodeNoSuchConv, "no conversation with ID %d", conv)
-	}
-	if !c.isMember(sender.ID) {
+	if c == nil || !c.isMember(sender.ID) {
+		// Perhaps the retry of a message sent before the sender left.
+		if m, ok, err := s.findByClientID(tx, sender, clientID); err != nil || ok {
+			return m, ok, err
+		}
+		if c == nil {
+			return proto.Message{}, false, proto.Errorf(proto.CodeNoSuchConv, "no conversation with ID %d", conv)
+		}
 		return proto.Message{}, false, proto.Errorf(proto.CodeNotMember, "you are not a member of %d", conv)
 	}
 	m, err := s.append(tx, c, proto.Message{ClientID: clientID, Sender: sender.ID, SenderName: sender.Name, Kind: proto.MsgText, Text: text})
+	if isUniqueViolation(err) {
+		if old, ok, ferr := s.findByClientID(tx, sender, clientID); ferr != nil || ok {
+			return old, ok, ferr
+		}
+	}
 	return m, false, err
 }
 
-func findByClientID(tx *sql.Tx, sender proto.User, clientID string) (proto.Message, bool, error) {
+// isUniqueViolation reports whether err is SQLite refusing a row that a
+// unique index already holds.
+func isUniqueViolation(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+func (s *sequencer) findByClientID(tx *sql.Tx, sender proto.User, clientID string) (proto.Message, bool, error) {
 	m := proto.Message{ClientID: clientID, Sender: sender.ID, SenderName: sender.Name}
-	err := tx.QueryRow("SELECT conv_id, seq, time, kind, text FROM messages WHERE sender = ? AND client_id = ?", sender.ID, clientID).
-		Scan(&m.Conv, &m.Seq, &m.Time, &m.Kind, &m.Text)
+	st, err := s.stmt(tx, sqlByClientID)
+	if err != nil {
+		return m, false, err
+	}
+	err = st.QueryRow(sender.ID, clientID).Scan(&m.Conv, &m.Seq, &m.Time, &m.Kind, &m.Text)
 	if err == sql.ErrNoRows {
 		return proto.Message{}, false, nil
 	}
