@@ -40,6 +40,7 @@ type account struct {
 	failed    []state.Message       // sends the server refused, kept for the user
 	filling   map[proto.ConvID]bool // gap fills in flight
 	presence  map[proto.UserID]bool // members' presence in the open conversation
+	files     *fileQueue            // uploads and downloads (transfers.go)
 }
 
 // Register creates an account on server. It does not log in: the login
@@ -214,6 +215,7 @@ func (m *Model) startAccount(sess store.Session, db store.Store) {
 		MaxBackoff: m.cfg.MaxBackoff,
 	})
 	m.swapAccount(a)
+	a.files = startFiles(a)
 	me := sess.User
 	m.update(func(st *state.State) {
 		st.Me = &me
@@ -279,6 +281,7 @@ func (a *account) onState(s client.State, err error) {
 	a.m.update(func(st *state.State) { st.Conn = c })
 	if s == client.Online {
 		a.kickFlusher()
+		a.files.kickAll()
 	}
 }
 
@@ -343,6 +346,11 @@ func (a *account) sync(ctx context.Context, c *client.Conn) error {
 		if err := a.db.SetSynced(ctx, cv.ID, start); err != nil {
 			return err
 		}
+		// This device has no read position for it: count nothing before
+		// now as unread (the server keeps no read markers yet).
+		if err := a.db.MarkRead(ctx, cv.ID, cv.LastSeq); err != nil {
+			return err
+		}
 	}
 	for _, cv := range convs {
 		if _, err := a.advanceSynced(ctx, cv.ID); err != nil {
@@ -402,6 +410,8 @@ func (a *account) onPush(p client.Push) {
 		}
 		a.mu.Unlock()
 		a.refreshOpen(ctx)
+	case isCallPush(p.Type):
+		a.callPush(p) // calls.go
 	}
 }
 
@@ -436,6 +446,7 @@ func (a *account) receive(ctx context.Context, msg proto.Message) {
 		}
 		a.m.notify(state.NoticeInvitedMe, msg.Event.Actor.Name, fmt.Sprint(msg.Event.Actor.ID), name, fmt.Sprint(msg.Conv))
 	}
+	a.files.received(msg)
 	a.refresh()
 }
 
@@ -466,6 +477,11 @@ func (a *account) conversationPush(ctx context.Context, p proto.ConversationPush
 		}
 		if err := a.db.SetSynced(ctx, p.Conversation.ID, start); err != nil {
 			a.m.log.Error("set synced", "err", err)
+		}
+		// Unread starts with the event that brought us in, not with the
+		// group's whole history.
+		if err := a.db.MarkRead(ctx, p.Conversation.ID, start); err != nil {
+			a.m.log.Error("mark read", "err", err)
 		}
 	}
 	a.refresh()

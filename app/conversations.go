@@ -62,7 +62,7 @@ func (m *Model) JoinGroup(ctx context.Context, groupID string) error {
 		}
 		cv, err := a.sess.JoinGroup(ctx, proto.ConvID(id))
 		if err != nil {
-			return err
+			return about(err, id)
 		}
 		if err := a.adopt(ctx, cv); err != nil {
 			return err
@@ -92,7 +92,10 @@ func (m *Model) Invite(ctx context.Context, userID, groupID string) error {
 		}
 		u, err := a.sess.Invite(ctx, proto.UserID(uid), proto.ConvID(gid))
 		if err != nil {
-			return err
+			if proto.CodeOf(err) == proto.CodeNoSuchUser {
+				return about(err, uid)
+			}
+			return about(err, gid)
 		}
 		name := ""
 		if cv, err := a.db.Conversation(ctx, proto.ConvID(gid)); err == nil {
@@ -137,7 +140,7 @@ func (m *Model) OpenDirect(ctx context.Context, userID string) error {
 		}
 		cv, err := a.sess.Direct(ctx, proto.UserID(uid))
 		if err != nil {
-			return err
+			return about(err, uid)
 		}
 		if err := a.adopt(ctx, cv); err != nil {
 			return err
@@ -166,6 +169,9 @@ func (a *account) adopt(ctx context.Context, cv proto.Conversation) error {
 			start = cv.Last.Seq - 1
 		}
 		if err := a.db.SetSynced(ctx, cv.ID, start); err != nil {
+			return err
+		}
+		if err := a.db.MarkRead(ctx, cv.ID, cv.LastSeq); err != nil { // I just joined it
 			return err
 		}
 	}

@@ -38,6 +38,11 @@ type Config struct {
 	// web build passes the in-memory store).
 	OpenStore func(root, server string, user proto.UserID) (store.Store, error)
 	Now       func() time.Time
+
+	// Files configures file transfers (transfers.go).
+	Files FilesConfig
+	// Audio opens the sound devices of calls (calls.go); nil: the system's.
+	Audio CallAudio
 }
 
 // Model is the application: it holds the state the UI draws and performs
@@ -57,6 +62,8 @@ type Model struct {
 	acct    *account // nil when logged out
 
 	authMu sync.Mutex // one login, register or logout at a time
+
+	calls calls // voice calls (calls.go)
 }
 
 // NewModel returns a model. If an account was logged in when the app last
@@ -161,6 +168,10 @@ func (m *Model) errorNotice(err error) state.Notice {
 	m.mu.Lock() // newNotice counts under the lock
 	defer m.mu.Unlock()
 	n := m.newNotice(state.NoticeError)
+	var ab *aboutError
+	if errors.As(err, &ab) {
+		n.Args = []string{ab.id}
+	}
 	var pe *proto.Error
 	switch {
 	case errors.As(err, &pe):
@@ -193,6 +204,24 @@ func (m *Model) DismissNotice(id uint64) {
 			st.AuthError = nil
 		}
 	})
+}
+
+// aboutError names the ID an error is about, so the notice can say "No
+// group with ID 999" rather than only "No such group".
+type aboutError struct {
+	err error
+	id  string
+}
+
+func (e *aboutError) Error() string { return e.err.Error() }
+func (e *aboutError) Unwrap() error { return e.err }
+
+// about attaches id to err (nil stays nil).
+func about(err error, id int64) error {
+	if err == nil {
+		return nil
+	}
+	return &aboutError{err, fmt.Sprint(id)}
 }
 
 // inputError is a form filled in wrongly; it never reaches the network.

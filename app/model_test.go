@@ -20,10 +20,10 @@ type testModel struct {
 	changed chan struct{}
 }
 
-func newTestModel(t *testing.T, srv *nodetest.Server, dir string) *testModel {
+func newTestModel(t *testing.T, srv *nodetest.Server, dir string, opts ...func(*Config)) *testModel {
 	t.Helper()
 	tm := &testModel{t: t, changed: make(chan struct{}, 1)}
-	m, err := NewModel(Config{
+	cfg := Config{
 		DataDir: dir, Server: srv.HTTPURL, Device: "test",
 		MinBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
 		Invalidate: func() {
@@ -32,7 +32,11 @@ func newTestModel(t *testing.T, srv *nodetest.Server, dir string) *testModel {
 			default:
 			}
 		},
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	m, err := NewModel(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,10 +408,47 @@ func TestFailuresBecomeNotices(t *testing.T) {
 		t.Fatal("joined a missing group")
 	}
 	last := m.State().Notices[len(m.State().Notices)-1]
-	if last.Kind != state.NoticeError || last.Code != proto.CodeNoSuchGroup {
-		t.Fatalf("last notice %+v, want no_such_group", last)
+	if last.Kind != state.NoticeError || last.Code != proto.CodeNoSuchGroup || len(last.Args) != 1 || last.Args[0] != "999" {
+		t.Fatalf("last notice %+v, want no_such_group about 999", last)
 	}
 	if err := m.Send(ctx, "nowhere to go"); err == nil {
 		t.Fatal("sent with no conversation open")
 	}
+}
+
+func TestJoiningABusyGroupShowsOnlyNewMessagesAsUnread(t *testing.T) {
+	srv := nodetest.Start(t)
+	m := newTestModel(t, srv, t.TempDir())
+	me := m.registerAndLogin(srv, "newcomer")
+	ctx := context.Background()
+	owner, _ := peer(t, srv, "owner")
+	g, err := owner.CreateGroup(ctx, "old group")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 120 {
+		if _, err := owner.Send(ctx, g.ID, client.NewClientID(), fmt.Sprint("history ", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := owner.Invite(ctx, me.ID, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	unread := func(st state.State) int64 {
+		for _, c := range st.Conversations {
+			if c.ID == g.ID {
+				return c.Unread
+			}
+		}
+		return -1
+	}
+	st := m.waitFor("the group to appear", func(st state.State) bool { return unread(st) >= 0 })
+	// Only the invitation itself is new to me, not 121 messages of history.
+	if got := unread(st); got != 1 {
+		t.Fatalf("unread after being invited = %d, want 1", got)
+	}
+	if _, err := owner.Send(ctx, g.ID, client.NewClientID(), "welcome!"); err != nil {
+		t.Fatal(err)
+	}
+	m.waitFor("unread 2", func(st state.State) bool { return unread(st) == 2 })
 }

@@ -5,7 +5,11 @@
 // snapshot on its own goroutine without locks.
 package state
 
-import "parley/net/proto"
+import (
+	"time"
+
+	"parley/net/proto"
+)
 
 // Conn is the connection status shown on the profile card.
 type Conn int
@@ -53,6 +57,13 @@ type State struct {
 	Notices []Notice
 	// Search holds the last search and its results, nil if none.
 	Search *Search
+	// Transfers lists file uploads and downloads, oldest first.
+	Transfers []Transfer
+	// Call is the voice call of the call bar, nil if there is none.
+	Call *Call
+	// AudioDevices lists the microphones and speakers to choose from; nil
+	// until the model's ListAudioDevices has run.
+	AudioDevices *AudioDevices
 }
 
 // MaxNotices bounds the notice bar.
@@ -148,4 +159,124 @@ type Search struct {
 	Query   string
 	Results []Message // newest first
 	Running bool
+}
+
+// TransferDirection says which way a file goes.
+type TransferDirection string
+
+const (
+	Upload   TransferDirection = "up"   // this device sends the file
+	Download TransferDirection = "down" // this device saves the file
+)
+
+// TransferState is where a transfer stands.
+type TransferState string
+
+const (
+	TransferQueued   TransferState = "queued"   // waiting for its turn or for the network
+	TransferActive   TransferState = "active"   // moving bytes (or checking them: Checking)
+	TransferPaused   TransferState = "paused"   // stopped by the user; ResumeTransfer continues it
+	TransferDone     TransferState = "done"     // sent, or saved at Path
+	TransferFailed   TransferState = "failed"   // Error says why; ResumeTransfer tries again
+	TransferCanceled TransferState = "canceled" // stopped for good
+)
+
+// Transfer is one file upload or download: a transfer row in the UI.
+type Transfer struct {
+	ID        string
+	Direction TransferDirection
+	Conv      proto.ConvID
+	Name      string // sanitised file name
+	Size      int64  // bytes
+	Done      int64  // bytes sent or received (while Checking: bytes checked)
+	// Checking is set while the local file is read to compute or verify
+	// its SHA-256, before bytes move.
+	Checking bool
+	Speed    float64       // bytes per second, 0 while unknown
+	ETA      time.Duration // time left, -1 while unknown
+	State    TransferState
+	Error    *Notice // why it failed (State failed) or is waiting to retry (queued)
+	Path     string  // the local file: the one sent, or the saved one once done
+	FileID   string  // downloads: the proto.File.ID of the message it saves
+}
+
+// Notices and error codes of file transfers.
+const (
+	// NoticeFileReceived: someone shared a file. Args: sender name, sender
+	// ID, file name, size ("12.4 MB"), conversation ID.
+	NoticeFileReceived NoticeKind = "file_received"
+	// NoticeFileSaved: a download finished. Args: file name, saved path.
+	NoticeFileSaved NoticeKind = "file_saved"
+
+	CodeFileChanged  proto.Code = "file_changed"  // the file changed while it was sent; nothing was published
+	CodeFileMissing  proto.Code = "file_missing"  // the file is gone
+	CodeDiskFull     proto.Code = "disk_full"     // no room to save the file
+	CodeNoPermission proto.Code = "no_permission" // the file or folder may not be read or written
+	CodeCorrupt      proto.Code = "corrupt"       // the received file did not match its SHA-256
+)
+
+// CallState is where a call stands, as the call bar shows it.
+type CallState int
+
+const (
+	CallRinging    CallState = iota // I called; the other person's devices ring (I hear ringback)
+	CallIncoming                    // someone calls me: show Accept and Decline, play the ring tone
+	CallConnecting                  // answered; the audio is starting
+	CallActive                      // in call: audio flows; the timer runs from Started
+	CallEnded                       // over: EndReason says why; stays until DismissCall or the next call
+)
+
+func (s CallState) String() string {
+	switch s {
+	case CallRinging:
+		return "ringing"
+	case CallIncoming:
+		return "incoming"
+	case CallConnecting:
+		return "connecting"
+	case CallActive:
+		return "in call"
+	case CallEnded:
+		return "ended"
+	}
+	return "unknown"
+}
+
+// Call is one voice call. The UI computes the timer as now − Started
+// while active, and shows Duration once ended ("Call ended (3:41)").
+type Call struct {
+	ID       proto.CallID // 0 until the server has answered the call request
+	State    CallState
+	Peer     proto.User // the other person; Name is empty until the server names them
+	Outgoing bool       // I called
+	Started  int64      // Unix ms of the answer; 0 before
+	Ended    int64      // Unix ms of the end; 0 before
+	Duration int64      // ms from answer to end, once ended; 0 if never answered
+	Muted    bool
+	Level    float32 // my microphone's level, 0 to 1 (a 60 dB scale), updated ten times a second
+	// EndReason, once ended: a proto.End* reason (hangup, cancelled,
+	// declined, no_answer, answered_elsewhere, dropped), or the code of
+	// a call that never rang (busy, offline, no_such_user, self, in_call,
+	// or a client code: unreachable, local).
+	EndReason string
+	// EndedBy is who hung up, declined or dropped, when known (it may be
+	// me: "You hung up" against "Wang hung up").
+	EndedBy proto.UserID
+	// AudioError, if set, says why the sound devices could not be used:
+	// the call goes on, silent on this side. Text for people, in English.
+	AudioError string
+}
+
+// AudioDevices are the microphones and speakers, system defaults first,
+// and the ones chosen ("" means the system default).
+type AudioDevices struct {
+	Inputs, Outputs []AudioDevice
+	Input, Output   string
+}
+
+// AudioDevice is one microphone or speaker.
+type AudioDevice struct {
+	ID      string
+	Name    string
+	Default bool
 }
