@@ -3,18 +3,34 @@
 GO      ?= go
 ADDR    ?= 127.0.0.1:8080
 DATA    ?= ./data
+BIN     ?= ./bin
 
-.PHONY: run server test vet bench lint fuzz
+.PHONY: run server app test vet lint bench fuzz screenshots
 
-run: server
+# The server and the desktop app together; closing the app stops the server.
+run:
+	@tools/sysdeps.sh app
+	$(GO) build -o $(BIN)/parley-server ./server
+	$(GO) build -o $(BIN)/parley ./app
+	@$(BIN)/parley-server -addr $(ADDR) -data $(DATA) & srv=$$!; \
+	trap 'kill $$srv 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/parley -server http://$(ADDR)
 
+# The server alone.
 server:
 	$(GO) run ./server -addr $(ADDR) -data $(DATA)
 
+# The app alone, against a server already running.
+app:
+	@tools/sysdeps.sh app
+	$(GO) run ./app -server http://$(ADDR)
+
+# EGL_PLATFORM=surfaceless lets gpu/headless render without a display (pixel
+# tests, frame benchmarks); the Xvfb tests clear it for the app they start.
 test:
 	@tools/sysdeps.sh test
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	EGL_PLATFORM=surfaceless $(GO) test -race -count=1 ./...
 
 vet:
 	$(GO) vet ./...
@@ -23,7 +39,13 @@ lint: vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+	@tools/sysdeps.sh test
+	EGL_PLATFORM=surfaceless $(GO) test -run '^$$' -bench . -benchtime 1x ./...
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDispatch -fuzztime 60s ./server/hub
+
+# The README's screenshots, from the real binary under Xvfb.
+screenshots:
+	@tools/sysdeps.sh test
+	$(GO) test -count=1 -run TestEveryScreenInTheRealWindow ./app -args -screenshots $(CURDIR)/docs/screenshots

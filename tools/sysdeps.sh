@@ -6,8 +6,15 @@ set -euo pipefail
 
 pkgs_for() {
 	case "$1" in
-	# The race detector and cgo (malgo) need a C toolchain.
-	test) echo "gcc libc6-dev" ;;
+	# Building the Gio app on Linux (cgo: X11, Wayland, EGL, Vulkan headers;
+	# malgo's miniaudio needs only the C toolchain).
+	gio) echo "gcc libc6-dev pkg-config libwayland-dev libx11-xcb-dev libxkbcommon-x11-dev libxcursor-dev libegl-dev libvulkan-dev" ;;
+	# Running it: Mesa's EGL and GLES (llvmpipe where there is no GPU).
+	app) echo "$(pkgs_for gio) libgles2 libgl1-mesa-dri libegl-mesa0" ;;
+	# Tests: the race detector needs gcc; UI tests render headless through
+	# EGL (surfaceless), run the real binary under Xvfb, take screenshots
+	# (imagemagick's import), type with xdotool, and load the CJK font by path.
+	test) echo "$(pkgs_for app) xvfb xauth imagemagick xdotool fonts-noto-cjk" ;;
 	*) echo "sysdeps.sh: unknown group $1" >&2; exit 2 ;;
 	esac
 }

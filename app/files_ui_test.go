@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"gioui.org/io/key"
+
+	"parley/app/state"
+	"parley/net/proto"
+	"parley/server/node/nodetest"
+)
+
+// openOnScreen clicks a conversation in the list and waits until it is
+// open.
+func (h *uiHarness) openOnScreen(name string) {
+	h.t.Helper()
+	h.see(name)
+	h.click(name)
+	h.until(name+" open", func(st state.State) bool { return st.Open != nil && st.Open.Name == name })
+}
+
+func TestAFileSentFromThePathFieldIsSavedByAnotherMember(t *testing.T) {
+	srv := nodetest.Start(t)
+	li, wang := newUIHarness(t, srv), newUIHarness(t, srv)
+	li.loggedIn(srv, "李华")
+	w := wang.loggedIn(srv, "王芳")
+	ctx := context.Background()
+	if err := li.m.CreateGroup(ctx, "学习小组"); err != nil {
+		t.Fatal(err)
+	}
+	st := li.until("the group", func(st state.State) bool { return len(st.Conversations) == 1 })
+	if err := li.m.Invite(ctx, fmt.Sprint(w.ID), fmt.Sprint(st.Conversations[0].ID)); err != nil {
+		t.Fatal(err)
+	}
+	path, _ := writeFile(t, t.TempDir(), "第三章 slides.pdf", 3_000_000, 1)
+
+	li.openOnScreen("学习小组")
+	li.click("Attach a file")
+	li.see("Goes to 学习小组")
+	li.typeText(path) // the path field has the focus
+	li.press(key.NameReturn, 0)
+	li.see("第三章 slides.pdf")
+	li.until("the upload done", func(st state.State) bool {
+		return len(st.Transfers) == 1 && st.Transfers[0].State == state.TransferDone
+	})
+	li.see("Sent") // the row stays to open the file
+	li.see("3 MB")
+
+	// 王芳 is told, sees the file in the group, and saves it.
+	wang.see("李华 sent 第三章 slides.pdf (3 MB)")
+	wang.openOnScreen("学习小组")
+	wang.see("第三章 slides.pdf")
+	wang.click("Save")
+	saved := filepath.Join(wang.downloads, "第三章 slides.pdf")
+	wang.see("Saved to " + saved)
+	if got, want := sumOf(t, saved), sumOf(t, path); got != want {
+		t.Fatalf("the saved file's SHA-256 is %s, the sent one's %s", got, want)
+	}
+	// The message now opens the saved file.
+	wang.click("Open")
+	wang.until("the file opened", func(state.State) bool {
+		wang.opener.mu.Lock()
+		defer wang.opener.mu.Unlock()
+		return slices.Equal(wang.opener.opened, []string{saved})
+	})
+	if msgs := wang.m.State().Open.Messages; msgs[len(msgs)-1].Kind != proto.MsgFile {
+		t.Fatalf("the group's last message is %+v, want the file", msgs[len(msgs)-1])
+	}
+}
+
+func TestAFileThatIsNotThereIsRefusedAtOnce(t *testing.T) {
+	srv := nodetest.Start(t)
+	li := newUIHarness(t, srv)
+	li.loggedIn(srv, "李华")
+	if err := li.m.CreateGroup(context.Background(), "学习小组"); err != nil {
+		t.Fatal(err)
+	}
+	li.openOnScreen("学习小组")
+	li.click("Attach a file")
+	missing := filepath.Join(t.TempDir(), "gone.pdf")
+	li.typeText(missing)
+	li.press(key.NameReturn, 0)
+	li.see("The file is gone")
+	if _, err := os.Stat(missing); err == nil {
+		t.Fatal("the missing file exists")
+	}
+	if st := li.m.State(); len(st.Transfers) != 0 {
+		t.Fatalf("a transfer was queued: %+v", st.Transfers)
+	}
+}

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"testing"
+
+	"parley/ui"
+)
+
+func TestLanguageAndThemeChoicesAreRemembered(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := slog.New(slog.DiscardHandler)
+	win := &window{ctx: ctx, log: log, lanes: map[string]*lane{}, prefs: prefsFile{path: filepath.Join(t.TempDir(), "ui.json")}}
+	saved := make(chan uiPrefs, 3)
+	// Each save runs on the prefs lane; queue a probe behind it.
+	step := func(ev ui.Prefs) uiPrefs {
+		win.dispatch(ev)
+		win.lanes["prefs"].push(func() { saved <- win.prefs.load(log) })
+		return <-saved
+	}
+	if p := step(ui.Prefs{Lang: ui.Chinese}); p != (uiPrefs{Lang: "zh-CN"}) {
+		t.Fatalf("after switching the language: %+v; the theme should still follow the system", p)
+	}
+	if p := step(ui.Prefs{Lang: ui.Chinese, Dark: true, ThemeSwitched: true}); p != (uiPrefs{Lang: "zh-CN", Theme: "dark"}) {
+		t.Fatalf("after switching the theme: %+v", p)
+	}
+	if p := step(ui.Prefs{Lang: ui.English, Dark: true}); p != (uiPrefs{Lang: "en", Theme: "dark"}) {
+		t.Fatalf("switching the language forgot the theme: %+v", p)
+	}
+}

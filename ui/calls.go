@@ -1,0 +1,456 @@
+package ui
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"runtime"
+	"strings"
+	"time"
+
+	"gioui.org/io/event"
+	"gioui.org/io/pointer"
+	"gioui.org/layout"
+	"gioui.org/op"
+	"gioui.org/op/clip"
+	"gioui.org/op/paint"
+	"gioui.org/text"
+	"gioui.org/widget"
+
+	"parley/app/state"
+	"parley/net/proto"
+)
+
+// callBar is the seed's call bar, at the top of the conversation pane: a
+// user-ID field and a Call button; during a call, who it is with, its
+// state and timer, the microphone's level, mute, the devices and hang-up;
+// after it, how it ended. An incoming call is answered in a dialog over
+// the whole window (incomingDialog).
+type callBar struct {
+	userID                  *field
+	call, hangUp, mute      widget.Clickable
+	dismiss, again, devices widget.Clickable
+	accept, decline         widget.Clickable
+	showDevices             bool
+	inputs, outputs         map[string]*widget.Clickable // device choices by ID ("" is the system default)
+	inputList, outputList   layout.List
+	scrim                   int // the dialog's scrim: a tag that takes the clicks under it
+}
+
+func (b *callBar) init() {
+	b.userID = newField(true)
+	b.userID.Filter = "0123456789"
+	b.inputs, b.outputs = map[string]*widget.Clickable{}, map[string]*widget.Clickable{}
+	b.inputList.Axis, b.outputList.Axis = layout.Horizontal, layout.Horizontal
+}
+
+func (b *callBar) reset() {
+	b.userID.SetText("")
+	b.showDevices = false
+}
+
+// desktop reports whether the platform has a choice of sound devices and
+// a file system to type paths into.
+func desktop() bool {
+	switch runtime.GOOS {
+	case "android", "ios", "js":
+		return false
+	}
+	return true
+}
+
+func (b *callBar) update(gtx layout.Context, u *UI, st state.State) {
+	c := st.Call
+	call := b.call.Clicked(gtx)
+	if b.userID.submitted(gtx) {
+		call = true
+	}
+	if call {
+		if id := strings.TrimSpace(b.userID.Text()); id != "" {
+			u.emit(Call{UserID: id})
+			b.userID.SetText("")
+		}
+	}
+	if b.hangUp.Clicked(gtx) && c != nil {
+		u.emit(HangUp{})
+	}
+	if b.mute.Clicked(gtx) && c != nil {
+		u.emit(Mute{Muted: !c.Muted})
+	}
+	if b.dismiss.Clicked(gtx) {
+		u.emit(DismissCall{})
+	}
+	if b.again.Clicked(gtx) && c != nil {
+		u.emit(Call{UserID: fmt.Sprint(c.Peer.ID)})
+	}
+	if b.accept.Clicked(gtx) && c != nil && c.State == state.CallIncoming {
+		u.emit(AcceptCall{})
+	}
+	if b.decline.Clicked(gtx) && c != nil && c.State == state.CallIncoming {
+		u.emit(DeclineCall{})
+	}
+	if b.devices.Clicked(gtx) {
+		b.showDevices = !b.showDevices
+		if b.showDevices {
+			u.emit(ListAudioDevices{}) // devices come and go: list them afresh
+		}
+	}
+	if ad := st.AudioDevices; ad != nil {
+		for id, cl := range b.inputs {
+			if cl.Clicked(gtx) {
+				u.emit(SelectDevices{Input: id, Output: ad.Output})
+			}
+		}
+		for id, cl := range b.outputs {
+			if cl.Clicked(gtx) {
+				u.emit(SelectDevices{Input: ad.Input, Output: id})
+			}
+		}
+	}
+	if c != nil && c.State == state.CallActive {
+		// The timer shows seconds: draw again when the next one starts.
+		elapsed := u.now().UnixMilli() - c.Started
+		next := u.now().Add(time.Duration(1000-elapsed%1000) * time.Millisecond)
+		gtx.Execute(op.InvalidateCmd{At: next})
+	}
+}
+
+// layout draws the bar for st.Call (nil: the idle bar with the field).
+func (b *callBar) layout(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+	th := u.th
+	c := st.Call
+	gtx.Constraints.Min.X = gtx.Constraints.Max.X
+	var bg color.NRGBA
+	var content layout.Widget
+	switch {
+	case c == nil:
+		bg, content = th.Surface, func(gtx layout.Context) layout.Dimensions { return b.idle(gtx, u) }
+	case c.State == state.CallEnded:
+		bg, content = th.Surface, func(gtx layout.Context) layout.Dimensions { return b.ended(gtx, u, c) }
+	case c.State == state.CallActive:
+		bg, content = blend(th.Surface, th.Accept, 0x1c), func(gtx layout.Context) layout.Dimensions { return b.live(gtx, u, c) }
+	default:
+		bg, content = blend(th.Surface, th.Primary, 0x16), func(gtx layout.Context) layout.Dimensions { return b.live(gtx, u, c) }
+	}
+	return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+				return th.fill(gtx, bg, 0)
+			}, func(gtx layout.Context) layout.Dimensions {
+				gtx.Constraints.Min.X = gtx.Constraints.Max.X
+				return layout.Inset{Left: spaceL, Right: spaceS, Top: spaceS, Bottom: spaceS}.Layout(gtx, content)
+			})
+		}),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			// The panel belongs to the idle bar and to a live call,
+			// which have the button that closes it.
+			if !b.showDevices || !desktop() || c != nil && (c.State == state.CallEnded || c.State == state.CallIncoming) {
+				return layout.Dimensions{}
+			}
+			return b.devicePanel(gtx, u, st)
+		}),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return rule(gtx, th.Border, false) }),
+	)
+}
+
+// idle is the seed's call bar: a user ID and a Call button.
+func (b *callBar) idle(gtx layout.Context, u *UI) layout.Dimensions {
+	th, t := u.th, u.t()
+	return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			gtx.Constraints.Min.X = gtx.Dp(18)
+			return u.icons.call.Layout(gtx, th.FgMuted)
+		}),
+		layout.Rigid(gap(spaceS)),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			if u.narrow {
+				return layout.Dimensions{}
+			}
+			return layout.Inset{Right: spaceM}.Layout(gtx, th.label(textSmall, th.FgMuted, t.VoiceCall).medium().lines(1).Layout)
+		}),
+		layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+			gtx.Constraints.Max.X = min(gtx.Constraints.Max.X, gtx.Dp(220))
+			return th.input(gtx, b.userID, t.CallUserID, t.CallUserID)
+		}),
+		layout.Rigid(gap(spaceS)),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			bt := th.button(&b.call, secondaryButton, t.CallButton)
+			bt.icon = u.icons.call
+			return bt.Layout(gtx)
+		}),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return b.devicesButton(gtx, u) }),
+	)
+}
+
+func (b *callBar) devicesButton(gtx layout.Context, u *UI) layout.Dimensions {
+	if !desktop() {
+		return layout.Dimensions{}
+	}
+	th := u.th
+	bt := th.iconButton(&b.devices, u.icons.devices, u.t().AudioDevices)
+	if b.showDevices {
+		bt.color, bt.bg = th.Primary, th.Selected
+	}
+	return layout.Inset{Left: spaceXS}.Layout(gtx, bt.Layout)
+}
+
+// live is a call that rings, connects or runs.
+func (b *callBar) live(gtx layout.Context, u *UI, c *state.Call) layout.Dimensions {
+	th, t := u.th, u.t()
+	var status string
+	switch c.State {
+	case state.CallIncoming:
+		status = t.IsCalling
+	case state.CallRinging:
+		status = t.Ringing
+		if c.ID == 0 {
+			status = t.Calling
+		}
+	case state.CallConnecting:
+		status = t.CallConnecting
+	case state.CallActive:
+		status = fmt.Sprintf(t.InCallF, clock(u.now().UnixMilli()-c.Started, true))
+	}
+	if c.Muted && c.State != state.CallIncoming {
+		status += " · " + t.Muted
+	}
+	talking := c.State == state.CallConnecting || c.State == state.CallActive
+	return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			return th.avatar(gtx, t.peer(c.Peer), int64(c.Peer.ID), avatarM)
+		}),
+		layout.Rigid(gap(spaceM)),
+		layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+				layout.Rigid(th.label(textBody, th.Fg, t.peerID(c.Peer)).bold().lines(1).Layout),
+				layout.Rigid(gap(2)),
+				layout.Rigid(th.label(textSmall, th.FgMuted, status).lines(1).Layout),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					if c.AudioError == "" {
+						return layout.Dimensions{}
+					}
+					return th.label(textCaption, th.Danger, fmt.Sprintf(t.NoSoundF, c.AudioError)).lines(1).Layout(gtx)
+				}),
+			)
+		}),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			if !talking || c.Muted {
+				return layout.Dimensions{}
+			}
+			return layout.Inset{Left: spaceS, Right: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+				return levelMeter(gtx, th, c.Level)
+			})
+		}),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			if !talking {
+				return layout.Dimensions{}
+			}
+			icon, desc := u.icons.mic, t.Mute
+			if c.Muted {
+				icon, desc = u.icons.micOff, t.Unmute
+			}
+			bt := th.iconButton(&b.mute, icon, desc)
+			if c.Muted {
+				bt.color, bt.bg = th.Danger, th.DangerSoft
+			}
+			return bt.Layout(gtx)
+		}),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			if c.State == state.CallIncoming {
+				return layout.Dimensions{}
+			}
+			return b.devicesButton(gtx, u)
+		}),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			if c.State == state.CallIncoming {
+				return layout.Dimensions{} // the dialog answers it
+			}
+			label := t.HangUp
+			if c.State == state.CallRinging {
+				label = t.CancelCall
+			}
+			bt := th.button(&b.hangUp, rejectButton, label)
+			bt.icon, bt.small = u.icons.callEnd, true
+			return layout.Inset{Left: spaceS, Right: spaceXS}.Layout(gtx, bt.Layout)
+		}),
+	)
+}
+
+// ended says how the last call ended, with "Call again" and a way to
+// clear it.
+func (b *callBar) ended(gtx layout.Context, u *UI, c *state.Call) layout.Dimensions {
+	th, t := u.th, u.t()
+	text, failed := t.callEnd(*c)
+	col, icon := th.Fg, u.icons.callEnd
+	if failed {
+		col, icon = th.Danger, u.icons.callMissed
+	}
+	canRetry := c.Peer.ID != 0 && c.EndReason != string(proto.CodeSelf) && c.EndReason != string(proto.CodeNoSuchUser)
+	return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			s := gtx.Dp(avatarM)
+			gtx.Constraints = layout.Exact(image.Pt(s, s))
+			bg := th.SurfaceAlt
+			if failed {
+				bg = th.DangerSoft
+			}
+			paint.FillShape(gtx.Ops, bg, clip.Ellipse{Max: image.Pt(s, s)}.Op(gtx.Ops))
+			return layout.Center.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+				gtx.Constraints.Min.X = gtx.Dp(20)
+				return icon.Layout(gtx, col)
+			})
+		}),
+		layout.Rigid(gap(spaceM)),
+		layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+				layout.Rigid(th.label(textBody, col, text).medium().lines(1).Layout),
+				layout.Rigid(gap(2)),
+				layout.Rigid(th.label(textSmall, th.FgMuted, t.peerID(c.Peer)).lines(1).Layout),
+			)
+		}),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			if !canRetry {
+				return layout.Dimensions{}
+			}
+			bt := th.button(&b.again, secondaryButton, t.CallAgain)
+			bt.icon, bt.small = u.icons.call, true
+			return layout.Inset{Left: spaceS}.Layout(gtx, bt.Layout)
+		}),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			return layout.Inset{Left: spaceXS}.Layout(gtx, th.iconButton(&b.dismiss, u.icons.close, t.ClearCall).Layout)
+		}),
+	)
+}
+
+// levelMeter is the microphone's level, 0 to 1.
+func levelMeter(gtx layout.Context, th *theme, level float32) layout.Dimensions {
+	w, h := gtx.Dp(56), gtx.Dp(barH)
+	level = min(max(level, 0), 1)
+	th.corners.fillRRect(gtx.Ops, image.Rect(0, 0, w, h), h/2, th.Border)
+	if fill := int(float32(w) * level); fill > 0 {
+		th.corners.fillRRect(gtx.Ops, image.Rect(0, 0, max(fill, h), h), h/2, th.Accept)
+	}
+	return layout.Dimensions{Size: image.Pt(w, h)}
+}
+
+// devicePanel chooses the microphone and the speaker.
+func (b *callBar) devicePanel(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+	th, t := u.th, u.t()
+	ad := st.AudioDevices
+	row := func(caption string, list *layout.List, devs []state.AudioDevice, chosen string, clicks map[string]*widget.Clickable) layout.Widget {
+		return func(gtx layout.Context) layout.Dimensions {
+			type choice struct{ id, name string }
+			choices := []choice{{"", t.SystemDefault}}
+			for _, d := range devs {
+				name := d.Name
+				if d.Default {
+					name = fmt.Sprintf(t.DefaultDeviceF, name)
+				}
+				choices = append(choices, choice{d.ID, name})
+			}
+			for _, ch := range choices {
+				if clicks[ch.id] == nil {
+					clicks[ch.id] = new(widget.Clickable)
+				}
+			}
+			return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					gtx.Constraints.Min.X = gtx.Dp(96)
+					return th.label(textSmall, th.FgMuted, caption).medium().lines(1).Layout(gtx)
+				}),
+				layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+					return list.Layout(gtx, len(choices), func(gtx layout.Context, i int) layout.Dimensions {
+						ch := choices[i]
+						kind := secondaryButton
+						if ch.id == chosen {
+							kind = primaryButton
+						}
+						bt := th.button(clicks[ch.id], kind, ch.name)
+						bt.small = true
+						return layout.Inset{Right: spaceS}.Layout(gtx, bt.Layout)
+					})
+				}),
+			)
+		}
+	}
+	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		return th.fill(gtx, th.Surface, 0)
+	}, func(gtx layout.Context) layout.Dimensions {
+		gtx.Constraints.Min.X = gtx.Constraints.Max.X
+		return layout.Inset{Left: spaceL, Right: spaceL, Top: spaceXS, Bottom: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			if ad == nil {
+				return th.label(textSmall, th.FgMuted, t.LookingForDevices).Layout(gtx)
+			}
+			return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+				layout.Rigid(row(t.Microphone, &b.inputList, ad.Inputs, ad.Input, b.inputs)),
+				layout.Rigid(gap(spaceXS)),
+				layout.Rigid(row(t.Speaker, &b.outputList, ad.Outputs, ad.Output, b.outputs)),
+			)
+		})
+	})
+}
+
+// incomingDialog asks whether to answer a call, over the whole window:
+// the caller's name and ID, Decline and Accept. The scrim under it takes
+// every click, so nothing behind it reacts.
+func (b *callBar) incomingDialog(gtx layout.Context, u *UI, c *state.Call) layout.Dimensions {
+	th, t := u.th, u.t()
+	size := gtx.Constraints.Max
+	scrim := color.NRGBA{A: 0x73}
+	if th.Dark {
+		scrim.A = 0xa6
+	}
+	area := clip.Rect{Max: size}.Push(gtx.Ops)
+	paint.ColorOp{Color: scrim}.Add(gtx.Ops)
+	paint.PaintOp{}.Add(gtx.Ops)
+	event.Op(gtx.Ops, &b.scrim)
+	area.Pop()
+	for {
+		if _, ok := gtx.Event(pointer.Filter{Target: &b.scrim, Kinds: pointer.Press | pointer.Release | pointer.Scroll,
+			ScrollX: pointer.ScrollRange{Min: -1 << 20, Max: 1 << 20}, ScrollY: pointer.ScrollRange{Min: -1 << 20, Max: 1 << 20}}); !ok {
+			break
+		}
+	}
+	gtx.Constraints.Min = size
+	return layout.Center.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		w := min(gtx.Dp(dialogW), gtx.Constraints.Max.X-2*gtx.Dp(spaceL))
+		gtx.Constraints = layout.Exact(image.Pt(w, gtx.Constraints.Max.Y))
+		gtx.Constraints.Min.Y = 0
+		return th.surface(gtx, th.Surface, color0, radiusL, func(gtx layout.Context) layout.Dimensions {
+			return layout.UniformInset(spaceXL).Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+				return layout.Flex{Axis: layout.Vertical, Alignment: layout.Middle}.Layout(gtx,
+					layout.Rigid(th.label(textSmall, th.FgMuted, t.IncomingCall).medium().Layout),
+					layout.Rigid(gap(spaceL)),
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						return th.avatar(gtx, t.peer(c.Peer), int64(c.Peer.ID), avatarXL)
+					}),
+					layout.Rigid(gap(spaceM)),
+					layout.Rigid(th.label(textHeadline, th.Fg, t.peer(c.Peer)).bold().lines(1).aligned(text.Middle).Layout),
+					layout.Rigid(gap(spaceXS)),
+					layout.Rigid(th.label(textSmall, th.FgMuted, fmt.Sprintf("ID %d · %s", c.Peer.ID, t.IsCalling)).lines(1).Layout),
+					layout.Rigid(gap(spaceXL)),
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						half := func(click *widget.Clickable, kind buttonKind, label string, icon *widget.Icon) layout.FlexChild {
+							return layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+								bt := th.button(click, kind, label)
+								bt.icon, bt.full = icon, true
+								return bt.Layout(gtx)
+							})
+						}
+						return layout.Flex{}.Layout(gtx,
+							half(&b.decline, rejectButton, t.Decline, u.icons.callEnd),
+							layout.Rigid(gap(spaceM)),
+							half(&b.accept, acceptButton, t.Accept, u.icons.call),
+						)
+					}),
+				)
+			})
+		})
+	})
+}
+
+// blend is c over bg at alpha a, for tinted bars that stay opaque.
+func blend(bg, c color.NRGBA, a uint8) color.NRGBA {
+	mix := func(x, y uint8) uint8 { return uint8((int(x)*(255-int(a)) + int(y)*int(a)) / 255) }
+	return color.NRGBA{R: mix(bg.R, c.R), G: mix(bg.G, c.G), B: mix(bg.B, c.B), A: 0xff}
+}

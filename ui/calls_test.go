@@ -1,0 +1,213 @@
+package ui_test
+
+import (
+	"image"
+	"image/color"
+	"slices"
+	"testing"
+
+	"gioui.org/io/key"
+
+	"parley/app/state"
+	"parley/net/proto"
+	"parley/ui"
+	"parley/ui/uitest"
+)
+
+// step clicks s and returns the intents of the frame that delivers it.
+func step(t *testing.T, d *uitest.Driver, s string) []ui.Event {
+	t.Helper()
+	must(t, d.Click(s))
+	d.Frame(d.State)
+	return d.Take()
+}
+
+func wantEvents(t *testing.T, what string, got []ui.Event, want ...ui.Event) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Fatalf("%s gave %#v, want %#v", what, got, want)
+	}
+}
+
+func TestCallBarCallsTheUserIDTyped(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	d.Frame(uitest.Busy())
+	must(t, d.Fill("User ID to call", "4822"))
+	wantEvents(t, "Call", step(t, d, "Call"), ui.Call{UserID: "4822"})
+	if got := fieldText(d, "User ID to call"); got != "" {
+		t.Errorf("the field still holds %q after calling", got)
+	}
+	// Enter in the field calls too; letters are not IDs.
+	must(t, d.Fill("User ID to call", "48x23"))
+	d.Press(key.NameReturn, 0)
+	d.Frame(d.State)
+	wantEvents(t, "Enter", d.Take(), ui.Call{UserID: "4823"})
+}
+
+func TestCallBarIsThereWithNoConversationOpen(t *testing.T) {
+	d := newDriver(t, ui.Chinese, desktop)
+	st := uitest.Busy()
+	st.Open = nil
+	d.Frame(st)
+	onScreen(t, d, "语音通话")
+	must(t, d.Fill("要呼叫的用户 ID", "4830"))
+	wantEvents(t, "呼叫", step(t, d, "呼叫"), ui.Call{UserID: "4830"})
+}
+
+func TestDirectChatHeaderCallsThePeer(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	d.Frame(uitest.Direct())
+	wantEvents(t, "the header's call button", step(t, d, "Call 王芳"), ui.Call{UserID: "4822"})
+	// A group has no one person to call.
+	d.Frame(uitest.Busy())
+	if _, ok := d.Find("Call 王芳"); ok {
+		t.Error("a group's header offers to call 王芳")
+	}
+}
+
+func TestCallBarFollowsTheCall(t *testing.T) {
+	for _, c := range []struct {
+		lang           ui.Lang
+		state          state.CallState
+		says, hangUp   string
+		mute           bool
+		ringingWithout bool // the server has not answered the call request yet
+	}{
+		{ui.English, state.CallRinging, "Calling…", "Cancel call", false, true},
+		{ui.English, state.CallRinging, "Ringing…", "Cancel call", false, false},
+		{ui.English, state.CallConnecting, "Connecting…", "Hang up", true, false},
+		{ui.English, state.CallActive, "In call · 02:13", "Hang up", true, false},
+		{ui.Chinese, state.CallRinging, "等待对方接听…", "取消呼叫", false, false},
+		{ui.Chinese, state.CallActive, "通话中 · 02:13", "挂断", true, false},
+	} {
+		st := uitest.WithCall(uitest.Direct(), c.state)
+		if c.ringingWithout {
+			st.Call.ID = 0
+		}
+		d := newDriver(t, c.lang, desktop)
+		d.Frame(st)
+		onScreen(t, d, c.says)
+		who := "王芳 (4822)"
+		if c.lang == ui.Chinese {
+			who = "王芳（4822）"
+		}
+		onScreen(t, d, who)
+		wantEvents(t, c.hangUp, step(t, d, c.hangUp), ui.HangUp{})
+		mute := map[ui.Lang]string{ui.English: "Mute", ui.Chinese: "静音"}[c.lang]
+		if _, ok := d.Find(mute); ok != c.mute {
+			t.Errorf("%s %v: mute button shown %v, want %v", c.lang, c.state, ok, c.mute)
+		}
+	}
+}
+
+func TestMuteSaysSoAndUnmutes(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	st := uitest.WithCall(uitest.Direct(), state.CallActive)
+	d.Frame(st)
+	wantEvents(t, "Mute", step(t, d, "Mute"), ui.Mute{Muted: true})
+	st.Call.Muted = true
+	d.Frame(st)
+	onScreen(t, d, "In call · 02:13 · Muted")
+	wantEvents(t, "Unmute", step(t, d, "Unmute"), ui.Mute{Muted: false})
+}
+
+func TestEndedCallSaysHowAndOffersToCallAgain(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	st := uitest.WithCall(uitest.Direct(), state.CallEnded)
+	d.Frame(st)
+	onScreen(t, d, "Call ended (3:41)")
+	wantEvents(t, "Call again", step(t, d, "Call again"), ui.Call{UserID: "4822"})
+	wantEvents(t, "Clear", step(t, d, "Clear"), ui.DismissCall{})
+
+	st.Call.EndReason, st.Call.Duration = proto.EndDeclined, 0
+	d.Frame(st)
+	onScreen(t, d, "王芳 declined")
+}
+
+func TestIncomingCallDialogAnswersOrDeclines(t *testing.T) {
+	d := newDriver(t, ui.Chinese, desktop)
+	st := uitest.WithCall(uitest.Direct(), state.CallIncoming)
+	d.Frame(st)
+	onScreen(t, d, "语音来电")
+	onScreen(t, d, "ID 4822 · 邀请你语音通话…")
+	wantEvents(t, "接听", step(t, d, "接听"), ui.AcceptCall{})
+	wantEvents(t, "拒绝", step(t, d, "拒绝"), ui.DeclineCall{})
+
+	// Nothing behind the dialog takes a click: the conversation row of
+	// Project Parley is under the scrim.
+	row, ok := d.Find("Project Parley")
+	if !ok {
+		t.Fatalf("no Project Parley row; have %q", d.Texts())
+	}
+	d.ClickAt(row.Visible.Min.Add(row.Visible.Max).Div(2))
+	d.Frame(st)
+	wantEvents(t, "a click beside the dialog", d.Take())
+}
+
+func TestDevicePickerChoosesMicrophoneAndSpeaker(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	st := uitest.WithCall(uitest.Direct(), state.CallActive)
+	d.Frame(st)
+	wantEvents(t, "Audio devices", step(t, d, "Audio devices"), ui.ListAudioDevices{})
+	onScreen(t, d, "Looking for devices…")
+	st.AudioDevices = &state.AudioDevices{
+		Inputs:  []state.AudioDevice{{ID: "mic0", Name: "Built-in Microphone", Default: true}, {ID: "mic1", Name: "USB Headset Mic"}},
+		Outputs: []state.AudioDevice{{ID: "spk0", Name: "Speakers", Default: true}, {ID: "spk1", Name: "USB Headset"}},
+		Output:  "spk1",
+	}
+	d.Frame(st)
+	onScreen(t, d, "Built-in Microphone (default)")
+	wantEvents(t, "a microphone", step(t, d, "USB Headset Mic"), ui.SelectDevices{Input: "mic1", Output: "spk1"})
+	wantEvents(t, "a speaker", step(t, d, "Speakers (default)"), ui.SelectDevices{Output: "spk0"})
+}
+
+func TestNarrowWindowKeepsTheCallInSight(t *testing.T) {
+	d := newDriver(t, ui.English, image.Pt(400, 760))
+	st := uitest.WithCall(uitest.Busy(), state.CallActive)
+	st.Open = nil
+	d.Frame(st)
+	onScreen(t, d, "In call · 02:13")
+	onScreen(t, d, "Search messages")
+	wantEvents(t, "Hang up", step(t, d, "Hang up"), ui.HangUp{})
+}
+
+func TestIncomingCallDialogPaintsAcceptAndDecline(t *testing.T) {
+	for _, dark := range []bool{false, true} {
+		p := ui.LightPalette
+		if dark {
+			p = ui.DarkPalette
+		}
+		d, img := render(t, uitest.WithCall(uitest.Direct(), state.CallIncoming), ui.English, dark, desktop)
+		for _, b := range []struct {
+			label string
+			c     color.NRGBA
+		}{{"Accept", p.Accept}, {"Decline", p.Reject}} {
+			n, ok := d.Find(b.label)
+			if !ok {
+				t.Fatalf("no %s button", b.label)
+			}
+			if got := matching(img, n.Visible.Inset(-24), b.c); got < 1000 {
+				t.Errorf("dark %v: the %s button has %d pixels of its colour", dark, b.label, got)
+			}
+		}
+		// The scrim darkens the window's background around the dialog.
+		if c := img.RGBAAt(desktop.X-10, desktop.Y/2); int(c.R)+int(c.G)+int(c.B) >= int(p.Bg.R)+int(p.Bg.G)+int(p.Bg.B) {
+			t.Errorf("dark %v: the scrim does not darken the window: %v over %v", dark, c, p.Bg)
+		}
+	}
+}
+
+// matching counts the pixels of box that have (nearly) colour c.
+func matching(img *image.RGBA, box image.Rectangle, c color.NRGBA) int {
+	n := 0
+	box = box.Intersect(img.Bounds())
+	for y := box.Min.Y; y < box.Max.Y; y++ {
+		for x := box.Min.X; x < box.Max.X; x++ {
+			p := img.RGBAAt(x, y)
+			if absDiff(p.R, c.R)+absDiff(p.G, c.G)+absDiff(p.B, c.B) <= 12 {
+				n++
+			}
+		}
+	}
+	return n
+}

@@ -1,0 +1,323 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"gioui.org/io/key"
+	"gioui.org/layout"
+	"gioui.org/widget"
+
+	"parley/app/state"
+	"parley/net/proto"
+)
+
+// convPane is the open conversation: header, members, the message list
+// and the composer (the seed's chat area).
+type convPane struct {
+	back, members, leave      widget.Clickable
+	confirmLeave, cancelLeave widget.Clickable
+	showMembers, askLeave     bool
+	memberList                layout.List
+	msgs                      msgList
+	composer                  *field
+	send                      widget.Clickable
+	callPeer                  widget.Clickable
+	openConv                  proto.ConvID
+	files                     fileBar
+	transfers                 transferList
+}
+
+func (p *convPane) init() {
+	p.composer = newField(false)
+	p.composer.MaxLen = proto.MaxTextBytes
+	p.memberList.Axis = layout.Horizontal
+	p.msgs.init()
+	p.files.init()
+	p.transfers.init()
+}
+
+func (p *convPane) reset() {
+	p.openConv = 0
+	p.composer.SetText("")
+	p.msgs.reset()
+	p.files.reset()
+	p.transfers.reset()
+}
+
+func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
+	o := st.Open
+	if o.ID != p.openConv {
+		p.openConv = o.ID
+		p.askLeave, p.showMembers = false, false
+		gtx.Execute(key.FocusCmd{Tag: &p.composer.Editor})
+	}
+	if p.back.Clicked(gtx) {
+		u.emit(Open{Conv: 0})
+	}
+	if p.members.Clicked(gtx) {
+		p.showMembers = !p.showMembers
+	}
+	if p.leave.Clicked(gtx) {
+		p.askLeave = !p.askLeave
+	}
+	if p.cancelLeave.Clicked(gtx) {
+		p.askLeave = false
+	}
+	if p.confirmLeave.Clicked(gtx) {
+		p.askLeave = false
+		u.emit(Leave{Conv: o.ID})
+	}
+	if p.callPeer.Clicked(gtx) && o.Peer != nil {
+		u.emit(Call{UserID: fmt.Sprint(o.Peer.ID)})
+	}
+	p.files.update(gtx, u)
+	p.transfers.update(gtx, u)
+	// Enter sends; Shift+Enter is a new line (the editor inserts it).
+	send := p.send.Clicked(gtx)
+	if p.composer.submitted(gtx) {
+		send = true
+	}
+	if send {
+		if text := strings.TrimSpace(p.composer.Text()); text != "" {
+			u.emit(Send{Text: text})
+			p.composer.SetText("")
+			p.msgs.followBottom()
+		}
+		gtx.Execute(key.FocusCmd{Tag: &p.composer.Editor})
+	}
+}
+
+func (p *convPane) layout(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+	gtx.Constraints.Min = gtx.Constraints.Max
+	th := u.th
+	if st.Open == nil {
+		p.openConv = 0
+		return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.call.layout(gtx, u, st) }),
+			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+				return emptyState(gtx, u, u.icons.chat, u.t().PickConversation)
+			}),
+		)
+	}
+	p.update(gtx, u, st)
+	return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.header(gtx, u, st) }),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			if !p.askLeave {
+				return layout.Dimensions{}
+			}
+			return p.leaveBar(gtx, u, st)
+		}),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			if !p.showMembers {
+				return layout.Dimensions{}
+			}
+			return p.memberStrip(gtx, u, st)
+		}),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return rule(gtx, th.Border, false) }),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.call.layout(gtx, u, st) }),
+		layout.Flexed(1, func(gtx layout.Context) layout.Dimensions { return p.msgs.layout(gtx, u, st) }),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.transfers.layout(gtx, u, st) }),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return rule(gtx, th.Border, false) }),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			if !p.files.open {
+				return layout.Dimensions{}
+			}
+			return p.files.layout(gtx, u, st)
+		}),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.composerBar(gtx, u, st) }),
+	)
+}
+
+func onlineCount(ms []proto.Member) int {
+	n := 0
+	for _, m := range ms {
+		if m.Online {
+			n++
+		}
+	}
+	return n
+}
+
+func (p *convPane) header(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+	th, t := u.th, u.t()
+	o := st.Open
+	avatarID := int64(o.ID)
+	// The member list may still be loading: the summary's count is the
+	// better number until it has caught up.
+	count := max(o.Conversation.Members, len(o.Members))
+	sub := fmt.Sprintf(t.GroupIF, o.ID) + " · " + fmt.Sprintf(t.MembersF, count)
+	if o.Members != nil {
+		sub += " · " + fmt.Sprintf(t.OnlineF, onlineCount(o.Members))
+	}
+	if o.Kind == proto.KindDirect && o.Peer != nil {
+		avatarID = int64(o.Peer.ID)
+		sub = t.DirectChat + " · ID " + fmt.Sprint(o.Peer.ID)
+		for _, m := range o.Members {
+			if m.ID == o.Peer.ID && m.Online {
+				sub += " · " + t.ConnOnline
+			}
+		}
+	}
+	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		return th.fill(gtx, th.Surface, 0)
+	}, func(gtx layout.Context) layout.Dimensions {
+		gtx.Constraints.Min.X = gtx.Constraints.Max.X
+		return layout.Inset{Left: spaceL, Right: spaceS, Top: spaceM, Bottom: spaceM}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					if !u.narrow {
+						return layout.Dimensions{}
+					}
+					return layout.Inset{Right: spaceS}.Layout(gtx, th.iconButton(&p.back, u.icons.back, t.Back).Layout)
+				}),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions { return th.avatar(gtx, o.Name, avatarID, avatarM) }),
+				layout.Rigid(gap(spaceM)),
+				layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+					return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+						layout.Rigid(th.label(textTitle, th.Fg, o.Name).bold().lines(1).Layout),
+						layout.Rigid(gap(2)),
+						layout.Rigid(th.label(textSmall, th.FgMuted, sub).lines(1).Layout),
+					)
+				}),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					if o.Kind != proto.KindDirect || o.Peer == nil {
+						return layout.Dimensions{}
+					}
+					b := th.iconButton(&p.callPeer, u.icons.call, fmt.Sprintf(t.CallPersonF, o.Peer.Name))
+					b.enabled = st.Call == nil || st.Call.State == state.CallEnded
+					if b.enabled {
+						b.color = th.Primary
+					}
+					return b.Layout(gtx)
+				}),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					b := th.iconButton(&p.members, u.icons.people, t.ShowMembers)
+					if p.showMembers {
+						b.color, b.bg = th.Primary, th.Selected
+					}
+					return b.Layout(gtx)
+				}),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					if o.Kind != proto.KindGroup {
+						return layout.Dimensions{}
+					}
+					return th.iconButton(&p.leave, u.icons.logout, t.Leave).Layout(gtx)
+				}),
+			)
+		})
+	})
+}
+
+func (p *convPane) leaveBar(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+	th, t := u.th, u.t()
+	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		return th.fill(gtx, th.DangerSoft, 0)
+	}, func(gtx layout.Context) layout.Dimensions {
+		gtx.Constraints.Min.X = gtx.Constraints.Max.X
+		return layout.Inset{Left: spaceL, Right: spaceL, Top: spaceS, Bottom: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+				layout.Flexed(1, th.label(textSmall, th.Danger, t.Leave+": "+t.nameID(st.Open.Name, int64(st.Open.ID))+"?").medium().Layout),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					b := th.button(&p.cancelLeave, ghostButton, t.Cancel)
+					b.small = true
+					return b.Layout(gtx)
+				}),
+				layout.Rigid(gap(spaceS)),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					b := th.button(&p.confirmLeave, primaryButton, t.LeaveConfirm)
+					b.small = true
+					return b.Layout(gtx)
+				}),
+			)
+		})
+	})
+}
+
+// memberStrip lists the members, online first, with presence dots.
+func (p *convPane) memberStrip(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+	th := u.th
+	ms := make([]proto.Member, 0, len(st.Open.Members))
+	for _, m := range st.Open.Members {
+		if m.Online {
+			ms = append(ms, m)
+		}
+	}
+	for _, m := range st.Open.Members {
+		if !m.Online {
+			ms = append(ms, m)
+		}
+	}
+	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		return th.fill(gtx, th.Surface, 0)
+	}, func(gtx layout.Context) layout.Dimensions {
+		gtx.Constraints.Min.X = gtx.Constraints.Max.X
+		return layout.Inset{Left: spaceL, Right: spaceL, Bottom: spaceM}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return p.memberList.Layout(gtx, len(ms), func(gtx layout.Context, i int) layout.Dimensions {
+				m := ms[i]
+				return layout.Inset{Right: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+					return th.surface(gtx, th.SurfaceAlt, color0, 16, func(gtx layout.Context) layout.Dimensions {
+						return layout.Inset{Left: 4, Right: spaceM, Top: 4, Bottom: 4}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+							return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+								layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+									return layout.Stack{Alignment: layout.SE}.Layout(gtx,
+										layout.Stacked(func(gtx layout.Context) layout.Dimensions { return th.avatar(gtx, m.Name, int64(m.ID), 24) }),
+										layout.Stacked(func(gtx layout.Context) layout.Dimensions {
+											c := th.FgMuted
+											if m.Online {
+												c = th.Success
+											}
+											return dot(gtx, c, 8)
+										}),
+									)
+								}),
+								layout.Rigid(gap(6)),
+								layout.Rigid(th.label(textSmall, th.Fg, m.Name).lines(1).Layout),
+								layout.Rigid(gap(spaceXS)),
+								layout.Rigid(th.label(textCaption, th.FgMuted, fmt.Sprint(m.ID)).Layout),
+							)
+						})
+					})
+				})
+			})
+		})
+	})
+}
+
+// composerBar is the message input: Enter sends, Shift+Enter breaks the
+// line; text from input methods arrives through the editor.
+func (p *convPane) composerBar(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+	th, t := u.th, u.t()
+	hint := fmt.Sprintf(t.MessageHintF, st.Open.Name)
+	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		return th.fill(gtx, th.Surface, 0)
+	}, func(gtx layout.Context) layout.Dimensions {
+		gtx.Constraints.Min.X = gtx.Constraints.Max.X
+		return layout.Inset{Left: spaceS, Right: spaceM, Top: spaceM, Bottom: spaceM}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Alignment: layout.End}.Layout(gtx,
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					b := th.iconButton(&p.files.attach, u.icons.attach, t.AttachFile)
+					b.size = controlH
+					if p.files.open {
+						b.color, b.bg = th.Primary, th.Selected
+					}
+					return layout.Inset{Right: spaceXS}.Layout(gtx, b.Layout)
+				}),
+				layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+					gtx.Constraints.Max.Y = min(gtx.Constraints.Max.Y, gtx.Dp(composerMaxH))
+					return th.input(gtx, p.composer, hint, t.Composer)
+				}),
+				layout.Rigid(gap(spaceS)),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					b := th.iconButton(&p.send, u.icons.send, t.Send)
+					b.size, b.color, b.bg = controlH, th.OnPrimary, th.Primary
+					if strings.TrimSpace(p.composer.Text()) == "" {
+						b.bg, b.color = th.SurfaceAlt, th.FgMuted
+					}
+					return b.Layout(gtx)
+				}),
+			)
+		})
+	})
+}

@@ -1,0 +1,123 @@
+package ui
+
+import "parley/net/proto"
+
+// Event is something the user asked for. Layout returns the events of a
+// frame; the app performs them off the UI goroutine. Text fields are
+// passed as typed: the model parses and validates them.
+type Event interface{ isEvent() }
+
+type (
+	// Login logs in with a user ID and password.
+	Login struct{ Server, UserID, Password string }
+	// Register creates an account.
+	Register struct{ Server, Name, Password, Confirm string }
+	// Logout ends the session.
+	Logout struct{}
+	// CreateGroup creates a group.
+	CreateGroup struct{ Name string }
+	// JoinGroup joins a group by its ID.
+	JoinGroup struct{ GroupID string }
+	// Invite adds a user to a group; GroupID "" is the open conversation.
+	Invite struct{ UserID, GroupID string }
+	// OpenDirect opens (or starts) a direct conversation with a user.
+	OpenDirect struct{ UserID string }
+	// Open opens a conversation; 0 closes the open one (back navigation).
+	Open struct{ Conv proto.ConvID }
+	// Leave leaves a group.
+	Leave struct{ Conv proto.ConvID }
+	// LoadOlder asks for the page of history before the loaded window.
+	LoadOlder struct{}
+	// Send sends text to the open conversation.
+	Send struct{ Text string }
+	// Search searches the local history; "" clears the search.
+	Search struct{ Query string }
+	// DismissNotice removes a notice from the notice bar.
+	DismissNotice struct{ ID uint64 }
+	// Reconnect retries the connection now.
+	Reconnect struct{}
+	// Prefs reports that the user switched the language or the theme, so
+	// the app can remember the choice. ThemeSwitched says the theme is a
+	// choice too (until then it follows the system).
+	Prefs struct {
+		Lang          Lang
+		Dark          bool
+		ThemeSwitched bool
+	}
+
+	// Call calls a user by the ID typed (or the peer of a direct chat).
+	Call struct{ UserID string }
+	// AcceptCall answers the ringing call.
+	AcceptCall struct{}
+	// DeclineCall refuses the ringing call.
+	DeclineCall struct{}
+	// HangUp ends the call: it cancels a call still ringing.
+	HangUp struct{}
+	// Mute mutes or unmutes my microphone in the call.
+	Mute struct{ Muted bool }
+	// DismissCall clears an ended call from the call bar.
+	DismissCall struct{}
+	// ListAudioDevices asks for the microphones and speakers.
+	ListAudioDevices struct{}
+	// SelectDevices chooses the microphone and speaker ("" is the
+	// system default).
+	SelectDevices struct{ Input, Output string }
+
+	// PickFile opens the platform's file picker; the app sends the
+	// chosen file to Target (see SendFile). If there is no picker, the
+	// app calls UI.PickerFailed.
+	PickFile struct{ Target string }
+	// SendFile sends the file at Path to the open conversation (Target
+	// "") or to the user with the ID Target.
+	SendFile struct{ Path, Target string }
+	// SaveFile downloads the file shared by message Seq of Conv.
+	SaveFile struct {
+		Conv proto.ConvID
+		Seq  int64
+	}
+	// PauseTransfer, ResumeTransfer, CancelTransfer and DismissTransfer
+	// act on the transfer with that ID; ResumeTransfer also retries a
+	// failed one.
+	PauseTransfer   struct{ ID string }
+	ResumeTransfer  struct{ ID string }
+	CancelTransfer  struct{ ID string }
+	DismissTransfer struct{ ID string }
+	// OpenFile opens a transfer's local file; ShowInFolder shows it in
+	// the file manager.
+	OpenFile     struct{ ID string }
+	ShowInFolder struct{ ID string }
+)
+
+func (Login) isEvent()         {}
+func (Register) isEvent()      {}
+func (Logout) isEvent()        {}
+func (CreateGroup) isEvent()   {}
+func (JoinGroup) isEvent()     {}
+func (Invite) isEvent()        {}
+func (OpenDirect) isEvent()    {}
+func (Open) isEvent()          {}
+func (Leave) isEvent()         {}
+func (LoadOlder) isEvent()     {}
+func (Send) isEvent()          {}
+func (Search) isEvent()        {}
+func (DismissNotice) isEvent() {}
+func (Reconnect) isEvent()     {}
+func (Prefs) isEvent()         {}
+
+func (Call) isEvent()             {}
+func (AcceptCall) isEvent()       {}
+func (DeclineCall) isEvent()      {}
+func (HangUp) isEvent()           {}
+func (Mute) isEvent()             {}
+func (DismissCall) isEvent()      {}
+func (ListAudioDevices) isEvent() {}
+func (SelectDevices) isEvent()    {}
+func (PickFile) isEvent()         {}
+func (SendFile) isEvent()         {}
+func (SaveFile) isEvent()         {}
+func (PauseTransfer) isEvent()    {}
+func (ResumeTransfer) isEvent()   {}
+func (CancelTransfer) isEvent()   {}
+func (DismissTransfer) isEvent()  {}
+func (OpenFile) isEvent()         {}
+func (ShowInFolder) isEvent()     {}

@@ -1,0 +1,548 @@
+package ui
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"strings"
+
+	"gioui.org/io/key"
+	"gioui.org/layout"
+	"gioui.org/unit"
+	"gioui.org/widget"
+
+	"parley/app/state"
+	"parley/net/proto"
+)
+
+// fileBar is the seed's file bar, above the composer: a button that opens
+// the platform's file picker, a path field (desktop), and the target: the
+// open conversation, or a user ID. The composer's paper clip opens it.
+type fileBar struct {
+	open                       bool
+	path, target               *field
+	attach, choose, send, shut widget.Clickable
+	pickerFailed, focusPath    bool
+}
+
+func (f *fileBar) init() {
+	f.path = newField(true)
+	f.target = newField(true)
+	f.target.Filter = "0123456789"
+}
+
+func (f *fileBar) reset() {
+	f.open, f.pickerFailed, f.focusPath = false, false, false
+	f.path.SetText("")
+	f.target.SetText("")
+}
+
+func (f *fileBar) update(gtx layout.Context, u *UI) {
+	if f.attach.Clicked(gtx) {
+		f.open = !f.open
+		f.focusPath = f.open && desktop()
+	}
+	if f.shut.Clicked(gtx) {
+		f.open, f.pickerFailed = false, false
+	}
+	target := strings.TrimSpace(f.target.Text())
+	if f.choose.Clicked(gtx) {
+		u.emit(PickFile{Target: target})
+	}
+	send := f.send.Clicked(gtx)
+	if f.path.submitted(gtx) || f.target.submitted(gtx) {
+		send = true
+	}
+	if send {
+		if p := strings.TrimSpace(f.path.Text()); p != "" {
+			u.emit(SendFile{Path: p, Target: target})
+			f.path.SetText("")
+			f.pickerFailed = false
+		} else if desktop() {
+			f.focusPath = true
+		}
+	}
+	if f.focusPath {
+		f.focusPath = false
+		gtx.Execute(key.FocusCmd{Tag: &f.path.Editor})
+	}
+}
+
+// PickerFailed tells the UI that the file picker could not be opened:
+// the file bar says so and puts the cursor in its path field. Call it on
+// the UI goroutine, like Layout.
+func (u *UI) PickerFailed() {
+	f := &u.conv.files
+	f.open, f.pickerFailed, f.focusPath = true, true, desktop()
+}
+
+func (f *fileBar) layout(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+	th, t := u.th, u.t()
+	gtx.Constraints.Min.X = gtx.Constraints.Max.X
+	note, noteColor := fmt.Sprintf(t.GoesToF, st.Open.Name), th.FgMuted
+	if id := strings.TrimSpace(f.target.Text()); id != "" {
+		note = fmt.Sprintf(t.GoesToUserF, id)
+	}
+	if f.pickerFailed {
+		note, noteColor = t.NoPicker, th.Warning
+	}
+	choose := func(gtx layout.Context) layout.Dimensions {
+		b := th.button(&f.choose, secondaryButton, t.ChooseFile)
+		b.icon = u.icons.attach
+		return b.Layout(gtx)
+	}
+	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		return th.fill(gtx, th.Surface, 0)
+	}, func(gtx layout.Context) layout.Dimensions {
+		gtx.Constraints.Min.X = gtx.Constraints.Max.X
+		return layout.Inset{Left: spaceL, Right: spaceM, Top: spaceM}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					if !desktop() {
+						return layout.Dimensions{}
+					}
+					return layout.Inset{Bottom: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+						return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+							layout.Rigid(choose),
+							layout.Rigid(gap(spaceS)),
+							layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+								return th.input(gtx, f.path, t.FilePathHint, t.FilePath)
+							}),
+						)
+					})
+				}),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+						layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+							if desktop() {
+								return layout.Dimensions{}
+							}
+							return layout.Inset{Right: spaceS}.Layout(gtx, choose)
+						}),
+						layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+							gtx.Constraints.Max.X = min(gtx.Constraints.Max.X/2, gtx.Dp(240))
+							gtx.Constraints.Min.X = gtx.Constraints.Max.X
+							return th.input(gtx, f.target, t.SendToHint, t.SendTo)
+						}),
+						layout.Rigid(gap(spaceM)),
+						layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+							if u.narrow {
+								return layout.Dimensions{Size: image.Pt(gtx.Constraints.Min.X, 0)}
+							}
+							return th.label(textSmall, noteColor, note).lines(2).Layout(gtx)
+						}),
+						layout.Rigid(gap(spaceS)),
+						layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+							if !desktop() {
+								return layout.Dimensions{}
+							}
+							b := th.button(&f.send, primaryButton, t.SendFile)
+							b.icon = u.icons.upload
+							return b.Layout(gtx)
+						}),
+						layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+							return layout.Inset{Left: spaceXS}.Layout(gtx, th.iconButton(&f.shut, u.icons.close, t.CloseFiles).Layout)
+						}),
+					)
+				}),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					if !u.narrow {
+						return layout.Dimensions{}
+					}
+					return layout.Inset{Top: spaceXS}.Layout(gtx, th.label(textSmall, noteColor, note).lines(2).Layout)
+				}),
+			)
+		})
+	})
+}
+
+// transferList is the strip of transfer rows of the open conversation,
+// between the messages and the composer: what is moving, paused or
+// failed, and what finished while the conversation was open.
+type transferList struct {
+	list   layout.List
+	rows   map[string]*transferRow
+	conv   proto.ConvID
+	old    map[string]bool // finished before this visit of the conversation: not shown
+	hidden map[string]bool // finished rows the user closed
+}
+
+// transferRow holds one row's buttons and what they act on.
+type transferRow struct {
+	pause, resume, cancel, retry, open, show, dismiss widget.Clickable
+	state                                             state.TransferState
+}
+
+func (l *transferList) init() {
+	l.list.Axis = layout.Vertical
+	l.rows, l.old, l.hidden = map[string]*transferRow{}, map[string]bool{}, map[string]bool{}
+}
+
+func (l *transferList) reset() {
+	l.conv = 0
+	clear(l.rows)
+	clear(l.old)
+	clear(l.hidden)
+}
+
+func finished(s state.TransferState) bool {
+	return s == state.TransferDone || s == state.TransferCanceled
+}
+
+// visible lists the open conversation's transfers to show.
+func (l *transferList) visible(st state.State) []state.Transfer {
+	conv := st.Open.ID
+	if conv != l.conv {
+		l.conv = conv
+		clear(l.old)
+		clear(l.hidden)
+		for _, tr := range st.Transfers {
+			if finished(tr.State) {
+				l.old[tr.ID] = true
+			}
+		}
+	}
+	var out []state.Transfer
+	for _, tr := range st.Transfers {
+		if tr.Conv != conv || l.old[tr.ID] || l.hidden[tr.ID] {
+			continue
+		}
+		out = append(out, tr)
+	}
+	return out
+}
+
+func (l *transferList) update(gtx layout.Context, u *UI) {
+	for id, r := range l.rows {
+		if r.pause.Clicked(gtx) {
+			u.emit(PauseTransfer{ID: id})
+		}
+		if r.resume.Clicked(gtx) || r.retry.Clicked(gtx) {
+			u.emit(ResumeTransfer{ID: id})
+		}
+		if r.cancel.Clicked(gtx) {
+			u.emit(CancelTransfer{ID: id})
+		}
+		if r.open.Clicked(gtx) {
+			u.emit(OpenFile{ID: id})
+		}
+		if r.show.Clicked(gtx) {
+			u.emit(ShowInFolder{ID: id})
+		}
+		if r.dismiss.Clicked(gtx) {
+			if r.state == state.TransferDone {
+				// The record stays: the file message opens the file
+				// through it.
+				l.hidden[id] = true
+			} else {
+				u.emit(DismissTransfer{ID: id})
+			}
+		}
+	}
+}
+
+// maxTransferRows is how many rows the strip shows before it scrolls.
+const maxTransferRows = 3
+
+func (l *transferList) layout(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+	trs := l.visible(st)
+	live := make(map[string]bool, len(trs))
+	for _, tr := range trs {
+		live[tr.ID] = true
+		if l.rows[tr.ID] == nil {
+			l.rows[tr.ID] = new(transferRow)
+		}
+		l.rows[tr.ID].state = tr.State
+	}
+	for id := range l.rows {
+		if !live[id] {
+			delete(l.rows, id)
+		}
+	}
+	if len(trs) == 0 {
+		return layout.Dimensions{}
+	}
+	th := u.th
+	return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return rule(gtx, th.Border, false) }),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+				return th.fill(gtx, th.Surface, 0)
+			}, func(gtx layout.Context) layout.Dimensions {
+				gtx.Constraints.Min.X = gtx.Constraints.Max.X
+				gtx.Constraints.Max.Y = min(gtx.Constraints.Max.Y, gtx.Dp(64)*maxTransferRows+gtx.Dp(spaceS))
+				return layout.Inset{Top: spaceXS, Bottom: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+					return l.list.Layout(gtx, len(trs), func(gtx layout.Context, i int) layout.Dimensions {
+						return transferRowLayout(gtx, u, trs[i], l.rows[trs[i].ID])
+					})
+				})
+			})
+		}),
+	)
+}
+
+// transferStatus says where a transfer stands: "Sending · 45% · 3.2 MB/s ·
+// 12 s left", "Paused · 4.1 MB of 12.4 MB", "Saved to …".
+func (c *catalog) transferStatus(tr state.Transfer) (string, bool) {
+	verb := c.Uploading
+	if tr.Direction == state.Download {
+		verb = c.Downloading
+	}
+	pct := ""
+	if tr.Size > 0 {
+		pct = fmt.Sprintf("%d%%", min(tr.Done*100/tr.Size, 100))
+	}
+	parts := []string{}
+	switch tr.State {
+	case state.TransferQueued:
+		parts = append(parts, c.Waiting)
+		if tr.Error != nil {
+			parts = append(parts, c.errorText(*tr.Error))
+		}
+	case state.TransferActive:
+		if tr.Checking {
+			verb = c.Checking
+		}
+		parts = append(parts, verb, pct)
+		if tr.Speed > 0 && !tr.Checking {
+			parts = append(parts, fmt.Sprintf(c.SpeedF, size(int64(tr.Speed))))
+		}
+		if tr.ETA >= 0 && tr.Speed > 0 {
+			parts = append(parts, fmt.Sprintf(c.LeftF, c.left(tr.ETA)))
+		}
+	case state.TransferPaused:
+		parts = append(parts, c.Paused, fmt.Sprintf(c.OfF, size(tr.Done), size(tr.Size)))
+	case state.TransferFailed:
+		s := c.TransferFailed
+		if tr.Error != nil {
+			s += " — " + c.errorText(*tr.Error)
+		}
+		return s, true
+	case state.TransferDone:
+		if tr.Direction == state.Download {
+			return fmt.Sprintf(c.SavedToF, tr.Path), false
+		}
+		return c.Uploaded, false
+	case state.TransferCanceled:
+		return c.Canceled, false
+	}
+	return strings.Join(parts, " · "), false
+}
+
+func transferRowLayout(gtx layout.Context, u *UI, tr state.Transfer, r *transferRow) layout.Dimensions {
+	th, t := u.th, u.t()
+	status, failed := t.transferStatus(tr)
+	statusColor := th.FgMuted
+	if failed {
+		statusColor = th.Danger
+	}
+	icon := u.icons.upload
+	if tr.Direction == state.Download {
+		icon = u.icons.download
+	}
+	var buttons []layout.FlexChild
+	button := func(c *widget.Clickable, ic *widget.Icon, desc string) {
+		buttons = append(buttons, layout.Rigid(th.iconButton(c, ic, desc).Layout))
+	}
+	switch tr.State {
+	case state.TransferQueued, state.TransferActive:
+		button(&r.pause, u.icons.pause, t.Pause)
+		button(&r.cancel, u.icons.close, t.CancelTransfer)
+	case state.TransferPaused:
+		button(&r.resume, u.icons.play, t.Resume)
+		button(&r.cancel, u.icons.close, t.CancelTransfer)
+	case state.TransferFailed:
+		button(&r.retry, u.icons.retry, t.Retry)
+		button(&r.dismiss, u.icons.close, t.RemoveTransfer)
+	case state.TransferDone:
+		button(&r.open, u.icons.openFile, t.OpenFile)
+		button(&r.show, u.icons.folder, t.ShowInFolder)
+		button(&r.dismiss, u.icons.close, t.RemoveTransfer)
+	default:
+		button(&r.dismiss, u.icons.close, t.RemoveTransfer)
+	}
+	bar := th.Primary
+	switch tr.State {
+	case state.TransferPaused, state.TransferQueued:
+		bar = th.Warning
+	case state.TransferFailed:
+		bar = th.Danger
+	case state.TransferDone:
+		bar = th.Success
+	}
+	gtx.Constraints.Min.X = gtx.Constraints.Max.X
+	return layout.Inset{Left: spaceL, Right: spaceS, Top: spaceXS, Bottom: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		children := []layout.FlexChild{
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return fileTile(gtx, th, icon, avatarM) }),
+			layout.Rigid(gap(spaceM)),
+			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+				return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						return layout.Flex{Alignment: layout.Baseline}.Layout(gtx,
+							layout.Flexed(1, th.label(textBody, th.Fg, tr.Name).medium().lines(1).Layout),
+							layout.Rigid(gap(spaceS)),
+							layout.Rigid(th.label(textCaption, th.FgMuted, size(tr.Size)).Layout),
+						)
+					}),
+					layout.Rigid(gap(6)),
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						frac := float32(1)
+						if tr.Size > 0 && tr.State != state.TransferDone {
+							frac = float32(tr.Done) / float32(tr.Size)
+						}
+						return progressBar(gtx, th, frac, bar)
+					}),
+					layout.Rigid(gap(spaceXS)),
+					layout.Rigid(th.label(textCaption, statusColor, status).lines(1).Layout),
+				)
+			}),
+			layout.Rigid(gap(spaceS)),
+		}
+		return layout.Flex{Alignment: layout.Middle}.Layout(gtx, append(children, buttons...)...)
+	})
+}
+
+// progressBar is a thin bar, frac of it filled with c.
+func progressBar(gtx layout.Context, th *theme, frac float32, c color.NRGBA) layout.Dimensions {
+	w, h := gtx.Constraints.Max.X, gtx.Dp(barH)
+	th.corners.fillRRect(gtx.Ops, image.Rect(0, 0, w, h), h/2, th.SurfaceAlt)
+	if fill := int(float32(w) * min(max(frac, 0), 1)); fill > 0 {
+		th.corners.fillRRect(gtx.Ops, image.Rect(0, 0, max(fill, h), h), h/2, c)
+	}
+	return layout.Dimensions{Size: image.Pt(w, h)}
+}
+
+// fileTile is a file's icon on a tinted rounded square.
+func fileTile(gtx layout.Context, th *theme, icon *widget.Icon, d unit.Dp) layout.Dimensions {
+	s := gtx.Dp(d)
+	gtx.Constraints = layout.Exact(image.Pt(s, s))
+	th.fill(gtx, blend(th.Surface, th.Primary, 0x24), radiusS)
+	return layout.Center.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		gtx.Constraints.Min.X = s * 5 / 9
+		return icon.Layout(gtx, th.Primary)
+	})
+}
+
+// fileButtons are the actions of one file message.
+type fileButtons struct {
+	save, open, show widget.Clickable
+	transfer         string // the transfer Open and Show in folder act on
+}
+
+// fileActions finds, for each file message, the transfer that saved or
+// sent it: a download of its file, or my upload (the upload's ID is the
+// message's client ID).
+type fileActions struct {
+	downloads map[string]state.Transfer // by file ID, the newest
+	uploads   map[string]state.Transfer // by transfer ID
+}
+
+func newFileActions(trs []state.Transfer) fileActions {
+	fa := fileActions{downloads: map[string]state.Transfer{}, uploads: map[string]state.Transfer{}}
+	for _, tr := range trs {
+		if tr.Direction == state.Download {
+			fa.downloads[tr.FileID] = tr
+		} else {
+			fa.uploads[tr.ID] = tr
+		}
+	}
+	return fa
+}
+
+// transferOf is the transfer of message m, if any.
+func (fa fileActions) transferOf(m state.Message) (state.Transfer, bool) {
+	if tr, ok := fa.downloads[m.File.ID]; ok && tr.State != state.TransferCanceled {
+		return tr, true
+	}
+	if m.Mine && m.ClientID != "" {
+		if tr, ok := fa.uploads[m.ClientID]; ok && tr.State == state.TransferDone {
+			return tr, true
+		}
+	}
+	return state.Transfer{}, false
+}
+
+// fileCard is the body of a file message: the file's name and size, its
+// caption, and Save, or the download's progress, or Open and Show in
+// folder.
+func (l *msgList) fileCard(gtx layout.Context, u *UI, m state.Message, fb *fileButtons) layout.Dimensions {
+	th := u.th
+	f := m.File
+	tr, haveTr := l.actions.transferOf(m)
+	fb.transfer = ""
+	if haveTr {
+		fb.transfer = tr.ID
+	}
+	bg, border := th.Bubble, th.Border
+	if m.Mine {
+		bg, border = th.Selected, color0
+	}
+	if th.Dark {
+		border = color0
+	}
+	w := min(gtx.Dp(fileCardW), gtx.Constraints.Max.X)
+	gtx.Constraints.Min.X, gtx.Constraints.Max.X = w, w
+	return th.surface(gtx, bg, border, radiusL, func(gtx layout.Context) layout.Dimensions {
+		return layout.Inset{Left: spaceM, Right: spaceM, Top: spaceM, Bottom: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+						layout.Rigid(func(gtx layout.Context) layout.Dimensions { return fileTile(gtx, th, u.icons.file, avatarL) }),
+						layout.Rigid(gap(spaceM)),
+						layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+							return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+								layout.Rigid(th.label(textBody, th.Fg, f.Name).medium().lines(2).Layout),
+								layout.Rigid(gap(2)),
+								layout.Rigid(th.label(textCaption, th.FgMuted, size(f.Size)).Layout),
+							)
+						}),
+					)
+				}),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					if strings.TrimSpace(m.Text) == "" {
+						return layout.Dimensions{}
+					}
+					return layout.Inset{Top: spaceS}.Layout(gtx, th.label(textBody, th.Fg, m.Text).Layout)
+				}),
+				layout.Rigid(gap(spaceS)),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					return l.fileFooter(gtx, u, tr, haveTr, fb)
+				}),
+			)
+		})
+	})
+}
+
+func (l *msgList) fileFooter(gtx layout.Context, u *UI, tr state.Transfer, haveTr bool, fb *fileButtons) layout.Dimensions {
+	th, t := u.th, u.t()
+	small := func(c *widget.Clickable, label string, icon *widget.Icon) layout.FlexChild {
+		return layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			b := th.button(c, ghostButton, label)
+			b.small, b.icon = true, icon
+			return b.Layout(gtx)
+		})
+	}
+	switch {
+	case haveTr && tr.State == state.TransferDone:
+		return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+			small(&fb.open, t.Open, u.icons.openFile),
+			small(&fb.show, t.ShowInFolder, u.icons.folder),
+		)
+	case haveTr && tr.State != state.TransferFailed:
+		status, _ := t.transferStatus(tr)
+		return layout.Inset{Top: spaceXS, Bottom: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					frac := float32(0)
+					if tr.Size > 0 {
+						frac = float32(tr.Done) / float32(tr.Size)
+					}
+					return progressBar(gtx, th, frac, th.Primary)
+				}),
+				layout.Rigid(gap(spaceXS)),
+				layout.Rigid(th.label(textCaption, th.FgMuted, status).lines(1).Layout),
+			)
+		})
+	}
+	return layout.Flex{Alignment: layout.Middle}.Layout(gtx, small(&fb.save, t.Save, u.icons.download))
+}

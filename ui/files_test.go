@@ -1,0 +1,172 @@
+package ui_test
+
+import (
+	"image"
+	"testing"
+	"time"
+
+	"gioui.org/io/key"
+
+	"parley/app/state"
+	"parley/ui"
+	"parley/ui/uitest"
+)
+
+func TestFileBarSendsTheTypedPathToTheOpenChatOrAUser(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	d.Frame(uitest.Busy())
+	if _, ok := d.Find("File path"); ok {
+		t.Fatal("the file bar is open before the paper clip is clicked")
+	}
+	wantEvents(t, "the paper clip", step(t, d, "Attach a file"))
+	onScreen(t, d, "Goes to 学习小组 Study Group")
+	// The path field has the focus.
+	d.Type("~/Documents/第三章 slides.pdf")
+	d.Frame(d.State)
+	d.Press(key.NameReturn, 0)
+	d.Frame(d.State)
+	wantEvents(t, "Enter", d.Take(), ui.SendFile{Path: "~/Documents/第三章 slides.pdf"})
+	if got := fieldText(d, "File path"); got != "" {
+		t.Errorf("the path field still holds %q", got)
+	}
+
+	must(t, d.Fill("Send to user ID", "4822"))
+	onScreen(t, d, "Goes to user 4822")
+	must(t, d.Fill("File path", "/tmp/report.pdf"))
+	wantEvents(t, "Send file", step(t, d, "Send file"), ui.SendFile{Path: "/tmp/report.pdf", Target: "4822"})
+	wantEvents(t, "Choose file…", step(t, d, "Choose file…"), ui.PickFile{Target: "4822"})
+	wantEvents(t, "Close", step(t, d, "Close"))
+	if _, ok := d.Find("File path"); ok {
+		t.Error("the file bar stays open after Close")
+	}
+}
+
+func TestWithoutAFilePickerTheFileBarAsksForAPath(t *testing.T) {
+	d := newDriver(t, ui.Chinese, desktop)
+	d.Frame(uitest.Busy())
+	d.UI.PickerFailed()
+	d.Frame(d.State)
+	onScreen(t, d, "此系统没有文件选择器，请输入文件路径")
+	d.Type("/srv/files/报告.pdf")
+	d.Frame(d.State)
+	if got := fieldText(d, "文件路径"); got != "/srv/files/报告.pdf" {
+		t.Fatalf("typing went elsewhere: the path field holds %q", got)
+	}
+}
+
+// transfer returns the upload of Files() in state s.
+func withUpload(s state.TransferState, mutate func(*state.Transfer)) state.State {
+	st := uitest.Files()
+	trs := append([]state.Transfer(nil), st.Transfers...)
+	trs[1].State = s
+	if mutate != nil {
+		mutate(&trs[1])
+	}
+	st.Transfers = trs
+	return st
+}
+
+func TestTransferRowsOfferWhatFitsTheirState(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	st := withUpload(state.TransferActive, nil)
+	d.Frame(st)
+	onScreen(t, d, "meeting-notes-2024-03-12.zip")
+	onScreen(t, d, "734 MB")
+	onScreen(t, d, "Sending · 41% · 24.6 MB/s · 18 s left")
+	wantEvents(t, "Pause", step(t, d, "Pause"), ui.PauseTransfer{ID: "t-notes"})
+	wantEvents(t, "Cancel transfer", step(t, d, "Cancel transfer"), ui.CancelTransfer{ID: "t-notes"})
+
+	d.Frame(withUpload(state.TransferPaused, nil))
+	onScreen(t, d, "Paused · 301 MB of 734 MB")
+	wantEvents(t, "Resume", step(t, d, "Resume"), ui.ResumeTransfer{ID: "t-notes"})
+
+	d.Frame(withUpload(state.TransferActive, func(tr *state.Transfer) { tr.Checking, tr.Done = true, 367_001_600 }))
+	onScreen(t, d, "Checking · 50% · 18 s left")
+
+	d.Frame(withUpload(state.TransferFailed, func(tr *state.Transfer) {
+		tr.Error = &state.Notice{Kind: state.NoticeError, Code: state.CodeFileChanged}
+	}))
+	onScreen(t, d, "Failed — The file changed while it was being sent; nothing was shared")
+	wantEvents(t, "Retry", step(t, d, "Retry"), ui.ResumeTransfer{ID: "t-notes"})
+	wantEvents(t, "Remove from the list", step(t, d, "Remove from the list"), ui.DismissTransfer{ID: "t-notes"})
+
+	// Done while the conversation was open: the row stays, to open the
+	// file, until it is closed here (the record stays for the message).
+	d.Frame(withUpload(state.TransferDone, nil))
+	onScreen(t, d, "Sent")
+	wantEvents(t, "Open file", step(t, d, "Open file"), ui.OpenFile{ID: "t-notes"})
+	// The slides' message has a Show in folder button too; the row's is
+	// the lowest on screen.
+	clickLowest(t, d, "Show in folder")
+	d.Frame(d.State)
+	wantEvents(t, "the row's Show in folder", d.Take(), ui.ShowInFolder{ID: "t-notes"})
+	wantEvents(t, "Remove from the list", step(t, d, "Remove from the list"))
+	if _, ok := d.Find("meeting-notes-2024-03-12.zip"); ok {
+		t.Error("the closed row is still there")
+	}
+}
+
+// clickLowest clicks the lowest of the controls described as desc.
+func clickLowest(t *testing.T, d *uitest.Driver, desc string) {
+	t.Helper()
+	var at image.Rectangle
+	for _, n := range d.Nodes() {
+		if n.Desc.Description == desc && n.Desc.Bounds.Min.Y > at.Min.Y {
+			at = n.Desc.Bounds
+		}
+	}
+	if at.Empty() {
+		t.Fatalf("no %q on screen", desc)
+	}
+	d.ClickAt(at.Min.Add(at.Max).Div(2))
+}
+
+func TestTransfersFinishedBeforeAreNotListedAgain(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	st := uitest.Files() // the slides were saved before: only the message shows them
+	d.Frame(st)
+	if n, ok := d.FindContaining("Saved to "); ok {
+		t.Fatalf("an old download is listed: %q", n.Desc.Label)
+	}
+	// A download that starts and ends while the conversation is open is.
+	st.Transfers = append(st.Transfers, state.Transfer{ID: "t-rec", Direction: state.Download, Conv: uitest.StudyGroup,
+		Name: "reading-club-recording.ogg", Size: 48_213_000, Done: 48_213_000, ETA: -1, State: state.TransferDone,
+		Path: "/home/lihua/Downloads/reading-club-recording.ogg", FileID: "f-rec"})
+	d.Frame(st)
+	onScreen(t, d, "Saved to /home/lihua/Downloads/reading-club-recording.ogg")
+}
+
+func TestFileMessagesOfferSaveThenOpen(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	st := uitest.Files()
+	d.Frame(st)
+	onScreen(t, d, "reading-club-recording.ogg")
+	onScreen(t, d, "48.2 MB")
+	wantEvents(t, "Save", step(t, d, "Save"), ui.SaveFile{Conv: uitest.StudyGroup, Seq: 15})
+	// 王芳's slides were saved: they open.
+	wantEvents(t, "Open", step(t, d, "Open"), ui.OpenFile{ID: "t-slides"})
+
+	// While the recording downloads, its message shows how far it is.
+	st.Transfers = append(st.Transfers, state.Transfer{ID: "t-rec", Direction: state.Download, Conv: uitest.StudyGroup,
+		Name: "reading-club-recording.ogg", Size: 48_213_000, Done: 12_053_250, Speed: 8_000_000, ETA: 4500 * time.Millisecond,
+		State: state.TransferActive, FileID: "f-rec"})
+	d.Frame(st)
+	if _, ok := d.Find("Save"); ok {
+		t.Error("Save is still offered while the file downloads")
+	}
+	if n, ok := d.FindContaining("Saving · 25%"); !ok {
+		t.Errorf("no download progress on screen; have %q", d.Texts())
+	} else if n.Desc.Label != "Saving · 25% · 8 MB/s · 5 s left" {
+		t.Errorf("the download says %q", n.Desc.Label)
+	}
+}
+
+func TestAFileMessagePreviewsInTheConversationList(t *testing.T) {
+	d := newDriver(t, ui.Chinese, desktop)
+	st := uitest.Files()
+	c := st.Conversations[0]
+	c.Last = &st.Open.Messages[len(st.Open.Messages)-1].Message
+	st.Conversations = append([]state.Conversation{c}, st.Conversations[1:]...)
+	d.Frame(st)
+	onScreen(t, d, "Tom Baker: [文件] reading-club-recording.ogg")
+}

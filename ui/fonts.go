@@ -1,0 +1,154 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+
+	"gioui.org/font"
+	"gioui.org/font/gofont"
+	"gioui.org/font/opentype"
+	"gioui.org/text"
+	gotext "github.com/go-text/typesetting/font"
+	ot "github.com/go-text/typesetting/font/opentype"
+)
+
+// Chinese text needs a CJK font, and Gio ships none. Parley uses the
+// platform's own: a short list of well-known files per OS, loaded
+// directly (one face out of a collection, in about 25 ms) rather than by
+// scanning every installed font, which takes seconds on the first run.
+// The Simplified Chinese face is picked by family name so that Han
+// characters get their mainland shapes, not the Japanese ones that come
+// first in a pan-CJK collection. Nothing third-party is bundled.
+
+// cjkFamilies are the Simplified Chinese families we look for, best first.
+var cjkFamilies = []string{
+	"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
+	"PingFang SC", "Microsoft YaHei", "Microsoft YaHei UI", "Hiragino Sans GB",
+	"WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Droid Sans Fallback", "SimHei", "SimSun",
+}
+
+// CJKFontFiles lists the font files that may hold Simplified Chinese on
+// this platform, regular weight first, each with its bold sibling ("" if
+// none).
+func CJKFontFiles() [][2]string {
+	switch runtime.GOOS {
+	case "windows":
+		dir := filepath.Join(os.Getenv("WINDIR"), "Fonts")
+		if os.Getenv("WINDIR") == "" {
+			dir = `C:\Windows\Fonts`
+		}
+		return [][2]string{
+			{filepath.Join(dir, "msyh.ttc"), filepath.Join(dir, "msyhbd.ttc")},
+			{filepath.Join(dir, "simhei.ttf"), ""},
+			{filepath.Join(dir, "simsun.ttc"), ""},
+		}
+	case "darwin", "ios":
+		return [][2]string{
+			{"/System/Library/Fonts/PingFang.ttc", ""},
+			{"/System/Library/Fonts/Core/PingFang.ttc", ""},
+			{"/System/Library/Fonts/Hiragino Sans GB.ttc", ""},
+			{"/System/Library/Fonts/STHeiti Light.ttc", "/System/Library/Fonts/STHeiti Medium.ttc"},
+		}
+	case "android":
+		return [][2]string{
+			{"/system/fonts/NotoSansCJK-Regular.ttc", ""},
+			{"/system/fonts/NotoSansSC-Regular.otf", ""},
+			{"/system/fonts/DroidSansFallbackFull.ttf", ""},
+			{"/system/fonts/DroidSansFallback.ttf", ""},
+		}
+	}
+	// Linux and the BSDs: where the common distributions put Noto CJK,
+	// then the older fallbacks.
+	return [][2]string{
+		{"/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"}, // Debian, Ubuntu
+		{"/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc", "/usr/share/fonts/noto-cjk/NotoSansCJK-Bold.ttc"},           // Arch
+		{"/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc", "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Bold.ttc"},
+		{"/usr/share/fonts/google-noto-sans-cjk-vf-fonts/NotoSansCJK-VF.ttc", ""}, // Fedora
+		{"/usr/share/fonts/noto-cjk/NotoSansCJKsc-Regular.otf", "/usr/share/fonts/noto-cjk/NotoSansCJKsc-Bold.otf"},
+		{"/usr/local/share/fonts/noto/NotoSansCJK-Regular.ttc", "/usr/local/share/fonts/noto/NotoSansCJK-Bold.ttc"}, // FreeBSD
+		{"/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", ""},
+		{"/usr/share/fonts/wenquanyi/wqy-microhei/wqy-microhei.ttc", ""},
+		{"/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", ""},
+		{"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", ""},
+	}
+}
+
+// FindCJKFont returns the first of CJKFontFiles that exists.
+func FindCJKFont() (regular, bold string, ok bool) {
+	for _, f := range CJKFontFiles() {
+		if _, err := os.Stat(f[0]); err == nil {
+			if _, err := os.Stat(f[1]); f[1] == "" || err != nil {
+				f[1] = ""
+			}
+			return f[0], f[1], true
+		}
+	}
+	return "", "", false
+}
+
+// LoadCJKFont loads the best Simplified Chinese face of a font file (a
+// single font or a collection). The file stays open: faces read their
+// tables from it.
+func LoadCJKFont(path string) (font.FontFace, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return font.FontFace{}, fmt.Errorf("open font: %w", err)
+	}
+	lds, err := ot.NewLoaders(f)
+	if err != nil {
+		f.Close()
+		return font.FontFace{}, fmt.Errorf("read font %s: %w", path, err)
+	}
+	best, bestRank := -1, len(cjkFamilies)+1
+	var buf []byte
+	for i, ld := range lds {
+		var d gotext.Description
+		d, buf = gotext.Describe(ld, buf)
+		rank := slices.Index(cjkFamilies, d.Family)
+		if rank < 0 {
+			rank = len(cjkFamilies) // unknown family: better than nothing
+		}
+		if rank < bestRank {
+			best, bestRank = i, rank
+		}
+	}
+	if best < 0 {
+		f.Close()
+		return font.FontFace{}, fmt.Errorf("read font %s: no faces", path)
+	}
+	ft, err := gotext.NewFont(lds[best])
+	if err != nil {
+		f.Close()
+		return font.FontFace{}, fmt.Errorf("parse font %s: %w", path, err)
+	}
+	return font.FontFace{Font: opentype.DescriptionToFont(ft.Describe()), Face: sharedFace{ft}}, nil
+}
+
+// sharedFace hands each shaper its own view of one parsed font.
+type sharedFace struct{ f *gotext.Font }
+
+func (s sharedFace) Face() *gotext.Face { return gotext.NewFace(s.f) }
+
+// Collection is the font collection of the screens: the Go fonts first
+// (Latin text), then the given CJK faces.
+func Collection(cjk ...font.FontFace) []font.FontFace {
+	return append(gofont.Collection(), cjk...)
+}
+
+// NewShaper returns a text shaper over faces. With systemFonts the
+// platform's installed fonts are indexed too (slow the first time, cached
+// afterwards) and serve the runes no face in the collection has, such as
+// emoji or other scripts.
+func NewShaper(faces []font.FontFace, systemFonts bool) *text.Shaper {
+	opts := []text.ShaperOption{text.WithCollection(faces)}
+	if !systemFonts {
+		opts = append(opts, text.NoSystemFonts())
+	}
+	return text.NewShaper(opts...)
+}
+
+// FontFace is a loaded font face (gioui.org/font.FontFace).
+type FontFace = font.FontFace

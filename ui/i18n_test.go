@@ -1,0 +1,173 @@
+package ui
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"parley/app/state"
+	"parley/net/proto"
+)
+
+func TestEveryStringIsTranslated(t *testing.T) {
+	for lang, c := range catalogs {
+		v := reflect.ValueOf(*c)
+		for i := range v.NumField() {
+			f, name := v.Field(i), v.Type().Field(i).Name
+			switch f.Kind() {
+			case reflect.String:
+				if f.String() == "" {
+					t.Errorf("%s: %s is empty", lang, name)
+				}
+			case reflect.Func:
+				if f.IsNil() {
+					t.Errorf("%s: %s is missing", lang, name)
+				}
+			}
+		}
+		for _, k := range []state.NoticeKind{state.NoticeRegistered, state.NoticeGroupCreated, state.NoticeJoined,
+			state.NoticeInvited, state.NoticeInvitedMe, state.NoticeLeft, state.NoticeDirect, state.NoticeLoggedOut, state.NoticeSessionEnded,
+			state.NoticeFileReceived, state.NoticeFileSaved} {
+			if c.Notices[k] == "" {
+				t.Errorf("%s: no words for notice %q", lang, k)
+			}
+		}
+		for code := range en.Errors {
+			if c.Errors[code] == "" {
+				t.Errorf("%s: no words for error %q", lang, code)
+			}
+		}
+	}
+}
+
+func TestChineseStringsAreChinese(t *testing.T) {
+	v, e := reflect.ValueOf(zh), reflect.ValueOf(en)
+	for i := range v.NumField() {
+		name := v.Type().Field(i).Name
+		if v.Field(i).Kind() != reflect.String || name == "AppName" || name == "SwitchLang" || name == "GroupIF" {
+			continue
+		}
+		if v.Field(i).String() == e.Field(i).String() {
+			t.Errorf("zh-CN %s is the English text %q", name, e.Field(i).String())
+		}
+	}
+}
+
+func TestNoticesReadNaturally(t *testing.T) {
+	for _, c := range []struct {
+		lang Lang
+		n    state.Notice
+		want string
+	}{
+		{English, state.Notice{Kind: state.NoticeGroupCreated, Args: []string{"Study Group", "512"}}, "Created Study Group — its ID is 512"},
+		{Chinese, state.Notice{Kind: state.NoticeGroupCreated, Args: []string{"学习小组", "512"}}, "已创建群聊“学习小组”，ID 为 512"},
+		{English, state.Notice{Kind: state.NoticeJoined, Args: []string{"Study Group", "512"}}, "Joined Study Group (512)"},
+		{English, state.Notice{Kind: state.NoticeError, Code: proto.CodeNoSuchGroup, Args: []string{"999"}}, "No group with ID 999"},
+		{Chinese, state.Notice{Kind: state.NoticeError, Code: proto.CodeNoSuchGroup, Args: []string{"999"}}, "没有 ID 为 999 的群聊"},
+		{English, state.Notice{Kind: state.NoticeError, Code: proto.CodeNoSuchGroup}, "No such group"},
+		{English, state.Notice{Kind: state.NoticeError, Code: state.CodeBadInput, Text: "enter a name"}, "enter a name"},
+		{Chinese, state.Notice{Kind: state.NoticeError, Code: state.CodeBadInput, Text: "enter a name"}, "输入有误：enter a name"},
+		{English, state.Notice{Kind: state.NoticeError, Code: "brand_new", Text: "the server said no"}, "Something went wrong: the server said no"},
+		{English, state.Notice{Kind: state.NoticeInvited, Args: []string{"Li Hua", "4821", "Study Group", "512"}}, "Added Li Hua (4821) to Study Group (512)"},
+		{Chinese, state.Notice{Kind: state.NoticeInvitedMe, Args: []string{"王芳", "4822", "学习小组", "512"}}, "王芳（4822）邀请你加入了 学习小组（512）"},
+		{English, state.Notice{Kind: state.NoticeFileReceived, Args: []string{"Li Hua", "4821", "report.pdf", "12.4 MB", "512"}}, "Li Hua sent report.pdf (12.4 MB)"},
+		{Chinese, state.Notice{Kind: state.NoticeFileReceived, Args: []string{"李华", "4821", "报告.pdf", "12.4 MB", "512"}}, "李华 发送了 报告.pdf（12.4 MB）"},
+		{English, state.Notice{Kind: state.NoticeFileSaved, Args: []string{"report.pdf", "/home/wang/Downloads/report.pdf"}}, "Saved report.pdf to /home/wang/Downloads/report.pdf"},
+		{English, state.Notice{Kind: state.NoticeError, Code: state.CodeFileMissing}, "The file is gone"},
+	} {
+		if got := c.lang.cat().notice(c.n); got != c.want {
+			t.Errorf("%s %s/%s: got %q, want %q", c.lang, c.n.Kind, c.n.Code, got, c.want)
+		}
+	}
+}
+
+func TestDaysAreNamedRelativeToToday(t *testing.T) {
+	now := time.Date(2024, 3, 12, 15, 30, 0, 0, time.UTC)
+	for _, c := range []struct {
+		lang Lang
+		t    time.Time
+		day  string
+		stmp string
+	}{
+		{English, now.Add(-time.Hour), "Today", "14:30"},
+		{English, time.Date(2024, 3, 11, 23, 59, 0, 0, time.UTC), "Yesterday", "Yesterday"},
+		{English, time.Date(2024, 3, 2, 9, 0, 0, 0, time.UTC), "Saturday, 2 March", "2 Mar"},
+		{English, time.Date(2023, 12, 31, 9, 0, 0, 0, time.UTC), "Sunday, 31 December 2023", "31 Dec 2023"},
+		{Chinese, time.Date(2024, 3, 11, 8, 0, 0, 0, time.UTC), "昨天", "昨天"},
+		{Chinese, time.Date(2024, 3, 2, 9, 0, 0, 0, time.UTC), "3月2日 星期六", "3月2日"},
+		{Chinese, time.Date(2023, 12, 31, 9, 0, 0, 0, time.UTC), "2023年12月31日 星期日", "2023/12/31"},
+	} {
+		if got := c.lang.cat().day(c.t, now); got != c.day {
+			t.Errorf("%s day(%v) = %q, want %q", c.lang, c.t, got, c.day)
+		}
+		if got := c.lang.cat().stamp(c.t, now); got != c.stmp {
+			t.Errorf("%s stamp(%v) = %q, want %q", c.lang, c.t, got, c.stmp)
+		}
+	}
+}
+
+func TestParseLangPicksChineseForAnyChineseLocale(t *testing.T) {
+	for in, want := range map[string]Lang{"zh_CN": Chinese, "zh-Hans-CN": Chinese, "zh_TW": Chinese, "en_US": English, "de": English, "": English, "C": English} {
+		if got := ParseLang(in); got != want {
+			t.Errorf("ParseLang(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestCallEndingsReadNaturally(t *testing.T) {
+	wang := proto.User{ID: 4822, Name: "Wang Fang"}
+	for _, c := range []struct {
+		lang   Lang
+		call   state.Call
+		want   string
+		failed bool
+	}{
+		{English, state.Call{Outgoing: true, Peer: wang, EndReason: proto.EndHangup, Duration: 221_000}, "Call ended (3:41)", false},
+		{English, state.Call{Peer: wang, EndReason: proto.EndHangup, Duration: 3_725_000}, "Call ended (1:02:05)", false},
+		{Chinese, state.Call{Peer: wang, EndReason: proto.EndHangup, Duration: 221_000}, "通话结束（3:41）", false},
+		{English, state.Call{Outgoing: true, Peer: wang, EndReason: proto.EndDeclined}, "Wang Fang declined", true},
+		{English, state.Call{Peer: wang, EndReason: proto.EndDeclined}, "You declined the call", false},
+		{English, state.Call{Outgoing: true, Peer: wang, EndReason: proto.EndNoAnswer}, "No answer", true},
+		{English, state.Call{Peer: wang, EndReason: proto.EndNoAnswer}, "Missed call from Wang Fang", true},
+		{English, state.Call{Outgoing: true, Peer: wang, EndReason: proto.EndCancelled}, "Call cancelled", false},
+		{Chinese, state.Call{Peer: wang, EndReason: proto.EndCancelled}, "Wang Fang 的未接来电", true},
+		{English, state.Call{Peer: wang, EndReason: proto.EndAnsweredElsewhere}, "Answered on another device", false},
+		{English, state.Call{Peer: wang, EndReason: proto.EndDropped, Duration: 62_000}, "Call dropped (1:02)", true},
+		{English, state.Call{Outgoing: true, Peer: proto.User{ID: 4822}, EndReason: string(proto.CodeBusy)}, "Busy: ID 4822 is in another call", true},
+		{English, state.Call{Outgoing: true, Peer: proto.User{ID: 4822}, EndReason: string(proto.CodeOffline)}, "Offline: ID 4822 is not connected", true},
+		{Chinese, state.Call{Outgoing: true, Peer: proto.User{ID: 4822}, EndReason: string(proto.CodeOffline)}, "对方不在线：ID 4822 未连接", true},
+		{English, state.Call{Outgoing: true, Peer: proto.User{ID: 9999}, EndReason: string(proto.CodeNoSuchUser)}, "No user with ID 9999", true},
+		{English, state.Call{Outgoing: true, Peer: proto.User{ID: 4821}, EndReason: string(proto.CodeSelf)}, "You cannot call yourself", true},
+		{English, state.Call{Outgoing: true, Peer: wang, EndReason: string(state.CodeUnreachable)}, "Cannot reach the server", true},
+		{English, state.Call{Outgoing: true, Peer: wang, EndReason: string(state.CodeLocal)}, "The call failed", true},
+	} {
+		got, failed := c.lang.cat().callEnd(c.call)
+		if got != c.want || failed != c.failed {
+			t.Errorf("%s %s (outgoing %v): got %q (failure %v), want %q (failure %v)", c.lang, c.call.EndReason, c.call.Outgoing, got, failed, c.want, c.failed)
+		}
+	}
+}
+
+func TestSizesAndTimesLeftAreShort(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 999: "999 B", 1000: "1 kB", 12_400_000: "12.4 MB", 734_003_200: "734 MB", 4_294_967_296: "4.29 GB"} {
+		if got := size(n); got != want {
+			t.Errorf("size(%d) = %q, want %q", n, got, want)
+		}
+	}
+	for _, c := range []struct {
+		lang Lang
+		d    time.Duration
+		want string
+	}{
+		{English, 400 * time.Millisecond, "1 s"},
+		{English, 18 * time.Second, "18 s"},
+		{English, 170 * time.Second, "3 min"},
+		{English, 65 * time.Minute, "1 h 5 min"},
+		{Chinese, 18 * time.Second, "18 秒"},
+		{Chinese, 65 * time.Minute, "1 小时 5 分"},
+	} {
+		if got := c.lang.cat().left(c.d); got != c.want {
+			t.Errorf("%s left(%v) = %q, want %q", c.lang, c.d, got, c.want)
+		}
+	}
+}

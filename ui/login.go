@@ -1,0 +1,370 @@
+package ui
+
+import (
+	"fmt"
+	"image"
+	"io"
+	"strings"
+
+	"gioui.org/io/clipboard"
+	"gioui.org/io/key"
+	"gioui.org/io/semantic"
+	"gioui.org/layout"
+	"gioui.org/op"
+	"gioui.org/op/clip"
+	"gioui.org/text"
+	"gioui.org/unit"
+	"gioui.org/widget"
+
+	"parley/app/state"
+	"parley/net/proto"
+)
+
+// loginScreen logs in or registers (the seed's login window: a register
+// panel, a login panel and the input area).
+type loginScreen struct {
+	register               bool // the register tab is open
+	tabLogin, tabRegister  widget.Clickable
+	server                 *field
+	userID, password       *field
+	name, newPass, confirm *field
+	submit, copyID         widget.Clickable
+	idText                 widget.Selectable
+	scroll                 widget.List
+
+	prefilled  bool           // server address taken from the state once
+	registered proto.UserID   // the last new account shown
+	copied     proto.UserID   // the ID copied to the clipboard
+	problem    string         // a form error found before asking the model
+	focusNext  *widget.Editor // focus this editor in the next frame
+}
+
+func (l *loginScreen) init() {
+	l.server = newField(true)
+	l.userID = newField(true)
+	l.userID.Filter = "0123456789"
+	l.userID.InputHint = key.HintNumeric
+	l.password = newField(true)
+	l.password.Mask = '•'
+	l.name = newField(true)
+	l.newPass = newField(true)
+	l.newPass.Mask = '•'
+	l.confirm = newField(true)
+	l.confirm.Mask = '•'
+	l.scroll.Axis = layout.Vertical
+	l.focusNext = &l.userID.Editor
+}
+
+// loggedIn forgets the passwords typed; the next login screen (after a
+// logout) asks for the password of the same ID.
+func (l *loginScreen) loggedIn() {
+	for _, f := range []*field{l.password, l.newPass, l.confirm} {
+		f.SetText("")
+	}
+	l.register, l.problem = false, ""
+	l.focusNext = &l.password.Editor
+}
+
+func (l *loginScreen) update(gtx layout.Context, u *UI, st state.State) {
+	if !l.prefilled {
+		l.prefilled = true
+		if l.server.Text() == "" {
+			l.server.SetText(st.Server)
+		}
+	}
+	if r := st.Registered; r != nil && r.ID != l.registered {
+		// A new account: back to the login tab with its ID filled in.
+		l.registered = r.ID
+		l.register = false
+		l.userID.SetText(fmt.Sprint(r.ID))
+		l.password.SetText("")
+		l.focusNext = &l.password.Editor
+	}
+	switchTab := func(reg bool) {
+		if l.register == reg {
+			return
+		}
+		l.register, l.problem = reg, ""
+		if st.AuthError != nil {
+			u.emit(DismissNotice{ID: st.AuthError.ID})
+		}
+		if reg {
+			l.focusNext = &l.name.Editor
+		} else {
+			l.focusNext = &l.userID.Editor
+		}
+	}
+	if l.tabLogin.Clicked(gtx) {
+		switchTab(false)
+	}
+	if l.tabRegister.Clicked(gtx) {
+		switchTab(true)
+	}
+	if l.copyID.Clicked(gtx) && st.Registered != nil {
+		id := fmt.Sprint(st.Registered.ID)
+		gtx.Execute(clipboard.WriteCmd{Type: "application/text", Data: io.NopCloser(strings.NewReader(id))})
+		l.copied = st.Registered.ID
+	}
+	// Enter in any field submits the form.
+	submit := l.submit.Clicked(gtx)
+	fields := []*field{l.server, l.userID, l.password}
+	if l.register {
+		fields = []*field{l.server, l.name, l.newPass, l.confirm}
+	}
+	for _, f := range fields {
+		if f.submitted(gtx) {
+			submit = true
+		}
+	}
+	if submit && !st.Busy {
+		l.submitForm(u)
+	}
+	if l.focusNext != nil {
+		gtx.Execute(key.FocusCmd{Tag: l.focusNext})
+		l.focusNext = nil
+	}
+}
+
+func (l *loginScreen) submitForm(u *UI) {
+	t := u.t()
+	l.problem = ""
+	server := strings.TrimSpace(l.server.Text())
+	if l.register {
+		switch {
+		case strings.TrimSpace(l.name.Text()) == "":
+			l.problem = t.ErrNoName
+		case len(l.newPass.Text()) < proto.MinPasswordLen:
+			l.problem = t.Errors[proto.CodeWeakPassword]
+		case l.newPass.Text() != l.confirm.Text():
+			l.problem = t.ErrMismatch
+		}
+		if l.problem == "" {
+			u.emit(Register{Server: server, Name: strings.TrimSpace(l.name.Text()), Password: l.newPass.Text(), Confirm: l.confirm.Text()})
+		}
+		return
+	}
+	switch {
+	case strings.TrimSpace(l.userID.Text()) == "":
+		l.problem = t.ErrNoID
+	case l.password.Text() == "":
+		l.problem = t.ErrNoPassword
+	}
+	if l.problem == "" {
+		u.emit(Login{Server: server, UserID: strings.TrimSpace(l.userID.Text()), Password: l.password.Text()})
+	}
+}
+
+func (l *loginScreen) layout(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+	l.update(gtx, u, st)
+	return layout.Stack{}.Layout(gtx,
+		layout.Expanded(func(gtx layout.Context) layout.Dimensions {
+			viewport := gtx.Constraints.Max
+			return l.scroll.Layout(gtx, 1, func(gtx layout.Context, _ int) layout.Dimensions {
+				// Centred in the window; scrolls when the window is shorter.
+				gtx.Constraints.Min = viewport
+				gtx.Constraints.Max.X = viewport.X
+				return layout.Center.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+					return layout.UniformInset(spaceL).Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+						w := min(gtx.Constraints.Max.X, gtx.Dp(420))
+						gtx.Constraints.Min.X, gtx.Constraints.Max.X = w, w
+						return l.card(gtx, u, st)
+					})
+				})
+			})
+		}),
+		layout.Stacked(func(gtx layout.Context) layout.Dimensions {
+			gtx.Constraints.Min.X = gtx.Constraints.Max.X
+			return layout.NE.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+				return layout.UniformInset(spaceS).Layout(gtx, u.prefButtons)
+			})
+		}),
+	)
+}
+
+func (l *loginScreen) card(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+	th, t := u.th, u.t()
+	var items []layout.FlexChild
+	add := func(space unit.Dp, w layout.Widget) {
+		if space > 0 && len(items) > 0 {
+			items = append(items, layout.Rigid(gap(space)))
+		}
+		items = append(items, layout.Rigid(w))
+	}
+	add(0, func(gtx layout.Context) layout.Dimensions {
+		return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				return logo(gtx, th, 44)
+			}),
+			layout.Rigid(gap(spaceM)),
+			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+				return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+					layout.Rigid(th.label(textDisplay, th.Fg, t.AppName).bold().Layout),
+					layout.Rigid(th.label(textSmall, th.FgMuted, t.Tagline).Layout),
+				)
+			}),
+		)
+	})
+	add(spaceXL, func(gtx layout.Context) layout.Dimensions {
+		return segmented(gtx, th, []segment{
+			{&l.tabLogin, t.TabLogin, !l.register},
+			{&l.tabRegister, t.TabRegister, l.register},
+		})
+	})
+	if r := st.Registered; r != nil && !l.register {
+		add(spaceL, func(gtx layout.Context) layout.Dimensions { return l.registeredBanner(gtx, u, *r) })
+	}
+	add(spaceL, func(gtx layout.Context) layout.Dimensions {
+		return th.fieldBlock(gtx, t.Server, l.server, "http://127.0.0.1:8080")
+	})
+	if l.register {
+		add(spaceM, func(gtx layout.Context) layout.Dimensions { return th.fieldBlock(gtx, t.Name, l.name, t.NameHint) })
+		add(spaceM, func(gtx layout.Context) layout.Dimensions {
+			return th.fieldBlock(gtx, t.Password, l.newPass, t.PasswordHint)
+		})
+		add(spaceM, func(gtx layout.Context) layout.Dimensions { return th.fieldBlock(gtx, t.Confirm, l.confirm, "") })
+	} else {
+		add(spaceM, func(gtx layout.Context) layout.Dimensions {
+			return th.fieldBlock(gtx, t.UserID, l.userID, t.UserIDHint)
+		})
+		add(spaceM, func(gtx layout.Context) layout.Dimensions { return th.fieldBlock(gtx, t.Password, l.password, "") })
+	}
+	problem := l.problem
+	if problem == "" && st.AuthError != nil && !st.Busy {
+		problem = t.errorText(*st.AuthError)
+	}
+	if problem != "" {
+		add(spaceM, func(gtx layout.Context) layout.Dimensions {
+			return errorLine(gtx, u, problem)
+		})
+	}
+	add(spaceL, func(gtx layout.Context) layout.Dimensions {
+		text := t.LoginButton
+		if l.register {
+			text = t.RegisterButton
+		}
+		if st.Busy {
+			text = t.Working
+		}
+		b := th.button(&l.submit, primaryButton, text)
+		b.full, b.enabled = true, !st.Busy
+		return b.Layout(gtx)
+	})
+	return th.surface(gtx, th.Surface, th.Border, radiusL, func(gtx layout.Context) layout.Dimensions {
+		return layout.UniformInset(spaceXL).Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Axis: layout.Vertical}.Layout(gtx, items...)
+		})
+	})
+}
+
+// registeredBanner shows the new account's ID, selectable and copyable.
+func (l *loginScreen) registeredBanner(gtx layout.Context, u *UI, r proto.User) layout.Dimensions {
+	th, t := u.th, u.t()
+	id := fmt.Sprint(r.ID)
+	if l.idText.Text() != id {
+		l.idText.SetText(id)
+	}
+	return th.surface(gtx, withAlpha(th.Success, 0x1f), withAlpha(th.Success, 0x66), radiusM, func(gtx layout.Context) layout.Dimensions {
+		return layout.UniformInset(spaceL).Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+				// The full sentence, for screen readers and tests.
+				layout.Rigid(th.label(textBody, th.Fg, fmt.Sprintf(t.RegisteredF, id)).medium().Layout),
+				layout.Rigid(gap(spaceS)),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+						layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+							m := op.Record(gtx.Ops)
+							d := l.idText.Layout(gtx, th.mat.Shaper, fontBold, textDisplay,
+								colorMaterial(gtx.Ops, th.Fg), colorMaterial(gtx.Ops, withAlpha(th.Primary, 0x60)))
+							call := m.Stop()
+							defer clip.Rect{Max: d.Size}.Push(gtx.Ops).Pop()
+							semantic.LabelOp(id).Add(gtx.Ops)
+							call.Add(gtx.Ops)
+							return d
+						}),
+						layout.Rigid(gap(spaceM)),
+						layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+							text := t.Copy
+							if l.copied == r.ID {
+								text = t.Copied
+							}
+							b := th.button(&l.copyID, secondaryButton, text)
+							b.icon, b.small = u.icons.copy, true
+							return b.Layout(gtx)
+						}),
+					)
+				}),
+				layout.Rigid(gap(spaceXS)),
+				layout.Rigid(th.label(textSmall, th.FgMuted, t.RegisteredHint).Layout),
+			)
+		})
+	})
+}
+
+func errorLine(gtx layout.Context, u *UI, s string) layout.Dimensions {
+	th := u.th
+	return th.surface(gtx, th.DangerSoft, color0, radiusM, func(gtx layout.Context) layout.Dimensions {
+		return layout.Inset{Left: spaceM, Right: spaceM, Top: spaceS, Bottom: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					gtx.Constraints.Min.X = gtx.Dp(18)
+					return u.icons.errorIcon.Layout(gtx, th.Danger)
+				}),
+				layout.Rigid(gap(spaceS)),
+				layout.Flexed(1, th.label(textSmall, th.Danger, s).medium().Layout),
+			)
+		})
+	})
+}
+
+// segment is one option of a segmented control.
+type segment struct {
+	click    *widget.Clickable
+	text     string
+	selected bool
+}
+
+// segmented draws options side by side in a rounded track.
+func segmented(gtx layout.Context, th *theme, segs []segment) layout.Dimensions {
+	children := make([]layout.FlexChild, len(segs))
+	for i, s := range segs {
+		children[i] = layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+			return s.click.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+				semantic.RadioButton.Add(gtx.Ops)
+				semantic.SelectedOp(s.selected).Add(gtx.Ops)
+				gtx.Constraints.Min.Y = gtx.Dp(32)
+				return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+					switch {
+					case s.selected:
+						th.fill(gtx, th.Surface, radiusS)
+						th.outline(gtx, th.Border, radiusS, 1)
+					case s.click.Hovered():
+						th.fill(gtx, hover(th, th.SurfaceAlt), radiusS)
+					}
+					return layout.Dimensions{Size: gtx.Constraints.Min}
+				}, func(gtx layout.Context) layout.Dimensions {
+					return layout.Center.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+						c := th.FgMuted
+						if s.selected {
+							c = th.Fg
+						}
+						return layout.Inset{Left: spaceXS, Right: spaceXS}.Layout(gtx,
+							th.label(textSmall, c, s.text).medium().lines(1).aligned(text.Middle).Layout)
+					})
+				})
+			})
+		})
+	}
+	return th.surface(gtx, th.SurfaceAlt, color0, radiusM, func(gtx layout.Context) layout.Dimensions {
+		return layout.UniformInset(3).Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{}.Layout(gtx, children...)
+		})
+	})
+}
+
+// logo is the app mark: a speech bubble in the primary colour.
+func logo(gtx layout.Context, th *theme, d unit.Dp) layout.Dimensions {
+	s := gtx.Dp(d)
+	gtx.Constraints = layout.Exact(image.Pt(s, s))
+	th.fill(gtx, th.Primary, d/4)
+	return layout.Center.Layout(gtx, th.label(unit.Sp(float32(d)*0.5), th.OnPrimary, "P").bold().Layout)
+}

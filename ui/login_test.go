@@ -1,0 +1,183 @@
+package ui_test
+
+import (
+	"image"
+	"io"
+	"slices"
+	"testing"
+
+	"gioui.org/io/key"
+
+	"parley/app/state"
+	"parley/net/proto"
+	"parley/ui"
+	"parley/ui/uitest"
+)
+
+var desktop = image.Pt(1200, 800)
+
+func newDriver(t *testing.T, lang ui.Lang, size image.Point) *uitest.Driver {
+	t.Helper()
+	return uitest.NewDriver(uitest.NewUI(t, lang, false), size)
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func onScreen(t *testing.T, d *uitest.Driver, s string) {
+	t.Helper()
+	if _, ok := d.Find(s); !ok {
+		t.Fatalf("%q is not on screen; have %q", s, d.Texts())
+	}
+}
+
+func TestLoginFormSubmitsOnEnter(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	d.Frame(uitest.Login())
+	must(t, d.Fill("User ID", "4821"))
+	must(t, d.Fill("Password", "secret password"))
+	d.Press(key.NameReturn, 0)
+	d.Frame(d.State)
+	want := ui.Login{Server: "http://127.0.0.1:8080", UserID: "4821", Password: "secret password"}
+	if evs := d.Take(); !slices.Contains(evs, ui.Event(want)) {
+		t.Fatalf("Enter in the password field gave %#v, want %#v", evs, want)
+	}
+}
+
+func TestLoginWithoutPasswordSaysSoInline(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	d.Frame(uitest.Login())
+	must(t, d.Fill("User ID", "4821"))
+	must(t, d.Click("Log in")) // the button, not the tab: the button is found last? see below
+	d.Frame(d.State)
+	d.Frame(d.State)
+	for _, ev := range d.Take() {
+		if _, ok := ev.(ui.Login); ok {
+			t.Fatalf("logged in without a password: %#v", ev)
+		}
+	}
+	onScreen(t, d, "Enter your password")
+}
+
+func TestRegisterChecksTheConfirmationBeforeAsking(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	d.Frame(uitest.Login())
+	must(t, d.Click("Register"))
+	d.Frame(d.State)
+	must(t, d.Fill("Name", "李华"))
+	must(t, d.Fill("Password", "correct horse"))
+	must(t, d.Fill("Confirm password", "correct hose"))
+	d.Press(key.NameReturn, 0)
+	d.Frame(d.State)
+	d.Frame(d.State)
+	if evs := d.Take(); len(evs) != 0 {
+		t.Fatalf("mismatched passwords were sent: %#v", evs)
+	}
+	onScreen(t, d, "The passwords do not match")
+
+	must(t, d.Click("Confirm password"))
+	d.Frame(d.State)
+	d.Press("A", key.ModShortcut) // select all, then type over it
+	d.Frame(d.State)
+	d.Type("correct horse")
+	d.Frame(d.State)
+	d.Press(key.NameReturn, 0)
+	d.Frame(d.State)
+	want := ui.Register{Server: "http://127.0.0.1:8080", Name: "李华", Password: "correct horse", Confirm: "correct horse"}
+	if evs := d.Take(); !slices.Contains(evs, ui.Event(want)) {
+		t.Fatalf("register gave %#v, want %#v", evs, want)
+	}
+}
+
+func TestRegisteredShowsTheIDToCopyAndFillsTheLogin(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	st := uitest.Login()
+	d.Frame(st)
+	st.Registered = &proto.User{ID: 4821, Name: "李华"}
+	d.Frame(st)
+	d.Frame(st)
+	onScreen(t, d, "Registered — your ID is 4821")
+	onScreen(t, d, "4821") // the selectable ID
+	if got := fieldText(d, "User ID"); got != "4821" {
+		t.Fatalf("the login form has user ID %q, want the new 4821", got)
+	}
+
+	must(t, d.Click("Copy"))
+	d.Frame(st)
+	mime, data, ok := d.Router.WriteClipboard()
+	if !ok || mime != "application/text" {
+		t.Fatalf("Copy wrote no text to the clipboard (%q, %v)", mime, ok)
+	}
+	if b, _ := io.ReadAll(io.NopCloser(bytesReader(data))); string(b) != "4821" {
+		t.Fatalf("clipboard holds %q, want 4821", b)
+	}
+	d.Frame(st)
+	onScreen(t, d, "Copied")
+
+	// The password field has the focus: typing and Enter logs in as 4821.
+	d.Type("pw123456")
+	d.Frame(st)
+	d.Press(key.NameReturn, 0)
+	d.Frame(st)
+	want := ui.Login{Server: st.Server, UserID: "4821", Password: "pw123456"}
+	if evs := d.Take(); !slices.Contains(evs, ui.Event(want)) {
+		t.Fatalf("got %#v, want %#v", evs, want)
+	}
+}
+
+func TestAuthErrorIsShownInline(t *testing.T) {
+	for _, c := range []struct {
+		lang ui.Lang
+		want string
+	}{{ui.English, "Wrong user ID or password"}, {ui.Chinese, "用户 ID 或密码错误"}} {
+		d := newDriver(t, c.lang, desktop)
+		st := uitest.Login()
+		st.AuthError = &state.Notice{ID: 3, Kind: state.NoticeError, Code: proto.CodeBadCredentials, Text: "wrong user or password"}
+		d.Frame(st)
+		onScreen(t, d, c.want)
+		st.Busy = true // a new attempt hides the old error
+		d.Frame(st)
+		if _, ok := d.Find(c.want); ok {
+			t.Errorf("%s: the error stays on screen while the next attempt runs", c.lang)
+		}
+	}
+}
+
+func TestLanguageSwitchTranslatesTheScreen(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	d.Frame(uitest.Login())
+	onScreen(t, d, "Log in")
+	must(t, d.Click("中文"))
+	d.Frame(d.State)
+	d.Frame(d.State)
+	onScreen(t, d, "登录")
+	onScreen(t, d, "用户 ID")
+	if evs := d.Take(); !slices.Contains(evs, ui.Event(ui.Prefs{Lang: ui.Chinese})) {
+		t.Fatalf("the switch was not reported: %#v", evs)
+	}
+}
+
+func TestLoggingOutLeavesNoPasswordBehind(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	d.Frame(uitest.Login())
+	must(t, d.Fill("User ID", "4821"))
+	must(t, d.Fill("Password", "secret password"))
+	d.Frame(uitest.Busy())  // logged in
+	d.Frame(uitest.Login()) // logged out
+	d.Frame(d.State)
+	if got := fieldText(d, "User ID"); got != "4821" {
+		t.Errorf("user ID %q after logout, want it kept", got)
+	}
+	d.Press(key.NameReturn, 0) // the password field has the focus
+	d.Frame(d.State)
+	for _, ev := range d.Take() {
+		if l, ok := ev.(ui.Login); ok && l.Password != "" {
+			t.Fatalf("the old password was kept: %#v", l)
+		}
+	}
+	onScreen(t, d, "Enter your password")
+}

@@ -1,0 +1,427 @@
+package ui
+
+import (
+	"fmt"
+	"image"
+
+	"gioui.org/layout"
+	"gioui.org/op"
+	"gioui.org/text"
+	"gioui.org/unit"
+	"gioui.org/widget"
+	"gioui.org/widget/material"
+
+	"parley/app/state"
+	"parley/net/proto"
+)
+
+// The message list is virtualised twice over: the model keeps only a
+// window of the history in Open.Messages (paging older pages in from the
+// store when asked), and the list lays out only the rows on screen. Rows
+// (day separators, runs of messages from one sender) are prepared once per
+// revision of the window, not per frame. Scroll position is anchored to a
+// message's identity, so it survives older pages arriving in front, the
+// window being trimmed, and "sending" messages turning into sent ones.
+
+type rowKind uint8
+
+const (
+	rowTop   rowKind = iota // "loading older…" or "start of the conversation"
+	rowDay                  // a day separator before msgs[msg]
+	rowText                 // a text message
+	rowEvent                // a membership event
+	rowFile                 // a shared file
+)
+
+type row struct {
+	kind  rowKind
+	msg   int  // index into msgs
+	first bool // starts a run from one sender: show the name
+	last  bool // ends a run: show the time under my messages
+}
+
+// rowKey identifies a row across revisions of the window.
+type rowKey struct {
+	kind   rowKind
+	sender proto.UserID
+	seq    int64
+	client string
+}
+
+// runGap is the longest pause inside one run of messages.
+const runGap = 5 * 60 * 1000 // ms
+
+type msgList struct {
+	list       widget.List
+	conv       proto.ConvID
+	rev        uint64
+	msgs       []state.Message
+	rows       []row
+	heights    map[int]int // heights of the rows laid out last frame
+	unseen     int         // messages that arrived while scrolled up
+	askedOlder uint64      // revision+1 at which older history was asked for
+	jump       widget.Clickable
+	files      map[int64]*fileButtons // the buttons of file messages, by seq
+	actions    fileActions            // this frame's transfers, for file messages
+}
+
+func (l *msgList) init() {
+	l.heights = map[int]int{}
+	l.files = map[int64]*fileButtons{}
+	l.list.Axis = layout.Vertical
+	l.list.ScrollToEnd = true
+}
+
+func (l *msgList) reset() {
+	l.conv, l.rev, l.msgs, l.rows, l.unseen, l.askedOlder = 0, 0, nil, nil, 0, 0
+	clear(l.files)
+	l.list.Position = layout.Position{}
+}
+
+// followBottom scrolls to the newest message and stays there.
+func (l *msgList) followBottom() {
+	l.list.Position.BeforeEnd = false
+	l.unseen = 0
+}
+
+func (l *msgList) key(r row) rowKey {
+	if r.kind == rowTop {
+		return rowKey{kind: rowTop}
+	}
+	m := l.msgs[r.msg]
+	k := rowKey{kind: r.kind, sender: m.Sender, seq: m.Seq, client: m.ClientID}
+	if k.client != "" {
+		k.seq = 0 // a sending message keeps its identity once sent
+	}
+	return k
+}
+
+func (l *msgList) find(k rowKey) int {
+	for i := len(l.rows) - 1; i >= 0; i-- {
+		if l.key(l.rows[i]) == k {
+			return i
+		}
+	}
+	return -1
+}
+
+// build prepares the rows of msgs.
+func (l *msgList) build(u *UI) {
+	rows := make([]row, 0, len(l.msgs)+len(l.msgs)/8+1)
+	rows = append(rows, row{kind: rowTop})
+	prevDay := -1
+	for i, m := range l.msgs {
+		day := dayNumber(u.local(m.Time))
+		newDay := day != prevDay
+		if newDay {
+			rows = append(rows, row{kind: rowDay, msg: i})
+			prevDay = day
+		}
+		if m.Kind == proto.MsgSystem {
+			rows = append(rows, row{kind: rowEvent, msg: i})
+			continue
+		}
+		first := true
+		if i > 0 && !newDay {
+			p := l.msgs[i-1]
+			first = p.Kind == proto.MsgSystem || p.Sender != m.Sender || m.Time-p.Time > runGap
+		}
+		if !first {
+			rows[len(rows)-1].last = false
+		}
+		kind := rowText
+		if m.Kind == proto.MsgFile && m.File != nil {
+			kind = rowFile
+		}
+		rows = append(rows, row{kind: kind, msg: i, first: first, last: true})
+	}
+	l.rows = rows
+}
+
+// sync takes a new snapshot of the open conversation, keeping the scroll
+// position on the same message.
+func (l *msgList) sync(u *UI, o *state.Open) {
+	if o.ID != l.conv {
+		l.reset()
+		l.conv, l.rev, l.msgs = o.ID, o.Revision, o.Messages
+		l.build(u)
+		return
+	}
+	if o.Revision == l.rev && len(o.Messages) == len(l.msgs) {
+		return
+	}
+	pos := l.list.Position
+	atEnd := !pos.BeforeEnd
+	// Anchor on the first message at or below the top of the view: the
+	// top row and day separators may vanish or move when pages arrive.
+	var anchor rowKey
+	offset := pos.Offset
+	haveAnchor := !atEnd && pos.First < len(l.rows)
+	if haveAnchor {
+		i := pos.First
+		for i+1 < len(l.rows) && (l.rows[i].kind == rowTop || l.rows[i].kind == rowDay) {
+			h, ok := l.heights[i]
+			if !ok {
+				break
+			}
+			offset -= h
+			i++
+		}
+		anchor = l.key(l.rows[i])
+	}
+	var lastKey rowKey
+	hadLast := len(l.rows) > 1
+	if hadLast {
+		lastKey = l.key(l.rows[len(l.rows)-1])
+	}
+	l.rev, l.msgs = o.Revision, o.Messages
+	l.build(u)
+	if !haveAnchor {
+		return
+	}
+	i := l.find(anchor)
+	if i < 0 {
+		// The window moved away (it was reset to the newest page).
+		l.followBottom()
+		return
+	}
+	l.list.Position.First, l.list.Position.Offset = i, offset
+	if hadLast {
+		if j := l.find(lastKey); j >= 0 {
+			for _, r := range l.rows[j+1:] {
+				if r.kind == rowText && !l.msgs[r.msg].Mine {
+					l.unseen++
+				}
+			}
+		}
+	}
+}
+
+// atNewest reports whether the window reaches the conversation's newest
+// message.
+func atNewest(o *state.Open) bool {
+	if o.Last == nil {
+		return true
+	}
+	for i := len(o.Messages) - 1; i >= 0; i-- {
+		if s := o.Messages[i].Seq; s > 0 {
+			return s >= o.Last.Seq
+		}
+	}
+	return len(o.Messages) == 0 && o.Last == nil
+}
+
+func (l *msgList) layout(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+	o := st.Open
+	l.sync(u, o)
+	th, t := u.th, u.t()
+	l.actions = newFileActions(st.Transfers)
+	for seq, fb := range l.files {
+		if fb.save.Clicked(gtx) {
+			u.emit(SaveFile{Conv: o.ID, Seq: seq})
+		}
+		if fb.open.Clicked(gtx) && fb.transfer != "" {
+			u.emit(OpenFile{ID: fb.transfer})
+		}
+		if fb.show.Clicked(gtx) && fb.transfer != "" {
+			u.emit(ShowInFolder{ID: fb.transfer})
+		}
+	}
+	if l.jump.Clicked(gtx) {
+		l.followBottom()
+		if !atNewest(o) {
+			u.emit(Open{Conv: o.ID}) // reload the newest page
+		}
+	}
+	gtx.Constraints.Min = gtx.Constraints.Max
+	var dims layout.Dimensions
+	if len(o.Messages) == 0 && !o.HasOlder {
+		dims = emptyState(gtx, u, u.icons.chat, t.NoMessages)
+	} else {
+		clear(l.heights)
+		ls := material.List(th.mat, &l.list)
+		ls.AnchorStrategy = material.Overlay
+		dims = ls.Layout(gtx, len(l.rows), func(gtx layout.Context, i int) layout.Dimensions {
+			return l.row(gtx, u, st, i)
+		})
+	}
+	// The jump button floats over the bottom of the list, which has just
+	// updated its position.
+	pos := l.list.Position
+	if !pos.BeforeEnd {
+		l.unseen = 0
+	}
+	far := pos.First+pos.Count < len(l.rows)-2
+	if l.unseen > 0 || far {
+		text := t.JumpLatest
+		b := th.button(&l.jump, secondaryButton, text)
+		if l.unseen > 0 {
+			b.text, b.kind = fmt.Sprintf("%s (%d)", t.NewMessages, l.unseen), primaryButton
+		}
+		b.icon, b.small = u.icons.down, true
+		m := op.Record(gtx.Ops)
+		bgtx := gtx
+		bgtx.Constraints.Min = image.Point{}
+		bd := b.Layout(bgtx)
+		call := m.Stop()
+		at := image.Pt((dims.Size.X-bd.Size.X)/2, dims.Size.Y-bd.Size.Y-gtx.Dp(spaceM))
+		off := op.Offset(at).Push(gtx.Ops)
+		call.Add(gtx.Ops)
+		off.Pop()
+	}
+	// Near the top: ask for the page before the window, once per revision.
+	if l.list.Position.First <= 2 && o.HasOlder && !o.LoadingOlder && l.askedOlder != o.Revision+1 {
+		l.askedOlder = o.Revision + 1
+		u.emit(LoadOlder{})
+	}
+	return dims
+}
+
+func (l *msgList) row(gtx layout.Context, u *UI, st state.State, i int) layout.Dimensions {
+	d := l.layoutRow(gtx, u, st, i)
+	l.heights[i] = d.Size.Y
+	return d
+}
+
+func (l *msgList) layoutRow(gtx layout.Context, u *UI, st state.State, i int) layout.Dimensions {
+	th, t := u.th, u.t()
+	r := l.rows[i]
+	gtx.Constraints.Min.X = gtx.Constraints.Max.X
+	switch r.kind {
+	case rowTop:
+		d := layout.UniformInset(spaceL).Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			s := t.Beginning
+			switch {
+			case st.Open.LoadingOlder:
+				s = t.LoadingOlder
+			case st.Open.HasOlder:
+				s = " "
+			}
+			return layout.Center.Layout(gtx, th.label(textCaption, th.FgMuted, s).Layout)
+		})
+		return d
+	case rowDay:
+		m := l.msgs[r.msg]
+		return layout.Inset{Top: spaceL, Bottom: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Center.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+				return th.surface(gtx, th.SurfaceAlt, color0, 12, func(gtx layout.Context) layout.Dimensions {
+					return layout.Inset{Left: spaceM, Right: spaceM, Top: 3, Bottom: 3}.Layout(gtx,
+						th.label(textCaption, th.FgMuted, t.day(u.local(m.Time), u.today())).medium().Layout)
+				})
+			})
+		})
+	case rowEvent:
+		m := l.msgs[r.msg]
+		return layout.Inset{Top: spaceS, Bottom: spaceS, Left: spaceL, Right: spaceL}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Center.Layout(gtx,
+				th.label(textCaption, th.FgMuted, t.event(m.Message)+" · "+u.local(m.Time).Format("15:04")).aligned(text.Middle).Layout)
+		})
+	}
+	d := l.textRow(gtx, u, r)
+	if i == len(l.rows)-1 {
+		d.Size.Y += gtx.Dp(spaceM) // breathing room above the composer
+	}
+	return d
+}
+
+// textRow is one message: other people's on the left under their name and
+// ID, mine on the right with their delivery state. A file message has a
+// file card for a bubble.
+func (l *msgList) textRow(gtx layout.Context, u *UI, r row) layout.Dimensions {
+	th, t := u.th, u.t()
+	m := l.msgs[r.msg]
+	top := unit.Dp(2)
+	if r.first {
+		top = spaceM
+	}
+	width := gtx.Constraints.Max.X
+	side := gtx.Dp(spaceL)
+	avatarW := gtx.Dp(avatarM) + gtx.Dp(spaceS)
+	maxBubble := min(gtx.Dp(bubbleMaxW), (width-2*side-avatarW)*4/5)
+	bubble := func(gtx layout.Context) layout.Dimensions {
+		gtx.Constraints.Min.X = 0
+		gtx.Constraints.Max.X = maxBubble
+		bg, fg, border := th.Bubble, th.Fg, th.Border
+		if m.Mine {
+			bg, fg, border = th.Primary, th.OnPrimary, color0
+			if m.Status == state.Failed {
+				bg, fg, border = th.DangerSoft, th.Fg, th.Danger
+			}
+		}
+		if th.Dark && !m.Mine {
+			border = color0
+		}
+		return th.surface(gtx, bg, border, radiusL, func(gtx layout.Context) layout.Dimensions {
+			return layout.Inset{Left: spaceM, Right: spaceM, Top: spaceS, Bottom: spaceS}.Layout(gtx,
+				th.label(textBody, fg, m.Text).Layout)
+		})
+	}
+	if r.kind == rowFile {
+		bubble = func(gtx layout.Context) layout.Dimensions {
+			gtx.Constraints.Min.X = 0
+			gtx.Constraints.Max.X = maxBubble
+			fb := l.files[m.Seq]
+			if fb == nil {
+				fb = new(fileButtons)
+				l.files[m.Seq] = fb
+			}
+			return l.fileCard(gtx, u, m, fb)
+		}
+	}
+	return layout.Inset{Top: top, Left: spaceL, Right: spaceL}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		if m.Mine {
+			return layout.Flex{Axis: layout.Vertical, Alignment: layout.End}.Layout(gtx,
+				layout.Rigid(bubble),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					status, col := "", th.FgMuted
+					switch m.Status {
+					case state.Sending:
+						status = t.Sending
+					case state.Failed:
+						status, col = t.Failed, th.Danger
+						if m.Error != nil {
+							status += " — " + t.errorText(*m.Error)
+						}
+					default:
+						if !r.last {
+							return layout.Dimensions{}
+						}
+						status = t.Sent
+					}
+					gtx.Constraints.Min.X = 0
+					return layout.Inset{Top: 3}.Layout(gtx,
+						th.label(textCaption, col, u.local(m.Time).Format("15:04")+" · "+status).Layout)
+				}),
+			)
+		}
+		return layout.Flex{}.Layout(gtx,
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				if !r.first {
+					return layout.Dimensions{Size: image.Pt(avatarW, 0)}
+				}
+				d := th.avatar(gtx, m.SenderName, int64(m.Sender), avatarM)
+				d.Size.X = avatarW
+				return d
+			}),
+			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+				return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						if !r.first {
+							return layout.Dimensions{}
+						}
+						return layout.Inset{Bottom: 3}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+							return layout.Flex{Alignment: layout.Baseline}.Layout(gtx,
+								layout.Rigid(th.label(textSmall, th.Fg, m.SenderName).bold().lines(1).Layout),
+								layout.Rigid(gap(6)),
+								layout.Rigid(th.label(textCaption, th.FgMuted, fmt.Sprintf("ID %d", m.Sender)).Layout),
+								layout.Rigid(gap(spaceS)),
+								layout.Rigid(th.label(textCaption, th.FgMuted, u.local(m.Time).Format("15:04")).Layout),
+							)
+						})
+					}),
+					layout.Rigid(bubble),
+				)
+			}),
+		)
+	})
+}

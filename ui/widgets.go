@@ -1,0 +1,521 @@
+package ui
+
+import (
+	"fmt"
+
+	"image"
+	"image/color"
+	"math"
+	"unicode"
+	"unicode/utf8"
+
+	"gioui.org/font"
+	"gioui.org/gesture"
+	"gioui.org/io/key"
+	"gioui.org/io/semantic"
+	"gioui.org/layout"
+	"gioui.org/op"
+	"gioui.org/op/clip"
+	"gioui.org/op/paint"
+	"gioui.org/text"
+	"gioui.org/unit"
+	"gioui.org/widget"
+	"gioui.org/widget/material"
+)
+
+// label is a run of text in one of the type scale's sizes.
+type label struct {
+	th       *theme
+	text     string
+	size     unit.Sp
+	font     font.Font
+	color    color.NRGBA
+	maxLines int
+	align    text.Alignment
+}
+
+func (th *theme) label(size unit.Sp, c color.NRGBA, s string) label {
+	return label{th: th, text: s, size: size, color: c}
+}
+
+func (l label) bold() label                    { l.font = fontBold; return l }
+func (l label) medium() label                  { l.font = fontMedium; return l }
+func (l label) lines(n int) label              { l.maxLines = n; return l }
+func (l label) aligned(a text.Alignment) label { l.align = a; return l }
+
+// Layout draws the label. Each label is its own semantic node, so that
+// assistive technology and the input tests can read the screen.
+func (l label) Layout(gtx layout.Context) layout.Dimensions {
+	macro := op.Record(gtx.Ops)
+	dims := widget.Label{MaxLines: l.maxLines, Alignment: l.align, Truncator: "…"}.
+		Layout(gtx, l.th.mat.Shaper, l.font, l.size, l.text, colorMaterial(gtx.Ops, l.color))
+	call := macro.Stop()
+	// widget.Label describes itself in an area as large as the
+	// constraints; this one has the text's own bounds.
+	defer clip.Rect{Max: dims.Size}.Push(gtx.Ops).Pop()
+	semantic.LabelOp(l.text).Add(gtx.Ops)
+	call.Add(gtx.Ops)
+	return dims
+}
+
+func colorMaterial(ops *op.Ops, c color.NRGBA) op.CallOp {
+	m := op.Record(ops)
+	paint.ColorOp{Color: c}.Add(ops)
+	return m.Stop()
+}
+
+// fill paints the constraints' minimum size with a rounded rectangle.
+func (th *theme) fill(gtx layout.Context, c color.NRGBA, radius unit.Dp) layout.Dimensions {
+	th.corners.fillRRect(gtx.Ops, image.Rectangle{Max: gtx.Constraints.Min}, gtx.Dp(radius), c)
+	return layout.Dimensions{Size: gtx.Constraints.Min}
+}
+
+// outline strokes the constraints' minimum size.
+func (th *theme) outline(gtx layout.Context, c color.NRGBA, radius, width unit.Dp) layout.Dimensions {
+	th.corners.strokeRRect(gtx.Ops, image.Rectangle{Max: gtx.Constraints.Min}, gtx.Dp(radius), gtx.Dp(width), c)
+	return layout.Dimensions{Size: gtx.Constraints.Min}
+}
+
+// Rounded rectangles are drawn as rectangles plus four small corner
+// images. A path costs the renderer its whole bounding box in coverage
+// work every frame, and a draw call each, which software renderers
+// (llvmpipe, on machines without a GPU) feel; rectangles and small
+// cached images are nearly free.
+
+// cornerKey names one corner image: a quarter disc (width 0) or a quarter
+// ring of the given width.
+type cornerKey struct {
+	rad, width int
+	c          color.NRGBA
+	corner     int // 0 top left, 1 top right, 2 bottom left, 3 bottom right
+}
+
+// cornerCache holds the corner images of the palette's colours.
+type cornerCache map[cornerKey]paint.ImageOp
+
+// maxCorners bounds the cache; a theme uses a few dozen.
+const maxCorners = 512
+
+func (cc cornerCache) image(k cornerKey) paint.ImageOp {
+	if im, ok := cc[k]; ok {
+		return im
+	}
+	if len(cc) >= maxCorners {
+		clear(cc)
+	}
+	const ss = 4 // supersampling per axis
+	img := image.NewRGBA(image.Rect(0, 0, k.rad, k.rad))
+	r := float32(k.rad)
+	inner := r - float32(k.width)
+	for y := range k.rad {
+		for x := range k.rad {
+			hits := 0
+			for sy := range ss {
+				for sx := range ss {
+					// Distance from the circle's centre, which is the
+					// square's inner corner.
+					px := float32(x) + (float32(sx)+0.5)/ss
+					py := float32(y) + (float32(sy)+0.5)/ss
+					if k.corner&1 == 0 {
+						px = r - px
+					}
+					if k.corner&2 == 0 {
+						py = r - py
+					}
+					d2 := px*px + py*py
+					if d2 <= r*r && (k.width == 0 || d2 >= inner*inner) {
+						hits++
+					}
+				}
+			}
+			if hits == 0 {
+				continue
+			}
+			img.SetRGBA(x, y, premultiplied(k.c, float64(hits)/(ss*ss)))
+		}
+	}
+	im := paint.NewImageOp(img)
+	cc[k] = im
+	return im
+}
+
+// premultiplied is c at coverage a, premultiplied the way the renderer
+// reads an sRGB texture: it decodes each channel to linear light before
+// blending, so the premultiplication must happen in linear light too
+// (premultiplying the sRGB values darkens the antialiased edge).
+func premultiplied(c color.NRGBA, cover float64) color.RGBA {
+	a := cover * float64(c.A) / 255
+	ch := func(v uint8) uint8 {
+		f := float64(v) / 255
+		if f <= 0.04045 {
+			f /= 12.92
+		} else {
+			f = math.Pow((f+0.055)/1.055, 2.4)
+		}
+		f *= a
+		if f <= 0.0031308 {
+			f *= 12.92
+		} else {
+			f = 1.055*math.Pow(f, 1/2.4) - 0.055
+		}
+		return uint8(math.Round(f * 255))
+	}
+	return color.RGBA{R: ch(c.R), G: ch(c.G), B: ch(c.B), A: uint8(math.Round(a * 255))}
+}
+
+func (cc cornerCache) drawCorners(ops *op.Ops, r image.Rectangle, rad, width int, c color.NRGBA) {
+	at := [4]image.Point{r.Min, image.Pt(r.Max.X-rad, r.Min.Y), image.Pt(r.Min.X, r.Max.Y-rad), r.Max.Sub(image.Pt(rad, rad))}
+	for i, p := range at {
+		st := op.Offset(p).Push(ops)
+		cc.image(cornerKey{rad: rad, width: width, c: c, corner: i}).Add(ops)
+		paint.PaintOp{}.Add(ops)
+		st.Pop()
+	}
+}
+
+func fillRect(ops *op.Ops, c color.NRGBA, x0, y0, x1, y1 int) {
+	if x1 > x0 && y1 > y0 {
+		paint.FillShape(ops, c, clip.Rect{Min: image.Pt(x0, y0), Max: image.Pt(x1, y1)}.Op())
+	}
+}
+
+func (cc cornerCache) fillRRect(ops *op.Ops, r image.Rectangle, rad int, c color.NRGBA) {
+	rad = min(rad, r.Dx()/2, r.Dy()/2)
+	if rad <= 0 {
+		fillRect(ops, c, r.Min.X, r.Min.Y, r.Max.X, r.Max.Y)
+		return
+	}
+	fillRect(ops, c, r.Min.X+rad, r.Min.Y, r.Max.X-rad, r.Max.Y)
+	fillRect(ops, c, r.Min.X, r.Min.Y+rad, r.Min.X+rad, r.Max.Y-rad)
+	fillRect(ops, c, r.Max.X-rad, r.Min.Y+rad, r.Max.X, r.Max.Y-rad)
+	cc.drawCorners(ops, r, rad, 0, c)
+}
+
+func (cc cornerCache) strokeRRect(ops *op.Ops, r image.Rectangle, rad, w int, c color.NRGBA) {
+	rad = max(min(rad, r.Dx()/2, r.Dy()/2), w)
+	fillRect(ops, c, r.Min.X+rad, r.Min.Y, r.Max.X-rad, r.Min.Y+w)
+	fillRect(ops, c, r.Min.X+rad, r.Max.Y-w, r.Max.X-rad, r.Max.Y)
+	fillRect(ops, c, r.Min.X, r.Min.Y+rad, r.Min.X+w, r.Max.Y-rad)
+	fillRect(ops, c, r.Max.X-w, r.Min.Y+rad, r.Max.X, r.Max.Y-rad)
+	cc.drawCorners(ops, r, rad, w, c)
+}
+
+// surface draws w on a rounded background, optionally outlined.
+func (th *theme) surface(gtx layout.Context, bg, border color.NRGBA, radius unit.Dp, w layout.Widget) layout.Dimensions {
+	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		th.fill(gtx, bg, radius)
+		if border.A != 0 {
+			th.outline(gtx, border, radius, 1)
+		}
+		return layout.Dimensions{Size: gtx.Constraints.Min}
+	}, w)
+}
+
+// rule is a horizontal or vertical hairline.
+func rule(gtx layout.Context, c color.NRGBA, vertical bool) layout.Dimensions {
+	size := image.Pt(gtx.Constraints.Min.X, gtx.Dp(1))
+	if vertical {
+		size = image.Pt(gtx.Dp(1), gtx.Constraints.Min.Y)
+	}
+	paint.FillShape(gtx.Ops, c, clip.Rect{Max: size}.Op())
+	return layout.Dimensions{Size: size}
+}
+
+func dot(gtx layout.Context, c color.NRGBA, d unit.Dp) layout.Dimensions {
+	s := gtx.Dp(d)
+	paint.FillShape(gtx.Ops, c, clip.Ellipse{Max: image.Pt(s, s)}.Op(gtx.Ops))
+	return layout.Dimensions{Size: image.Pt(s, s)}
+}
+
+// gap is empty space along either axis.
+func gap(d unit.Dp) layout.Widget {
+	return func(gtx layout.Context) layout.Dimensions {
+		s := gtx.Dp(d)
+		return layout.Dimensions{Size: image.Pt(s, s)}
+	}
+}
+
+var avatarHues = []uint32{0x2563eb, 0x7c3aed, 0xdb2777, 0xea580c, 0x059669, 0x0891b2, 0x4f46e5, 0xb45309}
+
+// avatar is a coloured disc with the first letter of a name; the colour
+// follows the ID so that it stays the same everywhere.
+func (th *theme) avatar(gtx layout.Context, name string, id int64, d unit.Dp) layout.Dimensions {
+	s := gtx.Dp(d)
+	// Knuth's multiplicative hash spreads neighbouring and patterned IDs.
+	c := rgb(avatarHues[(uint32(id)*2654435761)>>29%uint32(len(avatarHues))])
+	paint.FillShape(gtx.Ops, c, clip.Ellipse{Max: image.Pt(s, s)}.Op(gtx.Ops))
+	r, _ := utf8.DecodeRuneInString(name)
+	if r == utf8.RuneError {
+		r = '#'
+	}
+	gtx.Constraints = layout.Exact(image.Pt(s, s))
+	size := unit.Sp(float32(d) * 0.42)
+	layout.Center.Layout(gtx, th.label(size, rgb(0xffffff), string(unicode.ToUpper(r))).medium().Layout)
+	return layout.Dimensions{Size: image.Pt(s, s)}
+}
+
+// badge is an unread counter.
+func (th *theme) badge(gtx layout.Context, n int64) layout.Dimensions {
+	s := fmt.Sprint(n)
+	if n > 99 {
+		s = "99+"
+	}
+	h := gtx.Dp(20)
+	gtx.Constraints.Min = image.Pt(h, h)
+	return th.surface(gtx, th.Primary, color.NRGBA{}, 10, func(gtx layout.Context) layout.Dimensions {
+		return layout.Inset{Left: 6, Right: 6, Top: 2, Bottom: 2}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			gtx.Constraints.Min = image.Point{}
+			return th.label(textCaption, th.OnPrimary, s).medium().Layout(gtx)
+		})
+	})
+}
+
+type buttonKind int
+
+const (
+	primaryButton buttonKind = iota
+	secondaryButton
+	ghostButton
+	acceptButton // filled green: accept a call
+	rejectButton // filled red: decline, hang up
+)
+
+// button is a text button, with an optional leading icon.
+type button struct {
+	th      *theme
+	click   *widget.Clickable
+	text    string
+	icon    *widget.Icon
+	kind    buttonKind
+	enabled bool
+	full    bool // as wide as the constraints
+	small   bool
+}
+
+func (th *theme) button(click *widget.Clickable, kind buttonKind, s string) button {
+	return button{th: th, click: click, text: s, kind: kind, enabled: true}
+}
+
+func (b button) Layout(gtx layout.Context) layout.Dimensions {
+	if !b.enabled {
+		gtx = gtx.Disabled()
+	}
+	th := b.th
+	bg, fg, border := th.Primary, th.OnPrimary, color.NRGBA{}
+	switch b.kind {
+	case secondaryButton:
+		bg, fg, border = th.Surface, th.Fg, th.Border
+	case ghostButton:
+		bg, fg = color.NRGBA{}, th.Primary
+	case acceptButton:
+		bg, fg = th.Accept, rgb(0xffffff)
+	case rejectButton:
+		bg, fg = th.Reject, rgb(0xffffff)
+	}
+	if !b.enabled {
+		bg, fg = th.SurfaceAlt, th.FgMuted
+		if b.kind == ghostButton {
+			bg = color.NRGBA{}
+		}
+	}
+	h, padX := controlH, spaceL
+	if b.small {
+		h, padX = 32, spaceM
+	}
+	return b.click.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		semantic.Button.Add(gtx.Ops)
+		semantic.EnabledOp(b.enabled).Add(gtx.Ops)
+		gtx.Constraints.Min.Y = gtx.Dp(h)
+		if !b.full {
+			gtx.Constraints.Min.X = 0
+		} else {
+			gtx.Constraints.Min.X = gtx.Constraints.Max.X
+		}
+		return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			c := bg
+			if b.enabled && (b.click.Hovered() || gtx.Focused(b.click)) {
+				c = hover(th, bg)
+			}
+			th.fill(gtx, c, radiusM)
+			if border.A != 0 {
+				th.outline(gtx, border, radiusM, 1)
+			}
+			return layout.Dimensions{Size: gtx.Constraints.Min}
+		}, func(gtx layout.Context) layout.Dimensions {
+			return layout.Center.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+				return layout.Inset{Left: padX, Right: padX}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+					return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+						layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+							if b.icon == nil {
+								return layout.Dimensions{}
+							}
+							gtx.Constraints.Min.X = gtx.Dp(18)
+							d := b.icon.Layout(gtx, fg)
+							d.Size.X += gtx.Dp(spaceS)
+							return d
+						}),
+						layout.Rigid(b.th.label(textBody, fg, b.text).medium().lines(1).Layout),
+					)
+				})
+			})
+		})
+	})
+}
+
+// hover darkens (light theme) or lightens (dark theme) a background.
+func hover(th *theme, c color.NRGBA) color.NRGBA {
+	if c.A == 0 {
+		return withAlpha(th.Fg, 0x14)
+	}
+	mix := func(a, b uint8, t float32) uint8 { return uint8(float32(a)*(1-t) + float32(b)*t) }
+	to := uint8(0)
+	if th.Dark {
+		to = 0xff
+	}
+	return color.NRGBA{R: mix(c.R, to, 0.08), G: mix(c.G, to, 0.08), B: mix(c.B, to, 0.08), A: c.A}
+}
+
+// iconButton is a square button with an icon and a description for
+// screen readers (and tests).
+type iconButton struct {
+	th      *theme
+	click   *widget.Clickable
+	icon    *widget.Icon
+	desc    string
+	color   color.NRGBA
+	bg      color.NRGBA
+	size    unit.Dp
+	enabled bool
+}
+
+func (th *theme) iconButton(click *widget.Clickable, icon *widget.Icon, desc string) iconButton {
+	return iconButton{th: th, click: click, icon: icon, desc: desc, color: th.FgMuted, size: 36, enabled: true}
+}
+
+func (b iconButton) Layout(gtx layout.Context) layout.Dimensions {
+	if !b.enabled {
+		gtx = gtx.Disabled()
+	}
+	return b.click.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		semantic.Button.Add(gtx.Ops)
+		semantic.DescriptionOp(b.desc).Add(gtx.Ops)
+		s := gtx.Dp(b.size)
+		gtx.Constraints = layout.Exact(image.Pt(s, s))
+		bg := b.bg
+		if b.enabled && (b.click.Hovered() || gtx.Focused(b.click)) {
+			bg = hover(b.th, bg)
+		}
+		if bg.A != 0 {
+			paint.FillShape(gtx.Ops, bg, clip.Ellipse{Max: image.Pt(s, s)}.Op(gtx.Ops))
+		}
+		c := b.color
+		if !b.enabled {
+			c = withAlpha(c, 0x70)
+		}
+		return layout.Center.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			gtx.Constraints.Min.X = s * 5 / 9
+			return b.icon.Layout(gtx, c)
+		})
+	})
+}
+
+// field is a text input: an editor in an outlined box that focuses the
+// editor when clicked anywhere.
+type field struct {
+	widget.Editor
+	click gesture.Click
+}
+
+func newField(singleLine bool) *field {
+	f := &field{}
+	f.SingleLine = singleLine
+	f.Submit = true
+	return f
+}
+
+// input draws a field; desc names it for screen readers and tests.
+func (th *theme) input(gtx layout.Context, f *field, hint, desc string) layout.Dimensions {
+	focused := gtx.Focused(&f.Editor)
+	for {
+		ev, ok := f.click.Update(gtx.Source)
+		if !ok {
+			break
+		}
+		if ev.Kind == gesture.KindPress {
+			gtx.Execute(key.FocusCmd{Tag: &f.Editor})
+		}
+	}
+	if f.SingleLine {
+		gtx.Constraints.Min.Y = gtx.Dp(controlH)
+	}
+	gtx.Constraints.Min.X = gtx.Constraints.Max.X
+	macro := op.Record(gtx.Ops)
+	dims := layout.Inset{Left: spaceM, Right: spaceM, Top: 10, Bottom: 10}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		gtx.Constraints.Min.Y = 0
+		if f.SingleLine && f.Mask == 0 && f.Len() > 0 {
+			// Screen readers (and tests) read short fields' text.
+			semantic.LabelOp(f.Text()).Add(gtx.Ops)
+		}
+		e := material.Editor(th.mat, &f.Editor, hint)
+		e.TextSize = textBody
+		e.Color = th.Fg
+		e.HintColor = th.FgMuted
+		e.SelectionColor = withAlpha(th.Primary, 0x50)
+		return e.Layout(gtx)
+	})
+	call := macro.Stop()
+	defer clip.Rect{Max: dims.Size}.Push(gtx.Ops).Pop()
+	semantic.DescriptionOp(desc).Add(gtx.Ops)
+	f.click.Add(gtx.Ops)
+	gtx.Constraints.Min = dims.Size
+	th.fill(gtx, th.Surface, radiusM)
+	if focused {
+		th.outline(gtx, th.Primary, radiusM, 2)
+	} else {
+		th.outline(gtx, th.Border, radiusM, 1)
+	}
+	call.Add(gtx.Ops)
+	return dims
+}
+
+// submitted drains a field's events and reports whether Enter was pressed.
+func (f *field) submitted(gtx layout.Context) bool {
+	sub := false
+	for {
+		ev, ok := f.Update(gtx)
+		if !ok {
+			return sub
+		}
+		if _, ok := ev.(widget.SubmitEvent); ok {
+			sub = true
+		}
+	}
+}
+
+// fieldBlock is a caption above an input.
+func (th *theme) fieldBlock(gtx layout.Context, caption string, f *field, hint string) layout.Dimensions {
+	return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+		layout.Rigid(th.label(textSmall, th.FgMuted, caption).medium().Layout),
+		layout.Rigid(gap(6)),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return th.input(gtx, f, hint, caption) }),
+	)
+}
+
+// clickRow makes a whole row clickable, with hover and selection
+// backgrounds.
+func (th *theme) clickRow(gtx layout.Context, click *widget.Clickable, selected bool, radius unit.Dp, w layout.Widget) layout.Dimensions {
+	return click.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		semantic.Button.Add(gtx.Ops)
+		return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			switch {
+			case selected:
+				th.fill(gtx, th.Selected, radius)
+			case click.Hovered():
+				th.fill(gtx, th.SurfaceAlt, radius)
+			}
+			return layout.Dimensions{Size: gtx.Constraints.Min}
+		}, w)
+	})
+}
+
+var color0 color.NRGBA // transparent: no border
