@@ -93,3 +93,22 @@ func TestAFileThatIsNotThereIsRefusedAtOnce(t *testing.T) {
 		t.Fatalf("a transfer was queued: %+v", st.Transfers)
 	}
 }
+
+func TestWithoutAFilePickerThePathFieldIsOffered(t *testing.T) {
+	srv := nodetest.Start(t)
+	li := newUIHarness(t, srv)
+	li.loggedIn(srv, "李华")
+	if err := li.m.CreateGroup(context.Background(), "学习小组"); err != nil {
+		t.Fatal(err)
+	}
+	li.openOnScreen("学习小组")
+	li.click("Attach a file")
+	li.click("Choose file…")
+	li.see("No file picker on this system — type the file's path")
+	path, _ := writeFile(t, t.TempDir(), "notes.txt", 1000, 2)
+	li.typeText(path) // the path field has the focus again
+	li.press(key.NameReturn, 0)
+	li.until("the file sent", func(st state.State) bool {
+		return len(st.Transfers) == 1 && st.Transfers[0].State == state.TransferDone
+	})
+}

@@ -211,7 +211,14 @@ func fileScreens(t *testing.T, bin string) {
 	wang.m.Close()
 	tom.m.Close()
 	liSt.Notices, liSt.Search = nil, nil
-	path, sum := writeFile(t, t.TempDir(), "chapter-3-slides.pdf", 60_000_000, 3)
+	// The path is typed with xdotool: lower case only, since a busy X
+	// server may lose a Shift.
+	src, err := os.MkdirTemp("", "parley-files-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(src) })
+	path, sum := writeFile(t, src, "chapter-3-slides.pdf", 60_000_000, 3)
 
 	xa, xb := startXvfb(t, size), startXvfb(t, size)
 	a := startApp(t, bin, xa, "-server", addr, "-data", liDir, "-size", fmt.Sprintf("%dx%d", size.X, size.Y), "-lang", "en", "-theme", "light")
@@ -231,6 +238,7 @@ func fileScreens(t *testing.T, bin string) {
 	a.waitLog(t, 0, "no file picker")
 	xa.xdo(t, "type", "--delay", "10", path)
 	xa.xdo(t, "key", "Return")
+	xa.xdo(t, "mousemove", "800", "300") // off the buttons: no hover in the picture
 	a.waitLog(t, 0, `msg=transfer`, `direction=up`, `state=active`)
 
 	// The row's progress bar, below the file's name, fills.

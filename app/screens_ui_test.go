@@ -62,11 +62,12 @@ func newUIHarness(t *testing.T, srv *nodetest.Server) *uiHarness {
 		m.Close()
 	})
 	h.m = m
-	h.win = &window{ctx: ctx, m: m, log: slog.New(slog.DiscardHandler), lanes: map[string]*lane{},
-		prefs: prefsFile{path: filepath.Join(dir, "ui.json")}, picks: make(chan pickResult, 1)}
 	// The real clock: call timers count from the model's times.
 	u := ui.New(ui.Options{Shaper: uitest.Shaper(t), Lang: ui.English})
 	h.d = uitest.NewDriver(u, image.Pt(1200, 800))
+	// No file picker: the explorer is nil, as on a platform without one.
+	h.win = &window{ctx: ctx, m: m, ui: u, log: slog.New(slog.DiscardHandler), lanes: map[string]*lane{},
+		prefs: prefsFile{path: filepath.Join(dir, "ui.json")}, picks: make(chan pickResult, 1), redraw: m.cfg.Invalidate}
 	h.frame()
 	return h
 }
@@ -102,6 +103,7 @@ func (h *uiHarness) seeContaining(s string) string {
 
 // frame draws the model's current state and performs what the user asked.
 func (h *uiHarness) frame() state.State {
+	h.win.applyPicks()
 	st := h.m.State()
 	h.d.Frame(st)
 	for _, ev := range h.d.Take() {

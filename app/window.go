@@ -94,10 +94,11 @@ type window struct {
 	lang     atomic.Value // ui.Lang, for notifications
 
 	// The platform's file picker (nil in tests: no picker), and what it
-	// picked, for the UI goroutine.
+	// picked, for the UI goroutine, which redraw wakes.
 	explorer *explorer.Explorer
 	picking  atomic.Bool
 	picks    chan pickResult
+	redraw   func()
 	// What the log said last about the call and the transfers.
 	loggedCall      callKey
 	loggedTransfers map[string]state.TransferState
@@ -127,7 +128,7 @@ type systemPrefs struct {
 func newWindow(ctx context.Context, w *app.Window, m *Model, o options, log *slog.Logger, faces []ui.FontFace, cjk int) *window {
 	win := &window{ctx: ctx, w: w, m: m, log: log, prefs: prefsFile{path: filepath.Join(o.data, "ui.json")},
 		lanes: map[string]*lane{}, shaper: make(chan *text.Shaper, 1), system: make(chan systemPrefs, 1),
-		notifier: notify.NewNotifier, explorer: explorer.NewExplorer(w), picks: make(chan pickResult, 1)}
+		notifier: notify.NewNotifier, explorer: explorer.NewExplorer(w), picks: make(chan pickResult, 1), redraw: w.Invalidate}
 	win.focused.Store(true)
 	saved := win.prefs.load(log)
 
@@ -391,9 +392,7 @@ func (win *window) pickFile(target string) {
 		case <-win.ctx.Done():
 			return
 		}
-		if win.w != nil {
-			win.w.Invalidate()
-		}
+		win.redraw()
 	}()
 }
 

@@ -416,7 +416,11 @@ func (b *callBar) incomingDialog(gtx layout.Context, u *UI, c *state.Call) layou
 		w := min(gtx.Dp(dialogW), gtx.Constraints.Max.X-2*gtx.Dp(spaceL))
 		gtx.Constraints = layout.Exact(image.Pt(w, gtx.Constraints.Max.Y))
 		gtx.Constraints.Min.Y = 0
-		return th.surface(gtx, th.Surface, color0, radiusL, func(gtx layout.Context) layout.Dimensions {
+		border := color0
+		if th.Dark {
+			border = th.Border // the card's edge against the dark scrim
+		}
+		return th.surface(gtx, th.Surface, border, radiusL, func(gtx layout.Context) layout.Dimensions {
 			return layout.UniformInset(spaceXL).Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 				return layout.Flex{Axis: layout.Vertical, Alignment: layout.Middle}.Layout(gtx,
 					layout.Rigid(th.label(textSmall, th.FgMuted, t.IncomingCall).medium().Layout),

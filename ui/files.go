@@ -156,14 +156,17 @@ func (f *fileBar) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 	})
 }
 
-// transferList is the strip of transfer rows of the open conversation,
-// between the messages and the composer: what is moving, paused or
-// failed, and what finished while the conversation was open.
+// transferList is the strip of transfer rows, between the messages and
+// the composer: the open conversation's transfers that are moving,
+// paused or failed, or finished while it was open; and those of other
+// conversations while they move (a file sent to a user ID from here goes
+// to their direct chat), named by their conversation.
 type transferList struct {
 	list   layout.List
 	rows   map[string]*transferRow
 	conv   proto.ConvID
 	old    map[string]bool // finished before this visit of the conversation: not shown
+	seen   map[string]bool // seen unfinished during this visit
 	hidden map[string]bool // finished rows the user closed
 }
 
@@ -175,13 +178,14 @@ type transferRow struct {
 
 func (l *transferList) init() {
 	l.list.Axis = layout.Vertical
-	l.rows, l.old, l.hidden = map[string]*transferRow{}, map[string]bool{}, map[string]bool{}
+	l.rows, l.old, l.seen, l.hidden = map[string]*transferRow{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 }
 
 func (l *transferList) reset() {
 	l.conv = 0
 	clear(l.rows)
 	clear(l.old)
+	clear(l.seen)
 	clear(l.hidden)
 }
 
@@ -189,12 +193,13 @@ func finished(s state.TransferState) bool {
 	return s == state.TransferDone || s == state.TransferCanceled
 }
 
-// visible lists the open conversation's transfers to show.
+// visible lists the transfers to show while conversation conv is open.
 func (l *transferList) visible(st state.State) []state.Transfer {
 	conv := st.Open.ID
 	if conv != l.conv {
 		l.conv = conv
 		clear(l.old)
+		clear(l.seen)
 		clear(l.hidden)
 		for _, tr := range st.Transfers {
 			if finished(tr.State) {
@@ -204,10 +209,15 @@ func (l *transferList) visible(st state.State) []state.Transfer {
 	}
 	var out []state.Transfer
 	for _, tr := range st.Transfers {
-		if tr.Conv != conv || l.old[tr.ID] || l.hidden[tr.ID] {
+		if l.old[tr.ID] || l.hidden[tr.ID] {
 			continue
 		}
-		out = append(out, tr)
+		if !finished(tr.State) {
+			l.seen[tr.ID] = true
+		}
+		if tr.Conv == conv || l.seen[tr.ID] {
+			out = append(out, tr)
+		}
 	}
 	return out
 }
@@ -273,7 +283,16 @@ func (l *transferList) layout(gtx layout.Context, u *UI, st state.State) layout.
 				gtx.Constraints.Max.Y = min(gtx.Constraints.Max.Y, gtx.Dp(64)*maxTransferRows+gtx.Dp(spaceS))
 				return layout.Inset{Top: spaceXS, Bottom: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 					return l.list.Layout(gtx, len(trs), func(gtx layout.Context, i int) layout.Dimensions {
-						return transferRowLayout(gtx, u, trs[i], l.rows[trs[i].ID])
+						where := ""
+						if c := trs[i].Conv; c != st.Open.ID {
+							where = fmt.Sprintf(u.t().GroupIF, c)
+							for _, cv := range st.Conversations {
+								if cv.ID == c {
+									where = cv.Name
+								}
+							}
+						}
+						return transferRowLayout(gtx, u, trs[i], where, l.rows[trs[i].ID])
 					})
 				})
 			})
@@ -329,9 +348,15 @@ func (c *catalog) transferStatus(tr state.Transfer) (string, bool) {
 	return strings.Join(parts, " · "), false
 }
 
-func transferRowLayout(gtx layout.Context, u *UI, tr state.Transfer, r *transferRow) layout.Dimensions {
+// transferRowLayout is one transfer: its name and size, a progress bar,
+// where it stands, and what can be done with it. where names its
+// conversation when that is not the open one.
+func transferRowLayout(gtx layout.Context, u *UI, tr state.Transfer, where string, r *transferRow) layout.Dimensions {
 	th, t := u.th, u.t()
 	status, failed := t.transferStatus(tr)
+	if where != "" {
+		status = where + " · " + status
+	}
 	statusColor := th.FgMuted
 	if failed {
 		statusColor = th.Danger

@@ -170,3 +170,19 @@ func TestAFileMessagePreviewsInTheConversationList(t *testing.T) {
 	d.Frame(st)
 	onScreen(t, d, "Tom Baker: [文件] reading-club-recording.ogg")
 }
+
+func TestAFileSentElsewhereShowsWhileItMoves(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	st := uitest.Files()
+	d.Frame(st)
+	// Sent to 王芳 by her user ID: it goes to her direct chat.
+	up := state.Transfer{ID: "t-wang", Direction: state.Upload, Conv: 9001, Name: "photo.jpg", Size: 2_400_000,
+		Done: 1_200_000, Speed: 1_000_000, ETA: 1200 * time.Millisecond, State: state.TransferActive}
+	st.Transfers = append(st.Transfers, up)
+	d.Frame(st)
+	onScreen(t, d, "王芳 · Sending · 50% · 1 MB/s · 1 s left")
+	up.State, up.Done = state.TransferDone, up.Size
+	st.Transfers = append(st.Transfers[:len(st.Transfers)-1:len(st.Transfers)-1], up)
+	d.Frame(st)
+	onScreen(t, d, "王芳 · Sent")
+}
