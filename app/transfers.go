@@ -124,7 +124,7 @@ func (q *fileQueue) received(msg proto.Message) {
 	if q == nil || msg.Kind != proto.MsgFile || msg.File == nil || msg.Sender == q.a.user.ID {
 		return
 	}
-	q.a.m.notify(state.NoticeFileReceived, msg.SenderName, fmt.Sprint(msg.Sender), msg.File.Name, transfer.FormatSize(msg.File.Size), fmt.Sprint(msg.Conv))
+	q.a.m.notify(state.NoticeFileReceived, msg.SenderName, fmt.Sprint(msg.Sender), msg.File.Name, proto.FormatSize(msg.File.Size), fmt.Sprint(msg.Conv))
 }
 
 // ---- Actions ----

@@ -324,13 +324,13 @@ func (c *catalog) transferStatus(tr state.Transfer) (string, bool) {
 		}
 		parts = append(parts, verb, pct)
 		if tr.Speed > 0 && !tr.Checking {
-			parts = append(parts, fmt.Sprintf(c.SpeedF, size(int64(tr.Speed))))
+			parts = append(parts, fmt.Sprintf(c.SpeedF, proto.FormatSize(int64(tr.Speed))))
 		}
 		if tr.ETA >= 0 && tr.Speed > 0 {
 			parts = append(parts, fmt.Sprintf(c.LeftF, c.left(tr.ETA)))
 		}
 	case state.TransferPaused:
-		parts = append(parts, c.Paused, fmt.Sprintf(c.OfF, size(tr.Done), size(tr.Size)))
+		parts = append(parts, c.Paused, fmt.Sprintf(c.OfF, proto.FormatSize(tr.Done), proto.FormatSize(tr.Size)))
 	case state.TransferFailed:
 		s := c.TransferFailed
 		if tr.Error != nil {
@@ -406,7 +406,7 @@ func transferRowLayout(gtx layout.Context, u *UI, tr state.Transfer, where strin
 						return layout.Flex{Alignment: layout.Baseline}.Layout(gtx,
 							layout.Flexed(1, th.label(textBody, th.Fg, tr.Name).medium().lines(1).Layout),
 							layout.Rigid(gap(spaceS)),
-							layout.Rigid(th.label(textCaption, th.FgMuted, size(tr.Size)).Layout),
+							layout.Rigid(th.label(textCaption, th.FgMuted, proto.FormatSize(tr.Size)).Layout),
 						)
 					}),
 					layout.Rigid(gap(6)),
@@ -518,7 +518,7 @@ func (l *msgList) fileCard(gtx layout.Context, u *UI, m state.Message, fb *fileB
 							return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
 								layout.Rigid(th.label(textBody, th.Fg, f.Name).medium().lines(2).Layout),
 								layout.Rigid(gap(2)),
-								layout.Rigid(th.label(textCaption, th.FgMuted, size(f.Size)).Layout),
+								layout.Rigid(th.label(textCaption, th.FgMuted, proto.FormatSize(f.Size)).Layout),
 							)
 						}),
 					)

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -716,31 +715,6 @@ func clock(ms int64, padded bool) string {
 	return fmt.Sprintf("%d:%02d", m, sec)
 }
 
-// size formats a byte count with decimal units, as file managers do:
-// "980 B", "12.4 MB", "1.07 GB".
-func size(n int64) string {
-	if n < 1000 {
-		return fmt.Sprintf("%d B", n)
-	}
-	v, unit := float64(n), 0
-	for v >= 999.5 && unit < 6 {
-		v /= 1000
-		unit++
-	}
-	prec := 2
-	switch {
-	case v >= 99.95:
-		prec = 0
-	case v >= 9.995:
-		prec = 1
-	}
-	num := strconv.FormatFloat(v, 'f', prec, 64)
-	if strings.Contains(num, ".") {
-		num = strings.TrimRight(strings.TrimRight(num, "0"), ".")
-	}
-	return num + " " + [...]string{"B", "kB", "MB", "GB", "TB", "PB", "EB"}[unit]
-}
-
 // left formats the time left of a transfer: "12 s", "3 min", "1 h 5 min".
 func (c *catalog) left(d time.Duration) string {
 	s := int64(d.Round(time.Second) / time.Second)
@@ -755,7 +729,7 @@ func (c *catalog) left(d time.Duration) string {
 
 // fileText is a file's name and size: "report.pdf (12.4 MB)".
 func (c *catalog) fileText(f proto.File) string {
-	return fmt.Sprintf(c.NameAndIDF, f.Name, size(f.Size))
+	return fmt.Sprintf(c.NameAndIDF, f.Name, proto.FormatSize(f.Size))
 }
 
 // CallNotification is the title and text of the notification of an

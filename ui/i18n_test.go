@@ -149,11 +149,6 @@ func TestCallEndingsReadNaturally(t *testing.T) {
 }
 
 func TestSizesAndTimesLeftAreShort(t *testing.T) {
-	for n, want := range map[int64]string{0: "0 B", 999: "999 B", 1000: "1 kB", 12_400_000: "12.4 MB", 734_003_200: "734 MB", 4_294_967_296: "4.29 GB"} {
-		if got := size(n); got != want {
-			t.Errorf("size(%d) = %q, want %q", n, got, want)
-		}
-	}
 	for _, c := range []struct {
 		lang Lang
 		d    time.Duration

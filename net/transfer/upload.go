@@ -127,10 +127,10 @@ func (c *Client) checkLimits(ctx context.Context, size int64) error {
 		return err
 	}
 	if size > l.MaxSize {
-		return proto.Errorf(proto.CodeTooLarge, "the file has %s; the server accepts files up to %s", FormatSize(size), FormatSize(l.MaxSize))
+		return proto.Errorf(proto.CodeTooLarge, "the file has %s; the server accepts files up to %s", proto.FormatSize(size), proto.FormatSize(l.MaxSize))
 	}
 	if l.Quota > 0 && l.Used+size > l.Quota {
-		return proto.Errorf(CodeQuotaExceeded, "the file has %s but only %s of your %s quota are left", FormatSize(size), FormatSize(max(0, l.Quota-l.Used)), FormatSize(l.Quota))
+		return proto.Errorf(CodeQuotaExceeded, "the file has %s but only %s of your %s quota are left", proto.FormatSize(size), proto.FormatSize(max(0, l.Quota-l.Used)), proto.FormatSize(l.Quota))
 	}
 	return nil
 }

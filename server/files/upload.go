@@ -45,7 +45,7 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request, user proto.User
 	case req.Size < 0:
 		return proto.Errorf(proto.CodeBadRequest, "size must not be negative")
 	case req.Size > s.cfg.MaxFileSize:
-		return proto.Errorf(proto.CodeTooLarge, "the file has %s; this server accepts files up to %s", transfer.FormatSize(req.Size), transfer.FormatSize(s.cfg.MaxFileSize))
+		return proto.Errorf(proto.CodeTooLarge, "the file has %s; this server accepts files up to %s", proto.FormatSize(req.Size), proto.FormatSize(s.cfg.MaxFileSize))
 	case !validSHA256(req.SHA256):
 		return proto.Errorf(proto.CodeBadRequest, "sha256 must be 64 hex digits")
 	case (req.Conv == 0) == (req.User == 0):
@@ -62,7 +62,7 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request, user proto.User
 		conv = c.ID
 	}
 	if free, ok := freeSpace(s.cfg.Dir); ok && free < req.Size+spaceReserve {
-		return proto.Errorf(transfer.CodeNoSpace, "the server does not have room for %s", transfer.FormatSize(req.Size))
+		return proto.Errorf(transfer.CodeNoSpace, "the server does not have room for %s", proto.FormatSize(req.Size))
 	}
 	u, existed, err := s.db.CreateUpload(ctx, storage.Upload{
 		ID: newID(), User: user.ID, ClientID: req.ClientID, Conv: conv,
