@@ -65,13 +65,13 @@ func (m *Model) register(ctx context.Context, server, name, password, confirm st
 	name = strings.TrimSpace(name)
 	switch {
 	case name == "":
-		return proto.User{}, badInput("enter a name")
+		return proto.User{}, badInput(state.InputName, "enter a name")
 	case utf8.RuneCountInString(name) > proto.MaxNameRunes:
-		return proto.User{}, badInput("a name has at most %d characters", proto.MaxNameRunes)
+		return proto.User{}, badInput(state.InputNameLong, "a name has at most %d characters", proto.MaxNameRunes)
 	case len(password) < proto.MinPasswordLen:
-		return proto.User{}, badInput("a password has at least %d characters", proto.MinPasswordLen)
+		return proto.User{}, badInput(state.InputPasswordShort, "a password has at least %d characters", proto.MinPasswordLen)
 	case password != confirm:
-		return proto.User{}, badInput("the passwords do not match")
+		return proto.User{}, badInput(state.InputPasswordMismatch, "the passwords do not match")
 	}
 	c, err := m.dial(ctx, server)
 	if err != nil {
@@ -93,12 +93,12 @@ func (m *Model) Login(ctx context.Context, server, userID, password string) erro
 }
 
 func (m *Model) login(ctx context.Context, server, userID, password string) error {
-	id, err := parseID(userID, "the user ID")
+	id, err := parseID(userID, state.InputUserID)
 	if err != nil {
 		return err
 	}
 	if password == "" {
-		return badInput("enter your password")
+		return badInput(state.InputPassword, "enter your password")
 	}
 	server = strings.TrimSpace(server)
 	c, err := m.dial(ctx, server)

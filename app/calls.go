@@ -188,13 +188,13 @@ func (r *callRun) endLocked(reason string, by proto.UserID, durationMs int64) {
 // ringback. The call bar follows in State().Call. A call that cannot
 // ring (busy, offline, no such user) ends at once with that reason.
 func (m *Model) Call(ctx context.Context, userID string) error {
-	id, err := parseID(userID, "the user ID")
+	id, err := parseID(userID, state.InputUserID)
 	if err != nil {
 		return m.fail(err)
 	}
 	a := m.account()
 	if a == nil {
-		return m.fail(badInput("log in first"))
+		return m.fail(badInput(state.InputLoggedOut, "log in first"))
 	}
 	m.calls.mu.Lock()
 	if m.currentRun(a) != nil {

@@ -23,7 +23,7 @@ const (
 )
 
 // errLoggedOut is returned by actions that need an account.
-var errLoggedOut = badInput("log in first")
+var errLoggedOut = badInput(state.InputLoggedOut, "log in first")
 
 // withAccount runs an action of the logged-in account, showing its error.
 func (m *Model) withAccount(f func(a *account) error) error {
@@ -39,7 +39,7 @@ func (m *Model) CreateGroup(ctx context.Context, name string) error {
 	return m.withAccount(func(a *account) error {
 		name = strings.TrimSpace(name)
 		if name == "" || utf8.RuneCountInString(name) > proto.MaxNameRunes {
-			return badInput("a group name has 1 to %d characters", proto.MaxNameRunes)
+			return badInput(state.InputGroupName, "a group name has 1 to %d characters", proto.MaxNameRunes)
 		}
 		cv, err := a.sess.CreateGroup(ctx, name)
 		if err != nil {
@@ -56,7 +56,7 @@ func (m *Model) CreateGroup(ctx context.Context, name string) error {
 // JoinGroup joins a group by the ID a person typed.
 func (m *Model) JoinGroup(ctx context.Context, groupID string) error {
 	return m.withAccount(func(a *account) error {
-		id, err := parseID(groupID, "the group ID")
+		id, err := parseID(groupID, state.InputGroupID)
 		if err != nil {
 			return err
 		}
@@ -75,7 +75,7 @@ func (m *Model) JoinGroup(ctx context.Context, groupID string) error {
 // Invite adds a user to a group; an empty groupID means the open one.
 func (m *Model) Invite(ctx context.Context, userID, groupID string) error {
 	return m.withAccount(func(a *account) error {
-		uid, err := parseID(userID, "the user ID")
+		uid, err := parseID(userID, state.InputUserID)
 		if err != nil {
 			return err
 		}
@@ -85,9 +85,9 @@ func (m *Model) Invite(ctx context.Context, userID, groupID string) error {
 			gid = int64(a.open)
 			a.mu.Unlock()
 			if gid == 0 {
-				return badInput("open a group or enter its ID")
+				return badInput(state.InputWhichGroup, "open a group or enter its ID")
 			}
-		} else if gid, err = parseID(groupID, "the group ID"); err != nil {
+		} else if gid, err = parseID(groupID, state.InputGroupID); err != nil {
 			return err
 		}
 		u, err := a.sess.Invite(ctx, proto.UserID(uid), proto.ConvID(gid))
@@ -134,7 +134,7 @@ func (m *Model) Leave(ctx context.Context, conv proto.ConvID) error {
 // user ID.
 func (m *Model) OpenDirect(ctx context.Context, userID string) error {
 	return m.withAccount(func(a *account) error {
-		uid, err := parseID(userID, "the user ID")
+		uid, err := parseID(userID, state.InputUserID)
 		if err != nil {
 			return err
 		}

@@ -179,7 +179,9 @@ func (m *Model) errorNotice(err error) state.Notice {
 	case errors.Is(err, client.ErrOffline), errors.Is(err, client.ErrClosed), isDialError(err):
 		n.Code, n.Text = state.CodeUnreachable, "the server cannot be reached"
 	case errors.As(err, new(*inputError)):
-		n.Code, n.Text = state.CodeBadInput, err.Error()
+		var ie *inputError
+		errors.As(err, &ie)
+		n.Code, n.Detail, n.Text, n.Args = state.CodeBadInput, ie.detail, ie.msg, ie.args
 	default:
 		n.Code, n.Text = state.CodeLocal, err.Error()
 	}
@@ -225,11 +227,24 @@ func about(err error, id int64) error {
 }
 
 // inputError is a form filled in wrongly; it never reaches the network.
-type inputError struct{ msg string }
+// detail is a state.Input* key, so the UI can say it in the user's language.
+type inputError struct {
+	detail string
+	args   []string
+	msg    string // English
+}
 
 func (e *inputError) Error() string { return e.msg }
 
-func badInput(format string, args ...any) error { return &inputError{fmt.Sprintf(format, args...)} }
+// badInput reports the problem detail; format and args are its English
+// wording, and args (as text) are also what the UI fills into its own.
+func badInput(detail, format string, args ...any) error {
+	e := &inputError{detail: detail, msg: fmt.Sprintf(format, args...)}
+	for _, a := range args {
+		e.args = append(e.args, fmt.Sprint(a))
+	}
+	return e
+}
 
 // dialError marks a failure to reach the server at all.
 type dialError struct{ err error }
@@ -244,14 +259,14 @@ func isDialError(err error) bool { return errors.As(err, new(*dialError)) }
 func wsURL(server string) (string, error) {
 	s := strings.TrimSpace(server)
 	if s == "" {
-		return "", badInput("enter the server address")
+		return "", badInput(state.InputServer, "enter the server address")
 	}
 	if !strings.Contains(s, "://") {
 		s = "http://" + s
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
-		return "", badInput("%q is not a server address", server)
+		return "", badInput(state.InputServerBad, "%s is not a server address", server)
 	}
 	switch u.Scheme {
 	case "http", "ws":
@@ -259,19 +274,24 @@ func wsURL(server string) (string, error) {
 	case "https", "wss":
 		u.Scheme = "wss"
 	default:
-		return "", badInput("%q is not a server address", server)
+		return "", badInput(state.InputServerBad, "%s is not a server address", server)
 	}
 	u.Path = proto.WSPath
 	u.RawQuery, u.Fragment = "", ""
 	return u.String(), nil
 }
 
-// parseID reads an ID a person typed.
-func parseID(s, what string) (int64, error) {
+// parseID reads an ID a person typed; detail is state.InputUserID or
+// state.InputGroupID.
+func parseID(s, detail string) (int64, error) {
 	s = strings.TrimSpace(s)
 	var id int64
 	if _, err := fmt.Sscan(s, &id); err != nil || id <= 0 || fmt.Sprint(id) != s {
-		return 0, badInput("%s must be a number, like 4821", what)
+		what := "a user ID"
+		if detail == state.InputGroupID {
+			what = "a group ID"
+		}
+		return 0, badInput(detail, "%s is a number, like 4821", what)
 	}
 	return id, nil
 }

@@ -394,14 +394,14 @@ func TestFailuresBecomeNotices(t *testing.T) {
 	if e := m.State().AuthError; e == nil || e.Code != proto.CodeBadCredentials {
 		t.Fatalf("auth error = %+v, want bad_credentials", e)
 	}
-	if err := m.Login(ctx, srv.HTTPURL, "not a number", "x"); err == nil || m.State().AuthError.Code != state.CodeBadInput {
+	if err := m.Login(ctx, srv.HTTPURL, "not a number", "x"); err == nil || m.State().AuthError.Code != state.CodeBadInput || m.State().AuthError.Detail != state.InputUserID {
 		t.Fatalf("bad ID: %v %+v", err, m.State().AuthError)
 	}
 	if err := m.Login(ctx, "http://127.0.0.1:1", "4821", "x"); err == nil || m.State().AuthError.Code != state.CodeUnreachable {
 		t.Fatalf("unreachable server: %v %+v", err, m.State().AuthError)
 	}
-	if err := m.Register(ctx, srv.HTTPURL, "x", "secret-password", "different"); err == nil {
-		t.Fatal("mismatched confirmation registered")
+	if err := m.Register(ctx, srv.HTTPURL, "x", "secret-password", "different"); err == nil || m.State().AuthError.Detail != state.InputPasswordMismatch {
+		t.Fatalf("mismatched confirmation: %v %+v", err, m.State().AuthError)
 	}
 	m.registerAndLogin(srv, "noticer")
 	if err := m.JoinGroup(ctx, "999"); err == nil {

@@ -18,15 +18,15 @@ func (m *Model) Send(ctx context.Context, text string) error {
 	return m.withAccount(func(a *account) error {
 		switch {
 		case strings.TrimSpace(text) == "":
-			return badInput("the message is empty")
+			return badInput(state.InputMessageEmpty, "the message is empty")
 		case len(text) > proto.MaxTextBytes:
-			return badInput("a message holds at most %d bytes; this one has %d", proto.MaxTextBytes, len(text))
+			return badInput(state.InputMessageLong, "a message holds at most %d bytes; this one has %d", proto.MaxTextBytes, len(text))
 		}
 		a.mu.Lock()
 		conv := a.open
 		a.mu.Unlock()
 		if conv == 0 {
-			return badInput("open a conversation first")
+			return badInput(state.InputNoConversation, "open a conversation first")
 		}
 		it := store.OutboxItem{ClientID: client.NewClientID(), Conv: conv, Text: text}
 		if err := a.db.Enqueue(ctx, it); err != nil {

@@ -144,7 +144,7 @@ func (m *Model) SendFile(ctx context.Context, path, target string) error {
 			return fmt.Errorf("send %s: %w", path, fileErrorKind(err))
 		}
 		if !st.Mode().IsRegular() {
-			return badInput("%s is not a file", path)
+			return badInput(state.InputNotAFile, "%s is not a file", path)
 		}
 		conv, err := a.target(ctx, target)
 		if err != nil {
@@ -181,12 +181,12 @@ func (m *Model) withFiles(f func(a *account) error) error {
 func localPath(p string) (string, error) {
 	p = strings.TrimSpace(p)
 	if p == "" {
-		return "", badInput("choose a file or enter its path")
+		return "", badInput(state.InputChooseFile, "choose a file or enter its path")
 	}
 	if rest, ok := strings.CutPrefix(p, "~"+string(filepath.Separator)); ok || p == "~" {
 		home, err := os.UserHomeDir()
 		if err != nil {
-			return "", badInput("%s: there is no home folder here", p)
+			return "", badInput(state.InputNoHome, "%s: there is no home folder here", p)
 		}
 		p = filepath.Join(home, rest)
 	}
@@ -202,11 +202,11 @@ func (a *account) target(ctx context.Context, target string) (proto.ConvID, erro
 		conv := a.open
 		a.mu.Unlock()
 		if conv == 0 {
-			return 0, badInput("open a conversation or enter a user ID")
+			return 0, badInput(state.InputFileTarget, "open a conversation or enter a user ID")
 		}
 		return conv, nil
 	}
-	uid, err := parseID(target, "the user ID")
+	uid, err := parseID(target, state.InputUserID)
 	if err != nil {
 		return 0, err
 	}
@@ -270,7 +270,7 @@ func (a *account) fileOf(ctx context.Context, conv proto.ConvID, seq int64) (pro
 		ms = h.Messages
 	}
 	if len(ms) == 0 || ms[0].Seq != seq || ms[0].Kind != proto.MsgFile || ms[0].File == nil {
-		return proto.File{}, badInput("message %d of %d is not a file", seq, conv)
+		return proto.File{}, badInput(state.InputNotFileMessage, "message %d of %d is not a file", seq, conv)
 	}
 	return *ms[0].File, nil
 }
@@ -310,7 +310,7 @@ func (m *Model) DismissTransfer(ctx context.Context, id string) error {
 			return err
 		}
 		if pending(rec.State) {
-			return badInput("pause or cancel the transfer first")
+			return badInput(state.InputTransferBusy, "pause or cancel the transfer first")
 		}
 		if err := a.db.DeleteTransfer(ctx, id); err != nil {
 			return err
@@ -348,7 +348,7 @@ func (q *fileQueue) localFile(ctx context.Context, id string) (string, error) {
 		return "", err
 	}
 	if rec.Direction == store.Down && rec.State != store.TransferDone {
-		return "", badInput("%s is not saved yet", rec.Name)
+		return "", badInput(state.InputNotSaved, "%s is not saved yet", rec.Name)
 	}
 	if _, err := os.Stat(rec.Path); err != nil {
 		return "", fmt.Errorf("open %s: %w", rec.Path, fileErrorKind(err))

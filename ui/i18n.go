@@ -60,6 +60,8 @@ type catalog struct {
 	// Errors, by code; ErrorsWithF where the notice names its subject
 	// (Args[0]).
 	Errors, ErrorsWithF map[proto.Code]string
+	// Inputs words a bad_input notice by its Detail, with its Args.
+	Inputs              map[string]string
 	BadInputF, UnknownF string
 	// Dates.
 	Weekdays            [7]string
@@ -223,6 +225,30 @@ var en = catalog{
 	ErrorsWithF: map[proto.Code]string{
 		proto.CodeNoSuchUser:  "No user with ID %s",
 		proto.CodeNoSuchGroup: "No group with ID %s",
+	},
+	Inputs: map[string]string{
+		state.InputLoggedOut:        "Log in first",
+		state.InputServer:           "Enter the server address",
+		state.InputServerBad:        "%s is not a server address",
+		state.InputUserID:           "A user ID is a number, like 4821",
+		state.InputGroupID:          "A group ID is a number, like 512",
+		state.InputName:             "Enter a name",
+		state.InputNameLong:         "A name has at most %s characters",
+		state.InputPasswordShort:    "A password has at least %s characters",
+		state.InputPasswordMismatch: "The passwords do not match",
+		state.InputPassword:         "Enter your password",
+		state.InputGroupName:        "A group name has 1 to %s characters",
+		state.InputWhichGroup:       "Open a group or enter its ID",
+		state.InputMessageEmpty:     "The message is empty",
+		state.InputMessageLong:      "A message holds at most %s bytes; this one has %s",
+		state.InputNoConversation:   "Open a conversation first",
+		state.InputNotAFile:         "%s is not a file",
+		state.InputChooseFile:       "Choose a file or enter its path",
+		state.InputNoHome:           "%s: there is no home folder here",
+		state.InputFileTarget:       "Open a conversation or enter a user ID",
+		state.InputNotFileMessage:   "That message holds no file",
+		state.InputTransferBusy:     "Pause or cancel the transfer first",
+		state.InputNotSaved:         "%s is not saved yet",
 	},
 	BadInputF: "%s",
 	UnknownF:  "Something went wrong: %s",
@@ -442,6 +468,30 @@ var zh = catalog{
 		proto.CodeNoSuchUser:  "没有 ID 为 %s 的用户",
 		proto.CodeNoSuchGroup: "没有 ID 为 %s 的群聊",
 	},
+	Inputs: map[string]string{
+		state.InputLoggedOut:        "请先登录",
+		state.InputServer:           "请输入服务器地址",
+		state.InputServerBad:        "%s 不是有效的服务器地址",
+		state.InputUserID:           "用户 ID 是一个数字，例如 4821",
+		state.InputGroupID:          "群聊 ID 是一个数字，例如 512",
+		state.InputName:             "请输入名字",
+		state.InputNameLong:         "名字最多 %s 个字符",
+		state.InputPasswordShort:    "密码至少 %s 个字符",
+		state.InputPasswordMismatch: "两次输入的密码不一致",
+		state.InputPassword:         "请输入密码",
+		state.InputGroupName:        "群聊名称为 1 到 %s 个字符",
+		state.InputWhichGroup:       "请打开一个群聊，或输入群聊 ID",
+		state.InputMessageEmpty:     "消息是空的",
+		state.InputMessageLong:      "一条消息最多 %s 字节，这条有 %s 字节",
+		state.InputNoConversation:   "请先打开一个会话",
+		state.InputNotAFile:         "%s 不是文件",
+		state.InputChooseFile:       "请选择文件或输入文件路径",
+		state.InputNoHome:           "%s：这里没有主文件夹",
+		state.InputFileTarget:       "请打开一个会话，或输入用户 ID",
+		state.InputNotFileMessage:   "这条消息里没有文件",
+		state.InputTransferBusy:     "请先暂停或取消这个传输",
+		state.InputNotSaved:         "%s 还没有保存",
+	},
 	BadInputF: "输入有误：%s",
 	UnknownF:  "出错了：%s",
 	Weekdays:  [7]string{"星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"},
@@ -562,6 +612,13 @@ func (c *catalog) notice(n state.Notice) string {
 
 func (c *catalog) errorText(n state.Notice) string {
 	if n.Code == state.CodeBadInput {
+		if f, ok := c.Inputs[n.Detail]; ok && strings.Count(f, "%s") == len(n.Args) {
+			args := make([]any, len(n.Args))
+			for i, a := range n.Args {
+				args[i] = a
+			}
+			return fmt.Sprintf(f, args...)
+		}
 		return fmt.Sprintf(c.BadInputF, n.Text)
 	}
 	if f, ok := c.ErrorsWithF[n.Code]; ok && len(n.Args) > 0 {

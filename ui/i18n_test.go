@@ -67,6 +67,9 @@ func TestNoticesReadNaturally(t *testing.T) {
 		{English, state.Notice{Kind: state.NoticeError, Code: proto.CodeNoSuchGroup}, "No such group"},
 		{English, state.Notice{Kind: state.NoticeError, Code: state.CodeBadInput, Text: "enter a name"}, "enter a name"},
 		{Chinese, state.Notice{Kind: state.NoticeError, Code: state.CodeBadInput, Text: "enter a name"}, "输入有误：enter a name"},
+		{Chinese, state.Notice{Kind: state.NoticeError, Code: state.CodeBadInput, Detail: state.InputPasswordShort, Args: []string{"6"}, Text: "a password has at least 6 characters"}, "密码至少 6 个字符"},
+		{English, state.Notice{Kind: state.NoticeError, Code: state.CodeBadInput, Detail: state.InputMessageLong, Args: []string{"16384", "20000"}}, "A message holds at most 16384 bytes; this one has 20000"},
+		{Chinese, state.Notice{Kind: state.NoticeError, Code: state.CodeBadInput, Detail: state.InputPasswordMismatch, Text: "the passwords do not match"}, "两次输入的密码不一致"},
 		{English, state.Notice{Kind: state.NoticeError, Code: "brand_new", Text: "the server said no"}, "Something went wrong: the server said no"},
 		{English, state.Notice{Kind: state.NoticeInvited, Args: []string{"Li Hua", "4821", "Study Group", "512"}}, "Added Li Hua (4821) to Study Group (512)"},
 		{Chinese, state.Notice{Kind: state.NoticeInvitedMe, Args: []string{"王芳", "4822", "学习小组", "512"}}, "王芳（4822）邀请你加入了 学习小组（512）"},
@@ -163,6 +166,25 @@ func TestSizesAndTimesLeftAreShort(t *testing.T) {
 	} {
 		if got := c.lang.cat().left(c.d); got != c.want {
 			t.Errorf("%s left(%v) = %q, want %q", c.lang, c.d, got, c.want)
+		}
+	}
+}
+
+func TestEveryInputProblemIsWordedInBothLanguages(t *testing.T) {
+	keys := []string{state.InputLoggedOut, state.InputServer, state.InputServerBad, state.InputUserID, state.InputGroupID,
+		state.InputName, state.InputNameLong, state.InputPasswordShort, state.InputPasswordMismatch, state.InputPassword,
+		state.InputGroupName, state.InputWhichGroup, state.InputMessageEmpty, state.InputMessageLong, state.InputNoConversation,
+		state.InputNotAFile, state.InputChooseFile, state.InputNoHome, state.InputFileTarget, state.InputNotFileMessage,
+		state.InputTransferBusy, state.InputNotSaved}
+	for _, l := range []Lang{English, Chinese} {
+		c := l.cat()
+		if len(c.Inputs) != len(keys) {
+			t.Errorf("%s words %d input problems, want %d", l, len(c.Inputs), len(keys))
+		}
+		for _, k := range keys {
+			if c.Inputs[k] == "" {
+				t.Errorf("%s has no words for input problem %q", l, k)
+			}
 		}
 	}
 }

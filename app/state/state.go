@@ -143,8 +143,12 @@ type Notice struct {
 	// Code is the error code with NoticeError: a proto.Code, or one of
 	// the client codes below.
 	Code proto.Code
-	Text string // the server's message for people (English), if any
-	Time int64  // Unix ms
+	// Detail says which problem a CodeBadInput notice reports (one of the
+	// Input* keys), so the UI can word it in the user's language with
+	// Args; Text is the English wording for anything it does not know.
+	Detail string
+	Text   string // the server's message for people (English), if any
+	Time   int64  // Unix ms
 }
 
 // Client-side error codes, next to the server's proto codes.
@@ -152,6 +156,32 @@ const (
 	CodeUnreachable proto.Code = "unreachable" // the server could not be reached
 	CodeBadInput    proto.Code = "bad_input"   // the form was not filled in right; Text says what
 	CodeLocal       proto.Code = "local"       // the local store failed; Text says how
+)
+
+// What a CodeBadInput notice is about (Notice.Detail), with its Args.
+const (
+	InputLoggedOut        = "logged_out"        // log in first
+	InputServer           = "server"            // enter the server address
+	InputServerBad        = "server_bad"        // Args: what was typed
+	InputUserID           = "user_id"           // not a user ID (a number)
+	InputGroupID          = "group_id"          // not a group ID (a number)
+	InputName             = "name"              // enter a name
+	InputNameLong         = "name_long"         // Args: the maximum length
+	InputPasswordShort    = "password_short"    // Args: the minimum length
+	InputPasswordMismatch = "password_mismatch" // the two passwords differ
+	InputPassword         = "password"          // enter your password
+	InputGroupName        = "group_name"        // Args: the maximum length
+	InputWhichGroup       = "which_group"       // open a group or enter its ID
+	InputMessageEmpty     = "message_empty"     // the message is empty
+	InputMessageLong      = "message_long"      // Args: the maximum in bytes, the length
+	InputNoConversation   = "no_conversation"   // open a conversation first
+	InputNotAFile         = "not_a_file"        // Args: the path
+	InputChooseFile       = "choose_file"       // choose a file or enter its path
+	InputNoHome           = "no_home"           // Args: the path
+	InputFileTarget       = "file_target"       // open a conversation or enter a user ID
+	InputNotFileMessage   = "not_file_message"  // the message holds no file
+	InputTransferBusy     = "transfer_busy"     // pause or cancel the transfer first
+	InputNotSaved         = "not_saved"         // Args: the file name
 )
 
 // Search is a search of the local history.
