@@ -5,7 +5,7 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= ./data
 BIN     ?= ./bin
 
-.PHONY: run server app test vet lint bench fuzz screenshots
+.PHONY: run server app test vet lint bench fuzz screenshots typecheck windows web
 
 # The server and the desktop app together; closing the app stops the server.
 run:
@@ -49,3 +49,19 @@ fuzz:
 screenshots:
 	@tools/sysdeps.sh test
 	$(GO) test -count=1 -run TestEveryScreenInTheRealWindow ./app -args -screenshots $(CURDIR)/docs/screenshots
+
+# Type-check every package for android/arm64, ios/arm64, darwin/arm64,
+# windows/amd64 and js/wasm (cgo through go/types), so code behind build
+# tags for platforms we cannot build here does not rot.
+typecheck:
+	$(GO) run ./tools/typecheck
+
+# parley.exe for Windows (GUI subsystem, with our icon), cross-built with mingw.
+windows:
+	@tools/sysdeps.sh windows
+	GO=$(GO) tools/windows.sh $(BIN)/parley.exe
+
+# The browser app (js/wasm) in $(BIN)/web; serve it with
+# go run ./server -web $(BIN)/web -web-font /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+web:
+	GO=$(GO) tools/web.sh $(BIN)/web

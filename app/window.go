@@ -28,7 +28,7 @@ import (
 
 // run opens the window and runs it until it is closed.
 func run(o options, log *slog.Logger, start time.Time) error {
-	if err := os.MkdirAll(o.data, 0o700); err != nil {
+	if err := os.MkdirAll(o.data, 0o700); err != nil && !errors.Is(err, errors.ErrUnsupported) { // js has no file system; the store is in memory there
 		return fmt.Errorf("create the data folder: %w", err)
 	}
 	w := new(app.Window)

@@ -37,6 +37,7 @@ type options struct {
 	queue                       int
 	registerLimit               string
 	maxFile, quota              string
+	web, webFont                string
 }
 
 func parseFlags(args []string, getenv func(string) string) (options, error) {
@@ -60,6 +61,8 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.registerLimit, "register-limit", env("PARLEY_REGISTER_LIMIT", "10/1m"), "registrations per address: BURST/INTERVAL, or off (PARLEY_REGISTER_LIMIT)")
 	fs.StringVar(&o.maxFile, "max-file", env("PARLEY_MAX_FILE", "4GiB"), "largest file accepted, e.g. 4GiB or 500MB (PARLEY_MAX_FILE)")
 	fs.StringVar(&o.quota, "quota", env("PARLEY_QUOTA", "off"), "bytes each user may share in all, e.g. 20GiB, or off (PARLEY_QUOTA)")
+	fs.StringVar(&o.web, "web", env("PARLEY_WEB", ""), "serve this folder at / (the browser app that make web builds) (PARLEY_WEB)")
+	fs.StringVar(&o.webFont, "web-font", env("PARLEY_WEB_FONT", ""), "font file served at /fonts/cjk for the browser app's Chinese text, e.g. /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc (PARLEY_WEB_FONT)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -87,7 +90,7 @@ func run(args []string, getenv func(string) string, stderr *os.File) error {
 		return fmt.Errorf("-log-level: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
-	cfg := node.Config{DataDir: o.data, Logger: log, QueueLen: o.queue}
+	cfg := node.Config{DataDir: o.data, Logger: log, QueueLen: o.queue, WebDir: o.web, WebFont: o.webFont}
 	switch strings.ToLower(o.sync) {
 	case "full", "normal":
 		cfg.Synchronous = strings.ToUpper(o.sync)

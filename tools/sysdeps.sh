@@ -15,6 +15,8 @@ pkgs_for() {
 	# EGL (surfaceless), run the real binary under Xvfb, take screenshots
 	# (imagemagick's import), type with xdotool, and load the CJK font by path.
 	test) echo "$(pkgs_for app) xvfb xauth imagemagick xdotool fonts-noto-cjk" ;;
+	# Cross-building the Windows app (cgo for malgo) and its icon resource.
+	windows) echo "gcc-mingw-w64-x86-64-win32 binutils-mingw-w64-x86-64" ;;
 	*) echo "sysdeps.sh: unknown group $1" >&2; exit 2 ;;
 	esac
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -43,7 +44,14 @@ type Config struct {
 	// MaxFileSize refuses bigger uploads at creation (0: 4 GiB); FileQuota
 	// bounds the bytes each user shares (0: no quota).
 	MaxFileSize, FileQuota int64
+	// WebDir, if set, is a folder served at / (the browser app that
+	// `make web` builds); WebFont, if set, is a font file served at
+	// WebFontPath, for the browser app's Chinese text.
+	WebDir, WebFont string
 }
+
+// WebFontPath is where the node serves Config.WebFont.
+const WebFontPath = "/fonts/cjk"
 
 // Node is one running server.
 type Node struct {
@@ -117,9 +125,33 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	})
 	mux.HandleFunc("GET /readyz", n.ready)
 	mux.Handle("GET /metrics", n.reg.Handler())
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "Parley server %s. Clients connect to %s (protocol %s).\n", Version, proto.WSPath, proto.Subprotocol)
-	})
+	if cfg.WebFont != "" {
+		mux.HandleFunc("GET "+WebFontPath, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "public, max-age=86400")
+			http.ServeFile(w, r, cfg.WebFont)
+		})
+	}
+	if cfg.WebDir != "" {
+		if _, err := os.Stat(filepath.Join(cfg.WebDir, "index.html")); err != nil {
+			n.Shutdown(ctx)
+			return nil, fmt.Errorf("web folder: %w", err)
+		}
+		// "/" rather than "GET /": a method would make it conflict with
+		// the file routes, which take every method.
+		web := http.FileServer(http.Dir(cfg.WebDir))
+		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				w.Header().Set("Allow", "GET, HEAD")
+				http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+				return
+			}
+			web.ServeHTTP(w, r)
+		})
+	} else {
+		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, "Parley server %s. Clients connect to %s (protocol %s).\n", Version, proto.WSPath, proto.Subprotocol)
+		})
+	}
 	n.handler = mux
 	return n, nil
 }

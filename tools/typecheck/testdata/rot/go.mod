@@ -1,0 +1,3 @@
+module rot
+
+go 1.26

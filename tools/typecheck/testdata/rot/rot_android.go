@@ -1,0 +1,3 @@
+package rot
+
+func onAndroid() int { return "not a number" }
