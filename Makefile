@@ -38,9 +38,18 @@ vet:
 lint: vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 
+# A short version of every benchmark (under two minutes): the Go benchmarks
+# once each, then every load mode briefly. Each loadgen run fails if a single
+# message is missing, duplicated or out of order. docs/benchmarks.md has the
+# full runs.
 bench:
 	@tools/sysdeps.sh test
 	EGL_PLATFORM=surfaceless $(GO) test -run '^$$' -bench . -benchtime 1x ./...
+	$(GO) run ./server/loadgen -members 100 -rate 2000 -warmup 1s -duration 3s
+	$(GO) run ./server/loadgen -members 1000 -rate 200 -warmup 1s -duration 3s
+	$(GO) run ./server/loadgen -members 5000 -rate 20 -pubs 4 -warmup 1s -duration 3s
+	$(GO) run ./server/loadgen -mode idle -conns 2000 -settle 2s
+	$(GO) run ./server/loadgen -mode durable -senders 200 -warmup 1s -duration 3s
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDispatch -fuzztime 60s ./server/hub

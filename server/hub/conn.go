@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -14,13 +15,14 @@ import (
 	"parley/net/proto"
 )
 
-// conn is one WebSocket client. Its reader goroutine (serve) reads and
-// dispatches requests one at a time. Outgoing frames are queued; a writer
-// goroutine exists only while the queue is not empty, and writes
-// everything queued so far in as few system calls as fit (one, usually),
-// so an idle connection costs no goroutine for writing and a busy one
-// pays one write per batch of frames, not per frame.
-// user and tokenHash are written only by the reader goroutine, under h.mu.
+// conn is one WebSocket client. Its reading goroutine (readLoop) reads and
+// dispatches requests one at a time; between requests it hands over to a
+// fresh goroutine that only waits (idle). Outgoing frames are queued and
+// written, as many as are queued, in one system call: by the fan-out
+// without waiting (flush), or by a writer goroutine that exists only
+// while there is something to write (writeLoop). An idle connection thus
+// costs one goroutine with a minimal stack and no write buffer.
+// user and tokenHash are written only by the reading goroutine, under h.mu.
 type conn struct {
 	h      *Hub
 	ws     *websocket.Conn
@@ -37,7 +39,8 @@ type conn struct {
 	closeOnce sync.Once
 	brMu      sync.Mutex    // readLoop's look at the read buffer, against the close handshake's reads
 	inflight  chan struct{} // one token per send awaiting its commit
-	ping      *time.Timer
+	ping      *time.Timer   // keepalive: the next ping, or the deadline of the pong
+	awaitPong atomic.Bool
 
 	user      proto.User
 	tokenHash []byte
@@ -212,25 +215,49 @@ func (c *conn) serve() {
 	c.readLoop(false)
 }
 
+// keepalive pings the client every PingInterval; one that has not
+// answered the previous ping within WriteTimeout is cut off. The hub
+// writes the pings and reads the pongs itself (control), so that a
+// keepalive never leaves an idle connection's goroutine waiting inside
+// the WebSocket reader.
+func (c *conn) keepalive() {
+	select {
+	case <-c.closed:
+		return
+	default:
+	}
+	if c.awaitPong.Load() {
+		c.close(websocket.StatusPolicyViolation, "ping timeout")
+		return
+	}
+	c.awaitPong.Store(true)
+	if err := c.raw.writeControl(opPing, nil, c.h.cfg.WriteTimeout); err != nil {
+		c.close(websocket.StatusPolicyViolation, "write failed")
+		return
+	}
+	c.ping.Reset(c.h.cfg.WriteTimeout)
+}
+
+// pong notes the client's answer to a ping.
+func (c *conn) pong() {
+	if c.awaitPong.Swap(false) {
+		c.ping.Reset(c.h.cfg.PingInterval)
+	}
+}
+
 // readLoop reads and dispatches requests. When nothing is left to read
 // it does not wait here, deep in the WebSocket reader with the stack a
 // request needed: it hands the wait to a fresh goroutine (idle), whose
-// stack is small, and ends. An idle connection thus holds one goroutine
-// with a minimal stack and no context registration.
-func (c *conn) readLoop(readable bool) {
+// stack is small, and ends. woken says the socket has bytes to read.
+func (c *conn) readLoop(woken bool) {
 	ctx := c.h.ctx
-	for ; ; readable = false {
-		c.brMu.Lock()
-		select {
-		case <-c.closed:
-			c.brMu.Unlock()
+	for ; ; woken = false {
+		more, err := c.control(woken)
+		if err != nil {
 			c.end()
 			return
-		default:
 		}
-		pending := c.raw.buffered()
-		c.brMu.Unlock()
-		if !pending && !readable && c.raw.canWait() {
+		if !more && c.raw.canWait() {
 			go c.idle()
 			return
 		}
@@ -261,6 +288,62 @@ func (c *conn) readLoop(readable bool) {
 			return
 		}
 	}
+}
+
+// control answers the pings and notes the pongs that come next from the
+// client, between two messages, where the WebSocket reader is not
+// active. more says that other bytes (a message or a close) wait in the
+// read buffer. woken says the socket has bytes: they are buffered first.
+func (c *conn) control(woken bool) (more bool, err error) {
+	if !c.raw.canWait() {
+		return true, nil // the WebSocket reader handles everything
+	}
+	c.brMu.Lock()
+	defer c.brMu.Unlock()
+	select {
+	case <-c.closed:
+		return false, net.ErrClosed
+	default:
+	}
+	br := c.raw.br
+	if woken && br.Buffered() == 0 && len(c.raw.peek) == 0 {
+		if _, err := br.Peek(1); err != nil {
+			return false, err
+		}
+	}
+	for br.Buffered() > 0 || len(c.raw.peek) > 0 {
+		h, err := br.Peek(2)
+		if err != nil {
+			return false, err
+		}
+		op, n, masked := h[0]&0x0f, int(h[1]&0x7f), h[1]&0x80 != 0
+		if (op != opPing && op != opPong) || h[0]&0xf0 != 0x80 || n > 125 {
+			return true, nil // a message, a close, or what the reader will refuse
+		}
+		size := 2 + n
+		if masked {
+			size += 4
+		}
+		f, err := br.Peek(size)
+		if err != nil {
+			return false, err
+		}
+		var payload [125]byte
+		p := payload[:copy(payload[:], f[size-n:])]
+		if masked {
+			key := f[2:6]
+			for i := range p {
+				p[i] ^= key[i&3]
+			}
+		}
+		br.Discard(size)
+		if op == opPong {
+			c.pong()
+		} else if err := c.raw.writeControl(opPong, p, c.h.cfg.WriteTimeout); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
 }
 
 // idle waits for the client's next bytes, then reads on.
@@ -294,18 +377,6 @@ func (c *conn) dispatchSafe(ctx context.Context, data []byte) (ok bool) {
 	}()
 	c.h.dispatch(ctx, c, data)
 	return true
-}
-
-// keepalive pings the client, and again PingInterval later; a client
-// that does not answer within WriteTimeout is cut off.
-func (c *conn) keepalive() {
-	ctx, cancel := context.WithTimeout(c.h.ctx, c.h.cfg.WriteTimeout)
-	defer cancel()
-	if err := c.ws.Ping(ctx); err != nil {
-		c.close(websocket.StatusPolicyViolation, "ping timeout")
-		return
-	}
-	c.ping.Reset(c.h.cfg.PingInterval)
 }
 
 // reply queues the answer to request id: body on success, err on failure.

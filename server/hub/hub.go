@@ -168,16 +168,20 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hj := &hijacker{ResponseWriter: w}
+	var c *conn // set before anything is read, so before any pong
 	ws, err := websocket.Accept(hj, r, &websocket.AcceptOptions{
 		Subprotocols:   []string{proto.Subprotocol},
 		OriginPatterns: h.cfg.OriginPatterns,
+		// Pongs the WebSocket reader meets (inside a message, or over TLS);
+		// the others conn.control reads.
+		OnPongReceived: func(context.Context, []byte) { c.pong() },
 	})
 	if err != nil {
 		h.log.Debug("websocket accept failed", "remote", r.RemoteAddr, "err", err)
 		return // Accept has written the HTTP error
 	}
 	ws.SetReadLimit(proto.MaxFrameBytes)
-	c := newConn(h, ws, hj.raw, remoteHost(r))
+	c = newConn(h, ws, hj.raw, remoteHost(r))
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()

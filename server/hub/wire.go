@@ -218,6 +218,24 @@ func (r *rawConn) writeRest(rest []byte, timeout time.Duration) error {
 	return err
 }
 
+// WebSocket control opcodes (RFC 6455 section 5.5).
+const (
+	opPing = 0x9
+	opPong = 0xA
+)
+
+// writeControl writes one unmasked control frame (payload ≤ 125 bytes).
+func (r *rawConn) writeControl(op byte, payload []byte, timeout time.Duration) error {
+	var f [2 + 125]byte
+	f[0], f[1] = 0x80|op, byte(len(payload))
+	n := 2 + copy(f[2:], payload)
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
+	r.armDeadline(timeout)
+	_, err := r.Conn.Write(f[:n])
+	return err
+}
+
 // appendTextHeader appends the header of an unmasked, final text frame of
 // n payload bytes (RFC 6455 section 5.2).
 func appendTextHeader(b []byte, n int) []byte {

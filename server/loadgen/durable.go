@@ -29,12 +29,13 @@ func runDurable(ctx context.Context, o *options, t *target) (*report, error) {
 	}
 	defer closeAll(conns)
 	convs := make([]proto.ConvID, len(conns))
+	firstSeq := make([]int64, len(conns)) // the group's seq before the run
 	err = parallel(ctx, len(conns), o.workers, func(ctx context.Context, _, i int) error {
 		var g proto.ConversationReply
 		if err := conns[i].call(ctx, 2, proto.TypeCreateGroup, proto.CreateGroupRequest{Name: fmt.Sprint("durable-", i)}, &g); err != nil {
 			return err
 		}
-		convs[i] = g.Conversation.ID
+		convs[i], firstSeq[i] = g.Conversation.ID, g.Conversation.LastSeq
 		return nil
 	})
 	if err != nil {
@@ -50,6 +51,7 @@ func runDurable(ctx context.Context, o *options, t *target) (*report, error) {
 		ack           hist
 		acked, failed int64
 		inWindow      int64
+		outOfSequence int64
 		err           error
 	}
 	results := make([]result, len(conns))
@@ -61,6 +63,7 @@ func runDurable(ctx context.Context, o *options, t *target) (*report, error) {
 			sentAt := make([]time.Duration, o.window)
 			var body []byte
 			next, outstanding := 0, 0
+			lastSeq := firstSeq[s] // acks carry the group's seqs: each the next one
 			send := func() error {
 				now := time.Since(epoch)
 				body = append(body[:0], `{"type":"send","id":"`...)
@@ -91,7 +94,7 @@ func runDurable(ctx context.Context, o *options, t *target) (*report, error) {
 					res.err = err
 					return
 				}
-				id, _, failed, ok := scanReply(p)
+				id, seq, failed, ok := scanReply(p)
 				if op != opText || !ok {
 					continue // our own message, pushed back to us
 				}
@@ -100,6 +103,10 @@ func runDurable(ctx context.Context, o *options, t *target) (*report, error) {
 				if failed {
 					res.failed++
 				} else {
+					if seq != lastSeq+1 {
+						res.outOfSequence++
+					}
+					lastSeq = max(lastSeq, seq)
 					res.acked++
 					if now >= mStart && now < mEnd {
 						res.inWindow++
@@ -146,6 +153,7 @@ func runDurable(ctx context.Context, o *options, t *target) (*report, error) {
 		ack.merge(&r.ack)
 		rep.Acked += r.acked
 		rep.Failed += r.failed
+		rep.Gaps += uint64(r.outOfSequence)
 		inWindow += r.inWindow
 		if r.err != nil {
 			rep.Disconnected++

@@ -303,6 +303,7 @@ func (r *fanoutRun) summarise(rep *report, total int, acked, failed, final int64
 		}
 		recv += m.recv
 		dups += m.dups
+		rep.Gaps += m.gaps
 		inWin += m.inWindow
 		if m.gone.Load() {
 			rep.Disconnected++ // evicted or failed: it resynchronises; not counted as missing

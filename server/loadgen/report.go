@@ -28,6 +28,7 @@ type report struct {
 	Delivered        uint64  `json:"delivered,omitempty"`
 	Missing          int64   `json:"missing"`
 	Duplicates       uint64  `json:"duplicates"`
+	Gaps             uint64  `json:"gaps"` // seqs skipped when a later one arrived (fanout), or acks out of sequence (durable)
 	Disconnected     int     `json:"disconnected"`
 	Incomplete       int     `json:"incomplete"`
 	FinalSeq         int64   `json:"final_seq,omitempty"`
@@ -135,8 +136,8 @@ func (r *report) print(w io.Writer) {
 		p("             %s   [sent → received]", r.LatencySent)
 		p("completion   %s   [due → last member]", r.Completion)
 		p("ack          %s   [due → durable ack]", r.Ack)
-		p("correctness  sent %d, acked %d, failed %d, delivered %d, missing %d, duplicates %d, disconnected %d, incomplete %d",
-			r.Sent, r.Acked, r.Failed, r.Delivered, r.Missing, r.Duplicates, r.Disconnected, r.Incomplete)
+		p("correctness  sent %d, acked %d, failed %d, delivered %d, missing %d, duplicates %d, gaps %d, disconnected %d, incomplete %d",
+			r.Sent, r.Acked, r.Failed, r.Delivered, r.Missing, r.Duplicates, r.Gaps, r.Disconnected, r.Incomplete)
 		if r.DeliveriesPerSec > 0 && r.ServerCPU > 0 {
 			p("efficiency   %.2f µs of server CPU per delivery", r.ServerCPU*1e6/r.DeliveriesPerSec)
 		}
@@ -148,7 +149,7 @@ func (r *report) print(w io.Writer) {
 		p("load         %d senders, %d in flight each, %d-byte text, sync=%s", r.Senders, r.Window, r.Size, r.Sync)
 		p("acked        %.0f msg/s (each acknowledged after its commit)", r.AckedPerSec)
 		p("ack          %s   [sent → durable ack]", r.Ack)
-		p("correctness  acked %d, failed %d, disconnected %d", r.Acked, r.Failed, r.Disconnected)
+		p("correctness  acked %d, failed %d, out of sequence %d, disconnected %d", r.Acked, r.Failed, r.Gaps, r.Disconnected)
 		if r.AckedPerSec > 0 && r.ServerCPU > 0 {
 			p("efficiency   %.1f µs of server CPU per acknowledged message", r.ServerCPU*1e6/r.AckedPerSec)
 		}
@@ -166,5 +167,5 @@ func (r *report) writeJSON(w io.Writer) error {
 
 // ok reports whether the run was correct: nothing missing, duplicated or failed.
 func (r *report) ok() bool {
-	return r.Missing == 0 && r.Duplicates == 0 && r.Failed == 0 && r.Disconnected == 0 && r.Incomplete == 0
+	return r.Missing == 0 && r.Duplicates == 0 && r.Gaps == 0 && r.Failed == 0 && r.Disconnected == 0 && r.Incomplete == 0
 }

@@ -147,11 +147,6 @@ func (d *DB) wait(j *job) (any, error) {
 	}
 }
 
-// submit queues fn without waiting; done is called after the commit (or
-// failure) from the sequencer goroutine and must not block.
-func (d *DB) submit(ctx context.Context, fn func(tx *sql.Tx, s *sequencer) (any, error), done func(any, error)) (err error) {
-	return d.enqueue(&job{ctx: ctx, run: fn, done: done})
-}
 
 // enqueue hands j to the sequencer.
 func (d *DB) enqueue(j *job) (err error) {
