@@ -147,7 +147,6 @@ func (d *DB) wait(j *job) (any, error) {
 	}
 }
 
-
 // enqueue hands j to the sequencer.
 func (d *DB) enqueue(j *job) (err error) {
 	ctx := j.ctx
