@@ -83,6 +83,32 @@ func (tm *testModel) registerAndLogin(srv *nodetest.Server, name string) proto.U
 	return u
 }
 
+// serverTexts returns the text messages the server holds in conv, read
+// with token on a connection of its own.
+func serverTexts(t *testing.T, srv *nodetest.Server, token string, conv proto.ConvID) []string {
+	t.Helper()
+	ctx := context.Background()
+	c, err := client.Dial(ctx, srv.URL, client.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Resume(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	h, err := c.History(ctx, proto.HistoryRequest{Conv: conv, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, msg := range h.Messages {
+		if msg.Kind == proto.MsgText {
+			got = append(got, msg.Text)
+		}
+	}
+	return got
+}
+
 // peer is another member, on the raw session client.
 func peer(t *testing.T, srv *nodetest.Server, name string) (*client.Conn, proto.User) {
 	t.Helper()
@@ -157,24 +183,7 @@ func TestOfflineSendsAreDeliveredOnceInOrderAfterReconnect(t *testing.T) {
 	}
 
 	// The server holds each exactly once, in order.
-	owner, err := client.Dial(ctx, srv.URL, client.DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer owner.Close()
-	if _, err := owner.Resume(ctx, m.account().token); err != nil {
-		t.Fatal(err)
-	}
-	h, err := owner.History(ctx, proto.HistoryRequest{Conv: conv, Limit: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, msg := range h.Messages {
-		if msg.Kind == proto.MsgText {
-			got = append(got, msg.Text)
-		}
-	}
+	got := serverTexts(t, srv, m.account().token, conv)
 	if fmt.Sprint(got) != "[one two 三]" {
 		t.Fatalf("server history %v, want [one two 三] once each", got)
 	}
@@ -207,25 +216,8 @@ func TestPendingOutboxIsSentOnceAfterAppRestart(t *testing.T) {
 		t.Fatal("a restarted app is logged out; want the stored session")
 	}
 	m2.online()
-	c, err := client.Dial(ctx, srv.URL, client.DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, err := c.Resume(ctx, token); err != nil {
-		t.Fatal(err)
-	}
 	// Online means onConnect has flushed the outbox.
-	h, err := c.History(ctx, proto.HistoryRequest{Conv: conv, Limit: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, msg := range h.Messages {
-		if msg.Kind == proto.MsgText {
-			got = append(got, msg.Text)
-		}
-	}
+	got := serverTexts(t, srv, token, conv)
 	if fmt.Sprint(got) != "[pending 0 pending 1 pending 2]" {
 		t.Fatalf("server history after restart: %v", got)
 	}
