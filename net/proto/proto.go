@@ -336,15 +336,17 @@ func EncodeRequest(typ, id string, body any) ([]byte, error) {
 }
 
 func encode(typ, id string, body any) ([]byte, error) {
-	var raw json.RawMessage
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, fmt.Errorf("encode %s body: %w", typ, err)
-		}
-		raw = b
+	// One pass: marshalling the body first and embedding it as a
+	// RawMessage would make the encoder validate and copy it again.
+	b, err := json.Marshal(struct {
+		Type string `json:"type"`
+		ID   string `json:"id,omitempty"`
+		Body any    `json:"body,omitempty"`
+	}{typ, id, body})
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", typ, err)
 	}
-	return json.Marshal(Frame{Type: typ, ID: id, Body: raw})
+	return b, nil
 }
 
 // DecodeFrame parses the envelope of a text frame. It checks only the

@@ -118,7 +118,7 @@ func (d *DB) UserConversationIDs(ctx context.Context, user proto.UserID) ([]prot
 }
 
 const conversationSelect = `
-SELECT c.id, c.kind, c.name, c.last_seq,
+SELECT c.id, c.kind, c.name, COALESCE(lm.seq, 0),
 	(SELECT COUNT(*) FROM members m2 WHERE m2.conv_id = c.id),
 	p.id, p.name,
 	lm.seq, lm.sender, lu.name, lm.client_id, lm.time, lm.kind, lm.text, lm.event
@@ -126,7 +126,7 @@ FROM members m
 JOIN conversations c ON c.id = m.conv_id
 LEFT JOIN users p ON c.kind = 'direct' AND p.id = (
 	SELECT m3.user_id FROM members m3 WHERE m3.conv_id = c.id AND m3.user_id != m.user_id LIMIT 1)
-LEFT JOIN messages lm ON lm.conv_id = c.id AND lm.seq = c.last_seq
+LEFT JOIN messages lm ON lm.conv_id = c.id AND lm.seq = (SELECT MAX(seq) FROM messages WHERE conv_id = c.id)
 LEFT JOIN users lu ON lu.id = lm.sender
 WHERE m.user_id = ?`
 

@@ -24,15 +24,16 @@ type job struct {
 }
 
 // convState is what the sequencer caches of a conversation it has written
-// to. members is sorted and immutable: changes replace the slice, so a
-// snapshot handed to OnCommit never changes under its reader.
+// to. lastSeq is the highest seq in messages (the database stores no
+// separate copy: it is loaded as MAX(seq), an index lookup). members is
+// sorted and immutable: changes replace the slice, so a snapshot handed to
+// OnCommit never changes under its reader.
 type convState struct {
 	id      proto.ConvID
 	kind    string
 	name    string
 	lastSeq int64
 	members []proto.UserID
-	dirty   bool // lastSeq must be written back before commit
 }
 
 func (c *convState) isMember(u proto.UserID) bool {
@@ -47,9 +48,8 @@ type sequencer struct {
 	// Per job: the states as they were before the job touched them, so a
 	// failed job leaves the cache as it found it.
 	undo      map[proto.ConvID]convState
-	committed []Committed  // messages of the current transaction
-	jobStart  int          // len(committed) when the current job started
-	dirty     []*convState // conversations whose lastSeq may need writing back
+	committed []Committed // messages of the current transaction
+	jobStart  int         // len(committed) when the current job started
 
 	// Statements on the writer's one connection, prepared once (hot
 	// paths: parsing SQL cost more than running it), and their
@@ -63,12 +63,11 @@ const (
 	sqlSavepoint  = "SAVEPOINT job"
 	sqlRelease    = "RELEASE job"
 	sqlRollbackTo = "ROLLBACK TO job"
-	sqlSetLastSeq = "UPDATE conversations SET last_seq = ? WHERE id = ?"
 	sqlInsertMsg  = "INSERT INTO messages (conv_id, seq, sender, client_id, time, kind, text, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 	sqlByClientID = "SELECT conv_id, seq, time, kind, text FROM messages WHERE sender = ? AND client_id = ?"
 )
 
-var hotStatements = []string{sqlSavepoint, sqlRelease, sqlRollbackTo, sqlSetLastSeq, sqlInsertMsg, sqlByClientID}
+var hotStatements = []string{sqlSavepoint, sqlRelease, sqlRollbackTo, sqlInsertMsg, sqlByClientID}
 
 // prepare prepares the hot statements (outside any transaction: the
 // writer pool has one connection, which a transaction holds).
@@ -196,7 +195,6 @@ func (s *sequencer) runBatch(batch []*job) {
 	fail := func(err error) {
 		d.log.Error("write batch failed", "err", err, "jobs", len(batch))
 		s.convs = map[proto.ConvID]*convState{} // may hold uncommitted values
-		s.dirty = s.dirty[:0]
 		for _, j := range batch {
 			j.done(nil, fmt.Errorf("write batch: %w", err))
 		}
@@ -214,18 +212,6 @@ func (s *sequencer) runBatch(batch []*job) {
 		}
 		results[i], errs[i] = s.runJob(ctx, tx, j)
 	}
-	for _, c := range s.dirty {
-		if c.dirty {
-			if _, err := s.exec(tx, sqlSetLastSeq, c.lastSeq, c.id); err != nil {
-				tx.Rollback()
-				fail(err)
-				return
-			}
-			c.dirty = false
-		}
-	}
-	clear(s.dirty)
-	s.dirty = s.dirty[:0]
 	if err := tx.Commit(); err != nil {
 		fail(err)
 		return
@@ -286,7 +272,8 @@ func (s *sequencer) conv(tx *sql.Tx, id proto.ConvID) (*convState, error) {
 		return c, nil
 	}
 	c := &convState{id: id}
-	err := tx.QueryRow("SELECT kind, name, last_seq FROM conversations WHERE id = ?", id).Scan(&c.kind, &c.name, &c.lastSeq)
+	err := tx.QueryRow(`SELECT kind, name, COALESCE((SELECT MAX(seq) FROM messages WHERE conv_id = c.id), 0)
+		FROM conversations c WHERE id = ?`, id).Scan(&c.kind, &c.name, &c.lastSeq)
 	if err == sql.ErrNoRows {
 		return nil, nil
 	}
@@ -361,10 +348,6 @@ func (s *sequencer) append(tx *sql.Tx, c *convState, m proto.Message) (proto.Mes
 		return m, fmt.Errorf("insert message %d/%d: %w", m.Conv, m.Seq, err)
 	}
 	c.lastSeq = m.Seq
-	if !c.dirty {
-		c.dirty = true
-		s.dirty = append(s.dirty, c)
-	}
 	cm := Committed{Message: m, Members: c.members}
 	if m.Kind == proto.MsgSystem {
 		last := m

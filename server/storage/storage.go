@@ -232,6 +232,9 @@ var migrations = []string{
 	CREATE UNIQUE INDEX uploads_client ON uploads(user_id, client_id) WHERE client_id IS NOT NULL;
 	CREATE INDEX uploads_user ON uploads(user_id, state);
 	CREATE INDEX uploads_updated ON uploads(updated);`,
+	// 3: a conversation's last seq is MAX(seq) of its messages (an index
+	// lookup), not a column every commit had to update.
+	`ALTER TABLE conversations DROP COLUMN last_seq;`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -249,3 +249,50 @@ func TestHistoryPagesStopAtAByteBudget(t *testing.T) {
 		t.Fatalf("page holds %d bytes of text, over %d", total, MaxPageBytes)
 	}
 }
+
+// A database written before migration 3 kept each conversation's last seq
+// in a column; after the upgrade it comes from the messages themselves,
+// and sends continue the sequence without a gap or a repeat.
+func TestUpgradeKeepsEachConversationsSequence(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	old, err := sql.Open("sqlite", "file:"+dir+"/"+FileName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range append(migrations[:2:2],
+		"PRAGMA user_version = 2",
+		"INSERT INTO users (id, name, pw_hash, created) VALUES (1234, 'Ana', 'h', 1)",
+		"INSERT INTO conversations (id, kind, name, created, last_seq) VALUES (555, 'group', 'g', 1, 2), (556, 'group', 'empty', 1, 0)",
+		"INSERT INTO members (conv_id, user_id, joined) VALUES (555, 1234, 1), (556, 1234, 1)",
+		`INSERT INTO messages (conv_id, seq, sender, time, kind, text) VALUES (555, 1, 1234, 1, 'text', 'one'), (555, 2, 1234, 2, 'text', 'two')`,
+	) {
+		if _, err := old.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	old.Close()
+
+	d, err := Open(ctx, dir, Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ana := proto.User{ID: 1234, Name: "Ana"}
+	c, err := d.Conversation(ctx, ana.ID, 555)
+	if err != nil || c.LastSeq != 2 || c.Last == nil || c.Last.Text != "two" {
+		t.Fatalf("upgraded conversation: %+v (last %+v) %v", c, c.Last, err)
+	}
+	if c, err := d.Conversation(ctx, ana.ID, 556); err != nil || c.LastSeq != 0 || c.Last != nil {
+		t.Fatalf("upgraded empty conversation: %+v %v", c, err)
+	}
+	for conv, want := range map[proto.ConvID]int64{555: 3, 556: 1} {
+		m, _, err := d.Send(ctx, ana, conv, fmt.Sprint("after-", conv), "hi")
+		if err != nil || m.Seq != want {
+			t.Fatalf("send to %d after upgrade: seq %d, want %d (%v)", conv, m.Seq, want, err)
+		}
+	}
+	if c, err := d.Conversation(ctx, ana.ID, 555); err != nil || c.LastSeq != 3 || c.Last.Seq != 3 {
+		t.Fatalf("after a send: %+v %v", c, err)
+	}
+}
