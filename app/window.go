@@ -41,7 +41,7 @@ func run(o options, log *slog.Logger, start time.Time) error {
 	}
 	fonts := make(chan fontSet, 1)
 	go func() {
-		faces, cjk := loadFonts(log)
+		faces, cjk := startFonts(o.server, log)
 		fonts <- fontSet{faces, cjk}
 	}()
 
@@ -65,6 +65,7 @@ func run(o options, log *slog.Logger, start time.Time) error {
 		return fmt.Errorf("start: %w", err)
 	}
 	defer m.Close()
+	markNoAudio(m)
 	log.Debug("model ready", "since_start", time.Since(start))
 
 	ctx, cancel := context.WithCancel(context.Background())

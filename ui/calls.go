@@ -124,7 +124,7 @@ func (b *callBar) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 	var content layout.Widget
 	switch {
 	case c == nil:
-		bg, content = th.Surface, func(gtx layout.Context) layout.Dimensions { return b.idle(gtx, u) }
+		bg, content = th.Surface, func(gtx layout.Context) layout.Dimensions { return b.idle(gtx, u, st.NoAudio) }
 	case c.State == state.CallEnded:
 		bg, content = th.Surface, func(gtx layout.Context) layout.Dimensions { return b.ended(gtx, u, c) }
 	case c.State == state.CallActive:
@@ -153,9 +153,20 @@ func (b *callBar) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 	)
 }
 
-// idle is the seed's call bar: a user ID and a Call button.
-func (b *callBar) idle(gtx layout.Context, u *UI) layout.Dimensions {
+// idle is the seed's call bar: a user ID and a Call button, or, where
+// there is no sound (noAudio), a line saying why there are no calls.
+func (b *callBar) idle(gtx layout.Context, u *UI, noAudio bool) layout.Dimensions {
 	th, t := u.th, u.t()
+	if noAudio {
+		return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				gtx.Constraints.Min.X = gtx.Dp(18)
+				return u.icons.call.Layout(gtx, th.FgMuted)
+			}),
+			layout.Rigid(gap(spaceS)),
+			layout.Flexed(1, th.label(textSmall, th.FgMuted, t.NoAudioCalls).lines(1).Layout),
+		)
+	}
 	return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 			gtx.Constraints.Min.X = gtx.Dp(18)

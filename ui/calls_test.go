@@ -211,3 +211,24 @@ func matching(img *image.RGBA, box image.Rectangle, c color.NRGBA) int {
 	}
 	return n
 }
+
+func TestWithoutAudioThereAreNoCalls(t *testing.T) {
+	for _, c := range []struct {
+		lang ui.Lang
+		says string
+	}{
+		{ui.English, "This browser has no audio: calls need the desktop app"},
+		{ui.Chinese, "浏览器中无法使用音频：通话请使用桌面版"},
+	} {
+		d := newDriver(t, c.lang, desktop)
+		st := uitest.Direct()
+		st.NoAudio = true
+		d.Frame(st)
+		if _, ok := d.Find("User ID to call"); ok {
+			t.Errorf("%v: the call bar offers to call a user ID without audio", c.lang)
+		}
+		// The header's call button says why it is off, and does nothing.
+		wantEvents(t, "the disabled call button", step(t, d, c.says))
+		onScreen(t, d, c.says)
+	}
+}

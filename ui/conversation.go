@@ -68,7 +68,7 @@ func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
 		p.askLeave = false
 		u.emit(Leave{Conv: o.ID})
 	}
-	if p.callPeer.Clicked(gtx) && o.Peer != nil {
+	if p.callPeer.Clicked(gtx) && o.Peer != nil && !st.NoAudio {
 		u.emit(Call{UserID: fmt.Sprint(o.Peer.ID)})
 	}
 	p.files.update(gtx, u)
@@ -186,7 +186,10 @@ func (p *convPane) header(gtx layout.Context, u *UI, st state.State) layout.Dime
 						return layout.Dimensions{}
 					}
 					b := th.iconButton(&p.callPeer, u.icons.call, fmt.Sprintf(t.CallPersonF, o.Peer.Name))
-					b.enabled = st.Call == nil || st.Call.State == state.CallEnded
+					b.enabled = !st.NoAudio && (st.Call == nil || st.Call.State == state.CallEnded)
+					if st.NoAudio {
+						b.desc = t.NoAudioCalls
+					}
 					if b.enabled {
 						b.color = th.Primary
 					}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -97,10 +98,27 @@ func LoadCJKFont(path string) (font.FontFace, error) {
 	if err != nil {
 		return font.FontFace{}, fmt.Errorf("open font: %w", err)
 	}
-	lds, err := ot.NewLoaders(f)
+	face, err := loadCJK(f, path)
 	if err != nil {
 		f.Close()
-		return font.FontFace{}, fmt.Errorf("read font %s: %w", path, err)
+		return font.FontFace{}, err
+	}
+	return face, nil
+}
+
+// LoadCJKFontBytes is LoadCJKFont for a font already in memory, such as
+// one the browser app fetched from its server. name says where the bytes
+// came from, for errors.
+func LoadCJKFontBytes(data []byte, name string) (font.FontFace, error) {
+	return loadCJK(bytes.NewReader(data), name)
+}
+
+// loadCJK picks the best Simplified Chinese face of the font or
+// collection in r.
+func loadCJK(r ot.Resource, name string) (font.FontFace, error) {
+	lds, err := ot.NewLoaders(r)
+	if err != nil {
+		return font.FontFace{}, fmt.Errorf("read font %s: %w", name, err)
 	}
 	best, bestRank := -1, len(cjkFamilies)+1
 	var buf []byte
@@ -116,13 +134,11 @@ func LoadCJKFont(path string) (font.FontFace, error) {
 		}
 	}
 	if best < 0 {
-		f.Close()
-		return font.FontFace{}, fmt.Errorf("read font %s: no faces", path)
+		return font.FontFace{}, fmt.Errorf("read font %s: no faces", name)
 	}
 	ft, err := gotext.NewFont(lds[best])
 	if err != nil {
-		f.Close()
-		return font.FontFace{}, fmt.Errorf("parse font %s: %w", path, err)
+		return font.FontFace{}, fmt.Errorf("parse font %s: %w", name, err)
 	}
 	return font.FontFace{Font: opentype.DescriptionToFont(ft.Describe()), Face: sharedFace{ft}}, nil
 }

@@ -64,6 +64,9 @@ type State struct {
 	// AudioDevices lists the microphones and speakers to choose from; nil
 	// until the model's ListAudioDevices has run.
 	AudioDevices *AudioDevices
+	// NoAudio says this build has no sound at all (the browser app):
+	// the UI offers no calls.
+	NoAudio bool
 }
 
 // MaxNotices bounds the notice bar.
