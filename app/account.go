@@ -31,6 +31,8 @@ type account struct {
 	kick   chan struct{} // wakes the outbox flusher
 
 	flushMu sync.Mutex // one outbox flush at a time keeps sends in order
+	listMu  sync.Mutex // one conversation-list refresh at a time
+	openMu  sync.Mutex // one open-conversation refresh at a time
 
 	mu        sync.Mutex            // guards what follows
 	open      proto.ConvID          // the open conversation

@@ -11,8 +11,15 @@ import (
 
 // refresh rebuilds the conversation list and the open conversation from
 // the store and publishes them.
+//
+// Refreshes run one at a time (a.listMu, a.openMu): each reads the store as
+// it is at its turn, so the last one publishes the newest state, and a slow
+// refresh can never publish over a newer one.
 func (a *account) refresh() {
 	ctx := a.ctx
+	a.listMu.Lock()
+	defer a.refreshOpen(ctx)
+	defer a.listMu.Unlock()
 	cs, err := a.db.Conversations(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -31,7 +38,6 @@ func (a *account) refresh() {
 		return
 	}
 	a.m.update(func(st *state.State) { st.Conversations = list })
-	a.refreshOpen(ctx)
 }
 
 func viewConversation(c store.Conversation) state.Conversation {
@@ -41,10 +47,13 @@ func viewConversation(c store.Conversation) state.Conversation {
 // refreshOpen rebuilds the open conversation: header, members with
 // presence, the window of history, and my messages not yet acknowledged.
 func (a *account) refreshOpen(ctx context.Context) {
+	a.openMu.Lock()
+	defer a.openMu.Unlock()
 	a.mu.Lock()
 	conv, from, prepended := a.open, a.winFrom, a.prepended
 	a.prepended = 0
 	a.mu.Unlock()
+	startFrom := from // from may restart at the newest page below
 	if conv == 0 {
 		a.m.update(func(st *state.State) { st.Open = nil })
 		return
@@ -79,7 +88,10 @@ func (a *account) refreshOpen(ctx context.Context) {
 	}
 
 	a.mu.Lock()
-	if a.open != conv {
+	if a.open != conv || a.winFrom != startFrom {
+		// The window moved while we read (another conversation, an older
+		// page): whoever moved it refreshes after us with the new one.
+		a.prepended += prepended
 		a.mu.Unlock()
 		return
 	}
