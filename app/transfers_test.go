@@ -184,15 +184,15 @@ func TestSentFileIsAnnouncedToTheGroupAndSaved(t *testing.T) {
 	if err := wang.SaveFile(ctx, conv, msg.Seq); err != nil {
 		t.Fatal(err)
 	}
-	st = wang.waitFor("the download done", func(st state.State) bool {
-		return transferIn(st, state.Download, func(tr state.Transfer) bool { return tr.State == state.TransferDone })
+	// The finished transfer and its notice are published one after the
+	// other: wait for both.
+	st = wang.waitFor("the download done and announced", func(st state.State) bool {
+		return transferIn(st, state.Download, func(tr state.Transfer) bool { return tr.State == state.TransferDone }) &&
+			hasNotice(st, state.NoticeFileSaved, "")
 	})
 	saved := st.Transfers[0]
 	if saved.Path != filepath.Join(downloads, "report.pdf") || sumOf(t, saved.Path) != sum || saved.FileID == "" {
 		t.Fatalf("saved %+v", saved)
-	}
-	if !hasNotice(st, state.NoticeFileSaved, "") {
-		t.Errorf("no file_saved notice: %+v", st.Notices)
 	}
 	if err := wang.OpenFile(ctx, saved.ID); err != nil {
 		t.Fatal(err)
