@@ -409,28 +409,10 @@ func TestCancelledUploadIsDeleted(t *testing.T) {
 	}
 }
 
-// fakeClock is a clock that moves only when told.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 func TestAbandonedUploadsExpire(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	clock := &fakeClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+	clock := nodetest.NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	db, err := storage.Open(ctx, dir, storage.Options{Synchronous: "NORMAL", Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -27,28 +27,12 @@ import (
 	"parley/server/auth"
 	"parley/server/hub"
 	"parley/server/metrics"
+	"parley/server/node/nodetest"
 	"parley/server/storage"
 )
 
-// Clock is a settable clock; it starts at a fixed instant.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// Clock is the shared settable test clock.
+type Clock = nodetest.Clock
 
 // Server is a running server.
 type Server struct {
@@ -80,7 +64,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	s := &Server{}
 	now := time.Now
 	if !o.realTime {
-		s.Clock = &Clock{t: time.Unix(1_800_000_000, 0)}
+		s.Clock = nodetest.NewClock(time.Unix(1_800_000_000, 0))
 		now = s.Clock.Now
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
