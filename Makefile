@@ -58,6 +58,7 @@ fuzz:
 screenshots:
 	@tools/sysdeps.sh test
 	$(GO) test -count=1 -run TestEveryScreenInTheRealWindow ./app -args -screenshots $(CURDIR)/docs/screenshots
+	$(GO) test -count=1 -run TestBrowserAppChatsWithAGoClient ./app/web -args -screenshots $(CURDIR)/docs/screenshots
 
 # Type-check every package for android/arm64, ios/arm64, darwin/arm64,
 # windows/amd64 and js/wasm (cgo through go/types), so code behind build

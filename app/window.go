@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"gioui.org/app"
+	"gioui.org/layout"
 	"gioui.org/op"
 	"gioui.org/text"
 	"gioui.org/unit"
@@ -100,6 +101,9 @@ type window struct {
 	picking  atomic.Bool
 	picks    chan pickResult
 	redraw   func()
+	// automation publishes the screen's semantics for the browser
+	// end-to-end test (a no-op elsewhere and without ?automation).
+	automation *automation
 	// What the log said last about the call and the transfers.
 	loggedCall      callKey
 	loggedTransfers map[string]state.TransferState
@@ -129,7 +133,8 @@ type systemPrefs struct {
 func newWindow(ctx context.Context, w *app.Window, m *Model, o options, log *slog.Logger, faces []ui.FontFace, cjk int) *window {
 	win := &window{ctx: ctx, w: w, m: m, log: log, prefs: prefsFile{path: filepath.Join(o.data, "ui.json")},
 		lanes: map[string]*lane{}, shaper: make(chan *text.Shaper, 1), system: make(chan systemPrefs, 1),
-		notifier: notify.NewNotifier, explorer: explorer.NewExplorer(w), picks: make(chan pickResult, 1), redraw: w.Invalidate}
+		notifier: notify.NewNotifier, explorer: explorer.NewExplorer(w), picks: make(chan pickResult, 1), redraw: w.Invalidate,
+		automation: newAutomation()}
 	win.focused.Store(true)
 	saved := win.prefs.load(log)
 
@@ -240,6 +245,7 @@ func (win *window) loop(start time.Time) error {
 			if first {
 				win.log.Debug("first layout", "since_start", time.Since(start))
 			}
+			win.automation.frame(gtx, func(gtx layout.Context) { win.ui.Layout(gtx, st) })
 			e.Frame(gtx.Ops)
 			if first {
 				first = false

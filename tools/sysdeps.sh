@@ -13,8 +13,9 @@ pkgs_for() {
 	app) echo "$(pkgs_for gio) libgles2 libgl1-mesa-dri libegl-mesa0" ;;
 	# Tests: the race detector needs gcc; UI tests render headless through
 	# EGL (surfaceless), run the real binary under Xvfb, take screenshots
-	# (imagemagick's import), type with xdotool, and load the CJK font by path.
-	test) echo "$(pkgs_for app) xvfb xauth imagemagick xdotool fonts-noto-cjk" ;;
+	# (imagemagick's import), type with xdotool, and load the CJK font by path;
+	# the browser app's end-to-end test runs in headless Chromium.
+	test) echo "$(pkgs_for app) xvfb xauth imagemagick xdotool fonts-noto-cjk chromium" ;;
 	# Cross-building the Windows app (cgo for malgo) and its icon resource.
 	windows) echo "gcc-mingw-w64-x86-64-win32 binutils-mingw-w64-x86-64" ;;
 	*) echo "sysdeps.sh: unknown group $1" >&2; exit 2 ;;

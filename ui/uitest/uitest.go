@@ -131,10 +131,57 @@ func (d *Driver) Nodes() []input.SemanticNode {
 	return d.Router.AppendSemantics(nil)
 }
 
+// Screen is what a frame put on screen: its semantic nodes with their
+// visible bounds. A Driver's frame gives one (Driver.Screen); so does the
+// browser app's automation hook, from the same input.Router semantics.
+type Screen []Node
+
+// Screen returns what the last frame put on screen.
+func (d *Driver) Screen() Screen { return NewScreen(d.Nodes()) }
+
 // Texts returns every label and description on screen, in tree order.
-func (d *Driver) Texts() []string {
+func (d *Driver) Texts() []string { return d.Screen().Texts() }
+
+// Find returns the visible node whose label or description is s.
+func (d *Driver) Find(s string) (Node, bool) { return d.Screen().Find(s) }
+
+// FindContaining returns the first visible node whose label contains s.
+func (d *Driver) FindContaining(s string) (Node, bool) { return d.Screen().FindContaining(s) }
+
+// FieldText returns the text of the single-line field described as desc
+// (masked fields keep theirs to themselves).
+func (d *Driver) FieldText(desc string) (string, bool) { return d.Screen().FieldText(desc) }
+
+// Click queues a primary click on the control labelled or described s:
+// a button if there is one, else a tab, else a field. The next Frame
+// delivers it.
+func (d *Driver) Click(s string) error {
+	p, err := d.Screen().ClickPoint(s)
+	if err != nil {
+		return err
+	}
+	d.ClickAt(p)
+	return nil
+}
+
+// Fill clicks the field described as desc, types s into it and runs the
+// frames that deliver both, drawing the last state.
+func (d *Driver) Fill(desc, s string) error {
+	p, err := d.Screen().FieldPoint(desc)
+	if err != nil {
+		return err
+	}
+	d.ClickAt(p)
+	d.Frame(d.State)
+	d.Type(s)
+	d.Frame(d.State)
+	return nil
+}
+
+// Texts returns every label and description, in tree order.
+func (sc Screen) Texts() []string {
 	var out []string
-	for _, n := range d.Nodes() {
+	for _, n := range sc {
 		if n.Desc.Label != "" {
 			out = append(out, n.Desc.Label)
 		}
@@ -153,8 +200,10 @@ type Node struct {
 	Control semantic.ClassOp // Button, RadioButton, Editor, or Unknown
 }
 
-func (d *Driver) nodes() []Node {
-	raw := d.Nodes()
+// NewScreen works out the visible bounds and controls of a frame's
+// semantic nodes (input.Router.AppendSemantics: flattened, parents named
+// by ParentID).
+func NewScreen(raw []input.SemanticNode) Screen {
 	byID := make(map[input.SemanticID]input.SemanticNode, len(raw))
 	for _, n := range raw {
 		byID[n.ID] = n
@@ -165,7 +214,7 @@ func (d *Driver) nodes() []Node {
 			hasEditor[n.ParentID] = true
 		}
 	}
-	out := make([]Node, 0, len(raw))
+	out := make(Screen, 0, len(raw))
 	for _, n := range raw {
 		v := Node{SemanticNode: n, Visible: n.Desc.Bounds}
 		for p, ok := n, true; ok; p, ok = byID[p.ParentID] {
@@ -189,8 +238,8 @@ func (d *Driver) nodes() []Node {
 }
 
 // Find returns the visible node whose label or description is s.
-func (d *Driver) Find(s string) (Node, bool) {
-	for _, n := range d.nodes() {
+func (sc Screen) Find(s string) (Node, bool) {
+	for _, n := range sc {
 		if (n.Desc.Label == s || n.Desc.Description == s) && !n.Visible.Empty() {
 			return n, true
 		}
@@ -199,8 +248,8 @@ func (d *Driver) Find(s string) (Node, bool) {
 }
 
 // FindContaining returns the first visible node whose label contains s.
-func (d *Driver) FindContaining(s string) (Node, bool) {
-	for _, n := range d.nodes() {
+func (sc Screen) FindContaining(s string) (Node, bool) {
+	for _, n := range sc {
 		if strings.Contains(n.Desc.Label, s) && !n.Visible.Empty() {
 			return n, true
 		}
@@ -210,9 +259,8 @@ func (d *Driver) FindContaining(s string) (Node, bool) {
 
 // FieldText returns the text of the single-line field described as desc
 // (masked fields keep theirs to themselves).
-func (d *Driver) FieldText(desc string) (string, bool) {
-	nodes := d.nodes()
-	for _, n := range nodes {
+func (sc Screen) FieldText(desc string) (string, bool) {
+	for _, n := range sc {
 		if n.Desc.Description != desc || n.Visible.Empty() {
 			continue
 		}
@@ -221,10 +269,9 @@ func (d *Driver) FieldText(desc string) (string, bool) {
 	return "", false
 }
 
-// Click queues a primary click on the control labelled or described s:
-// a button if there is one, else a tab, else a field. The next Frame
-// delivers it.
-func (d *Driver) Click(s string) error {
+// ClickPoint returns where to click the control labelled or described s:
+// a button if there is one, else a tab, else a field.
+func (sc Screen) ClickPoint(s string) (image.Point, error) {
 	var best *Node
 	rank := func(c semantic.ClassOp) int {
 		switch c {
@@ -237,36 +284,31 @@ func (d *Driver) Click(s string) error {
 		}
 		return 0
 	}
-	nodes := d.nodes()
-	for i, n := range nodes {
+	for i, n := range sc {
 		if n.Desc.Label != s && n.Desc.Description != s || n.Visible.Empty() {
 			continue
 		}
 		if best == nil || rank(n.Control) > rank(best.Control) {
-			best = &nodes[i]
+			best = &sc[i]
 		}
 	}
 	if best == nil || best.Control == semantic.Unknown {
-		return fmt.Errorf("no control labelled %q on screen; have %q", s, d.Texts())
+		return image.Point{}, fmt.Errorf("no control labelled %q on screen; have %q", s, sc.Texts())
 	}
-	d.ClickAt(best.Visible.Min.Add(best.Visible.Max).Div(2))
-	return nil
+	return center(best.Visible), nil
 }
 
-// Fill clicks the field described as desc, types s into it and runs the
-// frames that deliver both, drawing the last state.
-func (d *Driver) Fill(desc, s string) error {
-	for _, n := range d.nodes() {
+// FieldPoint returns where to click the field described as desc.
+func (sc Screen) FieldPoint(desc string) (image.Point, error) {
+	for _, n := range sc {
 		if n.Desc.Description == desc && !n.Visible.Empty() {
-			d.ClickAt(n.Visible.Min.Add(n.Visible.Max).Div(2))
-			d.Frame(d.State)
-			d.Type(s)
-			d.Frame(d.State)
-			return nil
+			return center(n.Visible), nil
 		}
 	}
-	return fmt.Errorf("no field described as %q on screen; have %q", desc, d.Texts())
+	return image.Point{}, fmt.Errorf("no field described as %q on screen; have %q", desc, sc.Texts())
 }
+
+func center(r image.Rectangle) image.Point { return r.Min.Add(r.Max).Div(2) }
 
 // ClickAt queues a primary click at p.
 func (d *Driver) ClickAt(p image.Point) {

@@ -1,0 +1,387 @@
+package web
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"gioui.org/io/input"
+
+	"parley/net/client"
+	"parley/net/proto"
+	"parley/server/node"
+	"parley/server/node/nodetest"
+	"parley/ui/uitest"
+)
+
+// The browser end to end: the app built for js/wasm exactly as `make web`
+// builds it, served by a real server, in Debian's headless Chromium
+// (installed by the Makefile), driven through the DevTools protocol. The
+// page is opened with ?automation, so the app publishes its semantic tree
+// every frame (app/automation_js.go); the test finds labels there and
+// clicks and types where they are, as a user would.
+
+// -screenshots DIR saves the page at the end as DIR/web.png (make
+// screenshots).
+var screenshots = flag.String("screenshots", "", "save a screenshot of the browser app in this folder")
+
+// chromiumArgs are the flags of a clean, quiet, headless Chromium. WebGL
+// (Gio draws with it) needs SwiftShader where there is no GPU.
+var chromiumArgs = []string{
+	"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+	"--disable-background-networking", "--disable-component-update", "--disable-sync",
+	"--enable-unsafe-swiftshader", "--use-angle=swiftshader",
+	"--window-size=1100,720", "--remote-debugging-port=0",
+}
+
+// buildWeb builds the browser app with tools/web.sh into a folder.
+func buildWeb(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command("../../tools/web.sh", dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tools/web.sh: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// browser is a headless Chromium with one page, attached.
+type browser struct {
+	t  *testing.T
+	dt *devtools
+}
+
+func startBrowser(t *testing.T) *browser {
+	t.Helper()
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatalf("chromium not found (make test installs Debian's chromium): %v", err)
+	}
+	args := append([]string{"--user-data-dir=" + t.TempDir()}, chromiumArgs...)
+	cmd := exec.Command(bin, append(args, "about:blank")...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // its renderer and GPU processes too
+		cmd.Wait()
+	})
+	// Chromium says where its DevTools listen on stderr.
+	found := make(chan string, 1)
+	var lines []string
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			if u, ok := strings.CutPrefix(line, "DevTools listening on "); ok {
+				found <- u
+				continue
+			}
+			if len(lines) < 50 {
+				lines = append(lines, line)
+			}
+		}
+		close(found)
+	}()
+	var url string
+	select {
+	case u, ok := <-found:
+		if !ok {
+			t.Fatalf("chromium exited without DevTools:\n%s", strings.Join(lines, "\n"))
+		}
+		url = u
+	case <-time.After(60 * time.Second):
+		t.Fatal("chromium did not start its DevTools within a minute")
+	}
+	ctx := ctxFor(t, 30*time.Second)
+	dt, err := dialDevTools(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dt.close)
+	if err := dt.attachPage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return &browser{t: t, dt: dt}
+}
+
+func ctxFor(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func (b *browser) call(method string, params any) {
+	b.t.Helper()
+	if err := b.dt.call(ctxFor(b.t, 30*time.Second), method, params, nil); err != nil {
+		b.fail("%v", err)
+	}
+}
+
+func (b *browser) fail(format string, args ...any) {
+	b.t.Helper()
+	b.t.Fatalf(format+"\npage console:\n%s", append(args, strings.Join(b.dt.Console(), "\n"))...)
+}
+
+func (b *browser) open(url string) {
+	b.t.Helper()
+	b.call("Page.navigate", map[string]any{"url": url})
+}
+
+// screenshot saves the page as a PNG.
+func (b *browser) screenshot(path string) {
+	b.t.Helper()
+	var r struct {
+		Data []byte `json:"data"` // base64 in JSON
+	}
+	if err := b.dt.call(ctxFor(b.t, 30*time.Second), "Page.captureScreenshot", map[string]any{"format": "png"}, &r); err != nil {
+		b.fail("screenshot: %v", err)
+	}
+	if err := os.WriteFile(path, r.Data, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// screen returns what the app drew at its next frame, or what it drew
+// last if a second passes without one (an idle app draws nothing new).
+func (b *browser) screen() uitest.Screen {
+	b.t.Helper()
+	// The promise settles with the semantics at the next frame, or with
+	// the current ones after a second without frames.
+	const next = `new Promise((resolve) => {
+		const done = () => resolve(globalThis.parleySemantics || "[]");
+		addEventListener("parleyframe", done, {once: true});
+		setTimeout(done, 1000);
+	})`
+	var raw string
+	if err := b.dt.eval(ctxFor(b.t, 30*time.Second), next, &raw); err != nil {
+		b.fail("read the screen: %v", err)
+	}
+	var nodes []input.SemanticNode
+	if err := json.Unmarshal([]byte(raw), &nodes); err != nil {
+		b.fail("decode the screen: %v", err)
+	}
+	return uitest.NewScreen(nodes)
+}
+
+// until reads the screen until ok holds, failing after a generous
+// deadline (the wasm app starts in seconds; this guards against hangs).
+func (b *browser) until(what string, ok func(uitest.Screen) bool) uitest.Screen {
+	b.t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		sc := b.screen()
+		if ok(sc) {
+			return sc
+		}
+		if time.Now().After(deadline) {
+			b.fail("timed out waiting for %s; on screen: %q", what, sc.Texts())
+		}
+	}
+}
+
+func (b *browser) see(s string) uitest.Node {
+	b.t.Helper()
+	var n uitest.Node
+	b.until(fmt.Sprintf("%q on screen", s), func(sc uitest.Screen) bool {
+		var ok bool
+		n, ok = sc.Find(s)
+		return ok
+	})
+	return n
+}
+
+// seeMatch waits for a label matching re and returns its submatches.
+func (b *browser) seeMatch(re *regexp.Regexp) []string {
+	b.t.Helper()
+	var m []string
+	b.until(fmt.Sprintf("a label matching %s", re), func(sc uitest.Screen) bool {
+		for _, n := range sc {
+			if m = re.FindStringSubmatch(n.Desc.Label); m != nil && !n.Visible.Empty() {
+				return true
+			}
+		}
+		return false
+	})
+	return m
+}
+
+// clickAt clicks at p, in the app's pixels (device pixels).
+func (b *browser) clickAt(p image.Point) {
+	b.t.Helper()
+	var dpr float64
+	if err := b.dt.eval(ctxFor(b.t, 30*time.Second), "devicePixelRatio", &dpr); err != nil || dpr <= 0 {
+		b.fail("devicePixelRatio: %v", err)
+	}
+	x, y := float64(p.X)/dpr, float64(p.Y)/dpr
+	for _, typ := range []string{"mousePressed", "mouseReleased"} {
+		b.call("Input.dispatchMouseEvent", map[string]any{"type": typ, "x": x, "y": y, "button": "left", "buttons": 1, "clickCount": 1})
+	}
+}
+
+// clickWhenFound clicks where find points once it finds something.
+func (b *browser) clickWhenFound(what string, find func(uitest.Screen) (image.Point, error)) {
+	b.t.Helper()
+	var p image.Point
+	b.until(what, func(sc uitest.Screen) bool {
+		var err error
+		p, err = find(sc)
+		return err == nil
+	})
+	b.clickAt(p)
+}
+
+// click clicks the control labelled s once it is on screen.
+func (b *browser) click(s string) {
+	b.t.Helper()
+	b.clickWhenFound(fmt.Sprintf("a control labelled %q", s), func(sc uitest.Screen) (image.Point, error) { return sc.ClickPoint(s) })
+}
+
+// fill clicks the field described as desc and types s.
+func (b *browser) fill(desc, s string) {
+	b.t.Helper()
+	b.clickWhenFound(fmt.Sprintf("a field %q", desc), func(sc uitest.Screen) (image.Point, error) { return sc.FieldPoint(desc) })
+	b.typeText(s)
+}
+
+// typeText types s into the focused field, as an input method would.
+func (b *browser) typeText(s string) {
+	b.t.Helper()
+	b.call("Input.insertText", map[string]any{"text": s})
+}
+
+func (b *browser) pressEnter() {
+	b.t.Helper()
+	for _, typ := range []string{"keyDown", "keyUp"} {
+		b.call("Input.dispatchKeyEvent", map[string]any{"type": typ, "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13, "nativeVirtualKeyCode": 13})
+	}
+}
+
+// goUser is the second client: a Go program on the real protocol.
+type goUser struct {
+	conn   *client.Conn
+	me     proto.User
+	pushes chan client.Push
+}
+
+func newGoUser(t *testing.T, srv *nodetest.Server, name string) *goUser {
+	t.Helper()
+	ctx := ctxFor(t, 30*time.Second)
+	u := &goUser{pushes: make(chan client.Push, 256)}
+	c, err := client.Dial(ctx, srv.URL, client.DialOptions{OnPush: func(p client.Push) {
+		select {
+		case u.pushes <- p:
+		default: // a test that ignores pushes must not stall the connection
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	u.conn = c
+	if u.me, err = c.Register(ctx, name, "correct horse"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Login(ctx, u.me.ID, "correct horse", "go test"); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// message waits for a pushed message in conv with text.
+func (u *goUser) message(t *testing.T, conv proto.ConvID, text string) proto.Message {
+	t.Helper()
+	timeout := time.After(60 * time.Second)
+	for {
+		select {
+		case p := <-u.pushes:
+			if m := p.Message; m != nil && m.Conv == conv && m.Text == text {
+				return *m
+			}
+		case <-timeout:
+			t.Fatalf("the Go client got no message %q in %d", text, conv)
+		}
+	}
+}
+
+var (
+	registeredID = regexp.MustCompile(`^Registered — your ID is (\d+)$`)
+	createdID    = regexp.MustCompile(`^Created 学习小组 Study Group — its ID is (\d+)$`)
+)
+
+func TestBrowserAppChatsWithAGoClient(t *testing.T) {
+	web := buildWeb(t)
+	srv := nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) {
+		c.WebDir, c.WebFont = web, uitest.NotoCJKRegular
+	}))
+	b := startBrowser(t)
+	b.open(srv.HTTPURL + "/?automation")
+
+	// Register and log in, in the browser.
+	b.click("Register")
+	b.fill("Name", "李华")
+	b.fill("Password", "correct horse")
+	b.fill("Confirm password", "correct horse")
+	b.pressEnter()
+	id, err := strconv.ParseInt(b.seeMatch(registeredID)[1], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.typeText("correct horse") // the password field has the focus
+	b.pressEnter()
+	b.see("No conversations yet — create or join a group")
+	b.see("ID " + strconv.FormatInt(id, 10))
+
+	// Create a group; the Go client joins it by the ID the screen shows.
+	b.fill("Group name", "学习小组 Study Group")
+	b.pressEnter()
+	group, err := strconv.ParseInt(b.seeMatch(createdID)[1], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tom := newGoUser(t, srv, "Tom")
+	if _, err := tom.conn.JoinGroup(ctxFor(t, 30*time.Second), proto.ConvID(group)); err != nil {
+		t.Fatalf("join %d: %v", group, err)
+	}
+
+	// The browser sends; the Go client receives it from 李华.
+	b.click("学习小组 Study Group")
+	b.see(fmt.Sprintf("#%d · 2 members · 2 online", group))
+	b.typeText("大家好 from the browser")
+	b.pressEnter()
+	m := tom.message(t, proto.ConvID(group), "大家好 from the browser")
+	if m.Sender != proto.UserID(id) || m.SenderName != "李华" {
+		t.Errorf("the message came from %q (%d), want 李华 (%d)", m.SenderName, m.Sender, id)
+	}
+	b.until("the message shown as sent", func(sc uitest.Screen) bool {
+		_, ok := sc.FindContaining(" · Sent")
+		return ok
+	})
+
+	// The Go client answers; the browser shows it.
+	if _, err := tom.conn.Send(ctxFor(t, 30*time.Second), proto.ConvID(group), client.NewClientID(), "hello from Go"); err != nil {
+		t.Fatal(err)
+	}
+	b.see("hello from Go")
+
+	if *screenshots != "" {
+		b.screenshot(filepath.Join(*screenshots, "web.png"))
+	}
+}
