@@ -83,7 +83,7 @@ func (b *callBar) update(gtx layout.Context, u *UI, st state.State) {
 	if b.again.Clicked(gtx) && c != nil {
 		u.emit(Call{UserID: fmt.Sprint(c.Peer.ID)})
 	}
-	if b.accept.Clicked(gtx) && c != nil && c.State == state.CallIncoming {
+	if b.accept.Clicked(gtx) && c != nil && c.State == state.CallIncoming && !st.NoAudio {
 		u.emit(AcceptCall{})
 	}
 	if b.decline.Clicked(gtx) && c != nil && c.State == state.CallIncoming {
@@ -403,8 +403,10 @@ func (b *callBar) devicePanel(gtx layout.Context, u *UI, st state.State) layout.
 
 // incomingDialog asks whether to answer a call, over the whole window:
 // the caller's name and ID, Decline and Accept. The scrim under it takes
-// every click, so nothing behind it reacts.
-func (b *callBar) incomingDialog(gtx layout.Context, u *UI, c *state.Call) layout.Dimensions {
+// every click, so nothing behind it reacts. Without audio (the browser)
+// Accept is off and the dialog says to answer on the desktop app; the
+// user's other devices ring too.
+func (b *callBar) incomingDialog(gtx layout.Context, u *UI, c *state.Call, noAudio bool) layout.Dimensions {
 	th, t := u.th, u.t()
 	size := gtx.Constraints.Max
 	scrim := color.NRGBA{A: 0x73}
@@ -443,19 +445,25 @@ func (b *callBar) incomingDialog(gtx layout.Context, u *UI, c *state.Call) layou
 					layout.Rigid(th.label(textHeadline, th.Fg, t.peer(c.Peer)).bold().lines(1).aligned(text.Middle).Layout),
 					layout.Rigid(gap(spaceXS)),
 					layout.Rigid(th.label(textSmall, th.FgMuted, fmt.Sprintf("ID %d · %s", c.Peer.ID, t.IsCalling)).lines(1).Layout),
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						if !noAudio {
+							return layout.Dimensions{}
+						}
+						return layout.Inset{Top: spaceM}.Layout(gtx, th.label(textSmall, th.Danger, t.NoAudioAnswer).aligned(text.Middle).Layout)
+					}),
 					layout.Rigid(gap(spaceXL)),
 					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-						half := func(click *widget.Clickable, kind buttonKind, label string, icon *widget.Icon) layout.FlexChild {
+						half := func(click *widget.Clickable, kind buttonKind, label string, icon *widget.Icon, enabled bool) layout.FlexChild {
 							return layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
 								bt := th.button(click, kind, label)
-								bt.icon, bt.full = icon, true
+								bt.icon, bt.full, bt.enabled = icon, true, enabled
 								return bt.Layout(gtx)
 							})
 						}
 						return layout.Flex{}.Layout(gtx,
-							half(&b.decline, rejectButton, t.Decline, u.icons.callEnd),
+							half(&b.decline, rejectButton, t.Decline, u.icons.callEnd, true),
 							layout.Rigid(gap(spaceM)),
-							half(&b.accept, acceptButton, t.Accept, u.icons.call),
+							half(&b.accept, acceptButton, t.Accept, u.icons.call, !noAudio),
 						)
 					}),
 				)

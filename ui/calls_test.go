@@ -144,6 +144,16 @@ func TestIncomingCallDialogAnswersOrDeclines(t *testing.T) {
 	wantEvents(t, "a click beside the dialog", d.Take())
 }
 
+func TestIncomingCallWithoutAudioCanOnlyBeDeclined(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	st := uitest.WithCall(uitest.Direct(), state.CallIncoming)
+	st.NoAudio = true
+	d.Frame(st)
+	onScreen(t, d, "No audio in this browser: answer on the desktop app")
+	wantEvents(t, "a click on the disabled Accept", step(t, d, "Accept"))
+	wantEvents(t, "Decline", step(t, d, "Decline"), ui.DeclineCall{})
+}
+
 func TestDevicePickerChoosesMicrophoneAndSpeaker(t *testing.T) {
 	d := newDriver(t, ui.English, desktop)
 	st := uitest.WithCall(uitest.Direct(), state.CallActive)

@@ -78,7 +78,7 @@ type catalog struct {
 	Mute, Unmute, AudioDevices, Microphone, Speaker  string
 	SystemDefault, DefaultDeviceF, LookingForDevices string
 	CallAgain, ClearCall, NoSoundF                   string
-	NoAudioCalls                                     string
+	NoAudioCalls, NoAudioAnswer                      string
 	// How a call ended.
 	CallEndedF, CallCancelled, MissedCallF, DeclinedF, YouDeclined string
 	NoAnswer, AnsweredElsewhere, CallDropped, CallDroppedF         string
@@ -294,6 +294,7 @@ var en = catalog{
 	ClearCall:         "Clear",
 	NoSoundF:          "No sound on this device: %s",
 	NoAudioCalls:      "This browser has no audio: calls need the desktop app",
+	NoAudioAnswer:     "No audio in this browser: answer on the desktop app",
 	CallEndedF:        "Call ended (%s)",
 	CallCancelled:     "Call cancelled",
 	MissedCallF:       "Missed call from %s",
@@ -537,6 +538,7 @@ var zh = catalog{
 	ClearCall:         "清除",
 	NoSoundF:          "本机无法使用音频设备：%s",
 	NoAudioCalls:      "浏览器中无法使用音频：通话请使用桌面版",
+	NoAudioAnswer:     "浏览器中无法使用音频：请在桌面版接听",
 	CallEndedF:        "通话结束（%s）",
 	CallCancelled:     "已取消呼叫",
 	MissedCallF:       "%s 的未接来电",

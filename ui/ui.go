@@ -105,7 +105,7 @@ func (u *UI) Layout(gtx layout.Context, st state.State) []Event {
 	u.call.update(gtx, u, st)
 	u.mainScreen(gtx, st)
 	if c := st.Call; c != nil && c.State == state.CallIncoming {
-		u.call.incomingDialog(gtx, u, c)
+		u.call.incomingDialog(gtx, u, c, st.NoAudio)
 	}
 	return u.events
 }
