@@ -5,7 +5,7 @@ go 1.26.0
 require (
 	gioui.org v0.10.3 // indirect
 	gioui.org/shader v1.0.9 // indirect
-	gioui.org/x v0.2.0 // indirect
+	gioui.org/x v0.10.0 // indirect
 	git.sr.ht/~jackmordaunt/go-toast v1.0.0 // indirect
 	git.wow.st/gmp/jni v0.0.0-20210610011705-34026c7e22d0 // indirect
 	github.com/coder/websocket v1.8.15 // indirect

@@ -8,9 +8,11 @@
 // FakeImportC: no C toolchain, SDK or export data is needed. References to
 // C are not checked (their types are unknown); everything else is.
 //
-// It reports errors in the module's own packages only: a dependency's
-// files are checked just far enough to type our code. It builds nothing
-// and must not write anywhere.
+// It reports every error in the module's own packages, and the errors in
+// third-party dependencies' function bodies that are not artefacts of
+// FakeImportC (see fromC): a dependency whose API type-checks can still
+// fail to build on one platform. It builds nothing and must not write
+// anywhere.
 package main
 
 import (
@@ -26,6 +28,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -73,6 +76,54 @@ type listedPackage struct {
 
 func (p *listedPackage) own() bool { return p.Module != nil && p.Module.Main }
 
+// bodies says whether p's function bodies are checked: our own packages
+// and every third-party one. A dependency can fail to build for a
+// platform where its API still type-checks (gioui.org/x v0.2.0's file
+// picker used a field Gio v0.10 removed, only in its Android, iOS and
+// macOS files). The standard library is trusted.
+func (p *listedPackage) bodies() bool { return p.own() || !p.Standard }
+
+// cNames matches, in the errors of one package, the names of types
+// declared as C types: bare in their own package, qualified elsewhere.
+type cNames struct {
+	own   map[string]*regexp.Regexp // package path → its bare names
+	other *regexp.Regexp            // pkg.Name of every such type; nil if none
+}
+
+func (c *checker) cNames() cNames {
+	n := cNames{own: map[string]*regexp.Regexp{}}
+	var qualified []string
+	for path, r := range c.done {
+		if len(r.cTypes) == 0 || r.pkg == nil {
+			continue
+		}
+		n.own[path] = regexp.MustCompile(`\b(` + strings.Join(r.cTypes, "|") + `)\b`)
+		for _, t := range r.cTypes {
+			qualified = append(qualified, regexp.QuoteMeta(r.pkg.Name()+"."+t))
+		}
+	}
+	if len(qualified) > 0 {
+		n.other = regexp.MustCompile(`\b(` + strings.Join(qualified, "|") + `)\b`)
+	}
+	return n
+}
+
+// fromC says whether a type error in a dependency comes from FakeImportC
+// rather than the code: C's names have no types, so everything computed
+// from them is "invalid type", and a type declared as a C type (type
+// Object C.jobject) cannot be compared with 0 or converted from uintptr,
+// in its package and in those that use it. Our own packages get no such
+// allowance.
+func (n cNames) fromC(path, err string) bool {
+	if strings.Contains(err, "invalid type") {
+		return true
+	}
+	if re := n.own[path]; re != nil && re.MatchString(err) {
+		return true
+	}
+	return n.other != nil && n.other.MatchString(err)
+}
+
 // Check type-checks the packages matched by patterns (run in dir) and
 // their dependencies for t, and returns the errors found in the main
 // module's packages. The error is for failures to run the check at all.
@@ -112,9 +163,17 @@ func Check(dir string, t Target, patterns ...string) ([]string, error) {
 		}
 	}
 	wg.Wait()
+	names := c.cNames()
 	for path, r := range c.done {
-		if pkgs[path].own() {
+		switch p := pkgs[path]; {
+		case p.own():
 			problems = append(problems, r.errs...)
+		case p.bodies():
+			for _, e := range r.errs {
+				if !names.fromC(path, e) {
+					problems = append(problems, fmt.Sprintf("dependency %s: %s", path, e))
+				}
+			}
 		}
 	}
 	sort.Strings(problems)
@@ -181,6 +240,9 @@ type result struct {
 	ready chan struct{}
 	pkg   *types.Package
 	errs  []string
+	// cTypes are the package's types declared as C types (type Object
+	// C.jobject): FakeImportC gives them no usable underlying type.
+	cTypes []string
 }
 
 // get returns the checked package for path, checking it (and what it
@@ -226,12 +288,12 @@ func (c *checker) get(path string) *result {
 	wg.Wait()
 	c.sem <- struct{}{}
 	defer func() { <-c.sem }()
-	r.pkg, r.errs = c.check(p, deps)
+	r.pkg, r.errs, r.cTypes = c.check(p, deps)
 	return r
 }
 
 // check parses and type-checks one package whose imports are checked.
-func (c *checker) check(p *listedPackage, deps map[string]*types.Package) (*types.Package, []string) {
+func (c *checker) check(p *listedPackage, deps map[string]*types.Package) (*types.Package, []string, []string) {
 	var errs []string
 	var files []*ast.File
 	for _, name := range append(append([]string(nil), p.GoFiles...), p.CgoFiles...) {
@@ -253,12 +315,34 @@ func (c *checker) check(p *listedPackage, deps map[string]*types.Package) (*type
 	if p.own() && p.Module.GoVersion != "" {
 		conf.GoVersion = "go" + p.Module.GoVersion
 	}
-	if !p.own() {
-		// Function bodies of dependencies do not change their API.
+	if !p.bodies() {
+		// Function bodies of these do not change their API.
 		conf.IgnoreFuncBodies = true
 	}
 	pkg, _ := conf.Check(p.ImportPath, c.fset, files, nil)
-	return pkg, errs
+	return pkg, errs, declaredAsC(files)
+}
+
+// declaredAsC returns the names of the types files declare as C types.
+func declaredAsC(files []*ast.File) []string {
+	var names []string
+	for _, f := range files {
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.TYPE {
+				continue
+			}
+			for _, spec := range g.Specs {
+				ts := spec.(*ast.TypeSpec)
+				if sel, ok := ts.Type.(*ast.SelectorExpr); ok {
+					if x, ok := sel.X.(*ast.Ident); ok && x.Name == "C" {
+						names = append(names, ts.Name.Name)
+					}
+				}
+			}
+		}
+	}
+	return names
 }
 
 // sizeCgoArrays gives arrays sized by a C type ([C.sizeof_T]byte, as in

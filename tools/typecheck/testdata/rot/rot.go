@@ -2,7 +2,16 @@
 // typecheck tests check it for each target.
 package rot
 
-import "strings"
+import (
+	"strings"
+
+	"example.com/rotdep"
+)
 
 // Hello is fine everywhere.
-func Hello() string { return strings.ToUpper("hi") }
+func Hello() string {
+	if !rotdep.Ready() {
+		return ""
+	}
+	return strings.ToUpper("hi")
+}

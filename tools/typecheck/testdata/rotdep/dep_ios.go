@@ -1,0 +1,3 @@
+package rotdep
+
+func view(e Event) uintptr { return e.View }

@@ -1,0 +1,3 @@
+module example.com/rotdep
+
+go 1.26
