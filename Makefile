@@ -5,7 +5,7 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= ./data
 BIN     ?= ./bin
 
-.PHONY: run server app test vet lint bench fuzz screenshots typecheck windows web
+.PHONY: run server app test vet lint bench fuzz screenshots typecheck windows web desktop android ios macos
 
 # The server and the desktop app together; closing the app stops the server.
 run:
@@ -75,3 +75,23 @@ windows:
 # go run ./server -web $(BIN)/web -web-font /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 web:
 	GO=$(GO) tools/web.sh $(BIN)/web
+
+# The Linux desktop app in $(BIN)/desktop: binary, parley.desktop (checked by
+# desktop-file-validate) and icons. PREFIX=~/.local also installs them.
+desktop:
+	@tools/sysdeps.sh gio desktop
+	GO=$(GO) tools/desktop.sh $(BIN)/desktop
+
+# Android: $(BIN)/android/parley.apk and parley.aab with gogio v0.10.0 (needs
+# ANDROID_HOME, the NDK and a JDK; README, Platforms). PARLEY_RELEASE=1 signs
+# with PARLEY_ANDROID_KEYSTORE and PARLEY_ANDROID_KEYSTORE_PASS.
+android:
+	GO=$(GO) tools/mobile.sh android $(BIN)/android
+
+# iOS (on a Mac with Xcode): $(BIN)/ios/Parley.ipa, Info.plist completed and re-signed.
+ios:
+	GO=$(GO) tools/mobile.sh ios $(BIN)/ios
+
+# macOS (on a Mac): $(BIN)/macos/Parley.app, signed with the microphone entitlement.
+macos:
+	GO=$(GO) tools/mobile.sh macos $(BIN)/macos

@@ -20,6 +20,7 @@ import (
 	"gioui.org/x/explorer"
 	"gioui.org/x/notify"
 
+	"parley/android"
 	"parley/app/state"
 	"parley/media/audio"
 	"parley/net/proto"
@@ -46,6 +47,7 @@ func run(o options, log *slog.Logger, start time.Time) error {
 		fonts <- fontSet{faces, cjk}
 	}()
 
+	perms := android.NewPermissions() // Android's runtime prompts; nothing to ask elsewhere
 	changed := make(chan struct{}, 1)
 	m, err := NewModel(Config{
 		DataDir: o.data,
@@ -59,7 +61,7 @@ func run(o options, log *slog.Logger, start time.Time) error {
 		},
 		Logger: log,
 		Device: deviceName(),
-		Audio:  SystemAudio(audio.Config{Null: o.audio == "null"}),
+		Audio:  SystemAudio(audio.Config{Null: o.audio == "null", RequestMicrophone: perms.RequestMicrophone}),
 		Files:  FilesConfig{Downloads: o.downloads},
 	})
 	if err != nil {
@@ -73,6 +75,12 @@ func run(o options, log *slog.Logger, start time.Time) error {
 	defer cancel()
 	f := <-fonts
 	win := newWindow(ctx, w, m, o, log, f.faces, f.cjk)
+	win.perms = perms
+	go func() {
+		if err := perms.RequestNotifications(ctx); err != nil {
+			log.Info("no notifications", "err", err)
+		}
+	}()
 	log.Debug("fonts and UI ready", "since_start", time.Since(start))
 	go win.notifications(ctx, changed)
 	return win.loop(start)
@@ -101,6 +109,9 @@ type window struct {
 	picking  atomic.Bool
 	picks    chan pickResult
 	redraw   func()
+	// perms shows Android's permission prompts over the window's view
+	// (nil in tests).
+	perms *android.Permissions
 	// automation publishes the screen's semantics for the browser
 	// end-to-end test (a no-op elsewhere and without ?automation).
 	automation *automation
@@ -217,6 +228,9 @@ func (win *window) loop(start time.Time) error {
 	for {
 		e := win.w.Event()
 		win.explorer.ListenEvents(e)
+		if win.perms != nil {
+			win.perms.ListenEvents(e)
+		}
 		switch e := e.(type) {
 		case app.DestroyEvent:
 			return e.Err

@@ -14,8 +14,11 @@ pkgs_for() {
 	# Tests: the race detector needs gcc; UI tests render headless through
 	# EGL (surfaceless), run the real binary under Xvfb, take screenshots
 	# (imagemagick's import), type with xdotool, and load the CJK font by path;
-	# the browser app's end-to-end test runs in headless Chromium.
-	test) echo "$(pkgs_for app) xvfb xauth imagemagick xdotool fonts-noto-cjk chromium" ;;
+	# the browser app's end-to-end test runs in headless Chromium, and the
+	# desktop package's test validates its .desktop file.
+	test) echo "$(pkgs_for app) xvfb xauth imagemagick xdotool fonts-noto-cjk chromium $(pkgs_for desktop)" ;;
+	# Packaging the Linux desktop app: desktop-file-validate.
+	desktop) echo "desktop-file-utils" ;;
 	# Cross-building the Windows app (cgo for malgo) and its icon resource.
 	windows) echo "gcc-mingw-w64-x86-64-win32 binutils-mingw-w64-x86-64" ;;
 	*) echo "sysdeps.sh: unknown group $1" >&2; exit 2 ;;

@@ -17,8 +17,11 @@
 //
 // Android asks for the microphone at run time: Config.RequestMicrophone
 // is the hook the platform code fills in; it is called before every
-// capture opens. The browser build has no malgo: Open fails with
-// ErrUnavailable there, and in builds without cgo.
+// capture opens. The phones' audio stacks are set up for speech
+// (voice.go): Android's voice-communication input preset (the platform's
+// echo canceller), iOS's play-and-record session on the loudspeaker. The
+// browser build has no malgo: Open fails with ErrUnavailable there, and
+// in builds without cgo.
 //
 // The package must not know codecs, packets or calls.
 package audio

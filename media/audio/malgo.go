@@ -28,7 +28,7 @@ func Open(cfg Config) (*System, error) {
 	if cfg.Null {
 		backends = []malgo.Backend{malgo.BackendNull + 1} // see the package doc
 	}
-	ctx, err := malgo.InitContext(backends, malgo.ContextConfig{}, nil)
+	ctx, err := malgo.InitContext(backends, voiceContext(runtime.GOOS), nil)
 	if err != nil {
 		return nil, fmt.Errorf("audio: init backend: %w", err)
 	}
@@ -96,6 +96,7 @@ func (s *System) OpenStream(ctx context.Context, input, output string, capture b
 		}
 	}
 	dc := malgo.DefaultDeviceConfig(kind)
+	voiceDevice(runtime.GOOS, &dc)
 	dc.SampleRate = SampleRate
 	dc.PeriodSizeInMilliseconds = uint32(s.cfg.PeriodMs)
 	dc.Playback.Format, dc.Playback.Channels = malgo.FormatS16, 1
