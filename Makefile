@@ -27,10 +27,13 @@ app:
 
 # EGL_PLATFORM=surfaceless lets gpu/headless render without a display (pixel
 # tests, frame benchmarks); the Xvfb tests clear it for the app they start.
+# The browser's store runs its tests as js/wasm too, under node (a JS
+# stand-in for IndexedDB drives the real binding; no -race on wasm).
 test:
 	@tools/sysdeps.sh test
 	$(GO) vet ./...
 	EGL_PLATFORM=surfaceless $(GO) test -race -count=1 ./...
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" ./store
 
 vet:
 	$(GO) vet ./...

@@ -105,7 +105,13 @@ func NewModel(cfg Config) (*Model, error) {
 	}
 	db, err := cfg.OpenStore(cfg.DataDir, last.Server, last.User)
 	if err != nil {
-		return nil, fmt.Errorf("open cache of %d: %w", last.User, err)
+		// Not fatal: a cache that cannot be opened (corrupt, or the
+		// browser refuses its storage) must not leave a window that
+		// never opens. The login screen says why; nothing is deleted.
+		err = fmt.Errorf("open the local cache of %d: %w", last.User, err)
+		m.log.Error("start", "err", err)
+		m.authFailed(err)
+		return m, nil
 	}
 	sess, err := db.Session(context.Background())
 	if err != nil || sess.Token == "" {

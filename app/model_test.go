@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -443,4 +444,23 @@ func TestJoiningABusyGroupShowsOnlyNewMessagesAsUnread(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.waitFor("unread 2", func(st state.State) bool { return unread(st) == 2 })
+}
+
+func TestACacheThatWillNotOpenShowsTheLoginScreenWithTheReason(t *testing.T) {
+	srv := nodetest.Start(t)
+	dir := t.TempDir()
+	if err := store.SetLastAccount(dir, store.Account{Server: srv.HTTPURL, User: 4821}); err != nil {
+		t.Fatal(err)
+	}
+	broken := fmt.Errorf("record msg/7/0: %w", store.ErrCorrupt)
+	tm := newTestModel(t, srv, dir, func(c *Config) {
+		c.OpenStore = func(string, string, proto.UserID) (store.Store, error) { return nil, broken }
+	})
+	st := tm.State()
+	if st.Me != nil {
+		t.Fatalf("logged in as %v with no cache", st.Me)
+	}
+	if e := st.AuthError; e == nil || e.Code != state.CodeLocal || !strings.Contains(e.Text, "4821") || !strings.Contains(e.Text, "msg/7/0") {
+		t.Fatalf("the login screen says %+v, want the cache of 4821 and the bad record", e)
+	}
 }

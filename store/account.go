@@ -19,7 +19,8 @@ type Account struct {
 // AccountPath returns the database file of an account under root:
 // root/accounts/<hash of server>-<user>.db. The server address is hashed
 // (after trimming spaces and trailing slashes and lower-casing), so any
-// address maps to a safe file name.
+// address maps to a safe file name. In the browser it is the name of the
+// account's IndexedDB database.
 func AccountPath(root, server string, user proto.UserID) string {
 	norm := strings.ToLower(strings.TrimRight(strings.TrimSpace(server), "/"))
 	sum := sha256.Sum256([]byte(norm))

@@ -10,10 +10,10 @@ import (
 	"parley/net/proto"
 )
 
-// Memory is a Store held in memory: nothing survives the process. The web
-// build uses it (modernc.org/sqlite does not build for js/wasm) and tests
-// use it. Search scans every message, so it suits caches of up to some
-// hundred thousand messages.
+// Memory is a Store held in memory: nothing survives the process. Tests use
+// it, and the web build's durable store keeps its working set in one
+// (modernc.org/sqlite does not build for js/wasm). Search scans every
+// message, so it suits caches of up to some hundred thousand messages.
 //
 // A Memory is safe for concurrent use.
 type Memory struct {
@@ -42,8 +42,21 @@ type memConv struct {
 }
 
 type memMsg struct {
-	m    proto.Message
-	toks []string
+	m proto.Message
+	// toks are the search tokens of m.Text, once indexed is set: when m is
+	// put, or at the first search for messages the durable store loaded.
+	toks    []string
+	indexed bool
+}
+
+// index sets mm.toks if it is not set yet.
+func (mm *memMsg) index() {
+	if !mm.indexed {
+		if searchable(mm.m) {
+			mm.toks = indexTokens(mm.m.Text)
+		}
+		mm.indexed = true
+	}
 }
 
 var _ Store = (*Memory)(nil)
@@ -151,7 +164,7 @@ func (c *memConv) out() Conversation {
 	return o
 }
 
-func (s *Memory) PutConversations(ctx context.Context, cs ...proto.Conversation) error {
+func validateConversations(cs []proto.Conversation) error {
 	for _, pc := range cs {
 		if pc.ID <= 0 {
 			return fmt.Errorf("put conversation %d: %w", pc.ID, ErrInvalid)
@@ -162,12 +175,24 @@ func (s *Memory) PutConversations(ctx context.Context, cs ...proto.Conversation)
 			}
 		}
 	}
+	return nil
+}
+
+func (s *Memory) PutConversations(ctx context.Context, cs ...proto.Conversation) error {
+	if err := validateConversations(cs); err != nil {
+		return err
+	}
 	if err := s.lock(); err != nil {
 		return err
 	}
 	defer s.d.mu.Unlock()
+	s.d.putConversations(cs)
+	return nil
+}
+
+func (d *memData) putConversations(cs []proto.Conversation) {
 	for _, pc := range cs {
-		c := s.d.conv(pc.ID)
+		c := d.conv(pc.ID)
 		c.c.Kind, c.c.Name, c.c.Members = pc.Kind, pc.Name, pc.Members
 		c.c.Peer = nil
 		if pc.Peer != nil {
@@ -179,7 +204,6 @@ func (s *Memory) PutConversations(ctx context.Context, cs ...proto.Conversation)
 			c.noteMessage(*pc.Last)
 		}
 	}
-	return nil
 }
 
 func (s *Memory) Conversations(ctx context.Context) ([]Conversation, error) {
@@ -218,11 +242,17 @@ func (s *Memory) DeleteConversation(ctx context.Context, id proto.ConvID) error 
 		return err
 	}
 	defer s.d.mu.Unlock()
-	if s.d.convs[id] == nil {
+	return s.d.deleteConversation(id)
+}
+
+// deleteConversation removes the conversation from the map (its memConv is
+// left as it was) and its items from a new outbox slice.
+func (d *memData) deleteConversation(id proto.ConvID) error {
+	if d.convs[id] == nil {
 		return fmt.Errorf("delete conversation %d: %w", id, ErrNotFound)
 	}
-	delete(s.d.convs, id)
-	s.d.outbox = slices.DeleteFunc(s.d.outbox, func(it OutboxItem) bool { return it.Conv == id })
+	delete(d.convs, id)
+	d.outbox = slices.DeleteFunc(slices.Clone(d.outbox), func(it OutboxItem) bool { return it.Conv == id })
 	return nil
 }
 
@@ -231,7 +261,11 @@ func (s *Memory) MarkRead(ctx context.Context, id proto.ConvID, seq int64) error
 		return err
 	}
 	defer s.d.mu.Unlock()
-	c := s.d.convs[id]
+	return s.d.markRead(id, seq)
+}
+
+func (d *memData) markRead(id proto.ConvID, seq int64) error {
+	c := d.convs[id]
 	if c == nil {
 		return fmt.Errorf("mark read %d: %w", id, ErrNotFound)
 	}
@@ -244,7 +278,11 @@ func (s *Memory) SetSynced(ctx context.Context, id proto.ConvID, seq int64) erro
 		return err
 	}
 	defer s.d.mu.Unlock()
-	c := s.d.convs[id]
+	return s.d.setSynced(id, seq)
+}
+
+func (d *memData) setSynced(id proto.ConvID, seq int64) error {
+	c := d.convs[id]
 	if c == nil {
 		return fmt.Errorf("set synced %d: %w", id, ErrNotFound)
 	}
@@ -274,6 +312,11 @@ func (s *Memory) ReplaceMembers(ctx context.Context, conv proto.ConvID, ms []pro
 		return err
 	}
 	defer s.d.mu.Unlock()
+	s.d.replaceMembers(conv, ms)
+	return nil
+}
+
+func (d *memData) replaceMembers(conv proto.ConvID, ms []proto.Member) {
 	// Like the SQLite table, one row per user: a repeated user keeps its
 	// first position and its last value.
 	var list []proto.Member
@@ -286,8 +329,7 @@ func (s *Memory) ReplaceMembers(ctx context.Context, conv proto.ConvID, ms []pro
 		at[m.ID] = len(list)
 		list = append(list, m)
 	}
-	s.d.conv(conv).members = list
-	return nil
+	d.conv(conv).members = list
 }
 
 func (s *Memory) Members(ctx context.Context, conv proto.ConvID) ([]proto.Member, error) {
@@ -313,6 +355,10 @@ func copyMessage(m proto.Message) proto.Message {
 		}
 		m.Event = &e
 	}
+	if m.File != nil {
+		f := *m.File
+		m.File = &f
+	}
 	return m
 }
 
@@ -326,11 +372,13 @@ func (s *Memory) PutMessages(ctx context.Context, ms []proto.Message) (int, erro
 		return 0, err
 	}
 	defer s.d.mu.Unlock()
-	return s.d.putMessages(ms), nil
+	return len(s.d.putMessages(ms)), nil
 }
 
-func (d *memData) putMessages(ms []proto.Message) int {
-	added := 0
+// putMessages stores the messages not stored yet and returns them (the
+// stored copies, not to be changed).
+func (d *memData) putMessages(ms []proto.Message) []proto.Message {
+	var added []proto.Message
 	for _, m := range ms {
 		c := d.conv(m.Conv)
 		i, found := slices.BinarySearchFunc(c.msgs, m.Seq, func(x memMsg, seq int64) int {
@@ -340,12 +388,10 @@ func (d *memData) putMessages(ms []proto.Message) int {
 			continue
 		}
 		mm := memMsg{m: copyMessage(m)}
-		if searchable(m) {
-			mm.toks = indexTokens(m.Text)
-		}
+		mm.index()
 		c.msgs = slices.Insert(c.msgs, i, mm)
 		c.noteMessage(m)
-		added++
+		added = append(added, mm.m)
 	}
 	return added
 }
@@ -434,7 +480,9 @@ func (s *Memory) Search(ctx context.Context, q SearchQuery) ([]proto.Message, er
 		if q.Conv != 0 && id != q.Conv {
 			continue
 		}
-		for _, mm := range c.msgs {
+		for i := range c.msgs {
+			mm := &c.msgs[i]
+			mm.index()
 			if mm.toks != nil && matches(mm.toks, ts) {
 				hits = append(hits, mm.m)
 			}
@@ -458,16 +506,23 @@ func (s *Memory) Enqueue(ctx context.Context, it OutboxItem) error {
 		return err
 	}
 	defer s.d.mu.Unlock()
-	if s.d.convs[it.Conv] == nil {
+	return s.d.enqueue(it)
+}
+
+// The outbox methods of memData leave the slice they found as it was and
+// set d.outbox to a new one: the durable store keeps the old one to undo.
+
+func (d *memData) enqueue(it OutboxItem) error {
+	if d.convs[it.Conv] == nil {
 		return fmt.Errorf("enqueue %q: conversation %d: %w", it.ClientID, it.Conv, ErrNotFound)
 	}
-	if s.d.outboxIndex(it.ClientID) >= 0 {
+	if d.outboxIndex(it.ClientID) >= 0 {
 		return fmt.Errorf("enqueue %q: %w", it.ClientID, ErrExists)
 	}
 	if it.Created == 0 {
-		it.Created = s.d.opt.now()
+		it.Created = d.opt.now()
 	}
-	s.d.outbox = append(s.d.outbox, it)
+	d.outbox = append(slices.Clip(d.outbox), it)
 	return nil
 }
 
@@ -488,11 +543,16 @@ func (s *Memory) RecordAttempt(ctx context.Context, clientID string) error {
 		return err
 	}
 	defer s.d.mu.Unlock()
-	i := s.d.outboxIndex(clientID)
+	return s.d.recordAttempt(clientID)
+}
+
+func (d *memData) recordAttempt(clientID string) error {
+	i := d.outboxIndex(clientID)
 	if i < 0 {
 		return fmt.Errorf("record attempt %q: %w", clientID, ErrNotFound)
 	}
-	s.d.outbox[i].Attempts++
+	d.outbox = slices.Clone(d.outbox)
+	d.outbox[i].Attempts++
 	return nil
 }
 
@@ -501,11 +561,15 @@ func (s *Memory) RemoveOutbox(ctx context.Context, clientID string) error {
 		return err
 	}
 	defer s.d.mu.Unlock()
-	i := s.d.outboxIndex(clientID)
+	return s.d.removeOutbox(clientID)
+}
+
+func (d *memData) removeOutbox(clientID string) error {
+	i := d.outboxIndex(clientID)
 	if i < 0 {
 		return fmt.Errorf("remove outbox %q: %w", clientID, ErrNotFound)
 	}
-	s.d.outbox = slices.Delete(s.d.outbox, i, i+1)
+	d.outbox = slices.Delete(slices.Clone(d.outbox), i, i+1)
 	return nil
 }
 
@@ -517,11 +581,16 @@ func (s *Memory) Ack(ctx context.Context, clientID string, m proto.Message) erro
 		return err
 	}
 	defer s.d.mu.Unlock()
-	s.d.putMessages([]proto.Message{m})
-	if i := s.d.outboxIndex(clientID); i >= 0 {
-		s.d.outbox = slices.Delete(s.d.outbox, i, i+1)
-	}
+	s.d.ack(clientID, m)
 	return nil
+}
+
+// ack stores m and drops the outbox item; it returns m's stored copy if m
+// was new.
+func (d *memData) ack(clientID string, m proto.Message) []proto.Message {
+	added := d.putMessages([]proto.Message{m})
+	d.removeOutbox(clientID) // already gone: a duplicate ack
+	return added
 }
 
 // ---- Transfers ----
@@ -534,13 +603,17 @@ func (s *Memory) PutTransfer(ctx context.Context, t Transfer) error {
 		return err
 	}
 	defer s.d.mu.Unlock()
-	now := s.d.opt.now()
+	s.d.putTransfer(t)
+	return nil
+}
+
+func (d *memData) putTransfer(t Transfer) {
+	now := d.opt.now()
 	t.Created, t.Updated = now, now
-	if old, ok := s.d.transfers[t.ID]; ok {
+	if old, ok := d.transfers[t.ID]; ok {
 		t.Created = old.Created
 	}
-	s.d.transfers[t.ID] = t
-	return nil
+	d.transfers[t.ID] = t
 }
 
 func (s *Memory) Transfer(ctx context.Context, id string) (Transfer, error) {
@@ -578,9 +651,13 @@ func (s *Memory) DeleteTransfer(ctx context.Context, id string) error {
 		return err
 	}
 	defer s.d.mu.Unlock()
-	if _, ok := s.d.transfers[id]; !ok {
+	return s.d.deleteTransfer(id)
+}
+
+func (d *memData) deleteTransfer(id string) error {
+	if _, ok := d.transfers[id]; !ok {
 		return fmt.Errorf("delete transfer %q: %w", id, ErrNotFound)
 	}
-	delete(s.d.transfers, id)
+	delete(d.transfers, id)
 	return nil
 }

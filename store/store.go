@@ -4,10 +4,22 @@
 // text that finds substrings of Chinese text.
 //
 // One Store holds one account: OpenAccount maps (server, user) to a database
-// file of its own under the data folder the app passes in, so one account's
-// search never finds another's messages. Two implementations pass the same
-// test suite: SQLite (modernc.org/sqlite, WAL; not built for js/wasm) and
-// Memory (every platform; the web build and tests use it).
+// of its own, named AccountPath(root, server, user) under the data folder
+// the app passes in, so one account's search never finds another's
+// messages. Three implementations pass the same test suite:
+//
+//   - SQLite (modernc.org/sqlite, WAL): desktop and phones. Not built for
+//     js/wasm.
+//   - The browser's durable store (durable.go): a Memory working set,
+//     loaded whole at open, written through to an IndexedDB database on
+//     every change; a change the browser refuses (its quota is full, say)
+//     is an error and is undone. It keeps the newest 2,000 or so messages
+//     of each conversation across reloads, and every outbox item, the
+//     session and transfers. Its methods block on IndexedDB, so they must
+//     not be called from a JavaScript callback (js.FuncOf): the event
+//     loop would wait for the callback, which waits for the event loop.
+//     The last account is kept in localStorage.
+//   - Memory: in memory only, for tests.
 //
 // store must not import Gio or the network: it is told what happened (a
 // server summary, a message, an ack) and remembers it. It does not decide
@@ -30,6 +42,9 @@ var (
 	ErrExists   = errors.New("already exists")
 	ErrInvalid  = errors.New("invalid argument")
 	ErrClosed   = errors.New("store is closed")
+	// ErrCorrupt: a record of the browser's cache cannot be read. Opening
+	// fails with it, naming the record; nothing is dropped.
+	ErrCorrupt = errors.New("corrupt")
 )
 
 // Paging limits. A limit ≤ 0 means DefaultLimit; larger than MaxLimit is

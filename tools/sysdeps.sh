@@ -14,9 +14,10 @@ pkgs_for() {
 	# Tests: the race detector needs gcc; UI tests render headless through
 	# EGL (surfaceless), run the real binary under Xvfb, take screenshots
 	# (imagemagick's import), type with xdotool, and load the CJK font by path;
-	# the browser app's end-to-end test runs in headless Chromium, and the
-	# desktop package's test validates its .desktop file.
-	test) echo "$(pkgs_for app) xvfb xauth imagemagick xdotool fonts-noto-cjk chromium $(pkgs_for desktop)" ;;
+	# the browser app's end-to-end test runs in headless Chromium, the
+	# browser store's tests run as js/wasm under node, and the desktop
+	# package's test validates its .desktop file.
+	test) echo "$(pkgs_for app) xvfb xauth imagemagick xdotool fonts-noto-cjk chromium nodejs $(pkgs_for desktop)" ;;
 	# Packaging the Linux desktop app: desktop-file-validate.
 	desktop) echo "desktop-file-utils" ;;
 	# Cross-building the Windows app (cgo for malgo) and its icon resource.

@@ -384,4 +384,13 @@ func TestBrowserAppChatsWithAGoClient(t *testing.T) {
 	if *screenshots != "" {
 		b.screenshot(filepath.Join(*screenshots, "web.png"))
 	}
+
+	// A reload keeps the login and the cache (IndexedDB): the app comes
+	// back logged in, with the conversation and its messages.
+	b.call("Page.reload", nil)
+	b.see("ID " + strconv.FormatInt(id, 10))
+	b.see("Tom: hello from Go")
+	b.click("学习小组 Study Group")
+	b.see("大家好 from the browser")
+	b.see("hello from Go")
 }
