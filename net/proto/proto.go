@@ -350,11 +350,15 @@ func encode(typ, id string, body any) ([]byte, error) {
 }
 
 // DecodeFrame parses the envelope of a text frame. It checks only the
-// envelope; bodies are decoded by DecodeBody once the type is known.
+// envelope (and that the body is JSON); bodies are decoded by DecodeBody
+// once the type is known. The frame is read in one pass (see decode.go).
 func DecodeFrame(data []byte) (Frame, error) {
-	var f Frame
-	if err := json.Unmarshal(data, &f); err != nil {
-		return Frame{}, Errorf(CodeBadFrame, "frame is not a JSON object: %v", err)
+	f, ok := scanFrame(data)
+	if !ok {
+		var err error
+		if f, err = unmarshalFrame(data); err != nil {
+			return Frame{}, Errorf(CodeBadFrame, "frame is not a JSON object: %v", err)
+		}
 	}
 	if f.Type == "" {
 		return Frame{}, Errorf(CodeBadFrame, "frame has no type")
@@ -365,9 +369,20 @@ func DecodeFrame(data []byte) (Frame, error) {
 	return f, nil
 }
 
+// unmarshalFrame decodes a frame with encoding/json (what scanFrame
+// leaves to it).
+func unmarshalFrame(data []byte) (Frame, error) {
+	var f Frame
+	err := json.Unmarshal(data, &f)
+	return f, err
+}
+
 // DecodeBody decodes a frame body into v. An absent body decodes as {}.
 func DecodeBody(body json.RawMessage, v any) error {
 	if len(body) == 0 || string(body) == "null" {
+		return nil
+	}
+	if decodeBody(body, v) {
 		return nil
 	}
 	if err := json.Unmarshal(body, v); err != nil {

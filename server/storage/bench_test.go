@@ -13,13 +13,27 @@ import (
 
 // BenchmarkSend measures durable sends through the sequencer: 256 in
 // flight from 64 senders, each in a group of its own, as the hub submits
-// them. One op is one committed message.
+// them. One op is one committed message. The CPU per message includes the
+// checkpoints; max-reset-ms is the longest the sequencer waited for a
+// reset of the log.
 func BenchmarkSend(b *testing.B) {
 	for _, mode := range []string{"NORMAL", "FULL"} {
 		b.Run("sync="+mode, func(b *testing.B) {
 			ctx := context.Background()
 			var batches atomic.Int64
-			d, err := Open(ctx, b.TempDir(), Options{Synchronous: mode, OnBatch: func(int, time.Duration) { batches.Add(1) }})
+			var resetMu sync.Mutex
+			var longestReset time.Duration // the sequencer waits for a reset
+			d, err := Open(ctx, b.TempDir(), Options{
+				Synchronous: mode,
+				OnBatch:     func(int, time.Duration) { batches.Add(1) },
+				OnCheckpoint: func(c Checkpoint) {
+					if c.Restart {
+						resetMu.Lock()
+						longestReset = max(longestReset, c.Took)
+						resetMu.Unlock()
+					}
+				},
+			})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -65,6 +79,9 @@ func BenchmarkSend(b *testing.B) {
 			b.ReportMetric(float64(b.N)/float64(batches.Load()), "msgs/commit")
 			// CPU time per message is steadier than wall time on a shared machine.
 			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/msg")
+			resetMu.Lock()
+			b.ReportMetric(float64(longestReset.Microseconds())/1000, "max-reset-ms")
+			resetMu.Unlock()
 		})
 	}
 }

@@ -200,8 +200,14 @@ func (s *sequencer) runBatch(batch []*job) {
 		}
 	}
 	ctx := context.Background()
+	// The transaction holds the gate, so a checkpoint that resets the
+	// log runs between two of them; past its bound, the log is reset
+	// before it grows further.
+	d.ckpt.throttle()
+	d.gate.Lock()
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
+		d.gate.Unlock()
 		fail(err)
 		return
 	}
@@ -212,7 +218,12 @@ func (s *sequencer) runBatch(batch []*job) {
 		}
 		results[i], errs[i] = s.runJob(ctx, tx, j)
 	}
-	if err := tx.Commit(); err != nil {
+	// With synchronous=FULL the commit has synced the log: only now are
+	// the writes durable, acknowledged and published (below).
+	err = tx.Commit()
+	s.countFrames()
+	d.gate.Unlock()
+	if err != nil {
 		fail(err)
 		return
 	}
@@ -228,6 +239,17 @@ func (s *sequencer) runBatch(batch []*job) {
 	if d.opts.OnBatch != nil {
 		d.opts.OnBatch(len(batch), d.now().Sub(start))
 	}
+}
+
+// countFrames tells the checkpointer how many frames the last
+// transaction wrote to the log.
+func (s *sequencer) countFrames() {
+	n, err := walFrames(s.d.w)
+	if err != nil {
+		s.d.log.Warn("count log frames", "err", err)
+		n = 1 // checkpoints still come, every CheckpointFrames commits
+	}
+	s.d.ckpt.committed(n)
 }
 
 func (s *sequencer) runJob(ctx context.Context, tx *sql.Tx, j *job) (v any, err error) {

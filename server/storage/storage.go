@@ -5,7 +5,9 @@
 // concurrent writes into one transaction (group commit), assigns each
 // message the next gap-free seq of its conversation, and reports every
 // committed message, in commit order, with the member list it must reach.
-// Reads use a separate pool of read-only connections.
+// Reads use a separate pool of read-only connections. Another goroutine,
+// on a connection of its own, copies the write-ahead log back into the
+// database file (checkpoints), so that no commit waits for that work.
 //
 // storage knows nothing of connections or the wire: it returns
 // *proto.Error for failures a client caused and wrapped errors otherwise.
@@ -21,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -42,8 +45,18 @@ type Options struct {
 	// OnBatch, if set, observes each transaction: how many writes it
 	// grouped and how long it took from start to commit (for metrics).
 	OnBatch func(jobs int, took time.Duration)
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// CheckpointFrames is how many frames (pages) the commits write to
+	// the write-ahead log between two checkpoints (default 4000).
+	CheckpointFrames int
+	// MaxWALFrames bounds the write-ahead log (default 32000, ~128 MiB):
+	// from half of it on, checkpoints also reset the log, and at it the
+	// sequencer waits for that.
+	MaxWALFrames int
+	// OnCheckpoint, if set, observes each checkpoint, from the
+	// checkpointing goroutine (for metrics and tests).
+	OnCheckpoint func(Checkpoint)
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // Committed is a message that is durable, with the users it must reach.
@@ -66,6 +79,10 @@ type DB struct {
 	jobs chan *job
 	done chan struct{}
 	seq  *sequencer // owned by the sequencer goroutine
+	// gate is held by the sequencer for each transaction, and by a
+	// checkpoint that resets the log.
+	gate sync.Mutex
+	ckpt *checkpointer
 }
 
 // FileName is the database file inside the data folder.
@@ -88,25 +105,49 @@ func Open(ctx context.Context, dir string, opts Options) (*DB, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.CheckpointFrames <= 0 {
+		opts.CheckpointFrames = defaultCheckpointFrames
+	}
+	if opts.MaxWALFrames <= 0 {
+		opts.MaxWALFrames = defaultMaxWALFrames
+	}
+	opts.MaxWALFrames = max(opts.MaxWALFrames, 2*opts.CheckpointFrames)
 	path := filepath.Join(dir, FileName)
-	dsn := func(readOnly bool) string {
+	type role int
+	const (
+		roleWriter role = iota
+		roleReader
+		roleCheckpoint
+	)
+	dsn := func(r role) string {
 		q := url.Values{}
 		q.Add("_pragma", "journal_mode(WAL)")
+		// The checkpointer syncs the log and the database file as the
+		// writer's commits do.
 		q.Add("_pragma", "synchronous("+opts.Synchronous+")")
-		q.Add("_pragma", "busy_timeout(10000)")
 		q.Add("_pragma", "foreign_keys(1)")
-		if readOnly {
-			q.Add("_pragma", "query_only(1)")
-		} else {
+		switch r {
+		case roleWriter:
+			q.Add("_pragma", "busy_timeout(10000)")
 			q.Set("_txlock", "immediate")
 			// The writer keeps up to 64 MiB of pages: inserts land on
 			// index pages all over the file, and a page read is a system
 			// call on the sequencer's path.
 			q.Add("_pragma", "cache_size(-65536)")
+			// Commits never checkpoint: the checkpointer does.
+			q.Add("_pragma", "wal_autocheckpoint(0)")
+		case roleReader:
+			q.Add("_pragma", "busy_timeout(10000)")
+			q.Add("_pragma", "query_only(1)")
+		case roleCheckpoint:
+			// A reset waits this long for readers to leave the log,
+			// holding up the sequencer meanwhile; if they do not, a
+			// later round tries again.
+			q.Add("_pragma", "busy_timeout(20)")
 		}
 		return "file:" + path + "?" + q.Encode()
 	}
-	w, err := sql.Open("sqlite", dsn(false))
+	w, err := sql.Open("sqlite", dsn(roleWriter))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -118,7 +159,7 @@ func Open(ctx context.Context, dir string, opts Options) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
-	r, err := sql.Open("sqlite", dsn(true))
+	r, err := sql.Open("sqlite", dsn(roleReader))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open database for reading: %w", err)
@@ -126,22 +167,34 @@ func Open(ctx context.Context, dir string, opts Options) (*DB, error) {
 	n := max(4, 2*runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
+	c, err := sql.Open("sqlite", dsn(roleCheckpoint))
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open database for checkpoints: %w", err)
+	}
+	c.SetMaxOpenConns(1)
+	c.SetMaxIdleConns(1)
+	c.SetConnMaxLifetime(0)
+	c.SetConnMaxIdleTime(0)
 	d := &DB{
 		w: w, r: r, opts: opts, log: opts.Logger, now: opts.Now,
 		jobs: make(chan *job, 4*opts.MaxBatch),
 		done: make(chan struct{}),
 	}
+	d.ckpt = newCheckpointer(c, &d.gate, opts.CheckpointFrames, opts.MaxWALFrames, opts.OnCheckpoint, opts.Logger)
 	d.seq = newSequencer(d)
 	go d.runSequencer()
 	return d, nil
 }
 
-// Close stops the sequencer after the writes already queued and closes the
-// database. Writes submitted after Close fail with CodeUnavailable.
+// Close stops the sequencer after the writes already queued, then the
+// checkpoints, and closes the database. Writes submitted after Close fail
+// with CodeUnavailable.
 func (d *DB) Close() error {
 	close(d.jobs)
 	<-d.done
-	return errors.Join(d.r.Close(), d.w.Close())
+	return errors.Join(d.ckpt.close(), d.r.Close(), d.w.Close())
 }
 
 // Ping checks that the database answers a query (for /readyz).
