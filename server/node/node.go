@@ -33,6 +33,9 @@ type Config struct {
 
 	// Synchronous is SQLite's synchronous mode, FULL (default) or NORMAL.
 	Synchronous string
+	// CheckpointFrames is how many WAL pages are written between two
+	// checkpoints (0: storage's default).
+	CheckpointFrames int
 	// Argon2 overrides the password hashing cost (zero: auth.DefaultParams).
 	Argon2 auth.Params
 	// OriginPatterns allows browser clients from other origins.
@@ -79,15 +82,32 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	n.reg.RegisterRuntime()
 	batchSeconds := n.reg.Histogram("parley_db_commit_seconds", "Time from the start of a write transaction to its commit.", metrics.LatencyBuckets)
 	batchJobs := n.reg.Histogram("parley_db_commit_writes", "Writes grouped into one transaction.", []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512})
+	checkpoints := n.reg.CounterVec("parley_db_checkpoints_total", "WAL checkpoints, beside the commits (passive) or resetting the log (restart).", "kind")
+	checkpointSeconds := n.reg.Histogram("parley_db_checkpoint_seconds", "Time one WAL checkpoint took.", metrics.LatencyBuckets)
+	walFrames := n.reg.Gauge("parley_db_wal_uncopied_pages", "WAL pages not yet copied into the database file, after the last checkpoint.")
 
 	var h *hub.Hub // set below, before anything can commit
 	db, err := storage.Open(ctx, cfg.DataDir, storage.Options{
-		Synchronous: cfg.Synchronous,
-		Logger:      cfg.Logger,
-		OnCommit:    func(c []storage.Committed) { h.Publish(c) },
+		Synchronous:      cfg.Synchronous,
+		CheckpointFrames: cfg.CheckpointFrames,
+		Logger:           cfg.Logger,
+		OnCommit:         func(c []storage.Committed) { h.Publish(c) },
 		OnBatch: func(jobs int, took time.Duration) {
 			batchJobs.Observe(float64(jobs))
 			batchSeconds.ObserveDuration(took)
+		},
+		OnCheckpoint: func(c storage.Checkpoint) {
+			kind := "passive"
+			switch {
+			case c.Err != nil:
+				kind = "failed"
+				cfg.Logger.Error("checkpoint", "err", c.Err)
+			case c.Restart:
+				kind = "restart"
+			}
+			checkpoints.With(kind).Inc()
+			checkpointSeconds.ObserveDuration(c.Took)
+			walFrames.Set(int64(c.Frames - c.Copied))
 		},
 	})
 	if err != nil {
