@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -32,6 +33,13 @@ type FilesConfig struct {
 	Opener Opener
 	// Transfer tunes the file client (tests use small chunks).
 	Transfer transfer.Options
+	// InMemory holds files the picker gives as streams in memory rather
+	// than copying them into the data folder (default: in the browser,
+	// which has no file system). Such uploads resume after a dropped
+	// connection, not after the app restarts (picked.go).
+	InMemory bool
+	// MemoryLimit bounds a file held in memory (default 512 MiB).
+	MemoryLimit int64
 }
 
 // Opener hands a local file to the system.
@@ -60,10 +68,23 @@ type fileQueue struct {
 	opener    Opener
 	kicks     map[store.Direction]chan struct{}
 
-	mu   sync.Mutex                   // guards live and the records' read-modify-write
+	// Picked streams (picked.go): copied into staging, or held in
+	// memory.
+	staging  string // the account's staging folder; "" in memory
+	inMemory bool
+	memLimit int64
+
+	// pubMu makes publishes one at a time, so that the last one shows
+	// the records as they are last (a publish reads them, then updates
+	// the state).
+	pubMu sync.Mutex
+
+	mu   sync.Mutex                   // guards what follows and the records' read-modify-write
 	live map[string]*liveTransfer     // by transfer ID
 	mod  map[string]time.Time         // upload ID → the file's time when hashed
 	view map[string]transfer.Progress // last progress, by transfer ID
+	prep []*preparing                 // picked streams being copied, oldest first
+	mem  map[string][]byte            // uploads held in memory, by transfer ID
 }
 
 type liveTransfer struct {
@@ -79,6 +100,13 @@ func startFiles(a *account) *fileQueue {
 		a: a, downloads: cfg.Downloads, opener: cfg.Opener,
 		kicks: map[store.Direction]chan struct{}{store.Up: make(chan struct{}, 1), store.Down: make(chan struct{}, 1)},
 		live:  map[string]*liveTransfer{}, mod: map[string]time.Time{}, view: map[string]transfer.Progress{},
+		inMemory: cfg.InMemory || runtime.GOOS == "js", memLimit: cfg.MemoryLimit, mem: map[string][]byte{},
+	}
+	if q.memLimit <= 0 {
+		q.memLimit = defaultMemoryLimit
+	}
+	if !q.inMemory {
+		q.staging = stagingRoot(a.m.cfg.DataDir, a.srv, a.user.ID)
 	}
 	if q.downloads == "" {
 		q.downloads = defaultDownloads(a.m.cfg.DataDir)
@@ -92,6 +120,10 @@ func startFiles(a *account) *fileQueue {
 	}
 	q.client = c
 	q.prune()
+	if recs, err := a.db.Transfers(a.ctx); err == nil {
+		q.forgetMemory(recs)
+		q.sweepStaged(recs)
+	}
 	q.publish()
 	for dir := range q.kicks {
 		a.wg.Add(1)
@@ -315,6 +347,7 @@ func (m *Model) DismissTransfer(ctx context.Context, id string) error {
 		if err := a.db.DeleteTransfer(ctx, id); err != nil {
 			return err
 		}
+		a.files.discard(rec)
 		a.files.publish()
 		return nil
 	})
@@ -389,6 +422,15 @@ func (q *fileQueue) setState(ctx context.Context, id string, s store.TransferSta
 // stop pauses or cancels a transfer; a running one is interrupted with
 // why, and its worker leaves the record alone.
 func (q *fileQueue) stop(ctx context.Context, id string, s store.TransferState, why error) error {
+	q.mu.Lock()
+	if p := q.preparingLocked(id); p != nil { // a copy can be cancelled, not paused
+		if s == store.TransferCanceled {
+			p.cancel(why)
+		}
+		q.mu.Unlock()
+		return nil
+	}
+	q.mu.Unlock()
 	var running bool
 	rec, err := q.edit(ctx, id, func(r *store.Transfer) {
 		if pending(r.State) || (s == store.TransferCanceled && r.State == store.TransferFailed) {
@@ -410,9 +452,11 @@ func (q *fileQueue) stop(ctx context.Context, id string, s store.TransferState, 
 }
 
 // cleanUp drops what a cancelled transfer left: the server's partial
-// upload (it would expire there anyway), or the partial download. It
-// runs to the end even while the app closes, for at most a few seconds.
+// upload (it would expire there anyway) and the staged copy, or the
+// partial download. It runs to the end even while the app closes, for at
+// most a few seconds.
 func (q *fileQueue) cleanUp(rec store.Transfer) {
+	q.discard(rec)
 	switch {
 	case rec.Direction == store.Up && rec.UploadID != "" && q.client != nil:
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(q.a.ctx), 10*time.Second)
@@ -445,6 +489,8 @@ func (q *fileQueue) prune() {
 
 // publish rebuilds State.Transfers from the records and what is live.
 func (q *fileQueue) publish() {
+	q.pubMu.Lock()
+	defer q.pubMu.Unlock()
 	recs, err := q.a.db.Transfers(q.a.ctx)
 	if err != nil {
 		if q.a.ctx.Err() == nil {
@@ -453,9 +499,14 @@ func (q *fileQueue) publish() {
 		return
 	}
 	q.mu.Lock()
-	views := make([]state.Transfer, len(recs))
+	views := make([]state.Transfer, len(recs), len(recs)+len(q.prep))
 	for i, r := range recs {
 		views[i] = q.viewLocked(r)
+	}
+	for _, p := range q.prep {
+		if !slices.ContainsFunc(recs, func(r store.Transfer) bool { return r.ID == p.view.ID }) {
+			views = append(views, p.view)
+		}
 	}
 	q.mu.Unlock()
 	if q.a.current() {
@@ -594,7 +645,14 @@ func (q *fileQueue) runOne(rec store.Transfer) error {
 			Size: rec.Size, SHA256: rec.SHA256, ID: rec.UploadID, Offset: rec.Offset}
 		q.mu.Lock()
 		u.ModTime = q.mod[rec.ID]
+		data, inMemory := q.mem[rec.ID]
 		q.mu.Unlock()
+		if rec.Path == "" { // held in memory (picked.go)
+			if !inMemory {
+				return q.finish(ctx, rec, msg, pickAgain(rec.Name))
+			}
+			u.Source = bytes.NewReader(data)
+		}
 		hooks.Save = func() {
 			q.mu.Lock()
 			q.mod[rec.ID] = u.ModTime
@@ -630,6 +688,7 @@ func (q *fileQueue) finish(ctx context.Context, rec store.Transfer, msg proto.Me
 	switch cause := context.Cause(ctx); {
 	case err == nil:
 		q.edit(a.ctx, rec.ID, func(r *store.Transfer) { r.State, r.Offset = store.TransferDone, r.Size })
+		q.discard(rec)
 		q.publish()
 		if rec.Direction == store.Up {
 			a.receive(a.ctx, msg) // it also comes as a push; storing it twice is harmless
@@ -657,6 +716,7 @@ func (q *fileQueue) finish(ctx context.Context, rec store.Transfer, msg proto.Me
 	q.mu.Unlock()
 	code := proto.CodeOf(err)
 	if transfer.Temporary(err) || code == proto.CodeBadToken || code == proto.CodeUnauthenticated {
+		a.m.log.Info("transfer interrupted; it will continue", "name", rec.Name, "err", err)
 		q.edit(a.ctx, rec.ID, func(r *store.Transfer) {
 			if r.State == store.TransferActive {
 				r.State = store.TransferQueued

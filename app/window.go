@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -103,9 +104,12 @@ type window struct {
 	system   chan systemPrefs
 	lang     atomic.Value // ui.Lang, for notifications
 
-	// The platform's file picker (nil in tests: no picker), and what it
-	// picked, for the UI goroutine, which redraw wakes.
+	// The platform's file picker (nil in tests: no picker); choose opens
+	// it (nil: there is none; tests set their own) and blocks until the
+	// user chooses; what it picked goes to the UI goroutine, which redraw
+	// wakes.
 	explorer *explorer.Explorer
+	choose   func(ctx context.Context) (io.ReadCloser, error)
 	picking  atomic.Bool
 	picks    chan pickResult
 	redraw   func()
@@ -129,10 +133,11 @@ type callKey struct {
 	peer    proto.UserID
 }
 
-// pickResult is a file chosen in the picker for Target, or why there is
-// none.
+// pickResult is a file chosen in the picker for target: a path, or a
+// stream (phones, the browser); or why there is none.
 type pickResult struct {
 	path, target string
+	stream       *Stream
 	err          error
 }
 
@@ -144,8 +149,10 @@ type systemPrefs struct {
 func newWindow(ctx context.Context, w *app.Window, m *Model, o options, log *slog.Logger, faces []ui.FontFace, cjk int) *window {
 	win := &window{ctx: ctx, w: w, m: m, log: log, prefs: prefsFile{path: filepath.Join(o.data, "ui.json")},
 		lanes: map[string]*lane{}, shaper: make(chan *text.Shaper, 1), system: make(chan systemPrefs, 1),
-		notifier: notify.NewNotifier, explorer: explorer.NewExplorer(w), picks: make(chan pickResult, 1), redraw: w.Invalidate,
+		notifier: notify.NewNotifier, picks: make(chan pickResult, 1), redraw: w.Invalidate,
 		automation: newAutomation()}
+	win.explorer = explorer.NewExplorer(w)
+	win.choose = platformChooser(win.explorer)
 	win.focused.Store(true)
 	saved := win.prefs.load(log)
 
@@ -281,25 +288,7 @@ const actionTimeout = time.Minute
 // keep their order, and so do navigation actions; the rest run at once.
 func (win *window) dispatch(ev ui.Event) {
 	m := win.m
-	do := func(lane string, f func(ctx context.Context) error) {
-		run := func() {
-			ctx, cancel := context.WithTimeout(win.ctx, actionTimeout)
-			defer cancel()
-			if err := f(ctx); err != nil {
-				win.log.Debug("action failed", "action", fmt.Sprintf("%T", ev), "err", err)
-			}
-		}
-		if lane == "" {
-			go run()
-			return
-		}
-		l := win.lanes[lane]
-		if l == nil {
-			l = newLane(win.ctx)
-			win.lanes[lane] = l
-		}
-		l.push(run)
-	}
+	do := func(lane string, f func(ctx context.Context) error) { win.perform(lane, fmt.Sprintf("%T", ev), f) }
 	switch ev := ev.(type) {
 	case ui.Login:
 		do("account", func(ctx context.Context) error { return m.Login(ctx, ev.Server, ev.UserID, ev.Password) })
@@ -382,6 +371,29 @@ func (win *window) dispatch(ev ui.Event) {
 	}
 }
 
+// perform runs an action off the UI goroutine: at once if lane is "",
+// else after the earlier actions of its lane. Call it on the UI
+// goroutine.
+func (win *window) perform(lane, action string, f func(ctx context.Context) error) {
+	run := func() {
+		ctx, cancel := context.WithTimeout(win.ctx, actionTimeout)
+		defer cancel()
+		if err := f(ctx); err != nil {
+			win.log.Debug("action failed", "action", action, "err", err)
+		}
+	}
+	if lane == "" {
+		go run()
+		return
+	}
+	l := win.lanes[lane]
+	if l == nil {
+		l = newLane(win.ctx)
+		win.lanes[lane] = l
+	}
+	l.push(run)
+}
+
 // pickFile opens the platform's file picker off the UI goroutine (it
 // blocks until the user chooses); the choice comes back through
 // applyPicks. One picker at a time.
@@ -392,25 +404,25 @@ func (win *window) pickFile(target string) {
 	go func() {
 		defer win.picking.Store(false)
 		r := pickResult{target: target}
-		rc, err := win.explorer.ChooseFile()
+		var rc io.ReadCloser
+		err := explorer.ErrNotAvailable
+		if win.choose != nil {
+			rc, err = win.choose(win.ctx)
+		}
 		switch {
 		case errors.Is(err, explorer.ErrUserDecline):
 			return
 		case err != nil:
 			r.err = err
 		default:
-			// The model reads the file itself, from its path, so that an
-			// upload can resume after a restart.
-			if f, ok := rc.(*os.File); ok {
-				r.path = f.Name()
-			} else {
-				r.err = fmt.Errorf("the file picker gave a %T, not a file with a path", rc)
-			}
-			rc.Close()
+			r.path, r.stream = pickedFile(rc)
 		}
 		select {
 		case win.picks <- r:
 		case <-win.ctx.Done():
+			if r.stream != nil {
+				r.stream.Close()
+			}
 			return
 		}
 		win.redraw()
@@ -428,11 +440,36 @@ func (win *window) applyPicks() {
 				win.ui.PickerFailed()
 				continue
 			}
+			if r.stream != nil {
+				s, target := *r.stream, r.target
+				win.perform("files", "SendStream", func(ctx context.Context) error { return win.m.SendStream(ctx, s, target) })
+				continue
+			}
 			win.dispatch(ui.SendFile{Path: r.path, Target: r.target})
 		default:
 			return
 		}
 	}
+}
+
+// pickedFile turns what the picker gave into a path (a file on a
+// desktop: the model reads it itself, so that an upload can resume after
+// a restart) or a stream with the name and size the picker knows
+// (Android, iOS, the browser: the model copies it first).
+func pickedFile(rc io.ReadCloser) (string, *Stream) {
+	if f, ok := rc.(*os.File); ok {
+		path := f.Name()
+		f.Close()
+		return path, nil
+	}
+	s := &Stream{ReadCloser: rc}
+	if n, ok := rc.(interface{ Name() string }); ok {
+		s.Name = n.Name()
+	}
+	if n, ok := rc.(interface{ Size() int64 }); ok {
+		s.Size = n.Size()
+	}
+	return "", s
 }
 
 // logChanges logs what happens to calls and transfers, and the notices,

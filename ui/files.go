@@ -319,7 +319,16 @@ func (c *catalog) transferStatus(tr state.Transfer) (string, bool) {
 			parts = append(parts, c.errorText(*tr.Error))
 		}
 	case state.TransferActive:
-		if tr.Checking {
+		switch {
+		case tr.Preparing:
+			// Copying the picked file into the app (or memory): the
+			// size may be unknown, so say how much is copied.
+			parts = append(parts, c.Preparing)
+			if tr.Done > 0 {
+				parts = append(parts, proto.FormatSize(tr.Done))
+			}
+			return strings.Join(parts, " · "), false
+		case tr.Checking:
 			verb = c.Checking
 		}
 		parts = append(parts, verb, pct)
@@ -371,7 +380,9 @@ func transferRowLayout(gtx layout.Context, u *UI, tr state.Transfer, where strin
 	}
 	switch tr.State {
 	case state.TransferQueued, state.TransferActive:
-		button(&r.pause, u.icons.pause, t.Pause)
+		if !tr.Preparing { // a copy being made can be cancelled, not paused
+			button(&r.pause, u.icons.pause, t.Pause)
+		}
 		button(&r.cancel, u.icons.close, t.CancelTransfer)
 	case state.TransferPaused:
 		button(&r.resume, u.icons.play, t.Resume)
@@ -406,7 +417,12 @@ func transferRowLayout(gtx layout.Context, u *UI, tr state.Transfer, where strin
 						return layout.Flex{Alignment: layout.Baseline}.Layout(gtx,
 							layout.Flexed(1, th.label(textBody, th.Fg, tr.Name).medium().lines(1).Layout),
 							layout.Rigid(gap(spaceS)),
-							layout.Rigid(th.label(textCaption, th.FgMuted, proto.FormatSize(tr.Size)).Layout),
+							layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+								if tr.Size == 0 && tr.Preparing {
+									return layout.Dimensions{} // not known until it is copied
+								}
+								return th.label(textCaption, th.FgMuted, proto.FormatSize(tr.Size)).Layout(gtx)
+							}),
 						)
 					}),
 					layout.Rigid(gap(6)),

@@ -83,6 +83,19 @@ func TestTransferRowsOfferWhatFitsTheirState(t *testing.T) {
 	d.Frame(withUpload(state.TransferActive, func(tr *state.Transfer) { tr.Checking, tr.Done = true, 367_001_600 }))
 	onScreen(t, d, "Checking · 50% · 18 s left")
 
+	// A picked stream being copied into the app: no size yet, no Pause.
+	d.Frame(withUpload(state.TransferActive, func(tr *state.Transfer) {
+		tr.Checking, tr.Preparing, tr.Size, tr.Done, tr.Speed = true, true, 0, 3<<20, 0
+	}))
+	onScreen(t, d, "Preparing to send · 3.15 MB")
+	if _, ok := d.Find("0 B"); ok {
+		t.Error("a file of unknown size says 0 B")
+	}
+	if _, ok := d.Find("Pause"); ok {
+		t.Error("a file still being copied offers Pause")
+	}
+	wantEvents(t, "Cancel transfer", step(t, d, "Cancel transfer"), ui.CancelTransfer{ID: "t-notes"})
+
 	d.Frame(withUpload(state.TransferFailed, func(tr *state.Transfer) {
 		tr.Error = &state.Notice{Kind: state.NoticeError, Code: state.CodeFileChanged}
 	}))

@@ -86,7 +86,7 @@ type catalog struct {
 	// The file bar, transfer rows and file messages.
 	AttachFile, ChooseFile, FilePath, FilePathHint, SendTo, SendToHint string
 	SendFile, CloseFiles, GoesToF, GoesToUserF, NoPicker               string
-	Uploading, Downloading, Waiting, Checking, Paused                  string
+	Uploading, Downloading, Waiting, Checking, Preparing, Paused       string
 	Uploaded, SavedToF, Canceled, TransferFailed                       string
 	SpeedF, LeftF, OfF                                                 string
 	Pause, Resume, CancelTransfer, Retry, OpenFile, ShowInFolder       string
@@ -250,6 +250,9 @@ var en = catalog{
 		state.InputNotFileMessage:   "That message holds no file",
 		state.InputTransferBusy:     "Pause or cancel the transfer first",
 		state.InputNotSaved:         "%s is not saved yet",
+		state.InputNoRoomToCopy:     "No room on this device to copy %s for sending",
+		state.InputTooBigForMemory:  "%s has %s; the browser can send files up to %s",
+		state.InputPickAgain:        "The page was reloaded, so %s is no longer here: choose it again",
 	},
 	BadInputF: "%s",
 	UnknownF:  "Something went wrong: %s",
@@ -324,6 +327,7 @@ var en = catalog{
 	Downloading:       "Saving",
 	Waiting:           "Waiting…",
 	Checking:          "Checking",
+	Preparing:         "Preparing to send",
 	Paused:            "Paused",
 	Uploaded:          "Sent",
 	SavedToF:          "Saved to %s",
@@ -494,6 +498,9 @@ var zh = catalog{
 		state.InputNotFileMessage:   "这条消息里没有文件",
 		state.InputTransferBusy:     "请先暂停或取消这个传输",
 		state.InputNotSaved:         "%s 还没有保存",
+		state.InputNoRoomToCopy:     "设备空间不足，无法复制 %s 以发送",
+		state.InputTooBigForMemory:  "%s 有 %s；浏览器最多可发送 %s 的文件",
+		state.InputPickAgain:        "页面已重新加载，%s 已不在：请重新选择",
 	},
 	BadInputF: "输入有误：%s",
 	UnknownF:  "出错了：%s",
@@ -568,6 +575,7 @@ var zh = catalog{
 	Downloading:       "下载中",
 	Waiting:           "等待中…",
 	Checking:          "校验中",
+	Preparing:         "正在准备发送",
 	Paused:            "已暂停",
 	Uploaded:          "已发送",
 	SavedToF:          "已保存到 %s",

@@ -185,6 +185,9 @@ const (
 	InputNotFileMessage   = "not_file_message"  // the message holds no file
 	InputTransferBusy     = "transfer_busy"     // pause or cancel the transfer first
 	InputNotSaved         = "not_saved"         // Args: the file name
+	InputNoRoomToCopy     = "no_room_to_copy"   // no room on this device to copy the picked file for sending. Args: the file name
+	InputTooBigForMemory  = "too_big_memory"    // the browser sends files up to a size. Args: the file name, its size, the limit ("512 MB")
+	InputPickAgain        = "pick_again"        // the page was reloaded: the browser no longer holds the file; choose it again. Args: the file name
 )
 
 // Search is a search of the local history.
@@ -225,12 +228,18 @@ type Transfer struct {
 	// Checking is set while the local file is read to compute or verify
 	// its SHA-256, before bytes move.
 	Checking bool
-	Speed    float64       // bytes per second, 0 while unknown
-	ETA      time.Duration // time left, -1 while unknown
-	State    TransferState
-	Error    *Notice // why it failed (State failed) or is waiting to retry (queued)
-	Path     string  // the local file: the one sent, or the saved one once done
-	FileID   string  // downloads: the proto.File.ID of the message it saves
+	// Preparing is set (with Checking, State active) while a file the
+	// picker gave as a stream (phones, the browser) is copied into the
+	// app or read into memory, before it is queued; Done counts the bytes
+	// copied and Size is 0 if the picker did not say. It can be
+	// cancelled, not paused.
+	Preparing bool
+	Speed     float64       // bytes per second, 0 while unknown
+	ETA       time.Duration // time left, -1 while unknown
+	State     TransferState
+	Error     *Notice // why it failed (State failed) or is waiting to retry (queued)
+	Path      string  // the local file: the one sent, or the saved one once done
+	FileID    string  // downloads: the proto.File.ID of the message it saves
 }
 
 // Notices and error codes of file transfers.

@@ -278,6 +278,7 @@ func (b *browser) pressEnter() {
 type goUser struct {
 	conn   *client.Conn
 	me     proto.User
+	token  string
 	pushes chan client.Push
 }
 
@@ -299,9 +300,11 @@ func newGoUser(t *testing.T, srv *nodetest.Server, name string) *goUser {
 	if u.me, err = c.Register(ctx, name, "correct horse"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Login(ctx, u.me.ID, "correct horse", "go test"); err != nil {
+	r, err := c.Login(ctx, u.me.ID, "correct horse", "go test")
+	if err != nil {
 		t.Fatal(err)
 	}
+	u.token = r.Token
 	return u
 }
 
@@ -326,15 +329,9 @@ var (
 	createdID    = regexp.MustCompile(`^Created 学习小组 Study Group — its ID is (\d+)$`)
 )
 
-func TestBrowserAppChatsWithAGoClient(t *testing.T) {
-	web := buildWeb(t)
-	srv := nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) {
-		c.WebDir, c.WebFont = web, uitest.NotoCJKRegular
-	}))
-	b := startBrowser(t)
-	b.open(srv.HTTPURL + "/?automation")
-
-	// Register and log in, in the browser.
+// signUp registers 李华 in the browser and logs in; it returns the ID.
+func (b *browser) signUp() int64 {
+	b.t.Helper()
 	b.click("Register")
 	b.fill("Name", "李华")
 	b.fill("Password", "correct horse")
@@ -342,20 +339,49 @@ func TestBrowserAppChatsWithAGoClient(t *testing.T) {
 	b.pressEnter()
 	id, err := strconv.ParseInt(b.seeMatch(registeredID)[1], 10, 64)
 	if err != nil {
-		t.Fatal(err)
+		b.t.Fatal(err)
 	}
 	b.typeText("correct horse") // the password field has the focus
 	b.pressEnter()
 	b.see("No conversations yet — create or join a group")
 	b.see("ID " + strconv.FormatInt(id, 10))
+	return id
+}
 
-	// Create a group; the Go client joins it by the ID the screen shows.
+// createGroup creates 学习小组 Study Group in the browser and returns the
+// ID the screen shows.
+func (b *browser) createGroup() int64 {
+	b.t.Helper()
 	b.fill("Group name", "学习小组 Study Group")
 	b.pressEnter()
 	group, err := strconv.ParseInt(b.seeMatch(createdID)[1], 10, 64)
 	if err != nil {
-		t.Fatal(err)
+		b.t.Fatal(err)
 	}
+	return group
+}
+
+// startWeb serves the browser app, built as `make web` builds it, from a
+// real server, and opens it in Chromium with ?automation.
+func startWeb(t *testing.T) (*nodetest.Server, *browser) {
+	t.Helper()
+	web := buildWeb(t)
+	srv := nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) {
+		c.WebDir, c.WebFont = web, uitest.NotoCJKRegular
+	}))
+	b := startBrowser(t)
+	b.open(srv.HTTPURL + "/?automation")
+	return srv, b
+}
+
+func TestBrowserAppChatsWithAGoClient(t *testing.T) {
+	srv, b := startWeb(t)
+
+	// Register and log in, in the browser.
+	id := b.signUp()
+
+	// Create a group; the Go client joins it by the ID the screen shows.
+	group := b.createGroup()
 	tom := newGoUser(t, srv, "Tom")
 	if _, err := tom.conn.JoinGroup(ctxFor(t, 30*time.Second), proto.ConvID(group)); err != nil {
 		t.Fatalf("join %d: %v", group, err)

@@ -14,8 +14,12 @@
 // instance in the local store, through Hooks.Save); cancel is Abort for an
 // upload and Discard for a download.
 //
+// An upload reads a file at a path, or a Source the caller holds (bytes
+// in memory, where there is no file system: the browser). A path can be
+// sent again after a restart; a Source only while the caller keeps it.
+//
 // transfer must not hold a file in memory (it streams through a few fixed
-// buffers), keep state of its own between calls, or know about the
+// buffers; a Source's bytes are the caller's), keep state of its own between calls, or know about the
 // application: the caller decides what to persist and when to retry.
 package transfer
 
@@ -26,9 +30,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -45,7 +49,8 @@ const (
 // Options tune a Client. The zero value is ready to use.
 type Options struct {
 	// HTTP sends the requests (default: a client tuned for large bodies,
-	// without an overall timeout: a transfer takes as long as it takes).
+	// without an overall timeout: a transfer takes as long as it takes;
+	// in the browser, the fetch API).
 	HTTP *http.Client
 	// ChunkSize is the bytes per PATCH (default DefaultChunkSize): at most
 	// this much is sent again after an interruption.
@@ -55,6 +60,12 @@ type Options struct {
 	ProgressEvery time.Duration
 	// Now is the clock for speed and time left.
 	Now func() time.Time
+	// BufferChunks reads each PATCH chunk into memory first and sends
+	// its checksum as a header rather than as a trailer (always on in the
+	// browser, whose fetch sends no trailers and reads a request body
+	// whole before sending it anyway). Progress then moves a chunk at a
+	// time, as the server acknowledges it.
+	BufferChunks bool
 }
 
 // Hooks let the caller follow a transfer.
@@ -91,17 +102,10 @@ func New(server string, token func() string, opts Options) (*Client, error) {
 		return nil, err
 	}
 	if opts.HTTP == nil {
-		opts.HTTP = &http.Client{Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			ForceAttemptHTTP2:     true,
-			MaxIdleConnsPerHost:   4,
-			IdleConnTimeout:       90 * time.Second,
-			TLSHandshakeTimeout:   10 * time.Second,
-			ResponseHeaderTimeout: 2 * time.Minute, // a chunk's fsync and commit, on a slow disk
-			WriteBufferSize:       256 << 10,
-			ReadBufferSize:        256 << 10,
-		}}
+		opts.HTTP = defaultHTTP()
+	}
+	if runtime.GOOS == "js" {
+		opts.BufferChunks = true
 	}
 	if opts.ChunkSize <= 0 {
 		opts.ChunkSize = DefaultChunkSize

@@ -46,7 +46,7 @@ func (c *Client) Download(ctx context.Context, d *Download, h Hooks) error {
 		return nil // done already
 	}
 	if err := os.MkdirAll(d.Dir, 0o755); err != nil {
-		return fileError("create", d.Dir, err)
+		return FileError("create", d.Dir, err)
 	}
 	if d.Temp == "" {
 		d.Temp = filepath.Join(d.Dir, ".parley-"+newKey()[:16]+".part")
@@ -81,7 +81,7 @@ func (c *Client) fetch(ctx context.Context, d *Download, m *meter, h Hooks) (res
 	case err == nil && st.Mode().IsRegular() && st.Size() <= d.Size:
 		have = st.Size()
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return false, fileError("read", d.Temp, err)
+		return false, FileError("read", d.Temp, err)
 	}
 	sum := sha256.New()
 	if have > 0 { // hash what is there already
@@ -104,20 +104,20 @@ func (c *Client) fetch(ctx context.Context, d *Download, m *meter, h Hooks) (res
 	}
 	f, err := os.OpenFile(d.Temp, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return resumed, fileError("create", d.Temp, err)
+		return resumed, FileError("create", d.Temp, err)
 	}
 	defer func() {
 		if cerr := f.Close(); cerr != nil && err == nil {
-			err = fileError("write", d.Temp, cerr)
+			err = FileError("write", d.Temp, cerr)
 		}
 	}()
 	if st, err := f.Stat(); err != nil || st.Size() != have {
 		if err := f.Truncate(have); err != nil {
-			return resumed, fileError("write", d.Temp, err)
+			return resumed, FileError("write", d.Temp, err)
 		}
 	}
 	if _, err := f.Seek(have, io.SeekStart); err != nil {
-		return resumed, fileError("write", d.Temp, err)
+		return resumed, FileError("write", d.Temp, err)
 	}
 	m.start(Receiving, have, d.Size)
 	w := &saveWriter{f: f, m: m, d: d, h: h, every: c.opts.ChunkSize, at: have, saved: have}
@@ -127,7 +127,7 @@ func (c *Client) fetch(ctx context.Context, d *Download, m *meter, h Hooks) (res
 	h.save()
 	switch {
 	case w.err != nil:
-		return resumed, fileError("write", d.Temp, w.err)
+		return resumed, FileError("write", d.Temp, w.err)
 	case err != nil:
 		return resumed, &NetError{Op: "GET file", Err: err}
 	case have < d.Size:
@@ -140,7 +140,7 @@ func (c *Client) fetch(ctx context.Context, d *Download, m *meter, h Hooks) (res
 		return resumed, fmt.Errorf("download %s: %w (got %s, want %s)", d.Name, ErrCorrupt, got, d.SHA256)
 	}
 	if err := f.Sync(); err != nil {
-		return resumed, fileError("write", d.Temp, err)
+		return resumed, FileError("write", d.Temp, err)
 	}
 	return resumed, nil
 }
@@ -148,12 +148,12 @@ func (c *Client) fetch(ctx context.Context, d *Download, m *meter, h Hooks) (res
 func hashPrefix(ctx context.Context, path string, n int64, sum hash.Hash, m *meter) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return fileError("read", path, err)
+		return FileError("read", path, err)
 	}
 	defer f.Close()
 	m.start(Verifying, 0, n)
 	if _, err := Copy(countingWriter{io.Discard, m}, ctxReader{ctx, io.NewSectionReader(f, 0, n)}, sum); err != nil {
-		return fileError("read", path, err)
+		return FileError("read", path, err)
 	}
 	return nil
 }
@@ -234,7 +234,7 @@ func place(temp, dir, name string) (string, error) {
 			continue
 		}
 		if err := os.Rename(temp, target); err != nil {
-			return "", fileError("save", target, err)
+			return "", FileError("save", target, err)
 		}
 		return target, syncFolder(dir)
 	}
@@ -247,11 +247,11 @@ func syncFolder(dir string) error {
 	}
 	d, err := os.Open(dir)
 	if err != nil {
-		return fileError("open", dir, err)
+		return FileError("open", dir, err)
 	}
 	defer d.Close()
 	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) { // some file systems cannot
-		return fileError("sync", dir, err)
+		return FileError("sync", dir, err)
 	}
 	return nil
 }
@@ -263,7 +263,7 @@ func (d *Download) Discard() error {
 		return nil
 	}
 	if err := os.Remove(d.Temp); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fileError("remove", d.Temp, err)
+		return FileError("remove", d.Temp, err)
 	}
 	d.Temp, d.Offset = "", 0
 	return nil

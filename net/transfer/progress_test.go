@@ -48,12 +48,12 @@ func TestLocalFileErrorsSayWhatHappened(t *testing.T) {
 		{&fs.PathError{Op: "open", Path: "/x", Err: syscall.EPERM}, ErrPermission},
 		{&fs.PathError{Op: "write", Path: "/x", Err: syscall.ENOSPC}, ErrDiskFull},
 	} {
-		err := fileError("write", "/x", c.err)
+		err := FileError("write", "/x", c.err)
 		if !errors.Is(err, c.want) || !errors.Is(err, c.err.(*fs.PathError).Err) {
-			t.Errorf("fileError(%v) = %v, want it to match %v", c.err, err, c.want)
+			t.Errorf("FileError(%v) = %v, want it to match %v", c.err, err, c.want)
 		}
 	}
-	if err := fileError("read", "/x", os.ErrClosed); errors.Is(err, ErrFileMissing) || errors.Is(err, ErrDiskFull) || errors.Is(err, ErrPermission) {
+	if err := FileError("read", "/x", os.ErrClosed); errors.Is(err, ErrFileMissing) || errors.Is(err, ErrDiskFull) || errors.Is(err, ErrPermission) {
 		t.Errorf("an unrelated error was classified: %v", err)
 	}
 }

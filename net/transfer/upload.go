@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -25,13 +26,15 @@ import (
 	"parley/net/proto"
 )
 
-// Upload is the resumable state of sending one file. Fill in Path, the
-// target (Conv, or User for the direct conversation) and optionally Name,
-// Type and ClientID; Client.Upload fills in the rest as it learns it and
-// calls Hooks.Save each time. Keep it (all fields) to resume.
+// Upload is the resumable state of sending one file. Fill in Path (or
+// Source), the target (Conv, or User for the direct conversation) and
+// optionally Name, Type and ClientID; Client.Upload fills in the rest as
+// it learns it and calls Hooks.Save each time. Keep it (all fields) to
+// resume.
 type Upload struct {
 	Path     string       // the local file
-	Name     string       // the name people see (default: the file's base name)
+	Source   Source       // or the content itself, when there is no file (Path is then unused)
+	Name     string       // the name people see (default: the file's base name; "file" for a Source)
 	Type     string       // media type, if known
 	Conv     proto.ConvID // the target conversation; set from User once created
 	User     proto.UserID // or a user: the direct conversation with them
@@ -42,6 +45,17 @@ type Upload struct {
 	SHA256  string    // its SHA-256, hex
 	ID      string    // the server's upload ID, once created
 	Offset  int64     // bytes the server has acknowledged
+}
+
+// Source is the content of an upload that is not a file at a path: bytes
+// the caller holds, for a platform without a file system (the browser).
+// A *bytes.Reader is one. It must not change while it is sent: unlike a
+// file, it has no time to compare, so only its size is checked between
+// chunks, and a change of content is caught by the server's SHA-256
+// check at the end (the upload then fails with ErrFileChanged).
+type Source interface {
+	io.ReaderAt
+	Size() int64
 }
 
 // maxRetries bounds the chunks sent again in a row (checksum mismatches,
@@ -61,51 +75,51 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // a corrupt file is never published. Errors for which Temporary is true
 // (the network, a server restart) leave u ready to resume.
 func (c *Client) Upload(ctx context.Context, u *Upload, h Hooks) (proto.Message, error) {
-	f, err := os.Open(u.Path)
+	f, err := openContent(u)
 	if err != nil {
-		return proto.Message{}, fileError("open", u.Path, err)
+		return proto.Message{}, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
+	size, mod, err := f.stat()
 	if err != nil {
-		return proto.Message{}, fileError("read", u.Path, err)
-	}
-	if !st.Mode().IsRegular() {
-		return proto.Message{}, fmt.Errorf("send %s: %w", u.Path, errNotAFile)
+		return proto.Message{}, err
 	}
 	if u.ClientID == "" {
 		u.ClientID = newKey()
 	}
 	if u.Name == "" {
-		u.Name = filepath.Base(u.Path)
+		u.Name = "file"
+		if u.Source == nil {
+			u.Name = filepath.Base(u.Path)
+		}
 	}
 	m := newMeter(c.opts.Now, c.opts.ProgressEvery, h.Progress)
 	switch {
 	case u.SHA256 == "":
-		if err := c.checkLimits(ctx, st.Size()); err != nil {
+		if err := c.CheckLimits(ctx, size); err != nil {
 			return proto.Message{}, err
 		}
-		u.Size, u.ModTime = st.Size(), st.ModTime()
+		u.Size, u.ModTime = size, mod
 		sum, err := hashFile(ctx, f, u.Size, m, Hashing)
 		if err != nil {
-			return proto.Message{}, fileError("read", u.Path, err)
+			return proto.Message{}, FileError("read", u.what(), err)
 		}
-		if err := u.unchanged(f); err != nil {
+		if err := f.unchanged(u); err != nil {
 			return proto.Message{}, err
 		}
 		u.SHA256 = sum
 		h.save()
-	case st.Size() != u.Size || (!u.ModTime.IsZero() && !st.ModTime().Equal(u.ModTime)):
-		return proto.Message{}, c.abandon(u, h, changedError(u.Path))
-	case u.ModTime.IsZero(): // resumed without the time: compare the content
+	case size != u.Size || (!u.ModTime.IsZero() && !mod.Equal(u.ModTime)):
+		return proto.Message{}, c.abandon(u, h, changedError(u.what()))
+	case u.ModTime.IsZero() && u.Source == nil: // resumed without the time: compare the content
 		sum, err := hashFile(ctx, f, u.Size, m, Verifying)
 		if err != nil {
-			return proto.Message{}, fileError("read", u.Path, err)
+			return proto.Message{}, FileError("read", u.what(), err)
 		}
 		if sum != u.SHA256 {
-			return proto.Message{}, c.abandon(u, h, changedError(u.Path))
+			return proto.Message{}, c.abandon(u, h, changedError(u.what()))
 		}
-		u.ModTime = st.ModTime()
+		u.ModTime = mod
 		h.save()
 	}
 	for attempt := 0; ; attempt++ {
@@ -119,9 +133,96 @@ func (c *Client) Upload(ctx context.Context, u *Upload, h Hooks) (proto.Message,
 	}
 }
 
+// what names the upload's content in errors: its path, or its name.
+func (u *Upload) what() string {
+	if u.Source != nil {
+		return u.Name
+	}
+	return u.Path
+}
+
+// content is what an upload reads: the file at its path, or its Source.
+type content interface {
+	io.ReaderAt
+	// stat returns the content's size and modification time (zero for
+	// a Source).
+	stat() (int64, time.Time, error)
+	// unchanged fails with ErrFileChanged (or ErrFileMissing) unless the
+	// content is still the one u was hashed from, as far as can be told
+	// without reading it.
+	unchanged(u *Upload) error
+	Close() error
+}
+
+func openContent(u *Upload) (content, error) {
+	if u.Source != nil {
+		return sourceContent{u.Source}, nil
+	}
+	f, err := os.Open(u.Path)
+	if err != nil {
+		return nil, FileError("open", u.Path, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, FileError("read", u.Path, err)
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("send %s: %w", u.Path, errNotAFile)
+	}
+	return fileContent{f}, nil
+}
+
+// fileContent is a file at a path.
+type fileContent struct{ *os.File }
+
+func (f fileContent) stat() (int64, time.Time, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return 0, time.Time{}, FileError("read", f.Name(), err)
+	}
+	return st.Size(), st.ModTime(), nil
+}
+
+// unchanged checks that the file being sent is still the one that was
+// hashed: same size and time, and still at its path.
+func (f fileContent) unchanged(u *Upload) error {
+	st, err := f.Stat()
+	if err != nil {
+		return FileError("read", u.Path, err)
+	}
+	now, err := os.Stat(u.Path)
+	if err != nil {
+		return FileError("read", u.Path, err)
+	}
+	if st.Size() != u.Size || (!u.ModTime.IsZero() && !st.ModTime().Equal(u.ModTime)) || !os.SameFile(st, now) {
+		return changedError(u.Path)
+	}
+	return nil
+}
+
+// sourceContent is a Source.
+type sourceContent struct{ Source }
+
+func (s sourceContent) stat() (int64, time.Time, error) { return s.Size(), time.Time{}, nil }
+
+func (s sourceContent) unchanged(u *Upload) error {
+	if s.Size() != u.Size {
+		return changedError(u.what())
+	}
+	return nil
+}
+
+func (sourceContent) Close() error { return nil }
+
 var errNotAFile = errors.New("not a regular file")
 
-func (c *Client) checkLimits(ctx context.Context, size int64) error {
+// CheckLimits asks the server whether a file of size bytes may be
+// uploaded now: too_large or quota_exceeded if not. Upload checks it
+// itself; a caller that must do work before it can upload (copy a file)
+// asks first.
+func (c *Client) CheckLimits(ctx context.Context, size int64) error {
 	l, err := c.Limits(ctx)
 	if err != nil {
 		return err
@@ -137,7 +238,7 @@ func (c *Client) checkLimits(ctx context.Context, size int64) error {
 
 // send creates the upload if needed and sends it from the server's
 // offset to the end.
-func (c *Client) send(ctx context.Context, f *os.File, u *Upload, m *meter, h Hooks) (proto.Message, error) {
+func (c *Client) send(ctx context.Context, f content, u *Upload, m *meter, h Hooks) (proto.Message, error) {
 	if u.ID == "" {
 		info, err := c.Create(ctx, CreateRequest{Name: u.Name, Size: u.Size, SHA256: u.SHA256, Type: u.Type, Conv: u.Conv, User: u.User, ClientID: u.ClientID})
 		if err != nil {
@@ -159,7 +260,7 @@ func (c *Client) send(ctx context.Context, f *os.File, u *Upload, m *meter, h Ho
 	m.start(Sending, u.Offset, u.Size)
 	retries := 0
 	for {
-		if err := u.unchanged(f); err != nil {
+		if err := f.unchanged(u); err != nil {
 			return proto.Message{}, c.abandon(u, h, err)
 		}
 		n := min(c.opts.ChunkSize, u.Size-u.Offset)
@@ -179,7 +280,7 @@ func (c *Client) send(ctx context.Context, f *os.File, u *Upload, m *meter, h Ho
 			// hashed: the file changed in place. The server deleted it.
 			u.ID, u.Offset = "", 0
 			h.save()
-			return proto.Message{}, fmt.Errorf("send %s: %w: %w", u.Path, ErrFileChanged, err)
+			return proto.Message{}, fmt.Errorf("send %s: %w: %w", u.what(), ErrFileChanged, err)
 		default:
 			return proto.Message{}, err
 		}
@@ -199,7 +300,10 @@ func (c *Client) send(ctx context.Context, f *os.File, u *Upload, m *meter, h Ho
 // patch sends n bytes from u.Offset. It returns the server's new offset,
 // or the file message when the upload is complete. With offset_mismatch
 // it returns the server's offset along with the error.
-func (c *Client) patch(ctx context.Context, f *os.File, u *Upload, n int64, m *meter) (int64, *proto.Message, error) {
+func (c *Client) patch(ctx context.Context, f content, u *Upload, n int64, m *meter) (int64, *proto.Message, error) {
+	if c.opts.BufferChunks {
+		return c.patchBuffered(ctx, f, u, n, m)
+	}
 	trailer := http.Header{HeaderChecksum: nil}
 	body := &chunkBody{r: io.NewSectionReader(f, u.Offset, n), crc: crc32.New(castagnoli), m: m, trailer: trailer}
 	req, err := c.newRequest(ctx, http.MethodPatch, UploadsPath+"/"+url.PathEscape(u.ID), body)
@@ -208,12 +312,42 @@ func (c *Client) patch(ctx context.Context, f *os.File, u *Upload, n int64, m *m
 	}
 	req.ContentLength = -1 // chunked, for the trailer
 	req.Trailer = trailer
+	return c.sendPatch(req, u, body.readErr)
+}
+
+// patchBuffered is patch with the chunk read first, its checksum in a
+// header (Options.BufferChunks). The chunk counts as done once the
+// server has answered.
+func (c *Client) patchBuffered(ctx context.Context, f content, u *Upload, n int64, m *meter) (int64, *proto.Message, error) {
+	chunk := make([]byte, n)
+	if _, err := io.ReadFull(io.NewSectionReader(f, u.Offset, n), chunk); err != nil {
+		return 0, nil, FileError("read", u.what(), err)
+	}
+	req, err := c.newRequest(ctx, http.MethodPatch, UploadsPath+"/"+url.PathEscape(u.ID), bytes.NewReader(chunk))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set(HeaderChecksum, crc32cChecksum(crc32.Checksum(chunk, castagnoli)))
+	off, msg, err := c.sendPatch(req, u, func() error { return nil })
+	if err == nil {
+		m.add(n)
+	}
+	return off, msg, err
+}
+
+func crc32cChecksum(sum uint32) string {
+	return ChecksumCRC32C + " " + base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, sum))
+}
+
+// sendPatch sends a PATCH of u and reads the answer; readErr tells a
+// failure to read the local file from one of the network.
+func (c *Client) sendPatch(req *http.Request, u *Upload, readErr func() error) (int64, *proto.Message, error) {
 	req.Header.Set("Content-Type", ContentTypeChunk)
 	req.Header.Set(HeaderOffset, strconv.FormatInt(u.Offset, 10))
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		if rerr := body.readErr(); rerr != nil { // reading the file failed, not the network
-			return 0, nil, fileError("read", u.Path, rerr)
+		if rerr := readErr(); rerr != nil { // reading the file failed, not the network
+			return 0, nil, FileError("read", u.what(), rerr)
 		}
 		return 0, nil, &NetError{Op: "PATCH upload", Err: err}
 	}
@@ -261,7 +395,7 @@ func (b *chunkBody) Read(p []byte) (int, error) {
 	b.crc.Write(p[:n])
 	b.m.add(int64(n))
 	if err == io.EOF {
-		b.trailer.Set(HeaderChecksum, ChecksumCRC32C+" "+base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, b.crc.Sum32())))
+		b.trailer.Set(HeaderChecksum, crc32cChecksum(b.crc.Sum32()))
 	} else if err != nil {
 		b.mu.Lock()
 		b.err = err
@@ -294,23 +428,6 @@ func (b *chunkBody) WriteTo(w io.Writer) (int64, error) {
 	}
 }
 
-// unchanged checks that the file being sent is still the one that was
-// hashed: same size and time, and still at its path.
-func (u *Upload) unchanged(f *os.File) error {
-	st, err := f.Stat()
-	if err != nil {
-		return fileError("read", u.Path, err)
-	}
-	now, err := os.Stat(u.Path)
-	if err != nil {
-		return fileError("read", u.Path, err)
-	}
-	if st.Size() != u.Size || (!u.ModTime.IsZero() && !st.ModTime().Equal(u.ModTime)) || !os.SameFile(st, now) {
-		return changedError(u.Path)
-	}
-	return nil
-}
-
 func changedError(path string) error { return fmt.Errorf("send %s: %w", path, ErrFileChanged) }
 
 // abandon cancels the server's copy of an upload that cannot complete
@@ -327,7 +444,7 @@ func (c *Client) abandon(u *Upload, h Hooks, err error) error {
 }
 
 // hashFile computes the SHA-256 of the first size bytes of f.
-func hashFile(ctx context.Context, f *os.File, size int64, m *meter, phase Phase) (string, error) {
+func hashFile(ctx context.Context, f io.ReaderAt, size int64, m *meter, phase Phase) (string, error) {
 	sum := sha256.New()
 	m.start(phase, 0, size)
 	if _, err := Copy(countingWriter{io.Discard, m}, ctxReader{ctx, io.NewSectionReader(f, 0, size)}, sum); err != nil {
@@ -349,8 +466,10 @@ func (r ctxReader) Read(p []byte) (int, error) {
 	return r.r.Read(p)
 }
 
-// fileError wraps a local file error with what it means for the user.
-func fileError(op, path string, err error) error {
+// FileError wraps a local file error with what it means for the user:
+// ErrFileMissing, ErrPermission or ErrDiskFull (match with errors.Is),
+// after "op path". Cancellations come back as they are.
+func FileError(op, path string, err error) error {
 	var kind error
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

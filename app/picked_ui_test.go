@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"testing"
+
+	"parley/app/state"
+	"parley/server/node/nodetest"
+)
+
+// On Android, iOS and in the browser the picker gives a stream, not a
+// file with a path: the app copies it into its data folder and sends the
+// copy, which goes once the file is sent.
+func TestAFilePickedAsAStreamIsSentByteForByte(t *testing.T) {
+	srv := nodetest.Start(t)
+	li, wang := newUIHarness(t, srv), newUIHarness(t, srv)
+	li.loggedIn(srv, "李华")
+	w := wang.loggedIn(srv, "王芳")
+	ctx := context.Background()
+	if err := li.m.CreateGroup(ctx, "学习小组"); err != nil {
+		t.Fatal(err)
+	}
+	st := li.until("the group", func(st state.State) bool { return len(st.Conversations) == 1 })
+	if err := li.m.Invite(ctx, fmt.Sprint(w.ID), fmt.Sprint(st.Conversations[0].ID)); err != nil {
+		t.Fatal(err)
+	}
+	data, sum := randomData(3_000_000, 7)
+	picked := newPickedStream(bytes.NewReader(data), "季度报告.pdf", int64(len(data)))
+	li.win.choose = func(context.Context) (io.ReadCloser, error) { return picked, nil }
+
+	li.openOnScreen("学习小组")
+	li.click("Attach a file")
+	li.click("Choose file…")
+	li.see("季度报告.pdf")
+	li.until("the upload done", func(st state.State) bool {
+		return len(st.Transfers) == 1 && st.Transfers[0].State == state.TransferDone
+	})
+	li.see("Sent")
+	if !picked.wasClosed() {
+		t.Error("the picked stream was not closed")
+	}
+	if got := stagedIn(t, li.m.account().files.staging); len(got) != 0 {
+		t.Errorf("the staged copy is still there after the upload: %q", got)
+	}
+
+	wang.see("李华 sent 季度报告.pdf (3 MB)")
+	wang.openOnScreen("学习小组")
+	wang.click("Save")
+	saved := filepath.Join(wang.downloads, "季度报告.pdf")
+	wang.see("Saved to " + saved)
+	if got := sumOf(t, saved); got != sum {
+		t.Fatalf("the saved file's SHA-256 is %s, the picked one's %s", got, sum)
+	}
+}

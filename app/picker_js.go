@@ -1,0 +1,130 @@
+//go:build js
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"syscall/js"
+
+	"gioui.org/x/explorer"
+)
+
+// platformChooser opens the browser's file dialog. Gio's explorer gives a
+// stream without the file's name there, so the dialog is ours: a hidden
+// <input type=file>, whose chosen File comes back as a browserFile with
+// its name and size.
+func platformChooser(*explorer.Explorer) func(context.Context) (io.ReadCloser, error) {
+	return chooseInBrowser
+}
+
+// chooseInBrowser shows the file dialog and waits for the choice. Like
+// any <input type=file>, it needs the user's click a moment before.
+func chooseInBrowser(ctx context.Context) (io.ReadCloser, error) {
+	doc := js.Global().Get("document")
+	input := doc.Call("createElement", "input")
+	input.Set("type", "file")
+	input.Get("style").Set("display", "none")
+	chosen := make(chan js.Value, 1)
+	answer := js.FuncOf(func(js.Value, []js.Value) any {
+		v := js.Null()
+		if files := input.Get("files"); files.Truthy() && files.Length() > 0 {
+			v = files.Index(0)
+		}
+		select {
+		case chosen <- v:
+		default:
+		}
+		return nil
+	})
+	defer answer.Release()
+	input.Call("addEventListener", "change", answer)
+	input.Call("addEventListener", "cancel", answer)
+	body := doc.Get("body")
+	body.Call("appendChild", input)
+	defer body.Call("removeChild", input)
+	input.Call("click")
+	select {
+	case f := <-chosen:
+		if f.IsNull() {
+			return nil, explorer.ErrUserDecline
+		}
+		return &browserFile{file: f, name: f.Get("name").String(), size: int64(f.Get("size").Float())}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// browserReadSize is the bytes read from a browser File per promise.
+const browserReadSize = 4 << 20
+
+// browserFile reads a browser File (a Blob) in slices.
+type browserFile struct {
+	file js.Value
+	name string
+	size int64
+	off  int64  // bytes fetched from the File
+	buf  []byte // fetched, not yet read
+	back []byte // buf's storage
+}
+
+func (f *browserFile) Name() string { return f.name }
+func (f *browserFile) Size() int64  { return f.size }
+
+func (f *browserFile) Read(p []byte) (int, error) {
+	if !f.file.Truthy() {
+		return 0, fmt.Errorf("read %s: %w", f.name, fs.ErrClosed)
+	}
+	if len(f.buf) == 0 {
+		if f.off >= f.size {
+			return 0, io.EOF
+		}
+		end := min(f.off+browserReadSize, f.size)
+		ab, err := await(f.file.Call("slice", f.off, end).Call("arrayBuffer"))
+		if err != nil {
+			return 0, fmt.Errorf("read %s: %w", f.name, err)
+		}
+		if f.back == nil {
+			f.back = make([]byte, browserReadSize)
+		}
+		n := js.CopyBytesToGo(f.back, js.Global().Get("Uint8Array").New(ab))
+		if n == 0 {
+			return 0, fmt.Errorf("read %s: %w", f.name, io.ErrUnexpectedEOF)
+		}
+		f.off += int64(n)
+		f.buf = f.back[:n]
+	}
+	n := copy(p, f.buf)
+	f.buf = f.buf[n:]
+	return n, nil
+}
+
+func (f *browserFile) Close() error {
+	f.file, f.buf, f.back = js.Null(), nil, nil
+	return nil
+}
+
+// await waits for a promise to settle.
+func await(p js.Value) (js.Value, error) {
+	done := make(chan struct{})
+	var v js.Value
+	var err error
+	ok := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		v = args[0]
+		close(done)
+		return nil
+	})
+	defer ok.Release()
+	fail := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		err = errors.New(args[0].Call("toString").String())
+		close(done)
+		return nil
+	})
+	defer fail.Release()
+	p.Call("then", ok, fail)
+	<-done
+	return v, err
+}

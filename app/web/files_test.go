@@ -1,0 +1,132 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"parley/net/proto"
+	"parley/net/transfer"
+	"parley/ui/uitest"
+)
+
+// interceptFileDialogs keeps the page's file dialogs from opening
+// (headless Chromium has none to show); chooseFile answers them.
+func (b *browser) interceptFileDialogs() {
+	b.t.Helper()
+	b.call("Page.enable", nil)
+	b.call("Page.setInterceptFileChooserDialog", map[string]any{"enabled": true})
+}
+
+// chooseFile chooses path in the file dialog the app opened, as a person
+// would: it waits for the app's <input type=file> and gives it the file.
+func (b *browser) chooseFile(path string) {
+	b.t.Helper()
+	const input = `new Promise((resolve) => {
+		const find = () => document.querySelector("input[type=file]");
+		if (find()) { resolve(find()); return; }
+		const mo = new MutationObserver(() => { if (find()) { mo.disconnect(); resolve(find()); } });
+		mo.observe(document.body, {childList: true});
+	})`
+	var r struct {
+		Result struct {
+			ObjectID string `json:"objectId"`
+		} `json:"result"`
+	}
+	if err := b.dt.call(ctxFor(b.t, 60*time.Second), "Runtime.evaluate", map[string]any{"expression": input, "awaitPromise": true}, &r); err != nil || r.Result.ObjectID == "" {
+		b.fail("the app opened no file dialog: %v", err)
+	}
+	b.call("DOM.setFileInputFiles", map[string]any{"files": []string{path}, "objectId": r.Result.ObjectID})
+}
+
+// file waits for a pushed file message in conv.
+func (u *goUser) file(t *testing.T, conv proto.ConvID) proto.File {
+	t.Helper()
+	timeout := time.After(60 * time.Second)
+	for {
+		select {
+		case p := <-u.pushes:
+			if m := p.Message; m != nil && m.Conv == conv && m.Kind == proto.MsgFile && m.File != nil {
+				return *m.File
+			}
+		case <-timeout:
+			t.Fatalf("the Go client got no file in %d", conv)
+		}
+	}
+}
+
+// In the browser the picker gives a stream without a path: the app reads
+// it into memory and uploads it from there, under the file's own name.
+func TestBrowserAppSendsAPickedFile(t *testing.T) {
+	srv, b := startWeb(t)
+	b.signUp()
+	group := b.createGroup()
+	tom := newGoUser(t, srv, "Tom")
+	ctx := ctxFor(t, 60*time.Second)
+	if _, err := tom.conn.JoinGroup(ctx, proto.ConvID(group)); err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 3_000_000)
+	rand.NewChaCha8([32]byte{3}).Read(data)
+	path := filepath.Join(t.TempDir(), "会议纪要 第3章.pdf")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	b.interceptFileDialogs()
+	b.click("学习小组 Study Group")
+	b.click("Attach a file")
+	b.click("Choose file…")
+	b.chooseFile(path)
+	b.see("会议纪要 第3章.pdf") // the transfer row, under the file's own name
+	b.see("Sent")
+	f := tom.file(t, proto.ConvID(group))
+	if f.Name != "会议纪要 第3章.pdf" || f.Size != int64(len(data)) {
+		t.Fatalf("Tom was sent %q (%d bytes), want 会议纪要 第3章.pdf (%d)", f.Name, f.Size, len(data))
+	}
+
+	// Tom saves the same bytes.
+	c, err := transfer.New(srv.HTTPURL, func() string { return tom.token }, transfer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &transfer.Download{FileID: f.ID, Name: f.Name, Size: f.Size, SHA256: f.SHA256, Dir: t.TempDir()}
+	if err := c.Download(context.Background(), d, transfer.Hooks{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(d.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := sha256.Sum256(data); !bytes.Equal(got, data) || f.SHA256 == "" || sha256.Sum256(got) != want {
+		t.Fatal("Tom saved other bytes than the browser picked")
+	}
+
+	// An upload that cannot finish before the page is reloaded: the
+	// bytes were the page's, so afterwards its row asks for the file
+	// again rather than waiting for ever.
+	b.call("Network.enable", nil)
+	b.call("Network.setBlockedURLs", map[string]any{"urls": []string{"*" + transfer.UploadsPath + "*"}})
+	second := filepath.Join(t.TempDir(), "slides.key")
+	if err := os.WriteFile(second, data[:100_000], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.click("Choose file…") // the file bar stays open
+	b.chooseFile(second)
+	b.see("slides.key")
+	b.until("the upload waiting", func(sc uitest.Screen) bool {
+		_, ok := sc.FindContaining("Waiting")
+		return ok
+	})
+	b.call("Page.reload", nil)
+	b.click("学习小组 Study Group")
+	b.until("the upload asking for the file again", func(sc uitest.Screen) bool {
+		_, ok := sc.FindContaining("The page was reloaded, so slides.key is no longer here: choose it again")
+		return ok
+	})
+}
