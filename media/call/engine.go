@@ -1,7 +1,12 @@
-// Package call is the media engine of one voice call: capture → encode →
-// packet → send, and receive → jitter buffer → decode (or conceal) →
-// play; with mute, the call timer, the input level meter, and the
-// synthesised ring tones.
+// Package call is the media engine of one voice call: capture → cancel
+// the echo → encode → packet → send, and receive → jitter buffer →
+// decode (or conceal) → play; with mute, the call timer, the input level
+// meter, and the synthesised ring tones.
+//
+// Echo: every frame handed to the speaker is also the reference of an
+// acoustic echo canceller (media/echo) that cleans each captured frame
+// before it is measured and encoded, unless the platform's audio stack
+// cancels already (Android) or Config.Echo says otherwise.
 //
 // It is transport-agnostic: packets leave through the small Sender
 // interface and come back through Engine.Receive, so the WebSocket relay
@@ -19,12 +24,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"parley/media/audio"
 	"parley/media/codec"
+	"parley/media/echo"
 	"parley/media/jitter"
 	"parley/net/proto"
 )
@@ -53,7 +60,37 @@ type Config struct {
 	Clock  func() time.Duration
 	Jitter jitter.Config // zero: the jitter buffer's defaults
 	Muted  bool          // start with the microphone muted
+	Echo   EchoMode      // zero: cancel the echo unless the platform does
 	Logger *slog.Logger
+}
+
+// EchoMode says whether the engine cancels the loudspeaker's echo in
+// the microphone signal.
+type EchoMode int
+
+const (
+	// EchoAuto cancels unless the platform's audio stack already does.
+	EchoAuto EchoMode = iota
+	// EchoOn always cancels.
+	EchoOn
+	// EchoOff never cancels: a headset, or a device that cancels itself.
+	EchoOff
+)
+
+// cancels says whether an engine in mode m on goos runs a canceller.
+// Android's input runs the platform's own canceller (the voice-
+// communication preset set in media/audio/voice.go): a second one would
+// only add delay and work. Every other platform, iOS included (its
+// session is play-and-record without the voice-processing unit), has
+// none.
+func (m EchoMode) cancels(goos string) bool {
+	switch m {
+	case EchoOn:
+		return true
+	case EchoOff:
+		return false
+	}
+	return goos != "android"
 }
 
 // Stats is a snapshot of an Engine.
@@ -70,6 +107,8 @@ type Stats struct {
 	SinceHeard time.Duration // since the last packet came (since Start if none)
 	Heard      bool          // a packet has come
 	Jitter     jitter.Stats
+	Cancelling bool       // an echo canceller runs on the microphone
+	Echo       echo.Stats // what it found, if it runs
 }
 
 // Engine runs one call's audio. Receive, SetMuted and Stats may be called
@@ -84,6 +123,10 @@ type Engine struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	frames atomic.Pointer[audio.Frames] // the devices; SwitchAudio replaces them
+	aec    *echo.Canceller              // nil: no echo cancellation
+	// newPath: the devices changed, the canceller must start over (the
+	// send loop does it: the canceller is its own).
+	newPath atomic.Bool
 
 	muted     atomic.Bool
 	level     atomic.Uint32 // float32 bits
@@ -148,8 +191,14 @@ func newEngine(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("call: %w", err)
 	}
+	var aec *echo.Canceller
+	if cfg.Echo.cancels(runtime.GOOS) {
+		if aec, err = echo.New(echo.Config{SampleRate: codec.SampleRate, FrameSamples: codec.FrameSamples}); err != nil {
+			return nil, fmt.Errorf("call: %w", err)
+		}
+	}
 	e := &Engine{
-		cfg: cfg, log: cfg.Logger, clock: cfg.Clock,
+		cfg: cfg, log: cfg.Logger, clock: cfg.Clock, aec: aec,
 		enc: cfg.Codec.NewEncoder(), dec: cfg.Codec.NewDecoder(), jb: jb,
 		payload: make([]byte, 0, proto.MaxPacketPayload),
 		pkt:     make([]byte, 0, proto.PacketHeaderLen+proto.MaxPacketPayload),
@@ -192,7 +241,10 @@ func (e *Engine) Close() error {
 // speaker chosen mid-call) without a break in the stream. Close the old
 // devices after it returns: reads and writes in progress on them end
 // with an error, and the loops carry on with the new ones.
-func (e *Engine) SwitchAudio(f audio.Frames) { e.frames.Store(&f) }
+func (e *Engine) SwitchAudio(f audio.Frames) {
+	e.frames.Store(&f)
+	e.newPath.Store(true)
+}
 
 // SetMuted mutes or unmutes the microphone. A muted engine keeps sending
 // one empty packet per frame, which the peer plays as silence, so the
@@ -229,6 +281,10 @@ func (e *Engine) Stats() Stats {
 		SendErrors: e.sendErrs.Load(),
 		SinceHeard: now,
 		Jitter:     e.jb.Stats(),
+		Cancelling: e.aec != nil,
+	}
+	if e.aec != nil {
+		st.Echo = e.aec.Stats()
 	}
 	if h := e.lastHeard.Load(); h >= 0 {
 		st.Heard, st.SinceHeard = true, now-time.Duration(h)
@@ -259,9 +315,18 @@ func (e *Engine) sendLoop(ctx context.Context) error {
 	}
 }
 
-// packFrame measures, encodes (unless muted) and packs one captured
-// frame; the packet is valid until the next call.
+// packFrame cancels the echo in, measures, encodes (unless muted) and
+// packs one captured frame (changing it); the packet is valid until the
+// next call.
 func (e *Engine) packFrame(frame []int16) ([]byte, error) {
+	if e.aec != nil {
+		// Muted too: the canceller keeps learning, so that unmuting does
+		// not start with echo.
+		if e.newPath.Swap(false) {
+			e.aec.Reset()
+		}
+		e.aec.Process(frame)
+	}
 	muted := e.muted.Load()
 	e.meter(frame, muted)
 	e.payload = e.payload[:0]
@@ -309,6 +374,9 @@ func (e *Engine) playLoop(ctx context.Context) error {
 				continue // switched to other devices; this frame is skipped
 			}
 			return fmt.Errorf("playback: %w", err)
+		}
+		if e.aec != nil {
+			e.aec.Playback(out) // what the speaker got: the echo's reference
 		}
 	}
 }

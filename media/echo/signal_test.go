@@ -1,0 +1,287 @@
+package echo
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// Test signals, rooms and measurements.
+
+const fs = 48000
+
+// talker describes a synthetic voice.
+type talker struct {
+	seed  uint64
+	pitch float64 // Hz, the mean fundamental
+	rate  float64 // syllables per second
+	amp   float64 // peak, full scale 1
+}
+
+var (
+	farVoice  = talker{seed: 7, pitch: 140, rate: 4, amp: 0.3}
+	nearVoice = talker{seed: 11, pitch: 210, rate: 3.3, amp: 0.25}
+)
+
+// speech returns n samples of a speech-like signal, the generator of
+// media/codec's tests made a function of the talker: syllables of voiced
+// sound (harmonics of a gliding pitch shaped by four formants that move
+// from syllable to syllable) followed by a fricative (noise around 3–6
+// kHz) and a short pause, with a pause of a few hundred milliseconds
+// between phrases now and then. Deterministic for a talker.
+func (tk talker) speech(n int) []float64 {
+	rng := rand.New(rand.NewPCG(tk.seed, 22))
+	type formant struct{ f, bw, gain float64 }
+	base := [4]formant{{700, 130, 1}, {1220, 90, 0.6}, {2600, 160, 0.25}, {3400, 250, 0.12}}
+	var fm [4]formant
+	envelope := func(f float64) float64 {
+		e := 0.01
+		for _, m := range fm {
+			x := (f - m.f) / (m.bw / 2)
+			e += m.gain / math.Sqrt(1+x*x)
+		}
+		return e
+	}
+	out := make([]float64, n)
+	var phases [64]float64
+	syll := int(fs / tk.rate)
+	var voiced, fric, gap int // lengths of this syllable's parts
+	var pos, count int
+	var pitch, gain float64
+	hp := 0.0 // fricative noise, high-passed
+	prev := 0.0
+	for i := range out {
+		if pos == 0 || pos >= voiced+fric+gap {
+			pos = 0
+			count++
+			for k := range fm {
+				fm[k] = base[k]
+				fm[k].f *= 0.8 + 0.4*rng.Float64()
+			}
+			voiced = int(float64(syll) * (0.5 + 0.2*rng.Float64()))
+			fric = int(float64(syll) * 0.2 * rng.Float64())
+			gap = syll - voiced - fric
+			if rng.IntN(5) == 0 { // a pause between phrases
+				gap += int(fs * (0.2 + 0.3*rng.Float64()))
+			}
+			pitch = tk.pitch * (0.85 + 0.3*rng.Float64())
+			gain = 0.6 + 0.4*rng.Float64()
+		}
+		var v float64
+		switch {
+		case pos < voiced:
+			t := float64(pos) / float64(voiced)
+			f0 := pitch * (1 + 0.15*t - 0.1*t*t)
+			amp := math.Sin(math.Pi * t)
+			for k := range phases {
+				fk := float64(k+1) * f0
+				if fk > 6500 {
+					break
+				}
+				phases[k] += 2 * math.Pi * fk / fs
+				v += amp * envelope(fk) * math.Sin(phases[k])
+			}
+			v *= 0.35
+		case pos < voiced+fric:
+			t := float64(pos-voiced) / float64(fric)
+			w := rng.NormFloat64()
+			hp = 0.6*hp + w - prev // crude high-pass: the hiss of a fricative
+			prev = w
+			v = 0.05 * math.Sin(math.Pi*t) * hp
+		}
+		out[i] = tk.amp * gain * v
+		pos++
+	}
+	return out
+}
+
+// room is a simulated echo path: a bulk delay, then a direct sound and an
+// exponentially decaying random tail.
+type room struct {
+	delay int       // samples before the direct sound
+	h     []float64 // the impulse response after the delay
+}
+
+// newRoom makes an echo path: after delay seconds, a direct sound of
+// amplitude gain and a random tail decaying by 60 dB over length seconds,
+// holding tail times the direct sound's energy.
+func newRoom(seed uint64, delay, length, gain, tail float64) room {
+	rng := rand.New(rand.NewPCG(seed, 5))
+	h := make([]float64, int(length*fs))
+	var sum float64
+	for i := 1; i < len(h); i++ {
+		h[i] = math.Pow(10, -3*float64(i)/fs/length) * rng.NormFloat64()
+		sum += h[i] * h[i]
+	}
+	for i := range h {
+		h[i] *= gain * math.Sqrt(tail/sum)
+	}
+	h[0] = gain
+	return room{delay: int(delay * fs), h: h}
+}
+
+// echoOf returns what a microphone picks up from x played in r.
+func (r room) echoOf(x []float64) []float64 {
+	y := make([]float64, len(x))
+	conv := convolve(x, r.h)
+	for i := range y {
+		if j := i - r.delay; j >= 0 {
+			y[i] = conv[j]
+		}
+	}
+	return y
+}
+
+// convolve returns the first len(x) samples of x * h.
+func convolve(x, h []float64) []float64 {
+	n := 1
+	for n < len(x)+len(h) {
+		n *= 2
+	}
+	fx, fh := make([]complex128, n), make([]complex128, n)
+	for i, v := range x {
+		fx[i] = complex(v, 0)
+	}
+	for i, v := range h {
+		fh[i] = complex(v, 0)
+	}
+	fft128(fx, false)
+	fft128(fh, false)
+	for i := range fx {
+		fx[i] *= fh[i]
+	}
+	fft128(fx, true)
+	out := make([]float64, len(x))
+	for i := range out {
+		out[i] = real(fx[i]) / float64(n)
+	}
+	return out
+}
+
+// fft128 is an in-place radix-2 transform for the tests' long
+// convolutions; len(x) is a power of two.
+func fft128(x []complex128, inverse bool) {
+	n := len(x)
+	for i, j := 1, 0; i < n; i++ {
+		bit := n >> 1
+		for ; j&bit != 0; bit >>= 1 {
+			j ^= bit
+		}
+		j ^= bit
+		if i < j {
+			x[i], x[j] = x[j], x[i]
+		}
+	}
+	sign := -1.0
+	if inverse {
+		sign = 1
+	}
+	for size := 2; size <= n; size <<= 1 {
+		step := complex(math.Cos(2*math.Pi/float64(size)), sign*math.Sin(2*math.Pi/float64(size)))
+		for start := 0; start < n; start += size {
+			w := complex(1, 0)
+			for k := range size / 2 {
+				u, v := x[start+k], x[start+k+size/2]*w
+				x[start+k], x[start+k+size/2] = u+v, u-v
+				w *= step
+			}
+		}
+	}
+}
+
+func noise(seed uint64, n int, rms float64) []float64 {
+	rng := rand.New(rand.NewPCG(seed, 9))
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = rms * rng.NormFloat64()
+	}
+	return out
+}
+
+func add(xs ...[]float64) []float64 {
+	out := make([]float64, len(xs[0]))
+	for _, x := range xs {
+		for i, v := range x {
+			out[i] += v
+		}
+	}
+	return out
+}
+
+// run plays far through a canceller and captures mic (both full scale
+// ±1, whole frames), Playback before Process as the call engine does.
+// The output is realigned by the canceller's latency, so out[i] is the
+// cleaned mic[i]. onFrame, if set, is called before each frame.
+func run(tb testing.TB, c *Canceller, far, mic []float64, onFrame func(n int)) []float64 {
+	tb.Helper()
+	frame := c.frame
+	lat := c.block
+	out := make([]float64, len(mic))
+	pf, cf := make([]int16, frame), make([]int16, frame)
+	for n := 0; (n+1)*frame <= len(mic); n++ {
+		if onFrame != nil {
+			onFrame(n)
+		}
+		for i := range pf {
+			pf[i] = pcm(far[n*frame+i])
+			cf[i] = pcm(mic[n*frame+i])
+		}
+		c.Playback(pf)
+		c.Process(cf)
+		for i, v := range cf {
+			if j := n*frame + i - lat; j >= 0 {
+				out[j] = float64(v) / 32768
+			}
+		}
+	}
+	return out
+}
+
+func pcm(v float64) int16 { return int16(max(-32768, min(32767, math.Round(v*32768)))) }
+
+func sumSquares(x []float64) float64 {
+	var s float64
+	for _, v := range x {
+		s += v * v
+	}
+	return s
+}
+
+func dB(ratio float64) float64 { return 10 * math.Log10(ratio) }
+
+// erle is 10·log10 of the echo's energy over the output's on [from, to)
+// seconds.
+func erle(echo, out []float64, from, to float64) float64 {
+	a, b := int(from*fs), int(to*fs)
+	return dB(sumSquares(echo[a:b]) / max(sumSquares(out[a:b]), 1e-30))
+}
+
+// correlation is the normalised correlation of x and y on [from, to) seconds.
+func correlation(x, y []float64, from, to float64) float64 {
+	a, b := int(from*fs), int(to*fs)
+	var xy, xx, yy float64
+	for i := a; i < b; i++ {
+		xy += x[i] * y[i]
+		xx += x[i] * x[i]
+		yy += y[i] * y[i]
+	}
+	return xy / math.Sqrt(xx*yy)
+}
+
+// bandLimited low-passes x at cutoff Hz (a windowed sinc, 255 taps,
+// delay compensated).
+func bandLimited(x []float64, cutoff float64) []float64 {
+	const taps = 255
+	h := make([]float64, taps)
+	fc := cutoff / fs
+	for i := range h {
+		t := float64(i - taps/2)
+		v := 2 * fc
+		if t != 0 {
+			v = math.Sin(2*math.Pi*fc*t) / (math.Pi * t)
+		}
+		h[i] = v * (0.54 - 0.46*math.Cos(2*math.Pi*float64(i)/(taps-1)))
+	}
+	y := convolve(append(x, make([]float64, taps/2)...), h)
+	return y[taps/2:]
+}
