@@ -40,6 +40,11 @@ type FilesConfig struct {
 	InMemory bool
 	// MemoryLimit bounds a file held in memory (default 512 MiB).
 	MemoryLimit int64
+	// Deliver, if set, makes Save download a file into memory (up to
+	// MemoryLimit) and hand it over, rather than into Downloads (default:
+	// in the browser, which has no file system, a download of the page;
+	// elsewhere unset). Such a save has no local file to open.
+	Deliver func(name string, data []byte) error
 }
 
 // Opener hands a local file to the system.
@@ -74,6 +79,10 @@ type fileQueue struct {
 	inMemory bool
 	memLimit int64
 
+	// deliver hands over a file saved into memory (FilesConfig.Deliver);
+	// nil saves into downloads.
+	deliver func(name string, data []byte) error
+
 	// pubMu makes publishes one at a time, so that the last one shows
 	// the records as they are last (a publish reads them, then updates
 	// the state).
@@ -101,6 +110,10 @@ func startFiles(a *account) *fileQueue {
 		kicks: map[store.Direction]chan struct{}{store.Up: make(chan struct{}, 1), store.Down: make(chan struct{}, 1)},
 		live:  map[string]*liveTransfer{}, mod: map[string]time.Time{}, view: map[string]transfer.Progress{},
 		inMemory: cfg.InMemory || runtime.GOOS == "js", memLimit: cfg.MemoryLimit, mem: map[string][]byte{},
+		deliver: cfg.Deliver,
+	}
+	if q.deliver == nil {
+		q.deliver = platformDeliver()
 	}
 	if q.memLimit <= 0 {
 		q.memLimit = defaultMemoryLimit
@@ -260,6 +273,9 @@ func (m *Model) SaveFile(ctx context.Context, conv proto.ConvID, seq int64) erro
 		f, err := a.fileOf(ctx, conv, seq)
 		if err != nil {
 			return err
+		}
+		if a.files.deliver != nil && f.Size > a.files.memLimit {
+			return tooBigToSave(f.Name, f.Size, a.files.memLimit)
 		}
 		recs, err := a.db.Transfers(ctx)
 		if err != nil {
@@ -660,6 +676,8 @@ func (q *fileQueue) runOne(rec store.Transfer) error {
 			q.save(rec.ID, func(r *store.Transfer) { r.Size, r.SHA256, r.UploadID, r.Offset = u.Size, u.SHA256, u.ID, u.Offset })
 		}
 		msg, err = q.client.Upload(ctx, u, hooks)
+	} else if q.deliver != nil {
+		err = q.saveInMemory(ctx, rec, hooks)
 	} else {
 		d := &transfer.Download{FileID: rec.UploadID, Name: rec.Name, Size: rec.Size, SHA256: rec.SHA256, Dir: q.downloads, Temp: rec.Path, Offset: rec.Offset}
 		hooks.Save = func() {
@@ -692,7 +710,7 @@ func (q *fileQueue) finish(ctx context.Context, rec store.Transfer, msg proto.Me
 		q.publish()
 		if rec.Direction == store.Up {
 			a.receive(a.ctx, msg) // it also comes as a push; storing it twice is harmless
-		} else {
+		} else if rec.Path != "" { // a file handed to the browser: its own download shows it
 			a.m.notify(state.NoticeFileSaved, rec.Name, rec.Path)
 		}
 		return nil

@@ -348,6 +348,9 @@ func (c *catalog) transferStatus(tr state.Transfer) (string, bool) {
 		return s, true
 	case state.TransferDone:
 		if tr.Direction == state.Download {
+			if tr.Path == "" { // handed to the browser
+				return c.Saved, false
+			}
 			return fmt.Sprintf(c.SavedToF, tr.Path), false
 		}
 		return c.Uploaded, false
@@ -391,8 +394,10 @@ func transferRowLayout(gtx layout.Context, u *UI, tr state.Transfer, where strin
 		button(&r.retry, u.icons.retry, t.Retry)
 		button(&r.dismiss, u.icons.close, t.RemoveTransfer)
 	case state.TransferDone:
-		button(&r.open, u.icons.openFile, t.OpenFile)
-		button(&r.show, u.icons.folder, t.ShowInFolder)
+		if tr.Path != "" { // the browser keeps no local file
+			button(&r.open, u.icons.openFile, t.OpenFile)
+			button(&r.show, u.icons.folder, t.ShowInFolder)
+		}
 		button(&r.dismiss, u.icons.close, t.RemoveTransfer)
 	default:
 		button(&r.dismiss, u.icons.close, t.RemoveTransfer)
@@ -564,12 +569,12 @@ func (l *msgList) fileFooter(gtx layout.Context, u *UI, tr state.Transfer, haveT
 		})
 	}
 	switch {
-	case haveTr && tr.State == state.TransferDone:
+	case haveTr && tr.State == state.TransferDone && tr.Path != "":
 		return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
 			small(&fb.open, t.Open, u.icons.openFile),
 			small(&fb.show, t.ShowInFolder, u.icons.folder),
 		)
-	case haveTr && tr.State != state.TransferFailed:
+	case haveTr && tr.State != state.TransferFailed && tr.State != state.TransferDone:
 		status, _ := t.transferStatus(tr)
 		return layout.Inset{Top: spaceXS, Bottom: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 			return layout.Flex{Axis: layout.Vertical}.Layout(gtx,

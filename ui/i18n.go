@@ -87,7 +87,7 @@ type catalog struct {
 	AttachFile, ChooseFile, FilePath, FilePathHint, SendTo, SendToHint string
 	SendFile, CloseFiles, GoesToF, GoesToUserF, NoPicker               string
 	Uploading, Downloading, Waiting, Checking, Preparing, Paused       string
-	Uploaded, SavedToF, Canceled, TransferFailed                       string
+	Uploaded, SavedToF, Saved, Canceled, TransferFailed                string
 	SpeedF, LeftF, OfF                                                 string
 	Pause, Resume, CancelTransfer, Retry, OpenFile, ShowInFolder       string
 	Open, Save, FilePreviewF, RemoveTransfer                           string
@@ -253,6 +253,7 @@ var en = catalog{
 		state.InputNoRoomToCopy:     "No room on this device to copy %s for sending",
 		state.InputTooBigForMemory:  "%s has %s; the browser can send files up to %s",
 		state.InputPickAgain:        "The page was reloaded, so %s is no longer here: choose it again",
+		state.InputTooBigToSave:     "%s has %s; the browser can save files up to %s",
 	},
 	BadInputF: "%s",
 	UnknownF:  "Something went wrong: %s",
@@ -330,6 +331,7 @@ var en = catalog{
 	Preparing:         "Preparing to send",
 	Paused:            "Paused",
 	Uploaded:          "Sent",
+	Saved:             "Saved", // into the browser's downloads: no path to show
 	SavedToF:          "Saved to %s",
 	Canceled:          "Cancelled",
 	TransferFailed:    "Failed",
@@ -501,6 +503,7 @@ var zh = catalog{
 		state.InputNoRoomToCopy:     "设备空间不足，无法复制 %s 以发送",
 		state.InputTooBigForMemory:  "%s 有 %s；浏览器最多可发送 %s 的文件",
 		state.InputPickAgain:        "页面已重新加载，%s 已不在：请重新选择",
+		state.InputTooBigToSave:     "%s 有 %s；浏览器最多可保存 %s 的文件",
 	},
 	BadInputF: "输入有误：%s",
 	UnknownF:  "出错了：%s",
@@ -578,6 +581,7 @@ var zh = catalog{
 	Preparing:         "正在准备发送",
 	Paused:            "已暂停",
 	Uploaded:          "已发送",
+	Saved:             "已保存",
 	SavedToF:          "已保存到 %s",
 	Canceled:          "已取消",
 	TransferFailed:    "失败",

@@ -188,6 +188,7 @@ const (
 	InputNoRoomToCopy     = "no_room_to_copy"   // no room on this device to copy the picked file for sending. Args: the file name
 	InputTooBigForMemory  = "too_big_memory"    // the browser sends files up to a size. Args: the file name, its size, the limit ("512 MB")
 	InputPickAgain        = "pick_again"        // the page was reloaded: the browser no longer holds the file; choose it again. Args: the file name
+	InputTooBigToSave     = "too_big_save"      // the browser saves files up to a size. Args: the file name, its size, the limit ("512 MB")
 )
 
 // Search is a search of the local history.

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
+	"image"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"gioui.org/io/semantic"
 
 	"parley/net/proto"
 	"parley/net/transfer"
@@ -42,6 +46,39 @@ func (b *browser) chooseFile(path string) {
 		b.fail("the app opened no file dialog: %v", err)
 	}
 	b.call("DOM.setFileInputFiles", map[string]any{"files": []string{path}, "objectId": r.Result.ObjectID})
+}
+
+// allowDownloads lets the page's downloads land in dir. The Browser
+// domain answers the browser itself, not the page's session.
+func (b *browser) allowDownloads(dir string) {
+	b.t.Helper()
+	page := b.dt.session
+	b.dt.session = ""
+	defer func() { b.dt.session = page }()
+	b.call("Browser.setDownloadBehavior", map[string]any{"behavior": "allow", "downloadPath": dir})
+}
+
+// clickSaveOf clicks Save on the file card of the file called name: the
+// first Save button below its name.
+func (b *browser) clickSaveOf(name string) {
+	b.t.Helper()
+	b.clickWhenFound("Save on "+name, func(sc uitest.Screen) (image.Point, error) {
+		title, ok := sc.Find(name)
+		if !ok {
+			return image.Point{}, errors.New("no " + name)
+		}
+		var save *uitest.Node
+		for i, n := range sc {
+			if n.Desc.Label == "Save" && n.Control == semantic.Button && !n.Visible.Empty() && n.Visible.Min.Y >= title.Visible.Max.Y &&
+				(save == nil || n.Visible.Min.Y < save.Visible.Min.Y) {
+				save = &sc[i]
+			}
+		}
+		if save == nil {
+			return image.Point{}, errors.New("no Save under " + name)
+		}
+		return save.Visible.Min.Add(save.Visible.Max).Div(2), nil
+	})
 }
 
 // file waits for a pushed file message in conv.
@@ -129,4 +166,27 @@ func TestBrowserAppSendsAPickedFile(t *testing.T) {
 		_, ok := sc.FindContaining("The page was reloaded, so slides.key is no longer here: choose it again")
 		return ok
 	})
+
+	// Tom shares a file; the browser saves it. There is no file system
+	// there: the app fetches it into memory, verifies it, and hands it
+	// to the browser as a download under its own name.
+	downloads := t.TempDir()
+	b.allowDownloads(downloads)
+	notes := data[:1_234_567]
+	if _, err := c.Upload(ctxFor(t, 60*time.Second), &transfer.Upload{Source: bytes.NewReader(notes), Name: "汤姆的笔记.csv", Conv: proto.ConvID(group)}, transfer.Hooks{}); err != nil {
+		t.Fatal(err)
+	}
+	b.clickSaveOf("汤姆的笔记.csv")
+	b.see("Saved") // the transfer row: no folder to name, nothing to open
+	saved := filepath.Join(downloads, "汤姆的笔记.csv")
+	b.until("the browser's download of 汤姆的笔记.csv", func(uitest.Screen) bool {
+		st, err := os.Stat(saved) // Chromium names it so once it is complete
+		return err == nil && st.Size() == int64(len(notes))
+	})
+	if got, err := os.ReadFile(saved); err != nil || !bytes.Equal(got, notes) {
+		t.Fatalf("the browser downloaded other bytes than Tom sent (%v)", err)
+	}
+	if _, ok := b.screen().Find("Show in folder"); ok {
+		t.Fatal("the browser offers Show in folder for a file it has no folder for")
+	}
 }

@@ -7,7 +7,9 @@
 // checksum; the server fsyncs every chunk before it acknowledges it, so a
 // dropped connection, a server crash or an app restart costs at most the
 // chunk in flight. Downloads use Range into a temporary file next to the
-// destination, verified with SHA-256 before the final rename.
+// destination, verified with SHA-256 before the final rename; where there
+// is no file system (the browser), Receive streams a file, verified, into
+// a writer the caller holds.
 //
 // Pause is cancelling the context of Upload or Download; resume is calling
 // it again with the same *Upload or *Download (kept by the caller, for
