@@ -3,6 +3,8 @@ package call
 import (
 	"math"
 	"math/cmplx"
+
+	"parley/media/internal/testsignal"
 )
 
 // chirp is the known test signal: an exponential sweep from 150 Hz to
@@ -77,45 +79,15 @@ func xcorr(a, b []float64) []float64 {
 	for i, v := range b {
 		fb[i] = complex(v, 0)
 	}
-	fft(fa, false)
-	fft(fb, false)
+	testsignal.FFT(fa, false)
+	testsignal.FFT(fb, false)
 	for i := range fa {
 		fa[i] = cmplx.Conj(fa[i]) * fb[i]
 	}
-	fft(fa, true)
+	testsignal.FFT(fa, true)
 	c := make([]float64, len(b)-len(a)+1)
 	for j := range c {
 		c[j] = real(fa[j]) / float64(n)
 	}
 	return c
-}
-
-// fft is an in-place radix-2 transform; len(x) is a power of two.
-func fft(x []complex128, inverse bool) {
-	n := len(x)
-	for i, j := 1, 0; i < n; i++ {
-		bit := n >> 1
-		for ; j&bit != 0; bit >>= 1 {
-			j ^= bit
-		}
-		j ^= bit
-		if i < j {
-			x[i], x[j] = x[j], x[i]
-		}
-	}
-	sign := -1.0
-	if inverse {
-		sign = 1
-	}
-	for size := 2; size <= n; size <<= 1 {
-		w := cmplx.Exp(complex(0, sign*2*math.Pi/float64(size)))
-		for start := 0; start < n; start += size {
-			wk := complex(1, 0)
-			for k := range size / 2 {
-				u, v := x[start+k], x[start+k+size/2]*wk
-				x[start+k], x[start+k+size/2] = u+v, u-v
-				wk *= w
-			}
-		}
-	}
 }

@@ -10,7 +10,7 @@ import (
 
 // The far end as a call plays it: G.722 carries nothing above 7.75 kHz.
 func farSpeech(seconds float64) []float64 {
-	return bandLimited(farVoice.speech(int(seconds*fs)), 7500)
+	return bandLimited(farVoice.Speech(int(seconds*fs)), 7500)
 }
 
 func newCanceller(tb testing.TB) *Canceller {
@@ -79,7 +79,7 @@ func TestDoubleTalkKeepsTheNearEndAndTheFilter(t *testing.T) {
 	const secs = 11
 	far := farSpeech(secs)
 	echo := newRoom(2, 0.08, 0.15, 0.4, 0.5).echoOf(far)
-	talk := nearVoice.speech(secs * fs)
+	talk := nearVoice.Speech(secs * fs)
 	near := make([]float64, len(talk))
 	for i := int(3 * fs); i < int(7*fs); i++ {
 		near[i] = talk[i]
@@ -228,7 +228,7 @@ func TestSilenceStaysSilent(t *testing.T) {
 // With no far end, the canceller is transparent: what the near end says
 // comes out unchanged, one block late.
 func TestNearEndAlonePassesUnchanged(t *testing.T) {
-	near := add(nearVoice.speech(4*fs), noise(4, 4*fs, roomNoise))
+	near := add(nearVoice.Speech(4*fs), noise(4, 4*fs, roomNoise))
 	c := newCanceller(t)
 	out := run(t, c, make([]float64, len(near)), near, nil)
 	var sig, diff float64

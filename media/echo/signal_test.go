@@ -4,96 +4,18 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"parley/media/internal/testsignal"
 )
 
 // Test signals, rooms and measurements.
 
-const fs = 48000
-
-// talker describes a synthetic voice.
-type talker struct {
-	seed  uint64
-	pitch float64 // Hz, the mean fundamental
-	rate  float64 // syllables per second
-	amp   float64 // peak, full scale 1
-}
+const fs = testsignal.Rate
 
 var (
-	farVoice  = talker{seed: 7, pitch: 140, rate: 4, amp: 0.3}
-	nearVoice = talker{seed: 11, pitch: 210, rate: 3.3, amp: 0.25}
+	farVoice  = testsignal.Talker{Seed: 7, Pitch: 140, Rate: 4, Amp: 0.3}
+	nearVoice = testsignal.Talker{Seed: 11, Pitch: 210, Rate: 3.3, Amp: 0.25}
 )
-
-// speech returns n samples of a speech-like signal, the generator of
-// media/codec's tests made a function of the talker: syllables of voiced
-// sound (harmonics of a gliding pitch shaped by four formants that move
-// from syllable to syllable) followed by a fricative (noise around 3–6
-// kHz) and a short pause, with a pause of a few hundred milliseconds
-// between phrases now and then. Deterministic for a talker.
-func (tk talker) speech(n int) []float64 {
-	rng := rand.New(rand.NewPCG(tk.seed, 22))
-	type formant struct{ f, bw, gain float64 }
-	base := [4]formant{{700, 130, 1}, {1220, 90, 0.6}, {2600, 160, 0.25}, {3400, 250, 0.12}}
-	var fm [4]formant
-	envelope := func(f float64) float64 {
-		e := 0.01
-		for _, m := range fm {
-			x := (f - m.f) / (m.bw / 2)
-			e += m.gain / math.Sqrt(1+x*x)
-		}
-		return e
-	}
-	out := make([]float64, n)
-	var phases [64]float64
-	syll := int(fs / tk.rate)
-	var voiced, fric, gap int // lengths of this syllable's parts
-	var pos, count int
-	var pitch, gain float64
-	hp := 0.0 // fricative noise, high-passed
-	prev := 0.0
-	for i := range out {
-		if pos == 0 || pos >= voiced+fric+gap {
-			pos = 0
-			count++
-			for k := range fm {
-				fm[k] = base[k]
-				fm[k].f *= 0.8 + 0.4*rng.Float64()
-			}
-			voiced = int(float64(syll) * (0.5 + 0.2*rng.Float64()))
-			fric = int(float64(syll) * 0.2 * rng.Float64())
-			gap = syll - voiced - fric
-			if rng.IntN(5) == 0 { // a pause between phrases
-				gap += int(fs * (0.2 + 0.3*rng.Float64()))
-			}
-			pitch = tk.pitch * (0.85 + 0.3*rng.Float64())
-			gain = 0.6 + 0.4*rng.Float64()
-		}
-		var v float64
-		switch {
-		case pos < voiced:
-			t := float64(pos) / float64(voiced)
-			f0 := pitch * (1 + 0.15*t - 0.1*t*t)
-			amp := math.Sin(math.Pi * t)
-			for k := range phases {
-				fk := float64(k+1) * f0
-				if fk > 6500 {
-					break
-				}
-				phases[k] += 2 * math.Pi * fk / fs
-				v += amp * envelope(fk) * math.Sin(phases[k])
-			}
-			v *= 0.35
-		case pos < voiced+fric:
-			t := float64(pos-voiced) / float64(fric)
-			w := rng.NormFloat64()
-			hp = 0.6*hp + w - prev // crude high-pass: the hiss of a fricative
-			prev = w
-			v = 0.05 * math.Sin(math.Pi*t) * hp
-		}
-		out[i] = tk.amp * gain * v
-		pos++
-	}
-	return out
-}
 
 // room is a simulated echo path: a bulk delay, then a direct sound and an
 // exponentially decaying random tail.
@@ -145,48 +67,17 @@ func convolve(x, h []float64) []float64 {
 	for i, v := range h {
 		fh[i] = complex(v, 0)
 	}
-	fft128(fx, false)
-	fft128(fh, false)
+	testsignal.FFT(fx, false)
+	testsignal.FFT(fh, false)
 	for i := range fx {
 		fx[i] *= fh[i]
 	}
-	fft128(fx, true)
+	testsignal.FFT(fx, true)
 	out := make([]float64, len(x))
 	for i := range out {
 		out[i] = real(fx[i]) / float64(n)
 	}
 	return out
-}
-
-// fft128 is an in-place radix-2 transform for the tests' long
-// convolutions; len(x) is a power of two.
-func fft128(x []complex128, inverse bool) {
-	n := len(x)
-	for i, j := 1, 0; i < n; i++ {
-		bit := n >> 1
-		for ; j&bit != 0; bit >>= 1 {
-			j ^= bit
-		}
-		j ^= bit
-		if i < j {
-			x[i], x[j] = x[j], x[i]
-		}
-	}
-	sign := -1.0
-	if inverse {
-		sign = 1
-	}
-	for size := 2; size <= n; size <<= 1 {
-		step := complex(math.Cos(2*math.Pi/float64(size)), sign*math.Sin(2*math.Pi/float64(size)))
-		for start := 0; start < n; start += size {
-			w := complex(1, 0)
-			for k := range size / 2 {
-				u, v := x[start+k], x[start+k+size/2]*w
-				x[start+k], x[start+k+size/2] = u+v, u-v
-				w *= step
-			}
-		}
-	}
 }
 
 func noise(seed uint64, n int, rms float64) []float64 {
