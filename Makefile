@@ -51,6 +51,7 @@ bench:
 	$(GO) run ./server/loadgen -members 100 -rate 2000 -warmup 1s -duration 3s
 	$(GO) run ./server/loadgen -members 1000 -rate 200 -warmup 1s -duration 3s
 	$(GO) run ./server/loadgen -members 5000 -rate 20 -pubs 4 -warmup 1s -duration 3s
+	$(GO) run ./server/loadgen -mode floor -members 5000 -rate 20 -warmup 1s -duration 3s
 	$(GO) run ./server/loadgen -mode idle -conns 2000 -settle 2s
 	$(GO) run ./server/loadgen -mode durable -senders 200 -warmup 1s -duration 3s
 

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -170,6 +172,25 @@ func TestProcParsing(t *testing.T) {
 	if _, err := parseStatCPU([]byte("garbage")); err == nil {
 		t.Fatal("a garbage stat parsed")
 	}
+	wait, err := parseSchedstatWait([]byte("4970117834 1330512008 60712\n"))
+	if err != nil || wait != 1330512008*time.Nanosecond {
+		t.Fatalf("run-queue wait = %v, %v; want 1.330512008s (the second field)", wait, err)
+	}
+	for _, bad := range []string{"", "1 2", "1 x 3", "1 -2 3"} {
+		if _, err := parseSchedstatWait([]byte(bad)); err == nil {
+			t.Errorf("schedstat %q parsed", bad)
+		}
+	}
+	// This process's own threads: a real file in the format parsed above.
+	if _, err := os.Stat("/proc/self/task"); err == nil {
+		self, err := readProc("self")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if self.wait < 0 {
+			t.Fatalf("own run-queue wait %v", self.wait)
+		}
+	}
 }
 
 // serverFrame encodes an unmasked frame as a server sends it.
@@ -246,6 +267,66 @@ func TestClientFramesAreMaskedWithTheirLength(t *testing.T) {
 		}
 		if f[0] != 0x80|opText || f[1]&0x80 == 0 || length != n || len(f) != hdr+4+n {
 			t.Fatalf("frame of %d bytes: header % x, length %d, size %d", n, f[:hdr], length, len(f))
+		}
+	}
+}
+
+func TestFloorDeliversEveryFrameToEveryMember(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	plan := floorPlan{members: 12, rate: 2000, total: 300, frameLen: 290}
+	var clients []net.Conn
+	for range plan.members {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, c)
+	}
+	var served []net.Conn
+	for range plan.members {
+		c, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		served = append(served, c)
+	}
+	r := newFloorRun(plan, 100, plan.total)
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		c.SetReadDeadline(time.Now().Add(time.Minute))
+		wg.Go(func() { r.receive(c) })
+	}
+	if err := floorServe(served, plan, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range served {
+		c.Close() // the receivers read to the end, then see EOF
+	}
+	wg.Wait()
+	var rep report
+	r.summarise(&rep, time.Second)
+	if rep.Delivered != uint64(plan.members*plan.total) || rep.Missing != 0 || rep.Incomplete != 0 || rep.Gaps != 0 {
+		t.Fatalf("delivered %d missing %d incomplete %d malformed %d; want %d, 0, 0, 0",
+			rep.Delivered, rep.Missing, rep.Incomplete, rep.Gaps, plan.members*plan.total)
+	}
+	if rep.Completion.N != 200 || rep.Latency.N != 200*uint64(plan.members) {
+		t.Fatalf("completion over %d messages, latency over %d deliveries; want the 200 measured and %d", rep.Completion.N, rep.Latency.N, 200*plan.members)
+	}
+}
+
+func TestFloorPlanRoundTripsAndRejectsBadInput(t *testing.T) {
+	p := floorPlan{members: 5000, rate: 20.5, total: 246, frameLen: 290}
+	got, err := parseFloorPlan(p.args())
+	if err != nil || got != p {
+		t.Fatalf("round trip: %+v, %v; want %+v", got, err, p)
+	}
+	for _, bad := range [][]string{nil, {"1", "2", "3"}, {"0", "20", "10", "290"}, {"5", "x", "10", "290"}, {"5", "20", "10", "8"}, {"5", "-1", "10", "290"}} {
+		if _, err := parseFloorPlan(bad); err == nil {
+			t.Errorf("plan %q accepted", bad)
 		}
 	}
 }

@@ -11,6 +11,11 @@
 //     server's RSS per connection.
 //   - durable: -senders connections, each waiting for the durable ack of
 //     its send (-window in flight) before the next; acked messages/s.
+//   - floor: no Parley at all: a bare TCP process writes a frame of the
+//     same size to each of -members connections at -rate, and this one
+//     reads them as the fanout mode does. Its completion latency is the
+//     least any server could reach here with its load generator on the
+//     same cores (see floor.go).
 //
 // By default it builds parley/server, starts it on a free 127.0.0.1 port
 // with a fresh data folder and cheap password hashing, and reads its CPU
@@ -60,7 +65,7 @@ type options struct {
 func parseOptions(args []string) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
-	fs.StringVar(&o.mode, "mode", "fanout", "fanout, idle or durable")
+	fs.StringVar(&o.mode, "mode", "fanout", "fanout, idle, durable or floor")
 	fs.StringVar(&o.url, "url", "", "an external server, ws://127.0.0.1:PORT/v1/ws (default: build and start one)")
 	fs.IntVar(&o.pid, "pid", 0, "with -url: the server's process id, for CPU and RSS from /proc")
 	fs.IntVar(&o.members, "members", 100, "fanout: members of the group, all connected")
@@ -113,14 +118,21 @@ func parseOptions(args []string) (*options, error) {
 		errs = append(errs, fmt.Errorf("-sync %q: want full or normal", o.sync))
 	}
 	switch o.mode {
-	case "fanout", "idle", "durable":
+	case "fanout", "idle", "durable", "floor":
 	default:
-		errs = append(errs, fmt.Errorf("-mode %q: want fanout, idle or durable", o.mode))
+		errs = append(errs, fmt.Errorf("-mode %q: want fanout, idle, durable or floor", o.mode))
 	}
 	return o, errors.Join(errs...)
 }
 
 func main() {
+	if os.Getenv(floorServeEnv) != "" {
+		if err := floorServeMain(os.Args[1:]); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	o, err := parseOptions(os.Args[1:])
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
@@ -150,6 +162,9 @@ func run(o *options) (*report, error) {
 	budget := 10*time.Minute + o.warmup + o.duration + 2*o.drain + 2*o.settle
 	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
+	if o.mode == "floor" {
+		return runFloor(ctx, o)
+	}
 	var t *target
 	var err error
 	if o.url != "" {

@@ -13,6 +13,10 @@ type procSample struct {
 	at  time.Time
 	cpu time.Duration // user + system time so far
 	rss int64         // resident set size, bytes
+	// wait is how long the process's threads have been runnable but not
+	// running so far (summed over threads alive now, from schedstat):
+	// queueing for a CPU.
+	wait time.Duration
 }
 
 // clockTick is the unit of /proc/<pid>/stat times (USER_HZ, 100 on Linux).
@@ -32,8 +36,47 @@ func readProc(pid string) (procSample, error) {
 	if err != nil {
 		return s, fmt.Errorf("read rss: %w", err)
 	}
-	s.rss, err = parseStatusRSS(status)
-	return s, err
+	if s.rss, err = parseStatusRSS(status); err != nil {
+		return s, err
+	}
+	s.wait = runQueueWait(pid)
+	return s, nil
+}
+
+// runQueueWait sums the run-queue wait of a process's threads from
+// /proc/<pid>/task/*/schedstat (0 where the kernel keeps no schedstats).
+// Threads that ended in between are not counted; the Go runtime keeps
+// its threads, so over a window the sum is close.
+func runQueueWait(pid string) time.Duration {
+	tasks, err := os.ReadDir("/proc/" + pid + "/task")
+	if err != nil {
+		return 0
+	}
+	var sum time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile("/proc/" + pid + "/task/" + t.Name() + "/schedstat")
+		if err != nil {
+			continue
+		}
+		if w, err := parseSchedstatWait(b); err == nil {
+			sum += w
+		}
+	}
+	return sum
+}
+
+// parseSchedstatWait returns the second field of a schedstat line: time
+// spent runnable on a run queue, waiting for a CPU, in nanoseconds.
+func parseSchedstatWait(b []byte) (time.Duration, error) {
+	f := bytes.Fields(b)
+	if len(f) != 3 {
+		return 0, fmt.Errorf("malformed schedstat %.40q", b)
+	}
+	w, err := strconv.ParseInt(string(f[1]), 10, 64)
+	if err != nil || w < 0 {
+		return 0, fmt.Errorf("malformed schedstat %.40q", b)
+	}
+	return time.Duration(w), nil
 }
 
 // parseStatCPU returns utime+stime from the contents of /proc/<pid>/stat.
@@ -110,6 +153,17 @@ func cpuShare(a, b procSample) float64 {
 		return 0
 	}
 	return float64(b.cpu-a.cpu) / float64(wall)
+}
+
+// waitShare is the run-queue wait between two samples per second of
+// wall time: 0.5 means the process's threads together spent half a
+// second of every second ready to run but without a CPU.
+func waitShare(a, b procSample) float64 {
+	wall := b.at.Sub(a.at)
+	if wall <= 0 || b.wait < a.wait {
+		return 0
+	}
+	return float64(b.wait-a.wait) / float64(wall)
 }
 
 // mib formats bytes in MiB.

@@ -54,8 +54,12 @@ type report struct {
 	ServerCPU  float64 `json:"server_cpu"`  // cores, over the measured window
 	LoadgenCPU float64 `json:"loadgen_cpu"` // cores
 	OtherCPU   float64 `json:"other_cpu"`   // cores used by every other process: noise
-	ServerRSS  int64   `json:"server_rss"`
-	Profile    string  `json:"profile,omitempty"`
+	// Run-queue wait over the measured window, in thread-seconds per
+	// second: how long threads were ready to run but had no CPU.
+	ServerWait  float64 `json:"server_wait"`
+	LoadgenWait float64 `json:"loadgen_wait"`
+	ServerRSS   int64   `json:"server_rss"`
+	Profile     string  `json:"profile,omitempty"`
 }
 
 type latency struct {
@@ -100,10 +104,11 @@ func (m *cpuMeter) stop(rep *report) {
 	server, ok := m.t.sample()
 	self, _ := readProc("self")
 	all, _ := machineBusy()
-	rep.LoadgenCPU = cpuShare(m.self, self)
+	rep.LoadgenCPU, rep.LoadgenWait = cpuShare(m.self, self), waitShare(m.self, self)
 	used := cpuShare(m.all, all) - rep.LoadgenCPU
 	if ok && m.serverOK {
 		rep.ServerCPU, rep.ServerRSS = cpuShare(m.server, server), server.rss
+		rep.ServerWait = waitShare(m.server, server)
 		used -= rep.ServerCPU
 	}
 	rep.OtherCPU = max(0, used)
@@ -141,6 +146,12 @@ func (r *report) print(w io.Writer) {
 		if r.DeliveriesPerSec > 0 && r.ServerCPU > 0 {
 			p("efficiency   %.2f µs of server CPU per delivery", r.ServerCPU*1e6/r.DeliveriesPerSec)
 		}
+	case "floor":
+		p("load         bare TCP, no Parley: %d connections, %g msg/s of %d-byte frames", r.Members, r.Rate, r.Size+floorOverhead)
+		p("deliveries   %.0f /s", r.DeliveriesPerSec)
+		p("latency      %s   [due → received]", r.Latency)
+		p("completion   %s   [due → last member]", r.Completion)
+		p("correctness  sent %d, delivered %d, missing %d, malformed %d, incomplete %d", r.Sent, r.Delivered, r.Missing, r.Gaps, r.Incomplete)
 	case "idle":
 		p("connections  %d logged in, %d answered a ping afterwards", r.Conns, r.Alive)
 		p("server RSS   %s before, %s after: %.1f KiB per connection (%.1f KiB total / connections)",
@@ -155,9 +166,20 @@ func (r *report) print(w io.Writer) {
 		}
 	}
 	p("cpu          server %.2f cores, load generator %.2f cores, other processes %.2f cores; server RSS %s", r.ServerCPU, r.LoadgenCPU, r.OtherCPU, mib(r.ServerRSS))
+	if r.ServerWait > 0 || r.LoadgenWait > 0 {
+		p("run queue    ready but without a CPU: server %.2f s/s (%.0f %% of its run time), load generator %.2f s/s (%.0f %%)",
+			r.ServerWait, percentOf(r.ServerWait, r.ServerCPU), r.LoadgenWait, percentOf(r.LoadgenWait, r.LoadgenCPU))
+	}
 	if r.Profile != "" {
 		p("profile      %s  (go tool pprof -top %s)", r.Profile, r.Profile)
 	}
+}
+
+func percentOf(a, b float64) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return 100 * a / b
 }
 
 func (r *report) writeJSON(w io.Writer) error {
