@@ -258,6 +258,23 @@ func (s *Service) Accept(from Conn, user proto.UserID, id proto.CallID, codec st
 	return proto.CallAcceptReply{Call: c.id, Peer: c.caller.user, Codec: codec}, nil
 }
 
+// Online rings conn, a device user has just logged in on, if a call to
+// user is ringing: a phone switched on while a call rings rings too.
+func (s *Service) Online(conn Conn, user proto.UserID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.byUser[user]
+	if c == nil || c.phase != ringing || c.callee.user.ID != user || s.byConn[conn] != nil {
+		return
+	}
+	c.ringing = append(c.ringing, conn)
+	s.byConn[conn] = c
+	if frame, err := proto.EncodePush(proto.TypeCallIncoming, proto.CallIncoming{Call: c.id, From: c.caller.user, Codecs: c.codecs}); err == nil {
+		conn.Push(frame)
+	}
+	s.log.Info("call ringing on a new device", "call", c.id, "callee", user, "devices", len(c.ringing))
+}
+
 // Decline refuses a ringing call of user's; every device stops ringing.
 func (s *Service) Decline(from Conn, user proto.UserID, id proto.CallID) error {
 	s.mu.Lock()

@@ -227,6 +227,61 @@ func TestFirstAcceptWinsAndOtherDevicesStopRinging(t *testing.T) {
 	b.free()
 }
 
+func TestADeviceLoggingInWhileACallRingsRingsToo(t *testing.T) {
+	b := newBoard(t)
+	id := b.liCallsWang()
+	tablet := &fakeConn{name: "wang tablet"}
+	b.s.Online(tablet, b.wang.ID)
+	var in proto.CallIncoming
+	only(t, tablet, proto.TypeCallIncoming, &in)
+	if in.Call != id || in.From != b.li || len(in.Codecs) != 1 || in.Codecs[0] != "g722" {
+		t.Fatalf("the tablet rang with %+v", in)
+	}
+	b.s.Online(tablet, b.wang.ID) // logged in twice: rings once
+	quiet(t, tablet)
+	// Not the caller's other devices, nor anyone else's.
+	liLaptop, zhaoPhone := &fakeConn{name: "li laptop"}, &fakeConn{name: "zhao phone"}
+	b.s.Online(liLaptop, b.li.ID)
+	b.s.Online(zhaoPhone, b.zhao.ID)
+	quiet(t, liLaptop, zhaoPhone, b.liC, b.wangPhone, b.wangLaptop)
+
+	// The tablet answers; the devices that rang first stop ringing.
+	if _, err := b.s.Accept(tablet, b.wang.ID, id, ""); err != nil {
+		t.Fatal(err)
+	}
+	only(t, b.liC, proto.TypeCallAccepted, nil)
+	ends(t, b.wangPhone, id, proto.EndAnsweredElsewhere, b.wang.ID)
+	ends(t, b.wangLaptop, id, proto.EndAnsweredElsewhere, b.wang.ID)
+
+	// Once answered, a device logging in does not ring.
+	late := &fakeConn{name: "wang desktop"}
+	b.s.Online(late, b.wang.ID)
+	quiet(t, late)
+	if err := b.s.Hangup(tablet, b.wang.ID, id); err != nil {
+		t.Fatal(err)
+	}
+	ends(t, b.liC, id, proto.EndHangup, b.wang.ID)
+	ends(t, tablet, id, proto.EndHangup, b.wang.ID)
+	b.free()
+}
+
+func TestALateDeviceIsToldWhenTheRingingStops(t *testing.T) {
+	b := newBoard(t)
+	id := b.liCallsWang()
+	tablet := &fakeConn{name: "wang tablet"}
+	b.s.Online(tablet, b.wang.ID)
+	only(t, tablet, proto.TypeCallIncoming, nil)
+	// Wang's first two devices go away: the tablet still rings.
+	b.s.Gone(b.wangPhone)
+	b.s.Gone(b.wangLaptop)
+	quiet(t, b.liC, tablet)
+	b.clk.advance(proto.CallRingTimeout)
+	b.s.Expire()
+	ends(t, tablet, id, proto.EndNoAnswer, b.wang.ID)
+	ends(t, b.liC, id, proto.EndNoAnswer, b.wang.ID)
+	b.free()
+}
+
 func TestOutcomesEndCleanlyOnBothSides(t *testing.T) {
 	cases := []struct {
 		name   string

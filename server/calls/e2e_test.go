@@ -200,6 +200,35 @@ func TestDeclineCancelAndNoAnswer(t *testing.T) {
 	canCallAgain(t, p.wangLaptop, p.liC, p.liC)
 }
 
+func TestADeviceThatLogsInWhileItRingsRingsAndCanAnswer(t *testing.T) {
+	p := meet(t)
+	id := ring(t, p.liC, p.wang.ID, p.wangPhone, p.wangLaptop)
+	tablet := p.srv.Login(t, p.wang) // the push comes after the login reply
+	var in proto.CallIncoming
+	tablet.Next(proto.TypeCallIncoming, &in)
+	if in.Call != id || in.From != p.liC.User {
+		t.Fatalf("the tablet rang with %+v, want call %d from %+v", in, id, p.liC.User)
+	}
+	// A resumed session rings as well.
+	resumed := p.srv.Dial(t)
+	if err := resumed.Do(proto.TypeResume, proto.ResumeRequest{Token: tablet.Token}, nil); err != nil {
+		t.Fatal(err)
+	}
+	resumed.Next(proto.TypeCallIncoming, &in)
+	accept(t, tablet, id)
+	p.liC.Next(proto.TypeCallAccepted, nil)
+	for _, c := range []*callstest.Client{p.wangPhone, p.wangLaptop, resumed} {
+		wantEnd(t, c, id, proto.EndAnsweredElsewhere, p.wang.ID)
+	}
+	if err := tablet.Do(proto.TypeCallHangup, proto.CallRef{Call: id}, nil); err != nil {
+		t.Fatal(err)
+	}
+	wantEnd(t, p.liC, id, proto.EndHangup, p.wang.ID)
+	wantEnd(t, tablet, id, proto.EndHangup, p.wang.ID)
+	// Logging in when nothing rings rings nothing.
+	p.srv.Login(t, p.wang).NoPush()
+}
+
 func TestCallerGoesAwayWhileRinging(t *testing.T) {
 	p := meet(t)
 	id := ring(t, p.liC, p.wang.ID, p.wangPhone, p.wangLaptop)

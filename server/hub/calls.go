@@ -70,6 +70,20 @@ func (h *Hub) callOps() map[string]op {
 	}
 }
 
+// ringOnLogin answers a login or resume, then rings the connection if a
+// call to its user is ringing: the push comes after the reply, so the
+// client knows who it is before its phone rings.
+func (h *Hub) ringOnLogin(fn func(ctx context.Context, c *conn, body json.RawMessage) (any, error)) func(ctx context.Context, c *conn, id string, body json.RawMessage) error {
+	return func(ctx context.Context, c *conn, id string, body json.RawMessage) error {
+		reply, err := fn(ctx, c, body)
+		c.reply(id, reply, err)
+		if err == nil {
+			h.calls.svc.Online(c, c.user.ID)
+		}
+		return nil
+	}
+}
+
 func (h *Hub) call(ctx context.Context, c *conn, body json.RawMessage) (any, error) {
 	req, err := decode[proto.CallRequest](body)
 	if err != nil {

@@ -45,8 +45,8 @@ func (h *Hub) handlers() map[string]op {
 func (h *Hub) chatOps() map[string]op {
 	return map[string]op{
 		proto.TypeRegister:      {fn: h.register},
-		proto.TypeLogin:         {fn: h.login},
-		proto.TypeResume:        {fn: h.resume},
+		proto.TypeLogin:         {async: h.ringOnLogin(h.login)},
+		proto.TypeResume:        {async: h.ringOnLogin(h.resume)},
 		proto.TypePing:          {fn: func(context.Context, *conn, json.RawMessage) (any, error) { return struct{}{}, nil }},
 		proto.TypeLogout:        {authed: true, fn: h.logout},
 		proto.TypeWhoAmI:        {authed: true, fn: h.whoami},
