@@ -315,7 +315,7 @@ func (a *account) sync(ctx context.Context, c *client.Conn) error {
 	if err := a.db.PutConversations(ctx, convs...); err != nil {
 		return err
 	}
-	if _, err := a.db.PutMessages(ctx, msgs); err != nil {
+	if err := a.putMessages(ctx, msgs); err != nil {
 		return err
 	}
 	member := map[proto.ConvID]bool{}
@@ -417,8 +417,29 @@ func (a *account) onPush(p client.Push) {
 	}
 }
 
+// putMessages stores messages from the server and counts nothing up to
+// my newest one among them as unread: I wrote it, on this device or on
+// another, after what came before it.
+func (a *account) putMessages(ctx context.Context, msgs []proto.Message) error {
+	if _, err := a.db.PutMessages(ctx, msgs); err != nil {
+		return err
+	}
+	mine := map[proto.ConvID]int64{}
+	for _, m := range msgs {
+		if m.Sender == a.user.ID {
+			mine[m.Conv] = max(mine[m.Conv], m.Seq)
+		}
+	}
+	for conv, seq := range mine {
+		if err := a.db.MarkRead(ctx, conv, seq); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (a *account) receive(ctx context.Context, msg proto.Message) {
-	if _, err := a.db.PutMessages(ctx, []proto.Message{msg}); err != nil {
+	if err := a.putMessages(ctx, []proto.Message{msg}); err != nil {
 		a.m.log.Error("store pushed message", "conv", msg.Conv, "seq", msg.Seq, "err", err)
 		return // the next sync brings it again
 	}
@@ -517,7 +538,7 @@ func (a *account) fillGap(conv proto.ConvID) {
 			if err != nil {
 				return // offline: the next connect syncs
 			}
-			if _, err := a.db.PutMessages(ctx, h.Messages); err != nil {
+			if err := a.putMessages(ctx, h.Messages); err != nil {
 				a.m.log.Error("store gap", "err", err)
 				return
 			}

@@ -159,7 +159,7 @@ func (a *account) adopt(ctx context.Context, cv proto.Conversation) error {
 		return err
 	}
 	if cv.Last != nil {
-		if _, err := a.db.PutMessages(ctx, []proto.Message{*cv.Last}); err != nil {
+		if err := a.putMessages(ctx, []proto.Message{*cv.Last}); err != nil {
 			return err
 		}
 	}
@@ -209,7 +209,7 @@ func (a *account) openConv(ctx context.Context, conv proto.ConvID) error {
 	if len(latest) == 0 && cv.LastSeq > 0 {
 		// Known from a summary only: fetch its newest page.
 		if h, err := a.sess.History(ctx, proto.HistoryRequest{Conv: conv, Limit: pageSize}); err == nil {
-			if _, err := a.db.PutMessages(ctx, h.Messages); err != nil {
+			if err := a.putMessages(ctx, h.Messages); err != nil {
 				return err
 			}
 			latest = h.Messages
@@ -304,7 +304,7 @@ func (a *account) loadOlder(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, err := a.db.PutMessages(ctx, h.Messages); err != nil {
+		if err := a.putMessages(ctx, h.Messages); err != nil {
 			return err
 		}
 		if older, err = a.db.Before(ctx, conv, from, pageSize); err != nil {

@@ -110,6 +110,16 @@ func serverTexts(t *testing.T, srv *nodetest.Server, token string, conv proto.Co
 	return got
 }
 
+// unreadIn is conv's unread count in st, -1 if st does not list conv.
+func unreadIn(st state.State, conv proto.ConvID) int64 {
+	for _, c := range st.Conversations {
+		if c.ID == conv {
+			return c.Unread
+		}
+	}
+	return -1
+}
+
 // peer is another member, on the raw session client.
 func peer(t *testing.T, srv *nodetest.Server, name string) (*client.Conn, proto.User) {
 	t.Helper()
@@ -250,14 +260,7 @@ func TestMissedMessagesArriveContiguousWithUnreadCount(t *testing.T) {
 	}
 
 	m2 := newTestModel(t, srv, dir)
-	unread := func(st state.State) int64 {
-		for _, c := range st.Conversations {
-			if c.ID == g.ID {
-				return c.Unread
-			}
-		}
-		return -1
-	}
+	unread := func(st state.State) int64 { return unreadIn(st, g.ID) }
 	m2.online() // online means the sync after connecting is done
 	if got := unread(m2.State()); got != 500 {
 		t.Fatalf("unread = %d, want 500", got)
@@ -280,6 +283,57 @@ func TestMissedMessagesArriveContiguousWithUnreadCount(t *testing.T) {
 	}
 	if n != 500 {
 		t.Fatalf("store holds %d of the 500 missed messages", n)
+	}
+}
+
+func TestMyMessagesFromAnotherDeviceCountAsRead(t *testing.T) {
+	srv := nodetest.Start(t)
+	dir := t.TempDir()
+	m := newTestModel(t, srv, dir)
+	me := m.registerAndLogin(srv, "me")
+	ctx := context.Background()
+	writer, _ := peer(t, srv, "writer")
+	g, err := writer.CreateGroup(ctx, "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.JoinGroup(ctx, fmt.Sprint(g.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Open(ctx, 0); err != nil { // looking at the list, not at g
+		t.Fatal(err)
+	}
+	phone, err := client.Dial(ctx, srv.URL, client.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phone.Close()
+	if _, err := phone.Login(ctx, me.ID, "secret-password", "phone"); err != nil {
+		t.Fatal(err)
+	}
+	unread := func(st state.State) int64 { return unreadIn(st, g.ID) }
+	send := func(c *client.Conn, text string) {
+		t.Helper()
+		if _, err := c.Send(ctx, g.ID, client.NewClientID(), text); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Online: my answer from the phone means I read what it answers.
+	send(writer, "one")
+	send(writer, "two")
+	m.waitFor("2 unread", func(st state.State) bool { return unread(st) == 2 })
+	send(phone, "answered on my phone")
+	m.waitFor("nothing unread after my answer", func(st state.State) bool { return unread(st) == 0 })
+
+	// Offline: the same holds for what the sync brings.
+	m.Close()
+	send(writer, "three")
+	send(phone, "answered on my phone again")
+	send(writer, "four")
+	m2 := newTestModel(t, srv, dir)
+	if got := unread(m2.online()); got != 1 {
+		t.Fatalf("unread after the sync = %d, want 1 (only what came after my answer)", got)
 	}
 }
 
@@ -427,14 +481,7 @@ func TestJoiningABusyGroupShowsOnlyNewMessagesAsUnread(t *testing.T) {
 	if _, err := owner.Invite(ctx, me.ID, g.ID); err != nil {
 		t.Fatal(err)
 	}
-	unread := func(st state.State) int64 {
-		for _, c := range st.Conversations {
-			if c.ID == g.ID {
-				return c.Unread
-			}
-		}
-		return -1
-	}
+	unread := func(st state.State) int64 { return unreadIn(st, g.ID) }
 	st := m.waitFor("the group to appear", func(st state.State) bool { return unread(st) >= 0 })
 	// Only the invitation itself is new to me, not 121 messages of history.
 	if got := unread(st); got != 1 {

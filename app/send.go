@@ -96,8 +96,9 @@ func (a *account) flush(ctx context.Context, s sender) error {
 			if err := a.db.Ack(ctx, it.ClientID, r.Message); err != nil {
 				return err
 			}
-			if a.isOpen(it.Conv) {
-				a.db.MarkRead(ctx, it.Conv, r.Message.Seq)
+			// My message: everything before it counts as read.
+			if err := a.db.MarkRead(ctx, it.Conv, r.Message.Seq); err != nil {
+				return err
 			}
 			a.advanceSynced(ctx, it.Conv)
 			a.refresh()
