@@ -57,6 +57,7 @@ func (m *Model) Register(ctx context.Context, server, name, password, confirm st
 	m.update(func(st *state.State) {
 		st.Server = strings.TrimSpace(server)
 		st.Registered = &u
+		st.CacheCleared = 0
 		st.AuthError = nil
 		st.Notices = m.appendNotice(st.Notices, m.newNotice(state.NoticeRegistered, u.Name, fmt.Sprint(u.ID)))
 	})
@@ -112,9 +113,9 @@ func (m *Model) login(ctx context.Context, server, userID, password string) erro
 	if err != nil {
 		return err
 	}
-	db, err := m.cfg.OpenStore(m.cfg.DataDir, server, r.User.ID)
+	db, err := m.openCache(server, r.User.ID)
 	if err != nil {
-		return fmt.Errorf("open the local cache: %w", err)
+		return err
 	}
 	sess := store.Session{Server: server, User: r.User, Token: r.Token}
 	if err := db.SaveSession(ctx, sess); err != nil {
@@ -132,6 +133,60 @@ func (m *Model) login(ctx context.Context, server, userID, password string) erro
 }
 
 // authFailed shows an account action's error inline on the login screen.
+// cacheError: this device's copy of an account would not open (corrupt,
+// or the browser refused its storage). The login screen offers to clear
+// it.
+type cacheError struct {
+	user proto.UserID
+	err  error
+}
+
+func (e *cacheError) Error() string {
+	return fmt.Sprintf("this device's copy of account %d cannot be opened: %v", e.user, e.err)
+}
+func (e *cacheError) Unwrap() error { return e.err }
+
+// openCache opens an account's cache, remembering it for ResetCache if it
+// would not open.
+func (m *Model) openCache(server string, user proto.UserID) (store.Store, error) {
+	db, err := m.cfg.OpenStore(m.cfg.DataDir, server, user)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil {
+		m.broken = store.Account{Server: server, User: user}
+		return nil, &cacheError{user: user, err: err}
+	}
+	m.broken = store.Account{}
+	return db, nil
+}
+
+// ResetCache deletes this device's copy of the account whose cache would
+// not open, so that the next login starts it afresh from the server.
+// Messages that were waiting in it to be sent are lost with it; the
+// login screen says so before the user asks.
+func (m *Model) ResetCache(ctx context.Context) error {
+	m.authMu.Lock()
+	defer m.authMu.Unlock()
+	m.mu.Lock()
+	b := m.broken
+	m.mu.Unlock()
+	if b.User == 0 {
+		return nil
+	}
+	if err := m.cfg.RemoveStore(m.cfg.DataDir, b.Server, b.User); err != nil {
+		return m.authFailed(fmt.Errorf("clear this device's copy of account %d: %w", b.User, err))
+	}
+	m.log.Info("cleared an account's cache that would not open", "user", b.User)
+	m.mu.Lock()
+	m.broken = store.Account{}
+	m.mu.Unlock()
+	m.update(func(st *state.State) {
+		st.AuthError = nil
+		st.CacheCleared = b.User
+	})
+	return nil
+}
+
 func (m *Model) authFailed(err error) error {
 	n := m.errorNotice(err)
 	m.update(func(st *state.State) { st.AuthError = &n })
@@ -223,6 +278,7 @@ func (m *Model) startAccount(sess store.Session, db store.Store) {
 		st.Me = &me
 		st.Server = sess.Server
 		st.Registered = nil
+		st.CacheCleared = 0
 		st.AuthError = nil
 		st.Conn = state.Connecting
 	})

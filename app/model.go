@@ -37,7 +37,10 @@ type Config struct {
 	// OpenStore opens an account's cache (default store.OpenAccount; the
 	// web build passes the in-memory store).
 	OpenStore func(root, server string, user proto.UserID) (store.Store, error)
-	Now       func() time.Time
+	// RemoveStore deletes an account's cache that would not open
+	// (default store.RemoveAccount).
+	RemoveStore func(root, server string, user proto.UserID) error
+	Now         func() time.Time
 
 	// Files configures file transfers (transfers.go).
 	Files FilesConfig
@@ -58,10 +61,11 @@ type Model struct {
 
 	mu      sync.Mutex
 	st      state.State
-	notices uint64   // last notice ID
-	acct    *account // nil when logged out
+	notices uint64        // last notice ID
+	acct    *account      // nil when logged out
+	broken  store.Account // the account whose cache would not open, for ResetCache
 
-	authMu sync.Mutex // one login, register or logout at a time
+	authMu sync.Mutex // one login, register, logout or cache reset at a time
 
 	calls calls // voice calls (calls.go)
 }
@@ -84,6 +88,9 @@ func NewModel(cfg Config) (*Model, error) {
 			return store.OpenAccount(root, server, user, store.Options{})
 		}
 	}
+	if cfg.RemoveStore == nil {
+		cfg.RemoveStore = store.RemoveAccount
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -103,12 +110,12 @@ func NewModel(cfg Config) (*Model, error) {
 	if last.User == 0 {
 		return m, nil
 	}
-	db, err := cfg.OpenStore(cfg.DataDir, last.Server, last.User)
+	db, err := m.openCache(last.Server, last.User)
 	if err != nil {
 		// Not fatal: a cache that cannot be opened (corrupt, or the
 		// browser refuses its storage) must not leave a window that
-		// never opens. The login screen says why; nothing is deleted.
-		err = fmt.Errorf("open the local cache of %d: %w", last.User, err)
+		// never opens. The login screen says why and offers to clear
+		// it (ResetCache); nothing is deleted unless the user asks.
 		m.log.Error("start", "err", err)
 		m.authFailed(err)
 		return m, nil
@@ -180,6 +187,10 @@ func (m *Model) errorNotice(err error) state.Notice {
 	}
 	var pe *proto.Error
 	switch {
+	case errors.As(err, new(*cacheError)):
+		var ce *cacheError
+		errors.As(err, &ce)
+		n.Code, n.Text, n.Args = state.CodeCache, err.Error(), []string{fmt.Sprint(ce.user)}
 	case errors.As(err, &pe):
 		n.Code, n.Text = pe.Code, pe.Message
 	case errors.Is(err, client.ErrOffline), errors.Is(err, client.ErrClosed), isDialError(err):

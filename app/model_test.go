@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -507,7 +509,68 @@ func TestACacheThatWillNotOpenShowsTheLoginScreenWithTheReason(t *testing.T) {
 	if st.Me != nil {
 		t.Fatalf("logged in as %v with no cache", st.Me)
 	}
-	if e := st.AuthError; e == nil || e.Code != state.CodeLocal || !strings.Contains(e.Text, "4821") || !strings.Contains(e.Text, "msg/7/0") {
+	if e := st.AuthError; e == nil || e.Code != state.CodeCache || !strings.Contains(e.Text, "4821") || !strings.Contains(e.Text, "msg/7/0") {
 		t.Fatalf("the login screen says %+v, want the cache of 4821 and the bad record", e)
+	}
+}
+
+func TestAnUnreadableCacheIsClearedOnRequestAndRefilledFromTheServer(t *testing.T) {
+	srv := nodetest.Start(t)
+	dir := t.TempDir()
+	ctx := context.Background()
+	m := newTestModel(t, srv, dir)
+	me := m.registerAndLogin(srv, "me")
+	if err := m.CreateGroup(ctx, "学习小组"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Send(ctx, "before the damage"); err != nil {
+		t.Fatal(err)
+	}
+	m.waitFor("sent", func(st state.State) bool {
+		return st.Open != nil && len(st.Open.Messages) > 0 && st.Open.Messages[len(st.Open.Messages)-1].Status == state.Sent
+	})
+	m.Close()
+
+	// The cache is damaged while the app is closed.
+	path := store.AccountPath(dir, srv.HTTPURL, me.ID)
+	if err := os.WriteFile(path, []byte("not a database any more"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path + "-wal", path + "-shm"} {
+		os.Remove(p)
+	}
+	m2 := newTestModel(t, srv, dir)
+	st := m2.State()
+	if st.Me != nil || st.AuthError == nil || st.AuthError.Code != state.CodeCache || len(st.AuthError.Args) != 1 || st.AuthError.Args[0] != fmt.Sprint(me.ID) {
+		t.Fatalf("start with a damaged cache: me %v, auth error %+v; want the login screen with a cache error about %d", st.Me, st.AuthError, me.ID)
+	}
+	// Logging in hits the same wall until the copy is cleared.
+	if err := m2.Login(ctx, srv.HTTPURL, fmt.Sprint(me.ID), "secret-password"); err == nil || m2.State().AuthError.Code != state.CodeCache {
+		t.Fatalf("login with a damaged cache: %v, %+v", err, m2.State().AuthError)
+	}
+	if err := m2.ResetCache(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := m2.State(); st.AuthError != nil || st.CacheCleared != me.ID {
+		t.Fatalf("after clearing: auth error %+v, cleared %d; want none and %d", st.AuthError, st.CacheCleared, me.ID)
+	}
+	if err := m2.Login(ctx, srv.HTTPURL, fmt.Sprint(me.ID), "secret-password"); err != nil {
+		t.Fatal(err)
+	}
+	st = m2.online()
+	if st.CacheCleared != 0 || len(st.Conversations) != 1 || st.Conversations[0].Name != "学习小组" {
+		t.Fatalf("after logging in again: cleared %d, conversations %+v; want the group back", st.CacheCleared, st.Conversations)
+	}
+	if err := m2.Open(ctx, st.Conversations[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	m2.waitFor("the history back", func(st state.State) bool {
+		return st.Open != nil && slices.Contains(texts(st.Open.Messages), "before the damage")
+	})
+	if err := m2.ResetCache(ctx); err != nil { // nothing broken: nothing to do
+		t.Fatal(err)
+	}
+	if m2.State().Me == nil {
+		t.Fatal("a reset with nothing broken logged out")
 	}
 }

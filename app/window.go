@@ -298,6 +298,8 @@ func (win *window) dispatch(ev ui.Event) {
 		})
 	case ui.Logout:
 		do("account", m.Logout)
+	case ui.ResetCache:
+		do("account", m.ResetCache)
 	case ui.CreateGroup:
 		do("", func(ctx context.Context) error { return m.CreateGroup(ctx, ev.Name) })
 	case ui.JoinGroup:

@@ -27,6 +27,25 @@ func OpenAccount(root, server string, user proto.UserID, opt Options) (Store, er
 	return s, nil
 }
 
+// RemoveAccount deletes the cache of one account under root (the
+// database and its write-ahead log), for a cache that cannot be opened:
+// the conversations come back from the server at the next login, but
+// messages still waiting in its outbox are lost. The cache must not be
+// open. Removing a cache that does not exist is no error.
+func RemoveAccount(root, server string, user proto.UserID) error {
+	path := AccountPath(root, server, user)
+	var errs []error
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("remove account %d@%s: %w", user, server, err)
+	}
+	return nil
+}
+
 // LastAccount returns the account SetLastAccount recorded under root, or
 // ErrNotFound.
 func LastAccount(root string) (Account, error) {

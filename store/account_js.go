@@ -29,6 +29,17 @@ func OpenAccount(root, server string, user proto.UserID, opt Options) (Store, er
 	return s, nil
 }
 
+// RemoveAccount deletes the browser cache of one account (its IndexedDB
+// database), for a cache that cannot be opened: the conversations come
+// back from the server at the next login, but messages still waiting in
+// its outbox are lost. Removing a cache that does not exist is no error.
+func RemoveAccount(root, server string, user proto.UserID) error {
+	if err := deleteIDB(AccountPath(root, server, user)); err != nil {
+		return fmt.Errorf("remove account %d@%s: %w", user, server, err)
+	}
+	return nil
+}
+
 // LastAccount returns the account SetLastAccount recorded under root, or
 // ErrNotFound. The browser keeps it in localStorage, under the key
 // root/last-account.json (the desktop's file name).

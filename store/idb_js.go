@@ -60,6 +60,17 @@ func openIDB(name string) (_ *idb, err error) {
 	return b, nil
 }
 
+// deleteIDB deletes the IndexedDB database name. The browser waits for
+// other tabs to close their connections to it (they are asked to).
+func deleteIDB(name string) (err error) {
+	defer catch(&err, "delete IndexedDB "+name)
+	factory := js.Global().Get("indexedDB")
+	if !factory.Truthy() {
+		return fmt.Errorf("delete IndexedDB %s: this browser offers none", name)
+	}
+	return wait(factory.Call("deleteDatabase", name), "success", "error")
+}
+
 func (b *idb) Scan(prefix string) (_ []kvRecord, err error) {
 	defer catch(&err, "read IndexedDB "+b.name)
 	tx := b.db.Call("transaction", idbObjectStore, "readonly")

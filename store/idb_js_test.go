@@ -188,3 +188,20 @@ func TestLastAccountInLocalStorage(t *testing.T) {
 		t.Fatalf("SetLastAccount with storage full = %v", err)
 	}
 }
+
+func TestIndexedDBRemoveAccountDeletesItsDatabaseOnly(t *testing.T) {
+	root := "/" + t.Name()
+	for _, u := range []proto.UserID{4821, 512} {
+		s, err := OpenAccount(root, testServer, u, Options{})
+		must(t, err)
+		must(t, s.Close())
+	}
+	has := func(u proto.UserID) bool {
+		return fakeIDB().Get("databases").Call("has", AccountPath(root, testServer, u)).Bool()
+	}
+	must(t, RemoveAccount(root, testServer, 4821))
+	if has(4821) || !has(512) {
+		t.Fatalf("after removing 4821: 4821 there %v, 512 there %v; want false, true", has(4821), has(512))
+	}
+	must(t, RemoveAccount(root, testServer, 99)) // never existed
+}

@@ -5,7 +5,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -220,4 +222,44 @@ func TestLastAccount(t *testing.T) {
 	if len(entries) != 0 {
 		t.Fatalf("files left behind in %s: %v", root, entries)
 	}
+}
+
+func TestRemoveAccountLeavesAFreshCacheAndOthersAlone(t *testing.T) {
+	root := t.TempDir()
+	const server = "https://chat.example.org"
+	ctx := context.Background()
+	open := func(user proto.UserID) Store {
+		t.Helper()
+		s, err := OpenAccount(root, server, user, Options{})
+		must(t, err)
+		return s
+	}
+	for _, u := range []proto.UserID{4821, 512} {
+		s := open(u)
+		must(t, s.SaveSession(ctx, Session{Server: server, User: proto.User{ID: u}, Token: "t"}))
+		must(t, s.Close())
+	}
+	// A cache that will not open: not a database at all.
+	path := AccountPath(root, server, 4821)
+	must(t, os.WriteFile(path, []byte("this is not an SQLite database, it is garbage"), 0o600))
+	if _, err := OpenAccount(root, server, 4821, Options{}); err == nil {
+		t.Fatal("a garbage cache opened")
+	}
+	must(t, RemoveAccount(root, server, 4821))
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("%s is still there: %v", p, err)
+		}
+	}
+	s := open(4821)
+	if _, err := s.Session(ctx); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the removed cache's session: %v, want ErrNotFound", err)
+	}
+	must(t, s.Close())
+	other := open(512)
+	if _, err := other.Session(ctx); err != nil {
+		t.Fatalf("another account's cache lost its session: %v", err)
+	}
+	must(t, other.Close())
+	must(t, RemoveAccount(root, server, 99)) // never existed
 }

@@ -14,6 +14,9 @@ type (
 	Register struct{ Server, Name, Password, Confirm string }
 	// Logout ends the session.
 	Logout struct{}
+	// ResetCache deletes this device's copy of the account whose cache
+	// would not open (offered with a state.CodeCache login error).
+	ResetCache struct{}
 	// CreateGroup creates a group.
 	CreateGroup struct{ Name string }
 	// JoinGroup joins a group by its ID.
@@ -91,6 +94,7 @@ type (
 func (Login) isEvent()         {}
 func (Register) isEvent()      {}
 func (Logout) isEvent()        {}
+func (ResetCache) isEvent()    {}
 func (CreateGroup) isEvent()   {}
 func (JoinGroup) isEvent()     {}
 func (Invite) isEvent()        {}

@@ -37,6 +37,7 @@ type catalog struct {
 	Server, UserID, Name, Password, Confirm            string
 	UserIDHint, NameHint, PasswordHint                 string
 	LoginButton, RegisterButton, Working               string
+	ClearCache, ClearCacheHint, CacheClearedF          string
 	RegisteredF, RegisteredHint, Copy, Copied          string
 	SwitchLang, DarkTheme, LightTheme                  string
 	NewGroup, JoinGroup, Invite, Direct                string
@@ -117,6 +118,9 @@ var en = catalog{
 	NameHint:         "Any name, in any script",
 	PasswordHint:     "At least 6 characters",
 	LoginButton:      "Log in",
+	ClearCache:       "Clear this device's copy",
+	ClearCacheHint:   "Your conversations are kept on the server and come back when you log in. Messages on this device that were not sent yet are lost.",
+	CacheClearedF:    "This device's copy of account %s was cleared. Log in to fetch your conversations again.",
 	RegisterButton:   "Create account",
 	Working:          "Connecting…",
 	RegisteredF:      "Registered — your ID is %s",
@@ -226,6 +230,7 @@ var en = catalog{
 	ErrorsWithF: map[proto.Code]string{
 		proto.CodeNoSuchUser:  "No user with ID %s",
 		proto.CodeNoSuchGroup: "No group with ID %s",
+		state.CodeCache:       "This device's copy of account %s cannot be opened: it may be damaged",
 	},
 	Inputs: map[string]string{
 		state.InputLoggedOut:        "Log in first",
@@ -367,6 +372,9 @@ var zh = catalog{
 	NameHint:         "支持中文",
 	PasswordHint:     "至少 6 个字符",
 	LoginButton:      "登录",
+	ClearCache:       "清除本机副本",
+	ClearCacheHint:   "会话保存在服务器上，登录后会重新下载。本机尚未发出的消息将会丢失。",
+	CacheClearedF:    "已清除账号 %s 在本机的副本。请登录以重新获取会话。",
 	RegisterButton:   "注册账号",
 	Working:          "正在连接…",
 	RegisteredF:      "注册成功，你的 ID 是 %s",
@@ -476,6 +484,7 @@ var zh = catalog{
 	ErrorsWithF: map[proto.Code]string{
 		proto.CodeNoSuchUser:  "没有 ID 为 %s 的用户",
 		proto.CodeNoSuchGroup: "没有 ID 为 %s 的群聊",
+		state.CodeCache:       "本机保存的账号 %s 副本无法打开，可能已损坏",
 	},
 	Inputs: map[string]string{
 		state.InputLoggedOut:        "请先登录",

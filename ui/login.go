@@ -29,12 +29,14 @@ type loginScreen struct {
 	userID, password       *field
 	name, newPass, confirm *field
 	submit, copyID         widget.Clickable
+	clearCache             widget.Clickable
 	idText                 widget.Selectable
 	scroll                 widget.List
 
 	prefilled  bool           // server address taken from the state once
 	registered proto.UserID   // the last new account shown
 	copied     proto.UserID   // the ID copied to the clipboard
+	cleared    proto.UserID   // the account whose cleared cache was last shown
 	problem    string         // a form error found before asking the model
 	focusNext  *widget.Editor // focus this editor in the next frame
 }
@@ -79,6 +81,20 @@ func (l *loginScreen) update(gtx layout.Context, u *UI, st state.State) {
 		l.userID.SetText(fmt.Sprint(r.ID))
 		l.password.SetText("")
 		l.focusNext = &l.password.Editor
+	}
+	if id := st.CacheCleared; id != 0 && id != l.cleared {
+		// Its copy was cleared: log in again with the same ID.
+		l.cleared = id
+		l.register = false
+		l.userID.SetText(fmt.Sprint(id))
+		l.password.SetText("")
+		l.focusNext = &l.password.Editor
+	}
+	if e := st.AuthError; e != nil && e.Code == state.CodeCache && len(e.Args) == 1 && l.userID.Text() == "" {
+		l.userID.SetText(e.Args[0]) // the account whose copy would not open
+	}
+	if l.clearCache.Clicked(gtx) && !st.Busy {
+		u.emit(ResetCache{})
 	}
 	switchTab := func(reg bool) {
 		if l.register == reg {
@@ -235,6 +251,22 @@ func (l *loginScreen) card(gtx layout.Context, u *UI, st state.State) layout.Dim
 	if problem != "" {
 		add(spaceM, func(gtx layout.Context) layout.Dimensions {
 			return errorLine(gtx, u, problem)
+		})
+	}
+	if l.problem == "" && st.AuthError != nil && st.AuthError.Code == state.CodeCache && !st.Busy && !l.register {
+		add(spaceS, th.label(textSmall, th.FgMuted, t.ClearCacheHint).Layout)
+		add(spaceS, func(gtx layout.Context) layout.Dimensions {
+			b := th.button(&l.clearCache, secondaryButton, t.ClearCache)
+			b.full = true
+			return b.Layout(gtx)
+		})
+	}
+	if st.CacheCleared != 0 && st.AuthError == nil && !l.register {
+		add(spaceM, func(gtx layout.Context) layout.Dimensions {
+			return th.surface(gtx, withAlpha(th.Success, 0x1f), withAlpha(th.Success, 0x66), radiusM, func(gtx layout.Context) layout.Dimensions {
+				return layout.Inset{Left: spaceM, Right: spaceM, Top: spaceS, Bottom: spaceS}.Layout(gtx,
+					th.label(textBody, th.Fg, fmt.Sprintf(t.CacheClearedF, fmt.Sprint(st.CacheCleared))).Layout)
+			})
 		})
 	}
 	add(spaceL, func(gtx layout.Context) layout.Dimensions {

@@ -181,3 +181,43 @@ func TestLoggingOutLeavesNoPasswordBehind(t *testing.T) {
 	}
 	onScreen(t, d, "Enter your password")
 }
+
+func TestAnUnreadableCacheCanBeClearedFromTheLoginScreen(t *testing.T) {
+	for _, c := range []struct {
+		lang                    ui.Lang
+		problem, button, banner string
+	}{
+		{ui.English, "This device's copy of account 4821 cannot be opened: it may be damaged", "Clear this device's copy",
+			"This device's copy of account 4821 was cleared. Log in to fetch your conversations again."},
+		{ui.Chinese, "本机保存的账号 4821 副本无法打开，可能已损坏", "清除本机副本", "已清除账号 4821 在本机的副本。请登录以重新获取会话。"},
+	} {
+		d := newDriver(t, c.lang, desktop)
+		st := uitest.Login()
+		d.Frame(st)
+		if _, ok := d.Find(c.button); ok {
+			t.Fatalf("%s: the clear button shows without a cache error", c.lang)
+		}
+		st.AuthError = &state.Notice{ID: 4, Kind: state.NoticeError, Code: state.CodeCache, Args: []string{"4821"}, Text: "open: file is not a database"}
+		d.Frame(st)
+		onScreen(t, d, c.problem)
+		if got := fieldText(d, map[ui.Lang]string{ui.English: "User ID", ui.Chinese: "用户 ID"}[c.lang]); got != "4821" {
+			t.Errorf("%s: user ID field %q with the cache error, want the account's 4821", c.lang, got)
+		}
+		must(t, d.Click(c.button))
+		d.Frame(st)
+		if evs := d.Take(); !slices.Contains(evs, ui.Event(ui.ResetCache{})) {
+			t.Fatalf("%s: got %#v, want ResetCache", c.lang, evs)
+		}
+		// Cleared: the ID is filled in and the screen says what happens next.
+		st.AuthError, st.CacheCleared = nil, 4821
+		d.Frame(st)
+		d.Frame(st)
+		onScreen(t, d, c.banner)
+		if _, ok := d.Find(c.button); ok {
+			t.Errorf("%s: the clear button stays after clearing", c.lang)
+		}
+		if got := fieldText(d, map[ui.Lang]string{ui.English: "User ID", ui.Chinese: "用户 ID"}[c.lang]); got != "4821" {
+			t.Errorf("%s: user ID field %q, want 4821", c.lang, got)
+		}
+	}
+}

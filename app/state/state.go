@@ -45,6 +45,10 @@ type State struct {
 	// Registered is the account just created, to show "Registered — your
 	// ID is 4821" on the login screen; nil otherwise.
 	Registered *proto.User
+	// CacheCleared is the account whose unreadable local copy was just
+	// deleted (ResetCache): the login screen fills in its ID and says
+	// that logging in fetches its conversations again.
+	CacheCleared proto.UserID
 	// AuthError is the error of the last login or register attempt, shown
 	// inline on the login screen; nil if none.
 	AuthError *Notice
@@ -159,6 +163,7 @@ const (
 	CodeUnreachable proto.Code = "unreachable" // the server could not be reached
 	CodeBadInput    proto.Code = "bad_input"   // the form was not filled in right; Text says what
 	CodeLocal       proto.Code = "local"       // the local store failed; Text says how
+	CodeCache       proto.Code = "cache"       // this device's copy of the account would not open: the login screen offers to clear it
 )
 
 // What a CodeBadInput notice is about (Notice.Detail), with its Args.

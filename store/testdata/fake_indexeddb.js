@@ -158,6 +158,14 @@
 			});
 			return req;
 		},
+		deleteDatabase(name) {
+			const req = new Request(null);
+			later(() => {
+				fake.databases.delete(name);
+				fire(req, "success");
+			});
+			return req;
+		},
 	};
 
 	const items = new Map();
