@@ -231,16 +231,21 @@ func TestNearEndAlonePassesUnchanged(t *testing.T) {
 	near := add(nearVoice.Speech(4*fs), noise(4, 4*fs, roomNoise))
 	c := newCanceller(t)
 	out := run(t, c, make([]float64, len(near)), near, nil)
+	unchanged(t, "near end alone", near, out, len(near)-c.block)
+}
+
+// unchanged checks that out holds the first n samples of near but for
+// int16 rounding twice: about -95 dBFS against speech at about -30.
+func unchanged(t *testing.T, what string, near, out []float64, n int) {
+	t.Helper()
 	var sig, diff float64
-	for i := range len(near) - c.block {
+	for i := range n {
 		d := out[i] - near[i]
 		sig += near[i] * near[i]
 		diff += d * d
 	}
-	// int16 rounding twice is all that differs: about -95 dBFS against
-	// speech at about -30.
 	if snr := dB(sig / diff); snr < 55 {
-		t.Fatalf("near end alone comes out with an SNR of %.1f dB, want ≥ 55", snr)
+		t.Fatalf("%s comes out with an SNR of %.1f dB, want ≥ 55", what, snr)
 	}
 }
 
@@ -342,4 +347,40 @@ func TestConfigIsChecked(t *testing.T) {
 	if c.frame != 320 || c.Latency() != 5*time.Millisecond {
 		t.Errorf("16 kHz: frame %d, latency %v", c.frame, c.Latency())
 	}
+}
+
+// In a call, Playback runs on the speaker's goroutine and Process on the
+// microphone's. make test runs this package without the race detector
+// (its signal tests are long and single-threaded) except for this test,
+// which runs under it: the two sides at once, and a near end that still
+// comes out as it went in.
+func TestPlaybackAndProcessOnTwoGoroutines(t *testing.T) {
+	near := add(nearVoice.Speech(2*fs), noise(5, 2*fs, roomNoise))
+	c := newCanceller(t)
+	frame := c.frame
+	frames := len(near) / frame
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		silence := make([]int16, frame)
+		for range frames {
+			c.Playback(silence)
+		}
+	}()
+	out := make([]float64, len(near))
+	cf := make([]int16, frame)
+	for n := range frames {
+		for i := range cf {
+			cf[i] = pcm(near[n*frame+i])
+		}
+		c.Process(cf)
+		for i, v := range cf {
+			if j := n*frame + i - c.block; j >= 0 {
+				out[j] = float64(v) / 32768
+			}
+		}
+		_ = c.Stats()
+	}
+	<-done
+	unchanged(t, "near end with a silent far end on another goroutine", near, out, frames*frame-c.block)
 }
