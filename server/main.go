@@ -38,6 +38,7 @@ type options struct {
 	registerLimit               string
 	maxFile, quota              string
 	web, webFont                string
+	trustedProxies              string
 }
 
 func parseFlags(args []string, getenv func(string) string) (options, error) {
@@ -63,6 +64,7 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.quota, "quota", env("PARLEY_QUOTA", "off"), "bytes each user may share in all, e.g. 20GiB, or off (PARLEY_QUOTA)")
 	fs.StringVar(&o.web, "web", env("PARLEY_WEB", ""), "serve this folder at / (the browser app that make web builds) (PARLEY_WEB)")
 	fs.StringVar(&o.webFont, "web-font", env("PARLEY_WEB_FONT", ""), "font file served at /fonts/cjk for the browser app's Chinese text, e.g. /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc (PARLEY_WEB_FONT)")
+	fs.StringVar(&o.trustedProxies, "trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "comma-separated reverse proxies (addresses or networks, e.g. 127.0.0.1,10.0.0.0/8) whose X-Forwarded-For gives the client's address for rate limits and logs (PARLEY_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -110,6 +112,9 @@ func run(args []string, getenv func(string) string, stderr *os.File) error {
 	}
 	if cfg.RegisterLimit, err = parseLimit(o.registerLimit); err != nil {
 		return fmt.Errorf("-register-limit: %w", err)
+	}
+	if cfg.TrustedProxies, err = hub.ParseTrustedProxies(o.trustedProxies); err != nil {
+		return fmt.Errorf("-trusted-proxies: want addresses or networks like 127.0.0.1,10.0.0.0/8: %w", err)
 	}
 	if cfg.MaxFileSize, err = parseSize(o.maxFile); err != nil || cfg.MaxFileSize <= 0 {
 		return fmt.Errorf("-max-file: want a size like 4GiB, not %q", o.maxFile)

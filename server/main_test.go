@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"os"
+	"strings"
+	"testing"
+)
 
 func TestSizesAreReadWithTheirUnits(t *testing.T) {
 	for in, want := range map[string]int64{
@@ -28,5 +32,21 @@ func TestFileLimitsComeFromFlagsOrEnvironment(t *testing.T) {
 	}
 	if o, _ := parseFlags(nil, func(string) string { return "" }); o.maxFile != "4GiB" || o.quota != "off" {
 		t.Fatalf("defaults: max-file %q, quota %q", o.maxFile, o.quota)
+	}
+}
+
+func TestABadTrustedProxyListStopsTheServerWithAReason(t *testing.T) {
+	env := map[string]string{"PARLEY_TRUSTED_PROXIES": "127.0.0.1, ::1"}
+	o, err := parseFlags(nil, func(k string) string { return env[k] })
+	if err != nil || o.trustedProxies != "127.0.0.1, ::1" {
+		t.Fatalf("from the environment: %q, %v", o.trustedProxies, err)
+	}
+	dir := t.TempDir()
+	err = run([]string{"-data", dir, "-addr", "127.0.0.1:0", "-trusted-proxies", "127.0.0.1,proxy.example.org"}, func(string) string { return "" }, os.Stderr)
+	if err == nil || !strings.Contains(err.Error(), "-trusted-proxies") {
+		t.Fatalf("run with a host name as a proxy: %v, want a -trusted-proxies error", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("the data folder was touched before the flags were checked: %d entries", len(entries))
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/http"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -391,14 +390,4 @@ func (c *conn) reply(id string, body any, err error) {
 		return
 	}
 	c.enqueue(frame)
-}
-
-// remoteHost is the client's address without the port. Behind a reverse
-// proxy every client shares the proxy's address; see docs/architecture.md.
-func remoteHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

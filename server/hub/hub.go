@@ -13,6 +13,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime"
 	"slices"
 	"sync"
@@ -54,6 +55,9 @@ type Config struct {
 	// Failed logins: per user ID and per remote address, Burst failures
 	// then one more per Every. Registrations: per remote address.
 	LoginUserLimit, LoginAddrLimit, RegisterLimit Limit
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client's address (see clientAddr); none by default.
+	TrustedProxies []netip.Prefix
 }
 
 // Limit is a token-bucket rate: Burst at once, then one per Every.
@@ -181,7 +185,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // Accept has written the HTTP error
 	}
 	ws.SetReadLimit(proto.MaxFrameBytes)
-	c = newConn(h, ws, hj.raw, remoteHost(r))
+	c = newConn(h, ws, hj.raw, clientAddr(r, h.cfg.TrustedProxies))
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,8 @@ import (
 	"github.com/coder/websocket"
 
 	"parley/net/proto"
+	"parley/server/hub"
+	"parley/server/node"
 	"parley/server/node/nodetest"
 )
 
@@ -24,9 +27,15 @@ type raw struct {
 
 func dialRaw(t *testing.T, s *nodetest.Server) *raw {
 	t.Helper()
+	return dialWith(t, s, nil)
+}
+
+// dialWith dials with extra request headers.
+func dialWith(t *testing.T, s *nodetest.Server, header http.Header) *raw {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, s.URL, &websocket.DialOptions{Subprotocols: []string{proto.Subprotocol}})
+	ws, _, err := websocket.Dial(ctx, s.URL, &websocket.DialOptions{Subprotocols: []string{proto.Subprotocol}, HTTPHeader: header})
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
@@ -295,4 +304,42 @@ func TestHealthReadyAndMetrics(t *testing.T) {
 			t.Errorf("/metrics lacks %s", name)
 		}
 	}
+}
+
+// dialAs dials with the X-Forwarded-For a reverse proxy on 127.0.0.1
+// would add.
+func dialAs(t *testing.T, s *nodetest.Server, forwardedFor string) *raw {
+	t.Helper()
+	return dialWith(t, s, http.Header{"X-Forwarded-For": {forwardedFor}})
+}
+
+func TestRegistrationLimitIsPerClientBehindATrustedProxy(t *testing.T) {
+	register := func(r *raw, name string) proto.Frame {
+		return r.call(proto.TypeRegister, proto.RegisterRequest{Name: name, Password: "secret-password"})
+	}
+	oneEach := nodetest.WithConfig(func(c *node.Config) { c.RegisterLimit = hub.Limit{Burst: 1, Every: time.Hour} })
+
+	// Behind a proxy on 127.0.0.1 that the server trusts: two clients,
+	// one registration each.
+	trusted, err := hub.ParseTrustedProxies("127.0.0.1,::1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := nodetest.Start(t, oneEach, nodetest.WithConfig(func(c *node.Config) { c.TrustedProxies = trusted }))
+	if f := register(dialAs(t, s, "203.0.113.7"), "a"); f.Error != nil {
+		t.Fatalf("first client: %+v", f.Error)
+	}
+	if f := register(dialAs(t, s, "203.0.113.8"), "b"); f.Error != nil {
+		t.Fatalf("second client, another address: %+v", f.Error)
+	}
+	wantCode(t, register(dialAs(t, s, "203.0.113.7"), "a again"), proto.CodeRateLimited)
+	// A client cannot dodge its limit by adding an address of its own.
+	wantCode(t, register(dialAs(t, s, "198.51.100.1, 203.0.113.7"), "a in disguise"), proto.CodeRateLimited)
+
+	// Without the setting, the header is nobody's word: everyone is the proxy.
+	plain := nodetest.Start(t, oneEach)
+	if f := register(dialAs(t, plain, "203.0.113.7"), "a"); f.Error != nil {
+		t.Fatalf("first client: %+v", f.Error)
+	}
+	wantCode(t, register(dialAs(t, plain, "203.0.113.8"), "b"), proto.CodeRateLimited)
 }

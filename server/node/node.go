@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -44,6 +45,9 @@ type Config struct {
 	QueueLen int
 	// Rate limits (zero values: the hub's defaults; Burst < 0: off).
 	LoginUserLimit, LoginAddrLimit, RegisterLimit hub.Limit
+	// TrustedProxies are reverse proxies whose X-Forwarded-For is believed
+	// for the client's address (rate limits, logs).
+	TrustedProxies []netip.Prefix
 	// MaxFileSize refuses bigger uploads at creation (0: 4 GiB); FileQuota
 	// bounds the bytes each user shares (0: no quota).
 	MaxFileSize, FileQuota int64
@@ -124,6 +128,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		LoginUserLimit: limitOr(cfg.LoginUserLimit, hub.DefaultLoginUserLimit),
 		LoginAddrLimit: limitOr(cfg.LoginAddrLimit, hub.DefaultLoginAddrLimit),
 		RegisterLimit:  limitOr(cfg.RegisterLimit, hub.DefaultRegisterLimit),
+		TrustedProxies: cfg.TrustedProxies,
 	})
 	n.db, n.hub = db, h
 	n.files, err = files.New(ctx, files.Config{
