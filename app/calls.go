@@ -98,6 +98,7 @@ type calls struct {
 	mu            sync.Mutex
 	run           *callRun // the current call, ended or not; nil if none
 	input, output string   // chosen devices
+	echoOff       bool     // the user switched echo cancellation off (a headset)
 	dev           CallAudio
 }
 
@@ -383,9 +384,28 @@ func (m *Model) ListAudioDevices() error {
 	}
 	m.calls.mu.Lock()
 	defer m.calls.mu.Unlock()
-	ad := &state.AudioDevices{Inputs: view(ins), Outputs: view(outs), Input: m.calls.input, Output: m.calls.output}
+	ad := &state.AudioDevices{Inputs: view(ins), Outputs: view(outs), Input: m.calls.input, Output: m.calls.output, EchoOff: m.calls.echoOff}
 	m.update(func(st *state.State) { st.AudioDevices = ad })
 	return nil
+}
+
+// SetEchoCancelling switches the echo canceller on (the default) or off
+// (a headset: no echo to cancel), for the call in progress at once and
+// for the calls after it. The desktop app remembers the choice.
+func (m *Model) SetEchoCancelling(on bool) {
+	m.calls.mu.Lock()
+	defer m.calls.mu.Unlock()
+	m.calls.echoOff = !on
+	if r := m.calls.run; r != nil && r.view.State != state.CallEnded && r.engine != nil {
+		r.engine.SetEchoCancelling(on)
+	}
+	m.update(func(st *state.State) {
+		if st.AudioDevices != nil {
+			ad := *st.AudioDevices
+			ad.EchoOff = !on
+			st.AudioDevices = &ad
+		}
+	})
 }
 
 // SelectDevices chooses the microphone and speaker (IDs from
@@ -558,6 +578,10 @@ func (r *callRun) media(id proto.CallID, peer proto.UserID, codecName string, mu
 	dev := m.callAudio()
 	m.calls.mu.Lock()
 	input, output := m.calls.input, m.calls.output
+	echoMode := call.EchoAuto
+	if m.calls.echoOff {
+		echoMode = call.EchoOff
+	}
 	m.calls.mu.Unlock()
 	stream, err := dev.Open(ctx, input, output, true)
 	var frames audio.Frames = stream
@@ -569,7 +593,7 @@ func (r *callRun) media(id proto.CallID, peer proto.UserID, codecName string, mu
 		r.publish()
 		m.calls.mu.Unlock()
 	}
-	eng, err := call.Start(ctx, call.Config{Call: id, Codec: cd, Audio: frames, Send: link, Muted: muted, Logger: m.log})
+	eng, err := call.Start(ctx, call.Config{Call: id, Codec: cd, Audio: frames, Send: link, Muted: muted, Echo: echoMode, Logger: m.log})
 	if err != nil {
 		if stream != nil {
 			stream.Close()

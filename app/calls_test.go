@@ -122,6 +122,24 @@ func TestCallRingAnswerTalkMuteHangUp(t *testing.T) {
 	waitUntil(t, "Li's voice at Wang's", func() bool { return wangAudio.heard.Load() > 10 })
 	li.waitFor("a microphone level", func(st state.State) bool { return st.Call.Level > 0.5 })
 
+	// A headset: echo cancellation off during the call, and on again.
+	cancels := func() bool {
+		li.calls.mu.Lock()
+		defer li.calls.mu.Unlock()
+		return li.calls.run.engine.Stats().Cancelling
+	}
+	if !cancels() {
+		t.Fatal("the call does not cancel the echo by default")
+	}
+	li.SetEchoCancelling(false)
+	if cancels() {
+		t.Fatal("switched off, the call still cancels the echo")
+	}
+	li.SetEchoCancelling(true)
+	if !cancels() {
+		t.Fatal("switched on again, the call does not cancel the echo")
+	}
+
 	li.Mute(true)
 	li.waitFor("muted", func(st state.State) bool { return st.Call.Muted && st.Call.Level == 0 })
 

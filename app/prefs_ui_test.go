@@ -31,3 +31,31 @@ func TestLanguageAndThemeChoicesAreRemembered(t *testing.T) {
 		t.Fatalf("switching the language forgot the theme: %+v", p)
 	}
 }
+
+func TestEchoCancellingIsSwitchedAndRemembered(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := slog.New(slog.DiscardHandler)
+	dir := t.TempDir()
+	m, err := NewModel(Config{DataDir: dir, Server: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	win := &window{ctx: ctx, log: log, m: m, lanes: map[string]*lane{}, prefs: prefsFile{path: filepath.Join(dir, "ui.json")}}
+	if err := win.prefs.save(uiPrefs{Lang: "zh-CN"}); err != nil {
+		t.Fatal(err)
+	}
+	saved := make(chan uiPrefs, 1)
+	step := func(on bool) uiPrefs {
+		win.dispatch(ui.SetEchoCancelling{On: on})
+		win.lanes["prefs"].push(func() { saved <- win.prefs.load(log) })
+		return <-saved
+	}
+	if p := step(false); p != (uiPrefs{Lang: "zh-CN", EchoOff: true}) || !m.calls.echoOff {
+		t.Fatalf("switched off: saved %+v, model off %v", p, m.calls.echoOff)
+	}
+	if p := step(true); p != (uiPrefs{Lang: "zh-CN"}) || m.calls.echoOff {
+		t.Fatalf("switched on: saved %+v, model off %v", p, m.calls.echoOff)
+	}
+}

@@ -155,6 +155,9 @@ func newWindow(ctx context.Context, w *app.Window, m *Model, o options, log *slo
 	win.choose = platformChooser(win.explorer)
 	win.focused.Store(true)
 	saved := win.prefs.load(log)
+	if saved.EchoOff {
+		m.SetEchoCancelling(false)
+	}
 
 	if cjk == 0 {
 		log.Warn("no Chinese font found; using the system's fonts")
@@ -338,6 +341,13 @@ func (win *window) dispatch(ev ui.Event) {
 		do("devices", func(context.Context) error { return m.ListAudioDevices() })
 	case ui.SelectDevices:
 		do("devices", func(context.Context) error { return m.SelectDevices(ev.Input, ev.Output) })
+	case ui.SetEchoCancelling:
+		m.SetEchoCancelling(ev.On) // quick: a flag
+		do("prefs", func(context.Context) error {
+			p := win.prefs.load(win.log)
+			p.EchoOff = !ev.On
+			return win.prefs.save(p)
+		})
 	case ui.PickFile:
 		win.pickFile(ev.Target)
 	case ui.SendFile:
@@ -674,10 +684,12 @@ func (n *newsNotifier) show(title, text string) notify.Notification {
 	return shown
 }
 
-// uiPrefs are the user's choices of language and theme, kept between runs.
+// uiPrefs are the user's choices of language, theme and echo
+// cancellation, kept between runs.
 type uiPrefs struct {
-	Lang  string `json:"lang,omitempty"`
-	Theme string `json:"theme,omitempty"` // "light" or "dark"; "" follows the system
+	Lang    string `json:"lang,omitempty"`
+	Theme   string `json:"theme,omitempty"`    // "light" or "dark"; "" follows the system
+	EchoOff bool   `json:"echo_off,omitempty"` // echo cancellation switched off (a headset)
 }
 
 type prefsFile struct{ path string }

@@ -33,15 +33,17 @@ type callBar struct {
 	accept, decline         widget.Clickable
 	showDevices             bool
 	inputs, outputs         map[string]*widget.Clickable // device choices by ID ("" is the system default)
+	echo                    map[string]*widget.Clickable // echo cancellation: "on", "off"
 	inputList, outputList   layout.List
+	echoList                layout.List
 	scrim                   int // the dialog's scrim: a tag that takes the clicks under it
 }
 
 func (b *callBar) init() {
 	b.userID = newField(true)
 	b.userID.Filter = "0123456789"
-	b.inputs, b.outputs = map[string]*widget.Clickable{}, map[string]*widget.Clickable{}
-	b.inputList.Axis, b.outputList.Axis = layout.Horizontal, layout.Horizontal
+	b.inputs, b.outputs, b.echo = map[string]*widget.Clickable{}, map[string]*widget.Clickable{}, map[string]*widget.Clickable{}
+	b.inputList.Axis, b.outputList.Axis, b.echoList.Axis = layout.Horizontal, layout.Horizontal, layout.Horizontal
 }
 
 func (b *callBar) reset() {
@@ -96,6 +98,11 @@ func (b *callBar) update(gtx layout.Context, u *UI, st state.State) {
 		}
 	}
 	if ad := st.AudioDevices; ad != nil {
+		for id, cl := range b.echo {
+			if cl.Clicked(gtx) && (id == "off") != ad.EchoOff {
+				u.emit(SetEchoCancelling{On: id == "on"})
+			}
+		}
 		for id, cl := range b.inputs {
 			if cl.Clicked(gtx) {
 				u.emit(SelectDevices{Input: id, Output: ad.Output})
@@ -348,17 +355,24 @@ func levelMeter(gtx layout.Context, th *theme, level float32) layout.Dimensions 
 func (b *callBar) devicePanel(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
 	th, t := u.th, u.t()
 	ad := st.AudioDevices
-	row := func(caption string, list *layout.List, devs []state.AudioDevice, chosen string, clicks map[string]*widget.Clickable) layout.Widget {
-		return func(gtx layout.Context) layout.Dimensions {
-			type choice struct{ id, name string }
-			choices := []choice{{"", t.SystemDefault}}
-			for _, d := range devs {
-				name := d.Name
-				if d.Default {
-					name = fmt.Sprintf(t.DefaultDeviceF, name)
-				}
-				choices = append(choices, choice{d.ID, name})
+	type choice struct{ id, name string }
+	devices := func(devs []state.AudioDevice) []choice {
+		choices := []choice{{"", t.SystemDefault}}
+		for _, d := range devs {
+			name := d.Name
+			if d.Default {
+				name = fmt.Sprintf(t.DefaultDeviceF, name)
 			}
+			choices = append(choices, choice{d.ID, name})
+		}
+		return choices
+	}
+	echoChoices, echoChosen := []choice{{"on", t.EchoCancelOn}, {"off", t.EchoCancelOff}}, "on"
+	if ad != nil && ad.EchoOff {
+		echoChosen = "off"
+	}
+	row := func(caption string, list *layout.List, choices []choice, chosen string, clicks map[string]*widget.Clickable) layout.Widget {
+		return func(gtx layout.Context) layout.Dimensions {
 			for _, ch := range choices {
 				if clicks[ch.id] == nil {
 					clicks[ch.id] = new(widget.Clickable)
@@ -393,9 +407,11 @@ func (b *callBar) devicePanel(gtx layout.Context, u *UI, st state.State) layout.
 				return th.label(textSmall, th.FgMuted, t.LookingForDevices).Layout(gtx)
 			}
 			return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
-				layout.Rigid(row(t.Microphone, &b.inputList, ad.Inputs, ad.Input, b.inputs)),
+				layout.Rigid(row(t.Microphone, &b.inputList, devices(ad.Inputs), ad.Input, b.inputs)),
 				layout.Rigid(gap(spaceXS)),
-				layout.Rigid(row(t.Speaker, &b.outputList, ad.Outputs, ad.Output, b.outputs)),
+				layout.Rigid(row(t.Speaker, &b.outputList, devices(ad.Outputs), ad.Output, b.outputs)),
+				layout.Rigid(gap(spaceXS)),
+				layout.Rigid(row(t.EchoCancel, &b.echoList, echoChoices, echoChosen, b.echo)),
 			)
 		})
 	})

@@ -169,6 +169,14 @@ func TestDevicePickerChoosesMicrophoneAndSpeaker(t *testing.T) {
 	onScreen(t, d, "Built-in Microphone (default)")
 	wantEvents(t, "a microphone", step(t, d, "USB Headset Mic"), ui.SelectDevices{Input: "mic1", Output: "spk1"})
 	wantEvents(t, "a speaker", step(t, d, "Speakers (default)"), ui.SelectDevices{Output: "spk0"})
+
+	// Echo cancellation: on by default; the chosen one does nothing.
+	wantEvents(t, "echo on while on", step(t, d, "Cancel the echo"))
+	wantEvents(t, "echo off", step(t, d, "Off (headset)"), ui.SetEchoCancelling{On: false})
+	st.AudioDevices.EchoOff = true
+	d.Frame(st)
+	wantEvents(t, "echo off while off", step(t, d, "Off (headset)"))
+	wantEvents(t, "echo on", step(t, d, "Cancel the echo"), ui.SetEchoCancelling{On: true})
 }
 
 func TestNarrowWindowKeepsTheCallInSight(t *testing.T) {

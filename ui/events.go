@@ -60,6 +60,8 @@ type (
 	Mute struct{ Muted bool }
 	// DismissCall clears an ended call from the call bar.
 	DismissCall struct{}
+	// SetEchoCancelling switches echo cancellation on or off (a headset).
+	SetEchoCancelling struct{ On bool }
 	// ListAudioDevices asks for the microphones and speakers.
 	ListAudioDevices struct{}
 	// SelectDevices chooses the microphone and speaker ("" is the
@@ -108,20 +110,21 @@ func (DismissNotice) isEvent() {}
 func (Reconnect) isEvent()     {}
 func (Prefs) isEvent()         {}
 
-func (Call) isEvent()             {}
-func (AcceptCall) isEvent()       {}
-func (DeclineCall) isEvent()      {}
-func (HangUp) isEvent()           {}
-func (Mute) isEvent()             {}
-func (DismissCall) isEvent()      {}
-func (ListAudioDevices) isEvent() {}
-func (SelectDevices) isEvent()    {}
-func (PickFile) isEvent()         {}
-func (SendFile) isEvent()         {}
-func (SaveFile) isEvent()         {}
-func (PauseTransfer) isEvent()    {}
-func (ResumeTransfer) isEvent()   {}
-func (CancelTransfer) isEvent()   {}
-func (DismissTransfer) isEvent()  {}
-func (OpenFile) isEvent()         {}
-func (ShowInFolder) isEvent()     {}
+func (Call) isEvent()              {}
+func (AcceptCall) isEvent()        {}
+func (DeclineCall) isEvent()       {}
+func (HangUp) isEvent()            {}
+func (Mute) isEvent()              {}
+func (DismissCall) isEvent()       {}
+func (ListAudioDevices) isEvent()  {}
+func (SetEchoCancelling) isEvent() {}
+func (SelectDevices) isEvent()     {}
+func (PickFile) isEvent()          {}
+func (SendFile) isEvent()          {}
+func (SaveFile) isEvent()          {}
+func (PauseTransfer) isEvent()     {}
+func (ResumeTransfer) isEvent()    {}
+func (CancelTransfer) isEvent()    {}
+func (DismissTransfer) isEvent()   {}
+func (OpenFile) isEvent()          {}
+func (ShowInFolder) isEvent()      {}

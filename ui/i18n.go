@@ -78,6 +78,7 @@ type catalog struct {
 	Accept, Decline, HangUp, CancelCall              string
 	Mute, Unmute, AudioDevices, Microphone, Speaker  string
 	SystemDefault, DefaultDeviceF, LookingForDevices string
+	EchoCancel, EchoCancelOn, EchoCancelOff          string
 	CallAgain, ClearCall, NoSoundF                   string
 	NoAudioCalls, NoAudioAnswer                      string
 	// How a call ended.
@@ -297,6 +298,9 @@ var en = catalog{
 	Microphone:        "Microphone",
 	Speaker:           "Speaker",
 	SystemDefault:     "System default",
+	EchoCancel:        "Echo",
+	EchoCancelOn:      "Cancel the echo",
+	EchoCancelOff:     "Off (headset)",
 	DefaultDeviceF:    "%s (default)",
 	LookingForDevices: "Looking for devices…",
 	CallAgain:         "Call again",
@@ -551,6 +555,9 @@ var zh = catalog{
 	Microphone:        "麦克风",
 	Speaker:           "扬声器",
 	SystemDefault:     "系统默认",
+	EchoCancel:        "回声",
+	EchoCancelOn:      "消除回声",
+	EchoCancelOff:     "关闭（耳机）",
 	DefaultDeviceF:    "%s（默认）",
 	LookingForDevices: "正在查找设备…",
 	CallAgain:         "再次呼叫",

@@ -320,6 +320,8 @@ type Call struct {
 type AudioDevices struct {
 	Inputs, Outputs []AudioDevice
 	Input, Output   string
+	// EchoOff: echo cancellation is switched off (a headset).
+	EchoOff bool
 }
 
 // AudioDevice is one microphone or speaker.

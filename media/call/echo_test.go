@@ -13,6 +13,21 @@ import (
 func TestSwitchingDevicesRestartsTheCanceller(t *testing.T) {
 	var now time.Duration
 	e := simulated(t, 3, &now)
+	mic := learnEcho(t, e)
+	e.SwitchAudio(noFrames{})
+	if _, err := e.packFrame(mic); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.Stats().Echo; st.DelayFound {
+		t.Fatalf("after the switch the canceller still knows a delay of %v", st.Delay)
+	}
+}
+
+// learnEcho plays a voice into e's canceller and captures its echo 60 ms
+// later until the canceller has found that delay; it returns the last
+// captured frame.
+func learnEcho(t *testing.T, e *Engine) []int16 {
+	t.Helper()
 	voice := testsignal.PCM(testsignal.Talker{Seed: 7, Pitch: 140, Rate: 4, Amp: 0.3}.Speech(3 * testsignal.Rate))
 	const delay = 60 * 48 // 60 ms
 	mic := make([]int16, 960)
@@ -28,14 +43,38 @@ func TestSwitchingDevicesRestartsTheCanceller(t *testing.T) {
 		}
 	}
 	if st := e.Stats().Echo; !st.DelayFound || st.Delay != 60*time.Millisecond {
-		t.Fatalf("before the switch: delay %v (found %v), want 60ms", st.Delay, st.DelayFound)
+		t.Fatalf("delay %v (found %v), want 60ms", st.Delay, st.DelayFound)
 	}
-	e.SwitchAudio(noFrames{})
-	if _, err := e.packFrame(mic); err != nil {
+	return mic
+}
+
+// A headset has no echo: switched off, the canceller leaves the
+// microphone alone; switched back on, it starts over.
+func TestEchoCancellingCanBeSwitchedOffAndOnInACall(t *testing.T) {
+	var now time.Duration
+	e := simulated(t, 3, &now)
+	learnEcho(t, e)
+	if e.SetEchoCancelling(false) || e.Stats().Cancelling {
+		t.Fatal("switched off, the engine still cancels")
+	}
+	voice := testsignal.PCM(testsignal.Talker{Seed: 9, Pitch: 180, Rate: 4, Amp: 0.3}.Speech(960))
+	frame := append([]int16(nil), voice...)
+	if _, err := e.packFrame(frame); err != nil {
+		t.Fatal(err)
+	}
+	for i := range frame {
+		if frame[i] != voice[i] {
+			t.Fatalf("switched off, sample %d was changed: %d → %d", i, voice[i], frame[i])
+		}
+	}
+	if !e.SetEchoCancelling(true) || !e.Stats().Cancelling {
+		t.Fatal("switched on again, the engine does not cancel")
+	}
+	if _, err := e.packFrame(frame); err != nil {
 		t.Fatal(err)
 	}
 	if st := e.Stats().Echo; st.DelayFound {
-		t.Fatalf("after the switch the canceller still knows a delay of %v", st.Delay)
+		t.Fatalf("switched on again, the canceller still knows the old delay of %v", st.Delay)
 	}
 }
 

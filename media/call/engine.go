@@ -123,10 +123,13 @@ type Engine struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	frames atomic.Pointer[audio.Frames] // the devices; SwitchAudio replaces them
-	aec    *echo.Canceller              // nil: no echo cancellation
-	// newPath: the devices changed, the canceller must start over (the
-	// send loop does it: the canceller is its own).
+	aec    *echo.Canceller              // nil: the platform cancels the echo (Android)
+	// newPath: the devices changed, or cancelling was switched back on:
+	// the canceller must start over (the send loop does it: the
+	// canceller is its own).
 	newPath atomic.Bool
+	// echoOff: SetEchoCancelling(false), a headset; the canceller waits.
+	echoOff atomic.Bool
 
 	muted     atomic.Bool
 	level     atomic.Uint32 // float32 bits
@@ -191,8 +194,10 @@ func newEngine(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("call: %w", err)
 	}
+	// The canceller exists wherever the platform has none, so that it
+	// can be switched on during a call (SetEchoCancelling).
 	var aec *echo.Canceller
-	if cfg.Echo.cancels(runtime.GOOS) {
+	if cfg.Echo == EchoOn || (EchoAuto).cancels(runtime.GOOS) {
 		if aec, err = echo.New(echo.Config{SampleRate: codec.SampleRate, FrameSamples: codec.FrameSamples}); err != nil {
 			return nil, fmt.Errorf("call: %w", err)
 		}
@@ -205,6 +210,7 @@ func newEngine(cfg Config) (*Engine, error) {
 		out:     make([]int16, 0, codec.FrameSamples),
 	}
 	e.lastHeard.Store(-1)
+	e.echoOff.Store(!cfg.Echo.cancels(runtime.GOOS))
 	e.silent = true
 	e.muted.Store(cfg.Muted)
 	e.frames.Store(&cfg.Audio)
@@ -281,15 +287,29 @@ func (e *Engine) Stats() Stats {
 		SendErrors: e.sendErrs.Load(),
 		SinceHeard: now,
 		Jitter:     e.jb.Stats(),
-		Cancelling: e.aec != nil,
+		Cancelling: e.aec != nil && !e.echoOff.Load(),
 	}
-	if e.aec != nil {
+	if st.Cancelling {
 		st.Echo = e.aec.Stats()
 	}
 	if h := e.lastHeard.Load(); h >= 0 {
 		st.Heard, st.SinceHeard = true, now-time.Duration(h)
 	}
 	return st
+}
+
+// SetEchoCancelling switches the echo canceller off (a headset: there is
+// no echo, and cancelling could only take something away) or back on,
+// during a call. It has no effect where the platform cancels the echo
+// itself (Android), and reports whether the engine now cancels.
+func (e *Engine) SetEchoCancelling(on bool) bool {
+	if e.aec == nil {
+		return false
+	}
+	if e.echoOff.Swap(!on) && on {
+		e.newPath.Store(true) // what it learnt is stale: start over
+	}
+	return on
 }
 
 func (e *Engine) sendLoop(ctx context.Context) error {
@@ -319,7 +339,7 @@ func (e *Engine) sendLoop(ctx context.Context) error {
 // packs one captured frame (changing it); the packet is valid until the
 // next call.
 func (e *Engine) packFrame(frame []int16) ([]byte, error) {
-	if e.aec != nil {
+	if e.aec != nil && !e.echoOff.Load() {
 		// Muted too: the canceller keeps learning, so that unmuting does
 		// not start with echo.
 		if e.newPath.Swap(false) {
@@ -375,7 +395,7 @@ func (e *Engine) playLoop(ctx context.Context) error {
 			}
 			return fmt.Errorf("playback: %w", err)
 		}
-		if e.aec != nil {
+		if e.aec != nil && !e.echoOff.Load() {
 			e.aec.Playback(out) // what the speaker got: the echo's reference
 		}
 	}
