@@ -113,7 +113,7 @@ func (m *Model) login(ctx context.Context, server, userID, password string) erro
 	if err != nil {
 		return err
 	}
-	db, err := m.openCache(server, r.User.ID)
+	db, err := m.openCache(server, r.User.ID, false)
 	if err != nil {
 		return err
 	}
@@ -146,18 +146,75 @@ func (e *cacheError) Error() string {
 }
 func (e *cacheError) Unwrap() error { return e.err }
 
-// openCache opens an account's cache, remembering it for ResetCache if it
-// would not open.
-func (m *Model) openCache(server string, user proto.UserID) (store.Store, error) {
-	db, err := m.cfg.OpenStore(m.cfg.DataDir, server, user)
+// openCache opens an account's cache, remembering it for ResetCache or
+// UseHere if it would not open. takeOver takes a browser cache from the
+// tab that has it open.
+func (m *Model) openCache(server string, user proto.UserID, takeOver bool) (store.Store, error) {
+	db, err := m.cfg.OpenStore(m.cfg.DataDir, server, user, store.Options{
+		TakeOver: takeOver,
+		OnTaken:  func() { go m.takenElsewhere(user) },
+	})
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err != nil {
-		m.broken = store.Account{Server: server, User: user}
+		m.broken, m.inUse = store.Account{Server: server, User: user}, errors.Is(err, store.ErrInUse)
 		return nil, &cacheError{user: user, err: err}
 	}
-	m.broken = store.Account{}
+	m.broken, m.inUse = store.Account{}, false
 	return db, nil
+}
+
+// takenElsewhere stops the account whose cache another browser tab took
+// over (UseHere there): this tab shows the login screen saying so, with
+// its own Use here. The session stays: the other tab uses it.
+func (m *Model) takenElsewhere(user proto.UserID) {
+	m.authMu.Lock()
+	defer m.authMu.Unlock()
+	a := m.account()
+	if a == nil || a.user.ID != user {
+		return
+	}
+	m.swapAccount(nil)
+	a.stop()
+	m.log.Info("the account was opened in another tab", "user", user)
+	m.mu.Lock()
+	m.broken, m.inUse = store.Account{Server: a.srv, User: user}, true
+	m.mu.Unlock()
+	n := m.errorNotice(&cacheError{user: user, err: store.ErrInUse})
+	m.update(func(st *state.State) {
+		*st = state.State{Server: a.srv, AuthError: &n}
+	})
+}
+
+// unopened is the account whose cache would not open (User 0 if none),
+// and whether only because another tab has it.
+func (m *Model) unopened() (store.Account, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.broken, m.inUse
+}
+
+// UseHere takes the account's cache from the browser tab that has it
+// open, and carries on here logged in if the cache holds a session.
+func (m *Model) UseHere(ctx context.Context) error {
+	m.authMu.Lock()
+	defer m.authMu.Unlock()
+	b, inUse := m.unopened()
+	if b.User == 0 || !inUse {
+		return nil
+	}
+	db, err := m.openCache(b.Server, b.User, true)
+	if err != nil {
+		return m.authFailed(err)
+	}
+	m.update(func(st *state.State) { st.AuthError = nil })
+	sess, err := db.Session(ctx)
+	if err != nil || sess.Token == "" {
+		db.Close()
+		return nil // logged out there: log in here
+	}
+	m.startAccount(sess, db)
+	return nil
 }
 
 // ResetCache deletes this device's copy of the account whose cache would
@@ -167,10 +224,8 @@ func (m *Model) openCache(server string, user proto.UserID) (store.Store, error)
 func (m *Model) ResetCache(ctx context.Context) error {
 	m.authMu.Lock()
 	defer m.authMu.Unlock()
-	m.mu.Lock()
-	b := m.broken
-	m.mu.Unlock()
-	if b.User == 0 {
+	b, inUse := m.unopened()
+	if b.User == 0 || inUse { // in use is not damaged: nothing to clear
 		return nil
 	}
 	if err := m.cfg.RemoveStore(m.cfg.DataDir, b.Server, b.User); err != nil {

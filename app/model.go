@@ -34,9 +34,9 @@ type Config struct {
 	// MinBackoff and MaxBackoff bound reconnect waits (0: the client's
 	// defaults). Tests shorten them.
 	MinBackoff, MaxBackoff time.Duration
-	// OpenStore opens an account's cache (default store.OpenAccount; the
-	// web build passes the in-memory store).
-	OpenStore func(root, server string, user proto.UserID) (store.Store, error)
+	// OpenStore opens an account's cache (default store.OpenAccount).
+	// The model sets opt's TakeOver and OnTaken (a browser tab's claim).
+	OpenStore func(root, server string, user proto.UserID, opt store.Options) (store.Store, error)
 	// RemoveStore deletes an account's cache that would not open
 	// (default store.RemoveAccount).
 	RemoveStore func(root, server string, user proto.UserID) error
@@ -63,7 +63,8 @@ type Model struct {
 	st      state.State
 	notices uint64        // last notice ID
 	acct    *account      // nil when logged out
-	broken  store.Account // the account whose cache would not open, for ResetCache
+	broken  store.Account // the account whose cache would not open, for ResetCache or UseHere
+	inUse   bool          // broken only because another tab has it open
 
 	authMu sync.Mutex // one login, register, logout or cache reset at a time
 
@@ -84,9 +85,7 @@ func NewModel(cfg Config) (*Model, error) {
 		cfg.Invalidate = func() {}
 	}
 	if cfg.OpenStore == nil {
-		cfg.OpenStore = func(root, server string, user proto.UserID) (store.Store, error) {
-			return store.OpenAccount(root, server, user, store.Options{})
-		}
+		cfg.OpenStore = store.OpenAccount
 	}
 	if cfg.RemoveStore == nil {
 		cfg.RemoveStore = store.RemoveAccount
@@ -110,7 +109,7 @@ func NewModel(cfg Config) (*Model, error) {
 	if last.User == 0 {
 		return m, nil
 	}
-	db, err := m.openCache(last.Server, last.User)
+	db, err := m.openCache(last.Server, last.User, false)
 	if err != nil {
 		// Not fatal: a cache that cannot be opened (corrupt, or the
 		// browser refuses its storage) must not leave a window that
@@ -187,6 +186,13 @@ func (m *Model) errorNotice(err error) state.Notice {
 	}
 	var pe *proto.Error
 	switch {
+	case errors.Is(err, store.ErrInUse):
+		var ce *cacheError
+		errors.As(err, &ce)
+		n.Code, n.Text = state.CodeInUse, err.Error()
+		if ce != nil {
+			n.Args = []string{fmt.Sprint(ce.user)}
+		}
 	case errors.As(err, new(*cacheError)):
 		var ce *cacheError
 		errors.As(err, &ce)

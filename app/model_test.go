@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -503,7 +504,7 @@ func TestACacheThatWillNotOpenShowsTheLoginScreenWithTheReason(t *testing.T) {
 	}
 	broken := fmt.Errorf("record msg/7/0: %w", store.ErrCorrupt)
 	tm := newTestModel(t, srv, dir, func(c *Config) {
-		c.OpenStore = func(string, string, proto.UserID) (store.Store, error) { return nil, broken }
+		c.OpenStore = func(string, string, proto.UserID, store.Options) (store.Store, error) { return nil, broken }
 	})
 	st := tm.State()
 	if st.Me != nil {
@@ -573,4 +574,73 @@ func TestAnUnreadableCacheIsClearedOnRequestAndRefilledFromTheServer(t *testing.
 	if m2.State().Me == nil {
 		t.Fatal("a reset with nothing broken logged out")
 	}
+}
+
+// tabs stands in for the browser's Web Locks: one model at a time has an
+// account's cache; another is refused unless it takes over.
+type tabs struct {
+	mu     sync.Mutex
+	holder map[proto.UserID]func() // the holder's OnTaken
+}
+
+func (tb *tabs) config(c *Config) {
+	c.OpenStore = func(root, server string, user proto.UserID, opt store.Options) (store.Store, error) {
+		tb.mu.Lock()
+		prev, held := tb.holder[user]
+		if held && !opt.TakeOver {
+			tb.mu.Unlock()
+			return nil, fmt.Errorf("open account %d: %w", user, store.ErrInUse)
+		}
+		tb.holder[user] = opt.OnTaken
+		tb.mu.Unlock()
+		if held && prev != nil {
+			prev()
+		}
+		return store.OpenAccount(root, server, user, opt)
+	}
+}
+
+func TestAnAccountOpenInAnotherTabIsUsedHereOnRequest(t *testing.T) {
+	srv := nodetest.Start(t)
+	dir := t.TempDir()
+	ctx := context.Background()
+	tb := &tabs{holder: map[proto.UserID]func(){}}
+	first := newTestModel(t, srv, dir, tb.config)
+	me := first.registerAndLogin(srv, "me")
+	if err := first.CreateGroup(ctx, "学习小组"); err != nil {
+		t.Fatal(err)
+	}
+	inUse := func(st state.State) bool {
+		e := st.AuthError
+		return st.Me == nil && e != nil && e.Code == state.CodeInUse && len(e.Args) == 1 && e.Args[0] == fmt.Sprint(me.ID)
+	}
+
+	// A second tab finds the account open in the first.
+	second := newTestModel(t, srv, dir, tb.config)
+	if st := second.State(); !inUse(st) {
+		t.Fatalf("the second tab: me %v, auth error %+v; want the account in use elsewhere", st.Me, st.AuthError)
+	}
+	if err := second.ResetCache(ctx); err != nil { // in use is not damaged
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(store.AccountPath(dir, srv.HTTPURL, me.ID)); err != nil {
+		t.Fatalf("the cache is gone after a reset of a cache in use: %v", err)
+	}
+
+	// Use here: the second tab carries on logged in; the first says why it stopped.
+	if err := second.UseHere(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := second.online()
+	if st.Me == nil || st.Me.ID != me.ID || len(st.Conversations) != 1 || st.Conversations[0].Name != "学习小组" {
+		t.Fatalf("the second tab after Use here: me %v, conversations %+v", st.Me, st.Conversations)
+	}
+	first.waitFor("the first tab to stop", inUse)
+
+	// And back.
+	if err := first.UseHere(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first.online()
+	second.waitFor("the second tab to stop", inUse)
 }

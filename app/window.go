@@ -303,6 +303,8 @@ func (win *window) dispatch(ev ui.Event) {
 		do("account", m.Logout)
 	case ui.ResetCache:
 		do("account", m.ResetCache)
+	case ui.UseHere:
+		do("account", m.UseHere)
 	case ui.CreateGroup:
 		do("", func(ctx context.Context) error { return m.CreateGroup(ctx, ev.Name) })
 	case ui.JoinGroup:

@@ -16,10 +16,17 @@ import (
 // "/parley/accounts/1f0e…-4821.db", loaded into a working set in memory
 // and written through on every change (see durable.go). It blocks until
 // the database is read: call it from a goroutine, never from a JavaScript
-// callback.
+// callback. One tab at a time has it open, holding a Web Lock named for
+// it: another tab gets ErrInUse unless it takes over (Options.TakeOver).
 func OpenAccount(root, server string, user proto.UserID, opt Options) (Store, error) {
-	k, err := openIDB(AccountPath(root, server, user))
+	name := AccountPath(root, server, user)
+	l, err := lockIDB(name, opt.TakeOver, opt.OnTaken)
 	if err != nil {
+		return nil, fmt.Errorf("open account %d@%s: %w", user, server, err)
+	}
+	k, err := openIDB(name, l)
+	if err != nil {
+		l.unlock()
 		return nil, fmt.Errorf("open account %d@%s: %w", user, server, err)
 	}
 	s, err := openDurable(k, opt, browserLimits)

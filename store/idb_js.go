@@ -4,6 +4,7 @@ package store
 
 import (
 	"fmt"
+	"sync/atomic"
 	"syscall/js"
 )
 
@@ -20,6 +21,7 @@ import (
 // from its model's goroutines.
 type idb struct {
 	name string
+	lock *webLock // this tab's claim on the database
 	db   js.Value // IDBDatabase
 	// onVersionChange closes the database when another tab deletes or
 	// upgrades it, rather than blocking that tab.
@@ -29,7 +31,7 @@ type idb struct {
 const idbObjectStore = "kv"
 
 // openIDB opens (creating it if needed) the database name.
-func openIDB(name string) (_ *idb, err error) {
+func openIDB(name string, l *webLock) (_ *idb, err error) {
 	defer catch(&err, "open IndexedDB "+name)
 	factory := js.Global().Get("indexedDB")
 	if !factory.Truthy() {
@@ -51,7 +53,7 @@ func openIDB(name string) (_ *idb, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open IndexedDB %s: %w", name, err)
 	}
-	b := &idb{name: name, db: req.Get("result")}
+	b := &idb{name: name, lock: l, db: req.Get("result")}
 	b.onVersionChange = js.FuncOf(func(js.Value, []js.Value) any {
 		b.db.Call("close") // later calls fail with InvalidStateError
 		return nil
@@ -103,6 +105,9 @@ func (b *idb) Scan(prefix string) (_ []kvRecord, err error) {
 }
 
 func (b *idb) Write(bt *batch) error {
+	if b.lock.taken.Load() {
+		return fmt.Errorf("write IndexedDB %s: %w", b.name, ErrInUse)
+	}
 	tx, err := b.issue(bt)
 	if err != nil {
 		return err
@@ -149,7 +154,77 @@ func (b *idb) Close() error {
 	b.db.Set("onversionchange", js.Null())
 	b.onVersionChange.Release()
 	b.db.Call("close")
+	b.lock.unlock()
 	return nil
+}
+
+// webLock is a tab's claim on a database: a Web Lock (navigator.locks)
+// held until unlock, or until another tab steals it (taken). Without
+// Web Locks (very old browsers) there is no claim and nothing is taken.
+type webLock struct {
+	release js.Value // resolves the promise that holds the lock
+	taken   atomic.Bool
+}
+
+// lockIDB claims the database name for this tab: ErrInUse if another tab
+// holds it, unless takeOver steals it from that tab. onTaken runs (from
+// a JavaScript callback) if another tab steals it later.
+func lockIDB(name string, takeOver bool, onTaken func()) (_ *webLock, err error) {
+	defer catch(&err, "lock "+name)
+	l := &webLock{}
+	nav := js.Global().Get("navigator")
+	if !nav.Truthy() || !nav.Get("locks").Truthy() {
+		return l, nil
+	}
+	got := make(chan bool, 1)
+	var hold, settled, stolen js.Func
+	releaseFuncs := func() {
+		hold.Release()
+		settled.Release()
+		stolen.Release()
+	}
+	hold = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if len(args) == 0 || args[0].IsNull() {
+			got <- false // another tab has it
+			return nil
+		}
+		exec := js.FuncOf(func(_ js.Value, a []js.Value) any {
+			l.release = a[0]
+			return nil
+		})
+		p := js.Global().Get("Promise").New(exec) // runs exec at once
+		exec.Release()
+		got <- true
+		return p // held until release is called
+	})
+	settled = js.FuncOf(func(js.Value, []js.Value) any {
+		releaseFuncs()
+		return nil
+	})
+	stolen = js.FuncOf(func(js.Value, []js.Value) any {
+		releaseFuncs()
+		if !l.taken.Swap(true) && onTaken != nil {
+			onTaken()
+		}
+		return nil
+	})
+	opts := map[string]any{"ifAvailable": true}
+	if takeOver {
+		opts = map[string]any{"steal": true}
+	}
+	nav.Get("locks").Call("request", "parley "+name, opts, hold).Call("then", settled, stolen)
+	if !<-got {
+		return nil, ErrInUse
+	}
+	return l, nil
+}
+
+// unlock gives the claim up (nothing if it was taken or never held).
+func (l *webLock) unlock() {
+	if l != nil && !l.release.IsUndefined() && !l.taken.Load() {
+		l.release.Invoke()
+		l.release = js.Undefined()
+	}
 }
 
 // keyRange is IDBKeyRange.bound(from, to) without to: [from, to).

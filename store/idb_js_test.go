@@ -205,3 +205,46 @@ func TestIndexedDBRemoveAccountDeletesItsDatabaseOnly(t *testing.T) {
 	}
 	must(t, RemoveAccount(root, testServer, 99)) // never existed
 }
+
+func TestIndexedDBIsOpenInOneTabAtATime(t *testing.T) {
+	root := "/" + t.Name()
+	ctx := context.Background()
+	taken := make(chan struct{}, 1)
+	first, err := OpenAccount(root, testServer, 4821, Options{OnTaken: func() { taken <- struct{}{} }})
+	must(t, err)
+	must(t, first.SaveSession(ctx, Session{Server: testServer, User: proto.User{ID: 4821}, Token: "first"}))
+
+	// A second tab is refused, and changes nothing.
+	if _, err := OpenAccount(root, testServer, 4821, Options{}); !errors.Is(err, ErrInUse) {
+		t.Fatalf("a second tab opened the cache: %v, want ErrInUse", err)
+	}
+	must(t, first.SaveSession(ctx, Session{Server: testServer, User: proto.User{ID: 4821}, Token: "still first"}))
+	// Another account is another lock.
+	other, err := OpenAccount(root, testServer, 512, Options{})
+	must(t, err)
+	must(t, other.Close())
+
+	// It takes over: the first tab is told, and its writes fail.
+	second, err := OpenAccount(root, testServer, 4821, Options{TakeOver: true})
+	must(t, err)
+	<-taken // the callback ran; a guard against hangs is the test timeout
+	if err := first.SaveSession(ctx, Session{Server: testServer, Token: "late"}); !errors.Is(err, ErrInUse) {
+		t.Fatalf("a write after the take-over: %v, want ErrInUse", err)
+	}
+	ses, err := second.Session(ctx)
+	if err != nil || ses.Token != "still first" {
+		t.Fatalf("the second tab's session: %+v, %v; want the first tab's last write", ses, err)
+	}
+	must(t, second.SaveSession(ctx, Session{Server: testServer, Token: "second"}))
+	must(t, first.Close()) // closing a taken cache releases nothing of the second tab's
+
+	// Closed, the lock is free again.
+	must(t, second.Close())
+	third := openAccount(t, root, 4821)
+	if ses, err := third.Session(ctx); err != nil || ses.Token != "second" {
+		t.Fatalf("after both closed: %+v, %v", ses, err)
+	}
+	if held := fakeIDB().Call("locksHeld").Length(); held != 1 {
+		t.Fatalf("%d locks held with one cache open", held)
+	}
+}

@@ -45,6 +45,10 @@ var (
 	// ErrCorrupt: a record of the browser's cache cannot be read. Opening
 	// fails with it, naming the record; nothing is dropped.
 	ErrCorrupt = errors.New("corrupt")
+	// ErrInUse: another tab of the browser has the account's cache open
+	// (opening without Options.TakeOver), or took it over (every write
+	// after that). One tab at a time writes a cache.
+	ErrInUse = errors.New("open in another tab")
 )
 
 // Paging limits. A limit ≤ 0 means DefaultLimit; larger than MaxLimit is
@@ -264,6 +268,14 @@ type Transfers interface {
 type Options struct {
 	// Now is the clock for Created/Updated times; nil means time.Now.
 	Now func() time.Time
+	// TakeOver (browser) opens the cache even if another tab has it
+	// open: that tab's writes fail with ErrInUse from then on, and its
+	// OnTaken runs. Desktop caches are SQLite files that any number of
+	// processes share safely; it does nothing there.
+	TakeOver bool
+	// OnTaken (browser) is called once, from a JavaScript callback (it
+	// must not block), when another tab takes the cache over.
+	OnTaken func()
 }
 
 func (o Options) now() int64 {

@@ -17,6 +17,9 @@ type (
 	// ResetCache deletes this device's copy of the account whose cache
 	// would not open (offered with a state.CodeCache login error).
 	ResetCache struct{}
+	// UseHere takes the account from the browser tab that has it open
+	// (offered with a state.CodeInUse login error).
+	UseHere struct{}
 	// CreateGroup creates a group.
 	CreateGroup struct{ Name string }
 	// JoinGroup joins a group by its ID.
@@ -97,6 +100,7 @@ func (Login) isEvent()         {}
 func (Register) isEvent()      {}
 func (Logout) isEvent()        {}
 func (ResetCache) isEvent()    {}
+func (UseHere) isEvent()       {}
 func (CreateGroup) isEvent()   {}
 func (JoinGroup) isEvent()     {}
 func (Invite) isEvent()        {}

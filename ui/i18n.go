@@ -38,6 +38,7 @@ type catalog struct {
 	UserIDHint, NameHint, PasswordHint                 string
 	LoginButton, RegisterButton, Working               string
 	ClearCache, ClearCacheHint, CacheClearedF          string
+	UseHere, UseHereHint                               string
 	RegisteredF, RegisteredHint, Copy, Copied          string
 	SwitchLang, DarkTheme, LightTheme                  string
 	NewGroup, JoinGroup, Invite, Direct                string
@@ -122,6 +123,8 @@ var en = catalog{
 	ClearCache:       "Clear this device's copy",
 	ClearCacheHint:   "Your conversations are kept on the server and come back when you log in. Messages on this device that were not sent yet are lost.",
 	CacheClearedF:    "This device's copy of account %s was cleared. Log in to fetch your conversations again.",
+	UseHere:          "Use here",
+	UseHereHint:      "One tab at a time: the other tab stops and shows this message.",
 	RegisterButton:   "Create account",
 	Working:          "Connecting…",
 	RegisteredF:      "Registered — your ID is %s",
@@ -232,6 +235,7 @@ var en = catalog{
 		proto.CodeNoSuchUser:  "No user with ID %s",
 		proto.CodeNoSuchGroup: "No group with ID %s",
 		state.CodeCache:       "This device's copy of account %s cannot be opened: it may be damaged",
+		state.CodeInUse:       "Account %s is open in another tab of this browser",
 	},
 	Inputs: map[string]string{
 		state.InputLoggedOut:        "Log in first",
@@ -379,6 +383,8 @@ var zh = catalog{
 	ClearCache:       "清除本机副本",
 	ClearCacheHint:   "会话保存在服务器上，登录后会重新下载。本机尚未发出的消息将会丢失。",
 	CacheClearedF:    "已清除账号 %s 在本机的副本。请登录以重新获取会话。",
+	UseHere:          "在此使用",
+	UseHereHint:      "同一时间只能在一个标签页中使用：另一个标签页将停止并显示此提示。",
 	RegisterButton:   "注册账号",
 	Working:          "正在连接…",
 	RegisteredF:      "注册成功，你的 ID 是 %s",
@@ -489,6 +495,7 @@ var zh = catalog{
 		proto.CodeNoSuchUser:  "没有 ID 为 %s 的用户",
 		proto.CodeNoSuchGroup: "没有 ID 为 %s 的群聊",
 		state.CodeCache:       "本机保存的账号 %s 副本无法打开，可能已损坏",
+		state.CodeInUse:       "账号 %s 已在本浏览器的另一个标签页中打开",
 	},
 	Inputs: map[string]string{
 		state.InputLoggedOut:        "请先登录",

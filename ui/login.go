@@ -29,7 +29,7 @@ type loginScreen struct {
 	userID, password       *field
 	name, newPass, confirm *field
 	submit, copyID         widget.Clickable
-	clearCache             widget.Clickable
+	clearCache, useHere    widget.Clickable
 	idText                 widget.Selectable
 	scroll                 widget.List
 
@@ -90,8 +90,11 @@ func (l *loginScreen) update(gtx layout.Context, u *UI, st state.State) {
 		l.password.SetText("")
 		l.focusNext = &l.password.Editor
 	}
-	if e := st.AuthError; e != nil && e.Code == state.CodeCache && len(e.Args) == 1 && l.userID.Text() == "" {
+	if e := st.AuthError; e != nil && (e.Code == state.CodeCache || e.Code == state.CodeInUse) && len(e.Args) == 1 && l.userID.Text() == "" {
 		l.userID.SetText(e.Args[0]) // the account whose copy would not open
+	}
+	if l.useHere.Clicked(gtx) && !st.Busy {
+		u.emit(UseHere{})
 	}
 	if l.clearCache.Clicked(gtx) && !st.Busy {
 		u.emit(ResetCache{})
@@ -253,13 +256,24 @@ func (l *loginScreen) card(gtx layout.Context, u *UI, st state.State) layout.Dim
 			return errorLine(gtx, u, problem)
 		})
 	}
-	if l.problem == "" && st.AuthError != nil && st.AuthError.Code == state.CodeCache && !st.Busy && !l.register {
-		add(spaceS, th.label(textSmall, th.FgMuted, t.ClearCacheHint).Layout)
-		add(spaceS, func(gtx layout.Context) layout.Dimensions {
-			b := th.button(&l.clearCache, secondaryButton, t.ClearCache)
-			b.full = true
-			return b.Layout(gtx)
-		})
+	if l.problem == "" && st.AuthError != nil && !st.Busy && !l.register {
+		// What the user can do about a cache that will not open.
+		var hint, action string
+		var click *widget.Clickable
+		switch st.AuthError.Code {
+		case state.CodeCache:
+			hint, action, click = t.ClearCacheHint, t.ClearCache, &l.clearCache
+		case state.CodeInUse:
+			hint, action, click = t.UseHereHint, t.UseHere, &l.useHere
+		}
+		if click != nil {
+			add(spaceS, th.label(textSmall, th.FgMuted, hint).Layout)
+			add(spaceS, func(gtx layout.Context) layout.Dimensions {
+				b := th.button(click, secondaryButton, action)
+				b.full = true
+				return b.Layout(gtx)
+			})
+		}
 	}
 	if st.CacheCleared != 0 && st.AuthError == nil && !l.register {
 		add(spaceM, func(gtx layout.Context) layout.Dimensions {

@@ -221,3 +221,29 @@ func TestAnUnreadableCacheCanBeClearedFromTheLoginScreen(t *testing.T) {
 		}
 	}
 }
+
+func TestAnAccountOpenInAnotherTabCanBeUsedHere(t *testing.T) {
+	for _, c := range []struct {
+		lang            ui.Lang
+		problem, button string
+	}{
+		{ui.English, "Account 4821 is open in another tab of this browser", "Use here"},
+		{ui.Chinese, "账号 4821 已在本浏览器的另一个标签页中打开", "在此使用"},
+	} {
+		d := newDriver(t, c.lang, desktop)
+		st := uitest.Login()
+		st.AuthError = &state.Notice{ID: 5, Kind: state.NoticeError, Code: state.CodeInUse, Args: []string{"4821"}, Text: "open in another tab"}
+		d.Frame(st)
+		onScreen(t, d, c.problem)
+		for _, clear := range []string{"Clear this device's copy", "清除本机副本"} {
+			if _, ok := d.Find(clear); ok {
+				t.Fatalf("%s: a cache in use is offered to be cleared", c.lang)
+			}
+		}
+		must(t, d.Click(c.button))
+		d.Frame(st)
+		if evs := d.Take(); !slices.Contains(evs, ui.Event(ui.UseHere{})) {
+			t.Fatalf("%s: got %#v, want UseHere", c.lang, evs)
+		}
+	}
+}

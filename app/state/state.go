@@ -164,6 +164,7 @@ const (
 	CodeBadInput    proto.Code = "bad_input"   // the form was not filled in right; Text says what
 	CodeLocal       proto.Code = "local"       // the local store failed; Text says how
 	CodeCache       proto.Code = "cache"       // this device's copy of the account would not open: the login screen offers to clear it
+	CodeInUse       proto.Code = "in_use"      // another tab of the browser has the account open: the login screen offers to use it here
 )
 
 // What a CodeBadInput notice is about (Notice.Detail), with its Args.

@@ -59,8 +59,9 @@ func buildWeb(t *testing.T) string {
 
 // browser is a headless Chromium with one page, attached.
 type browser struct {
-	t  *testing.T
-	dt *devtools
+	t   *testing.T
+	dt  *devtools
+	url string // the browser's DevTools endpoint
 }
 
 func startBrowser(t *testing.T) *browser {
@@ -119,7 +120,7 @@ func startBrowser(t *testing.T) *browser {
 	if err := dt.attachPage(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return &browser{t: t, dt: dt}
+	return &browser{t: t, dt: dt, url: url}
 }
 
 func ctxFor(t *testing.T, d time.Duration) context.Context {

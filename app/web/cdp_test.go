@@ -183,19 +183,34 @@ func (d *devtools) attachPage(ctx context.Context) error {
 		return err
 	}
 	for _, t := range targets.TargetInfos {
-		if t.Type != "page" {
-			continue
+		if t.Type == "page" {
+			return d.attach(ctx, t.TargetID)
 		}
-		var r struct {
-			SessionID string `json:"sessionId"`
-		}
-		if err := d.call(ctx, "Target.attachToTarget", map[string]any{"targetId": t.TargetID, "flatten": true}, &r); err != nil {
-			return err
-		}
-		d.session = r.SessionID
-		return d.call(ctx, "Runtime.enable", nil, nil)
 	}
 	return fmt.Errorf("no page among the browser's targets")
+}
+
+// attach attaches to the target (a page); later commands go to it.
+func (d *devtools) attach(ctx context.Context, target string) error {
+	var r struct {
+		SessionID string `json:"sessionId"`
+	}
+	if err := d.call(ctx, "Target.attachToTarget", map[string]any{"targetId": target, "flatten": true}, &r); err != nil {
+		return err
+	}
+	d.session = r.SessionID
+	return d.call(ctx, "Runtime.enable", nil, nil)
+}
+
+// newPage opens a new tab at url and attaches to it.
+func (d *devtools) newPage(ctx context.Context, url string) error {
+	var r struct {
+		TargetID string `json:"targetId"`
+	}
+	if err := d.call(ctx, "Target.createTarget", map[string]any{"url": url}, &r); err != nil {
+		return err
+	}
+	return d.attach(ctx, r.TargetID)
 }
 
 // eval runs a JavaScript expression in the page, awaiting it if it is a

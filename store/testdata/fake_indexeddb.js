@@ -5,6 +5,9 @@
 // ends, and then takes no more; a failed request aborts the whole
 // transaction; keys are ordered as strings.
 //
+// It also stands in for navigator.locks (Web Locks), with which one tab
+// at a time claims an account's database.
+//
 // globalThis.fakeIndexedDB lets a test look inside and inject failures.
 (() => {
 	const later = (f) => setTimeout(f, 0);
@@ -167,6 +170,42 @@
 			return req;
 		},
 	};
+
+	// navigator.locks (Web Locks), exclusive mode: ifAvailable and steal,
+	// which is all the store asks for. A held lock's request settles when
+	// the callback's promise does, or rejects with AbortError when stolen.
+	const held = new Map(); // name → { reject }
+	const locks = {
+		request(name, options, callback) {
+			return new Promise((resolve, reject) => {
+				later(() => {
+					const current = held.get(name);
+					if (current && !options.steal) {
+						if (!options.ifAvailable) {
+							reject(new Error("the fake Web Locks do not wait"));
+							return;
+						}
+						Promise.resolve(callback(null)).then(resolve, reject);
+						return;
+					}
+					if (current) {
+						held.delete(name);
+						current.reject(new DOMException("the lock was stolen", "AbortError"));
+					}
+					const me = { reject };
+					held.set(name, me);
+					const done = (settle) => (v) => {
+						if (held.get(name) === me) held.delete(name);
+						settle(v);
+					};
+					Promise.resolve(callback({ name, mode: "exclusive" })).then(done(resolve), done(reject));
+				});
+			});
+		},
+	};
+	fake.locksHeld = () => [...held.keys()];
+	if (!globalThis.navigator) globalThis.navigator = {};
+	Object.defineProperty(globalThis.navigator, "locks", { value: locks, configurable: true });
 
 	const items = new Map();
 	globalThis.localStorage = {
