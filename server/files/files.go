@@ -54,6 +54,9 @@ type Config struct {
 	DB *storage.DB
 	// Authenticate returns the user of a session token (hub.Authenticate).
 	Authenticate func(ctx context.Context, token string) (proto.User, error)
+	// Direct opens the direct conversation of a file sent to a user and
+	// tells both people if it is new (hub.Direct).
+	Direct func(ctx context.Context, me proto.User, peer proto.UserID) (proto.Conversation, error)
 	// Dir is the files folder (blobs and partial uploads), inside the data
 	// folder.
 	Dir string
@@ -97,8 +100,8 @@ type Service struct {
 // verified but unpublished, removes partial files without a record, and
 // starts the expiry sweep.
 func New(ctx context.Context, cfg Config) (*Service, error) {
-	if cfg.DB == nil || cfg.Authenticate == nil || cfg.Dir == "" {
-		return nil, errors.New("files: DB, Authenticate and Dir are required")
+	if cfg.DB == nil || cfg.Authenticate == nil || cfg.Direct == nil || cfg.Dir == "" {
+		return nil, errors.New("files: DB, Authenticate, Direct and Dir are required")
 	}
 	if cfg.MaxFileSize <= 0 {
 		cfg.MaxFileSize = DefaultMaxFileSize

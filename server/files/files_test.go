@@ -272,6 +272,22 @@ func TestUploadToAUserOpensTheDirectConversation(t *testing.T) {
 	if err != nil || got.Conv != info.Conv || direct.ID != info.Conv {
 		t.Fatalf("file went to %d, the direct conversation is %d (%v)", got.Conv, direct.ID, err)
 	}
+	li.nextFile(t) // after the conversation push on Li's connection too
+	// Both learnt of the new conversation, before the file arrived, each
+	// with the other's name.
+	for _, c := range []struct {
+		who  *person
+		peer proto.User
+	}{{wang, li.User}, {li, wang.User}} {
+		select {
+		case cp := <-c.who.convs:
+			if cp.Conversation.ID != info.Conv || !cp.Member || cp.Conversation.Peer == nil || *cp.Conversation.Peer != c.peer || cp.Conversation.Name != c.peer.Name {
+				t.Fatalf("%s was told %+v, want the direct conversation %d with %+v", c.who.Name, cp, info.Conv, c.peer)
+			}
+		default:
+			t.Fatalf("%s was not told of the new direct conversation", c.who.Name)
+		}
+	}
 }
 
 func TestRetriedCreateAndCompletionPublishOnce(t *testing.T) {
@@ -433,6 +449,10 @@ func TestAbandonedUploadsExpire(t *testing.T) {
 		DB: db, Dir: filepath.Join(dir, "files"), Now: clock.Now, ExpireAfter: 24 * time.Hour, SweepEvery: -1,
 		Authenticate: func(ctx context.Context, token string) (proto.User, error) {
 			return db.SessionUser(ctx, auth.HashToken(token))
+		},
+		Direct: func(ctx context.Context, me proto.User, peer proto.UserID) (proto.Conversation, error) {
+			c, _, _, err := db.Direct(ctx, me, peer)
+			return c, err
 		},
 	})
 	if err != nil {

@@ -31,17 +31,24 @@ type person struct {
 	token  string
 	conn   *client.Conn
 	pushes chan proto.Message
+	convs  chan proto.ConversationPush
 	srv    *nodetest.Server
 }
 
 func login(t *testing.T, srv *nodetest.Server, name string) *person {
 	t.Helper()
 	ctx := context.Background()
-	p := &person{pushes: make(chan proto.Message, 256), srv: srv}
+	p := &person{pushes: make(chan proto.Message, 256), convs: make(chan proto.ConversationPush, 16), srv: srv}
 	c, err := client.Dial(ctx, srv.URL, client.DialOptions{OnPush: func(push client.Push) {
 		if push.Message != nil {
 			select {
 			case p.pushes <- *push.Message:
+			default:
+			}
+		}
+		if push.Conversation != nil {
+			select {
+			case p.convs <- *push.Conversation:
 			default:
 			}
 		}

@@ -55,7 +55,7 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request, user proto.User
 	}
 	conv := req.Conv
 	if req.User != 0 {
-		c, _, _, err := s.db.Direct(ctx, user, req.User)
+		c, err := s.cfg.Direct(ctx, user, req.User)
 		if err != nil {
 			return err
 		}

@@ -327,21 +327,31 @@ func (h *Hub) direct(ctx context.Context, c *conn, body json.RawMessage) (any, e
 	if err != nil {
 		return nil, err
 	}
-	conv, peer, created, err := h.db.Direct(ctx, c.user, req.User)
+	conv, err := h.Direct(ctx, c.user, req.User)
 	if err != nil {
 		return nil, err
 	}
+	return proto.ConversationReply{Conversation: conv}, nil
+}
+
+// Direct returns the direct conversation of me and peer, creating it if
+// needed; when it is new, both people learn of it on every device (each
+// sees the other's name). The files service opens one this way for a file
+// sent to a user.
+func (h *Hub) Direct(ctx context.Context, me proto.User, peer proto.UserID) (proto.Conversation, error) {
+	conv, other, created, err := h.db.Direct(ctx, me, peer)
+	if err != nil {
+		return proto.Conversation{}, err
+	}
 	if created {
-		// Both people learn of it on every device; each sees the other's name.
 		mine, _ := proto.EncodePush(proto.TypeConversation, proto.ConversationPush{Conversation: conv, Member: true})
 		theirs := conv
-		me := c.user
 		theirs.Name, theirs.Peer = me.Name, &me
 		their, _ := proto.EncodePush(proto.TypeConversation, proto.ConversationPush{Conversation: theirs, Member: true})
-		h.pushTo(c.user.ID, mine)
-		h.pushTo(peer.ID, their)
+		h.pushTo(me.ID, mine)
+		h.pushTo(other.ID, their)
 	}
-	return proto.ConversationReply{Conversation: conv}, nil
+	return conv, nil
 }
 
 // send is asynchronous: the reply goes out when the message has committed,

@@ -132,7 +132,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	})
 	n.db, n.hub = db, h
 	n.files, err = files.New(ctx, files.Config{
-		DB: db, Authenticate: h.Authenticate, Dir: filepath.Join(cfg.DataDir, "files"),
+		DB: db, Authenticate: h.Authenticate, Direct: h.Direct, Dir: filepath.Join(cfg.DataDir, "files"),
 		MaxFileSize: cfg.MaxFileSize, Quota: cfg.FileQuota, Logger: cfg.Logger,
 	})
 	if err != nil {
