@@ -698,7 +698,7 @@ type prefsFile struct{ path string }
 
 func (p prefsFile) load(log *slog.Logger) uiPrefs {
 	var v uiPrefs
-	b, err := os.ReadFile(p.path)
+	b, err := readPrefs(p.path)
 	if err == nil {
 		err = json.Unmarshal(b, &v)
 	}
@@ -713,11 +713,7 @@ func (p prefsFile) save(v uiPrefs) error {
 	if err != nil {
 		return fmt.Errorf("encode ui prefs: %w", err)
 	}
-	tmp := p.path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("write ui prefs: %w", err)
-	}
-	if err := os.Rename(tmp, p.path); err != nil {
+	if err := writePrefs(p.path, b); err != nil {
 		return fmt.Errorf("write ui prefs: %w", err)
 	}
 	return nil

@@ -51,3 +51,15 @@ func TestASecondTabTakesTheAccountOverOnRequest(t *testing.T) {
 	second.front()
 	second.see(inUse)
 }
+
+// The language and theme chosen are remembered across a reload (in
+// localStorage: the browser has no files).
+func TestBrowserRemembersTheLanguageAcrossAReload(t *testing.T) {
+	_, b := startWeb(t)
+	b.see("Log in")
+	b.click("中文")
+	b.see("登录")
+	b.call("Page.reload", nil)
+	b.see("注册")
+	b.see("登录")
+}
