@@ -260,16 +260,17 @@ func (l *loginScreen) card(gtx layout.Context, u *UI, st state.State) layout.Dim
 		// What the user can do about a cache that will not open.
 		var hint, action string
 		var click *widget.Clickable
+		kind := secondaryButton
 		switch st.AuthError.Code {
 		case state.CodeCache:
 			hint, action, click = t.ClearCacheHint, t.ClearCache, &l.clearCache
-		case state.CodeInUse:
-			hint, action, click = t.UseHereHint, t.UseHere, &l.useHere
+		case state.CodeInUse: // what the user most likely wants: Log in would meet the same error
+			hint, action, click, kind = t.UseHereHint, t.UseHere, &l.useHere, primaryButton
 		}
 		if click != nil {
 			add(spaceS, th.label(textSmall, th.FgMuted, hint).Layout)
 			add(spaceS, func(gtx layout.Context) layout.Dimensions {
-				b := th.button(click, secondaryButton, action)
+				b := th.button(click, kind, action)
 				b.full = true
 				return b.Layout(gtx)
 			})
@@ -291,7 +292,11 @@ func (l *loginScreen) card(gtx layout.Context, u *UI, st state.State) layout.Dim
 		if st.Busy {
 			text = t.Working
 		}
-		b := th.button(&l.submit, primaryButton, text)
+		kind := primaryButton
+		if st.AuthError != nil && st.AuthError.Code == state.CodeInUse && !l.register {
+			kind = secondaryButton // Use here is the primary action
+		}
+		b := th.button(&l.submit, kind, text)
 		b.full, b.enabled = true, !st.Busy
 		return b.Layout(gtx)
 	})
