@@ -119,6 +119,19 @@ type callRun struct {
 	stream   AudioStream
 }
 
+// openChosen opens the chosen microphone and speaker, or the system's
+// when a chosen one cannot be opened (unplugged since it was chosen, or
+// remembered from an earlier run): a call with sound on other devices
+// beats a silent one.
+func (m *Model) openChosen(ctx context.Context, dev CallAudio, input, output string, capture bool) (AudioStream, error) {
+	st, err := dev.Open(ctx, input, output, capture)
+	if err == nil || input == "" && output == "" {
+		return st, err
+	}
+	m.log.Warn("the chosen sound device cannot be opened: using the system's", "input", input, "output", output, "err", err)
+	return dev.Open(ctx, "", "", capture)
+}
+
 func (m *Model) callAudio() CallAudio {
 	m.calls.mu.Lock()
 	defer m.calls.mu.Unlock()
@@ -526,7 +539,7 @@ func (r *callRun) playTone(t *call.Tone) {
 		if dev == nil {
 			dev = r.m.callAudio()
 		}
-		st, err := dev.Open(ctx, "", output, false)
+		st, err := r.m.openChosen(ctx, dev, "", output, false)
 		if err != nil {
 			r.m.log.Info("no ring tone: the speaker cannot be opened", "err", err)
 			return
@@ -583,7 +596,7 @@ func (r *callRun) media(id proto.CallID, peer proto.UserID, codecName string, mu
 		echoMode = call.EchoOff
 	}
 	m.calls.mu.Unlock()
-	stream, err := dev.Open(ctx, input, output, true)
+	stream, err := m.openChosen(ctx, dev, input, output, true)
 	var frames audio.Frames = stream
 	if err != nil { // the call goes on, silent on this side
 		m.log.Warn("call without sound devices", "err", err)

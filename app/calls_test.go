@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sync/atomic"
@@ -27,7 +28,10 @@ func (v *virtualAudio) Devices() ([]audio.Device, []audio.Device, error) {
 	return d, d, nil
 }
 
-func (v *virtualAudio) Open(_ context.Context, _, _ string, capture bool) (AudioStream, error) {
+func (v *virtualAudio) Open(_ context.Context, input, output string, capture bool) (AudioStream, error) {
+	if input == "unplugged" || output == "unplugged" {
+		return nil, errors.New("no such device")
+	}
 	counter := &v.toneHeard
 	var source func([]int16)
 	if capture {
@@ -244,4 +248,34 @@ func TestCallOnTheNullBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 	li.ended(proto.EndHangup, wangU.ID)
+}
+
+// A chosen microphone and speaker that are gone by the time of the call
+// (unplugged, or remembered from an earlier run): the call uses the
+// system's instead of going silent.
+func TestACallFallsBackToTheSystemDevicesWhenTheChosenAreGone(t *testing.T) {
+	srv := nodetest.Start(t)
+	ctx := context.Background()
+	liAudio, wangAudio := &virtualAudio{voice: true}, &virtualAudio{}
+	li, wang := newCallModel(t, srv, liAudio), newCallModel(t, srv, wangAudio)
+	li.registerAndLogin(srv, "李华")
+	wangU := wang.registerAndLogin(srv, "Wang")
+	if err := li.SelectDevices("unplugged", "unplugged"); err != nil {
+		t.Fatal(err)
+	}
+	if err := li.Call(ctx, fmt.Sprint(wangU.ID)); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the ringback on the system's speaker", func() bool { return liAudio.toneHeard.Load() > 0 })
+	wang.callIs(state.CallIncoming)
+	if err := wang.Accept(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c := li.callIs(state.CallActive); c.AudioError != "" {
+		t.Fatalf("the call says %q, want sound on the system's devices", c.AudioError)
+	}
+	waitUntil(t, "Li's voice at Wang's", func() bool { return wangAudio.heard.Load() > 10 })
+	if err := li.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
 }

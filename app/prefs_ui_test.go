@@ -58,4 +58,20 @@ func TestEchoCancellingIsSwitchedAndRemembered(t *testing.T) {
 	if p := step(true); p != (uiPrefs{Lang: "zh-CN"}) || m.calls.echoOff {
 		t.Fatalf("switched on: saved %+v, model off %v", p, m.calls.echoOff)
 	}
+
+	// The sound devices chosen are remembered too.
+	win.dispatch(ui.SelectDevices{Input: "mic1", Output: "spk1"})
+	chosen := make(chan [2]string, 1)
+	win.lanes["devices"].push(func() {
+		m.calls.mu.Lock()
+		chosen <- [2]string{m.calls.input, m.calls.output}
+		m.calls.mu.Unlock()
+	})
+	if got := <-chosen; got != [2]string{"mic1", "spk1"} {
+		t.Fatalf("the model uses %q", got)
+	}
+	win.lanes["prefs"].push(func() { saved <- win.prefs.load(log) })
+	if p := <-saved; p != (uiPrefs{Lang: "zh-CN", Input: "mic1", Output: "spk1"}) {
+		t.Fatalf("devices chosen: saved %+v", p)
+	}
 }

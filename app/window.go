@@ -158,6 +158,9 @@ func newWindow(ctx context.Context, w *app.Window, m *Model, o options, log *slo
 	if saved.EchoOff {
 		m.SetEchoCancelling(false)
 	}
+	if saved.Input != "" || saved.Output != "" {
+		m.SelectDevices(saved.Input, saved.Output) // no call yet: just the choice
+	}
 
 	if cjk == 0 {
 		log.Warn("no Chinese font found; using the system's fonts")
@@ -343,6 +346,11 @@ func (win *window) dispatch(ev ui.Event) {
 		do("devices", func(context.Context) error { return m.ListAudioDevices() })
 	case ui.SelectDevices:
 		do("devices", func(context.Context) error { return m.SelectDevices(ev.Input, ev.Output) })
+		do("prefs", func(context.Context) error {
+			p := win.prefs.load(win.log)
+			p.Input, p.Output = ev.Input, ev.Output
+			return win.prefs.save(p)
+		})
 	case ui.SetEchoCancelling:
 		m.SetEchoCancelling(ev.On) // quick: a flag
 		do("prefs", func(context.Context) error {
@@ -686,12 +694,16 @@ func (n *newsNotifier) show(title, text string) notify.Notification {
 	return shown
 }
 
-// uiPrefs are the user's choices of language, theme and echo
-// cancellation, kept between runs.
+// uiPrefs are the user's choices of language, theme, echo cancellation
+// and sound devices, kept between runs.
 type uiPrefs struct {
 	Lang    string `json:"lang,omitempty"`
 	Theme   string `json:"theme,omitempty"`    // "light" or "dark"; "" follows the system
 	EchoOff bool   `json:"echo_off,omitempty"` // echo cancellation switched off (a headset)
+	// Input and Output are the chosen microphone and speaker ("" the
+	// system's); a call falls back to the system's if they are gone.
+	Input  string `json:"input,omitempty"`
+	Output string `json:"output,omitempty"`
 }
 
 type prefsFile struct{ path string }
