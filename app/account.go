@@ -109,14 +109,20 @@ func (m *Model) login(ctx context.Context, server, userID, password string) erro
 		return err
 	}
 	r, err := c.Login(ctx, proto.UserID(id), password, m.cfg.Device)
-	c.Close()
 	if err != nil {
+		c.Close()
 		return err
 	}
 	db, err := m.openCache(server, r.User.ID, false)
 	if err != nil {
+		// The token could not be kept: do not leave it valid on the server.
+		if lerr := c.Logout(ctx); lerr != nil {
+			m.log.Info("revoke the session the cache could not keep", "err", lerr)
+		}
+		c.Close()
 		return err
 	}
+	c.Close()
 	sess := store.Session{Server: server, User: r.User, Token: r.Token}
 	if err := db.SaveSession(ctx, sess); err != nil {
 		db.Close()
@@ -132,7 +138,6 @@ func (m *Model) login(ctx context.Context, server, userID, password string) erro
 	return nil
 }
 
-// authFailed shows an account action's error inline on the login screen.
 // cacheError: this device's copy of an account would not open (corrupt,
 // or the browser refused its storage). The login screen offers to clear
 // it.
@@ -242,6 +247,7 @@ func (m *Model) ResetCache(ctx context.Context) error {
 	return nil
 }
 
+// authFailed shows an account action's error inline on the login screen.
 func (m *Model) authFailed(err error) error {
 	n := m.errorNotice(err)
 	m.update(func(st *state.State) { st.AuthError = &n })

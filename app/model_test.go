@@ -545,9 +545,15 @@ func TestAnUnreadableCacheIsClearedOnRequestAndRefilledFromTheServer(t *testing.
 	if st.Me != nil || st.AuthError == nil || st.AuthError.Code != state.CodeCache || len(st.AuthError.Args) != 1 || st.AuthError.Args[0] != fmt.Sprint(me.ID) {
 		t.Fatalf("start with a damaged cache: me %v, auth error %+v; want the login screen with a cache error about %d", st.Me, st.AuthError, me.ID)
 	}
-	// Logging in hits the same wall until the copy is cleared.
+	// Logging in hits the same wall until the copy is cleared, and does
+	// not leave a session on the server that nothing holds.
+	const logouts = `parley_requests_total{type="logout"}`
+	before := srv.Metric(t, logouts)
 	if err := m2.Login(ctx, srv.HTTPURL, fmt.Sprint(me.ID), "secret-password"); err == nil || m2.State().AuthError.Code != state.CodeCache {
 		t.Fatalf("login with a damaged cache: %v, %+v", err, m2.State().AuthError)
+	}
+	if after := srv.Metric(t, logouts); after != before+1 {
+		t.Fatalf("logout requests %v → %v: the session the cache could not keep was not revoked", before, after)
 	}
 	if err := m2.ResetCache(ctx); err != nil {
 		t.Fatal(err)

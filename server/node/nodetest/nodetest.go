@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -103,4 +104,22 @@ func (s *Server) Restart(t testing.TB) {
 	t.Helper()
 	s.Stop()
 	s.start(t, s.Addr)
+}
+
+// Metric returns the value of one sample line of the server's /metrics,
+// e.g. `parley_requests_total{type="logout"}`; 0 if absent.
+func (s *Server) Metric(t testing.TB, name string) float64 {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	s.Node.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for line := range strings.Lines(rec.Body.String()) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("metric %s: %v", name, err)
+			}
+			return f
+		}
+	}
+	return 0
 }
