@@ -123,25 +123,6 @@ func unreadIn(st state.State, conv proto.ConvID) int64 {
 	return -1
 }
 
-// peer is another member, on the raw session client.
-func peer(t *testing.T, srv *nodetest.Server, name string) (*client.Conn, proto.User) {
-	t.Helper()
-	ctx := context.Background()
-	c, err := client.Dial(ctx, srv.URL, client.DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	u, err := c.Register(ctx, name, "secret-password")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Login(ctx, u.ID, "secret-password", "peer"); err != nil {
-		t.Fatal(err)
-	}
-	return c, u
-}
-
 func texts(ms []state.Message) []string {
 	var s []string
 	for _, m := range ms {
@@ -246,7 +227,7 @@ func TestMissedMessagesArriveContiguousWithUnreadCount(t *testing.T) {
 	m := newTestModel(t, srv, dir)
 	m.registerAndLogin(srv, "reader")
 	ctx := context.Background()
-	writer, _ := peer(t, srv, "writer")
+	writer := srv.NewUser(t, "writer").Conn
 	g, err := writer.CreateGroup(ctx, "busy")
 	if err != nil {
 		t.Fatal(err)
@@ -295,7 +276,7 @@ func TestMyMessagesFromAnotherDeviceCountAsRead(t *testing.T) {
 	m := newTestModel(t, srv, dir)
 	me := m.registerAndLogin(srv, "me")
 	ctx := context.Background()
-	writer, _ := peer(t, srv, "writer")
+	writer := srv.NewUser(t, "writer").Conn
 	g, err := writer.CreateGroup(ctx, "g")
 	if err != nil {
 		t.Fatal(err)
@@ -471,7 +452,7 @@ func TestJoiningABusyGroupShowsOnlyNewMessagesAsUnread(t *testing.T) {
 	m := newTestModel(t, srv, t.TempDir())
 	me := m.registerAndLogin(srv, "newcomer")
 	ctx := context.Background()
-	owner, _ := peer(t, srv, "owner")
+	owner := srv.NewUser(t, "owner").Conn
 	g, err := owner.CreateGroup(ctx, "old group")
 	if err != nil {
 		t.Fatal(err)

@@ -275,56 +275,6 @@ func (b *browser) pressEnter() {
 	}
 }
 
-// goUser is the second client: a Go program on the real protocol.
-type goUser struct {
-	conn   *client.Conn
-	me     proto.User
-	token  string
-	pushes chan client.Push
-}
-
-func newGoUser(t *testing.T, srv *nodetest.Server, name string) *goUser {
-	t.Helper()
-	ctx := ctxFor(t, 30*time.Second)
-	u := &goUser{pushes: make(chan client.Push, 256)}
-	c, err := client.Dial(ctx, srv.URL, client.DialOptions{OnPush: func(p client.Push) {
-		select {
-		case u.pushes <- p:
-		default: // a test that ignores pushes must not stall the connection
-		}
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	u.conn = c
-	if u.me, err = c.Register(ctx, name, "correct horse"); err != nil {
-		t.Fatal(err)
-	}
-	r, err := c.Login(ctx, u.me.ID, "correct horse", "go test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.token = r.Token
-	return u
-}
-
-// message waits for a pushed message in conv with text.
-func (u *goUser) message(t *testing.T, conv proto.ConvID, text string) proto.Message {
-	t.Helper()
-	timeout := time.After(60 * time.Second)
-	for {
-		select {
-		case p := <-u.pushes:
-			if m := p.Message; m != nil && m.Conv == conv && m.Text == text {
-				return *m
-			}
-		case <-timeout:
-			t.Fatalf("the Go client got no message %q in %d", text, conv)
-		}
-	}
-}
-
 var (
 	registeredID = regexp.MustCompile(`^Registered — your ID is (\d+)$`)
 	createdID    = regexp.MustCompile(`^Created 学习小组 Study Group — its ID is (\d+)$`)
@@ -383,8 +333,8 @@ func TestBrowserAppChatsWithAGoClient(t *testing.T) {
 
 	// Create a group; the Go client joins it by the ID the screen shows.
 	group := b.createGroup()
-	tom := newGoUser(t, srv, "Tom")
-	if _, err := tom.conn.JoinGroup(ctxFor(t, 30*time.Second), proto.ConvID(group)); err != nil {
+	tom := srv.NewUser(t, "Tom") // the second client: a Go program on the real protocol
+	if _, err := tom.Conn.JoinGroup(ctxFor(t, 30*time.Second), proto.ConvID(group)); err != nil {
 		t.Fatalf("join %d: %v", group, err)
 	}
 
@@ -393,7 +343,7 @@ func TestBrowserAppChatsWithAGoClient(t *testing.T) {
 	b.see(fmt.Sprintf("#%d · 2 members · 2 online", group))
 	b.typeText("大家好 from the browser")
 	b.pressEnter()
-	m := tom.message(t, proto.ConvID(group), "大家好 from the browser")
+	m := tom.Message(t, proto.ConvID(group), func(m proto.Message) bool { return m.Text == "大家好 from the browser" })
 	if m.Sender != proto.UserID(id) || m.SenderName != "李华" {
 		t.Errorf("the message came from %q (%d), want 李华 (%d)", m.SenderName, m.Sender, id)
 	}
@@ -403,7 +353,7 @@ func TestBrowserAppChatsWithAGoClient(t *testing.T) {
 	})
 
 	// The Go client answers; the browser shows it.
-	if _, err := tom.conn.Send(ctxFor(t, 30*time.Second), proto.ConvID(group), client.NewClientID(), "hello from Go"); err != nil {
+	if _, err := tom.Conn.Send(ctxFor(t, 30*time.Second), proto.ConvID(group), client.NewClientID(), "hello from Go"); err != nil {
 		t.Fatal(err)
 	}
 	b.see("hello from Go")

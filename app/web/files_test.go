@@ -81,31 +81,15 @@ func (b *browser) clickSaveOf(name string) {
 	})
 }
 
-// file waits for a pushed file message in conv.
-func (u *goUser) file(t *testing.T, conv proto.ConvID) proto.File {
-	t.Helper()
-	timeout := time.After(60 * time.Second)
-	for {
-		select {
-		case p := <-u.pushes:
-			if m := p.Message; m != nil && m.Conv == conv && m.Kind == proto.MsgFile && m.File != nil {
-				return *m.File
-			}
-		case <-timeout:
-			t.Fatalf("the Go client got no file in %d", conv)
-		}
-	}
-}
-
 // In the browser the picker gives a stream without a path: the app reads
 // it into memory and uploads it from there, under the file's own name.
 func TestBrowserAppSendsAPickedFile(t *testing.T) {
 	srv, b := startWeb(t)
 	b.signUp()
 	group := b.createGroup()
-	tom := newGoUser(t, srv, "Tom")
+	tom := srv.NewUser(t, "Tom")
 	ctx := ctxFor(t, 60*time.Second)
-	if _, err := tom.conn.JoinGroup(ctx, proto.ConvID(group)); err != nil {
+	if _, err := tom.Conn.JoinGroup(ctx, proto.ConvID(group)); err != nil {
 		t.Fatal(err)
 	}
 	data := make([]byte, 3_000_000)
@@ -122,13 +106,13 @@ func TestBrowserAppSendsAPickedFile(t *testing.T) {
 	b.chooseFile(path)
 	b.see("会议纪要 第3章.pdf") // the transfer row, under the file's own name
 	b.see("Sent")
-	f := tom.file(t, proto.ConvID(group))
+	f := *tom.Message(t, proto.ConvID(group), func(m proto.Message) bool { return m.Kind == proto.MsgFile && m.File != nil }).File
 	if f.Name != "会议纪要 第3章.pdf" || f.Size != int64(len(data)) {
 		t.Fatalf("Tom was sent %q (%d bytes), want 会议纪要 第3章.pdf (%d)", f.Name, f.Size, len(data))
 	}
 
 	// Tom saves the same bytes.
-	c, err := transfer.New(srv.HTTPURL, func() string { return tom.token }, transfer.Options{})
+	c, err := transfer.New(srv.HTTPURL, func() string { return tom.Token }, transfer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

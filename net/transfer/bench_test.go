@@ -90,12 +90,12 @@ func BenchmarkTransferVsRawCopy(b *testing.B) {
 		c.MaxFileSize = size
 		c.Synchronous = "FULL"
 	}))
-	li, wang := register(b, srv.URL, "Li"), register(b, srv.URL, "Wang")
-	conv := newGroup(b, li, wang)
+	li, wang := nodetest.NewUser(b, srv.URL, "Li"), nodetest.NewUser(b, srv.URL, "Wang")
+	conv := nodetest.Group(b, li, "files", wang)
 	path, _ := writeRandomFile(b, dir, "data.bin", size, 42)
 	chunk, _ := strconv.ParseInt(os.Getenv("PARLEY_BENCH_CHUNK"), 10, 64) // 0: the default
-	up := newClient(b, srv.HTTPURL, li.token, transfer.Options{ChunkSize: chunk})
-	down := newClient(b, srv.HTTPURL, wang.token, transfer.Options{})
+	up := newClient(b, srv.HTTPURL, li.Token, transfer.Options{ChunkSize: chunk})
+	down := newClient(b, srv.HTTPURL, wang.Token, transfer.Options{})
 	mb := func(d time.Duration) float64 { return float64(size) / 1e6 / d.Seconds() }
 
 	runtime.GC()

@@ -12,10 +12,10 @@ import (
 // Linux's /dev/full fails every write with ENOSPC: a full disk on demand.
 func TestFullDiskIsReportedClearly(t *testing.T) {
 	srv := nodetest.Start(t)
-	li := register(t, srv.URL, "Li")
-	conv := newGroup(t, li)
+	li := nodetest.NewUser(t, srv.URL, "Li")
+	conv := nodetest.Group(t, li, "files")
 	path, _ := writeRandomFile(t, t.TempDir(), "a.bin", 2<<20, 13)
-	c := newClient(t, srv.HTTPURL, li.token, transfer.Options{})
+	c := newClient(t, srv.HTTPURL, li.Token, transfer.Options{})
 	msg, err := c.Upload(context.Background(), &transfer.Upload{Path: path, Conv: conv}, transfer.Hooks{})
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package transfer_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -14,51 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"parley/net/client"
-	"parley/net/proto"
 	"parley/net/transfer"
 )
-
-// account is a registered, logged-in user of a test server.
-type account struct {
-	proto.User
-	token string
-	conn  *client.Conn
-}
-
-func register(t testing.TB, wsURL, name string) account {
-	t.Helper()
-	ctx := context.Background()
-	c, err := client.Dial(ctx, wsURL, client.DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	u, err := c.Register(ctx, name, "password1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := c.Login(ctx, u.ID, "password1", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return account{r.User, r.Token, c}
-}
-
-func newGroup(t testing.TB, owner account, members ...account) proto.ConvID {
-	t.Helper()
-	ctx := context.Background()
-	g, err := owner.conn.CreateGroup(ctx, "files")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range members {
-		if _, err := m.conn.JoinGroup(ctx, g.ID); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return g.ID
-}
 
 // recorder is an HTTP transport that counts request and response body
 // bytes and remembers statuses; flip, if set, corrupts a request body.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"parley/net/transfer"
+	"parley/server/node/nodetest"
 )
 
 // serverProcess is the real server binary running on a data folder.
@@ -110,15 +111,15 @@ func TestUploadResumesAfterTheServerIsKilled(t *testing.T) {
 	bin := buildServer(t)
 	data := t.TempDir()
 	srv := startServer(t, bin, data)
-	li, wang := register(t, "ws://"+srv.addr+"/v1/ws", "Li"), register(t, "ws://"+srv.addr+"/v1/ws", "Wang")
-	conv := newGroup(t, li, wang)
+	li, wang := nodetest.NewUser(t, "ws://"+srv.addr+"/v1/ws", "Li"), nodetest.NewUser(t, "ws://"+srv.addr+"/v1/ws", "Wang")
+	conv := nodetest.Group(t, li, "files", wang)
 	const size, chunk = 48 << 20, 4 << 20
 	path, sum := writeRandomFile(t, t.TempDir(), "backup.tar", size, 12)
 	opts := transfer.Options{ChunkSize: chunk, ProgressEvery: time.Nanosecond}
 
 	up := &transfer.Upload{Path: path, Conv: conv}
 	var killed atomic.Bool
-	_, err := newClient(t, "http://"+srv.addr, li.token, opts).Upload(context.Background(), up, transfer.Hooks{
+	_, err := newClient(t, "http://"+srv.addr, li.Token, opts).Upload(context.Background(), up, transfer.Hooks{
 		Progress: func(p transfer.Progress) {
 			// Mid-chunk, well into the file: bytes are in flight.
 			if p.Phase == transfer.Sending && p.Done >= size/2+chunk/2 && !killed.Load() {
@@ -137,7 +138,7 @@ func TestUploadResumesAfterTheServerIsKilled(t *testing.T) {
 
 	srv = startServer(t, bin, data)
 	rec := &recorder{}
-	c := newClient(t, "http://"+srv.addr, li.token, rec.client(opts))
+	c := newClient(t, "http://"+srv.addr, li.Token, rec.client(opts))
 	stored, err := c.Offset(context.Background(), up.ID)
 	if err != nil || stored < acked {
 		t.Fatalf("after the restart the server holds %d bytes (%v); %d were acknowledged", stored, err, acked)
@@ -152,7 +153,7 @@ func TestUploadResumesAfterTheServerIsKilled(t *testing.T) {
 	t.Logf("killed after %d acknowledged bytes; resumed from %d, sent %d more of %d", acked, stored, rec.sent.Load(), size)
 
 	d := &transfer.Download{FileID: msg.File.ID, Name: msg.File.Name, Size: msg.File.Size, SHA256: msg.File.SHA256, Dir: t.TempDir()}
-	if err := newClient(t, "http://"+srv.addr, wang.token, transfer.Options{}).Download(context.Background(), d, transfer.Hooks{}); err != nil {
+	if err := newClient(t, "http://"+srv.addr, wang.Token, transfer.Options{}).Download(context.Background(), d, transfer.Hooks{}); err != nil {
 		t.Fatal(err)
 	}
 	if fileSHA(t, d.Path) != sum || !sameBytes(t, path, d.Path) {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"parley/net/transfer"
+	"parley/server/node/nodetest"
 )
 
 // scrape reads one gauge from the server's /metrics.
@@ -48,8 +49,8 @@ func scrape(t *testing.T, addr, name string) float64 {
 func TestServerHeapStaysFlatDuringA2GiBUpload(t *testing.T) {
 	const size, chunk = 2 << 30, 256 << 20 // the blob store writes it once: 2 GiB of disk, removed after
 	srv := startServer(t, buildServer(t), t.TempDir())
-	li := register(t, "ws://"+srv.addr+"/v1/ws", "Li")
-	conv := newGroup(t, li)
+	li := nodetest.NewUser(t, "ws://"+srv.addr+"/v1/ws", "Li")
+	conv := nodetest.Group(t, li, "files")
 	path := filepath.Join(t.TempDir(), "sparse.bin")
 	if err := os.WriteFile(path, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -62,7 +63,7 @@ func TestServerHeapStaysFlatDuringA2GiBUpload(t *testing.T) {
 		h.Write(zeros)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
-	c := newClient(t, "http://"+srv.addr, li.token, transfer.Options{})
+	c := newClient(t, "http://"+srv.addr, li.Token, transfer.Options{})
 	info, err := c.Create(context.Background(), transfer.CreateRequest{Name: "sparse.bin", Size: size, SHA256: sum, Conv: conv})
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +109,7 @@ func TestServerHeapStaysFlatDuringA2GiBUpload(t *testing.T) {
 		}{io.LimitReader(f, chunk), f}
 		req, _ := http.NewRequest(http.MethodPatch, "http://"+srv.addr+transfer.UploadsPath+"/"+info.ID, body) // closed by the transport
 		req.ContentLength = chunk
-		req.Header.Set("Authorization", "Bearer "+li.token)
+		req.Header.Set("Authorization", "Bearer "+li.Token)
 		req.Header.Set(transfer.HeaderOffset, fmt.Sprint(off))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

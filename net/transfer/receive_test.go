@@ -14,10 +14,10 @@ import (
 // The browser's way of saving: the whole file into memory, verified.
 func TestReceiveFetchesAFileIntoMemoryVerified(t *testing.T) {
 	srv := nodetest.Start(t)
-	li, wang := register(t, srv.URL, "Li"), register(t, srv.URL, "Wang")
-	conv := newGroup(t, li, wang)
+	li, wang := nodetest.NewUser(t, srv.URL, "Li"), nodetest.NewUser(t, srv.URL, "Wang")
+	conv := nodetest.Group(t, li, "files", wang)
 	data, sum := randomBytes(3<<20+123, 11)
-	msg, err := newClient(t, srv.HTTPURL, li.token, transfer.Options{}).Upload(context.Background(),
+	msg, err := newClient(t, srv.HTTPURL, li.Token, transfer.Options{}).Upload(context.Background(),
 		&transfer.Upload{Source: bytes.NewReader(data), Name: "notes.txt", Conv: conv}, transfer.Hooks{})
 	if err != nil {
 		t.Fatal(err)
@@ -25,7 +25,7 @@ func TestReceiveFetchesAFileIntoMemoryVerified(t *testing.T) {
 	if msg.File.SHA256 != sum {
 		t.Fatalf("uploaded SHA-256 %s, want %s", msg.File.SHA256, sum)
 	}
-	c := newClient(t, srv.HTTPURL, wang.token, transfer.Options{})
+	c := newClient(t, srv.HTTPURL, wang.Token, transfer.Options{})
 	d := &transfer.Download{FileID: msg.File.ID, Name: msg.File.Name, Size: msg.File.Size, SHA256: msg.File.SHA256}
 	var got bytes.Buffer
 	var last transfer.Progress

@@ -58,8 +58,8 @@ func randomBytes(size int, seed byte) ([]byte, string) {
 // checksum sent as a header (fetch sends no trailers).
 func TestAnUploadFromMemoryResumesAfterADroppedConnection(t *testing.T) {
 	srv := nodetest.Start(t)
-	li, wang := register(t, srv.URL, "李华"), register(t, srv.URL, "Wang")
-	conv := newGroup(t, li, wang)
+	li, wang := nodetest.NewUser(t, srv.URL, "李华"), nodetest.NewUser(t, srv.URL, "Wang")
+	conv := nodetest.Group(t, li, "files", wang)
 	data, sum := randomBytes(6<<20, 1)
 	opts := transfer.Options{ChunkSize: 1 << 20, BufferChunks: true}
 	up := &transfer.Upload{Source: bytes.NewReader(data), Name: "会议记录.txt", Conv: conv}
@@ -67,7 +67,7 @@ func TestAnUploadFromMemoryResumesAfterADroppedConnection(t *testing.T) {
 	// The connection drops while the fourth chunk is on its way.
 	dropped := opts
 	dropped.HTTP = &http.Client{Transport: &dropper{at: "3145728"}}
-	_, err := newClient(t, srv.HTTPURL, li.token, dropped).Upload(context.Background(), up, transfer.Hooks{})
+	_, err := newClient(t, srv.HTTPURL, li.Token, dropped).Upload(context.Background(), up, transfer.Hooks{})
 	if !transfer.Temporary(err) || up.ID == "" || up.Offset != 3<<20 || up.SHA256 != sum {
 		t.Fatalf("dropped upload: err %v (temporary %v), state %+v", err, transfer.Temporary(err), up)
 	}
@@ -76,7 +76,7 @@ func TestAnUploadFromMemoryResumesAfterADroppedConnection(t *testing.T) {
 	// what the server does not hold, without hashing again.
 	var rec recorder
 	var phases []transfer.Phase
-	msg, err := newClient(t, srv.HTTPURL, li.token, rec.client(opts)).Upload(context.Background(), up, transfer.Hooks{
+	msg, err := newClient(t, srv.HTTPURL, li.Token, rec.client(opts)).Upload(context.Background(), up, transfer.Hooks{
 		Progress: func(p transfer.Progress) {
 			if len(phases) == 0 || phases[len(phases)-1] != p.Phase {
 				phases = append(phases, p.Phase)
@@ -98,7 +98,7 @@ func TestAnUploadFromMemoryResumesAfterADroppedConnection(t *testing.T) {
 
 	// Wang receives the same bytes.
 	d := &transfer.Download{FileID: msg.File.ID, Name: msg.File.Name, Size: msg.File.Size, SHA256: msg.File.SHA256, Dir: t.TempDir()}
-	if err := newClient(t, srv.HTTPURL, wang.token, transfer.Options{}).Download(context.Background(), d, transfer.Hooks{}); err != nil {
+	if err := newClient(t, srv.HTTPURL, wang.Token, transfer.Options{}).Download(context.Background(), d, transfer.Hooks{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := fileSHA(t, d.Path); got != sum {
@@ -124,12 +124,12 @@ func (s *changingSource) ReadAt(p []byte, off int64) (int, error) {
 
 func TestMemoryThatChangesWhileSentIsNeverPublished(t *testing.T) {
 	srv := nodetest.Start(t)
-	li := register(t, srv.URL, "Li")
-	conv := newGroup(t, li)
+	li := nodetest.NewUser(t, srv.URL, "Li")
+	conv := nodetest.Group(t, li, "files")
 	data, _ := randomBytes(2<<20, 2)
 	src := &changingSource{Reader: bytes.NewReader(data), data: data, at: 2<<20 + 1} // not while hashing
 	up := &transfer.Upload{Source: src, Conv: conv}
-	c := newClient(t, srv.HTTPURL, li.token, transfer.Options{ChunkSize: 1 << 20})
+	c := newClient(t, srv.HTTPURL, li.Token, transfer.Options{ChunkSize: 1 << 20})
 	_, err := c.Upload(context.Background(), up, transfer.Hooks{Save: func() {
 		if up.Offset == 1<<20 {
 			src.at = 1 << 20 // the second chunk reads changed bytes

@@ -18,14 +18,14 @@ import (
 
 func TestRoundTripOf200MiBToAGroup(t *testing.T) {
 	srv := nodetest.Start(t)
-	li, wang := register(t, srv.URL, "李华"), register(t, srv.URL, "Wang")
-	conv := newGroup(t, li, wang)
+	li, wang := nodetest.NewUser(t, srv.URL, "李华"), nodetest.NewUser(t, srv.URL, "Wang")
+	conv := nodetest.Group(t, li, "files", wang)
 	path, sum := writeRandomFile(t, t.TempDir(), "data.bin", 200<<20, 1)
 
 	up := &transfer.Upload{Path: path, Conv: conv}
 	var mu sync.Mutex
 	var phases []transfer.Phase
-	msg, err := newClient(t, srv.HTTPURL, li.token, transfer.Options{}).Upload(context.Background(), up, transfer.Hooks{
+	msg, err := newClient(t, srv.HTTPURL, li.Token, transfer.Options{}).Upload(context.Background(), up, transfer.Hooks{
 		Progress: func(p transfer.Progress) {
 			mu.Lock()
 			if len(phases) == 0 || phases[len(phases)-1] != p.Phase {
@@ -45,7 +45,7 @@ func TestRoundTripOf200MiBToAGroup(t *testing.T) {
 	}
 
 	d := &transfer.Download{FileID: msg.File.ID, Name: msg.File.Name, Size: msg.File.Size, SHA256: msg.File.SHA256, Dir: t.TempDir()}
-	if err := newClient(t, srv.HTTPURL, wang.token, transfer.Options{}).Download(context.Background(), d, transfer.Hooks{}); err != nil {
+	if err := newClient(t, srv.HTTPURL, wang.Token, transfer.Options{}).Download(context.Background(), d, transfer.Hooks{}); err != nil {
 		t.Fatal(err)
 	}
 	if d.Path != filepath.Join(d.Dir, "data.bin") || fileSHA(t, d.Path) != sum || !sameBytes(t, path, d.Path) {
@@ -58,14 +58,14 @@ func TestRoundTripOf200MiBToAGroup(t *testing.T) {
 
 func TestPausedUploadResumesFromTheServersOffset(t *testing.T) {
 	srv := nodetest.Start(t)
-	li := register(t, srv.URL, "Li")
-	conv := newGroup(t, li)
+	li := nodetest.NewUser(t, srv.URL, "Li")
+	conv := nodetest.Group(t, li, "files")
 	path, sum := writeRandomFile(t, t.TempDir(), "a.bin", 20<<20, 2)
 	opts := transfer.Options{ChunkSize: 1 << 20, ProgressEvery: time.Nanosecond}
 	up := &transfer.Upload{Path: path, Conv: conv}
 
 	ctx, pause := context.WithCancel(context.Background())
-	_, err := newClient(t, srv.HTTPURL, li.token, opts).Upload(ctx, up, transfer.Hooks{Save: func() {
+	_, err := newClient(t, srv.HTTPURL, li.Token, opts).Upload(ctx, up, transfer.Hooks{Save: func() {
 		if up.Offset >= 5<<20 {
 			pause()
 		}
@@ -78,7 +78,7 @@ func TestPausedUploadResumesFromTheServersOffset(t *testing.T) {
 	saved := *up
 	saved.ModTime = time.Time{}
 	var rec recorder
-	msg, err := newClient(t, srv.HTTPURL, li.token, rec.client(opts)).Upload(context.Background(), &saved, transfer.Hooks{})
+	msg, err := newClient(t, srv.HTTPURL, li.Token, rec.client(opts)).Upload(context.Background(), &saved, transfer.Hooks{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,8 +92,8 @@ func TestPausedUploadResumesFromTheServersOffset(t *testing.T) {
 
 func TestCorruptedChunkIsSentAgain(t *testing.T) {
 	srv := nodetest.Start(t)
-	li := register(t, srv.URL, "Li")
-	conv := newGroup(t, li)
+	li := nodetest.NewUser(t, srv.URL, "Li")
+	conv := nodetest.Group(t, li, "files")
 	path, sum := writeRandomFile(t, t.TempDir(), "a.bin", 3<<20, 3)
 	flipped := false
 	rec := &recorder{flip: func(req *http.Request) bool {
@@ -103,7 +103,7 @@ func TestCorruptedChunkIsSentAgain(t *testing.T) {
 		}
 		return false
 	}}
-	msg, err := newClient(t, srv.HTTPURL, li.token, rec.client(transfer.Options{ChunkSize: 1 << 20})).Upload(context.Background(), &transfer.Upload{Path: path, Conv: conv}, transfer.Hooks{})
+	msg, err := newClient(t, srv.HTTPURL, li.Token, rec.client(transfer.Options{ChunkSize: 1 << 20})).Upload(context.Background(), &transfer.Upload{Path: path, Conv: conv}, transfer.Hooks{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,11 +114,11 @@ func TestCorruptedChunkIsSentAgain(t *testing.T) {
 
 func TestChangedFileIsNeverPublished(t *testing.T) {
 	srv := nodetest.Start(t)
-	li := register(t, srv.URL, "Li")
-	conv := newGroup(t, li)
+	li := nodetest.NewUser(t, srv.URL, "Li")
+	conv := nodetest.Group(t, li, "files")
 	path, _ := writeRandomFile(t, t.TempDir(), "draft.txt", 4<<20, 4)
 	up := &transfer.Upload{Path: path, Conv: conv}
-	c := newClient(t, srv.HTTPURL, li.token, transfer.Options{ChunkSize: 1 << 20})
+	c := newClient(t, srv.HTTPURL, li.Token, transfer.Options{ChunkSize: 1 << 20})
 	var uploadID string
 	_, err := c.Upload(context.Background(), up, transfer.Hooks{Save: func() {
 		if up.Offset == 1<<20 && uploadID == "" { // someone edits the file mid-way
@@ -134,7 +134,7 @@ func TestChangedFileIsNeverPublished(t *testing.T) {
 	if _, err := c.Offset(context.Background(), uploadID); proto.CodeOf(err) != transfer.CodeNoSuchUpload {
 		t.Fatalf("the server still has the abandoned upload: %v", err)
 	}
-	h, err := li.conn.History(context.Background(), proto.HistoryRequest{Conv: conv})
+	h, err := li.Conn.History(context.Background(), proto.HistoryRequest{Conv: conv})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,11 +147,11 @@ func TestChangedFileIsNeverPublished(t *testing.T) {
 
 func TestFileChangedInPlaceFailsTheHashCheck(t *testing.T) {
 	srv := nodetest.Start(t)
-	li := register(t, srv.URL, "Li")
-	conv := newGroup(t, li)
+	li := nodetest.NewUser(t, srv.URL, "Li")
+	conv := nodetest.Group(t, li, "files")
 	path, _ := writeRandomFile(t, t.TempDir(), "a.bin", 2<<20, 5)
 	up := &transfer.Upload{Path: path, Conv: conv}
-	c := newClient(t, srv.HTTPURL, li.token, transfer.Options{ChunkSize: 1 << 20})
+	c := newClient(t, srv.HTTPURL, li.Token, transfer.Options{ChunkSize: 1 << 20})
 	_, err := c.Upload(context.Background(), up, transfer.Hooks{Save: func() {
 		if up.Offset == 1<<20 { // rewrite the second half, keeping size and time
 			st, _ := os.Stat(path)
@@ -168,11 +168,11 @@ func TestFileChangedInPlaceFailsTheHashCheck(t *testing.T) {
 
 func TestVanishedFileIsReported(t *testing.T) {
 	srv := nodetest.Start(t)
-	li := register(t, srv.URL, "Li")
-	conv := newGroup(t, li)
+	li := nodetest.NewUser(t, srv.URL, "Li")
+	conv := nodetest.Group(t, li, "files")
 	path, _ := writeRandomFile(t, t.TempDir(), "a.bin", 2<<20, 6)
 	up := &transfer.Upload{Path: path, Conv: conv}
-	c := newClient(t, srv.HTTPURL, li.token, transfer.Options{ChunkSize: 1 << 20})
+	c := newClient(t, srv.HTTPURL, li.Token, transfer.Options{ChunkSize: 1 << 20})
 	_, err := c.Upload(context.Background(), up, transfer.Hooks{Save: func() {
 		if up.Offset == 1<<20 {
 			os.Remove(path)
@@ -188,12 +188,12 @@ func TestVanishedFileIsReported(t *testing.T) {
 
 func TestOverLimitFileIsRefusedBeforeItIsRead(t *testing.T) {
 	srv := nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) { c.MaxFileSize = 1 << 20 }))
-	li := register(t, srv.URL, "Li")
-	conv := newGroup(t, li)
+	li := nodetest.NewUser(t, srv.URL, "Li")
+	conv := nodetest.Group(t, li, "files")
 	path, _ := writeRandomFile(t, t.TempDir(), "big.iso", 2<<20, 7)
 	read := false
 	rec := &recorder{}
-	_, err := newClient(t, srv.HTTPURL, li.token, rec.client(transfer.Options{})).Upload(context.Background(), &transfer.Upload{Path: path, Conv: conv},
+	_, err := newClient(t, srv.HTTPURL, li.Token, rec.client(transfer.Options{})).Upload(context.Background(), &transfer.Upload{Path: path, Conv: conv},
 		transfer.Hooks{Progress: func(transfer.Progress) { read = true }})
 	if proto.CodeOf(err) != proto.CodeTooLarge {
 		t.Fatalf("err = %v, want too_large", err)
@@ -205,15 +205,15 @@ func TestOverLimitFileIsRefusedBeforeItIsRead(t *testing.T) {
 
 func TestNonMemberCannotDownload(t *testing.T) {
 	srv := nodetest.Start(t)
-	li, outsider := register(t, srv.URL, "Li"), register(t, srv.URL, "Outsider")
-	conv := newGroup(t, li)
+	li, outsider := nodetest.NewUser(t, srv.URL, "Li"), nodetest.NewUser(t, srv.URL, "Outsider")
+	conv := nodetest.Group(t, li, "files")
 	path, _ := writeRandomFile(t, t.TempDir(), "a.bin", 1000, 8)
-	msg, err := newClient(t, srv.HTTPURL, li.token, transfer.Options{}).Upload(context.Background(), &transfer.Upload{Path: path, Conv: conv}, transfer.Hooks{})
+	msg, err := newClient(t, srv.HTTPURL, li.Token, transfer.Options{}).Upload(context.Background(), &transfer.Upload{Path: path, Conv: conv}, transfer.Hooks{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := &transfer.Download{FileID: msg.File.ID, Name: msg.File.Name, Size: msg.File.Size, SHA256: msg.File.SHA256, Dir: t.TempDir()}
-	err = newClient(t, srv.HTTPURL, outsider.token, transfer.Options{}).Download(context.Background(), d, transfer.Hooks{})
+	err = newClient(t, srv.HTTPURL, outsider.Token, transfer.Options{}).Download(context.Background(), d, transfer.Hooks{})
 	if proto.CodeOf(err) != proto.CodeNotMember || transfer.Temporary(err) {
 		t.Fatalf("err = %v, want not_member (permanent)", err)
 	}
@@ -224,10 +224,10 @@ func TestNonMemberCannotDownload(t *testing.T) {
 
 func TestDownloadResumesAfterClientRestart(t *testing.T) {
 	srv := nodetest.Start(t)
-	li, wang := register(t, srv.URL, "Li"), register(t, srv.URL, "Wang")
-	conv := newGroup(t, li, wang)
+	li, wang := nodetest.NewUser(t, srv.URL, "Li"), nodetest.NewUser(t, srv.URL, "Wang")
+	conv := nodetest.Group(t, li, "files", wang)
 	path, sum := writeRandomFile(t, t.TempDir(), "movie.mkv", 32<<20, 9)
-	msg, err := newClient(t, srv.HTTPURL, li.token, transfer.Options{}).Upload(context.Background(), &transfer.Upload{Path: path, Conv: conv}, transfer.Hooks{})
+	msg, err := newClient(t, srv.HTTPURL, li.Token, transfer.Options{}).Upload(context.Background(), &transfer.Upload{Path: path, Conv: conv}, transfer.Hooks{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestDownloadResumesAfterClientRestart(t *testing.T) {
 	ctx, quit := context.WithCancel(context.Background())
 	opts := transfer.Options{ChunkSize: 1 << 20, ProgressEvery: time.Nanosecond}
 	var saved transfer.Download
-	err = newClient(t, srv.HTTPURL, wang.token, opts).Download(ctx, d, transfer.Hooks{
+	err = newClient(t, srv.HTTPURL, wang.Token, opts).Download(ctx, d, transfer.Hooks{
 		Save: func() { saved = *d },
 		Progress: func(p transfer.Progress) {
 			if p.Phase == transfer.Receiving && p.Done >= 12<<20 {
@@ -248,7 +248,7 @@ func TestDownloadResumesAfterClientRestart(t *testing.T) {
 	}
 
 	rec := &recorder{}
-	if err := newClient(t, srv.HTTPURL, wang.token, rec.client(opts)).Download(context.Background(), &saved, transfer.Hooks{}); err != nil {
+	if err := newClient(t, srv.HTTPURL, wang.Token, rec.client(opts)).Download(context.Background(), &saved, transfer.Hooks{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := rec.received.Load(); got > 32<<20-12<<20 || len(rec.ranges) != 1 || rec.ranges[0] == "" {
@@ -264,10 +264,10 @@ func TestDownloadResumesAfterClientRestart(t *testing.T) {
 
 func TestSavedNamesNeverClash(t *testing.T) {
 	srv := nodetest.Start(t)
-	li := register(t, srv.URL, "Li")
-	conv := newGroup(t, li)
+	li := nodetest.NewUser(t, srv.URL, "Li")
+	conv := nodetest.Group(t, li, "files")
 	path, _ := writeRandomFile(t, t.TempDir(), "report.pdf", 1000, 10)
-	c := newClient(t, srv.HTTPURL, li.token, transfer.Options{})
+	c := newClient(t, srv.HTTPURL, li.Token, transfer.Options{})
 	msg, err := c.Upload(context.Background(), &transfer.Upload{Path: path, Conv: conv, Name: "../../report.pdf"}, transfer.Hooks{})
 	if err != nil {
 		t.Fatal(err)
@@ -294,10 +294,10 @@ func TestSavedNamesNeverClash(t *testing.T) {
 
 func TestCorruptPartialDownloadIsFetchedAgain(t *testing.T) {
 	srv := nodetest.Start(t)
-	li := register(t, srv.URL, "Li")
-	conv := newGroup(t, li)
+	li := nodetest.NewUser(t, srv.URL, "Li")
+	conv := nodetest.Group(t, li, "files")
 	path, sum := writeRandomFile(t, t.TempDir(), "a.bin", 3<<20, 11)
-	c := newClient(t, srv.HTTPURL, li.token, transfer.Options{})
+	c := newClient(t, srv.HTTPURL, li.Token, transfer.Options{})
 	msg, err := c.Upload(context.Background(), &transfer.Upload{Path: path, Conv: conv}, transfer.Hooks{})
 	if err != nil {
 		t.Fatal(err)

@@ -80,7 +80,7 @@ func TestNonMemberCannotDownload(t *testing.T) {
 	if r := anonymous.request(t, http.MethodGet, transfer.FilesPath+"/"+done.Message.File.ID, nil); r.status != http.StatusUnauthorized {
 		t.Fatalf("download without a token: %d %s", r.status, r.body)
 	}
-	forged := &person{srv: srv, token: "not-a-session"}
+	forged := &person{srv: srv, User: nodetest.User{Token: "not-a-session"}}
 	if r := forged.request(t, http.MethodGet, transfer.FilesPath+"/"+done.Message.File.ID, nil); r.status != http.StatusUnauthorized || r.code() != proto.CodeBadToken {
 		t.Fatalf("download with a forged token: %d %s", r.status, r.body)
 	}
@@ -90,7 +90,7 @@ func TestNonMemberCannotDownload(t *testing.T) {
 		t.Fatalf("outsider create: %d %s", c.status, c.body)
 	}
 	// A member who leaves loses access.
-	if err := wang.conn.Leave(context.Background(), conv); err != nil {
+	if err := wang.Conn.Leave(context.Background(), conv); err != nil {
 		t.Fatal(err)
 	}
 	if r := wang.request(t, http.MethodGet, transfer.FilesPath+"/"+done.Message.File.ID, nil); r.status != http.StatusForbidden {
@@ -156,12 +156,10 @@ func TestLyingFinalHashIsRejectedAndNothingReachesTheConversation(t *testing.T) 
 	if n := countFiles(t, filepath.Join(srv.Dir, "files")); n != 0 {
 		t.Fatalf("%d files left in the files folder", n)
 	}
-	select {
-	case m := <-wang.pushes:
-		if m.Kind == proto.MsgFile {
+	for len(wang.Pushes) > 0 {
+		if m := (<-wang.Pushes).Message; m != nil && m.Kind == proto.MsgFile {
 			t.Fatalf("a member was sent %+v", m)
 		}
-	default:
 	}
 }
 
@@ -267,26 +265,34 @@ func TestUploadToAUserOpensTheDirectConversation(t *testing.T) {
 	if r := li.patch(t, info.ID, 0, data); r.status != http.StatusOK {
 		t.Fatalf("patch: %d %s", r.status, r.body)
 	}
-	got := wang.nextFile(t)
-	direct, err := wang.conn.Direct(context.Background(), li.ID)
-	if err != nil || got.Conv != info.Conv || direct.ID != info.Conv {
-		t.Fatalf("file went to %d, the direct conversation is %d (%v)", got.Conv, direct.ID, err)
-	}
-	li.nextFile(t) // after the conversation push on Li's connection too
-	// Both learnt of the new conversation, before the file arrived, each
+	// Both learn of the new conversation before the file arrives, each
 	// with the other's name.
 	for _, c := range []struct {
 		who  *person
 		peer proto.User
-	}{{wang, li.User}, {li, wang.User}} {
-		select {
-		case cp := <-c.who.convs:
-			if cp.Conversation.ID != info.Conv || !cp.Member || cp.Conversation.Peer == nil || *cp.Conversation.Peer != c.peer || cp.Conversation.Name != c.peer.Name {
-				t.Fatalf("%s was told %+v, want the direct conversation %d with %+v", c.who.Name, cp, info.Conv, c.peer)
+	}{{wang, li.User.User}, {li, wang.User.User}} {
+		var told *proto.ConversationPush
+		for told == nil {
+			select {
+			case p := <-c.who.Pushes:
+				if m := p.Message; m != nil && m.Kind == proto.MsgFile {
+					t.Fatalf("%s was not told of the new direct conversation before its file", c.who.Name)
+				}
+				if cp := p.Conversation; cp != nil && cp.Conversation.ID == info.Conv {
+					told = cp
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s was not told of the new direct conversation", c.who.Name)
 			}
-		default:
-			t.Fatalf("%s was not told of the new direct conversation", c.who.Name)
 		}
+		if !told.Member || told.Conversation.Peer == nil || *told.Conversation.Peer != c.peer || told.Conversation.Name != c.peer.Name {
+			t.Fatalf("%s was told %+v, want the direct conversation %d with %+v", c.who.Name, told, info.Conv, c.peer)
+		}
+	}
+	got := wang.nextFile(t)
+	direct, err := wang.Conn.Direct(context.Background(), li.ID)
+	if err != nil || got.Conv != info.Conv || direct.ID != info.Conv {
+		t.Fatalf("file went to %d, the direct conversation is %d (%v)", got.Conv, direct.ID, err)
 	}
 }
 
@@ -366,7 +372,7 @@ func TestCutOffBodyKeepsOnlyAcknowledgedBytes(t *testing.T) {
 	// A body that stops half way: the client went away.
 	pr, pw := io.Pipe()
 	req, _ := http.NewRequest(http.MethodPatch, srv.HTTPURL+transfer.UploadsPath+"/"+info.ID, pr)
-	req.Header.Set("Authorization", "Bearer "+li.token)
+	req.Header.Set("Authorization", "Bearer "+li.Token)
 	req.Header.Set(transfer.HeaderOffset, fmt.Sprint(1<<20))
 	go func() {
 		pw.Write(data[1<<20 : 1<<20+300_000])
@@ -461,7 +467,7 @@ func TestAbandonedUploadsExpire(t *testing.T) {
 	defer svc.Close()
 	hs := httptest.NewServer(svc)
 	defer hs.Close()
-	p := &person{User: li, token: "tok", srv: &nodetest.Server{HTTPURL: hs.URL}}
+	p := &person{User: nodetest.User{User: li, Token: "tok"}, srv: &nodetest.Server{HTTPURL: hs.URL}}
 
 	data := randomBytes(2<<20, 11)
 	stale, _ := p.create(t, transfer.CreateRequest{Name: "stale.bin", Size: int64(len(data)), SHA256: sha(data), Conv: g.ID})

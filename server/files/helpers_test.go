@@ -16,73 +16,32 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"parley/net/client"
 	"parley/net/proto"
 	"parley/net/transfer"
 	"parley/server/node/nodetest"
 )
 
 // person is a logged-in user with a WebSocket that collects message
-// pushes.
+// person is a test user, with the files service's HTTP API at hand.
 type person struct {
-	proto.User
-	token  string
-	conn   *client.Conn
-	pushes chan proto.Message
-	convs  chan proto.ConversationPush
-	srv    *nodetest.Server
+	nodetest.User
+	srv *nodetest.Server
 }
 
 func login(t *testing.T, srv *nodetest.Server, name string) *person {
 	t.Helper()
-	ctx := context.Background()
-	p := &person{pushes: make(chan proto.Message, 256), convs: make(chan proto.ConversationPush, 16), srv: srv}
-	c, err := client.Dial(ctx, srv.URL, client.DialOptions{OnPush: func(push client.Push) {
-		if push.Message != nil {
-			select {
-			case p.pushes <- *push.Message:
-			default:
-			}
-		}
-		if push.Conversation != nil {
-			select {
-			case p.convs <- *push.Conversation:
-			default:
-			}
-		}
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	u, err := c.Register(ctx, name, "password1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := c.Login(ctx, u.ID, "password1", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.User, p.token, p.conn = r.User, r.Token, c
-	return p
+	return &person{User: *srv.NewUser(t, name), srv: srv}
 }
 
 // group makes a group of owner with the others as members.
 func group(t *testing.T, owner *person, others ...*person) proto.ConvID {
 	t.Helper()
-	ctx := context.Background()
-	g, err := owner.conn.CreateGroup(ctx, "files")
-	if err != nil {
-		t.Fatal(err)
+	users := make([]*nodetest.User, len(others))
+	for i, o := range others {
+		users[i] = &o.User
 	}
-	for _, o := range others {
-		if _, err := o.conn.JoinGroup(ctx, g.ID); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return g.ID
+	return nodetest.Group(t, &owner.User, "files", users...)
 }
 
 // reply is an HTTP response read whole (test bodies are small).
@@ -113,8 +72,8 @@ func (p *person) request(t *testing.T, method, path string, body io.Reader, head
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.token != "" {
-		req.Header.Set("Authorization", "Bearer "+p.token)
+	if p.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+p.Token)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
@@ -202,23 +161,13 @@ func (p *person) upload(t *testing.T, conv proto.ConvID, name string, data []byt
 // nextFile waits for the next file message pushed to p.
 func (p *person) nextFile(t *testing.T) proto.Message {
 	t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case m := <-p.pushes:
-			if m.Kind == proto.MsgFile {
-				return m
-			}
-		case <-timeout:
-			t.Fatal("no file message pushed")
-		}
-	}
+	return p.Message(t, 0, func(m proto.Message) bool { return m.Kind == proto.MsgFile })
 }
 
 // history returns a conversation's messages as the server stores them.
 func (p *person) history(t *testing.T, conv proto.ConvID) []proto.Message {
 	t.Helper()
-	h, err := p.conn.History(context.Background(), proto.HistoryRequest{Conv: conv, Limit: proto.MaxHistoryLimit})
+	h, err := p.Conn.History(context.Background(), proto.HistoryRequest{Conv: conv, Limit: proto.MaxHistoryLimit})
 	if err != nil {
 		t.Fatal(err)
 	}
