@@ -2,7 +2,6 @@ package call
 
 import (
 	"math"
-	"math/cmplx"
 
 	"parley/media/internal/testsignal"
 )
@@ -40,7 +39,7 @@ func match(got []float64, sent func(i int) float64, from, maxLag int) (lag int, 
 	for i := range ref {
 		ref[i] = sent(from - maxLag + i)
 	}
-	c := xcorr(got, ref) // c[j] = Σ got[i]·ref[i+j]
+	c := testsignal.XCorr(got, ref) // c[j] = Σ got[i]·ref[i+j]
 	best := 0
 	for j := 0; j <= maxLag; j++ {
 		if c[j] > c[best] {
@@ -64,30 +63,4 @@ func match(got []float64, sent func(i int) float64, from, maxLag int) (lag int, 
 	}
 	snrDB = 10 * math.Log10(gain*gain*rr/noise)
 	return lag, corr, snrDB
-}
-
-// xcorr returns c[j] = Σ_i a[i]·b[i+j] for j in [0, len(b)-len(a)], by FFT.
-func xcorr(a, b []float64) []float64 {
-	n := 1
-	for n < len(a)+len(b) {
-		n *= 2
-	}
-	fa, fb := make([]complex128, n), make([]complex128, n)
-	for i, v := range a {
-		fa[i] = complex(v, 0)
-	}
-	for i, v := range b {
-		fb[i] = complex(v, 0)
-	}
-	testsignal.FFT(fa, false)
-	testsignal.FFT(fb, false)
-	for i := range fa {
-		fa[i] = cmplx.Conj(fa[i]) * fb[i]
-	}
-	testsignal.FFT(fa, true)
-	c := make([]float64, len(b)-len(a)+1)
-	for j := range c {
-		c[j] = real(fa[j]) / float64(n)
-	}
-	return c
 }

@@ -45,39 +45,13 @@ func newRoom(seed uint64, delay, length, gain, tail float64) room {
 // echoOf returns what a microphone picks up from x played in r.
 func (r room) echoOf(x []float64) []float64 {
 	y := make([]float64, len(x))
-	conv := convolve(x, r.h)
+	conv := testsignal.Convolve(x, r.h)
 	for i := range y {
 		if j := i - r.delay; j >= 0 {
 			y[i] = conv[j]
 		}
 	}
 	return y
-}
-
-// convolve returns the first len(x) samples of x * h.
-func convolve(x, h []float64) []float64 {
-	n := 1
-	for n < len(x)+len(h) {
-		n *= 2
-	}
-	fx, fh := make([]complex128, n), make([]complex128, n)
-	for i, v := range x {
-		fx[i] = complex(v, 0)
-	}
-	for i, v := range h {
-		fh[i] = complex(v, 0)
-	}
-	testsignal.FFT(fx, false)
-	testsignal.FFT(fh, false)
-	for i := range fx {
-		fx[i] *= fh[i]
-	}
-	testsignal.FFT(fx, true)
-	out := make([]float64, len(x))
-	for i := range out {
-		out[i] = real(fx[i]) / float64(n)
-	}
-	return out
 }
 
 func noise(seed uint64, n int, rms float64) []float64 {
@@ -173,6 +147,6 @@ func bandLimited(x []float64, cutoff float64) []float64 {
 		}
 		h[i] = v * (0.54 - 0.46*math.Cos(2*math.Pi*float64(i)/(taps-1)))
 	}
-	y := convolve(append(x, make([]float64, taps/2)...), h)
+	y := testsignal.Convolve(append(x, make([]float64, taps/2)...), h)
 	return y[taps/2:]
 }

@@ -130,3 +130,51 @@ func FFT(x []complex128, inverse bool) {
 		}
 	}
 }
+
+// Convolve returns the first len(x) samples of x * h, by FFT.
+func Convolve(x, h []float64) []float64 {
+	fx, fh, n := spectra(x, h)
+	for i := range fx {
+		fx[i] *= fh[i]
+	}
+	FFT(fx, true)
+	out := make([]float64, len(x))
+	for i := range out {
+		out[i] = real(fx[i]) / float64(n)
+	}
+	return out
+}
+
+// XCorr returns c[j] = Σ_i a[i]·b[i+j] for j in [0, len(b)-len(a)], by
+// FFT.
+func XCorr(a, b []float64) []float64 {
+	fa, fb, n := spectra(a, b)
+	for i := range fa {
+		fa[i] = complex(real(fa[i]), -imag(fa[i])) * fb[i]
+	}
+	FFT(fa, true)
+	c := make([]float64, len(b)-len(a)+1)
+	for j := range c {
+		c[j] = real(fa[j]) / float64(n)
+	}
+	return c
+}
+
+// spectra returns the FFTs of a and b zero-padded to n, the power of two
+// that holds their linear convolution.
+func spectra(a, b []float64) (fa, fb []complex128, n int) {
+	n = 1
+	for n < len(a)+len(b) {
+		n *= 2
+	}
+	fa, fb = make([]complex128, n), make([]complex128, n)
+	for i, v := range a {
+		fa[i] = complex(v, 0)
+	}
+	for i, v := range b {
+		fb[i] = complex(v, 0)
+	}
+	FFT(fa, false)
+	FFT(fb, false)
+	return fa, fb, n
+}
