@@ -86,6 +86,15 @@ func (s *Memory) lock() error {
 	return nil
 }
 
+// with runs f on the data, locked (ErrClosed once the store is closed).
+func (s *Memory) with(f func(*memData) error) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.d.mu.Unlock()
+	return f(s.d)
+}
+
 // Close implements Store.
 func (s *Memory) Close() error {
 	s.mu.Lock()
@@ -238,11 +247,7 @@ func (s *Memory) Conversation(ctx context.Context, id proto.ConvID) (Conversatio
 }
 
 func (s *Memory) DeleteConversation(ctx context.Context, id proto.ConvID) error {
-	if err := s.lock(); err != nil {
-		return err
-	}
-	defer s.d.mu.Unlock()
-	return s.d.deleteConversation(id)
+	return s.with(func(d *memData) error { return d.deleteConversation(id) })
 }
 
 // deleteConversation removes the conversation from the map (its memConv is
@@ -257,11 +262,7 @@ func (d *memData) deleteConversation(id proto.ConvID) error {
 }
 
 func (s *Memory) MarkRead(ctx context.Context, id proto.ConvID, seq int64) error {
-	if err := s.lock(); err != nil {
-		return err
-	}
-	defer s.d.mu.Unlock()
-	return s.d.markRead(id, seq)
+	return s.with(func(d *memData) error { return d.markRead(id, seq) })
 }
 
 func (d *memData) markRead(id proto.ConvID, seq int64) error {
@@ -274,11 +275,7 @@ func (d *memData) markRead(id proto.ConvID, seq int64) error {
 }
 
 func (s *Memory) SetSynced(ctx context.Context, id proto.ConvID, seq int64) error {
-	if err := s.lock(); err != nil {
-		return err
-	}
-	defer s.d.mu.Unlock()
-	return s.d.setSynced(id, seq)
+	return s.with(func(d *memData) error { return d.setSynced(id, seq) })
 }
 
 func (d *memData) setSynced(id proto.ConvID, seq int64) error {
@@ -428,31 +425,26 @@ func seqIndex(msgs []memMsg, seq int64) int {
 }
 
 func (s *Memory) Latest(ctx context.Context, conv proto.ConvID, limit int) ([]proto.Message, error) {
-	if err := s.lock(); err != nil {
-		return nil, err
-	}
-	defer s.d.mu.Unlock()
-	c := s.d.convs[conv]
-	if c == nil {
-		return nil, nil
-	}
-	return page(c.msgs, len(c.msgs)-clampLimit(limit), len(c.msgs)), nil
+	return s.pageOf(conv, func(msgs []memMsg) (int, int) { return len(msgs) - clampLimit(limit), len(msgs) })
 }
 
 func (s *Memory) Before(ctx context.Context, conv proto.ConvID, seq int64, limit int) ([]proto.Message, error) {
-	if err := s.lock(); err != nil {
-		return nil, err
-	}
-	defer s.d.mu.Unlock()
-	c := s.d.convs[conv]
-	if c == nil {
-		return nil, nil
-	}
-	i := seqIndex(c.msgs, seq)
-	return page(c.msgs, i-clampLimit(limit), i), nil
+	return s.pageOf(conv, func(msgs []memMsg) (int, int) {
+		i := seqIndex(msgs, seq)
+		return i - clampLimit(limit), i
+	})
 }
 
 func (s *Memory) After(ctx context.Context, conv proto.ConvID, seq int64, limit int) ([]proto.Message, error) {
+	return s.pageOf(conv, func(msgs []memMsg) (int, int) {
+		i := seqIndex(msgs, seq+1)
+		return i, i + clampLimit(limit)
+	})
+}
+
+// pageOf returns the messages of conv between the bounds picked from its
+// sorted messages (none if conv is not cached).
+func (s *Memory) pageOf(conv proto.ConvID, bounds func([]memMsg) (lo, hi int)) ([]proto.Message, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
 	}
@@ -461,8 +453,8 @@ func (s *Memory) After(ctx context.Context, conv proto.ConvID, seq int64, limit 
 	if c == nil {
 		return nil, nil
 	}
-	i := seqIndex(c.msgs, seq+1)
-	return page(c.msgs, i, i+clampLimit(limit)), nil
+	lo, hi := bounds(c.msgs)
+	return page(c.msgs, lo, hi), nil
 }
 
 func (s *Memory) Search(ctx context.Context, q SearchQuery) ([]proto.Message, error) {
@@ -502,11 +494,7 @@ func (s *Memory) Enqueue(ctx context.Context, it OutboxItem) error {
 	if err := validateOutbox(it); err != nil {
 		return err
 	}
-	if err := s.lock(); err != nil {
-		return err
-	}
-	defer s.d.mu.Unlock()
-	return s.d.enqueue(it)
+	return s.with(func(d *memData) error { return d.enqueue(it) })
 }
 
 // The outbox methods of memData leave the slice they found as it was and
@@ -539,11 +527,7 @@ func (s *Memory) Outbox(ctx context.Context) ([]OutboxItem, error) {
 }
 
 func (s *Memory) RecordAttempt(ctx context.Context, clientID string) error {
-	if err := s.lock(); err != nil {
-		return err
-	}
-	defer s.d.mu.Unlock()
-	return s.d.recordAttempt(clientID)
+	return s.with(func(d *memData) error { return d.recordAttempt(clientID) })
 }
 
 func (d *memData) recordAttempt(clientID string) error {
@@ -557,11 +541,7 @@ func (d *memData) recordAttempt(clientID string) error {
 }
 
 func (s *Memory) RemoveOutbox(ctx context.Context, clientID string) error {
-	if err := s.lock(); err != nil {
-		return err
-	}
-	defer s.d.mu.Unlock()
-	return s.d.removeOutbox(clientID)
+	return s.with(func(d *memData) error { return d.removeOutbox(clientID) })
 }
 
 func (d *memData) removeOutbox(clientID string) error {
@@ -647,11 +627,7 @@ func (s *Memory) Transfers(ctx context.Context) ([]Transfer, error) {
 }
 
 func (s *Memory) DeleteTransfer(ctx context.Context, id string) error {
-	if err := s.lock(); err != nil {
-		return err
-	}
-	defer s.d.mu.Unlock()
-	return s.d.deleteTransfer(id)
+	return s.with(func(d *memData) error { return d.deleteTransfer(id) })
 }
 
 func (d *memData) deleteTransfer(id string) error {
