@@ -24,9 +24,12 @@ func (h *uiHarness) openOnScreen(name string) {
 	h.until(name+" open", func(st state.State) bool { return st.Open != nil && st.Open.Name == name })
 }
 
-func TestAFileSentFromThePathFieldIsSavedByAnotherMember(t *testing.T) {
+// twoInAGroup starts a server and two app windows, 李华 and 王芳, both
+// logged in and members of 李华's group 学习小组.
+func twoInAGroup(t *testing.T) (li, wang *uiHarness) {
+	t.Helper()
 	srv := nodetest.Start(t)
-	li, wang := newUIHarness(t, srv), newUIHarness(t, srv)
+	li, wang = newUIHarness(t, srv), newUIHarness(t, srv)
 	li.loggedIn(srv, "李华")
 	w := wang.loggedIn(srv, "王芳")
 	ctx := context.Background()
@@ -37,6 +40,11 @@ func TestAFileSentFromThePathFieldIsSavedByAnotherMember(t *testing.T) {
 	if err := li.m.Invite(ctx, fmt.Sprint(w.ID), fmt.Sprint(st.Conversations[0].ID)); err != nil {
 		t.Fatal(err)
 	}
+	return li, wang
+}
+
+func TestAFileSentFromThePathFieldIsSavedByAnotherMember(t *testing.T) {
+	li, wang := twoInAGroup(t)
 	path, _ := writeFile(t, t.TempDir(), "第三章 slides.pdf", 3_000_000, 1)
 
 	li.openOnScreen("学习小组")

@@ -128,7 +128,7 @@ func (q *fileQueue) prepare(ctx context.Context, s Stream, conv proto.ConvID) er
 func (q *fileQueue) runPrepare(ctx context.Context, p *preparing, s Stream) {
 	a := q.a
 	id := p.view.ID
-	r := bufio.NewReaderSize(ctxReader{ctx, s}, 64<<10)
+	r := bufio.NewReaderSize(transfer.ContextReader(ctx, s), 64<<10)
 	if strings.TrimSpace(s.Name) == "" {
 		name := sniffName(r)
 		q.mu.Lock()
@@ -424,19 +424,6 @@ var sniffedExt = map[string]string{
 	"text/html":                    ".html",
 	"text/xml":                     ".xml",
 	"text/plain":                   ".txt",
-}
-
-// ctxReader stops reading once ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (r ctxReader) Read(p []byte) (int, error) {
-	if err := r.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return r.r.Read(p)
 }
 
 // countWriter counts what it writes for progress, and keeps its own

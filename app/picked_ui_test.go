@@ -3,31 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"path/filepath"
 	"testing"
 
 	"parley/app/state"
-	"parley/server/node/nodetest"
 )
 
 // On Android, iOS and in the browser the picker gives a stream, not a
 // file with a path: the app copies it into its data folder and sends the
 // copy, which goes once the file is sent.
 func TestAFilePickedAsAStreamIsSentByteForByte(t *testing.T) {
-	srv := nodetest.Start(t)
-	li, wang := newUIHarness(t, srv), newUIHarness(t, srv)
-	li.loggedIn(srv, "李华")
-	w := wang.loggedIn(srv, "王芳")
-	ctx := context.Background()
-	if err := li.m.CreateGroup(ctx, "学习小组"); err != nil {
-		t.Fatal(err)
-	}
-	st := li.until("the group", func(st state.State) bool { return len(st.Conversations) == 1 })
-	if err := li.m.Invite(ctx, fmt.Sprint(w.ID), fmt.Sprint(st.Conversations[0].ID)); err != nil {
-		t.Fatal(err)
-	}
+	li, wang := twoInAGroup(t)
 	data, sum := randomData(3_000_000, 7)
 	picked := newPickedStream(bytes.NewReader(data), "季度报告.pdf", int64(len(data)))
 	li.win.choose = func(context.Context) (io.ReadCloser, error) { return picked, nil }

@@ -453,6 +453,10 @@ func hashFile(ctx context.Context, f io.ReaderAt, size int64, m *meter, phase Ph
 	return hex.EncodeToString(sum.Sum(nil)), nil
 }
 
+// ContextReader returns a reader of r that stops reading once ctx is
+// done, for copies that have no other way to be cancelled.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader { return ctxReader{ctx, r} }
+
 // ctxReader stops reading once ctx is done.
 type ctxReader struct {
 	ctx context.Context
