@@ -10,6 +10,7 @@ import (
 
 	"gioui.org/io/key"
 
+	"parley/app/model/modeltest"
 	"parley/app/state"
 	"parley/net/proto"
 	"parley/server/node/nodetest"
@@ -45,7 +46,7 @@ func twoInAGroup(t *testing.T) (li, wang *uiHarness) {
 
 func TestAFileSentFromThePathFieldIsSavedByAnotherMember(t *testing.T) {
 	li, wang := twoInAGroup(t)
-	path, _ := writeFile(t, t.TempDir(), "第三章 slides.pdf", 3_000_000, 1)
+	path, _ := modeltest.WriteFile(t, t.TempDir(), "第三章 slides.pdf", 3_000_000, 1)
 
 	li.openOnScreen("学习小组")
 	li.click("Attach a file")
@@ -66,15 +67,13 @@ func TestAFileSentFromThePathFieldIsSavedByAnotherMember(t *testing.T) {
 	wang.click("Save")
 	saved := filepath.Join(wang.downloads, "第三章 slides.pdf")
 	wang.see("Saved to " + saved)
-	if got, want := sumOf(t, saved), sumOf(t, path); got != want {
+	if got, want := modeltest.SumOf(t, saved), modeltest.SumOf(t, path); got != want {
 		t.Fatalf("the saved file's SHA-256 is %s, the sent one's %s", got, want)
 	}
 	// The message now opens the saved file.
 	wang.click("Open")
 	wang.until("the file opened", func(state.State) bool {
-		wang.opener.mu.Lock()
-		defer wang.opener.mu.Unlock()
-		return slices.Equal(wang.opener.opened, []string{saved})
+		return slices.Equal(wang.opener.Opened(), []string{saved})
 	})
 	if msgs := wang.m.State().Open.Messages; msgs[len(msgs)-1].Kind != proto.MsgFile {
 		t.Fatalf("the group's last message is %+v, want the file", msgs[len(msgs)-1])
@@ -113,7 +112,7 @@ func TestWithoutAFilePickerThePathFieldIsOffered(t *testing.T) {
 	li.click("Attach a file")
 	li.click("Choose file…")
 	li.see("No file picker on this system — type the file's path")
-	path, _ := writeFile(t, t.TempDir(), "notes.txt", 1000, 2)
+	path, _ := modeltest.WriteFile(t, t.TempDir(), "notes.txt", 1000, 2)
 	li.typeText(path) // the path field has the focus again
 	li.press(key.NameReturn, 0)
 	li.until("the file sent", func(st state.State) bool {

@@ -1,11 +1,11 @@
 // Command app is the Parley client: the Gio window (package ui) over the
-// application model (Model), which talks to the server (net/client) and
-// keeps the local cache (store). `go run ./app` opens it.
+// application model (package app/model), which talks to the server
+// (net/client) and keeps the local cache (store). `go run ./app` opens it.
 //
-// main.go and window.go only wire things together: flags, the window
-// loop, running the user's intents on the model off the UI goroutine, and
-// notifications. The model never imports Gio; the ui package never
-// touches the network.
+// This package is only the shell: flags, the window loop, running the
+// user's intents on the model off the UI goroutine, fonts, pickers,
+// preferences and notifications. The model never imports Gio (a test in
+// app/model holds that); the ui package never touches the network.
 package main
 
 import (

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"parley/app/model/modeltest"
 	"parley/app/state"
 	"parley/net/proto"
 	"parley/server/node/nodetest"
@@ -218,7 +219,7 @@ func fileScreens(t *testing.T, bin string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(src) })
-	path, sum := writeFile(t, src, "chapter-3-slides.pdf", 60_000_000, 3)
+	path, sum := modeltest.WriteFile(t, src, "chapter-3-slides.pdf", 60_000_000, 3)
 
 	xa, xb := startXvfb(t, size), startXvfb(t, size)
 	a := startApp(t, bin, xa, "-server", addr, "-data", liDir, "-size", fmt.Sprintf("%dx%d", size.X, size.Y), "-lang", "en", "-theme", "light")
@@ -269,7 +270,7 @@ func fileScreens(t *testing.T, bin string) {
 		return done > 1000 // the finished row's bar
 	})
 	save(t, "file-received.png", crop(saved, size))
-	if got := sumOf(t, filepath.Join(downloads, "chapter-3-slides.pdf")); got != sum {
+	if got := modeltest.SumOf(t, filepath.Join(downloads, "chapter-3-slides.pdf")); got != sum {
 		t.Fatalf("the saved file's SHA-256 is %s, the sent one's %s", got, sum)
 	}
 }

@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"testing"
 
+	"parley/app/model/modeltest"
 	"parley/app/state"
 )
 
@@ -15,8 +18,8 @@ import (
 // copy, which goes once the file is sent.
 func TestAFilePickedAsAStreamIsSentByteForByte(t *testing.T) {
 	li, wang := twoInAGroup(t)
-	data, sum := randomData(3_000_000, 7)
-	picked := newPickedStream(bytes.NewReader(data), "季度报告.pdf", int64(len(data)))
+	data, sum := modeltest.RandomData(3_000_000, 7)
+	picked := modeltest.NewPickedStream(bytes.NewReader(data), "季度报告.pdf", int64(len(data)))
 	li.win.choose = func(context.Context) (io.ReadCloser, error) { return picked, nil }
 
 	li.openOnScreen("学习小组")
@@ -27,10 +30,10 @@ func TestAFilePickedAsAStreamIsSentByteForByte(t *testing.T) {
 		return len(st.Transfers) == 1 && st.Transfers[0].State == state.TransferDone
 	})
 	li.see("Sent")
-	if !picked.wasClosed() {
+	if !picked.WasClosed() {
 		t.Error("the picked stream was not closed")
 	}
-	if got := stagedIn(t, li.m.account().files.staging); len(got) != 0 {
+	if got := filesUnder(t, filepath.Join(li.dir, "outgoing")); len(got) != 0 {
 		t.Errorf("the staged copy is still there after the upload: %q", got)
 	}
 
@@ -39,7 +42,27 @@ func TestAFilePickedAsAStreamIsSentByteForByte(t *testing.T) {
 	wang.click("Save")
 	saved := filepath.Join(wang.downloads, "季度报告.pdf")
 	wang.see("Saved to " + saved)
-	if got := sumOf(t, saved); got != sum {
+	if got := modeltest.SumOf(t, saved); got != sum {
 		t.Fatalf("the saved file's SHA-256 is %s, the picked one's %s", got, sum)
 	}
+}
+
+// filesUnder lists the regular files below root (the staged copies live
+// in the data folder's "outgoing", a folder per account).
+func filesUnder(t *testing.T, root string) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return files
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"parley/app/model/modeltest"
 	"parley/app/state"
 	"parley/net/proto"
 	"parley/server/node/nodetest"
@@ -80,7 +81,7 @@ func TestTheFilePickerSendsThePickedFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	file, _ := writeFile(t, t.TempDir(), "picked-notes.pdf", 200_000, 5)
+	file, _ := modeltest.WriteFile(t, t.TempDir(), "picked-notes.pdf", 200_000, 5)
 	portal := &fakePortal{conn: conn, file: file, parents: make(chan string, 1)}
 	if err := conn.Export(portal, "/org/freedesktop/portal/desktop", "org.freedesktop.portal.FileChooser"); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"parley/app/model"
 	"parley/ui"
 )
 
@@ -37,7 +38,7 @@ func TestEchoCancellingIsSwitchedAndRemembered(t *testing.T) {
 	defer cancel()
 	log := slog.New(slog.DiscardHandler)
 	dir := t.TempDir()
-	m, err := NewModel(Config{DataDir: dir, Server: "http://127.0.0.1:1"})
+	m, err := model.NewModel(model.Config{DataDir: dir, Server: "http://127.0.0.1:1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,20 +53,20 @@ func TestEchoCancellingIsSwitchedAndRemembered(t *testing.T) {
 		win.lanes["prefs"].push(func() { saved <- win.prefs.load(log) })
 		return <-saved
 	}
-	if p := step(false); p != (uiPrefs{Lang: "zh-CN", EchoOff: true}) || !m.calls.echoOff {
-		t.Fatalf("switched off: saved %+v, model off %v", p, m.calls.echoOff)
+	echoOff := func() bool { _, _, off := m.AudioChoice(); return off }
+	if p := step(false); p != (uiPrefs{Lang: "zh-CN", EchoOff: true}) || !echoOff() {
+		t.Fatalf("switched off: saved %+v, model off %v", p, echoOff())
 	}
-	if p := step(true); p != (uiPrefs{Lang: "zh-CN"}) || m.calls.echoOff {
-		t.Fatalf("switched on: saved %+v, model off %v", p, m.calls.echoOff)
+	if p := step(true); p != (uiPrefs{Lang: "zh-CN"}) || echoOff() {
+		t.Fatalf("switched on: saved %+v, model off %v", p, echoOff())
 	}
 
 	// The sound devices chosen are remembered too.
 	win.dispatch(ui.SelectDevices{Input: "mic1", Output: "spk1"})
 	chosen := make(chan [2]string, 1)
 	win.lanes["devices"].push(func() {
-		m.calls.mu.Lock()
-		chosen <- [2]string{m.calls.input, m.calls.output}
-		m.calls.mu.Unlock()
+		in, out, _ := m.AudioChoice()
+		chosen <- [2]string{in, out}
 	})
 	if got := <-chosen; got != [2]string{"mic1", "spk1"} {
 		t.Fatalf("the model uses %q", got)

@@ -13,6 +13,8 @@ import (
 
 	"gioui.org/io/key"
 
+	"parley/app/model"
+	"parley/app/model/modeltest"
 	"parley/app/state"
 	"parley/media/audio"
 	"parley/net/proto"
@@ -28,30 +30,33 @@ import (
 // backend; saved files go to a temporary folder, and "open" is recorded.
 type uiHarness struct {
 	t         *testing.T
-	m         *Model
+	m         *model.Model
 	win       *window
 	d         *uitest.Driver
 	changed   chan struct{}
 	downloads string
-	opener    *fakeOpener
+	dir       string // the model's data folder
+	opener    *modeltest.Opener
 }
 
 func newUIHarness(t *testing.T, srv *nodetest.Server) *uiHarness {
 	t.Helper()
-	h := &uiHarness{t: t, changed: make(chan struct{}, 1), opener: &fakeOpener{}}
+	h := &uiHarness{t: t, changed: make(chan struct{}, 1), opener: &modeltest.Opener{}}
 	dir := t.TempDir()
+	h.dir = dir
 	h.downloads = filepath.Join(dir, "Downloads")
-	m, err := NewModel(Config{
+	redraw := func() {
+		select {
+		case h.changed <- struct{}{}:
+		default:
+		}
+	}
+	m, err := model.NewModel(model.Config{
 		DataDir: dir, Server: srv.HTTPURL, Device: "ui test",
 		MinBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
-		Audio: SystemAudio(audio.Config{Null: true}),
-		Files: FilesConfig{Downloads: h.downloads, Opener: h.opener},
-		Invalidate: func() {
-			select {
-			case h.changed <- struct{}{}:
-			default:
-			}
-		},
+		Audio:      model.SystemAudio(audio.Config{Null: true}),
+		Files:      model.FilesConfig{Downloads: h.downloads, Opener: h.opener},
+		Invalidate: redraw,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +72,7 @@ func newUIHarness(t *testing.T, srv *nodetest.Server) *uiHarness {
 	h.d = uitest.NewDriver(u, image.Pt(1200, 800))
 	// No file picker: the explorer is nil, as on a platform without one.
 	h.win = &window{ctx: ctx, m: m, ui: u, log: slog.New(slog.DiscardHandler), lanes: map[string]*lane{},
-		prefs: prefsFile{path: filepath.Join(dir, "ui.json")}, picks: make(chan pickResult, 1), redraw: m.cfg.Invalidate}
+		prefs: prefsFile{path: filepath.Join(dir, "ui.json")}, picks: make(chan pickResult, 1), redraw: redraw}
 	h.frame()
 	return h
 }

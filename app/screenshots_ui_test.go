@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"parley/app/model"
 	"parley/app/state"
 	"parley/net/proto"
 	"parley/server/node/nodetest"
@@ -25,7 +26,7 @@ var screenshots = flag.String("screenshots", "", "also save the README's screens
 // lively history for the screenshots.
 type seeded struct {
 	t       testing.TB
-	m       *Model
+	m       *model.Model
 	me      proto.User
 	changed chan struct{}
 }
@@ -39,7 +40,7 @@ func seedUser(t testing.TB, srv *nodetest.Server, dir, name string) *seeded {
 func seedUserAt(t testing.TB, addr, dir, name string) *seeded {
 	t.Helper()
 	s := &seeded{t: t, changed: make(chan struct{}, 1)}
-	m, err := NewModel(Config{DataDir: dir, Server: addr, Device: "seed",
+	m, err := model.NewModel(model.Config{DataDir: dir, Server: addr, Device: "seed",
 		MinBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
 		Invalidate: func() {
 			select {

@@ -22,6 +22,7 @@ import (
 	"gioui.org/x/notify"
 
 	"parley/android"
+	"parley/app/model"
 	"parley/app/state"
 	"parley/media/audio"
 	"parley/net/proto"
@@ -50,7 +51,7 @@ func run(o options, log *slog.Logger, start time.Time) error {
 
 	perms := android.NewPermissions() // Android's runtime prompts; nothing to ask elsewhere
 	changed := make(chan struct{}, 1)
-	m, err := NewModel(Config{
+	m, err := model.NewModel(model.Config{
 		DataDir: o.data,
 		Server:  o.server,
 		Invalidate: func() {
@@ -62,14 +63,14 @@ func run(o options, log *slog.Logger, start time.Time) error {
 		},
 		Logger: log,
 		Device: deviceName(),
-		Audio:  SystemAudio(audio.Config{Null: o.audio == "null", RequestMicrophone: perms.RequestMicrophone}),
-		Files:  FilesConfig{Downloads: o.downloads},
+		Audio:  model.SystemAudio(audio.Config{Null: o.audio == "null", RequestMicrophone: perms.RequestMicrophone}),
+		Files:  model.FilesConfig{Downloads: o.downloads},
 	})
 	if err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
 	defer m.Close()
-	markNoAudio(m)
+	model.MarkNoAudio(m)
 	log.Debug("model ready", "since_start", time.Since(start))
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -91,7 +92,7 @@ func run(o options, log *slog.Logger, start time.Time) error {
 type window struct {
 	ctx     context.Context
 	w       *app.Window
-	m       *Model
+	m       *model.Model
 	ui      *ui.UI
 	log     *slog.Logger
 	prefs   prefsFile
@@ -137,7 +138,7 @@ type callKey struct {
 // stream (phones, the browser); or why there is none.
 type pickResult struct {
 	path, target string
-	stream       *Stream
+	stream       *model.Stream
 	err          error
 }
 
@@ -146,7 +147,7 @@ type systemPrefs struct {
 	ok   bool // the system said
 }
 
-func newWindow(ctx context.Context, w *app.Window, m *Model, o options, log *slog.Logger, faces []ui.FontFace, cjk int) *window {
+func newWindow(ctx context.Context, w *app.Window, m *model.Model, o options, log *slog.Logger, faces []ui.FontFace, cjk int) *window {
 	win := &window{ctx: ctx, w: w, m: m, log: log, prefs: prefsFile{path: filepath.Join(o.data, "ui.json")},
 		lanes: map[string]*lane{}, shaper: make(chan *text.Shaper, 1), system: make(chan systemPrefs, 1),
 		notifier: notify.NewNotifier, picks: make(chan pickResult, 1), redraw: w.Invalidate,
@@ -437,7 +438,7 @@ func (win *window) pickFile(target string) {
 		case err != nil:
 			r.err = err
 		default:
-			r.path, r.stream = pickedFile(rc)
+			r.path, r.stream = model.PickedFile(rc)
 		}
 		select {
 		case win.picks <- r:
@@ -472,26 +473,6 @@ func (win *window) applyPicks() {
 			return
 		}
 	}
-}
-
-// pickedFile turns what the picker gave into a path (a file on a
-// desktop: the model reads it itself, so that an upload can resume after
-// a restart) or a stream with the name and size the picker knows
-// (Android, iOS, the browser: the model copies it first).
-func pickedFile(rc io.ReadCloser) (string, *Stream) {
-	if f, ok := rc.(*os.File); ok {
-		path := f.Name()
-		f.Close()
-		return path, nil
-	}
-	s := &Stream{ReadCloser: rc}
-	if n, ok := rc.(interface{ Name() string }); ok {
-		s.Name = n.Name()
-	}
-	if n, ok := rc.(interface{ Size() int64 }); ok {
-		s.Size = n.Size()
-	}
-	return "", s
 }
 
 // logChanges logs what happens to calls and transfers, and the notices,

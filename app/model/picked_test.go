@@ -1,4 +1,4 @@
-package main
+package model
 
 import (
 	"bytes"
@@ -6,13 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
+	"parley/app/model/modeltest"
 	"parley/app/state"
 	"parley/net/proto"
 	"parley/net/transfer"
@@ -21,67 +21,16 @@ import (
 	"parley/store"
 )
 
-// pickedStream is what the pickers of Android, iOS and the browser give:
-// a stream with the file's name and size, not a file with a path.
-type pickedStream struct {
-	io.Reader
-	name   string
-	size   int64
-	closed chan struct{}
-}
-
-func newPickedStream(r io.Reader, name string, size int64) *pickedStream {
-	return &pickedStream{Reader: r, name: name, size: size, closed: make(chan struct{})}
-}
-
-func (s *pickedStream) Name() string { return s.name }
-func (s *pickedStream) Size() int64  { return s.size }
-func (s *pickedStream) Close() error {
-	close(s.closed)
-	return nil
-}
-
-// stream is the picked stream as the window hands it to the model.
-func (s *pickedStream) stream() Stream {
-	_, st := pickedFile(s)
+// streamOf is the picked stream as the window hands it to the model.
+func streamOf(s io.ReadCloser) Stream {
+	_, st := PickedFile(s)
 	return *st
-}
-
-// wasClosed reports whether the model closed the stream.
-func (s *pickedStream) wasClosed() bool {
-	select {
-	case <-s.closed:
-		return true
-	default:
-		return false
-	}
-}
-
-// randomData returns size pseudo-random bytes and their SHA-256.
-func randomData(size int, seed uint64) ([]byte, string) {
-	b := make([]byte, size)
-	rand.NewChaCha8([32]byte{byte(seed), 11}).Read(b)
-	sum := sha256.Sum256(b)
-	return b, hex.EncodeToString(sum[:])
 }
 
 // staged lists the staged copies of the model's account.
 func (tm *testModel) staged() []string {
 	tm.t.Helper()
-	return stagedIn(tm.t, tm.account().files.staging)
-}
-
-func stagedIn(t *testing.T, root string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(root)
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	return names
+	return modeltest.Entries(tm.t, tm.account().files.staging)
 }
 
 // uploadRecord returns the store's record of the model's only upload.
@@ -125,9 +74,9 @@ func TestAPickedStreamIsCopiedAndItsUploadResumesAfterARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	conv := li.State().Open.ID
-	data, sum := randomData(6<<20, 1)
-	picked := newPickedStream(bytes.NewReader(data), "相册 2024.zip", int64(len(data)))
-	if err := li.SendStream(ctx, picked.stream(), ""); err != nil {
+	data, sum := modeltest.RandomData(6<<20, 1)
+	picked := modeltest.NewPickedStream(bytes.NewReader(data), "相册 2024.zip", int64(len(data)))
+	if err := li.SendStream(ctx, streamOf(picked), ""); err != nil {
 		t.Fatal(err)
 	}
 	<-g.blocked // two chunks are on the server, the third is held back
@@ -141,8 +90,8 @@ func TestAPickedStreamIsCopiedAndItsUploadResumesAfterARestart(t *testing.T) {
 	if got, err := os.ReadFile(rec.Path); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("the staged copy differs from the picked file (%v)", err)
 	}
-	if rec.Name != "相册 2024.zip" || rec.Size != 6<<20 || !picked.wasClosed() {
-		t.Fatalf("record %+v; stream closed: %v", rec, picked.wasClosed())
+	if rec.Name != "相册 2024.zip" || rec.Size != 6<<20 || !picked.WasClosed() {
+		t.Fatalf("record %+v; stream closed: %v", rec, picked.WasClosed())
 	}
 	li.Close() // the app quits
 
@@ -180,15 +129,14 @@ func TestAPickedStreamIsCopiedAndItsUploadResumesAfterARestart(t *testing.T) {
 // slowStream is a picked stream whose bytes come when the test sends
 // them, like a large file read from a slow provider.
 type slowStream struct {
-	*pickedStream
+	*modeltest.PickedStream
 	chunks chan []byte
 	left   []byte
 }
 
-func newSlowStream(name string) *slowStream {
+func newSlowStream(name string, size int64) *slowStream {
 	s := &slowStream{chunks: make(chan []byte)}
-	s.pickedStream = newPickedStream(nil, name, 0)
-	s.pickedStream.Reader = s
+	s.PickedStream = modeltest.NewPickedStream(s, name, size)
 	return s
 }
 
@@ -217,8 +165,8 @@ func TestCancellingAPickedFileRemovesItsCopy(t *testing.T) {
 
 	// Cancelled while it is copied: the row shows the copy going, then
 	// goes, and so do the copy and the stream.
-	slow := newSlowStream("backup.tar")
-	if err := li.SendStream(ctx, slow.stream(), ""); err != nil {
+	slow := newSlowStream("backup.tar", 0)
+	if err := li.SendStream(ctx, streamOf(slow), ""); err != nil {
 		t.Fatal(err)
 	}
 	slow.chunks <- make([]byte, 1<<20)
@@ -235,9 +183,9 @@ func TestCancellingAPickedFileRemovesItsCopy(t *testing.T) {
 	}
 	select { // the read under way, if any, ends
 	case slow.chunks <- make([]byte, 1<<20):
-	case <-slow.closed:
+	case <-slow.Closed():
 	}
-	<-slow.closed
+	<-slow.Closed()
 	li.waitFor("the row gone", func(st state.State) bool { return len(st.Transfers) == 0 })
 	if got := li.staged(); len(got) != 0 {
 		t.Fatalf("the cancelled copy is still staged: %q", got)
@@ -247,8 +195,8 @@ func TestCancellingAPickedFileRemovesItsCopy(t *testing.T) {
 	}
 
 	// Cancelled while it is sent: the staged copy goes with it.
-	data, _ := randomData(4<<20, 2)
-	if err := li.SendStream(ctx, newPickedStream(bytes.NewReader(data), "clip.mov", int64(len(data))).stream(), ""); err != nil {
+	data, _ := modeltest.RandomData(4<<20, 2)
+	if err := li.SendStream(ctx, streamOf(modeltest.NewPickedStream(bytes.NewReader(data), "clip.mov", int64(len(data)))), ""); err != nil {
 		t.Fatal(err)
 	}
 	<-g.blocked
@@ -264,7 +212,7 @@ func TestCancellingAPickedFileRemovesItsCopy(t *testing.T) {
 	})
 	root := li.account().files.staging
 	li.Close() // waits for the worker's clean-up
-	if got := stagedIn(t, root); len(got) != 0 {
+	if got := modeltest.Entries(t, root); len(got) != 0 {
 		t.Fatalf("the cancelled upload's copy is still staged: %q", got)
 	}
 }
@@ -277,13 +225,12 @@ func TestAPickedFileTooLargeForTheServerIsRefusedBeforeItIsCopied(t *testing.T) 
 	if err := li.CreateGroup(ctx, "g"); err != nil {
 		t.Fatal(err)
 	}
-	slow := newSlowStream("film.mkv") // never read: the test sends it nothing
-	slow.size = 3 << 30
-	if err := li.SendStream(ctx, slow.stream(), ""); proto.CodeOf(err) != proto.CodeTooLarge {
+	slow := newSlowStream("film.mkv", 3<<30) // never read: the test sends it nothing
+	if err := li.SendStream(ctx, streamOf(slow), ""); proto.CodeOf(err) != proto.CodeTooLarge {
 		t.Fatalf("err = %v, want too_large", err)
 	}
-	if !slow.wasClosed() || len(li.State().Transfers) != 0 || len(li.staged()) != 0 {
-		t.Fatalf("closed %v, transfers %+v, staged %q", slow.wasClosed(), li.State().Transfers, li.staged())
+	if !slow.WasClosed() || len(li.State().Transfers) != 0 || len(li.staged()) != 0 {
+		t.Fatalf("closed %v, transfers %+v, staged %q", slow.WasClosed(), li.State().Transfers, li.staged())
 	}
 	if !hasNotice(li.State(), state.NoticeError, proto.CodeTooLarge) {
 		t.Fatalf("notices = %+v, want too_large", li.State().Notices)
@@ -303,10 +250,10 @@ func TestInTheBrowserAPickedFileIsSentFromMemory(t *testing.T) {
 	conv := li.State().Open.ID
 
 	// A file the picker did not name is named after its content.
-	data, _ := randomData(6<<20, 3)
+	data, _ := modeltest.RandomData(6<<20, 3)
 	copy(data, "%PDF-1.7\n")
 	sum := sumOfBytes(data)
-	if err := li.SendStream(ctx, newPickedStream(bytes.NewReader(data), "", 0).stream(), ""); err != nil {
+	if err := li.SendStream(ctx, streamOf(modeltest.NewPickedStream(bytes.NewReader(data), "", 0)), ""); err != nil {
 		t.Fatal(err)
 	}
 	<-g.blocked
@@ -344,8 +291,8 @@ func TestInTheBrowserAPickedFileIsSentFromMemory(t *testing.T) {
 	if err := li.Open(ctx, conv); err != nil {
 		t.Fatal(err)
 	}
-	more, _ := randomData(4<<20, 4)
-	if err := li.SendStream(ctx, newPickedStream(bytes.NewReader(more), "notes.md", int64(len(more))).stream(), ""); err != nil {
+	more, _ := modeltest.RandomData(4<<20, 4)
+	if err := li.SendStream(ctx, streamOf(modeltest.NewPickedStream(bytes.NewReader(more), "notes.md", int64(len(more)))), ""); err != nil {
 		t.Fatal(err)
 	}
 	<-g2.blocked
@@ -386,25 +333,24 @@ func TestTheBrowserRefusesFilesAboveItsMemoryLimit(t *testing.T) {
 	}
 
 	// Its size known: refused before a byte is read.
-	known := newSlowStream("dvd.iso")
-	known.size = 2 << 20
-	if err := li.SendStream(ctx, known.stream(), ""); err == nil {
+	known := newSlowStream("dvd.iso", 2<<20)
+	if err := li.SendStream(ctx, streamOf(known), ""); err == nil {
 		t.Fatal("a file above the limit was accepted")
 	}
-	if !known.wasClosed() || !slices.ContainsFunc(li.State().Notices, tooBig("dvd.iso")) {
-		t.Fatalf("closed %v, notices %+v", known.wasClosed(), li.State().Notices)
+	if !known.WasClosed() || !slices.ContainsFunc(li.State().Notices, tooBig("dvd.iso")) {
+		t.Fatalf("closed %v, notices %+v", known.WasClosed(), li.State().Notices)
 	}
 
 	// Its size unknown: refused once the limit is passed.
-	data, _ := randomData(2<<20, 5)
-	unknown := newPickedStream(bytes.NewReader(data), "dump.bin", 0)
-	if err := li.SendStream(ctx, unknown.stream(), ""); err != nil {
+	data, _ := modeltest.RandomData(2<<20, 5)
+	unknown := modeltest.NewPickedStream(bytes.NewReader(data), "dump.bin", 0)
+	if err := li.SendStream(ctx, streamOf(unknown), ""); err != nil {
 		t.Fatal(err)
 	}
 	li.waitFor("refused", func(st state.State) bool {
 		return slices.ContainsFunc(st.Notices, tooBig("dump.bin")) && len(st.Transfers) == 0
 	})
-	if !unknown.wasClosed() {
+	if !unknown.WasClosed() {
 		t.Fatal("the stream was not closed")
 	}
 	if recs, _ := li.account().db.Transfers(ctx); len(recs) != 0 {

@@ -1,6 +1,6 @@
 //go:build js
 
-package main
+package model
 
 import (
 	"errors"
@@ -9,9 +9,9 @@ import (
 	"parley/media/audio"
 )
 
-// markNoAudio tells the UI that calls are off: the browser build of
+// MarkNoAudio tells the UI that calls are off: the browser build of
 // media/audio has no backend (Open fails with ErrUnavailable).
-func markNoAudio(m *Model) {
+func MarkNoAudio(m *Model) {
 	if _, err := audio.Open(audio.Config{}); errors.Is(err, audio.ErrUnavailable) {
 		m.update(func(st *state.State) { st.NoAudio = true })
 	}

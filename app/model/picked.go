@@ -1,4 +1,4 @@
-package main
+package model
 
 import (
 	"bufio"
@@ -443,4 +443,24 @@ func (c *countWriter) Write(p []byte) (int, error) {
 		c.err = err
 	}
 	return n, err
+}
+
+// PickedFile turns what the picker gave into a path (a file on a
+// desktop: the model reads it itself, so that an upload can resume after
+// a restart) or a stream with the name and size the picker knows
+// (Android, iOS, the browser: the model copies it first).
+func PickedFile(rc io.ReadCloser) (string, *Stream) {
+	if f, ok := rc.(*os.File); ok {
+		path := f.Name()
+		f.Close()
+		return path, nil
+	}
+	s := &Stream{ReadCloser: rc}
+	if n, ok := rc.(interface{ Name() string }); ok {
+		s.Name = n.Name()
+	}
+	if n, ok := rc.(interface{ Size() int64 }); ok {
+		s.Size = n.Size()
+	}
+	return "", s
 }

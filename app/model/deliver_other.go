@@ -1,6 +1,6 @@
 //go:build !js
 
-package main
+package model
 
 // platformDeliver is FilesConfig.Deliver's default: none, saves go into
 // the downloads folder.

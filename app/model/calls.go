@@ -1,4 +1,4 @@
-package main
+package model
 
 // Voice calls, the model's side: the actions (Call, Accept, Decline,
 // Hangup, Mute, SelectDevices, ListAudioDevices, DismissCall), the call
@@ -419,6 +419,14 @@ func (m *Model) SetEchoCancelling(on bool) {
 			st.AudioDevices = &ad
 		}
 	})
+}
+
+// AudioChoice returns the chosen microphone and speaker ("" for the
+// system's) and whether echo cancellation is switched off.
+func (m *Model) AudioChoice() (input, output string, echoOff bool) {
+	m.calls.mu.Lock()
+	defer m.calls.mu.Unlock()
+	return m.calls.input, m.calls.output, m.calls.echoOff
 }
 
 // SelectDevices chooses the microphone and speaker (IDs from

@@ -1,4 +1,4 @@
-package main
+package model
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"parley/app/model/modeltest"
 	"parley/app/state"
 	"parley/net/proto"
 	"parley/server/node/nodetest"
@@ -52,7 +53,7 @@ func TestSaveIntoMemoryHandsTheVerifiedFileOver(t *testing.T) {
 	if err := wang.JoinGroup(ctx, fmt.Sprint(conv)); err != nil {
 		t.Fatal(err)
 	}
-	path, _ := writeFile(t, t.TempDir(), "report.pdf", 3_000_000, 5)
+	path, _ := modeltest.WriteFile(t, t.TempDir(), "report.pdf", 3_000_000, 5)
 	want, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +84,7 @@ func TestSaveIntoMemoryHandsTheVerifiedFileOver(t *testing.T) {
 	}
 
 	// A file above the memory limit is refused at once, saying why.
-	big, _ := writeFile(t, t.TempDir(), "film.mkv", 5<<20, 6)
+	big, _ := modeltest.WriteFile(t, t.TempDir(), "film.mkv", 5<<20, 6)
 	if err := li.SendFile(ctx, big, ""); err != nil {
 		t.Fatal(err)
 	}

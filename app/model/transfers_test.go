@@ -1,12 +1,9 @@
-package main
+package model
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,31 +12,12 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"parley/app/model/modeltest"
 	"parley/app/state"
 	"parley/net/proto"
 	"parley/net/transfer"
 	"parley/server/node/nodetest"
 )
-
-// fakeOpener records what it was asked to open.
-type fakeOpener struct {
-	mu            sync.Mutex
-	opened, shown []string
-}
-
-func (o *fakeOpener) Open(path string) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.opened = append(o.opened, path)
-	return nil
-}
-
-func (o *fakeOpener) ShowInFolder(path string) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.shown = append(o.shown, path)
-	return nil
-}
 
 // gate is an HTTP transport that lets the first after bytes of file
 // bodies through (uploads and downloads), then holds the rest until
@@ -99,34 +77,6 @@ func newFilesModel(t *testing.T, srv *nodetest.Server, dir string, files FilesCo
 	return newTestModel(t, srv, dir, func(c *Config) { c.Files = files })
 }
 
-func writeFile(t *testing.T, dir, name string, size int64, seed uint64) (string, string) {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	r := rand.NewChaCha8([32]byte{byte(seed), 7})
-	if _, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(r, size)); err != nil {
-		t.Fatal(err)
-	}
-	return path, hex.EncodeToString(h.Sum(nil))
-}
-
-func sumOf(t *testing.T, path string) string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	io.Copy(h, f)
-	return hex.EncodeToString(h.Sum(nil))
-}
-
 func transferIn(st state.State, dir state.TransferDirection, ok func(state.Transfer) bool) bool {
 	return slices.ContainsFunc(st.Transfers, func(tr state.Transfer) bool { return tr.Direction == dir && ok(tr) })
 }
@@ -149,7 +99,7 @@ func TestSentFileIsAnnouncedToTheGroupAndSaved(t *testing.T) {
 	srv := nodetest.Start(t)
 	ctx := context.Background()
 	li := newFilesModel(t, srv, t.TempDir(), FilesConfig{})
-	opener := &fakeOpener{}
+	opener := &modeltest.Opener{}
 	downloads := t.TempDir()
 	wang := newFilesModel(t, srv, t.TempDir(), FilesConfig{Downloads: downloads, Opener: opener})
 	liUser := li.registerAndLogin(srv, "Li Hua")
@@ -161,7 +111,7 @@ func TestSentFileIsAnnouncedToTheGroupAndSaved(t *testing.T) {
 	if err := wang.JoinGroup(ctx, fmt.Sprint(conv)); err != nil {
 		t.Fatal(err)
 	}
-	path, sum := writeFile(t, t.TempDir(), "report.pdf", 12_400_000, 1)
+	path, sum := modeltest.WriteFile(t, t.TempDir(), "report.pdf", 12_400_000, 1)
 
 	if err := li.SendFile(ctx, path, ""); err != nil {
 		t.Fatal(err)
@@ -191,7 +141,7 @@ func TestSentFileIsAnnouncedToTheGroupAndSaved(t *testing.T) {
 			hasNotice(st, state.NoticeFileSaved, "")
 	})
 	saved := st.Transfers[0]
-	if saved.Path != filepath.Join(downloads, "report.pdf") || sumOf(t, saved.Path) != sum || saved.FileID == "" {
+	if saved.Path != filepath.Join(downloads, "report.pdf") || modeltest.SumOf(t, saved.Path) != sum || saved.FileID == "" {
 		t.Fatalf("saved %+v", saved)
 	}
 	if err := wang.OpenFile(ctx, saved.ID); err != nil {
@@ -200,8 +150,8 @@ func TestSentFileIsAnnouncedToTheGroupAndSaved(t *testing.T) {
 	if err := wang.ShowInFolder(ctx, saved.ID); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(opener.opened, []string{saved.Path}) || !slices.Equal(opener.shown, []string{saved.Path}) {
-		t.Fatalf("opener saw open %q, show %q", opener.opened, opener.shown)
+	if !slices.Equal(opener.Opened(), []string{saved.Path}) || !slices.Equal(opener.Shown(), []string{saved.Path}) {
+		t.Fatalf("opener saw open %q, show %q", opener.Opened(), opener.Shown())
 	}
 	if err := wang.DismissTransfer(ctx, saved.ID); err != nil {
 		t.Fatal(err)
@@ -222,7 +172,7 @@ func TestUploadContinuesAfterAppRestart(t *testing.T) {
 	if err := li.CreateGroup(ctx, "g"); err != nil {
 		t.Fatal(err)
 	}
-	path, sum := writeFile(t, t.TempDir(), "video.mp4", 16<<20, 2)
+	path, sum := modeltest.WriteFile(t, t.TempDir(), "video.mp4", 16<<20, 2)
 	if err := li.SendFile(ctx, path, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +223,7 @@ func TestDownloadContinuesAfterAppRestart(t *testing.T) {
 	if err := wang.JoinGroup(ctx, fmt.Sprint(conv)); err != nil {
 		t.Fatal(err)
 	}
-	path, sum := writeFile(t, t.TempDir(), "photos.zip", 16<<20, 3)
+	path, sum := modeltest.WriteFile(t, t.TempDir(), "photos.zip", 16<<20, 3)
 	if err := li.SendFile(ctx, path, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +242,7 @@ func TestDownloadContinuesAfterAppRestart(t *testing.T) {
 	if got := rec.received.Load(); got > 11<<20+1<<20 {
 		t.Fatalf("after the restart %d bytes were fetched; about 11 MiB remained", got)
 	}
-	if p := st.Transfers[0].Path; p != filepath.Join(downloads, "photos.zip") || sumOf(t, p) != sum {
+	if p := st.Transfers[0].Path; p != filepath.Join(downloads, "photos.zip") || modeltest.SumOf(t, p) != sum {
 		t.Fatalf("saved %s", p)
 	}
 	if entries, _ := os.ReadDir(downloads); len(entries) != 1 {
@@ -309,7 +259,7 @@ func TestPauseResumeAndCancel(t *testing.T) {
 	if err := li.CreateGroup(ctx, "g"); err != nil {
 		t.Fatal(err)
 	}
-	path, _ := writeFile(t, t.TempDir(), "a.bin", 8<<20, 4)
+	path, _ := modeltest.WriteFile(t, t.TempDir(), "a.bin", 8<<20, 4)
 	if err := li.SendFile(ctx, path, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +287,7 @@ func TestPauseResumeAndCancel(t *testing.T) {
 	li.Close()
 	li2 := newFilesModel(t, srv, li.cfg.DataDir, FilesConfig{Transfer: transfer.Options{ChunkSize: 1 << 20, HTTP: &http.Client{Transport: g2}}})
 	li2.online()
-	path2, _ := writeFile(t, t.TempDir(), "b.bin", 8<<20, 5)
+	path2, _ := modeltest.WriteFile(t, t.TempDir(), "b.bin", 8<<20, 5)
 	if err := li2.Open(ctx, st.Transfers[0].Conv); err != nil {
 		t.Fatal(err)
 	}
@@ -373,7 +323,7 @@ func TestSendFileToAUserOpensTheDirectConversation(t *testing.T) {
 	wang := newFilesModel(t, srv, t.TempDir(), FilesConfig{})
 	li.registerAndLogin(srv, "Li")
 	wangUser := wang.registerAndLogin(srv, "Wang")
-	path, _ := writeFile(t, t.TempDir(), "note.txt", 100, 6)
+	path, _ := modeltest.WriteFile(t, t.TempDir(), "note.txt", 100, 6)
 	if err := li.SendFile(ctx, path, fmt.Sprint(wangUser.ID)); err != nil {
 		t.Fatal(err)
 	}
@@ -398,7 +348,7 @@ func TestSendFileExplainsWhatIsWrong(t *testing.T) {
 	if !hasNotice(li.State(), state.NoticeError, state.CodeFileMissing) {
 		t.Fatalf("notices = %+v, want file_missing", li.State().Notices)
 	}
-	path, _ := writeFile(t, t.TempDir(), "a.txt", 10, 7)
+	path, _ := modeltest.WriteFile(t, t.TempDir(), "a.txt", 10, 7)
 	if err := li.SendFile(ctx, path, ""); err == nil || !hasNotice(li.State(), state.NoticeError, state.CodeBadInput) {
 		t.Fatalf("send without a conversation: %v, notices %+v", err, li.State().Notices)
 	}

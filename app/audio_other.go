@@ -1,7 +1,0 @@
-//go:build !js
-
-package main
-
-// markNoAudio does nothing outside the browser: the sound devices are
-// opened on the first call, and a failure shows on that call's bar.
-func markNoAudio(*Model) {}
