@@ -1,5 +1,5 @@
-// Package state is the application state that the model (package main in
-// app/) publishes and the ui package draws. It is plain data: no network,
+// Package state is the application state that the model (app/model)
+// publishes and the ui package draws. It is plain data: no network,
 // no database, no Gio. A State value is a snapshot: the model never mutates
 // a slice it has published, it replaces it, so the UI may keep and read a
 // snapshot on its own goroutine without locks.
