@@ -15,9 +15,12 @@ import (
 // A job is one write, run by the sequencer inside a savepoint of a shared
 // transaction. Its result is delivered only after that transaction commits.
 type job struct {
-	ctx  context.Context
-	run  func(tx *sql.Tx, s *sequencer) (any, error)
-	done func(v any, err error) // called once from the sequencer goroutine; must not block
+	ctx context.Context
+	run func(tx *sql.Tx, s *sequencer) (any, error)
+	// done is called once, from the sequencer goroutine. It must not
+	// block, nor submit a write (that would wait for the sequencer, and
+	// for a Close in progress).
+	done func(v any, err error)
 	// single: the job writes with at most one statement, its last step, so
 	// a failure leaves nothing to roll back in the database and it runs
 	// without a savepoint (two statements fewer per message).

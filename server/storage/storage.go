@@ -39,8 +39,8 @@ type Options struct {
 	// MaxBatch bounds the writes grouped into one transaction (default 512).
 	MaxBatch int
 	// OnCommit receives every committed message in commit order, from the
-	// sequencer goroutine. It must not block for long: the next commit
-	// waits. The slice is reused after OnCommit returns: copy what you keep.
+	// sequencer goroutine. It must not block for long (the next commit
+	// waits) nor submit a write. The slice is reused after OnCommit returns: copy what you keep.
 	OnCommit func([]Committed)
 	// OnBatch, if set, observes each transaction: how many writes it
 	// grouped and how long it took from start to commit (for metrics).
