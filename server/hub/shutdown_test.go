@@ -16,6 +16,11 @@ import (
 )
 
 func shutdownHub(t *testing.T) (*Hub, *httptest.Server) {
+	h, srv, _ := shutdownHubDB(t)
+	return h, srv
+}
+
+func shutdownHubDB(t *testing.T) (*Hub, *httptest.Server, *storage.DB) {
 	t.Helper()
 	db, err := storage.Open(context.Background(), t.TempDir(), storage.Options{Synchronous: "OFF"})
 	if err != nil {
@@ -29,7 +34,7 @@ func shutdownHub(t *testing.T) (*Hub, *httptest.Server) {
 		db.Close()
 		h.Close()
 	})
-	return h, srv
+	return h, srv, db
 }
 
 // dialHello connects and reads the server's hello, so that the hub has
@@ -96,5 +101,27 @@ func TestShutdownCutsOffConnectionsWhenItsBudgetEnds(t *testing.T) {
 			}
 			return
 		}
+	}
+}
+
+// A write that reaches storage after it closed (a connection the
+// shutdown has not ended yet) is answered "unavailable", not "internal".
+func TestWriteAfterStorageClosedIsUnavailable(t *testing.T) {
+	_, srv, db := shutdownHubDB(t)
+	ws, ctx := dialHello(t, srv)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	req := `{"type":"register","id":"r1","body":{"name":"late","password":"correct horse battery"}}`
+	if err := ws.Write(ctx, websocket.MessageText, []byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	_, p, err := ws.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := proto.DecodeFrame(p)
+	if err != nil || f.Error == nil || f.Error.Code != proto.CodeUnavailable {
+		t.Fatalf("reply %s: want error %s", p, proto.CodeUnavailable)
 	}
 }
