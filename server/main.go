@@ -160,12 +160,11 @@ func run(args []string, getenv func(string) string, stderr *os.File) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
+	stop() // a second signal stops the process at once
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	errHTTP := srv.Shutdown(sctx)
-	errNode := n.Shutdown(sctx)
-	if err := errors.Join(errHTTP, errNode); err != nil {
+	// HTTP (uploads, downloads), then the WebSocket connections, then
+	// storage, each within a budget of its own.
+	if err := node.RunStages(context.Background(), log, n.ShutdownStages(node.DefaultShutdownBudgets, srv)...); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped")

@@ -203,8 +203,11 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 }
 
-// Shutdown closes every connection with "going away" and waits for their
-// goroutines, or for ctx.
+// Shutdown closes every connection with "going away" (1001) and waits for
+// their goroutines. If ctx ends first, it cuts off the connections whose
+// close handshake has not finished (closes their sockets), waits for
+// their goroutines, which end once the request each may be serving
+// returns, and returns ctx's error.
 func (h *Hub) Shutdown(ctx context.Context) error {
 	h.mu.Lock()
 	h.closing = true
@@ -218,7 +221,25 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
+	}
+	h.mu.RLock()
+	for c := range h.conns {
+		c.cutOff()
+	}
+	h.mu.RUnlock()
+	<-done
+	return ctx.Err()
+}
+
+// cutOff closes the socket under a connection that close has not
+// finished with: its reads and writes, and a close handshake waiting for
+// the peer, fail at once.
+func (c *conn) cutOff() {
+	switch {
+	case c.raw != nil:
+		c.raw.Conn.Close()
+	case c.ws != nil:
+		c.ws.CloseNow()
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"parley/net/proto"
@@ -69,6 +70,9 @@ type Node struct {
 	files   *files.Service
 	reg     *metrics.Registry
 	handler http.Handler
+
+	closeOnce sync.Once // closeStorage
+	closeErr  error
 }
 
 // New opens the data folder and returns a ready Node.
@@ -211,12 +215,10 @@ func (n *Node) ready(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ready")
 }
 
-// Shutdown closes every connection, lets queued writes commit and closes
-// the database. Call it after the HTTP server has stopped accepting.
+// Shutdown runs the shutdown stages after "http" (see ShutdownStages),
+// with the default budgets: call it after the HTTP server has stopped
+// accepting. ctx, if it ends first, cuts every stage short. Calling it
+// again is harmless.
 func (n *Node) Shutdown(ctx context.Context) error {
-	errHub := n.hub.Shutdown(ctx)
-	n.files.Close()
-	errDB := n.db.Close()
-	n.hub.Close()
-	return errors.Join(errHub, errDB)
+	return RunStages(ctx, n.log, n.ShutdownStages(DefaultShutdownBudgets, nil)...)
 }

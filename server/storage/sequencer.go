@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -14,9 +15,12 @@ import (
 // A job is one write, run by the sequencer inside a savepoint of a shared
 // transaction. Its result is delivered only after that transaction commits.
 type job struct {
-	ctx  context.Context
-	run  func(tx *sql.Tx, s *sequencer) (any, error)
-	done func(v any, err error) // called once from the sequencer goroutine; must not block
+	ctx context.Context
+	run func(tx *sql.Tx, s *sequencer) (any, error)
+	// done is called once, from the sequencer goroutine. It must not
+	// block, nor submit a write (that would wait for the sequencer, and
+	// for a Close in progress).
+	done func(v any, err error)
 	// single: the job writes with at most one statement, its last step, so
 	// a failure leaves nothing to roll back in the database and it runs
 	// without a savepoint (two statements fewer per message).
@@ -45,11 +49,20 @@ func (c *convState) isMember(u proto.UserID) bool {
 type sequencer struct {
 	d     *DB
 	convs map[proto.ConvID]*convState
-	// Per job: the states as they were before the job touched them, so a
-	// failed job leaves the cache as it found it.
+	// Per job, so that a failed job leaves the cache as it found it: the
+	// states as they were before the job touched them, and the
+	// conversations it created or loaded into the cache.
 	undo      map[proto.ConvID]convState
+	added     []proto.ConvID
 	committed []Committed // messages of the current transaction
 	jobStart  int         // len(committed) when the current job started
+	// broken is set when a failed job could not be undone in the
+	// database (ROLLBACK TO failed): the whole transaction must go.
+	broken error
+
+	// fault, if set (by tests, from a job), runs before each statement
+	// that goes through exec and fails it with the error it returns.
+	fault func(query string) error
 
 	// Statements on the writer's one connection, prepared once (hot
 	// paths: parsing SQL cost more than running it), and their
@@ -65,6 +78,8 @@ const (
 	sqlRollbackTo = "ROLLBACK TO job"
 	sqlInsertMsg  = "INSERT INTO messages (conv_id, seq, sender, client_id, time, kind, text, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 	sqlByClientID = "SELECT conv_id, seq, time, kind, text FROM messages WHERE sender = ? AND client_id = ?"
+
+	sqlInsertMember = "INSERT INTO members (conv_id, user_id, joined) VALUES (?, ?, ?)"
 )
 
 var hotStatements = []string{sqlSavepoint, sqlRelease, sqlRollbackTo, sqlInsertMsg, sqlByClientID}
@@ -106,6 +121,11 @@ func (s *sequencer) stmt(tx *sql.Tx, query string) (*sql.Stmt, error) {
 
 // exec runs a write statement in tx through the statement cache.
 func (s *sequencer) exec(tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if s.fault != nil {
+		if err := s.fault(query); err != nil {
+			return nil, err
+		}
+	}
 	st, err := s.stmt(tx, query)
 	if err != nil {
 		return nil, err
@@ -146,34 +166,44 @@ func (d *DB) wait(j *job) (any, error) {
 	}
 }
 
-// enqueue hands j to the sequencer.
-func (d *DB) enqueue(j *job) (err error) {
-	ctx := j.ctx
-	defer func() {
-		if recover() != nil { // jobs closed by Close
-			err = errUnavailable
-		}
-	}()
+// enqueue hands j to the sequencer, or fails with ErrClosed once Close
+// has begun. It holds closing for reading while it hands the job over, so
+// Close cannot finish marking the DB closed meanwhile: every job accepted
+// is in jobs before the sequencer is told to stop, and runs.
+func (d *DB) enqueue(j *job) error {
+	d.closing.RLock()
+	defer d.closing.RUnlock()
+	if d.closed {
+		return ErrClosed
+	}
 	select {
 	case d.jobs <- j:
 		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	case <-j.ctx.Done():
+		return j.ctx.Err()
 	}
 }
 
 func (d *DB) runSequencer() {
 	defer close(d.done)
 	batch := make([]*job, 0, d.opts.MaxBatch)
-	for first := range d.jobs {
+	for {
+		var first *job
+		select {
+		case first = <-d.jobs:
+		case <-d.quit:
+			// Nothing can be queued any more: run what is, then stop.
+			select {
+			case first = <-d.jobs:
+			default:
+				return
+			}
+		}
 		batch = append(batch[:0], first)
 	fill:
 		for len(batch) < d.opts.MaxBatch {
 			select {
-			case j, ok := <-d.jobs:
-				if !ok {
-					break fill
-				}
+			case j := <-d.jobs:
 				batch = append(batch, j)
 			default:
 				break fill
@@ -217,6 +247,19 @@ func (s *sequencer) runBatch(batch []*job) {
 			continue
 		}
 		results[i], errs[i] = s.runJob(ctx, tx, j)
+		if s.broken != nil {
+			// The transaction holds what a failed job wrote: none of the
+			// batch may commit.
+			err := s.broken
+			s.broken = nil
+			if rerr := tx.Rollback(); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("roll back: %w", rerr))
+			}
+			s.countFrames()
+			d.gate.Unlock()
+			fail(err)
+			return
+		}
 	}
 	// With synchronous=FULL the commit has synced the log: only now are
 	// the writes durable, acknowledged and published (below).
@@ -252,8 +295,12 @@ func (s *sequencer) countFrames() {
 	s.d.ckpt.committed(n)
 }
 
+// runJob runs j in tx. If it fails, it undoes what j did, in the
+// database (back to its savepoint), the cache and the messages to
+// publish; if the database cannot be undone, it sets s.broken.
 func (s *sequencer) runJob(ctx context.Context, tx *sql.Tx, j *job) (v any, err error) {
 	clear(s.undo)
+	s.added = s.added[:0]
 	s.jobStart = len(s.committed)
 	if !j.single {
 		if _, err := s.exec(tx, sqlSavepoint); err != nil {
@@ -275,11 +322,17 @@ func (s *sequencer) runJob(ctx context.Context, tx *sql.Tx, j *job) (v any, err 
 		}
 		// Undo the job: database, cache and messages.
 		if !j.single {
-			s.exec(tx, sqlRollbackTo)
-			s.exec(tx, sqlRelease)
+			if _, rerr := s.exec(tx, sqlRollbackTo); rerr != nil {
+				s.broken = fmt.Errorf("roll back a failed write (%v): %w", err, rerr)
+			} else if _, rerr := s.exec(tx, sqlRelease); rerr != nil {
+				s.broken = fmt.Errorf("release a failed write (%v): %w", err, rerr)
+			}
 		}
 		for id, old := range s.undo {
 			*s.convs[id] = old
+		}
+		for _, id := range s.added {
+			delete(s.convs, id)
 		}
 		s.committed = s.committed[:s.jobStart]
 		v = nil
@@ -317,8 +370,15 @@ func (s *sequencer) conv(tx *sql.Tx, id proto.ConvID) (*convState, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load members of %d: %w", id, err)
 	}
-	s.convs[id] = c
+	s.add(c)
 	return c, nil
+}
+
+// add caches c, a conversation the current job loaded or created: if the
+// job fails, it leaves the cache again.
+func (s *sequencer) add(c *convState) {
+	s.convs[c.id] = c
+	s.added = append(s.added, c.id)
 }
 
 // touch records c's state before the current job changes it.
@@ -329,7 +389,7 @@ func (s *sequencer) touch(c *convState) {
 }
 
 func (s *sequencer) addMember(tx *sql.Tx, c *convState, u proto.UserID) error {
-	if _, err := tx.Exec("INSERT INTO members (conv_id, user_id, joined) VALUES (?, ?, ?)", c.id, u, s.d.nowMs()); err != nil {
+	if _, err := s.exec(tx, sqlInsertMember, c.id, u, s.d.nowMs()); err != nil {
 		return fmt.Errorf("add member %d to %d: %w", u, c.id, err)
 	}
 	s.touch(c)

@@ -39,8 +39,8 @@ type Options struct {
 	// MaxBatch bounds the writes grouped into one transaction (default 512).
 	MaxBatch int
 	// OnCommit receives every committed message in commit order, from the
-	// sequencer goroutine. It must not block for long: the next commit
-	// waits. The slice is reused after OnCommit returns: copy what you keep.
+	// sequencer goroutine. It must not block for long (the next commit
+	// waits) nor submit a write. The slice is reused after OnCommit returns: copy what you keep.
 	OnCommit func([]Committed)
 	// OnBatch, if set, observes each transaction: how many writes it
 	// grouped and how long it took from start to commit (for metrics).
@@ -76,9 +76,18 @@ type DB struct {
 	log  *slog.Logger
 	now  func() time.Time
 
-	jobs chan *job
-	done chan struct{}
-	seq  *sequencer // owned by the sequencer goroutine
+	// jobs is never closed: many goroutines send on it. Close marks the
+	// DB closed under closing (write-locked, so after every enqueue in
+	// progress has handed its job over), then closes quit: the sequencer
+	// runs what is queued and stops.
+	jobs      chan *job
+	closing   sync.RWMutex // enqueue holds it for reading
+	closed    bool         // under closing
+	quit      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+	seq       *sequencer // owned by the sequencer goroutine
 	// gate is held by the sequencer for each transaction, and by a
 	// checkpoint that resets the log.
 	gate sync.Mutex
@@ -180,6 +189,7 @@ func Open(ctx context.Context, dir string, opts Options) (*DB, error) {
 	d := &DB{
 		w: w, r: r, opts: opts, log: opts.Logger, now: opts.Now,
 		jobs: make(chan *job, 4*opts.MaxBatch),
+		quit: make(chan struct{}),
 		done: make(chan struct{}),
 	}
 	d.ckpt = newCheckpointer(c, &d.gate, opts.CheckpointFrames, opts.MaxWALFrames, opts.OnCheckpoint, opts.Logger)
@@ -189,12 +199,19 @@ func Open(ctx context.Context, dir string, opts Options) (*DB, error) {
 }
 
 // Close stops the sequencer after the writes already queued, then the
-// checkpoints, and closes the database. Writes submitted after Close fail
-// with CodeUnavailable.
+// checkpoints, and closes the database. Writes submitted once Close has
+// begun fail with ErrClosed. Close may be called more than once; later
+// calls wait for the first and return its result.
 func (d *DB) Close() error {
-	close(d.jobs)
-	<-d.done
-	return errors.Join(d.ckpt.close(), d.r.Close(), d.w.Close())
+	d.closeOnce.Do(func() {
+		d.closing.Lock() // waits for the enqueues in progress
+		d.closed = true
+		d.closing.Unlock()
+		close(d.quit)
+		<-d.done
+		d.closeErr = errors.Join(d.ckpt.close(), d.r.Close(), d.w.Close())
+	})
+	return d.closeErr
 }
 
 // Ping checks that the database answers a query (for /readyz).
@@ -327,4 +344,7 @@ func (d *DB) SchemaVersion(ctx context.Context) (int, error) {
 
 func (d *DB) nowMs() int64 { return d.now().UnixMilli() }
 
-var errUnavailable = proto.Errorf(proto.CodeUnavailable, "the server is shutting down")
+// ErrClosed is the error of a write submitted once Close has begun: the
+// server is shutting down, and the client may retry elsewhere or later
+// (code unavailable).
+var ErrClosed = proto.Errorf(proto.CodeUnavailable, "the server is shutting down")

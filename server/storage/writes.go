@@ -165,7 +165,7 @@ func (d *DB) CreateGroup(ctx context.Context, owner proto.User, name string) (pr
 			return nil, proto.Message{}, fmt.Errorf("insert group: %w", err)
 		}
 		c := &convState{id: proto.ConvID(id), kind: proto.KindGroup, name: name}
-		s.convs[c.id] = c
+		s.add(c)
 		if err := s.addMember(tx, c, owner.ID); err != nil {
 			return nil, proto.Message{}, err
 		}
@@ -273,7 +273,7 @@ func (d *DB) Direct(ctx context.Context, a proto.User, b proto.UserID) (conv pro
 			return nil, proto.Message{}, fmt.Errorf("insert direct conversation: %w", err)
 		}
 		c := &convState{id: proto.ConvID(n), kind: proto.KindDirect}
-		s.convs[c.id] = c
+		s.add(c)
 		for _, u := range []proto.UserID{a.ID, b} {
 			if err := s.addMember(tx, c, u); err != nil {
 				return nil, proto.Message{}, err
