@@ -140,6 +140,7 @@ func TestPushesArriveTypedAndInOrder(t *testing.T) {
 }
 
 func TestPendingCallFailsWhenConnectionDrops(t *testing.T) {
+	noLeaks(t)
 	srv := newFakeServer(t, nil)
 	c := dial(t, srv.URL, DialOptions{})
 	fc := srv.conn(t)
@@ -204,6 +205,7 @@ func TestOversizedRequestIsRefusedLocally(t *testing.T) {
 }
 
 func TestKeepaliveClosesConnectionWhenServerStopsAnswering(t *testing.T) {
+	noLeaks(t)
 	// A server that stops reading never answers pings.
 	release := make(chan struct{})
 	srv := newFakeServer(t, func(fc *fakeConn, f proto.Frame) { <-release })
@@ -253,6 +255,7 @@ func TestDialRefusesWhatIsNotAParleyServer(t *testing.T) {
 }
 
 func TestCloseEndsPendingCalls(t *testing.T) {
+	noLeaks(t)
 	srv := newFakeServer(t, nil)
 	c := dial(t, srv.URL, DialOptions{})
 	fc := srv.conn(t)
@@ -294,6 +297,7 @@ func TestNewClientIDIs128RandomBits(t *testing.T) {
 // push being delivered when Close is called is delivered first, and none
 // is delivered after Close returns.
 func TestCloseWaitsForTheReadGoroutine(t *testing.T) {
+	noLeaks(t)
 	srv := newFakeServer(t, nil)
 	inPush, release := make(chan struct{}), make(chan struct{})
 	var pushDone atomic.Bool
