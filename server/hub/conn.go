@@ -262,8 +262,16 @@ func (c *conn) shut() {
 		return
 	}
 	// The close handshake reads from the connection: wait until readLoop
-	// is not looking at the read buffer.
-	c.brMu.Lock()
+	// is not looking at the read buffer. A client that stops in the
+	// middle of a control frame holds readLoop there: past the write
+	// timeout, the socket is closed under it.
+	if c.raw != nil && c.h.cfg.WriteTimeout > 0 {
+		stuck := time.AfterFunc(c.h.cfg.WriteTimeout, func() { c.raw.Conn.Close() })
+		c.brMu.Lock()
+		stuck.Stop()
+	} else {
+		c.brMu.Lock()
+	}
 	c.brMu.Unlock()
 	if err := c.ws.Close(c.closeCode, c.closeWhy); err != nil {
 		c.h.log.Debug("close handshake", "remote", c.remote, "code", int(c.closeCode), "err", err)

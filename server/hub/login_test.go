@@ -1,10 +1,14 @@
 package hub
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -96,16 +100,14 @@ func (c *wsClient) closedWith(code websocket.StatusCode, reason string) {
 	}
 }
 
-func loginHub(t *testing.T) (*Hub, *httptest.Server) {
+func loginHub(t *testing.T, cfg Config) (*Hub, *httptest.Server) {
 	t.Helper()
 	db, err := storage.Open(context.Background(), t.TempDir(), storage.Options{Synchronous: "OFF"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := New(Config{
-		DB: db, Hasher: auth.NewHasher(auth.Params{Memory: 8, Time: 1, Threads: 1}, 1),
-		LoginTimeout: time.Hour, // the test passes the deadline itself
-	})
+	cfg.DB, cfg.Hasher = db, auth.NewHasher(auth.Params{Memory: 8, Time: 1, Threads: 1}, 1)
+	h := New(cfg)
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		srv.Close()
@@ -121,7 +123,7 @@ func loginHub(t *testing.T) (*Hub, *httptest.Server) {
 // stay open; a fresh connection, and one that logged out, are closed.
 func TestLoginDeadlineClosesOnlyConnectionsNotLoggedIn(t *testing.T) {
 	noLeaks(t)
-	h, srv := loginHub(t)
+	h, srv := loginHub(t, Config{LoginTimeout: time.Hour}) // the test passes the deadline itself
 	login := func(c *wsClient, name string) proto.LoginReply {
 		var reg proto.RegisterReply
 		c.ok(proto.TypeRegister, proto.RegisterRequest{Name: name, Password: "secret-password"}, &reg)
@@ -167,4 +169,30 @@ func httpMetrics(t *testing.T, h *Hub) string {
 	rec := httptest.NewRecorder()
 	h.cfg.Registry.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	return rec.Body.String()
+}
+
+// A client that stops in the middle of a control frame holds the reader
+// inside the frame; closing it (here at its login deadline) must not wait
+// for the rest: past the write timeout the socket is closed under it.
+func TestAClientStuckInsideAFrameIsStillClosed(t *testing.T) {
+	noLeaks(t)
+	_, srv := loginHub(t, Config{LoginTimeout: 50 * time.Millisecond, WriteTimeout: 200 * time.Millisecond})
+	nc, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second)) // a failure guard, not a timing
+	fmt.Fprintf(nc, "GET %s HTTP/1.1\r\nHost: parley\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: %s\r\n\r\n",
+		proto.WSPath, proto.Subprotocol)
+	br := bufio.NewReader(nc)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %v %v", resp, err)
+	}
+	nc.Write([]byte{0x89}) // the first byte of a ping, and no more
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		t.Fatalf("the server did not close the connection: %v", err)
+	}
 }
