@@ -39,6 +39,7 @@ type options struct {
 	maxFile, quota              string
 	web, webFont                string
 	trustedProxies              string
+	loginTimeout, maxConns      string
 }
 
 func parseFlags(args []string, getenv func(string) string) (options, error) {
@@ -65,6 +66,8 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.web, "web", env("PARLEY_WEB", ""), "serve this folder at / (the browser app that make web builds) (PARLEY_WEB)")
 	fs.StringVar(&o.webFont, "web-font", env("PARLEY_WEB_FONT", ""), "font file served at /fonts/cjk for the browser app's Chinese text, e.g. /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc (PARLEY_WEB_FONT)")
 	fs.StringVar(&o.trustedProxies, "trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "comma-separated reverse proxies (addresses or networks, e.g. 127.0.0.1,10.0.0.0/8) whose X-Forwarded-For gives the client's address for rate limits and logs (PARLEY_TRUSTED_PROXIES)")
+	fs.StringVar(&o.loginTimeout, "login-timeout", env("PARLEY_LOGIN_TIMEOUT", hub.DefaultLoginTimeout.String()), "close a connection that has not logged in this long after it opened, e.g. 30s, or off (PARLEY_LOGIN_TIMEOUT)")
+	fs.StringVar(&o.maxConns, "max-conns-per-addr", env("PARLEY_MAX_CONNS_PER_ADDR", strconv.Itoa(hub.DefaultMaxConnsPerAddr)), "open WebSocket connections one client address may hold, or off (PARLEY_MAX_CONNS_PER_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -115,6 +118,12 @@ func run(args []string, getenv func(string) string, stderr *os.File) error {
 	}
 	if cfg.TrustedProxies, err = hub.ParseTrustedProxies(o.trustedProxies); err != nil {
 		return fmt.Errorf("-trusted-proxies: want addresses or networks like 127.0.0.1,10.0.0.0/8: %w", err)
+	}
+	if cfg.LoginTimeout, err = parseLoginTimeout(o.loginTimeout); err != nil {
+		return fmt.Errorf("-login-timeout: %w", err)
+	}
+	if cfg.MaxConnsPerAddr, err = parseConnLimit(o.maxConns); err != nil {
+		return fmt.Errorf("-max-conns-per-addr: %w", err)
 	}
 	if cfg.MaxFileSize, err = parseSize(o.maxFile); err != nil || cfg.MaxFileSize <= 0 {
 		return fmt.Errorf("-max-file: want a size like 4GiB, not %q", o.maxFile)
@@ -190,6 +199,30 @@ func parseLimit(s string) (hub.Limit, error) {
 	}
 	l.Every = d
 	return l, nil
+}
+
+// parseLoginTimeout reads a positive duration, or "off" (-1, node's off).
+func parseLoginTimeout(s string) (time.Duration, error) {
+	if s == "off" {
+		return -1, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("want a duration like 30s, or off, not %q", s)
+	}
+	return d, nil
+}
+
+// parseConnLimit reads a positive count, or "off" (-1, node's off).
+func parseConnLimit(s string) (int, error) {
+	if s == "off" {
+		return -1, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("want a positive number, or off, not %q", s)
+	}
+	return n, nil
 }
 
 // parseSize reads a byte count: a number with an optional unit, B, kB, MB,

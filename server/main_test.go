@@ -50,3 +50,31 @@ func TestABadTrustedProxyListStopsTheServerWithAReason(t *testing.T) {
 		t.Fatalf("the data folder was touched before the flags were checked: %d entries", len(entries))
 	}
 }
+
+func TestConnectionLimitsComeFromFlagsOrEnvironment(t *testing.T) {
+	env := map[string]string{"PARLEY_LOGIN_TIMEOUT": "1m", "PARLEY_MAX_CONNS_PER_ADDR": "off"}
+	o, err := parseFlags([]string{"-max-conns-per-addr", "8"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.loginTimeout != "1m" || o.maxConns != "8" {
+		t.Fatalf("login-timeout %q, max-conns-per-addr %q: the flag wins over the environment", o.loginTimeout, o.maxConns)
+	}
+	if o, _ := parseFlags(nil, func(string) string { return "" }); o.loginTimeout != "30s" || o.maxConns != "256" {
+		t.Fatalf("defaults: login-timeout %q, max-conns-per-addr %q", o.loginTimeout, o.maxConns)
+	}
+	if d, err := parseLoginTimeout("off"); err != nil || d >= 0 {
+		t.Errorf("login-timeout off = %v, %v; want negative (off)", d, err)
+	}
+	if n, err := parseConnLimit("off"); err != nil || n >= 0 {
+		t.Errorf("max-conns-per-addr off = %v, %v; want negative (off)", n, err)
+	}
+	for _, bad := range []string{"", "0", "-5", "soon", "0s"} {
+		if d, err := parseLoginTimeout(bad); err == nil {
+			t.Errorf("login-timeout %q = %v, want an error", bad, d)
+		}
+		if n, err := parseConnLimit(bad); err == nil {
+			t.Errorf("max-conns-per-addr %q = %v, want an error", bad, n)
+		}
+	}
+}

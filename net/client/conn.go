@@ -63,7 +63,8 @@ type DialOptions struct {
 	// OnPush receives every push, synchronously on the connection's read
 	// goroutine, in arrival order. It must not call Call (or any typed
 	// call) synchronously: the reply would be read by the goroutine that
-	// is running OnPush, so the call would deadlock. It must also be
+	// is running OnPush, so the call would deadlock; nor Close, which
+	// waits for that goroutine. It must also be
 	// quick: while it runs nothing else is read, so replies, pongs (a
 	// keepalive failure closes the connection) and the server's queue all
 	// wait; the server disconnects clients that fall behind. After a
@@ -102,6 +103,7 @@ type Conn struct {
 	ctx    context.Context // done when the connection ends
 	cancel context.CancelFunc
 	done   chan struct{}
+	wg     sync.WaitGroup // the read and keepalive goroutines
 
 	mu      sync.Mutex
 	pending map[string]chan<- proto.Frame // request id → its reply
@@ -140,9 +142,9 @@ func Dial(ctx context.Context, url string, opts DialOptions) (*Conn, error) {
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.ops = ops{call: c.Call}
-	go c.readLoop()
+	c.wg.Go(c.readLoop)
 	if opts.PingInterval > 0 {
-		go c.keepalive()
+		c.wg.Go(c.keepalive)
 	}
 	return c, nil
 }
@@ -186,16 +188,20 @@ func (c *Conn) Err() error {
 	return c.err
 }
 
-// Close ends the connection with a normal closure. Pending calls fail with
-// ErrClosed. Closing twice is a no-op.
+// Close ends the connection with a normal closure and returns once the
+// connection's goroutines have ended: no OnPush call is running or starts
+// after it returns (so OnPush must not call Close: it would wait for
+// itself). Pending calls fail with ErrClosed. Closing twice, or after the
+// connection ended by itself, only waits.
 func (c *Conn) Close() error {
-	if !c.end(ErrClosed) {
-		return nil
+	var err error
+	if c.end(ErrClosed) {
+		// The read loop keeps reading during the close handshake and
+		// sees the server's close frame; then the context can go.
+		err = c.ws.Close(websocket.StatusNormalClosure, "")
+		c.cancel()
 	}
-	// The read loop keeps reading during the close handshake and sees
-	// the server's close frame; then the context can go.
-	err := c.ws.Close(websocket.StatusNormalClosure, "")
-	c.cancel()
+	c.wg.Wait()
 	if err != nil {
 		return fmt.Errorf("close: %w", err)
 	}

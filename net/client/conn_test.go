@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -138,6 +140,7 @@ func TestPushesArriveTypedAndInOrder(t *testing.T) {
 }
 
 func TestPendingCallFailsWhenConnectionDrops(t *testing.T) {
+	noLeaks(t)
 	srv := newFakeServer(t, nil)
 	c := dial(t, srv.URL, DialOptions{})
 	fc := srv.conn(t)
@@ -202,6 +205,7 @@ func TestOversizedRequestIsRefusedLocally(t *testing.T) {
 }
 
 func TestKeepaliveClosesConnectionWhenServerStopsAnswering(t *testing.T) {
+	noLeaks(t)
 	// A server that stops reading never answers pings.
 	release := make(chan struct{})
 	srv := newFakeServer(t, func(fc *fakeConn, f proto.Frame) { <-release })
@@ -251,6 +255,7 @@ func TestDialRefusesWhatIsNotAParleyServer(t *testing.T) {
 }
 
 func TestCloseEndsPendingCalls(t *testing.T) {
+	noLeaks(t)
 	srv := newFakeServer(t, nil)
 	c := dial(t, srv.URL, DialOptions{})
 	fc := srv.conn(t)
@@ -286,4 +291,62 @@ func TestNewClientIDIs128RandomBits(t *testing.T) {
 		}
 		seen[id] = true
 	}
+}
+
+// Close returns only once the connection's read goroutine has ended: a
+// push being delivered when Close is called is delivered first, and none
+// is delivered after Close returns.
+func TestCloseWaitsForTheReadGoroutine(t *testing.T) {
+	noLeaks(t)
+	srv := newFakeServer(t, nil)
+	inPush, release := make(chan struct{}), make(chan struct{})
+	var pushDone atomic.Bool
+	c := dial(t, srv.URL, DialOptions{OnPush: func(Push) {
+		close(inPush)
+		<-release
+		pushDone.Store(true)
+	}})
+	srv.conn(t).push("note", map[string]int{"n": 1})
+	waitDone(t, inPush, "the push")
+
+	closed := make(chan bool, 1)
+	go func() {
+		c.Close()
+		closed <- pushDone.Load()
+	}()
+	// Close is done with the socket and waits for the read goroutine,
+	// which is still in OnPush.
+	deadline := time.Now().Add(waitFor)
+	for !parked("parley/net/client.(*Conn).Close(", "coder/websocket") {
+		select {
+		case <-closed:
+			t.Fatal("Close returned while its read goroutine was still delivering a push")
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Close neither returned nor waited for the read goroutine")
+		}
+		time.Sleep(time.Millisecond) // polling a condition, with a deadline
+	}
+	close(release)
+	if !<-closed {
+		t.Fatal("Close returned before the push it waited for was delivered")
+	}
+	if parked("parley/net/client.(*Conn).readLoop(", "") {
+		t.Fatal("the read goroutine outlived Close")
+	}
+}
+
+// parked reports whether some goroutine other than the caller's is
+// blocked with fn on its stack (and not, if set, in a function of
+// package without).
+func parked(fn, without string) bool {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for _, g := range strings.Split(string(buf), "\n\n")[1:] {
+		if strings.Contains(g, fn) && (without == "" || !strings.Contains(g, without)) && !strings.Contains(g, "[running]") {
+			return true
+		}
+	}
+	return false
 }

@@ -154,6 +154,7 @@ func (r *sessionRig) stop() error {
 }
 
 func TestSessionReconnectsAfterADropAndResumesTheToken(t *testing.T) {
+	noLeaks(t)
 	r := newSessionRig(t, "good", nil)
 	ctx := testCtx(t)
 	if err := r.s.Ping(ctx); !errors.Is(err, ErrOffline) || r.s.State() != Offline {
@@ -190,6 +191,7 @@ func TestSessionReconnectsAfterADropAndResumesTheToken(t *testing.T) {
 }
 
 func TestSessionStopsOnBadToken(t *testing.T) {
+	noLeaks(t)
 	r := newSessionRig(t, "bad", nil)
 	r.run()
 	r.expect("connecting", "resume bad", "offline")

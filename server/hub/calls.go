@@ -142,7 +142,11 @@ func (h *Hub) callMedia(ctx context.Context, c *conn, body json.RawMessage) (any
 		}
 		user = u.ID
 	}
-	return struct{}{}, h.calls.svc.AttachMedia(c, user, req.Call)
+	if err := h.calls.svc.AttachMedia(c, user, req.Call); err != nil {
+		return nil, err
+	}
+	h.attachedMedia(c)
+	return struct{}{}, nil
 }
 
 // binary handles a binary frame: an audio packet to relay.

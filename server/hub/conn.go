@@ -22,6 +22,12 @@ import (
 // while there is something to write (writeLoop). An idle connection thus
 // costs one goroutine with a minimal stack and no write buffer.
 // user and tokenHash are written only by the reading goroutine, under h.mu.
+//
+// Closing (close, drop) drops the queue. The goroutine that holds the
+// writing role stops after the write in progress, between two frames,
+// and hands the role to shut, which sends the close frame (when the
+// stream is whole) and closes the socket: a close frame never cuts into a
+// frame, and never waits behind the frames that were queued.
 type conn struct {
 	h      *Hub
 	ws     *websocket.Conn
@@ -36,6 +42,12 @@ type conn struct {
 
 	closed    chan struct{}
 	closeOnce sync.Once
+	closeCode websocket.StatusCode // set once, before closed is closed
+	closeWhy  string
+	abrupt    bool          // no close frame: the peer is unresponsive or the socket failed
+	gone      chan struct{} // closed once shut has closed the socket
+	tracked   bool          // shut counts in h.wg (connections of ServeHTTP)
+	login     *time.Timer   // the login deadline (LoginTimeout); nil when off
 	brMu      sync.Mutex    // readLoop's look at the read buffer, against the close handshake's reads
 	inflight  chan struct{} // one token per send awaiting its commit
 	ping      *time.Timer   // keepalive: the next ping, or the deadline of the pong
@@ -44,12 +56,14 @@ type conn struct {
 	user      proto.User
 	tokenHash []byte
 	watching  proto.ConvID // guarded by h.mu
+	media     bool         // attached to a call by call_media (under h.mu): no login deadline
 }
 
 func newConn(h *Hub, ws *websocket.Conn, raw *rawConn, remote string) *conn {
 	return &conn{
 		h: h, ws: ws, raw: raw, remote: remote,
 		closed:   make(chan struct{}),
+		gone:     make(chan struct{}),
 		inflight: make(chan struct{}, h.cfg.MaxInflightSends),
 	}
 }
@@ -76,7 +90,7 @@ func (c *conn) add(frame []byte) (start bool) {
 	if len(c.queue) >= c.h.cfg.QueueLen {
 		c.mu.Unlock()
 		c.h.m.slow.Inc()
-		c.close(websocket.StatusPolicyViolation, "too slow: reconnect and sync")
+		c.close(websocket.StatusPolicyViolation, reasonTooSlow)
 		return false
 	}
 	c.queue = append(c.queue, frame)
@@ -102,7 +116,7 @@ const maxSpare = 64
 
 // take returns the queued frames for the writer (recycling the slice of
 // its previous batch), or nil, giving up the writing role, when none are
-// left or the connection is closing.
+// left or the connection is closing (then the role goes to shut).
 func (c *conn) take(prev [][]byte) [][]byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -114,7 +128,9 @@ func (c *conn) take(prev [][]byte) [][]byte {
 	c.queue, c.spare = c.spare, nil
 	select {
 	case <-c.closed:
-		batch, c.queue = nil, nil
+		c.queue = nil
+		c.startShut()
+		return nil
 	default:
 	}
 	if len(batch) == 0 {
@@ -124,12 +140,11 @@ func (c *conn) take(prev [][]byte) [][]byte {
 	return batch
 }
 
-// giveUp ends the writing role after a failed write.
+// giveUp ends the writing role after a failed write: the socket is
+// closed without a close frame.
 func (c *conn) giveUp() {
-	c.close(websocket.StatusPolicyViolation, "write failed")
-	c.mu.Lock()
-	c.writing = false
-	c.mu.Unlock()
+	c.drop("write failed")
+	c.startShut()
 }
 
 // writeLoop writes the queue until it is empty, then ends.
@@ -139,7 +154,8 @@ func (c *conn) writeLoop() {
 		if batch = c.take(batch); batch == nil {
 			return
 		}
-		if err := c.raw.writeFrames(batch, c.h.cfg.WriteTimeout); err != nil {
+		err := c.raw.writeFrames(batch, c.h.cfg.WriteTimeout, c.closed)
+		if err != nil && !errors.Is(err, errStopped) {
 			c.giveUp()
 			return
 		}
@@ -156,25 +172,36 @@ func (c *conn) flush() {
 		if batch = c.take(batch); batch == nil {
 			return
 		}
-		rest, ok, err := c.raw.tryWrite(batch, c.h.cfg.WriteTimeout)
+		rest, unsent, ok, err := c.raw.tryWrite(batch, c.h.cfg.WriteTimeout)
 		switch {
 		case !ok: // the socket is busy or cannot be written so
-			c.mu.Lock()
-			c.queue = append(batch, c.queue...)
-			c.mu.Unlock()
+			c.requeue(batch)
 			go c.writeLoop()
 			return
 		case err != nil:
 			c.giveUp()
 			return
 		case rest != nil:
+			c.requeue(unsent)
 			go c.finish(rest)
+			return
+		case unsent != nil:
+			c.requeue(unsent)
+			go c.writeLoop()
 			return
 		}
 	}
 }
 
-// finish writes the rest of a batch that flush began (holding the
+// requeue puts frames back at the head of the queue, for the holder of
+// the writing role.
+func (c *conn) requeue(frames [][]byte) {
+	c.mu.Lock()
+	c.queue = append(frames, c.queue...)
+	c.mu.Unlock()
+}
+
+// finish writes the rest of the frame that flush began (holding the
 // socket's write lock for it), then carries on as writeLoop.
 func (c *conn) finish(rest []byte) {
 	if err := c.raw.writeRest(rest, c.h.cfg.WriteTimeout); err != nil {
@@ -184,23 +211,71 @@ func (c *conn) finish(rest []byte) {
 	c.writeLoop()
 }
 
-// close ends the connection once, from any goroutine.
+// close ends the connection once, from any goroutine, with a close frame
+// of code and reason after the frame being written, if the socket takes
+// them (see shut).
 func (c *conn) close(code websocket.StatusCode, reason string) {
+	c.closeWith(code, reason, false)
+}
+
+// drop ends the connection once, from any goroutine, without a close
+// frame: the peer does not answer, or the socket failed.
+func (c *conn) drop(reason string) {
+	c.closeWith(websocket.StatusPolicyViolation, reason, true)
+}
+
+func (c *conn) closeWith(code websocket.StatusCode, reason string, abrupt bool) {
 	c.closeOnce.Do(func() {
+		c.closeCode, c.closeWhy, c.abrupt = code, reason, abrupt
+		c.mu.Lock()
 		close(c.closed)
-		go func() {
-			// A polite close waits for the peer; a slow one gets cut off.
-			if code == websocket.StatusPolicyViolation {
-				c.ws.CloseNow()
-				return
-			}
-			// The close handshake reads from the connection: wait until
-			// readLoop is not looking at the read buffer.
-			c.brMu.Lock()
-			c.brMu.Unlock()
-			c.ws.Close(code, reason)
-		}()
+		// Whoever holds the writing role hands it to shut when it stops
+		// (take, giveUp); if nobody does, shut takes it now. Either way,
+		// no writer may start any more.
+		idle := !c.writing
+		c.writing = true
+		c.mu.Unlock()
+		if idle {
+			c.startShut()
+		}
 	})
+}
+
+// startShut starts shut, by the holder of the writing role once the
+// connection is closed: it happens once, after the last frame written.
+func (c *conn) startShut() { go c.shut() }
+
+// shut ends the socket once the writers are done: with the close
+// handshake (the close frame within 5 s, coder/websocket's bound, then up
+// to 5 s for the client's), or at once when the connection was dropped or
+// a write failed and the stream may end inside a frame.
+func (c *conn) shut() {
+	defer close(c.gone)
+	if c.tracked {
+		defer c.h.wg.Done()
+	}
+	if c.ws == nil {
+		return
+	}
+	if c.abrupt || (c.raw != nil && c.raw.broken.Load()) {
+		c.ws.CloseNow()
+		return
+	}
+	// The close handshake reads from the connection: wait until readLoop
+	// is not looking at the read buffer. A client that stops in the
+	// middle of a control frame holds readLoop there: past the write
+	// timeout, the socket is closed under it.
+	if c.raw != nil && c.h.cfg.WriteTimeout > 0 {
+		stuck := time.AfterFunc(c.h.cfg.WriteTimeout, func() { c.raw.Conn.Close() })
+		c.brMu.Lock()
+		stuck.Stop()
+	} else {
+		c.brMu.Lock()
+	}
+	c.brMu.Unlock()
+	if err := c.ws.Close(c.closeCode, c.closeWhy); err != nil {
+		c.h.log.Debug("close handshake", "remote", c.remote, "code", int(c.closeCode), "err", err)
+	}
 }
 
 // serve starts the connection: it greets the client, starts the
@@ -211,8 +286,32 @@ func (c *conn) serve() {
 	c.mu.Unlock()
 	c.enqueue(c.h.hello)
 	c.ping = time.AfterFunc(c.h.cfg.PingInterval, c.keepalive)
+	if d := c.h.cfg.LoginTimeout; d > 0 {
+		c.login = time.AfterFunc(d, c.loginExpired)
+	}
 	c.readLoop(false)
 }
+
+// loginExpired closes a connection that is still not logged in when its
+// login deadline passes.
+func (c *conn) loginExpired() {
+	c.h.mu.RLock()
+	authed := c.user.ID != 0 || c.media
+	c.h.mu.RUnlock()
+	if !authed {
+		c.h.m.loginTimeouts.Inc()
+		c.close(websocket.StatusPolicyViolation, reasonLoginTimeout)
+	}
+}
+
+// Close reasons clients may match on (docs/protocol.md, "Closing").
+const (
+	reasonLoginTimeout = "login timeout"
+	reasonTooMany      = "too many connections from your address"
+	reasonTooSlow      = "too slow: reconnect and sync"
+	reasonLoggedOut    = "logged out"
+	reasonShutdown     = "server is shutting down"
+)
 
 // keepalive pings the client every PingInterval; one that has not
 // answered the previous ping within WriteTimeout is cut off. The hub
@@ -226,12 +325,12 @@ func (c *conn) keepalive() {
 	default:
 	}
 	if c.awaitPong.Load() {
-		c.close(websocket.StatusPolicyViolation, "ping timeout")
+		c.drop("ping timeout")
 		return
 	}
 	c.awaitPong.Store(true)
 	if err := c.raw.writeControl(opPing, nil, c.h.cfg.WriteTimeout); err != nil {
-		c.close(websocket.StatusPolicyViolation, "write failed")
+		c.drop("write failed")
 		return
 	}
 	c.ping.Reset(c.h.cfg.WriteTimeout)
@@ -355,6 +454,9 @@ func (c *conn) idle() {
 func (c *conn) end() {
 	c.close(websocket.StatusNormalClosure, "")
 	c.ping.Stop()
+	if c.login != nil {
+		c.login.Stop()
+	}
 	c.h.remove(c)
 	c.h.m.conns.Dec()
 	c.h.wg.Done()

@@ -44,6 +44,15 @@ type Config struct {
 	WriteTimeout time.Duration
 	// PingInterval is how often the server pings an idle client (default 30 s).
 	PingInterval time.Duration
+	// LoginTimeout closes a connection that has not logged in (login or
+	// resume) nor attached to a call (call_media) this long after it
+	// opened or logged out (default 30 s; negative: never).
+	LoginTimeout time.Duration
+	// MaxConnsPerAddr bounds the open connections of one client address
+	// (clientAddr, so behind TrustedProxies the forwarded one): past it a
+	// new connection gets a close frame 1013 instead of hello (default
+	// 256; negative: no bound).
+	MaxConnsPerAddr int
 	// MaxInflightSends bounds the sends of one connection awaiting their
 	// commit (default 64); the connection's reads pause past it.
 	MaxInflightSends int
@@ -75,6 +84,14 @@ var (
 	DefaultRegisterLimit  = Limit{Burst: 10, Every: time.Minute}
 )
 
+// Default connection limits: 30 s to log in; 256 open connections per
+// address, enough for an office behind one NAT address, few enough that
+// one address cannot take the server's memory.
+const (
+	DefaultLoginTimeout    = 30 * time.Second
+	DefaultMaxConnsPerAddr = 256
+)
+
 // Hub is the set of live connections. It is safe for concurrent use.
 type Hub struct {
 	cfg  Config
@@ -91,8 +108,9 @@ type Hub struct {
 	users    map[proto.UserID][]*conn
 	watchers map[proto.ConvID]map[*conn]struct{}
 	conns    map[*conn]struct{}
+	perAddr  map[string]int // open connections by client address
 	closing  bool
-	wg       sync.WaitGroup // connection goroutines
+	wg       sync.WaitGroup // connection goroutines: readers and shuts
 
 	calls *callLayer // voice calls: calls.go
 
@@ -130,11 +148,24 @@ func New(cfg Config) *Hub {
 	if cfg.MaxInflightSends <= 0 {
 		cfg.MaxInflightSends = 64
 	}
+	switch {
+	case cfg.LoginTimeout == 0:
+		cfg.LoginTimeout = DefaultLoginTimeout
+	case cfg.LoginTimeout < 0:
+		cfg.LoginTimeout = 0
+	}
+	switch {
+	case cfg.MaxConnsPerAddr == 0:
+		cfg.MaxConnsPerAddr = DefaultMaxConnsPerAddr
+	case cfg.MaxConnsPerAddr < 0:
+		cfg.MaxConnsPerAddr = 0
+	}
 	h := &Hub{
 		cfg: cfg, db: cfg.DB, log: cfg.Logger, now: cfg.Now,
 		users:      map[proto.UserID][]*conn{},
 		watchers:   map[proto.ConvID]map[*conn]struct{}{},
 		conns:      map[*conn]struct{}{},
+		perAddr:    map[string]int{},
 		fanout:     make(chan []storage.Committed, 256),
 		fanoutDone: make(chan struct{}),
 	}
@@ -189,11 +220,22 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()
-		ws.Close(websocket.StatusGoingAway, "server is shutting down")
+		ws.Close(websocket.StatusGoingAway, reasonShutdown)
 		return
 	}
+	if n := h.perAddr[c.remote]; h.cfg.MaxConnsPerAddr > 0 && n >= h.cfg.MaxConnsPerAddr {
+		h.mu.Unlock()
+		h.m.refused.Inc()
+		h.log.Debug("connection refused: too many from its address", "remote", c.remote, "open", n)
+		// Instead of hello: a close frame every client can read
+		// (a browser cannot see an HTTP status in place of the upgrade).
+		ws.Close(websocket.StatusTryAgainLater, reasonTooMany)
+		return
+	}
+	h.perAddr[c.remote]++
 	h.conns[c] = struct{}{}
-	h.wg.Add(1)
+	c.tracked = true
+	h.wg.Add(2) // c's reader (until end) and its shut
 	h.mu.Unlock()
 	h.m.conns.Inc()
 	// The connection outlives this handler: returning lets the HTTP server
@@ -204,15 +246,15 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Shutdown closes every connection with "going away" (1001) and waits for
-// their goroutines. If ctx ends first, it cuts off the connections whose
-// close handshake has not finished (closes their sockets), waits for
-// their goroutines, which end once the request each may be serving
-// returns, and returns ctx's error.
+// their goroutines and close handshakes. If ctx ends first, it cuts off
+// the connections whose close handshake has not finished (closes their
+// sockets), waits for their goroutines, which end once the request each
+// may be serving returns, and returns ctx's error.
 func (h *Hub) Shutdown(ctx context.Context) error {
 	h.mu.Lock()
 	h.closing = true
 	for c := range h.conns {
-		c.close(websocket.StatusGoingAway, "server is shutting down")
+		c.close(websocket.StatusGoingAway, reasonShutdown)
 	}
 	h.mu.Unlock()
 	done := make(chan struct{})
@@ -409,19 +451,30 @@ func (h *Hub) bind(c *conn, user proto.User, tokenHash []byte) {
 	first := len(h.users[user.ID]) == 0
 	h.users[user.ID] = append(h.users[user.ID], c)
 	h.mu.Unlock()
+	if c.login != nil {
+		c.login.Stop()
+	}
 	if first {
 		h.announce(user.ID, true)
 	}
 }
 
 // unbind removes c from its user's connections (on logout or close) and
-// announces the user offline if it was their last one.
+// announces the user offline if it was their last one. A connection that
+// stays open (logout) has LoginTimeout again to log in.
 func (h *Hub) unbind(c *conn) {
 	h.mu.Lock()
 	user := c.user.ID
 	if user == 0 {
 		h.mu.Unlock()
 		return
+	}
+	select {
+	case <-c.closed:
+	default:
+		if c.login != nil && !c.media {
+			c.login.Reset(h.cfg.LoginTimeout)
+		}
 	}
 	h.users[user] = slices.DeleteFunc(h.users[user], func(o *conn) bool { return o == c })
 	last := len(h.users[user]) == 0
@@ -507,7 +560,18 @@ func (h *Hub) kickToken(user proto.UserID, tokenHash []byte, keep *conn) {
 	}
 	h.mu.RUnlock()
 	for _, c := range victims {
-		c.close(websocket.StatusPolicyViolation, "logged out")
+		c.close(websocket.StatusPolicyViolation, reasonLoggedOut)
+	}
+}
+
+// attachedMedia exempts c, attached to a call by call_media, from the
+// login deadline: its session token authorised it.
+func (h *Hub) attachedMedia(c *conn) {
+	h.mu.Lock()
+	c.media = true
+	h.mu.Unlock()
+	if c.login != nil {
+		c.login.Stop()
 	}
 }
 
@@ -516,5 +580,8 @@ func (h *Hub) remove(c *conn) {
 	h.unbind(c)
 	h.mu.Lock()
 	delete(h.conns, c)
+	if h.perAddr[c.remote]--; h.perAddr[c.remote] <= 0 {
+		delete(h.perAddr, c.remote)
+	}
 	h.mu.Unlock()
 }

@@ -52,6 +52,7 @@ func dialKeepalive(t *testing.T, srv *httptest.Server, onPing func() bool) (*web
 // An idle client that answers the server's pings stays connected through
 // many of them, gets its own pings answered, and still gets replies.
 func TestKeepaliveKeepsAnAnsweringClient(t *testing.T) {
+	noLeaks(t)
 	srv := keepaliveHub(t)
 	pings := make(chan struct{}, 100)
 	ws, ctx := dialKeepalive(t, srv, func() bool { pings <- struct{}{}; return true })
@@ -90,6 +91,7 @@ func TestKeepaliveKeepsAnAnsweringClient(t *testing.T) {
 
 // A client that stops answering pings is cut off.
 func TestKeepaliveCutsOffASilentClient(t *testing.T) {
+	noLeaks(t)
 	srv := keepaliveHub(t)
 	ws, ctx := dialKeepalive(t, srv, func() bool { return false }) // reads, never answers
 	for {

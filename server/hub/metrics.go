@@ -13,6 +13,8 @@ type hubMetrics struct {
 	slow        *metrics.Counter
 	fanout      *metrics.Histogram
 	sendLatency *metrics.Histogram
+
+	refused, loginTimeouts *metrics.Counter // connections closed by the limits
 }
 
 func newHubMetrics(r *metrics.Registry, h *Hub) hubMetrics {
@@ -30,5 +32,8 @@ func newHubMetrics(r *metrics.Registry, h *Hub) hubMetrics {
 		slow:        r.Counter("parley_slow_consumers_total", "Connections closed because their queue was full."),
 		fanout:      r.Histogram("parley_fanout_seconds", "Time to queue one committed batch to every recipient.", metrics.LatencyBuckets),
 		sendLatency: r.Histogram("parley_send_seconds", "Time from a send request to its durable commit.", metrics.LatencyBuckets),
+
+		refused:       r.Counter("parley_connections_refused_total", "Connections closed at once because their address had too many open (MaxConnsPerAddr)."),
+		loginTimeouts: r.Counter("parley_login_timeouts_total", "Connections closed because they did not log in within LoginTimeout."),
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"time"
 )
 
 func httpGet(t *testing.T, url string) string {
@@ -21,4 +22,16 @@ func httpGet(t *testing.T, url string) string {
 		t.Fatalf("GET %s: %s: %s", url, resp.Status, b)
 	}
 	return string(b)
+}
+
+// eventually polls cond until it holds, failing the test after 10 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10 s for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition, with a deadline
+	}
 }

@@ -2,10 +2,12 @@ package hub
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -18,6 +20,9 @@ import (
 // flushes its buffer at the end of every frame, but a frame bigger than
 // the buffer arrives in several Write calls, so Write reads each frame's
 // header and holds wmu until the frame's last byte is written.
+//
+// A write that fails may have sent part of a frame: the stream is torn,
+// and nothing may follow it (broken), not even a close frame.
 type rawConn struct {
 	net.Conn
 	wmu  sync.Mutex
@@ -33,6 +38,23 @@ type rawConn struct {
 	left int64 // payload bytes still to come
 
 	deadline time.Time // the socket's write deadline (under wmu)
+
+	broken atomic.Bool // a write failed: the stream may end inside a frame
+}
+
+var (
+	// errBroken refuses writes after a failed one.
+	errBroken = errors.New("an earlier write failed")
+	// errStopped ends a batch at a frame boundary when the connection closes.
+	errStopped = errors.New("connection closing")
+)
+
+// failed notes a write error, which leaves the stream torn.
+func (r *rawConn) failed(err error) error {
+	if err != nil {
+		r.broken.Store(true)
+	}
+	return err
 }
 
 // canWait reports whether waitReadable can wait on the socket.
@@ -55,6 +77,10 @@ func (r *rawConn) Read(p []byte) (int, error) {
 func (r *rawConn) Write(p []byte) (int, error) {
 	if r.left == 0 && r.hn == 0 {
 		r.wmu.Lock() // a new frame
+		if r.broken.Load() {
+			r.wmu.Unlock()
+			return 0, errBroken
+		}
 		// coder/websocket bounds its writes itself: lift a deadline of
 		// writeFrames that is near or past.
 		if !r.deadline.IsZero() && time.Until(r.deadline) < time.Second {
@@ -64,6 +90,7 @@ func (r *rawConn) Write(p []byte) (int, error) {
 	}
 	n, err := r.Conn.Write(p)
 	if err != nil {
+		r.failed(err)
 		r.left, r.hn = 0, 0
 		r.wmu.Unlock()
 		return n, err
@@ -146,34 +173,53 @@ var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, writeChunk); re
 
 // writeFrames writes frames (JSON payloads) as unmasked WebSocket text
 // frames, coalesced into as few write calls as fit writeChunk, within
-// timeout for the whole batch.
-func (r *rawConn) writeFrames(frames [][]byte, timeout time.Duration) error {
+// timeout for the whole batch. Every write call holds whole frames; when
+// stop is closed, it returns errStopped after the write in progress,
+// between two frames.
+func (r *rawConn) writeFrames(frames [][]byte, timeout time.Duration, stop <-chan struct{}) error {
 	bp := writeBufs.Get().(*[]byte)
 	defer writeBufs.Put(bp)
 	buf := (*bp)[:0]
 	r.wmu.Lock()
 	defer r.wmu.Unlock()
+	if r.broken.Load() {
+		return errBroken
+	}
 	r.armDeadline(timeout)
+	stopped := func() bool {
+		select {
+		case <-stop:
+			return true
+		default:
+			return false
+		}
+	}
 	for _, f := range frames {
 		if len(buf) > 0 && len(buf)+len(f)+10 > writeChunk {
 			if _, err := r.Conn.Write(buf); err != nil {
-				return err
+				return r.failed(err)
 			}
 			buf = buf[:0]
+			if stopped() {
+				return errStopped
+			}
 		}
 		buf = appendTextHeader(buf, len(f))
 		if len(f) > writeChunk/2 {
 			if _, err := (&net.Buffers{buf, f}).WriteTo(r.Conn); err != nil {
-				return err
+				return r.failed(err)
 			}
 			buf = buf[:0]
+			if stopped() {
+				return errStopped
+			}
 			continue
 		}
 		buf = append(buf, f...)
 	}
 	if len(buf) > 0 {
 		if _, err := r.Conn.Write(buf); err != nil {
-			return err
+			return r.failed(err)
 		}
 	}
 	*bp = buf[:0]
@@ -182,12 +228,18 @@ func (r *rawConn) writeFrames(frames [][]byte, timeout time.Duration) error {
 
 // tryWrite writes frames without waiting for the socket. ok is false
 // when it could not try (the socket cannot be written so, or another
-// frame is being written): nothing was written. Otherwise rest is what the
-// socket did not take (nil when it took everything); then wmu stays
-// locked, so that nothing comes between, until writeRest sends the rest.
-func (r *rawConn) tryWrite(frames [][]byte, timeout time.Duration) (rest []byte, ok bool, err error) {
+// frame is being written): nothing was written. Otherwise unsent are the
+// frames the socket took nothing of, and rest is the end of the frame it
+// took only part of (nil when it stopped between two frames); then wmu
+// stays locked, so that nothing comes between, until writeRest sends the
+// rest.
+func (r *rawConn) tryWrite(frames [][]byte, timeout time.Duration) (rest []byte, unsent [][]byte, ok bool, err error) {
 	if r.sc == nil || !rawSocket || !r.wmu.TryLock() {
-		return nil, false, nil
+		return nil, nil, false, nil
+	}
+	if r.broken.Load() {
+		r.wmu.Unlock()
+		return nil, nil, true, errBroken
 	}
 	// An expired deadline would fail even a write that need not wait.
 	r.armDeadline(timeout)
@@ -199,15 +251,29 @@ func (r *rawConn) tryWrite(frames [][]byte, timeout time.Duration) (rest []byte,
 	}
 	left, err := r.writeNow(buf)
 	if len(left) > 0 && err == nil {
-		rest = append([]byte(nil), left...)
-	} else {
+		// Find the frame the socket stopped in.
+		written, end := len(buf)-len(left), 0
+		for i, f := range frames {
+			start := end
+			end += textHeaderLen(len(f)) + len(f)
+			if end > written {
+				if written > start {
+					rest = append([]byte(nil), buf[written:end]...)
+					i++
+				}
+				unsent = frames[i:]
+				break
+			}
+		}
+	}
+	if rest == nil {
 		r.wmu.Unlock()
 	}
 	if cap(buf) <= 4*writeChunk {
 		*bp = buf[:0]
 		writeBufs.Put(bp)
 	}
-	return rest, true, err
+	return rest, unsent, true, r.failed(err)
 }
 
 // writeRest finishes what tryWrite began, within timeout, and unlocks wmu.
@@ -215,7 +281,7 @@ func (r *rawConn) writeRest(rest []byte, timeout time.Duration) error {
 	defer r.wmu.Unlock()
 	r.armDeadline(timeout)
 	_, err := r.Conn.Write(rest)
-	return err
+	return r.failed(err)
 }
 
 // WebSocket control opcodes (RFC 6455 section 5.5).
@@ -231,9 +297,24 @@ func (r *rawConn) writeControl(op byte, payload []byte, timeout time.Duration) e
 	n := 2 + copy(f[2:], payload)
 	r.wmu.Lock()
 	defer r.wmu.Unlock()
+	if r.broken.Load() {
+		return errBroken
+	}
 	r.armDeadline(timeout)
 	_, err := r.Conn.Write(f[:n])
-	return err
+	return r.failed(err)
+}
+
+// textHeaderLen is the length of appendTextHeader's header for n bytes.
+func textHeaderLen(n int) int {
+	switch {
+	case n < 126:
+		return 2
+	case n < 1<<16:
+		return 4
+	default:
+		return 10
+	}
 }
 
 // appendTextHeader appends the header of an unmasked, final text frame of

@@ -52,7 +52,7 @@ func TestLibraryFramesAndCoalescedFramesNeverInterleave(t *testing.T) {
 					for j := i; j < i+4; j++ {
 						batch = append(batch, []byte(fmt.Sprintf(`{"n":%d,"pad":"%s"}`, j, strings.Repeat("x", j*10))))
 					}
-					if err := hj.raw.writeFrames(batch, 10*time.Second); err != nil {
+					if err := hj.raw.writeFrames(batch, 10*time.Second, nil); err != nil {
 						served <- err
 						return
 					}
@@ -145,6 +145,9 @@ func TestFrameHeaders(t *testing.T) {
 		size, total, ok := frameSize(h)
 		if !ok || size != len(h) || total != int64(len(h)+n) {
 			t.Errorf("payload %d: header % x parses as %d/%d/%v", n, h, size, total, ok)
+		}
+		if textHeaderLen(n) != len(h) {
+			t.Errorf("payload %d: textHeaderLen %d, header %d bytes", n, textHeaderLen(n), len(h))
 		}
 		if h[0] != 0x81 {
 			t.Errorf("payload %d: first byte %#x, want a final text frame", n, h[0])

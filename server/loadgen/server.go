@@ -90,6 +90,9 @@ func startServer(ctx context.Context, o serverOptions) (*target, error) {
 	args := []string{
 		"-addr", "127.0.0.1:0", "-data", filepath.Join(dir, "data"),
 		"-argon2", "m=64,t=1,p=1", "-register-limit", "off", "-sync", o.sync,
+		// Thousands of connections from one address, some unauthenticated
+		// for as long as registering every user takes.
+		"-max-conns-per-addr", "off", "-login-timeout", "off",
 	}
 	if o.queue > 0 {
 		args = append(args, "-queue", strconv.Itoa(o.queue))

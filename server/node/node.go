@@ -49,6 +49,10 @@ type Config struct {
 	// TrustedProxies are reverse proxies whose X-Forwarded-For is believed
 	// for the client's address (rate limits, logs).
 	TrustedProxies []netip.Prefix
+	// LoginTimeout and MaxConnsPerAddr are the hub's connection limits
+	// (zero: the hub's defaults; negative: off).
+	LoginTimeout    time.Duration
+	MaxConnsPerAddr int
 	// MaxFileSize refuses bigger uploads at creation (0: 4 GiB); FileQuota
 	// bounds the bytes each user shares (0: no quota).
 	MaxFileSize, FileQuota int64
@@ -133,6 +137,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		LoginAddrLimit: limitOr(cfg.LoginAddrLimit, hub.DefaultLoginAddrLimit),
 		RegisterLimit:  limitOr(cfg.RegisterLimit, hub.DefaultRegisterLimit),
 		TrustedProxies: cfg.TrustedProxies,
+
+		LoginTimeout:    cfg.LoginTimeout,
+		MaxConnsPerAddr: cfg.MaxConnsPerAddr,
 	})
 	n.db, n.hub = db, h
 	n.files, err = files.New(ctx, files.Config{

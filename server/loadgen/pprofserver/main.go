@@ -31,7 +31,7 @@ func main() {
 }
 
 func run() error {
-	var addr, data, argon2, sync, regLimit string
+	var addr, data, argon2, sync, regLimit, maxConns, loginTimeout string
 	var queue int
 	flag.StringVar(&addr, "addr", "127.0.0.1:0", "listen address")
 	flag.StringVar(&data, "data", "", "data folder")
@@ -39,12 +39,17 @@ func run() error {
 	flag.StringVar(&sync, "sync", "full", "full or normal")
 	flag.StringVar(&regLimit, "register-limit", "off", "only off is supported")
 	flag.IntVar(&queue, "queue", 0, "per-connection queue length")
+	flag.StringVar(&maxConns, "max-conns-per-addr", "off", "only off is supported")
+	flag.StringVar(&loginTimeout, "login-timeout", "off", "only off is supported")
 	flag.Parse()
 	if regLimit != "off" {
 		return fmt.Errorf("-register-limit: only off is supported")
 	}
+	if maxConns != "off" || loginTimeout != "off" {
+		return fmt.Errorf("-max-conns-per-addr, -login-timeout: only off is supported")
+	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	cfg := node.Config{DataDir: data, Logger: log, QueueLen: queue, Synchronous: strings.ToUpper(sync), RegisterLimit: hub.Limit{Burst: -1}}
+	cfg := node.Config{DataDir: data, Logger: log, QueueLen: queue, Synchronous: strings.ToUpper(sync), RegisterLimit: hub.Limit{Burst: -1}, MaxConnsPerAddr: -1, LoginTimeout: -1}
 	if _, err := fmt.Sscanf(argon2, "m=%d,t=%d,p=%d", &cfg.Argon2.Memory, &cfg.Argon2.Time, &cfg.Argon2.Threads); err != nil {
 		return fmt.Errorf("-argon2: %w", err)
 	}
