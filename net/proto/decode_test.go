@@ -62,7 +62,7 @@ var requestBodies = []struct {
 	{TypeMembers, MembersRequest{Conv: 512, Unwatch: true}},
 	{TypeDirect, DirectRequest{User: 4821}},
 	{TypeSend, SendRequest{Conv: 512, ClientID: "c-1", Text: "大家好 <b>\u2028 tab\there"}},
-	{TypeHistory, HistoryRequest{Conv: 512, Before: 90, Limit: 50}},
+	{TypeHistory, HistoryRequest{Conv: 512, Before: new(int64(90)), Limit: 50}},
 	{TypeSync, SyncRequest{Have: map[ConvID]int64{512: 7, 9: 0}, Limit: 10}},
 	{TypeCall, CallRequest{User: 4821, Codecs: []string{"g722", "pcm"}}},
 	{TypeCallAccept, CallAcceptRequest{Call: 4000000000, Codec: "g722"}},

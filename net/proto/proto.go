@@ -251,12 +251,14 @@ type SendReply struct {
 }
 
 // HistoryRequest pages through a conversation. With neither Before nor After
-// it returns the newest Limit messages; Before returns the Limit messages
-// just below that seq; After the Limit messages just above it.
+// (nil, or null on the wire) it returns the newest Limit messages; Before
+// returns the Limit messages just below that seq; After the Limit messages
+// just above it, so After 0 is the first page (seqs 1..Limit). Set them
+// with new: HistoryRequest{Conv: c, After: new(seq)}.
 type HistoryRequest struct {
 	Conv   ConvID `json:"conv"`
-	Before int64  `json:"before,omitempty"`
-	After  int64  `json:"after,omitempty"`
+	Before *int64 `json:"before,omitempty"`
+	After  *int64 `json:"after,omitempty"`
 	Limit  int    `json:"limit,omitempty"` // default 50, at most MaxHistoryLimit
 }
 

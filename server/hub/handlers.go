@@ -392,10 +392,10 @@ func (h *Hub) history(ctx context.Context, c *conn, body json.RawMessage) (any, 
 	if err != nil {
 		return nil, err
 	}
-	if req.Before != 0 && req.After != 0 {
+	if req.Before != nil && req.After != nil {
 		return nil, proto.Errorf(proto.CodeBadRequest, "give before or after, not both")
 	}
-	if req.Before < 0 || req.After < 0 || req.Limit < 0 {
+	if req.Before != nil && *req.Before < 0 || req.After != nil && *req.After < 0 || req.Limit < 0 {
 		return nil, proto.Errorf(proto.CodeBadRequest, "before, after and limit must not be negative")
 	}
 	req.Limit = clampLimit(req.Limit, 50)

@@ -220,7 +220,7 @@ func TestTextLimitsAndValidation(t *testing.T) {
 	if sent.Message.Seq != 2 {
 		t.Fatalf("seq after rejected sends = %d, want 2", sent.Message.Seq)
 	}
-	wantCode(t, r.call(proto.TypeHistory, proto.HistoryRequest{Conv: g.Conversation.ID, Before: 5, After: 1}), proto.CodeBadRequest)
+	wantCode(t, r.call(proto.TypeHistory, proto.HistoryRequest{Conv: g.Conversation.ID, Before: new(int64(5)), After: new(int64(1))}), proto.CodeBadRequest)
 	wantCode(t, r.call(proto.TypeJoinGroup, proto.JoinGroupRequest{Group: g.Conversation.ID}), proto.CodeAlreadyMember)
 	wantCode(t, r.call(proto.TypeJoinGroup, proto.JoinGroupRequest{Group: 99}), proto.CodeNoSuchGroup)
 	wantCode(t, r.call(proto.TypeLogin, proto.LoginRequest{User: 1, Password: "x"}), proto.CodeAlreadyAuthed)
@@ -342,4 +342,61 @@ func TestRegistrationLimitIsPerClientBehindATrustedProxy(t *testing.T) {
 		t.Fatalf("first client: %+v", f.Error)
 	}
 	wantCode(t, register(dialAs(t, plain, "203.0.113.8"), "b"), proto.CodeRateLimited)
+}
+
+func TestHistoryPagesInEveryDocumentedMode(t *testing.T) {
+	s := nodetest.Start(t)
+	r := dialRaw(t, s)
+	r.registerAndLogin("Li")
+	var g proto.ConversationReply
+	r.ok(proto.TypeCreateGroup, proto.CreateGroupRequest{Name: "g"}, &g)
+	conv := g.Conversation.ID
+	for i := range 9 { // seq 1 is the created event: seqs 1..10
+		r.ok(proto.TypeSend, proto.SendRequest{Conv: conv, ClientID: fmt.Sprint("c", i), Text: "m"}, nil)
+	}
+	page := func(fields string) (seqs []int64, more bool) {
+		t.Helper()
+		r.n++
+		id := fmt.Sprint(r.n)
+		r.sendBytes(fmt.Sprintf(`{"type":"history","id":%q,"body":{"conv":%d,"limit":3%s}}`, id, conv, fields))
+		f := r.reply(id)
+		if f.Error != nil {
+			t.Fatalf("history%s: %v", fields, f.Error)
+		}
+		var h proto.HistoryReply
+		if err := json.Unmarshal(f.Body, &h); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range h.Messages {
+			seqs = append(seqs, m.Seq)
+		}
+		return seqs, h.More
+	}
+	for _, c := range []struct {
+		fields string
+		want   string
+		more   bool
+	}{
+		{``, "[8 9 10]", true},                            // neither: the newest page
+		{`,"after":0`, "[1 2 3]", true},                   // the first page
+		{`,"after":3`, "[4 5 6]", true},                   // just above 3
+		{`,"after":8`, "[9 10]", false},                   // the last, short
+		{`,"after":10`, "[]", false},                      // nothing above the newest
+		{`,"before":11`, "[8 9 10]", true},                // just below 11
+		{`,"before":4`, "[1 2 3]", false},                 // down to the first
+		{`,"before":1`, "[]", false},                      // nothing below the first
+		{`,"before":0`, "[]", false},                      // nothing below 0
+		{`,"after":null,"before":null`, "[8 9 10]", true}, // null is absent
+	} {
+		seqs, more := page(c.fields)
+		if got := fmt.Sprint(seqs); got != c.want && !(c.want == "[]" && seqs == nil) || more != c.more {
+			t.Errorf("history%s: seqs %v more %v, want %s more %v", c.fields, seqs, more, c.want, c.more)
+		}
+	}
+	for _, fields := range []string{`"after":0,"before":5`, `"after":1,"before":0`, `"after":-1`, `"before":-1`, `"limit":-1`} {
+		r.n++
+		id := fmt.Sprint(r.n)
+		r.sendBytes(fmt.Sprintf(`{"type":"history","id":%q,"body":{"conv":%d,%s}}`, id, conv, fields))
+		wantCode(t, r.reply(id), proto.CodeBadRequest)
+	}
 }

@@ -249,10 +249,10 @@ func (d *DB) History(ctx context.Context, caller proto.UserID, req proto.History
 		return nil, false, err
 	}
 	switch {
-	case req.After > 0:
-		return d.page(ctx, req.Conv, pageAfter, req.After, req.Limit)
-	case req.Before > 0:
-		return d.page(ctx, req.Conv, pageBefore, req.Before, req.Limit)
+	case req.After != nil:
+		return d.page(ctx, req.Conv, pageAfter, *req.After, req.Limit)
+	case req.Before != nil:
+		return d.page(ctx, req.Conv, pageBefore, *req.Before, req.Limit)
 	default:
 		return d.page(ctx, req.Conv, pageLatest, 0, req.Limit)
 	}
