@@ -17,13 +17,16 @@ import (
 func refDecodeFrame(data []byte) (Frame, error) {
 	var f Frame
 	if err := json.Unmarshal(data, &f); err != nil {
-		return Frame{}, Errorf(CodeBadFrame, "frame is not a JSON object: %v", err)
-	}
-	if f.Type == "" {
-		return Frame{}, Errorf(CodeBadFrame, "frame has no type")
+		if len(f.ID) > MaxRequestIDLen {
+			f.ID = ""
+		}
+		return Frame{ID: f.ID}, Errorf(CodeBadFrame, "frame is not a JSON object: %v", err)
 	}
 	if len(f.ID) > MaxRequestIDLen {
 		return Frame{}, Errorf(CodeBadFrame, "request id longer than %d bytes", MaxRequestIDLen)
+	}
+	if f.Type == "" {
+		return Frame{ID: f.ID}, Errorf(CodeBadFrame, "frame has no type")
 	}
 	return f, nil
 }

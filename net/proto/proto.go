@@ -312,14 +312,27 @@ type Presence struct {
 
 // ---- Encoding helpers ----
 
+// replyFrame is the envelope of a reply: unlike a push it always has an
+// id, "" when the request's id could not be read.
+type replyFrame struct {
+	Type  string `json:"type"`
+	ID    string `json:"id"`
+	Body  any    `json:"body,omitempty"`
+	Error *Error `json:"error,omitempty"`
+}
+
 // EncodeReply encodes a successful reply to request id.
 func EncodeReply(id string, body any) ([]byte, error) {
-	return encode(TypeReply, id, body)
+	b, err := json.Marshal(replyFrame{Type: TypeReply, ID: id, Body: body})
+	if err != nil {
+		return nil, fmt.Errorf("encode reply: %w", err)
+	}
+	return b, nil
 }
 
 // EncodeError encodes a failed reply to request id.
 func EncodeError(id string, e *Error) []byte {
-	b, err := json.Marshal(Frame{Type: TypeReply, ID: id, Error: e})
+	b, err := json.Marshal(replyFrame{Type: TypeReply, ID: id, Error: e})
 	if err != nil { // an Error always marshals
 		panic(err)
 	}
@@ -354,21 +367,35 @@ func encode(typ, id string, body any) ([]byte, error) {
 // DecodeFrame parses the envelope of a text frame. It checks only the
 // envelope (and that the body is JSON); bodies are decoded by DecodeBody
 // once the type is known. The frame is read in one pass (see decode.go).
+//
+// A frame it refuses comes back with the request id when that could be
+// read (a string of at most MaxRequestIDLen bytes), for the error reply
+// to carry; else with ID "".
 func DecodeFrame(data []byte) (Frame, error) {
 	f, ok := scanFrame(data)
 	if !ok {
 		var err error
 		if f, err = unmarshalFrame(data); err != nil {
-			return Frame{}, Errorf(CodeBadFrame, "frame is not a JSON object: %v", err)
+			// A syntax error leaves f empty; a value of the wrong type
+			// leaves the fields read around it, the id among them.
+			return Frame{ID: readableID(f.ID)}, Errorf(CodeBadFrame, "frame is not a JSON object: %v", err)
 		}
-	}
-	if f.Type == "" {
-		return Frame{}, Errorf(CodeBadFrame, "frame has no type")
 	}
 	if len(f.ID) > MaxRequestIDLen {
 		return Frame{}, Errorf(CodeBadFrame, "request id longer than %d bytes", MaxRequestIDLen)
 	}
+	if f.Type == "" {
+		return Frame{ID: f.ID}, Errorf(CodeBadFrame, "frame has no type")
+	}
 	return f, nil
+}
+
+// readableID is id if it can be echoed in a reply, else "".
+func readableID(id string) string {
+	if len(id) > MaxRequestIDLen {
+		return ""
+	}
+	return id
 }
 
 // unmarshalFrame decodes a frame with encoding/json (what scanFrame

@@ -144,7 +144,7 @@ func TestMalformedFramesGetErrorsAndChangeNothing(t *testing.T) {
 	}{
 		{`not json`, "", proto.CodeBadFrame},
 		{`[1,2,3]`, "", proto.CodeBadFrame},
-		{`{"id":"1"}`, "", proto.CodeBadFrame},
+		{`{"id":"1"}`, "1", proto.CodeBadFrame},
 		{`{"type":"nonsense","id":"2"}`, "2", proto.CodeUnknownType},
 		{`{"type":"register","id":"3","body":"a string"}`, "3", proto.CodeBadRequest},
 		{`{"type":"register","id":"4","body":{"name":"","password":"secret-password"}}`, "4", proto.CodeInvalidName},
@@ -398,5 +398,34 @@ func TestHistoryPagesInEveryDocumentedMode(t *testing.T) {
 		id := fmt.Sprint(r.n)
 		r.sendBytes(fmt.Sprintf(`{"type":"history","id":%q,"body":{"conv":%d,%s}}`, id, conv, fields))
 		wantCode(t, r.reply(id), proto.CodeBadRequest)
+	}
+}
+
+func TestRepliesEchoTheIDTheyCouldRead(t *testing.T) {
+	s := nodetest.Start(t)
+	r := dialRaw(t, s)
+	for _, c := range []struct{ frame, id string }{
+		{`{"id":"7"}`, `"7"`},            // readable id, no type
+		{`{"id":"8","type":9}`, `"8"`},   // readable id, type not a string
+		{`not json`, `""`},               // nothing readable
+		{`{"id":5,"type":"ping"}`, `""`}, // id not a string
+		{`{"type":"ping","id":"` + strings.Repeat("i", proto.MaxRequestIDLen+1) + `"}`, `""`},
+	} {
+		r.sendBytes(c.frame)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, data, err := r.ws.Read(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			Type  string
+			ID    json.RawMessage
+			Error *proto.Error
+		}
+		if err := json.Unmarshal(data, &got); err != nil || got.Type != proto.TypeReply || string(got.ID) != c.id ||
+			got.Error == nil || got.Error.Code != proto.CodeBadFrame {
+			t.Errorf("%s: reply %s, want bad_frame with \"id\":%s", c.frame, data, c.id)
+		}
 	}
 }
