@@ -12,11 +12,16 @@ import (
 
 // The decoders must give exactly what encoding/json gives, errors
 // included. refDecodeFrame and refDecodeBody are DecodeFrame and
-// DecodeBody as they were before the scanners: encoding/json alone.
+// DecodeBody as they were before the scanners: encoding/json alone, and
+// the check of strings that are not UTF-8 (utf8.go) before it.
 
 func refDecodeFrame(data []byte) (Frame, error) {
 	var f Frame
-	if err := json.Unmarshal(data, &f); err != nil {
+	err := json.Unmarshal(data, &f)
+	if f.ID != "" && !validText(data) && !idValid(data) {
+		return Frame{}, Errorf(CodeBadFrame, "request id is not valid UTF-8")
+	}
+	if err != nil {
 		if len(f.ID) > MaxRequestIDLen {
 			f.ID = ""
 		}
@@ -34,6 +39,9 @@ func refDecodeFrame(data []byte) (Frame, error) {
 func refDecodeBody(body json.RawMessage, v any) error {
 	if len(body) == 0 || string(body) == "null" {
 		return nil
+	}
+	if !validText(body) && json.Valid(body) {
+		return textError(body, v)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var e *Error
@@ -136,7 +144,8 @@ func variants(typ string, body any) []string {
 			`null`, `true`, `false`, `0`, `-0`, `1`, `-1`, `42`, `1.0`, `1e3`, `-5E-1`,
 			`255`, `256`, `65536`, `4294967296`, `9223372036854775807`, `9223372036854775808`,
 			`-9223372036854775809`, `18446744073709551616`, `""`, `"x"`, `"\u4e2d\ud83d\ude00"`,
-			`"\ud800"`, `"a\"b\\c\/d\b\f\n\r\t"`, `"` + "\xe4\xb8" + `"`, `"` + "\xc3\xa9" + `"`,
+			`"\ud800"`, `"\udc00x"`, `"\ud800\ud800"`, `"\ud83d\ude00\udfff"`, `"a\\ud800"`, `"\ud800\u00e9"`,
+			`"a\"b\\c\/d\b\f\n\r\t"`, `"` + "\xe4\xb8" + `"`, `"` + "\xc3\xa9" + `"`,
 			`[]`, `["a"]`, `{}`, `{"1":2}`,
 		} {
 			vs = append(vs,

@@ -164,8 +164,8 @@ type Member struct {
 // ---- Request and reply bodies ----
 
 type RegisterRequest struct {
-	Name     string `json:"name"`
-	Password string `json:"password"`
+	Name     string `json:"name" badutf8:"invalid_name"`
+	Password string `json:"password" badutf8:"weak_password"`
 }
 type RegisterReply struct {
 	User User `json:"user"`
@@ -173,8 +173,8 @@ type RegisterReply struct {
 
 type LoginRequest struct {
 	User     UserID `json:"user"`
-	Password string `json:"password"`
-	Device   string `json:"device,omitempty"` // free text shown in session lists, ≤ 64 runes
+	Password string `json:"password" badutf8:"bad_credentials"`
+	Device   string `json:"device,omitempty" badutf8:"invalid_name"` // free text shown in session lists, ≤ 64 runes
 }
 type LoginReply struct {
 	User  User   `json:"user"`
@@ -182,7 +182,7 @@ type LoginReply struct {
 }
 
 type ResumeRequest struct {
-	Token string `json:"token"`
+	Token string `json:"token" badutf8:"bad_token"`
 }
 type ResumeReply struct {
 	User User `json:"user"`
@@ -194,7 +194,7 @@ type WhoAmIReply struct {
 }
 
 type CreateGroupRequest struct {
-	Name string `json:"name"`
+	Name string `json:"name" badutf8:"invalid_name"`
 }
 
 // ConversationReply answers create_group, join_group and direct.
@@ -240,7 +240,7 @@ type DirectRequest struct {
 type SendRequest struct {
 	Conv     ConvID `json:"conv"`
 	ClientID string `json:"client_id"` // required idempotency key, unique per sender
-	Text     string `json:"text"`
+	Text     string `json:"text" badutf8:"bad_text"`
 }
 
 // SendReply carries the stored message; a retried send returns the
@@ -375,7 +375,11 @@ func DecodeFrame(data []byte) (Frame, error) {
 	f, ok := scanFrame(data)
 	if !ok {
 		var err error
-		if f, err = unmarshalFrame(data); err != nil {
+		f, err = unmarshalFrame(data)
+		if f.ID != "" && !validText(data) && !idValid(data) {
+			return Frame{}, Errorf(CodeBadFrame, "request id is not valid UTF-8")
+		}
+		if err != nil {
 			// A syntax error leaves f empty; a value of the wrong type
 			// leaves the fields read around it, the id among them.
 			return Frame{ID: readableID(f.ID)}, Errorf(CodeBadFrame, "frame is not a JSON object: %v", err)
@@ -388,6 +392,16 @@ func DecodeFrame(data []byte) (Frame, error) {
 		return Frame{ID: f.ID}, Errorf(CodeBadFrame, "frame has no type")
 	}
 	return f, nil
+}
+
+// idValid reports whether the id of a frame that encoding/json could
+// read is valid UTF-8 (else it read U+FFFD in its place).
+func idValid(data []byte) bool {
+	var raw struct {
+		ID json.RawMessage `json:"id"`
+	}
+	json.Unmarshal(data, &raw) // as far as it goes: it read the id before
+	return validText(raw.ID)
 }
 
 // readableID is id if it can be echoed in a reply, else "".
@@ -407,12 +421,17 @@ func unmarshalFrame(data []byte) (Frame, error) {
 }
 
 // DecodeBody decodes a frame body into v. An absent body decodes as {}.
+// A body holding a string that is not valid UTF-8 is refused, v
+// unchanged (see utf8.go).
 func DecodeBody(body json.RawMessage, v any) error {
 	if len(body) == 0 || string(body) == "null" {
 		return nil
 	}
-	if decodeBody(body, v) {
+	if decodeBody(body, v) { // never takes text that is not UTF-8
 		return nil
+	}
+	if !validText(body) && json.Valid(body) {
+		return textError(body, v)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var e *Error

@@ -521,3 +521,22 @@ func TestEmptyFileIsSharedToo(t *testing.T) {
 		t.Fatalf("download: %d, %d bytes", r.status, len(r.body))
 	}
 }
+
+func TestFileNamesThatAreNotUTF8AreRefused(t *testing.T) {
+	// A name is sanitised as documented, but never silently repaired:
+	// encoding/json would turn these into U+FFFD.
+	srv := nodetest.Start(t)
+	li := login(t, srv, "Li")
+	conv := group(t, li)
+	for _, name := range []string{"report\xff.pdf", `report\ud800.pdf`} {
+		body := fmt.Sprintf(`{"name":"%s","size":1,"sha256":"%s","conv":%d}`, name, sha([]byte("x")), conv)
+		r := li.request(t, http.MethodPost, transfer.UploadsPath, strings.NewReader(body))
+		if r.status != http.StatusBadRequest || r.code() != proto.CodeBadRequest {
+			t.Errorf("create with name %q: %d %s, want 400 bad_request", name, r.status, r.body)
+		}
+	}
+	var lim transfer.Limits
+	if r := li.request(t, http.MethodGet, transfer.FilesPath, nil); json.Unmarshal(r.body, &lim) != nil || lim.Used != 0 {
+		t.Errorf("after refused creates: %s, want nothing used", r.body)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -36,9 +35,15 @@ const spaceReserve = 64 << 20
 
 func (s *Service) create(w http.ResponseWriter, r *http.Request, user proto.User) error {
 	ctx := r.Context()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+	if err != nil {
+		return proto.Errorf(proto.CodeBadRequest, "read the body: %v", err)
+	}
 	var req transfer.CreateRequest
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&req); err != nil {
-		return proto.Errorf(proto.CodeBadRequest, "the body must be a JSON object: %v", err)
+	// As on the WebSocket: a string that is not UTF-8 is refused, not
+	// repaired; an empty body is {} (and fails the checks below).
+	if err := proto.DecodeBody(body, &req); err != nil {
+		return err
 	}
 	req.SHA256 = strings.ToLower(req.SHA256)
 	switch {

@@ -40,6 +40,9 @@ func FuzzDispatch(f *testing.F) {
 		`{"type":"conversations","id":"19","body":[1,2]}`,
 		`{"type":"whoami","id":"` + strings.Repeat("i", 100) + `"}`,
 		`{"id":"20"}`, `{"id":"21","type":7}`, `{"id":22,"type":"ping"}`,
+		`{"type":"send","id":"23","body":{"conv":100,"client_id":"b","text":"hi ` + "\xff\xfe" + `"}}`,
+		`{"type":"create_group","id":"24","body":{"name":"\udc00"}}`,
+		`{"type":"ping","id":"` + "\xff" + `"}`,
 	}
 	for _, s := range seeds {
 		f.Add(s)

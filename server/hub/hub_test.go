@@ -429,3 +429,33 @@ func TestRepliesEchoTheIDTheyCouldRead(t *testing.T) {
 		}
 	}
 }
+
+func TestTextThatIsNotUTF8IsRefusedNotRepaired(t *testing.T) {
+	s := nodetest.Start(t)
+	r := dialRaw(t, s)
+	r.registerAndLogin("Li")
+	var g proto.ConversationReply
+	r.ok(proto.TypeCreateGroup, proto.CreateGroupRequest{Name: "g"}, &g)
+	conv := g.Conversation.ID
+	for _, c := range []struct {
+		frame string
+		code  proto.Code
+	}{
+		{fmt.Sprintf(`{"type":"send","id":"1","body":{"conv":%d,"client_id":"c1","text":"hi `+"\xff\xfe"+`"}}`, conv), proto.CodeBadText},
+		{fmt.Sprintf(`{"type":"send","id":"2","body":{"conv":%d,"client_id":"c2","text":"hi \ud800"}}`, conv), proto.CodeBadText},
+		{fmt.Sprintf(`{"type":"send","id":"3","body":{"conv":%d,"client_id":"c3`+"\xff"+`","text":"hi"}}`, conv), proto.CodeBadRequest},
+		{`{"type":"create_group","id":"4","body":{"name":"g` + "\xff" + `"}}`, proto.CodeInvalidName},
+		{`{"type":"register","id":"5","body":{"name":"` + "\xe4\xb8" + `","password":"secret-password"}}`, proto.CodeInvalidName},
+	} {
+		r.sendBytes(c.frame)
+		wantCode(t, r.reply(c.frame[strings.Index(c.frame, `"id":"`)+6:][:1]), c.code)
+	}
+	// Nothing was stored: the group holds only its created event.
+	var h proto.HistoryReply
+	r.ok(proto.TypeHistory, proto.HistoryRequest{Conv: conv}, &h)
+	var convs proto.ConversationsReply
+	r.ok(proto.TypeConversations, nil, &convs)
+	if len(h.Messages) != 1 || len(convs.Conversations) != 1 {
+		t.Fatalf("after refused input: %d messages, %d conversations; want 1, 1", len(h.Messages), len(convs.Conversations))
+	}
+}
