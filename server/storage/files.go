@@ -145,7 +145,7 @@ func (d *DB) UsedBytes(ctx context.Context, user proto.UserID) (int64, error) {
 // Upload returns an upload by ID, or no_such_upload.
 func (d *DB) Upload(ctx context.Context, id string) (Upload, error) {
 	u, err := scanUpload(d.r.QueryRowContext(ctx, "SELECT "+uploadCols+" FROM uploads WHERE id = ?", id))
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return Upload{}, errNoSuchUpload
 	}
 	if err != nil {
@@ -229,7 +229,7 @@ func (d *DB) DeleteUpload(ctx context.Context, id string) error {
 func (d *DB) PublishUpload(ctx context.Context, id, fileID string, sender proto.User) (proto.Message, error) {
 	v, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
 		u, err := scanUpload(tx.QueryRow("SELECT "+uploadCols+" FROM uploads WHERE id = ?", id))
-		if err == sql.ErrNoRows {
+		if errors.Is(err, sql.ErrNoRows) {
 			return nil, errNoSuchUpload
 		}
 		if err != nil {
@@ -282,7 +282,7 @@ func (d *DB) File(ctx context.Context, id string) (StoredFile, error) {
 	var f StoredFile
 	err := d.r.QueryRowContext(ctx, "SELECT id, sha256, name, size, type, conv_id, seq, sender, created FROM files WHERE id = ?", id).
 		Scan(&f.ID, &f.SHA256, &f.Name, &f.Size, &f.Type, &f.Conv, &f.Seq, &f.Sender, &f.Created)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return f, proto.Errorf(transfer.CodeNoSuchFile, "no such file")
 	}
 	if err != nil {
