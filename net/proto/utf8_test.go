@@ -32,6 +32,8 @@ func TestStringsThatAreNotUTF8AreRefusedWithTheFieldsCode(t *testing.T) {
 		{`{"call":7,"token":"\udfff"}`, &CallMediaRequest{}, CodeBadToken},
 		{`{"user":7,"codecs":["` + "\xff" + `"]}`, &CallRequest{}, CodeBadRequest},
 		{`["` + "\xff" + `"]`, &SendRequest{}, CodeBadRequest},
+		{`{"name":"` + "\xff" + `","size":1,"sha256":"x","conv":1}`, &CreateRequest{}, CodeBadRequest},
+		{`{"name":"ok","size":1,"sha256":"x","conv":1,"type":"\ud800"}`, &CreateRequest{}, CodeBadRequest},
 	} {
 		err := DecodeBody(json.RawMessage(c.body), c.v)
 		if CodeOf(err) != c.code {
