@@ -459,3 +459,58 @@ func TestTextThatIsNotUTF8IsRefusedNotRepaired(t *testing.T) {
 		t.Fatalf("after refused input: %d messages, %d conversations; want 1, 1", len(h.Messages), len(convs.Conversations))
 	}
 }
+
+func TestADuplicateSendIsFlaggedInTheReplyBodyAndPushesNothing(t *testing.T) {
+	s := nodetest.Start(t)
+	r := dialRaw(t, s)
+	r.registerAndLogin("Li")
+	var g proto.ConversationReply
+	r.ok(proto.TypeCreateGroup, proto.CreateGroupRequest{Name: "g"}, &g)
+	conv := g.Conversation.ID
+	// readUntil reads frames until the reply to id and the push of seq
+	// have both come, and returns the reply's body and the other pushes.
+	readUntil := func(id string, seq int64) (body map[string]json.RawMessage, others []proto.Frame) {
+		t.Helper()
+		for body == nil || seq != 0 {
+			f := r.next()
+			switch {
+			case f.Type == proto.TypeReply && f.ID == id:
+				if f.Error != nil {
+					t.Fatalf("reply %s: %v", id, f.Error)
+				}
+				if err := json.Unmarshal(f.Body, &body); err != nil {
+					t.Fatal(err)
+				}
+			case f.Type == proto.TypeMessage && seq != 0:
+				var m proto.Message
+				json.Unmarshal(f.Body, &m)
+				if m.Seq == seq {
+					seq = 0
+					continue
+				}
+				others = append(others, f)
+			default:
+				others = append(others, f)
+			}
+		}
+		return body, others
+	}
+	r.sendBytes(fmt.Sprintf(`{"type":"send","id":"a","body":{"conv":%d,"client_id":"k1","text":"first"}}`, conv))
+	first, _ := readUntil("a", 2)
+	if _, ok := first["duplicate"]; ok || first["message"] == nil {
+		t.Fatalf("first send's reply body %v, want a message and no duplicate field", first)
+	}
+	r.sendBytes(fmt.Sprintf(`{"type":"send","id":"b","body":{"conv":%d,"client_id":"k1","text":"retried"}}`, conv))
+	r.sendBytes(fmt.Sprintf(`{"type":"send","id":"c","body":{"conv":%d,"client_id":"k2","text":"next"}}`, conv))
+	again, others := readUntil("b", 0)
+	var m proto.Message
+	if string(again["duplicate"]) != "true" || json.Unmarshal(again["message"], &m) != nil || m.Seq != 2 || m.Text != "first" {
+		t.Fatalf("duplicate reply body %v, want the original message beside \"duplicate\": true", again)
+	}
+	// The next message's push is seq 3, and nothing was pushed for the
+	// duplicate before it.
+	_, between := readUntil("c", 3)
+	if len(others)+len(between) != 0 {
+		t.Fatalf("frames pushed around the duplicate: %v %v", others, between)
+	}
+}
