@@ -651,7 +651,7 @@ func (a *account) fillGap(conv proto.ConvID) {
 			if err != nil || cv.SyncedSeq >= cv.LastSeq {
 				return
 			}
-			h, err := a.sess.History(ctx, proto.HistoryRequest{Conv: conv, After: cv.SyncedSeq, Limit: proto.MaxHistoryLimit})
+			h, err := a.sess.History(ctx, proto.HistoryRequest{Conv: conv, After: new(cv.SyncedSeq), Limit: proto.MaxHistoryLimit})
 			if err != nil {
 				return // offline: the next connect syncs
 			}

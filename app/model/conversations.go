@@ -300,7 +300,7 @@ func (a *account) loadOlder(ctx context.Context) error {
 	}
 	want := min(int64(pageSize), from-1)
 	if !contiguousBefore(older, from, want) {
-		h, err := a.sess.History(ctx, proto.HistoryRequest{Conv: conv, Before: from, Limit: pageSize})
+		h, err := a.sess.History(ctx, proto.HistoryRequest{Conv: conv, Before: new(from), Limit: pageSize})
 		if err != nil {
 			return err
 		}

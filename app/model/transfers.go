@@ -311,7 +311,7 @@ func (a *account) fileOf(ctx context.Context, conv proto.ConvID, seq int64) (pro
 		return proto.File{}, err
 	}
 	if len(ms) == 0 || ms[0].Seq != seq || ms[0].File == nil {
-		h, err := a.sess.History(ctx, proto.HistoryRequest{Conv: conv, After: seq - 1, Limit: 1})
+		h, err := a.sess.History(ctx, proto.HistoryRequest{Conv: conv, After: new(seq - 1), Limit: 1})
 		if err != nil {
 			return proto.File{}, err
 		}

@@ -152,7 +152,7 @@ func (o ops) SyncAll(ctx context.Context, have map[proto.ConvID]int64) ([]proto.
 			}
 		}
 		for {
-			h, err := o.History(ctx, proto.HistoryRequest{Conv: conv, After: after, Limit: proto.MaxHistoryLimit})
+			h, err := o.History(ctx, proto.HistoryRequest{Conv: conv, After: new(after), Limit: proto.MaxHistoryLimit})
 			if err != nil {
 				return nil, nil, fmt.Errorf("sync conversation %d after %d: %w", conv, after, err)
 			}

@@ -39,7 +39,7 @@ func TestSyncAllFetchesEverythingMissedInOrder(t *testing.T) {
 			fc.reply(f, r)
 		case proto.TypeHistory:
 			req := decode[proto.HistoryRequest](t, f.Body)
-			msgs, more := store.page(req.Conv, req.After, min(req.Limit, page))
+			msgs, more := store.page(req.Conv, *req.After, min(req.Limit, page)) // SyncAll always asks after a seq
 			fc.reply(f, proto.HistoryReply{Messages: msgs, More: more})
 		}
 	})
@@ -137,7 +137,7 @@ func TestTypedCallsSendTheirRequestAndDecodeTheirReply(t *testing.T) {
 			}, proto.SendReply{Message: proto.Message{Seq: 3}, Duplicate: true}},
 		{proto.TypeHistory, `{"conv":512,"before":9,"limit":2}`, proto.HistoryReply{More: true},
 			func(ctx context.Context, c *Conn) result {
-				v, err := c.History(ctx, proto.HistoryRequest{Conv: 512, Before: 9, Limit: 2})
+				v, err := c.History(ctx, proto.HistoryRequest{Conv: 512, Before: new(int64(9)), Limit: 2})
 				return result{v, err}
 			}, proto.HistoryReply{More: true}},
 	}

@@ -92,7 +92,7 @@ type CallRef struct {
 // token) authorises it for this call only; it does not log it in.
 type CallMediaRequest struct {
 	Call  CallID `json:"call"`
-	Token string `json:"token,omitempty"` // required on an unauthenticated connection
+	Token string `json:"token,omitempty" badutf8:"bad_token"` // required on an unauthenticated connection
 }
 
 // CallIncoming rings a device.

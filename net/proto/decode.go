@@ -65,8 +65,10 @@ func (s *scanner) eat(c byte) bool {
 }
 
 // str steps over a string at i and returns its contents (between the
-// quotes) and whether they need unescaping or UTF-8 repair (plain false:
-// the bytes are the string).
+// quotes) and whether they need unescaping (plain false: the bytes are the
+// string). A string that is not valid UTF-8, or holds an escaped lone
+// surrogate, is not ok: encoding/json would replace those with U+FFFD, and
+// DecodeFrame and DecodeBody refuse them (see utf8.go).
 func (s *scanner) str() (raw []byte, plain, ok bool) {
 	if s.next() != '"' {
 		return nil, false, false
@@ -84,8 +86,8 @@ func (s *scanner) str() (raw []byte, plain, ok bool) {
 		case c == '"':
 			raw = s.b[start:s.i]
 			s.i++
-			if plain && !ascii && !utf8.Valid(raw) {
-				plain = false
+			if !ascii && !utf8.Valid(raw) {
+				return nil, false, false
 			}
 			return raw, plain, true
 		case c < 0x20:
@@ -100,15 +102,21 @@ func (s *scanner) str() (raw []byte, plain, ok bool) {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				s.i++
 			case 'u':
-				if s.i+5 > len(s.b) {
+				r, ok := hex4(s.b[s.i+1:])
+				if !ok {
 					return nil, false, false
 				}
-				for _, h := range s.b[s.i+1 : s.i+5] {
-					if !isHex(h) {
+				s.i += 5
+				if r >= 0xd800 && r <= 0xdfff { // only as a high+low pair
+					lo, ok := rune(0), false
+					if r <= 0xdbff && s.i+6 <= len(s.b) && s.b[s.i] == '\\' && s.b[s.i+1] == 'u' {
+						lo, ok = hex4(s.b[s.i+2:])
+					}
+					if !ok || lo < 0xdc00 || lo > 0xdfff {
 						return nil, false, false
 					}
+					s.i += 6
 				}
-				s.i += 5
 			default:
 				return nil, false, false
 			}
@@ -124,10 +132,6 @@ var plainByte = func() (t [256]bool) {
 	}
 	return t
 }()
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
@@ -282,7 +286,7 @@ func (s *scanner) stringValue(intern bool) (v string, set, ok bool) {
 		return internType(raw), true, true
 	case plain:
 		return string(raw), true, true
-	default: // escapes or invalid UTF-8: encoding/json's own unquoting
+	default: // escapes: encoding/json's own unquoting
 		v, ok := unquote(s.b[start:s.i])
 		return v, true, ok
 	}

@@ -12,18 +12,26 @@ import (
 
 // The decoders must give exactly what encoding/json gives, errors
 // included. refDecodeFrame and refDecodeBody are DecodeFrame and
-// DecodeBody as they were before the scanners: encoding/json alone.
+// DecodeBody as they were before the scanners: encoding/json alone, and
+// the check of strings that are not UTF-8 (utf8.go) before it.
 
 func refDecodeFrame(data []byte) (Frame, error) {
 	var f Frame
-	if err := json.Unmarshal(data, &f); err != nil {
-		return Frame{}, Errorf(CodeBadFrame, "frame is not a JSON object: %v", err)
+	err := json.Unmarshal(data, &f)
+	if f.ID != "" && !validText(data) && !idValid(data) {
+		return Frame{}, Errorf(CodeBadFrame, "request id is not valid UTF-8")
 	}
-	if f.Type == "" {
-		return Frame{}, Errorf(CodeBadFrame, "frame has no type")
+	if err != nil {
+		if len(f.ID) > MaxRequestIDLen {
+			f.ID = ""
+		}
+		return Frame{ID: f.ID}, Errorf(CodeBadFrame, "frame is not a JSON object: %v", err)
 	}
 	if len(f.ID) > MaxRequestIDLen {
 		return Frame{}, Errorf(CodeBadFrame, "request id longer than %d bytes", MaxRequestIDLen)
+	}
+	if f.Type == "" {
+		return Frame{ID: f.ID}, Errorf(CodeBadFrame, "frame has no type")
 	}
 	return f, nil
 }
@@ -31,6 +39,9 @@ func refDecodeFrame(data []byte) (Frame, error) {
 func refDecodeBody(body json.RawMessage, v any) error {
 	if len(body) == 0 || string(body) == "null" {
 		return nil
+	}
+	if !validText(body) && json.Valid(body) {
+		return textError(body, v)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var e *Error
@@ -62,7 +73,7 @@ var requestBodies = []struct {
 	{TypeMembers, MembersRequest{Conv: 512, Unwatch: true}},
 	{TypeDirect, DirectRequest{User: 4821}},
 	{TypeSend, SendRequest{Conv: 512, ClientID: "c-1", Text: "大家好 <b>\u2028 tab\there"}},
-	{TypeHistory, HistoryRequest{Conv: 512, Before: 90, Limit: 50}},
+	{TypeHistory, HistoryRequest{Conv: 512, Before: new(int64(90)), Limit: 50}},
 	{TypeSync, SyncRequest{Have: map[ConvID]int64{512: 7, 9: 0}, Limit: 10}},
 	{TypeCall, CallRequest{User: 4821, Codecs: []string{"g722", "pcm"}}},
 	{TypeCallAccept, CallAcceptRequest{Call: 4000000000, Codec: "g722"}},
@@ -133,7 +144,8 @@ func variants(typ string, body any) []string {
 			`null`, `true`, `false`, `0`, `-0`, `1`, `-1`, `42`, `1.0`, `1e3`, `-5E-1`,
 			`255`, `256`, `65536`, `4294967296`, `9223372036854775807`, `9223372036854775808`,
 			`-9223372036854775809`, `18446744073709551616`, `""`, `"x"`, `"\u4e2d\ud83d\ude00"`,
-			`"\ud800"`, `"a\"b\\c\/d\b\f\n\r\t"`, `"` + "\xe4\xb8" + `"`, `"` + "\xc3\xa9" + `"`,
+			`"\ud800"`, `"\udc00x"`, `"\ud800\ud800"`, `"\ud83d\ude00\udfff"`, `"a\\ud800"`, `"\ud800\u00e9"`,
+			`"a\"b\\c\/d\b\f\n\r\t"`, `"` + "\xe4\xb8" + `"`, `"` + "\xc3\xa9" + `"`,
 			`[]`, `["a"]`, `{}`, `{"1":2}`,
 		} {
 			vs = append(vs,

@@ -164,8 +164,8 @@ type Member struct {
 // ---- Request and reply bodies ----
 
 type RegisterRequest struct {
-	Name     string `json:"name"`
-	Password string `json:"password"`
+	Name     string `json:"name" badutf8:"invalid_name"`
+	Password string `json:"password" badutf8:"weak_password"`
 }
 type RegisterReply struct {
 	User User `json:"user"`
@@ -173,8 +173,8 @@ type RegisterReply struct {
 
 type LoginRequest struct {
 	User     UserID `json:"user"`
-	Password string `json:"password"`
-	Device   string `json:"device,omitempty"` // free text shown in session lists, ≤ 64 runes
+	Password string `json:"password" badutf8:"bad_credentials"`
+	Device   string `json:"device,omitempty" badutf8:"invalid_name"` // free text shown in session lists, ≤ 64 runes
 }
 type LoginReply struct {
 	User  User   `json:"user"`
@@ -182,7 +182,7 @@ type LoginReply struct {
 }
 
 type ResumeRequest struct {
-	Token string `json:"token"`
+	Token string `json:"token" badutf8:"bad_token"`
 }
 type ResumeReply struct {
 	User User `json:"user"`
@@ -194,7 +194,7 @@ type WhoAmIReply struct {
 }
 
 type CreateGroupRequest struct {
-	Name string `json:"name"`
+	Name string `json:"name" badutf8:"invalid_name"`
 }
 
 // ConversationReply answers create_group, join_group and direct.
@@ -240,7 +240,7 @@ type DirectRequest struct {
 type SendRequest struct {
 	Conv     ConvID `json:"conv"`
 	ClientID string `json:"client_id"` // required idempotency key, unique per sender
-	Text     string `json:"text"`
+	Text     string `json:"text" badutf8:"bad_text"`
 }
 
 // SendReply carries the stored message; a retried send returns the
@@ -251,12 +251,14 @@ type SendReply struct {
 }
 
 // HistoryRequest pages through a conversation. With neither Before nor After
-// it returns the newest Limit messages; Before returns the Limit messages
-// just below that seq; After the Limit messages just above it.
+// (nil, or null on the wire) it returns the newest Limit messages; Before
+// returns the Limit messages just below that seq; After the Limit messages
+// just above it, so After 0 is the first page (seqs 1..Limit). Set them
+// with new: HistoryRequest{Conv: c, After: new(seq)}.
 type HistoryRequest struct {
 	Conv   ConvID `json:"conv"`
-	Before int64  `json:"before,omitempty"`
-	After  int64  `json:"after,omitempty"`
+	Before *int64 `json:"before,omitempty"`
+	After  *int64 `json:"after,omitempty"`
 	Limit  int    `json:"limit,omitempty"` // default 50, at most MaxHistoryLimit
 }
 
@@ -310,14 +312,27 @@ type Presence struct {
 
 // ---- Encoding helpers ----
 
+// replyFrame is the envelope of a reply: unlike a push it always has an
+// id, "" when the request's id could not be read.
+type replyFrame struct {
+	Type  string `json:"type"`
+	ID    string `json:"id"`
+	Body  any    `json:"body,omitempty"`
+	Error *Error `json:"error,omitempty"`
+}
+
 // EncodeReply encodes a successful reply to request id.
 func EncodeReply(id string, body any) ([]byte, error) {
-	return encode(TypeReply, id, body)
+	b, err := json.Marshal(replyFrame{Type: TypeReply, ID: id, Body: body})
+	if err != nil {
+		return nil, fmt.Errorf("encode reply: %w", err)
+	}
+	return b, nil
 }
 
 // EncodeError encodes a failed reply to request id.
 func EncodeError(id string, e *Error) []byte {
-	b, err := json.Marshal(Frame{Type: TypeReply, ID: id, Error: e})
+	b, err := json.Marshal(replyFrame{Type: TypeReply, ID: id, Error: e})
 	if err != nil { // an Error always marshals
 		panic(err)
 	}
@@ -352,21 +367,49 @@ func encode(typ, id string, body any) ([]byte, error) {
 // DecodeFrame parses the envelope of a text frame. It checks only the
 // envelope (and that the body is JSON); bodies are decoded by DecodeBody
 // once the type is known. The frame is read in one pass (see decode.go).
+//
+// A frame it refuses comes back with the request id when that could be
+// read (a string of at most MaxRequestIDLen bytes), for the error reply
+// to carry; else with ID "".
 func DecodeFrame(data []byte) (Frame, error) {
 	f, ok := scanFrame(data)
 	if !ok {
 		var err error
-		if f, err = unmarshalFrame(data); err != nil {
-			return Frame{}, Errorf(CodeBadFrame, "frame is not a JSON object: %v", err)
+		f, err = unmarshalFrame(data)
+		if f.ID != "" && !validText(data) && !idValid(data) {
+			return Frame{}, Errorf(CodeBadFrame, "request id is not valid UTF-8")
 		}
-	}
-	if f.Type == "" {
-		return Frame{}, Errorf(CodeBadFrame, "frame has no type")
+		if err != nil {
+			// A syntax error leaves f empty; a value of the wrong type
+			// leaves the fields read around it, the id among them.
+			return Frame{ID: readableID(f.ID)}, Errorf(CodeBadFrame, "frame is not a JSON object: %v", err)
+		}
 	}
 	if len(f.ID) > MaxRequestIDLen {
 		return Frame{}, Errorf(CodeBadFrame, "request id longer than %d bytes", MaxRequestIDLen)
 	}
+	if f.Type == "" {
+		return Frame{ID: f.ID}, Errorf(CodeBadFrame, "frame has no type")
+	}
 	return f, nil
+}
+
+// idValid reports whether the id of a frame that encoding/json could
+// read is valid UTF-8 (else it read U+FFFD in its place).
+func idValid(data []byte) bool {
+	var raw struct {
+		ID json.RawMessage `json:"id"`
+	}
+	json.Unmarshal(data, &raw) // as far as it goes: it read the id before
+	return validText(raw.ID)
+}
+
+// readableID is id if it can be echoed in a reply, else "".
+func readableID(id string) string {
+	if len(id) > MaxRequestIDLen {
+		return ""
+	}
+	return id
 }
 
 // unmarshalFrame decodes a frame with encoding/json (what scanFrame
@@ -378,12 +421,17 @@ func unmarshalFrame(data []byte) (Frame, error) {
 }
 
 // DecodeBody decodes a frame body into v. An absent body decodes as {}.
+// A body holding a string that is not valid UTF-8 is refused, v
+// unchanged (see utf8.go).
 func DecodeBody(body json.RawMessage, v any) error {
 	if len(body) == 0 || string(body) == "null" {
 		return nil
 	}
-	if decodeBody(body, v) {
+	if decodeBody(body, v) { // never takes text that is not UTF-8
 		return nil
+	}
+	if !validText(body) && json.Valid(body) {
+		return textError(body, v)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var e *Error

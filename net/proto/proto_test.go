@@ -2,6 +2,7 @@ package proto
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -42,6 +43,45 @@ func BenchmarkEncodePush(b *testing.B) {
 	for b.Loop() {
 		if _, err := EncodePush(TypeMessage, &m); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestRepliesAlwaysCarryAnID(t *testing.T) {
+	// docs/protocol.md: a frame whose id cannot be read is answered with
+	// "id": "", so every reply has the field; pushes have none.
+	failed := EncodeError("", Errorf(CodeBadFrame, "x"))
+	ok, err := EncodeReply("", struct{}{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range [][]byte{failed, ok} {
+		var raw map[string]json.RawMessage
+		if err := json.Unmarshal(b, &raw); err != nil || string(raw["id"]) != `""` {
+			t.Errorf("reply to an unreadable id encodes as %s, want \"id\":\"\"", b)
+		}
+	}
+	push, _ := EncodePush(TypeMessage, Message{})
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(push, &raw); err != nil || raw["id"] != nil {
+		t.Errorf("push encodes as %s, want no id", push)
+	}
+}
+
+func TestDecodeFrameKeepsAReadableIDOnError(t *testing.T) {
+	for _, c := range []struct{ frame, id string }{
+		{`{"id":"7"}`, "7"},                                                           // no type
+		{`{"id":"7","type":""}`, "7"},                                                 // empty type
+		{`{"type":5,"id":"7"}`, "7"},                                                  // type not a string
+		{`{"id":"7","type":"ping","error":5}`, "7"},                                   // error not an object
+		{`{"id":"7","type":"ping","body":1,"x":[}`, ""},                               // not JSON: nothing is read
+		{`{"id":7,"type":"ping"}`, ""},                                                // id not a string
+		{`{"id":"` + strings.Repeat("9", MaxRequestIDLen+1) + `","type":"ping"}`, ""}, // too long to echo
+		{`[]`, ""},
+	} {
+		f, err := DecodeFrame([]byte(c.frame))
+		if CodeOf(err) != CodeBadFrame || f.ID != c.id {
+			t.Errorf("DecodeFrame(%s) = id %q, %v; want id %q, bad_frame", c.frame, f.ID, err, c.id)
 		}
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"parley/net/hashcopy"
 	"parley/net/proto"
 )
 
@@ -404,14 +405,17 @@ func (b *chunkBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// chunkBufs hold the 1 MiB writes of chunkBody.WriteTo.
+var chunkBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+
 // WriteTo sends the chunk in 1 MiB writes (the transport's own copy uses
 // 32 KiB).
 func (b *chunkBody) WriteTo(w io.Writer) (int64, error) {
-	buf := bufPool.Get().(*[]byte)
-	defer bufPool.Put(buf)
+	buf := chunkBufs.Get().(*[]byte)
+	defer chunkBufs.Put(buf)
 	var total int64
 	for {
-		n, err := fill(b, *buf)
+		n, err := hashcopy.Fill(b, *buf)
 		if n > 0 {
 			nw, werr := w.Write((*buf)[:n])
 			total += int64(nw)

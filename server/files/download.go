@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"parley/net/proto"
-	"parley/net/transfer"
 )
 
 // download serves a file to a member of its conversation, with Range and
@@ -20,7 +19,7 @@ import (
 func (s *Service) download(w http.ResponseWriter, r *http.Request, user proto.User) error {
 	id := r.PathValue("id")
 	if !validID(id) {
-		return proto.Errorf(transfer.CodeNoSuchFile, "no such file")
+		return proto.Errorf(proto.CodeNoSuchFile, "no such file")
 	}
 	f, err := s.db.File(r.Context(), id)
 	if err != nil {

@@ -3,7 +3,8 @@
 // DELETE), downloads with Range, and the per-user limits. Requests are
 // authorised with the WebSocket's session token ("Authorization: Bearer
 // TOKEN"). docs/protocol.md ("Files") describes the endpoints; the wire
-// types are in net/transfer.
+// types are in net/proto (files.go); it must not import net/transfer, the
+// client's side.
 //
 // Storage: the bytes of an upload grow in uploads/ID.part under the files
 // folder, each PATCH fsynced before its new offset is recorded (and only
@@ -16,7 +17,7 @@
 // files must not let anything a client sends reach a file system path:
 // upload and file IDs are generated here and checked against their exact
 // form before use, blob names are hashes computed here, and display names
-// are sanitised (transfer.SafeName) and never used as paths. It must not
+// are sanitised (proto.SafeName) and never used as paths. It must not
 // hold a file in memory: bodies stream through fixed buffers.
 package files
 
@@ -37,7 +38,6 @@ import (
 	"time"
 
 	"parley/net/proto"
-	"parley/net/transfer"
 	"parley/server/storage"
 )
 
@@ -139,12 +139,12 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s.mux = http.NewServeMux()
-	s.mux.HandleFunc("GET "+transfer.FilesPath, s.authed(s.limits))
-	s.mux.HandleFunc("POST "+transfer.UploadsPath, s.authed(s.create))
-	s.mux.HandleFunc("HEAD "+transfer.UploadsPath+"/{id}", s.authed(s.head))
-	s.mux.HandleFunc("PATCH "+transfer.UploadsPath+"/{id}", s.authed(s.patch))
-	s.mux.HandleFunc("DELETE "+transfer.UploadsPath+"/{id}", s.authed(s.abort))
-	s.mux.HandleFunc("GET "+transfer.FilesPath+"/{id}", s.authed(s.download))
+	s.mux.HandleFunc("GET "+proto.FilesPath, s.authed(s.limits))
+	s.mux.HandleFunc("POST "+proto.UploadsPath, s.authed(s.create))
+	s.mux.HandleFunc("HEAD "+proto.UploadsPath+"/{id}", s.authed(s.head))
+	s.mux.HandleFunc("PATCH "+proto.UploadsPath+"/{id}", s.authed(s.patch))
+	s.mux.HandleFunc("DELETE "+proto.UploadsPath+"/{id}", s.authed(s.abort))
+	s.mux.HandleFunc("GET "+proto.FilesPath+"/{id}", s.authed(s.download))
 	if cfg.SweepEvery > 0 {
 		s.wg.Add(1)
 		go s.sweep(cfg.SweepEvery)
@@ -193,17 +193,17 @@ func statusOf(code proto.Code) int {
 		return http.StatusUnauthorized
 	case proto.CodeNotMember:
 		return http.StatusForbidden
-	case transfer.CodeNoSuchUpload, transfer.CodeNoSuchFile, proto.CodeNoSuchConv, proto.CodeNoSuchUser:
+	case proto.CodeNoSuchUpload, proto.CodeNoSuchFile, proto.CodeNoSuchConv, proto.CodeNoSuchUser:
 		return http.StatusNotFound
 	case proto.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
-	case transfer.CodeQuotaExceeded, transfer.CodeNoSpace:
+	case proto.CodeQuotaExceeded, proto.CodeNoSpace:
 		return http.StatusInsufficientStorage
-	case transfer.CodeOffsetMismatch:
+	case proto.CodeOffsetMismatch:
 		return http.StatusConflict
-	case transfer.CodeChecksumMismatch:
-		return transfer.StatusChecksumMismatch
-	case transfer.CodeHashMismatch:
+	case proto.CodeChecksumMismatch:
+		return proto.StatusChecksumMismatch
+	case proto.CodeHashMismatch:
 		return http.StatusUnprocessableEntity
 	case proto.CodeUnavailable:
 		return http.StatusServiceUnavailable
@@ -218,7 +218,7 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	switch {
 	case errors.As(err, &e):
 	case errors.Is(err, syscall.ENOSPC):
-		e = proto.Errorf(transfer.CodeNoSpace, "the server's disk is full")
+		e = proto.Errorf(proto.CodeNoSpace, "the server's disk is full")
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		e = proto.Errorf(proto.CodeUnavailable, "the request was cancelled")
 	default:
@@ -239,7 +239,7 @@ func (s *Service) limits(w http.ResponseWriter, r *http.Request, user proto.User
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, transfer.Limits{MaxSize: s.cfg.MaxFileSize, Quota: s.cfg.Quota, Used: used, ChunkSize: s.cfg.ChunkSize})
+	writeJSON(w, http.StatusOK, proto.Limits{MaxSize: s.cfg.MaxFileSize, Quota: s.cfg.Quota, Used: used, ChunkSize: s.cfg.ChunkSize})
 	return nil
 }
 

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"parley/net/proto"
-	"parley/net/transfer"
 	"parley/server/auth"
 	"parley/server/files"
 	"parley/server/node"
@@ -50,7 +49,7 @@ func TestUploadedFileReachesEveryMemberAndDownloadsWithRange(t *testing.T) {
 		t.Fatalf("history file messages = %+v", ms)
 	}
 
-	whole := wang.request(t, http.MethodGet, transfer.FilesPath+"/"+f.ID, nil)
+	whole := wang.request(t, http.MethodGet, proto.FilesPath+"/"+f.ID, nil)
 	if whole.status != http.StatusOK || !bytes.Equal(whole.body, data) {
 		t.Fatalf("download: %d, %d bytes, equal=%v", whole.status, len(whole.body), bytes.Equal(whole.body, data))
 	}
@@ -60,7 +59,7 @@ func TestUploadedFileReachesEveryMemberAndDownloadsWithRange(t *testing.T) {
 	if ct := whole.header.Get("Content-Type"); ct != "application/octet-stream" {
 		t.Errorf("Content-Type = %q, want application/octet-stream", ct)
 	}
-	part := zhao.request(t, http.MethodGet, transfer.FilesPath+"/"+f.ID, nil, "Range", "bytes=1000000-1000099", "If-Range", `"`+f.SHA256+`"`)
+	part := zhao.request(t, http.MethodGet, proto.FilesPath+"/"+f.ID, nil, "Range", "bytes=1000000-1000099", "If-Range", `"`+f.SHA256+`"`)
 	if part.status != http.StatusPartialContent || !bytes.Equal(part.body, data[1000000:1000100]) {
 		t.Fatalf("range download: %d, %q", part.status, part.header.Get("Content-Range"))
 	}
@@ -72,20 +71,20 @@ func TestNonMemberCannotDownload(t *testing.T) {
 	conv := group(t, li, wang)
 	done := li.upload(t, conv, "secret.txt", []byte("only for the group"), 1<<20)
 
-	r := outsider.request(t, http.MethodGet, transfer.FilesPath+"/"+done.Message.File.ID, nil)
+	r := outsider.request(t, http.MethodGet, proto.FilesPath+"/"+done.Message.File.ID, nil)
 	if r.status != http.StatusForbidden || r.code() != proto.CodeNotMember || bytes.Contains(r.body, []byte("only for the group")) {
 		t.Fatalf("outsider download: %d %s", r.status, r.body)
 	}
 	anonymous := &person{srv: srv}
-	if r := anonymous.request(t, http.MethodGet, transfer.FilesPath+"/"+done.Message.File.ID, nil); r.status != http.StatusUnauthorized {
+	if r := anonymous.request(t, http.MethodGet, proto.FilesPath+"/"+done.Message.File.ID, nil); r.status != http.StatusUnauthorized {
 		t.Fatalf("download without a token: %d %s", r.status, r.body)
 	}
 	forged := &person{srv: srv, User: nodetest.User{Token: "not-a-session"}}
-	if r := forged.request(t, http.MethodGet, transfer.FilesPath+"/"+done.Message.File.ID, nil); r.status != http.StatusUnauthorized || r.code() != proto.CodeBadToken {
+	if r := forged.request(t, http.MethodGet, proto.FilesPath+"/"+done.Message.File.ID, nil); r.status != http.StatusUnauthorized || r.code() != proto.CodeBadToken {
 		t.Fatalf("download with a forged token: %d %s", r.status, r.body)
 	}
 	// Outsiders cannot post into the conversation either.
-	_, c := outsider.create(t, transfer.CreateRequest{Name: "x", Size: 1, SHA256: sha([]byte("x")), Conv: conv})
+	_, c := outsider.create(t, proto.CreateRequest{Name: "x", Size: 1, SHA256: sha([]byte("x")), Conv: conv})
 	if c.status != http.StatusForbidden || c.code() != proto.CodeNotMember {
 		t.Fatalf("outsider create: %d %s", c.status, c.body)
 	}
@@ -93,7 +92,7 @@ func TestNonMemberCannotDownload(t *testing.T) {
 	if err := wang.Conn.Leave(context.Background(), conv); err != nil {
 		t.Fatal(err)
 	}
-	if r := wang.request(t, http.MethodGet, transfer.FilesPath+"/"+done.Message.File.ID, nil); r.status != http.StatusForbidden {
+	if r := wang.request(t, http.MethodGet, proto.FilesPath+"/"+done.Message.File.ID, nil); r.status != http.StatusForbidden {
 		t.Fatalf("download after leaving: %d %s", r.status, r.body)
 	}
 }
@@ -103,15 +102,15 @@ func TestCorruptChunkIsRejectedAndNotKept(t *testing.T) {
 	li := login(t, srv, "Li")
 	conv := group(t, li)
 	data := randomBytes(2<<20, 2)
-	info, _ := li.create(t, transfer.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv})
+	info, _ := li.create(t, proto.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv})
 	if r := li.patch(t, info.ID, 0, data[:1<<20]); r.status != http.StatusNoContent {
 		t.Fatalf("first chunk: %d %s", r.status, r.body)
 	}
 
 	corrupt := bytes.Clone(data[1<<20:])
 	corrupt[12345] ^= 0x40
-	r := li.patch(t, info.ID, 1<<20, corrupt, transfer.HeaderChecksum, crcOf(data[1<<20:]))
-	if r.status != transfer.StatusChecksumMismatch || r.code() != transfer.CodeChecksumMismatch {
+	r := li.patch(t, info.ID, 1<<20, corrupt, proto.HeaderChecksum, crcOf(data[1<<20:]))
+	if r.status != proto.StatusChecksumMismatch || r.code() != proto.CodeChecksumMismatch {
 		t.Fatalf("corrupt chunk: %d %s", r.status, r.body)
 	}
 	if off := li.head(t, info.ID).offset(t); off != 1<<20 {
@@ -119,8 +118,8 @@ func TestCorruptChunkIsRejectedAndNotKept(t *testing.T) {
 	}
 	// A SHA-256 chunk checksum is checked too.
 	shaSum := sha(data[1<<20:])
-	r = li.patch(t, info.ID, 1<<20, corrupt, transfer.HeaderChecksum, transfer.ChecksumSHA256+" "+b64hex(shaSum))
-	if r.status != transfer.StatusChecksumMismatch {
+	r = li.patch(t, info.ID, 1<<20, corrupt, proto.HeaderChecksum, proto.ChecksumSHA256+" "+b64hex(shaSum))
+	if r.status != proto.StatusChecksumMismatch {
 		t.Fatalf("corrupt chunk with sha256 checksum: %d %s", r.status, r.body)
 	}
 	if ms := fileMessages(li.history(t, conv)); len(ms) != 0 {
@@ -140,11 +139,11 @@ func TestLyingFinalHashIsRejectedAndNothingReachesTheConversation(t *testing.T) 
 	conv := group(t, li, wang)
 	data := randomBytes(1<<20, 3)
 	claimed := sha([]byte("something else"))
-	info, _ := li.create(t, transfer.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: claimed, Conv: conv})
+	info, _ := li.create(t, proto.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: claimed, Conv: conv})
 	before := li.history(t, conv)
 
 	r := li.patch(t, info.ID, 0, data)
-	if r.status != http.StatusUnprocessableEntity || r.code() != transfer.CodeHashMismatch {
+	if r.status != http.StatusUnprocessableEntity || r.code() != proto.CodeHashMismatch {
 		t.Fatalf("lying upload: %d %s", r.status, r.body)
 	}
 	if after := li.history(t, conv); len(after) != len(before) {
@@ -173,22 +172,22 @@ func TestOverLimitFileIsRefusedAtCreation(t *testing.T) {
 	li := login(t, srv, "Li")
 	conv := group(t, li)
 
-	_, r := li.create(t, transfer.CreateRequest{Name: "big.iso", Size: 1<<20 + 1, SHA256: sha(nil), Conv: conv})
+	_, r := li.create(t, proto.CreateRequest{Name: "big.iso", Size: 1<<20 + 1, SHA256: sha(nil), Conv: conv})
 	if r.status != http.StatusRequestEntityTooLarge || r.code() != proto.CodeTooLarge {
 		t.Fatalf("over-limit create: %d %s", r.status, r.body)
 	}
-	var lim transfer.Limits
-	if err := json.Unmarshal(li.request(t, http.MethodGet, transfer.FilesPath, nil).body, &lim); err != nil || lim.MaxSize != 1<<20 || lim.Quota != 3<<19 || lim.Used != 0 {
+	var lim proto.Limits
+	if err := json.Unmarshal(li.request(t, http.MethodGet, proto.FilesPath, nil).body, &lim); err != nil || lim.MaxSize != 1<<20 || lim.Quota != 3<<19 || lim.Used != 0 {
 		t.Fatalf("limits = %+v, %v", lim, err)
 	}
 
 	// The quota counts shared files and unfinished uploads.
 	li.upload(t, conv, "one.bin", randomBytes(1<<20, 4), 1<<20)
-	_, r = li.create(t, transfer.CreateRequest{Name: "two.bin", Size: 1 << 20, SHA256: sha(nil), Conv: conv})
-	if r.status != http.StatusInsufficientStorage || r.code() != transfer.CodeQuotaExceeded {
+	_, r = li.create(t, proto.CreateRequest{Name: "two.bin", Size: 1 << 20, SHA256: sha(nil), Conv: conv})
+	if r.status != http.StatusInsufficientStorage || r.code() != proto.CodeQuotaExceeded {
 		t.Fatalf("over-quota create: %d %s", r.status, r.body)
 	}
-	if _, r := li.create(t, transfer.CreateRequest{Name: "half.bin", Size: 1 << 19, SHA256: sha(nil), Conv: conv}); r.status != http.StatusCreated {
+	if _, r := li.create(t, proto.CreateRequest{Name: "half.bin", Size: 1 << 19, SHA256: sha(nil), Conv: conv}); r.status != http.StatusCreated {
 		t.Fatalf("create within the quota: %d %s", r.status, r.body)
 	}
 }
@@ -225,7 +224,7 @@ func TestClientNamesNeverReachTheFileSystem(t *testing.T) {
 	}
 	// IDs in paths are checked too.
 	for _, id := range []string{"..%2F..%2Fparley.db", "%2e%2e", strings.Repeat("a", 31) + "/"} {
-		if r := li.request(t, http.MethodGet, transfer.FilesPath+"/"+id, nil); r.status != http.StatusNotFound {
+		if r := li.request(t, http.MethodGet, proto.FilesPath+"/"+id, nil); r.status != http.StatusNotFound {
 			t.Errorf("GET file %q: %d", id, r.status)
 		}
 		if r := li.head(t, id); r.status != http.StatusNotFound {
@@ -248,7 +247,7 @@ func TestSameContentIsStoredOnce(t *testing.T) {
 		t.Fatalf("%d blobs stored, want 1", n)
 	}
 	for _, id := range []string{a.Message.File.ID, b.Message.File.ID} {
-		if r := li.request(t, http.MethodGet, transfer.FilesPath+"/"+id, nil); !bytes.Equal(r.body, data) {
+		if r := li.request(t, http.MethodGet, proto.FilesPath+"/"+id, nil); !bytes.Equal(r.body, data) {
 			t.Fatalf("download %s differs", id)
 		}
 	}
@@ -258,7 +257,7 @@ func TestUploadToAUserOpensTheDirectConversation(t *testing.T) {
 	srv := nodetest.Start(t)
 	li, wang := login(t, srv, "Li"), login(t, srv, "Wang")
 	data := []byte("for you")
-	info, r := li.create(t, transfer.CreateRequest{Name: "note.txt", Size: int64(len(data)), SHA256: sha(data), User: wang.ID})
+	info, r := li.create(t, proto.CreateRequest{Name: "note.txt", Size: int64(len(data)), SHA256: sha(data), User: wang.ID})
 	if r.status != http.StatusCreated {
 		t.Fatalf("create: %d %s", r.status, r.body)
 	}
@@ -301,7 +300,7 @@ func TestRetriedCreateAndCompletionPublishOnce(t *testing.T) {
 	li := login(t, srv, "Li")
 	conv := group(t, li)
 	data := randomBytes(100_000, 6)
-	cr := transfer.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv, ClientID: "k1"}
+	cr := proto.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv, ClientID: "k1"}
 	first, r1 := li.create(t, cr)
 	again, r2 := li.create(t, cr)
 	if r1.status != http.StatusCreated || r2.status != http.StatusOK || first.ID != again.ID {
@@ -313,13 +312,13 @@ func TestRetriedCreateAndCompletionPublishOnce(t *testing.T) {
 		t.Fatalf("client id reused for another file: %d", r.status)
 	}
 	r := li.patch(t, first.ID, 0, data)
-	var done transfer.UploadInfo
+	var done proto.UploadInfo
 	json.Unmarshal(r.body, &done)
 	// The client missed the reply: it asks for the offset and completes again.
 	if off := li.head(t, first.ID).offset(t); off != int64(len(data)) {
 		t.Fatalf("offset after completion = %d", off)
 	}
-	var redo transfer.UploadInfo
+	var redo proto.UploadInfo
 	r = li.patch(t, first.ID, int64(len(data)), nil)
 	json.Unmarshal(r.body, &redo)
 	if r.status != http.StatusOK || redo.Message == nil || redo.Message.Seq != done.Message.Seq {
@@ -338,7 +337,7 @@ func TestUploadContinuesAfterServerRestart(t *testing.T) {
 	li := login(t, srv, "Li")
 	conv := group(t, li)
 	data := randomBytes(3<<20, 7)
-	info, _ := li.create(t, transfer.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv})
+	info, _ := li.create(t, proto.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv})
 	li.patch(t, info.ID, 0, data[:1<<20])
 	li.patch(t, info.ID, 1<<20, data[1<<20:2<<20])
 
@@ -354,9 +353,9 @@ func TestUploadContinuesAfterServerRestart(t *testing.T) {
 	if r.status != http.StatusOK {
 		t.Fatalf("last chunk: %d %s", r.status, r.body)
 	}
-	var done transfer.UploadInfo
+	var done proto.UploadInfo
 	json.Unmarshal(r.body, &done)
-	if got := li.request(t, http.MethodGet, transfer.FilesPath+"/"+done.Message.File.ID, nil); !bytes.Equal(got.body, data) {
+	if got := li.request(t, http.MethodGet, proto.FilesPath+"/"+done.Message.File.ID, nil); !bytes.Equal(got.body, data) {
 		t.Fatal("the file differs after a restart")
 	}
 }
@@ -366,14 +365,14 @@ func TestCutOffBodyKeepsOnlyAcknowledgedBytes(t *testing.T) {
 	li := login(t, srv, "Li")
 	conv := group(t, li)
 	data := randomBytes(2<<20, 8)
-	info, _ := li.create(t, transfer.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv})
+	info, _ := li.create(t, proto.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv})
 	li.patch(t, info.ID, 0, data[:1<<20])
 
 	// A body that stops half way: the client went away.
 	pr, pw := io.Pipe()
-	req, _ := http.NewRequest(http.MethodPatch, srv.HTTPURL+transfer.UploadsPath+"/"+info.ID, pr)
+	req, _ := http.NewRequest(http.MethodPatch, srv.HTTPURL+proto.UploadsPath+"/"+info.ID, pr)
 	req.Header.Set("Authorization", "Bearer "+li.Token)
-	req.Header.Set(transfer.HeaderOffset, fmt.Sprint(1<<20))
+	req.Header.Set(proto.HeaderOffset, fmt.Sprint(1<<20))
 	go func() {
 		pw.Write(data[1<<20 : 1<<20+300_000])
 		pw.CloseWithError(io.ErrClosedPipe)
@@ -394,7 +393,7 @@ func TestConcurrentPatchesAtOneOffsetStoreItOnce(t *testing.T) {
 	li := login(t, srv, "Li")
 	conv := group(t, li)
 	data := randomBytes(2<<20, 9)
-	info, _ := li.create(t, transfer.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv})
+	info, _ := li.create(t, proto.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv})
 	var wg sync.WaitGroup
 	statuses := make([]int, 4)
 	for i := range statuses {
@@ -415,12 +414,12 @@ func TestCancelledUploadIsDeleted(t *testing.T) {
 	li, wang := login(t, srv, "Li"), login(t, srv, "Wang")
 	conv := group(t, li, wang)
 	data := randomBytes(2<<20, 10)
-	info, _ := li.create(t, transfer.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv})
+	info, _ := li.create(t, proto.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv})
 	li.patch(t, info.ID, 0, data[:1<<20])
-	if r := wang.request(t, http.MethodDelete, transfer.UploadsPath+"/"+info.ID, nil); r.status != http.StatusNotFound {
+	if r := wang.request(t, http.MethodDelete, proto.UploadsPath+"/"+info.ID, nil); r.status != http.StatusNotFound {
 		t.Fatalf("someone else cancelled it: %d", r.status)
 	}
-	if r := li.request(t, http.MethodDelete, transfer.UploadsPath+"/"+info.ID, nil); r.status != http.StatusNoContent {
+	if r := li.request(t, http.MethodDelete, proto.UploadsPath+"/"+info.ID, nil); r.status != http.StatusNoContent {
 		t.Fatalf("cancel: %d %s", r.status, r.body)
 	}
 	if r := li.head(t, info.ID); r.status != http.StatusNotFound {
@@ -470,10 +469,10 @@ func TestAbandonedUploadsExpire(t *testing.T) {
 	p := &person{User: nodetest.User{User: li, Token: "tok"}, srv: &nodetest.Server{HTTPURL: hs.URL}}
 
 	data := randomBytes(2<<20, 11)
-	stale, _ := p.create(t, transfer.CreateRequest{Name: "stale.bin", Size: int64(len(data)), SHA256: sha(data), Conv: g.ID})
+	stale, _ := p.create(t, proto.CreateRequest{Name: "stale.bin", Size: int64(len(data)), SHA256: sha(data), Conv: g.ID})
 	p.patch(t, stale.ID, 0, data[:1<<20])
 	clock.Advance(20 * time.Hour)
-	fresh, _ := p.create(t, transfer.CreateRequest{Name: "fresh.bin", Size: int64(len(data)), SHA256: sha(data), Conv: g.ID})
+	fresh, _ := p.create(t, proto.CreateRequest{Name: "fresh.bin", Size: int64(len(data)), SHA256: sha(data), Conv: g.ID})
 	p.patch(t, fresh.ID, 0, data[:1<<20])
 	clock.Advance(5 * time.Hour) // stale: 25 h without a byte; fresh: 5 h
 
@@ -517,7 +516,26 @@ func TestEmptyFileIsSharedToo(t *testing.T) {
 	if f := done.Message.File; f.Size != 0 || f.SHA256 != sha(nil) {
 		t.Fatalf("file %+v", f)
 	}
-	if r := li.request(t, http.MethodGet, transfer.FilesPath+"/"+done.Message.File.ID, nil); r.status != http.StatusOK || len(r.body) != 0 {
+	if r := li.request(t, http.MethodGet, proto.FilesPath+"/"+done.Message.File.ID, nil); r.status != http.StatusOK || len(r.body) != 0 {
 		t.Fatalf("download: %d, %d bytes", r.status, len(r.body))
+	}
+}
+
+func TestFileNamesThatAreNotUTF8AreRefused(t *testing.T) {
+	// A name is sanitised as documented, but never silently repaired:
+	// encoding/json would turn these into U+FFFD.
+	srv := nodetest.Start(t)
+	li := login(t, srv, "Li")
+	conv := group(t, li)
+	for _, name := range []string{"report\xff.pdf", `report\ud800.pdf`} {
+		body := fmt.Sprintf(`{"name":"%s","size":1,"sha256":"%s","conv":%d}`, name, sha([]byte("x")), conv)
+		r := li.request(t, http.MethodPost, proto.UploadsPath, strings.NewReader(body))
+		if r.status != http.StatusBadRequest || r.code() != proto.CodeBadRequest {
+			t.Errorf("create with name %q: %d %s, want 400 bad_request", name, r.status, r.body)
+		}
+	}
+	var lim proto.Limits
+	if r := li.request(t, http.MethodGet, proto.FilesPath, nil); json.Unmarshal(r.body, &lim) != nil || lim.Used != 0 {
+		t.Errorf("after refused creates: %s, want nothing used", r.body)
 	}
 }

@@ -18,7 +18,6 @@ import (
 	"testing"
 
 	"parley/net/proto"
-	"parley/net/transfer"
 	"parley/server/node/nodetest"
 )
 
@@ -59,9 +58,9 @@ func (r reply) code() proto.Code {
 
 func (r reply) offset(t *testing.T) int64 {
 	t.Helper()
-	off, err := strconv.ParseInt(r.header.Get(transfer.HeaderOffset), 10, 64)
+	off, err := strconv.ParseInt(r.header.Get(proto.HeaderOffset), 10, 64)
 	if err != nil {
-		t.Fatalf("no %s in reply %d %s", transfer.HeaderOffset, r.status, r.body)
+		t.Fatalf("no %s in reply %d %s", proto.HeaderOffset, r.status, r.body)
 	}
 	return off
 }
@@ -90,11 +89,11 @@ func (p *person) request(t *testing.T, method, path string, body io.Reader, head
 	return reply{resp.StatusCode, resp.Header, b}
 }
 
-func (p *person) create(t *testing.T, cr transfer.CreateRequest) (transfer.UploadInfo, reply) {
+func (p *person) create(t *testing.T, cr proto.CreateRequest) (proto.UploadInfo, reply) {
 	t.Helper()
 	b, _ := json.Marshal(cr)
-	r := p.request(t, http.MethodPost, transfer.UploadsPath, bytes.NewReader(b))
-	var info transfer.UploadInfo
+	r := p.request(t, http.MethodPost, proto.UploadsPath, bytes.NewReader(b))
+	var info proto.UploadInfo
 	if r.status == http.StatusCreated || r.status == http.StatusOK {
 		if err := json.Unmarshal(r.body, &info); err != nil {
 			t.Fatal(err)
@@ -105,19 +104,19 @@ func (p *person) create(t *testing.T, cr transfer.CreateRequest) (transfer.Uploa
 
 func (p *person) patch(t *testing.T, id string, offset int64, chunk []byte, header ...string) reply {
 	t.Helper()
-	h := append([]string{transfer.HeaderOffset, fmt.Sprint(offset), "Content-Type", transfer.ContentTypeChunk,
-		transfer.HeaderChecksum, crcOf(chunk)}, header...)
-	return p.request(t, http.MethodPatch, transfer.UploadsPath+"/"+id, bytes.NewReader(chunk), h...)
+	h := append([]string{proto.HeaderOffset, fmt.Sprint(offset), "Content-Type", proto.ContentTypeChunk,
+		proto.HeaderChecksum, crcOf(chunk)}, header...)
+	return p.request(t, http.MethodPatch, proto.UploadsPath+"/"+id, bytes.NewReader(chunk), h...)
 }
 
 func (p *person) head(t *testing.T, id string) reply {
 	t.Helper()
-	return p.request(t, http.MethodHead, transfer.UploadsPath+"/"+id, nil)
+	return p.request(t, http.MethodHead, proto.UploadsPath+"/"+id, nil)
 }
 
 func crcOf(b []byte) string {
 	sum := crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli))
-	return transfer.ChecksumCRC32C + " " + base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, sum))
+	return proto.ChecksumCRC32C + " " + base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, sum))
 }
 
 func sha(b []byte) string {
@@ -133,9 +132,9 @@ func randomBytes(n int, seed uint64) []byte {
 }
 
 // upload sends data to conv in chunks and returns the completion.
-func (p *person) upload(t *testing.T, conv proto.ConvID, name string, data []byte, chunk int) transfer.UploadInfo {
+func (p *person) upload(t *testing.T, conv proto.ConvID, name string, data []byte, chunk int) proto.UploadInfo {
 	t.Helper()
-	info, r := p.create(t, transfer.CreateRequest{Name: name, Size: int64(len(data)), SHA256: sha(data), Conv: conv})
+	info, r := p.create(t, proto.CreateRequest{Name: name, Size: int64(len(data)), SHA256: sha(data), Conv: conv})
 	if r.status != http.StatusCreated {
 		t.Fatalf("create: %d %s", r.status, r.body)
 	}
@@ -146,7 +145,7 @@ func (p *person) upload(t *testing.T, conv proto.ConvID, name string, data []byt
 			if r.status != http.StatusOK {
 				t.Fatalf("last patch: %d %s", r.status, r.body)
 			}
-			var done transfer.UploadInfo
+			var done proto.UploadInfo
 			if err := json.Unmarshal(r.body, &done); err != nil || done.Message == nil {
 				t.Fatalf("completion %s: %v", r.body, err)
 			}

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -23,8 +22,8 @@ import (
 	"strings"
 	"time"
 
+	"parley/net/hashcopy"
 	"parley/net/proto"
-	"parley/net/transfer"
 	"parley/server/storage"
 )
 
@@ -36,9 +35,15 @@ const spaceReserve = 64 << 20
 
 func (s *Service) create(w http.ResponseWriter, r *http.Request, user proto.User) error {
 	ctx := r.Context()
-	var req transfer.CreateRequest
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&req); err != nil {
-		return proto.Errorf(proto.CodeBadRequest, "the body must be a JSON object: %v", err)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+	if err != nil {
+		return proto.Errorf(proto.CodeBadRequest, "read the body: %v", err)
+	}
+	var req proto.CreateRequest
+	// As on the WebSocket: a string that is not UTF-8 is refused, not
+	// repaired; an empty body is {} (and fails the checks below).
+	if err := proto.DecodeBody(body, &req); err != nil {
+		return err
 	}
 	req.SHA256 = strings.ToLower(req.SHA256)
 	switch {
@@ -62,11 +67,11 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request, user proto.User
 		conv = c.ID
 	}
 	if free, ok := freeSpace(s.cfg.Dir); ok && free < req.Size+spaceReserve {
-		return proto.Errorf(transfer.CodeNoSpace, "the server does not have room for %s", proto.FormatSize(req.Size))
+		return proto.Errorf(proto.CodeNoSpace, "the server does not have room for %s", proto.FormatSize(req.Size))
 	}
 	u, existed, err := s.db.CreateUpload(ctx, storage.Upload{
 		ID: newID(), User: user.ID, ClientID: req.ClientID, Conv: conv,
-		Name: transfer.SafeName(req.Name), Type: mediaType(req.Type), Size: req.Size, SHA256: req.SHA256,
+		Name: proto.SafeName(req.Name), Type: mediaType(req.Type), Size: req.Size, SHA256: req.SHA256,
 	}, s.cfg.Quota)
 	if err != nil {
 		return err
@@ -80,7 +85,7 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request, user proto.User
 		info.Message = &m
 	}
 	s.setUploadHeaders(w, u)
-	w.Header().Set("Location", transfer.UploadsPath+"/"+u.ID)
+	w.Header().Set("Location", proto.UploadsPath+"/"+u.ID)
 	status := http.StatusCreated
 	if existed {
 		status = http.StatusOK
@@ -100,8 +105,8 @@ func mediaType(t string) string {
 	return mt
 }
 
-func (s *Service) info(u storage.Upload) transfer.UploadInfo {
-	return transfer.UploadInfo{ID: u.ID, Conv: u.Conv, Name: u.Name, Size: u.Size, Offset: u.Received, Expires: s.expires(u).UnixMilli()}
+func (s *Service) info(u storage.Upload) proto.UploadInfo {
+	return proto.UploadInfo{ID: u.ID, Conv: u.Conv, Name: u.Name, Size: u.Size, Offset: u.Received, Expires: s.expires(u).UnixMilli()}
 }
 
 func (s *Service) expires(u storage.Upload) time.Time {
@@ -110,17 +115,17 @@ func (s *Service) expires(u storage.Upload) time.Time {
 
 func (s *Service) setUploadHeaders(w http.ResponseWriter, u storage.Upload) {
 	h := w.Header()
-	h.Set(transfer.HeaderOffset, strconv.FormatInt(u.Received, 10))
-	h.Set(transfer.HeaderLength, strconv.FormatInt(u.Size, 10))
+	h.Set(proto.HeaderOffset, strconv.FormatInt(u.Received, 10))
+	h.Set(proto.HeaderLength, strconv.FormatInt(u.Size, 10))
 	if u.State == storage.UploadOpen {
-		h.Set(transfer.HeaderExpires, s.expires(u).UTC().Format(http.TimeFormat))
+		h.Set(proto.HeaderExpires, s.expires(u).UTC().Format(http.TimeFormat))
 	}
 }
 
 // lockUpload takes the lock of the caller's upload id and loads it. An
 // upload of someone else is reported as not existing.
 func (s *Service) lockUpload(ctx context.Context, id string, user proto.User) (storage.Upload, func(), error) {
-	notFound := proto.Errorf(transfer.CodeNoSuchUpload, "no such upload: it finished long ago, expired or was cancelled")
+	notFound := proto.Errorf(proto.CodeNoSuchUpload, "no such upload: it finished long ago, expired or was cancelled")
 	if !validID(id) {
 		return storage.Upload{}, nil, notFound
 	}
@@ -196,13 +201,13 @@ func (s *Service) patch(w http.ResponseWriter, r *http.Request, user proto.User)
 	// Bookkeeping after the bytes are safe must finish even if the client
 	// goes away: it will ask for the offset.
 	durable := context.WithoutCancel(ctx)
-	off, err := strconv.ParseInt(r.Header.Get(transfer.HeaderOffset), 10, 64)
+	off, err := strconv.ParseInt(r.Header.Get(proto.HeaderOffset), 10, 64)
 	if err != nil {
-		return proto.Errorf(proto.CodeBadRequest, "send %s: the offset this body starts at", transfer.HeaderOffset)
+		return proto.Errorf(proto.CodeBadRequest, "send %s: the offset this body starts at", proto.HeaderOffset)
 	}
 	if off != u.Received {
 		s.setUploadHeaders(w, u)
-		return proto.Errorf(transfer.CodeOffsetMismatch, "the server holds %d bytes of this upload, not %d", u.Received, off)
+		return proto.Errorf(proto.CodeOffsetMismatch, "the server holds %d bytes of this upload, not %d", u.Received, off)
 	}
 	switch u.State {
 	case storage.UploadDone, storage.UploadVerified:
@@ -211,13 +216,13 @@ func (s *Service) patch(w http.ResponseWriter, r *http.Request, user proto.User)
 	if r.ContentLength > u.Size-u.Received {
 		return proto.Errorf(proto.CodeTooLarge, "the body has %d bytes but only %d remain", r.ContentLength, u.Size-u.Received)
 	}
-	check, err := parseChecksum(r.Header.Get(transfer.HeaderChecksum), true)
+	check, err := parseChecksum(r.Header.Get(proto.HeaderChecksum), true)
 	if err != nil {
 		return err
 	}
 	n, whole, err := s.receive(durable, w, r, &u, check)
 	if err != nil {
-		if proto.CodeOf(err) == transfer.CodeOffsetMismatch {
+		if proto.CodeOf(err) == proto.CodeOffsetMismatch {
 			s.setUploadHeaders(w, u)
 		}
 		return err
@@ -242,7 +247,7 @@ func (s *Service) patch(w http.ResponseWriter, r *http.Request, user proto.User)
 		if err := s.discard(durable, u); err != nil {
 			s.log.Error("discard upload with wrong hash", "upload", u.ID, "err", err)
 		}
-		return proto.Errorf(transfer.CodeHashMismatch, "the file's SHA-256 is %s, not the declared %s: the upload is deleted", got, u.SHA256)
+		return proto.Errorf(proto.CodeHashMismatch, "the file's SHA-256 is %s, not the declared %s: the upload is deleted", got, u.SHA256)
 	}
 	if err := s.db.SaveUploadProgress(durable, u.ID, received, nil, storage.UploadVerified); err != nil {
 		return err
@@ -271,13 +276,13 @@ func (s *Service) receive(ctx context.Context, w http.ResponseWriter, r *http.Re
 	crc := crc32.New(castagnoli)
 	sums := io.MultiWriter(whole, crc)
 	var chunkSHA hash.Hash
-	if check.algo == transfer.ChecksumSHA256 {
+	if check.algo == proto.ChecksumSHA256 {
 		chunkSHA = sha256.New()
 		sums = io.MultiWriter(whole, crc, chunkSHA)
 	}
 	remaining := u.Size - u.Received
 	body := &idleReader{r: io.LimitReader(r.Body, remaining+1), rc: http.NewResponseController(w), idle: s.cfg.IdleTimeout}
-	n, err := transfer.Copy(&fileWriter{f: f, off: u.Received, flushed: u.Received}, body, sums)
+	n, err := hashcopy.Copy(&fileWriter{f: f, off: u.Received, flushed: u.Received}, body, sums)
 	var fwErr *fileWriteError
 	switch {
 	case errors.As(err, &fwErr):
@@ -287,10 +292,10 @@ func (s *Service) receive(ctx context.Context, w http.ResponseWriter, r *http.Re
 	case n > remaining:
 		err = proto.Errorf(proto.CodeTooLarge, "the body has more than the %d bytes that remain", remaining)
 	case check.algo == "": // not in the header: perhaps in the trailer
-		check, err = parseChecksum(r.Trailer.Get(transfer.HeaderChecksum), false)
+		check, err = parseChecksum(r.Trailer.Get(proto.HeaderChecksum), false)
 	}
 	if err == nil && !check.matches(crc, chunkSHA) {
-		err = proto.Errorf(transfer.CodeChecksumMismatch, "the body does not match its %s checksum: send it again", check.algo)
+		err = proto.Errorf(proto.CodeChecksumMismatch, "the body does not match its %s checksum: send it again", check.algo)
 	}
 	if err == nil {
 		if err = f.Sync(); err != nil {
@@ -332,7 +337,7 @@ func (s *Service) resumeHash(ctx context.Context, f *os.File, u *storage.Upload)
 		return nil, err
 	}
 	u.Received = 0
-	return nil, proto.Errorf(transfer.CodeOffsetMismatch, "the server lost this upload's bytes: send it again from 0")
+	return nil, proto.Errorf(proto.CodeOffsetMismatch, "the server lost this upload's bytes: send it again from 0")
 }
 
 // complete publishes a verified upload (again, for a retried completion)
@@ -415,22 +420,22 @@ func parseChecksum(v string, header bool) (checksum, error) {
 	sum, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b64))
 	switch {
 	case err != nil:
-		return checksum{}, proto.Errorf(proto.CodeBadRequest, "%s: the checksum is not base64", transfer.HeaderChecksum)
-	case algo == transfer.ChecksumCRC32C && len(sum) == 4:
-	case algo == transfer.ChecksumSHA256 && len(sum) == sha256.Size && header:
-	case algo == transfer.ChecksumSHA256 && len(sum) == sha256.Size:
-		return checksum{}, proto.Errorf(proto.CodeBadRequest, "%s: send a sha256 checksum as a header, or crc32c as a trailer", transfer.HeaderChecksum)
+		return checksum{}, proto.Errorf(proto.CodeBadRequest, "%s: the checksum is not base64", proto.HeaderChecksum)
+	case algo == proto.ChecksumCRC32C && len(sum) == 4:
+	case algo == proto.ChecksumSHA256 && len(sum) == sha256.Size && header:
+	case algo == proto.ChecksumSHA256 && len(sum) == sha256.Size:
+		return checksum{}, proto.Errorf(proto.CodeBadRequest, "%s: send a sha256 checksum as a header, or crc32c as a trailer", proto.HeaderChecksum)
 	default:
-		return checksum{}, proto.Errorf(proto.CodeBadRequest, "%s: want crc32c or sha256 with a base64 sum", transfer.HeaderChecksum)
+		return checksum{}, proto.Errorf(proto.CodeBadRequest, "%s: want crc32c or sha256 with a base64 sum", proto.HeaderChecksum)
 	}
 	return checksum{algo, sum}, nil
 }
 
 func (c checksum) matches(crc hash.Hash32, chunkSHA hash.Hash) bool {
 	switch c.algo {
-	case transfer.ChecksumCRC32C:
+	case proto.ChecksumCRC32C:
 		return binary.BigEndian.Uint32(c.sum) == crc.Sum32()
-	case transfer.ChecksumSHA256:
+	case proto.ChecksumSHA256:
 		return chunkSHA != nil && string(chunkSHA.Sum(nil)) == string(c.sum)
 	}
 	return true // none sent: the whole file's SHA-256 still guards it

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -12,8 +13,10 @@ import (
 
 // FuzzDispatch feeds arbitrary text frames to the dispatcher of a logged-in
 // connection on a real database. Whatever the input, the server must not
-// panic, must answer with exactly one reply, and must only send frames that
-// decode. The seeds run in every `go test`; `make fuzz` explores further.
+// panic, must answer with exactly one reply, which carries an "id" field
+// holding the request's id as far as it could be read, and must only send
+// frames that decode. The seeds run in every `go test`; `make fuzz`
+// explores further.
 func FuzzDispatch(f *testing.F) {
 	seeds := []string{
 		``, `{}`, `null`, `[]`, `"x"`, `{"type":1}`, `{"type":"ping"}`, `{"type":"ping","id":"1"}`,
@@ -36,6 +39,10 @@ func FuzzDispatch(f *testing.F) {
 		`{"type":"resume","id":"18","body":{"token":""}}`,
 		`{"type":"conversations","id":"19","body":[1,2]}`,
 		`{"type":"whoami","id":"` + strings.Repeat("i", 100) + `"}`,
+		`{"id":"20"}`, `{"id":"21","type":7}`, `{"id":22,"type":"ping"}`,
+		`{"type":"send","id":"23","body":{"conv":100,"client_id":"b","text":"hi ` + "\xff\xfe" + `"}}`,
+		`{"type":"create_group","id":"24","body":{"name":"\udc00"}}`,
+		`{"type":"ping","id":"` + "\xff" + `"}`,
 	}
 	for _, s := range seeds {
 		f.Add(s)
@@ -69,14 +76,20 @@ func FuzzDispatch(f *testing.F) {
 		for range cap(c.inflight) {
 			<-c.inflight
 		}
+		req, _ := proto.DecodeFrame([]byte(frame)) // the id as far as it can be read
 		replies := 0
 		for _, out := range c.takeQueued() {
 			got, err := proto.DecodeFrame(out)
 			if err != nil {
 				t.Fatalf("input %q: server sent undecodable frame %q: %v", frame, out, err)
 			}
-			if got.Type == proto.TypeReply {
-				replies++
+			if got.Type != proto.TypeReply {
+				continue
+			}
+			replies++
+			var fields map[string]json.RawMessage
+			if err := json.Unmarshal(out, &fields); err != nil || fields["id"] == nil || got.ID != req.ID {
+				t.Fatalf("input %q: reply %s, want \"id\": %q", frame, out, req.ID)
 			}
 		}
 		if replies != 1 {

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -91,13 +92,14 @@ func (h *Hub) dispatch(ctx context.Context, c *conn, data []byte) {
 }
 
 // errorBody turns any error into what the client sees: client errors as
-// they are, everything else logged once here and reported as "internal".
+// they are, however deeply wrapped, everything else logged once here and
+// reported as "internal".
 func (h *Hub) errorBody(c *conn, err error) *proto.Error {
-	if e, ok := err.(*proto.Error); ok {
+	if e, ok := errors.AsType[*proto.Error](err); ok {
 		h.m.errors.With(string(e.Code)).Inc()
 		return e
 	}
-	if err == context.Canceled || err == context.DeadlineExceeded {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		h.m.errors.With(string(proto.CodeUnavailable)).Inc()
 		return proto.Errorf(proto.CodeUnavailable, "the request was cancelled")
 	}
@@ -392,10 +394,10 @@ func (h *Hub) history(ctx context.Context, c *conn, body json.RawMessage) (any, 
 	if err != nil {
 		return nil, err
 	}
-	if req.Before != 0 && req.After != 0 {
+	if req.Before != nil && req.After != nil {
 		return nil, proto.Errorf(proto.CodeBadRequest, "give before or after, not both")
 	}
-	if req.Before < 0 || req.After < 0 || req.Limit < 0 {
+	if req.Before != nil && *req.Before < 0 || req.After != nil && *req.After < 0 || req.Limit < 0 {
 		return nil, proto.Errorf(proto.CodeBadRequest, "before, after and limit must not be negative")
 	}
 	req.Limit = clampLimit(req.Limit, 50)

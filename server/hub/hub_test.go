@@ -144,7 +144,7 @@ func TestMalformedFramesGetErrorsAndChangeNothing(t *testing.T) {
 	}{
 		{`not json`, "", proto.CodeBadFrame},
 		{`[1,2,3]`, "", proto.CodeBadFrame},
-		{`{"id":"1"}`, "", proto.CodeBadFrame},
+		{`{"id":"1"}`, "1", proto.CodeBadFrame},
 		{`{"type":"nonsense","id":"2"}`, "2", proto.CodeUnknownType},
 		{`{"type":"register","id":"3","body":"a string"}`, "3", proto.CodeBadRequest},
 		{`{"type":"register","id":"4","body":{"name":"","password":"secret-password"}}`, "4", proto.CodeInvalidName},
@@ -220,7 +220,7 @@ func TestTextLimitsAndValidation(t *testing.T) {
 	if sent.Message.Seq != 2 {
 		t.Fatalf("seq after rejected sends = %d, want 2", sent.Message.Seq)
 	}
-	wantCode(t, r.call(proto.TypeHistory, proto.HistoryRequest{Conv: g.Conversation.ID, Before: 5, After: 1}), proto.CodeBadRequest)
+	wantCode(t, r.call(proto.TypeHistory, proto.HistoryRequest{Conv: g.Conversation.ID, Before: new(int64(5)), After: new(int64(1))}), proto.CodeBadRequest)
 	wantCode(t, r.call(proto.TypeJoinGroup, proto.JoinGroupRequest{Group: g.Conversation.ID}), proto.CodeAlreadyMember)
 	wantCode(t, r.call(proto.TypeJoinGroup, proto.JoinGroupRequest{Group: 99}), proto.CodeNoSuchGroup)
 	wantCode(t, r.call(proto.TypeLogin, proto.LoginRequest{User: 1, Password: "x"}), proto.CodeAlreadyAuthed)
@@ -342,4 +342,175 @@ func TestRegistrationLimitIsPerClientBehindATrustedProxy(t *testing.T) {
 		t.Fatalf("first client: %+v", f.Error)
 	}
 	wantCode(t, register(dialAs(t, plain, "203.0.113.8"), "b"), proto.CodeRateLimited)
+}
+
+func TestHistoryPagesInEveryDocumentedMode(t *testing.T) {
+	s := nodetest.Start(t)
+	r := dialRaw(t, s)
+	r.registerAndLogin("Li")
+	var g proto.ConversationReply
+	r.ok(proto.TypeCreateGroup, proto.CreateGroupRequest{Name: "g"}, &g)
+	conv := g.Conversation.ID
+	for i := range 9 { // seq 1 is the created event: seqs 1..10
+		r.ok(proto.TypeSend, proto.SendRequest{Conv: conv, ClientID: fmt.Sprint("c", i), Text: "m"}, nil)
+	}
+	page := func(fields string) (seqs []int64, more bool) {
+		t.Helper()
+		r.n++
+		id := fmt.Sprint(r.n)
+		r.sendBytes(fmt.Sprintf(`{"type":"history","id":%q,"body":{"conv":%d,"limit":3%s}}`, id, conv, fields))
+		f := r.reply(id)
+		if f.Error != nil {
+			t.Fatalf("history%s: %v", fields, f.Error)
+		}
+		var h proto.HistoryReply
+		if err := json.Unmarshal(f.Body, &h); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range h.Messages {
+			seqs = append(seqs, m.Seq)
+		}
+		return seqs, h.More
+	}
+	for _, c := range []struct {
+		fields string
+		want   string
+		more   bool
+	}{
+		{``, "[8 9 10]", true},                            // neither: the newest page
+		{`,"after":0`, "[1 2 3]", true},                   // the first page
+		{`,"after":3`, "[4 5 6]", true},                   // just above 3
+		{`,"after":8`, "[9 10]", false},                   // the last, short
+		{`,"after":10`, "[]", false},                      // nothing above the newest
+		{`,"before":11`, "[8 9 10]", true},                // just below 11
+		{`,"before":4`, "[1 2 3]", false},                 // down to the first
+		{`,"before":1`, "[]", false},                      // nothing below the first
+		{`,"before":0`, "[]", false},                      // nothing below 0
+		{`,"after":null,"before":null`, "[8 9 10]", true}, // null is absent
+	} {
+		seqs, more := page(c.fields)
+		if got := fmt.Sprint(seqs); got != c.want && !(c.want == "[]" && seqs == nil) || more != c.more {
+			t.Errorf("history%s: seqs %v more %v, want %s more %v", c.fields, seqs, more, c.want, c.more)
+		}
+	}
+	for _, fields := range []string{`"after":0,"before":5`, `"after":1,"before":0`, `"after":-1`, `"before":-1`, `"limit":-1`} {
+		r.n++
+		id := fmt.Sprint(r.n)
+		r.sendBytes(fmt.Sprintf(`{"type":"history","id":%q,"body":{"conv":%d,%s}}`, id, conv, fields))
+		wantCode(t, r.reply(id), proto.CodeBadRequest)
+	}
+}
+
+func TestRepliesEchoTheIDTheyCouldRead(t *testing.T) {
+	s := nodetest.Start(t)
+	r := dialRaw(t, s)
+	for _, c := range []struct{ frame, id string }{
+		{`{"id":"7"}`, `"7"`},            // readable id, no type
+		{`{"id":"8","type":9}`, `"8"`},   // readable id, type not a string
+		{`not json`, `""`},               // nothing readable
+		{`{"id":5,"type":"ping"}`, `""`}, // id not a string
+		{`{"type":"ping","id":"` + strings.Repeat("i", proto.MaxRequestIDLen+1) + `"}`, `""`},
+	} {
+		r.sendBytes(c.frame)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, data, err := r.ws.Read(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			Type  string
+			ID    json.RawMessage
+			Error *proto.Error
+		}
+		if err := json.Unmarshal(data, &got); err != nil || got.Type != proto.TypeReply || string(got.ID) != c.id ||
+			got.Error == nil || got.Error.Code != proto.CodeBadFrame {
+			t.Errorf("%s: reply %s, want bad_frame with \"id\":%s", c.frame, data, c.id)
+		}
+	}
+}
+
+func TestTextThatIsNotUTF8IsRefusedNotRepaired(t *testing.T) {
+	s := nodetest.Start(t)
+	r := dialRaw(t, s)
+	r.registerAndLogin("Li")
+	var g proto.ConversationReply
+	r.ok(proto.TypeCreateGroup, proto.CreateGroupRequest{Name: "g"}, &g)
+	conv := g.Conversation.ID
+	for _, c := range []struct {
+		frame string
+		code  proto.Code
+	}{
+		{fmt.Sprintf(`{"type":"send","id":"1","body":{"conv":%d,"client_id":"c1","text":"hi `+"\xff\xfe"+`"}}`, conv), proto.CodeBadText},
+		{fmt.Sprintf(`{"type":"send","id":"2","body":{"conv":%d,"client_id":"c2","text":"hi \ud800"}}`, conv), proto.CodeBadText},
+		{fmt.Sprintf(`{"type":"send","id":"3","body":{"conv":%d,"client_id":"c3`+"\xff"+`","text":"hi"}}`, conv), proto.CodeBadRequest},
+		{`{"type":"create_group","id":"4","body":{"name":"g` + "\xff" + `"}}`, proto.CodeInvalidName},
+		{`{"type":"register","id":"5","body":{"name":"` + "\xe4\xb8" + `","password":"secret-password"}}`, proto.CodeInvalidName},
+	} {
+		r.sendBytes(c.frame)
+		wantCode(t, r.reply(c.frame[strings.Index(c.frame, `"id":"`)+6:][:1]), c.code)
+	}
+	// Nothing was stored: the group holds only its created event.
+	var h proto.HistoryReply
+	r.ok(proto.TypeHistory, proto.HistoryRequest{Conv: conv}, &h)
+	var convs proto.ConversationsReply
+	r.ok(proto.TypeConversations, nil, &convs)
+	if len(h.Messages) != 1 || len(convs.Conversations) != 1 {
+		t.Fatalf("after refused input: %d messages, %d conversations; want 1, 1", len(h.Messages), len(convs.Conversations))
+	}
+}
+
+func TestADuplicateSendIsFlaggedInTheReplyBodyAndPushesNothing(t *testing.T) {
+	s := nodetest.Start(t)
+	r := dialRaw(t, s)
+	r.registerAndLogin("Li")
+	var g proto.ConversationReply
+	r.ok(proto.TypeCreateGroup, proto.CreateGroupRequest{Name: "g"}, &g)
+	conv := g.Conversation.ID
+	// readUntil reads frames until the reply to id and the push of seq
+	// have both come, and returns the reply's body and the other pushes.
+	readUntil := func(id string, seq int64) (body map[string]json.RawMessage, others []proto.Frame) {
+		t.Helper()
+		for body == nil || seq != 0 {
+			f := r.next()
+			switch {
+			case f.Type == proto.TypeReply && f.ID == id:
+				if f.Error != nil {
+					t.Fatalf("reply %s: %v", id, f.Error)
+				}
+				if err := json.Unmarshal(f.Body, &body); err != nil {
+					t.Fatal(err)
+				}
+			case f.Type == proto.TypeMessage && seq != 0:
+				var m proto.Message
+				json.Unmarshal(f.Body, &m)
+				if m.Seq == seq {
+					seq = 0
+					continue
+				}
+				others = append(others, f)
+			default:
+				others = append(others, f)
+			}
+		}
+		return body, others
+	}
+	r.sendBytes(fmt.Sprintf(`{"type":"send","id":"a","body":{"conv":%d,"client_id":"k1","text":"first"}}`, conv))
+	first, _ := readUntil("a", 2)
+	if _, ok := first["duplicate"]; ok || first["message"] == nil {
+		t.Fatalf("first send's reply body %v, want a message and no duplicate field", first)
+	}
+	r.sendBytes(fmt.Sprintf(`{"type":"send","id":"b","body":{"conv":%d,"client_id":"k1","text":"retried"}}`, conv))
+	r.sendBytes(fmt.Sprintf(`{"type":"send","id":"c","body":{"conv":%d,"client_id":"k2","text":"next"}}`, conv))
+	again, others := readUntil("b", 0)
+	var m proto.Message
+	if string(again["duplicate"]) != "true" || json.Unmarshal(again["message"], &m) != nil || m.Seq != 2 || m.Text != "first" {
+		t.Fatalf("duplicate reply body %v, want the original message beside \"duplicate\": true", again)
+	}
+	// The next message's push is seq 3, and nothing was pushed for the
+	// duplicate before it.
+	_, between := readUntil("c", 3)
+	if len(others)+len(between) != 0 {
+		t.Fatalf("frames pushed around the duplicate: %v %v", others, between)
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 
 	"parley/net/proto"
-	"parley/net/transfer"
 )
 
 // Upload states. An upload is open while bytes arrive; verified once every
@@ -49,7 +48,7 @@ type StoredFile struct {
 	Created int64 // Unix ms
 }
 
-var errNoSuchUpload = proto.Errorf(transfer.CodeNoSuchUpload, "no such upload: it finished, expired or was cancelled")
+var errNoSuchUpload = proto.Errorf(proto.CodeNoSuchUpload, "no such upload: it finished, expired or was cancelled")
 
 const uploadCols = `id, user_id, COALESCE(client_id, ''), conv_id, name, type, size, sha256, received, hash_state, state, COALESCE(file_id, ''), seq, created, updated`
 
@@ -98,7 +97,7 @@ func (d *DB) CreateUpload(ctx context.Context, u Upload, quota int64) (up Upload
 				return nil, err
 			}
 			if used+u.Size > quota {
-				return nil, proto.Errorf(transfer.CodeQuotaExceeded, "this file needs %d bytes but only %d of your %d bytes are left", u.Size, max(0, quota-used), quota)
+				return nil, proto.Errorf(proto.CodeQuotaExceeded, "this file needs %d bytes but only %d of your %d bytes are left", u.Size, max(0, quota-used), quota)
 			}
 		}
 		now := d.nowMs()
@@ -145,7 +144,7 @@ func (d *DB) UsedBytes(ctx context.Context, user proto.UserID) (int64, error) {
 // Upload returns an upload by ID, or no_such_upload.
 func (d *DB) Upload(ctx context.Context, id string) (Upload, error) {
 	u, err := scanUpload(d.r.QueryRowContext(ctx, "SELECT "+uploadCols+" FROM uploads WHERE id = ?", id))
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return Upload{}, errNoSuchUpload
 	}
 	if err != nil {
@@ -229,7 +228,7 @@ func (d *DB) DeleteUpload(ctx context.Context, id string) error {
 func (d *DB) PublishUpload(ctx context.Context, id, fileID string, sender proto.User) (proto.Message, error) {
 	v, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
 		u, err := scanUpload(tx.QueryRow("SELECT "+uploadCols+" FROM uploads WHERE id = ?", id))
-		if err == sql.ErrNoRows {
+		if errors.Is(err, sql.ErrNoRows) {
 			return nil, errNoSuchUpload
 		}
 		if err != nil {
@@ -282,8 +281,8 @@ func (d *DB) File(ctx context.Context, id string) (StoredFile, error) {
 	var f StoredFile
 	err := d.r.QueryRowContext(ctx, "SELECT id, sha256, name, size, type, conv_id, seq, sender, created FROM files WHERE id = ?", id).
 		Scan(&f.ID, &f.SHA256, &f.Name, &f.Size, &f.Type, &f.Conv, &f.Seq, &f.Sender, &f.Created)
-	if err == sql.ErrNoRows {
-		return f, proto.Errorf(transfer.CodeNoSuchFile, "no such file")
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, proto.Errorf(proto.CodeNoSuchFile, "no such file")
 	}
 	if err != nil {
 		return f, fmt.Errorf("load file %s: %w", id, err)

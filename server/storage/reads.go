@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -14,7 +15,7 @@ import (
 func (d *DB) User(ctx context.Context, id proto.UserID) (proto.User, error) {
 	u := proto.User{ID: id}
 	err := d.r.QueryRowContext(ctx, "SELECT name FROM users WHERE id = ?", id).Scan(&u.Name)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return u, proto.Errorf(proto.CodeNoSuchUser, "no user with ID %d", id)
 	}
 	if err != nil {
@@ -29,7 +30,7 @@ func (d *DB) PasswordHash(ctx context.Context, id proto.UserID) (proto.User, str
 	u := proto.User{ID: id}
 	var hash string
 	err := d.r.QueryRowContext(ctx, "SELECT name, pw_hash FROM users WHERE id = ?", id).Scan(&u.Name, &hash)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return u, "", proto.Errorf(proto.CodeNoSuchUser, "no user with ID %d", id)
 	}
 	if err != nil {
@@ -43,7 +44,7 @@ func (d *DB) PasswordHash(ctx context.Context, id proto.UserID) (proto.User, str
 func (d *DB) SessionUser(ctx context.Context, tokenHash []byte) (proto.User, error) {
 	var u proto.User
 	err := d.r.QueryRowContext(ctx, "SELECT u.id, u.name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?", tokenHash).Scan(&u.ID, &u.Name)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return u, proto.Errorf(proto.CodeBadToken, "the session has ended: log in again")
 	}
 	if err != nil {
@@ -56,7 +57,7 @@ func (d *DB) SessionUser(ctx context.Context, tokenHash []byte) (proto.User, err
 func (d *DB) IsMember(ctx context.Context, conv proto.ConvID, user proto.UserID) (bool, error) {
 	var one int
 	err := d.r.QueryRowContext(ctx, "SELECT 1 FROM members WHERE conv_id = ? AND user_id = ?", conv, user).Scan(&one)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {
@@ -249,10 +250,10 @@ func (d *DB) History(ctx context.Context, caller proto.UserID, req proto.History
 		return nil, false, err
 	}
 	switch {
-	case req.After > 0:
-		return d.page(ctx, req.Conv, pageAfter, req.After, req.Limit)
-	case req.Before > 0:
-		return d.page(ctx, req.Conv, pageBefore, req.Before, req.Limit)
+	case req.After != nil:
+		return d.page(ctx, req.Conv, pageAfter, *req.After, req.Limit)
+	case req.Before != nil:
+		return d.page(ctx, req.Conv, pageBefore, *req.Before, req.Limit)
 	default:
 		return d.page(ctx, req.Conv, pageLatest, 0, req.Limit)
 	}

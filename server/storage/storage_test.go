@@ -83,7 +83,7 @@ func TestConcurrentSendsGetGapFreeSeqsInCommitOrder(t *testing.T) {
 			t.Fatalf("OnCommit delivered seq %d at position %d: not in commit order", s, i)
 		}
 	}
-	ms, more, err := d.History(ctx, owner.ID, proto.HistoryRequest{Conv: g.ID, After: 0, Limit: 10})
+	ms, more, err := d.History(ctx, owner.ID, proto.HistoryRequest{Conv: g.ID, Limit: 10})
 	if err != nil || !more || len(ms) != 10 || ms[0].Seq != 791+1 {
 		// newest page: seqs 792..801
 		t.Fatalf("latest page: %d messages, more=%v, first=%v, err=%v", len(ms), more, ms, err)
@@ -231,7 +231,7 @@ func TestHistoryPagesStopAtAByteBudget(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ms, more, err := d.History(ctx, a.ID, proto.HistoryRequest{Conv: g.ID, After: 1, Limit: proto.MaxHistoryLimit})
+	ms, more, err := d.History(ctx, a.ID, proto.HistoryRequest{Conv: g.ID, After: new(int64(1)), Limit: proto.MaxHistoryLimit})
 	if err != nil {
 		t.Fatal(err)
 	}

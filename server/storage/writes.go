@@ -145,7 +145,7 @@ func (s *sequencer) findByClientID(tx *sql.Tx, sender proto.User, clientID strin
 		return m, false, err
 	}
 	err = st.QueryRow(sender.ID, clientID).Scan(&m.Conv, &m.Seq, &m.Time, &m.Kind, &m.Text)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return proto.Message{}, false, nil
 	}
 	if err != nil {
@@ -339,7 +339,7 @@ func systemMessage(actor proto.User, event string, subject *proto.User) proto.Me
 func userTx(tx *sql.Tx, id proto.UserID) (proto.User, error) {
 	u := proto.User{ID: id}
 	err := tx.QueryRow("SELECT name FROM users WHERE id = ?", id).Scan(&u.Name)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return u, proto.Errorf(proto.CodeNoSuchUser, "no user with ID %d", id)
 	}
 	if err != nil {
