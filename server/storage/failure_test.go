@@ -49,7 +49,7 @@ func checkCacheMatchesDB(t *testing.T, d *DB) {
 			var last int64
 			err := tx.QueryRow(`SELECT kind, name, COALESCE((SELECT MAX(seq) FROM messages WHERE conv_id = c.id), 0)
 				FROM conversations c WHERE id = ?`, id).Scan(&kind, &name, &last)
-			if err == sql.ErrNoRows {
+			if errors.Is(err, sql.ErrNoRows) {
 				t.Errorf("the cache holds conversation %d, which the database does not", id)
 				continue
 			}

@@ -349,7 +349,7 @@ func (s *sequencer) conv(tx *sql.Tx, id proto.ConvID) (*convState, error) {
 	c := &convState{id: id}
 	err := tx.QueryRow(`SELECT kind, name, COALESCE((SELECT MAX(seq) FROM messages WHERE conv_id = c.id), 0)
 		FROM conversations c WHERE id = ?`, id).Scan(&c.kind, &c.name, &c.lastSeq)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
@@ -453,7 +453,7 @@ func allocID(tx *sql.Tx, table string, minDigits int) (int64, error) {
 			id := lo + rand.Int64N(hi-lo+1)
 			var one int
 			err := tx.QueryRow("SELECT 1 FROM "+table+" WHERE id = ?", id).Scan(&one)
-			if err == sql.ErrNoRows {
+			if errors.Is(err, sql.ErrNoRows) {
 				return id, nil
 			}
 			if err != nil {
