@@ -74,11 +74,12 @@ type catalog struct {
 
 	// The call bar and the incoming-call dialog.
 	VoiceCall, CallUserID, CallButton, CallPersonF   string
+	CallUserIDMenu, NoAudioHere, NoAudioPeerF        string
 	Calling, Ringing, CallConnecting, InCallF, Muted string
 	IncomingCall, IsCalling, IsCallingF              string
 	Accept, Decline, HangUp, CancelCall              string
 	Mute, Unmute, AudioDevices, Microphone, Speaker  string
-	SystemDefault, DefaultDeviceF, LookingForDevices string
+	SystemDefault, SystemDefaultF, LookingForDevices string
 	EchoCancel, EchoCancelOn, EchoCancelOff          string
 	CallAgain, ClearCall, NoSoundF                   string
 	NoAudioCalls, NoAudioAnswer                      string
@@ -284,6 +285,9 @@ var en = catalog{
 	CallUserID:        "User ID to call",
 	CallButton:        "Call",
 	CallPersonF:       "Call %s",
+	CallUserIDMenu:    "Call a user ID…",
+	NoAudioHere:       "No microphone or speaker found — check your sound settings",
+	NoAudioPeerF:      "%s's device has no sound — the call ended",
 	Calling:           "Calling…",
 	Ringing:           "Ringing…",
 	CallConnecting:    "Connecting…",
@@ -305,7 +309,7 @@ var en = catalog{
 	EchoCancel:        "Echo",
 	EchoCancelOn:      "Cancel the echo",
 	EchoCancelOff:     "Off (headset)",
-	DefaultDeviceF:    "%s (default)",
+	SystemDefaultF:    "System default (%s)",
 	LookingForDevices: "Looking for devices…",
 	CallAgain:         "Call again",
 	ClearCall:         "Clear",
@@ -544,6 +548,9 @@ var zh = catalog{
 	CallUserID:        "要呼叫的用户 ID",
 	CallButton:        "呼叫",
 	CallPersonF:       "呼叫 %s",
+	CallUserIDMenu:    "呼叫用户 ID…",
+	NoAudioHere:       "未找到麦克风或扬声器——请检查声音设置",
+	NoAudioPeerF:      "%s 的设备没有声音——通话已结束",
 	Calling:           "正在呼叫…",
 	Ringing:           "等待对方接听…",
 	CallConnecting:    "正在接通…",
@@ -565,7 +572,7 @@ var zh = catalog{
 	EchoCancel:        "回声",
 	EchoCancelOn:      "消除回声",
 	EchoCancelOff:     "关闭（耳机）",
-	DefaultDeviceF:    "%s（默认）",
+	SystemDefaultF:    "系统默认（%s）",
 	LookingForDevices: "正在查找设备…",
 	CallAgain:         "再次呼叫",
 	ClearCall:         "清除",
@@ -776,6 +783,11 @@ func (c *catalog) callEnd(call state.Call) (text string, failed bool) {
 		return fmt.Sprintf(c.MissedCallF, peer), true
 	case proto.EndAnsweredElsewhere:
 		return c.AnsweredElsewhere, false
+	case proto.EndNoAudio:
+		if call.EndedBy == call.Peer.ID {
+			return fmt.Sprintf(c.NoAudioPeerF, peer), true
+		}
+		return c.NoAudioHere, true
 	case proto.EndDropped:
 		if call.Duration > 0 {
 			return fmt.Sprintf(c.CallDroppedF, clock(call.Duration, false)), true

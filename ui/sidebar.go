@@ -203,6 +203,7 @@ func (s *sidebar) profile(gtx layout.Context, u *UI, st state.State) layout.Dime
 					}),
 				)
 			}),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.call.dialButton(gtx, u, st) }),
 			layout.Rigid(u.compactPrefs),
 			layout.Rigid(th.iconButton(&s.logout, u.icons.logout, t.Logout).Layout),
 		)
