@@ -115,6 +115,7 @@ type callRun struct {
 	codecs   []string      // offered (incoming calls)
 	early    []client.Push // pushes for our call that came before its id
 	toneStop context.CancelFunc
+	toneDone chan struct{} // closed once the last ring tone let go of the speaker
 	engine   *call.Engine
 	stream   AudioStream
 }
@@ -271,8 +272,9 @@ func (m *Model) Accept(ctx context.Context) error {
 	r.stopTone()
 	r.view.State = state.CallConnecting
 	r.publish()
-	id, offered := r.view.ID, r.codecs
+	id, offered, toneDone := r.view.ID, r.codecs, r.toneDone
 	m.calls.mu.Unlock()
+	waitFor(r.ctx, toneDone)
 
 	pick := ""
 	for _, name := range offered {
@@ -597,11 +599,13 @@ func (m *Model) callPushLocked(a *account, p client.Push) {
 func (r *callRun) playTone(t *call.Tone) {
 	r.stopTone()
 	ctx, cancel := context.WithCancel(r.ctx)
-	r.toneStop = cancel
+	done := make(chan struct{})
+	r.toneStop, r.toneDone = cancel, done
 	dev, output := r.m.calls.dev, r.m.calls.output
 	r.a.wg.Add(1)
 	go func() {
 		defer r.a.wg.Done()
+		defer close(done)
 		if dev == nil {
 			dev = r.m.callAudio()
 		}
@@ -615,6 +619,9 @@ func (r *callRun) playTone(t *call.Tone) {
 	}()
 }
 
+// stopTone stops the ring tone; r.toneDone closes once it has closed
+// the speaker, so that the call's devices are not opened beside it (a
+// sound system that gives a device to one stream at a time).
 func (r *callRun) stopTone() {
 	if r.toneStop != nil {
 		r.toneStop()
@@ -625,12 +632,24 @@ func (r *callRun) stopTone() {
 // startMedia starts the call's audio in the background. Call with
 // m.calls.mu held.
 func (r *callRun) startMedia(codecName string) {
-	id, peer, muted := r.view.ID, r.view.Peer.ID, r.view.Muted
+	id, peer, muted, toneDone := r.view.ID, r.view.Peer.ID, r.view.Muted, r.toneDone
 	r.a.wg.Add(1)
 	go func() {
 		defer r.a.wg.Done()
+		waitFor(r.ctx, toneDone)
 		r.media(id, peer, codecName, muted)
 	}()
+}
+
+// waitFor waits until done (if any) closes or ctx ends.
+func waitFor(ctx context.Context, done <-chan struct{}) {
+	if done == nil {
+		return
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
 
 // media runs the call's audio until the call ends: media socket, devices,

@@ -18,10 +18,13 @@ import (
 // virtualAudio is a CallAudio without hardware: the microphone says a
 // tone, and what the speaker plays is measured.
 type virtualAudio struct {
-	voice     bool         // the microphone says a 440 Hz tone (else silence)
-	heard     atomic.Int64 // call frames played with sound in them
-	toneHeard atomic.Int64 // ring tone frames played with sound in them
-	broken    atomic.Bool  // no device opens (none plugged in, or the sound system fails)
+	voice     bool          // the microphone says a 440 Hz tone (else silence)
+	heard     atomic.Int64  // call frames played with sound in them
+	toneHeard atomic.Int64  // ring tone frames played with sound in them
+	broken    atomic.Bool   // no device opens (none plugged in, or the sound system fails)
+	exclusive bool          // the speaker takes one stream at a time
+	taken     atomic.Bool   // exclusive: a stream has the speaker
+	toneClose chan struct{} // if set, closing a ring tone's stream waits for it to close
 }
 
 func (v *virtualAudio) Devices() ([]audio.Device, []audio.Device, error) {
@@ -35,6 +38,9 @@ func (v *virtualAudio) Open(_ context.Context, input, output string, capture boo
 	}
 	if v.broken.Load() {
 		return nil, errors.New("ma_device_init: no backend")
+	}
+	if v.exclusive && !v.taken.CompareAndSwap(false, true) {
+		return nil, errors.New("ma_device_init: device busy")
 	}
 	counter := &v.toneHeard
 	var source func([]int16)
@@ -58,12 +64,26 @@ func (v *virtualAudio) Open(_ context.Context, input, output string, capture boo
 			}
 		}
 	}
-	return virtualStream{audio.NewVirtual(source, sink)}, nil
+	closing := func() {
+		if !capture && v.toneClose != nil {
+			<-v.toneClose
+		}
+		if v.exclusive {
+			v.taken.Store(false)
+		}
+	}
+	return virtualStream{audio.NewVirtual(source, sink), closing}, nil
 }
 
-type virtualStream struct{ *audio.Virtual }
+type virtualStream struct {
+	*audio.Virtual
+	closing func()
+}
 
-func (virtualStream) Close() error { return nil }
+func (s virtualStream) Close() error {
+	s.closing()
+	return nil
+}
 
 func newCallModel(t *testing.T, srv *nodetest.Server, dev CallAudio) *testModel {
 	t.Helper()
@@ -373,4 +393,41 @@ func TestACallNamesThePersonBeforeTheServerDoes(t *testing.T) {
 	if c := li.ended(string(proto.CodeOffline), 0); c.Peer != wangU {
 		t.Fatalf("the call bar names %+v, want %+v", c.Peer, wangU)
 	}
+}
+
+// A speaker that takes one stream at a time (some sound systems): the
+// call's audio waits until the ring tone (the callee's) or the ringback
+// (the caller's) has let go of it, rather than finding it busy and ending
+// the call as no_audio.
+func TestAnAnswerWaitsForTheRingToneToLetGoOfTheSpeaker(t *testing.T) {
+	srv := nodetest.Start(t)
+	ctx := context.Background()
+	liAudio := &virtualAudio{voice: true, exclusive: true, toneClose: make(chan struct{})}
+	wangAudio := &virtualAudio{exclusive: true, toneClose: make(chan struct{})}
+	li, wang := newCallModel(t, srv, liAudio), newCallModel(t, srv, wangAudio)
+	li.registerAndLogin(srv, "李华")
+	wangU := wang.registerAndLogin(srv, "Wang")
+
+	if err := li.Call(ctx, fmt.Sprint(wangU.ID)); err != nil {
+		t.Fatal(err)
+	}
+	wang.callIs(state.CallIncoming)
+	waitUntil(t, "the ring tone", func() bool { return wangAudio.toneHeard.Load() > 0 })
+	waitUntil(t, "the ringback", func() bool { return liAudio.toneHeard.Load() > 0 })
+	accepted := make(chan error, 1)
+	go func() { accepted <- wang.Accept(ctx) }()
+	wang.callIs(state.CallConnecting)
+	close(wangAudio.toneClose) // the ring tone's stream closes only now
+	if err := <-accepted; err != nil {
+		t.Fatal(err)
+	}
+	li.callIs(state.CallConnecting)
+	close(liAudio.toneClose) // and the ringback's
+	li.callIs(state.CallActive)
+	wang.callIs(state.CallActive)
+	waitUntil(t, "Li's voice at Wang's", func() bool { return wangAudio.heard.Load() > 10 })
+	if err := li.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wang.ended(proto.EndHangup, li.State().Me.ID)
 }
