@@ -26,8 +26,8 @@ import (
 // only while there is a call: who it is with, its state and timer, the
 // microphone's level, mute, the devices and hang-up; after it, how it
 // ended. Calls start from a person: the direct chat's header, a member
-// in the member list (memberButton), or "Call a user ID…" in the
-// profile card (dialButton), which opens a small dialog with the seed's
+// in the member list (memberButton), or "Call a user ID…" above the
+// conversation list (dialButton), which opens a small dialog with the seed's
 // user-ID field. An incoming call is answered in a dialog over the whole
 // window (incomingDialog).
 type callBar struct {
@@ -191,15 +191,16 @@ func (b *callBar) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 	)
 }
 
-// dialButton is "Call a user ID…": it opens the dialog that calls by
-// number (dialDialog). Without sound it is off and says why.
+// dialButton is "Call a user ID…", above the conversation list: it opens
+// the dialog that calls by number (dialDialog). Without sound there is
+// none.
 func (b *callBar) dialButton(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
 	th, t := u.th, u.t()
-	bt := th.iconButton(&b.dial, u.icons.dialpad, t.CallUserIDMenu)
-	bt.enabled = canCall(st)
-	if st.NoAudio {
-		bt.desc = t.NoAudioCalls
+	if st.NoAudio { // the browser: no calls, and the phones say why
+		return layout.Dimensions{}
 	}
+	bt := th.button(&b.dial, ghostButton, t.CallUserIDMenu)
+	bt.icon, bt.small, bt.enabled = u.icons.dialpad, true, canCall(st)
 	return bt.Layout(gtx)
 }
 

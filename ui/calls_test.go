@@ -32,7 +32,7 @@ func wantEvents(t *testing.T, what string, got []ui.Event, want ...ui.Event) {
 
 // No call, no call bar: calls start from a person or from "Call a user
 // ID…", which opens a small dialog that calls the ID typed.
-func TestCallAUserIDFromTheProfileCard(t *testing.T) {
+func TestCallAUserIDFromAboveTheConversationList(t *testing.T) {
 	d := newDriver(t, ui.English, desktop)
 	d.Frame(uitest.Busy())
 	if _, ok := d.Find("User ID to call"); ok {
@@ -319,8 +319,10 @@ func TestWithoutAudioThereAreNoCalls(t *testing.T) {
 		st := uitest.Direct()
 		st.NoAudio = true
 		d.Frame(st)
-		if _, ok := d.Find("User ID to call"); ok {
-			t.Errorf("%v: the call bar offers to call a user ID without audio", c.lang)
+		for _, s := range []string{"User ID to call", "Call a user ID…", "呼叫用户 ID…"} {
+			if _, ok := d.Find(s); ok {
+				t.Errorf("%v: %q is on screen without audio", c.lang, s)
+			}
 		}
 		// The header's call button says why it is off, and does nothing.
 		wantEvents(t, "the disabled call button", step(t, d, c.says))

@@ -203,7 +203,6 @@ func (s *sidebar) profile(gtx layout.Context, u *UI, st state.State) layout.Dime
 					}),
 				)
 			}),
-			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.call.dialButton(gtx, u, st) }),
 			layout.Rigid(u.compactPrefs),
 			layout.Rigid(th.iconButton(&s.logout, u.icons.logout, t.Logout).Layout),
 		)
@@ -396,8 +395,12 @@ func (s *sidebar) conversations(gtx layout.Context, u *UI, st state.State) layou
 	}
 	return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-			return layout.Inset{Left: spaceL, Right: spaceL, Top: spaceXS, Bottom: spaceXS}.Layout(gtx,
-				th.label(textCaption, th.FgMuted, strings.ToUpper(t.Conversations)).medium().Layout)
+			return layout.Inset{Left: spaceL, Right: spaceS, Top: spaceXS, Bottom: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+				return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+					layout.Flexed(1, th.label(textCaption, th.FgMuted, strings.ToUpper(t.Conversations)).medium().Layout),
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.call.dialButton(gtx, u, st) }),
+				)
+			})
 		}),
 		layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
 			l := material.List(th.mat, &s.list)
