@@ -55,6 +55,13 @@ func TestCallAUserIDFromAboveTheConversationList(t *testing.T) {
 	d.Frame(d.State)
 	wantEvents(t, "Enter", d.Take(), ui.Call{UserID: "4823"})
 
+	// A new account, with no conversations yet, can call by ID too.
+	d2 := newDriver(t, ui.English, desktop)
+	d2.Frame(uitest.Empty())
+	onScreen(t, d2, "No conversations yet — create or join a group")
+	wantEvents(t, "Call a user ID… with no conversations", step(t, d2, "Call a user ID…"))
+	onScreen(t, d2, "User ID to call")
+
 	// Cancel calls nobody; the field is empty when the dialog opens again.
 	step(t, d, "Call a user ID…")
 	must(t, d.Fill("User ID to call", "4830"))
