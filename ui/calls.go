@@ -298,12 +298,6 @@ func (b *callBar) live(gtx layout.Context, u *UI, c *state.Call) layout.Dimensio
 				layout.Rigid(th.label(textBody, th.Fg, t.peerID(c.Peer)).bold().lines(1).Layout),
 				layout.Rigid(gap(2)),
 				layout.Rigid(th.label(textSmall, th.FgMuted, status).lines(1).Layout),
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					if c.AudioError == "" {
-						return layout.Dimensions{}
-					}
-					return th.label(textCaption, th.Danger, fmt.Sprintf(t.NoSoundF, c.AudioError)).lines(1).Layout(gtx)
-				}),
 			)
 		}),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {

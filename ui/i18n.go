@@ -81,7 +81,7 @@ type catalog struct {
 	Mute, Unmute, AudioDevices, Microphone, Speaker  string
 	SystemDefault, SystemDefaultF, LookingForDevices string
 	EchoCancel, EchoCancelOn, EchoCancelOff          string
-	CallAgain, ClearCall, NoSoundF                   string
+	CallAgain, ClearCall                             string
 	NoAudioCalls, NoAudioAnswer                      string
 	// How a call ended.
 	CallEndedF, CallCancelled, MissedCallF, DeclinedF, YouDeclined string
@@ -313,7 +313,6 @@ var en = catalog{
 	LookingForDevices: "Looking for devices…",
 	CallAgain:         "Call again",
 	ClearCall:         "Clear",
-	NoSoundF:          "No sound on this device: %s",
 	NoAudioCalls:      "This browser has no audio: calls need the desktop app",
 	NoAudioAnswer:     "No audio in this browser: answer on the desktop app",
 	CallEndedF:        "Call ended (%s)",
@@ -576,7 +575,6 @@ var zh = catalog{
 	LookingForDevices: "正在查找设备…",
 	CallAgain:         "再次呼叫",
 	ClearCall:         "清除",
-	NoSoundF:          "本机无法使用音频设备：%s",
 	NoAudioCalls:      "浏览器中无法使用音频：通话请使用桌面版",
 	NoAudioAnswer:     "浏览器中无法使用音频：请在桌面版接听",
 	CallEndedF:        "通话结束（%s）",

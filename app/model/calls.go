@@ -524,7 +524,6 @@ func (m *Model) SelectDevices(input, output string) error {
 	}
 	eng.SwitchAudio(st)
 	r.stream = st
-	r.view.AudioError = ""
 	r.publish()
 	m.calls.mu.Unlock()
 	if old != nil {
