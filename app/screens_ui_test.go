@@ -41,6 +41,12 @@ type uiHarness struct {
 
 func newUIHarness(t *testing.T, srv *nodetest.Server) *uiHarness {
 	t.Helper()
+	return newUIHarnessWith(t, srv, model.SystemAudio(audio.Config{Null: true}))
+}
+
+// newUIHarnessWith is newUIHarness on the sound devices of dev.
+func newUIHarnessWith(t *testing.T, srv *nodetest.Server, dev model.CallAudio) *uiHarness {
+	t.Helper()
 	h := &uiHarness{t: t, changed: make(chan struct{}, 1), opener: &modeltest.Opener{}}
 	dir := t.TempDir()
 	h.dir = dir
@@ -54,7 +60,7 @@ func newUIHarness(t *testing.T, srv *nodetest.Server) *uiHarness {
 	m, err := model.NewModel(model.Config{
 		DataDir: dir, Server: srv.HTTPURL, Device: "ui test",
 		MinBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
-		Audio:      model.SystemAudio(audio.Config{Null: true}),
+		Audio:      dev,
 		Files:      model.FilesConfig{Downloads: h.downloads, Opener: h.opener},
 		Invalidate: redraw,
 	})

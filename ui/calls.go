@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"gioui.org/io/event"
+	"gioui.org/io/key"
 	"gioui.org/io/pointer"
 	"gioui.org/layout"
 	"gioui.org/op"
@@ -21,22 +22,28 @@ import (
 	"parley/net/proto"
 )
 
-// callBar is the seed's call bar, at the top of the conversation pane: a
-// user-ID field and a Call button; during a call, who it is with, its
-// state and timer, the microphone's level, mute, the devices and hang-up;
-// after it, how it ended. An incoming call is answered in a dialog over
-// the whole window (incomingDialog).
+// callBar is the call bar, at the top of the conversation pane, shown
+// only while there is a call: who it is with, its state and timer, the
+// microphone's level, mute, the devices and hang-up; after it, how it
+// ended. Calls start from a person: the direct chat's header, a member
+// in the member list (memberButton), or "Call a user ID…" above the
+// conversation list (dialButton), which opens a small dialog with the seed's
+// user-ID field. An incoming call is answered in a dialog over the whole
+// window (incomingDialog).
 type callBar struct {
 	userID                  *field
 	call, hangUp, mute      widget.Clickable
 	dismiss, again, devices widget.Clickable
 	accept, decline         widget.Clickable
+	dial, dialCancel        widget.Clickable // "Call a user ID…", and its dialog's Cancel
+	dialing                 bool             // the dialog is open
+	members                 map[proto.UserID]*widget.Clickable
 	showDevices             bool
 	inputs, outputs         map[string]*widget.Clickable // device choices by ID ("" is the system default)
 	echo                    map[string]*widget.Clickable // echo cancellation: "on", "off"
 	inputList, outputList   layout.List
 	echoList                layout.List
-	scrim                   int // the dialog's scrim: a tag that takes the clicks under it
+	scrim                   int // a dialog's scrim: a tag that takes the clicks under it
 }
 
 func (b *callBar) init() {
@@ -44,11 +51,19 @@ func (b *callBar) init() {
 	b.userID.Filter = "0123456789"
 	b.inputs, b.outputs, b.echo = map[string]*widget.Clickable{}, map[string]*widget.Clickable{}, map[string]*widget.Clickable{}
 	b.inputList.Axis, b.outputList.Axis, b.echoList.Axis = layout.Horizontal, layout.Horizontal, layout.Horizontal
+	b.members = map[proto.UserID]*widget.Clickable{}
 }
 
 func (b *callBar) reset() {
 	b.userID.SetText("")
-	b.showDevices = false
+	b.showDevices, b.dialing = false, false
+	b.members = map[proto.UserID]*widget.Clickable{}
+}
+
+// canCall reports whether a new call may start: the app has sound and no
+// call is in progress.
+func canCall(st state.State) bool {
+	return !st.NoAudio && (st.Call == nil || st.Call.State == state.CallEnded)
 }
 
 // desktop reports whether the platform has a choice of sound devices and
@@ -63,14 +78,28 @@ func desktop() bool {
 
 func (b *callBar) update(gtx layout.Context, u *UI, st state.State) {
 	c := st.Call
+	if b.dial.Clicked(gtx) && canCall(st) {
+		b.dialing = true
+		b.userID.SetText("")
+		gtx.Execute(key.FocusCmd{Tag: &b.userID.Editor})
+	}
+	if b.dialCancel.Clicked(gtx) || !canCall(st) {
+		b.dialing = false // a call rang in meanwhile: its dialog comes first
+	}
 	call := b.call.Clicked(gtx)
 	if b.userID.submitted(gtx) {
 		call = true
 	}
-	if call {
+	if call && b.dialing {
 		if id := strings.TrimSpace(b.userID.Text()); id != "" {
 			u.emit(Call{UserID: id})
 			b.userID.SetText("")
+			b.dialing = false
+		}
+	}
+	for id, cl := range b.members {
+		if cl.Clicked(gtx) && canCall(st) {
+			u.emit(Call{UserID: fmt.Sprint(id)})
 		}
 	}
 	if b.hangUp.Clicked(gtx) && c != nil {
@@ -122,16 +151,18 @@ func (b *callBar) update(gtx layout.Context, u *UI, st state.State) {
 	}
 }
 
-// layout draws the bar for st.Call (nil: the idle bar with the field).
+// layout draws the bar for st.Call: nothing when there is no call, nor
+// while one rings here (its dialog shows it).
 func (b *callBar) layout(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
 	th := u.th
 	c := st.Call
+	if c == nil || c.State == state.CallIncoming {
+		return layout.Dimensions{}
+	}
 	gtx.Constraints.Min.X = gtx.Constraints.Max.X
 	var bg color.NRGBA
 	var content layout.Widget
 	switch {
-	case c == nil:
-		bg, content = th.Surface, func(gtx layout.Context) layout.Dimensions { return b.idle(gtx, u, st.NoAudio) }
 	case c.State == state.CallEnded:
 		bg, content = th.Surface, func(gtx layout.Context) layout.Dimensions { return b.ended(gtx, u, c) }
 	case c.State == state.CallActive:
@@ -149,9 +180,9 @@ func (b *callBar) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 			})
 		}),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-			// The panel belongs to the idle bar and to a live call,
-			// which have the button that closes it.
-			if !b.showDevices || !desktop() || c != nil && (c.State == state.CallEnded || c.State == state.CallIncoming) {
+			// The panel belongs to a live call, which has the button
+			// that closes it.
+			if !b.showDevices || !desktop() || c.State == state.CallEnded {
 				return layout.Dimensions{}
 			}
 			return b.devicePanel(gtx, u, st)
@@ -160,44 +191,70 @@ func (b *callBar) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 	)
 }
 
-// idle is the seed's call bar: a user ID and a Call button, or, where
-// there is no sound (noAudio), a line saying why there are no calls.
-func (b *callBar) idle(gtx layout.Context, u *UI, noAudio bool) layout.Dimensions {
+// dialButton is "Call a user ID…", above the conversation list: it opens
+// the dialog that calls by number (dialDialog). Without sound there is
+// none.
+func (b *callBar) dialButton(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
 	th, t := u.th, u.t()
-	if noAudio {
-		return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
-			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-				gtx.Constraints.Min.X = gtx.Dp(18)
-				return u.icons.call.Layout(gtx, th.FgMuted)
-			}),
-			layout.Rigid(gap(spaceS)),
-			layout.Flexed(1, th.label(textSmall, th.FgMuted, t.NoAudioCalls).lines(1).Layout),
-		)
+	if st.NoAudio { // the browser: no calls, and the phones say why
+		return layout.Dimensions{}
 	}
-	return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
-		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-			gtx.Constraints.Min.X = gtx.Dp(18)
-			return u.icons.call.Layout(gtx, th.FgMuted)
-		}),
-		layout.Rigid(gap(spaceS)),
-		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-			if u.narrow {
-				return layout.Dimensions{}
-			}
-			return layout.Inset{Right: spaceM}.Layout(gtx, th.label(textSmall, th.FgMuted, t.VoiceCall).medium().lines(1).Layout)
-		}),
-		layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
-			gtx.Constraints.Max.X = min(gtx.Constraints.Max.X, gtx.Dp(220))
-			return th.input(gtx, b.userID, t.CallUserID, t.CallUserID)
-		}),
-		layout.Rigid(gap(spaceS)),
-		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-			bt := th.button(&b.call, secondaryButton, t.CallButton)
-			bt.icon = u.icons.call
-			return bt.Layout(gtx)
-		}),
-		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return b.devicesButton(gtx, u) }),
-	)
+	bt := th.button(&b.dial, ghostButton, t.CallUserIDMenu)
+	bt.icon, bt.small, bt.enabled = u.icons.dialpad, true, canCall(st)
+	return bt.Layout(gtx)
+}
+
+// memberButton calls member m of the member list; there is none for me.
+func (b *callBar) memberButton(gtx layout.Context, u *UI, st state.State, m proto.Member) layout.Dimensions {
+	if st.Me != nil && m.ID == st.Me.ID {
+		return layout.Dimensions{}
+	}
+	th, t := u.th, u.t()
+	cl := b.members[m.ID]
+	if cl == nil {
+		cl = new(widget.Clickable)
+		b.members[m.ID] = cl
+	}
+	bt := th.iconButton(cl, u.icons.call, fmt.Sprintf(t.CallPersonF, m.Name))
+	bt.size, bt.enabled = 24, canCall(st)
+	if st.NoAudio {
+		bt.desc = t.NoAudioCalls
+	}
+	if bt.enabled {
+		bt.color = th.Primary
+	}
+	return layout.Inset{Left: spaceXS}.Layout(gtx, bt.Layout)
+}
+
+// dialDialog calls a user by the ID typed: the seed's way of calling, in
+// a small dialog over the window.
+func (b *callBar) dialDialog(gtx layout.Context, u *UI) layout.Dimensions {
+	th, t := u.th, u.t()
+	return b.modal(gtx, u, func(gtx layout.Context) layout.Dimensions {
+		return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+			layout.Rigid(th.label(textTitle, th.Fg, t.VoiceCall).bold().Layout),
+			layout.Rigid(gap(spaceM)),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				return th.input(gtx, b.userID, t.CallUserID, t.CallUserID)
+			}),
+			layout.Rigid(gap(spaceL)),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				return layout.Flex{}.Layout(gtx,
+					layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+						bt := th.button(&b.dialCancel, ghostButton, t.Cancel)
+						bt.full = true
+						return bt.Layout(gtx)
+					}),
+					layout.Rigid(gap(spaceM)),
+					layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+						bt := th.button(&b.call, acceptButton, t.CallButton)
+						bt.icon, bt.full = u.icons.call, true
+						return bt.Layout(gtx)
+					}),
+				)
+			}),
+		)
+	})
 }
 
 func (b *callBar) devicesButton(gtx layout.Context, u *UI) layout.Dimensions {
@@ -217,8 +274,6 @@ func (b *callBar) live(gtx layout.Context, u *UI, c *state.Call) layout.Dimensio
 	th, t := u.th, u.t()
 	var status string
 	switch c.State {
-	case state.CallIncoming:
-		status = t.IsCalling
 	case state.CallRinging:
 		status = t.Ringing
 		if c.ID == 0 {
@@ -243,12 +298,6 @@ func (b *callBar) live(gtx layout.Context, u *UI, c *state.Call) layout.Dimensio
 				layout.Rigid(th.label(textBody, th.Fg, t.peerID(c.Peer)).bold().lines(1).Layout),
 				layout.Rigid(gap(2)),
 				layout.Rigid(th.label(textSmall, th.FgMuted, status).lines(1).Layout),
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					if c.AudioError == "" {
-						return layout.Dimensions{}
-					}
-					return th.label(textCaption, th.Danger, fmt.Sprintf(t.NoSoundF, c.AudioError)).lines(1).Layout(gtx)
-				}),
 			)
 		}),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
@@ -356,16 +405,22 @@ func (b *callBar) devicePanel(gtx layout.Context, u *UI, st state.State) layout.
 	th, t := u.th, u.t()
 	ad := st.AudioDevices
 	type choice struct{ id, name string }
-	devices := func(devs []state.AudioDevice) []choice {
+	// The device the system marks as its default is the system default:
+	// one choice, "System default (Speakers)", not two. It is the one
+	// shown chosen also when chosen by its own ID.
+	devices := func(devs []state.AudioDevice, chosen string) ([]choice, string) {
 		choices := []choice{{"", t.SystemDefault}}
 		for _, d := range devs {
-			name := d.Name
-			if d.Default {
-				name = fmt.Sprintf(t.DefaultDeviceF, name)
+			if d.Default && choices[0].name == t.SystemDefault {
+				choices[0].name = fmt.Sprintf(t.SystemDefaultF, d.Name)
+				if chosen == d.ID {
+					chosen = ""
+				}
+				continue
 			}
-			choices = append(choices, choice{d.ID, name})
+			choices = append(choices, choice{d.ID, d.Name})
 		}
-		return choices
+		return choices, chosen
 	}
 	echoChoices, echoChosen := []choice{{"on", t.EchoCancelOn}, {"off", t.EchoCancelOff}}, "on"
 	if ad != nil && ad.EchoOff {
@@ -406,10 +461,12 @@ func (b *callBar) devicePanel(gtx layout.Context, u *UI, st state.State) layout.
 			if ad == nil {
 				return th.label(textSmall, th.FgMuted, t.LookingForDevices).Layout(gtx)
 			}
+			inputs, input := devices(ad.Inputs, ad.Input)
+			outputs, output := devices(ad.Outputs, ad.Output)
 			return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
-				layout.Rigid(row(t.Microphone, &b.inputList, devices(ad.Inputs), ad.Input, b.inputs)),
+				layout.Rigid(row(t.Microphone, &b.inputList, inputs, input, b.inputs)),
 				layout.Rigid(gap(spaceXS)),
-				layout.Rigid(row(t.Speaker, &b.outputList, devices(ad.Outputs), ad.Output, b.outputs)),
+				layout.Rigid(row(t.Speaker, &b.outputList, outputs, output, b.outputs)),
 				layout.Rigid(gap(spaceXS)),
 				layout.Rigid(row(t.EchoCancel, &b.echoList, echoChoices, echoChosen, b.echo)),
 			)
@@ -417,13 +474,10 @@ func (b *callBar) devicePanel(gtx layout.Context, u *UI, st state.State) layout.
 	})
 }
 
-// incomingDialog asks whether to answer a call, over the whole window:
-// the caller's name and ID, Decline and Accept. The scrim under it takes
-// every click, so nothing behind it reacts. Without audio (the browser)
-// Accept is off and the dialog says to answer on the desktop app; the
-// user's other devices ring too.
-func (b *callBar) incomingDialog(gtx layout.Context, u *UI, c *state.Call, noAudio bool) layout.Dimensions {
-	th, t := u.th, u.t()
+// modal draws content on a card over the whole window. The scrim under
+// it takes every click, so nothing behind it reacts.
+func (b *callBar) modal(gtx layout.Context, u *UI, content layout.Widget) layout.Dimensions {
+	th := u.th
 	size := gtx.Constraints.Max
 	scrim := color.NRGBA{A: 0x73}
 	if th.Dark {
@@ -450,41 +504,50 @@ func (b *callBar) incomingDialog(gtx layout.Context, u *UI, c *state.Call, noAud
 			border = th.Border // the card's edge against the dark scrim
 		}
 		return th.surface(gtx, th.Surface, border, radiusL, func(gtx layout.Context) layout.Dimensions {
-			return layout.UniformInset(spaceXL).Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-				return layout.Flex{Axis: layout.Vertical, Alignment: layout.Middle}.Layout(gtx,
-					layout.Rigid(th.label(textSmall, th.FgMuted, t.IncomingCall).medium().Layout),
-					layout.Rigid(gap(spaceL)),
-					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-						return th.avatar(gtx, t.peer(c.Peer), int64(c.Peer.ID), avatarXL)
-					}),
-					layout.Rigid(gap(spaceM)),
-					layout.Rigid(th.label(textHeadline, th.Fg, t.peer(c.Peer)).bold().lines(1).aligned(text.Middle).Layout),
-					layout.Rigid(gap(spaceXS)),
-					layout.Rigid(th.label(textSmall, th.FgMuted, fmt.Sprintf("ID %d · %s", c.Peer.ID, t.IsCalling)).lines(1).Layout),
-					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-						if !noAudio {
-							return layout.Dimensions{}
-						}
-						return layout.Inset{Top: spaceM}.Layout(gtx, th.label(textSmall, th.Danger, t.NoAudioAnswer).aligned(text.Middle).Layout)
-					}),
-					layout.Rigid(gap(spaceXL)),
-					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-						half := func(click *widget.Clickable, kind buttonKind, label string, icon *widget.Icon, enabled bool) layout.FlexChild {
-							return layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
-								bt := th.button(click, kind, label)
-								bt.icon, bt.full, bt.enabled = icon, true, enabled
-								return bt.Layout(gtx)
-							})
-						}
-						return layout.Flex{}.Layout(gtx,
-							half(&b.decline, rejectButton, t.Decline, u.icons.callEnd, true),
-							layout.Rigid(gap(spaceM)),
-							half(&b.accept, acceptButton, t.Accept, u.icons.call, !noAudio),
-						)
-					}),
-				)
-			})
+			return layout.UniformInset(spaceXL).Layout(gtx, content)
 		})
+	})
+}
+
+// incomingDialog asks whether to answer a call, over the whole window:
+// the caller's name and ID, Decline and Accept. Without audio (the
+// browser) Accept is off and the dialog says to answer on the desktop
+// app; the user's other devices ring too.
+func (b *callBar) incomingDialog(gtx layout.Context, u *UI, c *state.Call, noAudio bool) layout.Dimensions {
+	th, t := u.th, u.t()
+	return b.modal(gtx, u, func(gtx layout.Context) layout.Dimensions {
+		return layout.Flex{Axis: layout.Vertical, Alignment: layout.Middle}.Layout(gtx,
+			layout.Rigid(th.label(textSmall, th.FgMuted, t.IncomingCall).medium().Layout),
+			layout.Rigid(gap(spaceL)),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				return th.avatar(gtx, t.peer(c.Peer), int64(c.Peer.ID), avatarXL)
+			}),
+			layout.Rigid(gap(spaceM)),
+			layout.Rigid(th.label(textHeadline, th.Fg, t.peer(c.Peer)).bold().lines(1).aligned(text.Middle).Layout),
+			layout.Rigid(gap(spaceXS)),
+			layout.Rigid(th.label(textSmall, th.FgMuted, fmt.Sprintf("ID %d · %s", c.Peer.ID, t.IsCalling)).lines(1).Layout),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				if !noAudio {
+					return layout.Dimensions{}
+				}
+				return layout.Inset{Top: spaceM}.Layout(gtx, th.label(textSmall, th.Danger, t.NoAudioAnswer).aligned(text.Middle).Layout)
+			}),
+			layout.Rigid(gap(spaceXL)),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				half := func(click *widget.Clickable, kind buttonKind, label string, icon *widget.Icon, enabled bool) layout.FlexChild {
+					return layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+						bt := th.button(click, kind, label)
+						bt.icon, bt.full, bt.enabled = icon, true, enabled
+						return bt.Layout(gtx)
+					})
+				}
+				return layout.Flex{}.Layout(gtx,
+					half(&b.decline, rejectButton, t.Decline, u.icons.callEnd, true),
+					layout.Rigid(gap(spaceM)),
+					half(&b.accept, acceptButton, t.Accept, u.icons.call, !noAudio),
+				)
+			}),
+		)
 	})
 }
 

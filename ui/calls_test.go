@@ -4,6 +4,7 @@ import (
 	"image"
 	"image/color"
 	"slices"
+	"strings"
 	"testing"
 
 	"gioui.org/io/key"
@@ -29,29 +30,71 @@ func wantEvents(t *testing.T, what string, got []ui.Event, want ...ui.Event) {
 	}
 }
 
-func TestCallBarCallsTheUserIDTyped(t *testing.T) {
+// No call, no call bar: calls start from a person or from "Call a user
+// ID…", which opens a small dialog that calls the ID typed.
+func TestCallAUserIDFromAboveTheConversationList(t *testing.T) {
 	d := newDriver(t, ui.English, desktop)
 	d.Frame(uitest.Busy())
+	if _, ok := d.Find("User ID to call"); ok {
+		t.Fatal("a user-ID field is on screen without a call")
+	}
+	wantEvents(t, "Call a user ID…", step(t, d, "Call a user ID…"))
+	onScreen(t, d, "Voice call")
 	must(t, d.Fill("User ID to call", "4822"))
 	wantEvents(t, "Call", step(t, d, "Call"), ui.Call{UserID: "4822"})
-	if got := fieldText(d, "User ID to call"); got != "" {
-		t.Errorf("the field still holds %q after calling", got)
+	if _, ok := d.Find("User ID to call"); ok {
+		t.Error("the dialog stays after calling")
 	}
 	// Enter in the field calls too; letters are not IDs.
+	wantEvents(t, "Call a user ID…", step(t, d, "Call a user ID…"))
+	if got := fieldText(d, "User ID to call"); got != "" {
+		t.Errorf("the dialog opens with %q in the field", got)
+	}
 	must(t, d.Fill("User ID to call", "48x23"))
 	d.Press(key.NameReturn, 0)
 	d.Frame(d.State)
 	wantEvents(t, "Enter", d.Take(), ui.Call{UserID: "4823"})
+
+	// A new account, with no conversations yet, can call by ID too.
+	d2 := newDriver(t, ui.English, desktop)
+	d2.Frame(uitest.Empty())
+	onScreen(t, d2, "No conversations yet — create or join a group")
+	wantEvents(t, "Call a user ID… with no conversations", step(t, d2, "Call a user ID…"))
+	onScreen(t, d2, "User ID to call")
+
+	// Cancel calls nobody; the field is empty when the dialog opens again.
+	step(t, d, "Call a user ID…")
+	must(t, d.Fill("User ID to call", "4830"))
+	wantEvents(t, "Cancel", step(t, d, "Cancel"))
+	if _, ok := d.Find("User ID to call"); ok {
+		t.Error("the dialog stays after Cancel")
+	}
 }
 
-func TestCallBarIsThereWithNoConversationOpen(t *testing.T) {
+func TestCallAUserIDWithNoConversationOpen(t *testing.T) {
 	d := newDriver(t, ui.Chinese, desktop)
 	st := uitest.Busy()
 	st.Open = nil
 	d.Frame(st)
+	step(t, d, "呼叫用户 ID…")
 	onScreen(t, d, "语音通话")
 	must(t, d.Fill("要呼叫的用户 ID", "4830"))
 	wantEvents(t, "呼叫", step(t, d, "呼叫"), ui.Call{UserID: "4830"})
+}
+
+func TestTheMemberListCallsAMember(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	st := uitest.Busy()
+	d.Frame(st)
+	step(t, d, "Members")
+	wantEvents(t, "a member's call button", step(t, d, "Call Tom Baker"), ui.Call{UserID: "4823"})
+	if _, ok := d.Find("Call 李华"); ok {
+		t.Error("the member list offers to call myself")
+	}
+	// During a call, nobody else can be called.
+	st = uitest.WithCall(st, state.CallActive)
+	d.Frame(st)
+	wantEvents(t, "a member's call button during a call", step(t, d, "Call Tom Baker"))
 }
 
 func TestDirectChatHeaderCallsThePeer(t *testing.T) {
@@ -130,6 +173,16 @@ func TestIncomingCallDialogAnswersOrDeclines(t *testing.T) {
 	d.Frame(st)
 	onScreen(t, d, "语音来电")
 	onScreen(t, d, "ID 4822 · 邀请你语音通话…")
+	// Once: the dialog says it, and nothing behind it says it again.
+	places := map[image.Rectangle]bool{}
+	for _, n := range d.Screen() {
+		if strings.Contains(n.Desc.Label, "邀请你语音通话") && !n.Visible.Empty() {
+			places[n.Visible] = true
+		}
+	}
+	if len(places) != 1 {
+		t.Errorf("\"is calling you\" is on screen %d times: %q", len(places), d.Texts())
+	}
 	wantEvents(t, "接听", step(t, d, "接听"), ui.AcceptCall{})
 	wantEvents(t, "拒绝", step(t, d, "拒绝"), ui.DeclineCall{})
 
@@ -166,9 +219,40 @@ func TestDevicePickerChoosesMicrophoneAndSpeaker(t *testing.T) {
 		Output:  "spk1",
 	}
 	d.Frame(st)
-	onScreen(t, d, "Built-in Microphone (default)")
+	// The device the system marks as its default is the system default:
+	// one choice, not two.
+	onScreen(t, d, "System default (Built-in Microphone)")
+	for _, name := range []string{"Built-in Microphone", "Speakers", "System default"} {
+		if _, ok := d.Find(name); ok {
+			t.Errorf("%q is a choice of its own", name)
+		}
+	}
 	wantEvents(t, "a microphone", step(t, d, "USB Headset Mic"), ui.SelectDevices{Input: "mic1", Output: "spk1"})
-	wantEvents(t, "a speaker", step(t, d, "Speakers (default)"), ui.SelectDevices{Output: "spk0"})
+	wantEvents(t, "a speaker", step(t, d, "System default (Speakers)"), ui.SelectDevices{Output: ""})
+	// The default device chosen by its own ID shows as the system's: its
+	// button is the filled one (the strip just above its text is ink,
+	// not the panel's surface).
+	st.AudioDevices.Output = "spk0"
+	d.Frame(st)
+	d.Frame(st)
+	r, err := uitest.NewRenderer(desktop)
+	must(t, err)
+	defer r.Release()
+	img, err := r.Render(&d.Ops)
+	must(t, err)
+	filled := func(label string) bool {
+		n, ok := d.Find(label)
+		if !ok {
+			t.Fatalf("no %q; have %q", label, d.Texts())
+		}
+		v := n.Visible
+		strip := image.Rect(v.Min.X, v.Min.Y-5, v.Max.X, v.Min.Y-1)
+		return ink(img, strip, ui.LightPalette.Surface) > strip.Dx()*strip.Dy()/2
+	}
+	if !filled("System default (Speakers)") || filled("USB Headset") {
+		t.Errorf("with the default speaker chosen by its ID, System default filled %v, USB Headset filled %v",
+			filled("System default (Speakers)"), filled("USB Headset"))
+	}
 
 	// Echo cancellation: on by default; the chosen one does nothing.
 	wantEvents(t, "echo on while on", step(t, d, "Cancel the echo"))
@@ -242,8 +326,10 @@ func TestWithoutAudioThereAreNoCalls(t *testing.T) {
 		st := uitest.Direct()
 		st.NoAudio = true
 		d.Frame(st)
-		if _, ok := d.Find("User ID to call"); ok {
-			t.Errorf("%v: the call bar offers to call a user ID without audio", c.lang)
+		for _, s := range []string{"User ID to call", "Call a user ID…", "呼叫用户 ID…"} {
+			if _, ok := d.Find(s); ok {
+				t.Errorf("%v: %q is on screen without audio", c.lang, s)
+			}
 		}
 		// The header's call button says why it is off, and does nothing.
 		wantEvents(t, "the disabled call button", step(t, d, c.says))

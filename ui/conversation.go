@@ -279,6 +279,7 @@ func (p *convPane) memberStrip(gtx layout.Context, u *UI, st state.State) layout
 								layout.Rigid(th.label(textSmall, th.Fg, m.Name).lines(1).Layout),
 								layout.Rigid(gap(spaceXS)),
 								layout.Rigid(th.label(textCaption, th.FgMuted, fmt.Sprint(m.ID)).Layout),
+								layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.call.memberButton(gtx, u, st, m) }),
 							)
 						})
 					})

@@ -74,13 +74,14 @@ type catalog struct {
 
 	// The call bar and the incoming-call dialog.
 	VoiceCall, CallUserID, CallButton, CallPersonF   string
+	CallUserIDMenu, NoAudioHere, NoAudioPeerF        string
 	Calling, Ringing, CallConnecting, InCallF, Muted string
 	IncomingCall, IsCalling, IsCallingF              string
 	Accept, Decline, HangUp, CancelCall              string
 	Mute, Unmute, AudioDevices, Microphone, Speaker  string
-	SystemDefault, DefaultDeviceF, LookingForDevices string
+	SystemDefault, SystemDefaultF, LookingForDevices string
 	EchoCancel, EchoCancelOn, EchoCancelOff          string
-	CallAgain, ClearCall, NoSoundF                   string
+	CallAgain, ClearCall                             string
 	NoAudioCalls, NoAudioAnswer                      string
 	// How a call ended.
 	CallEndedF, CallCancelled, MissedCallF, DeclinedF, YouDeclined string
@@ -284,6 +285,9 @@ var en = catalog{
 	CallUserID:        "User ID to call",
 	CallButton:        "Call",
 	CallPersonF:       "Call %s",
+	CallUserIDMenu:    "Call a user ID…",
+	NoAudioHere:       "No microphone or speaker found — check your sound settings",
+	NoAudioPeerF:      "%s's device has no sound — the call ended",
 	Calling:           "Calling…",
 	Ringing:           "Ringing…",
 	CallConnecting:    "Connecting…",
@@ -305,11 +309,10 @@ var en = catalog{
 	EchoCancel:        "Echo",
 	EchoCancelOn:      "Cancel the echo",
 	EchoCancelOff:     "Off (headset)",
-	DefaultDeviceF:    "%s (default)",
+	SystemDefaultF:    "System default (%s)",
 	LookingForDevices: "Looking for devices…",
 	CallAgain:         "Call again",
 	ClearCall:         "Clear",
-	NoSoundF:          "No sound on this device: %s",
 	NoAudioCalls:      "This browser has no audio: calls need the desktop app",
 	NoAudioAnswer:     "No audio in this browser: answer on the desktop app",
 	CallEndedF:        "Call ended (%s)",
@@ -544,6 +547,9 @@ var zh = catalog{
 	CallUserID:        "要呼叫的用户 ID",
 	CallButton:        "呼叫",
 	CallPersonF:       "呼叫 %s",
+	CallUserIDMenu:    "呼叫用户 ID…",
+	NoAudioHere:       "未找到麦克风或扬声器——请检查声音设置",
+	NoAudioPeerF:      "%s 的设备没有声音——通话已结束",
 	Calling:           "正在呼叫…",
 	Ringing:           "等待对方接听…",
 	CallConnecting:    "正在接通…",
@@ -565,11 +571,10 @@ var zh = catalog{
 	EchoCancel:        "回声",
 	EchoCancelOn:      "消除回声",
 	EchoCancelOff:     "关闭（耳机）",
-	DefaultDeviceF:    "%s（默认）",
+	SystemDefaultF:    "系统默认（%s）",
 	LookingForDevices: "正在查找设备…",
 	CallAgain:         "再次呼叫",
 	ClearCall:         "清除",
-	NoSoundF:          "本机无法使用音频设备：%s",
 	NoAudioCalls:      "浏览器中无法使用音频：通话请使用桌面版",
 	NoAudioAnswer:     "浏览器中无法使用音频：请在桌面版接听",
 	CallEndedF:        "通话结束（%s）",
@@ -776,6 +781,11 @@ func (c *catalog) callEnd(call state.Call) (text string, failed bool) {
 		return fmt.Sprintf(c.MissedCallF, peer), true
 	case proto.EndAnsweredElsewhere:
 		return c.AnsweredElsewhere, false
+	case proto.EndNoAudio:
+		if call.EndedBy == call.Peer.ID {
+			return fmt.Sprintf(c.NoAudioPeerF, peer), true
+		}
+		return c.NoAudioHere, true
 	case proto.EndDropped:
 		if call.Duration > 0 {
 			return fmt.Sprintf(c.CallDroppedF, clock(call.Duration, false)), true

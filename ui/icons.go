@@ -9,7 +9,7 @@ import (
 type iconSet struct {
 	send, search, logout, add, groupAdd, personAdd, join, back, chat, close,
 	copy, moon, sun, translate, people, info, errorIcon, down, done, schedule,
-	call, callEnd, callMissed, mic, micOff, devices, attach, file, upload, download,
+	call, callEnd, callMissed, dialpad, mic, micOff, devices, attach, file, upload, download,
 	pause, play, retry, folder, openFile *widget.Icon
 }
 
@@ -46,6 +46,7 @@ func loadIcons() iconSet {
 		call:       must(icons.CommunicationCall),
 		callEnd:    must(icons.CommunicationCallEnd),
 		callMissed: must(icons.CommunicationCallMissed),
+		dialpad:    must(icons.CommunicationDialpad),
 		mic:        must(icons.AVMic),
 		micOff:     must(icons.AVMicOff),
 		devices:    must(icons.HardwareHeadsetMic),

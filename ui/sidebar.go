@@ -374,9 +374,6 @@ func (s *sidebar) searchBox(gtx layout.Context, u *UI, st state.State) layout.Di
 // counts and previews, most recent activity first.
 func (s *sidebar) conversations(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
 	th, t := u.th, u.t()
-	if len(st.Conversations) == 0 {
-		return emptyState(gtx, u, u.icons.chat, t.NoConversations)
-	}
 	live := make(map[proto.ConvID]bool, len(st.Conversations))
 	for _, c := range st.Conversations {
 		live[c.ID] = true
@@ -395,10 +392,17 @@ func (s *sidebar) conversations(gtx layout.Context, u *UI, st state.State) layou
 	}
 	return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-			return layout.Inset{Left: spaceL, Right: spaceL, Top: spaceXS, Bottom: spaceXS}.Layout(gtx,
-				th.label(textCaption, th.FgMuted, strings.ToUpper(t.Conversations)).medium().Layout)
+			return layout.Inset{Left: spaceL, Right: spaceS, Top: spaceXS, Bottom: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+				return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+					layout.Flexed(1, th.label(textCaption, th.FgMuted, strings.ToUpper(t.Conversations)).medium().Layout),
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.call.dialButton(gtx, u, st) }),
+				)
+			})
 		}),
 		layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+			if len(st.Conversations) == 0 {
+				return emptyState(gtx, u, u.icons.chat, t.NoConversations)
+			}
 			l := material.List(th.mat, &s.list)
 			l.AnchorStrategy = material.Overlay
 			return l.Layout(gtx, len(st.Conversations), func(gtx layout.Context, i int) layout.Dimensions {

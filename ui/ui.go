@@ -106,6 +106,8 @@ func (u *UI) Layout(gtx layout.Context, st state.State) []Event {
 	u.mainScreen(gtx, st)
 	if c := st.Call; c != nil && c.State == state.CallIncoming {
 		u.call.incomingDialog(gtx, u, c, st.NoAudio)
+	} else if u.call.dialing {
+		u.call.dialDialog(gtx, u)
 	}
 	return u.events
 }

@@ -115,6 +115,7 @@ type callRun struct {
 	codecs   []string      // offered (incoming calls)
 	early    []client.Push // pushes for our call that came before its id
 	toneStop context.CancelFunc
+	toneDone chan struct{} // closed once the last ring tone let go of the speaker
 	engine   *call.Engine
 	stream   AudioStream
 }
@@ -199,8 +200,11 @@ func (r *callRun) endLocked(reason string, by proto.UserID, durationMs int64) {
 }
 
 // Call calls a user by the ID typed: their devices ring, this one plays
-// ringback. The call bar follows in State().Call. A call that cannot
-// ring (busy, offline, no such user) ends at once with that reason.
+// ringback. The call bar follows in State().Call, naming the person as
+// this device knows them (a direct chat, a member list) until the server
+// does. A call that cannot ring (busy, offline, no such user) ends at
+// once with that reason; without a microphone or speaker that opens it
+// ends as proto.EndNoAudio before anything rings.
 func (m *Model) Call(ctx context.Context, userID string) error {
 	id, err := parseID(userID, state.InputUserID)
 	if err != nil {
@@ -215,9 +219,19 @@ func (m *Model) Call(ctx context.Context, userID string) error {
 		m.calls.mu.Unlock()
 		return m.fail(proto.Errorf(proto.CodeInCall, "you are already in a call"))
 	}
-	r := m.newRun(a, state.Call{State: state.CallRinging, Peer: proto.User{ID: proto.UserID(id)}, Outgoing: true})
+	r := m.newRun(a, state.Call{State: state.CallRinging, Peer: m.knownUser(proto.UserID(id)), Outgoing: true})
 	m.calls.mu.Unlock()
 
+	if err := m.probeAudio(r.ctx); err != nil {
+		r.end(proto.EndNoAudio, a.user.ID, 0) // the call bar says it
+		return err
+	}
+	m.calls.mu.Lock()
+	cancelled := r.view.State == state.CallEnded
+	m.calls.mu.Unlock()
+	if cancelled { // hung up while the devices were checked
+		return nil
+	}
 	var reply proto.CallReply
 	err = a.sess.Call(ctx, proto.TypeCall, proto.CallRequest{User: proto.UserID(id), Codecs: codec.Names()}, &reply)
 	if err != nil {
@@ -232,7 +246,7 @@ func (m *Model) Call(ctx context.Context, userID string) error {
 	m.calls.mu.Lock()
 	defer m.calls.mu.Unlock()
 	if r.view.State == state.CallEnded { // hung up while the request was out
-		go m.hangupOnServer(a, reply.Call)
+		go m.hangupOnServer(a, reply.Call, "")
 		return nil
 	}
 	r.view.ID, r.view.Peer = reply.Call, reply.Peer
@@ -258,8 +272,9 @@ func (m *Model) Accept(ctx context.Context) error {
 	r.stopTone()
 	r.view.State = state.CallConnecting
 	r.publish()
-	id, offered := r.view.ID, r.codecs
+	id, offered, toneDone := r.view.ID, r.codecs, r.toneDone
 	m.calls.mu.Unlock()
+	waitFor(r.ctx, toneDone)
 
 	pick := ""
 	for _, name := range offered {
@@ -269,9 +284,15 @@ func (m *Model) Accept(ctx context.Context) error {
 		}
 	}
 	if pick == "" {
-		m.hangupOnServer(a, id)
+		m.hangupOnServer(a, id, "")
 		r.end(string(proto.CodeBadRequest), a.user.ID, 0)
 		return m.fail(fmt.Errorf("the caller offered no codec this app has (%v)", offered))
+	}
+	if err := m.probeAudio(r.ctx); err != nil {
+		// Tell the caller why rather than answer a call without sound.
+		m.hangupOnServer(a, id, proto.EndNoAudio)
+		r.end(proto.EndNoAudio, a.user.ID, 0)
+		return err
 	}
 	var reply proto.CallAcceptReply
 	if err := a.sess.Call(ctx, proto.TypeCallAccept, proto.CallAcceptRequest{Call: id, Codec: pick}, &reply); err != nil {
@@ -350,10 +371,49 @@ func (m *Model) endOnServer(ctx context.Context, r *callRun, typ string, id prot
 	r.end(reason, r.a.user.ID, 0)
 }
 
-func (m *Model) hangupOnServer(a *account, id proto.CallID) {
+// hangupOnServer ends call id on the server; reason is "" or
+// proto.EndNoAudio (see proto.CallHangupRequest).
+func (m *Model) hangupOnServer(a *account, id proto.CallID, reason string) {
 	ctx, cancel := context.WithTimeout(a.ctx, 5*time.Second)
 	defer cancel()
-	a.sess.Call(ctx, proto.TypeCallHangup, proto.CallRef{Call: id}, nil)
+	a.sess.Call(ctx, proto.TypeCallHangup, proto.CallHangupRequest{Call: id, Reason: reason}, nil)
+}
+
+// probeAudio opens the chosen (or the system's) microphone and speaker
+// and closes them again: a call that would have no sound is not started
+// or answered.
+func (m *Model) probeAudio(ctx context.Context) error {
+	m.calls.mu.Lock()
+	input, output := m.calls.input, m.calls.output
+	m.calls.mu.Unlock()
+	st, err := m.openChosen(ctx, m.callAudio(), input, output, true)
+	if err != nil {
+		m.log.Warn("no sound devices for a call", "err", err)
+		return fmt.Errorf("no microphone or speaker: %w", err)
+	}
+	st.Close()
+	return nil
+}
+
+// knownUser is user id with the name this device knows them by, from a
+// direct chat or the open conversation's members; the name is "" if it
+// knows none.
+func (m *Model) knownUser(id proto.UserID) proto.User {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range m.st.Conversations {
+		if c.Peer != nil && c.Peer.ID == id && c.Peer.Name != "" {
+			return *c.Peer
+		}
+	}
+	if o := m.st.Open; o != nil {
+		for _, mb := range o.Members {
+			if mb.ID == id && mb.Name != "" {
+				return proto.User{ID: id, Name: mb.Name}
+			}
+		}
+	}
+	return proto.User{ID: id}
 }
 
 // Mute mutes or unmutes my microphone in the call.
@@ -464,7 +524,6 @@ func (m *Model) SelectDevices(input, output string) error {
 	}
 	eng.SwitchAudio(st)
 	r.stream = st
-	r.view.AudioError = ""
 	r.publish()
 	m.calls.mu.Unlock()
 	if old != nil {
@@ -539,11 +598,13 @@ func (m *Model) callPushLocked(a *account, p client.Push) {
 func (r *callRun) playTone(t *call.Tone) {
 	r.stopTone()
 	ctx, cancel := context.WithCancel(r.ctx)
-	r.toneStop = cancel
+	done := make(chan struct{})
+	r.toneStop, r.toneDone = cancel, done
 	dev, output := r.m.calls.dev, r.m.calls.output
 	r.a.wg.Add(1)
 	go func() {
 		defer r.a.wg.Done()
+		defer close(done)
 		if dev == nil {
 			dev = r.m.callAudio()
 		}
@@ -557,6 +618,9 @@ func (r *callRun) playTone(t *call.Tone) {
 	}()
 }
 
+// stopTone stops the ring tone; r.toneDone closes once it has closed
+// the speaker, so that the call's devices are not opened beside it (a
+// sound system that gives a device to one stream at a time).
 func (r *callRun) stopTone() {
 	if r.toneStop != nil {
 		r.toneStop()
@@ -567,12 +631,24 @@ func (r *callRun) stopTone() {
 // startMedia starts the call's audio in the background. Call with
 // m.calls.mu held.
 func (r *callRun) startMedia(codecName string) {
-	id, peer, muted := r.view.ID, r.view.Peer.ID, r.view.Muted
+	id, peer, muted, toneDone := r.view.ID, r.view.Peer.ID, r.view.Muted, r.toneDone
 	r.a.wg.Add(1)
 	go func() {
 		defer r.a.wg.Done()
+		waitFor(r.ctx, toneDone)
 		r.media(id, peer, codecName, muted)
 	}()
+}
+
+// waitFor waits until done (if any) closes or ctx ends.
+func waitFor(ctx context.Context, done <-chan struct{}) {
+	if done == nil {
+		return
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
 
 // media runs the call's audio until the call ends: media socket, devices,
@@ -582,7 +658,7 @@ func (r *callRun) media(id proto.CallID, peer proto.UserID, codecName string, mu
 	cd, ok := codec.Lookup(codecName)
 	if !ok {
 		r.end(string(proto.CodeBadRequest), 0, 0)
-		m.hangupOnServer(a, id)
+		m.hangupOnServer(a, id, "")
 		return
 	}
 	link, err := dialMedia(ctx, a, id)
@@ -590,7 +666,7 @@ func (r *callRun) media(id proto.CallID, peer proto.UserID, codecName string, mu
 		if ctx.Err() == nil {
 			m.log.Warn("call audio connection failed", "call", id, "err", err)
 			r.end(proto.EndDropped, a.user.ID, 0)
-			m.hangupOnServer(a, id)
+			m.hangupOnServer(a, id, "")
 		}
 		return
 	}
@@ -605,22 +681,20 @@ func (r *callRun) media(id proto.CallID, peer proto.UserID, codecName string, mu
 	}
 	m.calls.mu.Unlock()
 	stream, err := m.openChosen(ctx, dev, input, output, true)
-	var frames audio.Frames = stream
-	if err != nil { // the call goes on, silent on this side
-		m.log.Warn("call without sound devices", "err", err)
-		frames, stream = audio.NewVirtual(nil, nil), nil
-		m.calls.mu.Lock()
-		r.view.AudioError = err.Error()
-		r.publish()
-		m.calls.mu.Unlock()
-	}
-	eng, err := call.Start(ctx, call.Config{Call: id, Codec: cd, Audio: frames, Send: link, Muted: muted, Echo: echoMode, Logger: m.log})
 	if err != nil {
-		if stream != nil {
-			stream.Close()
-		}
+		// The devices went since they were checked: a call without sound
+		// on one side is no call. Say why to the other side (while the
+		// media link is up, so that the server does not see a drop first).
+		m.log.Warn("call without sound devices: ending it", "call", id, "err", err)
+		m.hangupOnServer(a, id, proto.EndNoAudio)
+		r.end(proto.EndNoAudio, a.user.ID, 0)
+		return
+	}
+	eng, err := call.Start(ctx, call.Config{Call: id, Codec: cd, Audio: stream, Send: link, Muted: muted, Echo: echoMode, Logger: m.log})
+	if err != nil {
+		stream.Close()
 		r.end(string(state.CodeLocal), 0, 0)
-		m.hangupOnServer(a, id)
+		m.hangupOnServer(a, id, "")
 		return
 	}
 	m.calls.mu.Lock()
@@ -658,7 +732,7 @@ func (r *callRun) media(id proto.CallID, peer proto.UserID, codecName string, mu
 			return
 		case st.Heard && st.SinceHeard > callSilenceLimit, !st.Heard && st.Elapsed > callStartLimit:
 			r.end(proto.EndDropped, peer, 0)
-			go m.hangupOnServer(a, id)
+			go m.hangupOnServer(a, id, "")
 			return
 		}
 		m.calls.mu.Lock()

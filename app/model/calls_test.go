@@ -18,9 +18,13 @@ import (
 // virtualAudio is a CallAudio without hardware: the microphone says a
 // tone, and what the speaker plays is measured.
 type virtualAudio struct {
-	voice     bool         // the microphone says a 440 Hz tone (else silence)
-	heard     atomic.Int64 // call frames played with sound in them
-	toneHeard atomic.Int64 // ring tone frames played with sound in them
+	voice     bool          // the microphone says a 440 Hz tone (else silence)
+	heard     atomic.Int64  // call frames played with sound in them
+	toneHeard atomic.Int64  // ring tone frames played with sound in them
+	broken    atomic.Bool   // no device opens (none plugged in, or the sound system fails)
+	exclusive bool          // the speaker takes one stream at a time
+	taken     atomic.Bool   // exclusive: a stream has the speaker
+	toneClose chan struct{} // if set, closing a ring tone's stream waits for it to close
 }
 
 func (v *virtualAudio) Devices() ([]audio.Device, []audio.Device, error) {
@@ -31,6 +35,12 @@ func (v *virtualAudio) Devices() ([]audio.Device, []audio.Device, error) {
 func (v *virtualAudio) Open(_ context.Context, input, output string, capture bool) (AudioStream, error) {
 	if input == "unplugged" || output == "unplugged" {
 		return nil, errors.New("no such device")
+	}
+	if v.broken.Load() {
+		return nil, errors.New("ma_device_init: no backend")
+	}
+	if v.exclusive && !v.taken.CompareAndSwap(false, true) {
+		return nil, errors.New("ma_device_init: device busy")
 	}
 	counter := &v.toneHeard
 	var source func([]int16)
@@ -54,12 +64,26 @@ func (v *virtualAudio) Open(_ context.Context, input, output string, capture boo
 			}
 		}
 	}
-	return virtualStream{audio.NewVirtual(source, sink)}, nil
+	closing := func() {
+		if !capture && v.toneClose != nil {
+			<-v.toneClose
+		}
+		if v.exclusive {
+			v.taken.Store(false)
+		}
+	}
+	return virtualStream{audio.NewVirtual(source, sink), closing}, nil
 }
 
-type virtualStream struct{ *audio.Virtual }
+type virtualStream struct {
+	*audio.Virtual
+	closing func()
+}
 
-func (virtualStream) Close() error { return nil }
+func (s virtualStream) Close() error {
+	s.closing()
+	return nil
+}
 
 func newCallModel(t *testing.T, srv *nodetest.Server, dev CallAudio) *testModel {
 	t.Helper()
@@ -241,7 +265,7 @@ func TestCallOnTheNullBackend(t *testing.T) {
 	li.waitFor("the choice shown", func(st state.State) bool {
 		return st.AudioDevices.Input == in && st.AudioDevices.Output == out
 	})
-	if c := li.State().Call; c.State != state.CallActive || c.AudioError != "" {
+	if c := li.State().Call; c.State != state.CallActive {
 		t.Fatalf("after switching devices: %+v", c)
 	}
 	if err := wang.Hangup(ctx); err != nil {
@@ -271,11 +295,137 @@ func TestACallFallsBackToTheSystemDevicesWhenTheChosenAreGone(t *testing.T) {
 	if err := wang.Accept(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if c := li.callIs(state.CallActive); c.AudioError != "" {
-		t.Fatalf("the call says %q, want sound on the system's devices", c.AudioError)
-	}
+	li.callIs(state.CallActive)
 	waitUntil(t, "Li's voice at Wang's", func() bool { return wangAudio.heard.Load() > 10 })
 	if err := li.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func brokenAudio() *virtualAudio {
+	v := &virtualAudio{}
+	v.broken.Store(true)
+	return v
+}
+
+// A caller whose microphone and speaker do not open rings nobody: the
+// call bar says why, and the callee is free for the next call.
+func TestACallerWithoutSoundRingsNobody(t *testing.T) {
+	srv := nodetest.Start(t)
+	ctx := context.Background()
+	li, wang, zhao := newCallModel(t, srv, brokenAudio()), newCallModel(t, srv, &virtualAudio{}), newCallModel(t, srv, &virtualAudio{})
+	liU, wangU, zhaoU := li.registerAndLogin(srv, "李华"), wang.registerAndLogin(srv, "Wang"), zhao.registerAndLogin(srv, "Zhao")
+
+	if err := li.Call(ctx, fmt.Sprint(wangU.ID)); err == nil {
+		t.Fatal("a call without sound devices started")
+	}
+	li.ended(proto.EndNoAudio, liU.ID)
+	// Had Li's call rung Wang, Wang would be busy with it now.
+	if err := zhao.Call(ctx, fmt.Sprint(wangU.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if c := wang.callIs(state.CallIncoming); c.Peer != zhaoU {
+		t.Fatalf("Wang's phone rings for %+v, want %+v", c.Peer, zhaoU)
+	}
+}
+
+// A callee whose devices do not open as they answer ends the call with
+// no_audio: both sides see why, and nobody is left in a silent call.
+func TestACalleeWithoutSoundEndsTheCallOnBothSides(t *testing.T) {
+	srv := nodetest.Start(t)
+	ctx := context.Background()
+	li, wang := newCallModel(t, srv, &virtualAudio{}), newCallModel(t, srv, brokenAudio())
+	li.registerAndLogin(srv, "李华")
+	wangU := wang.registerAndLogin(srv, "Wang")
+
+	if err := li.Call(ctx, fmt.Sprint(wangU.ID)); err != nil {
+		t.Fatal(err)
+	}
+	wang.callIs(state.CallIncoming)
+	if err := wang.Accept(ctx); err == nil {
+		t.Fatal("answered a call without sound devices")
+	}
+	wang.ended(proto.EndNoAudio, wangU.ID)
+	li.ended(proto.EndNoAudio, wangU.ID)
+}
+
+// The caller's devices go between the check before ringing and the
+// answer: the call ends with no_audio on both sides.
+func TestDevicesThatGoBeforeTheAnswerEndTheCallOnBothSides(t *testing.T) {
+	srv := nodetest.Start(t)
+	ctx := context.Background()
+	liAudio := &virtualAudio{}
+	li, wang := newCallModel(t, srv, liAudio), newCallModel(t, srv, &virtualAudio{})
+	liU := li.registerAndLogin(srv, "李华")
+	wangU := wang.registerAndLogin(srv, "Wang")
+
+	if err := li.Call(ctx, fmt.Sprint(wangU.ID)); err != nil {
+		t.Fatal(err)
+	}
+	li.callIs(state.CallRinging)
+	wang.callIs(state.CallIncoming)
+	liAudio.broken.Store(true) // the headset is unplugged while it rings
+	if err := wang.Accept(ctx); err != nil {
+		t.Fatal(err)
+	}
+	li.ended(proto.EndNoAudio, liU.ID)
+	wang.ended(proto.EndNoAudio, liU.ID)
+}
+
+// A call to someone this device knows names them from the first ring,
+// also when the call cannot ring.
+func TestACallNamesThePersonBeforeTheServerDoes(t *testing.T) {
+	srv := nodetest.Start(t)
+	ctx := context.Background()
+	li, wang := newCallModel(t, srv, &virtualAudio{}), newCallModel(t, srv, &virtualAudio{})
+	li.registerAndLogin(srv, "李华")
+	wangU := wang.registerAndLogin(srv, "Wang")
+	if err := li.OpenDirect(ctx, fmt.Sprint(wangU.ID)); err != nil {
+		t.Fatal(err)
+	}
+	li.waitFor("the direct chat", func(st state.State) bool { return st.Open != nil && st.Open.Peer != nil })
+	wang.Close()
+	if err := li.Call(ctx, fmt.Sprint(wangU.ID)); proto.CodeOf(err) != proto.CodeOffline {
+		t.Fatalf("calling someone offline: %v", err)
+	}
+	if c := li.ended(string(proto.CodeOffline), 0); c.Peer != wangU {
+		t.Fatalf("the call bar names %+v, want %+v", c.Peer, wangU)
+	}
+}
+
+// A speaker that takes one stream at a time (some sound systems): the
+// call's audio waits until the ring tone (the callee's) or the ringback
+// (the caller's) has let go of it, rather than finding it busy and ending
+// the call as no_audio.
+func TestAnAnswerWaitsForTheRingToneToLetGoOfTheSpeaker(t *testing.T) {
+	srv := nodetest.Start(t)
+	ctx := context.Background()
+	liAudio := &virtualAudio{voice: true, exclusive: true, toneClose: make(chan struct{})}
+	wangAudio := &virtualAudio{exclusive: true, toneClose: make(chan struct{})}
+	li, wang := newCallModel(t, srv, liAudio), newCallModel(t, srv, wangAudio)
+	li.registerAndLogin(srv, "李华")
+	wangU := wang.registerAndLogin(srv, "Wang")
+
+	if err := li.Call(ctx, fmt.Sprint(wangU.ID)); err != nil {
+		t.Fatal(err)
+	}
+	wang.callIs(state.CallIncoming)
+	waitUntil(t, "the ring tone", func() bool { return wangAudio.toneHeard.Load() > 0 })
+	waitUntil(t, "the ringback", func() bool { return liAudio.toneHeard.Load() > 0 })
+	accepted := make(chan error, 1)
+	go func() { accepted <- wang.Accept(ctx) }()
+	wang.callIs(state.CallConnecting)
+	close(wangAudio.toneClose) // the ring tone's stream closes only now
+	if err := <-accepted; err != nil {
+		t.Fatal(err)
+	}
+	li.callIs(state.CallConnecting)
+	close(liAudio.toneClose) // and the ringback's
+	li.callIs(state.CallActive)
+	wang.callIs(state.CallActive)
+	waitUntil(t, "Li's voice at Wang's", func() bool { return wangAudio.heard.Load() > 10 })
+	if err := li.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wang.ended(proto.EndHangup, li.State().Me.ID)
 }

@@ -311,9 +311,6 @@ type Call struct {
 	// EndedBy is who hung up, declined or dropped, when known (it may be
 	// me: "You hung up" against "Wang hung up").
 	EndedBy proto.UserID
-	// AudioError, if set, says why the sound devices could not be used:
-	// the call goes on, silent on this side. Text for people, in English.
-	AudioError string
 }
 
 // AudioDevices are the microphones and speakers, system defaults first,

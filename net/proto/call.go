@@ -40,6 +40,7 @@ const (
 	EndNoAnswer          = "no_answer"          // nobody answered within CallRingTimeout
 	EndAnsweredElsewhere = "answered_elsewhere" // another device of yours answered (sent to the others)
 	EndDropped           = "dropped"            // a party's connection closed or fell silent (By says whose)
+	EndNoAudio           = "no_audio"           // a party's device has no usable microphone or speaker (By says whose)
 )
 
 // Call timing, enforced by the server.
@@ -82,9 +83,19 @@ type CallAcceptReply struct {
 	Codec string `json:"codec"`
 }
 
-// CallRef names a call: the body of call_decline and call_hangup.
+// CallRef names a call: the body of call_decline (and of a plain
+// call_hangup, see CallHangupRequest).
 type CallRef struct {
 	Call CallID `json:"call"`
+}
+
+// CallHangupRequest is the body of call_hangup. Reason, if set, says why
+// the party ends the call instead of the usual hangup, cancelled or
+// declined: only EndNoAudio (its sound devices failed), so that the other
+// person learns why.
+type CallHangupRequest struct {
+	Call   CallID `json:"call"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // CallMediaRequest moves a party's audio to the connection that sends it.

@@ -79,6 +79,7 @@ var requestBodies = []struct {
 	{TypeCallAccept, CallAcceptRequest{Call: 4000000000, Codec: "g722"}},
 	{TypeCallDecline, CallRef{Call: 7}},
 	{TypeCallHangup, CallRef{Call: 7}},
+	{TypeCallHangup, CallHangupRequest{Call: 7, Reason: EndNoAudio}},
 	{TypeCallMedia, CallMediaRequest{Call: 7, Token: "tok"}},
 	{TypeMessage, Message{Conv: 512, Seq: 7, Sender: 4821, SenderName: "李华", Kind: MsgText, Text: "hi"}},
 	{TypeReply, SendReply{Message: Message{Conv: 1, Seq: 2}, Duplicate: true}},

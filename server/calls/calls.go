@@ -5,7 +5,8 @@
 // It owns: one call per user at a time; ringing every device of the
 // callee; first accept wins (the other devices stop ringing); every way a
 // call ends — hang-up, cancel, decline, no answer after 30 s, a dropped
-// connection (closed, or silent for CallMediaTimeout) — each pushed to
+// connection (closed, or silent for CallMediaTimeout), a party without
+// sound devices — each pushed to
 // both sides with a reason, leaving no state behind; and the rule that
 // only the two parties' connections may send audio into a call.
 //
@@ -289,7 +290,12 @@ func (s *Service) Decline(from Conn, user proto.UserID, id proto.CallID) error {
 
 // Hangup ends a call of user's from any of their devices: cancelled
 // while ringing (declined, if the callee hangs up), hung up once answered.
-func (s *Service) Hangup(from Conn, user proto.UserID, id proto.CallID) error {
+// why, if not "", is the party's own reason, passed on to everyone in the
+// call: only proto.EndNoAudio (its sound devices failed).
+func (s *Service) Hangup(from Conn, user proto.UserID, id proto.CallID, why string) error {
+	if why != "" && why != proto.EndNoAudio {
+		return proto.Errorf(proto.CodeBadRequest, "a hang-up reason is %q or none", proto.EndNoAudio)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.byID[id]
@@ -302,6 +308,9 @@ func (s *Service) Hangup(from Conn, user proto.UserID, id proto.CallID) error {
 		if user == c.callee.user.ID {
 			reason = proto.EndDeclined
 		}
+	}
+	if why != "" {
+		reason = why
 	}
 	s.end(c, reason, user, nil)
 	return nil

@@ -183,7 +183,7 @@ func (b *board) free() {
 		b.t.Fatalf("calls left: %d ringing, %d answered, %d connections", r, a, len(b.s.byConn))
 	}
 	id := b.liCallsWang()
-	if err := b.s.Hangup(b.liC, b.li.ID, id); err != nil {
+	if err := b.s.Hangup(b.liC, b.li.ID, id, ""); err != nil {
 		b.t.Fatal(err)
 	}
 	b.liC.take()
@@ -215,7 +215,7 @@ func TestFirstAcceptWinsAndOtherDevicesStopRinging(t *testing.T) {
 
 	// Hang-up: both sides are told, with the duration.
 	b.clk.advance(3*time.Minute + 41*time.Second)
-	if err := b.s.Hangup(b.liC, b.li.ID, id); err != nil {
+	if err := b.s.Hangup(b.liC, b.li.ID, id, ""); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []*fakeConn{b.liC, b.wangPhone} {
@@ -224,6 +224,42 @@ func TestFirstAcceptWinsAndOtherDevicesStopRinging(t *testing.T) {
 		}
 	}
 	quiet(t, b.wangLaptop)
+	b.free()
+}
+
+// A party whose sound devices fail ends the call with no_audio: the
+// server passes the reason on, so the other person learns why.
+func TestAHangUpWithoutSoundSaysSoToBothSides(t *testing.T) {
+	b := newBoard(t)
+	id := b.liCallsWang()
+	code(t, b.s.Hangup(b.wangPhone, b.wang.ID, id, "bored"), proto.CodeBadRequest)
+	quiet(t, b.liC, b.wangPhone, b.wangLaptop)
+
+	// The callee's device fails as it answers: no_audio, not declined.
+	if err := b.s.Hangup(b.wangPhone, b.wang.ID, id, proto.EndNoAudio); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*fakeConn{b.liC, b.wangPhone, b.wangLaptop} {
+		ends(t, c, id, proto.EndNoAudio, b.wang.ID)
+	}
+	b.free()
+
+	// Once answered: the caller's devices fail mid-call.
+	id = b.liCallsWang()
+	if _, err := b.s.Accept(b.wangLaptop, b.wang.ID, id, ""); err != nil {
+		t.Fatal(err)
+	}
+	b.liC.take()
+	b.wangPhone.take()
+	b.clk.advance(time.Second)
+	if err := b.s.Hangup(b.liC, b.li.ID, id, proto.EndNoAudio); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*fakeConn{b.liC, b.wangLaptop} {
+		if e := ends(t, c, id, proto.EndNoAudio, b.li.ID); e.DurationMs != 1000 {
+			t.Fatalf("duration %d ms, want 1000", e.DurationMs)
+		}
+	}
 	b.free()
 }
 
@@ -257,7 +293,7 @@ func TestADeviceLoggingInWhileACallRingsRingsToo(t *testing.T) {
 	late := &fakeConn{name: "wang desktop"}
 	b.s.Online(late, b.wang.ID)
 	quiet(t, late)
-	if err := b.s.Hangup(tablet, b.wang.ID, id); err != nil {
+	if err := b.s.Hangup(tablet, b.wang.ID, id, ""); err != nil {
 		t.Fatal(err)
 	}
 	ends(t, b.liC, id, proto.EndHangup, b.wang.ID)
@@ -295,12 +331,12 @@ func TestOutcomesEndCleanlyOnBothSides(t *testing.T) {
 			}
 		}, proto.EndDeclined, func(b *board) proto.UserID { return b.wang.ID }},
 		{"callee hangs up while ringing: declined", func(b *board, id proto.CallID) {
-			if err := b.s.Hangup(b.wangPhone, b.wang.ID, id); err != nil {
+			if err := b.s.Hangup(b.wangPhone, b.wang.ID, id, ""); err != nil {
 				b.t.Fatal(err)
 			}
 		}, proto.EndDeclined, func(b *board) proto.UserID { return b.wang.ID }},
 		{"caller cancels", func(b *board, id proto.CallID) {
-			if err := b.s.Hangup(b.liC, b.li.ID, id); err != nil {
+			if err := b.s.Hangup(b.liC, b.li.ID, id, ""); err != nil {
 				b.t.Fatal(err)
 			}
 		}, proto.EndCancelled, func(b *board) proto.UserID { return b.li.ID }},
@@ -368,7 +404,7 @@ func TestOnlyTheCalleeAnswersWithAnOfferedCodec(t *testing.T) {
 	code(t, err, proto.CodeNoSuchCall)
 	err = b.s.Decline(b.zhaoC, b.zhao.ID, r.Call)
 	code(t, err, proto.CodeNoSuchCall)
-	err = b.s.Hangup(b.zhaoC, b.zhao.ID, r.Call)
+	err = b.s.Hangup(b.zhaoC, b.zhao.ID, r.Call, "")
 	code(t, err, proto.CodeNoSuchCall)
 	_, err = b.s.Accept(b.wangPhone, b.wang.ID, r.Call, "speex")
 	code(t, err, proto.CodeBadRequest)

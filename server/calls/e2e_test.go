@@ -171,6 +171,22 @@ func TestBusyOfflineUnknownAndSelf(t *testing.T) {
 	p.zhaoC.NoPush()
 }
 
+// call_hangup with reason no_audio, as the wire carries it: everyone in
+// the call learns whose sound failed; any other reason is refused.
+func TestAHangUpForNoAudioReachesEveryone(t *testing.T) {
+	p := meet(t)
+	id := ring(t, p.liC, p.wang.ID, p.wangPhone, p.wangLaptop)
+	err := p.wangPhone.Do(proto.TypeCallHangup, proto.CallHangupRequest{Call: id, Reason: "bored"}, nil)
+	wantCode(t, err, proto.CodeBadRequest)
+	if err := p.wangPhone.Do(proto.TypeCallHangup, proto.CallHangupRequest{Call: id, Reason: proto.EndNoAudio}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*callstest.Client{p.liC, p.wangPhone, p.wangLaptop} {
+		wantEnd(t, c, id, proto.EndNoAudio, p.wang.ID)
+	}
+	canCallAgain(t, p.wangLaptop, p.liC, p.liC)
+}
+
 func TestDeclineCancelAndNoAnswer(t *testing.T) {
 	p := meet(t)
 

@@ -116,11 +116,11 @@ func (h *Hub) callDecline(_ context.Context, c *conn, body json.RawMessage) (any
 }
 
 func (h *Hub) callHangup(_ context.Context, c *conn, body json.RawMessage) (any, error) {
-	req, err := decode[proto.CallRef](body)
+	req, err := decode[proto.CallHangupRequest](body)
 	if err != nil {
 		return nil, err
 	}
-	return struct{}{}, h.calls.svc.Hangup(c, c.user.ID, req.Call)
+	return struct{}{}, h.calls.svc.Hangup(c, c.user.ID, req.Call, req.Reason)
 }
 
 // callMedia moves a party's audio to this connection. A logged-in
