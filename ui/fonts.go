@@ -142,10 +142,9 @@ func loadCJK(r ot.Resource, name string) (font.FontFace, error) {
 
 // Emoji need an emoji font, and Gio ships none either. Gio draws a
 // font's PNG bitmap glyphs in colour (CBDT, as in Noto Color Emoji, and
-// sbix, as in Apple Color Emoji) in labels (widget.Label), and outline
-// glyphs everywhere; it cannot draw COLR layers (Segoe UI Emoji), whose
-// plain outlines it draws in one colour instead. Editors draw outlines
-// only, so a bitmap emoji is blank while being typed.
+// sbix, as in Apple Color Emoji), in labels and editors alike; it cannot
+// draw COLR layers (Segoe UI Emoji), whose plain outlines it draws in the
+// text's colour instead.
 
 // EmojiFontFiles lists the font files that may hold emoji on this
 // platform, colour first.
