@@ -56,3 +56,12 @@ func TestLateFontsReachTheWindowInTheNewestShaper(t *testing.T) {
 	default:
 	}
 }
+
+// BenchmarkStartFonts times the desktop's fonts before the first frame:
+// the Go fonts, the two CJK faces and the emoji font, loaded in parallel.
+func BenchmarkStartFonts(b *testing.B) {
+	log := slog.New(slog.DiscardHandler)
+	for b.Loop() {
+		startFonts("", log)
+	}
+}
