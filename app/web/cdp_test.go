@@ -19,11 +19,10 @@ type devtools struct {
 	session string
 	nextID  atomic.Int64
 
-	mu       sync.Mutex
-	pending  map[int64]chan cdpReply
-	console  []string
-	handlers map[string]func(json.RawMessage)
-	err      error
+	mu      sync.Mutex
+	pending map[int64]chan cdpReply
+	console []string
+	err     error
 }
 
 type cdpReply struct {
@@ -83,14 +82,10 @@ func (d *devtools) read() {
 			}
 			continue
 		}
-		d.mu.Lock()
 		if line := consoleLine(m); line != "" {
+			d.mu.Lock()
 			d.console = append(d.console, line)
-		}
-		h := d.handlers[m.Method]
-		d.mu.Unlock()
-		if h != nil {
-			h(m.Params)
+			d.mu.Unlock()
 		}
 	}
 }
@@ -120,17 +115,6 @@ func consoleLine(m cdpMessage) string {
 		return "exception: " + string(m.Params)
 	}
 	return ""
-}
-
-// on calls f with the parameters of every event named method (such as
-// Network.loadingFinished), on the reading goroutine.
-func (d *devtools) on(method string, f func(params json.RawMessage)) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.handlers == nil {
-		d.handlers = map[string]func(json.RawMessage){}
-	}
-	d.handlers[method] = f
 }
 
 // Console returns what the page has logged so far.
