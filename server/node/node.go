@@ -162,6 +162,13 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		if file == "" {
 			continue
 		}
+		if st, err := os.Stat(file); err != nil || !st.Mode().IsRegular() {
+			n.Shutdown(ctx)
+			if err == nil {
+				err = errors.New("not a regular file")
+			}
+			return nil, fmt.Errorf("web font for %s: %s: %w", route, file, err)
+		}
 		font := static.File(file)
 		mux.HandleFunc("GET "+route, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Cache-Control", "public, max-age=86400")

@@ -103,3 +103,14 @@ func TestAWebFolderWithoutIndexIsRefusedAtStart(t *testing.T) {
 		t.Fatalf("New with an empty web folder: err = %v, want one naming index.html", err)
 	}
 }
+
+func TestAMissingWebFontIsRefusedAtStart(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope.ttf")
+	for _, c := range []node.Config{{WebFont: missing}, {WebEmojiFont: missing}} {
+		c.DataDir = t.TempDir()
+		_, err := node.New(t.Context(), c)
+		if err == nil || !strings.Contains(err.Error(), missing) {
+			t.Errorf("New with font %q: err = %v, want one naming the file", missing, err)
+		}
+	}
+}
