@@ -80,9 +80,11 @@ windows:
 	@tools/sysdeps.sh windows
 	GO=$(GO) tools/windows.sh $(BIN)/parley.exe
 
-# The browser app (js/wasm) in $(BIN)/web; serve it with
-# go run ./server -web $(BIN)/web -web-font /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+# The browser app (js/wasm) in $(BIN)/web, precompressed; serve it with
+# go run ./server -web $(BIN)/web -web-font /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc \
+#   -web-emoji-font /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 web:
+	@tools/sysdeps.sh web
 	GO=$(GO) tools/web.sh $(BIN)/web
 
 # The Linux desktop app in $(BIN)/desktop: binary, parley.desktop (checked by

@@ -102,6 +102,8 @@ type window struct {
 	// tests pass their own.
 	notifier func() (notify.Notifier, error)
 	shaper   chan *text.Shaper
+	fonts    *shapers
+	late     func() // fetches the fonts that follow the first frame (the browser's)
 	system   chan systemPrefs
 	lang     atomic.Value // ui.Lang, for notifications
 
@@ -166,10 +168,9 @@ func newWindow(ctx context.Context, w *app.Window, m *model.Model, o options, lo
 	if cjk == 0 {
 		log.Warn("no Chinese font found; using the system's fonts")
 	}
-	go func() {
-		win.shaper <- ui.NewShaper(faces, true)
-		w.Invalidate()
-	}()
+	win.fonts = &shapers{faces: faces, out: win.shaper, wake: w.Invalidate}
+	go win.fonts.addSystem()
+	win.late = func() { lateFonts(o.server, log, win.fonts.add) }
 
 	// Language and theme: a flag, else the user's last choice, else the
 	// system's. The language is quick to read; the theme may need a
@@ -278,6 +279,9 @@ func (win *window) loop(start time.Time) error {
 			if first {
 				first = false
 				win.log.Info("first frame", "since_start", time.Since(start).Round(time.Millisecond))
+				if win.late != nil {
+					go win.late()
+				}
 			}
 			win.lang.Store(win.ui.Lang())
 			win.logChanges(st)

@@ -37,7 +37,7 @@ type options struct {
 	queue                       int
 	registerLimit               string
 	maxFile, quota              string
-	web, webFont                string
+	web, webFont, webEmojiFont  string
 	trustedProxies              string
 	loginTimeout, maxConns      string
 }
@@ -65,6 +65,7 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.quota, "quota", env("PARLEY_QUOTA", "off"), "bytes each user may share in all, e.g. 20GiB, or off (PARLEY_QUOTA)")
 	fs.StringVar(&o.web, "web", env("PARLEY_WEB", ""), "serve this folder at / (the browser app that make web builds) (PARLEY_WEB)")
 	fs.StringVar(&o.webFont, "web-font", env("PARLEY_WEB_FONT", ""), "font file served at /fonts/cjk for the browser app's Chinese text, e.g. /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc (PARLEY_WEB_FONT)")
+	fs.StringVar(&o.webEmojiFont, "web-emoji-font", env("PARLEY_WEB_EMOJI_FONT", ""), "font file served at /fonts/emoji for the browser app's emoji, e.g. /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf (PARLEY_WEB_EMOJI_FONT)")
 	fs.StringVar(&o.trustedProxies, "trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "comma-separated reverse proxies (addresses or networks, e.g. 127.0.0.1,10.0.0.0/8) whose X-Forwarded-For gives the client's address for rate limits and logs (PARLEY_TRUSTED_PROXIES)")
 	fs.StringVar(&o.loginTimeout, "login-timeout", env("PARLEY_LOGIN_TIMEOUT", hub.DefaultLoginTimeout.String()), "close a connection that has not logged in this long after it opened, e.g. 30s, or off (PARLEY_LOGIN_TIMEOUT)")
 	fs.StringVar(&o.maxConns, "max-conns-per-addr", env("PARLEY_MAX_CONNS_PER_ADDR", strconv.Itoa(hub.DefaultMaxConnsPerAddr)), "open WebSocket connections one client address may hold, or off (PARLEY_MAX_CONNS_PER_ADDR)")
@@ -95,7 +96,7 @@ func run(args []string, getenv func(string) string, stderr *os.File) error {
 		return fmt.Errorf("-log-level: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
-	cfg := node.Config{DataDir: o.data, Logger: log, QueueLen: o.queue, WebDir: o.web, WebFont: o.webFont}
+	cfg := node.Config{DataDir: o.data, Logger: log, QueueLen: o.queue, WebDir: o.web, WebFont: o.webFont, WebEmojiFont: o.webEmojiFont}
 	switch strings.ToLower(o.sync) {
 	case "full", "normal":
 		cfg.Synchronous = strings.ToUpper(o.sync)

@@ -9,15 +9,18 @@ pkgs_for() {
 	# Building the Gio app on Linux (cgo: X11, Wayland, EGL, Vulkan headers;
 	# malgo's miniaudio needs only the C toolchain).
 	gio) echo "gcc libc6-dev pkg-config libwayland-dev libx11-xcb-dev libxkbcommon-x11-dev libxcursor-dev libegl-dev libvulkan-dev" ;;
-	# Running it: Mesa's EGL and GLES (llvmpipe where there is no GPU).
-	app) echo "$(pkgs_for gio) libgles2 libgl1-mesa-dri libegl-mesa0" ;;
+	# Running it: Mesa's EGL and GLES (llvmpipe where there is no GPU), and
+	# the colour emoji font it loads by path (ui/fonts.go).
+	app) echo "$(pkgs_for gio) libgles2 libgl1-mesa-dri libegl-mesa0 fonts-noto-color-emoji" ;;
+	# Building the browser app: brotli precompresses it (tools/web.sh).
+	web) echo "brotli" ;;
 	# Tests: the race detector needs gcc; UI tests render headless through
 	# EGL (surfaceless), run the real binary under Xvfb, take screenshots
 	# (imagemagick's import), type with xdotool, and load the CJK font by path;
-	# the browser app's end-to-end test runs in headless Chromium, the
+	# the browser app's end-to-end test builds it (web) and runs it in headless Chromium, the
 	# browser store's tests run as js/wasm under node, and the desktop
 	# package's test validates its .desktop file.
-	test) echo "$(pkgs_for app) xvfb xauth imagemagick xdotool fonts-noto-cjk chromium nodejs $(pkgs_for desktop)" ;;
+	test) echo "$(pkgs_for app) xvfb xauth imagemagick xdotool fonts-noto-cjk chromium nodejs $(pkgs_for web) $(pkgs_for desktop)" ;;
 	# Packaging the Linux desktop app: desktop-file-validate.
 	desktop) echo "desktop-file-utils" ;;
 	# Cross-building the Windows app (cgo for malgo) and its icon resource.

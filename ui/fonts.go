@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"fmt"
+	_ "image/png" // colour emoji are PNG images (CBDT, sbix) that Gio decodes with image.Decode
 	"os"
 	"path/filepath"
 	"runtime"
@@ -136,7 +137,86 @@ func loadCJK(r ot.Resource, name string) (font.FontFace, error) {
 	if best < 0 {
 		return font.FontFace{}, fmt.Errorf("read font %s: no faces", name)
 	}
-	ft, err := gotext.NewFont(lds[best])
+	return newFace(lds[best], name)
+}
+
+// Emoji need an emoji font, and Gio ships none either. Gio draws a
+// font's PNG bitmap glyphs in colour (CBDT, as in Noto Color Emoji, and
+// sbix, as in Apple Color Emoji), in labels and editors alike; it cannot
+// draw COLR layers (Segoe UI Emoji), whose plain outlines it draws in the
+// text's colour instead.
+
+// EmojiFontFiles lists the font files that may hold emoji on this
+// platform, colour first.
+func EmojiFontFiles() []string {
+	switch runtime.GOOS {
+	case "windows":
+		dir := filepath.Join(os.Getenv("WINDIR"), "Fonts")
+		if os.Getenv("WINDIR") == "" {
+			dir = `C:\Windows\Fonts`
+		}
+		return []string{filepath.Join(dir, "seguiemj.ttf"), filepath.Join(dir, "seguisym.ttf")}
+	case "darwin", "ios":
+		return []string{"/System/Library/Fonts/Apple Color Emoji.ttc", "/System/Library/Fonts/Core/Apple Color Emoji.ttc"}
+	case "android":
+		// Android 13 and later: NotoColorEmoji.ttf is COLRv1, which Gio
+		// cannot draw; the CBDT one is kept as NotoColorEmojiLegacy.ttf.
+		return []string{"/system/fonts/NotoColorEmojiLegacy.ttf", "/system/fonts/NotoColorEmoji.ttf"}
+	}
+	return []string{
+		"/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf",                 // Debian, Ubuntu: fonts-noto-color-emoji
+		"/usr/share/fonts/noto/NotoColorEmoji.ttf",                          // Arch
+		"/usr/share/fonts/google-noto-color-emoji-fonts/NotoColorEmoji.ttf", // Fedora
+		"/usr/share/fonts/noto-emoji/NotoColorEmoji.ttf",
+		"/usr/local/share/fonts/noto/NotoColorEmoji.ttf",             // FreeBSD
+		"/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf", // Debian: fonts-symbola (monochrome)
+	}
+}
+
+// FindEmojiFont returns the first of EmojiFontFiles that exists.
+func FindEmojiFont() (string, bool) {
+	for _, f := range EmojiFontFiles() {
+		if _, err := os.Stat(f); err == nil {
+			return f, true
+		}
+	}
+	return "", false
+}
+
+// LoadEmojiFont loads the first face of an emoji font file; the file
+// stays open, as LoadCJKFont's.
+func LoadEmojiFont(path string) (font.FontFace, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return font.FontFace{}, fmt.Errorf("open emoji font: %w", err)
+	}
+	face, err := loadFirst(f, path)
+	if err != nil {
+		f.Close()
+		return font.FontFace{}, err
+	}
+	return face, nil
+}
+
+// LoadEmojiFontBytes is LoadEmojiFont for a font already in memory.
+func LoadEmojiFontBytes(data []byte, name string) (font.FontFace, error) {
+	return loadFirst(bytes.NewReader(data), name)
+}
+
+// loadFirst loads the first face of the font or collection in r.
+func loadFirst(r ot.Resource, name string) (font.FontFace, error) {
+	lds, err := ot.NewLoaders(r)
+	if err != nil {
+		return font.FontFace{}, fmt.Errorf("read font %s: %w", name, err)
+	}
+	if len(lds) == 0 {
+		return font.FontFace{}, fmt.Errorf("read font %s: no faces", name)
+	}
+	return newFace(lds[0], name)
+}
+
+func newFace(ld *ot.Loader, name string) (font.FontFace, error) {
+	ft, err := gotext.NewFont(ld)
 	if err != nil {
 		return font.FontFace{}, fmt.Errorf("parse font %s: %w", name, err)
 	}
@@ -149,9 +229,10 @@ type sharedFace struct{ f *gotext.Font }
 func (s sharedFace) Face() *gotext.Face { return gotext.NewFace(s.f) }
 
 // Collection is the font collection of the screens: the Go fonts first
-// (Latin text), then the given CJK faces.
-func Collection(cjk ...font.FontFace) []font.FontFace {
-	return append(gofont.Collection(), cjk...)
+// (Latin text), then the given faces (CJK, emoji), in the order a
+// character is looked for.
+func Collection(more ...font.FontFace) []font.FontFace {
+	return append(gofont.Collection(), more...)
 }
 
 // NewShaper returns a text shaper over faces. With systemFonts the

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -46,15 +47,39 @@ var chromiumArgs = []string{
 	"--window-size=1100,720", "--remote-debugging-port=0",
 }
 
+// built is the browser app, built once for all the tests of a run
+// (compressing it takes most of a minute); TestMain removes it.
+var built struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
 // buildWeb builds the browser app with tools/web.sh into a folder.
 func buildWeb(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	cmd := exec.Command("../../tools/web.sh", dir)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("tools/web.sh: %v\n%s", err, out)
+	built.once.Do(func() {
+		built.dir, built.err = os.MkdirTemp("", "parley-web-")
+		if built.err != nil {
+			return
+		}
+		if out, err := exec.Command("../../tools/web.sh", built.dir).CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("tools/web.sh: %w\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return dir
+	return built.dir
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 // browser is a headless Chromium with one page, attached.
@@ -316,14 +341,25 @@ func (b *browser) createGroup() int64 {
 // real server, and opens it in Chromium with ?automation.
 func startWeb(t *testing.T) (*nodetest.Server, *browser) {
 	t.Helper()
-	web := buildWeb(t)
-	srv := nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) {
-		c.WebDir, c.WebFont = web, uitest.NotoCJKRegular
-	}))
+	srv := serveWeb(t)
 	b := startBrowser(t)
 	b.open(srv.HTTPURL + "/?automation")
 	return srv, b
 }
+
+// serveWeb starts a real server serving the browser app, built as `make
+// web` builds it, with the Chinese and emoji fonts.
+func serveWeb(t *testing.T) *nodetest.Server {
+	t.Helper()
+	web := buildWeb(t)
+	return nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) {
+		c.WebDir, c.WebFont, c.WebEmojiFont = web, uitest.NotoCJKRegular, NotoColorEmoji
+	}))
+}
+
+// NotoColorEmoji is the emoji font the server serves in the tests:
+// Debian's fonts-noto-color-emoji, which the Makefile installs.
+const NotoColorEmoji = "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"
 
 func TestBrowserAppChatsWithAGoClient(t *testing.T) {
 	srv, b := startWeb(t)

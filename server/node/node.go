@@ -22,6 +22,7 @@ import (
 	"parley/server/files"
 	"parley/server/hub"
 	"parley/server/metrics"
+	"parley/server/static"
 	"parley/server/storage"
 )
 
@@ -57,13 +58,20 @@ type Config struct {
 	// bounds the bytes each user shares (0: no quota).
 	MaxFileSize, FileQuota int64
 	// WebDir, if set, is a folder served at / (the browser app that
-	// `make web` builds); WebFont, if set, is a font file served at
-	// WebFontPath, for the browser app's Chinese text.
-	WebDir, WebFont string
+	// `make web` builds); WebFont and WebEmojiFont, if set, are font files
+	// served at WebFontPath and WebEmojiFontPath, for the browser app's
+	// Chinese text and emoji. Each file's precompressed siblings
+	// (NAME.br, NAME.gz) are served to browsers that accept them
+	// (package static).
+	WebDir, WebFont, WebEmojiFont string
 }
 
-// WebFontPath is where the node serves Config.WebFont.
-const WebFontPath = "/fonts/cjk"
+// WebFontPath and WebEmojiFontPath are where the node serves
+// Config.WebFont and Config.WebEmojiFont.
+const (
+	WebFontPath      = "/fonts/cjk"
+	WebEmojiFontPath = "/fonts/emoji"
+)
 
 // Node is one running server.
 type Node struct {
@@ -161,10 +169,21 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	})
 	mux.HandleFunc("GET /readyz", n.ready)
 	mux.Handle("GET /metrics", n.reg.Handler())
-	if cfg.WebFont != "" {
-		mux.HandleFunc("GET "+WebFontPath, func(w http.ResponseWriter, r *http.Request) {
+	for route, file := range map[string]string{WebFontPath: cfg.WebFont, WebEmojiFontPath: cfg.WebEmojiFont} {
+		if file == "" {
+			continue
+		}
+		if st, err := os.Stat(file); err != nil || !st.Mode().IsRegular() {
+			n.Shutdown(ctx)
+			if err == nil {
+				err = errors.New("not a regular file")
+			}
+			return nil, fmt.Errorf("web font for %s: %s: %w", route, file, err)
+		}
+		font := static.File(file)
+		mux.HandleFunc("GET "+route, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Cache-Control", "public, max-age=86400")
-			http.ServeFile(w, r, cfg.WebFont)
+			font.ServeHTTP(w, r)
 		})
 	}
 	if cfg.WebDir != "" {
@@ -173,16 +192,8 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("web folder: %w", err)
 		}
 		// "/" rather than "GET /": a method would make it conflict with
-		// the file routes, which take every method.
-		web := http.FileServer(http.Dir(cfg.WebDir))
-		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodGet && r.Method != http.MethodHead {
-				w.Header().Set("Allow", "GET, HEAD")
-				http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-				return
-			}
-			web.ServeHTTP(w, r)
-		})
+		// the file routes, which take every method (static answers 405).
+		mux.Handle("/", static.Dir(cfg.WebDir))
 	} else {
 		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(w, "Parley server %s. Clients connect to %s (protocol %s).\n", Version, proto.WSPath, proto.Subprotocol)

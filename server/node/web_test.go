@@ -1,6 +1,8 @@
 package node_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"io"
 	"net/http"
 	"os"
@@ -37,11 +39,17 @@ func TestServerServesTheBrowserAppAndItsFont(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	font := filepath.Join(fonts, "cjk.ttc")
-	if err := os.WriteFile(font, []byte("ttcf"), 0o644); err != nil {
-		t.Fatal(err)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("\x00asm"))
+	zw.Close()
+	font, emoji := filepath.Join(fonts, "cjk.ttc"), filepath.Join(fonts, "emoji.ttf")
+	for name, body := range map[string]string{font: "ttcf", emoji: "\x00\x01\x00\x00", web + "/parley.wasm.gz": gz.String()} {
+		if err := os.WriteFile(name, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	srv := nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) { c.WebDir, c.WebFont = web, font }))
+	srv := nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) { c.WebDir, c.WebFont, c.WebEmojiFont = web, font, emoji }))
 
 	if code, body, _ := get(t, "GET", srv.HTTPURL+"/"); code != 200 || !strings.Contains(body, "<title>Parley") {
 		t.Errorf("GET / = %d %q, want the app's index.html", code, body)
@@ -51,6 +59,23 @@ func TestServerServesTheBrowserAppAndItsFont(t *testing.T) {
 	}
 	if code, body, _ := get(t, "GET", srv.HTTPURL+node.WebFontPath); code != 200 || body != "ttcf" {
 		t.Errorf("GET %s = %d %q, want the font file", node.WebFontPath, code, body)
+	}
+	if code, body, _ := get(t, "GET", srv.HTTPURL+node.WebEmojiFontPath); code != 200 || body != "\x00\x01\x00\x00" {
+		t.Errorf("GET %s = %d %q, want the emoji font file", node.WebEmojiFontPath, code, body)
+	}
+	// The precompressed sibling, to a client that accepts it (Go's
+	// transport asks for gzip itself, and decodes only what it asked for:
+	// this request asks explicitly and sees the body as sent).
+	req, _ := http.NewRequest("GET", srv.HTTPURL+"/parley.wasm", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != gz.String() || resp.Header.Get("Content-Encoding") != "gzip" || resp.Header.Get("Content-Type") != "application/wasm" {
+		t.Errorf("GET /parley.wasm accepting gzip = %q %q %q, want the .gz file as application/wasm", b, resp.Header.Get("Content-Encoding"), resp.Header.Get("Content-Type"))
 	}
 	if code, _, _ := get(t, "POST", srv.HTTPURL+"/index.html"); code != http.StatusMethodNotAllowed {
 		t.Errorf("POST /index.html = %d, want 405", code)
@@ -65,8 +90,10 @@ func TestServerWithoutAWebFolderServesItsBanner(t *testing.T) {
 	if code, body, _ := get(t, "GET", srv.HTTPURL+"/"); code != 200 || !strings.Contains(body, "Parley server") {
 		t.Errorf("GET / = %d %q, want the banner", code, body)
 	}
-	if code, _, _ := get(t, "GET", srv.HTTPURL+node.WebFontPath); code != 404 {
-		t.Errorf("GET %s = %d without a font, want 404", node.WebFontPath, code)
+	for _, p := range []string{node.WebFontPath, node.WebEmojiFontPath} {
+		if code, _, _ := get(t, "GET", srv.HTTPURL+p); code != 404 {
+			t.Errorf("GET %s = %d without a font, want 404", p, code)
+		}
 	}
 }
 
@@ -74,5 +101,16 @@ func TestAWebFolderWithoutIndexIsRefusedAtStart(t *testing.T) {
 	_, err := node.New(t.Context(), node.Config{DataDir: t.TempDir(), WebDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "index.html") {
 		t.Fatalf("New with an empty web folder: err = %v, want one naming index.html", err)
+	}
+}
+
+func TestAMissingWebFontIsRefusedAtStart(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope.ttf")
+	for _, c := range []node.Config{{WebFont: missing}, {WebEmojiFont: missing}} {
+		c.DataDir = t.TempDir()
+		_, err := node.New(t.Context(), c)
+		if err == nil || !strings.Contains(err.Error(), missing) {
+			t.Errorf("New with font %q: err = %v, want one naming the file", missing, err)
+		}
 	}
 }
