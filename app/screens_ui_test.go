@@ -41,8 +41,14 @@ type uiHarness struct {
 
 func newUIHarness(t *testing.T, srv *nodetest.Server) *uiHarness {
 	t.Helper()
+	return newUIHarnessAt(t, srv, t.TempDir())
+}
+
+// newUIHarnessAt is newUIHarness over the data folder dir: a second
+// harness on the same folder is the app after a restart.
+func newUIHarnessAt(t *testing.T, srv *nodetest.Server, dir string) *uiHarness {
+	t.Helper()
 	h := &uiHarness{t: t, changed: make(chan struct{}, 1), opener: &modeltest.Opener{}}
-	dir := t.TempDir()
 	h.dir = dir
 	h.downloads = filepath.Join(dir, "Downloads")
 	redraw := func() {

@@ -324,7 +324,11 @@ func (win *window) dispatch(ev ui.Event) {
 	case ui.LoadOlder:
 		do("nav", m.LoadOlder)
 	case ui.Send:
-		do("send", func(ctx context.Context) error { return m.Send(ctx, ev.Text) })
+		do("send", func(ctx context.Context) error { return m.SendTo(ctx, ev.Conv, ev.Text) })
+	case ui.Draft:
+		m.SetDraft(ev.Conv, ev.Text) // quick: memory; the model writes it later, off this goroutine
+	case ui.SendAsFile:
+		do("files", func(ctx context.Context) error { return m.SendAsFile(ctx, ev.Conv, ev.Text) })
 	case ui.Search:
 		do("search", func(ctx context.Context) error { return m.Search(ctx, ev.Query) })
 	case ui.DismissNotice:

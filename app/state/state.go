@@ -57,6 +57,10 @@ type State struct {
 	Conversations []Conversation
 	// Open is the open conversation, nil if none.
 	Open *Open
+	// Drafts are what was typed in each conversation and not sent yet
+	// (kept across restarts): the composer shows a conversation's draft
+	// when it opens.
+	Drafts map[proto.ConvID]string
 	// Notices is the notice bar, oldest first, at most MaxNotices.
 	Notices []Notice
 	// Search holds the last search and its results, nil if none.
