@@ -83,7 +83,7 @@ func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
 	if p.callPeer.Clicked(gtx) && o.Peer != nil && !st.NoAudio {
 		u.emit(Call{UserID: fmt.Sprint(o.Peer.ID)})
 	}
-	p.files.update(gtx, u)
+	p.files.update(gtx, u, st)
 	p.transfers.update(gtx, u)
 	// Enter sends; Shift+Enter is a new line (the editor inserts it).
 	send, changed := p.send.Clicked(gtx), false

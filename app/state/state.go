@@ -65,6 +65,13 @@ type State struct {
 	Notices []Notice
 	// Search holds the last search and its results, nil if none.
 	Search *Search
+	// PathError says what is wrong with the path the file bar sent last
+	// (no file there, not a file, not readable), to show next to the
+	// field, which keeps the path; nil once a path is accepted.
+	PathError *Notice
+	// PathsSent counts the paths accepted for sending: the file bar
+	// clears its field when it goes up.
+	PathsSent uint64
 	// Transfers lists file uploads and downloads, oldest first.
 	Transfers []Transfer
 	// Call is the voice call of the call bar, nil if there is none.
@@ -189,6 +196,7 @@ const (
 	InputMessageLong      = "message_long"      // Args: the maximum in bytes, the length
 	InputNoConversation   = "no_conversation"   // open a conversation first
 	InputNotAFile         = "not_a_file"        // Args: the path
+	InputNoSuchFile       = "no_such_file"      // nothing at the path typed: check it. Args: the path
 	InputChooseFile       = "choose_file"       // choose a file or enter its path
 	InputNoHome           = "no_home"           // Args: the path
 	InputFileTarget       = "file_target"       // open a conversation or enter a user ID
