@@ -8,7 +8,9 @@ type composerWords struct {
 	// CountF shows the bytes used of a message's limit, from 90 % of it:
 	// "14,950 / 16,384 bytes".
 	CountF string
-	// TooLongF follows the count when over: "too long for one message".
+	// LeftF follows the count below the limit: "1,434 left".
+	LeftF string
+	// TooLong follows the count when over: "too long for one message".
 	TooLong string
 	// RefusedF says why Send did nothing: the limit, the text's size.
 	RefusedF string
@@ -21,6 +23,7 @@ type composerWords struct {
 var composerCatalog = map[Lang]composerWords{
 	English: {
 		CountF:     "%s / %s bytes",
+		LeftF:      "%s left",
 		TooLong:    "too long for one message",
 		RefusedF:   "Not sent: a message holds at most %s bytes and this text has %s. Shorten it, or send it as a file.",
 		SendAsFile: "Send as a file",
@@ -28,6 +31,7 @@ var composerCatalog = map[Lang]composerWords{
 	},
 	Chinese: {
 		CountF:     "%s / %s 字节",
+		LeftF:      "还剩 %s",
 		TooLong:    "超出单条消息的长度",
 		RefusedF:   "未发送：一条消息最多 %s 字节，这段文字有 %s 字节。请缩短，或作为文件发送。",
 		SendAsFile: "作为文件发送",

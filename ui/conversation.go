@@ -185,6 +185,8 @@ func (p *convPane) lengthBar(gtx layout.Context, u *UI) layout.Dimensions {
 	if over {
 		count += " — " + w.TooLong
 		c = th.Danger
+	} else {
+		count += " · " + fmt.Sprintf(w.LeftF, thousands(proto.MaxTextBytes-n))
 	}
 	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 		return th.fill(gtx, th.Surface, 0)

@@ -50,6 +50,16 @@ func (d *drafts) start() {
 	if err != nil {
 		a.m.log.Error("read drafts", "err", err)
 	}
+	for conv := range saved {
+		// A conversation left (here, or elsewhere and synced since) takes
+		// its draft with it.
+		if _, err := a.db.Conversation(ctx, conv); errors.Is(err, store.ErrNotFound) {
+			delete(saved, conv)
+			if err := a.db.SaveDraft(ctx, conv, ""); err != nil {
+				a.m.log.Error("drop the draft of a conversation left", "conv", conv, "err", err)
+			}
+		}
+	}
 	a.m.update(func(st *state.State) { st.Drafts = saved })
 	last, err := a.db.LastOpen(ctx)
 	if err != nil {

@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"fmt"
+	"maps"
 	"testing"
 
 	"parley/app/state"
@@ -10,7 +11,7 @@ import (
 	"parley/server/node/nodetest"
 )
 
-func TestTheLastOpenConversationAndTheDraftsComeBackAfterLoggingInAgain(t *testing.T) {
+func TestTheLastOpenConversationAndTheDraftsComeBackAfterLoggingInAgainButNotOfAGroupLeft(t *testing.T) {
 	srv := nodetest.Start(t)
 	ctx := context.Background()
 	tm := newTestModel(t, srv, t.TempDir())
@@ -21,11 +22,18 @@ func TestTheLastOpenConversationAndTheDraftsComeBackAfterLoggingInAgain(t *testi
 		}
 	}
 	st := tm.waitFor("both groups", func(st state.State) bool { return len(st.Conversations) == 2 })
-	var alpha proto.ConvID
+	var alpha, beta proto.ConvID
 	for _, c := range st.Conversations {
-		if c.Name == "Alpha" {
+		switch c.Name {
+		case "Alpha":
 			alpha = c.ID
+		case "Beta":
+			beta = c.ID
 		}
+	}
+	tm.SetDraft(beta, "never mind")
+	if err := tm.Leave(ctx, beta); err != nil { // its draft goes with it
+		t.Fatal(err)
 	}
 	if err := tm.Open(ctx, alpha); err != nil {
 		t.Fatal(err)
@@ -41,7 +49,7 @@ func TestTheLastOpenConversationAndTheDraftsComeBackAfterLoggingInAgain(t *testi
 		t.Fatal(err)
 	}
 	st = tm.waitFor("Alpha open again", func(st state.State) bool { return st.Open != nil && st.Open.ID == alpha })
-	if got := st.Drafts[alpha]; got != "half a thought" {
-		t.Fatalf("Alpha's draft after logging in again is %q", got)
+	if want := map[proto.ConvID]string{alpha: "half a thought"}; !maps.Equal(st.Drafts, want) {
+		t.Fatalf("the drafts after logging in again are %v, want %v (none of the group left)", st.Drafts, want)
 	}
 }
