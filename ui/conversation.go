@@ -22,14 +22,14 @@ type convPane struct {
 	msgs                      msgList
 	composer                  *field
 	send, sendAsFile          widget.Clickable
+	callPeer                  widget.Clickable
+	openConv                  proto.ConvID
+	files                     fileBar
+	transfers                 transferList
 	// draft is the composer's text as last reported (Draft); refused is
 	// set when Send was pressed on a text too long for a message.
-	draft     string
-	refused   bool
-	callPeer  widget.Clickable
-	openConv  proto.ConvID
-	files     fileBar
-	transfers transferList
+	draft   string
+	refused bool
 }
 
 func (p *convPane) init() {
