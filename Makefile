@@ -5,16 +5,24 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= ./data
 BIN     ?= ./bin
 
-.PHONY: run server app test vet lint bench fuzz screenshots typecheck windows web desktop android ios macos
+.PHONY: run run-built server app test vet lint bench fuzz screenshots typecheck windows web desktop android ios macos
 
 # The server and the desktop app together; closing the app stops the server.
+# The app starts only once this server listens: if it cannot (the port is
+# taken), make run says so and stops (tools/run.sh). go build -v names the
+# packages it compiles, so a cold build shows progress.
 run:
 	@tools/sysdeps.sh app
-	$(GO) build -o $(BIN)/parley-server ./server
-	$(GO) build -o $(BIN)/parley ./app
-	@$(BIN)/parley-server -addr $(ADDR) -data $(DATA) & srv=$$!; \
-	trap 'kill $$srv 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/parley -server http://$(ADDR)
+	@echo "Building the server and the app (the first build takes about 3 minutes; later ones seconds)…"
+	$(GO) build -v -o $(BIN)/parley-server ./server
+	$(GO) build -v -o $(BIN)/parley ./app
+	@$(MAKE) -s run-built
+
+# make run without the builds. RUN_APP is the app it starts (a test puts
+# a stub there).
+RUN_APP ?= $(BIN)/parley
+run-built:
+	@tools/run.sh $(BIN)/parley-server $(ADDR) $(DATA) $(RUN_APP)
 
 # The server alone.
 server:

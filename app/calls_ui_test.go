@@ -150,7 +150,7 @@ func TestACallFromTheChatHeaderNamesBothPeople(t *testing.T) {
 func TestAnAnswerWithoutSoundEndsTheCallAndSaysWhy(t *testing.T) {
 	srv := nodetest.Start(t)
 	li := newUIHarness(t, srv)
-	wang := newUIHarnessWith(t, srv, failingAudio{})
+	wang := newUIHarnessWith(t, srv, t.TempDir(), failingAudio{})
 	li.loggedIn(srv, "李华")
 	w := wang.loggedIn(srv, "王芳")
 	placeCall(li, wang, fmt.Sprint(w.ID))

@@ -80,7 +80,7 @@ func TestAFileSentFromThePathFieldIsSavedByAnotherMember(t *testing.T) {
 	}
 }
 
-func TestAFileThatIsNotThereIsRefusedAtOnce(t *testing.T) {
+func TestAMistypedPathIsExplainedBesideTheFieldWhichKeepsIt(t *testing.T) {
 	srv := nodetest.Start(t)
 	li := newUIHarness(t, srv)
 	li.loggedIn(srv, "李华")
@@ -89,15 +89,33 @@ func TestAFileThatIsNotThereIsRefusedAtOnce(t *testing.T) {
 	}
 	li.openOnScreen("学习小组")
 	li.click("Attach a file")
-	missing := filepath.Join(t.TempDir(), "gone.pdf")
+	missing := filepath.Join(t.TempDir(), "slides.pdf")
 	li.typeText(missing)
 	li.press(key.NameReturn, 0)
-	li.see("The file is gone")
-	if _, err := os.Stat(missing); err == nil {
-		t.Fatal("the missing file exists")
+	li.see("No file at " + missing + " — check the path")
+	if got, _ := li.d.FieldText("File path"); got != missing {
+		t.Fatalf("the path field holds %q, want the path typed", got)
+	}
+	if _, ok := li.d.FindContaining("The file is gone"); ok {
+		t.Fatal("the notice bar says the file is gone")
 	}
 	if st := li.m.State(); len(st.Transfers) != 0 {
 		t.Fatalf("a transfer was queued: %+v", st.Transfers)
+	}
+	// Once the file is there, the same path goes, and the field empties.
+	if err := os.WriteFile(missing, []byte("slides"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	li.click("File path")
+	li.press(key.NameReturn, 0)
+	li.until("the file sent", func(st state.State) bool {
+		return len(st.Transfers) == 1 && st.Transfers[0].State == state.TransferDone
+	})
+	if got, _ := li.d.FieldText("File path"); got != "" {
+		t.Fatalf("after sending the path field holds %q", got)
+	}
+	if _, ok := li.d.FindContaining("No file at"); ok {
+		t.Fatal("the error is still shown after the file went")
 	}
 }
 

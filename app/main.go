@@ -91,7 +91,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: o.level}))
+	// What C libraries print goes to the log at debug level (-v shows it).
+	stderr, forward := quietStderr()
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.level}))
+	forward(logger)
 	go func() {
 		if err := run(o, logger, start); err != nil {
 			logger.Error("parley stopped", "err", err)

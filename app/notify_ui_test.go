@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"slices"
 	"testing"
@@ -105,5 +106,53 @@ func TestASharedFileNotifiesWithItsNameAndSize(t *testing.T) {
 	want := []shown{{"王芳 · 学习小组", "report.pdf (12.4 MB)"}}
 	if !slices.Equal(fake.shown, want) {
 		t.Fatalf("notified %+v, want %+v", fake.shown, want)
+	}
+}
+
+func TestReadingAConversationWithdrawsItsNotifications(t *testing.T) {
+	srv := nodetest.Start(t)
+	me := seedUser(t, srv, t.TempDir(), "李华")
+	wang := seedUser(t, srv, t.TempDir(), "王芳")
+	group := me.group("学习小组", wang)
+	other := me.group("读书会", wang)
+	if err := me.m.Open(context.Background(), 0); err != nil { // an open one counts as read
+		t.Fatal(err)
+	}
+	fake := &fakeNotifier{}
+	n := &newsNotifier{open: func() (notify.Notifier, error) { return fake, nil }, log: slog.New(slog.DiscardHandler)}
+	last := func(conv proto.ConvID, text string) func(st state.State) bool {
+		return func(st state.State) bool {
+			return slices.ContainsFunc(st.Conversations, func(c state.Conversation) bool {
+				return c.ID == conv && c.Last != nil && c.Last.Text == text
+			})
+		}
+	}
+	n.update(me.m.State(), false)
+
+	wang.say(group, "周四见 see you Thursday")
+	n.update(me.until("the first message", last(group, "周四见 see you Thursday")), false)
+	wang.say(group, "带上讲义 bring the slides")
+	n.update(me.until("the second message", last(group, "带上讲义 bring the slides")), false)
+	wang.say(other, "第三章 chapter three")
+	n.update(me.until("the other group's message", last(other, "第三章 chapter three")), false)
+	if len(fake.shown) != 3 || len(fake.withdrawn) != 0 {
+		t.Fatalf("shown %+v, withdrawn %+v; want three shown", fake.shown, fake.withdrawn)
+	}
+
+	if err := me.m.Open(context.Background(), group); err != nil {
+		t.Fatal(err)
+	}
+	read := me.until("学习小组 read", func(st state.State) bool {
+		i := slices.IndexFunc(st.Conversations, func(c state.Conversation) bool { return c.ID == group })
+		return i >= 0 && st.Conversations[i].Unread == 0
+	})
+	n.update(read, true)
+	want := fake.shown[:2]
+	if !slices.Equal(fake.withdrawn, want) {
+		t.Fatalf("withdrew %+v once 学习小组 was read, want its two: %+v", fake.withdrawn, want)
+	}
+	n.update(state.State{}, false) // logged out: the rest go too
+	if want := fake.shown; !slices.Equal(fake.withdrawn, want) {
+		t.Fatalf("withdrew %+v after logging out, want all %+v", fake.withdrawn, want)
 	}
 }

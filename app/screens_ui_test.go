@@ -41,14 +41,21 @@ type uiHarness struct {
 
 func newUIHarness(t *testing.T, srv *nodetest.Server) *uiHarness {
 	t.Helper()
-	return newUIHarnessWith(t, srv, model.SystemAudio(audio.Config{Null: true}))
+	return newUIHarnessWith(t, srv, t.TempDir(), model.SystemAudio(audio.Config{Null: true}))
 }
 
-// newUIHarnessWith is newUIHarness on the sound devices of dev.
-func newUIHarnessWith(t *testing.T, srv *nodetest.Server, dev model.CallAudio) *uiHarness {
+// newUIHarnessAt is newUIHarness over the data folder dir: a second
+// harness on the same folder is the app after a restart.
+func newUIHarnessAt(t *testing.T, srv *nodetest.Server, dir string) *uiHarness {
+	t.Helper()
+	return newUIHarnessWith(t, srv, dir, model.SystemAudio(audio.Config{Null: true}))
+}
+
+// newUIHarnessWith is newUIHarness over the data folder dir, on the
+// sound devices of dev.
+func newUIHarnessWith(t *testing.T, srv *nodetest.Server, dir string, dev model.CallAudio) *uiHarness {
 	t.Helper()
 	h := &uiHarness{t: t, changed: make(chan struct{}, 1), opener: &modeltest.Opener{}}
-	dir := t.TempDir()
 	h.dir = dir
 	h.downloads = filepath.Join(dir, "Downloads")
 	redraw := func() {

@@ -152,7 +152,7 @@ type systemPrefs struct {
 func newWindow(ctx context.Context, w *app.Window, m *model.Model, o options, log *slog.Logger, faces []ui.FontFace, cjk int) *window {
 	win := &window{ctx: ctx, w: w, m: m, log: log, prefs: prefsFile{path: filepath.Join(o.data, "ui.json")},
 		lanes: map[string]*lane{}, shaper: make(chan *text.Shaper, 1), system: make(chan systemPrefs, 1),
-		notifier: notify.NewNotifier, picks: make(chan pickResult, 1), redraw: w.Invalidate,
+		notifier: platformNotifier(o.data, log), picks: make(chan pickResult, 1), redraw: w.Invalidate,
 		automation: newAutomation()}
 	win.explorer = explorer.NewExplorer(w)
 	win.choose = platformChooser(win.explorer)
@@ -328,7 +328,11 @@ func (win *window) dispatch(ev ui.Event) {
 	case ui.LoadOlder:
 		do("nav", m.LoadOlder)
 	case ui.Send:
-		do("send", func(ctx context.Context) error { return m.Send(ctx, ev.Text) })
+		do("send", func(ctx context.Context) error { return m.SendTo(ctx, ev.Conv, ev.Text) })
+	case ui.Draft:
+		m.SetDraft(ev.Conv, ev.Text) // quick: memory; the model writes it later, off this goroutine
+	case ui.SendAsFile:
+		do("files", func(ctx context.Context) error { return m.SendAsFile(ctx, ev.Conv, ev.Text) })
 	case ui.Search:
 		do("search", func(ctx context.Context) error { return m.Search(ctx, ev.Query) })
 	case ui.DismissNotice:
@@ -581,8 +585,11 @@ type newsNotifier struct {
 	disabled bool // the platform has no notifications
 	me       proto.UserID
 	seen     map[proto.ConvID]int64 // newest seq seen per conversation
-	ringing  notify.Notification    // the incoming call's, until it stops ringing
-	rang     proto.CallID           // the last call notified
+	// shown are the notifications of messages per conversation, until it
+	// is read: then they are withdrawn.
+	shown   map[proto.ConvID][]notify.Notification
+	ringing notify.Notification // the incoming call's, until it stops ringing
+	rang    proto.CallID        // the last call notified
 }
 
 // update notifies the messages from others that are newer than the last
@@ -592,13 +599,20 @@ func (n *newsNotifier) update(st state.State, focused bool) {
 	if st.Me == nil {
 		n.me, n.seen = 0, nil
 		n.stopRinging()
+		n.withdraw(func(proto.ConvID) bool { return true })
 		return
 	}
 	n.updateCall(st.Call, focused)
 	fresh := st.Me.ID != n.me // first look at this account: nothing is new
 	if fresh {
+		n.withdraw(func(proto.ConvID) bool { return true })
 		n.me, n.seen = st.Me.ID, map[proto.ConvID]int64{}
 	}
+	unread := make(map[proto.ConvID]bool, len(st.Conversations))
+	for _, c := range st.Conversations {
+		unread[c.ID] = c.Unread > 0
+	}
+	n.withdraw(func(conv proto.ConvID) bool { return !unread[conv] }) // read, or left
 	for _, c := range st.Conversations {
 		if c.Last == nil {
 			continue
@@ -622,7 +636,28 @@ func (n *newsNotifier) update(st state.State, focused bool) {
 		if c.Kind == proto.KindGroup {
 			title = c.Last.SenderName + " · " + c.Name
 		}
-		n.show(title, text)
+		if shown := n.show(title, text); shown != nil {
+			if n.shown == nil {
+				n.shown = map[proto.ConvID][]notify.Notification{}
+			}
+			n.shown[c.ID] = append(n.shown[c.ID], shown)
+		}
+	}
+}
+
+// withdraw takes away the message notifications of the conversations
+// done says are read.
+func (n *newsNotifier) withdraw(done func(proto.ConvID) bool) {
+	for conv, ns := range n.shown {
+		if !done(conv) {
+			continue
+		}
+		for _, shown := range ns {
+			if err := shown.Cancel(); err != nil {
+				n.log.Info("withdraw a message's notification", "err", err)
+			}
+		}
+		delete(n.shown, conv)
 	}
 }
 

@@ -157,6 +157,9 @@ func (s *durable) bucketStart(seq int64) int64 { return seq - seq%s.lim.bucket }
 // loadRecord adds one record to the working set.
 func (s *durable) loadRecord(key, value string) error {
 	d := s.mem.d
+	if ok, err := s.loadDraftRecord(key, value); ok {
+		return err
+	}
 	family, rest, _ := strings.Cut(key, "/")
 	if family == keyMeta || family == keySession {
 		family = key // "meta/x" is not the meta record

@@ -75,6 +75,7 @@ func (b *batch) delRange(from, to string) {
 //	                           to start+bucket-1, in seq order (msgcodec.go)
 //	out/<client id>            an outbox item, with its place in the queue
 //	xfer/<id>                  a transfer record
+//	draft/<conv>, last_open    drafts and the conversation open last (drafts.go)
 
 const (
 	keyMeta        = "meta"

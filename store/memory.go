@@ -32,6 +32,8 @@ type memData struct {
 	convs     map[proto.ConvID]*memConv
 	outbox    []OutboxItem
 	transfers map[string]Transfer
+	drafts    map[proto.ConvID]string // drafts.go
+	lastOpen  proto.ConvID
 }
 
 type memConv struct {

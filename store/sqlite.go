@@ -182,6 +182,19 @@ CREATE TABLE transfers (
 	updated   INTEGER NOT NULL
 );
 `,
+	// 2: drafts (what was typed and not sent, per conversation) and the
+	// conversation open last.
+	`
+CREATE TABLE drafts (
+	conv INTEGER PRIMARY KEY,              -- no foreign key: a draft outlives the cache's rows
+	text TEXT NOT NULL
+);
+
+CREATE TABLE last_open (
+	id   INTEGER PRIMARY KEY CHECK (id = 1),
+	conv INTEGER NOT NULL
+);
+`,
 }
 
 // migrate applies the migrations the database has not seen, each in its

@@ -70,6 +70,7 @@ type Store interface {
 	Messages
 	Outbox
 	Transfers
+	Drafts
 	// Close releases the store. Data written before Close is durable.
 	Close() error
 }

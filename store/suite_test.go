@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -47,6 +49,7 @@ func runSuite(t *testing.T, newOpener backend) {
 		{"AckStoresMessageAndDropsOutboxItem", testAck},
 		{"DeleteConversationRemovesEverythingOfIt", testDeleteConversation},
 		{"TransfersCRUD", testTransfers},
+		{"DraftsAndTheLastOpenConversationKeptAcrossReopen", testDrafts},
 		{"InvalidArgumentsRejected", testInvalid},
 		{"ClosedStoreRefusesWork", testClosed},
 		{"ConcurrentWritersAndReaders", testConcurrent},
@@ -988,4 +991,50 @@ func testSearchEverySubstring(t *testing.T, open opener) {
 			}
 		}
 	}
+}
+
+func testDrafts(t *testing.T, open opener) {
+	ctx := context.Background()
+	s := open(t, "a", Options{})
+	ds, err := s.Drafts(ctx)
+	must(t, err)
+	if len(ds) != 0 {
+		t.Fatalf("a new store has drafts %v", ds)
+	}
+	if conv, err := s.LastOpen(ctx); err != nil || conv != 0 {
+		t.Fatalf("a new store's last open conversation = %d, %v; want 0", conv, err)
+	}
+	long := strings.Repeat("长文本 long text ", 2000)
+	must(t, s.SaveDraft(ctx, 1, "周四见 see you"))
+	must(t, s.SaveDraft(ctx, 2, "to be replaced"))
+	must(t, s.SaveDraft(ctx, 2, long))
+	must(t, s.SaveDraft(ctx, 3, "to be deleted"))
+	must(t, s.SaveDraft(ctx, 3, ""))
+	must(t, s.SaveDraft(ctx, 4, "")) // deleting nothing is fine
+	must(t, s.SetLastOpen(ctx, 2))
+	wantErr(t, s.SaveDraft(ctx, 0, "x"), ErrInvalid)
+	wantErr(t, s.SetLastOpen(ctx, -1), ErrInvalid)
+	must(t, s.Close())
+
+	s = open(t, "a", Options{})
+	want := map[proto.ConvID]string{1: "周四见 see you", 2: long}
+	ds, err = s.Drafts(ctx)
+	must(t, err)
+	if !maps.Equal(ds, want) {
+		t.Fatalf("after reopen Drafts has %d drafts, want %d", len(ds), len(want))
+	}
+	if conv, err := s.LastOpen(ctx); err != nil || conv != 2 {
+		t.Fatalf("after reopen LastOpen = %d, %v; want 2", conv, err)
+	}
+	ds[1] = "changed by the caller"
+	if again, _ := s.Drafts(ctx); again[1] != want[1] {
+		t.Fatal("Drafts returned the store's own map")
+	}
+	if other, _ := open(t, "b", Options{}).Drafts(ctx); len(other) != 0 {
+		t.Fatalf("another account sees drafts %v", other)
+	}
+	must(t, s.Close())
+	wantErr(t, s.SaveDraft(ctx, 1, "x"), ErrClosed)
+	_, err = s.Drafts(ctx)
+	wantErr(t, err, ErrClosed)
 }

@@ -17,10 +17,12 @@ pkgs_for() {
 	# Tests: the race detector needs gcc; UI tests render headless through
 	# EGL (surfaceless), run the real binary under Xvfb, take screenshots
 	# (imagemagick's import), type with xdotool, and load the CJK font by path;
-	# the browser app's end-to-end test builds it (web) and runs it in headless Chromium, the
-	# browser store's tests run as js/wasm under node, and the desktop
-	# package's test validates its .desktop file.
-	test) echo "$(pkgs_for app) xvfb xauth imagemagick xdotool fonts-noto-cjk chromium nodejs $(pkgs_for web) $(pkgs_for desktop)" ;;
+	# the browser app's end-to-end test builds it (web) and runs it in
+	# headless Chromium, the browser store's tests run as js/wasm under
+	# node, the desktop package's test validates its .desktop file, and
+	# the notifications' test talks to a notification server on a private
+	# D-Bus daemon.
+	test) echo "$(pkgs_for app) xvfb xauth imagemagick xdotool fonts-noto-cjk chromium nodejs dbus-daemon $(pkgs_for web) $(pkgs_for desktop)" ;;
 	# Packaging the Linux desktop app: desktop-file-validate.
 	desktop) echo "desktop-file-utils" ;;
 	# Cross-building the Windows app (cgo for malgo) and its icon resource.

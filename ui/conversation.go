@@ -21,16 +21,22 @@ type convPane struct {
 	memberList                layout.List
 	msgs                      msgList
 	composer                  *field
-	send                      widget.Clickable
+	send, sendAsFile          widget.Clickable
 	callPeer                  widget.Clickable
 	openConv                  proto.ConvID
 	files                     fileBar
 	transfers                 transferList
+	// draft is the composer's text as last reported (Draft); refused is
+	// set when Send was pressed on a text too long for a message.
+	draft   string
+	refused bool
 }
 
 func (p *convPane) init() {
+	// No MaxLen: nothing typed or pasted is ever cut. A text over
+	// proto.MaxTextBytes is refused with a message, or sent as a file.
 	p.composer = newField(false)
-	p.composer.MaxLen = proto.MaxTextBytes
+	p.composer.text = &p.draft
 	p.memberList.Axis = layout.Horizontal
 	p.msgs.init()
 	p.files.init()
@@ -40,6 +46,7 @@ func (p *convPane) init() {
 func (p *convPane) reset() {
 	p.openConv = 0
 	p.composer.SetText("")
+	p.draft, p.refused = "", false
 	p.msgs.reset()
 	p.files.reset()
 	p.transfers.reset()
@@ -48,7 +55,12 @@ func (p *convPane) reset() {
 func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
 	o := st.Open
 	if o.ID != p.openConv {
+		// Each conversation has its own draft: the composer shows this
+		// one's (the model kept what was typed in the last one).
 		p.openConv = o.ID
+		p.draft, p.refused = st.Drafts[o.ID], false
+		p.composer.SetText(p.draft)
+		p.composer.SetCaret(p.composer.Len(), p.composer.Len())
 		p.askLeave, p.showMembers = false, false
 		gtx.Execute(key.FocusCmd{Tag: &p.composer.Editor})
 	}
@@ -71,20 +83,47 @@ func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
 	if p.callPeer.Clicked(gtx) && o.Peer != nil && !st.NoAudio {
 		u.emit(Call{UserID: fmt.Sprint(o.Peer.ID)})
 	}
-	p.files.update(gtx, u)
+	p.files.update(gtx, u, st)
 	p.transfers.update(gtx, u)
 	// Enter sends; Shift+Enter is a new line (the editor inserts it).
-	send := p.send.Clicked(gtx)
-	if p.composer.submitted(gtx) {
-		send = true
+	send, changed := p.send.Clicked(gtx), false
+	for {
+		ev, ok := p.composer.Update(gtx)
+		if !ok {
+			break
+		}
+		switch ev.(type) {
+		case widget.SubmitEvent:
+			send = true
+		case widget.ChangeEvent:
+			changed = true
+		}
+	}
+	text := p.draft // the editor's text as of the last change
+	if changed {
+		p.refused = false
+		text = p.composer.Text()
 	}
 	if send {
-		if text := strings.TrimSpace(p.composer.Text()); text != "" {
-			u.emit(Send{Text: text})
+		switch {
+		case len(text) > proto.MaxTextBytes:
+			p.refused = true // the text stays; the composer says why
+		case strings.TrimSpace(text) != "":
+			u.emit(Send{Conv: o.ID, Text: strings.TrimSpace(text)})
 			p.composer.SetText("")
+			text = ""
 			p.msgs.followBottom()
 		}
 		gtx.Execute(key.FocusCmd{Tag: &p.composer.Editor})
+	}
+	if p.sendAsFile.Clicked(gtx) && len(text) > proto.MaxTextBytes {
+		u.emit(SendAsFile{Conv: o.ID, Text: text})
+		p.composer.SetText("")
+		text, p.refused = "", false
+	}
+	if text != p.draft {
+		p.draft = text
+		u.emit(Draft{Conv: o.ID, Text: text})
 	}
 }
 
@@ -126,8 +165,54 @@ func (p *convPane) layout(gtx layout.Context, u *UI, st state.State) layout.Dime
 			}
 			return p.files.layout(gtx, u, st)
 		}),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.lengthBar(gtx, u) }),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.composerBar(gtx, u, st) }),
 	)
+}
+
+// lengthBar shows, from 90 % of a message's limit, how much of it the
+// composer's text uses; over it, in red, with "Send as a file" (and why
+// Send did nothing, once pressed).
+func (p *convPane) lengthBar(gtx layout.Context, u *UI) layout.Dimensions {
+	n := len(p.draft)
+	if n*10 < proto.MaxTextBytes*9 {
+		return layout.Dimensions{}
+	}
+	th, w := u.th, u.cw()
+	over := n > proto.MaxTextBytes
+	count := fmt.Sprintf(w.CountF, thousands(n), thousands(proto.MaxTextBytes))
+	c := th.FgMuted
+	if over {
+		count += " — " + w.TooLong
+		c = th.Danger
+	} else {
+		count += " · " + fmt.Sprintf(w.LeftF, thousands(proto.MaxTextBytes-n))
+	}
+	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		return th.fill(gtx, th.Surface, 0)
+	}, func(gtx layout.Context) layout.Dimensions {
+		gtx.Constraints.Min.X = gtx.Constraints.Max.X
+		return layout.Inset{Left: spaceL, Right: spaceM, Top: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+				layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+					if !p.refused {
+						return th.label(textSmall, c, count).Layout(gtx)
+					}
+					why := fmt.Sprintf(w.RefusedF, thousands(proto.MaxTextBytes), thousands(n))
+					return th.label(textSmall, th.Danger, why).medium().Layout(gtx)
+				}),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					if !over {
+						return layout.Dimensions{}
+					}
+					b := th.button(&p.sendAsFile, secondaryButton, w.SendAsFile)
+					b.small = true
+					b.icon = u.icons.upload
+					return layout.Inset{Left: spaceS}.Layout(gtx, b.Layout)
+				}),
+			)
+		})
+	})
 }
 
 func onlineCount(ms []proto.Member) int {
@@ -316,7 +401,7 @@ func (p *convPane) composerBar(gtx layout.Context, u *UI, st state.State) layout
 				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 					b := th.iconButton(&p.send, u.icons.send, t.Send)
 					b.size, b.color, b.bg = controlH, th.OnPrimary, th.Primary
-					if strings.TrimSpace(p.composer.Text()) == "" {
+					if strings.TrimSpace(p.draft) == "" || len(p.draft) > proto.MaxTextBytes {
 						b.bg, b.color = th.SurfaceAlt, th.FgMuted
 					}
 					return b.Layout(gtx)

@@ -34,8 +34,23 @@ type (
 	Leave struct{ Conv proto.ConvID }
 	// LoadOlder asks for the page of history before the loaded window.
 	LoadOlder struct{}
-	// Send sends text to the open conversation.
-	Send struct{ Text string }
+	// Send sends text to Conv, the conversation it was typed in.
+	Send struct {
+		Conv proto.ConvID
+		Text string
+	}
+	// SendAsFile sends a text too long for a message to Conv as a .txt
+	// file.
+	SendAsFile struct {
+		Conv proto.ConvID
+		Text string
+	}
+	// Draft reports what the composer holds for Conv, at every change
+	// (the app keeps it, and shows it when Conv opens again).
+	Draft struct {
+		Conv proto.ConvID
+		Text string
+	}
 	// Search searches the local history; "" clears the search.
 	Search struct{ Query string }
 	// DismissNotice removes a notice from the notice bar.
@@ -109,6 +124,8 @@ func (Open) isEvent()          {}
 func (Leave) isEvent()         {}
 func (LoadOlder) isEvent()     {}
 func (Send) isEvent()          {}
+func (SendAsFile) isEvent()    {}
+func (Draft) isEvent()         {}
 func (Search) isEvent()        {}
 func (DismissNotice) isEvent() {}
 func (Reconnect) isEvent()     {}

@@ -23,6 +23,12 @@ type fileBar struct {
 	path, target               *field
 	attach, choose, send, shut widget.Clickable
 	pickerFailed, focusPath    bool
+	// sent is the path sent last and sentAt state.PathsSent then: the
+	// field is cleared once the model accepts it, and keeps it when the
+	// model says what is wrong (state.PathError), until it is edited
+	// (hidden is that error's ID).
+	sent           string
+	sentAt, hidden uint64
 }
 
 func (f *fileBar) init() {
@@ -33,11 +39,21 @@ func (f *fileBar) init() {
 
 func (f *fileBar) reset() {
 	f.open, f.pickerFailed, f.focusPath = false, false, false
+	f.sent = ""
 	f.path.SetText("")
 	f.target.SetText("")
 }
 
-func (f *fileBar) update(gtx layout.Context, u *UI) {
+func (f *fileBar) update(gtx layout.Context, u *UI, st state.State) {
+	if st.PathsSent != f.sentAt && f.sent != "" {
+		if strings.TrimSpace(f.path.Text()) == f.sent {
+			f.path.SetText("") // on its way
+		}
+		f.sent = ""
+	}
+	if e := st.PathError; e != nil && e.ID > f.hidden && !f.open {
+		f.open = true // a picked path that failed: say so where the field is
+	}
 	if f.attach.Clicked(gtx) {
 		f.open = !f.open
 		f.focusPath = f.open && desktop()
@@ -50,13 +66,32 @@ func (f *fileBar) update(gtx layout.Context, u *UI) {
 		u.emit(PickFile{Target: target})
 	}
 	send := f.send.Clicked(gtx)
-	if f.path.submitted(gtx) || f.target.submitted(gtx) {
+	for {
+		ev, ok := f.path.Update(gtx)
+		if !ok {
+			break
+		}
+		switch ev.(type) {
+		case widget.SubmitEvent:
+			send = true
+		case widget.ChangeEvent:
+			if st.PathError != nil {
+				f.hidden = st.PathError.ID // being fixed
+			}
+		}
+	}
+	if f.target.submitted(gtx) {
 		send = true
 	}
 	if send {
 		if p := strings.TrimSpace(f.path.Text()); p != "" {
 			u.emit(SendFile{Path: p, Target: target})
-			f.path.SetText("")
+			// The path stays until the model takes it: a mistyped one
+			// is to be fixed, not typed again.
+			f.sent, f.sentAt = p, st.PathsSent
+			if st.PathError != nil {
+				f.hidden = st.PathError.ID
+			}
 			f.pickerFailed = false
 		} else if desktop() {
 			f.focusPath = true
@@ -66,6 +101,14 @@ func (f *fileBar) update(gtx layout.Context, u *UI) {
 		f.focusPath = false
 		gtx.Execute(key.FocusCmd{Tag: &f.path.Editor})
 	}
+}
+
+// pathError words what is wrong with a path sent from the file bar.
+func (u *UI) pathError(n state.Notice) string {
+	if n.Detail == state.InputNoSuchFile && len(n.Args) == 1 {
+		return fmt.Sprintf(u.cw().NoFileF, n.Args[0])
+	}
+	return u.t().notice(n)
 }
 
 // PickerFailed tells the UI that the file picker could not be opened:
@@ -85,6 +128,9 @@ func (f *fileBar) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 	}
 	if f.pickerFailed {
 		note, noteColor = t.NoPicker, th.Warning
+	}
+	if e := st.PathError; e != nil && e.ID > f.hidden {
+		note, noteColor = u.pathError(*e), th.Danger
 	}
 	choose := func(gtx layout.Context) layout.Dimensions {
 		b := th.button(&f.choose, secondaryButton, t.ChooseFile)

@@ -26,14 +26,24 @@ func TestFileBarSendsTheTypedPathToTheOpenChatOrAUser(t *testing.T) {
 	d.Press(key.NameReturn, 0)
 	d.Frame(d.State)
 	wantEvents(t, "Enter", d.Take(), ui.SendFile{Path: "~/Documents/第三章 slides.pdf"})
+	if got := fieldText(d, "File path"); got != "~/Documents/第三章 slides.pdf" {
+		t.Errorf("before the app took the path the field holds %q", got)
+	}
+	accepted := d.State
+	accepted.PathsSent++
+	d.Frame(accepted)
+	d.Frame(accepted)
 	if got := fieldText(d, "File path"); got != "" {
-		t.Errorf("the path field still holds %q", got)
+		t.Errorf("the path field still holds %q once the file is on its way", got)
 	}
 
 	must(t, d.Fill("Send to user ID", "4822"))
 	onScreen(t, d, "Goes to user 4822")
 	must(t, d.Fill("File path", "/tmp/report.pdf"))
 	wantEvents(t, "Send file", step(t, d, "Send file"), ui.SendFile{Path: "/tmp/report.pdf", Target: "4822"})
+	if got := fieldText(d, "File path"); got != "/tmp/report.pdf" {
+		t.Errorf("before the app took the path the field holds %q", got)
+	}
 	wantEvents(t, "Choose file…", step(t, d, "Choose file…"), ui.PickFile{Target: "4822"})
 	wantEvents(t, "Close", step(t, d, "Close"))
 	if _, ok := d.Find("File path"); ok {
@@ -51,6 +61,31 @@ func TestWithoutAFilePickerTheFileBarAsksForAPath(t *testing.T) {
 	d.Frame(d.State)
 	if got := fieldText(d, "文件路径"); got != "/srv/files/报告.pdf" {
 		t.Fatalf("typing went elsewhere: the path field holds %q", got)
+	}
+}
+
+func TestAPathWithNoFileIsExplainedBesideTheFieldWhichKeepsIt(t *testing.T) {
+	d := newDriver(t, ui.Chinese, desktop)
+	d.Frame(uitest.Busy())
+	d.UI.PickerFailed()
+	d.Frame(d.State)
+	d.Type("/home/li/报告.pdf")
+	d.Frame(d.State)
+	d.Press(key.NameReturn, 0)
+	d.Frame(d.State)
+	refused := d.State
+	refused.PathError = &state.Notice{ID: 9, Kind: state.NoticeError, Code: state.CodeBadInput, Detail: state.InputNoSuchFile, Args: []string{"/home/li/报告.pdf"}}
+	d.Frame(refused)
+	onScreen(t, d, "/home/li/报告.pdf 处没有文件，请检查路径")
+	if got := fieldText(d, "文件路径"); got != "/home/li/报告.pdf" {
+		t.Fatalf("the path field holds %q, want the path kept", got)
+	}
+	// Editing the path takes the message away.
+	d.Type("x")
+	d.Frame(refused)
+	d.Frame(refused)
+	if _, ok := d.FindContaining("没有文件"); ok {
+		t.Fatal("the error stays while the path is being fixed")
 	}
 }
 

@@ -424,6 +424,9 @@ func (b iconButton) Layout(gtx layout.Context) layout.Dimensions {
 type field struct {
 	widget.Editor
 	click gesture.Click
+	// text, if set, is the field's text as its owner keeps it: screen
+	// readers (and tests) read it from there, multi-line fields too.
+	text *string
 }
 
 func newField(singleLine bool) *field {
@@ -452,7 +455,10 @@ func (th *theme) input(gtx layout.Context, f *field, hint, desc string) layout.D
 	macro := op.Record(gtx.Ops)
 	dims := layout.Inset{Left: spaceM, Right: spaceM, Top: 10, Bottom: 10}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 		gtx.Constraints.Min.Y = 0
-		if f.SingleLine && f.Mask == 0 && f.Len() > 0 {
+		switch {
+		case f.text != nil && *f.text != "":
+			semantic.LabelOp(*f.text).Add(gtx.Ops)
+		case f.SingleLine && f.Mask == 0 && f.Len() > 0:
 			// Screen readers (and tests) read short fields' text.
 			semantic.LabelOp(f.Text()).Add(gtx.Ops)
 		}

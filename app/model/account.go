@@ -43,6 +43,7 @@ type account struct {
 	filling   map[proto.ConvID]bool // gap fills in flight
 	presence  map[proto.UserID]bool // members' presence in the open conversation
 	files     *fileQueue            // uploads and downloads (transfers.go)
+	drafts    *drafts               // drafts and the conversation open last (drafts.go)
 }
 
 // Register creates an account on server. It does not log in: the login
@@ -322,6 +323,7 @@ func (m *Model) startAccount(sess store.Session, db store.Store) {
 		ctx: ctx, cancel: cancel, kick: make(chan struct{}, 1),
 		filling: map[proto.ConvID]bool{}, presence: map[proto.UserID]bool{},
 	}
+	a.drafts = newDrafts(a)
 	u, _ := wsURL(sess.Server) // it was valid when the session was saved
 	a.sess = client.NewSession(client.SessionConfig{
 		URL:        u,
@@ -344,6 +346,7 @@ func (m *Model) startAccount(sess store.Session, db store.Store) {
 		st.Conn = state.Connecting
 	})
 	a.refresh()
+	a.drafts.start()
 	a.wg.Add(2)
 	go func() {
 		defer a.wg.Done()
@@ -378,6 +381,7 @@ func (a *account) sessionEnded() {
 func (a *account) stop() error {
 	a.cancel()
 	a.wg.Wait()
+	a.drafts.stop()
 	return a.db.Close()
 }
 

@@ -190,6 +190,7 @@ func (m *Model) Open(ctx context.Context, conv proto.ConvID) error {
 }
 
 func (a *account) openConv(ctx context.Context, conv proto.ConvID) error {
+	a.drafts.opened(conv)
 	a.mu.Lock()
 	a.open, a.window, a.winFrom = conv, nil, 0
 	clear(a.presence)

@@ -15,6 +15,13 @@ import (
 // "sending", and is sent when connected: now, or after a reconnect or an
 // app restart, exactly once (the client id makes a resend harmless).
 func (m *Model) Send(ctx context.Context, text string) error {
+	return m.SendTo(ctx, 0, text)
+}
+
+// SendTo queues text for conv (0: the open conversation), as Send does.
+// The UI names the conversation the text was typed in: the user may have
+// opened another one before the send runs.
+func (m *Model) SendTo(ctx context.Context, conv proto.ConvID, text string) error {
 	return m.withAccount(func(a *account) error {
 		switch {
 		case strings.TrimSpace(text) == "":
@@ -22,9 +29,11 @@ func (m *Model) Send(ctx context.Context, text string) error {
 		case len(text) > proto.MaxTextBytes:
 			return badInput(state.InputMessageLong, "a message holds at most %d bytes; this one has %d", proto.MaxTextBytes, len(text))
 		}
-		a.mu.Lock()
-		conv := a.open
-		a.mu.Unlock()
+		if conv == 0 {
+			a.mu.Lock()
+			conv = a.open
+			a.mu.Unlock()
+		}
 		if conv == 0 {
 			return badInput(state.InputNoConversation, "open a conversation first")
 		}

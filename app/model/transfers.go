@@ -179,24 +179,25 @@ func (q *fileQueue) received(msg proto.Message) {
 // returns once queued; the upload runs in the background, resumes after
 // a dropped connection or an app restart, and shows in State.Transfers.
 func (m *Model) SendFile(ctx context.Context, path, target string) error {
-	return m.withFiles(func(a *account) error {
-		path, err := localPath(path)
-		if err != nil {
-			return err
-		}
-		st, err := os.Stat(path)
-		if err != nil {
-			return fmt.Errorf("send %s: %w", path, fileErrorKind(err))
-		}
-		if !st.Mode().IsRegular() {
-			return badInput(state.InputNotAFile, "%s is not a file", path)
-		}
+	a := m.account()
+	if a == nil {
+		return m.fail(errLoggedOut)
+	}
+	// What is wrong with the path is said next to the field, which keeps
+	// it (State.PathError); the rest goes to the notice bar.
+	path, info, err := statPath(path)
+	if err != nil {
+		n := a.files.notice(err)
+		m.update(func(st *state.State) { st.PathError = &n })
+		return err
+	}
+	err = m.withFiles(func(a *account) error {
 		conv, err := a.target(ctx, target)
 		if err != nil {
 			return err
 		}
 		rec := store.Transfer{ID: client.NewClientID(), Direction: store.Up, Conv: conv, Name: transfer.SafeName(filepath.Base(path)),
-			Size: st.Size(), Path: path, State: store.TransferQueued}
+			Size: info.Size(), Path: path, State: store.TransferQueued}
 		if err := a.db.PutTransfer(ctx, rec); err != nil {
 			return err
 		}
@@ -204,6 +205,32 @@ func (m *Model) SendFile(ctx context.Context, path, target string) error {
 		a.files.kick(store.Up)
 		return nil
 	})
+	if err == nil {
+		m.update(func(st *state.State) {
+			st.PathError = nil
+			st.PathsSent++
+		})
+	}
+	return err
+}
+
+// statPath cleans a path a person typed or picked and checks that it
+// names a file.
+func statPath(typed string) (string, os.FileInfo, error) {
+	path, err := localPath(typed)
+	if err != nil {
+		return "", nil, err
+	}
+	info, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "", nil, badInput(state.InputNoSuchFile, "No file at %s — check the path", path)
+	case err != nil:
+		return "", nil, fmt.Errorf("send %s: %w", path, fileErrorKind(err))
+	case !info.Mode().IsRegular():
+		return "", nil, badInput(state.InputNotAFile, "%s is not a file", path)
+	}
+	return path, info, nil
 }
 
 // withFiles runs a file action of the logged-in account and shows its

@@ -342,17 +342,21 @@ func TestSendFileExplainsWhatIsWrong(t *testing.T) {
 	ctx := context.Background()
 	li := newFilesModel(t, srv, t.TempDir(), FilesConfig{})
 	li.registerAndLogin(srv, "Li")
-	if err := li.SendFile(ctx, filepath.Join(t.TempDir(), "gone.txt"), "1234"); err == nil {
+	gone := filepath.Join(t.TempDir(), "gone.txt")
+	if err := li.SendFile(ctx, gone, "1234"); err == nil {
 		t.Fatal("a missing file was accepted")
 	}
-	if !hasNotice(li.State(), state.NoticeError, state.CodeFileMissing) {
-		t.Fatalf("notices = %+v, want file_missing", li.State().Notices)
+	// A path with nothing there is the path's problem, said beside the
+	// field: not a notice.
+	st := li.State()
+	if e := st.PathError; e == nil || e.Detail != state.InputNoSuchFile || !slices.Equal(e.Args, []string{gone}) || slices.ContainsFunc(st.Notices, func(n state.Notice) bool { return n.Kind == state.NoticeError }) {
+		t.Fatalf("path error %+v, notices %+v; want no_such_file for %s beside the field", e, st.Notices, gone)
 	}
 	path, _ := modeltest.WriteFile(t, t.TempDir(), "a.txt", 10, 7)
 	if err := li.SendFile(ctx, path, ""); err == nil || !hasNotice(li.State(), state.NoticeError, state.CodeBadInput) {
 		t.Fatalf("send without a conversation: %v, notices %+v", err, li.State().Notices)
 	}
-	if err := li.SendFile(ctx, t.TempDir(), "1234"); err == nil {
-		t.Fatal("a folder was accepted")
+	if err := li.SendFile(ctx, t.TempDir(), "1234"); err == nil || li.State().PathError.Detail != state.InputNotAFile {
+		t.Fatalf("a folder: %v, path error %+v", err, li.State().PathError)
 	}
 }

@@ -57,10 +57,21 @@ type State struct {
 	Conversations []Conversation
 	// Open is the open conversation, nil if none.
 	Open *Open
+	// Drafts are what was typed in each conversation and not sent yet
+	// (kept across restarts): the composer shows a conversation's draft
+	// when it opens.
+	Drafts map[proto.ConvID]string
 	// Notices is the notice bar, oldest first, at most MaxNotices.
 	Notices []Notice
 	// Search holds the last search and its results, nil if none.
 	Search *Search
+	// PathError says what is wrong with the path the file bar sent last
+	// (no file there, not a file, not readable), to show next to the
+	// field, which keeps the path; nil once a path is accepted.
+	PathError *Notice
+	// PathsSent counts the paths accepted for sending: the file bar
+	// clears its field when it goes up.
+	PathsSent uint64
 	// Transfers lists file uploads and downloads, oldest first.
 	Transfers []Transfer
 	// Call is the voice call of the call bar, nil if there is none.
@@ -185,6 +196,7 @@ const (
 	InputMessageLong      = "message_long"      // Args: the maximum in bytes, the length
 	InputNoConversation   = "no_conversation"   // open a conversation first
 	InputNotAFile         = "not_a_file"        // Args: the path
+	InputNoSuchFile       = "no_such_file"      // nothing at the path typed: check it. Args: the path
 	InputChooseFile       = "choose_file"       // choose a file or enter its path
 	InputNoHome           = "no_home"           // Args: the path
 	InputFileTarget       = "file_target"       // open a conversation or enter a user ID

@@ -102,7 +102,9 @@ func (c *Client) fetch(ctx context.Context, d *Download, m *meter, h Hooks) (res
 		}
 		have, body = start, io.LimitReader(resp.Body, d.Size-start)
 	}
-	f, err := os.OpenFile(d.Temp, os.O_RDWR|os.O_CREATE, 0o600)
+	// 0666 less the umask: the saved file is the user's like any other
+	// they create (the temporary file becomes it by a link or a rename).
+	f, err := os.OpenFile(d.Temp, os.O_RDWR|os.O_CREATE, 0o666)
 	if err != nil {
 		return resumed, FileError("create", d.Temp, err)
 	}

@@ -11,6 +11,7 @@ package uitest
 import (
 	"fmt"
 	"image"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -24,6 +25,7 @@ import (
 	"gioui.org/io/key"
 	"gioui.org/io/pointer"
 	"gioui.org/io/semantic"
+	"gioui.org/io/transfer"
 	"gioui.org/layout"
 	"gioui.org/op"
 	"gioui.org/text"
@@ -338,6 +340,21 @@ func (d *Driver) Type(s string) {
 		key.EditEvent{Range: sel, Text: s},
 		key.SelectionEvent{Start: caret, End: caret},
 	)
+}
+
+// Paste pastes s into the focused editor as a window would: the
+// shortcut (Ctrl+V), a frame in which the editor asks for the clipboard,
+// then the clipboard's text, delivered in a second frame. Both frames
+// draw the last state.
+func (d *Driver) Paste(s string) {
+	d.Press("V", key.ModShortcut)
+	d.Frame(d.State)
+	if d.Router.ClipboardRequested() {
+		d.Router.Queue(transfer.DataEvent{Type: "application/text", Open: func() io.ReadCloser {
+			return io.NopCloser(strings.NewReader(s))
+		}})
+	}
+	d.Frame(d.State)
 }
 
 // Press queues a key press and release with modifiers.
