@@ -2,10 +2,12 @@ package ui
 
 import (
 	"image/color"
+	"time"
 
 	"gioui.org/font"
 	"gioui.org/text"
 	"gioui.org/unit"
+	"gioui.org/widget"
 	"gioui.org/widget/material"
 )
 
@@ -115,10 +117,16 @@ type theme struct {
 	Dark    bool
 	mat     *material.Theme
 	corners cornerCache
+	// hovered holds when the pointer came to rest on each icon button
+	// it is on, for tooltips.
+	hovered map[*widget.Clickable]time.Time
+	// clipped, if set, is told the text of every label and hint that
+	// does not fit (tests check that none is).
+	clipped func(text string)
 }
 
 func newTheme(shaper *text.Shaper, dark bool) *theme {
-	th := &theme{Dark: dark, mat: material.NewTheme(), corners: cornerCache{}}
+	th := &theme{Dark: dark, mat: material.NewTheme(), corners: cornerCache{}, hovered: map[*widget.Clickable]time.Time{}}
 	th.mat.Shaper = shaper
 	th.setDark(dark)
 	return th

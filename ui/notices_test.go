@@ -1,0 +1,60 @@
+package ui_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"parley/app/state"
+	"parley/ui"
+	"parley/ui/uitest"
+)
+
+func TestNoticesFloatOverTheListAndExpire(t *testing.T) {
+	clk := &clock{now: uitest.Now}
+	d := newClockDriver(t, ui.English, clk)
+	st := uitest.Busy()
+	st.Notices = nil
+	d.Frame(st)
+	before := onScreenNode(t, d, "Project Parley").Visible
+
+	now := uitest.Now.UnixMilli()
+	life := state.NoticeLife.Milliseconds()
+	st.Notices = []state.Notice{
+		{ID: 1, Kind: state.NoticeJoined, Args: []string{"家庭群", "530"}, Time: now, Expires: now + life},
+		{ID: 2, Kind: state.NoticeLeft, Args: []string{"Old Group", "77"}, Time: now, Expires: now + life},
+		{ID: 3, Kind: state.NoticeGroupCreated, Args: []string{"Project Parley", "517"}, Time: now, Expires: now + life, Count: 2},
+		{ID: 4, Kind: state.NoticeError, Code: "no_such_group", Args: []string{"999"}, Time: now, Expires: now + state.ErrorNoticeLife.Milliseconds()},
+	}
+	d.Frame(st)
+	if after := onScreenNode(t, d, "Project Parley").Visible; after != before {
+		t.Fatalf("notices moved the conversation list: a row was at %v, now %v", before, after)
+	}
+	onScreen(t, d, "No group with ID 999")
+	onScreen(t, d, "Created Project Parley — its ID is 517 (×2)") // a repeat says how often
+	if _, ok := d.Find("Joined 家庭群 (530)"); ok {
+		t.Error("four notices shown; at most three fit")
+	}
+	// Past their life the info notices go; the error stays longer.
+	clk.now = clk.now.Add(state.NoticeLife + time.Second)
+	d.Frame(st)
+	if _, ok := d.FindContaining("Created Project Parley"); ok {
+		t.Fatalf("a notice is shown after its life; have %q", d.Texts())
+	}
+	onScreen(t, d, "No group with ID 999")
+	must(t, d.Click("Dismiss"))
+	d.Frame(st)
+	if evs := d.Take(); !slices.Equal(evs, []ui.Event{ui.DismissNotice{ID: 4}}) {
+		t.Fatalf("dismiss gave %#v", evs)
+	}
+}
+
+func TestLoggedOutIsNotShownAfterLoggingIn(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	st := uitest.Busy()
+	st.Notices = []state.Notice{{ID: 1, Kind: state.NoticeLoggedOut, Time: uitest.Now.UnixMilli()}}
+	d.Frame(st)
+	if _, ok := d.Find("Logged out"); ok {
+		t.Fatal("logged in, yet the notices say Logged out")
+	}
+}
