@@ -221,9 +221,6 @@ func (p *convPane) header(gtx layout.Context, u *UI, st state.State) layout.Dime
 				}),
 				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 					b := th.iconButton(&p.members, u.icons.people, t.ShowMembers)
-					if o.Kind != proto.KindGroup {
-						b.tip = tipEnd
-					}
 					if p.showMembers {
 						b.color, b.bg = th.Primary, th.Selected
 					}

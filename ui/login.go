@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"gioui.org/gesture"
 	"gioui.org/io/clipboard"
 	"gioui.org/io/key"
 	"gioui.org/io/semantic"
@@ -28,7 +29,7 @@ type loginScreen struct {
 	server                *field
 	userID, password      *field
 	name, newPass         *field
-	showPass              widget.Clickable // shows or hides the password typed
+	showPass              gesture.Click // shows or hides the password typed (not in the Tab order)
 	submit, copyID        widget.Clickable
 	clearCache, useHere   widget.Clickable
 	idText                widget.Selectable
@@ -126,13 +127,6 @@ func (l *loginScreen) update(gtx layout.Context, u *UI, st state.State) {
 	}
 	if l.tabRegister.Clicked(gtx) {
 		switchTab(true)
-	}
-	if l.showPass.Clicked(gtx) {
-		mask := '•'
-		if l.password.Mask != 0 {
-			mask = 0
-		}
-		l.password.Mask, l.newPass.Mask = mask, mask
 	}
 	// Enter in any field submits the form.
 	submit := l.submit.Clicked(gtx)
@@ -331,9 +325,17 @@ func (l *loginScreen) passwordBlock(gtx layout.Context, u *UI, f *field, hint st
 			return layout.Stack{Alignment: layout.E}.Layout(gtx,
 				layout.Stacked(func(gtx layout.Context) layout.Dimensions { return th.input(gtx, f, hint, t.Password) }),
 				layout.Stacked(func(gtx layout.Context) layout.Dimensions {
-					b := th.iconButton(&l.showPass, icon, desc)
-					b.size, b.tip = 32, tipEnd
-					return layout.Inset{Right: spaceXS}.Layout(gtx, b.Layout)
+					return layout.Inset{Right: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+						clicked, d := th.mouseIconButton(gtx, &l.showPass, icon, desc, 32, tipEnd)
+						if clicked {
+							mask := '•'
+							if f.Mask != 0 {
+								mask = 0
+							}
+							l.password.Mask, l.newPass.Mask = mask, mask
+						}
+						return d
+					})
 				}),
 			)
 		}),

@@ -19,12 +19,23 @@ func scaledDriver(t *testing.T, lang ui.Lang, px image.Point, scale float32) *ui
 	return d
 }
 
-// button returns the button labelled s, failing if none is on screen.
+// button returns the button labelled s (the button's node, not its
+// label's), failing if none is on screen.
 func button(t *testing.T, d *uitest.Driver, s string) uitest.Node {
 	t.Helper()
-	for _, n := range d.Screen() {
-		if n.Desc.Label == s && n.Control == semantic.Button && !n.Visible.Empty() {
-			return n
+	sc := d.Screen()
+	for _, n := range sc {
+		if n.Desc.Label != s || n.Control != semantic.Button || n.Visible.Empty() {
+			continue
+		}
+		var best uitest.Node
+		for _, b := range sc {
+			if b.Desc.Class == semantic.Button && n.Desc.Bounds.In(b.Desc.Bounds) && (best.ID == 0 || b.Desc.Bounds.In(best.Desc.Bounds)) {
+				best = b
+			}
+		}
+		if best.ID != 0 {
+			return best
 		}
 	}
 	t.Fatalf("no button %q on screen; have %q", s, d.Texts())

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"gioui.org/font"
+	"gioui.org/gesture"
 	"gioui.org/text"
 	"gioui.org/unit"
 	"gioui.org/widget"
@@ -119,14 +120,16 @@ type theme struct {
 	corners cornerCache
 	// hovered holds when the pointer came to rest on each icon button
 	// it is on, for tooltips.
-	hovered map[*widget.Clickable]time.Time
+	hovered map[any]time.Time
+	// hovers are the icon buttons' hover areas, which tooltips read.
+	hovers map[*widget.Clickable]*gesture.Hover
 	// clipped, if set, is told the text of every label and hint that
 	// does not fit (tests check that none is).
 	clipped func(text string)
 }
 
 func newTheme(shaper *text.Shaper, dark bool) *theme {
-	th := &theme{Dark: dark, mat: material.NewTheme(), corners: cornerCache{}, hovered: map[*widget.Clickable]time.Time{}}
+	th := &theme{Dark: dark, mat: material.NewTheme(), corners: cornerCache{}, hovered: map[any]time.Time{}, hovers: map[*widget.Clickable]*gesture.Hover{}}
 	th.mat.Shaper = shaper
 	th.setDark(dark)
 	return th

@@ -13,6 +13,7 @@ import (
 	"gioui.org/font"
 	"gioui.org/gesture"
 	"gioui.org/io/key"
+	"gioui.org/io/pointer"
 	"gioui.org/io/semantic"
 	"gioui.org/layout"
 	"gioui.org/op"
@@ -405,22 +406,26 @@ func hover(th *theme, c color.NRGBA) color.NRGBA {
 
 // focusRing marks the control that has the keyboard focus: a ring just
 // outside the constraints' minimum size, unlike hover, which tints the
-// background.
+// background. It is deferred, to be drawn outside the control's clip.
 func (th *theme) focusRing(gtx layout.Context, radius unit.Dp) {
 	out := gtx.Dp(3)
 	r := image.Rectangle{Max: gtx.Constraints.Min}.Inset(-out)
+	m := op.Record(gtx.Ops)
 	th.corners.strokeRRect(gtx.Ops, r, gtx.Dp(radius)+out, gtx.Dp(2), th.Primary)
+	op.Defer(gtx.Ops, m.Stop())
 }
 
 // tipPlace says where an icon button's tooltip goes: below the button
-// (above, for buttons at the bottom of the window), centred or lined up
-// with the button's start or end edge so that it stays in the window.
+// (above, for buttons at the bottom of the window), lined up with the
+// button's end edge (most icon buttons end a row), its start edge (the
+// ones that start a row), or centred, so that it stays in the window. A
+// widget cannot know where on the window it is, so the caller says.
 type tipPlace int
 
 const (
-	tipCenter tipPlace = 0
-	tipStart  tipPlace = 1 << iota
-	tipEnd
+	tipEnd   tipPlace = 0
+	tipStart tipPlace = 1 << iota
+	tipCenter
 	tipAbove
 )
 
@@ -447,13 +452,25 @@ func (th *theme) iconButton(click *widget.Clickable, icon *widget.Icon, desc str
 }
 
 func (b iconButton) Layout(gtx layout.Context) layout.Dimensions {
+	// The tooltip follows the pointer also over a disabled button, which
+	// most needs to say why it is off: a hover area of its own, around
+	// the button's.
+	s := gtx.Dp(b.size)
+	h := b.th.hovers[b.click]
+	if h == nil {
+		h = new(gesture.Hover)
+		b.th.hovers[b.click] = h
+	}
+	hovered := h.Update(gtx.Source)
+	defer clip.Rect{Max: image.Pt(s, s)}.Push(gtx.Ops).Pop()
+	h.Add(gtx.Ops)
+	b.th.tooltip(gtx, b.click, hovered, b.desc, image.Pt(s, s), b.tip)
 	if !b.enabled {
 		gtx = gtx.Disabled()
 	}
 	return b.click.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 		semantic.Button.Add(gtx.Ops)
 		semantic.DescriptionOp(b.desc).Add(gtx.Ops)
-		s := gtx.Dp(b.size)
 		gtx.Constraints = layout.Exact(image.Pt(s, s))
 		bg := b.bg
 		if b.enabled && b.click.Hovered() {
@@ -465,7 +482,6 @@ func (b iconButton) Layout(gtx layout.Context) layout.Dimensions {
 		if gtx.Focused(b.click) {
 			paint.FillShape(gtx.Ops, b.th.Primary, clip.Stroke{Path: clip.Ellipse{Max: image.Pt(s, s)}.Path(gtx.Ops), Width: float32(gtx.Dp(2))}.Op())
 		}
-		b.th.tooltip(gtx, b.click, b.desc, image.Pt(s, s), b.tip)
 		c := b.color
 		if !b.enabled {
 			c = withAlpha(c, 0x70)
@@ -477,17 +493,17 @@ func (b iconButton) Layout(gtx layout.Context) layout.Dimensions {
 	})
 }
 
-// tooltip shows text next to a control of size the pointer has rested
-// on for tipDelay, drawn over everything else.
-func (th *theme) tooltip(gtx layout.Context, click *widget.Clickable, text string, size image.Point, place tipPlace) {
-	if !click.Hovered() || text == "" {
-		delete(th.hovered, click)
+// tooltip shows text next to a control (tag, of size) the pointer has
+// rested on for tipDelay, drawn over everything else.
+func (th *theme) tooltip(gtx layout.Context, tag any, hovered bool, text string, size image.Point, place tipPlace) {
+	if !hovered || text == "" {
+		delete(th.hovered, tag)
 		return
 	}
-	since, ok := th.hovered[click]
+	since, ok := th.hovered[tag]
 	if !ok {
 		since = gtx.Now
-		th.hovered[click] = since
+		th.hovered[tag] = since
 	}
 	if at := since.Add(tipDelay); gtx.Now.Before(at) {
 		gtx.Execute(op.InvalidateCmd{At: at})
@@ -501,12 +517,12 @@ func (th *theme) tooltip(gtx layout.Context, click *widget.Clickable, text strin
 			th.label(textCaption, th.Surface, text).Layout)
 	})
 	call := m.Stop()
-	x := (size.X - dims.Size.X) / 2
+	x := size.X - dims.Size.X
 	switch {
 	case place&tipStart != 0:
 		x = 0
-	case place&tipEnd != 0:
-		x = size.X - dims.Size.X
+	case place&tipCenter != 0:
+		x = (size.X - dims.Size.X) / 2
 	}
 	y := size.Y + gtx.Dp(spaceXS)
 	if place&tipAbove != 0 {
@@ -516,6 +532,38 @@ func (th *theme) tooltip(gtx layout.Context, click *widget.Clickable, text strin
 	op.Offset(image.Pt(x, y)).Add(gtx.Ops)
 	call.Add(gtx.Ops)
 	op.Defer(gtx.Ops, m.Stop())
+}
+
+// mouseIconButton is an icon button outside the keyboard's focus order
+// (a convenience next to a field, which Tab should skip); it reports
+// whether it was clicked.
+func (th *theme) mouseIconButton(gtx layout.Context, g *gesture.Click, icon *widget.Icon, desc string, size unit.Dp, place tipPlace) (bool, layout.Dimensions) {
+	clicked := false
+	for {
+		e, ok := g.Update(gtx.Source)
+		if !ok {
+			break
+		}
+		if e.Kind == gesture.KindClick {
+			clicked = true
+		}
+	}
+	s := gtx.Dp(size)
+	defer clip.Ellipse{Max: image.Pt(s, s)}.Push(gtx.Ops).Pop()
+	g.Add(gtx.Ops)
+	pointer.CursorPointer.Add(gtx.Ops)
+	semantic.Button.Add(gtx.Ops)
+	semantic.DescriptionOp(desc).Add(gtx.Ops)
+	if g.Hovered() {
+		paint.FillShape(gtx.Ops, hover(th, color0), clip.Ellipse{Max: image.Pt(s, s)}.Op(gtx.Ops))
+	}
+	gtx.Constraints = layout.Exact(image.Pt(s, s))
+	layout.Center.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		gtx.Constraints.Min.X = s * 5 / 9
+		return icon.Layout(gtx, th.FgMuted)
+	})
+	th.tooltip(gtx, g, g.Hovered(), desc, image.Pt(s, s), place)
+	return clicked, layout.Dimensions{Size: image.Pt(s, s)}
 }
 
 // field is a text input: an editor in an outlined box that focuses the

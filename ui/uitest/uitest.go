@@ -342,6 +342,7 @@ func (d *Driver) Tab(back bool) {
 		mods, dir = key.ModShift, key.FocusBackward
 	}
 	for _, st := range []key.State{key.Press, key.Release} {
+		d.Router.WakeupTime() // forget a wakeup the last frame asked for, as a window has
 		d.Router.Queue(input.SystemEvent{Event: key.Event{Name: key.NameTab, Modifiers: mods, State: st}})
 		if _, handled := d.Router.WakeupTime(); !handled && st == key.Press {
 			d.Router.MoveFocus(dir)
