@@ -55,6 +55,11 @@ func screensToCheck() []screen {
 		{"login", uitest.Login, none, false},
 		{"register", uitest.Login, pick("Register", "注册"), false},
 		{"login with a cache error", authError, none, false},
+		{"login, session ended", func() state.State {
+			st := uitest.Login()
+			st.Notices = []state.Notice{{ID: 1, Kind: state.NoticeSessionEnded}}
+			return st
+		}, none, false},
 		{"busy", uitest.Busy, none, false},
 		{"list, join form", list, pick("Join", "加入群聊"), false},
 		{"list, invite form", list, pick("Invite", "邀请"), false},

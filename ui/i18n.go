@@ -34,7 +34,7 @@ func ParseLang(locale string) Lang {
 type catalog struct {
 	AppName, Tagline                          string
 	TabLogin, TabRegister                     string
-	Server, UserID, Name, Password, Confirm   string
+	Server, UserID, Name, Password            string
 	UserIDHint, NameHint, PasswordHint        string
 	LoginButton, RegisterButton, Working      string
 	ClearCache, ClearCacheHint, CacheClearedF string
@@ -58,7 +58,7 @@ type catalog struct {
 	LogoutAskF, ShowPassword, HidePassword, WelcomeF   string
 	YourIDHint                                         string
 	Today, Yesterday                                   string
-	ErrNoID, ErrNoName, ErrNoPassword, ErrMismatch     string
+	ErrNoID, ErrNoName, ErrNoPassword                  string
 	JumpLatest, Members, Composer                      string
 	// Membership events in the history.
 	EvCreatedF, EvJoinedF, EvInvitedF, EvLeftF string
@@ -133,7 +133,6 @@ var en = catalog{
 	UserID:           "User ID",
 	Name:             "Name",
 	Password:         "Password",
-	Confirm:          "Confirm password",
 	UserIDHint:       "e.g. 4821",
 	NameHint:         "Any name, in any script",
 	PasswordHint:     "At least 6 characters",
@@ -207,7 +206,6 @@ var en = catalog{
 	ErrNoID:          "Enter your user ID (a number like 4821)",
 	ErrNoName:        "Enter a name",
 	ErrNoPassword:    "Enter your password",
-	ErrMismatch:      "The passwords do not match",
 	JumpLatest:       "Jump to the latest messages",
 	Members:          "Members",
 	Composer:         "Message",
@@ -402,7 +400,6 @@ var zh = catalog{
 	UserID:           "用户 ID",
 	Name:             "用户名",
 	Password:         "密码",
-	Confirm:          "确认密码",
 	UserIDHint:       "例如 4821",
 	NameHint:         "支持中文",
 	PasswordHint:     "至少 6 个字符",
@@ -476,7 +473,6 @@ var zh = catalog{
 	ErrNoID:          "请输入用户 ID（一个数字，例如 4821）",
 	ErrNoName:        "请输入用户名",
 	ErrNoPassword:    "请输入密码",
-	ErrMismatch:      "两次输入的密码不一致",
 	JumpLatest:       "跳到最新消息",
 	Members:          "成员",
 	Composer:         "消息",

@@ -5,6 +5,7 @@ import (
 	"image"
 	"io"
 	"strings"
+	"time"
 
 	"gioui.org/gesture"
 	"gioui.org/io/clipboard"
@@ -279,6 +280,18 @@ func (l *loginScreen) card(gtx layout.Context, u *UI, st state.State) layout.Dim
 			})
 		}
 	}
+	if n, ok := loginNotice(st, u.now().UnixMilli()); ok && st.AuthError == nil && !l.register {
+		// Why the login screen is back: logged out, or the session ended.
+		if n.Expires != 0 {
+			gtx.Execute(op.InvalidateCmd{At: time.UnixMilli(n.Expires)})
+		}
+		add(spaceM, func(gtx layout.Context) layout.Dimensions {
+			return th.surface(gtx, withAlpha(th.Primary, 0x14), withAlpha(th.Primary, 0x40), radiusM, func(gtx layout.Context) layout.Dimensions {
+				return layout.Inset{Left: spaceM, Right: spaceM, Top: spaceS, Bottom: spaceS}.Layout(gtx,
+					th.label(textBody, th.Fg, t.notice(n)).Layout)
+			})
+		})
+	}
 	if st.CacheCleared != 0 && st.AuthError == nil && !l.register {
 		add(spaceM, func(gtx layout.Context) layout.Dimensions {
 			return th.surface(gtx, withAlpha(th.Success, 0x1f), withAlpha(th.Success, 0x66), radiusM, func(gtx layout.Context) layout.Dimensions {
@@ -358,6 +371,17 @@ func (l *loginScreen) welcome(gtx layout.Context, u *UI, r proto.User) layout.Di
 			)
 		})
 	})
+}
+
+// loginNotice is the newest notice that belongs to the login screen and
+// is still shown at now (Unix ms).
+func loginNotice(st state.State, now int64) (state.Notice, bool) {
+	for i := len(st.Notices) - 1; i >= 0; i-- {
+		if n := st.Notices[i]; n.OnLoginScreen() && n.Shown(now) {
+			return n, true
+		}
+	}
+	return state.Notice{}, false
 }
 
 // registeredBanner shows the new account's ID, selectable and copyable,

@@ -58,3 +58,18 @@ func TestLoggedOutIsNotShownAfterLoggingIn(t *testing.T) {
 		t.Fatal("logged in, yet the notices say Logged out")
 	}
 }
+
+func TestTheLoginScreenSaysWhyItIsBack(t *testing.T) {
+	clk := &clock{now: uitest.Now}
+	d := newClockDriver(t, ui.Chinese, clk)
+	st := uitest.Login()
+	now := uitest.Now.UnixMilli()
+	st.Notices = []state.Notice{{ID: 7, Kind: state.NoticeSessionEnded, Time: now, Expires: now + state.NoticeLife.Milliseconds()}}
+	d.Frame(st)
+	onScreen(t, d, "登录已失效，请重新登录")
+	clk.now = clk.now.Add(state.NoticeLife)
+	d.Frame(st)
+	if _, ok := d.Find("登录已失效，请重新登录"); ok {
+		t.Fatal("the login screen still says the session ended after the notice's life")
+	}
+}
