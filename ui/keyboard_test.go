@@ -23,6 +23,8 @@ func TestEscapeClosesTheOpenQuestionOrPanel(t *testing.T) {
 		{"Log out", "Log out? To log back in you need your ID (4821) and password."},
 		{"Leave group", "Leave group: 学习小组 Study Group (512)?"},
 		{"Members", "Sofia Rossi"},
+		{"Audio devices", "Looking for devices…"},
+		{"Attach a file", "Choose file…"},
 	} {
 		must(t, d.Click(c.open))
 		d.Frame(st)

@@ -268,13 +268,17 @@ func (u *UI) keys(gtx layout.Context, st state.State) {
 	}
 }
 
-// escape closes the innermost open panel or question.
+// escape closes the innermost open panel or question. (The incoming-call
+// dialog is not one: it asks Accept or Decline, and a key should not
+// decline a call.)
 func (u *UI) escape(st state.State) {
 	switch {
 	case u.side.askLogout:
 		u.side.askLogout = false
 	case u.conv.askLeave:
 		u.conv.askLeave = false
+	case u.call.showDevices:
+		u.call.showDevices = false
 	case u.conv.files.open:
 		u.conv.files.open = false
 	case u.conv.showMembers:
