@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"image"
 	"slices"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 func TestNoticesFloatOverTheListAndExpire(t *testing.T) {
 	clk := &clock{now: uitest.Now}
 	d := newClockDriver(t, ui.English, clk)
+	d.Size = image.Pt(1200, 560) // short: the list goes on under the notices
 	st := uitest.Busy()
 	st.Notices = nil
 	d.Frame(st)
@@ -32,6 +34,13 @@ func TestNoticesFloatOverTheListAndExpire(t *testing.T) {
 	}
 	onScreen(t, d, "No group with ID 999")
 	onScreen(t, d, "Created Project Parley — its ID is 517 (×2)") // a repeat says how often
+	// A click on a notice stops there, not on the conversation under it.
+	d.Take()
+	d.ClickAt(center(onScreenNode(t, d, "No group with ID 999").Visible))
+	d.Frame(st)
+	if evs := d.Take(); len(evs) != 0 {
+		t.Fatalf("a click on a notice gave %#v", evs)
+	}
 	if _, ok := d.Find("Joined 家庭群 (530)"); ok {
 		t.Error("four notices shown; at most three fit")
 	}

@@ -5,8 +5,11 @@ import (
 	"image"
 	"time"
 
+	"gioui.org/io/event"
 	"gioui.org/io/key"
+	"gioui.org/io/pointer"
 	"gioui.org/op"
+	"gioui.org/op/clip"
 
 	"gioui.org/layout"
 	"gioui.org/op/paint"
@@ -53,6 +56,7 @@ type UI struct {
 	offline   bool // the connection was lost and is not back yet
 	reconnect widget.Clickable
 	dismiss   map[uint64]*widget.Clickable // the notices' close buttons
+	toasts    int                          // a tag for the notices' area: clicks on them stop there
 }
 
 // New returns a UI.
@@ -362,6 +366,11 @@ func (u *UI) notices(gtx layout.Context, st state.State) {
 	if len(ns) > maxShownNotices {
 		ns = ns[len(ns)-maxShownNotices:]
 	}
+	for {
+		if _, ok := gtx.Event(pointer.Filter{Target: &u.toasts, Kinds: pointer.Press | pointer.Release}); !ok {
+			break
+		}
+	}
 	if len(ns) == 0 {
 		return
 	}
@@ -408,21 +417,29 @@ func noticeRow(gtx layout.Context, u *UI, n state.Notice, dismiss *widget.Clicka
 		text = fmt.Sprintf(t.RepeatF, text, n.Count)
 	}
 	gtx.Constraints.Min.X = gtx.Constraints.Max.X
-	return th.surface(gtx, bg, border, radiusM, func(gtx layout.Context) layout.Dimensions {
-		return layout.Inset{Left: spaceM, Top: spaceXS, Bottom: spaceXS, Right: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-			return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					gtx.Constraints.Min.X = gtx.Dp(16)
-					return icon.Layout(gtx, iconColor)
-				}),
-				layout.Rigid(gap(spaceS)),
-				layout.Flexed(1, th.label(textSmall, fg, text).lines(3).Layout),
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					b := th.iconButton(dismiss, u.icons.close, t.Dismiss)
-					b.size, b.tip = 28, tipEnd|tipAbove
-					return b.Layout(gtx)
-				}),
-			)
+	// A click on the notice stops there, not on the list under it.
+	block := func(gtx layout.Context) layout.Dimensions {
+		defer clip.Rect{Max: gtx.Constraints.Min}.Push(gtx.Ops).Pop()
+		event.Op(gtx.Ops, &u.toasts)
+		return layout.Dimensions{Size: gtx.Constraints.Min}
+	}
+	return layout.Background{}.Layout(gtx, block, func(gtx layout.Context) layout.Dimensions {
+		return th.surface(gtx, bg, border, radiusM, func(gtx layout.Context) layout.Dimensions {
+			return layout.Inset{Left: spaceM, Top: spaceXS, Bottom: spaceXS, Right: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+				return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						gtx.Constraints.Min.X = gtx.Dp(16)
+						return icon.Layout(gtx, iconColor)
+					}),
+					layout.Rigid(gap(spaceS)),
+					layout.Flexed(1, th.label(textSmall, fg, text).lines(3).Layout),
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						b := th.iconButton(dismiss, u.icons.close, t.Dismiss)
+						b.size, b.tip = 28, tipEnd|tipAbove
+						return b.Layout(gtx)
+					}),
+				)
+			})
 		})
 	})
 }
