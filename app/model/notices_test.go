@@ -89,3 +89,28 @@ func TestRegisterLogsInAndKeepsTheNewIDOnShow(t *testing.T) {
 		t.Fatalf("logged in, yet the notices hold %+v", st.Notices)
 	}
 }
+
+func TestOfflineStateSaysWhenTheNextAttemptStarts(t *testing.T) {
+	srv := nodetest.Start(t)
+	const wait = time.Hour // long: the attempt is still ahead when looked at
+	m := newTestModel(t, srv, t.TempDir(), func(c *Config) { c.MinBackoff, c.MaxBackoff = wait, wait })
+	m.registerAndLogin(srv, "Li Hua")
+	if st := m.State(); st.RetryAt != 0 {
+		t.Fatalf("online with a retry planned at %d", st.RetryAt)
+	}
+	before := time.Now()
+	srv.Stop()
+	st := m.waitFor("offline with the next attempt planned", func(st state.State) bool {
+		return st.Conn == state.Offline && st.RetryAt != 0
+	})
+	after := time.Now()
+	if at := time.UnixMilli(st.RetryAt); at.Before(before.Truncate(time.Millisecond)) || at.After(after.Add(wait)) {
+		t.Fatalf("the next attempt is at %v; want between the drop (%v) and a backoff after it (%v)", at, before, after.Add(wait))
+	}
+	srv.Restart(t)
+	m.Reconnect()
+	st = m.waitFor("online again", func(st state.State) bool { return st.Conn == state.Online })
+	if st.RetryAt != 0 {
+		t.Fatalf("online, yet a retry is planned at %d", st.RetryAt)
+	}
+}
