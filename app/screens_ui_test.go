@@ -324,3 +324,29 @@ func TestLoggingInAgainClearsLoggedOut(t *testing.T) {
 		t.Fatal("logged in again, yet Logged out is on screen")
 	}
 }
+
+func TestLosingTheServerShowsTheOfflineBarUntilItIsBack(t *testing.T) {
+	srv := nodetest.Start(t)
+	h := newUIHarness(t, srv)
+	h.registerOnScreen("陈静", "correct horse")
+	h.fill("Group name", "Offline Club")
+	h.press(key.NameReturn, 0)
+	h.see("Offline Club")
+	h.click("Offline Club")
+	st := h.until("the group open", func(st state.State) bool { return st.Open != nil && st.Open.Members != nil })
+	h.see(fmt.Sprintf("#%d · 1 member · 1 online", st.Open.ID))
+
+	srv.Stop()
+	h.seeContaining("Offline — ")
+	h.see("Retry now")
+	h.until("no presence while offline", func(st state.State) bool {
+		_, ok := h.d.Find(fmt.Sprintf("#%d · 1 member", st.Open.ID))
+		return ok && st.Conn != state.Online
+	})
+	srv.Restart(t)
+	h.until("online again without the bar", func(st state.State) bool {
+		_, bar := h.d.Find("Retry now")
+		return st.Conn == state.Online && !bar
+	})
+	h.see(fmt.Sprintf("#%d · 1 member · 1 online", st.Open.ID))
+}
