@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"image"
 	"slices"
 	"testing"
 
@@ -140,5 +141,25 @@ func TestTabGoesFromSearchToTheListThenTheComposer(t *testing.T) {
 	d.Frame(st)
 	if evs := d.Take(); !slices.Contains(evs, ui.Event(ui.Send{Text: "hi there"})) {
 		t.Fatalf("typing after Tab, Shift+Tab gave %#v", evs)
+	}
+}
+
+func TestCtrlFOnANarrowWindowGoesBackToTheListAndSearch(t *testing.T) {
+	d := newDriver(t, ui.English, image.Pt(400, 800))
+	st := uitest.Busy()
+	d.Frame(st)
+	d.Frame(st)
+	d.Press("F", key.ModShortcut)
+	d.Frame(st)
+	if evs := d.Take(); !slices.Equal(evs, []ui.Event{ui.Open{Conv: 0}}) {
+		t.Fatalf("Ctrl+F over a conversation gave %#v, want back to the list", evs)
+	}
+	st.Open = nil // the model closed it
+	d.Frame(st)
+	d.Frame(st)
+	d.Type("Tom")
+	d.Frame(st)
+	if got := fieldText(d, "Search messages"); got != "Tom" {
+		t.Fatalf("the search field holds %q after Ctrl+F and typing", got)
 	}
 }

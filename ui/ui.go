@@ -398,9 +398,19 @@ func (u *UI) notices(gtx layout.Context, st state.State) {
 	m := op.Record(gtx.Ops)
 	ngtx := gtx
 	ngtx.Constraints = layout.Constraints{Min: image.Pt(area.X-2*gtx.Dp(spaceS), 0), Max: image.Pt(area.X-2*gtx.Dp(spaceS), area.Y/2)}
-	dims := layout.Flex{Axis: layout.Vertical}.Layout(ngtx, children...)
+	// On a backdrop of the window's colour, so that the list under the
+	// gaps does not show through.
+	dims := u.th.surface(ngtx, withAlpha(u.th.Bg, 0xf0), color0, radiusL, func(gtx layout.Context) layout.Dimensions {
+		return layout.Inset{Left: spaceXS, Right: spaceXS, Bottom: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Axis: layout.Vertical}.Layout(gtx, children...)
+		})
+	})
 	call := m.Stop()
 	defer op.Offset(image.Pt(gtx.Dp(spaceS), area.Y-bottom-dims.Size.Y)).Push(gtx.Ops).Pop()
+	// A click on the notices stops there, not on the list under them.
+	block := clip.Rect{Max: dims.Size}.Push(gtx.Ops)
+	event.Op(gtx.Ops, &u.toasts)
+	block.Pop()
 	call.Add(gtx.Ops)
 }
 
@@ -417,29 +427,21 @@ func noticeRow(gtx layout.Context, u *UI, n state.Notice, dismiss *widget.Clicka
 		text = fmt.Sprintf(t.RepeatF, text, n.Count)
 	}
 	gtx.Constraints.Min.X = gtx.Constraints.Max.X
-	// A click on the notice stops there, not on the list under it.
-	block := func(gtx layout.Context) layout.Dimensions {
-		defer clip.Rect{Max: gtx.Constraints.Min}.Push(gtx.Ops).Pop()
-		event.Op(gtx.Ops, &u.toasts)
-		return layout.Dimensions{Size: gtx.Constraints.Min}
-	}
-	return layout.Background{}.Layout(gtx, block, func(gtx layout.Context) layout.Dimensions {
-		return th.surface(gtx, bg, border, radiusM, func(gtx layout.Context) layout.Dimensions {
-			return layout.Inset{Left: spaceM, Top: spaceXS, Bottom: spaceXS, Right: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-				return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
-					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-						gtx.Constraints.Min.X = gtx.Dp(16)
-						return icon.Layout(gtx, iconColor)
-					}),
-					layout.Rigid(gap(spaceS)),
-					layout.Flexed(1, th.label(textSmall, fg, text).lines(3).Layout),
-					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-						b := th.iconButton(dismiss, u.icons.close, t.Dismiss)
-						b.size, b.tip = 28, tipEnd|tipAbove
-						return b.Layout(gtx)
-					}),
-				)
-			})
+	return th.surface(gtx, bg, border, radiusM, func(gtx layout.Context) layout.Dimensions {
+		return layout.Inset{Left: spaceM, Top: spaceXS, Bottom: spaceXS, Right: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					gtx.Constraints.Min.X = gtx.Dp(16)
+					return icon.Layout(gtx, iconColor)
+				}),
+				layout.Rigid(gap(spaceS)),
+				layout.Flexed(1, th.label(textSmall, fg, text).lines(3).Layout),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					b := th.iconButton(dismiss, u.icons.close, t.Dismiss)
+					b.size, b.tip = 28, tipEnd|tipAbove
+					return b.Layout(gtx)
+				}),
+			)
 		})
 	})
 }
