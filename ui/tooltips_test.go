@@ -99,3 +99,15 @@ func tooltip(d *uitest.Driver, b uitest.Node) (image.Rectangle, bool) {
 	}
 	return image.Rectangle{}, false
 }
+
+func TestTheHoverStateOfGoneButtonsIsForgotten(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	st := uitest.Busy() // with two notices, each with a close button
+	d.Frame(st)
+	with := ui.HoverAreas(d.UI)
+	st.Notices = nil
+	d.Frame(st)
+	if got := ui.HoverAreas(d.UI); got != with-2 {
+		t.Fatalf("the UI keeps the hover state of %d icon buttons after two notices went, %d before", got, with)
+	}
+}

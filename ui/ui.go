@@ -102,6 +102,7 @@ func (u *UI) Palette() Palette { return u.th.Palette }
 // Layout draws st and returns what the user asked for during this frame.
 func (u *UI) Layout(gtx layout.Context, st state.State) []Event {
 	u.events = nil
+	defer u.th.endFrame()
 	u.handlePrefs(gtx)
 	paint.Fill(gtx.Ops, u.th.Bg)
 	u.narrow = gtx.Constraints.Max.X < gtx.Dp(narrowBelow)

@@ -458,9 +458,10 @@ func (b iconButton) Layout(gtx layout.Context) layout.Dimensions {
 	s := gtx.Dp(b.size)
 	h := b.th.hovers[b.click]
 	if h == nil {
-		h = new(gesture.Hover)
+		h = new(hoverArea)
 		b.th.hovers[b.click] = h
 	}
+	h.frame = b.th.frame
 	hovered := h.Update(gtx.Source)
 	defer clip.Rect{Max: image.Pt(s, s)}.Push(gtx.Ops).Pop()
 	h.Add(gtx.Ops)
