@@ -46,7 +46,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.theme, "theme", "", `"light" or "dark" (default: the system's, or the last choice)`)
 	fs.StringVar(&o.audio, "audio", os.Getenv("PARLEY_AUDIO"), `sound for calls: "" (the system's) or "null" (no sound card)`)
 	fs.StringVar(&o.downloads, "downloads", os.Getenv("PARLEY_DOWNLOADS"), "folder for saved files (default: the platform's downloads folder)")
-	size := fs.String("size", "1100x720", "initial window size in dp, WxH")
+	size := fs.String("size", fmt.Sprintf("%dx%d", defaultSize.X, defaultSize.Y), "initial window size in dp, WxH")
 	verbose := fs.Bool("v", false, "log debug messages")
 	if err := fs.Parse(args); err != nil {
 		return o, err

@@ -6,6 +6,7 @@ import (
 	"image"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -98,10 +99,7 @@ func (h *uiHarness) loggedIn(srv *nodetest.Server, name string) proto.User {
 	if err := h.m.Register(ctx, srv.HTTPURL, name, "correct horse", "correct horse"); err != nil {
 		h.t.Fatal(err)
 	}
-	me := *h.m.State().Registered
-	if err := h.m.Login(ctx, srv.HTTPURL, fmt.Sprint(me.ID), "correct horse"); err != nil {
-		h.t.Fatal(err)
-	}
+	me := *h.m.State().Registered // and logged in
 	h.until("online", func(st state.State) bool { return st.Me != nil && st.Conn == state.Online })
 	return me
 }
@@ -187,14 +185,13 @@ func (h *uiHarness) typeText(s string) {
 	h.frame()
 }
 
-// registerOnScreen registers through the register form and returns the ID
-// read off the screen.
+// registerOnScreen registers through the register form, which logs in,
+// and returns the new ID read off the welcome screen.
 func (h *uiHarness) registerOnScreen(name, password string) string {
 	h.t.Helper()
 	h.click("Register")
 	h.fill("Name", name)
 	h.fill("Password", password)
-	h.fill("Confirm password", password)
 	h.press(key.NameReturn, 0)
 	var id string
 	h.until("the new ID on screen", func(state.State) bool {
@@ -207,21 +204,36 @@ func (h *uiHarness) registerOnScreen(name, password string) string {
 	if _, err := strconv.Atoi(id); err != nil {
 		h.t.Fatalf("the screen shows ID %q", id)
 	}
+	h.until("logged in and online", func(st state.State) bool {
+		return st.Me != nil && fmt.Sprint(st.Me.ID) == id && st.Conn == state.Online
+	})
 	return id
+}
+
+// logOutOnScreen logs out with the profile's button and its question.
+func (h *uiHarness) logOutOnScreen() {
+	h.t.Helper()
+	h.click("Log out")
+	var confirm uitest.Node
+	h.until("the log-out question", func(state.State) bool {
+		for _, n := range h.d.Screen() {
+			if n.Desc.Label == "Log out" && !n.Visible.Empty() {
+				confirm = n
+				return true
+			}
+		}
+		return false
+	})
+	h.d.ClickAt(confirm.Visible.Min.Add(confirm.Visible.Max).Div(2))
+	h.until("logged out", func(st state.State) bool { return st.Me == nil })
 }
 
 func TestRegisterLogInCreateAGroupAndChat(t *testing.T) {
 	srv := nodetest.Start(t)
 	h := newUIHarness(t, srv)
 
-	id := h.registerOnScreen("李华", "correct horse")
-	if got, _ := h.d.FieldText("User ID"); got != id {
-		t.Fatalf("the login form holds user ID %q, want the new %s", got, id)
-	}
-	// The password field has the focus; Enter logs in.
-	h.typeText("correct horse")
-	h.press(key.NameReturn, 0)
-	h.until("logged in and online", func(st state.State) bool { return st.Me != nil && st.Conn == state.Online })
+	id := h.registerOnScreen("李华", "correct horse") // and logged in
+	h.see("Welcome, 李华!")
 	h.see("李华")
 	h.see("ID " + id)
 	h.see("No conversations yet — create or join a group")
@@ -234,7 +246,7 @@ func TestRegisterLogInCreateAGroupAndChat(t *testing.T) {
 
 	h.click("学习小组 Study Group")
 	h.until("the group open", func(st state.State) bool { return st.Open != nil && st.Open.ID == group })
-	h.see(fmt.Sprintf("#%d · 1 members · 1 online", group))
+	h.see(fmt.Sprintf("#%d · 1 member · 1 online", group))
 	h.typeText("大家好 hello")
 	h.press(key.NameReturn, 0)
 	h.see("大家好 hello")
@@ -256,9 +268,6 @@ func TestEnterSendsButShiftEnterAddsALine(t *testing.T) {
 	srv := nodetest.Start(t)
 	h := newUIHarness(t, srv)
 	id := h.registerOnScreen("Tom Baker", "correct horse")
-	h.typeText("correct horse")
-	h.press(key.NameReturn, 0)
-	h.until("online", func(st state.State) bool { return st.Conn == state.Online })
 	h.fill("Group name", "Project Parley")
 	h.press(key.NameReturn, 0)
 	h.see("Project Parley")
@@ -290,6 +299,11 @@ func TestWrongPasswordIsShownOnTheLoginScreen(t *testing.T) {
 	srv := nodetest.Start(t)
 	h := newUIHarness(t, srv)
 	id := h.registerOnScreen("王芳", "correct horse")
+	h.logOutOnScreen()
+	// The login form holds the ID, and the password field has the focus.
+	if got, _ := h.d.FieldText("User ID"); got != id {
+		t.Fatalf("after logging out the login form holds user ID %q, want %s", got, id)
+	}
 	h.typeText("wrong horse")
 	h.press(key.NameReturn, 0)
 	h.see("Wrong user ID or password")
@@ -303,4 +317,49 @@ func TestWrongPasswordIsShownOnTheLoginScreen(t *testing.T) {
 	h.typeText("correct horse")
 	h.press(key.NameReturn, 0)
 	h.until("logged in as "+id, func(st state.State) bool { return st.Me != nil && fmt.Sprint(st.Me.ID) == id })
+}
+
+func TestLoggingInAgainClearsLoggedOut(t *testing.T) {
+	srv := nodetest.Start(t)
+	h := newUIHarness(t, srv)
+	h.registerOnScreen("Sofia Rossi", "correct horse")
+	h.logOutOnScreen()
+	if st := h.m.State(); !slices.ContainsFunc(st.Notices, func(n state.Notice) bool { return n.Kind == state.NoticeLoggedOut }) {
+		t.Fatalf("logging out left no notice: %+v", st.Notices)
+	}
+	h.typeText("correct horse")
+	h.press(key.NameReturn, 0)
+	st := h.until("logged in again", func(st state.State) bool { return st.Me != nil && st.Conn == state.Online })
+	if slices.ContainsFunc(st.Notices, func(n state.Notice) bool { return n.Kind == state.NoticeLoggedOut }) {
+		t.Fatalf("logged in again, yet the notices hold Logged out: %+v", st.Notices)
+	}
+	if _, ok := h.d.Find("Logged out"); ok {
+		t.Fatal("logged in again, yet Logged out is on screen")
+	}
+}
+
+func TestLosingTheServerShowsTheOfflineBarUntilItIsBack(t *testing.T) {
+	srv := nodetest.Start(t)
+	h := newUIHarness(t, srv)
+	h.registerOnScreen("陈静", "correct horse")
+	h.fill("Group name", "Offline Club")
+	h.press(key.NameReturn, 0)
+	h.see("Offline Club")
+	h.click("Offline Club")
+	st := h.until("the group open", func(st state.State) bool { return st.Open != nil && st.Open.Members != nil })
+	h.see(fmt.Sprintf("#%d · 1 member · 1 online", st.Open.ID))
+
+	srv.Stop()
+	h.seeContaining("Offline — ")
+	h.see("Retry now")
+	h.until("no presence while offline", func(st state.State) bool {
+		_, ok := h.d.Find(fmt.Sprintf("#%d · 1 member", st.Open.ID))
+		return ok && st.Conn != state.Online
+	})
+	srv.Restart(t)
+	h.until("online again without the bar", func(st state.State) bool {
+		_, bar := h.d.Find("Retry now")
+		return st.Conn == state.Online && !bar
+	})
+	h.see(fmt.Sprintf("#%d · 1 member · 1 online", st.Open.ID))
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"log/slog"
 	"os"
@@ -29,6 +30,12 @@ import (
 	"parley/ui"
 	"parley/ui/platform"
 )
+
+// defaultSize is the window's first size in dp (-size changes it). Gio
+// does not tell the app the screen's size, so it is one that fits the
+// smallest common laptop screen at the largest common scaling: 1280×800
+// at 150 % is 853×533 dp, less a title bar and a panel.
+var defaultSize = image.Pt(840, 480)
 
 // run opens the window and runs it until it is closed.
 func run(o options, log *slog.Logger, start time.Time) error {

@@ -202,7 +202,7 @@ func TestIncomingCallWithoutAudioCanOnlyBeDeclined(t *testing.T) {
 	st := uitest.WithCall(uitest.Direct(), state.CallIncoming)
 	st.NoAudio = true
 	d.Frame(st)
-	onScreen(t, d, "No audio in this browser: answer on the desktop app")
+	onScreen(t, d, "Calls are not available in the browser yet: answer in the desktop app")
 	wantEvents(t, "a click on the disabled Accept", step(t, d, "Accept"))
 	wantEvents(t, "Decline", step(t, d, "Decline"), ui.DeclineCall{})
 }
@@ -319,8 +319,8 @@ func TestWithoutAudioThereAreNoCalls(t *testing.T) {
 		lang ui.Lang
 		says string
 	}{
-		{ui.English, "This browser has no audio: calls need the desktop app"},
-		{ui.Chinese, "浏览器中无法使用音频：通话请使用桌面版"},
+		{ui.English, "Calls are not available in the browser yet: use the desktop app"},
+		{ui.Chinese, "浏览器版暂不支持通话，请使用桌面版"},
 	} {
 		d := newDriver(t, c.lang, desktop)
 		st := uitest.Direct()

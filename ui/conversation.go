@@ -30,6 +30,7 @@ type convPane struct {
 	// set when Send was pressed on a text too long for a message.
 	draft   string
 	refused bool
+	msgsH   int // the message list's height last frame, for Page Up and Down
 }
 
 func (p *convPane) init() {
@@ -135,6 +136,9 @@ func (p *convPane) layout(gtx layout.Context, u *UI, st state.State) layout.Dime
 		return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.call.layout(gtx, u, st) }),
 			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+				if r := st.Registered; r != nil && r.ID == st.Me.ID {
+					return u.login.welcome(gtx, u, *r)
+				}
 				return emptyState(gtx, u, u.icons.chat, u.t().PickConversation)
 			}),
 		)
@@ -156,7 +160,11 @@ func (p *convPane) layout(gtx layout.Context, u *UI, st state.State) layout.Dime
 		}),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return rule(gtx, th.Border, false) }),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.call.layout(gtx, u, st) }),
-		layout.Flexed(1, func(gtx layout.Context) layout.Dimensions { return p.msgs.layout(gtx, u, st) }),
+		layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+			d := p.msgs.layout(gtx, u, st)
+			p.msgsH = d.Size.Y
+			return d
+		}),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.transfers.layout(gtx, u, st) }),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return rule(gtx, th.Border, false) }),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
@@ -215,6 +223,17 @@ func (p *convPane) lengthBar(gtx layout.Context, u *UI) layout.Dimensions {
 	})
 }
 
+// page scrolls the messages by most of a screen: dir -1 up (older), +1
+// down.
+func (p *convPane) page(dir int) {
+	if p.openConv == 0 || p.msgsH == 0 {
+		return
+	}
+	pos := &p.msgs.list.Position
+	pos.Offset += dir * p.msgsH * 9 / 10
+	pos.BeforeEnd = true // layout works out whether this is the end
+}
+
 func onlineCount(ms []proto.Member) int {
 	n := 0
 	for _, m := range ms {
@@ -232,15 +251,18 @@ func (p *convPane) header(gtx layout.Context, u *UI, st state.State) layout.Dime
 	// The member list may still be loading: the summary's count is the
 	// better number until it has caught up.
 	count := max(o.Conversation.Members, len(o.Members))
-	sub := fmt.Sprintf(t.GroupIF, o.ID) + " · " + fmt.Sprintf(t.MembersF, count)
-	if o.Members != nil {
+	// Presence is only known while connected: offline, nobody is shown
+	// online.
+	presence := st.Conn == state.Online
+	sub := fmt.Sprintf(t.GroupIF, o.ID) + " · " + t.MembersN.format(count)
+	if o.Members != nil && presence {
 		sub += " · " + fmt.Sprintf(t.OnlineF, onlineCount(o.Members))
 	}
 	if o.Kind == proto.KindDirect && o.Peer != nil {
 		avatarID = int64(o.Peer.ID)
 		sub = t.DirectChat + " · ID " + fmt.Sprint(o.Peer.ID)
 		for _, m := range o.Members {
-			if m.ID == o.Peer.ID && m.Online {
+			if m.ID == o.Peer.ID && m.Online && presence {
 				sub += " · " + t.ConnOnline
 			}
 		}
@@ -255,15 +277,17 @@ func (p *convPane) header(gtx layout.Context, u *UI, st state.State) layout.Dime
 					if !u.narrow {
 						return layout.Dimensions{}
 					}
-					return layout.Inset{Right: spaceS}.Layout(gtx, th.iconButton(&p.back, u.icons.back, t.Back).Layout)
+					b := th.iconButton(&p.back, u.icons.back, t.Back)
+					b.tip = tipStart
+					return layout.Inset{Right: spaceS}.Layout(gtx, b.Layout)
 				}),
 				layout.Rigid(func(gtx layout.Context) layout.Dimensions { return th.avatar(gtx, o.Name, avatarID, avatarM) }),
 				layout.Rigid(gap(spaceM)),
 				layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
 					return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
-						layout.Rigid(th.label(textTitle, th.Fg, o.Name).bold().lines(1).Layout),
+						layout.Rigid(th.label(textTitle, th.Fg, o.Name).bold().lines(1).userContent().Layout),
 						layout.Rigid(gap(2)),
-						layout.Rigid(th.label(textSmall, th.FgMuted, sub).lines(1).Layout),
+						layout.Rigid(th.label(textSmall, th.FgMuted, sub).lines(2).Layout),
 					)
 				}),
 				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
@@ -291,7 +315,12 @@ func (p *convPane) header(gtx layout.Context, u *UI, st state.State) layout.Dime
 					if o.Kind != proto.KindGroup {
 						return layout.Dimensions{}
 					}
-					return th.iconButton(&p.leave, u.icons.logout, t.Leave).Layout(gtx)
+					b := th.iconButton(&p.leave, u.icons.leave, t.Leave)
+					b.tip = tipEnd
+					if p.askLeave {
+						b.color, b.bg = th.Danger, th.DangerSoft
+					}
+					return b.Layout(gtx)
 				}),
 			)
 		})
@@ -326,6 +355,7 @@ func (p *convPane) leaveBar(gtx layout.Context, u *UI, st state.State) layout.Di
 // memberStrip lists the members, online first, with presence dots.
 func (p *convPane) memberStrip(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
 	th := u.th
+	presence := st.Conn == state.Online
 	ms := make([]proto.Member, 0, len(st.Open.Members))
 	for _, m := range st.Open.Members {
 		if m.Online {
@@ -352,6 +382,9 @@ func (p *convPane) memberStrip(gtx layout.Context, u *UI, st state.State) layout
 									return layout.Stack{Alignment: layout.SE}.Layout(gtx,
 										layout.Stacked(func(gtx layout.Context) layout.Dimensions { return th.avatar(gtx, m.Name, int64(m.ID), 24) }),
 										layout.Stacked(func(gtx layout.Context) layout.Dimensions {
+											if !presence {
+												return layout.Dimensions{} // unknown while offline
+											}
 											c := th.FgMuted
 											if m.Online {
 												c = th.Success
@@ -361,7 +394,7 @@ func (p *convPane) memberStrip(gtx layout.Context, u *UI, st state.State) layout
 									)
 								}),
 								layout.Rigid(gap(6)),
-								layout.Rigid(th.label(textSmall, th.Fg, m.Name).lines(1).Layout),
+								layout.Rigid(th.label(textSmall, th.Fg, m.Name).lines(1).userContent().Layout),
 								layout.Rigid(gap(spaceXS)),
 								layout.Rigid(th.label(textCaption, th.FgMuted, fmt.Sprint(m.ID)).Layout),
 								layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.call.memberButton(gtx, u, st, m) }),
@@ -387,7 +420,7 @@ func (p *convPane) composerBar(gtx layout.Context, u *UI, st state.State) layout
 			return layout.Flex{Alignment: layout.End}.Layout(gtx,
 				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 					b := th.iconButton(&p.files.attach, u.icons.attach, t.AttachFile)
-					b.size = controlH
+					b.size, b.tip = controlH, tipStart|tipAbove
 					if p.files.open {
 						b.color, b.bg = th.Primary, th.Selected
 					}
@@ -400,7 +433,7 @@ func (p *convPane) composerBar(gtx layout.Context, u *UI, st state.State) layout
 				layout.Rigid(gap(spaceS)),
 				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 					b := th.iconButton(&p.send, u.icons.send, t.Send)
-					b.size, b.color, b.bg = controlH, th.OnPrimary, th.Primary
+					b.size, b.color, b.bg, b.tip = controlH, th.OnPrimary, th.Primary, tipEnd|tipAbove
 					if strings.TrimSpace(p.draft) == "" || len(p.draft) > proto.MaxTextBytes {
 						b.bg, b.color = th.SurfaceAlt, th.FgMuted
 					}

@@ -32,28 +32,33 @@ func ParseLang(locale string) Lang {
 // catalog holds every string of the UI in one language. Fields ending in
 // "F" are fmt formats.
 type catalog struct {
-	AppName, Tagline                                   string
-	TabLogin, TabRegister                              string
-	Server, UserID, Name, Password, Confirm            string
-	UserIDHint, NameHint, PasswordHint                 string
-	LoginButton, RegisterButton, Working               string
-	ClearCache, ClearCacheHint, CacheClearedF          string
-	UseHere, UseHereHint                               string
-	RegisteredF, RegisteredHint, Copy, Copied          string
-	SwitchLang, DarkTheme, LightTheme                  string
-	NewGroup, JoinGroup, Invite, Direct                string
-	GroupName, GroupID, GroupIDOpen, FriendID          string
-	Create, Join, InviteButton, Chat                   string
-	SearchHint, SearchingF, ResultsF, NoResultsF       string
+	AppName, Tagline                          string
+	TabLogin, TabRegister                     string
+	Server, UserID, Name, Password            string
+	UserIDHint, NameHint, PasswordHint        string
+	LoginButton, RegisterButton, Working      string
+	ClearCache, ClearCacheHint, CacheClearedF string
+	UseHere, UseHereHint                      string
+	RegisteredF, RegisteredHint, Copy, Copied string
+	SwitchLang, DarkTheme, LightTheme         string
+	NewGroup, JoinGroup, Invite, Direct       string
+	GroupName, GroupID, GroupIDOpen, FriendID string
+	Create, Join, InviteButton, Chat          string
+	SearchHint, SearchingF, NoResultsF        string
+	// Counts: the singular and the plural (Chinese has one form).
+	ResultsN, MembersN                                 plural
 	ClearSearch, Conversations, NoConversations        string
 	PickConversation, NoMessages, DirectChat           string
-	MembersF, OnlineF, MessageHintF, Send              string
+	OnlineF, MessageHintF, Send                        string
 	Sending, Sent, Failed, NewMessages, LoadingOlder   string
 	Beginning, ConnOnline, ConnConnecting, ConnOffline string
 	Logout, Leave, LeaveConfirm, Back, ShowMembers     string
 	Dismiss, You, Cancel                               string
+	OfflineRetryF, OfflineNow, RetryNow, RepeatF       string
+	LogoutAskF, ShowPassword, HidePassword, WelcomeF   string
+	YourIDHint                                         string
 	Today, Yesterday                                   string
-	ErrNoID, ErrNoName, ErrNoPassword, ErrMismatch     string
+	ErrNoID, ErrNoName, ErrNoPassword                  string
 	JumpLatest, Members, Composer                      string
 	// Membership events in the history.
 	EvCreatedF, EvJoinedF, EvInvitedF, EvLeftF string
@@ -98,6 +103,19 @@ type catalog struct {
 	SecondsF, MinutesF, HoursF                                         string
 }
 
+// plural is a count's words: One for 1, Other for the rest. Both are
+// fmt formats whose first verb is the count.
+type plural struct{ One, Other string }
+
+// format words n, with more arguments after it.
+func (p plural) format(n int, more ...any) string {
+	f := p.Other
+	if n == 1 {
+		f = p.One
+	}
+	return fmt.Sprintf(f, append([]any{n}, more...)...)
+}
+
 var catalogs = map[Lang]*catalog{English: &en, Chinese: &zh}
 
 func (l Lang) cat() *catalog {
@@ -116,8 +134,7 @@ var en = catalog{
 	UserID:           "User ID",
 	Name:             "Name",
 	Password:         "Password",
-	Confirm:          "Confirm password",
-	UserIDHint:       "The number you got when you registered",
+	UserIDHint:       "e.g. 4821",
 	NameHint:         "Any name, in any script",
 	PasswordHint:     "At least 6 characters",
 	LoginButton:      "Log in",
@@ -141,7 +158,7 @@ var en = catalog{
 	Direct:           "Direct",
 	GroupName:        "Group name",
 	GroupID:          "Group ID",
-	GroupIDOpen:      "Group ID (empty: the open group)",
+	GroupIDOpen:      "Group ID (optional)",
 	FriendID:         "User ID",
 	Create:           "Create",
 	Join:             "Join",
@@ -149,7 +166,7 @@ var en = catalog{
 	Chat:             "Chat",
 	SearchHint:       "Search messages",
 	SearchingF:       "Searching for “%s”…",
-	ResultsF:         "%d results for “%s”",
+	ResultsN:         plural{"%d result for “%s”", "%d results for “%s”"},
 	NoResultsF:       "No messages match “%s”",
 	ClearSearch:      "Clear search",
 	Conversations:    "Conversations",
@@ -157,7 +174,7 @@ var en = catalog{
 	PickConversation: "Pick a conversation, or create a group to start",
 	NoMessages:       "No messages yet — say hello!",
 	DirectChat:       "Direct chat",
-	MembersF:         "%d members",
+	MembersN:         plural{"%d member", "%d members"},
 	OnlineF:          "%d online",
 	MessageHintF:     "Message %s",
 	Send:             "Send",
@@ -169,7 +186,7 @@ var en = catalog{
 	Beginning:        "Start of the conversation",
 	ConnOnline:       "Online",
 	ConnConnecting:   "Connecting…",
-	ConnOffline:      "Offline · retry",
+	ConnOffline:      "Offline",
 	Logout:           "Log out",
 	Leave:            "Leave group",
 	LeaveConfirm:     "Leave",
@@ -177,11 +194,19 @@ var en = catalog{
 	Back:             "Back",
 	ShowMembers:      "Members",
 	Dismiss:          "Dismiss",
+	OfflineRetryF:    "Offline — retrying in %d s",
+	OfflineNow:       "Offline — reconnecting…",
+	RetryNow:         "Retry now",
+	RepeatF:          "%s (×%d)",
+	LogoutAskF:       "Log out? To log back in you need your ID (%s) and password.",
+	ShowPassword:     "Show password",
+	HidePassword:     "Hide password",
+	WelcomeF:         "Welcome, %s!",
+	YourIDHint:       "People add you by this ID, and you log in with it on other devices.",
 	You:              "You",
 	ErrNoID:          "Enter your user ID (a number like 4821)",
 	ErrNoName:        "Enter a name",
 	ErrNoPassword:    "Enter your password",
-	ErrMismatch:      "The passwords do not match",
 	JumpLatest:       "Jump to the latest messages",
 	Members:          "Members",
 	Composer:         "Message",
@@ -313,8 +338,8 @@ var en = catalog{
 	LookingForDevices: "Looking for devices…",
 	CallAgain:         "Call again",
 	ClearCall:         "Clear",
-	NoAudioCalls:      "This browser has no audio: calls need the desktop app",
-	NoAudioAnswer:     "No audio in this browser: answer on the desktop app",
+	NoAudioCalls:      "Calls are not available in the browser yet: use the desktop app",
+	NoAudioAnswer:     "Calls are not available in the browser yet: answer in the desktop app",
 	CallEndedF:        "Call ended (%s)",
 	CallCancelled:     "Call cancelled",
 	MissedCallF:       "Missed call from %s",
@@ -378,8 +403,7 @@ var zh = catalog{
 	UserID:           "用户 ID",
 	Name:             "用户名",
 	Password:         "密码",
-	Confirm:          "确认密码",
-	UserIDHint:       "注册时获得的数字 ID",
+	UserIDHint:       "例如 4821",
 	NameHint:         "支持中文",
 	PasswordHint:     "至少 6 个字符",
 	LoginButton:      "登录",
@@ -411,7 +435,7 @@ var zh = catalog{
 	Chat:             "聊天",
 	SearchHint:       "搜索聊天记录",
 	SearchingF:       "正在搜索“%s”…",
-	ResultsF:         "找到 %d 条“%s”",
+	ResultsN:         plural{"找到 %d 条“%s”", "找到 %d 条“%s”"},
 	NoResultsF:       "没有消息包含“%s”",
 	ClearSearch:      "清除搜索",
 	Conversations:    "会话",
@@ -419,7 +443,7 @@ var zh = catalog{
 	PickConversation: "选择一个会话，或创建一个群聊开始聊天",
 	NoMessages:       "还没有消息——打个招呼吧！",
 	DirectChat:       "私聊",
-	MembersF:         "%d 位成员",
+	MembersN:         plural{"%d 位成员", "%d 位成员"},
 	OnlineF:          "%d 人在线",
 	MessageHintF:     "发消息给 %s",
 	Send:             "发送",
@@ -431,7 +455,7 @@ var zh = catalog{
 	Beginning:        "会话开始",
 	ConnOnline:       "在线",
 	ConnConnecting:   "连接中…",
-	ConnOffline:      "离线 · 重试",
+	ConnOffline:      "离线",
 	Logout:           "退出登录",
 	Leave:            "退出群聊",
 	LeaveConfirm:     "退出",
@@ -439,11 +463,19 @@ var zh = catalog{
 	Back:             "返回",
 	ShowMembers:      "成员",
 	Dismiss:          "关闭",
+	OfflineRetryF:    "已离线 — %d 秒后重试",
+	OfflineNow:       "已离线 — 正在重新连接…",
+	RetryNow:         "立即重试",
+	RepeatF:          "%s（×%d）",
+	LogoutAskF:       "确定退出登录？再次登录需要你的 ID（%s）和密码。",
+	ShowPassword:     "显示密码",
+	HidePassword:     "隐藏密码",
+	WelcomeF:         "欢迎，%s！",
+	YourIDHint:       "别人通过这个 ID 添加你，你在其他设备上也用它登录。",
 	You:              "我",
 	ErrNoID:          "请输入用户 ID（一个数字，例如 4821）",
 	ErrNoName:        "请输入用户名",
 	ErrNoPassword:    "请输入密码",
-	ErrMismatch:      "两次输入的密码不一致",
 	JumpLatest:       "跳到最新消息",
 	Members:          "成员",
 	Composer:         "消息",
@@ -575,8 +607,8 @@ var zh = catalog{
 	LookingForDevices: "正在查找设备…",
 	CallAgain:         "再次呼叫",
 	ClearCall:         "清除",
-	NoAudioCalls:      "浏览器中无法使用音频：通话请使用桌面版",
-	NoAudioAnswer:     "浏览器中无法使用音频：请在桌面版接听",
+	NoAudioCalls:      "浏览器版暂不支持通话，请使用桌面版",
+	NoAudioAnswer:     "浏览器版暂不支持通话，请在桌面版接听",
 	CallEndedF:        "通话结束（%s）",
 	CallCancelled:     "已取消呼叫",
 	MissedCallF:       "%s 的未接来电",

@@ -24,6 +24,9 @@ func TestEveryStringIsTranslated(t *testing.T) {
 					t.Errorf("%s: %s is missing", lang, name)
 				}
 			}
+			if p, ok := f.Interface().(plural); ok && (p.One == "" || p.Other == "") {
+				t.Errorf("%s: %s lacks a form", lang, name)
+			}
 		}
 		for _, k := range []state.NoticeKind{state.NoticeRegistered, state.NoticeGroupCreated, state.NoticeJoined,
 			state.NoticeInvited, state.NoticeInvitedMe, state.NoticeLeft, state.NoticeDirect, state.NoticeLoggedOut, state.NoticeSessionEnded,
@@ -190,6 +193,24 @@ func TestEveryInputProblemIsWordedInBothLanguages(t *testing.T) {
 			if c.Inputs[k] == "" {
 				t.Errorf("%s has no words for input problem %q", l, k)
 			}
+		}
+	}
+}
+
+func TestCountsUseTheSingularForOne(t *testing.T) {
+	for _, c := range []struct {
+		got, want string
+	}{
+		{en.MembersN.format(1), "1 member"},
+		{en.MembersN.format(5), "5 members"},
+		{en.MembersN.format(0), "0 members"},
+		{en.ResultsN.format(1, "hi"), "1 result for “hi”"},
+		{en.ResultsN.format(2, "hi"), "2 results for “hi”"},
+		{zh.MembersN.format(1), "1 位成员"},
+		{zh.ResultsN.format(3, "你好"), "找到 3 条“你好”"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
 		}
 	}
 }

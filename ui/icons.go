@@ -7,10 +7,10 @@ import (
 
 // icons used by the screens (Material Design, from x/exp/shiny).
 type iconSet struct {
-	send, search, logout, add, groupAdd, personAdd, join, back, chat, close,
+	send, search, logout, leave, add, groupAdd, personAdd, join, back, chat, close,
 	copy, moon, sun, translate, people, info, errorIcon, down, done, schedule,
 	call, callEnd, callMissed, dialpad, mic, micOff, devices, attach, file, upload, download,
-	pause, play, retry, folder, openFile *widget.Icon
+	pause, play, retry, folder, openFile, offline, visible, hidden *widget.Icon
 }
 
 func loadIcons() iconSet {
@@ -24,7 +24,8 @@ func loadIcons() iconSet {
 	return iconSet{
 		send:      must(icons.ContentSend),
 		search:    must(icons.ActionSearch),
-		logout:    must(icons.ActionExitToApp),
+		logout:    must(icons.ActionPowerSettingsNew),
+		leave:     must(icons.ActionExitToApp),
 		add:       must(icons.ContentAdd),
 		groupAdd:  must(icons.SocialGroupAdd),
 		personAdd: must(icons.SocialPersonAdd),
@@ -59,5 +60,8 @@ func loadIcons() iconSet {
 		retry:      must(icons.NavigationRefresh),
 		folder:     must(icons.FileFolderOpen),
 		openFile:   must(icons.ActionOpenInNew),
+		offline:    must(icons.NotificationSyncProblem),
+		visible:    must(icons.ActionVisibility),
+		hidden:     must(icons.ActionVisibilityOff),
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"image"
 	"io"
 	"strings"
+	"time"
 
+	"gioui.org/gesture"
 	"gioui.org/io/clipboard"
 	"gioui.org/io/key"
 	"gioui.org/io/semantic"
@@ -23,15 +25,16 @@ import (
 // loginScreen logs in or registers (the seed's login window: a register
 // panel, a login panel and the input area).
 type loginScreen struct {
-	register               bool // the register tab is open
-	tabLogin, tabRegister  widget.Clickable
-	server                 *field
-	userID, password       *field
-	name, newPass, confirm *field
-	submit, copyID         widget.Clickable
-	clearCache, useHere    widget.Clickable
-	idText                 widget.Selectable
-	scroll                 widget.List
+	register              bool // the register tab is open
+	tabLogin, tabRegister widget.Clickable
+	server                *field
+	userID, password      *field
+	name, newPass         *field
+	showPass              gesture.Click // shows or hides the password typed (not in the Tab order)
+	submit, copyID        widget.Clickable
+	clearCache, useHere   widget.Clickable
+	idText                widget.Selectable
+	scroll                widget.List
 
 	prefilled  bool           // server address taken from the state once
 	registered proto.UserID   // the last new account shown
@@ -51,8 +54,6 @@ func (l *loginScreen) init() {
 	l.name = newField(true)
 	l.newPass = newField(true)
 	l.newPass.Mask = '•'
-	l.confirm = newField(true)
-	l.confirm.Mask = '•'
 	l.scroll.Axis = layout.Vertical
 	l.focusNext = &l.userID.Editor
 }
@@ -60,10 +61,19 @@ func (l *loginScreen) init() {
 // loggedIn forgets the passwords typed; the next login screen (after a
 // logout) asks for the password of the same ID.
 func (l *loginScreen) loggedIn() {
-	for _, f := range []*field{l.password, l.newPass, l.confirm} {
+	for _, f := range []*field{l.password, l.newPass} {
 		f.SetText("")
+		f.Mask = '•'
 	}
 	l.register, l.problem = false, ""
+	l.focusNext = &l.password.Editor
+}
+
+// loggedOut fills in the ID of the account just logged out, to log in
+// again with its password.
+func (l *loginScreen) loggedOut(id proto.UserID) {
+	l.register, l.problem = false, ""
+	l.userID.SetText(fmt.Sprint(id))
 	l.focusNext = &l.password.Editor
 }
 
@@ -119,16 +129,11 @@ func (l *loginScreen) update(gtx layout.Context, u *UI, st state.State) {
 	if l.tabRegister.Clicked(gtx) {
 		switchTab(true)
 	}
-	if l.copyID.Clicked(gtx) && st.Registered != nil {
-		id := fmt.Sprint(st.Registered.ID)
-		gtx.Execute(clipboard.WriteCmd{Type: "application/text", Data: io.NopCloser(strings.NewReader(id))})
-		l.copied = st.Registered.ID
-	}
 	// Enter in any field submits the form.
 	submit := l.submit.Clicked(gtx)
 	fields := []*field{l.server, l.userID, l.password}
 	if l.register {
-		fields = []*field{l.server, l.name, l.newPass, l.confirm}
+		fields = []*field{l.server, l.name, l.newPass}
 	}
 	for _, f := range fields {
 		if f.submitted(gtx) {
@@ -154,11 +159,11 @@ func (l *loginScreen) submitForm(u *UI) {
 			l.problem = t.ErrNoName
 		case len(l.newPass.Text()) < proto.MinPasswordLen:
 			l.problem = t.Errors[proto.CodeWeakPassword]
-		case l.newPass.Text() != l.confirm.Text():
-			l.problem = t.ErrMismatch
 		}
 		if l.problem == "" {
-			u.emit(Register{Server: server, Name: strings.TrimSpace(l.name.Text()), Password: l.newPass.Text(), Confirm: l.confirm.Text()})
+			// Asked once, with Show password to check it (no confirm field).
+			pw := l.newPass.Text()
+			u.emit(Register{Server: server, Name: strings.TrimSpace(l.name.Text()), Password: pw, Confirm: pw})
 		}
 		return
 	}
@@ -230,22 +235,21 @@ func (l *loginScreen) card(gtx layout.Context, u *UI, st state.State) layout.Dim
 		})
 	})
 	if r := st.Registered; r != nil && !l.register {
-		add(spaceL, func(gtx layout.Context) layout.Dimensions { return l.registeredBanner(gtx, u, *r) })
+		add(spaceL, func(gtx layout.Context) layout.Dimensions {
+			return l.registeredBanner(gtx, u, *r, u.t().RegisteredHint)
+		})
 	}
 	add(spaceL, func(gtx layout.Context) layout.Dimensions {
 		return th.fieldBlock(gtx, t.Server, l.server, "http://127.0.0.1:8080")
 	})
 	if l.register {
 		add(spaceM, func(gtx layout.Context) layout.Dimensions { return th.fieldBlock(gtx, t.Name, l.name, t.NameHint) })
-		add(spaceM, func(gtx layout.Context) layout.Dimensions {
-			return th.fieldBlock(gtx, t.Password, l.newPass, t.PasswordHint)
-		})
-		add(spaceM, func(gtx layout.Context) layout.Dimensions { return th.fieldBlock(gtx, t.Confirm, l.confirm, "") })
+		add(spaceM, func(gtx layout.Context) layout.Dimensions { return l.passwordBlock(gtx, u, l.newPass, t.PasswordHint) })
 	} else {
 		add(spaceM, func(gtx layout.Context) layout.Dimensions {
 			return th.fieldBlock(gtx, t.UserID, l.userID, t.UserIDHint)
 		})
-		add(spaceM, func(gtx layout.Context) layout.Dimensions { return th.fieldBlock(gtx, t.Password, l.password, "") })
+		add(spaceM, func(gtx layout.Context) layout.Dimensions { return l.passwordBlock(gtx, u, l.password, "") })
 	}
 	problem := l.problem
 	if problem == "" && st.AuthError != nil && !st.Busy {
@@ -275,6 +279,18 @@ func (l *loginScreen) card(gtx layout.Context, u *UI, st state.State) layout.Dim
 				return b.Layout(gtx)
 			})
 		}
+	}
+	if n, ok := loginNotice(st, u.now().UnixMilli()); ok && st.AuthError == nil && !l.register {
+		// Why the login screen is back: logged out, or the session ended.
+		if n.Expires != 0 {
+			gtx.Execute(op.InvalidateCmd{At: time.UnixMilli(n.Expires)})
+		}
+		add(spaceM, func(gtx layout.Context) layout.Dimensions {
+			return th.surface(gtx, withAlpha(th.Primary, 0x14), withAlpha(th.Primary, 0x40), radiusM, func(gtx layout.Context) layout.Dimensions {
+				return layout.Inset{Left: spaceM, Right: spaceM, Top: spaceS, Bottom: spaceS}.Layout(gtx,
+					th.label(textBody, th.Fg, t.notice(n)).Layout)
+			})
+		})
 	}
 	if st.CacheCleared != 0 && st.AuthError == nil && !l.register {
 		add(spaceM, func(gtx layout.Context) layout.Dimensions {
@@ -307,10 +323,76 @@ func (l *loginScreen) card(gtx layout.Context, u *UI, st state.State) layout.Dim
 	})
 }
 
-// registeredBanner shows the new account's ID, selectable and copyable.
-func (l *loginScreen) registeredBanner(gtx layout.Context, u *UI, r proto.User) layout.Dimensions {
+// passwordBlock is a password field with a button that shows what was
+// typed, so that it can be checked without typing it twice.
+func (l *loginScreen) passwordBlock(gtx layout.Context, u *UI, f *field, hint string) layout.Dimensions {
+	th, t := u.th, u.t()
+	icon, desc := u.icons.visible, t.ShowPassword
+	if f.Mask == 0 {
+		icon, desc = u.icons.hidden, t.HidePassword
+	}
+	return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+		layout.Rigid(th.label(textSmall, th.FgMuted, t.Password).medium().Layout),
+		layout.Rigid(gap(6)),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			return layout.Stack{Alignment: layout.E}.Layout(gtx,
+				layout.Stacked(func(gtx layout.Context) layout.Dimensions { return th.input(gtx, f, hint, t.Password) }),
+				layout.Stacked(func(gtx layout.Context) layout.Dimensions {
+					return layout.Inset{Right: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+						clicked, d := th.mouseIconButton(gtx, &l.showPass, icon, desc, 32, tipEnd)
+						if clicked {
+							mask := '•'
+							if f.Mask != 0 {
+								mask = 0
+							}
+							l.password.Mask, l.newPass.Mask = mask, mask
+						}
+						return d
+					})
+				}),
+			)
+		}),
+	)
+}
+
+// welcome greets a new account on the main screen with its ID, large and
+// copyable: it is how people find the user.
+func (l *loginScreen) welcome(gtx layout.Context, u *UI, r proto.User) layout.Dimensions {
+	th, t := u.th, u.t()
+	gtx.Constraints.Min = gtx.Constraints.Max
+	return layout.Center.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		return layout.UniformInset(spaceL).Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			w := min(gtx.Constraints.Max.X, gtx.Dp(420))
+			gtx.Constraints.Min.X, gtx.Constraints.Max.X = w, w
+			return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+				layout.Rigid(th.label(textHeadline, th.Fg, fmt.Sprintf(t.WelcomeF, r.Name)).bold().Layout),
+				layout.Rigid(gap(spaceM)),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions { return l.registeredBanner(gtx, u, r, t.YourIDHint) }),
+			)
+		})
+	})
+}
+
+// loginNotice is the newest notice that belongs to the login screen and
+// is still shown at now (Unix ms).
+func loginNotice(st state.State, now int64) (state.Notice, bool) {
+	for i := len(st.Notices) - 1; i >= 0; i-- {
+		if n := st.Notices[i]; n.OnLoginScreen() && n.Shown(now) {
+			return n, true
+		}
+	}
+	return state.Notice{}, false
+}
+
+// registeredBanner shows the new account's ID, selectable and copyable,
+// with hint below.
+func (l *loginScreen) registeredBanner(gtx layout.Context, u *UI, r proto.User, hint string) layout.Dimensions {
 	th, t := u.th, u.t()
 	id := fmt.Sprint(r.ID)
+	if l.copyID.Clicked(gtx) {
+		gtx.Execute(clipboard.WriteCmd{Type: "application/text", Data: io.NopCloser(strings.NewReader(id))})
+		l.copied = r.ID
+	}
 	if l.idText.Text() != id {
 		l.idText.SetText(id)
 	}
@@ -345,7 +427,7 @@ func (l *loginScreen) registeredBanner(gtx layout.Context, u *UI, r proto.User) 
 					)
 				}),
 				layout.Rigid(gap(spaceXS)),
-				layout.Rigid(th.label(textSmall, th.FgMuted, t.RegisteredHint).Layout),
+				layout.Rigid(th.label(textSmall, th.FgMuted, hint).Layout),
 			)
 		})
 	})
@@ -391,6 +473,9 @@ func segmented(gtx layout.Context, th *theme, segs []segment) layout.Dimensions 
 					case s.click.Hovered():
 						th.fill(gtx, hover(th, th.SurfaceAlt), radiusS)
 					}
+					if gtx.Focused(s.click) {
+						th.outline(gtx, th.Primary, radiusS, 2)
+					}
 					return layout.Dimensions{Size: gtx.Constraints.Min}
 				}, func(gtx layout.Context) layout.Dimensions {
 					return layout.Center.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
@@ -398,7 +483,7 @@ func segmented(gtx layout.Context, th *theme, segs []segment) layout.Dimensions 
 						if s.selected {
 							c = th.Fg
 						}
-						return layout.Inset{Left: spaceXS, Right: spaceXS}.Layout(gtx,
+						return layout.Inset{Left: 2, Right: 2}.Layout(gtx,
 							th.label(textSmall, c, s.text).medium().lines(1).aligned(text.Middle).Layout)
 					})
 				})

@@ -63,23 +63,37 @@ func TestLoginWithoutPasswordSaysSoInline(t *testing.T) {
 	onScreen(t, d, "Enter your password")
 }
 
-func TestRegisterChecksTheConfirmationBeforeAsking(t *testing.T) {
+func TestRegisterAsksForThePasswordOnceAndShowsIt(t *testing.T) {
 	d := newDriver(t, ui.English, desktop)
 	d.Frame(uitest.Login())
 	must(t, d.Click("Register"))
 	d.Frame(d.State)
+	if _, ok := d.Find("Confirm password"); ok {
+		t.Fatal("the register form asks for the password twice")
+	}
 	must(t, d.Fill("Name", "李华"))
-	must(t, d.Fill("Password", "correct horse"))
-	must(t, d.Fill("Confirm password", "correct hose"))
+	must(t, d.Fill("Password", "short"))
 	d.Press(key.NameReturn, 0)
 	d.Frame(d.State)
 	d.Frame(d.State)
 	if evs := d.Take(); len(evs) != 0 {
-		t.Fatalf("mismatched passwords were sent: %#v", evs)
+		t.Fatalf("a short password was sent: %#v", evs)
 	}
-	onScreen(t, d, "The passwords do not match")
+	onScreen(t, d, "A password has at least 6 characters")
 
-	must(t, d.Click("Confirm password"))
+	// Show password reveals what was typed, to check it.
+	if got := fieldText(d, "Password"); got != "" {
+		t.Fatalf("the password field shows %q while hidden", got)
+	}
+	must(t, d.Click("Show password"))
+	d.Frame(d.State)
+	d.Frame(d.State)
+	if got := fieldText(d, "Password"); got != "short" {
+		t.Fatalf("Show password shows %q, want short", got)
+	}
+	must(t, d.Click("Hide password"))
+	d.Frame(d.State)
+	must(t, d.Click("Password"))
 	d.Frame(d.State)
 	d.Press("A", key.ModShortcut) // select all, then type over it
 	d.Frame(d.State)
@@ -90,6 +104,32 @@ func TestRegisterChecksTheConfirmationBeforeAsking(t *testing.T) {
 	want := ui.Register{Server: "http://127.0.0.1:8080", Name: "李华", Password: "correct horse", Confirm: "correct horse"}
 	if evs := d.Take(); !slices.Contains(evs, ui.Event(want)) {
 		t.Fatalf("register gave %#v, want %#v", evs, want)
+	}
+}
+
+func TestANewAccountIsWelcomedWithItsIDToCopy(t *testing.T) {
+	for _, c := range []struct {
+		lang                      ui.Lang
+		welcome, registered, copy string
+	}{
+		{ui.English, "Welcome, 李华!", "Registered — your ID is 4821", "Copy"},
+		{ui.Chinese, "欢迎，李华！", "注册成功，你的 ID 是 4821", "复制"},
+	} {
+		d := newDriver(t, c.lang, desktop)
+		st := uitest.Empty()
+		st.Registered = st.Me
+		d.Frame(st)
+		d.Frame(st)
+		onScreen(t, d, c.welcome)
+		onScreen(t, d, c.registered)
+		if n := onScreenNode(t, d, "4821"); n.Visible.Dy() < 28 {
+			t.Errorf("%s: the new ID is %d px tall; want it large", c.lang, n.Visible.Dy())
+		}
+		must(t, d.Click(c.copy))
+		d.Frame(st)
+		if _, data, ok := d.Router.WriteClipboard(); !ok || string(data) != "4821" {
+			t.Fatalf("%s: Copy put %q on the clipboard", c.lang, data)
+		}
 	}
 }
 

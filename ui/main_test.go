@@ -53,7 +53,7 @@ func TestSidebarFormsAskForWhatTheySay(t *testing.T) {
 		{"New group", [][2]string{{"Group name", "读书会 Book Club"}}, ui.CreateGroup{Name: "读书会 Book Club"}},
 		{"Join", [][2]string{{"Group ID", "512"}}, ui.JoinGroup{GroupID: "512"}},
 		{"Invite", [][2]string{{"User ID", "4830"}}, ui.Invite{UserID: "4830"}}, // group: the open one
-		{"Invite", [][2]string{{"User ID", "4830"}, {"Group ID (empty: the open group)", "517"}}, ui.Invite{UserID: "4830", GroupID: "517"}},
+		{"Invite", [][2]string{{"User ID", "4830"}, {"Group ID (optional)", "517"}}, ui.Invite{UserID: "4830", GroupID: "517"}},
 		{"Direct", [][2]string{{"User ID", "4822"}}, ui.OpenDirect{UserID: "4822"}},
 	}
 	for _, s := range steps {
@@ -141,7 +141,7 @@ func TestSearchShowsResultsAndOpensTheirConversation(t *testing.T) {
 	}
 	st.Search = &state.Search{Query: "读书会", Results: []state.Message{st.Open.Messages[3]}}
 	d.Frame(st)
-	onScreen(t, d, "1 results for “读书会”")
+	onScreen(t, d, "1 result for “读书会”")
 	must(t, d.Click("大家好！这周的读书会定在周四晚上七点，可以吗？"))
 	d.Frame(st)
 	must(t, d.Click("Clear search"))
@@ -177,7 +177,7 @@ func TestHeaderShowsMembersAndWhoIsOnline(t *testing.T) {
 	onScreen(t, d, "4830")
 }
 
-func TestProfileShowsConnectionAndOffersReconnect(t *testing.T) {
+func TestProfileShowsConnectionAndLogOutAsksFirst(t *testing.T) {
 	d := newDriver(t, ui.Chinese, desktop)
 	st := uitest.Busy()
 	d.Frame(st)
@@ -186,17 +186,38 @@ func TestProfileShowsConnectionAndOffersReconnect(t *testing.T) {
 	onScreen(t, d, "在线")
 	st.Conn = state.Offline
 	d.Frame(st)
-	n, ok := d.Find("离线 · 重试")
-	if !ok {
-		t.Fatalf("offline not shown; have %q", d.Texts())
-	}
-	d.ClickAt(n.Visible.Min.Add(n.Visible.Max).Div(2))
-	d.Frame(st)
+	onScreen(t, d, "离线")
 	must(t, d.Click("退出登录"))
 	d.Frame(st)
-	if evs := d.Take(); !slices.Equal(evs, []ui.Event{ui.Reconnect{}, ui.Logout{}}) {
-		t.Fatalf("got %#v", evs)
+	if evs := d.Take(); len(evs) != 0 {
+		t.Fatalf("the log-out button logged out without asking: %#v", evs)
 	}
+	onScreen(t, d, "确定退出登录？再次登录需要你的 ID（4821）和密码。")
+	must(t, d.Click("取消"))
+	d.Frame(st)
+	if _, ok := d.FindContaining("确定退出登录"); ok {
+		t.Fatal("Cancel left the question open")
+	}
+	must(t, d.Click("退出登录"))
+	d.Frame(st)
+	confirm := labelled(t, d, "退出登录") // the question's button, not the icon
+	d.ClickAt(center(confirm.Visible))
+	d.Frame(st)
+	if evs := d.Take(); !slices.Equal(evs, []ui.Event{ui.Logout{}}) {
+		t.Fatalf("confirming gave %#v, want Logout", evs)
+	}
+}
+
+// labelled returns the node whose label (not description) is s.
+func labelled(t *testing.T, d *uitest.Driver, s string) uitest.Node {
+	t.Helper()
+	for _, n := range d.Screen() {
+		if n.Desc.Label == s && !n.Visible.Empty() {
+			return n
+		}
+	}
+	t.Fatalf("no label %q on screen; have %q", s, d.Texts())
+	return uitest.Node{}
 }
 
 func TestMyMessagesShowTheirDeliveryState(t *testing.T) {

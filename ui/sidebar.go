@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"gioui.org/io/key"
 	"gioui.org/layout"
 	"gioui.org/text"
 	"gioui.org/widget"
@@ -26,22 +27,25 @@ const (
 // sidebar is the profile card, the action forms, the notice bar, search
 // and the conversation list.
 type sidebar struct {
-	logout, reconnect widget.Clickable
-	formTabs          [numForms]widget.Clickable
-	form              int
-	groupName         *field
-	groupID           *field
-	inviteUser        *field
-	inviteGroup       *field
-	directUser        *field
-	formSubmit        widget.Clickable
-	dismiss           map[uint64]*widget.Clickable
-	search            *field
-	clearSearch       widget.Clickable
-	list              widget.List
-	rows              map[proto.ConvID]*widget.Clickable
-	results           []widget.Clickable
-	searched          string // the query of the shown results
+	logout        widget.Clickable
+	askLogout     bool // the log-out confirmation is showing
+	focusSearch   bool // Ctrl+F: focus the search field when it is drawn
+	confirmLogout widget.Clickable
+	cancelLogout  widget.Clickable
+	formTabs      [numForms]widget.Clickable
+	form          int
+	groupName     *field
+	groupID       *field
+	inviteUser    *field
+	inviteGroup   *field
+	directUser    *field
+	formSubmit    widget.Clickable
+	search        *field
+	clearSearch   widget.Clickable
+	list          widget.List
+	rows          map[proto.ConvID]*widget.Clickable
+	results       []widget.Clickable
+	searched      string // the query of the shown results
 }
 
 func (s *sidebar) init() {
@@ -61,7 +65,7 @@ func (s *sidebar) init() {
 
 // reset forgets per-account state.
 func (s *sidebar) reset() {
-	s.dismiss = map[uint64]*widget.Clickable{}
+	s.askLogout = false
 	s.rows = map[proto.ConvID]*widget.Clickable{}
 	s.search.SetText("")
 	s.searched = ""
@@ -70,10 +74,14 @@ func (s *sidebar) reset() {
 
 func (s *sidebar) update(gtx layout.Context, u *UI, st state.State) {
 	if s.logout.Clicked(gtx) {
-		u.emit(Logout{})
+		s.askLogout = !s.askLogout
 	}
-	if s.reconnect.Clicked(gtx) {
-		u.emit(Reconnect{})
+	if s.cancelLogout.Clicked(gtx) {
+		s.askLogout = false
+	}
+	if s.confirmLogout.Clicked(gtx) {
+		s.askLogout = false
+		u.emit(Logout{})
 	}
 	for i := range s.formTabs {
 		if s.formTabs[i].Clicked(gtx) {
@@ -88,11 +96,6 @@ func (s *sidebar) update(gtx layout.Context, u *UI, st state.State) {
 	}
 	if submit {
 		s.submitForm(u)
-	}
-	for id, c := range s.dismiss {
-		if c.Clicked(gtx) {
-			u.emit(DismissNotice{ID: id})
-		}
 	}
 	if s.search.submitted(gtx) {
 		q := strings.TrimSpace(s.search.Text())
@@ -158,15 +161,24 @@ func (s *sidebar) submitForm(u *UI) {
 
 func (s *sidebar) layout(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
 	s.update(gtx, u, st)
+	if s.focusSearch {
+		s.focusSearch = false
+		gtx.Execute(key.FocusCmd{Tag: &s.search.Editor})
+	}
 	th := u.th
 	gtx.Constraints.Min = gtx.Constraints.Max
 	paint := func(gtx layout.Context) layout.Dimensions { return th.fill(gtx, th.Surface, 0) }
 	return layout.Background{}.Layout(gtx, paint, func(gtx layout.Context) layout.Dimensions {
 		return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return s.profile(gtx, u, st) }),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				if !s.askLogout {
+					return layout.Dimensions{}
+				}
+				return s.logoutBar(gtx, u, st)
+			}),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return rule(gtx, th.Border, false) }),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return s.actions(gtx, u) }),
-			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return s.notices(gtx, u, st) }),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 				return layout.Inset{Left: spaceL, Right: spaceL, Top: spaceS, Bottom: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 					return s.searchBox(gtx, u, st)
@@ -192,7 +204,7 @@ func (s *sidebar) profile(gtx layout.Context, u *UI, st state.State) layout.Dime
 			layout.Rigid(gap(spaceM)),
 			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
 				return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
-					layout.Rigid(th.label(textTitle, th.Fg, me.Name).bold().lines(1).Layout),
+					layout.Rigid(th.label(textTitle, th.Fg, me.Name).bold().lines(1).userContent().Layout),
 					layout.Rigid(gap(2)),
 					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 						return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
@@ -204,8 +216,47 @@ func (s *sidebar) profile(gtx layout.Context, u *UI, st state.State) layout.Dime
 				)
 			}),
 			layout.Rigid(u.compactPrefs),
-			layout.Rigid(th.iconButton(&s.logout, u.icons.logout, t.Logout).Layout),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				b := th.iconButton(&s.logout, u.icons.logout, t.Logout)
+				b.tip = tipEnd
+				if s.askLogout {
+					b.color, b.bg = th.Danger, th.DangerSoft
+				}
+				return b.Layout(gtx)
+			}),
 		)
+	})
+}
+
+// logoutBar asks before logging out: logging back in takes the ID and
+// the password, which there is no way to recover.
+func (s *sidebar) logoutBar(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+	th, t := u.th, u.t()
+	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		return th.fill(gtx, th.DangerSoft, 0)
+	}, func(gtx layout.Context) layout.Dimensions {
+		gtx.Constraints.Min.X = gtx.Constraints.Max.X
+		return layout.Inset{Left: spaceL, Right: spaceL, Top: spaceS, Bottom: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+				layout.Rigid(th.label(textSmall, th.Danger, fmt.Sprintf(t.LogoutAskF, fmt.Sprint(st.Me.ID))).medium().Layout),
+				layout.Rigid(gap(spaceS)),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					return layout.Flex{Alignment: layout.Middle, Spacing: layout.SpaceStart}.Layout(gtx,
+						layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+							b := th.button(&s.cancelLogout, ghostButton, t.Cancel)
+							b.small = true
+							return b.Layout(gtx)
+						}),
+						layout.Rigid(gap(spaceS)),
+						layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+							b := th.button(&s.confirmLogout, rejectButton, t.Logout)
+							b.small = true
+							return b.Layout(gtx)
+						}),
+					)
+				}),
+			)
+		})
 	})
 }
 
@@ -218,17 +269,11 @@ func (s *sidebar) connStatus(gtx layout.Context, u *UI, c state.Conn) layout.Dim
 	case state.Offline:
 		col, text = th.Danger, t.ConnOffline
 	}
-	w := func(gtx layout.Context) layout.Dimensions {
-		return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
-			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return dot(gtx, col, 8) }),
-			layout.Rigid(gap(spaceXS)),
-			layout.Rigid(th.label(textSmall, th.FgMuted, text).lines(1).Layout),
-		)
-	}
-	if c != state.Offline {
-		return w(gtx)
-	}
-	return s.reconnect.Layout(gtx, w)
+	return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return dot(gtx, col, 8) }),
+		layout.Rigid(gap(spaceXS)),
+		layout.Rigid(th.label(textSmall, th.FgMuted, text).lines(1).Layout),
+	)
 }
 
 // actions are the create / join / invite / direct forms.
@@ -281,75 +326,6 @@ func (s *sidebar) actions(gtx layout.Context, u *UI) layout.Dimensions {
 	})
 }
 
-// maxShownNotices bounds the notice bar on screen; older ones stay in the
-// state until dismissed or pushed out.
-const maxShownNotices = 3
-
-// notices is the seed's notice bar: what the last actions did.
-func (s *sidebar) notices(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
-	ns := st.Notices
-	if len(ns) > maxShownNotices {
-		ns = ns[len(ns)-maxShownNotices:]
-	}
-	if len(ns) == 0 {
-		return layout.Dimensions{}
-	}
-	// Forget dismiss buttons of notices that are gone.
-	live := map[uint64]bool{}
-	for _, n := range st.Notices {
-		live[n.ID] = true
-	}
-	for id := range s.dismiss {
-		if !live[id] {
-			delete(s.dismiss, id)
-		}
-	}
-	children := make([]layout.FlexChild, 0, 2*len(ns))
-	for i := len(ns) - 1; i >= 0; i-- { // newest first
-		n := ns[i]
-		c := s.dismiss[n.ID]
-		if c == nil {
-			c = new(widget.Clickable)
-			s.dismiss[n.ID] = c
-		}
-		children = append(children, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-			return layout.Inset{Top: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-				return noticeRow(gtx, u, n, c)
-			})
-		}))
-	}
-	return layout.Inset{Left: spaceL, Right: spaceL, Top: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-		return layout.Flex{Axis: layout.Vertical}.Layout(gtx, children...)
-	})
-}
-
-func noticeRow(gtx layout.Context, u *UI, n state.Notice, dismiss *widget.Clickable) layout.Dimensions {
-	th, t := u.th, u.t()
-	bg, fg, icon := withAlpha(th.Primary, 0x18), th.Fg, u.icons.info
-	iconColor := th.Primary
-	if n.Kind == state.NoticeError {
-		bg, fg, icon, iconColor = th.DangerSoft, th.Danger, u.icons.errorIcon, th.Danger
-	}
-	gtx.Constraints.Min.X = gtx.Constraints.Max.X
-	return th.surface(gtx, bg, color0, radiusM, func(gtx layout.Context) layout.Dimensions {
-		return layout.Inset{Left: spaceM, Top: spaceXS, Bottom: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-			return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					gtx.Constraints.Min.X = gtx.Dp(16)
-					return icon.Layout(gtx, iconColor)
-				}),
-				layout.Rigid(gap(spaceS)),
-				layout.Flexed(1, th.label(textSmall, fg, t.notice(n)).lines(2).Layout),
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					b := th.iconButton(dismiss, u.icons.close, t.Dismiss)
-					b.size = 28
-					return b.Layout(gtx)
-				}),
-			)
-		})
-	})
-}
-
 func (s *sidebar) searchBox(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
 	th, t := u.th, u.t()
 	return layout.Stack{Alignment: layout.E}.Layout(gtx,
@@ -364,7 +340,7 @@ func (s *sidebar) searchBox(gtx layout.Context, u *UI, st state.State) layout.Di
 				})
 			}
 			b := th.iconButton(&s.clearSearch, u.icons.close, t.ClearSearch)
-			b.size = 32
+			b.size, b.tip = 32, tipEnd
 			return layout.Inset{Right: spaceXS}.Layout(gtx, b.Layout)
 		}),
 	)
@@ -446,7 +422,7 @@ func convRow(gtx layout.Context, u *UI, st state.State, c state.Conversation) la
 									layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
 										gtx.Constraints.Min.X = 0
 										return layout.Flex{Alignment: layout.Baseline}.Layout(gtx,
-											layout.Flexed(1, th.label(textBody, th.Fg, c.Name).bold().lines(1).Layout),
+											layout.Flexed(1, th.label(textBody, th.Fg, c.Name).bold().lines(1).userContent().Layout),
 										)
 									}),
 									layout.Rigid(gap(spaceXS)),
@@ -460,7 +436,7 @@ func convRow(gtx layout.Context, u *UI, st state.State, c state.Conversation) la
 					layout.Rigid(gap(3)),
 					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 						return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
-							layout.Flexed(1, th.label(textSmall, th.FgMuted, preview).lines(1).Layout),
+							layout.Flexed(1, th.label(textSmall, th.FgMuted, preview).lines(1).userContent().Layout),
 							layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 								if c.Unread == 0 {
 									return layout.Dimensions{}
@@ -513,7 +489,7 @@ func (s *sidebar) searchResults(gtx layout.Context, u *UI, st state.State) layou
 	case len(sr.Results) == 0:
 		head = fmt.Sprintf(t.NoResultsF, sr.Query)
 	default:
-		head = fmt.Sprintf(t.ResultsF, len(sr.Results), sr.Query)
+		head = t.ResultsN.format(len(sr.Results), sr.Query)
 	}
 	return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
@@ -532,12 +508,12 @@ func (s *sidebar) searchResults(gtx layout.Context, u *UI, st state.State) layou
 							return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
 								layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 									return layout.Flex{Alignment: layout.Baseline}.Layout(gtx,
-										layout.Flexed(1, th.label(textSmall, th.Fg, names[m.Conv]+" · "+m.SenderName).bold().lines(1).Layout),
+										layout.Flexed(1, th.label(textSmall, th.Fg, names[m.Conv]+" · "+m.SenderName).bold().lines(1).userContent().Layout),
 										layout.Rigid(th.label(textCaption, th.FgMuted, t.stamp(u.local(m.Time), u.today())).Layout),
 									)
 								}),
 								layout.Rigid(gap(2)),
-								layout.Rigid(th.label(textSmall, th.FgMuted, strings.Join(strings.Fields(m.Text), " ")).lines(2).Layout),
+								layout.Rigid(th.label(textSmall, th.FgMuted, strings.Join(strings.Fields(m.Text), " ")).lines(2).userContent().Layout),
 							)
 						})
 					})

@@ -2,10 +2,13 @@ package ui
 
 import (
 	"image/color"
+	"time"
 
 	"gioui.org/font"
+	"gioui.org/gesture"
 	"gioui.org/text"
 	"gioui.org/unit"
+	"gioui.org/widget"
 	"gioui.org/widget/material"
 )
 
@@ -115,13 +118,41 @@ type theme struct {
 	Dark    bool
 	mat     *material.Theme
 	corners cornerCache
+	// hovered holds when the pointer came to rest on each icon button
+	// it is on, for tooltips.
+	hovered map[any]time.Time
+	// hovers are the icon buttons' hover areas, which tooltips read, with
+	// the frame each was last drawn in; frame counts frames.
+	hovers map[*widget.Clickable]*hoverArea
+	frame  uint64
+	// clipped, if set, is told the text of every label and hint that
+	// does not fit (tests check that none is).
+	clipped func(text string)
 }
 
 func newTheme(shaper *text.Shaper, dark bool) *theme {
-	th := &theme{Dark: dark, mat: material.NewTheme(), corners: cornerCache{}}
+	th := &theme{Dark: dark, mat: material.NewTheme(), corners: cornerCache{}, hovered: map[any]time.Time{}, hovers: map[*widget.Clickable]*hoverArea{}}
 	th.mat.Shaper = shaper
 	th.setDark(dark)
 	return th
+}
+
+// hoverArea is an icon button's hover area.
+type hoverArea struct {
+	gesture.Hover
+	frame uint64
+}
+
+// endFrame forgets the hover state of buttons this frame did not draw
+// (a dismissed notice's, a closed conversation's).
+func (th *theme) endFrame() {
+	for c, h := range th.hovers {
+		if h.frame != th.frame {
+			delete(th.hovers, c)
+			delete(th.hovered, c)
+		}
+	}
+	th.frame++
 }
 
 func (th *theme) setDark(dark bool) {

@@ -1,7 +1,15 @@
 package ui
 
 import (
+	"fmt"
+	"image"
 	"time"
+
+	"gioui.org/io/event"
+	"gioui.org/io/key"
+	"gioui.org/io/pointer"
+	"gioui.org/op"
+	"gioui.org/op/clip"
 
 	"gioui.org/layout"
 	"gioui.org/op/paint"
@@ -9,6 +17,7 @@ import (
 	"gioui.org/widget"
 
 	"parley/app/state"
+	"parley/net/proto"
 )
 
 // Options configure a UI.
@@ -43,6 +52,11 @@ type UI struct {
 	narrow  bool
 	events  []Event
 	lastUID int64 // the account shown last, to reset per-account state
+
+	offline   bool // the connection was lost and is not back yet
+	reconnect widget.Clickable
+	dismiss   map[uint64]*widget.Clickable // the notices' close buttons
+	toasts    int                          // a tag for the notices' area: clicks on them stop there
 }
 
 // New returns a UI.
@@ -56,7 +70,8 @@ func New(o Options) *UI {
 	if o.Lang == "" {
 		o.Lang = English
 	}
-	u := &UI{th: newTheme(o.Shaper, o.Dark), lang: o.Lang, now: o.Now, loc: o.Location, icons: loadIcons()}
+	u := &UI{th: newTheme(o.Shaper, o.Dark), lang: o.Lang, now: o.Now, loc: o.Location, icons: loadIcons(),
+		dismiss: map[uint64]*widget.Clickable{}}
 	u.login.init()
 	u.side.init()
 	u.conv.init()
@@ -87,23 +102,47 @@ func (u *UI) Palette() Palette { return u.th.Palette }
 // Layout draws st and returns what the user asked for during this frame.
 func (u *UI) Layout(gtx layout.Context, st state.State) []Event {
 	u.events = nil
+	defer u.th.endFrame()
 	u.handlePrefs(gtx)
 	paint.Fill(gtx.Ops, u.th.Bg)
 	u.narrow = gtx.Constraints.Max.X < gtx.Dp(narrowBelow)
 	if st.Me == nil {
+		if u.lastUID != 0 {
+			u.login.loggedOut(proto.UserID(u.lastUID))
+		}
 		u.lastUID = 0
 		u.login.layout(gtx, u, st)
 		return u.events
 	}
 	if id := int64(st.Me.ID); id != u.lastUID {
 		u.lastUID = id
+		u.offline = false
 		u.side.reset()
 		u.conv.reset()
 		u.call.reset()
 		u.login.loggedIn()
 	}
+	u.keys(gtx, st)
 	u.call.update(gtx, u, st)
-	u.mainScreen(gtx, st)
+	switch st.Conn {
+	case state.Offline:
+		u.offline = true
+	case state.Online:
+		u.offline = false
+	}
+	if u.reconnect.Clicked(gtx) {
+		u.emit(Reconnect{})
+	}
+	layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			if !u.offline {
+				return layout.Dimensions{}
+			}
+			return u.offlineBar(gtx, st)
+		}),
+		layout.Flexed(1, func(gtx layout.Context) layout.Dimensions { return u.mainScreen(gtx, st) }),
+	)
+	u.notices(gtx, st)
 	if c := st.Call; c != nil && c.State == state.CallIncoming {
 		u.call.incomingDialog(gtx, u, c, st.NoAudio)
 	} else if u.call.dialing {
@@ -199,4 +238,213 @@ func (u *UI) mainScreen(gtx layout.Context, st state.State) layout.Dimensions {
 			return u.conv.layout(gtx, u, st)
 		}),
 	)
+}
+
+// keys handles the window's shortcuts: Esc closes the innermost panel or
+// question; Ctrl+F (Cmd+F) goes to search; Page Up and Page Down scroll
+// the messages. They run before the widgets, so a focused field does not
+// swallow them.
+func (u *UI) keys(gtx layout.Context, st state.State) {
+	for {
+		ev, ok := gtx.Event(
+			key.Filter{Name: key.NameEscape},
+			key.Filter{Name: "F", Required: key.ModShortcut},
+			key.Filter{Name: key.NamePageUp},
+			key.Filter{Name: key.NamePageDown},
+		)
+		if !ok {
+			return
+		}
+		e, ok := ev.(key.Event)
+		if !ok || e.State != key.Press {
+			continue
+		}
+		switch e.Name {
+		case key.NameEscape:
+			u.escape(st)
+		case "F":
+			if u.narrow && st.Open != nil {
+				u.emit(Open{Conv: 0}) // the list, with search, replaces the conversation
+			}
+			u.side.focusSearch = true
+		case key.NamePageUp:
+			u.conv.page(-1)
+		case key.NamePageDown:
+			u.conv.page(+1)
+		}
+	}
+}
+
+// escape closes the innermost open panel or question. (The incoming-call
+// dialog is not one: it asks Accept or Decline, and a key should not
+// decline a call.)
+func (u *UI) escape(st state.State) {
+	switch {
+	case u.side.askLogout:
+		u.side.askLogout = false
+	case u.conv.askLeave:
+		u.conv.askLeave = false
+	case u.call.showDevices:
+		u.call.showDevices = false
+	case u.conv.files.open:
+		u.conv.files.open = false
+	case u.conv.showMembers:
+		u.conv.showMembers = false
+	case st.Search != nil || u.side.search.Len() > 0:
+		u.side.search.SetText("")
+		u.side.searched = ""
+		u.emit(Search{})
+	}
+}
+
+// offlineBar says across the window that the connection is lost, when
+// the next attempt starts, and offers to retry now.
+func (u *UI) offlineBar(gtx layout.Context, st state.State) layout.Dimensions {
+	th, t := u.th, u.t()
+	msg := t.OfflineNow
+	if now := u.now().UnixMilli(); st.Conn == state.Offline && st.RetryAt > now {
+		secs := (st.RetryAt - now + 999) / 1000
+		msg = fmt.Sprintf(t.OfflineRetryF, secs)
+		// Redraw when the count goes down.
+		gtx.Execute(op.InvalidateCmd{At: time.UnixMilli(st.RetryAt - (secs-1)*1000)})
+	}
+	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		return th.fill(gtx, th.Danger, 0)
+	}, func(gtx layout.Context) layout.Dimensions {
+		gtx.Constraints.Min.X = gtx.Constraints.Max.X
+		return layout.Inset{Left: spaceL, Right: spaceS, Top: spaceXS, Bottom: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					gtx.Constraints.Min.X = gtx.Dp(18)
+					return u.icons.offline.Layout(gtx, th.OnPrimary)
+				}),
+				layout.Rigid(gap(spaceS)),
+				layout.Flexed(1, th.label(textBody, th.OnPrimary, msg).medium().lines(2).Layout),
+				layout.Rigid(gap(spaceS)),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					b := th.button(&u.reconnect, secondaryButton, t.RetryNow)
+					b.small, b.enabled = true, st.Conn == state.Offline
+					return b.Layout(gtx)
+				}),
+			)
+		})
+	})
+}
+
+// maxShownNotices bounds the notices on screen; older ones stay in the
+// state until they expire or are dismissed.
+const maxShownNotices = 3
+
+// notices shows what the last actions did, newest first, floating over
+// the bottom of the conversation list (the whole width on narrow
+// windows) so that they never move it. They go when they expire.
+func (u *UI) notices(gtx layout.Context, st state.State) {
+	now := u.now().UnixMilli()
+	var ns []state.Notice
+	next := int64(0)
+	for _, n := range st.Notices {
+		if !n.Shown(now) || n.OnLoginScreen() {
+			continue
+		}
+		ns = append(ns, n)
+		if n.Expires != 0 && (next == 0 || n.Expires < next) {
+			next = n.Expires
+		}
+	}
+	if next != 0 {
+		gtx.Execute(op.InvalidateCmd{At: time.UnixMilli(next)})
+	}
+	live := map[uint64]bool{}
+	for _, n := range ns {
+		live[n.ID] = true
+	}
+	for id, c := range u.dismiss {
+		if c.Clicked(gtx) {
+			u.emit(DismissNotice{ID: id})
+		}
+		if !live[id] {
+			delete(u.dismiss, id)
+		}
+	}
+	if len(ns) > maxShownNotices {
+		ns = ns[len(ns)-maxShownNotices:]
+	}
+	for {
+		if _, ok := gtx.Event(pointer.Filter{Target: &u.toasts, Kinds: pointer.Press | pointer.Release}); !ok {
+			break
+		}
+	}
+	if len(ns) == 0 {
+		return
+	}
+	children := make([]layout.FlexChild, 0, len(ns))
+	for i := len(ns) - 1; i >= 0; i-- { // newest first
+		n := ns[i]
+		c := u.dismiss[n.ID]
+		if c == nil {
+			c = new(widget.Clickable)
+			u.dismiss[n.ID] = c
+		}
+		children = append(children, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			return layout.Inset{Top: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+				return noticeRow(gtx, u, n, c)
+			})
+		}))
+	}
+	area := gtx.Constraints.Max
+	bottom := gtx.Dp(spaceS)
+	if !u.narrow {
+		area.X = gtx.Dp(sidebarW)
+	} else if st.Open != nil {
+		bottom += gtx.Dp(controlH + 2*spaceM) // clear the composer
+	}
+	m := op.Record(gtx.Ops)
+	ngtx := gtx
+	ngtx.Constraints = layout.Constraints{Min: image.Pt(area.X-2*gtx.Dp(spaceS), 0), Max: image.Pt(area.X-2*gtx.Dp(spaceS), area.Y/2)}
+	// On a backdrop of the window's colour, so that the list under the
+	// gaps does not show through.
+	dims := u.th.surface(ngtx, withAlpha(u.th.Bg, 0xf0), color0, radiusL, func(gtx layout.Context) layout.Dimensions {
+		return layout.Inset{Left: spaceXS, Right: spaceXS, Bottom: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Axis: layout.Vertical}.Layout(gtx, children...)
+		})
+	})
+	call := m.Stop()
+	defer op.Offset(image.Pt(gtx.Dp(spaceS), area.Y-bottom-dims.Size.Y)).Push(gtx.Ops).Pop()
+	// A click on the notices stops there, not on the list under them.
+	block := clip.Rect{Max: dims.Size}.Push(gtx.Ops)
+	event.Op(gtx.Ops, &u.toasts)
+	block.Pop()
+	call.Add(gtx.Ops)
+}
+
+func noticeRow(gtx layout.Context, u *UI, n state.Notice, dismiss *widget.Clickable) layout.Dimensions {
+	th, t := u.th, u.t()
+	bg, fg, icon := th.Surface, th.Fg, u.icons.info
+	iconColor := th.Primary
+	border := th.Border
+	if n.Kind == state.NoticeError {
+		bg, fg, icon, iconColor, border = th.DangerSoft, th.Danger, u.icons.errorIcon, th.Danger, withAlpha(th.Danger, 0x55)
+	}
+	text := t.notice(n)
+	if n.Count > 1 {
+		text = fmt.Sprintf(t.RepeatF, text, n.Count)
+	}
+	gtx.Constraints.Min.X = gtx.Constraints.Max.X
+	return th.surface(gtx, bg, border, radiusM, func(gtx layout.Context) layout.Dimensions {
+		return layout.Inset{Left: spaceM, Top: spaceXS, Bottom: spaceXS, Right: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					gtx.Constraints.Min.X = gtx.Dp(16)
+					return icon.Layout(gtx, iconColor)
+				}),
+				layout.Rigid(gap(spaceS)),
+				layout.Flexed(1, th.label(textSmall, fg, text).lines(3).Layout),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					b := th.iconButton(dismiss, u.icons.close, t.Dismiss)
+					b.size, b.tip = 28, tipEnd|tipAbove
+					return b.Layout(gtx)
+				}),
+			)
+		})
+	})
 }

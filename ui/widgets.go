@@ -6,12 +6,14 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"gioui.org/font"
 	"gioui.org/gesture"
 	"gioui.org/io/key"
+	"gioui.org/io/pointer"
 	"gioui.org/io/semantic"
 	"gioui.org/layout"
 	"gioui.org/op"
@@ -21,6 +23,7 @@ import (
 	"gioui.org/unit"
 	"gioui.org/widget"
 	"gioui.org/widget/material"
+	"golang.org/x/image/math/fixed"
 )
 
 // label is a run of text in one of the type scale's sizes.
@@ -32,6 +35,7 @@ type label struct {
 	color    color.NRGBA
 	maxLines int
 	align    text.Alignment
+	content  bool // the user's words (names, messages): may be cut short
 }
 
 func (th *theme) label(size unit.Sp, c color.NRGBA, s string) label {
@@ -43,6 +47,11 @@ func (l label) medium() label                  { l.font = fontMedium; return l }
 func (l label) lines(n int) label              { l.maxLines = n; return l }
 func (l label) aligned(a text.Alignment) label { l.align = a; return l }
 
+// userContent marks text the user wrote or chose (names, messages, file
+// names): it may be cut short with "…", while the UI's own words must
+// always fit.
+func (l label) userContent() label { l.content = true; return l }
+
 // Layout draws the label. Each label is its own semantic node, so that
 // assistive technology and the input tests can read the screen.
 func (l label) Layout(gtx layout.Context) layout.Dimensions {
@@ -50,12 +59,29 @@ func (l label) Layout(gtx layout.Context) layout.Dimensions {
 	dims := widget.Label{MaxLines: l.maxLines, Alignment: l.align, Truncator: "…"}.
 		Layout(gtx, l.th.mat.Shaper, l.font, l.size, l.text, colorMaterial(gtx.Ops, l.color))
 	call := macro.Stop()
+	if l.th.clipped != nil && !l.content && l.maxLines > 0 && l.th.truncated(gtx, l.font, l.size, l.text, l.maxLines, gtx.Constraints.Max.X) {
+		l.th.clipped(l.text)
+	}
 	// widget.Label describes itself in an area as large as the
 	// constraints; this one has the text's own bounds.
 	defer clip.Rect{Max: dims.Size}.Push(gtx.Ops).Pop()
 	semantic.LabelOp(l.text).Add(gtx.Ops)
 	call.Add(gtx.Ops)
 	return dims
+}
+
+// truncated reports whether s, at size in f, needs more than maxLines
+// lines of width px.
+func (th *theme) truncated(gtx layout.Context, f font.Font, size unit.Sp, s string, maxLines, width int) bool {
+	sh := th.mat.Shaper
+	sh.LayoutString(text.Parameters{Font: f, PxPerEm: fixed.I(gtx.Sp(size)), MaxLines: maxLines, Truncator: "…", MaxWidth: width, Locale: gtx.Locale}, s)
+	cut := false
+	for g, ok := sh.NextGlyph(); ok; g, ok = sh.NextGlyph() {
+		if g.Flags&text.FlagTruncator != 0 {
+			cut = true
+		}
+	}
+	return cut
 }
 
 func colorMaterial(ops *op.Ops, c color.NRGBA) op.CallOp {
@@ -333,12 +359,15 @@ func (b button) Layout(gtx layout.Context) layout.Dimensions {
 		}
 		return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 			c := bg
-			if b.enabled && (b.click.Hovered() || gtx.Focused(b.click)) {
+			if b.enabled && b.click.Hovered() {
 				c = hover(th, bg)
 			}
 			th.fill(gtx, c, radiusM)
 			if border.A != 0 {
 				th.outline(gtx, border, radiusM, 1)
+			}
+			if gtx.Focused(b.click) {
+				th.focusRing(gtx, radiusM)
 			}
 			return layout.Dimensions{Size: gtx.Constraints.Min}
 		}, func(gtx layout.Context) layout.Dimensions {
@@ -375,8 +404,37 @@ func hover(th *theme, c color.NRGBA) color.NRGBA {
 	return color.NRGBA{R: mix(c.R, to, 0.08), G: mix(c.G, to, 0.08), B: mix(c.B, to, 0.08), A: c.A}
 }
 
-// iconButton is a square button with an icon and a description for
-// screen readers (and tests).
+// focusRing marks the control that has the keyboard focus: a ring just
+// outside the constraints' minimum size, unlike hover, which tints the
+// background. It is deferred, to be drawn outside the control's clip.
+func (th *theme) focusRing(gtx layout.Context, radius unit.Dp) {
+	out := gtx.Dp(3)
+	r := image.Rectangle{Max: gtx.Constraints.Min}.Inset(-out)
+	m := op.Record(gtx.Ops)
+	th.corners.strokeRRect(gtx.Ops, r, gtx.Dp(radius)+out, gtx.Dp(2), th.Primary)
+	op.Defer(gtx.Ops, m.Stop())
+}
+
+// tipPlace says where an icon button's tooltip goes: below the button
+// (above, for buttons at the bottom of the window), lined up with the
+// button's end edge (most icon buttons end a row), its start edge (the
+// ones that start a row), or centred, so that it stays in the window. A
+// widget cannot know where on the window it is, so the caller says.
+type tipPlace int
+
+const (
+	tipEnd   tipPlace = 0
+	tipStart tipPlace = 1 << iota
+	tipCenter
+	tipAbove
+)
+
+// tipDelay is how long the pointer rests on an icon button before its
+// tooltip shows.
+const tipDelay = 400 * time.Millisecond
+
+// iconButton is a square button with an icon, a description for screen
+// readers (and tests), and the same words as a tooltip on hover.
 type iconButton struct {
 	th      *theme
 	click   *widget.Clickable
@@ -386,6 +444,7 @@ type iconButton struct {
 	bg      color.NRGBA
 	size    unit.Dp
 	enabled bool
+	tip     tipPlace
 }
 
 func (th *theme) iconButton(click *widget.Clickable, icon *widget.Icon, desc string) iconButton {
@@ -393,20 +452,36 @@ func (th *theme) iconButton(click *widget.Clickable, icon *widget.Icon, desc str
 }
 
 func (b iconButton) Layout(gtx layout.Context) layout.Dimensions {
+	// The tooltip follows the pointer also over a disabled button, which
+	// most needs to say why it is off: a hover area of its own, around
+	// the button's.
+	s := gtx.Dp(b.size)
+	h := b.th.hovers[b.click]
+	if h == nil {
+		h = new(hoverArea)
+		b.th.hovers[b.click] = h
+	}
+	h.frame = b.th.frame
+	hovered := h.Update(gtx.Source)
+	defer clip.Rect{Max: image.Pt(s, s)}.Push(gtx.Ops).Pop()
+	h.Add(gtx.Ops)
+	b.th.tooltip(gtx, b.click, hovered, b.desc, image.Pt(s, s), b.tip)
 	if !b.enabled {
 		gtx = gtx.Disabled()
 	}
 	return b.click.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 		semantic.Button.Add(gtx.Ops)
 		semantic.DescriptionOp(b.desc).Add(gtx.Ops)
-		s := gtx.Dp(b.size)
 		gtx.Constraints = layout.Exact(image.Pt(s, s))
 		bg := b.bg
-		if b.enabled && (b.click.Hovered() || gtx.Focused(b.click)) {
+		if b.enabled && b.click.Hovered() {
 			bg = hover(b.th, bg)
 		}
 		if bg.A != 0 {
 			paint.FillShape(gtx.Ops, bg, clip.Ellipse{Max: image.Pt(s, s)}.Op(gtx.Ops))
+		}
+		if gtx.Focused(b.click) {
+			paint.FillShape(gtx.Ops, b.th.Primary, clip.Stroke{Path: clip.Ellipse{Max: image.Pt(s, s)}.Path(gtx.Ops), Width: float32(gtx.Dp(2))}.Op())
 		}
 		c := b.color
 		if !b.enabled {
@@ -417,6 +492,79 @@ func (b iconButton) Layout(gtx layout.Context) layout.Dimensions {
 			return b.icon.Layout(gtx, c)
 		})
 	})
+}
+
+// tooltip shows text next to a control (tag, of size) the pointer has
+// rested on for tipDelay, drawn over everything else.
+func (th *theme) tooltip(gtx layout.Context, tag any, hovered bool, text string, size image.Point, place tipPlace) {
+	if !hovered || text == "" {
+		delete(th.hovered, tag)
+		return
+	}
+	since, ok := th.hovered[tag]
+	if !ok {
+		since = gtx.Now
+		th.hovered[tag] = since
+	}
+	if at := since.Add(tipDelay); gtx.Now.Before(at) {
+		gtx.Execute(op.InvalidateCmd{At: at})
+		return
+	}
+	m := op.Record(gtx.Ops)
+	tgtx := gtx
+	tgtx.Constraints = layout.Constraints{Max: image.Pt(gtx.Dp(260), gtx.Dp(200))}
+	dims := th.surface(tgtx, th.Fg, color0, radiusS, func(gtx layout.Context) layout.Dimensions {
+		return layout.Inset{Left: spaceS, Right: spaceS, Top: spaceXS, Bottom: spaceXS}.Layout(gtx,
+			th.label(textCaption, th.Surface, text).Layout)
+	})
+	call := m.Stop()
+	x := size.X - dims.Size.X
+	switch {
+	case place&tipStart != 0:
+		x = 0
+	case place&tipCenter != 0:
+		x = (size.X - dims.Size.X) / 2
+	}
+	y := size.Y + gtx.Dp(spaceXS)
+	if place&tipAbove != 0 {
+		y = -dims.Size.Y - gtx.Dp(spaceXS)
+	}
+	m = op.Record(gtx.Ops)
+	op.Offset(image.Pt(x, y)).Add(gtx.Ops)
+	call.Add(gtx.Ops)
+	op.Defer(gtx.Ops, m.Stop())
+}
+
+// mouseIconButton is an icon button outside the keyboard's focus order
+// (a convenience next to a field, which Tab should skip); it reports
+// whether it was clicked.
+func (th *theme) mouseIconButton(gtx layout.Context, g *gesture.Click, icon *widget.Icon, desc string, size unit.Dp, place tipPlace) (bool, layout.Dimensions) {
+	clicked := false
+	for {
+		e, ok := g.Update(gtx.Source)
+		if !ok {
+			break
+		}
+		if e.Kind == gesture.KindClick {
+			clicked = true
+		}
+	}
+	s := gtx.Dp(size)
+	defer clip.Ellipse{Max: image.Pt(s, s)}.Push(gtx.Ops).Pop()
+	g.Add(gtx.Ops)
+	pointer.CursorPointer.Add(gtx.Ops)
+	semantic.Button.Add(gtx.Ops)
+	semantic.DescriptionOp(desc).Add(gtx.Ops)
+	if g.Hovered() {
+		paint.FillShape(gtx.Ops, hover(th, color0), clip.Ellipse{Max: image.Pt(s, s)}.Op(gtx.Ops))
+	}
+	gtx.Constraints = layout.Exact(image.Pt(s, s))
+	layout.Center.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		gtx.Constraints.Min.X = s * 5 / 9
+		return icon.Layout(gtx, th.FgMuted)
+	})
+	th.tooltip(gtx, g, g.Hovered(), desc, image.Pt(s, s), place)
+	return clicked, layout.Dimensions{Size: image.Pt(s, s)}
 }
 
 // field is a text input: an editor in an outlined box that focuses the
@@ -461,6 +609,9 @@ func (th *theme) input(gtx layout.Context, f *field, hint, desc string) layout.D
 		case f.SingleLine && f.Mask == 0 && f.Len() > 0:
 			// Screen readers (and tests) read short fields' text.
 			semantic.LabelOp(f.Text()).Add(gtx.Ops)
+		}
+		if th.clipped != nil && f.SingleLine && f.Len() == 0 && hint != "" && th.truncated(gtx, fontRegular, textBody, hint, 1, gtx.Constraints.Max.X) {
+			th.clipped(hint)
 		}
 		e := material.Editor(th.mat, &f.Editor, hint)
 		e.TextSize = textBody
@@ -518,6 +669,9 @@ func (th *theme) clickRow(gtx layout.Context, click *widget.Clickable, selected 
 				th.fill(gtx, th.Selected, radius)
 			case click.Hovered():
 				th.fill(gtx, th.SurfaceAlt, radius)
+			}
+			if gtx.Focused(click) {
+				th.outline(gtx, th.Primary, radius, 2)
 			}
 			return layout.Dimensions{Size: gtx.Constraints.Min}
 		}, w)

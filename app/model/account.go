@@ -46,8 +46,12 @@ type account struct {
 	drafts    *drafts               // drafts and the conversation open last (drafts.go)
 }
 
-// Register creates an account on server. It does not log in: the login
-// screen shows the new ID, pre-filled.
+// Register creates an account on server and logs in to it. The new ID
+// stays in State.Registered, for the UI to show it large: it is how
+// others find the user, and how the user logs in elsewhere. If the
+// account was created but the login failed, the login screen shows the
+// ID, pre-filled. confirm is the password typed again (forms that ask
+// once pass the password).
 func (m *Model) Register(ctx context.Context, server, name, password, confirm string) error {
 	m.authMu.Lock()
 	defer m.authMu.Unlock()
@@ -55,13 +59,16 @@ func (m *Model) Register(ctx context.Context, server, name, password, confirm st
 	if err != nil {
 		return m.authFailed(err)
 	}
-	m.update(func(st *state.State) {
+	registered := func(st *state.State) {
 		st.Server = strings.TrimSpace(server)
 		st.Registered = &u
 		st.CacheCleared = 0
-		st.AuthError = nil
-		st.Notices = m.appendNotice(st.Notices, m.newNotice(state.NoticeRegistered, u.Name, fmt.Sprint(u.ID)))
-	})
+	}
+	if err := m.login(ctx, server, fmt.Sprint(u.ID), password); err != nil {
+		m.update(registered)
+		return m.authFailed(err)
+	}
+	m.update(registered)
 	return nil
 }
 
@@ -401,7 +408,15 @@ func (a *account) onState(s client.State, err error) {
 	default:
 		c = state.Offline
 	}
-	a.m.update(func(st *state.State) { st.Conn = c })
+	var retryAt int64
+	if at := a.sess.RetryAt(); s == client.Offline && !at.IsZero() {
+		retryAt = at.UnixMilli()
+	}
+	a.m.update(func(st *state.State) {
+		st.Conn, st.RetryAt = c, retryAt
+		// Connecting means logged in: "Logged out" is old news.
+		st.Notices = withoutLoginNotices(st.Notices)
+	})
 	if s == client.Online {
 		a.kickFlusher()
 		a.files.kickAll()

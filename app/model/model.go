@@ -163,15 +163,49 @@ func (m *Model) notify(kind state.NoticeKind, args ...string) {
 
 func (m *Model) newNotice(kind state.NoticeKind, args ...string) state.Notice {
 	m.notices++
-	return state.Notice{ID: m.notices, Kind: kind, Args: args, Time: m.cfg.Now().UnixMilli()}
+	now := m.cfg.Now()
+	life := state.NoticeLife
+	if kind == state.NoticeError {
+		life = state.ErrorNoticeLife
+	}
+	return state.Notice{ID: m.notices, Kind: kind, Args: args, Time: now.UnixMilli(), Expires: now.Add(life).UnixMilli()}
 }
 
+// appendNotice adds n to the notice bar ns: expired notices go, and a
+// notice that repeats one still shown replaces it, counted, with n's ID
+// and times.
 func (m *Model) appendNotice(ns []state.Notice, n state.Notice) []state.Notice {
-	ns = append(slices.Clone(ns), n)
+	now := m.cfg.Now().UnixMilli()
+	count := 1
+	ns = slices.DeleteFunc(slices.Clone(ns), func(o state.Notice) bool {
+		if sameNotice(o, n) && o.Shown(now) {
+			count += max(o.Count, 1)
+			return true
+		}
+		return !o.Shown(now)
+	})
+	if count > 1 {
+		n.Count = count
+	}
+	ns = append(ns, n)
 	if len(ns) > state.MaxNotices {
 		ns = ns[len(ns)-state.MaxNotices:]
 	}
 	return ns
+}
+
+// sameNotice reports whether a and b say the same thing.
+func sameNotice(a, b state.Notice) bool {
+	return a.Kind == b.Kind && a.Code == b.Code && a.Detail == b.Detail && a.Text == b.Text && slices.Equal(a.Args, b.Args)
+}
+
+// withoutLoginNotices drops the notices that belong to the login screen
+// ("Logged out"): once logged in they are obsolete.
+func withoutLoginNotices(ns []state.Notice) []state.Notice {
+	if !slices.ContainsFunc(ns, state.Notice.OnLoginScreen) {
+		return ns
+	}
+	return slices.DeleteFunc(slices.Clone(ns), state.Notice.OnLoginScreen)
 }
 
 // errorNotice turns an error into a notice: server errors keep their code

@@ -72,7 +72,7 @@ func (tm *testModel) online() state.State {
 	return tm.waitFor("online", func(st state.State) bool { return st.Conn == state.Online })
 }
 
-// registerAndLogin creates an account through the model and logs in.
+// registerAndLogin creates an account through the model, which logs in.
 func (tm *testModel) registerAndLogin(srv *nodetest.Server, name string) proto.User {
 	tm.t.Helper()
 	ctx := context.Background()
@@ -80,9 +80,6 @@ func (tm *testModel) registerAndLogin(srv *nodetest.Server, name string) proto.U
 		tm.t.Fatal(err)
 	}
 	u := *tm.State().Registered
-	if err := tm.Login(ctx, srv.HTTPURL, fmt.Sprint(u.ID), "secret-password"); err != nil {
-		tm.t.Fatal(err)
-	}
 	tm.online()
 	return u
 }

@@ -39,6 +39,9 @@ type State struct {
 	Me *proto.User
 	// Conn is the connection status.
 	Conn Conn
+	// RetryAt, while Offline, is when the next connection attempt starts
+	// (Unix ms), for the offline bar's countdown; 0 if none is planned.
+	RetryAt int64
 	// Busy is set while an account action (login, register, logout) runs,
 	// so the UI can disable its buttons.
 	Busy bool
@@ -166,7 +169,29 @@ type Notice struct {
 	// Args; Text is the English wording for anything it does not know.
 	Detail string
 	Text   string // the server's message for people (English), if any
-	Time   int64  // Unix ms
+	Time   int64  // Unix ms of the last time it was raised
+	// Expires is when the notice bar stops showing it (Unix ms; 0:
+	// until dismissed). The model sets it; the UI hides expired notices
+	// and the model drops them when the next one arrives.
+	Expires int64
+	// Count is how many times the same notice (kind, code and args) was
+	// raised while shown: repeats merge into one, refreshed. 0 or 1: once.
+	Count int
+}
+
+// How long notices stay in the notice bar.
+const (
+	NoticeLife      = 8 * time.Second  // what an action did
+	ErrorNoticeLife = 20 * time.Second // what went wrong: longer, to read it
+)
+
+// Shown reports whether the notice bar shows n at now (Unix ms).
+func (n Notice) Shown(now int64) bool { return n.Expires == 0 || now < n.Expires }
+
+// OnLoginScreen reports whether n belongs to the login screen (the
+// session ended): logging in makes it obsolete.
+func (n Notice) OnLoginScreen() bool {
+	return n.Kind == NoticeLoggedOut || n.Kind == NoticeSessionEnded
 }
 
 // Client-side error codes, next to the server's proto codes.

@@ -93,9 +93,10 @@ type Session struct {
 	cfg  SessionConfig
 	kick chan struct{}
 
-	mu    sync.Mutex
-	state State
-	conn  *Conn // set while Online
+	mu      sync.Mutex
+	state   State
+	conn    *Conn     // set while Online
+	retryAt time.Time // while Offline and waiting: when the next attempt starts
 }
 
 // NewSession returns a Session for cfg; Run starts it.
@@ -155,13 +156,18 @@ func (s *Session) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		s.setState(Offline, err)
 		if ctx.Err() != nil || errors.Is(err, ErrBadToken) {
+			s.setState(Offline, err)
 			return err
 		}
+		wait := s.delay(attempt, err)
+		s.mu.Lock()
+		s.retryAt = s.cfg.Now().Add(wait)
+		s.mu.Unlock()
+		s.setState(Offline, err)
 
 		select {
-		case <-s.cfg.After(s.delay(attempt, err)):
+		case <-s.cfg.After(wait):
 		case <-s.kick:
 		case <-ctx.Done():
 			return ctx.Err()
@@ -236,6 +242,9 @@ func (s *Session) setState(st State, err error) {
 	if st != Online {
 		s.conn = nil
 	}
+	if st != Offline {
+		s.retryAt = time.Time{}
+	}
 	s.state = st
 	s.mu.Unlock()
 	if s.cfg.OnState != nil {
@@ -248,6 +257,15 @@ func (s *Session) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.state
+}
+
+// RetryAt is when the next attempt starts while the session is Offline
+// and waiting (a Kick starts it sooner); zero otherwise. OnState(Offline)
+// sees it set.
+func (s *Session) RetryAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.retryAt
 }
 
 // Kick makes a session waiting to retry retry now, e.g. when the user

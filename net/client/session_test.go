@@ -320,3 +320,29 @@ func TestSessionForwardsPushes(t *testing.T) {
 	}
 	r.stop()
 }
+
+func TestOfflineSaysWhenTheNextAttemptStarts(t *testing.T) {
+	var r *sessionRig
+	retryAt := make(chan time.Time, 10)
+	r = newSessionRig(t, "busy", func(c *SessionConfig) {
+		report := c.OnState
+		c.OnState = func(s State, err error) {
+			if s == Offline {
+				retryAt <- r.s.RetryAt()
+			}
+			report(s, err)
+		}
+	})
+	r.run()
+	r.expect("connecting", "resume busy", "offline")
+	if got, want := <-retryAt, time.Unix(1700000000, 0).Add(5*time.Second); !got.Equal(want) {
+		t.Fatalf("offline with the next attempt at %v, want %v (now + the server's 5 s)", got, want)
+	}
+	r.expect("wait 5s")
+	r.fire <- time.Time{}
+	r.expect("connecting")
+	if at := r.s.RetryAt(); !at.IsZero() {
+		t.Fatalf("connecting, yet the next attempt is at %v", at)
+	}
+	r.stop()
+}

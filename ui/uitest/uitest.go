@@ -330,6 +330,28 @@ func (d *Driver) Scroll(p image.Point, dy float32) {
 	)
 }
 
+// Hover queues the mouse moving to p.
+func (d *Driver) Hover(p image.Point) {
+	d.Router.Queue(pointer.Event{Kind: pointer.Move, Source: pointer.Mouse, Position: f32.Pt(float32(p.X), float32(p.Y))})
+}
+
+// Tab presses Tab (Shift+Tab if back) as a window does: the key goes to
+// a handler that asks for it, else the focus moves to the next (or the
+// previous) focusable control.
+func (d *Driver) Tab(back bool) {
+	mods, dir := key.Modifiers(0), key.FocusForward
+	if back {
+		mods, dir = key.ModShift, key.FocusBackward
+	}
+	for _, st := range []key.State{key.Press, key.Release} {
+		d.Router.WakeupTime() // forget a wakeup the last frame asked for, as a window has
+		d.Router.Queue(input.SystemEvent{Event: key.Event{Name: key.NameTab, Modifiers: mods, State: st}})
+		if _, handled := d.Router.WakeupTime(); !handled && st == key.Press {
+			d.Router.MoveFocus(dir)
+		}
+	}
+}
+
 // Type queues text typed into the focused editor, as an input method
 // delivers it: an edit replacing the selection, then the new caret.
 func (d *Driver) Type(s string) {

