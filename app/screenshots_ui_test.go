@@ -14,6 +14,7 @@ import (
 
 	"parley/app/model"
 	"parley/app/state"
+	"parley/media/audio"
 	"parley/net/proto"
 	"parley/server/node/nodetest"
 	"parley/ui"
@@ -42,6 +43,9 @@ func seedUserAt(t testing.TB, addr, dir, name string) *seeded {
 	s := &seeded{t: t, changed: make(chan struct{}, 1)}
 	m, err := model.NewModel(model.Config{DataDir: dir, Server: addr, Device: "seed",
 		MinBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
+		// The test process has no sound card: the seeded people call on
+		// the null backend (the app under test has its own devices).
+		Audio: model.SystemAudio(audio.Config{Null: true}),
 		Invalidate: func() {
 			select {
 			case s.changed <- struct{}{}:
