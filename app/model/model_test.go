@@ -53,7 +53,13 @@ func newTestModel(t *testing.T, srv *nodetest.Server, dir string, opts ...func(*
 // deadline (a guard against hangs, not a timing assertion).
 func (tm *testModel) waitFor(what string, ok func(st state.State) bool) state.State {
 	tm.t.Helper()
-	deadline := time.After(20 * time.Second)
+	return tm.waitWithin(20*time.Second, what, ok)
+}
+
+// waitWithin is waitFor with a deadline of d, for long runs.
+func (tm *testModel) waitWithin(d time.Duration, what string, ok func(st state.State) bool) state.State {
+	tm.t.Helper()
+	deadline := time.After(d)
 	for {
 		st := tm.State()
 		if ok(st) {
