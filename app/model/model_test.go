@@ -81,12 +81,19 @@ func (tm *testModel) online() state.State {
 // registerAndLogin creates an account through the model and logs in.
 func (tm *testModel) registerAndLogin(srv *nodetest.Server, name string) proto.User {
 	tm.t.Helper()
+	return tm.registerAndLoginAt(srv.HTTPURL, name)
+}
+
+// registerAndLoginAt does what registerAndLogin does at the server
+// address server (a proxy, say).
+func (tm *testModel) registerAndLoginAt(server, name string) proto.User {
+	tm.t.Helper()
 	ctx := context.Background()
-	if err := tm.Register(ctx, srv.HTTPURL, name, "secret-password", "secret-password"); err != nil {
+	if err := tm.Register(ctx, server, name, "secret-password", "secret-password"); err != nil {
 		tm.t.Fatal(err)
 	}
 	u := *tm.State().Registered
-	if err := tm.Login(ctx, srv.HTTPURL, fmt.Sprint(u.ID), "secret-password"); err != nil {
+	if err := tm.Login(ctx, server, fmt.Sprint(u.ID), "secret-password"); err != nil {
 		tm.t.Fatal(err)
 	}
 	tm.online()
