@@ -165,3 +165,13 @@ func TestALongOfflineDeviceCatchesUpOverADroppingNetworkPageByPage(t *testing.T)
 		t.Errorf("the heap peaked at %d MiB during the sync, want under 64", peak>>20)
 	}
 }
+
+// dropAll closes the connections open now.
+func (c *cutter) dropAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for x := range c.conns {
+		x.Close()
+		delete(c.conns, x)
+	}
+}
