@@ -416,7 +416,7 @@ func (a *account) onState(s client.State, err error) {
 
 // onConnect runs after every (re)connect, before the session counts as
 // online: sync every conversation from the last seq held, then send what
-// the outbox holds.
+// the outbox holds. Online shows all of it: it waits for a refresh.
 func (a *account) onConnect(ctx context.Context, c *client.Conn) error {
 	a.connects.Add(1)
 	if err := a.sync(ctx, c); err != nil {
@@ -426,6 +426,7 @@ func (a *account) onConnect(ctx context.Context, c *client.Conn) error {
 		return fmt.Errorf("send outbox: %w", err)
 	}
 	a.refreshMembers(ctx, c)
+	a.refresh()
 	return nil
 }
 

@@ -131,6 +131,10 @@ func (a *account) refreshOpen(ctx context.Context) {
 			o.LoadingOlder = prev.LoadingOlder
 			if !sameMessages(prev.Messages, msgs) {
 				o.Revision++
+			} else {
+				// Another rebuild published this revision already, and
+				// with it what the change was.
+				o.Prepended = prev.Prepended
 			}
 		} else {
 			o.Revision = 1
