@@ -159,15 +159,15 @@ func (m *Model) OpenDirect(ctx context.Context, userID string) error {
 // adopt stores a conversation this device just joined or created. What
 // came before its newest message is older history, not a gap.
 func (a *account) adopt(ctx context.Context, cv proto.Conversation) error {
-	if err := a.exec(ctx, func() error { return a.adoptLocked(ctx, cv) }); err != nil {
+	if err := a.exec(ctx, func() error { return a.storeAdopted(ctx, cv) }); err != nil {
 		return err
 	}
 	a.refresh()
 	return nil
 }
 
-// adoptLocked is adopt's store writes; the owner runs it.
-func (a *account) adoptLocked(ctx context.Context, cv proto.Conversation) error {
+// storeAdopted is adopt's store writes; the owner runs it.
+func (a *account) storeAdopted(ctx context.Context, cv proto.Conversation) error {
 	_, err := a.db.Conversation(ctx, cv.ID)
 	isNew := errors.Is(err, store.ErrNotFound)
 	if err := a.db.PutConversations(ctx, cv); err != nil {
