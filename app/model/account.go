@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"parley/app/state"
@@ -27,12 +28,16 @@ type account struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
 	kick   chan struct{} // wakes the outbox flusher
+	inbox  inbox         // what the owner goroutine applies (owner.go)
+	rf     refreshes     // coalesced refresh requests (owner.go)
 
-	flushMu sync.Mutex // one outbox flush at a time keeps sends in order
-	listMu  sync.Mutex // one conversation-list refresh at a time
-	openMu  sync.Mutex // one open-conversation refresh at a time
+	lifeMu   sync.Mutex // guards stopping and wg.Add (spawn)
+	stopping bool
+	wg       sync.WaitGroup
+
+	flushMu  sync.Mutex   // one outbox flush at a time keeps sends in order
+	connects atomic.Int64 // connections made (onConnect runs), for tests
 
 	mu        sync.Mutex            // guards what follows
 	open      proto.ConvID          // the open conversation
@@ -321,13 +326,15 @@ func (m *Model) account() *account {
 	return m.acct
 }
 
-// startAccount shows the cached data of an account at once and starts
-// keeping it connected.
+// startAccount builds an account, publishes it once it is complete
+// (actions may use it from then on), shows its cached data at once and
+// starts keeping it connected.
 func (m *Model) startAccount(sess store.Session, db store.Store) {
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &account{
 		m: m, user: sess.User, token: sess.Token, srv: sess.Server, db: db,
 		ctx: ctx, cancel: cancel, kick: make(chan struct{}, 1),
+		inbox: newInbox(), rf: newRefreshes(),
 		filling: map[proto.ConvID]bool{}, presence: map[proto.UserID]bool{},
 	}
 	a.drafts = newDrafts(a)
@@ -341,8 +348,10 @@ func (m *Model) startAccount(sess store.Session, db store.Store) {
 		MinBackoff: m.cfg.MinBackoff,
 		MaxBackoff: m.cfg.MaxBackoff,
 	})
-	m.swapAccount(a)
+	a.spawn(a.loop)
+	a.spawn(a.refresher)
 	a.files = startFiles(a)
+	m.swapAccount(a)
 	me := sess.User
 	m.update(func(st *state.State) {
 		st.Me = &me
@@ -352,20 +361,16 @@ func (m *Model) startAccount(sess store.Session, db store.Store) {
 		st.AuthError = nil
 		st.Conn = state.Connecting
 	})
+	a.files.publish()
 	a.refresh()
 	a.drafts.start()
-	a.wg.Add(2)
-	go func() {
-		defer a.wg.Done()
+	a.spawn(func() {
 		err := a.sess.Run(ctx)
 		if errors.Is(err, client.ErrBadToken) {
 			a.sessionEnded()
 		}
-	}()
-	go func() {
-		defer a.wg.Done()
-		a.flusher()
-	}()
+	})
+	a.spawn(a.flusher)
 }
 
 // sessionEnded handles a token the server no longer accepts.
@@ -385,7 +390,12 @@ func (a *account) sessionEnded() {
 	m.loggedOut(state.NoticeSessionEnded)
 }
 
+// stop stops the account's goroutines (spawn refuses new ones from now
+// on), waits for them and closes the store.
 func (a *account) stop() error {
+	a.lifeMu.Lock()
+	a.stopping = true
+	a.lifeMu.Unlock()
 	a.cancel()
 	a.wg.Wait()
 	a.drafts.stop()
@@ -425,8 +435,9 @@ func (a *account) onState(s client.State, err error) {
 
 // onConnect runs after every (re)connect, before the session counts as
 // online: sync every conversation from the last seq held, then send what
-// the outbox holds.
+// the outbox holds. Online shows all of it: it waits for a refresh.
 func (a *account) onConnect(ctx context.Context, c *client.Conn) error {
+	a.connects.Add(1)
 	if err := a.sync(ctx, c); err != nil {
 		return fmt.Errorf("sync: %w", err)
 	}
@@ -434,73 +445,12 @@ func (a *account) onConnect(ctx context.Context, c *client.Conn) error {
 		return fmt.Errorf("send outbox: %w", err)
 	}
 	a.refreshMembers(ctx, c)
-	return nil
-}
-
-// sync fetches what was missed since the last seq held in each
-// conversation, and learns of conversations joined or left elsewhere.
-func (a *account) sync(ctx context.Context, c *client.Conn) error {
-	have, err := a.db.Have(ctx)
-	if err != nil {
-		return err
-	}
-	convs, msgs, err := c.SyncAll(ctx, have)
-	if err != nil {
-		return err
-	}
-	if err := a.db.PutConversations(ctx, convs...); err != nil {
-		return err
-	}
-	if err := a.putMessages(ctx, msgs); err != nil {
-		return err
-	}
-	member := map[proto.ConvID]bool{}
-	for _, cv := range convs {
-		member[cv.ID] = true
-	}
-	for id := range have {
-		if !member[id] { // left or removed on another device
-			if err := a.db.DeleteConversation(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-		}
-	}
-	// A conversation seen for the first time starts where its newest page
-	// starts: what lies before is older history, paged in on demand.
-	first := map[proto.ConvID]int64{}
-	for _, msg := range msgs {
-		if _, ok := first[msg.Conv]; !ok {
-			first[msg.Conv] = msg.Seq
-		}
-	}
-	for _, cv := range convs {
-		if _, known := have[cv.ID]; known {
-			continue
-		}
-		start := cv.LastSeq
-		if f, ok := first[cv.ID]; ok {
-			start = f - 1
-		}
-		if err := a.db.SetSynced(ctx, cv.ID, start); err != nil {
-			return err
-		}
-		// This device has no read position for it: count nothing before
-		// now as unread (the server keeps no read markers yet).
-		if err := a.db.MarkRead(ctx, cv.ID, cv.LastSeq); err != nil {
-			return err
-		}
-	}
-	for _, cv := range convs {
-		if _, err := a.advanceSynced(ctx, cv.ID); err != nil {
-			return err
-		}
-	}
 	a.refresh()
 	return nil
 }
 
 // advanceSynced moves a conversation's synced seq over the contiguous
-// messages stored after it, and returns the new value.
+// messages stored after it, and returns the new value. The owner runs it.
 func (a *account) advanceSynced(ctx context.Context, conv proto.ConvID) (int64, error) {
 	cv, err := a.db.Conversation(ctx, conv)
 	if err != nil {
@@ -531,28 +481,6 @@ func (a *account) advanceSynced(ctx context.Context, conv proto.ConvID) (int64, 
 	return synced, nil
 }
 
-// onPush handles what the server sends unasked. It runs on the
-// connection's read goroutine: it writes the store and updates the state,
-// and leaves anything that needs the network to another goroutine.
-func (a *account) onPush(p client.Push) {
-	ctx := a.ctx
-	switch {
-	case p.Message != nil:
-		a.receive(ctx, *p.Message)
-	case p.Conversation != nil:
-		a.conversationPush(ctx, *p.Conversation)
-	case p.Presence != nil:
-		a.mu.Lock()
-		if p.Presence.Conv == a.open {
-			a.presence[p.Presence.User] = p.Presence.Online
-		}
-		a.mu.Unlock()
-		a.refreshOpen(ctx)
-	case isCallPush(p.Type):
-		a.callPush(p) // calls.go
-	}
-}
-
 // putMessages stores messages from the server and counts nothing up to
 // my newest one among them as unread: I wrote it, on this device or on
 // another, after what came before it.
@@ -574,41 +502,56 @@ func (a *account) putMessages(ctx context.Context, msgs []proto.Message) error {
 	return nil
 }
 
-func (a *account) receive(ctx context.Context, msg proto.Message) {
-	if err := a.putMessages(ctx, []proto.Message{msg}); err != nil {
-		a.m.log.Error("store pushed message", "conv", msg.Conv, "seq", msg.Seq, "err", err)
-		return // the next sync brings it again
+// storePushed stores a batch of pushed messages in one transaction, and
+// then does what each asks for: acks of my sends, gap fills, read marks
+// of the open conversation, notices, member counts. The owner runs it.
+func (a *account) storePushed(ctx context.Context, msgs []proto.Message) {
+	before := a.lastSeqs(ctx, msgs)
+	if err := a.putMessages(ctx, msgs); err != nil {
+		a.m.log.Error("store pushed messages", "n", len(msgs), "err", err)
+		return // the next sync brings them again
 	}
-	if msg.Sender == a.user.ID && msg.ClientID != "" {
-		// The push may overtake the send's reply: it is the ack.
-		if err := a.db.Ack(ctx, msg.ClientID, msg); err != nil {
-			a.m.log.Error("ack from push", "err", err)
+	newest := map[proto.ConvID]int64{}
+	for _, msg := range msgs {
+		newest[msg.Conv] = max(newest[msg.Conv], msg.Seq)
+		if msg.Sender == a.user.ID && msg.ClientID != "" {
+			// The push may overtake the send's reply: it is the ack.
+			if err := a.db.Ack(ctx, msg.ClientID, msg); err != nil {
+				a.m.log.Error("ack from push", "err", err)
+			}
 		}
 	}
-	synced, err := a.advanceSynced(ctx, msg.Conv)
-	if err != nil {
-		a.m.log.Error("advance synced", "err", err)
-		return
-	}
-	if synced < msg.Seq {
-		a.fillGap(msg.Conv) // a push arrived before ones we missed
-	}
-	if a.isOpen(msg.Conv) {
-		if err := a.db.MarkRead(ctx, msg.Conv, msg.Seq); err != nil {
-			a.m.log.Error("mark read", "err", err)
+	for conv, seq := range newest {
+		synced, err := a.advanceSynced(ctx, conv)
+		if err != nil {
+			a.m.log.Error("advance synced", "err", err)
+			continue
+		}
+		if synced < seq {
+			a.fillGap(conv) // a push arrived before ones we missed
+		}
+		if a.isOpen(conv) {
+			if err := a.db.MarkRead(ctx, conv, seq); err != nil {
+				a.m.log.Error("mark read", "err", err)
+			}
 		}
 	}
-	if msg.Event != nil && msg.Event.Subject != nil && msg.Event.Subject.ID == a.user.ID && msg.Event.Actor.ID != a.user.ID && msg.Event.Type == proto.EventInvited {
-		name := ""
-		if cv, err := a.db.Conversation(ctx, msg.Conv); err == nil {
-			name = cv.Name
+	for _, msg := range msgs {
+		if ev := msg.Event; ev != nil && ev.Subject != nil && ev.Subject.ID == a.user.ID && ev.Actor.ID != a.user.ID && ev.Type == proto.EventInvited {
+			name := ""
+			if cv, err := a.db.Conversation(ctx, msg.Conv); err == nil {
+				name = cv.Name
+			}
+			a.m.notify(state.NoticeInvitedMe, ev.Actor.Name, fmt.Sprint(ev.Actor.ID), name, fmt.Sprint(msg.Conv))
 		}
-		a.m.notify(state.NoticeInvitedMe, msg.Event.Actor.Name, fmt.Sprint(msg.Event.Actor.ID), name, fmt.Sprint(msg.Conv))
+		a.files.received(msg)
 	}
-	a.files.received(msg)
-	a.refresh()
+	a.membershipChanged(ctx, msgs, before)
+	a.requestRefresh()
 }
 
+// conversationPush: I joined or left a conversation, here or on another
+// device. The owner runs it.
 func (a *account) conversationPush(ctx context.Context, p proto.ConversationPush) {
 	if !p.Member {
 		if err := a.db.DeleteConversation(ctx, p.Conversation.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -619,7 +562,7 @@ func (a *account) conversationPush(ctx context.Context, p proto.ConversationPush
 			a.open, a.window = 0, nil
 		}
 		a.mu.Unlock()
-		a.refresh()
+		a.requestRefresh()
 		return
 	}
 	_, err := a.db.Conversation(ctx, p.Conversation.ID)
@@ -643,7 +586,7 @@ func (a *account) conversationPush(ctx context.Context, p proto.ConversationPush
 			a.m.log.Error("mark read", "err", err)
 		}
 	}
-	a.refresh()
+	a.requestRefresh()
 }
 
 // fillGap fetches, in the background, the messages between a
@@ -656,14 +599,13 @@ func (a *account) fillGap(conv proto.ConvID) {
 	}
 	a.filling[conv] = true
 	a.mu.Unlock()
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		defer func() {
-			a.mu.Lock()
-			delete(a.filling, conv)
-			a.mu.Unlock()
-		}()
+	done := func() {
+		a.mu.Lock()
+		delete(a.filling, conv)
+		a.mu.Unlock()
+	}
+	started := a.spawn(func() {
+		defer done()
 		ctx := a.ctx
 		for ctx.Err() == nil {
 			cv, err := a.db.Conversation(ctx, conv)
@@ -674,15 +616,27 @@ func (a *account) fillGap(conv proto.ConvID) {
 			if err != nil {
 				return // offline: the next connect syncs
 			}
-			if err := a.putMessages(ctx, h.Messages); err != nil {
-				a.m.log.Error("store gap", "err", err)
+			var synced int64
+			err = a.exec(ctx, func() error {
+				if err := a.putMessages(ctx, h.Messages); err != nil {
+					return err
+				}
+				synced, err = a.advanceSynced(ctx, conv)
+				return err
+			})
+			if err != nil {
+				if ctx.Err() == nil {
+					a.m.log.Error("store gap", "err", err)
+				}
 				return
 			}
-			synced, err := a.advanceSynced(ctx, conv)
-			if err != nil || synced <= cv.SyncedSeq {
+			if synced <= cv.SyncedSeq {
 				return
 			}
-			a.refresh()
+			a.requestRefresh()
 		}
-	}()
+	})
+	if !started {
+		done()
+	}
 }

@@ -601,9 +601,7 @@ func (r *callRun) playTone(t *call.Tone) {
 	done := make(chan struct{})
 	r.toneStop, r.toneDone = cancel, done
 	dev, output := r.m.calls.dev, r.m.calls.output
-	r.a.wg.Add(1)
-	go func() {
-		defer r.a.wg.Done()
+	started := r.a.spawn(func() {
 		defer close(done)
 		if dev == nil {
 			dev = r.m.callAudio()
@@ -615,7 +613,10 @@ func (r *callRun) playTone(t *call.Tone) {
 		}
 		defer st.Close()
 		t.Play(ctx, st)
-	}()
+	})
+	if !started { // the account is stopping: no tone
+		close(done)
+	}
 }
 
 // stopTone stops the ring tone; r.toneDone closes once it has closed
@@ -632,12 +633,10 @@ func (r *callRun) stopTone() {
 // m.calls.mu held.
 func (r *callRun) startMedia(codecName string) {
 	id, peer, muted, toneDone := r.view.ID, r.view.Peer.ID, r.view.Muted, r.toneDone
-	r.a.wg.Add(1)
-	go func() {
-		defer r.a.wg.Done()
+	r.a.spawn(func() {
 		waitFor(r.ctx, toneDone)
 		r.media(id, peer, codecName, muted)
-	}()
+	})
 }
 
 // waitFor waits until done (if any) closes or ctx ends.

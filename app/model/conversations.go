@@ -116,14 +116,20 @@ func (m *Model) Leave(ctx context.Context, conv proto.ConvID) error {
 		if err := a.sess.Leave(ctx, conv); err != nil {
 			return err
 		}
-		if err := a.db.DeleteConversation(ctx, conv); err != nil && !errors.Is(err, store.ErrNotFound) {
+		err := a.exec(ctx, func() error {
+			if err := a.db.DeleteConversation(ctx, conv); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			a.mu.Lock()
+			if a.open == conv {
+				a.open, a.window = 0, nil
+			}
+			a.mu.Unlock()
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-		a.mu.Lock()
-		if a.open == conv {
-			a.open, a.window = 0, nil
-		}
-		a.mu.Unlock()
 		a.refresh()
 		m.notify(state.NoticeLeft, name, fmt.Sprint(conv))
 		return nil
@@ -153,6 +159,15 @@ func (m *Model) OpenDirect(ctx context.Context, userID string) error {
 // adopt stores a conversation this device just joined or created. What
 // came before its newest message is older history, not a gap.
 func (a *account) adopt(ctx context.Context, cv proto.Conversation) error {
+	if err := a.exec(ctx, func() error { return a.storeAdopted(ctx, cv) }); err != nil {
+		return err
+	}
+	a.refresh()
+	return nil
+}
+
+// storeAdopted is adopt's store writes; the owner runs it.
+func (a *account) storeAdopted(ctx context.Context, cv proto.Conversation) error {
 	_, err := a.db.Conversation(ctx, cv.ID)
 	isNew := errors.Is(err, store.ErrNotFound)
 	if err := a.db.PutConversations(ctx, cv); err != nil {
@@ -175,11 +190,8 @@ func (a *account) adopt(ctx context.Context, cv proto.Conversation) error {
 			return err
 		}
 	}
-	if _, err := a.advanceSynced(ctx, cv.ID); err != nil {
-		return err
-	}
-	a.refresh()
-	return nil
+	_, err = a.advanceSynced(ctx, cv.ID)
+	return err
 }
 
 // Open opens a conversation: its newest page from the cache (fetched from
@@ -210,7 +222,7 @@ func (a *account) openConv(ctx context.Context, conv proto.ConvID) error {
 	if len(latest) == 0 && cv.LastSeq > 0 {
 		// Known from a summary only: fetch its newest page.
 		if h, err := a.sess.History(ctx, proto.HistoryRequest{Conv: conv, Limit: pageSize}); err == nil {
-			if err := a.putMessages(ctx, h.Messages); err != nil {
+			if err := a.exec(ctx, func() error { return a.putMessages(ctx, h.Messages) }); err != nil {
 				return err
 			}
 			latest = h.Messages
@@ -228,13 +240,7 @@ func (a *account) openConv(ctx context.Context, conv proto.ConvID) error {
 		return err
 	}
 	a.refresh()
-	if a.sess.State() == client.Online {
-		a.wg.Add(1)
-		go func() {
-			defer a.wg.Done()
-			a.loadMembers(a.ctx, a.sess, conv)
-		}()
-	}
+	a.watchMembers(conv)
 	return nil
 }
 
@@ -251,13 +257,23 @@ type membersLister interface {
 
 // loadMembers fetches the members of conv with their presence; the server
 // then pushes presence changes of that conversation to this connection.
+// The list's length is the member count from now on.
 func (a *account) loadMembers(ctx context.Context, c membersLister, conv proto.ConvID) {
 	ms, err := c.Members(ctx, conv)
 	if err != nil {
 		return
 	}
-	if err := a.db.ReplaceMembers(ctx, conv, ms); err != nil {
-		a.m.log.Error("store members", "err", err)
+	err = a.exec(ctx, func() error {
+		if err := a.db.ReplaceMembers(ctx, conv, ms); err != nil {
+			return err
+		}
+		return a.setMemberCount(ctx, conv, len(ms))
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			a.m.log.Error("store members", "err", err)
+		}
+		return
 	}
 	a.mu.Lock()
 	if a.open == conv {
@@ -266,7 +282,86 @@ func (a *account) loadMembers(ctx context.Context, c membersLister, conv proto.C
 		}
 	}
 	a.mu.Unlock()
-	a.refreshOpen(ctx)
+	a.requestRefresh()
+}
+
+// watchMembers loads conv's members in the background when online (the
+// next connect loads them otherwise).
+func (a *account) watchMembers(conv proto.ConvID) {
+	if a.sess.State() == client.Online {
+		a.spawn(func() { a.loadMembers(a.ctx, a.sess, conv) })
+	}
+}
+
+// setMemberCount stores conv's member count; the owner runs it.
+func (a *account) setMemberCount(ctx context.Context, conv proto.ConvID, n int) error {
+	cv, err := a.db.Conversation(ctx, conv)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil || cv.Kind == "" || cv.Members == n {
+		return err
+	}
+	return a.db.PutConversations(ctx, proto.Conversation{
+		ID: cv.ID, Kind: cv.Kind, Name: cv.Name, Peer: cv.Peer, Members: n, LastSeq: cv.LastSeq, Last: cv.Last,
+	})
+}
+
+// lastSeqs returns, for each conversation of msgs with a membership event,
+// the last seq it had before msgs: the member count held is as of then.
+// The owner runs it.
+func (a *account) lastSeqs(ctx context.Context, msgs []proto.Message) map[proto.ConvID]int64 {
+	var last map[proto.ConvID]int64
+	for _, msg := range msgs {
+		if msg.Event == nil {
+			continue
+		}
+		if _, ok := last[msg.Conv]; ok {
+			continue
+		}
+		if cv, err := a.db.Conversation(ctx, msg.Conv); err == nil {
+			if last == nil {
+				last = map[proto.ConvID]int64{}
+			}
+			last[msg.Conv] = cv.LastSeq
+		}
+	}
+	return last
+}
+
+// membershipChanged keeps member counts live: a join, invite or leave
+// after the count held moves it by one (a summary from sync or a member
+// list replaces it), and the open conversation's member list is loaded
+// again. before is lastSeqs from before msgs were stored. The owner runs
+// it.
+func (a *account) membershipChanged(ctx context.Context, msgs []proto.Message, before map[proto.ConvID]int64) {
+	delta := map[proto.ConvID]int{}
+	for _, msg := range msgs {
+		last, ok := before[msg.Conv]
+		if !ok || msg.Event == nil || msg.Seq <= last {
+			continue
+		}
+		switch msg.Event.Type {
+		case proto.EventJoined, proto.EventInvited:
+			delta[msg.Conv]++
+		case proto.EventLeft:
+			delta[msg.Conv]--
+		default:
+			continue
+		}
+	}
+	for conv, d := range delta {
+		cv, err := a.db.Conversation(ctx, conv)
+		if err != nil {
+			continue // left
+		}
+		if err := a.setMemberCount(ctx, conv, max(cv.Members+d, 0)); err != nil {
+			a.m.log.Error("store member count", "conv", conv, "err", err)
+		}
+		if a.isOpen(conv) {
+			a.watchMembers(conv)
+		}
+	}
 }
 
 // refreshMembers reloads the open conversation's members after a
@@ -305,7 +400,7 @@ func (a *account) loadOlder(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := a.putMessages(ctx, h.Messages); err != nil {
+		if err := a.exec(ctx, func() error { return a.putMessages(ctx, h.Messages) }); err != nil {
 			return err
 		}
 		if older, err = a.db.Before(ctx, conv, from, pageSize); err != nil {
@@ -322,7 +417,7 @@ func (a *account) loadOlder(ctx context.Context) error {
 		a.prepended = len(older)
 	}
 	a.mu.Unlock()
-	a.refreshOpen(ctx)
+	a.refresh()
 	return nil
 }
 

@@ -66,9 +66,7 @@ func (d *drafts) start() {
 		a.m.log.Error("read the last open conversation", "err", err)
 	}
 	if last != 0 {
-		a.wg.Add(1)
-		go func() {
-			defer a.wg.Done()
+		a.spawn(func() {
 			if _, err := a.db.Conversation(ctx, last); err != nil {
 				return // left meanwhile
 			}
@@ -80,7 +78,7 @@ func (d *drafts) start() {
 					a.m.log.Info("reopen the last conversation", "conv", last, "err", err)
 				}
 			}
-		}()
+		})
 	}
 }
 

@@ -53,7 +53,13 @@ func newTestModel(t *testing.T, srv *nodetest.Server, dir string, opts ...func(*
 // deadline (a guard against hangs, not a timing assertion).
 func (tm *testModel) waitFor(what string, ok func(st state.State) bool) state.State {
 	tm.t.Helper()
-	deadline := time.After(20 * time.Second)
+	return tm.waitWithin(20*time.Second, what, ok)
+}
+
+// waitWithin is waitFor with a deadline of d, for long runs.
+func (tm *testModel) waitWithin(d time.Duration, what string, ok func(st state.State) bool) state.State {
+	tm.t.Helper()
+	deadline := time.After(d)
 	for {
 		st := tm.State()
 		if ok(st) {
@@ -75,8 +81,15 @@ func (tm *testModel) online() state.State {
 // registerAndLogin creates an account through the model, which logs in.
 func (tm *testModel) registerAndLogin(srv *nodetest.Server, name string) proto.User {
 	tm.t.Helper()
+	return tm.registerAndLoginAt(srv.HTTPURL, name)
+}
+
+// registerAndLoginAt does what registerAndLogin does at the server
+// address server (a proxy, say).
+func (tm *testModel) registerAndLoginAt(server, name string) proto.User {
+	tm.t.Helper()
 	ctx := context.Background()
-	if err := tm.Register(ctx, srv.HTTPURL, name, "secret-password", "secret-password"); err != nil {
+	if err := tm.Register(ctx, server, name, "secret-password", "secret-password"); err != nil {
 		tm.t.Fatal(err)
 	}
 	u := *tm.State().Registered

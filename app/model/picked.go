@@ -114,12 +114,13 @@ func (q *fileQueue) prepare(ctx context.Context, s Stream, conv proto.ConvID) er
 	q.prep = append(q.prep, p)
 	q.mu.Unlock()
 	q.publish()
-	q.a.wg.Add(1)
-	go func() {
-		defer q.a.wg.Done()
+	if !q.a.spawn(func() {
 		defer cancel(nil)
 		q.runPrepare(pctx, p, s)
-	}()
+	}) {
+		cancel(nil)
+		return errStopped
+	}
 	return nil
 }
 

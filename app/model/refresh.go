@@ -9,17 +9,13 @@ import (
 	"parley/store"
 )
 
-// refresh rebuilds the conversation list and the open conversation from
-// the store and publishes them.
-//
-// Refreshes run one at a time (a.listMu, a.openMu): each reads the store as
-// it is at its turn, so the last one publishes the newest state, and a slow
-// refresh can never publish over a newer one.
-func (a *account) refresh() {
+// rebuild rebuilds the conversation list and the open conversation from
+// the store and publishes them. Only the refresher goroutine runs it
+// (owner.go), so rebuilds run one at a time: each reads the store as it
+// is at its turn, and a slow one never publishes over a newer one.
+func (a *account) rebuild() {
 	ctx := a.ctx
-	a.listMu.Lock()
 	defer a.refreshOpen(ctx)
-	defer a.listMu.Unlock()
 	cs, err := a.db.Conversations(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -46,16 +42,17 @@ func viewConversation(c store.Conversation) state.Conversation {
 
 // refreshOpen rebuilds the open conversation: header, members with
 // presence, the window of history, and my messages not yet acknowledged.
+// Only rebuild calls it.
 func (a *account) refreshOpen(ctx context.Context) {
-	a.openMu.Lock()
-	defer a.openMu.Unlock()
 	a.mu.Lock()
 	conv, from, prepended := a.open, a.winFrom, a.prepended
 	a.prepended = 0
 	a.mu.Unlock()
 	startFrom := from // from may restart at the newest page below
 	if conv == 0 {
-		a.m.update(func(st *state.State) { st.Open = nil })
+		if a.current() {
+			a.m.update(func(st *state.State) { st.Open = nil })
+		}
 		return
 	}
 	c, err := a.db.Conversation(ctx, conv)
@@ -123,6 +120,9 @@ func (a *account) refreshOpen(ctx context.Context) {
 	}
 	hasOlder := len(window) > 0 && window[0].Seq > 1
 	a.mu.Unlock()
+	if !a.current() {
+		return
+	}
 
 	a.m.update(func(st *state.State) {
 		o := &state.Open{Conversation: viewConversation(c), Members: members, Messages: msgs, HasOlder: hasOlder, Prepended: prepended}
@@ -131,6 +131,10 @@ func (a *account) refreshOpen(ctx context.Context) {
 			o.LoadingOlder = prev.LoadingOlder
 			if !sameMessages(prev.Messages, msgs) {
 				o.Revision++
+			} else {
+				// Another rebuild published this revision already, and
+				// with it what the change was.
+				o.Prepended = prev.Prepended
 			}
 		} else {
 			o.Revision = 1

@@ -41,7 +41,7 @@ func (m *Model) SendTo(ctx context.Context, conv proto.ConvID, text string) erro
 		if err := a.db.Enqueue(ctx, it); err != nil {
 			return err
 		}
-		a.refreshOpen(ctx)
+		a.refresh()
 		a.kickFlusher()
 		return nil
 	})
@@ -102,15 +102,21 @@ func (a *account) flush(ctx context.Context, s sender) error {
 			if err != nil {
 				return err
 			}
-			if err := a.db.Ack(ctx, it.ClientID, r.Message); err != nil {
+			err = a.exec(ctx, func() error {
+				if err := a.db.Ack(ctx, it.ClientID, r.Message); err != nil {
+					return err
+				}
+				// My message: everything before it counts as read.
+				if err := a.db.MarkRead(ctx, it.Conv, r.Message.Seq); err != nil {
+					return err
+				}
+				_, err := a.advanceSynced(ctx, it.Conv)
+				return err
+			})
+			if err != nil {
 				return err
 			}
-			// My message: everything before it counts as read.
-			if err := a.db.MarkRead(ctx, it.Conv, r.Message.Seq); err != nil {
-				return err
-			}
-			a.advanceSynced(ctx, it.Conv)
-			a.refresh()
+			a.requestRefresh()
 		}
 	}
 }

@@ -139,11 +139,7 @@ func startFiles(a *account) *fileQueue {
 	}
 	q.publish()
 	for dir := range q.kicks {
-		a.wg.Add(1)
-		go func() {
-			defer a.wg.Done()
-			q.run(dir)
-		}()
+		a.spawn(func() { q.run(dir) })
 	}
 	return q
 }

@@ -1,0 +1,129 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"parley/net/client"
+	"parley/net/proto"
+	"parley/store"
+)
+
+// sync fetches what was missed since the last seq held in each
+// conversation, and learns of conversations joined or left elsewhere. It
+// stores as it goes: each page is stored, and the synced seq moved over
+// it, before the next is asked for, so a connection that drops halfway
+// keeps what it brought and the next sync goes on from there. Memory
+// holds one page at a time.
+func (a *account) sync(ctx context.Context, c *client.Conn) error {
+	have, err := a.db.Have(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := c.Sync(ctx, have)
+	if err != nil {
+		return err
+	}
+	if err := a.exec(ctx, func() error { return a.syncSummaries(ctx, have, r) }); err != nil {
+		return err
+	}
+	a.requestRefresh()
+	for _, conv := range r.More {
+		if err := a.syncConversation(ctx, c, conv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncConversation pages in what follows conv's synced seq until the
+// server has no more.
+func (a *account) syncConversation(ctx context.Context, c *client.Conn, conv proto.ConvID) error {
+	for {
+		cv, err := a.db.Conversation(ctx, conv)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // left meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		after := cv.SyncedSeq
+		h, err := c.History(ctx, proto.HistoryRequest{Conv: conv, After: &after, Limit: proto.MaxHistoryLimit})
+		if err != nil {
+			return fmt.Errorf("sync conversation %d after %d: %w", conv, after, err)
+		}
+		var synced int64
+		err = a.exec(ctx, func() error {
+			if err := a.putMessages(ctx, h.Messages); err != nil {
+				return err
+			}
+			synced, err = a.advanceSynced(ctx, conv)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("store conversation %d after %d: %w", conv, after, err)
+		}
+		a.requestRefresh()
+		if !h.More {
+			return nil
+		}
+		if synced <= after {
+			return fmt.Errorf("sync conversation %d after %d: the server says more but sent nothing that follows", conv, after)
+		}
+	}
+}
+
+// syncSummaries stores the sync reply: every conversation's summary (its
+// member count among them), the first page of each, and forgets the
+// conversations left elsewhere. The owner runs it.
+func (a *account) syncSummaries(ctx context.Context, have map[proto.ConvID]int64, r proto.SyncReply) error {
+	if err := a.db.PutConversations(ctx, r.Conversations...); err != nil {
+		return err
+	}
+	if err := a.putMessages(ctx, r.Messages); err != nil {
+		return err
+	}
+	member := map[proto.ConvID]bool{}
+	for _, cv := range r.Conversations {
+		member[cv.ID] = true
+	}
+	for id := range have {
+		if !member[id] { // left or removed on another device
+			if err := a.db.DeleteConversation(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+	}
+	// A conversation seen for the first time starts where its newest page
+	// starts: what lies before is older history, paged in on demand.
+	first := map[proto.ConvID]int64{}
+	for _, msg := range r.Messages {
+		if f, ok := first[msg.Conv]; !ok || msg.Seq < f {
+			first[msg.Conv] = msg.Seq
+		}
+	}
+	for _, cv := range r.Conversations {
+		if _, known := have[cv.ID]; known {
+			continue
+		}
+		start := cv.LastSeq
+		if f, ok := first[cv.ID]; ok {
+			start = f - 1
+		}
+		if err := a.db.SetSynced(ctx, cv.ID, start); err != nil {
+			return err
+		}
+		// This device has no read position for it: count nothing before
+		// now as unread (the server keeps no read markers yet).
+		if err := a.db.MarkRead(ctx, cv.ID, cv.LastSeq); err != nil {
+			return err
+		}
+	}
+	for _, cv := range r.Conversations {
+		if _, err := a.advanceSynced(ctx, cv.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
