@@ -248,6 +248,7 @@ var en = catalog{
 		proto.CodeBadToken:       "Your session ended — please log in again",
 		state.CodeUnreachable:    "Cannot reach the server",
 		state.CodeFileChanged:    "The file changed while it was being sent; nothing was shared",
+		state.CodeNoDevices:      "Cannot list the sound devices",
 		state.CodeFileMissing:    "The file is gone",
 		state.CodeDiskFull:       "No room left to save the file",
 		state.CodeNoPermission:   "No permission to read or write that file",
@@ -263,6 +264,7 @@ var en = catalog{
 		state.CodeCache:       "This device's copy of account %s cannot be opened: it may be damaged",
 		state.CodeInUse:       "Account %s is open in another tab of this browser",
 	},
+		state.CodeNoDevices:   "Cannot list the sound devices: %s",
 	Inputs: map[string]string{
 		state.InputLoggedOut:        "Log in first",
 		state.InputServer:           "Enter the server address",
@@ -518,6 +520,7 @@ var zh = catalog{
 		state.CodeUnreachable:    "无法连接服务器",
 		state.CodeFileChanged:    "文件在发送过程中被修改，未发送",
 		state.CodeFileMissing:    "文件已不存在",
+		state.CodeNoDevices:      "无法列出声音设备",
 		state.CodeDiskFull:       "磁盘空间不足，无法保存文件",
 		state.CodeNoPermission:   "没有权限读写该文件",
 		state.CodeCorrupt:        "收到的文件已损坏（校验值不一致）",
@@ -533,6 +536,7 @@ var zh = catalog{
 		state.CodeInUse:       "账号 %s 已在本浏览器的另一个标签页中打开",
 	},
 	Inputs: map[string]string{
+		state.CodeNoDevices:   "无法列出声音设备：%s",
 		state.InputLoggedOut:        "请先登录",
 		state.InputServer:           "请输入服务器地址",
 		state.InputServerBad:        "%s 不是有效的服务器地址",
