@@ -18,6 +18,8 @@ import (
 // field. The scanners here read the envelope in one pass, validating the
 // body as they step over it, and decode a flat body struct (strings,
 // integers, booleans) in one more, with a field table built once per type.
+// A struct may also have nested fields (slices, maps, pointers): a body
+// that holds one of them goes to encoding/json, one without stays here.
 //
 // They accept only what they decode exactly as encoding/json does: a
 // frame or body with anything else (escaped or case-folded keys, numbers
