@@ -229,6 +229,9 @@ func (s *sequencer) applyChange(tx *sql.Tx, actor proto.User, ch Change) (Change
 	if r.Entry, err = s.append(tx, c, entry); err != nil {
 		return r, err
 	}
+	if ch.Kind == proto.MsgEdit {
+		t.Edited = r.Entry.Time // exactly the entry's time
+	}
 	if err := updateMessage(tx, t); err != nil {
 		return r, err
 	}
