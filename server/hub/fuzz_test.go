@@ -43,6 +43,14 @@ func FuzzDispatch(f *testing.F) {
 		`{"type":"send","id":"23","body":{"conv":100,"client_id":"b","text":"hi ` + "\xff\xfe" + `"}}`,
 		`{"type":"create_group","id":"24","body":{"name":"\udc00"}}`,
 		`{"type":"ping","id":"` + "\xff" + `"}`,
+		`{"type":"read","id":"25","body":{"conv":100,"seq":1}}`,
+		`{"type":"delivered","id":"26","body":{"conv":100,"seq":-1}}`,
+		`{"type":"seen_by","id":"27","body":{"conv":100,"seq":9223372036854775807}}`,
+		`{"type":"set_privacy","id":"28","body":{"read_receipts":false}}`,
+		`{"type":"privacy","id":"29"}`,
+		`{"type":"typing","id":"30","body":{"conv":100,"stop":true}}`,
+		`{"type":"search","id":"31","body":{"query":"你好 \"OR\" *x","before":-1,"limit":1000}}`,
+		`{"type":"search","id":"32","body":{"query":"\" NEAR( a","conv":100}}`,
 	}
 	for _, s := range seeds {
 		f.Add(s)
