@@ -191,6 +191,9 @@ func (r *receiptLayer) take(p *pendingReceipts) (changed, to []proto.UserID) {
 // without read positions.
 func (r *receiptLayer) send(conv proto.ConvID, changed, to []proto.UserID) {
 	h := r.h
+	if h.ctx.Err() != nil {
+		return // the hub has closed
+	}
 	ctx, cancel := context.WithTimeout(h.ctx, 10*time.Second)
 	defer cancel()
 	rs, err := h.db.Receipts(ctx, conv, changed)
