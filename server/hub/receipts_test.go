@@ -372,3 +372,27 @@ func TestSearch(t *testing.T) {
 }
 
 func byID(a, b proto.User) int { return int(a.ID - b.ID) }
+
+// Read positions and the privacy switch are stored: a restarted server
+// still has them, and its search index.
+func TestReadStateAndPrivacySurviveARestart(t *testing.T) {
+	s := nodetest.Start(t)
+	alice, bob := s.NewUser(t, "Alice"), s.NewUser(t, "Bob")
+	g := nodetest.Group(t, alice, "g", bob)
+	m := send(t, alice, g, "hello")
+	send(t, alice, g, "again")
+	call[proto.ReadState](t, bob.Conn, proto.TypeRead, proto.ReadRequest{Conv: g, Seq: m.Seq})
+	call[proto.Privacy](t, bob.Conn, proto.TypeSetPrivacy, proto.Privacy{ReadReceipts: false})
+
+	s.Restart(t)
+	again := newDevice(t, s, bob)
+	if c := convOf(t, again.conn, g); c.ReadSeq != m.Seq || c.Unread != 1 {
+		t.Fatalf("after a restart: read_seq %d unread %d, want %d and 1", c.ReadSeq, c.Unread, m.Seq)
+	}
+	if p := call[proto.Privacy](t, again.conn, proto.TypePrivacy, nil); p.ReadReceipts {
+		t.Fatal("read receipts are on again after a restart")
+	}
+	if r := call[proto.SearchReply](t, again.conn, proto.TypeSearch, proto.SearchRequest{Query: "again"}); len(r.Messages) != 1 {
+		t.Fatalf("after a restart, search found %+v", r.Messages)
+	}
+}
