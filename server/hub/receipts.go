@@ -27,6 +27,9 @@ type receiptLayer struct {
 	h        *Hub
 	interval time.Duration
 
+	// push sends a receipt push (send; tests replace it).
+	push func(conv proto.ConvID, changed, to []proto.UserID)
+
 	mu      sync.Mutex
 	pending map[proto.ConvID]*pendingReceipts
 	typing  map[typingKey]typingState
@@ -52,12 +55,14 @@ type typingState struct {
 }
 
 func newReceiptLayer(h *Hub) *receiptLayer {
-	return &receiptLayer{
+	r := &receiptLayer{
 		h:        h,
 		interval: proto.ReceiptIntervalMs * time.Millisecond,
 		pending:  map[proto.ConvID]*pendingReceipts{},
 		typing:   map[typingKey]typingState{},
 	}
+	r.push = r.send
+	return r
 }
 
 func (h *Hub) receiptOps() map[string]op {
@@ -153,7 +158,7 @@ func (r *receiptLayer) queue(conv proto.ConvID, user proto.UserID, recipients []
 	p.cooling = true
 	changed, to := r.take(p)
 	r.mu.Unlock()
-	r.send(conv, changed, to)
+	r.push(conv, changed, to)
 	time.AfterFunc(r.interval, func() { r.tick(conv) })
 }
 
@@ -169,7 +174,7 @@ func (r *receiptLayer) tick(conv proto.ConvID) {
 	}
 	changed, to := r.take(p)
 	r.mu.Unlock()
-	r.send(conv, changed, to)
+	r.push(conv, changed, to)
 	time.AfterFunc(r.interval, func() { r.tick(conv) })
 }
 

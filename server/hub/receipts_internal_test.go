@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -38,5 +39,36 @@ func TestTypingLimit(t *testing.T) {
 		if forward != s.forward || (proto.CodeOf(err) == proto.CodeRateLimited) != s.limited || (err != nil) != s.limited {
 			t.Fatalf("step %d %+v: forward %v, err %v", i, s, forward, err)
 		}
+	}
+}
+
+// Receipts are coalesced per conversation: the first change goes out at
+// once, the changes within the interval after it in one push when it
+// ends (here the test ends it), and a quiet interval ends the cooling.
+func TestReceiptsAreCoalesced(t *testing.T) {
+	r := newReceiptLayer(nil)
+	r.interval = time.Hour // the test calls tick itself
+	type pushed struct{ changed, to []proto.UserID }
+	var got []pushed
+	r.push = func(_ proto.ConvID, changed, to []proto.UserID) {
+		slices.Sort(to)
+		got = append(got, pushed{changed, to})
+	}
+	r.queue(7, 1, []proto.UserID{100})
+	for u := proto.UserID(2); u <= 50; u++ {
+		r.queue(7, u, []proto.UserID{100, 101})
+	}
+	r.queue(8, 3, []proto.UserID{100}) // another conversation: at once
+	if len(got) != 2 || !slices.Equal(got[0].changed, []proto.UserID{1}) || !slices.Equal(got[1].changed, []proto.UserID{3}) {
+		t.Fatalf("before the interval ended: %v", got)
+	}
+	r.tick(7)
+	if len(got) != 3 || len(got[2].changed) != 49 || !slices.Equal(got[2].to, []proto.UserID{100, 101}) {
+		t.Fatalf("at the end of the interval: %v", got[2:])
+	}
+	r.tick(7) // nothing gathered: the conversation is quiet again
+	r.queue(7, 9, []proto.UserID{100})
+	if len(got) != 4 || !slices.Equal(got[3].changed, []proto.UserID{9}) {
+		t.Fatalf("after a quiet interval: %v", got[3:])
 	}
 }
