@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"parley/net/proto"
+	"parley/searchtext"
 )
 
 // The suite below runs against every implementation: memory_test.go and
@@ -980,7 +981,7 @@ func testSearchEverySubstring(t *testing.T, open opener) {
 	for i := range text {
 		for j := i + 1; j <= len(text); j++ {
 			q := string(text[i:j])
-			if len(parseQuery(q)) == 0 {
+			if len(searchtext.ParseQuery(q)) == 0 {
 				continue // punctuation alone
 			}
 			found := false

@@ -321,6 +321,7 @@ func init() {
 		TypeReply, TypeHello, TypeMessage, TypeConversation, TypePresence,
 		TypeCall, TypeCallAccept, TypeCallDecline, TypeCallHangup, TypeCallMedia,
 		TypeCallIncoming, TypeCallAccepted, TypeCallEnd,
+		TypeRead, TypeDelivered, TypeSeenBy, TypePrivacy, TypeSetPrivacy, TypeTyping, TypeSearch, TypeReceipt,
 	} {
 		frameTypes[t] = t
 	}

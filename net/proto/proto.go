@@ -105,6 +105,13 @@ type Conversation struct {
 	Members int      `json:"members"`        // member count
 	LastSeq int64    `json:"last_seq"`       // seq of the newest message, 0 if none
 	Last    *Message `json:"last,omitempty"` // the newest message, if any
+	// Read state (receipts.go): my read position, the messages after it
+	// that count as unread, and in a direct conversation the peer's
+	// positions (PeerRead only while both have read receipts on).
+	ReadSeq       int64 `json:"read_seq"`
+	Unread        int   `json:"unread"`
+	PeerRead      int64 `json:"peer_read,omitempty"`
+	PeerDelivered int64 `json:"peer_delivered,omitempty"`
 }
 
 // Message kinds.

@@ -52,6 +52,14 @@ func FuzzDispatch(f *testing.F) {
 		`{"type":"pins","id":"31","body":{"conv":100}}`,
 		`{"type":"hide","id":"32","body":{"conv":100,"seq":-1}}`,
 		`{"type":"sync","id":"33","body":{"hidden_after":-5}}`,
+		`{"type":"read","id":"34","body":{"conv":100,"seq":1}}`,
+		`{"type":"delivered","id":"35","body":{"conv":100,"seq":-1}}`,
+		`{"type":"seen_by","id":"36","body":{"conv":100,"seq":9223372036854775807}}`,
+		`{"type":"set_privacy","id":"37","body":{"read_receipts":false}}`,
+		`{"type":"privacy","id":"38"}`,
+		`{"type":"typing","id":"39","body":{"conv":100,"stop":true}}`,
+		`{"type":"search","id":"40","body":{"query":"你好 \"OR\" *x","before":-1,"limit":1000}}`,
+		`{"type":"search","id":"41","body":{"query":"\" NEAR( a","conv":100}}`,
 	}
 	for _, s := range seeds {
 		f.Add(s)

@@ -119,7 +119,8 @@ type Hub struct {
 	closing  bool
 	wg       sync.WaitGroup // connection goroutines: readers and shuts
 
-	calls *callLayer // voice calls: calls.go
+	calls *callLayer    // voice calls: calls.go
+	rx    *receiptLayer // receipts and typing: receipts.go
 
 	fanout     chan []storage.Committed
 	fanoutDone chan struct{}

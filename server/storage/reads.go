@@ -134,7 +134,11 @@ WHERE m.user_id = ?`
 // Conversations summarises every conversation of user, newest activity
 // first.
 func (d *DB) Conversations(ctx context.Context, user proto.UserID) ([]proto.Conversation, error) {
-	return d.conversations(ctx, conversationSelect, user)
+	cs, err := d.conversations(ctx, conversationSelect, user)
+	if err != nil {
+		return nil, err
+	}
+	return cs, d.addReadState(ctx, user, cs)
 }
 
 // Conversation summarises one conversation as user sees it, or not_member.
@@ -145,6 +149,9 @@ func (d *DB) Conversation(ctx context.Context, user proto.UserID, conv proto.Con
 	}
 	if len(cs) == 0 {
 		return proto.Conversation{}, proto.Errorf(proto.CodeNotMember, "you are not a member of %d", conv)
+	}
+	if err := d.addReadState(ctx, user, cs); err != nil {
+		return proto.Conversation{}, err
 	}
 	return cs[0], nil
 }
