@@ -662,6 +662,9 @@ func (r *callRun) media(id proto.CallID, peer proto.UserID, codecName string, mu
 	}
 	link, err := dialMedia(ctx, a, id)
 	if err != nil {
+		if proto.CodeOf(err) == proto.CodeNoSuchCall {
+			m.awaitCallEnd(ctx, a)
+		}
 		if ctx.Err() == nil {
 			m.log.Warn("call audio connection failed", "call", id, "err", err)
 			r.end(proto.EndDropped, a.user.ID, 0)
@@ -743,6 +746,23 @@ func (r *callRun) media(id proto.CallID, peer proto.UserID, codecName string, mu
 			r.publish()
 		}
 		m.calls.mu.Unlock()
+	}
+}
+
+// awaitCallEnd waits, after the server refused to attach the media
+// socket with no_such_call, for the call_end the server sent when it
+// ended the call (the peer had no sound and hung up, say): that push
+// comes on the session's connection, which is not ordered with the media
+// socket, so under load the refusal can come first. The server answers a
+// connection's requests in order behind the pushes it queued there, so a
+// ping's reply comes after that call_end, which the read goroutine has
+// handled by then (callPush) and which ended ctx. Without it the call
+// would end here as our own drop, and the real reason would be lost.
+func (m *Model) awaitCallEnd(ctx context.Context, a *account) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := a.sess.Ping(ctx); err != nil && ctx.Err() == nil {
+		m.log.Info("no round trip after the call went: ending it as dropped", "err", err)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,6 +27,7 @@ type virtualAudio struct {
 	exclusive bool          // the speaker takes one stream at a time
 	taken     atomic.Bool   // exclusive: a stream has the speaker
 	toneClose chan struct{} // if set, closing a ring tone's stream waits for it to close
+	failLate  chan struct{} // if set, a broken microphone fails only once it closes
 }
 
 func (v *virtualAudio) Devices() ([]audio.Device, []audio.Device, error) {
@@ -32,11 +35,17 @@ func (v *virtualAudio) Devices() ([]audio.Device, []audio.Device, error) {
 	return d, d, nil
 }
 
-func (v *virtualAudio) Open(_ context.Context, input, output string, capture bool) (AudioStream, error) {
+func (v *virtualAudio) Open(ctx context.Context, input, output string, capture bool) (AudioStream, error) {
 	if input == "unplugged" || output == "unplugged" {
 		return nil, errors.New("no such device")
 	}
 	if v.broken.Load() {
+		if capture && v.failLate != nil {
+			select {
+			case <-v.failLate:
+			case <-ctx.Done():
+			}
+		}
 		return nil, errors.New("ma_device_init: no backend")
 	}
 	if v.exclusive && !v.taken.CompareAndSwap(false, true) {
@@ -370,6 +379,235 @@ func TestDevicesThatGoBeforeTheAnswerEndTheCallOnBothSides(t *testing.T) {
 	}
 	li.ended(proto.EndNoAudio, liU.ID)
 	wang.ended(proto.EndNoAudio, liU.ID)
+}
+
+// The callee's audio connection reaches the server only after the caller,
+// whose devices went, has ended the call with no_audio; the call_end of
+// that is still on its way on the callee's signalling connection (two
+// connections: nothing orders them). The callee's call bar says no_audio
+// by the caller, not that the callee dropped.
+func TestAnAudioConnectionTooLateForTheCallLeavesTheReasonToTheServer(t *testing.T) {
+	srv := nodetest.Start(t)
+	ctx := context.Background()
+	h := startHolder(t, srv.Addr)
+	liAudio := &virtualAudio{failLate: make(chan struct{})}
+	li, wang := newCallModel(t, srv, liAudio), newCallModel(t, srv, &virtualAudio{})
+	liU := li.registerAndLogin(srv, "李华")
+	wangU := wang.registerAndLoginAt(h.URL(), "Wang")
+
+	if err := li.Call(ctx, fmt.Sprint(wangU.ID)); err != nil {
+		t.Fatal(err)
+	}
+	li.callIs(state.CallRinging)
+	wang.callIs(state.CallIncoming)
+	liAudio.broken.Store(true) // fails when Li's audio starts, once failLate closes
+	h.holdNew()
+	if err := wang.Accept(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.waitHeld(t)           // Wang's audio connection, not at the server yet
+	sig := h.pauseDown()    // what the server says to Wang waits from here on
+	close(liAudio.failLate) // Li hangs up with no_audio
+	li.ended(proto.EndNoAudio, liU.ID)
+	before := sig.sent()
+	h.release() // the server refuses Wang's audio connection: no_such_call
+	waitUntil(t, "Wang's app to speak on its connection", func() bool { return sig.sent() > before })
+	sig.resume()
+	wang.ended(proto.EndNoAudio, liU.ID)
+}
+
+// holder is a TCP proxy to a test server that can hold new connections
+// before they reach the server, and pause what the server says on the
+// connections it has.
+type holder struct {
+	ln     net.Listener
+	target string
+	wg     sync.WaitGroup
+	held   chan struct{} // a value per connection held
+	rel    chan struct{} // closed: held connections go on
+
+	mu     sync.Mutex
+	hold   bool
+	links  []*holdLink
+	pauses []*holdPause
+	closed bool
+}
+
+// holdLink is one proxied connection.
+type holdLink struct {
+	down, up net.Conn
+	up2down  sync.RWMutex // write-locked while paused
+	bytesUp  atomic.Int64 // from the client
+}
+
+func startHolder(t *testing.T, target string) *holder {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &holder{ln: ln, target: target, held: make(chan struct{}, 16), rel: make(chan struct{})}
+	g.wg.Add(1)
+	go g.accept()
+	t.Cleanup(g.close)
+	return g
+}
+
+func (g *holder) URL() string { return "http://" + g.ln.Addr().String() }
+
+// holdNew makes the connections that open from now on wait for release.
+func (g *holder) holdNew() {
+	g.mu.Lock()
+	g.hold = true
+	g.mu.Unlock()
+}
+
+func (g *holder) release() { close(g.rel) }
+
+// waitHeld waits until a connection is held.
+func (g *holder) waitHeld(t *testing.T) {
+	t.Helper()
+	select {
+	case <-g.held:
+	case <-time.After(20 * time.Second):
+		t.Fatal("timed out waiting for a connection to hold")
+	}
+}
+
+// pauseDown holds what the server sends on every connection open now
+// until resume.
+func (g *holder) pauseDown() *holdPause {
+	g.mu.Lock()
+	links := append([]*holdLink(nil), g.links...)
+	g.mu.Unlock()
+	for _, l := range links {
+		l.up2down.Lock()
+	}
+	p := &holdPause{links: links}
+	g.mu.Lock()
+	g.pauses = append(g.pauses, p)
+	g.mu.Unlock()
+	return p
+}
+
+// holdPause is what pauseDown paused.
+type holdPause struct {
+	once  sync.Once
+	links []*holdLink
+}
+
+// sent is how many bytes the clients of the paused connections sent.
+func (p *holdPause) sent() (n int64) {
+	for _, l := range p.links {
+		n += l.bytesUp.Load()
+	}
+	return n
+}
+
+func (p *holdPause) resume() {
+	p.once.Do(func() {
+		for _, l := range p.links {
+			l.up2down.Unlock()
+		}
+	})
+}
+
+func (g *holder) accept() {
+	defer g.wg.Done()
+	for {
+		down, err := g.ln.Accept()
+		if err != nil {
+			return
+		}
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			g.link(down)
+		}()
+	}
+}
+
+func (g *holder) link(down net.Conn) {
+	g.mu.Lock()
+	hold := g.hold
+	g.mu.Unlock()
+	if hold {
+		g.held <- struct{}{}
+		<-g.rel
+	}
+	up, err := net.Dial("tcp", g.target)
+	if err != nil {
+		down.Close()
+		return
+	}
+	l := &holdLink{down: down, up: up}
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		down.Close()
+		up.Close()
+		return
+	}
+	g.links = append(g.links, l)
+	g.mu.Unlock()
+	done := make(chan struct{})
+	go func() { // client to server, counted
+		defer close(done)
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := down.Read(buf)
+			if n > 0 {
+				l.bytesUp.Add(int64(n))
+				if _, werr := up.Write(buf[:n]); werr != nil {
+					break
+				}
+			}
+			if err != nil {
+				break
+			}
+		}
+		up.Close()
+		down.Close()
+	}()
+	buf := make([]byte, 32<<10) // server to client, unless paused
+	for {
+		n, err := up.Read(buf)
+		if n > 0 {
+			l.up2down.RLock()
+			_, werr := down.Write(buf[:n])
+			l.up2down.RUnlock()
+			if werr != nil {
+				break
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	up.Close()
+	down.Close()
+	<-done
+}
+
+func (g *holder) close() {
+	g.ln.Close()
+	g.mu.Lock()
+	g.closed = true
+	for _, l := range g.links {
+		l.down.Close()
+		l.up.Close()
+	}
+	pauses := g.pauses
+	g.mu.Unlock()
+	for _, p := range pauses {
+		p.resume()
+	}
+	select {
+	case <-g.rel:
+	default:
+		close(g.rel)
+	}
+	g.wg.Wait()
 }
 
 // A call to someone this device knows names them from the first ring,

@@ -26,13 +26,18 @@ func app(t *testing.T) (dir string, wasm []byte) {
 	zw := gzip.NewWriter(&gz)
 	zw.Write(wasm)
 	zw.Close()
-	for name, body := range map[string][]byte{
-		"index.html":     []byte("<title>Parley</title>"),
-		"parley.wasm":    wasm,
-		"parley.wasm.gz": gz.Bytes(),
-		"parley.wasm.br": []byte("brotli body"),
+	// In order: a compressed copy older than its file is stale (and
+	// ignored), so the copies are written after the file, as web.sh does.
+	for _, f := range []struct {
+		name string
+		body []byte
+	}{
+		{"index.html", []byte("<title>Parley</title>")},
+		{"parley.wasm", wasm},
+		{"parley.wasm.gz", gz.Bytes()},
+		{"parley.wasm.br", []byte("brotli body")},
 	} {
-		if err := os.WriteFile(filepath.Join(dir, name), body, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, f.name), f.body, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
