@@ -396,3 +396,36 @@ func TestReadStateAndPrivacySurviveARestart(t *testing.T) {
 		t.Fatalf("after a restart, search found %+v", r.Messages)
 	}
 }
+
+// The server's search never returns what a sender took back: a deleted
+// message, or text edited away (the index keeps what was committed; the
+// hits are checked against the message as it is now).
+func TestSearchNeverReturnsDeletedOrEditedAwayText(t *testing.T) {
+	s := nodetest.Start(t)
+	alice, bob := s.NewUser(t, "Alice"), s.NewUser(t, "Bob")
+	g := nodetest.Group(t, alice, "g", bob)
+	edited := send(t, alice, g, "大家你好啊, first draft")
+	gone := send(t, alice, g, "你好, a secret")
+	kept := send(t, alice, g, "你好, for everyone")
+	search := func(q string) []int64 {
+		var seqs []int64
+		for _, m := range call[proto.SearchReply](t, bob.Conn, proto.TypeSearch, proto.SearchRequest{Query: q}).Messages {
+			seqs = append(seqs, m.Seq)
+		}
+		return seqs
+	}
+	if got := search("你好"); !slices.Equal(got, []int64{kept.Seq, gone.Seq, edited.Seq}) {
+		t.Fatalf("before the changes: %v", got)
+	}
+	call[proto.SendReply](t, alice.Conn, proto.TypeEdit, proto.EditRequest{Conv: g, Seq: edited.Seq, ClientID: "e", Text: "hello again"})
+	call[proto.SendReply](t, alice.Conn, proto.TypeDelete, proto.TargetRequest{Conv: g, Seq: gone.Seq, ClientID: "d"})
+	if got := search("你好"); !slices.Equal(got, []int64{kept.Seq}) {
+		t.Fatalf("after an edit and a delete, 你好 finds %v, want only %d", got, kept.Seq)
+	}
+	if got := search("secret"); len(got) != 0 {
+		t.Fatalf("a deleted message's text is still found: %v", got)
+	}
+	if got := search("draft"); len(got) != 0 {
+		t.Fatalf("text edited away is still found: %v", got)
+	}
+}

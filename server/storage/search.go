@@ -447,7 +447,24 @@ func (d *DB) Search(ctx context.Context, user proto.UserID, query string, conv p
 		if err != nil {
 			return nil, 0, err
 		}
-		ms = append(ms, found...)
+		for _, m := range found {
+			if stillMatches(m, ts) {
+				ms = append(ms, m)
+			}
+		}
 	}
 	return ms, next, nil
+}
+
+// stillMatches reports whether a hit is a message whose text, as it is
+// now, satisfies the query. The index keeps what was committed: a deleted
+// message, text edited away, and the edit entries that carry new text
+// are in it too, and must never be returned (a search must not reveal
+// what the sender took back). Text that an edit brought in is not found
+// by the server's search (the client's own index has it).
+func stillMatches(m proto.Message, ts []searchtext.Term) bool {
+	if m.Deleted || proto.IsChange(m.Kind) || m.Kind == proto.MsgCall {
+		return false
+	}
+	return searchtext.Matches(searchtext.IndexTokens(m.Text), ts)
 }
