@@ -109,7 +109,7 @@ func callScreens(t *testing.T, bin string) {
 	// length.
 	timer := locateAfter(t, inCall, size, ui.English, false, nil, "In call · 00:00")
 	xa.waitForTicks(t, timer.Visible, 3)
-	xa.clickAt(t, locate(t, inCall, size, ui.English, false, "Audio devices"))
+	xa.clickAt(t, locate(t, inCall, size, ui.English, false, "Sound devices"))
 	active := xa.waitForScreen(t, "in call, with the devices", func(img image.Image) bool {
 		_, bar := colours(img, image.Rect(330, 70, size.X, 130), tint(light.Surface, light.Accept, 0x1c))
 		_, chips := colours(img, image.Rect(330, 130, size.X, 230), light.Primary)

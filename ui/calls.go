@@ -29,34 +29,34 @@ import (
 // in the member list (memberButton), or "Call a user ID…" above the
 // conversation list (dialButton), which opens a small dialog with the seed's
 // user-ID field. An incoming call is answered in a dialog over the whole
-// window (incomingDialog).
+// window (incomingDialog). The sound devices can be chosen during a call
+// (the bar's panel) and before one (devicesDialog).
 type callBar struct {
 	userID                  *field
 	call, hangUp, mute      widget.Clickable
 	dismiss, again, devices widget.Clickable
+	devicesDone             widget.Clickable // the devices dialog's Done
 	accept, decline         widget.Clickable
 	dial, dialCancel        widget.Clickable // "Call a user ID…", and its dialog's Cancel
 	dialing                 bool             // the dialog is open
 	members                 map[proto.UserID]*widget.Clickable
 	showDevices             bool
+	wasLive                 bool                         // a call was live last frame
 	inputs, outputs         map[string]*widget.Clickable // device choices by ID ("" is the system default)
 	echo                    map[string]*widget.Clickable // echo cancellation: "on", "off"
-	inputList, outputList   layout.List
-	echoList                layout.List
-	scrim                   int // a dialog's scrim: a tag that takes the clicks under it
+	scrim                   int                          // a dialog's scrim: a tag that takes the clicks under it
 }
 
 func (b *callBar) init() {
 	b.userID = newField(true)
 	b.userID.Filter = "0123456789"
 	b.inputs, b.outputs, b.echo = map[string]*widget.Clickable{}, map[string]*widget.Clickable{}, map[string]*widget.Clickable{}
-	b.inputList.Axis, b.outputList.Axis, b.echoList.Axis = layout.Horizontal, layout.Horizontal, layout.Horizontal
 	b.members = map[proto.UserID]*widget.Clickable{}
 }
 
 func (b *callBar) reset() {
 	b.userID.SetText("")
-	b.showDevices, b.dialing = false, false
+	b.showDevices, b.dialing, b.wasLive = false, false, false
 	b.members = map[proto.UserID]*widget.Clickable{}
 }
 
@@ -78,6 +78,14 @@ func desktop() bool {
 
 func (b *callBar) update(gtx layout.Context, u *UI, st state.State) {
 	c := st.Call
+	// The device panel of a call goes with it, rather than come back as
+	// a dialog when the call ends.
+	if live := liveCall(st); live != b.wasLive {
+		b.wasLive = live
+		if !live {
+			b.showDevices = false
+		}
+	}
 	if b.dial.Clicked(gtx) && canCall(st) {
 		b.dialing = true
 		b.userID.SetText("")
@@ -119,6 +127,9 @@ func (b *callBar) update(gtx layout.Context, u *UI, st state.State) {
 	}
 	if b.decline.Clicked(gtx) && c != nil && c.State == state.CallIncoming {
 		u.emit(DeclineCall{})
+	}
+	if b.devicesDone.Clicked(gtx) {
+		b.showDevices = false
 	}
 	if b.devices.Clicked(gtx) {
 		b.showDevices = !b.showDevices
@@ -166,9 +177,9 @@ func (b *callBar) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 	case c.State == state.CallEnded:
 		bg, content = th.Surface, func(gtx layout.Context) layout.Dimensions { return b.ended(gtx, u, c) }
 	case c.State == state.CallActive:
-		bg, content = blend(th.Surface, th.Accept, 0x1c), func(gtx layout.Context) layout.Dimensions { return b.live(gtx, u, c) }
+		bg, content = blend(th.Surface, th.Accept, 0x1c), func(gtx layout.Context) layout.Dimensions { return b.live(gtx, u, st) }
 	default:
-		bg, content = blend(th.Surface, th.Primary, 0x16), func(gtx layout.Context) layout.Dimensions { return b.live(gtx, u, c) }
+		bg, content = blend(th.Surface, th.Primary, 0x16), func(gtx layout.Context) layout.Dimensions { return b.live(gtx, u, st) }
 	}
 	return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
@@ -180,9 +191,9 @@ func (b *callBar) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 			})
 		}),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-			// The panel belongs to a live call, which has the button
-			// that closes it.
-			if !b.showDevices || !desktop() || c.State == state.CallEnded {
+			// During a call the panel is here, under the button that
+			// closes it; outside one, in a dialog (devicesDialog).
+			if !b.showDevices || !hasDevices(st) || c.State == state.CallEnded {
 				return layout.Dimensions{}
 			}
 			return b.devicePanel(gtx, u, st)
@@ -193,20 +204,30 @@ func (b *callBar) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 
 // dialButton is "Call a user ID…", above the conversation list: it opens
 // the dialog that calls by number (dialDialog). Without sound there is
-// none.
-func (b *callBar) dialButton(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+// none. Where its words do not fit in the room left (the heading and the
+// sound-devices button take room), it is an icon with a tooltip.
+func (b *callBar) dialButton(gtx layout.Context, u *UI, st state.State, room int) layout.Dimensions {
 	th, t := u.th, u.t()
 	if st.NoAudio { // the browser: no calls, and the phones say why
 		return layout.Dimensions{}
 	}
 	bt := th.button(&b.dial, ghostButton, t.CallUserIDMenu)
 	bt.icon, bt.small, bt.enabled = u.icons.dialpad, true, canCall(st)
+	if bt.width(gtx) > room {
+		ib := th.iconButton(&b.dial, u.icons.dialpad, t.CallUserIDMenu)
+		ib.enabled = bt.enabled
+		if ib.enabled {
+			ib.color = th.Primary
+		}
+		return ib.Layout(gtx)
+	}
 	return bt.Layout(gtx)
 }
 
-// memberButton calls member m of the member list; there is none for me.
+// memberButton calls member m of a group's member list; there is none
+// for me, nor in a direct chat, whose header has the one call button.
 func (b *callBar) memberButton(gtx layout.Context, u *UI, st state.State, m proto.Member) layout.Dimensions {
-	if st.Me != nil && m.ID == st.Me.ID {
+	if st.Me != nil && m.ID == st.Me.ID || st.Open == nil || st.Open.Kind == proto.KindDirect {
 		return layout.Dimensions{}
 	}
 	th, t := u.th, u.t()
@@ -257,8 +278,29 @@ func (b *callBar) dialDialog(gtx layout.Context, u *UI) layout.Dimensions {
 	})
 }
 
-func (b *callBar) devicesButton(gtx layout.Context, u *UI) layout.Dimensions {
-	if !desktop() {
+// hasDevices reports whether there is a choice of sound devices: on the
+// desktop, not in the browser (no sound there) nor on phones.
+func hasDevices(st state.State) bool { return !st.NoAudio && desktop() }
+
+// liveCall reports whether a call is in the call bar and not over.
+func liveCall(st state.State) bool {
+	return st.Call != nil && st.Call.State != state.CallIncoming && st.Call.State != state.CallEnded
+}
+
+// idleDevicesButton opens the sound devices from the conversation list's
+// heading, next to "Call a user ID…", to choose them before a call: in a
+// dialog (devicesDialog). During a call the call bar has the button
+// instead: one on screen, not two.
+func (b *callBar) idleDevicesButton(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+	if liveCall(st) {
+		return layout.Dimensions{}
+	}
+	return b.devicesButton(gtx, u, st)
+}
+
+// devicesButton opens and closes the sound-device panel (devicePanel).
+func (b *callBar) devicesButton(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+	if !hasDevices(st) {
 		return layout.Dimensions{}
 	}
 	th := u.th
@@ -269,8 +311,11 @@ func (b *callBar) devicesButton(gtx layout.Context, u *UI) layout.Dimensions {
 	return layout.Inset{Left: spaceXS}.Layout(gtx, bt.Layout)
 }
 
-// live is a call that rings, connects or runs.
-func (b *callBar) live(gtx layout.Context, u *UI, c *state.Call) layout.Dimensions {
+// live is a call that rings, connects or runs: who, how it stands, and
+// the controls. When the words and the controls do not fit on one row
+// (a phone-sized window), the controls go to a second row.
+func (b *callBar) live(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+	c := st.Call
 	th, t := u.th, u.t()
 	var status string
 	switch c.State {
@@ -284,22 +329,33 @@ func (b *callBar) live(gtx layout.Context, u *UI, c *state.Call) layout.Dimensio
 	case state.CallActive:
 		status = fmt.Sprintf(t.InCallF, clock(u.now().UnixMilli()-c.Started, true))
 	}
-	if c.Muted && c.State != state.CallIncoming {
+	if c.Muted {
 		status += " · " + t.Muted
 	}
+	who := t.peerID(c.Peer)
 	talking := c.State == state.CallConnecting || c.State == state.CallActive
-	return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
-		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-			return th.avatar(gtx, t.peer(c.Peer), int64(c.Peer.ID), avatarM)
-		}),
-		layout.Rigid(gap(spaceM)),
-		layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
-			return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
-				layout.Rigid(th.label(textBody, th.Fg, t.peerID(c.Peer)).bold().lines(1).Layout),
-				layout.Rigid(gap(2)),
-				layout.Rigid(th.label(textSmall, th.FgMuted, status).lines(1).Layout),
-			)
-		}),
+	hangLabel := t.HangUp
+	if c.State == state.CallRinging {
+		hangLabel = t.CancelCall
+	}
+	hang := th.button(&b.hangUp, rejectButton, hangLabel)
+	hang.icon, hang.small = u.icons.callEnd, true
+	info := func(gtx layout.Context) layout.Dimensions {
+		return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				return th.avatar(gtx, t.peer(c.Peer), int64(c.Peer.ID), avatarM)
+			}),
+			layout.Rigid(gap(spaceM)),
+			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+				return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+					layout.Rigid(th.label(textBody, th.Fg, who).bold().lines(1).Layout),
+					layout.Rigid(gap(2)),
+					layout.Rigid(th.label(textSmall, th.FgMuted, status).lines(1).Layout),
+				)
+			}),
+		)
+	}
+	controls := []layout.FlexChild{
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 			if !talking || c.Muted {
 				return layout.Dimensions{}
@@ -322,29 +378,38 @@ func (b *callBar) live(gtx layout.Context, u *UI, c *state.Call) layout.Dimensio
 			}
 			return bt.Layout(gtx)
 		}),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return b.devicesButton(gtx, u, st) }),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-			if c.State == state.CallIncoming {
-				return layout.Dimensions{}
-			}
-			return b.devicesButton(gtx, u)
+			return layout.Inset{Left: spaceS, Right: spaceXS}.Layout(gtx, hang.Layout)
 		}),
+	}
+	need := gtx.Dp(avatarM+spaceM) + max(th.textWidth(gtx, fontBold, textBody, who), th.textWidth(gtx, fontRegular, textSmall, status))
+	need += hang.width(gtx) + gtx.Dp(spaceS+spaceXS)
+	if talking {
+		need += gtx.Dp(36)
+		if !c.Muted {
+			need += gtx.Dp(56 + 2*spaceS)
+		}
+	}
+	if hasDevices(st) {
+		need += gtx.Dp(36 + spaceXS)
+	}
+	if need <= gtx.Constraints.Max.X {
+		return layout.Flex{Alignment: layout.Middle}.Layout(gtx, append([]layout.FlexChild{layout.Flexed(1, info)}, controls...)...)
+	}
+	return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+		layout.Rigid(info),
+		layout.Rigid(gap(spaceXS)),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-			if c.State == state.CallIncoming {
-				return layout.Dimensions{} // the dialog answers it
-			}
-			label := t.HangUp
-			if c.State == state.CallRinging {
-				label = t.CancelCall
-			}
-			bt := th.button(&b.hangUp, rejectButton, label)
-			bt.icon, bt.small = u.icons.callEnd, true
-			return layout.Inset{Left: spaceS, Right: spaceXS}.Layout(gtx, bt.Layout)
+			gtx.Constraints.Min.X = gtx.Constraints.Max.X
+			return layout.Flex{Alignment: layout.Middle, Spacing: layout.SpaceStart}.Layout(gtx, controls...)
 		}),
 	)
 }
 
 // ended says how the last call ended, with "Call again" and a way to
-// clear it.
+// clear it. Where "Call again" does not fit with its words, it is an
+// icon with a tooltip.
 func (b *callBar) ended(gtx layout.Context, u *UI, c *state.Call) layout.Dimensions {
 	th, t := u.th, u.t()
 	text, failed := t.callEnd(*c)
@@ -352,7 +417,13 @@ func (b *callBar) ended(gtx layout.Context, u *UI, c *state.Call) layout.Dimensi
 	if failed {
 		col, icon = th.Danger, u.icons.callMissed
 	}
+	who := t.peerID(c.Peer)
 	canRetry := c.Peer.ID != 0 && c.EndReason != string(proto.CodeSelf) && c.EndReason != string(proto.CodeNoSuchUser)
+	again := th.button(&b.again, secondaryButton, t.CallAgain)
+	again.icon, again.small = u.icons.call, true
+	need := gtx.Dp(avatarM+spaceM) + max(th.textWidth(gtx, fontMedium, textBody, text), th.textWidth(gtx, fontRegular, textSmall, who)) +
+		again.width(gtx) + gtx.Dp(spaceS+spaceXS+36)
+	compact := need > gtx.Constraints.Max.X
 	return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 			s := gtx.Dp(avatarM)
@@ -370,18 +441,21 @@ func (b *callBar) ended(gtx layout.Context, u *UI, c *state.Call) layout.Dimensi
 		layout.Rigid(gap(spaceM)),
 		layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
 			return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
-				layout.Rigid(th.label(textBody, col, text).medium().lines(1).Layout),
+				layout.Rigid(th.label(textBody, col, text).medium().lines(2).Layout),
 				layout.Rigid(gap(2)),
-				layout.Rigid(th.label(textSmall, th.FgMuted, t.peerID(c.Peer)).lines(1).Layout),
+				layout.Rigid(th.label(textSmall, th.FgMuted, who).lines(1).Layout),
 			)
 		}),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 			if !canRetry {
 				return layout.Dimensions{}
 			}
-			bt := th.button(&b.again, secondaryButton, t.CallAgain)
-			bt.icon, bt.small = u.icons.call, true
-			return layout.Inset{Left: spaceS}.Layout(gtx, bt.Layout)
+			if compact {
+				bt := th.iconButton(&b.again, u.icons.call, t.CallAgain)
+				bt.color = th.Primary
+				return layout.Inset{Left: spaceS}.Layout(gtx, bt.Layout)
+			}
+			return layout.Inset{Left: spaceS}.Layout(gtx, again.Layout)
 		}),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 			return layout.Inset{Left: spaceXS}.Layout(gtx, th.iconButton(&b.dismiss, u.icons.close, t.ClearCall).Layout)
@@ -400,8 +474,9 @@ func levelMeter(gtx layout.Context, th *theme, level float32) layout.Dimensions 
 	return layout.Dimensions{Size: image.Pt(w, h)}
 }
 
-// devicePanel chooses the microphone and the speaker.
-func (b *callBar) devicePanel(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+// deviceChoices chooses the microphone, the speaker and the echo
+// cancellation.
+func (b *callBar) deviceChoices(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
 	th, t := u.th, u.t()
 	ad := st.AudioDevices
 	type choice struct{ id, name string }
@@ -426,52 +501,117 @@ func (b *callBar) devicePanel(gtx layout.Context, u *UI, st state.State) layout.
 	if ad != nil && ad.EchoOff {
 		echoChosen = "off"
 	}
-	row := func(caption string, list *layout.List, choices []choice, chosen string, clicks map[string]*widget.Clickable) layout.Widget {
+	// Each row is a caption and its choices, which wrap to more lines
+	// where they do not fit; on a narrow panel the caption is above them.
+	row := func(caption string, choices []choice, chosen string, clicks map[string]*widget.Clickable) layout.Widget {
 		return func(gtx layout.Context) layout.Dimensions {
 			for _, ch := range choices {
 				if clicks[ch.id] == nil {
 					clicks[ch.id] = new(widget.Clickable)
 				}
 			}
-			return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+			chips := func(gtx layout.Context) layout.Dimensions {
+				return flow(gtx, gtx.Dp(spaceS), gtx.Dp(spaceXS), len(choices), func(gtx layout.Context, i int) layout.Dimensions {
+					ch := choices[i]
+					kind := secondaryButton
+					if ch.id == chosen {
+						kind = primaryButton
+					}
+					bt := th.button(clicks[ch.id], kind, ch.name)
+					bt.small, bt.lines = true, 2 // devices can have long names
+					return bt.Layout(gtx)
+				})
+			}
+			head := th.label(textSmall, th.FgMuted, caption).medium().lines(1)
+			if gtx.Constraints.Max.X < gtx.Dp(400) {
+				return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+					layout.Rigid(head.Layout),
+					layout.Rigid(gap(spaceXS)),
+					layout.Rigid(chips),
+				)
+			}
+			return layout.Flex{}.Layout(gtx,
 				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 					gtx.Constraints.Min.X = gtx.Dp(96)
-					return th.label(textSmall, th.FgMuted, caption).medium().lines(1).Layout(gtx)
+					// Level with the middle of the first line of choices.
+					return layout.Inset{Top: 7}.Layout(gtx, head.Layout)
 				}),
-				layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
-					return list.Layout(gtx, len(choices), func(gtx layout.Context, i int) layout.Dimensions {
-						ch := choices[i]
-						kind := secondaryButton
-						if ch.id == chosen {
-							kind = primaryButton
-						}
-						bt := th.button(clicks[ch.id], kind, ch.name)
-						bt.small = true
-						return layout.Inset{Right: spaceS}.Layout(gtx, bt.Layout)
-					})
-				}),
+				layout.Flexed(1, chips),
 			)
 		}
 	}
+	if ad == nil {
+		return th.label(textSmall, th.FgMuted, t.LookingForDevices).Layout(gtx)
+	}
+	inputs, input := devices(ad.Inputs, ad.Input)
+	outputs, output := devices(ad.Outputs, ad.Output)
+	return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+		layout.Rigid(row(t.Microphone, inputs, input, b.inputs)),
+		layout.Rigid(gap(spaceS)),
+		layout.Rigid(row(t.Speaker, outputs, output, b.outputs)),
+		layout.Rigid(gap(spaceS)),
+		layout.Rigid(row(t.EchoCancel, echoChoices, echoChosen, b.echo)),
+	)
+}
+
+// devicePanel is the sound-device choices under the call bar, during a
+// call.
+func (b *callBar) devicePanel(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+	th := u.th
 	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 		return th.fill(gtx, th.Surface, 0)
 	}, func(gtx layout.Context) layout.Dimensions {
 		gtx.Constraints.Min.X = gtx.Constraints.Max.X
 		return layout.Inset{Left: spaceL, Right: spaceL, Top: spaceXS, Bottom: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-			if ad == nil {
-				return th.label(textSmall, th.FgMuted, t.LookingForDevices).Layout(gtx)
-			}
-			inputs, input := devices(ad.Inputs, ad.Input)
-			outputs, output := devices(ad.Outputs, ad.Output)
-			return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
-				layout.Rigid(row(t.Microphone, &b.inputList, inputs, input, b.inputs)),
-				layout.Rigid(gap(spaceXS)),
-				layout.Rigid(row(t.Speaker, &b.outputList, outputs, output, b.outputs)),
-				layout.Rigid(gap(spaceXS)),
-				layout.Rigid(row(t.EchoCancel, &b.echoList, echoChoices, echoChosen, b.echo)),
-			)
+			return b.deviceChoices(gtx, u, st)
 		})
 	})
+}
+
+// devicesDialog is the sound-device choices outside a call, in a dialog
+// over the window: the devices can be chosen before calling.
+func (b *callBar) devicesDialog(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+	th, t := u.th, u.t()
+	return b.modal(gtx, u, func(gtx layout.Context) layout.Dimensions {
+		return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+			layout.Rigid(th.label(textTitle, th.Fg, t.AudioDevices).bold().Layout),
+			layout.Rigid(gap(spaceM)),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return b.deviceChoices(gtx, u, st) }),
+			layout.Rigid(gap(spaceL)),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				gtx.Constraints.Min.X = gtx.Constraints.Max.X
+				return layout.Flex{Spacing: layout.SpaceStart}.Layout(gtx, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					bt := th.button(&b.devicesDone, primaryButton, t.Done)
+					return bt.Layout(gtx)
+				}))
+			}),
+		)
+	})
+}
+
+// flow lays out n items left to right, wrapping to a new line where the
+// next does not fit, gapX between items and gapY between lines. An item
+// wider than the constraints gets all of their width.
+func flow(gtx layout.Context, gapX, gapY, n int, item func(gtx layout.Context, i int) layout.Dimensions) layout.Dimensions {
+	maxW := gtx.Constraints.Max.X
+	cgtx := gtx
+	cgtx.Constraints = layout.Constraints{Max: image.Pt(maxW, gtx.Constraints.Max.Y)}
+	x, y, lineH, w := 0, 0, 0, 0
+	for i := range n {
+		m := op.Record(gtx.Ops)
+		d := item(cgtx, i)
+		call := m.Stop()
+		if x > 0 && x+d.Size.X > maxW {
+			x, y, lineH = 0, y+lineH+gapY, 0
+		}
+		t := op.Offset(image.Pt(x, y)).Push(gtx.Ops)
+		call.Add(gtx.Ops)
+		t.Pop()
+		x += d.Size.X
+		w, lineH = max(w, x), max(lineH, d.Size.Y)
+		x += gapX
+	}
+	return layout.Dimensions{Size: image.Pt(max(w, gtx.Constraints.Min.X), y+lineH)}
 }
 
 // modal draws content on a card over the whole window. The scrim under

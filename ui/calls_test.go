@@ -211,7 +211,7 @@ func TestDevicePickerChoosesMicrophoneAndSpeaker(t *testing.T) {
 	d := newDriver(t, ui.English, desktop)
 	st := uitest.WithCall(uitest.Direct(), state.CallActive)
 	d.Frame(st)
-	wantEvents(t, "Audio devices", step(t, d, "Audio devices"), ui.ListAudioDevices{})
+	wantEvents(t, "Sound devices", step(t, d, "Sound devices"), ui.ListAudioDevices{})
 	onScreen(t, d, "Looking for devices…")
 	st.AudioDevices = &state.AudioDevices{
 		Inputs:  []state.AudioDevice{{ID: "mic0", Name: "Built-in Microphone", Default: true}, {ID: "mic1", Name: "USB Headset Mic"}},
@@ -261,6 +261,15 @@ func TestDevicePickerChoosesMicrophoneAndSpeaker(t *testing.T) {
 	d.Frame(st)
 	wantEvents(t, "echo off while off", step(t, d, "Off (headset)"))
 	wantEvents(t, "echo on", step(t, d, "Cancel the echo"), ui.SetEchoCancelling{On: true})
+
+	// The panel goes with the call: it does not come back as the dialog
+	// of the devices outside a call.
+	st.Call.State = state.CallEnded
+	d.Frame(st)
+	d.Frame(st)
+	if _, ok := d.Find("Microphone"); ok {
+		t.Error("the call's device panel stays after the call ended")
+	}
 }
 
 func TestNarrowWindowKeepsTheCallInSight(t *testing.T) {
@@ -334,5 +343,157 @@ func TestWithoutAudioThereAreNoCalls(t *testing.T) {
 		// The header's call button says why it is off, and does nothing.
 		wantEvents(t, "the disabled call button", step(t, d, c.says))
 		onScreen(t, d, c.says)
+	}
+}
+
+// described counts the visible controls described as desc.
+func described(d *uitest.Driver, desc string) int {
+	n := 0
+	for _, nd := range d.Screen() {
+		if nd.Desc.Description == desc && !nd.Visible.Empty() {
+			n++
+		}
+	}
+	return n
+}
+
+// On a phone-sized window the call bar's words and its controls take two
+// rows where they do not fit on one, and "Call again" is an icon with a
+// tooltip: nothing is cut (TestNoLabelOrHintIsCutOff), and the controls
+// still work. The default window has room for one row.
+func TestCallBarFitsAPhoneSizedWindow(t *testing.T) {
+	for _, c := range []struct {
+		lang                 ui.Lang
+		ringing, inCall, end string
+		cancel, hangUp       string // the ringing call's button, the active one's
+	}{
+		{ui.English, "Ringing…", "In call · 02:13", "Call ended (3:41)", "Cancel call", "Hang up"},
+		{ui.Chinese, "等待对方接听…", "通话中 · 02:13", "通话结束（3:41）", "取消呼叫", "挂断"},
+	} {
+		d := newDriver(t, c.lang, image.Pt(320, 480))
+		d.Frame(uitest.WithCall(uitest.Direct(), state.CallRinging))
+		onScreen(t, d, c.ringing)
+		wantEvents(t, c.cancel, step(t, d, c.cancel), ui.HangUp{})
+		d.Frame(uitest.WithCall(uitest.Direct(), state.CallActive))
+		if s, b := onScreenNode(t, d, c.inCall), onScreenNode(t, d, c.hangUp); b.Visible.Min.Y < s.Visible.Max.Y {
+			t.Errorf("%v: %q is beside %q, not under it", c.lang, c.hangUp, c.inCall)
+		}
+		wantEvents(t, c.hangUp, step(t, d, c.hangUp), ui.HangUp{})
+
+		d.Frame(uitest.WithCall(uitest.Direct(), state.CallEnded))
+		onScreen(t, d, c.end)
+		again := map[ui.Lang]string{ui.English: "Call again", ui.Chinese: "再次呼叫"}[c.lang]
+		if n, ok := d.Find(again); !ok || n.Desc.Label != "" {
+			t.Errorf("%v: %q is not an icon button on a narrow window: %+v", c.lang, again, n.Desc)
+		}
+		wantEvents(t, again, step(t, d, again), ui.Call{UserID: "4822"})
+
+		wide := newDriver(t, c.lang, image.Pt(840, 480))
+		wide.Frame(uitest.WithCall(uitest.Direct(), state.CallActive))
+		if s, b := onScreenNode(t, wide, c.inCall), onScreenNode(t, wide, c.hangUp); b.Visible.Min.Y >= s.Visible.Max.Y {
+			t.Errorf("%v: at 840 dp the call bar takes two rows", c.lang)
+		}
+	}
+}
+
+// The "Call a user ID…" dialog takes the keyboard: its field has the
+// focus, Enter calls, and Esc closes it (and only it).
+func TestCallAUserIDDialogTakesTheKeyboard(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	st := uitest.Busy()
+	d.Frame(st)
+	d.Frame(st) // the open conversation's composer takes the focus
+	step(t, d, "Members")
+	onScreen(t, d, "Sofia Rossi")
+	wantEvents(t, "Call a user ID…", step(t, d, "Call a user ID…"))
+	d.Type("4822")
+	d.Frame(st)
+	if got := fieldText(d, "User ID to call"); got != "4822" {
+		t.Fatalf("typing after the dialog opened put %q in its field", got)
+	}
+	d.Press(key.NameReturn, 0)
+	d.Frame(st)
+	wantEvents(t, "Enter", withoutDrafts(d.Take()), ui.Call{UserID: "4822"})
+
+	step(t, d, "Call a user ID…")
+	d.Type("48")
+	d.Frame(st)
+	d.Press(key.NameEscape, 0)
+	d.Frame(st)
+	if _, ok := d.Find("User ID to call"); ok {
+		t.Fatal("Esc left the dialog open")
+	}
+	onScreen(t, d, "Sofia Rossi") // the member list behind it stays
+	wantEvents(t, "Esc", withoutDrafts(d.Take()))
+	step(t, d, "Call a user ID…")
+	if got := fieldText(d, "User ID to call"); got != "" {
+		t.Errorf("the dialog opens again with %q", got)
+	}
+}
+
+// The sound devices can be chosen before a call, from the button next to
+// "Call a user ID…": a dialog that Esc or Done closes. During a call the
+// call bar has the one button; the browser has none.
+func TestSoundDevicesCanBeChosenOutsideACall(t *testing.T) {
+	for _, size := range []image.Point{desktop, {320, 480}} {
+		d := newDriver(t, ui.English, size)
+		st := uitest.Busy()
+		st.Open = nil
+		d.Frame(st)
+		wantEvents(t, "Sound devices", step(t, d, "Sound devices"), ui.ListAudioDevices{})
+		onScreen(t, d, "Looking for devices…")
+		st.AudioDevices = &state.AudioDevices{
+			Inputs:  []state.AudioDevice{{ID: "mic0", Name: "Built-in Microphone", Default: true}, {ID: "mic1", Name: "USB Headset Mic"}},
+			Outputs: []state.AudioDevice{{ID: "spk0", Name: "Speakers", Default: true}, {ID: "spk1", Name: "USB Headset"}},
+		}
+		d.Frame(st)
+		wantEvents(t, "a microphone", step(t, d, "USB Headset Mic"), ui.SelectDevices{Input: "mic1"})
+		wantEvents(t, "a speaker", step(t, d, "USB Headset"), ui.SelectDevices{Output: "spk1"})
+		wantEvents(t, "echo off", step(t, d, "Off (headset)"), ui.SetEchoCancelling{On: false})
+		// Nothing behind the dialog takes a click.
+		wantEvents(t, "a click beside the dialog", step(t, d, "Project Parley"))
+		d.Press(key.NameEscape, 0)
+		d.Frame(st)
+		if _, ok := d.Find("USB Headset Mic"); ok {
+			t.Fatalf("%v: Esc left the sound devices open", size)
+		}
+		step(t, d, "Sound devices")
+		onScreen(t, d, "USB Headset Mic")
+		wantEvents(t, "Done", step(t, d, "Done"))
+		if _, ok := d.Find("USB Headset Mic"); ok {
+			t.Fatalf("%v: Done left the sound devices open", size)
+		}
+	}
+
+	d := newDriver(t, ui.English, desktop)
+	d.Frame(uitest.WithCall(uitest.Busy(), state.CallActive))
+	if n := described(d, "Sound devices"); n != 1 {
+		t.Errorf("during a call %d Sound devices buttons are on screen, want the call bar's", n)
+	}
+	st := uitest.Busy()
+	st.NoAudio = true
+	d.Frame(st)
+	if n := described(d, "Sound devices"); n != 0 {
+		t.Error("the browser offers sound devices")
+	}
+}
+
+// A direct chat's header has the call button; its member list does not
+// offer the same call again. A group's member list does.
+func TestADirectChatOffersOneCallButton(t *testing.T) {
+	d := newDriver(t, ui.Chinese, desktop)
+	d.Frame(uitest.Direct())
+	step(t, d, "成员")
+	onScreen(t, d, "4822")
+	if n := described(d, "呼叫 王芳"); n != 1 {
+		t.Fatalf("%d buttons call 王芳; have %q", n, d.Texts())
+	}
+	wantEvents(t, "呼叫 王芳", step(t, d, "呼叫 王芳"), ui.Call{UserID: "4822"})
+	d.Frame(uitest.Busy())
+	if _, ok := d.Find("Sofia Rossi"); !ok {
+		step(t, d, "成员")
+	}
+	if n := described(d, "呼叫 Tom Baker"); n != 1 {
+		t.Errorf("a group's member list has %d buttons to call Tom Baker", n)
 	}
 }

@@ -12,13 +12,10 @@ import (
 )
 
 // screen is one state to lay out, with the clicks that open its panels.
-// wideOnly screens are not checked at the smallest window: the call bar
-// and the transfer rows (calls.go, files.go) still cut words short there.
 type screen struct {
-	name     string
-	st       func() state.State
-	clicks   func(lang ui.Lang) []string
-	wideOnly bool
+	name   string
+	st     func() state.State
+	clicks func(lang ui.Lang) []string
 }
 
 func screensToCheck() []screen {
@@ -52,44 +49,53 @@ func screensToCheck() []screen {
 		return st
 	}
 	return []screen{
-		{"login", uitest.Login, none, false},
-		{"register", uitest.Login, pick("Register", "注册"), false},
-		{"login with a cache error", authError, none, false},
+		{"login", uitest.Login, none},
+		{"register", uitest.Login, pick("Register", "注册")},
+		{"login with a cache error", authError, none},
 		{"login, session ended", func() state.State {
 			st := uitest.Login()
 			st.Notices = []state.Notice{{ID: 1, Kind: state.NoticeSessionEnded}}
 			return st
-		}, none, false},
-		{"busy", uitest.Busy, none, false},
-		{"list, join form", list, pick("Join", "加入群聊"), false},
-		{"list, invite form", list, pick("Invite", "邀请"), false},
-		{"list, direct form", list, pick("Direct", "私聊"), false},
-		{"busy, members", uitest.Busy, pick("Members", "成员"), false},
-		{"busy, leave", uitest.Busy, pick("Leave group", "退出群聊"), false},
-		{"list, log out", list, pick("Log out", "退出登录"), false},
-		{"offline", offline, none, false},
-		{"empty", uitest.Empty, none, false},
-		{"registered", registered, none, false},
-		{"direct", uitest.Direct, none, false},
-		{"files", uitest.Files, none, true},
-		{"call ringing", func() state.State { return uitest.WithCall(uitest.Direct(), state.CallRinging) }, none, true},
-		{"call active", func() state.State { return uitest.WithCall(uitest.Direct(), state.CallActive) }, none, true},
-		{"call ended", func() state.State { return uitest.WithCall(uitest.Direct(), state.CallEnded) }, none, true},
-		{"call incoming", func() state.State { return uitest.WithCall(uitest.Direct(), state.CallIncoming) }, none, false},
+		}, none},
+		{"busy", uitest.Busy, none},
+		{"list, join form", list, pick("Join", "加入群聊")},
+		{"list, invite form", list, pick("Invite", "邀请")},
+		{"list, direct form", list, pick("Direct", "私聊")},
+		{"busy, members", uitest.Busy, pick("Members", "成员")},
+		{"busy, leave", uitest.Busy, pick("Leave group", "退出群聊")},
+		{"list, log out", list, pick("Log out", "退出登录")},
+		{"offline", offline, none},
+		{"empty", uitest.Empty, none},
+		{"registered", registered, none},
+		{"direct", uitest.Direct, none},
+		{"files", uitest.Files, none},
+		{"call ringing", func() state.State { return uitest.WithCall(uitest.Direct(), state.CallRinging) }, none},
+		{"call active", func() state.State { return uitest.WithCall(uitest.Direct(), state.CallActive) }, none},
+		{"call ended", func() state.State { return uitest.WithCall(uitest.Direct(), state.CallEnded) }, none},
+		{"list, sound devices", list, pick("Sound devices", "声音设备")},
+		{"list, sound devices listed", func() state.State {
+			st := list()
+			st.AudioDevices = &state.AudioDevices{
+				Inputs:  []state.AudioDevice{{ID: "mic0", Name: "Built-in Microphone", Default: true}},
+				Outputs: []state.AudioDevice{{ID: "spk0", Name: "Speakers", Default: true}, {ID: "spk1", Name: "USB Headset"}},
+			}
+			return st
+		}, pick("Sound devices", "声音设备")},
+		{"call active, sound devices", func() state.State { return uitest.WithCall(uitest.Direct(), state.CallActive) }, pick("Sound devices", "声音设备")},
+		{"call a user ID", list, pick("Call a user ID…", "呼叫用户 ID…")},
+		{"call incoming", func() state.State { return uitest.WithCall(uitest.Direct(), state.CallIncoming) }, none},
 	}
 }
 
-// The default window (1100×720 dp) and the smallest (320×480 dp).
-var windowSizes = []image.Point{{1100, 720}, {320, 480}}
+// The app's default window (840×480 dp, app/window.go), a larger one
+// and the smallest (320×480 dp).
+var windowSizes = []image.Point{{840, 480}, {1100, 720}, {320, 480}}
 
 func TestNoLabelOrHintIsCutOff(t *testing.T) {
 	for _, lang := range []ui.Lang{ui.English, ui.Chinese} {
 		for _, scale := range []float32{1, 1.5} {
 			for _, dp := range windowSizes {
 				for _, sc := range screensToCheck() {
-					if sc.wideOnly && dp.X < 720 {
-						continue
-					}
 					name := fmt.Sprintf("%s/%.0f%%/%dx%d dp/%s", lang, scale*100, dp.X, dp.Y, sc.name)
 					u := uitest.NewUI(t, lang, false)
 					var cut []string

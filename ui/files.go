@@ -466,7 +466,7 @@ func transferRowLayout(gtx layout.Context, u *UI, tr state.Transfer, where strin
 				return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
 					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 						return layout.Flex{Alignment: layout.Baseline}.Layout(gtx,
-							layout.Flexed(1, th.label(textBody, th.Fg, tr.Name).medium().lines(1).Layout),
+							layout.Flexed(1, th.label(textBody, th.Fg, tr.Name).medium().lines(1).userContent().Layout),
 							layout.Rigid(gap(spaceS)),
 							layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 								if tr.Size == 0 && tr.Preparing {
@@ -485,7 +485,7 @@ func transferRowLayout(gtx layout.Context, u *UI, tr state.Transfer, where strin
 						return progressBar(gtx, th, frac, bar)
 					}),
 					layout.Rigid(gap(spaceXS)),
-					layout.Rigid(th.label(textCaption, statusColor, status).lines(1).Layout),
+					layout.Rigid(th.label(textCaption, statusColor, status).lines(2).Layout),
 				)
 			}),
 			layout.Rigid(gap(spaceS)),
@@ -616,10 +616,24 @@ func (l *msgList) fileFooter(gtx layout.Context, u *UI, tr state.Transfer, haveT
 	}
 	switch {
 	case haveTr && tr.State == state.TransferDone && tr.Path != "":
-		return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
-			small(&fb.open, t.Open, u.icons.openFile),
-			small(&fb.show, t.ShowInFolder, u.icons.folder),
-		)
+		// Where the two do not fit with their words (a narrow card), they
+		// are icons with tooltips.
+		open, show := th.button(&fb.open, ghostButton, t.Open), th.button(&fb.show, ghostButton, t.ShowInFolder)
+		open.small, open.icon, show.small, show.icon = true, u.icons.openFile, true, u.icons.folder
+		if open.width(gtx)+show.width(gtx) > gtx.Constraints.Max.X {
+			icon := func(c *widget.Clickable, ic *widget.Icon, desc string) layout.FlexChild {
+				return layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					b := th.iconButton(c, ic, desc)
+					b.color = th.Primary
+					return b.Layout(gtx)
+				})
+			}
+			return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+				icon(&fb.open, u.icons.openFile, t.Open),
+				icon(&fb.show, u.icons.folder, t.ShowInFolder),
+			)
+		}
+		return layout.Flex{Alignment: layout.Middle}.Layout(gtx, layout.Rigid(open.Layout), layout.Rigid(show.Layout))
 	case haveTr && tr.State != state.TransferFailed && tr.State != state.TransferDone:
 		status, _ := t.transferStatus(tr)
 		return layout.Inset{Top: spaceXS, Bottom: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
@@ -632,7 +646,7 @@ func (l *msgList) fileFooter(gtx layout.Context, u *UI, tr state.Transfer, haveT
 					return progressBar(gtx, th, frac, th.Primary)
 				}),
 				layout.Rigid(gap(spaceXS)),
-				layout.Rigid(th.label(textCaption, th.FgMuted, status).lines(1).Layout),
+				layout.Rigid(th.label(textCaption, th.FgMuted, status).lines(2).Layout),
 			)
 		})
 	}

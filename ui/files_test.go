@@ -234,3 +234,31 @@ func TestAFileSentElsewhereShowsWhileItMoves(t *testing.T) {
 	d.Frame(st)
 	onScreen(t, d, "王芳 · Sent")
 }
+
+// On a phone-sized window a saved file's card has no room for "Open" and
+// "Show in folder" in words: they are icons with tooltips, and work.
+func TestAFileCardOnANarrowWindowHasIconButtons(t *testing.T) {
+	for _, c := range []struct {
+		lang       ui.Lang
+		open, show string
+	}{{ui.English, "Open", "Show in folder"}, {ui.Chinese, "打开", "在文件夹中显示"}} {
+		d := newDriver(t, c.lang, image.Pt(320, 480))
+		st := uitest.Files()
+		st.Notices = nil
+		d.Frame(st)
+		for _, s := range []string{c.open, c.show} {
+			n, ok := d.Find(s)
+			if !ok || n.Desc.Label != "" || n.Desc.Description != s {
+				t.Fatalf("%v: %q is not an icon button: %+v; have %q", c.lang, s, n.Desc, d.Texts())
+			}
+		}
+		wantEvents(t, c.show, step(t, d, c.show), ui.ShowInFolder{ID: "t-slides"})
+		wantEvents(t, c.open, step(t, d, c.open), ui.OpenFile{ID: "t-slides"})
+	}
+	// A wide window has the words.
+	d := newDriver(t, ui.English, desktop)
+	d.Frame(uitest.Files())
+	if n, ok := d.Find("Show in folder"); !ok || n.Desc.Label != "Show in folder" {
+		t.Errorf("on a wide window Show in folder is %+v", n.Desc)
+	}
+}

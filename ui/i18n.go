@@ -85,6 +85,7 @@ type catalog struct {
 	Accept, Decline, HangUp, CancelCall              string
 	Mute, Unmute, AudioDevices, Microphone, Speaker  string
 	SystemDefault, SystemDefaultF, LookingForDevices string
+	Done                                             string // closes the sound devices' dialog
 	EchoCancel, EchoCancelOn, EchoCancelOff          string
 	CallAgain, ClearCall                             string
 	NoAudioCalls, NoAudioAnswer                      string
@@ -247,6 +248,7 @@ var en = catalog{
 		proto.CodeInternal:       "The server failed — try again later",
 		proto.CodeBadToken:       "Your session ended — please log in again",
 		state.CodeUnreachable:    "Cannot reach the server",
+		state.CodeNoDevices:      "Cannot list the sound devices",
 		state.CodeFileChanged:    "The file changed while it was being sent; nothing was shared",
 		state.CodeFileMissing:    "The file is gone",
 		state.CodeDiskFull:       "No room left to save the file",
@@ -262,6 +264,7 @@ var en = catalog{
 		proto.CodeNoSuchGroup: "No group with ID %s",
 		state.CodeCache:       "This device's copy of account %s cannot be opened: it may be damaged",
 		state.CodeInUse:       "Account %s is open in another tab of this browser",
+		state.CodeNoDevices:   "Cannot list the sound devices: %s",
 	},
 	Inputs: map[string]string{
 		state.InputLoggedOut:        "Log in first",
@@ -327,7 +330,7 @@ var en = catalog{
 	CancelCall:        "Cancel call",
 	Mute:              "Mute",
 	Unmute:            "Unmute",
-	AudioDevices:      "Audio devices",
+	AudioDevices:      "Sound devices",
 	Microphone:        "Microphone",
 	Speaker:           "Speaker",
 	SystemDefault:     "System default",
@@ -336,6 +339,7 @@ var en = catalog{
 	EchoCancelOff:     "Off (headset)",
 	SystemDefaultF:    "System default (%s)",
 	LookingForDevices: "Looking for devices…",
+	Done:              "Done",
 	CallAgain:         "Call again",
 	ClearCall:         "Clear",
 	NoAudioCalls:      "Calls are not available in the browser yet: use the desktop app",
@@ -516,6 +520,7 @@ var zh = catalog{
 		proto.CodeInternal:       "服务器出错，请稍后再试",
 		proto.CodeBadToken:       "登录已失效，请重新登录",
 		state.CodeUnreachable:    "无法连接服务器",
+		state.CodeNoDevices:      "无法列出声音设备",
 		state.CodeFileChanged:    "文件在发送过程中被修改，未发送",
 		state.CodeFileMissing:    "文件已不存在",
 		state.CodeDiskFull:       "磁盘空间不足，无法保存文件",
@@ -531,6 +536,7 @@ var zh = catalog{
 		proto.CodeNoSuchGroup: "没有 ID 为 %s 的群聊",
 		state.CodeCache:       "本机保存的账号 %s 副本无法打开，可能已损坏",
 		state.CodeInUse:       "账号 %s 已在本浏览器的另一个标签页中打开",
+		state.CodeNoDevices:   "无法列出声音设备：%s",
 	},
 	Inputs: map[string]string{
 		state.InputLoggedOut:        "请先登录",
@@ -596,7 +602,7 @@ var zh = catalog{
 	CancelCall:        "取消呼叫",
 	Mute:              "静音",
 	Unmute:            "取消静音",
-	AudioDevices:      "音频设备",
+	AudioDevices:      "声音设备",
 	Microphone:        "麦克风",
 	Speaker:           "扬声器",
 	SystemDefault:     "系统默认",
@@ -605,6 +611,7 @@ var zh = catalog{
 	EchoCancelOff:     "关闭（耳机）",
 	SystemDefaultF:    "系统默认（%s）",
 	LookingForDevices: "正在查找设备…",
+	Done:              "完成",
 	CallAgain:         "再次呼叫",
 	ClearCall:         "清除",
 	NoAudioCalls:      "浏览器版暂不支持通话，请使用桌面版",

@@ -24,7 +24,7 @@ func TestEscapeClosesTheOpenQuestionOrPanel(t *testing.T) {
 		{"Log out", "Log out? To log back in you need your ID (4821) and password."},
 		{"Leave group", "Leave group: 学习小组 Study Group (512)?"},
 		{"Members", "Sofia Rossi"},
-		{"Audio devices", "Looking for devices…"},
+		{"Sound devices", "Looking for devices…"},
 		{"Attach a file", "Choose file…"},
 	} {
 		must(t, d.Click(c.open))
@@ -119,12 +119,16 @@ func TestTabGoesFromSearchToTheListThenTheComposer(t *testing.T) {
 	d.Frame(st)
 	must(t, d.Click("Search messages"))
 	d.Frame(st)
-	d.Tab(false)
-	d.Frame(st)
+	// The list's heading comes first: "Call a user ID…" and Sound
+	// devices, in the order they are drawn.
+	for range 3 {
+		d.Tab(false)
+		d.Frame(st)
+	}
 	d.Press(key.NameSpace, 0)
 	d.Frame(st)
 	if evs := d.Take(); !slices.Equal(evs, []ui.Event{ui.Open{Conv: st.Conversations[0].ID}}) {
-		t.Fatalf("Search, Tab, Space gave %#v, want the first conversation opened", evs)
+		t.Fatalf("Search, Tab ×3 (past the heading's two buttons), Space gave %#v, want the first conversation opened", evs)
 	}
 	// Shift+Tab from the send button comes back to the composer.
 	must(t, d.Click("Message"))
@@ -139,7 +143,7 @@ func TestTabGoesFromSearchToTheListThenTheComposer(t *testing.T) {
 	d.Frame(st)
 	d.Press(key.NameReturn, 0)
 	d.Frame(st)
-	if evs := d.Take(); !slices.Contains(evs, ui.Event(ui.Send{Text: "hi there"})) {
+	if evs := d.Take(); !slices.Contains(evs, ui.Event(ui.Send{Conv: st.Open.ID, Text: "hi there"})) {
 		t.Fatalf("typing after Tab, Shift+Tab gave %#v", evs)
 	}
 }

@@ -82,3 +82,26 @@ func TestTheLoginScreenSaysWhyItIsBack(t *testing.T) {
 		t.Fatal("the login screen still says the session ended after the notice's life")
 	}
 }
+
+// When the sound devices cannot be listed, the notice says so in plain
+// words with the short reason, not the raw error.
+func TestUnlistableSoundDevicesAreSaidPlainly(t *testing.T) {
+	now := uitest.Now.UnixMilli()
+	for _, c := range []struct {
+		lang ui.Lang
+		says string
+	}{
+		{ui.English, "Cannot list the sound devices: no sound card found"},
+		{ui.Chinese, "无法列出声音设备：no sound card found"},
+	} {
+		d := newDriver(t, c.lang, desktop)
+		st := uitest.Busy()
+		st.Notices = []state.Notice{{ID: 9, Kind: state.NoticeError, Code: state.CodeNoDevices, Args: []string{"no sound card found"},
+			Text: "list sound devices: audio: list devices: no sound card found", Time: now, Expires: now + state.ErrorNoticeLife.Milliseconds()}}
+		d.Frame(st)
+		onScreen(t, d, c.says)
+		if _, ok := d.FindContaining("list sound devices"); ok {
+			t.Errorf("%v: the raw error is on screen", c.lang)
+		}
+	}
+}

@@ -369,9 +369,15 @@ func (s *sidebar) conversations(gtx layout.Context, u *UI, st state.State) layou
 	return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 			return layout.Inset{Left: spaceL, Right: spaceS, Top: spaceXS, Bottom: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+				heading := strings.ToUpper(t.Conversations)
+				room := gtx.Constraints.Max.X - th.textWidth(gtx, fontMedium, textCaption, heading) - gtx.Dp(spaceS)
+				if hasDevices(st) && !liveCall(st) {
+					room -= gtx.Dp(36 + spaceXS)
+				}
 				return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
-					layout.Flexed(1, th.label(textCaption, th.FgMuted, strings.ToUpper(t.Conversations)).medium().Layout),
-					layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.call.dialButton(gtx, u, st) }),
+					layout.Flexed(1, th.label(textCaption, th.FgMuted, heading).medium().lines(1).Layout),
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.call.dialButton(gtx, u, st, room) }),
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.call.idleDevicesButton(gtx, u, st) }),
 				)
 			})
 		}),

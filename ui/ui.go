@@ -147,6 +147,8 @@ func (u *UI) Layout(gtx layout.Context, st state.State) []Event {
 		u.call.incomingDialog(gtx, u, c, st.NoAudio)
 	} else if u.call.dialing {
 		u.call.dialDialog(gtx, u)
+	} else if u.call.showDevices && hasDevices(st) && !liveCall(st) {
+		u.call.devicesDialog(gtx, u, st)
 	}
 	return u.events
 }
@@ -275,17 +277,20 @@ func (u *UI) keys(gtx layout.Context, st state.State) {
 	}
 }
 
-// escape closes the innermost open panel or question. (The incoming-call
-// dialog is not one: it asks Accept or Decline, and a key should not
-// decline a call.)
+// escape closes the innermost open panel or question, the dialogs first
+// ("Call a user ID…", the sound devices): they are over everything. (The
+// incoming-call dialog is not one: it asks Accept or Decline, and a key
+// should not decline a call.)
 func (u *UI) escape(st state.State) {
 	switch {
+	case u.call.dialing:
+		u.call.dialing = false
+	case u.call.showDevices: // a dialog outside a call, over the questions
+		u.call.showDevices = false
 	case u.side.askLogout:
 		u.side.askLogout = false
 	case u.conv.askLeave:
 		u.conv.askLeave = false
-	case u.call.showDevices:
-		u.call.showDevices = false
 	case u.conv.files.open:
 		u.conv.files.open = false
 	case u.conv.showMembers:

@@ -84,6 +84,17 @@ func (th *theme) truncated(gtx layout.Context, f font.Font, size unit.Sp, s stri
 	return cut
 }
 
+// textWidth is the width of s on one line, at size in f.
+func (th *theme) textWidth(gtx layout.Context, f font.Font, size unit.Sp, s string) int {
+	sh := th.mat.Shaper
+	sh.LayoutString(text.Parameters{Font: f, PxPerEm: fixed.I(gtx.Sp(size)), MaxLines: 1, MaxWidth: 1 << 24, Locale: gtx.Locale}, s)
+	var w fixed.Int26_6
+	for g, ok := sh.NextGlyph(); ok; g, ok = sh.NextGlyph() {
+		w = max(w, g.X+g.Advance)
+	}
+	return w.Ceil()
+}
+
 func colorMaterial(ops *op.Ops, c color.NRGBA) op.CallOp {
 	m := op.Record(ops)
 	paint.ColorOp{Color: c}.Add(ops)
@@ -316,6 +327,7 @@ type button struct {
 	enabled bool
 	full    bool // as wide as the constraints
 	small   bool
+	lines   int // the text's lines at most: 1 unless set
 }
 
 func (th *theme) button(click *widget.Clickable, kind buttonKind, s string) button {
@@ -383,12 +395,31 @@ func (b button) Layout(gtx layout.Context) layout.Dimensions {
 							d.Size.X += gtx.Dp(spaceS)
 							return d
 						}),
-						layout.Rigid(b.th.label(textBody, fg, b.text).medium().lines(1).Layout),
+						layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+							if b.lines <= 1 {
+								return b.th.label(textBody, fg, b.text).medium().lines(1).Layout(gtx)
+							}
+							// A longer text wraps, clear of the edges.
+							return layout.Inset{Top: spaceXS, Bottom: spaceXS}.Layout(gtx, b.th.label(textBody, fg, b.text).medium().lines(b.lines).Layout)
+						}),
 					)
 				})
 			})
 		})
 	})
+}
+
+// width is the button's width when its text is not cut.
+func (b button) width(gtx layout.Context) int {
+	padX := spaceL
+	if b.small {
+		padX = spaceM
+	}
+	w := 2*gtx.Dp(padX) + b.th.textWidth(gtx, fontMedium, textBody, b.text)
+	if b.icon != nil {
+		w += gtx.Dp(18) + gtx.Dp(spaceS)
+	}
+	return w
 }
 
 // hover darkens (light theme) or lightens (dark theme) a background.

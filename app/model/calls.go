@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -446,7 +447,16 @@ func (m *Model) DismissCall() {
 func (m *Model) ListAudioDevices() error {
 	ins, outs, err := m.callAudio().Devices()
 	if err != nil {
-		return m.fail(fmt.Errorf("list sound devices: %w", err))
+		// The notice says it in plain words, with the reason's last
+		// part; the log has all of it.
+		err = fmt.Errorf("list sound devices: %w", err)
+		m.log.Warn("cannot list the sound devices", "err", err)
+		m.mu.Lock()
+		n := m.newNotice(state.NoticeError, lastPart(err))
+		m.mu.Unlock()
+		n.Code, n.Text = state.CodeNoDevices, err.Error()
+		m.update(func(st *state.State) { st.Notices = m.appendNotice(st.Notices, n) })
+		return err
 	}
 	view := func(ds []audio.Device) []state.AudioDevice {
 		out := make([]state.AudioDevice, len(ds))
@@ -460,6 +470,16 @@ func (m *Model) ListAudioDevices() error {
 	ad := &state.AudioDevices{Inputs: view(ins), Outputs: view(outs), Input: m.calls.input, Output: m.calls.output, EchoOff: m.calls.echoOff}
 	m.update(func(st *state.State) { st.AudioDevices = ad })
 	return nil
+}
+
+// lastPart is the innermost words of a wrapped error: "no audio backend"
+// of "list sound devices: audio: no audio backend".
+func lastPart(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 && i+2 < len(s) {
+		return s[i+2:]
+	}
+	return s
 }
 
 // SetEchoCancelling switches the echo canceller on (the default) or off

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -666,4 +667,32 @@ func TestAnAnswerWaitsForTheRingToneToLetGoOfTheSpeaker(t *testing.T) {
 		t.Fatal(err)
 	}
 	wang.ended(proto.EndHangup, li.State().Me.ID)
+}
+
+// unlistedAudio is sound whose devices cannot be listed.
+type unlistedAudio struct{ virtualAudio }
+
+func (*unlistedAudio) Devices() ([]audio.Device, []audio.Device, error) {
+	return nil, nil, fmt.Errorf("audio: list devices: %w", errors.New("no sound card found"))
+}
+
+// When the sound devices cannot be listed, the notice carries its own
+// code and the short reason, for the UI to say in plain words; the whole
+// error stays in Text (and the log).
+func TestUnlistableDevicesGiveAPlainNotice(t *testing.T) {
+	srv := nodetest.Start(t)
+	li := newCallModel(t, srv, &unlistedAudio{})
+	li.registerAndLogin(srv, "李华")
+	if err := li.ListAudioDevices(); err == nil {
+		t.Fatal("listing devices that cannot be listed succeeded")
+	}
+	st := li.waitFor("the notice", func(st state.State) bool {
+		return slices.ContainsFunc(st.Notices, func(n state.Notice) bool { return n.Code == state.CodeNoDevices })
+	})
+	i := slices.IndexFunc(st.Notices, func(n state.Notice) bool { return n.Code == state.CodeNoDevices })
+	n := st.Notices[i]
+	if n.Kind != state.NoticeError || !slices.Equal(n.Args, []string{"no sound card found"}) ||
+		n.Text != "list sound devices: audio: list devices: no sound card found" || st.AudioDevices != nil {
+		t.Fatalf("notice %+v, devices %+v", n, st.AudioDevices)
+	}
 }

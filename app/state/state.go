@@ -201,6 +201,7 @@ const (
 	CodeLocal       proto.Code = "local"       // the local store failed; Text says how
 	CodeCache       proto.Code = "cache"       // this device's copy of the account would not open: the login screen offers to clear it
 	CodeInUse       proto.Code = "in_use"      // another tab of the browser has the account open: the login screen offers to use it here
+	CodeNoDevices   proto.Code = "no_devices"  // the sound devices could not be listed; Args[0] is the short reason, Text all of it
 )
 
 // What a CodeBadInput notice is about (Notice.Detail), with its Args.
