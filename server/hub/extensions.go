@@ -1,8 +1,8 @@
 package hub
 
 // extraOps returns the request tables of features beyond chat, each
-// defined in its own file: calls (calls.go). It runs once, from New.
+// defined in its own file: calls (calls.go), history changes (events.go). It runs once, from New.
 func (h *Hub) extraOps() []map[string]op {
 	h.calls = newCallLayer(h)
-	return []map[string]op{h.callOps()}
+	return []map[string]op{h.callOps(), h.eventOps()}
 }

@@ -305,6 +305,27 @@ var migrations = []string{
 	// 3: a conversation's last seq is MAX(seq) of its messages (an index
 	// lookup), not a column every commit had to update.
 	`ALTER TABLE conversations DROP COLUMN last_seq;`,
+	// 4 (events.go): history changes. meta holds, as JSON, a message's
+	// fields beyond the first schema (target, emoji, call, reply_to,
+	// forwarded, mentions, and the folded edited, deleted, reactions,
+	// pinned); NULL for a plain message. pins lists each conversation's
+	// pinned messages; hidden the messages a user deleted for themself.
+	`ALTER TABLE messages ADD COLUMN meta TEXT;
+	CREATE TABLE pins (
+		conv_id INTEGER NOT NULL,
+		seq     INTEGER NOT NULL,
+		PRIMARY KEY (conv_id, seq)
+	) WITHOUT ROWID;
+	CREATE TABLE hidden (
+		user_id   INTEGER NOT NULL,
+		id        INTEGER NOT NULL,
+		conv_id   INTEGER NOT NULL,
+		seq       INTEGER NOT NULL,
+		PRIMARY KEY (user_id, id)
+	) WITHOUT ROWID;
+	CREATE UNIQUE INDEX hidden_message ON hidden(user_id, conv_id, seq);
+	CREATE INDEX files_sha256 ON files(sha256);
+	CREATE INDEX files_message ON files(conv_id, seq);`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
