@@ -503,7 +503,7 @@ func TestDurableCorruptRecordIsReportedAndKept(t *testing.T) {
 		want             string // in the error
 	}{
 		{"MessagesTruncated", bucketKey(1, 0), encodeMessages(msg(1, 2, "大家好"))[:20], "truncated"},
-		{"MessageNumberGarbled", bucketKey(1, 0), "1:x" + encodeMessages(msg(1, 2, "x"))[3:], `message number "x"`},
+		{"MessageNumberGarbled", bucketKey(1, 0), "2:v21:x" + encodeMessages(msg(1, 2, "x"))[len("2:v21:1"):], `message number "x"`},
 		{"MessageOutsideItsBucket", bucketKey(1, 0), encodeMessages(msg(1, 64, "next bucket's")), "holds message (conv 1, seq 64)"},
 		{"MessagesOutOfOrder", bucketKey(1, 0), encodeMessages(msg(1, 3, "three"), msg(1, 2, "two")), "holds message (conv 1, seq 2)"},
 		{"MessageOfAnotherConversation", bucketKey(1, 0), encodeMessages(msg(2, 3, "two's")), "holds message (conv 2, seq 3)"},

@@ -153,7 +153,9 @@ func indexText(text string) string {
 }
 
 // searchable reports whether a message carries text to index.
-func searchable(m proto.Message) bool { return m.Text != "" }
+// searchable reports whether m's text is indexed: not a change entry
+// (an edit's text is indexed as its target's), not deleted.
+func searchable(m proto.Message) bool { return m.Text != "" && !m.Deleted && !proto.IsChange(m.Kind) }
 
 // term is one part of a query: a phrase of consecutive tokens, or a single
 // token prefix.

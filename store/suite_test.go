@@ -54,6 +54,8 @@ func runSuite(t *testing.T, newOpener backend) {
 		{"InvalidArgumentsRejected", testInvalid},
 		{"ClosedStoreRefusesWork", testClosed},
 		{"ConcurrentWritersAndReaders", testConcurrent},
+		{"ChangeEntriesFoldIntoTargetsAndIndex", testFoldChanges},
+		{"FoldingIsIdempotentAndOrderSafe", testFoldIdempotentAndOrderSafe},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
