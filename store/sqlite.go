@@ -196,10 +196,11 @@ CREATE TABLE last_open (
 );
 `,
 	// 3: history changes (fold.go): the history fields of a message as
-	// JSON, and the seq it is folded up to.
+	// JSON, the seq it is folded up to, and the seq a queued reply answers.
 	`
 ALTER TABLE messages ADD COLUMN history TEXT NOT NULL DEFAULT '';
 ALTER TABLE messages ADD COLUMN fold INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN reply_to INTEGER NOT NULL DEFAULT 0;
 `,
 }
 
@@ -947,8 +948,8 @@ func (s *SQLite) Enqueue(ctx context.Context, it OutboxItem) error {
 		case queued:
 			return ErrExists
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO outbox (client_id, conv, text, created, attempts)
-			VALUES (?, ?, ?, ?, ?)`, it.ClientID, it.Conv, it.Text, it.Created, it.Attempts)
+		_, err = tx.ExecContext(ctx, `INSERT INTO outbox (client_id, conv, text, reply_to, created, attempts)
+			VALUES (?, ?, ?, ?, ?, ?)`, it.ClientID, it.Conv, it.Text, it.ReplyTo, it.Created, it.Attempts)
 		return err
 	})
 	if err != nil {
@@ -961,7 +962,7 @@ func (s *SQLite) Outbox(ctx context.Context) ([]OutboxItem, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT client_id, conv, text, created, attempts FROM outbox ORDER BY n`)
+	rows, err := s.db.QueryContext(ctx, `SELECT client_id, conv, text, reply_to, created, attempts FROM outbox ORDER BY n`)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
@@ -969,7 +970,7 @@ func (s *SQLite) Outbox(ctx context.Context) ([]OutboxItem, error) {
 	var out []OutboxItem
 	for rows.Next() {
 		var it OutboxItem
-		if err := rows.Scan(&it.ClientID, &it.Conv, &it.Text, &it.Created, &it.Attempts); err != nil {
+		if err := rows.Scan(&it.ClientID, &it.Conv, &it.Text, &it.ReplyTo, &it.Created, &it.Attempts); err != nil {
 			return nil, fmt.Errorf("outbox: %w", err)
 		}
 		out = append(out, it)

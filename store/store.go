@@ -204,6 +204,7 @@ type OutboxItem struct {
 	ClientID string // the idempotency key sent as proto.SendRequest.ClientID; unique
 	Conv     proto.ConvID
 	Text     string
+	ReplyTo  int64 // the seq it answers (proto.SendRequest.ReplyTo), 0 for none
 	Created  int64 // Unix ms; Enqueue fills it from the store's clock when 0
 	Attempts int   // sends tried so far
 }

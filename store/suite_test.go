@@ -670,7 +670,7 @@ func testOutboxReopen(t *testing.T, open opener) {
 	items := []OutboxItem{
 		{ClientID: "k3", Conv: 1, Text: "第一条"},
 		{ClientID: "k1", Conv: 2, Text: "second", Created: t0 - 5}, // an earlier timestamp does not reorder
-		{ClientID: "k2", Conv: 1, Text: "third"},
+		{ClientID: "k2", Conv: 1, Text: "third", ReplyTo: 1},       // a reply keeps what it answers
 	}
 	for i := range items {
 		clk.Advance(time.Second)
