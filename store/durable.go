@@ -724,6 +724,16 @@ func (s *durable) putMessages(ms []proto.Message, live bool) (int, error) {
 	return added, nil
 }
 
+func (s *durable) Hide(ctx context.Context, conv proto.ConvID, seq int64) error {
+	return s.write("hide", func(ch *change) error {
+		ch.noteConv(conv)
+		if old, ok := ch.d.hide(conv, seq); ok {
+			ch.changed = append(ch.changed, old)
+		}
+		return nil
+	})
+}
+
 func (s *durable) Enqueue(ctx context.Context, it OutboxItem) error {
 	if err := validateOutbox(it); err != nil {
 		return err

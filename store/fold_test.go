@@ -145,3 +145,20 @@ func live(t *testing.T, s Store, ms ...proto.Message) {
 		t.Fatalf("PutLive: %v", err)
 	}
 }
+
+// Hide marks a stored message hidden, across a reopen; an uncached one is
+// no error.
+func testHide(t *testing.T, open opener) {
+	ctx := context.Background()
+	s := open(t, "a", Options{})
+	put(t, s, msg(1, 1, "one"), msg(1, 2, "two"))
+	must(t, s.Hide(ctx, 1, 2))
+	must(t, s.Hide(ctx, 1, 2))
+	must(t, s.Hide(ctx, 1, 9))
+	must(t, s.Hide(ctx, 7, 1))
+	must(t, s.Close())
+	s = open(t, "a", Options{})
+	if a, b := stored(t, s, 1, 1), stored(t, s, 1, 2); a.Hidden || !b.Hidden || b.Text != "two" {
+		t.Fatalf("hid 2: %+v, %+v", a, b)
+	}
+}

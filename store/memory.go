@@ -456,6 +456,34 @@ func (d *memData) putMessages(ms []proto.Message, live bool) (added []proto.Mess
 	return added, changed
 }
 
+func (s *Memory) Hide(ctx context.Context, conv proto.ConvID, seq int64) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.d.mu.Unlock()
+	s.d.hide(conv, seq)
+	return nil
+}
+
+// hide marks (conv, seq) hidden and returns it as it was, if it is stored
+// and was not hidden.
+func (d *memData) hide(conv proto.ConvID, seq int64) (old memMsg, ok bool) {
+	c := d.convs[conv]
+	if c == nil {
+		return memMsg{}, false
+	}
+	i, found := slices.BinarySearchFunc(c.msgs, seq, func(x memMsg, seq int64) int {
+		return cmpInt(x.m.Seq, seq)
+	})
+	if !found || c.msgs[i].m.Hidden {
+		return memMsg{}, false
+	}
+	old = c.msgs[i]
+	c.msgs[i].m = copyMessage(old.m)
+	c.msgs[i].m.Hidden = true
+	return old, true
+}
+
 // unfold puts back targets as putMessages' changed had them, newest
 // change first.
 func (d *memData) unfold(changed []memMsg) {

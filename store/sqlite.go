@@ -725,6 +725,25 @@ func (s *SQLite) putMessages(ctx context.Context, tx *sql.Tx, ms []proto.Message
 	return len(added), nil
 }
 
+func (s *SQLite) Hide(ctx context.Context, conv proto.ConvID, seq int64) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		m, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+msgCols+` FROM messages WHERE conv = ? AND seq = ?`, conv, seq))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil || m.Hidden {
+			return err
+		}
+		m.Hidden = true
+		_, err = tx.ExecContext(ctx, `UPDATE messages SET history = ? WHERE conv = ? AND seq = ?`, encodeHistory(m), conv, seq)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("hide (%d, %d): %w", conv, seq, err)
+	}
+	return nil
+}
+
 // eventColumn is what the event column holds for m: a system message's
 // Event, or a file message's File, as JSON; nil for neither.
 func eventColumn(m proto.Message) (any, error) {

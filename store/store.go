@@ -185,6 +185,10 @@ type Messages interface {
 	// so the entries that follow it, in the same batch or later, apply.
 	// Ack stores its message the same way.
 	PutLive(ctx context.Context, ms []proto.Message) (added int, err error)
+	// Hide marks a stored message Hidden ("delete for me", the hidden
+	// push). A message not cached is no error: the server marks it hidden
+	// when it sends it.
+	Hide(ctx context.Context, conv proto.ConvID, seq int64) error
 	// Latest returns the newest limit stored messages of a conversation, in
 	// ascending seq order.
 	Latest(ctx context.Context, conv proto.ConvID, limit int) ([]proto.Message, error)

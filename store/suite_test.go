@@ -56,6 +56,7 @@ func runSuite(t *testing.T, newOpener backend) {
 		{"ConcurrentWritersAndReaders", testConcurrent},
 		{"ChangeEntriesFoldIntoTargetsAndIndex", testFoldChanges},
 		{"FoldingIsIdempotentAndOrderSafe", testFoldIdempotentAndOrderSafe},
+		{"HideMarksAStoredMessage", testHide},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
