@@ -3,7 +3,10 @@ package ui
 import (
 	"fmt"
 	"image"
+	"image/color"
+	"slices"
 
+	"gioui.org/io/semantic"
 	"gioui.org/layout"
 	"gioui.org/op"
 	"gioui.org/text"
@@ -31,6 +34,7 @@ const (
 	rowText                 // a text message
 	rowEvent                // a membership event
 	rowFile                 // a shared file
+	rowCall                 // a call of the history: centred, with Call back
 )
 
 type row struct {
@@ -63,11 +67,27 @@ type msgList struct {
 	jump       widget.Clickable
 	files      map[int64]*fileButtons // the buttons of file messages, by seq
 	actions    fileActions            // this frame's transfers, for file messages
+	callBacks  map[int64]*callBack    // the Call back buttons of call rows, by seq
+	chips      map[chipKey]*widget.Clickable
+}
+
+// callBack is the Call back button of a call row and whom it calls.
+type callBack struct {
+	click widget.Clickable
+	peer  proto.UserID
+}
+
+// chipKey names one reaction chip: a message and an emoji.
+type chipKey struct {
+	seq   int64
+	emoji string
 }
 
 func (l *msgList) init() {
 	l.heights = map[int]int{}
 	l.files = map[int64]*fileButtons{}
+	l.callBacks = map[int64]*callBack{}
+	l.chips = map[chipKey]*widget.Clickable{}
 	l.list.Axis = layout.Vertical
 	l.list.ScrollToEnd = true
 }
@@ -75,6 +95,8 @@ func (l *msgList) init() {
 func (l *msgList) reset() {
 	l.conv, l.rev, l.msgs, l.rows, l.unseen, l.askedOlder = 0, 0, nil, nil, 0, 0
 	clear(l.files)
+	clear(l.callBacks)
+	clear(l.chips)
 	l.list.Position = layout.Position{}
 }
 
@@ -121,10 +143,14 @@ func (l *msgList) build(u *UI) {
 			rows = append(rows, row{kind: rowEvent, msg: i})
 			continue
 		}
+		if m.Kind == proto.MsgCall {
+			rows = append(rows, row{kind: rowCall, msg: i})
+			continue
+		}
 		first := true
 		if i > 0 && !newDay {
 			p := l.msgs[i-1]
-			first = p.Kind == proto.MsgSystem || p.Sender != m.Sender || m.Time-p.Time > runGap
+			first = p.Kind == proto.MsgSystem || p.Kind == proto.MsgCall || p.Sender != m.Sender || m.Time-p.Time > runGap
 		}
 		if !first {
 			rows[len(rows)-1].last = false
@@ -227,6 +253,16 @@ func (l *msgList) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 			u.emit(ShowInFolder{ID: fb.transfer})
 		}
 	}
+	for _, cb := range l.callBacks {
+		if cb.click.Clicked(gtx) {
+			u.emit(Call{UserID: fmt.Sprint(cb.peer)})
+		}
+	}
+	for k, c := range l.chips {
+		if c.Clicked(gtx) {
+			u.emit(React{Conv: o.ID, Seq: k.seq, Emoji: k.emoji, Remove: l.reacted(st, k)})
+		}
+	}
 	if l.jump.Clicked(gtx) {
 		l.followBottom()
 		if !atNewest(o) {
@@ -317,7 +353,10 @@ func (l *msgList) layoutRow(gtx layout.Context, u *UI, st state.State, i int) la
 				th.label(textCaption, th.FgMuted, t.event(m.Message)+" · "+u.local(m.Time).Format("15:04")).aligned(text.Middle).Layout)
 		})
 	}
-	d := l.textRow(gtx, u, r)
+	if r.kind == rowCall {
+		return l.callRow(gtx, u, st, l.msgs[r.msg])
+	}
+	d := l.textRow(gtx, u, st, r)
 	if i == len(l.rows)-1 {
 		d.Size.Y += gtx.Dp(spaceM) // breathing room above the composer
 	}
@@ -327,7 +366,7 @@ func (l *msgList) layoutRow(gtx layout.Context, u *UI, st state.State, i int) la
 // textRow is one message: other people's on the left under their name and
 // ID, mine on the right with their delivery state. A file message has a
 // file card for a bubble.
-func (l *msgList) textRow(gtx layout.Context, u *UI, r row) layout.Dimensions {
+func (l *msgList) textRow(gtx layout.Context, u *UI, st state.State, r row) layout.Dimensions {
 	th, t := u.th, u.t()
 	m := l.msgs[r.msg]
 	top := unit.Dp(2)
@@ -353,10 +392,10 @@ func (l *msgList) textRow(gtx layout.Context, u *UI, r row) layout.Dimensions {
 		}
 		return th.surface(gtx, bg, border, radiusL, func(gtx layout.Context) layout.Dimensions {
 			return layout.Inset{Left: spaceM, Right: spaceM, Top: spaceS, Bottom: spaceS}.Layout(gtx,
-				th.label(textBody, fg, m.Text).Layout)
+				func(gtx layout.Context) layout.Dimensions { return l.bubbleText(gtx, u, m, fg) })
 		})
 	}
-	if r.kind == rowFile {
+	if r.kind == rowFile && !m.Deleted {
 		bubble = func(gtx layout.Context) layout.Dimensions {
 			gtx.Constraints.Min.X = 0
 			gtx.Constraints.Max.X = maxBubble
@@ -367,6 +406,22 @@ func (l *msgList) textRow(gtx layout.Context, u *UI, r row) layout.Dimensions {
 			}
 			return l.fileCard(gtx, u, m, fb)
 		}
+	}
+	if len(m.Reactions) > 0 {
+		inner := bubble
+		align := layout.Start
+		if m.Mine {
+			align = layout.End
+		}
+		bubble = func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Axis: layout.Vertical, Alignment: align}.Layout(gtx,
+				layout.Rigid(inner),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions { return l.reactionChips(gtx, u, st, m) }))
+		}
+	}
+	edited := ""
+	if m.Edited != 0 && !m.Deleted {
+		edited = " · " + t.Edited
 	}
 	return layout.Inset{Top: top, Left: spaceL, Right: spaceL}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 		if m.Mine {
@@ -383,10 +438,10 @@ func (l *msgList) textRow(gtx layout.Context, u *UI, r row) layout.Dimensions {
 							status += " — " + t.errorText(*m.Error)
 						}
 					default:
-						if !r.last {
+						if !r.last && edited == "" {
 							return layout.Dimensions{}
 						}
-						status = t.Sent
+						status = t.Sent + edited
 					}
 					gtx.Constraints.Min.X = 0
 					return layout.Inset{Top: 3}.Layout(gtx,
@@ -420,8 +475,160 @@ func (l *msgList) textRow(gtx layout.Context, u *UI, r row) layout.Dimensions {
 						})
 					}),
 					layout.Rigid(bubble),
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						if edited == "" {
+							return layout.Dimensions{}
+						}
+						return layout.Inset{Top: 2}.Layout(gtx, th.label(textCaption, th.FgMuted, t.Edited).Layout)
+					}),
 				)
 			}),
 		)
+	})
+}
+
+// bubbleText is a text bubble's content: "Forwarded from", the quoted
+// strip of a reply, and the text, or "Message deleted" in its place.
+func (l *msgList) bubbleText(gtx layout.Context, u *UI, m state.Message, fg color.NRGBA) layout.Dimensions {
+	th, t := u.th, u.t()
+	muted := fg
+	muted.A = 0xb0
+	var children []layout.FlexChild
+	if m.Forwarded != nil && !m.Deleted {
+		children = append(children, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			return layout.Inset{Bottom: 2}.Layout(gtx,
+				th.label(textCaption, muted, fmt.Sprintf(t.ForwardedFromF, m.Forwarded.FromName)).lines(1).userContent().Layout)
+		}))
+	}
+	if q := m.Reply; q != nil && !m.Deleted {
+		children = append(children, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			return layout.Inset{Bottom: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+				return quoteStrip(gtx, u, *q, fg, muted)
+			})
+		}))
+	}
+	children = append(children, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+		if m.Deleted {
+			return th.label(textBody, muted, t.MessageDeleted).Layout(gtx)
+		}
+		return th.label(textBody, fg, m.Text).Layout(gtx)
+	}))
+	return layout.Flex{Axis: layout.Vertical}.Layout(gtx, children...)
+}
+
+// quoteStrip is the strip a reply quotes its original in: a bar, the
+// sender, and the first line, the file name or "Message deleted".
+func quoteStrip(gtx layout.Context, u *UI, q proto.Quote, fg, muted color.NRGBA) layout.Dimensions {
+	th, t := u.th, u.t()
+	line := q.Text
+	switch {
+	case q.Deleted:
+		line = t.MessageDeleted
+	case q.FileName != "":
+		line = q.FileName
+	}
+	return layout.Flex{}.Layout(gtx,
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			w := gtx.Dp(3)
+			return th.surface(gtx, muted, color0, 1, func(gtx layout.Context) layout.Dimensions {
+				return layout.Dimensions{Size: image.Pt(w, gtx.Dp(32))}
+			})
+		}),
+		layout.Rigid(gap(spaceS)),
+		layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+				layout.Rigid(th.label(textCaption, fg, q.SenderName).bold().lines(1).userContent().Layout),
+				layout.Rigid(th.label(textCaption, muted, line).lines(1).userContent().Layout),
+			)
+		}),
+	)
+}
+
+// reacted reports whether I reacted to message k.seq with k.emoji.
+func (l *msgList) reacted(st state.State, k chipKey) bool {
+	if st.Me == nil {
+		return false
+	}
+	for _, m := range l.msgs {
+		if m.Seq != k.seq {
+			continue
+		}
+		for _, r := range m.Reactions {
+			if r.Emoji == k.emoji {
+				return slices.Contains(r.Users, st.Me.ID)
+			}
+		}
+	}
+	return false
+}
+
+// reactionChips lays out a message's reactions: an emoji and its count
+// each. Pressing my own takes it back; pressing another adds mine.
+func (l *msgList) reactionChips(gtx layout.Context, u *UI, st state.State, m state.Message) layout.Dimensions {
+	th := u.th
+	chips := make([]layout.FlexChild, 0, 2*len(m.Reactions))
+	for _, r := range m.Reactions {
+		k := chipKey{m.Seq, r.Emoji}
+		c := l.chips[k]
+		if c == nil {
+			c = new(widget.Clickable)
+			l.chips[k] = c
+		}
+		mine := st.Me != nil && slices.Contains(r.Users, st.Me.ID)
+		text := fmt.Sprintf("%s %d", r.Emoji, len(r.Users))
+		chips = append(chips, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			return c.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+				semantic.Button.Add(gtx.Ops)
+				border := th.Border
+				if mine {
+					border = th.Primary
+				}
+				return th.surface(gtx, th.SurfaceAlt, border, 10, func(gtx layout.Context) layout.Dimensions {
+					return layout.Inset{Left: spaceS, Right: spaceS, Top: 2, Bottom: 2}.Layout(gtx,
+						th.label(textCaption, th.Fg, text).lines(1).Layout)
+				})
+			})
+		}), layout.Rigid(gap(spaceXS)))
+	}
+	return layout.Inset{Top: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		return layout.Flex{}.Layout(gtx, chips...)
+	})
+}
+
+// callRow is a call of the history, centred like an event: "Voice call ·
+// 3:41", "Missed call", "Declined"…, its time, and Call back.
+func (l *msgList) callRow(gtx layout.Context, u *UI, st state.State, m state.Message) layout.Dimensions {
+	th, t := u.th, u.t()
+	var me proto.UserID
+	if st.Me != nil {
+		me = st.Me.ID
+	}
+	cb := l.callBacks[m.Seq]
+	if cb == nil {
+		cb = new(callBack)
+		l.callBacks[m.Seq] = cb
+	}
+	if c := m.Call; c != nil {
+		cb.peer = c.Caller
+		if c.Caller == me {
+			cb.peer = c.Callee
+		}
+	}
+	text := t.callRow(m.Message, me) + " · " + u.local(m.Time).Format("15:04")
+	return layout.Inset{Top: spaceS, Bottom: spaceS, Left: spaceL, Right: spaceL}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		return layout.Center.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+				layout.Rigid(th.label(textCaption, th.FgMuted, text).Layout),
+				layout.Rigid(gap(spaceS)),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					if m.Call == nil || st.NoAudio {
+						return layout.Dimensions{}
+					}
+					b := th.button(&cb.click, ghostButton, t.CallBack)
+					b.small = true
+					return b.Layout(gtx)
+				}),
+			)
+		})
 	})
 }
