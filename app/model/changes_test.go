@@ -199,3 +199,73 @@ func TestMyHistoryChangesApplyOnceAndRefusalsAreNotices(t *testing.T) {
 		t.Fatalf("unread = %d in the open conversation", got)
 	}
 }
+
+// Every call leaves an entry in the direct conversation for both sides:
+// answered with its duration, declined, missed. Each is one row, offering
+// the peer to call back.
+func TestCallsLeaveEntriesInTheDirectConversationForBothSides(t *testing.T) {
+	srv := nodetest.Start(t)
+	ctx := context.Background()
+	li, wang := newCallModel(t, srv, &virtualAudio{voice: true}), newCallModel(t, srv, &virtualAudio{})
+	liU, wangU := li.registerAndLogin(srv, "李华"), wang.registerAndLogin(srv, "Wang")
+
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(li.Call(ctx, fmt.Sprint(wangU.ID)))
+	wang.callIs(state.CallIncoming)
+	must(wang.Accept(ctx))
+	li.callIs(state.CallActive)
+	must(li.Hangup(ctx))
+	li.ended(proto.EndHangup, liU.ID)
+	wang.ended(proto.EndHangup, liU.ID)
+	li.DismissCall()
+	wang.DismissCall()
+
+	must(wang.Call(ctx, fmt.Sprint(liU.ID)))
+	li.callIs(state.CallIncoming)
+	must(li.Decline(ctx))
+	wang.ended(proto.EndDeclined, liU.ID)
+	li.DismissCall()
+	wang.DismissCall()
+
+	must(li.Call(ctx, fmt.Sprint(wangU.ID)))
+	wang.callIs(state.CallIncoming)
+	must(li.Hangup(ctx)) // before an answer: missed
+	wang.ended(proto.EndCancelled, liU.ID)
+
+	calls := func(st state.State) []proto.CallEntry {
+		var out []proto.CallEntry
+		if st.Open == nil {
+			return nil
+		}
+		for _, m := range st.Open.Messages {
+			if m.Kind == proto.MsgCall && m.Call != nil {
+				out = append(out, *m.Call)
+			}
+		}
+		return out
+	}
+	for _, side := range []struct {
+		m    *testModel
+		peer proto.UserID
+	}{{li, wangU.ID}, {wang, liU.ID}} {
+		must(side.m.OpenDirect(ctx, fmt.Sprint(side.peer)))
+		st := side.m.waitFor("three call entries", func(st state.State) bool { return len(calls(st)) == 3 })
+		cs := calls(st)
+		if cs[0].Outcome != proto.CallAnswered || cs[0].DurationMs <= 0 || cs[1].Outcome != proto.CallDeclined || cs[2].Outcome != proto.CallMissed {
+			t.Fatalf("call entries: %+v", cs)
+		}
+		for _, c := range cs {
+			if peer := map[bool]proto.UserID{true: c.Callee, false: c.Caller}[c.Caller == st.Me.ID]; peer != side.peer {
+				t.Fatalf("call back would call %d, want %d", peer, side.peer)
+			}
+		}
+		if n := len(st.Open.Messages); n != 3 {
+			t.Fatalf("%d rows in the direct conversation, want the 3 calls", n)
+		}
+	}
+}
