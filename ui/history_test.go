@@ -34,7 +34,9 @@ func folded() state.State {
 	}
 	reply := next(10, uitest.WangFang, proto.MsgText)
 	reply.Text, reply.ReplyTo = "算了，不用了", ms[1].Seq
-	reply.Reply = &proto.Quote{Seq: ms[1].Seq, Sender: uitest.LiHua.ID, SenderName: uitest.LiHua.Name, Deleted: true}
+	// The quote as it was fetched, before the delete: the window's
+	// original, deleted since, wins.
+	reply.Reply = &proto.Quote{Seq: ms[1].Seq, Sender: uitest.LiHua.ID, SenderName: uitest.LiHua.Name, Text: "有空，我现在打给你"}
 	ms = append(ms, reply)
 	fwd := next(11, uitest.WangFang, proto.MsgText)
 	fwd.Text, fwd.Forwarded = "Chapter three slides are up", &proto.Forwarded{From: uitest.Tom.ID, FromName: uitest.Tom.Name}

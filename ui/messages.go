@@ -1,10 +1,12 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"image"
 	"image/color"
 	"slices"
+	"strings"
 
 	"gioui.org/io/semantic"
 	"gioui.org/layout"
@@ -501,9 +503,10 @@ func (l *msgList) bubbleText(gtx layout.Context, u *UI, m state.Message, fg colo
 		}))
 	}
 	if q := m.Reply; q != nil && !m.Deleted {
+		q := l.quoteNow(*q)
 		children = append(children, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 			return layout.Inset{Bottom: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-				return quoteStrip(gtx, u, *q, fg, muted)
+				return quoteStrip(gtx, u, q, fg, muted)
 			})
 		}))
 	}
@@ -514,6 +517,33 @@ func (l *msgList) bubbleText(gtx layout.Context, u *UI, m state.Message, fg colo
 		return th.label(textBody, fg, m.Text).Layout(gtx)
 	}))
 	return layout.Flex{Axis: layout.Vertical}.Layout(gtx, children...)
+}
+
+// quoteNow is q as its original is now, if the window holds it: the
+// quote a reply carries is as the original was when the reply was
+// fetched, and an edit or delete since is folded into the original only.
+func (l *msgList) quoteNow(q proto.Quote) proto.Quote {
+	i, found := slices.BinarySearchFunc(l.msgs, q.Seq, func(m state.Message, seq int64) int {
+		if m.Seq == 0 { // my unsent messages come last
+			return 1
+		}
+		return cmp.Compare(m.Seq, seq)
+	})
+	if !found {
+		return q
+	}
+	o := l.msgs[i]
+	switch {
+	case o.Deleted:
+		q.Deleted, q.Text, q.FileName = true, "", ""
+	case o.Kind == proto.MsgText:
+		line, _, _ := strings.Cut(o.Text, "\n")
+		if r := []rune(line); len(r) > proto.MaxQuoteRunes {
+			line = string(r[:proto.MaxQuoteRunes]) + "…"
+		}
+		q.Text = line
+	}
+	return q
 }
 
 // quoteStrip is the strip a reply quotes its original in: a bar, the
