@@ -442,6 +442,15 @@ func TestDurableBackendErrorIsReturnedAndChangesNothing(t *testing.T) {
 			_, err := s.PutMessages(ctx, []proto.Message{msg(1, 6, "new"), msg(1, 2, "old"), msg(7, 1, "new conversation")})
 			return err
 		}},
+		{"PutLiveFoldingChanges", func(ctx context.Context, s Store) error {
+			edit := entry(1, 5, proto.MsgEdit, 4821, 4)
+			edit.Text = "hello again"
+			react := entry(1, 6, proto.MsgReact, 1, 2)
+			react.Emoji = "👍"
+			_, err := s.PutLive(ctx, []proto.Message{edit, react, entry(1, 7, proto.MsgDelete, 4821, 3), entry(1, 8, proto.MsgPin, 1, 2)})
+			return err
+		}},
+		{"Hide", func(ctx context.Context, s Store) error { return s.Hide(ctx, 1, 2) }},
 		{"Enqueue", func(ctx context.Context, s Store) error {
 			return s.Enqueue(ctx, OutboxItem{ClientID: "k3", Conv: 1, Text: "lost?"})
 		}},
