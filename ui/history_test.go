@@ -5,6 +5,9 @@ import (
 	"slices"
 	"testing"
 
+	"gioui.org/f32"
+	"gioui.org/io/pointer"
+
 	"parley/app/state"
 	"parley/net/proto"
 	"parley/ui"
@@ -108,5 +111,88 @@ func TestFoldedHistoryInChinese(t *testing.T) {
 		if _, ok := d.FindContaining(s); !ok {
 			t.Errorf("%q is not on screen; have %q", s, d.Texts())
 		}
+	}
+}
+
+// rightClick queues a secondary click on the text s in the message list
+// (right of the sidebar, which may show it as a preview).
+func rightClick(t *testing.T, d *uitest.Driver, s string) {
+	t.Helper()
+	var at image.Rectangle
+	for _, n := range d.Screen() {
+		if n.Desc.Label == s && n.Visible.Min.X > 330 && !n.Visible.Empty() {
+			at = n.Visible
+			break // the first: a reply's quote may repeat it below
+		}
+	}
+	if at.Empty() {
+		t.Fatalf("%q is not in the list; have %q", s, d.Texts())
+	}
+	c := at.Min.Add(at.Max).Div(2)
+	pos := f32.Pt(float32(c.X), float32(c.Y))
+	d.Router.Queue(
+		pointer.Event{Kind: pointer.Press, Source: pointer.Mouse, Buttons: pointer.ButtonSecondary, Position: pos},
+		pointer.Event{Kind: pointer.Release, Source: pointer.Mouse, Position: pos},
+	)
+}
+
+// A right-click on a message opens its menu: quick reactions, Copy,
+// Delete for everyone (my own only), Delete for me, Pin; each does what
+// it says and closes the menu.
+func TestContextMenuOffersWhatAMessageAllows(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	st := folded()
+	conv := st.Open.ID
+	d.Frame(st)
+	rightClick(t, d, "周末一起去图书馆吗？") // hers, seq 9, my 👍 on it
+	d.Frame(st)
+	for _, s := range []string{"Copy", "Delete for me", "Pin", "Cancel"} {
+		onScreen(t, d, s)
+	}
+	if _, ok := d.Find("Delete for everyone"); ok {
+		t.Fatal("the menu offers to delete someone else's message for everyone")
+	}
+	must(t, d.Click("👍"))
+	if want := (ui.React{Conv: conv, Seq: 9, Emoji: "👍", Remove: true}); count(d.Frame(st), want) != 1 {
+		t.Fatal("the menu's 👍 did not take my 👍 back")
+	}
+	d.Frame(st)
+	if _, ok := d.Find("Delete for me"); ok {
+		t.Fatal("the menu stays open after an action")
+	}
+
+	rightClick(t, d, "Chapter three slides are up")
+	d.Frame(st)
+	must(t, d.Click("🙏"))
+	if want := (ui.React{Conv: conv, Seq: 11, Emoji: "🙏"}); count(d.Frame(st), want) != 1 {
+		t.Fatal("the menu's 🙏 sent no reaction")
+	}
+	d.Frame(st)
+	rightClick(t, d, "Chapter three slides are up")
+	d.Frame(st)
+	must(t, d.Click("Pin"))
+	if want := (ui.PinMessage{Conv: conv, Seq: 11}); count(d.Frame(st), want) != 1 {
+		t.Fatal("Pin sent nothing")
+	}
+
+	// My message (deleted: only Delete for me); then a live one of mine.
+	o := *st.Open
+	o.Messages = slices.Clone(o.Messages)
+	o.Messages[1].Text, o.Messages[1].Deleted = "有空，我现在打给你", false
+	o.Revision++
+	st.Open = &o
+	d.Frame(st)
+	rightClick(t, d, "有空，我现在打给你")
+	d.Frame(st)
+	must(t, d.Click("Delete for everyone"))
+	if want := (ui.DeleteMessage{Conv: conv, Seq: 8}); count(d.Frame(st), want) != 1 {
+		t.Fatal("Delete for everyone sent nothing")
+	}
+	d.Frame(st)
+	rightClick(t, d, "有空，我现在打给你")
+	d.Frame(st)
+	must(t, d.Click("Delete for me"))
+	if want := (ui.DeleteMessage{Conv: conv, Seq: 8, ForMe: true}); count(d.Frame(st), want) != 1 {
+		t.Fatal("Delete for me sent nothing")
 	}
 }

@@ -62,6 +62,7 @@ type catalog struct {
 	JumpLatest, Members, Composer                      string
 	// History changes (messages.go): marks, tombstones, quotes, call rows.
 	Edited, MessageDeleted, ForwardedFromF, CallBack                            string
+	DeleteForAll, DeleteForMe, Pin, Unpin                                       string
 	CallRowF, CallRowMissed, CallRowDeclined, CallRowCancelled, CallRowNoAnswer string
 	// Membership events in the history.
 	EvCreatedF, EvJoinedF, EvInvitedF, EvLeftF string
@@ -180,6 +181,10 @@ var en = catalog{
 	MessageDeleted:   "Message deleted",
 	ForwardedFromF:   "Forwarded from %s",
 	CallBack:         "Call back",
+	DeleteForAll:     "Delete for everyone",
+	DeleteForMe:      "Delete for me",
+	Pin:              "Pin",
+	Unpin:            "Unpin",
 	CallRowF:         "Voice call · %s",
 	CallRowMissed:    "Missed call",
 	CallRowDeclined:  "Declined",
@@ -463,6 +468,10 @@ var zh = catalog{
 	MessageDeleted:   "消息已删除",
 	ForwardedFromF:   "转发自 %s",
 	CallBack:         "回拨",
+	DeleteForAll:     "为所有人删除",
+	DeleteForMe:      "仅为我删除",
+	Pin:              "置顶",
+	Unpin:            "取消置顶",
 	CallRowF:         "语音通话 · %s",
 	CallRowMissed:    "未接来电",
 	CallRowDeclined:  "已拒绝",

@@ -5,12 +5,18 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"io"
 	"slices"
 	"strings"
 
+	"gioui.org/io/clipboard"
+	"gioui.org/io/event"
+	"gioui.org/io/pointer"
 	"gioui.org/io/semantic"
 	"gioui.org/layout"
 	"gioui.org/op"
+	"gioui.org/op/clip"
+	"gioui.org/op/paint"
 	"gioui.org/text"
 	"gioui.org/unit"
 	"gioui.org/widget"
@@ -71,6 +77,23 @@ type msgList struct {
 	actions    fileActions            // this frame's transfers, for file messages
 	callBacks  map[int64]*callBack    // the Call back buttons of call rows, by seq
 	chips      map[chipKey]*widget.Clickable
+	rowTags    map[int64]*int64 // pointer targets of message rows, by seq (the context menu)
+	menu       msgMenu
+}
+
+// quickReactions are the reactions the context menu offers.
+var quickReactions = [...]string{"👍", "❤️", "😂", "😮", "😢", "🙏"}
+
+// msgMenu is the context menu of one message (right-click on its row),
+// shown as a card over the list: quick reactions, Copy, Delete (for
+// everyone, my own), Delete for me, Pin or Unpin, each only where it is
+// allowed. Reply and Edit need the composer and are not offered yet
+// (ui.ReplyTo and ui.EditMessage are ready for it).
+type msgMenu struct {
+	seq                       int64 // the message, 0: closed
+	scrim                     int
+	react                     [len(quickReactions)]widget.Clickable
+	copy, del, forMe, pin, no widget.Clickable
 }
 
 // callBack is the Call back button of a call row and whom it calls.
@@ -90,6 +113,7 @@ func (l *msgList) init() {
 	l.files = map[int64]*fileButtons{}
 	l.callBacks = map[int64]*callBack{}
 	l.chips = map[chipKey]*widget.Clickable{}
+	l.rowTags = map[int64]*int64{}
 	l.list.Axis = layout.Vertical
 	l.list.ScrollToEnd = true
 }
@@ -99,6 +123,8 @@ func (l *msgList) reset() {
 	clear(l.files)
 	clear(l.callBacks)
 	clear(l.chips)
+	clear(l.rowTags)
+	l.menu.seq = 0
 	l.list.Position = layout.Position{}
 }
 
@@ -265,6 +291,7 @@ func (l *msgList) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 			u.emit(React{Conv: o.ID, Seq: k.seq, Emoji: k.emoji, Remove: l.reacted(st, k)})
 		}
 	}
+	l.menuActions(gtx, u, st)
 	if l.jump.Clicked(gtx) {
 		l.followBottom()
 		if !atNewest(o) {
@@ -306,6 +333,9 @@ func (l *msgList) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 		off := op.Offset(at).Push(gtx.Ops)
 		call.Add(gtx.Ops)
 		off.Pop()
+	}
+	if l.menu.seq != 0 {
+		l.menuCard(gtx, u, st, dims.Size)
 	}
 	// Near the top: ask for the page before the window, once per revision.
 	if l.list.Position.First <= 2 && o.HasOlder && !o.LoadingOlder && l.askedOlder != o.Revision+1 {
@@ -358,7 +388,7 @@ func (l *msgList) layoutRow(gtx layout.Context, u *UI, st state.State, i int) la
 	if r.kind == rowCall {
 		return l.callRow(gtx, u, st, l.msgs[r.msg])
 	}
-	d := l.textRow(gtx, u, st, r)
+	d := l.menuArea(gtx, l.msgs[r.msg], func(gtx layout.Context) layout.Dimensions { return l.textRow(gtx, u, st, r) })
 	if i == len(l.rows)-1 {
 		d.Size.Y += gtx.Dp(spaceM) // breathing room above the composer
 	}
@@ -659,6 +689,169 @@ func (l *msgList) callRow(gtx layout.Context, u *UI, st state.State, m state.Mes
 					return b.Layout(gtx)
 				}),
 			)
+		})
+	})
+}
+
+// menuArea lays out a message row inside a pointer area of its own, so
+// that a right-click on it (its buttons still get their clicks) opens its
+// context menu.
+func (l *msgList) menuArea(gtx layout.Context, m state.Message, w layout.Widget) layout.Dimensions {
+	if m.Seq == 0 {
+		return w(gtx) // not sent yet
+	}
+	tag := l.rowTags[m.Seq]
+	if tag == nil {
+		tag = new(int64)
+		l.rowTags[m.Seq] = tag
+	}
+	rec := op.Record(gtx.Ops)
+	d := w(gtx)
+	call := rec.Stop()
+	area := clip.Rect{Max: d.Size}.Push(gtx.Ops)
+	event.Op(gtx.Ops, tag)
+	call.Add(gtx.Ops)
+	area.Pop()
+	for {
+		ev, ok := gtx.Event(pointer.Filter{Target: tag, Kinds: pointer.Press})
+		if !ok {
+			break
+		}
+		if e, ok := ev.(pointer.Event); ok && e.Buttons.Contain(pointer.ButtonSecondary) {
+			l.menu.seq = m.Seq
+		}
+	}
+	return d
+}
+
+// menuMessage is the message the menu is open for.
+func (l *msgList) menuMessage() (state.Message, bool) {
+	for _, m := range l.msgs {
+		if m.Seq == l.menu.seq && m.Seq != 0 {
+			return m, true
+		}
+	}
+	return state.Message{}, false
+}
+
+// menuActions handles the clicks of the open menu.
+func (l *msgList) menuActions(gtx layout.Context, u *UI, st state.State) {
+	mu := &l.menu
+	if mu.seq == 0 {
+		return
+	}
+	m, ok := l.menuMessage()
+	if !ok || st.Open == nil {
+		mu.seq = 0
+		return
+	}
+	conv := st.Open.ID
+	done := false
+	for i := range mu.react {
+		if mu.react[i].Clicked(gtx) {
+			k := chipKey{m.Seq, quickReactions[i]}
+			u.emit(React{Conv: conv, Seq: m.Seq, Emoji: k.emoji, Remove: l.reacted(st, k)})
+			done = true
+		}
+	}
+	if mu.copy.Clicked(gtx) {
+		gtx.Execute(clipboard.WriteCmd{Type: "application/text", Data: io.NopCloser(strings.NewReader(m.Text))})
+		done = true
+	}
+	if mu.del.Clicked(gtx) {
+		u.emit(DeleteMessage{Conv: conv, Seq: m.Seq})
+		done = true
+	}
+	if mu.forMe.Clicked(gtx) {
+		u.emit(DeleteMessage{Conv: conv, Seq: m.Seq, ForMe: true})
+		done = true
+	}
+	if mu.pin.Clicked(gtx) {
+		u.emit(PinMessage{Conv: conv, Seq: m.Seq, Unpin: m.Pinned})
+		done = true
+	}
+	if mu.no.Clicked(gtx) {
+		done = true
+	}
+	if l.scrimClicked(gtx) {
+		done = true
+	}
+	if done {
+		mu.seq = 0
+	}
+}
+
+// scrimClicked reports whether the menu's scrim was pressed.
+func (l *msgList) scrimClicked(gtx layout.Context) bool {
+	pressed := false
+	for {
+		ev, ok := gtx.Event(pointer.Filter{Target: &l.menu.scrim, Kinds: pointer.Press})
+		if !ok {
+			return pressed
+		}
+		if _, ok := ev.(pointer.Event); ok {
+			pressed = true
+		}
+	}
+}
+
+// menuCard draws the open menu over the list (size): a scrim that closes
+// it, and a card of the actions this message allows.
+func (l *msgList) menuCard(gtx layout.Context, u *UI, st state.State, size image.Point) {
+	th, t := u.th, u.t()
+	mu := &l.menu
+	m, ok := l.menuMessage()
+	if !ok {
+		return
+	}
+	mine := st.Me != nil && m.Sender == st.Me.ID
+	area := clip.Rect{Max: size}.Push(gtx.Ops)
+	paint.ColorOp{Color: withAlpha(th.Fg, 0x30)}.Add(gtx.Ops)
+	paint.PaintOp{}.Add(gtx.Ops)
+	event.Op(gtx.Ops, &mu.scrim)
+	area.Pop()
+	l.scrimClicked(gtx) // declares the filter from the frame it shows
+	gtx.Constraints = layout.Exact(size)
+	layout.Center.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		gtx.Constraints.Min = image.Point{}
+		gtx.Constraints.Max.X = min(gtx.Dp(dialogW), size.X-2*gtx.Dp(spaceL))
+		return th.surface(gtx, th.Surface, th.Border, radiusL, func(gtx layout.Context) layout.Dimensions {
+			return layout.UniformInset(spaceM).Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+				var items []layout.FlexChild
+				item := func(c *widget.Clickable, text string) {
+					items = append(items, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						gtx.Constraints.Min.X = gtx.Constraints.Max.X
+						return th.button(c, ghostButton, text).Layout(gtx)
+					}))
+				}
+				if !m.Deleted && m.Kind != proto.MsgSystem {
+					items = append(items, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						var row []layout.FlexChild
+						for i := range mu.react {
+							row = append(row, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+								return th.button(&mu.react[i], ghostButton, quickReactions[i]).Layout(gtx)
+							}))
+						}
+						return layout.Flex{}.Layout(gtx, row...)
+					}))
+					if m.Text != "" {
+						item(&mu.copy, t.Copy)
+					}
+					if mine {
+						item(&mu.del, t.DeleteForAll)
+					}
+				}
+				item(&mu.forMe, t.DeleteForMe)
+				if !m.Deleted {
+					if m.Pinned {
+						item(&mu.pin, t.Unpin)
+					} else {
+						item(&mu.pin, t.Pin)
+					}
+				}
+				item(&mu.no, t.Cancel)
+				return layout.Flex{Axis: layout.Vertical}.Layout(gtx, items...)
+			})
 		})
 	})
 }
