@@ -195,6 +195,10 @@ func TestMyHistoryChangesApplyOnceAndRefusalsAreNotices(t *testing.T) {
 		_, ok := openMsg(st, theirs.Seq)
 		return !ok
 	})
+	must(m.Search(ctx, "theirs"))
+	if n := len(m.State().Search.Results); n != 0 {
+		t.Fatalf("search finds the message I hid (%d results)", n)
+	}
 	if got := unreadIn(m.State(), conv); got != 0 {
 		t.Fatalf("unread = %d in the open conversation", got)
 	}

@@ -458,9 +458,12 @@ func (m *Model) Search(ctx context.Context, query string) error {
 			m.update(func(st *state.State) { st.Search = nil })
 			return err
 		}
-		res := make([]state.Message, len(ms))
-		for i, msg := range ms {
-			res[i] = state.Message{Message: msg, Mine: msg.Sender == a.user.ID}
+		res := make([]state.Message, 0, len(ms))
+		for _, msg := range ms {
+			if msg.Hidden {
+				continue // deleted for me
+			}
+			res = append(res, state.Message{Message: msg, Mine: msg.Sender == a.user.ID})
 		}
 		m.update(func(st *state.State) {
 			if st.Search != nil && st.Search.Query == query {
