@@ -201,6 +201,9 @@ CREATE TABLE last_open (
 ALTER TABLE messages ADD COLUMN history TEXT NOT NULL DEFAULT '';
 ALTER TABLE messages ADD COLUMN fold INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN reply_to INTEGER NOT NULL DEFAULT 0;
+-- The change entries only, for the unread count (convCols).
+CREATE INDEX messages_changes ON messages (conv, seq)
+	WHERE kind IN ('edit', 'delete', 'react', 'unreact', 'pin', 'unpin');
 `,
 }
 
