@@ -6,7 +6,9 @@ import "parley/net/proto"
 // server's alike.
 
 // searchable reports whether a message carries text to index.
-func searchable(m proto.Message) bool { return m.Text != "" }
+// searchable reports whether m's text is indexed: not a change entry
+// (an edit's text is indexed as its target's), not deleted.
+func searchable(m proto.Message) bool { return m.Text != "" && !m.Deleted && !proto.IsChange(m.Kind) }
 
 // searchOrder reports whether a comes before b in Memory's search results:
 // newer first; the order of messages with the same time is unspecified.

@@ -55,6 +55,9 @@ func runSuite(t *testing.T, newOpener backend) {
 		{"InvalidArgumentsRejected", testInvalid},
 		{"ClosedStoreRefusesWork", testClosed},
 		{"ConcurrentWritersAndReaders", testConcurrent},
+		{"ChangeEntriesFoldIntoTargetsAndIndex", testFoldChanges},
+		{"FoldingIsIdempotentAndOrderSafe", testFoldIdempotentAndOrderSafe},
+		{"HideMarksAStoredMessage", testHide},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -669,7 +672,7 @@ func testOutboxReopen(t *testing.T, open opener) {
 	items := []OutboxItem{
 		{ClientID: "k3", Conv: 1, Text: "第一条"},
 		{ClientID: "k1", Conv: 2, Text: "second", Created: t0 - 5}, // an earlier timestamp does not reorder
-		{ClientID: "k2", Conv: 1, Text: "third"},
+		{ClientID: "k2", Conv: 1, Text: "third", ReplyTo: 1},       // a reply keeps what it answers
 	}
 	for i := range items {
 		clk.Advance(time.Second)
