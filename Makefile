@@ -45,7 +45,7 @@ app:
 test:
 	@tools/sysdeps.sh test
 	$(GO) vet ./...
-	EGL_PLATFORM=surfaceless $(GO) test -race -count=1 $$($(GO) list ./... | grep -v '^parley/media/\(echo\|call\)$$')
+	EGL_PLATFORM=surfaceless $(GO) test -race -count=1 -timeout 25m $$($(GO) list ./... | grep -v '^parley/media/\(echo\|call\)$$')
 	$(GO) test -race -count=1 ./media/call
 	$(GO) test -count=1 ./media/echo
 	$(GO) test -race -count=1 -run TestPlaybackAndProcessOnTwoGoroutines ./media/echo

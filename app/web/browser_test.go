@@ -287,6 +287,61 @@ func (b *browser) fill(desc, s string) {
 	b.typeText(s)
 }
 
+// enter puts s in the field described as desc, which shows its text, as
+// a person does: click the field, select what is in it, give it s (put
+// does, typing or pasting) and look; if s is not there after a few
+// frames (the click missed: what was under the pointer moved, or the
+// field did not take the focus), do it all again. Selecting first makes
+// a repeat replace, not add to, what an earlier try may have put there.
+func (b *browser) enter(desc, s string, put func()) {
+	b.t.Helper()
+	const tries, framesToShow = 3, 5
+	for try := 1; ; try++ {
+		var at image.Rectangle
+		b.clickWhenFound(fmt.Sprintf("a field %q", desc), func(sc uitest.Screen) (image.Point, error) {
+			p, err := sc.FieldPoint(desc)
+			at = fieldBounds(sc, desc)
+			return p, err
+		})
+		b.selectAll()
+		put()
+		var sc uitest.Screen
+		for range framesToShow {
+			sc = b.screen()
+			if got, _ := sc.FieldText(desc); got == s {
+				return
+			}
+		}
+		got, _ := sc.FieldText(desc)
+		if try == tries {
+			b.fail("%q not in the field %q after %d tries: it has %q; on screen: %q", s, desc, tries, got, sc.Texts())
+		}
+		console := b.dt.Console()
+		console = console[max(0, len(console)-10):]
+		b.t.Logf("try %d: %q not in the field %q (clicked in %v, now at %v; it has %q): again; page console ends:\n%s",
+			try, s, desc, at, fieldBounds(sc, desc), got, strings.Join(console, "\n"))
+	}
+}
+
+// fieldBounds is where the field described as desc is on sc.
+func fieldBounds(sc uitest.Screen, desc string) image.Rectangle {
+	for _, n := range sc {
+		if n.Desc.Description == desc && !n.Visible.Empty() {
+			return n.Visible
+		}
+	}
+	return image.Rectangle{}
+}
+
+// selectAll presses Ctrl+A, which selects the focused field's text.
+func (b *browser) selectAll() {
+	b.t.Helper()
+	const ctrl = 2 // Input.dispatchKeyEvent's modifier bit
+	for _, typ := range []string{"rawKeyDown", "keyUp"} {
+		b.call("Input.dispatchKeyEvent", map[string]any{"type": typ, "key": "a", "code": "KeyA", "modifiers": ctrl, "windowsVirtualKeyCode": 65, "nativeVirtualKeyCode": 65})
+	}
+}
+
 // typeText types s into the focused field, as an input method would.
 func (b *browser) typeText(s string) {
 	b.t.Helper()
@@ -309,7 +364,7 @@ var (
 func (b *browser) signUp() int64 {
 	b.t.Helper()
 	b.click("Register")
-	b.fill("Name", "李华")
+	b.enter("Name", "李华", func() { b.typeText("李华") })
 	b.fill("Password", "correct horse")
 	b.pressEnter()
 	id, err := strconv.ParseInt(b.seeMatch(registeredID)[1], 10, 64)
@@ -325,7 +380,8 @@ func (b *browser) signUp() int64 {
 // ID the screen shows.
 func (b *browser) createGroup() int64 {
 	b.t.Helper()
-	b.fill("Group name", "学习小组 Study Group")
+	const name = "学习小组 Study Group"
+	b.enter("Group name", name, func() { b.typeText(name) })
 	b.pressEnter()
 	group, err := strconv.ParseInt(b.seeMatch(createdID)[1], 10, 64)
 	if err != nil {
