@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"parley/net/proto"
+	"parley/searchtext"
 )
 
 // Memory is a Store held in memory: nothing survives the process. Tests use
@@ -55,7 +56,7 @@ type memMsg struct {
 func (mm *memMsg) index() {
 	if !mm.indexed {
 		if searchable(mm.m) {
-			mm.toks = indexTokens(mm.m.Text)
+			mm.toks = searchtext.IndexTokens(mm.m.Text)
 		}
 		mm.indexed = true
 	}
@@ -460,7 +461,7 @@ func (s *Memory) pageOf(conv proto.ConvID, bounds func([]memMsg) (lo, hi int)) (
 }
 
 func (s *Memory) Search(ctx context.Context, q SearchQuery) ([]proto.Message, error) {
-	ts := parseQuery(q.Text)
+	ts := searchtext.ParseQuery(q.Text)
 	if len(ts) == 0 {
 		return nil, nil
 	}
@@ -477,7 +478,7 @@ func (s *Memory) Search(ctx context.Context, q SearchQuery) ([]proto.Message, er
 		for i := range c.msgs {
 			mm := &c.msgs[i]
 			mm.index()
-			if mm.toks != nil && matches(mm.toks, ts) {
+			if mm.toks != nil && searchtext.Matches(mm.toks, ts) {
 				hits = append(hits, mm.m)
 			}
 		}

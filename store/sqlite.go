@@ -19,6 +19,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"parley/net/proto"
+	"parley/searchtext"
 )
 
 // SQLite is a Store in one SQLite database file (modernc.org/sqlite, pure
@@ -155,7 +156,7 @@ CREATE VIRTUAL TABLE messages_fts USING fts5 (
 	body,
 	content = '',
 	contentless_delete = 1,
-	tokenize = "` + ftsTokenizer + `"
+	tokenize = "` + searchtext.FTSTokenizer + `"
 );
 
 CREATE TABLE outbox (
@@ -667,7 +668,7 @@ func (s *SQLite) putMessages(ctx context.Context, tx *sql.Tx, ms []proto.Message
 		if !searchable(m) {
 			continue
 		}
-		if _, err := insertFTS.ExecContext(ctx, key, convToken(m.Conv)+" "+indexText(m.Text)); err != nil {
+		if _, err := insertFTS.ExecContext(ctx, key, searchtext.ConvToken(int64(m.Conv))+" "+searchtext.IndexText(m.Text)); err != nil {
 			return 0, fmt.Errorf("index message (%d, %d): %w", m.Conv, m.Seq, err)
 		}
 	}
@@ -799,13 +800,13 @@ func (s *SQLite) After(ctx context.Context, conv proto.ConvID, seq int64, limit 
 }
 
 func (s *SQLite) Search(ctx context.Context, q SearchQuery) ([]proto.Message, error) {
-	ts := parseQuery(q.Text)
+	ts := searchtext.ParseQuery(q.Text)
 	if len(ts) == 0 {
 		return nil, s.check()
 	}
-	match := ftsQuery(ts)
+	match := searchtext.FTSQuery(ts)
 	if q.Conv != 0 {
-		match += ` "` + convToken(q.Conv) + `"`
+		match += ` "` + searchtext.ConvToken(int64(q.Conv)) + `"`
 	}
 	ms, err := s.query(ctx, s.st.search, false, match, clampLimit(q.Limit))
 	if err != nil {
