@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,13 +36,18 @@ func walSize(dir string) (int64, error) {
 
 // openHeld opens a database whose checkpointer, once its first
 // checkpoint has run (first is closed), waits until release is called.
+// opts.OnCheckpoint, if set, runs before (and so may delay) the hold.
 // closeDB closes the database (again at the end of the test: no-op).
 func openHeld(t *testing.T, dir string, opts Options) (d *DB, first <-chan struct{}, release func(), closeDB func() error) {
 	t.Helper()
 	ran := make(chan struct{})
 	held := make(chan struct{})
 	var once sync.Once
-	opts.OnCheckpoint = func(Checkpoint) {
+	observe := opts.OnCheckpoint
+	opts.OnCheckpoint = func(c Checkpoint) {
+		if observe != nil {
+			observe(c)
+		}
 		once.Do(func() { close(ran); <-held })
 	}
 	d, err := Open(context.Background(), dir, opts)
@@ -54,15 +60,29 @@ func openHeld(t *testing.T, dir string, opts Options) (d *DB, first <-chan struc
 	return d, ran, release, closeDB
 }
 
-// writeUntil sends messages one by one until ch is closed.
+// writeUntil sends messages one by one until ch is closed. The send in
+// flight then is given up (it may still commit): when ch is the first
+// checkpoint of openHeld, the log may have reached its bound before that
+// checkpoint ended, and the sequencer then waits for the checkpointer,
+// which is now held until the test releases it.
 func writeUntil(t *testing.T, d *DB, ch <-chan struct{}) {
 	t.Helper()
-	ctx := context.Background()
 	u := mustUser(t, d, "warm")
-	g, err := d.CreateGroup(ctx, u, "g")
+	g, err := d.CreateGroup(context.Background(), u, "g")
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		select {
+		case <-ch:
+			cancel()
+		case <-stop:
+		}
+	}()
 	for i := 0; ; i++ {
 		select {
 		case <-ch:
@@ -70,8 +90,52 @@ func writeUntil(t *testing.T, d *DB, ch <-chan struct{}) {
 		default:
 		}
 		if _, _, err := d.Send(ctx, u, g.ID, fmt.Sprint(i), "hello"); err != nil {
+			if ctx.Err() != nil {
+				return // ch is closed
+			}
 			t.Fatal(err)
 		}
+	}
+}
+
+// The first checkpoint of openHeld may end only after the log reached
+// its bound (a slow checkpoint, on a busy machine): the sequencer then
+// waits for the checkpointer, which is held, and writeUntil must still
+// return (it waited for the send forever, and the test hung until the
+// package's timeout). A watchdog releases the checkpointer should
+// writeUntil not return, so that the test fails instead of hanging.
+func TestWriteUntilReturnsWhenTheSequencerWaitsForTheHeldCheckpointer(t *testing.T) {
+	var d *DB
+	opened := make(chan struct{})
+	var once sync.Once
+	d, first, release, closeDB := openHeld(t, t.TempDir(), Options{
+		Synchronous:      "NORMAL",
+		CheckpointFrames: 50,
+		MaxWALFrames:     400,
+		OnCheckpoint: func(Checkpoint) {
+			// The first checkpoint ends only once the sequencer waits.
+			once.Do(func() {
+				<-opened
+				k := d.ckpt
+				k.mu.Lock()
+				for !k.urgent && !k.closing {
+					k.cond.Wait()
+				}
+				k.mu.Unlock()
+			})
+		},
+	})
+	close(opened)
+	var hung atomic.Bool
+	watchdog := time.AfterFunc(time.Minute, func() { hung.Store(true); release() })
+	writeUntil(t, d, first)
+	watchdog.Stop()
+	if hung.Load() {
+		t.Fatal("writeUntil waited for a send held up by the held checkpointer")
+	}
+	release()
+	if err := closeDB(); err != nil {
+		t.Fatal(err)
 	}
 }
 
