@@ -338,6 +338,26 @@ func (win *window) dispatch(ev ui.Event) {
 		do("send", func(ctx context.Context) error { return m.SendTo(ctx, ev.Conv, ev.Text) })
 	case ui.Draft:
 		m.SetDraft(ev.Conv, ev.Text) // quick: memory; the model writes it later, off this goroutine
+	case ui.React:
+		do("send", func(ctx context.Context) error {
+			if ev.Remove {
+				return m.Unreact(ctx, ev.Conv, ev.Seq, ev.Emoji)
+			}
+			return m.React(ctx, ev.Conv, ev.Seq, ev.Emoji)
+		})
+	case ui.ReplyTo:
+		do("send", func(ctx context.Context) error { return m.Reply(ctx, ev.Conv, ev.Seq, ev.Text) })
+	case ui.EditMessage:
+		do("send", func(ctx context.Context) error { return m.Edit(ctx, ev.Conv, ev.Seq, ev.Text) })
+	case ui.DeleteMessage:
+		do("send", func(ctx context.Context) error {
+			if ev.ForMe {
+				return m.DeleteForMe(ctx, ev.Conv, ev.Seq)
+			}
+			return m.Delete(ctx, ev.Conv, ev.Seq)
+		})
+	case ui.PinMessage:
+		do("send", func(ctx context.Context) error { return m.Pin(ctx, ev.Conv, ev.Seq, !ev.Unpin) })
 	case ui.SendAsFile:
 		do("files", func(ctx context.Context) error { return m.SendAsFile(ctx, ev.Conv, ev.Text) })
 	case ui.Search:

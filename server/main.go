@@ -40,6 +40,7 @@ type options struct {
 	web, webFont, webEmojiFont  string
 	trustedProxies              string
 	loginTimeout, maxConns      string
+	editWindow                  string
 }
 
 func parseFlags(args []string, getenv func(string) string) (options, error) {
@@ -67,6 +68,7 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.webFont, "web-font", env("PARLEY_WEB_FONT", ""), "font file served at /fonts/cjk for the browser app's Chinese text, e.g. /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc (PARLEY_WEB_FONT)")
 	fs.StringVar(&o.webEmojiFont, "web-emoji-font", env("PARLEY_WEB_EMOJI_FONT", ""), "font file served at /fonts/emoji for the browser app's emoji, e.g. /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf (PARLEY_WEB_EMOJI_FONT)")
 	fs.StringVar(&o.trustedProxies, "trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "comma-separated reverse proxies (addresses or networks, e.g. 127.0.0.1,10.0.0.0/8) whose X-Forwarded-For gives the client's address for rate limits and logs (PARLEY_TRUSTED_PROXIES)")
+	fs.StringVar(&o.editWindow, "edit-window", env("PARLEY_EDIT_WINDOW", "48h"), "how long after sending a message its sender may edit it, e.g. 48h, or off for no limit (PARLEY_EDIT_WINDOW)")
 	fs.StringVar(&o.loginTimeout, "login-timeout", env("PARLEY_LOGIN_TIMEOUT", hub.DefaultLoginTimeout.String()), "close a connection that has not logged in this long after it opened, e.g. 30s, or off (PARLEY_LOGIN_TIMEOUT)")
 	fs.StringVar(&o.maxConns, "max-conns-per-addr", env("PARLEY_MAX_CONNS_PER_ADDR", strconv.Itoa(hub.DefaultMaxConnsPerAddr)), "open WebSocket connections one client address may hold, or off (PARLEY_MAX_CONNS_PER_ADDR)")
 	if err := fs.Parse(args); err != nil {
@@ -122,6 +124,9 @@ func run(args []string, getenv func(string) string, stderr *os.File) error {
 	}
 	if cfg.LoginTimeout, err = parseLoginTimeout(o.loginTimeout); err != nil {
 		return fmt.Errorf("-login-timeout: %w", err)
+	}
+	if cfg.EditWindow, err = parseLoginTimeout(o.editWindow); err != nil { // the same form: a duration or off
+		return fmt.Errorf("-edit-window: %w", err)
 	}
 	if cfg.MaxConnsPerAddr, err = parseConnLimit(o.maxConns); err != nil {
 		return fmt.Errorf("-max-conns-per-addr: %w", err)

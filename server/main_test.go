@@ -78,3 +78,21 @@ func TestConnectionLimitsComeFromFlagsOrEnvironment(t *testing.T) {
 		}
 	}
 }
+
+func TestEditWindowComesFromFlagOrEnvironment(t *testing.T) {
+	o, err := parseFlags(nil, func(k string) string { return map[string]string{"PARLEY_EDIT_WINDOW": "15m"}[k] })
+	if err != nil || o.editWindow != "15m" {
+		t.Fatalf("edit-window from the environment = %q, %v; want 15m", o.editWindow, err)
+	}
+	if o, _ := parseFlags([]string{"-edit-window", "off"}, func(string) string { return "" }); o.editWindow != "off" {
+		t.Fatalf("edit-window flag = %q, want off", o.editWindow)
+	}
+	if o, _ := parseFlags(nil, func(string) string { return "" }); o.editWindow != "48h" {
+		t.Fatalf("default edit-window = %q, want 48h", o.editWindow)
+	}
+	dir := t.TempDir()
+	err = run([]string{"-data", dir, "-addr", "127.0.0.1:0", "-edit-window", "soon"}, func(string) string { return "" }, os.Stderr)
+	if err == nil || !strings.Contains(err.Error(), "-edit-window") {
+		t.Fatalf("run with -edit-window soon: %v, want an -edit-window error", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"parley/net/proto"
+	"parley/searchtext"
 )
 
 // The benchmarks run against every implementation (BenchmarkSQLite,
@@ -156,7 +157,7 @@ func runBenchmarks(b *testing.B, open func(b *testing.B) Store) {
 		for _, q := range []string{"你好", "hello", "服务器", "北京天气", "咖", "天", "deploy server", "xyzzy"} {
 			matching := 0 // how many of the 100,000 match, to read the timings by
 			for _, text := range texts {
-				if matches(indexTokens(text), parseQuery(q)) {
+				if searchtext.Matches(searchtext.IndexTokens(text), searchtext.ParseQuery(q)) {
 					matching++
 				}
 			}

@@ -256,7 +256,7 @@ func (s *durable) loadBucket(rest, value string) error {
 	}
 	n := len(c.msgs)
 	for value != "" {
-		m, more, err := decodeMessage(value)
+		m, fold, more, err := decodeStored(value)
 		if err != nil {
 			c.msgs = c.msgs[:n]
 			return err
@@ -270,7 +270,7 @@ func (s *durable) loadBucket(rest, value string) error {
 			c.msgs = c.msgs[:n]
 			return fmt.Errorf("holds message (conv %d, seq %d)", m.Conv, m.Seq)
 		}
-		c.msgs = append(c.msgs, memMsg{m: m})
+		c.msgs = append(c.msgs, memMsg{m: m, fold: fold})
 	}
 	return nil
 }
@@ -296,6 +296,7 @@ type change struct {
 	convs      map[proto.ConvID]convBefore
 	members    map[proto.ConvID]bool
 	added      []proto.Message // inserted by the write
+	changed    []memMsg        // targets folded by the write, as they were
 	outbox     bool
 	oldOutbox  []OutboxItem
 	transfers  map[string]transferBefore
@@ -354,6 +355,7 @@ func (ch *change) noteTransfer(id string) {
 // undo restores what was noted.
 func (ch *change) undo() {
 	d := ch.d
+	d.unfold(ch.changed)
 	for _, m := range ch.added {
 		if c := d.convs[m.Conv]; c != nil {
 			if i, found := slices.BinarySearchFunc(c.msgs, m.Seq, func(x memMsg, seq int64) int {
@@ -482,7 +484,11 @@ func (s *durable) journal(ch *change) *journal {
 			}
 		}
 	}
-	s.journalMessages(j, d, ch.added)
+	touched := slices.Clone(ch.added)
+	for _, mm := range ch.changed {
+		touched = append(touched, mm.m)
+	}
+	s.journalMessages(j, d, touched)
 	if ch.outbox {
 		s.journalOutbox(j, ch.oldOutbox, d.outbox)
 	}
@@ -496,7 +502,7 @@ func (s *durable) journal(ch *change) *journal {
 	return j
 }
 
-// journalMessages rewrites the buckets that gained messages at or above
+// journalMessages rewrites the buckets that gained (or changed) messages at or above
 // their conversation's floor, raising the floor first where the backend
 // would hold too many.
 func (s *durable) journalMessages(j *journal, d *memData, added []proto.Message) {
@@ -527,7 +533,7 @@ func (s *durable) encodeBucket(msgs []memMsg, start int64) string {
 	lo, hi := seqIndex(msgs, start), seqIndex(msgs, start+s.lim.bucket)
 	b := make([]byte, 0, 256*(hi-lo))
 	for _, mm := range msgs[lo:hi] {
-		b = appendMessage(b, mm.m)
+		b = appendStored(b, mm.m, mm.fold)
 	}
 	return string(b)
 }
@@ -690,6 +696,14 @@ func (s *durable) ReplaceMembers(ctx context.Context, conv proto.ConvID, ms []pr
 }
 
 func (s *durable) PutMessages(ctx context.Context, ms []proto.Message) (int, error) {
+	return s.putMessages(ms, false)
+}
+
+func (s *durable) PutLive(ctx context.Context, ms []proto.Message) (int, error) {
+	return s.putMessages(ms, true)
+}
+
+func (s *durable) putMessages(ms []proto.Message, live bool) (int, error) {
 	for _, m := range ms {
 		if err := validateMessage(m); err != nil {
 			return 0, fmt.Errorf("put messages: %w", err)
@@ -700,7 +714,7 @@ func (s *durable) PutMessages(ctx context.Context, ms []proto.Message) (int, err
 		for _, m := range ms {
 			ch.noteConv(m.Conv)
 		}
-		ch.added = ch.d.putMessages(ms)
+		ch.added, ch.changed = ch.d.putMessages(ms, live)
 		added = len(ch.added)
 		return nil
 	})
@@ -708,6 +722,16 @@ func (s *durable) PutMessages(ctx context.Context, ms []proto.Message) (int, err
 		return 0, err
 	}
 	return added, nil
+}
+
+func (s *durable) Hide(ctx context.Context, conv proto.ConvID, seq int64) error {
+	return s.write("hide", func(ch *change) error {
+		ch.noteConv(conv)
+		if old, ok := ch.d.hide(conv, seq); ok {
+			ch.changed = append(ch.changed, old)
+		}
+		return nil
+	})
 }
 
 func (s *durable) Enqueue(ctx context.Context, it OutboxItem) error {
@@ -741,7 +765,7 @@ func (s *durable) Ack(ctx context.Context, clientID string, m proto.Message) err
 	return s.write("ack", func(ch *change) error {
 		ch.noteConv(m.Conv)
 		ch.noteOutbox()
-		ch.added = ch.d.ack(clientID, m)
+		ch.added, ch.changed = ch.d.ack(clientID, m)
 		return nil
 	})
 }

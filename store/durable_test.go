@@ -442,6 +442,15 @@ func TestDurableBackendErrorIsReturnedAndChangesNothing(t *testing.T) {
 			_, err := s.PutMessages(ctx, []proto.Message{msg(1, 6, "new"), msg(1, 2, "old"), msg(7, 1, "new conversation")})
 			return err
 		}},
+		{"PutLiveFoldingChanges", func(ctx context.Context, s Store) error {
+			edit := entry(1, 5, proto.MsgEdit, 4821, 4)
+			edit.Text = "hello again"
+			react := entry(1, 6, proto.MsgReact, 1, 2)
+			react.Emoji = "👍"
+			_, err := s.PutLive(ctx, []proto.Message{edit, react, entry(1, 7, proto.MsgDelete, 4821, 3), entry(1, 8, proto.MsgPin, 1, 2)})
+			return err
+		}},
+		{"Hide", func(ctx context.Context, s Store) error { return s.Hide(ctx, 1, 2) }},
 		{"Enqueue", func(ctx context.Context, s Store) error {
 			return s.Enqueue(ctx, OutboxItem{ClientID: "k3", Conv: 1, Text: "lost?"})
 		}},
@@ -503,7 +512,7 @@ func TestDurableCorruptRecordIsReportedAndKept(t *testing.T) {
 		want             string // in the error
 	}{
 		{"MessagesTruncated", bucketKey(1, 0), encodeMessages(msg(1, 2, "大家好"))[:20], "truncated"},
-		{"MessageNumberGarbled", bucketKey(1, 0), "1:x" + encodeMessages(msg(1, 2, "x"))[3:], `message number "x"`},
+		{"MessageNumberGarbled", bucketKey(1, 0), "2:v21:x" + encodeMessages(msg(1, 2, "x"))[len("2:v21:1"):], `message number "x"`},
 		{"MessageOutsideItsBucket", bucketKey(1, 0), encodeMessages(msg(1, 64, "next bucket's")), "holds message (conv 1, seq 64)"},
 		{"MessagesOutOfOrder", bucketKey(1, 0), encodeMessages(msg(1, 3, "three"), msg(1, 2, "two")), "holds message (conv 1, seq 2)"},
 		{"MessageOfAnotherConversation", bucketKey(1, 0), encodeMessages(msg(2, 3, "two's")), "holds message (conv 2, seq 3)"},

@@ -154,6 +154,7 @@ type outboxRecord struct {
 	ClientID string       `json:"client_id"`
 	Conv     proto.ConvID `json:"conv"`
 	Text     string       `json:"text"`
+	ReplyTo  int64        `json:"reply_to,omitempty"`
 	Created  int64        `json:"created"`
 	Attempts int          `json:"attempts,omitempty"`
 }
@@ -214,7 +215,7 @@ func decodeConv(v string) (Conversation, error) {
 }
 
 func encodeOutbox(it OutboxItem, order int64) string {
-	return encode(outboxRecord{Order: order, ClientID: it.ClientID, Conv: it.Conv, Text: it.Text, Created: it.Created, Attempts: it.Attempts})
+	return encode(outboxRecord{Order: order, ClientID: it.ClientID, Conv: it.Conv, Text: it.Text, ReplyTo: it.ReplyTo, Created: it.Created, Attempts: it.Attempts})
 }
 
 func decodeOutbox(v string) (OutboxItem, int64, error) {
@@ -222,7 +223,7 @@ func decodeOutbox(v string) (OutboxItem, int64, error) {
 	if err := json.Unmarshal([]byte(v), &r); err != nil {
 		return OutboxItem{}, 0, err
 	}
-	return OutboxItem{ClientID: r.ClientID, Conv: r.Conv, Text: r.Text, Created: r.Created, Attempts: r.Attempts}, r.Order, nil
+	return OutboxItem{ClientID: r.ClientID, Conv: r.Conv, Text: r.Text, ReplyTo: r.ReplyTo, Created: r.Created, Attempts: r.Attempts}, r.Order, nil
 }
 
 func encodeTransfer(t Transfer) string {

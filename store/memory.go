@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"parley/net/proto"
+	"parley/searchtext"
 )
 
 // Memory is a Store held in memory: nothing survives the process. Tests use
@@ -44,7 +45,8 @@ type memConv struct {
 }
 
 type memMsg struct {
-	m proto.Message
+	m    proto.Message
+	fold int64 // m is folded up to this seq (fold.go)
 	// toks are the search tokens of m.Text, once indexed is set: when m is
 	// put, or at the first search for messages the durable store loaded.
 	toks    []string
@@ -54,8 +56,8 @@ type memMsg struct {
 // index sets mm.toks if it is not set yet.
 func (mm *memMsg) index() {
 	if !mm.indexed {
-		if searchable(mm.m) {
-			mm.toks = indexTokens(mm.m.Text)
+		if searchable(mm.m) && !mm.m.Deleted {
+			mm.toks = searchtext.IndexTokens(mm.m.Text)
 		}
 		mm.indexed = true
 	}
@@ -154,7 +156,7 @@ func (d *memData) conv(id proto.ConvID) *memConv {
 // noteMessage advances LastSeq and Last for m.
 func (c *memConv) noteMessage(m proto.Message) {
 	c.c.LastSeq = max(c.c.LastSeq, m.Seq)
-	if m.Seq > c.lastSeq {
+	if m.Seq > c.lastSeq && shown(m) {
 		c.lastSeq = m.Seq
 		cp := copyMessage(m)
 		c.c.Last = &cp
@@ -163,7 +165,13 @@ func (c *memConv) noteMessage(m proto.Message) {
 
 func (c *memConv) out() Conversation {
 	o := c.c
-	o.Unread = max(0, o.LastSeq-o.ReadSeq)
+	o.Unread = o.LastSeq - o.ReadSeq
+	for _, mm := range c.msgs[seqIndex(c.msgs, o.ReadSeq+1):] {
+		if mm.m.Seq <= o.LastSeq && !shown(mm.m) {
+			o.Unread-- // change entries are never unread
+		}
+	}
+	o.Unread = max(0, o.Unread)
 	if o.Peer != nil {
 		p := *o.Peer
 		o.Peer = &p
@@ -358,6 +366,20 @@ func copyMessage(m proto.Message) proto.Message {
 		f := *m.File
 		m.File = &f
 	}
+	if m.Call != nil {
+		c := *m.Call
+		m.Call = &c
+	}
+	if m.Reply != nil {
+		q := *m.Reply
+		m.Reply = &q
+	}
+	if m.Forwarded != nil {
+		f := *m.Forwarded
+		m.Forwarded = &f
+	}
+	m.Mentions = slices.Clone(m.Mentions)
+	m.Reactions = copyReactions(m.Reactions)
 	return m
 }
 
@@ -371,13 +393,35 @@ func (s *Memory) PutMessages(ctx context.Context, ms []proto.Message) (int, erro
 		return 0, err
 	}
 	defer s.d.mu.Unlock()
-	return len(s.d.putMessages(ms)), nil
+	added, _ := s.d.putMessages(ms, false)
+	return len(added), nil
 }
 
-// putMessages stores the messages not stored yet and returns them (the
-// stored copies, not to be changed).
-func (d *memData) putMessages(ms []proto.Message) []proto.Message {
-	var added []proto.Message
+func (s *Memory) PutLive(ctx context.Context, ms []proto.Message) (int, error) {
+	for _, m := range ms {
+		if err := validateMessage(m); err != nil {
+			return 0, fmt.Errorf("put live messages: %w", err)
+		}
+	}
+	if err := s.lock(); err != nil {
+		return 0, err
+	}
+	defer s.d.mu.Unlock()
+	added, _ := s.d.putMessages(ms, true)
+	return len(added), nil
+}
+
+// putMessages stores the messages not stored yet and folds the change
+// entries among them into their targets (fold.go). It returns the
+// messages added (the stored copies, not to be changed) and the targets
+// as they were before each fold, in the order folded.
+func (d *memData) putMessages(ms []proto.Message, live bool) (added []proto.Message, changed []memMsg) {
+	base := foldBases(ms, live, func(id proto.ConvID) int64 {
+		if c := d.convs[id]; c != nil {
+			return c.c.LastSeq
+		}
+		return 0
+	})
 	for _, m := range ms {
 		c := d.conv(m.Conv)
 		i, found := slices.BinarySearchFunc(c.msgs, m.Seq, func(x memMsg, seq int64) int {
@@ -386,13 +430,75 @@ func (d *memData) putMessages(ms []proto.Message) []proto.Message {
 		if found {
 			continue
 		}
-		mm := memMsg{m: copyMessage(m)}
+		mm := memMsg{m: copyMessage(m), fold: base(m)}
 		mm.index()
 		c.msgs = slices.Insert(c.msgs, i, mm)
 		c.noteMessage(m)
 		added = append(added, mm.m)
 	}
-	return added
+	for _, e := range changeEntries(added) {
+		c := d.convs[e.Conv]
+		i, found := slices.BinarySearchFunc(c.msgs, e.Target, func(x memMsg, seq int64) int {
+			return cmpInt(x.m.Seq, seq)
+		})
+		if !found || c.msgs[i].fold >= e.Seq || !shown(c.msgs[i].m) {
+			continue // not cached, or its state is newer than e
+		}
+		changed = append(changed, c.msgs[i])
+		t := copyMessage(c.msgs[i].m)
+		fold(&t, e)
+		c.msgs[i] = memMsg{m: t, fold: e.Seq}
+		c.msgs[i].index()
+		if c.lastSeq == t.Seq {
+			cp := copyMessage(t)
+			c.c.Last = &cp
+		}
+	}
+	return added, changed
+}
+
+func (s *Memory) Hide(ctx context.Context, conv proto.ConvID, seq int64) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.d.mu.Unlock()
+	s.d.hide(conv, seq)
+	return nil
+}
+
+// hide marks (conv, seq) hidden and returns it as it was, if it is stored
+// and was not hidden.
+func (d *memData) hide(conv proto.ConvID, seq int64) (old memMsg, ok bool) {
+	c := d.convs[conv]
+	if c == nil {
+		return memMsg{}, false
+	}
+	i, found := slices.BinarySearchFunc(c.msgs, seq, func(x memMsg, seq int64) int {
+		return cmpInt(x.m.Seq, seq)
+	})
+	if !found || c.msgs[i].m.Hidden {
+		return memMsg{}, false
+	}
+	old = c.msgs[i]
+	c.msgs[i].m = copyMessage(old.m)
+	c.msgs[i].m.Hidden = true
+	return old, true
+}
+
+// unfold puts back targets as putMessages' changed had them, newest
+// change first.
+func (d *memData) unfold(changed []memMsg) {
+	for _, old := range slices.Backward(changed) {
+		c := d.convs[old.m.Conv]
+		if c == nil {
+			continue
+		}
+		if i, found := slices.BinarySearchFunc(c.msgs, old.m.Seq, func(x memMsg, seq int64) int {
+			return cmpInt(x.m.Seq, seq)
+		}); found {
+			c.msgs[i] = old
+		}
+	}
 }
 
 func cmpInt(a, b int64) int {
@@ -460,7 +566,7 @@ func (s *Memory) pageOf(conv proto.ConvID, bounds func([]memMsg) (lo, hi int)) (
 }
 
 func (s *Memory) Search(ctx context.Context, q SearchQuery) ([]proto.Message, error) {
-	ts := parseQuery(q.Text)
+	ts := searchtext.ParseQuery(q.Text)
 	if len(ts) == 0 {
 		return nil, nil
 	}
@@ -477,7 +583,7 @@ func (s *Memory) Search(ctx context.Context, q SearchQuery) ([]proto.Message, er
 		for i := range c.msgs {
 			mm := &c.msgs[i]
 			mm.index()
-			if mm.toks != nil && matches(mm.toks, ts) {
+			if mm.toks != nil && searchtext.Matches(mm.toks, ts) {
 				hits = append(hits, mm.m)
 			}
 		}
@@ -569,10 +675,10 @@ func (s *Memory) Ack(ctx context.Context, clientID string, m proto.Message) erro
 
 // ack stores m and drops the outbox item; it returns m's stored copy if m
 // was new.
-func (d *memData) ack(clientID string, m proto.Message) []proto.Message {
-	added := d.putMessages([]proto.Message{m})
+func (d *memData) ack(clientID string, m proto.Message) (added []proto.Message, changed []memMsg) {
+	added, changed = d.putMessages([]proto.Message{m}, true)
 	d.removeOutbox(clientID) // already gone: a duplicate ack
-	return added
+	return added, changed
 }
 
 // ---- Transfers ----

@@ -19,6 +19,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"parley/net/proto"
+	"parley/searchtext"
 )
 
 // SQLite is a Store in one SQLite database file (modernc.org/sqlite, pure
@@ -155,7 +156,7 @@ CREATE VIRTUAL TABLE messages_fts USING fts5 (
 	body,
 	content = '',
 	contentless_delete = 1,
-	tokenize = "` + ftsTokenizer + `"
+	tokenize = "` + searchtext.FTSTokenizer + `"
 );
 
 CREATE TABLE outbox (
@@ -194,6 +195,16 @@ CREATE TABLE last_open (
 	id   INTEGER PRIMARY KEY CHECK (id = 1),
 	conv INTEGER NOT NULL
 );
+`,
+	// 3: history changes (fold.go): the history fields of a message as
+	// JSON, the seq it is folded up to, and the seq a queued reply answers.
+	`
+ALTER TABLE messages ADD COLUMN history TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN fold INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN reply_to INTEGER NOT NULL DEFAULT 0;
+-- The change entries only, for the unread count (convCols).
+CREATE INDEX messages_changes ON messages (conv, seq)
+	WHERE kind IN ('edit', 'delete', 'react', 'unreact', 'pin', 'unpin');
 `,
 }
 
@@ -236,23 +247,25 @@ func migrateOne(ctx context.Context, db *sql.DB) (done bool, err error) {
 	return false, nil
 }
 
-const msgCols = `conv, seq, client_id, sender, sender_name, time, kind, text, event`
+const msgCols = `conv, seq, client_id, sender, sender_name, time, kind, text, event, history`
 
 func (s *SQLite) prepare(ctx context.Context) error {
 	for _, p := range []struct {
 		dst **sql.Stmt
 		sql string
 	}{
-		{&s.st.insertMsg, `INSERT INTO messages (key, ` + msgCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		{&s.st.insertMsg, `INSERT INTO messages (key, ` + msgCols + `, fold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (conv, seq) DO NOTHING`},
 		{&s.st.insertFTS, `INSERT INTO messages_fts (rowid, body) VALUES (?, ?)`},
 		{&s.st.ensureConv, `INSERT INTO conversations (id, activity, created) VALUES (?1, ?2, ?2)
 			ON CONFLICT (id) DO NOTHING`},
+		// ?1 the highest seq added, ?5 the highest shown one (its message
+		// ?2, time ?3).
 		{&s.st.noteMsg, `UPDATE conversations SET
 				top_seq  = max(top_seq, ?1),
-				last     = iif(?1 > last_seq, ?2, last),
-				activity = iif(?1 > last_seq, ?3, activity),
-				last_seq = max(last_seq, ?1)
+				last     = iif(?5 > last_seq, ?2, last),
+				activity = iif(?5 > last_seq, ?3, activity),
+				last_seq = max(last_seq, ?5)
 			WHERE id = ?4`},
 		{&s.st.latest, `SELECT ` + msgCols + ` FROM messages WHERE conv = ? ORDER BY seq DESC LIMIT ?`},
 		{&s.st.before, `SELECT ` + msgCols + ` FROM messages WHERE conv = ? AND seq < ? ORDER BY seq DESC LIMIT ?`},
@@ -365,7 +378,11 @@ func (s *SQLite) ClearSession(ctx context.Context) error {
 
 // ---- Conversations ----
 
-const convCols = `id, kind, name, peer_id, peer_name, members, top_seq, read_seq, synced_seq, last, created`
+// convCols ends with the count of change entries between the read and
+// the top seq: they are never unread.
+const convCols = `id, kind, name, peer_id, peer_name, members, top_seq, read_seq, synced_seq, last, created,
+	(SELECT count(*) FROM messages m WHERE m.conv = conversations.id AND m.seq > read_seq AND m.seq <= top_seq
+		AND m.kind IN ('edit', 'delete', 'react', 'unreact', 'pin', 'unpin'))`
 
 func scanConv(sc interface{ Scan(...any) error }) (Conversation, error) {
 	var (
@@ -373,9 +390,10 @@ func scanConv(sc interface{ Scan(...any) error }) (Conversation, error) {
 		peerID   sql.NullInt64
 		peerName string
 		last     sql.NullString
+		changes  int64
 	)
 	err := sc.Scan(&c.ID, &c.Kind, &c.Name, &peerID, &peerName, &c.Members,
-		&c.LastSeq, &c.ReadSeq, &c.SyncedSeq, &last, &c.Created)
+		&c.LastSeq, &c.ReadSeq, &c.SyncedSeq, &last, &c.Created, &changes)
 	if err != nil {
 		return Conversation{}, err
 	}
@@ -389,7 +407,7 @@ func scanConv(sc interface{ Scan(...any) error }) (Conversation, error) {
 		}
 		c.Last = &m
 	}
-	c.Unread = max(0, c.LastSeq-c.ReadSeq)
+	c.Unread = max(0, c.LastSeq-c.ReadSeq-changes)
 	return c, nil
 }
 
@@ -417,7 +435,7 @@ func (s *SQLite) PutConversations(ctx context.Context, cs ...proto.Conversation)
 			if pc.Peer != nil {
 				peerID, peerName = pc.Peer.ID, pc.Peer.Name
 			}
-			if pc.Last != nil {
+			if pc.Last != nil && shown(*pc.Last) {
 				b, err := json.Marshal(pc.Last)
 				if err != nil {
 					return err
@@ -604,6 +622,14 @@ func (s *SQLite) Members(ctx context.Context, conv proto.ConvID) ([]proto.Member
 // ---- Messages ----
 
 func (s *SQLite) PutMessages(ctx context.Context, ms []proto.Message) (int, error) {
+	return s.putAll(ctx, ms, false)
+}
+
+func (s *SQLite) PutLive(ctx context.Context, ms []proto.Message) (int, error) {
+	return s.putAll(ctx, ms, true)
+}
+
+func (s *SQLite) putAll(ctx context.Context, ms []proto.Message, live bool) (int, error) {
 	for _, m := range ms {
 		if err := validateMessage(m); err != nil {
 			return 0, fmt.Errorf("put messages: %w", err)
@@ -612,7 +638,7 @@ func (s *SQLite) PutMessages(ctx context.Context, ms []proto.Message) (int, erro
 	var added int
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		added, err = s.putMessages(ctx, tx, ms)
+		added, err = s.putMessages(ctx, tx, ms, live)
 		return err
 	})
 	if err != nil {
@@ -621,8 +647,9 @@ func (s *SQLite) PutMessages(ctx context.Context, ms []proto.Message) (int, erro
 	return added, nil
 }
 
-// putMessages inserts ms in tx and advances their conversations.
-func (s *SQLite) putMessages(ctx context.Context, tx *sql.Tx, ms []proto.Message) (int, error) {
+// putMessages inserts ms in tx, folds the change entries among them into
+// their targets (fold.go) and advances their conversations.
+func (s *SQLite) putMessages(ctx context.Context, tx *sql.Tx, ms []proto.Message, live bool) (int, error) {
 	// In key order, FTS5 appends to its pending index instead of flushing
 	// it whenever a row ID goes down.
 	ms = slices.Clone(ms)
@@ -630,10 +657,23 @@ func (s *SQLite) putMessages(ctx context.Context, tx *sql.Tx, ms []proto.Message
 	var (
 		insertMsg = tx.StmtContext(ctx, s.st.insertMsg)
 		insertFTS = tx.StmtContext(ctx, s.st.insertFTS)
-		newest    = make(map[proto.ConvID]proto.Message) // per conversation, the highest seq added
+		newest    = make(map[proto.ConvID]proto.Message) // per conversation, the highest shown seq added
+		top       = make(map[proto.ConvID]int64)         // per conversation, the highest seq added
 		now       = s.opt.now()
-		added     int
+		added     []proto.Message
+		known     error
 	)
+	base := foldBases(ms, live, func(id proto.ConvID) int64 {
+		var n int64
+		err := tx.QueryRowContext(ctx, `SELECT top_seq FROM conversations WHERE id = ?`, id).Scan(&n)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			known = err
+		}
+		return n
+	})
+	if known != nil {
+		return 0, known
+	}
 	for _, m := range ms {
 		if _, ok := newest[m.Conv]; !ok {
 			if _, err := tx.StmtContext(ctx, s.st.ensureConv).ExecContext(ctx, m.Conv, now); err != nil {
@@ -641,50 +681,132 @@ func (s *SQLite) putMessages(ctx context.Context, tx *sql.Tx, ms []proto.Message
 			}
 			newest[m.Conv] = proto.Message{}
 		}
-		var event any // a system message's Event, or a file message's File
-		if m.Event != nil || m.File != nil {
-			var v any = m.Event
-			if m.Kind == proto.MsgFile {
-				v = m.File
-			}
-			b, err := json.Marshal(v)
-			if err != nil {
-				return 0, err
-			}
-			event = string(b)
+		event, err := eventColumn(m)
+		if err != nil {
+			return 0, err
 		}
-		key, inserted, err := insertMessage(ctx, insertMsg, m, event)
+		key, inserted, err := insertMessage(ctx, insertMsg, m, event, base(m))
 		if err != nil {
 			return 0, fmt.Errorf("message (%d, %d): %w", m.Conv, m.Seq, err)
 		}
 		if !inserted {
 			continue // stored already
 		}
-		added++
-		if m.Seq > newest[m.Conv].Seq {
+		added = append(added, m)
+		top[m.Conv] = max(top[m.Conv], m.Seq)
+		if m.Seq > newest[m.Conv].Seq && shown(m) {
 			newest[m.Conv] = m
 		}
-		if !searchable(m) {
+		if !searchable(m) || m.Deleted {
 			continue
 		}
-		if _, err := insertFTS.ExecContext(ctx, key, convToken(m.Conv)+" "+indexText(m.Text)); err != nil {
+		if _, err := insertFTS.ExecContext(ctx, key, searchtext.ConvToken(int64(m.Conv))+" "+searchtext.IndexText(m.Text)); err != nil {
 			return 0, fmt.Errorf("index message (%d, %d): %w", m.Conv, m.Seq, err)
 		}
 	}
+	for _, e := range changeEntries(added) {
+		if err := s.foldInto(ctx, tx, e); err != nil {
+			return 0, fmt.Errorf("fold (%d, %d) into %d: %w", e.Conv, e.Seq, e.Target, err)
+		}
+	}
 	noteMsg := tx.StmtContext(ctx, s.st.noteMsg)
-	for conv, m := range newest {
+	for conv, seq := range top {
+		m := newest[conv]
 		if m.Seq == 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE conversations SET top_seq = max(top_seq, ?) WHERE id = ?`, seq, conv); err != nil {
+				return 0, fmt.Errorf("conversation %d: %w", conv, err)
+			}
 			continue
 		}
 		b, err := json.Marshal(m)
 		if err != nil {
 			return 0, err
 		}
-		if _, err := noteMsg.ExecContext(ctx, m.Seq, string(b), m.Time, conv); err != nil {
+		if _, err := noteMsg.ExecContext(ctx, seq, string(b), m.Time, conv, m.Seq); err != nil {
 			return 0, fmt.Errorf("conversation %d: %w", conv, err)
 		}
 	}
-	return added, nil
+	return len(added), nil
+}
+
+func (s *SQLite) Hide(ctx context.Context, conv proto.ConvID, seq int64) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		m, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+msgCols+` FROM messages WHERE conv = ? AND seq = ?`, conv, seq))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil || m.Hidden {
+			return err
+		}
+		m.Hidden = true
+		_, err = tx.ExecContext(ctx, `UPDATE messages SET history = ? WHERE conv = ? AND seq = ?`, encodeHistory(m), conv, seq)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("hide (%d, %d): %w", conv, seq, err)
+	}
+	return nil
+}
+
+// eventColumn is what the event column holds for m: a system message's
+// Event, or a file message's File, as JSON; nil for neither.
+func eventColumn(m proto.Message) (any, error) {
+	if m.Event == nil && m.File == nil {
+		return nil, nil
+	}
+	var v any = m.Event
+	if m.Kind == proto.MsgFile {
+		v = m.File
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// foldInto applies the change entry e to its target, if it is cached and
+// not folded up to e already: the row, its search index entry, and the
+// conversation's Last if it is the target.
+func (s *SQLite) foldInto(ctx context.Context, tx *sql.Tx, e proto.Message) error {
+	var key, folded int64
+	t, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+msgCols+`, key, fold FROM messages WHERE conv = ? AND seq = ?`,
+		e.Conv, e.Target), &key, &folded)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // not cached: the server sends it folded
+	}
+	if err != nil {
+		return err
+	}
+	if folded >= e.Seq || !shown(t) {
+		return nil
+	}
+	fold(&t, e)
+	event, err := eventColumn(t)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE messages SET text = ?, event = ?, history = ?, fold = ? WHERE key = ?`,
+		t.Text, event, encodeHistory(t), e.Seq, key); err != nil {
+		return err
+	}
+	if e.Kind == proto.MsgEdit || e.Kind == proto.MsgDelete {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM messages_fts WHERE rowid = ?`, key); err != nil {
+			return err
+		}
+		if searchable(t) && !t.Deleted {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO messages_fts (rowid, body) VALUES (?, ?)`,
+				key, searchtext.ConvToken(int64(t.Conv))+" "+searchtext.IndexText(t.Text)); err != nil {
+				return err
+			}
+		}
+	}
+	b, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE conversations SET last = ? WHERE id = ? AND last_seq = ?`, string(b), t.Conv, t.Seq)
+	return err
 }
 
 // keyBits is the part of a message key below the time.
@@ -708,11 +830,11 @@ func messageKey(m proto.Message) int64 {
 
 // insertMessage inserts m unless (conv, seq) is stored already, and returns
 // its key.
-func insertMessage(ctx context.Context, st *sql.Stmt, m proto.Message, event any) (key int64, inserted bool, err error) {
+func insertMessage(ctx context.Context, st *sql.Stmt, m proto.Message, event any, fold int64) (key int64, inserted bool, err error) {
 	key = messageKey(m)
 	for range 1 << keyBits {
 		res, err := st.ExecContext(ctx, key, m.Conv, m.Seq, m.ClientID, m.Sender, m.SenderName,
-			m.Time, m.Kind, m.Text, event)
+			m.Time, m.Kind, m.Text, event, encodeHistory(m), fold)
 		// A (conv, seq) conflict does nothing, so a uniqueness error is the key's.
 		var serr *sqlite.Error
 		if errors.As(err, &serr) && serr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
@@ -732,24 +854,9 @@ func scanMessages(rows *sql.Rows, reverse bool) ([]proto.Message, error) {
 	defer rows.Close()
 	var out []proto.Message
 	for rows.Next() {
-		var (
-			m     proto.Message
-			event sql.NullString
-		)
-		if err := rows.Scan(&m.Conv, &m.Seq, &m.ClientID, &m.Sender, &m.SenderName,
-			&m.Time, &m.Kind, &m.Text, &event); err != nil {
+		m, err := scanMessage(rows)
+		if err != nil {
 			return nil, err
-		}
-		if event.Valid && m.Kind == proto.MsgFile {
-			m.File = new(proto.File)
-			if err := json.Unmarshal([]byte(event.String), m.File); err != nil {
-				return nil, fmt.Errorf("message (%d, %d): file: %w", m.Conv, m.Seq, err)
-			}
-		} else if event.Valid {
-			m.Event = new(proto.Event)
-			if err := json.Unmarshal([]byte(event.String), m.Event); err != nil {
-				return nil, fmt.Errorf("message (%d, %d): event: %w", m.Conv, m.Seq, err)
-			}
 		}
 		out = append(out, m)
 	}
@@ -760,6 +867,34 @@ func scanMessages(rows *sql.Rows, reverse bool) ([]proto.Message, error) {
 		slices.Reverse(out)
 	}
 	return out, nil
+}
+
+// scanMessage scans the msgCols of one row, and then whatever more.
+func scanMessage(sc interface{ Scan(...any) error }, more ...any) (proto.Message, error) {
+	var (
+		m       proto.Message
+		event   sql.NullString
+		history string
+	)
+	if err := sc.Scan(append([]any{&m.Conv, &m.Seq, &m.ClientID, &m.Sender, &m.SenderName,
+		&m.Time, &m.Kind, &m.Text, &event, &history}, more...)...); err != nil {
+		return proto.Message{}, err
+	}
+	if err := decodeHistory(history, &m); err != nil {
+		return proto.Message{}, fmt.Errorf("message (%d, %d): history: %w", m.Conv, m.Seq, err)
+	}
+	if event.Valid && m.Kind == proto.MsgFile {
+		m.File = new(proto.File)
+		if err := json.Unmarshal([]byte(event.String), m.File); err != nil {
+			return proto.Message{}, fmt.Errorf("message (%d, %d): file: %w", m.Conv, m.Seq, err)
+		}
+	} else if event.Valid {
+		m.Event = new(proto.Event)
+		if err := json.Unmarshal([]byte(event.String), m.Event); err != nil {
+			return proto.Message{}, fmt.Errorf("message (%d, %d): event: %w", m.Conv, m.Seq, err)
+		}
+	}
+	return m, nil
 }
 
 // query runs a prepared message query.
@@ -799,13 +934,13 @@ func (s *SQLite) After(ctx context.Context, conv proto.ConvID, seq int64, limit 
 }
 
 func (s *SQLite) Search(ctx context.Context, q SearchQuery) ([]proto.Message, error) {
-	ts := parseQuery(q.Text)
+	ts := searchtext.ParseQuery(q.Text)
 	if len(ts) == 0 {
 		return nil, s.check()
 	}
-	match := ftsQuery(ts)
+	match := searchtext.FTSQuery(ts)
 	if q.Conv != 0 {
-		match += ` "` + convToken(q.Conv) + `"`
+		match += ` "` + searchtext.ConvToken(int64(q.Conv)) + `"`
 	}
 	ms, err := s.query(ctx, s.st.search, false, match, clampLimit(q.Limit))
 	if err != nil {
@@ -836,8 +971,8 @@ func (s *SQLite) Enqueue(ctx context.Context, it OutboxItem) error {
 		case queued:
 			return ErrExists
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO outbox (client_id, conv, text, created, attempts)
-			VALUES (?, ?, ?, ?, ?)`, it.ClientID, it.Conv, it.Text, it.Created, it.Attempts)
+		_, err = tx.ExecContext(ctx, `INSERT INTO outbox (client_id, conv, text, reply_to, created, attempts)
+			VALUES (?, ?, ?, ?, ?, ?)`, it.ClientID, it.Conv, it.Text, it.ReplyTo, it.Created, it.Attempts)
 		return err
 	})
 	if err != nil {
@@ -850,7 +985,7 @@ func (s *SQLite) Outbox(ctx context.Context) ([]OutboxItem, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT client_id, conv, text, created, attempts FROM outbox ORDER BY n`)
+	rows, err := s.db.QueryContext(ctx, `SELECT client_id, conv, text, reply_to, created, attempts FROM outbox ORDER BY n`)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
@@ -858,7 +993,7 @@ func (s *SQLite) Outbox(ctx context.Context) ([]OutboxItem, error) {
 	var out []OutboxItem
 	for rows.Next() {
 		var it OutboxItem
-		if err := rows.Scan(&it.ClientID, &it.Conv, &it.Text, &it.Created, &it.Attempts); err != nil {
+		if err := rows.Scan(&it.ClientID, &it.Conv, &it.Text, &it.ReplyTo, &it.Created, &it.Attempts); err != nil {
 			return nil, fmt.Errorf("outbox: %w", err)
 		}
 		out = append(out, it)
@@ -888,7 +1023,7 @@ func (s *SQLite) Ack(ctx context.Context, clientID string, m proto.Message) erro
 		return fmt.Errorf("ack %q: %w", clientID, err)
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.putMessages(ctx, tx, []proto.Message{m}); err != nil {
+		if _, err := s.putMessages(ctx, tx, []proto.Message{m}, true); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE client_id = ?`, clientID)

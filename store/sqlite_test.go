@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -119,7 +120,7 @@ func TestSQLiteMessageKeyCollision(t *testing.T) {
 	for _, m := range []proto.Message{a, b} {
 		got, err := s.Latest(context.Background(), m.Conv, 10)
 		must(t, err)
-		if len(got) != 1 || got[0] != m {
+		if len(got) != 1 || !reflect.DeepEqual(got[0], m) {
 			t.Fatalf("conversation %d holds %+v, want %+v", m.Conv, got, m)
 		}
 	}

@@ -103,8 +103,8 @@ type Conversation struct {
 	LastSeq   int64          // highest seq known: the server's summary or a stored message
 	ReadSeq   int64          // messages up to here are read (MarkRead)
 	SyncedSeq int64          // the model holds every message up to here (SetSynced)
-	Unread    int64          // max(0, LastSeq - ReadSeq)
-	Last      *proto.Message // the newest message known (stored or from the summary), nil if none
+	Unread    int64          // max(0, LastSeq - ReadSeq - change entries stored above ReadSeq)
+	Last      *proto.Message // the newest shown message known (stored or from the summary; not a change entry), nil if none
 
 	Created int64 // when this device first learnt of the conversation, Unix ms
 }
@@ -172,7 +172,23 @@ type Messages interface {
 	// already stored is left as it is. It returns how many were new. All
 	// messages are written in one transaction. A message of an unknown
 	// conversation creates a placeholder conversation.
+	//
+	// Change entries (proto.IsChange) are stored too, and folded into the
+	// message they target in the same transaction (fold.go): the target's
+	// text, edited mark, tombstone, reactions and pin, and its search
+	// index entry, change. They are never a conversation's Last and never
+	// count in Unread. The messages are taken as a page of history or
+	// sync: as they are now, folded already by every entry up to the
+	// highest seq of the batch, so those entries do not apply again.
 	PutMessages(ctx context.Context, ms []proto.Message) (added int, err error)
+	// PutLive is PutMessages for pushed messages: each as it was sent,
+	// so the entries that follow it, in the same batch or later, apply.
+	// Ack stores its message the same way.
+	PutLive(ctx context.Context, ms []proto.Message) (added int, err error)
+	// Hide marks a stored message Hidden ("delete for me", the hidden
+	// push). A message not cached is no error: the server marks it hidden
+	// when it sends it.
+	Hide(ctx context.Context, conv proto.ConvID, seq int64) error
 	// Latest returns the newest limit stored messages of a conversation, in
 	// ascending seq order.
 	Latest(ctx context.Context, conv proto.ConvID, limit int) ([]proto.Message, error)
@@ -192,6 +208,7 @@ type OutboxItem struct {
 	ClientID string // the idempotency key sent as proto.SendRequest.ClientID; unique
 	Conv     proto.ConvID
 	Text     string
+	ReplyTo  int64 // the seq it answers (proto.SendRequest.ReplyTo), 0 for none
 	Created  int64 // Unix ms; Enqueue fills it from the store's clock when 0
 	Attempts int   // sends tried so far
 }

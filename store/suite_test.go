@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"parley/net/proto"
+	"parley/searchtext"
 )
 
 // The suite below runs against every implementation: memory_test.go and
@@ -53,6 +55,9 @@ func runSuite(t *testing.T, newOpener backend) {
 		{"InvalidArgumentsRejected", testInvalid},
 		{"ClosedStoreRefusesWork", testClosed},
 		{"ConcurrentWritersAndReaders", testConcurrent},
+		{"ChangeEntriesFoldIntoTargetsAndIndex", testFoldChanges},
+		{"FoldingIsIdempotentAndOrderSafe", testFoldIdempotentAndOrderSafe},
+		{"HideMarksAStoredMessage", testHide},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -311,7 +316,7 @@ func testSearchOrder(t *testing.T, open opener) {
 	if got := search(t, s, SearchQuery{Text: "hello", Conv: 99}); len(got) != 0 {
 		t.Errorf("unknown conversation = %q, want nothing", texts(got))
 	}
-	if got[0] != msg(3, 7, "hello three-7") {
+	if !reflect.DeepEqual(got[0], msg(3, 7, "hello three-7")) {
 		t.Errorf("search result = %+v, want the stored message", got[0])
 	}
 }
@@ -554,7 +559,7 @@ func testConversationUpsert(t *testing.T, open opener) {
 
 func equalConv(a, b Conversation) bool {
 	peerEq := (a.Peer == nil) == (b.Peer == nil) && (a.Peer == nil || *a.Peer == *b.Peer)
-	lastEq := (a.Last == nil) == (b.Last == nil) && (a.Last == nil || *a.Last == *b.Last)
+	lastEq := (a.Last == nil) == (b.Last == nil) && (a.Last == nil || reflect.DeepEqual(*a.Last, *b.Last))
 	a.Peer, b.Peer, a.Last, b.Last = nil, nil, nil, nil
 	return peerEq && lastEq && a == b
 }
@@ -667,7 +672,7 @@ func testOutboxReopen(t *testing.T, open opener) {
 	items := []OutboxItem{
 		{ClientID: "k3", Conv: 1, Text: "第一条"},
 		{ClientID: "k1", Conv: 2, Text: "second", Created: t0 - 5}, // an earlier timestamp does not reorder
-		{ClientID: "k2", Conv: 1, Text: "third"},
+		{ClientID: "k2", Conv: 1, Text: "third", ReplyTo: 1},       // a reply keeps what it answers
 	}
 	for i := range items {
 		clk.Advance(time.Second)
@@ -736,7 +741,7 @@ func testAck(t *testing.T, open opener) {
 		t.Fatalf("outbox after ack = %+v, want only k2", got)
 	}
 	ms, _ := s.Latest(ctx, 1, 10)
-	if len(ms) != 1 || ms[0] != acked {
+	if len(ms) != 1 || !reflect.DeepEqual(ms[0], acked) {
 		t.Fatalf("messages after ack = %+v, want the acked message", ms)
 	}
 	if c := conv(t, s, 1); c.LastSeq != 5 || c.Unread != 0 || c.Last.ClientID != "k1" {
@@ -979,7 +984,7 @@ func testSearchEverySubstring(t *testing.T, open opener) {
 	for i := range text {
 		for j := i + 1; j <= len(text); j++ {
 			q := string(text[i:j])
-			if len(parseQuery(q)) == 0 {
+			if len(searchtext.ParseQuery(q)) == 0 {
 				continue // punctuation alone
 			}
 			found := false

@@ -149,3 +149,48 @@ func (CancelTransfer) isEvent()    {}
 func (DismissTransfer) isEvent()   {}
 func (OpenFile) isEvent()          {}
 func (ShowInFolder) isEvent()      {}
+
+// History changes (docs/protocol.md, "Changing history"). Message rows
+// emit React; the others are for a message's context menu (not built
+// yet).
+type (
+	// React adds my reaction Emoji to message Seq of Conv, or with
+	// Remove takes it back.
+	React struct {
+		Conv   proto.ConvID
+		Seq    int64
+		Emoji  string
+		Remove bool
+	}
+	// ReplyTo sends Text to Conv answering message Seq.
+	ReplyTo struct {
+		Conv proto.ConvID
+		Seq  int64
+		Text string
+	}
+	// EditMessage replaces the text of my message Seq.
+	EditMessage struct {
+		Conv proto.ConvID
+		Seq  int64
+		Text string
+	}
+	// DeleteMessage deletes message Seq for everyone, or with ForMe
+	// hides it on my devices only.
+	DeleteMessage struct {
+		Conv  proto.ConvID
+		Seq   int64
+		ForMe bool
+	}
+	// PinMessage pins message Seq, or with Unpin unpins it.
+	PinMessage struct {
+		Conv  proto.ConvID
+		Seq   int64
+		Unpin bool
+	}
+)
+
+func (React) isEvent()         {}
+func (ReplyTo) isEvent()       {}
+func (EditMessage) isEvent()   {}
+func (DeleteMessage) isEvent() {}
+func (PinMessage) isEvent()    {}

@@ -60,6 +60,10 @@ type catalog struct {
 	Today, Yesterday                                   string
 	ErrNoID, ErrNoName, ErrNoPassword                  string
 	JumpLatest, Members, Composer                      string
+	// History changes (messages.go): marks, tombstones, quotes, call rows.
+	Edited, MessageDeleted, ForwardedFromF, CallBack                            string
+	DeleteForAll, DeleteForMe, Pin, Unpin                                       string
+	CallRowF, CallRowMissed, CallRowDeclined, CallRowCancelled, CallRowNoAnswer string
 	// Membership events in the history.
 	EvCreatedF, EvJoinedF, EvInvitedF, EvLeftF string
 	// Notices, by kind.
@@ -174,6 +178,19 @@ var en = catalog{
 	NoConversations:  "No conversations yet — create or join a group",
 	PickConversation: "Pick a conversation, or create a group to start",
 	NoMessages:       "No messages yet — say hello!",
+	Edited:           "edited",
+	MessageDeleted:   "Message deleted",
+	ForwardedFromF:   "Forwarded from %s",
+	CallBack:         "Call back",
+	DeleteForAll:     "Delete for everyone",
+	DeleteForMe:      "Delete for me",
+	Pin:              "Pin",
+	Unpin:            "Unpin",
+	CallRowF:         "Voice call · %s",
+	CallRowMissed:    "Missed call",
+	CallRowDeclined:  "Declined",
+	CallRowCancelled: "Cancelled",
+	CallRowNoAnswer:  "No answer",
 	DirectChat:       "Direct chat",
 	MembersN:         plural{"%d member", "%d members"},
 	OnlineF:          "%d online",
@@ -239,6 +256,11 @@ var en = catalog{
 		proto.CodeNoSuchGroup:    "No such group",
 		proto.CodeNoSuchConv:     "No such conversation",
 		proto.CodeNotMember:      "You are not a member of that group",
+		proto.CodeNoSuchMessage:  "That message no longer exists",
+		proto.CodeNotSender:      "Only its sender can change that message",
+		proto.CodeDeleted:        "That message was deleted",
+		proto.CodeEditWindow:     "That message is too old to edit",
+		proto.CodeBadEmoji:       "A reaction is one emoji",
 		proto.CodeAlreadyMember:  "Already a member",
 		proto.CodeNotGroup:       "That is a direct chat, not a group",
 		proto.CodeSelf:           "You cannot start a chat with yourself",
@@ -446,6 +468,19 @@ var zh = catalog{
 	NoConversations:  "还没有会话——创建或加入一个群聊吧",
 	PickConversation: "选择一个会话，或创建一个群聊开始聊天",
 	NoMessages:       "还没有消息——打个招呼吧！",
+	Edited:           "已编辑",
+	MessageDeleted:   "消息已删除",
+	ForwardedFromF:   "转发自 %s",
+	CallBack:         "回拨",
+	DeleteForAll:     "为所有人删除",
+	DeleteForMe:      "仅为我删除",
+	Pin:              "置顶",
+	Unpin:            "取消置顶",
+	CallRowF:         "语音通话 · %s",
+	CallRowMissed:    "未接来电",
+	CallRowDeclined:  "已拒绝",
+	CallRowCancelled: "已取消",
+	CallRowNoAnswer:  "无人接听",
 	DirectChat:       "私聊",
 	MembersN:         plural{"%d 位成员", "%d 位成员"},
 	OnlineF:          "%d 人在线",
@@ -511,6 +546,11 @@ var zh = catalog{
 		proto.CodeNoSuchGroup:    "没有这个群聊",
 		proto.CodeNoSuchConv:     "没有这个会话",
 		proto.CodeNotMember:      "你不是该群聊的成员",
+		proto.CodeNoSuchMessage:  "该消息不存在",
+		proto.CodeNotSender:      "只有发送者可以修改这条消息",
+		proto.CodeDeleted:        "该消息已被删除",
+		proto.CodeEditWindow:     "消息已超过可编辑时间",
+		proto.CodeBadEmoji:       "回应只能是一个表情",
 		proto.CodeAlreadyMember:  "已经是成员了",
 		proto.CodeNotGroup:       "这是私聊，不是群聊",
 		proto.CodeSelf:           "不能和自己私聊",
@@ -859,6 +899,29 @@ func clock(ms int64, padded bool) string {
 		return fmt.Sprintf("%02d:%02d", m, sec)
 	}
 	return fmt.Sprintf("%d:%02d", m, sec)
+}
+
+// callRow words a call entry of the history as me sees it: "Voice call ·
+// 3:41", "Missed call" (the callee of an unanswered call), "Declined",
+// "Cancelled" or "No answer" (the caller's).
+func (c *catalog) callRow(m proto.Message, me proto.UserID) string {
+	call := m.Call
+	if call == nil {
+		return c.MessageDeleted
+	}
+	switch call.Outcome {
+	case proto.CallAnswered:
+		return fmt.Sprintf(c.CallRowF, clock(call.DurationMs, false))
+	case proto.CallDeclined:
+		return c.CallRowDeclined
+	}
+	switch {
+	case call.Caller != me:
+		return c.CallRowMissed
+	case call.Reason == proto.EndCancelled:
+		return c.CallRowCancelled
+	}
+	return c.CallRowNoAnswer
 }
 
 // left formats the time left of a transfer: "12 s", "3 min", "1 h 5 min".

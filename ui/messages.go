@@ -1,11 +1,22 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"image"
+	"image/color"
+	"io"
+	"slices"
+	"strings"
 
+	"gioui.org/io/clipboard"
+	"gioui.org/io/event"
+	"gioui.org/io/pointer"
+	"gioui.org/io/semantic"
 	"gioui.org/layout"
 	"gioui.org/op"
+	"gioui.org/op/clip"
+	"gioui.org/op/paint"
 	"gioui.org/text"
 	"gioui.org/unit"
 	"gioui.org/widget"
@@ -31,6 +42,7 @@ const (
 	rowText                 // a text message
 	rowEvent                // a membership event
 	rowFile                 // a shared file
+	rowCall                 // a call of the history: centred, with Call back
 )
 
 type row struct {
@@ -63,11 +75,45 @@ type msgList struct {
 	jump       widget.Clickable
 	files      map[int64]*fileButtons // the buttons of file messages, by seq
 	actions    fileActions            // this frame's transfers, for file messages
+	callBacks  map[int64]*callBack    // the Call back buttons of call rows, by seq
+	chips      map[chipKey]*widget.Clickable
+	rowTags    map[int64]*int64 // pointer targets of message rows, by seq (the context menu)
+	menu       msgMenu
+}
+
+// quickReactions are the reactions the context menu offers.
+var quickReactions = [...]string{"👍", "❤️", "😂", "😮", "😢", "🙏"}
+
+// msgMenu is the context menu of one message (right-click on its row),
+// shown as a card over the list: quick reactions, Copy, Delete (for
+// everyone, my own), Delete for me, Pin or Unpin, each only where it is
+// allowed. Reply and Edit need the composer and are not offered yet
+// (ui.ReplyTo and ui.EditMessage are ready for it).
+type msgMenu struct {
+	seq                       int64 // the message, 0: closed
+	scrim                     int
+	react                     [len(quickReactions)]widget.Clickable
+	copy, del, forMe, pin, no widget.Clickable
+}
+
+// callBack is the Call back button of a call row and whom it calls.
+type callBack struct {
+	click widget.Clickable
+	peer  proto.UserID
+}
+
+// chipKey names one reaction chip: a message and an emoji.
+type chipKey struct {
+	seq   int64
+	emoji string
 }
 
 func (l *msgList) init() {
 	l.heights = map[int]int{}
 	l.files = map[int64]*fileButtons{}
+	l.callBacks = map[int64]*callBack{}
+	l.chips = map[chipKey]*widget.Clickable{}
+	l.rowTags = map[int64]*int64{}
 	l.list.Axis = layout.Vertical
 	l.list.ScrollToEnd = true
 }
@@ -75,6 +121,10 @@ func (l *msgList) init() {
 func (l *msgList) reset() {
 	l.conv, l.rev, l.msgs, l.rows, l.unseen, l.askedOlder = 0, 0, nil, nil, 0, 0
 	clear(l.files)
+	clear(l.callBacks)
+	clear(l.chips)
+	clear(l.rowTags)
+	l.menu.seq = 0
 	l.list.Position = layout.Position{}
 }
 
@@ -121,10 +171,14 @@ func (l *msgList) build(u *UI) {
 			rows = append(rows, row{kind: rowEvent, msg: i})
 			continue
 		}
+		if m.Kind == proto.MsgCall {
+			rows = append(rows, row{kind: rowCall, msg: i})
+			continue
+		}
 		first := true
 		if i > 0 && !newDay {
 			p := l.msgs[i-1]
-			first = p.Kind == proto.MsgSystem || p.Sender != m.Sender || m.Time-p.Time > runGap
+			first = p.Kind == proto.MsgSystem || p.Kind == proto.MsgCall || p.Sender != m.Sender || m.Time-p.Time > runGap
 		}
 		if !first {
 			rows[len(rows)-1].last = false
@@ -227,6 +281,17 @@ func (l *msgList) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 			u.emit(ShowInFolder{ID: fb.transfer})
 		}
 	}
+	for _, cb := range l.callBacks {
+		if cb.click.Clicked(gtx) {
+			u.emit(Call{UserID: fmt.Sprint(cb.peer)})
+		}
+	}
+	for k, c := range l.chips {
+		if c.Clicked(gtx) {
+			u.emit(React{Conv: o.ID, Seq: k.seq, Emoji: k.emoji, Remove: l.reacted(st, k)})
+		}
+	}
+	l.menuActions(gtx, u, st)
 	if l.jump.Clicked(gtx) {
 		l.followBottom()
 		if !atNewest(o) {
@@ -268,6 +333,9 @@ func (l *msgList) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 		off := op.Offset(at).Push(gtx.Ops)
 		call.Add(gtx.Ops)
 		off.Pop()
+	}
+	if l.menu.seq != 0 {
+		l.menuCard(gtx, u, st, dims.Size)
 	}
 	// Near the top: ask for the page before the window, once per revision.
 	if l.list.Position.First <= 2 && o.HasOlder && !o.LoadingOlder && l.askedOlder != o.Revision+1 {
@@ -317,7 +385,10 @@ func (l *msgList) layoutRow(gtx layout.Context, u *UI, st state.State, i int) la
 				th.label(textCaption, th.FgMuted, t.event(m.Message)+" · "+u.local(m.Time).Format("15:04")).aligned(text.Middle).Layout)
 		})
 	}
-	d := l.textRow(gtx, u, r)
+	if r.kind == rowCall {
+		return l.callRow(gtx, u, st, l.msgs[r.msg])
+	}
+	d := l.menuArea(gtx, l.msgs[r.msg], func(gtx layout.Context) layout.Dimensions { return l.textRow(gtx, u, st, r) })
 	if i == len(l.rows)-1 {
 		d.Size.Y += gtx.Dp(spaceM) // breathing room above the composer
 	}
@@ -327,7 +398,7 @@ func (l *msgList) layoutRow(gtx layout.Context, u *UI, st state.State, i int) la
 // textRow is one message: other people's on the left under their name and
 // ID, mine on the right with their delivery state. A file message has a
 // file card for a bubble.
-func (l *msgList) textRow(gtx layout.Context, u *UI, r row) layout.Dimensions {
+func (l *msgList) textRow(gtx layout.Context, u *UI, st state.State, r row) layout.Dimensions {
 	th, t := u.th, u.t()
 	m := l.msgs[r.msg]
 	top := unit.Dp(2)
@@ -353,10 +424,10 @@ func (l *msgList) textRow(gtx layout.Context, u *UI, r row) layout.Dimensions {
 		}
 		return th.surface(gtx, bg, border, radiusL, func(gtx layout.Context) layout.Dimensions {
 			return layout.Inset{Left: spaceM, Right: spaceM, Top: spaceS, Bottom: spaceS}.Layout(gtx,
-				th.label(textBody, fg, m.Text).Layout)
+				func(gtx layout.Context) layout.Dimensions { return l.bubbleText(gtx, u, m, fg) })
 		})
 	}
-	if r.kind == rowFile {
+	if r.kind == rowFile && !m.Deleted {
 		bubble = func(gtx layout.Context) layout.Dimensions {
 			gtx.Constraints.Min.X = 0
 			gtx.Constraints.Max.X = maxBubble
@@ -367,6 +438,22 @@ func (l *msgList) textRow(gtx layout.Context, u *UI, r row) layout.Dimensions {
 			}
 			return l.fileCard(gtx, u, m, fb)
 		}
+	}
+	if len(m.Reactions) > 0 {
+		inner := bubble
+		align := layout.Start
+		if m.Mine {
+			align = layout.End
+		}
+		bubble = func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Axis: layout.Vertical, Alignment: align}.Layout(gtx,
+				layout.Rigid(inner),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions { return l.reactionChips(gtx, u, st, m) }))
+		}
+	}
+	edited := ""
+	if m.Edited != 0 && !m.Deleted {
+		edited = " · " + t.Edited
 	}
 	return layout.Inset{Top: top, Left: spaceL, Right: spaceL}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 		if m.Mine {
@@ -383,10 +470,10 @@ func (l *msgList) textRow(gtx layout.Context, u *UI, r row) layout.Dimensions {
 							status += " — " + t.errorText(*m.Error)
 						}
 					default:
-						if !r.last {
+						if !r.last && edited == "" {
 							return layout.Dimensions{}
 						}
-						status = t.Sent
+						status = t.Sent + edited
 					}
 					gtx.Constraints.Min.X = 0
 					return layout.Inset{Top: 3}.Layout(gtx,
@@ -420,8 +507,351 @@ func (l *msgList) textRow(gtx layout.Context, u *UI, r row) layout.Dimensions {
 						})
 					}),
 					layout.Rigid(bubble),
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						if edited == "" {
+							return layout.Dimensions{}
+						}
+						return layout.Inset{Top: 2}.Layout(gtx, th.label(textCaption, th.FgMuted, t.Edited).Layout)
+					}),
 				)
 			}),
 		)
+	})
+}
+
+// bubbleText is a text bubble's content: "Forwarded from", the quoted
+// strip of a reply, and the text, or "Message deleted" in its place.
+func (l *msgList) bubbleText(gtx layout.Context, u *UI, m state.Message, fg color.NRGBA) layout.Dimensions {
+	th, t := u.th, u.t()
+	muted := fg
+	muted.A = 0xb0
+	var children []layout.FlexChild
+	if m.Forwarded != nil && !m.Deleted {
+		children = append(children, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			return layout.Inset{Bottom: 2}.Layout(gtx,
+				th.label(textCaption, muted, fmt.Sprintf(t.ForwardedFromF, m.Forwarded.FromName)).lines(1).userContent().Layout)
+		}))
+	}
+	if q := m.Reply; q != nil && !m.Deleted {
+		q := l.quoteNow(*q)
+		children = append(children, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			return layout.Inset{Bottom: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+				return quoteStrip(gtx, u, q, fg, muted)
+			})
+		}))
+	}
+	children = append(children, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+		if m.Deleted {
+			return th.label(textBody, muted, t.MessageDeleted).Layout(gtx)
+		}
+		return th.label(textBody, fg, m.Text).Layout(gtx)
+	}))
+	return layout.Flex{Axis: layout.Vertical}.Layout(gtx, children...)
+}
+
+// quoteNow is q as its original is now, if the window holds it: the
+// quote a reply carries is as the original was when the reply was
+// fetched, and an edit or delete since is folded into the original only.
+func (l *msgList) quoteNow(q proto.Quote) proto.Quote {
+	i, found := slices.BinarySearchFunc(l.msgs, q.Seq, func(m state.Message, seq int64) int {
+		if m.Seq == 0 { // my unsent messages come last
+			return 1
+		}
+		return cmp.Compare(m.Seq, seq)
+	})
+	if !found {
+		return q
+	}
+	o := l.msgs[i]
+	switch {
+	case o.Deleted:
+		q.Deleted, q.Text, q.FileName = true, "", ""
+	case o.Kind == proto.MsgText:
+		line, _, _ := strings.Cut(o.Text, "\n")
+		if r := []rune(line); len(r) > proto.MaxQuoteRunes {
+			line = string(r[:proto.MaxQuoteRunes]) + "…"
+		}
+		q.Text = line
+	}
+	return q
+}
+
+// quoteStrip is the strip a reply quotes its original in: a bar, the
+// sender, and the first line, the file name or "Message deleted".
+func quoteStrip(gtx layout.Context, u *UI, q proto.Quote, fg, muted color.NRGBA) layout.Dimensions {
+	th, t := u.th, u.t()
+	line := q.Text
+	switch {
+	case q.Deleted:
+		line = t.MessageDeleted
+	case q.FileName != "":
+		line = q.FileName
+	}
+	return layout.Flex{}.Layout(gtx,
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			w := gtx.Dp(3)
+			return th.surface(gtx, muted, color0, 1, func(gtx layout.Context) layout.Dimensions {
+				return layout.Dimensions{Size: image.Pt(w, gtx.Dp(32))}
+			})
+		}),
+		layout.Rigid(gap(spaceS)),
+		layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+				layout.Rigid(th.label(textCaption, fg, q.SenderName).bold().lines(1).userContent().Layout),
+				layout.Rigid(th.label(textCaption, muted, line).lines(1).userContent().Layout),
+			)
+		}),
+	)
+}
+
+// reacted reports whether I reacted to message k.seq with k.emoji.
+func (l *msgList) reacted(st state.State, k chipKey) bool {
+	if st.Me == nil {
+		return false
+	}
+	for _, m := range l.msgs {
+		if m.Seq != k.seq {
+			continue
+		}
+		for _, r := range m.Reactions {
+			if r.Emoji == k.emoji {
+				return slices.Contains(r.Users, st.Me.ID)
+			}
+		}
+	}
+	return false
+}
+
+// reactionChips lays out a message's reactions: an emoji and its count
+// each. Pressing my own takes it back; pressing another adds mine.
+func (l *msgList) reactionChips(gtx layout.Context, u *UI, st state.State, m state.Message) layout.Dimensions {
+	th := u.th
+	chips := make([]layout.FlexChild, 0, 2*len(m.Reactions))
+	for _, r := range m.Reactions {
+		k := chipKey{m.Seq, r.Emoji}
+		c := l.chips[k]
+		if c == nil {
+			c = new(widget.Clickable)
+			l.chips[k] = c
+		}
+		mine := st.Me != nil && slices.Contains(r.Users, st.Me.ID)
+		text := fmt.Sprintf("%s %d", r.Emoji, len(r.Users))
+		chips = append(chips, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			return c.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+				semantic.Button.Add(gtx.Ops)
+				border := th.Border
+				if mine {
+					border = th.Primary
+				}
+				return th.surface(gtx, th.SurfaceAlt, border, 10, func(gtx layout.Context) layout.Dimensions {
+					return layout.Inset{Left: spaceS, Right: spaceS, Top: 2, Bottom: 2}.Layout(gtx,
+						th.label(textCaption, th.Fg, text).lines(1).Layout)
+				})
+			})
+		}), layout.Rigid(gap(spaceXS)))
+	}
+	return layout.Inset{Top: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		return layout.Flex{}.Layout(gtx, chips...)
+	})
+}
+
+// callRow is a call of the history, centred like an event: "Voice call ·
+// 3:41", "Missed call", "Declined"…, its time, and Call back.
+func (l *msgList) callRow(gtx layout.Context, u *UI, st state.State, m state.Message) layout.Dimensions {
+	th, t := u.th, u.t()
+	var me proto.UserID
+	if st.Me != nil {
+		me = st.Me.ID
+	}
+	cb := l.callBacks[m.Seq]
+	if cb == nil {
+		cb = new(callBack)
+		l.callBacks[m.Seq] = cb
+	}
+	if c := m.Call; c != nil {
+		cb.peer = c.Caller
+		if c.Caller == me {
+			cb.peer = c.Callee
+		}
+	}
+	text := t.callRow(m.Message, me) + " · " + u.local(m.Time).Format("15:04")
+	return layout.Inset{Top: spaceS, Bottom: spaceS, Left: spaceL, Right: spaceL}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		return layout.Center.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+				layout.Rigid(th.label(textCaption, th.FgMuted, text).Layout),
+				layout.Rigid(gap(spaceS)),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					if m.Call == nil || st.NoAudio {
+						return layout.Dimensions{}
+					}
+					b := th.button(&cb.click, ghostButton, t.CallBack)
+					b.small = true
+					return b.Layout(gtx)
+				}),
+			)
+		})
+	})
+}
+
+// menuArea lays out a message row inside a pointer area of its own, so
+// that a right-click on it (its buttons still get their clicks) opens its
+// context menu.
+func (l *msgList) menuArea(gtx layout.Context, m state.Message, w layout.Widget) layout.Dimensions {
+	if m.Seq == 0 {
+		return w(gtx) // not sent yet
+	}
+	tag := l.rowTags[m.Seq]
+	if tag == nil {
+		tag = new(int64)
+		l.rowTags[m.Seq] = tag
+	}
+	rec := op.Record(gtx.Ops)
+	d := w(gtx)
+	call := rec.Stop()
+	area := clip.Rect{Max: d.Size}.Push(gtx.Ops)
+	event.Op(gtx.Ops, tag)
+	call.Add(gtx.Ops)
+	area.Pop()
+	for {
+		ev, ok := gtx.Event(pointer.Filter{Target: tag, Kinds: pointer.Press})
+		if !ok {
+			break
+		}
+		if e, ok := ev.(pointer.Event); ok && e.Buttons.Contain(pointer.ButtonSecondary) {
+			l.menu.seq = m.Seq
+		}
+	}
+	return d
+}
+
+// menuMessage is the message the menu is open for.
+func (l *msgList) menuMessage() (state.Message, bool) {
+	for _, m := range l.msgs {
+		if m.Seq == l.menu.seq && m.Seq != 0 {
+			return m, true
+		}
+	}
+	return state.Message{}, false
+}
+
+// menuActions handles the clicks of the open menu.
+func (l *msgList) menuActions(gtx layout.Context, u *UI, st state.State) {
+	mu := &l.menu
+	if mu.seq == 0 {
+		return
+	}
+	m, ok := l.menuMessage()
+	if !ok || st.Open == nil {
+		mu.seq = 0
+		return
+	}
+	conv := st.Open.ID
+	done := false
+	for i := range mu.react {
+		if mu.react[i].Clicked(gtx) {
+			k := chipKey{m.Seq, quickReactions[i]}
+			u.emit(React{Conv: conv, Seq: m.Seq, Emoji: k.emoji, Remove: l.reacted(st, k)})
+			done = true
+		}
+	}
+	if mu.copy.Clicked(gtx) {
+		gtx.Execute(clipboard.WriteCmd{Type: "application/text", Data: io.NopCloser(strings.NewReader(m.Text))})
+		done = true
+	}
+	if mu.del.Clicked(gtx) {
+		u.emit(DeleteMessage{Conv: conv, Seq: m.Seq})
+		done = true
+	}
+	if mu.forMe.Clicked(gtx) {
+		u.emit(DeleteMessage{Conv: conv, Seq: m.Seq, ForMe: true})
+		done = true
+	}
+	if mu.pin.Clicked(gtx) {
+		u.emit(PinMessage{Conv: conv, Seq: m.Seq, Unpin: m.Pinned})
+		done = true
+	}
+	if mu.no.Clicked(gtx) {
+		done = true
+	}
+	if l.scrimClicked(gtx) {
+		done = true
+	}
+	if done {
+		mu.seq = 0
+	}
+}
+
+// scrimClicked reports whether the menu's scrim was pressed.
+func (l *msgList) scrimClicked(gtx layout.Context) bool {
+	pressed := false
+	for {
+		ev, ok := gtx.Event(pointer.Filter{Target: &l.menu.scrim, Kinds: pointer.Press})
+		if !ok {
+			return pressed
+		}
+		if _, ok := ev.(pointer.Event); ok {
+			pressed = true
+		}
+	}
+}
+
+// menuCard draws the open menu over the list (size): a scrim that closes
+// it, and a card of the actions this message allows.
+func (l *msgList) menuCard(gtx layout.Context, u *UI, st state.State, size image.Point) {
+	th, t := u.th, u.t()
+	mu := &l.menu
+	m, ok := l.menuMessage()
+	if !ok {
+		return
+	}
+	mine := st.Me != nil && m.Sender == st.Me.ID
+	area := clip.Rect{Max: size}.Push(gtx.Ops)
+	paint.ColorOp{Color: withAlpha(th.Fg, 0x30)}.Add(gtx.Ops)
+	paint.PaintOp{}.Add(gtx.Ops)
+	event.Op(gtx.Ops, &mu.scrim)
+	area.Pop()
+	l.scrimClicked(gtx) // declares the filter from the frame it shows
+	gtx.Constraints = layout.Exact(size)
+	layout.Center.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		gtx.Constraints.Min = image.Point{}
+		gtx.Constraints.Max.X = min(gtx.Dp(dialogW), size.X-2*gtx.Dp(spaceL))
+		return th.surface(gtx, th.Surface, th.Border, radiusL, func(gtx layout.Context) layout.Dimensions {
+			return layout.UniformInset(spaceM).Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+				var items []layout.FlexChild
+				item := func(c *widget.Clickable, text string) {
+					items = append(items, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						gtx.Constraints.Min.X = gtx.Constraints.Max.X
+						return th.button(c, ghostButton, text).Layout(gtx)
+					}))
+				}
+				if !m.Deleted && m.Kind != proto.MsgSystem {
+					items = append(items, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						var row []layout.FlexChild
+						for i := range mu.react {
+							row = append(row, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+								return th.button(&mu.react[i], ghostButton, quickReactions[i]).Layout(gtx)
+							}))
+						}
+						return layout.Flex{}.Layout(gtx, row...)
+					}))
+					if m.Text != "" {
+						item(&mu.copy, t.Copy)
+					}
+					if mine {
+						item(&mu.del, t.DeleteForAll)
+					}
+				}
+				item(&mu.forMe, t.DeleteForMe)
+				if !m.Deleted {
+					if m.Pinned {
+						item(&mu.pin, t.Unpin)
+					} else {
+						item(&mu.pin, t.Pin)
+					}
+				}
+				item(&mu.no, t.Cancel)
+				return layout.Flex{Axis: layout.Vertical}.Layout(gtx, items...)
+			})
+		})
 	})
 }

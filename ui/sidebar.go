@@ -465,8 +465,18 @@ func previewText(u *UI, st state.State, c state.Conversation, m proto.Message) s
 	if m.Kind == proto.MsgSystem {
 		return t.event(m)
 	}
+	if m.Kind == proto.MsgCall {
+		var me proto.UserID
+		if st.Me != nil {
+			me = st.Me.ID
+		}
+		return t.callRow(m, me)
+	}
 	text := strings.Join(strings.Fields(m.Text), " ")
-	if m.Kind == proto.MsgFile && m.File != nil {
+	switch {
+	case m.Deleted:
+		text = t.MessageDeleted
+	case m.Kind == proto.MsgFile && m.File != nil:
 		text = fmt.Sprintf(t.FilePreviewF, m.File.Name)
 	}
 	switch {

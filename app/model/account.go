@@ -49,6 +49,7 @@ type account struct {
 	presence  map[proto.UserID]bool // members' presence in the open conversation
 	files     *fileQueue            // uploads and downloads (transfers.go)
 	drafts    *drafts               // drafts and the conversation open last (drafts.go)
+	changes   []pendingChange       // history changes waiting to be sent (changes.go)
 }
 
 // Register creates an account on server and logs in to it. The new ID
@@ -483,14 +484,20 @@ func (a *account) advanceSynced(ctx context.Context, conv proto.ConvID) (int64, 
 
 // putMessages stores messages from the server and counts nothing up to
 // my newest one among them as unread: I wrote it, on this device or on
-// another, after what came before it.
-func (a *account) putMessages(ctx context.Context, msgs []proto.Message) error {
-	if _, err := a.db.PutMessages(ctx, msgs); err != nil {
+// another, after what came before it. My change entries (a reaction to
+// an old message, say) do not: they say nothing of what I read. live
+// says the messages were pushed (store.PutLive), not a page of history.
+func (a *account) putMessages(ctx context.Context, msgs []proto.Message, live bool) error {
+	put := a.db.PutMessages
+	if live {
+		put = a.db.PutLive
+	}
+	if _, err := put(ctx, msgs); err != nil {
 		return err
 	}
 	mine := map[proto.ConvID]int64{}
 	for _, m := range msgs {
-		if m.Sender == a.user.ID {
+		if m.Sender == a.user.ID && !proto.IsChange(m.Kind) {
 			mine[m.Conv] = max(mine[m.Conv], m.Seq)
 		}
 	}
@@ -507,7 +514,7 @@ func (a *account) putMessages(ctx context.Context, msgs []proto.Message) error {
 // of the open conversation, notices, member counts. The owner runs it.
 func (a *account) storePushed(ctx context.Context, msgs []proto.Message) {
 	before := a.lastSeqs(ctx, msgs)
-	if err := a.putMessages(ctx, msgs); err != nil {
+	if err := a.putMessages(ctx, msgs, true); err != nil {
 		a.m.log.Error("store pushed messages", "n", len(msgs), "err", err)
 		return // the next sync brings them again
 	}
@@ -618,7 +625,7 @@ func (a *account) fillGap(conv proto.ConvID) {
 			}
 			var synced int64
 			err = a.exec(ctx, func() error {
-				if err := a.putMessages(ctx, h.Messages); err != nil {
+				if err := a.putMessages(ctx, h.Messages, false); err != nil {
 					return err
 				}
 				synced, err = a.advanceSynced(ctx, conv)

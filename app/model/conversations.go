@@ -174,7 +174,7 @@ func (a *account) storeAdopted(ctx context.Context, cv proto.Conversation) error
 		return err
 	}
 	if cv.Last != nil {
-		if err := a.putMessages(ctx, []proto.Message{*cv.Last}); err != nil {
+		if err := a.putMessages(ctx, []proto.Message{*cv.Last}, false); err != nil {
 			return err
 		}
 	}
@@ -222,7 +222,7 @@ func (a *account) openConv(ctx context.Context, conv proto.ConvID) error {
 	if len(latest) == 0 && cv.LastSeq > 0 {
 		// Known from a summary only: fetch its newest page.
 		if h, err := a.sess.History(ctx, proto.HistoryRequest{Conv: conv, Limit: pageSize}); err == nil {
-			if err := a.exec(ctx, func() error { return a.putMessages(ctx, h.Messages) }); err != nil {
+			if err := a.exec(ctx, func() error { return a.putMessages(ctx, h.Messages, false) }); err != nil {
 				return err
 			}
 			latest = h.Messages
@@ -400,7 +400,7 @@ func (a *account) loadOlder(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := a.exec(ctx, func() error { return a.putMessages(ctx, h.Messages) }); err != nil {
+		if err := a.exec(ctx, func() error { return a.putMessages(ctx, h.Messages, false) }); err != nil {
 			return err
 		}
 		if older, err = a.db.Before(ctx, conv, from, pageSize); err != nil {
@@ -458,9 +458,12 @@ func (m *Model) Search(ctx context.Context, query string) error {
 			m.update(func(st *state.State) { st.Search = nil })
 			return err
 		}
-		res := make([]state.Message, len(ms))
-		for i, msg := range ms {
-			res[i] = state.Message{Message: msg, Mine: msg.Sender == a.user.ID}
+		res := make([]state.Message, 0, len(ms))
+		for _, msg := range ms {
+			if msg.Hidden {
+				continue // deleted for me
+			}
+			res = append(res, state.Message{Message: msg, Mine: msg.Sender == a.user.ID})
 		}
 		m.update(func(st *state.State) {
 			if st.Search != nil && st.Search.Query == query {

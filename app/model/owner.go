@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 
@@ -23,6 +24,7 @@ type event struct {
 	msg      *proto.Message          // a message pushed (or learnt from a reply) to store
 	conv     *proto.ConversationPush // I joined or left a conversation
 	presence *proto.Presence         // a member of the open conversation came or went
+	hidden   json.RawMessage         // the body of a hidden push (changes.go)
 	do       func() error            // an action's store writes; its result goes to done
 	done     chan<- error
 }
@@ -84,6 +86,8 @@ func (a *account) onPush(p client.Push) {
 		a.inbox.post(event{conv: p.Conversation})
 	case p.Presence != nil:
 		a.inbox.post(event{presence: p.Presence})
+	case p.Type == proto.TypeHidden:
+		a.inbox.post(event{hidden: p.Body})
 	case isCallPush(p.Type):
 		a.callPush(p) // calls.go
 	}
@@ -153,6 +157,8 @@ func (a *account) apply(evs []event) {
 			}
 			a.mu.Unlock()
 			a.requestRefresh()
+		case e.hidden != nil:
+			a.hiddenPush(ctx, e.hidden)
 		case e.do != nil:
 			e.done <- e.do()
 		}

@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"reflect"
 	"slices"
 
 	"parley/app/state"
@@ -103,12 +104,17 @@ func (a *account) refreshOpen(ctx context.Context) {
 	}
 	msgs := make([]state.Message, 0, len(window)+len(outbox))
 	for _, msg := range window {
+		// Change entries are folded into their targets (store/fold.go),
+		// and a message I hid is not shown; neither is a row.
+		if !shownMessage(msg) {
+			continue
+		}
 		msgs = append(msgs, state.Message{Message: msg, Mine: msg.Sender == a.user.ID})
 	}
 	for _, it := range outbox {
 		if it.Conv == conv {
 			msgs = append(msgs, state.Message{
-				Message: proto.Message{Conv: conv, ClientID: it.ClientID, Sender: a.user.ID, SenderName: a.user.Name, Time: it.Created, Kind: proto.MsgText, Text: it.Text},
+				Message: proto.Message{Conv: conv, ClientID: it.ClientID, Sender: a.user.ID, SenderName: a.user.Name, Time: it.Created, Kind: proto.MsgText, Text: it.Text, ReplyTo: it.ReplyTo},
 				Mine:    true, Status: state.Sending,
 			})
 		}
@@ -129,7 +135,9 @@ func (a *account) refreshOpen(ctx context.Context) {
 		if prev := st.Open; prev != nil && prev.ID == conv {
 			o.Revision = prev.Revision
 			o.LoadingOlder = prev.LoadingOlder
-			if !sameMessages(prev.Messages, msgs) {
+			// An older page of change entries only adds no row, but
+			// the list must see a new revision to ask for the next.
+			if !sameMessages(prev.Messages, msgs) || prepended > 0 {
 				o.Revision++
 			} else {
 				// Another rebuild published this revision already, and
@@ -145,6 +153,18 @@ func (a *account) refreshOpen(ctx context.Context) {
 
 func sameMessages(a, b []state.Message) bool {
 	return slices.EqualFunc(a, b, func(x, y state.Message) bool {
-		return x.Conv == y.Conv && x.Seq == y.Seq && x.ClientID == y.ClientID && x.Status == y.Status
+		return x.Conv == y.Conv && x.Seq == y.Seq && x.ClientID == y.ClientID && x.Status == y.Status &&
+			x.Text == y.Text && x.Edited == y.Edited && x.Deleted == y.Deleted && x.Pinned == y.Pinned &&
+			reflect.DeepEqual(x.Reactions, y.Reactions)
 	})
+}
+
+// shownMessage reports whether msg is a row of the conversation: not a
+// change entry, nor a kind this version does not know, nor hidden.
+func shownMessage(msg proto.Message) bool {
+	switch msg.Kind {
+	case proto.MsgText, proto.MsgFile, proto.MsgSystem, proto.MsgCall:
+		return !msg.Hidden
+	}
+	return false
 }

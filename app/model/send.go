@@ -75,6 +75,7 @@ func (a *account) flusher() {
 // new connection itself.
 type sender interface {
 	Send(ctx context.Context, conv proto.ConvID, clientID, text string) (proto.SendReply, error)
+	Call(ctx context.Context, typ string, req, reply any) error
 }
 
 // flush sends the outbox in order, one at a time. A message the server
@@ -86,14 +87,22 @@ func (a *account) flush(ctx context.Context, s sender) error {
 	defer a.flushMu.Unlock()
 	for {
 		items, err := a.db.Outbox(ctx)
-		if err != nil || len(items) == 0 {
+		if err != nil {
 			return err
+		}
+		if len(items) == 0 {
+			return a.flushChanges(ctx, s)
 		}
 		for _, it := range items {
 			if err := a.db.RecordAttempt(ctx, it.ClientID); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
-			r, err := s.Send(ctx, it.Conv, it.ClientID, it.Text)
+			var r proto.SendReply
+			if it.ReplyTo != 0 {
+				err = s.Call(ctx, proto.TypeSend, proto.SendRequest{Conv: it.Conv, ClientID: it.ClientID, Text: it.Text, ReplyTo: it.ReplyTo}, &r)
+			} else {
+				r, err = s.Send(ctx, it.Conv, it.ClientID, it.Text)
+			}
 			var pe *proto.Error
 			if errors.As(err, &pe) && permanent(pe.Code) {
 				a.sendFailed(ctx, it, err)

@@ -55,7 +55,7 @@ func (a *account) syncConversation(ctx context.Context, c *client.Conn, conv pro
 		}
 		var synced int64
 		err = a.exec(ctx, func() error {
-			if err := a.putMessages(ctx, h.Messages); err != nil {
+			if err := a.putMessages(ctx, h.Messages, false); err != nil {
 				return err
 			}
 			synced, err = a.advanceSynced(ctx, conv)
@@ -81,8 +81,13 @@ func (a *account) syncSummaries(ctx context.Context, have map[proto.ConvID]int64
 	if err := a.db.PutConversations(ctx, r.Conversations...); err != nil {
 		return err
 	}
-	if err := a.putMessages(ctx, r.Messages); err != nil {
+	if err := a.putMessages(ctx, r.Messages, false); err != nil {
 		return err
+	}
+	for _, h := range r.Hidden { // hidden on another device while this one was away
+		if err := a.db.Hide(ctx, h.Conv, h.Seq); err != nil {
+			return err
+		}
 	}
 	member := map[proto.ConvID]bool{}
 	for _, cv := range r.Conversations {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"runtime"
 	"strings"
@@ -125,7 +126,7 @@ func TestPushesArriveTypedAndInOrder(t *testing.T) {
 			return Push{}
 		}
 	}
-	if p := recv(); p.Type != proto.TypeMessage || p.Message == nil || *p.Message != msg {
+	if p := recv(); p.Type != proto.TypeMessage || p.Message == nil || !reflect.DeepEqual(*p.Message, msg) {
 		t.Fatalf("first push = %+v, want message %+v", p, msg)
 	}
 	if p := recv(); p.Type != proto.TypeConversation || p.Conversation == nil || p.Conversation.Conversation.Name != "Study" || !p.Conversation.Member {

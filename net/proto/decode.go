@@ -18,6 +18,8 @@ import (
 // field. The scanners here read the envelope in one pass, validating the
 // body as they step over it, and decode a flat body struct (strings,
 // integers, booleans) in one more, with a field table built once per type.
+// A struct may also have nested fields (slices, maps, pointers): a body
+// that holds one of them goes to encoding/json, one without stays here.
 //
 // They accept only what they decode exactly as encoding/json does: a
 // frame or body with anything else (escaped or case-folded keys, numbers
@@ -319,6 +321,7 @@ func init() {
 		TypeReply, TypeHello, TypeMessage, TypeConversation, TypePresence,
 		TypeCall, TypeCallAccept, TypeCallDecline, TypeCallHangup, TypeCallMedia,
 		TypeCallIncoming, TypeCallAccepted, TypeCallEnd,
+		TypeRead, TypeDelivered, TypeSeenBy, TypePrivacy, TypeSetPrivacy, TypeTyping, TypeSearch, TypeReceipt,
 	} {
 		frameTypes[t] = t
 	}
@@ -397,7 +400,7 @@ type bodyPlan struct {
 type bodyField struct {
 	name  []byte
 	index int
-	kind  reflect.Kind
+	kind  reflect.Kind // reflect.Invalid: nested, left to encoding/json
 }
 
 // plans holds a *bodyPlan per struct type, nil for types left to
@@ -444,19 +447,23 @@ func makePlan(t reflect.Type) *bodyPlan {
 		if !plainName(name) || hasOption(opts, "string") || implementsUnmarshal(sf.Type) {
 			return nil
 		}
-		switch sf.Type.Kind() {
+		kind := sf.Type.Kind()
+		switch kind {
 		case reflect.String, reflect.Bool,
 			reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		default:
-			return nil
+			// A nested field (slice, map, pointer, struct): a body that
+			// holds it goes to encoding/json; one without it (the plain
+			// send) stays on the fast path.
+			kind = reflect.Invalid
 		}
 		folded := string(bytes.ToLower([]byte(name)))
 		if seen[folded] {
 			return nil // names that differ only in case: encoding/json's rules
 		}
 		seen[folded] = true
-		p.fields = append(p.fields, bodyField{name: []byte(name), index: i, kind: sf.Type.Kind()})
+		p.fields = append(p.fields, bodyField{name: []byte(name), index: i, kind: kind})
 	}
 	return p
 }
@@ -542,6 +549,8 @@ func decodeBody(body []byte, v any) bool {
 		}
 		f := p.field(key)
 		switch {
+		case f != nil && f.kind == reflect.Invalid:
+			return false // a nested field: encoding/json
 		case f != nil && n < len(as):
 			as[n], ok = s.fieldValue(f, e.Field(f.index))
 			n++

@@ -73,14 +73,29 @@ var requestBodies = []struct {
 	{TypeMembers, MembersRequest{Conv: 512, Unwatch: true}},
 	{TypeDirect, DirectRequest{User: 4821}},
 	{TypeSend, SendRequest{Conv: 512, ClientID: "c-1", Text: "大家好 <b>\u2028 tab\there"}},
+	{TypeSend, SendRequest{Conv: 512, ClientID: "c-2", Text: "re", ReplyTo: 7, Mentions: []UserID{4821, 9}}},
+	{TypeSend, SendRequest{Conv: 512, ClientID: "c-3", ForwardOf: &MessageRef{Conv: 9, Seq: 3}}},
+	{TypeEdit, EditRequest{Conv: 512, Seq: 7, ClientID: "e-1", Text: "fixed 字"}},
+	{TypeDelete, TargetRequest{Conv: 512, Seq: 7, ClientID: "d-1"}},
+	{TypeHide, TargetRequest{Conv: 512, Seq: 7, ClientID: "h-1"}},
+	{TypeReact, ReactRequest{Conv: 512, Seq: 7, ClientID: "r-1", Emoji: "👍🏽", Remove: true}},
+	{TypePin, PinRequest{Conv: 512, Seq: 7, ClientID: "p-1", Unpin: true}},
+	{TypePins, PinsRequest{Conv: 512}},
 	{TypeHistory, HistoryRequest{Conv: 512, Before: new(int64(90)), Limit: 50}},
-	{TypeSync, SyncRequest{Have: map[ConvID]int64{512: 7, 9: 0}, Limit: 10}},
+	{TypeSync, SyncRequest{Have: map[ConvID]int64{512: 7, 9: 0}, Limit: 10, HiddenAfter: 3}},
 	{TypeCall, CallRequest{User: 4821, Codecs: []string{"g722", "pcm"}}},
 	{TypeCallAccept, CallAcceptRequest{Call: 4000000000, Codec: "g722"}},
 	{TypeCallDecline, CallRef{Call: 7}},
 	{TypeCallHangup, CallRef{Call: 7}},
 	{TypeCallHangup, CallHangupRequest{Call: 7, Reason: EndNoAudio}},
 	{TypeCallMedia, CallMediaRequest{Call: 7, Token: "tok"}},
+	{TypeRead, ReadRequest{Conv: 512, Seq: 7}},
+	{TypeDelivered, DeliveredRequest{Conv: 512, Seq: 9}},
+	{TypeSeenBy, SeenByRequest{Conv: 512, Seq: 3}},
+	{TypePrivacy, nil},
+	{TypeSetPrivacy, Privacy{ReadReceipts: true}},
+	{TypeTyping, TypingRequest{Conv: 512, Stop: true}},
+	{TypeSearch, SearchRequest{Query: "大家 hello", Conv: 512, Before: 99, Limit: 20}},
 	{TypeMessage, Message{Conv: 512, Seq: 7, Sender: 4821, SenderName: "李华", Kind: MsgText, Text: "hi"}},
 	{TypeReply, SendReply{Message: Message{Conv: 1, Seq: 2}, Duplicate: true}},
 	{TypeCallEnd, CallEnd{Call: 7, Reason: EndHangup, By: 4821, DurationMs: 3000}},
@@ -325,11 +340,41 @@ func TestCanonicalRequestsDecodeWithoutEncodingJSON(t *testing.T) {
 			t.Errorf("%s: the envelope of %s went to encoding/json", rb.typ, data)
 			continue
 		}
-		if rb.body == nil || makePlan(reflect.TypeOf(rb.body)) == nil {
+		if rb.body == nil || makePlan(reflect.TypeOf(rb.body)) == nil || setsNested(rb.body) {
 			continue // nested fields: encoding/json
 		}
 		if !decodeBody(f.Body, prefilled(rb.body)) {
 			t.Errorf("%s: the body %s went to encoding/json", rb.typ, f.Body)
 		}
+	}
+}
+
+// setsNested reports whether body (a struct) has a nested field that is
+// not empty: such a body is encoded with it and goes to encoding/json.
+func setsNested(body any) bool {
+	v := reflect.ValueOf(body)
+	for i := range v.NumField() {
+		switch v.Field(i).Kind() {
+		case reflect.Slice, reflect.Map, reflect.Pointer, reflect.Struct, reflect.Interface:
+			if !v.Field(i).IsZero() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestPlainSendStaysOnTheFastPath(t *testing.T) {
+	// The new optional fields of send must not send a plain send to
+	// encoding/json (the durable send rate depends on it).
+	if makePlan(reflect.TypeFor[SendRequest]()) == nil {
+		t.Fatal("SendRequest has no plan")
+	}
+	var req SendRequest
+	if !decodeBody([]byte(`{"conv":1,"client_id":"a","text":"hi"}`), &req) || req.Text != "hi" {
+		t.Fatalf("a plain send went to encoding/json: %+v", req)
+	}
+	if decodeBody([]byte(`{"conv":1,"client_id":"a","text":"hi","mentions":[2]}`), &req) {
+		t.Fatal("a send with mentions took the fast path")
 	}
 }

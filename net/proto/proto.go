@@ -105,6 +105,13 @@ type Conversation struct {
 	Members int      `json:"members"`        // member count
 	LastSeq int64    `json:"last_seq"`       // seq of the newest message, 0 if none
 	Last    *Message `json:"last,omitempty"` // the newest message, if any
+	// Read state (receipts.go): my read position, the messages after it
+	// that count as unread, and in a direct conversation the peer's
+	// positions (PeerRead only while both have read receipts on).
+	ReadSeq       int64 `json:"read_seq"`
+	Unread        int   `json:"unread"`
+	PeerRead      int64 `json:"peer_read,omitempty"`
+	PeerDelivered int64 `json:"peer_delivered,omitempty"`
 }
 
 // Message kinds.
@@ -127,6 +134,24 @@ type Message struct {
 	Text       string `json:"text,omitempty"`
 	Event      *Event `json:"event,omitempty"`
 	File       *File  `json:"file,omitempty"`
+
+	// History changes (events.go, docs/protocol.md "Changing history").
+	// On an entry that changes another message (edit, delete, react,
+	// unreact, pin, unpin): the seq it changes, and a reaction's emoji.
+	Target int64      `json:"target,omitempty"`
+	Emoji  string     `json:"emoji,omitempty"`
+	Call   *CallEntry `json:"call,omitempty"` // kind "call"
+	// What a message carries from its send.
+	ReplyTo   int64      `json:"reply_to,omitempty"`  // the seq it answers
+	Reply     *Quote     `json:"reply,omitempty"`     // that message, as it is now
+	Forwarded *Forwarded `json:"forwarded,omitempty"` // it copies someone's message
+	Mentions  []UserID   `json:"mentions,omitempty"`  // members it mentions
+	// Its state now, folded from the entries that changed it.
+	Edited    int64      `json:"edited,omitempty"`    // time of the last edit, Unix ms; 0: never edited
+	Deleted   bool       `json:"deleted,omitempty"`   // deleted for everyone: Text and File are gone
+	Reactions []Reaction `json:"reactions,omitempty"` // by first reaction
+	Pinned    bool       `json:"pinned,omitempty"`
+	Hidden    bool       `json:"hidden,omitempty"` // the caller hid it for themself (history and sync only)
 }
 
 // File describes a shared file; its bytes are fetched over HTTP (see
@@ -241,6 +266,10 @@ type SendRequest struct {
 	Conv     ConvID `json:"conv"`
 	ClientID string `json:"client_id"` // required idempotency key, unique per sender
 	Text     string `json:"text" badutf8:"bad_text"`
+	// Optional (docs/protocol.md, "Changing history").
+	ReplyTo   int64       `json:"reply_to,omitempty"`   // a seq of this conversation
+	Mentions  []UserID    `json:"mentions,omitempty"`   // kept only for members
+	ForwardOf *MessageRef `json:"forward_of,omitempty"` // copy this message (Text must be empty)
 }
 
 // SendReply carries the stored message; a retried send returns the
@@ -248,6 +277,12 @@ type SendRequest struct {
 type SendReply struct {
 	Message   Message `json:"message"`
 	Duplicate bool    `json:"duplicate,omitempty"`
+	// For edit, delete, react and pin: the target as it is now. Unchanged
+	// says that the request changed nothing (a reaction already there,
+	// or not there to remove; a pin of a pinned message): Message is then
+	// empty and no entry was appended.
+	Target    *Message `json:"target,omitempty"`
+	Unchanged bool     `json:"unchanged,omitempty"`
 }
 
 // HistoryRequest pages through a conversation. With neither Before nor After
@@ -275,6 +310,9 @@ type HistoryReply struct {
 type SyncRequest struct {
 	Have  map[ConvID]int64 `json:"have"`
 	Limit int              `json:"limit,omitempty"` // per conversation; default and max MaxHistoryLimit
+	// HiddenAfter is the newest Hidden.ID the client holds: the reply
+	// lists the caller's hides after it.
+	HiddenAfter int64 `json:"hidden_after,omitempty"`
 }
 
 // SyncReply lists every conversation of the caller and, for each with news,
@@ -284,6 +322,7 @@ type SyncReply struct {
 	Conversations []Conversation `json:"conversations"`
 	Messages      []Message      `json:"messages"`
 	More          []ConvID       `json:"more,omitempty"`
+	Hidden        []Hidden       `json:"hidden,omitempty"` // the caller's hides after HiddenAfter, by ID
 }
 
 // ---- Push bodies ----

@@ -2,6 +2,7 @@ package proto
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -17,7 +18,7 @@ func TestEncodedFramesDecodeBack(t *testing.T) {
 		t.Fatalf("push %s decodes as %+v, %v", push, f, err)
 	}
 	var got Message
-	if err := DecodeBody(f.Body, &got); err != nil || got != m {
+	if err := DecodeBody(f.Body, &got); err != nil || !reflect.DeepEqual(got, m) {
 		t.Fatalf("push body %+v, %v; want %+v", got, err, m)
 	}
 	reply, err := EncodeReply("42", SendReply{Message: m, Duplicate: true})
@@ -26,7 +27,7 @@ func TestEncodedFramesDecodeBack(t *testing.T) {
 	}
 	f, _ = DecodeFrame(reply)
 	var sr SendReply
-	if err := DecodeBody(f.Body, &sr); err != nil || f.Type != TypeReply || f.ID != "42" || !sr.Duplicate || sr.Message != m {
+	if err := DecodeBody(f.Body, &sr); err != nil || f.Type != TypeReply || f.ID != "42" || !sr.Duplicate || !reflect.DeepEqual(sr.Message, m) {
 		t.Fatalf("reply %s decodes as %+v / %+v, %v", reply, f, sr, err)
 	}
 	// No body: the field is absent, not null.

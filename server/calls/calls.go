@@ -57,6 +57,36 @@ type Config struct {
 	Sweep time.Duration
 	// OnEnd, if set, is told the reason of every call that ends (metrics).
 	OnEnd func(reason string)
+	// OnEnded, if set, is told how every call ended, for its entry in the
+	// history (Ended.Entry). It is called with the switchboard locked: it
+	// must not block nor call back into the Service.
+	OnEnded func(Ended)
+}
+
+// Ended is a call that is over.
+type Ended struct {
+	ID             proto.CallID
+	Caller, Callee proto.User
+	Reason         string // proto.End*
+	By             proto.UserID
+	Answered       bool
+	DurationMs     int64 // answered calls: from the answer to the end
+}
+
+// Entry is what the history shows of the call: answered with its
+// duration, declined, or missed (every other way an unanswered call
+// ends: cancelled, no answer, a dropped connection, no sound devices).
+func (e Ended) Entry() proto.CallEntry {
+	c := proto.CallEntry{Caller: e.Caller.ID, Callee: e.Callee.ID, Reason: e.Reason}
+	switch {
+	case e.Answered:
+		c.Outcome, c.DurationMs = proto.CallAnswered, e.DurationMs
+	case e.Reason == proto.EndDeclined:
+		c.Outcome = proto.CallDeclined
+	default:
+		c.Outcome = proto.CallMissed
+	}
+	return c
 }
 
 // Relay is what became of one audio packet.
@@ -489,6 +519,10 @@ func (s *Service) end(c *call, reason string, by proto.UserID, gone Conn) {
 	s.log.Info("call ended", "call", c.id, "reason", reason, "by", by, "duration_ms", end.DurationMs)
 	if s.cfg.OnEnd != nil {
 		s.cfg.OnEnd(reason)
+	}
+	if s.cfg.OnEnded != nil {
+		s.cfg.OnEnded(Ended{ID: c.id, Caller: c.caller.user, Callee: c.callee.user, Reason: reason, By: by,
+			Answered: c.phase == answered, DurationMs: end.DurationMs})
 	}
 }
 

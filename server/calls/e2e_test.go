@@ -453,3 +453,64 @@ func TestSlowReceiverLosesAudioNotTheConnection(t *testing.T) {
 	}
 	wantEnd(t, liC, id, proto.EndHangup, wang.ID)
 }
+
+func TestEveryCallLeavesAnEntryInTheHistory(t *testing.T) {
+	p := meet(t)
+	// Declined, then cancelled by the caller (missed), then answered for
+	// 3 s and hung up.
+	id1 := ring(t, p.liC, p.wang.ID, p.wangPhone, p.wangLaptop)
+	if err := p.wangPhone.Do(proto.TypeCallDecline, proto.CallRef{Call: id1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*callstest.Client{p.liC, p.wangPhone, p.wangLaptop} {
+		wantEnd(t, c, id1, proto.EndDeclined, p.wang.ID)
+	}
+	id2 := ring(t, p.liC, p.wang.ID, p.wangPhone, p.wangLaptop)
+	if err := p.liC.Do(proto.TypeCallHangup, proto.CallRef{Call: id2}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*callstest.Client{p.liC, p.wangPhone, p.wangLaptop} {
+		wantEnd(t, c, id2, proto.EndCancelled, p.li.ID)
+	}
+	id3 := ring(t, p.liC, p.wang.ID, p.wangPhone, p.wangLaptop)
+	accept(t, p.wangPhone, id3)
+	p.wangLaptop.NextEnd() // answered elsewhere
+	p.srv.Clock.Advance(3 * time.Second)
+	if err := p.liC.Do(proto.TypeCallHangup, proto.CallRef{Call: id3}, nil); err != nil {
+		t.Fatal(err)
+	}
+	wantEnd(t, p.wangPhone, id3, proto.EndHangup, p.li.ID)
+
+	want := []proto.CallEntry{
+		{Caller: p.li.ID, Callee: p.wang.ID, Outcome: proto.CallDeclined, Reason: proto.EndDeclined},
+		{Caller: p.li.ID, Callee: p.wang.ID, Outcome: proto.CallMissed, Reason: proto.EndCancelled},
+		{Caller: p.li.ID, Callee: p.wang.ID, Outcome: proto.CallAnswered, Reason: proto.EndHangup, DurationMs: 3000},
+	}
+	// Both sides get each entry, from the caller, in their direct
+	// conversation, in order.
+	var conv proto.ConvID
+	for _, c := range []*callstest.Client{p.liC, p.wangLaptop} {
+		for i, w := range want {
+			var m proto.Message
+			select {
+			case m = <-c.Messages:
+			case <-time.After(30 * time.Second): // a guard against hangs, not a timing
+				t.Fatalf("user %d: no call entry %d", c.User.ID, i)
+			}
+			if m.Kind != proto.MsgCall || m.Sender != p.li.ID || m.Call == nil || *m.Call != w || m.Seq != int64(i+1) {
+				t.Fatalf("user %d: entry %d is %+v (%+v), want %+v", c.User.ID, i, m, m.Call, w)
+			}
+			if conv != 0 && m.Conv != conv {
+				t.Fatalf("entries in conversations %d and %d", conv, m.Conv)
+			}
+			conv = m.Conv
+		}
+	}
+	var h proto.HistoryReply
+	if err := p.wangPhone.Do(proto.TypeHistory, proto.HistoryRequest{Conv: conv}, &h); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Messages) != 3 || h.Messages[2].Call.DurationMs != 3000 {
+		t.Fatalf("history of the direct conversation: %+v", h.Messages)
+	}
+}

@@ -214,7 +214,7 @@ func TestClientNamesNeverReachTheFileSystem(t *testing.T) {
 	// Only blobs named by their hash exist; nothing escaped the data folder.
 	filepath.WalkDir(srv.Dir, func(path string, d fs.DirEntry, err error) error {
 		rel, _ := filepath.Rel(srv.Dir, path)
-		if !d.IsDir() && !hasPrefix(rel, "parley.db", filepath.Join("files", "blobs")+string(filepath.Separator)) {
+		if !d.IsDir() && !hasPrefix(rel, "parley.db", storage.SearchFileName, filepath.Join("files", "blobs")+string(filepath.Separator)) {
 			t.Errorf("unexpected file %s", rel)
 		}
 		return nil

@@ -359,6 +359,13 @@ func (s *Service) complete(ctx context.Context, w http.ResponseWriter, u storage
 // if the store has that content already) and publishes its file message.
 // Every step can run again after a crash.
 func (s *Service) finish(ctx context.Context, u storage.Upload, sender proto.User) (proto.Message, error) {
+	// A blob a delete released is removed under this lock (ReleaseBlob):
+	// never between placing it here and publishing the file.
+	unlock, err := s.locks.lock(ctx, blobLock(u.SHA256))
+	if err != nil {
+		return proto.Message{}, err
+	}
+	defer unlock()
 	if u.State != storage.UploadDone {
 		if err := s.placeBlob(u); err != nil {
 			return proto.Message{}, err

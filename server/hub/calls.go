@@ -37,6 +37,8 @@ type callLayer struct {
 	ended   *metrics.CounterVec
 
 	lanes sync.Map // *conn → chan []byte: its audio lane
+
+	records sync.WaitGroup // call entries being written (events.go)
 }
 
 func newCallLayer(h *Hub) *callLayer {
@@ -52,6 +54,7 @@ func newCallLayer(h *Hub) *callLayer {
 		Now:     h.now,
 		Logger:  h.log,
 		OnEnd:   func(reason string) { l.ended.With(reason).Inc() },
+		OnEnded: l.record,
 	})
 	r.GaugeFunc("parley_calls_active", "Calls ringing or answered.", func() float64 {
 		ringing, answered := l.svc.Counts()

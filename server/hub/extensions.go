@@ -1,8 +1,11 @@
 package hub
 
 // extraOps returns the request tables of features beyond chat, each
-// defined in its own file: calls (calls.go). It runs once, from New.
+// defined in its own file: calls (calls.go), history changes
+// (events.go), read state, receipts, typing and search (receipts.go). It
+// runs once, from New.
 func (h *Hub) extraOps() []map[string]op {
 	h.calls = newCallLayer(h)
-	return []map[string]op{h.callOps()}
+	h.rx = newReceiptLayer(h)
+	return []map[string]op{h.callOps(), h.eventOps(), h.receiptOps()}
 }

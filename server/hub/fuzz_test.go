@@ -43,6 +43,23 @@ func FuzzDispatch(f *testing.F) {
 		`{"type":"send","id":"23","body":{"conv":100,"client_id":"b","text":"hi ` + "\xff\xfe" + `"}}`,
 		`{"type":"create_group","id":"24","body":{"name":"\udc00"}}`,
 		`{"type":"ping","id":"` + "\xff" + `"}`,
+		`{"type":"send","id":"25","body":{"conv":100,"client_id":"c","text":"re","reply_to":1,"mentions":[1000,-1]}}`,
+		`{"type":"send","id":"26","body":{"conv":100,"client_id":"d","forward_of":{"conv":100,"seq":1}}}`,
+		`{"type":"edit","id":"27","body":{"conv":100,"seq":2,"client_id":"e","text":"x"}}`,
+		`{"type":"delete","id":"28","body":{"conv":100,"seq":2,"client_id":"f"}}`,
+		`{"type":"react","id":"29","body":{"conv":100,"seq":1,"client_id":"g","emoji":"👍🏽","remove":true}}`,
+		`{"type":"pin","id":"30","body":{"conv":100,"seq":1,"client_id":"h","unpin":false}}`,
+		`{"type":"pins","id":"31","body":{"conv":100}}`,
+		`{"type":"hide","id":"32","body":{"conv":100,"seq":-1}}`,
+		`{"type":"sync","id":"33","body":{"hidden_after":-5}}`,
+		`{"type":"read","id":"34","body":{"conv":100,"seq":1}}`,
+		`{"type":"delivered","id":"35","body":{"conv":100,"seq":-1}}`,
+		`{"type":"seen_by","id":"36","body":{"conv":100,"seq":9223372036854775807}}`,
+		`{"type":"set_privacy","id":"37","body":{"read_receipts":false}}`,
+		`{"type":"privacy","id":"38"}`,
+		`{"type":"typing","id":"39","body":{"conv":100,"stop":true}}`,
+		`{"type":"search","id":"40","body":{"query":"你好 \"OR\" *x","before":-1,"limit":1000}}`,
+		`{"type":"search","id":"41","body":{"query":"\" NEAR( a","conv":100}}`,
 	}
 	for _, s := range seeds {
 		f.Add(s)

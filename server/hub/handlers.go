@@ -366,6 +366,9 @@ func (h *Hub) send(ctx context.Context, c *conn, id string, body json.RawMessage
 	if req.ClientID == "" || len(req.ClientID) > proto.MaxClientIDLen {
 		return proto.Errorf(proto.CodeBadRequest, "client_id must be 1 to %d bytes", proto.MaxClientIDLen)
 	}
+	if hasExtras(req) { // reply, mentions, forward: events.go
+		return h.sendWith(ctx, c, id, req)
+	}
 	if err := checkText(req.Text); err != nil {
 		return err
 	}
@@ -420,7 +423,11 @@ func (h *Hub) sync(ctx context.Context, c *conn, body json.RawMessage) (any, err
 	if err != nil {
 		return nil, err
 	}
-	return proto.SyncReply{Conversations: nonNil(convs), Messages: nonNil(msgs), More: more}, nil
+	hidden, err := h.db.HiddenAfter(ctx, c.user.ID, req.HiddenAfter)
+	if err != nil {
+		return nil, err
+	}
+	return proto.SyncReply{Conversations: nonNil(convs), Messages: nonNil(msgs), More: more, Hidden: hidden}, nil
 }
 
 func clampLimit(n, def int) int {

@@ -67,6 +67,13 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client's address (see clientAddr); none by default.
 	TrustedProxies []netip.Prefix
+
+	// EditWindow is how long after sending a message its sender may edit
+	// it (default DefaultEditWindow; negative: no bound). See events.go.
+	EditWindow time.Duration
+	// ReleaseBlob, if set, is told the SHA-256 of a blob that a delete
+	// left without references (the files service removes it).
+	ReleaseBlob func(ctx context.Context, sha256 string)
 }
 
 // Limit is a token-bucket rate: Burst at once, then one per Every.
@@ -112,7 +119,8 @@ type Hub struct {
 	closing  bool
 	wg       sync.WaitGroup // connection goroutines: readers and shuts
 
-	calls *callLayer // voice calls: calls.go
+	calls *callLayer    // voice calls: calls.go
+	rx    *receiptLayer // receipts and typing: receipts.go
 
 	fanout     chan []storage.Committed
 	fanoutDone chan struct{}
@@ -288,6 +296,7 @@ func (c *conn) cutOff() {
 // Close stops fan-out. Call it after storage is closed, so that no commit
 // arrives after it.
 func (h *Hub) Close() {
+	h.calls.records.Wait() // call entries: they fail fast once storage is closed
 	close(h.fanout)
 	<-h.fanoutDone
 	h.stop()

@@ -64,6 +64,9 @@ type Config struct {
 	// (NAME.br, NAME.gz) are served to browsers that accept them
 	// (package static).
 	WebDir, WebFont, WebEmojiFont string
+	// EditWindow is how long a sender may edit a message (0: the hub's
+	// default, 48 h; negative: no bound).
+	EditWindow time.Duration
 }
 
 // WebFontPath and WebEmojiFontPath are where the node serves
@@ -148,6 +151,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 
 		LoginTimeout:    cfg.LoginTimeout,
 		MaxConnsPerAddr: cfg.MaxConnsPerAddr,
+		EditWindow:      cfg.EditWindow,
+		// n.files is set below, before any request is served.
+		ReleaseBlob: func(ctx context.Context, sha string) { n.files.ReleaseBlob(ctx, sha) },
 	})
 	n.db, n.hub = db, h
 	n.files, err = files.New(ctx, files.Config{

@@ -122,7 +122,7 @@ const conversationSelect = `
 SELECT c.id, c.kind, c.name, COALESCE(lm.seq, 0),
 	(SELECT COUNT(*) FROM members m2 WHERE m2.conv_id = c.id),
 	p.id, p.name,
-	lm.seq, lm.sender, lu.name, lm.client_id, lm.time, lm.kind, lm.text, lm.event
+	lm.seq, lm.sender, lu.name, lm.client_id, lm.time, lm.kind, lm.text, lm.event, lm.meta
 FROM members m
 JOIN conversations c ON c.id = m.conv_id
 LEFT JOIN users p ON c.kind = 'direct' AND p.id = (
@@ -134,7 +134,11 @@ WHERE m.user_id = ?`
 // Conversations summarises every conversation of user, newest activity
 // first.
 func (d *DB) Conversations(ctx context.Context, user proto.UserID) ([]proto.Conversation, error) {
-	return d.conversations(ctx, conversationSelect, user)
+	cs, err := d.conversations(ctx, conversationSelect, user)
+	if err != nil {
+		return nil, err
+	}
+	return cs, d.addReadState(ctx, user, cs)
 }
 
 // Conversation summarises one conversation as user sees it, or not_member.
@@ -145,6 +149,9 @@ func (d *DB) Conversation(ctx context.Context, user proto.UserID, conv proto.Con
 	}
 	if len(cs) == 0 {
 		return proto.Conversation{}, proto.Errorf(proto.CodeNotMember, "you are not a member of %d", conv)
+	}
+	if err := d.addReadState(ctx, user, cs); err != nil {
+		return proto.Conversation{}, err
 	}
 	return cs[0], nil
 }
@@ -164,9 +171,10 @@ func (d *DB) conversations(ctx context.Context, query string, args ...any) ([]pr
 			seq, sender, tm       sql.NullInt64
 			senderName, clientID  sql.NullString
 			kind, text, eventJSON sql.NullString
+			meta                  sql.NullString
 		)
 		if err := rows.Scan(&c.ID, &c.Kind, &c.Name, &c.LastSeq, &c.Members, &peerID, &peerName,
-			&seq, &sender, &senderName, &clientID, &tm, &kind, &text, &eventJSON); err != nil {
+			&seq, &sender, &senderName, &clientID, &tm, &kind, &text, &eventJSON, &meta); err != nil {
 			return nil, fmt.Errorf("list conversations: %w", err)
 		}
 		if peerID.Valid {
@@ -177,6 +185,9 @@ func (d *DB) conversations(ctx context.Context, query string, args ...any) ([]pr
 			m := proto.Message{Conv: c.ID, Seq: seq.Int64, Sender: proto.UserID(sender.Int64), SenderName: senderName.String,
 				ClientID: clientID.String, Time: tm.Int64, Kind: kind.String, Text: text.String}
 			if err := decodeEvent(eventJSON, &m); err != nil {
+				return nil, err
+			}
+			if err := decodeMeta(meta, &m); err != nil {
 				return nil, err
 			}
 			c.Last = &m
@@ -199,7 +210,7 @@ func lastTime(c proto.Conversation) int64 {
 	return c.Last.Time
 }
 
-const messageSelect = `SELECT m.conv_id, m.seq, m.sender, COALESCE(u.name, ''), COALESCE(m.client_id, ''), m.time, m.kind, m.text, m.event
+const messageSelect = `SELECT m.conv_id, m.seq, m.sender, COALESCE(u.name, ''), COALESCE(m.client_id, ''), m.time, m.kind, m.text, m.event, m.meta
 FROM messages m LEFT JOIN users u ON u.id = m.sender`
 
 func scanMessages(rows *sql.Rows, capacity int) ([]proto.Message, error) {
@@ -207,11 +218,14 @@ func scanMessages(rows *sql.Rows, capacity int) ([]proto.Message, error) {
 	ms := make([]proto.Message, 0, capacity)
 	for rows.Next() {
 		var m proto.Message
-		var event sql.NullString
-		if err := rows.Scan(&m.Conv, &m.Seq, &m.Sender, &m.SenderName, &m.ClientID, &m.Time, &m.Kind, &m.Text, &event); err != nil {
+		var event, meta sql.NullString
+		if err := rows.Scan(&m.Conv, &m.Seq, &m.Sender, &m.SenderName, &m.ClientID, &m.Time, &m.Kind, &m.Text, &event, &meta); err != nil {
 			return nil, fmt.Errorf("read messages: %w", err)
 		}
 		if err := decodeEvent(event, &m); err != nil {
+			return nil, err
+		}
+		if err := decodeMeta(meta, &m); err != nil {
 			return nil, err
 		}
 		ms = append(ms, m)
@@ -249,14 +263,21 @@ func (d *DB) History(ctx context.Context, caller proto.UserID, req proto.History
 	if err := d.requireMember(ctx, req.Conv, caller); err != nil {
 		return nil, false, err
 	}
+	var ms []proto.Message
+	var more bool
+	var err error
 	switch {
 	case req.After != nil:
-		return d.page(ctx, req.Conv, pageAfter, *req.After, req.Limit)
+		ms, more, err = d.page(ctx, req.Conv, pageAfter, *req.After, req.Limit)
 	case req.Before != nil:
-		return d.page(ctx, req.Conv, pageBefore, *req.Before, req.Limit)
+		ms, more, err = d.page(ctx, req.Conv, pageBefore, *req.Before, req.Limit)
 	default:
-		return d.page(ctx, req.Conv, pageLatest, 0, req.Limit)
+		ms, more, err = d.page(ctx, req.Conv, pageLatest, 0, req.Limit)
 	}
+	if err == nil {
+		err = d.decorate(ctx, caller, ms)
+	}
+	return ms, more, err
 }
 
 type pageDir int
@@ -336,6 +357,9 @@ func (d *DB) Sync(ctx context.Context, user proto.UserID, have map[proto.ConvID]
 		}
 		if hasMore && known {
 			more = append(more, c.ID)
+		}
+		if err := d.decorate(ctx, user, ms); err != nil {
+			return nil, nil, nil, err
 		}
 		msgs = append(msgs, ms...)
 	}

@@ -73,11 +73,12 @@ type sequencer struct {
 
 // Hot statements, prepared before the first batch.
 const (
-	sqlSavepoint  = "SAVEPOINT job"
-	sqlRelease    = "RELEASE job"
-	sqlRollbackTo = "ROLLBACK TO job"
-	sqlInsertMsg  = "INSERT INTO messages (conv_id, seq, sender, client_id, time, kind, text, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-	sqlByClientID = "SELECT conv_id, seq, time, kind, text FROM messages WHERE sender = ? AND client_id = ?"
+	sqlSavepoint     = "SAVEPOINT job"
+	sqlRelease       = "RELEASE job"
+	sqlRollbackTo    = "ROLLBACK TO job"
+	sqlInsertMsg     = "INSERT INTO messages (conv_id, seq, sender, client_id, time, kind, text, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+	sqlInsertMsgMeta = "INSERT INTO messages (conv_id, seq, sender, client_id, time, kind, text, event, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	sqlByClientID    = "SELECT conv_id, seq, time, kind, text FROM messages WHERE sender = ? AND client_id = ?"
 
 	sqlInsertMember = "INSERT INTO members (conv_id, user_id, joined) VALUES (?, ?, ?)"
 )
@@ -418,15 +419,26 @@ func (s *sequencer) append(tx *sql.Tx, c *convState, m proto.Message) (proto.Mes
 	if m.ClientID != "" {
 		clientID = m.ClientID
 	}
-	if m.Event != nil {
-		b, err := json.Marshal(m.Event)
+	if m.Event != nil || m.File != nil {
+		var v any = m.Event
+		if m.File != nil {
+			v = m.File
+		}
+		b, err := json.Marshal(v)
 		if err != nil {
 			return m, fmt.Errorf("encode event: %w", err)
 		}
 		event = string(b)
 	}
-	if _, err := s.exec(tx, sqlInsertMsg,
-		m.Conv, m.Seq, m.Sender, clientID, m.Time, m.Kind, m.Text, event); err != nil {
+	var err error
+	if meta, merr := encodeMeta(m); merr != nil {
+		return m, merr
+	} else if meta != nil {
+		_, err = s.exec(tx, sqlInsertMsgMeta, m.Conv, m.Seq, m.Sender, clientID, m.Time, m.Kind, m.Text, event, meta)
+	} else { // a plain message: the statement of the first schema
+		_, err = s.exec(tx, sqlInsertMsg, m.Conv, m.Seq, m.Sender, clientID, m.Time, m.Kind, m.Text, event)
+	}
+	if err != nil {
 		return m, fmt.Errorf("insert message %d/%d: %w", m.Conv, m.Seq, err)
 	}
 	c.lastSeq = m.Seq

@@ -92,6 +92,8 @@ type DB struct {
 	// checkpoint that resets the log.
 	gate sync.Mutex
 	ckpt *checkpointer
+	// search is the search index, written behind the commit (search.go).
+	search *searchIndex
 }
 
 // FileName is the database file inside the data folder.
@@ -186,8 +188,22 @@ func Open(ctx context.Context, dir string, opts Options) (*DB, error) {
 	c.SetMaxIdleConns(1)
 	c.SetConnMaxLifetime(0)
 	c.SetConnMaxIdleTime(0)
+	si, err := openSearch(ctx, dir, r, opts.Logger)
+	if err != nil {
+		w.Close()
+		r.Close()
+		c.Close()
+		return nil, err
+	}
+	onCommit := opts.OnCommit
+	opts.OnCommit = func(b []Committed) {
+		si.committed(b)
+		if onCommit != nil {
+			onCommit(b)
+		}
+	}
 	d := &DB{
-		w: w, r: r, opts: opts, log: opts.Logger, now: opts.Now,
+		w: w, r: r, opts: opts, log: opts.Logger, now: opts.Now, search: si,
 		jobs: make(chan *job, 4*opts.MaxBatch),
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
@@ -209,7 +225,7 @@ func (d *DB) Close() error {
 		d.closing.Unlock()
 		close(d.quit)
 		<-d.done
-		d.closeErr = errors.Join(d.ckpt.close(), d.r.Close(), d.w.Close())
+		d.closeErr = errors.Join(d.search.close(), d.ckpt.close(), d.r.Close(), d.w.Close())
 	})
 	return d.closeErr
 }
@@ -305,6 +321,37 @@ var migrations = []string{
 	// 3: a conversation's last seq is MAX(seq) of its messages (an index
 	// lookup), not a column every commit had to update.
 	`ALTER TABLE conversations DROP COLUMN last_seq;`,
+	// 4 (events.go): history changes. meta holds, as JSON, a message's
+	// fields beyond the first schema (target, emoji, call, reply_to,
+	// forwarded, mentions, and the folded edited, deleted, reactions,
+	// pinned); NULL for a plain message. pins lists each conversation's
+	// pinned messages; hidden the messages a user deleted for themself.
+	`ALTER TABLE messages ADD COLUMN meta TEXT;
+	CREATE TABLE pins (
+		conv_id INTEGER NOT NULL,
+		seq     INTEGER NOT NULL,
+		PRIMARY KEY (conv_id, seq)
+	) WITHOUT ROWID;
+	CREATE TABLE hidden (
+		user_id   INTEGER NOT NULL,
+		id        INTEGER NOT NULL,
+		conv_id   INTEGER NOT NULL,
+		seq       INTEGER NOT NULL,
+		PRIMARY KEY (user_id, id)
+	) WITHOUT ROWID;
+	CREATE UNIQUE INDEX hidden_message ON hidden(user_id, conv_id, seq);
+	CREATE INDEX files_sha256 ON files(sha256);
+	CREATE INDEX files_message ON files(conv_id, seq);`,
+	// 5: read state and receipts (reads_state.go). (The search index is a
+	// database of its own: search.go.)
+	`ALTER TABLE users ADD COLUMN read_receipts INTEGER NOT NULL DEFAULT 1;
+	CREATE TABLE reads (
+		conv_id       INTEGER NOT NULL,
+		user_id       INTEGER NOT NULL,
+		read_seq      INTEGER NOT NULL DEFAULT 0,
+		delivered_seq INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (conv_id, user_id)
+	) WITHOUT ROWID;`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

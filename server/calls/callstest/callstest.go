@@ -151,6 +151,10 @@ type Client struct {
 	pushes  chan proto.Frame
 	packets chan []byte
 	done    chan struct{}
+	// Messages holds the messages pushed to the connection (the call
+	// entries of the history among them), apart from the call pushes
+	// that Next reads; when full, later ones are dropped.
+	Messages chan proto.Message
 }
 
 // Dial opens a connection and waits for hello.
@@ -186,10 +190,11 @@ func (s *Server) dial(t testing.TB, p *proxy) *Client {
 	ws.SetReadLimit(16 << 20)
 	c := &Client{
 		t: t, ws: ws, proxy: p,
-		pending: map[string]chan proto.Frame{},
-		pushes:  make(chan proto.Frame, 256),
-		packets: make(chan []byte, 4096),
-		done:    make(chan struct{}),
+		pending:  map[string]chan proto.Frame{},
+		pushes:   make(chan proto.Frame, 256),
+		Messages: make(chan proto.Message, 64),
+		packets:  make(chan []byte, 4096),
+		done:     make(chan struct{}),
 	}
 	_, data, err := ws.Read(ctx)
 	if err != nil {
@@ -247,6 +252,19 @@ func (c *Client) read() {
 			if ch != nil {
 				ch <- f
 			}
+			continue
+		}
+		switch f.Type {
+		case proto.TypeMessage:
+			var m proto.Message
+			if json.Unmarshal(f.Body, &m) == nil {
+				select {
+				case c.Messages <- m:
+				default:
+				}
+			}
+			continue
+		case proto.TypeConversation: // a direct conversation a call entry opened
 			continue
 		}
 		c.pushes <- f

@@ -1,4 +1,4 @@
-package store
+package searchtext
 
 import (
 	"slices"
@@ -23,8 +23,8 @@ func TestIndexTokens(t *testing.T) {
 		{"，。！ ...", nil},
 	}
 	for _, tc := range tests {
-		if got := indexTokens(tc.text); !slices.Equal(got, tc.want) {
-			t.Errorf("indexTokens(%q) = %q, want %q", tc.text, got, tc.want)
+		if got := IndexTokens(tc.text); !slices.Equal(got, tc.want) {
+			t.Errorf("IndexTokens(%q) = %q, want %q", tc.text, got, tc.want)
 		}
 	}
 }
@@ -43,8 +43,8 @@ func TestParseQueryAndFTSQuery(t *testing.T) {
 		{"。！", ""},
 	}
 	for _, tc := range tests {
-		if got := ftsQuery(parseQuery(tc.q)); got != tc.fts {
-			t.Errorf("ftsQuery(parseQuery(%q)) = %s, want %s", tc.q, got, tc.fts)
+		if got := FTSQuery(ParseQuery(tc.q)); got != tc.fts {
+			t.Errorf("FTSQuery(ParseQuery(%q)) = %s, want %s", tc.q, got, tc.fts)
 		}
 	}
 }
@@ -53,17 +53,17 @@ func TestParseQueryAndFTSQuery(t *testing.T) {
 // every single character too.
 func TestEveryCJKSubstringMatches(t *testing.T) {
 	text := []rune("会议改到明天下午三点请大家准时")
-	doc := indexTokens(string(text))
+	doc := IndexTokens(string(text))
 	for i := range text {
 		for j := i + 1; j <= len(text); j++ {
 			q := string(text[i:j])
-			if !matches(doc, parseQuery(q)) {
+			if !Matches(doc, ParseQuery(q)) {
 				t.Errorf("%q does not find its substring %q", string(text), q)
 			}
 		}
 	}
 	for _, q := range []string{"会明", "点请大家准时到", "三点钟"} {
-		if matches(doc, parseQuery(q)) {
+		if Matches(doc, ParseQuery(q)) {
 			t.Errorf("%q finds %q, which it does not contain", string(text), q)
 		}
 	}

@@ -1,0 +1,194 @@
+package model
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"parley/app/state"
+	"parley/net/client"
+	"parley/net/proto"
+	"parley/store"
+)
+
+// Changing history (docs/protocol.md, "Changing history"): edit, delete
+// for everyone, react, pin, and hide (delete for me). Each action gets a
+// client ID once, when the user asks, and waits in a queue like the
+// outbox: it is sent when connected, after the outbox, and sent again with
+// the same client ID after a lost reply or a reconnect, so the server
+// applies it once. The queue lives as long as the app: an action still
+// waiting when the app quits is dropped (a message the user typed is
+// kept, in the outbox; Reply is such a message). A refusal becomes a
+// notice with the server's code (no_such_message, not_sender, deleted,
+// edit_window, bad_emoji) and the action is dropped.
+//
+// The entry the server answers with is stored like a pushed message, and
+// so folded into its target (store/fold.go): the change shows at once.
+
+// pendingChange is one queued history change.
+type pendingChange struct {
+	typ string // proto.TypeEdit, TypeDelete, TypeReact, TypePin or TypeHide
+	req any    // its request, client ID included
+}
+
+// Edit replaces the text of my message seq of conv.
+func (m *Model) Edit(ctx context.Context, conv proto.ConvID, seq int64, text string) error {
+	if err := checkText(text); err != nil {
+		return m.fail(err)
+	}
+	return m.queueChange(conv, seq, func(id string) pendingChange {
+		return pendingChange{proto.TypeEdit, proto.EditRequest{Conv: conv, Seq: seq, ClientID: id, Text: text}}
+	})
+}
+
+// Delete deletes my message seq of conv for everyone.
+func (m *Model) Delete(ctx context.Context, conv proto.ConvID, seq int64) error {
+	return m.queueChange(conv, seq, func(id string) pendingChange {
+		return pendingChange{proto.TypeDelete, proto.TargetRequest{Conv: conv, Seq: seq, ClientID: id}}
+	})
+}
+
+// DeleteForMe hides message seq of conv on my devices only.
+func (m *Model) DeleteForMe(ctx context.Context, conv proto.ConvID, seq int64) error {
+	return m.queueChange(conv, seq, func(id string) pendingChange {
+		return pendingChange{proto.TypeHide, proto.TargetRequest{Conv: conv, Seq: seq, ClientID: id}}
+	})
+}
+
+// React adds my reaction emoji to message seq of conv.
+func (m *Model) React(ctx context.Context, conv proto.ConvID, seq int64, emoji string) error {
+	return m.react(conv, seq, emoji, false)
+}
+
+// Unreact takes my reaction emoji back.
+func (m *Model) Unreact(ctx context.Context, conv proto.ConvID, seq int64, emoji string) error {
+	return m.react(conv, seq, emoji, true)
+}
+
+func (m *Model) react(conv proto.ConvID, seq int64, emoji string, remove bool) error {
+	if !proto.IsEmoji(emoji) {
+		return m.fail(&proto.Error{Code: proto.CodeBadEmoji, Message: "a reaction is one emoji"})
+	}
+	return m.queueChange(conv, seq, func(id string) pendingChange {
+		return pendingChange{proto.TypeReact, proto.ReactRequest{Conv: conv, Seq: seq, ClientID: id, Emoji: emoji, Remove: remove}}
+	})
+}
+
+// Pin pins message seq of conv, or with pin false unpins it.
+func (m *Model) Pin(ctx context.Context, conv proto.ConvID, seq int64, pin bool) error {
+	return m.queueChange(conv, seq, func(id string) pendingChange {
+		return pendingChange{proto.TypePin, proto.PinRequest{Conv: conv, Seq: seq, ClientID: id, Unpin: !pin}}
+	})
+}
+
+// Reply queues text answering message seq of conv: a message of the
+// outbox, sent with reply_to.
+func (m *Model) Reply(ctx context.Context, conv proto.ConvID, seq int64, text string) error {
+	return m.withAccount(func(a *account) error {
+		if err := checkText(text); err != nil {
+			return err
+		}
+		if conv == 0 || seq <= 0 {
+			return badInput(state.InputNoConversation, "open a conversation first")
+		}
+		it := store.OutboxItem{ClientID: client.NewClientID(), Conv: conv, Text: text, ReplyTo: seq}
+		if err := a.db.Enqueue(ctx, it); err != nil {
+			return err
+		}
+		a.refresh()
+		a.kickFlusher()
+		return nil
+	})
+}
+
+func checkText(text string) error {
+	switch {
+	case strings.TrimSpace(text) == "":
+		return badInput(state.InputMessageEmpty, "the message is empty")
+	case len(text) > proto.MaxTextBytes:
+		return badInput(state.InputMessageLong, "a message holds at most %d bytes; this one has %d", proto.MaxTextBytes, len(text))
+	}
+	return nil
+}
+
+func (m *Model) queueChange(conv proto.ConvID, seq int64, mk func(clientID string) pendingChange) error {
+	return m.withAccount(func(a *account) error {
+		if conv <= 0 || seq <= 0 {
+			return badInput(state.InputNoConversation, "open a conversation first")
+		}
+		a.mu.Lock()
+		a.changes = append(a.changes, mk(client.NewClientID()))
+		a.mu.Unlock()
+		a.kickFlusher()
+		return nil
+	})
+}
+
+// flushChanges sends the queued changes in order. The caller holds
+// flushMu. A network failure stops it; the rest waits for the next
+// connection.
+func (a *account) flushChanges(ctx context.Context, s sender) error {
+	for {
+		a.mu.Lock()
+		if len(a.changes) == 0 {
+			a.mu.Unlock()
+			return nil
+		}
+		pc := a.changes[0]
+		a.mu.Unlock()
+		err := a.sendChange(ctx, s, pc)
+		var pe *proto.Error
+		if err != nil && !(errors.As(err, &pe) && permanent(pe.Code)) {
+			return err
+		}
+		a.mu.Lock()
+		a.changes = a.changes[1:]
+		a.mu.Unlock()
+		if err != nil {
+			a.m.log.Info("history change refused", "type", pc.typ, "err", err)
+			a.m.fail(err)
+		}
+		a.requestRefresh()
+	}
+}
+
+// sendChange sends one change and stores what the server answers.
+func (a *account) sendChange(ctx context.Context, s sender, pc pendingChange) error {
+	if pc.typ == proto.TypeHide {
+		var r proto.HideReply
+		if err := s.Call(ctx, pc.typ, pc.req, &r); err != nil {
+			return err
+		}
+		return a.exec(ctx, func() error { return a.db.Hide(ctx, r.Hidden.Conv, r.Hidden.Seq) })
+	}
+	var r proto.SendReply
+	if err := s.Call(ctx, pc.typ, pc.req, &r); err != nil {
+		return err
+	}
+	return a.exec(ctx, func() error {
+		if r.Message.Seq > 0 {
+			if err := a.putMessages(ctx, []proto.Message{r.Message}, true); err != nil {
+				return err
+			}
+			if _, err := a.advanceSynced(ctx, r.Message.Conv); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// hiddenPush applies a hide made on another of my devices (the hidden
+// push). The owner runs it.
+func (a *account) hiddenPush(ctx context.Context, body json.RawMessage) {
+	var h proto.Hidden
+	if err := json.Unmarshal(body, &h); err != nil {
+		a.m.log.Error("hidden push", "err", err)
+		return
+	}
+	if err := a.db.Hide(ctx, h.Conv, h.Seq); err != nil {
+		a.m.log.Error("hide", "err", err)
+	}
+	a.requestRefresh()
+}
