@@ -175,4 +175,3 @@ func TestEditIsNotOfferedOnOthersMessages(t *testing.T) {
 		}
 	}
 }
-
