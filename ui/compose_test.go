@@ -175,3 +175,52 @@ func TestEditIsNotOfferedOnOthersMessages(t *testing.T) {
 		}
 	}
 }
+
+// A reply waiting to be sent stays with its conversation, like a draft;
+// an edit ends when another conversation opens.
+func TestAReplyStaysWithItsConversation(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	st := foldedMine()
+	conv := st.Open.ID
+	d.Frame(st)
+	d.Frame(st)
+	rightClick(t, d, "Chapter three slides are up")
+	d.Frame(st)
+	must(t, d.Click("Reply"))
+	d.Frame(st)
+	d.Frame(st)
+	onScreen(t, d, "Replying to 王芳: Chapter three slides are up")
+
+	other := st
+	o := *st.Open
+	o.ID, o.Name, o.Messages, o.Revision = conv+1000, "Elsewhere", nil, 1
+	other.Open = &o
+	d.Frame(other)
+	d.Frame(other)
+	if _, ok := d.FindContaining("Replying to"); ok {
+		t.Fatal("the reply shows in another conversation")
+	}
+	d.Frame(st)
+	d.Frame(st)
+	onScreen(t, d, "Replying to 王芳: Chapter three slides are up")
+	d.Type("back again")
+	d.Frame(st)
+	d.Take()
+	d.Press(key.NameReturn, 0)
+	if want := (ui.ReplyTo{Conv: conv, Seq: 11, Text: "back again"}); count(d.Frame(st), want) != 1 {
+		t.Fatal("the reply was lost on the way to another conversation and back")
+	}
+
+	rightClick(t, d, "有空，我现在打给你\nsecond line")
+	d.Frame(st)
+	must(t, d.Click("Edit"))
+	d.Frame(st)
+	d.Frame(st)
+	onScreen(t, d, "Editing message")
+	d.Frame(other)
+	d.Frame(st)
+	d.Frame(st)
+	if _, ok := d.Find("Editing message"); ok {
+		t.Fatal("the edit survived opening another conversation")
+	}
+}
