@@ -31,6 +31,22 @@ type convPane struct {
 	draft   string
 	refused bool
 	msgsH   int // the message list's height last frame, for Page Up and Down
+	// replies are the messages Send answers, per conversation (like
+	// drafts); editing is the message the composer changes, in the open
+	// conversation only, with the draft it put aside.
+	replies    map[proto.ConvID]proto.Quote
+	editing    *editing
+	emptyEdit  bool // Send was pressed on an empty edit
+	closeReply widget.Clickable
+	closeEdit  widget.Clickable
+}
+
+// editing is my message the composer is changing, and the draft that was
+// in the composer before, which comes back when the edit ends.
+type editing struct {
+	seq   int64
+	text  string // the message's text, to tell whether it changed
+	saved string
 }
 
 func (p *convPane) init() {
@@ -39,6 +55,7 @@ func (p *convPane) init() {
 	p.composer = newField(false)
 	p.composer.text = &p.draft
 	p.memberList.Axis = layout.Horizontal
+	p.replies = map[proto.ConvID]proto.Quote{}
 	p.msgs.init()
 	p.files.init()
 	p.transfers.init()
@@ -48,6 +65,8 @@ func (p *convPane) reset() {
 	p.openConv = 0
 	p.composer.SetText("")
 	p.draft, p.refused = "", false
+	clear(p.replies)
+	p.editing, p.emptyEdit = nil, false
 	p.msgs.reset()
 	p.files.reset()
 	p.transfers.reset()
@@ -58,7 +77,10 @@ func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
 	if o.ID != p.openConv {
 		// Each conversation has its own draft: the composer shows this
 		// one's (the model kept what was typed in the last one).
+		// An edit ends (the model kept the draft put aside: no Draft
+		// is sent while editing); a reply stays with its conversation.
 		p.openConv = o.ID
+		p.editing, p.emptyEdit = nil, false
 		p.draft, p.refused = st.Drafts[o.ID], false
 		p.composer.SetText(p.draft)
 		p.composer.SetCaret(p.composer.Len(), p.composer.Len())
@@ -86,6 +108,16 @@ func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
 	}
 	p.files.update(gtx, u, st)
 	p.transfers.update(gtx, u)
+	if pk := p.msgs.picked; pk != nil {
+		p.msgs.picked = nil
+		p.pick(gtx, o.ID, pk)
+	}
+	if p.closeReply.Clicked(gtx) {
+		delete(p.replies, o.ID)
+	}
+	if p.closeEdit.Clicked(gtx) {
+		p.endEdit()
+	}
 	// Enter sends; Shift+Enter is a new line (the editor inserts it).
 	send, changed := p.send.Clicked(gtx), false
 	for {
@@ -102,15 +134,29 @@ func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
 	}
 	text := p.draft // the editor's text as of the last change
 	if changed {
-		p.refused = false
+		p.refused, p.emptyEdit = false, false
 		text = p.composer.Text()
 	}
 	if send {
+		trimmed := strings.TrimSpace(text)
 		switch {
 		case len(text) > proto.MaxTextBytes:
 			p.refused = true // the text stays; the composer says why
-		case strings.TrimSpace(text) != "":
-			u.emit(Send{Conv: o.ID, Text: strings.TrimSpace(text)})
+		case p.editing != nil && trimmed == "":
+			p.emptyEdit = true // an edit cannot empty a message: delete it
+		case p.editing != nil:
+			if trimmed != p.editing.text {
+				u.emit(EditMessage{Conv: o.ID, Seq: p.editing.seq, Text: trimmed})
+			}
+			p.endEdit()
+			text = p.draft
+		case trimmed != "":
+			if q, ok := p.replies[o.ID]; ok {
+				u.emit(ReplyTo{Conv: o.ID, Seq: q.Seq, Text: trimmed})
+				delete(p.replies, o.ID)
+			} else {
+				u.emit(Send{Conv: o.ID, Text: trimmed})
+			}
 			p.composer.SetText("")
 			text = ""
 			p.msgs.followBottom()
@@ -124,8 +170,115 @@ func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
 	}
 	if text != p.draft {
 		p.draft = text
-		u.emit(Draft{Conv: o.ID, Text: text})
+		if p.editing == nil {
+			u.emit(Draft{Conv: o.ID, Text: text})
+		}
 	}
+}
+
+// pick takes a message the context menu handed over: Reply shows it over
+// the composer; Edit loads its text into the composer, putting the draft
+// aside.
+func (p *convPane) pick(gtx layout.Context, conv proto.ConvID, pk *menuPick) {
+	m := pk.msg
+	gtx.Execute(key.FocusCmd{Tag: &p.composer.Editor})
+	if !pk.edit {
+		p.endEdit()
+		q := proto.Quote{Seq: m.Seq, Sender: m.Sender, SenderName: m.SenderName, Deleted: m.Deleted}
+		q.Text, _, _ = strings.Cut(m.Text, "\n")
+		if m.File != nil {
+			q.FileName = m.File.Name
+		}
+		p.replies[conv] = q
+		return
+	}
+	delete(p.replies, conv)
+	saved := p.draft
+	if p.editing != nil {
+		saved = p.editing.saved
+	}
+	p.editing = &editing{seq: m.Seq, text: m.Text, saved: saved}
+	p.emptyEdit, p.refused = false, false
+	p.composer.SetText(m.Text)
+	p.composer.SetCaret(p.composer.Len(), p.composer.Len())
+	p.draft = m.Text
+}
+
+// endEdit ends an edit, if one is going on, and gives the composer back
+// the draft it put aside.
+func (p *convPane) endEdit() {
+	if p.editing == nil {
+		return
+	}
+	saved := p.editing.saved
+	p.editing, p.emptyEdit = nil, false
+	p.composer.SetText(saved)
+	p.composer.SetCaret(p.composer.Len(), p.composer.Len())
+	p.draft = saved
+}
+
+// cancelStrip ends an edit or drops the reply (Esc); it reports whether
+// there was one.
+func (p *convPane) cancelStrip() bool {
+	if p.editing != nil {
+		p.endEdit()
+		return true
+	}
+	if _, ok := p.replies[p.openConv]; ok && p.openConv != 0 {
+		delete(p.replies, p.openConv)
+		return true
+	}
+	return false
+}
+
+// composeStrip is the strip over the composer while it answers a message
+// ("Replying to Wang: …") or changes one ("Editing message"), with × to
+// stop; an empty edit says to delete the message instead.
+func (p *convPane) composeStrip(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+	th, t := u.th, u.t()
+	var line string
+	var close *widget.Clickable
+	var tip string
+	switch q, ok := p.replies[st.Open.ID]; {
+	case p.editing != nil:
+		line, close, tip = t.EditingMessage, &p.closeEdit, t.CancelEdit
+	case ok:
+		what := q.Text
+		if q.FileName != "" {
+			what = q.FileName
+		}
+		if q.Deleted {
+			what = t.MessageDeleted
+		}
+		line, close, tip = fmt.Sprintf(t.ReplyingToF, q.SenderName, what), &p.closeReply, t.CancelReply
+	default:
+		return layout.Dimensions{}
+	}
+	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		return th.fill(gtx, th.Surface, 0)
+	}, func(gtx layout.Context) layout.Dimensions {
+		gtx.Constraints.Min.X = gtx.Constraints.Max.X
+		return layout.Inset{Left: spaceL, Right: spaceM, Top: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+				layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+					return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+						layout.Rigid(th.label(textSmall, th.FgMuted, line).lines(1).userContent().Layout),
+						layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+							if !p.emptyEdit || p.editing == nil {
+								return layout.Dimensions{}
+							}
+							return th.label(textSmall, th.Danger, t.EditEmpty).medium().Layout(gtx)
+						}),
+					)
+				}),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					b := th.iconButton(close, u.icons.close, tip)
+					b.tip = tipEnd | tipAbove
+					return layout.Inset{Left: spaceXS}.Layout(gtx, b.Layout)
+				}),
+			)
+		})
+	})
 }
 
 func (p *convPane) layout(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
@@ -173,6 +326,7 @@ func (p *convPane) layout(gtx layout.Context, u *UI, st state.State) layout.Dime
 			}
 			return p.files.layout(gtx, u, st)
 		}),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.composeStrip(gtx, u, st) }),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.lengthBar(gtx, u) }),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.composerBar(gtx, u, st) }),
 	)

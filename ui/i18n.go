@@ -61,9 +61,11 @@ type catalog struct {
 	ErrNoID, ErrNoName, ErrNoPassword                  string
 	JumpLatest, Members, Composer                      string
 	// History changes (messages.go): marks, tombstones, quotes, call rows.
-	Edited, MessageDeleted, ForwardedFromF, CallBack                            string
-	DeleteForAll, DeleteForMe, Pin, Unpin                                       string
-	CallRowF, CallRowMissed, CallRowDeclined, CallRowCancelled, CallRowNoAnswer string
+	Edited, MessageDeleted, ForwardedFromF, CallBack string
+	DeleteForAll, DeleteForMe, Pin, Unpin            string
+	// Reply and Edit (the menu, and the strip over the composer).
+	Reply, Edit, ReplyingToF, EditingMessage, CancelReply, CancelEdit, EditEmpty string
+	CallRowF, CallRowMissed, CallRowDeclined, CallRowCancelled, CallRowNoAnswer  string
 	// Membership events in the history.
 	EvCreatedF, EvJoinedF, EvInvitedF, EvLeftF string
 	// Notices, by kind.
@@ -183,6 +185,13 @@ var en = catalog{
 	ForwardedFromF:   "Forwarded from %s",
 	CallBack:         "Call back",
 	DeleteForAll:     "Delete for everyone",
+	Reply:            "Reply",
+	Edit:             "Edit",
+	ReplyingToF:      "Replying to %s: %s",
+	EditingMessage:   "Editing message",
+	CancelReply:      "Cancel reply",
+	CancelEdit:       "Cancel editing",
+	EditEmpty:        "An edit cannot be empty: to remove the message, delete it instead",
 	DeleteForMe:      "Delete for me",
 	Pin:              "Pin",
 	Unpin:            "Unpin",
@@ -473,6 +482,13 @@ var zh = catalog{
 	ForwardedFromF:   "转发自 %s",
 	CallBack:         "回拨",
 	DeleteForAll:     "为所有人删除",
+	Reply:            "回复",
+	Edit:             "编辑",
+	ReplyingToF:      "回复 %s：%s",
+	EditingMessage:   "正在编辑消息",
+	CancelReply:      "取消回复",
+	CancelEdit:       "取消编辑",
+	EditEmpty:        "编辑后的消息不能为空：如要移除这条消息，请删除它",
 	DeleteForMe:      "仅为我删除",
 	Pin:              "置顶",
 	Unpin:            "取消置顶",

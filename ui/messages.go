@@ -79,21 +79,30 @@ type msgList struct {
 	chips      map[chipKey]*widget.Clickable
 	rowTags    map[int64]*int64 // pointer targets of message rows, by seq (the context menu)
 	menu       msgMenu
+	picked     *menuPick // Reply or Edit was chosen; the composer takes it
 }
 
 // quickReactions are the reactions the context menu offers.
 var quickReactions = [...]string{"👍", "❤️", "😂", "😮", "😢", "🙏"}
 
 // msgMenu is the context menu of one message (right-click on its row),
-// shown as a card over the list: quick reactions, Copy, Delete (for
-// everyone, my own), Delete for me, Pin or Unpin, each only where it is
-// allowed. Reply and Edit need the composer and are not offered yet
-// (ui.ReplyTo and ui.EditMessage are ready for it).
+// shown as a card over the list: quick reactions, Reply, Copy, Edit (my
+// own text), Delete (for everyone, my own), Delete for me, Pin or Unpin,
+// each only where it is allowed. Reply and Edit hand the message to the
+// composer (picked).
 type msgMenu struct {
 	seq                       int64 // the message, 0: closed
 	scrim                     int
 	react                     [len(quickReactions)]widget.Clickable
 	copy, del, forMe, pin, no widget.Clickable
+	reply, edit               widget.Clickable
+}
+
+// menuPick is a message the menu handed to the composer: to answer, or
+// with edit to change.
+type menuPick struct {
+	msg  state.Message
+	edit bool
 }
 
 // callBack is the Call back button of a call row and whom it calls.
@@ -124,7 +133,7 @@ func (l *msgList) reset() {
 	clear(l.callBacks)
 	clear(l.chips)
 	clear(l.rowTags)
-	l.menu.seq = 0
+	l.menu.seq, l.picked = 0, nil
 	l.list.Position = layout.Position{}
 }
 
@@ -754,6 +763,14 @@ func (l *msgList) menuActions(gtx layout.Context, u *UI, st state.State) {
 			done = true
 		}
 	}
+	if mu.reply.Clicked(gtx) {
+		l.picked = &menuPick{msg: m}
+		done = true
+	}
+	if mu.edit.Clicked(gtx) {
+		l.picked = &menuPick{msg: m, edit: true}
+		done = true
+	}
 	if mu.copy.Clicked(gtx) {
 		gtx.Execute(clipboard.WriteCmd{Type: "application/text", Data: io.NopCloser(strings.NewReader(m.Text))})
 		done = true
@@ -834,8 +851,12 @@ func (l *msgList) menuCard(gtx layout.Context, u *UI, st state.State, size image
 						}
 						return layout.Flex{}.Layout(gtx, row...)
 					}))
+					item(&mu.reply, t.Reply)
 					if m.Text != "" {
 						item(&mu.copy, t.Copy)
+					}
+					if mine && m.Kind == proto.MsgText {
+						item(&mu.edit, t.Edit)
 					}
 					if mine {
 						item(&mu.del, t.DeleteForAll)

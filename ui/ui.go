@@ -295,6 +295,7 @@ func (u *UI) escape(st state.State) {
 		u.conv.files.open = false
 	case u.conv.showMembers:
 		u.conv.showMembers = false
+	case u.conv.cancelStrip(): // a reply or an edit over the composer
 	case st.Search != nil || u.side.search.Len() > 0:
 		u.side.search.SetText("")
 		u.side.searched = ""
