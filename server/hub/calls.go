@@ -38,7 +38,10 @@ type callLayer struct {
 
 	lanes sync.Map // *conn → chan []byte: its audio lane
 
-	records sync.WaitGroup // call entries being written (events.go)
+	records    sync.WaitGroup // the call entries' writer (events.go)
+	recMu      sync.Mutex
+	recQ       []calls.Ended // call entries to write, in the order the calls ended
+	recWriting bool          // a writeRecords goroutine is running
 }
 
 func newCallLayer(h *Hub) *callLayer {

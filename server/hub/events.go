@@ -191,22 +191,46 @@ func (h *Hub) sendWith(ctx context.Context, c *conn, id string, req proto.SendRe
 
 // record writes the history entry of a call that ended, in the direct
 // conversation of its two people (opened if needed, as a file sent to a
-// user opens it). The switchboard calls it locked, so the write runs on
-// its own goroutine; Close waits for it. The entry is idempotent (its
-// client_id is the call's ID), so it is written once.
+// user opens it). The switchboard calls it locked, so it only queues the
+// entry; one writer goroutine at a time writes the queue in the order
+// the calls ended, so a conversation's entries keep that order. Close
+// waits for it. The entry is idempotent (its client_id is the call's
+// ID), so it is written once.
 func (l *callLayer) record(e calls.Ended) {
-	h := l.h
+	l.recMu.Lock()
+	defer l.recMu.Unlock()
+	l.recQ = append(l.recQ, e)
+	if l.recWriting {
+		return
+	}
+	l.recWriting = true
 	l.records.Add(1)
-	go func() {
-		defer l.records.Done()
+	go l.writeRecords()
+}
+
+// writeRecords writes the queued call entries in order until none is left.
+func (l *callLayer) writeRecords() {
+	defer l.records.Done()
+	h := l.h
+	for {
+		l.recMu.Lock()
+		if len(l.recQ) == 0 {
+			l.recWriting = false
+			l.recMu.Unlock()
+			return
+		}
+		e := l.recQ[0]
+		l.recQ = l.recQ[1:]
+		l.recMu.Unlock()
+
 		ctx, cancel := context.WithTimeout(h.ctx, 30*time.Second)
-		defer cancel()
 		conv, err := h.Direct(ctx, e.Caller, e.Callee.ID)
 		if err == nil {
 			_, err = h.db.RecordCall(ctx, e.Caller, conv.ID, fmt.Sprintf("call-%d", e.ID), e.Entry())
 		}
+		cancel()
 		if err != nil {
 			h.log.Warn("record call in history", "call", e.ID, "err", err)
 		}
-	}()
+	}
 }
