@@ -183,12 +183,7 @@ func (b *callBar) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 	}
 	return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-			return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-				return th.fill(gtx, bg, 0)
-			}, func(gtx layout.Context) layout.Dimensions {
-				gtx.Constraints.Min.X = gtx.Constraints.Max.X
-				return layout.Inset{Left: spaceL, Right: spaceS, Top: spaceS, Bottom: spaceS}.Layout(gtx, content)
-			})
+			return th.band(gtx, bg, layout.Inset{Left: spaceL, Right: spaceS, Top: spaceS, Bottom: spaceS}, content)
 		}),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 			// During a call the panel is here, under the button that
@@ -558,13 +553,8 @@ func (b *callBar) deviceChoices(gtx layout.Context, u *UI, st state.State) layou
 // call.
 func (b *callBar) devicePanel(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
 	th := u.th
-	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-		return th.fill(gtx, th.Surface, 0)
-	}, func(gtx layout.Context) layout.Dimensions {
-		gtx.Constraints.Min.X = gtx.Constraints.Max.X
-		return layout.Inset{Left: spaceL, Right: spaceL, Top: spaceXS, Bottom: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-			return b.deviceChoices(gtx, u, st)
-		})
+	return th.band(gtx, th.Surface, layout.Inset{Left: spaceL, Right: spaceL, Top: spaceXS, Bottom: spaceS}, func(gtx layout.Context) layout.Dimensions {
+		return b.deviceChoices(gtx, u, st)
 	})
 }
 

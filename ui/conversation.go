@@ -254,30 +254,25 @@ func (p *convPane) composeStrip(gtx layout.Context, u *UI, st state.State) layou
 	default:
 		return layout.Dimensions{}
 	}
-	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-		return th.fill(gtx, th.Surface, 0)
-	}, func(gtx layout.Context) layout.Dimensions {
-		gtx.Constraints.Min.X = gtx.Constraints.Max.X
-		return layout.Inset{Left: spaceL, Right: spaceM, Top: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-			return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
-				layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
-					return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
-						layout.Rigid(th.label(textSmall, th.FgMuted, line).lines(1).userContent().Layout),
-						layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-							if !p.emptyEdit || p.editing == nil {
-								return layout.Dimensions{}
-							}
-							return th.label(textSmall, th.Danger, t.EditEmpty).medium().Layout(gtx)
-						}),
-					)
-				}),
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					b := th.iconButton(close, u.icons.close, tip)
-					b.tip = tipEnd | tipAbove
-					return layout.Inset{Left: spaceXS}.Layout(gtx, b.Layout)
-				}),
-			)
-		})
+	return th.band(gtx, th.Surface, layout.Inset{Left: spaceL, Right: spaceM, Top: spaceS}, func(gtx layout.Context) layout.Dimensions {
+		return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+				return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+					layout.Rigid(th.label(textSmall, th.FgMuted, line).lines(1).userContent().Layout),
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						if !p.emptyEdit || p.editing == nil {
+							return layout.Dimensions{}
+						}
+						return th.label(textSmall, th.Danger, t.EditEmpty).medium().Layout(gtx)
+					}),
+				)
+			}),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				b := th.iconButton(close, u.icons.close, tip)
+				b.tip = tipEnd | tipAbove
+				return layout.Inset{Left: spaceXS}.Layout(gtx, b.Layout)
+			}),
+		)
 	})
 }
 
@@ -350,30 +345,25 @@ func (p *convPane) lengthBar(gtx layout.Context, u *UI) layout.Dimensions {
 	} else {
 		count += " · " + fmt.Sprintf(w.LeftF, thousands(proto.MaxTextBytes-n))
 	}
-	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-		return th.fill(gtx, th.Surface, 0)
-	}, func(gtx layout.Context) layout.Dimensions {
-		gtx.Constraints.Min.X = gtx.Constraints.Max.X
-		return layout.Inset{Left: spaceL, Right: spaceM, Top: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-			return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
-				layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
-					if !p.refused {
-						return th.label(textSmall, c, count).Layout(gtx)
-					}
-					why := fmt.Sprintf(w.RefusedF, thousands(proto.MaxTextBytes), thousands(n))
-					return th.label(textSmall, th.Danger, why).medium().Layout(gtx)
-				}),
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					if !over {
-						return layout.Dimensions{}
-					}
-					b := th.button(&p.sendAsFile, secondaryButton, w.SendAsFile)
-					b.small = true
-					b.icon = u.icons.upload
-					return layout.Inset{Left: spaceS}.Layout(gtx, b.Layout)
-				}),
-			)
-		})
+	return th.band(gtx, th.Surface, layout.Inset{Left: spaceL, Right: spaceM, Top: spaceS}, func(gtx layout.Context) layout.Dimensions {
+		return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+				if !p.refused {
+					return th.label(textSmall, c, count).Layout(gtx)
+				}
+				why := fmt.Sprintf(w.RefusedF, thousands(proto.MaxTextBytes), thousands(n))
+				return th.label(textSmall, th.Danger, why).medium().Layout(gtx)
+			}),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				if !over {
+					return layout.Dimensions{}
+				}
+				b := th.button(&p.sendAsFile, secondaryButton, w.SendAsFile)
+				b.small = true
+				b.icon = u.icons.upload
+				return layout.Inset{Left: spaceS}.Layout(gtx, b.Layout)
+			}),
+		)
 	})
 }
 
@@ -421,88 +411,78 @@ func (p *convPane) header(gtx layout.Context, u *UI, st state.State) layout.Dime
 			}
 		}
 	}
-	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-		return th.fill(gtx, th.Surface, 0)
-	}, func(gtx layout.Context) layout.Dimensions {
-		gtx.Constraints.Min.X = gtx.Constraints.Max.X
-		return layout.Inset{Left: spaceL, Right: spaceS, Top: spaceM, Bottom: spaceM}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-			return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					if !u.narrow {
-						return layout.Dimensions{}
-					}
-					b := th.iconButton(&p.back, u.icons.back, t.Back)
-					b.tip = tipStart
-					return layout.Inset{Right: spaceS}.Layout(gtx, b.Layout)
-				}),
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions { return th.avatar(gtx, o.Name, avatarID, avatarM) }),
-				layout.Rigid(gap(spaceM)),
-				layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
-					return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
-						layout.Rigid(th.label(textTitle, th.Fg, o.Name).bold().lines(1).userContent().Layout),
-						layout.Rigid(gap(2)),
-						layout.Rigid(th.label(textSmall, th.FgMuted, sub).lines(2).Layout),
-					)
-				}),
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					if o.Kind != proto.KindDirect || o.Peer == nil {
-						return layout.Dimensions{}
-					}
-					b := th.iconButton(&p.callPeer, u.icons.call, fmt.Sprintf(t.CallPersonF, o.Peer.Name))
-					b.enabled = !st.NoAudio && (st.Call == nil || st.Call.State == state.CallEnded)
-					if st.NoAudio {
-						b.desc = t.NoAudioCalls
-					}
-					if b.enabled {
-						b.color = th.Primary
-					}
-					return b.Layout(gtx)
-				}),
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					b := th.iconButton(&p.members, u.icons.people, t.ShowMembers)
-					if p.showMembers {
-						b.color, b.bg = th.Primary, th.Selected
-					}
-					return b.Layout(gtx)
-				}),
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					if o.Kind != proto.KindGroup {
-						return layout.Dimensions{}
-					}
-					b := th.iconButton(&p.leave, u.icons.leave, t.Leave)
-					b.tip = tipEnd
-					if p.askLeave {
-						b.color, b.bg = th.Danger, th.DangerSoft
-					}
-					return b.Layout(gtx)
-				}),
-			)
-		})
+	return th.band(gtx, th.Surface, layout.Inset{Left: spaceL, Right: spaceS, Top: spaceM, Bottom: spaceM}, func(gtx layout.Context) layout.Dimensions {
+		return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				if !u.narrow {
+					return layout.Dimensions{}
+				}
+				b := th.iconButton(&p.back, u.icons.back, t.Back)
+				b.tip = tipStart
+				return layout.Inset{Right: spaceS}.Layout(gtx, b.Layout)
+			}),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return th.avatar(gtx, o.Name, avatarID, avatarM) }),
+			layout.Rigid(gap(spaceM)),
+			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+				return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+					layout.Rigid(th.label(textTitle, th.Fg, o.Name).bold().lines(1).userContent().Layout),
+					layout.Rigid(gap(2)),
+					layout.Rigid(th.label(textSmall, th.FgMuted, sub).lines(2).Layout),
+				)
+			}),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				if o.Kind != proto.KindDirect || o.Peer == nil {
+					return layout.Dimensions{}
+				}
+				b := th.iconButton(&p.callPeer, u.icons.call, fmt.Sprintf(t.CallPersonF, o.Peer.Name))
+				b.enabled = !st.NoAudio && (st.Call == nil || st.Call.State == state.CallEnded)
+				if st.NoAudio {
+					b.desc = t.NoAudioCalls
+				}
+				if b.enabled {
+					b.color = th.Primary
+				}
+				return b.Layout(gtx)
+			}),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				b := th.iconButton(&p.members, u.icons.people, t.ShowMembers)
+				if p.showMembers {
+					b.color, b.bg = th.Primary, th.Selected
+				}
+				return b.Layout(gtx)
+			}),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				if o.Kind != proto.KindGroup {
+					return layout.Dimensions{}
+				}
+				b := th.iconButton(&p.leave, u.icons.leave, t.Leave)
+				b.tip = tipEnd
+				if p.askLeave {
+					b.color, b.bg = th.Danger, th.DangerSoft
+				}
+				return b.Layout(gtx)
+			}),
+		)
 	})
 }
 
 func (p *convPane) leaveBar(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
 	th, t := u.th, u.t()
-	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-		return th.fill(gtx, th.DangerSoft, 0)
-	}, func(gtx layout.Context) layout.Dimensions {
-		gtx.Constraints.Min.X = gtx.Constraints.Max.X
-		return layout.Inset{Left: spaceL, Right: spaceL, Top: spaceS, Bottom: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-			return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
-				layout.Flexed(1, th.label(textSmall, th.Danger, t.Leave+": "+t.nameID(st.Open.Name, int64(st.Open.ID))+"?").medium().Layout),
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					b := th.button(&p.cancelLeave, ghostButton, t.Cancel)
-					b.small = true
-					return b.Layout(gtx)
-				}),
-				layout.Rigid(gap(spaceS)),
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					b := th.button(&p.confirmLeave, primaryButton, t.LeaveConfirm)
-					b.small = true
-					return b.Layout(gtx)
-				}),
-			)
-		})
+	return th.band(gtx, th.DangerSoft, layout.Inset{Left: spaceL, Right: spaceL, Top: spaceS, Bottom: spaceS}, func(gtx layout.Context) layout.Dimensions {
+		return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+			layout.Flexed(1, th.label(textSmall, th.Danger, t.Leave+": "+t.nameID(st.Open.Name, int64(st.Open.ID))+"?").medium().Layout),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				b := th.button(&p.cancelLeave, ghostButton, t.Cancel)
+				b.small = true
+				return b.Layout(gtx)
+			}),
+			layout.Rigid(gap(spaceS)),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				b := th.button(&p.confirmLeave, primaryButton, t.LeaveConfirm)
+				b.small = true
+				return b.Layout(gtx)
+			}),
+		)
 	})
 }
 
@@ -521,39 +501,34 @@ func (p *convPane) memberStrip(gtx layout.Context, u *UI, st state.State) layout
 			ms = append(ms, m)
 		}
 	}
-	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-		return th.fill(gtx, th.Surface, 0)
-	}, func(gtx layout.Context) layout.Dimensions {
-		gtx.Constraints.Min.X = gtx.Constraints.Max.X
-		return layout.Inset{Left: spaceL, Right: spaceL, Bottom: spaceM}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-			return p.memberList.Layout(gtx, len(ms), func(gtx layout.Context, i int) layout.Dimensions {
-				m := ms[i]
-				return layout.Inset{Right: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-					return th.surface(gtx, th.SurfaceAlt, color0, 16, func(gtx layout.Context) layout.Dimensions {
-						return layout.Inset{Left: 4, Right: spaceM, Top: 4, Bottom: 4}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-							return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
-								layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-									return layout.Stack{Alignment: layout.SE}.Layout(gtx,
-										layout.Stacked(func(gtx layout.Context) layout.Dimensions { return th.avatar(gtx, m.Name, int64(m.ID), 24) }),
-										layout.Stacked(func(gtx layout.Context) layout.Dimensions {
-											if !presence {
-												return layout.Dimensions{} // unknown while offline
-											}
-											c := th.FgMuted
-											if m.Online {
-												c = th.Success
-											}
-											return dot(gtx, c, 8)
-										}),
-									)
-								}),
-								layout.Rigid(gap(6)),
-								layout.Rigid(th.label(textSmall, th.Fg, m.Name).lines(1).userContent().Layout),
-								layout.Rigid(gap(spaceXS)),
-								layout.Rigid(th.label(textCaption, th.FgMuted, fmt.Sprint(m.ID)).Layout),
-								layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.call.memberButton(gtx, u, st, m) }),
-							)
-						})
+	return th.band(gtx, th.Surface, layout.Inset{Left: spaceL, Right: spaceL, Bottom: spaceM}, func(gtx layout.Context) layout.Dimensions {
+		return p.memberList.Layout(gtx, len(ms), func(gtx layout.Context, i int) layout.Dimensions {
+			m := ms[i]
+			return layout.Inset{Right: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+				return th.surface(gtx, th.SurfaceAlt, color0, 16, func(gtx layout.Context) layout.Dimensions {
+					return layout.Inset{Left: 4, Right: spaceM, Top: 4, Bottom: 4}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+						return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+							layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+								return layout.Stack{Alignment: layout.SE}.Layout(gtx,
+									layout.Stacked(func(gtx layout.Context) layout.Dimensions { return th.avatar(gtx, m.Name, int64(m.ID), 24) }),
+									layout.Stacked(func(gtx layout.Context) layout.Dimensions {
+										if !presence {
+											return layout.Dimensions{} // unknown while offline
+										}
+										c := th.FgMuted
+										if m.Online {
+											c = th.Success
+										}
+										return dot(gtx, c, 8)
+									}),
+								)
+							}),
+							layout.Rigid(gap(6)),
+							layout.Rigid(th.label(textSmall, th.Fg, m.Name).lines(1).userContent().Layout),
+							layout.Rigid(gap(spaceXS)),
+							layout.Rigid(th.label(textCaption, th.FgMuted, fmt.Sprint(m.ID)).Layout),
+							layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.call.memberButton(gtx, u, st, m) }),
+						)
 					})
 				})
 			})
@@ -566,34 +541,29 @@ func (p *convPane) memberStrip(gtx layout.Context, u *UI, st state.State) layout
 func (p *convPane) composerBar(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
 	th, t := u.th, u.t()
 	hint := fmt.Sprintf(t.MessageHintF, st.Open.Name)
-	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-		return th.fill(gtx, th.Surface, 0)
-	}, func(gtx layout.Context) layout.Dimensions {
-		gtx.Constraints.Min.X = gtx.Constraints.Max.X
-		return layout.Inset{Left: spaceS, Right: spaceM, Top: spaceM, Bottom: spaceM}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-			return layout.Flex{Alignment: layout.End}.Layout(gtx,
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					b := th.iconButton(&p.files.attach, u.icons.attach, t.AttachFile)
-					b.size, b.tip = controlH, tipStart|tipAbove
-					if p.files.open {
-						b.color, b.bg = th.Primary, th.Selected
-					}
-					return layout.Inset{Right: spaceXS}.Layout(gtx, b.Layout)
-				}),
-				layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
-					gtx.Constraints.Max.Y = min(gtx.Constraints.Max.Y, gtx.Dp(composerMaxH))
-					return th.input(gtx, p.composer, hint, t.Composer)
-				}),
-				layout.Rigid(gap(spaceS)),
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					b := th.iconButton(&p.send, u.icons.send, t.Send)
-					b.size, b.color, b.bg, b.tip = controlH, th.OnPrimary, th.Primary, tipEnd|tipAbove
-					if strings.TrimSpace(p.draft) == "" || len(p.draft) > proto.MaxTextBytes {
-						b.bg, b.color = th.SurfaceAlt, th.FgMuted
-					}
-					return b.Layout(gtx)
-				}),
-			)
-		})
+	return th.band(gtx, th.Surface, layout.Inset{Left: spaceS, Right: spaceM, Top: spaceM, Bottom: spaceM}, func(gtx layout.Context) layout.Dimensions {
+		return layout.Flex{Alignment: layout.End}.Layout(gtx,
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				b := th.iconButton(&p.files.attach, u.icons.attach, t.AttachFile)
+				b.size, b.tip = controlH, tipStart|tipAbove
+				if p.files.open {
+					b.color, b.bg = th.Primary, th.Selected
+				}
+				return layout.Inset{Right: spaceXS}.Layout(gtx, b.Layout)
+			}),
+			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+				gtx.Constraints.Max.Y = min(gtx.Constraints.Max.Y, gtx.Dp(composerMaxH))
+				return th.input(gtx, p.composer, hint, t.Composer)
+			}),
+			layout.Rigid(gap(spaceS)),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				b := th.iconButton(&p.send, u.icons.send, t.Send)
+				b.size, b.color, b.bg, b.tip = controlH, th.OnPrimary, th.Primary, tipEnd|tipAbove
+				if strings.TrimSpace(p.draft) == "" || len(p.draft) > proto.MaxTextBytes {
+					b.bg, b.color = th.SurfaceAlt, th.FgMuted
+				}
+				return b.Layout(gtx)
+			}),
+		)
 	})
 }

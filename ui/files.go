@@ -137,68 +137,63 @@ func (f *fileBar) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 		b.icon = u.icons.attach
 		return b.Layout(gtx)
 	}
-	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-		return th.fill(gtx, th.Surface, 0)
-	}, func(gtx layout.Context) layout.Dimensions {
-		gtx.Constraints.Min.X = gtx.Constraints.Max.X
-		return layout.Inset{Left: spaceL, Right: spaceM, Top: spaceM}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-			return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					if !desktop() {
-						return layout.Dimensions{}
-					}
-					return layout.Inset{Bottom: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-						return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
-							layout.Rigid(choose),
-							layout.Rigid(gap(spaceS)),
-							layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
-								return th.input(gtx, f.path, t.FilePathHint, t.FilePath)
-							}),
-						)
-					})
-				}),
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+	return th.band(gtx, th.Surface, layout.Inset{Left: spaceL, Right: spaceM, Top: spaceM}, func(gtx layout.Context) layout.Dimensions {
+		return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				if !desktop() {
+					return layout.Dimensions{}
+				}
+				return layout.Inset{Bottom: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 					return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
-						layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-							if desktop() {
-								return layout.Dimensions{}
-							}
-							return layout.Inset{Right: spaceS}.Layout(gtx, choose)
-						}),
-						layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-							gtx.Constraints.Max.X = min(gtx.Constraints.Max.X/2, gtx.Dp(240))
-							gtx.Constraints.Min.X = gtx.Constraints.Max.X
-							return th.input(gtx, f.target, t.SendToHint, t.SendTo)
-						}),
-						layout.Rigid(gap(spaceM)),
-						layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
-							if u.narrow {
-								return layout.Dimensions{Size: image.Pt(gtx.Constraints.Min.X, 0)}
-							}
-							return th.label(textSmall, noteColor, note).lines(2).Layout(gtx)
-						}),
+						layout.Rigid(choose),
 						layout.Rigid(gap(spaceS)),
-						layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-							if !desktop() {
-								return layout.Dimensions{}
-							}
-							b := th.button(&f.send, primaryButton, t.SendFile)
-							b.icon = u.icons.upload
-							return b.Layout(gtx)
-						}),
-						layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-							return layout.Inset{Left: spaceXS}.Layout(gtx, th.iconButton(&f.shut, u.icons.close, t.CloseFiles).Layout)
+						layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+							return th.input(gtx, f.path, t.FilePathHint, t.FilePath)
 						}),
 					)
-				}),
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					if !u.narrow {
-						return layout.Dimensions{}
-					}
-					return layout.Inset{Top: spaceXS}.Layout(gtx, th.label(textSmall, noteColor, note).lines(2).Layout)
-				}),
-			)
-		})
+				})
+			}),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						if desktop() {
+							return layout.Dimensions{}
+						}
+						return layout.Inset{Right: spaceS}.Layout(gtx, choose)
+					}),
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						gtx.Constraints.Max.X = min(gtx.Constraints.Max.X/2, gtx.Dp(240))
+						gtx.Constraints.Min.X = gtx.Constraints.Max.X
+						return th.input(gtx, f.target, t.SendToHint, t.SendTo)
+					}),
+					layout.Rigid(gap(spaceM)),
+					layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+						if u.narrow {
+							return layout.Dimensions{Size: image.Pt(gtx.Constraints.Min.X, 0)}
+						}
+						return th.label(textSmall, noteColor, note).lines(2).Layout(gtx)
+					}),
+					layout.Rigid(gap(spaceS)),
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						if !desktop() {
+							return layout.Dimensions{}
+						}
+						b := th.button(&f.send, primaryButton, t.SendFile)
+						b.icon = u.icons.upload
+						return b.Layout(gtx)
+					}),
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						return layout.Inset{Left: spaceXS}.Layout(gtx, th.iconButton(&f.shut, u.icons.close, t.CloseFiles).Layout)
+					}),
+				)
+			}),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				if !u.narrow {
+					return layout.Dimensions{}
+				}
+				return layout.Inset{Top: spaceXS}.Layout(gtx, th.label(textSmall, noteColor, note).lines(2).Layout)
+			}),
+		)
 	})
 }
 

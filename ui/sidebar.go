@@ -232,31 +232,26 @@ func (s *sidebar) profile(gtx layout.Context, u *UI, st state.State) layout.Dime
 // the password, which there is no way to recover.
 func (s *sidebar) logoutBar(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
 	th, t := u.th, u.t()
-	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-		return th.fill(gtx, th.DangerSoft, 0)
-	}, func(gtx layout.Context) layout.Dimensions {
-		gtx.Constraints.Min.X = gtx.Constraints.Max.X
-		return layout.Inset{Left: spaceL, Right: spaceL, Top: spaceS, Bottom: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-			return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
-				layout.Rigid(th.label(textSmall, th.Danger, fmt.Sprintf(t.LogoutAskF, fmt.Sprint(st.Me.ID))).medium().Layout),
-				layout.Rigid(gap(spaceS)),
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					return layout.Flex{Alignment: layout.Middle, Spacing: layout.SpaceStart}.Layout(gtx,
-						layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-							b := th.button(&s.cancelLogout, ghostButton, t.Cancel)
-							b.small = true
-							return b.Layout(gtx)
-						}),
-						layout.Rigid(gap(spaceS)),
-						layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-							b := th.button(&s.confirmLogout, rejectButton, t.Logout)
-							b.small = true
-							return b.Layout(gtx)
-						}),
-					)
-				}),
-			)
-		})
+	return th.band(gtx, th.DangerSoft, layout.Inset{Left: spaceL, Right: spaceL, Top: spaceS, Bottom: spaceS}, func(gtx layout.Context) layout.Dimensions {
+		return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+			layout.Rigid(th.label(textSmall, th.Danger, fmt.Sprintf(t.LogoutAskF, fmt.Sprint(st.Me.ID))).medium().Layout),
+			layout.Rigid(gap(spaceS)),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				return layout.Flex{Alignment: layout.Middle, Spacing: layout.SpaceStart}.Layout(gtx,
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						b := th.button(&s.cancelLogout, ghostButton, t.Cancel)
+						b.small = true
+						return b.Layout(gtx)
+					}),
+					layout.Rigid(gap(spaceS)),
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						b := th.button(&s.confirmLogout, rejectButton, t.Logout)
+						b.small = true
+						return b.Layout(gtx)
+					}),
+				)
+			}),
+		)
 	})
 }
 

@@ -314,26 +314,21 @@ func (u *UI) offlineBar(gtx layout.Context, st state.State) layout.Dimensions {
 		// Redraw when the count goes down.
 		gtx.Execute(op.InvalidateCmd{At: time.UnixMilli(st.RetryAt - (secs-1)*1000)})
 	}
-	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-		return th.fill(gtx, th.Danger, 0)
-	}, func(gtx layout.Context) layout.Dimensions {
-		gtx.Constraints.Min.X = gtx.Constraints.Max.X
-		return layout.Inset{Left: spaceL, Right: spaceS, Top: spaceXS, Bottom: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-			return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					gtx.Constraints.Min.X = gtx.Dp(18)
-					return u.icons.offline.Layout(gtx, th.OnPrimary)
-				}),
-				layout.Rigid(gap(spaceS)),
-				layout.Flexed(1, th.label(textBody, th.OnPrimary, msg).medium().lines(2).Layout),
-				layout.Rigid(gap(spaceS)),
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					b := th.button(&u.reconnect, secondaryButton, t.RetryNow)
-					b.small, b.enabled = true, st.Conn == state.Offline
-					return b.Layout(gtx)
-				}),
-			)
-		})
+	return th.band(gtx, th.Danger, layout.Inset{Left: spaceL, Right: spaceS, Top: spaceXS, Bottom: spaceXS}, func(gtx layout.Context) layout.Dimensions {
+		return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				gtx.Constraints.Min.X = gtx.Dp(18)
+				return u.icons.offline.Layout(gtx, th.OnPrimary)
+			}),
+			layout.Rigid(gap(spaceS)),
+			layout.Flexed(1, th.label(textBody, th.OnPrimary, msg).medium().lines(2).Layout),
+			layout.Rigid(gap(spaceS)),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				b := th.button(&u.reconnect, secondaryButton, t.RetryNow)
+				b.small, b.enabled = true, st.Conn == state.Offline
+				return b.Layout(gtx)
+			}),
+		)
 	})
 }
 

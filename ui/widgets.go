@@ -710,3 +710,15 @@ func (th *theme) clickRow(gtx layout.Context, click *widget.Clickable, selected 
 }
 
 var color0 color.NRGBA // transparent: no border
+
+// band draws w across the full width on a bg background, inset by in:
+// the bars and strips above and below the messages (offline, call,
+// questions, composer).
+func (th *theme) band(gtx layout.Context, bg color.NRGBA, in layout.Inset, w layout.Widget) layout.Dimensions {
+	return layout.Background{}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		return th.fill(gtx, bg, 0)
+	}, func(gtx layout.Context) layout.Dimensions {
+		gtx.Constraints.Min.X = gtx.Constraints.Max.X
+		return in.Layout(gtx, w)
+	})
+}
