@@ -362,6 +362,12 @@ func (win *window) dispatch(ev ui.Event) {
 		do("files", func(ctx context.Context) error { return m.SendAsFile(ctx, ev.Conv, ev.Text) })
 	case ui.Search:
 		do("search", func(ctx context.Context) error { return m.Search(ctx, ev.Query) })
+	case ui.Find:
+		do("find", func(ctx context.Context) error { return m.Find(ctx, ev.Conv, ev.Query) })
+	case ui.JumpTo:
+		do("nav", func(ctx context.Context) error { return m.JumpTo(ctx, ev.Conv, ev.Seq, ev.Highlight) })
+	case ui.LoadNewer:
+		do("nav", m.LoadNewer)
 	case ui.DismissNotice:
 		m.DismissNotice(ev.ID) // quick: state only
 	case ui.Reconnect:

@@ -39,6 +39,8 @@ type convPane struct {
 	emptyEdit  bool // Send was pressed on an empty edit
 	closeReply widget.Clickable
 	closeEdit  widget.Clickable
+	pins       pinBar  // pinbar.go
+	find       findBar // find.go
 }
 
 // editing is my message the composer is changing, and the draft that was
@@ -57,6 +59,7 @@ func (p *convPane) init() {
 	p.memberList.Axis = layout.Horizontal
 	p.replies = map[proto.ConvID]proto.Quote{}
 	p.msgs.init()
+	p.find.init()
 	p.files.init()
 	p.transfers.init()
 }
@@ -68,6 +71,7 @@ func (p *convPane) reset() {
 	clear(p.replies)
 	p.editing, p.emptyEdit = nil, false
 	p.msgs.reset()
+	p.find.reset()
 	p.files.reset()
 	p.transfers.reset()
 }
@@ -106,6 +110,7 @@ func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
 	if p.callPeer.Clicked(gtx) && o.Peer != nil && !st.NoAudio {
 		u.emit(Call{UserID: fmt.Sprint(o.Peer.ID)})
 	}
+	p.find.update(gtx, u, p, st)
 	p.files.update(gtx, u, st)
 	p.transfers.update(gtx, u)
 	if pk := p.msgs.picked; pk != nil {
@@ -294,6 +299,8 @@ func (p *convPane) layout(gtx layout.Context, u *UI, st state.State) layout.Dime
 	p.update(gtx, u, st)
 	return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.header(gtx, u, st) }),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.find.layout(gtx, u, st) }),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.pins.layout(gtx, u, p, st) }),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 			if !p.askLeave {
 				return layout.Dimensions{}
@@ -444,6 +451,7 @@ func (p *convPane) header(gtx layout.Context, u *UI, st state.State) layout.Dime
 				}
 				return b.Layout(gtx)
 			}),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.find.button(gtx, u) }),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 				b := th.iconButton(&p.members, u.icons.people, t.ShowMembers)
 				if p.showMembers {

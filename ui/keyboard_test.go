@@ -51,14 +51,14 @@ func TestEscapeClosesTheOpenQuestionOrPanel(t *testing.T) {
 	}
 }
 
-func TestCtrlFGoesToSearchNotTheMessage(t *testing.T) {
+func TestCtrlShiftFGoesToSearchNotTheMessage(t *testing.T) {
 	d := newDriver(t, ui.English, desktop)
 	st := uitest.Busy()
 	d.Frame(st)
 	d.Frame(st) // opening the conversation focuses the composer
 	d.Type("draft")
 	d.Frame(st)
-	d.Press("F", key.ModShortcut)
+	d.Press("F", key.ModShortcut|key.ModShift) // Ctrl+F alone searches the conversation (find_test.go)
 	d.Frame(st)
 	d.Frame(st)
 	d.Type("读书会")
@@ -148,15 +148,15 @@ func TestTabGoesFromSearchToTheListThenTheComposer(t *testing.T) {
 	}
 }
 
-func TestCtrlFOnANarrowWindowGoesBackToTheListAndSearch(t *testing.T) {
+func TestCtrlShiftFOnANarrowWindowGoesBackToTheListAndSearch(t *testing.T) {
 	d := newDriver(t, ui.English, image.Pt(400, 800))
 	st := uitest.Busy()
 	d.Frame(st)
 	d.Frame(st)
-	d.Press("F", key.ModShortcut)
+	d.Press("F", key.ModShortcut|key.ModShift)
 	d.Frame(st)
 	if evs := d.Take(); !slices.Equal(evs, []ui.Event{ui.Open{Conv: 0}}) {
-		t.Fatalf("Ctrl+F over a conversation gave %#v, want back to the list", evs)
+		t.Fatalf("Ctrl+Shift+F over a conversation gave %#v, want back to the list", evs)
 	}
 	st.Open = nil // the model closed it
 	d.Frame(st)

@@ -146,7 +146,8 @@ func TestSearchShowsResultsAndOpensTheirConversation(t *testing.T) {
 	d.Frame(st)
 	must(t, d.Click("Clear search"))
 	d.Frame(st)
-	want := []ui.Event{ui.Open{Conv: uitest.StudyGroup}, ui.Search{}}
+	m := st.Open.Messages[3] // opened at the message, the words found marked (jump_test.go)
+	want := []ui.Event{ui.JumpTo{Conv: uitest.StudyGroup, Seq: m.Seq, Highlight: "读书会"}, ui.Search{}}
 	if evs := d.Take(); !slices.Equal(evs, want) {
 		t.Fatalf("got %#v, want %#v", evs, want)
 	}

@@ -80,6 +80,7 @@ type msgList struct {
 	rowTags    map[int64]*int64 // pointer targets of message rows, by seq (the context menu)
 	menu       msgMenu
 	picked     *menuPick // Reply or Edit was chosen; the composer takes it
+	nav        navState  // jumps to a message (jump.go)
 }
 
 // quickReactions are the reactions the context menu offers.
@@ -134,6 +135,7 @@ func (l *msgList) reset() {
 	clear(l.chips)
 	clear(l.rowTags)
 	l.menu.seq, l.picked = 0, nil
+	l.nav.reset()
 	l.list.Position = layout.Position{}
 }
 
@@ -277,6 +279,7 @@ func atNewest(o *state.Open) bool {
 func (l *msgList) layout(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
 	o := st.Open
 	l.sync(u, o)
+	l.navigate(gtx, u, o)
 	th, t := u.th, u.t()
 	l.actions = newFileActions(st.Transfers)
 	for seq, fb := range l.files {
@@ -319,6 +322,7 @@ func (l *msgList) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 			return l.row(gtx, u, st, i)
 		})
 	}
+	l.nav.height = dims.Size.Y
 	// The jump button floats over the bottom of the list, which has just
 	// updated its position.
 	pos := l.list.Position
@@ -326,7 +330,7 @@ func (l *msgList) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 		l.unseen = 0
 	}
 	far := pos.First+pos.Count < len(l.rows)-2
-	if l.unseen > 0 || far {
+	if l.unseen > 0 || far || o.HasNewer {
 		text := t.JumpLatest
 		b := th.button(&l.jump, secondaryButton, text)
 		if l.unseen > 0 {
@@ -355,7 +359,7 @@ func (l *msgList) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 }
 
 func (l *msgList) row(gtx layout.Context, u *UI, st state.State, i int) layout.Dimensions {
-	d := l.layoutRow(gtx, u, st, i)
+	d := l.flashRow(gtx, u, i, func(gtx layout.Context) layout.Dimensions { return l.layoutRow(gtx, u, st, i) })
 	l.heights[i] = d.Size.Y
 	return d
 }
@@ -545,7 +549,7 @@ func (l *msgList) bubbleText(gtx layout.Context, u *UI, m state.Message, fg colo
 		q := l.quoteNow(*q)
 		children = append(children, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 			return layout.Inset{Bottom: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-				return quoteStrip(gtx, u, q, fg, muted)
+				return l.quoteArea(gtx, m.Seq, func(gtx layout.Context) layout.Dimensions { return quoteStrip(gtx, u, q, fg, muted) })
 			})
 		}))
 	}
@@ -553,7 +557,7 @@ func (l *msgList) bubbleText(gtx layout.Context, u *UI, m state.Message, fg colo
 		if m.Deleted {
 			return th.label(textBody, muted, t.MessageDeleted).Layout(gtx)
 		}
-		return th.label(textBody, fg, m.Text).Layout(gtx)
+		return l.bodyText(gtx, u, m, fg)
 	}))
 	return layout.Flex{Axis: layout.Vertical}.Layout(gtx, children...)
 }

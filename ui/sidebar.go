@@ -115,7 +115,9 @@ func (s *sidebar) update(gtx layout.Context, u *UI, st state.State) {
 	if st.Search != nil {
 		for i := range s.results {
 			if i < len(st.Search.Results) && s.results[i].Clicked(gtx) {
-				u.emit(Open{Conv: st.Search.Results[i].Conv})
+				// Open at the message, its matches marked (jump.go).
+				m := st.Search.Results[i]
+				u.emit(JumpTo{Conv: m.Conv, Seq: m.Seq, Highlight: st.Search.Query})
 			}
 		}
 	}
@@ -502,6 +504,7 @@ func (s *sidebar) searchResults(gtx layout.Context, u *UI, st state.State) layou
 	default:
 		head = t.ResultsN.format(len(sr.Results), sr.Query)
 	}
+	head += remoteNote(u, sr)
 	return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 			return layout.Inset{Left: spaceL, Right: spaceL, Top: spaceXS, Bottom: spaceS}.Layout(gtx,

@@ -243,7 +243,8 @@ func (u *UI) mainScreen(gtx layout.Context, st state.State) layout.Dimensions {
 }
 
 // keys handles the window's shortcuts: Esc closes the innermost panel or
-// question; Ctrl+F (Cmd+F) goes to search; Page Up and Page Down scroll
+// question; Ctrl+F (Cmd+F) searches the open conversation, Ctrl+Shift+F
+// (or Ctrl+F with none open) goes to the search of all; Page Up and Page Down scroll
 // the messages. They run before the widgets, so a focused field does not
 // swallow them.
 func (u *UI) keys(gtx layout.Context, st state.State) {
@@ -251,6 +252,7 @@ func (u *UI) keys(gtx layout.Context, st state.State) {
 		ev, ok := gtx.Event(
 			key.Filter{Name: key.NameEscape},
 			key.Filter{Name: "F", Required: key.ModShortcut},
+			key.Filter{Name: "F", Required: key.ModShortcut | key.ModShift},
 			key.Filter{Name: key.NamePageUp},
 			key.Filter{Name: key.NamePageDown},
 		)
@@ -265,6 +267,10 @@ func (u *UI) keys(gtx layout.Context, st state.State) {
 		case key.NameEscape:
 			u.escape(st)
 		case "F":
+			if st.Open != nil && !e.Modifiers.Contain(key.ModShift) {
+				u.conv.find.show() // Ctrl+F: within the conversation (find.go)
+				continue
+			}
 			if u.narrow && st.Open != nil {
 				u.emit(Open{Conv: 0}) // the list, with search, replaces the conversation
 			}
@@ -296,6 +302,8 @@ func (u *UI) escape(st state.State) {
 	case u.conv.showMembers:
 		u.conv.showMembers = false
 	case u.conv.cancelStrip(): // a reply or an edit over the composer
+	case u.conv.find.open:
+		u.conv.find.hide(u)
 	case st.Search != nil || u.side.search.Len() > 0:
 		u.side.search.SetText("")
 		u.side.searched = ""

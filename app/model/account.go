@@ -44,6 +44,12 @@ type account struct {
 	winFrom   int64                 // first seq of the open window
 	window    []proto.Message       // the open window, ascending
 	prepended int                   // messages the last older page put in front
+	winTo     int64                 // last seq of the open window when it stops before the newest (a jump, jump.go); 0: it follows the newest
+	focus     int64                 // the message the last jump showed (jump.go)
+	focusGen  uint64                // counts jumps
+	highlight string                // the search query the focused message marks
+	pins      pinned                // the open conversation's pinned messages (pins.go)
+	searchGen [2]atomic.Uint64      // counts searches and finds (search.go)
 	failed    []state.Message       // sends the server refused, kept for the user
 	filling   map[proto.ConvID]bool // gap fills in flight
 	presence  map[proto.UserID]bool // members' presence in the open conversation
@@ -446,6 +452,7 @@ func (a *account) onConnect(ctx context.Context, c *client.Conn) error {
 		return fmt.Errorf("send outbox: %w", err)
 	}
 	a.refreshMembers(ctx, c)
+	a.refreshPins(ctx, c)
 	a.refresh()
 	return nil
 }
@@ -495,6 +502,7 @@ func (a *account) putMessages(ctx context.Context, msgs []proto.Message, live bo
 	if _, err := put(ctx, msgs); err != nil {
 		return err
 	}
+	a.pinsTouched(msgs)
 	mine := map[proto.ConvID]int64{}
 	for _, m := range msgs {
 		if m.Sender == a.user.ID && !proto.IsChange(m.Kind) {

@@ -96,6 +96,7 @@ func (m *Model) Reply(ctx context.Context, conv proto.ConvID, seq int64, text st
 		if err := a.db.Enqueue(ctx, it); err != nil {
 			return err
 		}
+		a.toNewest(conv)
 		a.refresh()
 		a.kickFlusher()
 		return nil

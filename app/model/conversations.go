@@ -204,7 +204,11 @@ func (m *Model) Open(ctx context.Context, conv proto.ConvID) error {
 func (a *account) openConv(ctx context.Context, conv proto.ConvID) error {
 	a.drafts.opened(conv)
 	a.mu.Lock()
-	a.open, a.window, a.winFrom = conv, nil, 0
+	a.open, a.window, a.winFrom, a.winTo = conv, nil, 0, 0
+	a.focus, a.highlight = 0, ""
+	if a.pins.conv != conv {
+		a.pins = pinned{}
+	}
 	clear(a.presence)
 	a.mu.Unlock()
 	if conv == 0 {
@@ -219,6 +223,7 @@ func (a *account) openConv(ctx context.Context, conv proto.ConvID) error {
 	if err != nil {
 		return err
 	}
+	latest = newestRun(latest)
 	if len(latest) == 0 && cv.LastSeq > 0 {
 		// Known from a summary only: fetch its newest page.
 		if h, err := a.sess.History(ctx, proto.HistoryRequest{Conv: conv, Limit: pageSize}); err == nil {
@@ -241,6 +246,7 @@ func (a *account) openConv(ctx context.Context, conv proto.ConvID) error {
 	}
 	a.refresh()
 	a.watchMembers(conv)
+	a.watchPins(conv)
 	return nil
 }
 
@@ -441,36 +447,6 @@ func (a *account) setLoadingOlder(on bool) {
 			o.LoadingOlder = on
 			st.Open = &o
 		}
-	})
-}
-
-// Search searches the local history of the account.
-func (m *Model) Search(ctx context.Context, query string) error {
-	return m.withAccount(func(a *account) error {
-		query = strings.TrimSpace(query)
-		if query == "" {
-			m.update(func(st *state.State) { st.Search = nil })
-			return nil
-		}
-		m.update(func(st *state.State) { st.Search = &state.Search{Query: query, Running: true} })
-		ms, err := a.db.Search(ctx, store.SearchQuery{Text: query, Limit: 100})
-		if err != nil {
-			m.update(func(st *state.State) { st.Search = nil })
-			return err
-		}
-		res := make([]state.Message, 0, len(ms))
-		for _, msg := range ms {
-			if msg.Hidden {
-				continue // deleted for me
-			}
-			res = append(res, state.Message{Message: msg, Mine: msg.Sender == a.user.ID})
-		}
-		m.update(func(st *state.State) {
-			if st.Search != nil && st.Search.Query == query {
-				st.Search = &state.Search{Query: query, Results: res}
-			}
-		})
-		return nil
 	})
 }
 

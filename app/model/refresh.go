@@ -46,7 +46,8 @@ func viewConversation(c store.Conversation) state.Conversation {
 // Only rebuild calls it.
 func (a *account) refreshOpen(ctx context.Context) {
 	a.mu.Lock()
-	conv, from, prepended := a.open, a.winFrom, a.prepended
+	conv, from, to, prepended := a.open, a.winFrom, a.winTo, a.prepended
+	focus, focusGen, highlight := a.focus, a.focusGen, a.highlight
 	a.prepended = 0
 	a.mu.Unlock()
 	startFrom := from // from may restart at the newest page below
@@ -61,7 +62,9 @@ func (a *account) refreshOpen(ctx context.Context) {
 		return
 	}
 	var window []proto.Message
-	if from > 0 {
+	if from > 0 && to > 0 {
+		window, err = windowTo(ctx, a.db, conv, from, to) // after a jump (jump.go)
+	} else if from > 0 {
 		window, err = a.db.After(ctx, conv, from-1, maxWindow)
 		if err == nil && len(window) == maxWindow && window[len(window)-1].Seq < c.LastSeq {
 			// Too far behind the bottom: start over at the newest page.
@@ -70,6 +73,7 @@ func (a *account) refreshOpen(ctx context.Context) {
 	}
 	if from == 0 && err == nil {
 		window, err = a.db.Latest(ctx, conv, pageSize)
+		window = newestRun(window)
 	}
 	if err != nil {
 		a.m.log.Error("read open conversation", "err", err)
@@ -86,7 +90,7 @@ func (a *account) refreshOpen(ctx context.Context) {
 	}
 
 	a.mu.Lock()
-	if a.open != conv || a.winFrom != startFrom {
+	if a.open != conv || a.winFrom != startFrom || a.winTo != to {
 		// The window moved while we read (another conversation, an older
 		// page): whoever moved it refreshes after us with the new one.
 		a.prepended += prepended
@@ -125,13 +129,18 @@ func (a *account) refreshOpen(ctx context.Context) {
 		}
 	}
 	hasOlder := len(window) > 0 && window[0].Seq > 1
+	if to > 0 && to >= c.LastSeq {
+		a.winTo, to = 0, 0 // the newest came within the window: follow
+	}
+	pins := a.pins.view(conv, window, a.user.ID)
 	a.mu.Unlock()
 	if !a.current() {
 		return
 	}
 
 	a.m.update(func(st *state.State) {
-		o := &state.Open{Conversation: viewConversation(c), Members: members, Messages: msgs, HasOlder: hasOlder, Prepended: prepended}
+		o := &state.Open{Conversation: viewConversation(c), Members: members, Messages: msgs, HasOlder: hasOlder, Prepended: prepended,
+			HasNewer: to > 0, Focus: focus, FocusGen: focusGen, Highlight: highlight, Pins: pins}
 		if prev := st.Open; prev != nil && prev.ID == conv {
 			o.Revision = prev.Revision
 			o.LoadingOlder = prev.LoadingOlder

@@ -41,6 +41,7 @@ func (m *Model) SendTo(ctx context.Context, conv proto.ConvID, text string) erro
 		if err := a.db.Enqueue(ctx, it); err != nil {
 			return err
 		}
+		a.toNewest(conv)
 		a.refresh()
 		a.kickFlusher()
 		return nil

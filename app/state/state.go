@@ -68,6 +68,9 @@ type State struct {
 	Notices []Notice
 	// Search holds the last search and its results, nil if none.
 	Search *Search
+	// Find is the search within the open conversation (its header's
+	// search field), nil if none.
+	Find *Search
 	// PathError says what is wrong with the path the file bar sent last
 	// (no file there, not a file, not readable), to show next to the
 	// field, which keeps the path; nil once a path is accepted.
@@ -137,6 +140,20 @@ type Open struct {
 	Revision uint64
 	// Prepended is how many messages the last change put in front.
 	Prepended int
+	// HasNewer says that the window stops before the newest message: it
+	// was loaded around an older one (a jump); LoadNewer pages on, and
+	// opening the conversation again goes back to the newest.
+	HasNewer bool
+	// Focus is the message to scroll to and highlight briefly, set by a
+	// jump (JumpTo); FocusGen changes with every jump, also to the same
+	// message. Highlight is the search query whose matches the focused
+	// message marks ("" none).
+	Focus     int64
+	FocusGen  uint64
+	Highlight string
+	// Pins are the conversation's pinned messages, in seq order, as they
+	// are now (the pin bar); nil when none.
+	Pins []Message
 }
 
 // NoticeKind says what a notice reports; the UI turns it into words in the
@@ -235,12 +252,28 @@ const (
 	InputTooBigToSave     = "too_big_save"      // the browser saves files up to a size. Args: the file name, its size, the limit ("512 MB")
 )
 
-// Search is a search of the local history.
+// Search is a search of the history: the local index's results merged
+// with the server's (history this device never downloaded), one per
+// (conversation, seq), newest first.
 type Search struct {
-	Query   string
+	Query string
+	// Conv is the conversation searched (Find); 0: every conversation.
+	Conv    proto.ConvID
 	Results []Message // newest first
-	Running bool
+	Running bool      // the local search runs
+	// Remote is where the server's part stands: it arrives after the
+	// local results, and is missing while offline.
+	Remote SearchRemote
 }
+
+// SearchRemote is where the server's part of a search stands.
+type SearchRemote int
+
+const (
+	RemoteDone    SearchRemote = iota // merged in (or none asked for)
+	RemotePending                     // asked; the results so far are local only
+	RemoteMissing                     // offline or refused: local results only
+)
 
 // TransferDirection says which way a file goes.
 type TransferDirection string
