@@ -197,6 +197,9 @@ func (l *msgList) bodyText(gtx layout.Context, u *UI, m state.Message, fg color.
 		l.nav.marked = append(l.nav.marked, m.Text[mk[0]:mk[1]])
 	}
 	bg := withAlpha(u.th.Warning, 0x80)
+	if m.Mine {
+		bg.A = 0xc0 // on my bubbles' strong colour
+	}
 	paintMarks(gtx, u.th.mat.Shaper, lb.font, lb.size, m.Text, marks, bg)
 	return lb.Layout(gtx)
 }

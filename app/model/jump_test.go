@@ -244,3 +244,24 @@ func TestSearchMergesWhatOnlyTheServerHasButNeverOthersConversations(t *testing.
 		t.Fatalf("offline search: remote %v, %q", st.Search.Remote, texts(st.Search.Results))
 	}
 }
+
+func TestThePinBarCatchesUpAfterAReconnect(t *testing.T) {
+	srv := nodetest.Start(t)
+	dir := t.TempDir()
+	m := newTestModel(t, srv, dir)
+	m.registerAndLogin(srv, "reader")
+	conv, writer := bigGroup(t, srv, m, 10)
+	if st := m.State(); st.Open == nil || st.Open.ID != conv || len(st.Open.Pins) != 0 {
+		t.Fatalf("open %+v, want the group without pins", st.Open)
+	}
+	m.Close()
+	// Pinned while this device was away.
+	change(t, writer, proto.TypePin, proto.PinRequest{Conv: conv, Seq: 3, ClientID: "p1"})
+	m = newTestModel(t, srv, dir) // opens the group again, then connects
+	st := m.waitFor("the pin", func(st state.State) bool {
+		return st.Open != nil && st.Open.ID == conv && len(st.Open.Pins) == 1
+	})
+	if p := st.Open.Pins[0]; p.Seq != 3 || p.Text != "m2" {
+		t.Fatalf("pin %d %q, want 3 m2", p.Seq, p.Text)
+	}
+}
