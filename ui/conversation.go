@@ -39,6 +39,7 @@ type convPane struct {
 	emptyEdit  bool // Send was pressed on an empty edit
 	closeReply widget.Clickable
 	closeEdit  widget.Clickable
+	mention    mentionPicker // the "@" list (mentions.go)
 }
 
 // editing is my message the composer is changing, and the draft that was
@@ -56,6 +57,7 @@ func (p *convPane) init() {
 	p.composer.text = &p.draft
 	p.memberList.Axis = layout.Horizontal
 	p.replies = map[proto.ConvID]proto.Quote{}
+	p.mention.reset()
 	p.msgs.init()
 	p.files.init()
 	p.transfers.init()
@@ -67,6 +69,7 @@ func (p *convPane) reset() {
 	p.draft, p.refused = "", false
 	clear(p.replies)
 	p.editing, p.emptyEdit = nil, false
+	p.mention.reset()
 	p.msgs.reset()
 	p.files.reset()
 	p.transfers.reset()
@@ -118,6 +121,7 @@ func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
 	if p.closeEdit.Clicked(gtx) {
 		p.endEdit()
 	}
+	p.mentionInput(gtx, o.ID) // the "@" list's keys come first
 	// Enter sends; Shift+Enter is a new line (the editor inserts it).
 	send, changed := p.send.Clicked(gtx), false
 	for {
@@ -137,6 +141,7 @@ func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
 		p.refused, p.emptyEdit = false, false
 		text = p.composer.Text()
 	}
+	p.followMentions(gtx, st, text)
 	if send {
 		trimmed := strings.TrimSpace(text)
 		switch {
@@ -151,12 +156,7 @@ func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
 			p.endEdit()
 			text = p.draft
 		case trimmed != "":
-			if q, ok := p.replies[o.ID]; ok {
-				u.emit(ReplyTo{Conv: o.ID, Seq: q.Seq, Text: trimmed})
-				delete(p.replies, o.ID)
-			} else {
-				u.emit(Send{Conv: o.ID, Text: trimmed})
-			}
+			p.sendComposed(u, o.ID, trimmed)
 			p.composer.SetText("")
 			text = ""
 			p.msgs.followBottom()
@@ -322,6 +322,7 @@ func (p *convPane) layout(gtx layout.Context, u *UI, st state.State) layout.Dime
 			return p.files.layout(gtx, u, st)
 		}),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.composeStrip(gtx, u, st) }),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.mentionList(gtx, u) }),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.lengthBar(gtx, u) }),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.composerBar(gtx, u, st) }),
 	)
