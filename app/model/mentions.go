@@ -60,6 +60,7 @@ type convMentions struct {
 	scanned int64          // the stored messages up to here were looked at (contiguous ones only)
 	unread  []int64        // seqs of the messages mentioning me above the read position, ascending
 	newest  *proto.Message // the newest message seen that mentions me, read or not
+	checked int64          // the conversation's last seq when unread was last checked again
 }
 
 // mentionsMe reports whether msg is a message someone else wrote that
@@ -70,9 +71,10 @@ func mentionsMe(msg proto.Message, me proto.UserID) bool {
 
 // mentions fills in v's mention fields from the store: it looks at the
 // messages stored since the last look (at first, those above the read
-// position), forgets the mentions read since, and checks the unread ones
-// again (a mention deleted or hidden since no longer counts). The
-// refresher runs it.
+// position), forgets the mentions read since, and, when the conversation
+// has a new entry, checks the unread ones again (a mention deleted since
+// no longer counts; one hidden since, at the next entry). The refresher
+// runs it.
 func (a *account) mentions(ctx context.Context, c store.Conversation, v *state.Conversation) {
 	if a.mentionScan == nil {
 		a.mentionScan = mentionScan{}
@@ -110,9 +112,14 @@ func (a *account) mentions(ctx context.Context, c store.Conversation, v *state.C
 	}
 	// A gap below the synced seq is filled later: look above it again.
 	cm.scanned = max(cm.scanned, min(c.SyncedSeq, c.LastSeq))
+	recheck := c.LastSeq != cm.checked
+	cm.checked = c.LastSeq
 	cm.unread = slices.DeleteFunc(cm.unread, func(seq int64) bool {
 		if seq <= c.ReadSeq {
 			return true
+		}
+		if !recheck {
+			return false
 		}
 		got, err := a.db.After(ctx, c.ID, seq-1, 1)
 		return err == nil && (len(got) == 0 || got[0].Seq != seq || !mentionsMe(got[0], me))
