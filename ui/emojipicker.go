@@ -177,7 +177,7 @@ func (ep *emojiPicker) rows(cols int) []pickerRow {
 	var rows []pickerRow
 	for i := 0; i < len(ep.shown); {
 		cat := emojiTable[ep.shown[i]].cat
-		if ep.query == "" {
+		if ep.query == "" && (i == 0 || emojiTable[ep.shown[i-1]].cat != cat) {
 			rows = append(rows, pickerRow{heading: cat, isHead: true})
 		}
 		j := i

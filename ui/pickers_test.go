@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"image"
 	"reflect"
 	"slices"
 	"strings"
@@ -53,6 +54,15 @@ func TestEmojiPickerFiltersAndReactsByMouseAndKeyboard(t *testing.T) {
 
 	openEmojiPicker(t, d, st, "周末一起去图书馆吗？") // seq 9, my 👍 on it
 	onScreen(t, d, "Smileys & emotion")
+	headings := map[image.Rectangle]bool{} // a row may be measured twice
+	for _, n := range d.Screen() {
+		if n.Desc.Label == "Smileys & emotion" {
+			headings[n.Visible] = true
+		}
+	}
+	if len(headings) != 1 {
+		t.Fatalf("“Smileys & emotion” heads %d rows, want one heading per group", len(headings))
+	}
 	d.Type("heart eyes")
 	d.Frame(st)
 	if _, ok := d.Find("grinning face"); ok {
