@@ -121,6 +121,10 @@ func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
 	if p.closeEdit.Clicked(gtx) {
 		p.endEdit()
 	}
+	if p.msgs.emoji.done { // the emoji picker closed: back to typing
+		p.msgs.emoji.done = false
+		gtx.Execute(key.FocusCmd{Tag: &p.composer.Editor})
+	}
 	p.mentionInput(gtx, o.ID) // the "@" list's keys come first
 	// Enter sends; Shift+Enter is a new line (the editor inserts it).
 	send, changed := p.send.Clicked(gtx), false

@@ -41,6 +41,9 @@ type emojiPicker struct {
 	scrim  int
 	focus  bool // focus the field next frame
 	scroll bool // bring the chosen emoji into view next frame
+	// done is set when the picker closes: the composer takes the focus
+	// back (convPane.update).
+	done bool
 }
 
 func (ep *emojiPicker) init() {
@@ -66,7 +69,7 @@ func (ep *emojiPicker) close() bool {
 	if ep.seq == 0 {
 		return false
 	}
-	ep.seq = 0
+	ep.seq, ep.done = 0, true
 	return true
 }
 
@@ -153,13 +156,13 @@ func (ep *emojiPicker) update(gtx layout.Context, u *UI, st state.State, l *msgL
 		}
 	}
 	if l.scrimClickedOf(gtx, &ep.scrim) {
-		ep.seq = 0
+		ep.close()
 		return
 	}
 	if pick >= 0 {
 		k := chipKey{ep.seq, emojiTable[pick].emoji}
 		u.emit(React{Conv: st.Open.ID, Seq: ep.seq, Emoji: k.emoji, Remove: l.reacted(st, k)})
-		ep.seq = 0
+		ep.close()
 	}
 }
 

@@ -111,6 +111,12 @@ func TestEmojiPickerFiltersAndReactsByMouseAndKeyboard(t *testing.T) {
 	if evs := reactions(d.Take()); len(evs) != 0 {
 		t.Fatalf("Esc reacted: %+v", evs)
 	}
+	// The composer has the focus again.
+	d.Type("back to typing")
+	d.Frame(st)
+	if got := fieldText(d, "Message"); got != "back to typing" {
+		t.Fatalf("after the picker closed, typing gave the composer %q", got)
+	}
 }
 
 func TestEmojiPickerInChinese(t *testing.T) {
