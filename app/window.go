@@ -347,6 +347,10 @@ func (win *window) dispatch(ev ui.Event) {
 		})
 	case ui.ReplyTo:
 		do("send", func(ctx context.Context) error { return m.Reply(ctx, ev.Conv, ev.Seq, ev.Text) })
+	case ui.SendMentioning:
+		do("send", func(ctx context.Context) error {
+			return m.SendMentioning(ctx, ev.Conv, ev.ReplyTo, ev.Text, ev.Mentions)
+		})
 	case ui.EditMessage:
 		do("send", func(ctx context.Context) error { return m.Edit(ctx, ev.Conv, ev.Seq, ev.Text) })
 	case ui.DeleteMessage:
@@ -623,6 +627,9 @@ type newsNotifier struct {
 	shown   map[proto.ConvID][]notify.Notification
 	ringing notify.Notification // the incoming call's, until it stops ringing
 	rang    proto.CallID        // the last call notified
+	// mentioned is the newest message mentioning me notified per
+	// conversation (mentions.go).
+	mentioned map[proto.ConvID]int64
 }
 
 // update notifies the messages from others that are newer than the last
@@ -639,7 +646,7 @@ func (n *newsNotifier) update(st state.State, focused bool) {
 	fresh := st.Me.ID != n.me // first look at this account: nothing is new
 	if fresh {
 		n.withdraw(func(proto.ConvID) bool { return true })
-		n.me, n.seen = st.Me.ID, map[proto.ConvID]int64{}
+		n.me, n.seen, n.mentioned = st.Me.ID, map[proto.ConvID]int64{}, map[proto.ConvID]int64{}
 	}
 	unread := make(map[proto.ConvID]bool, len(st.Conversations))
 	for _, c := range st.Conversations {
@@ -652,6 +659,9 @@ func (n *newsNotifier) update(st state.State, focused bool) {
 		}
 		prev, known := n.seen[c.ID]
 		n.seen[c.ID] = max(prev, c.Last.Seq)
+		if n.mention(c, fresh) {
+			continue // a mention says more than the newest message
+		}
 		if fresh || c.Last.Seq <= prev || !known && c.Unread == 0 {
 			continue
 		}

@@ -538,6 +538,12 @@ func (s *durable) encodeBucket(msgs []memMsg, start int64) string {
 	return string(b)
 }
 
+// sameOutboxItem reports whether a and b hold the same.
+func sameOutboxItem(a, b OutboxItem) bool {
+	return a.ClientID == b.ClientID && a.Conv == b.Conv && a.Text == b.Text && a.ReplyTo == b.ReplyTo &&
+		slices.Equal(a.Mentions, b.Mentions) && a.Created == b.Created && a.Attempts == b.Attempts
+}
+
 // journalOutbox writes the items that are new or changed and deletes the
 // ones gone. A new item gets the next order, so the queue reloads in the
 // order it was built. Items are keyed by client ID, not by order: a second
@@ -550,7 +556,7 @@ func (s *durable) journalOutbox(j *journal, old, cur []OutboxItem) {
 	kept := make(map[string]bool, len(cur))
 	for _, it := range cur {
 		kept[it.ClientID] = true
-		if w, ok := was[it.ClientID]; ok && w == it {
+		if w, ok := was[it.ClientID]; ok && sameOutboxItem(w, it) {
 			continue
 		}
 		order, ok := s.outOrder[it.ClientID]

@@ -150,13 +150,14 @@ type convRecord struct {
 }
 
 type outboxRecord struct {
-	Order    int64        `json:"order"` // the queue is in this order
-	ClientID string       `json:"client_id"`
-	Conv     proto.ConvID `json:"conv"`
-	Text     string       `json:"text"`
-	ReplyTo  int64        `json:"reply_to,omitempty"`
-	Created  int64        `json:"created"`
-	Attempts int          `json:"attempts,omitempty"`
+	Order    int64          `json:"order"` // the queue is in this order
+	ClientID string         `json:"client_id"`
+	Conv     proto.ConvID   `json:"conv"`
+	Text     string         `json:"text"`
+	ReplyTo  int64          `json:"reply_to,omitempty"`
+	Mentions []proto.UserID `json:"mentions,omitempty"`
+	Created  int64          `json:"created"`
+	Attempts int            `json:"attempts,omitempty"`
 }
 
 type transferRecord struct {
@@ -215,7 +216,7 @@ func decodeConv(v string) (Conversation, error) {
 }
 
 func encodeOutbox(it OutboxItem, order int64) string {
-	return encode(outboxRecord{Order: order, ClientID: it.ClientID, Conv: it.Conv, Text: it.Text, ReplyTo: it.ReplyTo, Created: it.Created, Attempts: it.Attempts})
+	return encode(outboxRecord{Order: order, ClientID: it.ClientID, Conv: it.Conv, Text: it.Text, ReplyTo: it.ReplyTo, Mentions: it.Mentions, Created: it.Created, Attempts: it.Attempts})
 }
 
 func decodeOutbox(v string) (OutboxItem, int64, error) {
@@ -223,7 +224,7 @@ func decodeOutbox(v string) (OutboxItem, int64, error) {
 	if err := json.Unmarshal([]byte(v), &r); err != nil {
 		return OutboxItem{}, 0, err
 	}
-	return OutboxItem{ClientID: r.ClientID, Conv: r.Conv, Text: r.Text, ReplyTo: r.ReplyTo, Created: r.Created, Attempts: r.Attempts}, r.Order, nil
+	return OutboxItem{ClientID: r.ClientID, Conv: r.Conv, Text: r.Text, ReplyTo: r.ReplyTo, Mentions: r.Mentions, Created: r.Created, Attempts: r.Attempts}, r.Order, nil
 }
 
 func encodeTransfer(t Transfer) string {

@@ -206,6 +206,11 @@ ALTER TABLE outbox ADD COLUMN reply_to INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX messages_changes ON messages (conv, seq)
 	WHERE kind IN ('edit', 'delete', 'react', 'unreact', 'pin', 'unpin');
 `,
+	// 4: the members a queued message mentions, as a JSON array ('' for
+	// none).
+	`
+ALTER TABLE outbox ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // migrate applies the migrations the database has not seen, each in its
@@ -971,8 +976,8 @@ func (s *SQLite) Enqueue(ctx context.Context, it OutboxItem) error {
 		case queued:
 			return ErrExists
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO outbox (client_id, conv, text, reply_to, created, attempts)
-			VALUES (?, ?, ?, ?, ?, ?)`, it.ClientID, it.Conv, it.Text, it.ReplyTo, it.Created, it.Attempts)
+		_, err = tx.ExecContext(ctx, `INSERT INTO outbox (client_id, conv, text, reply_to, mentions, created, attempts)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, it.ClientID, it.Conv, it.Text, it.ReplyTo, encodeMentions(it.Mentions), it.Created, it.Attempts)
 		return err
 	})
 	if err != nil {
@@ -985,7 +990,7 @@ func (s *SQLite) Outbox(ctx context.Context) ([]OutboxItem, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT client_id, conv, text, reply_to, created, attempts FROM outbox ORDER BY n`)
+	rows, err := s.db.QueryContext(ctx, `SELECT client_id, conv, text, reply_to, mentions, created, attempts FROM outbox ORDER BY n`)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
@@ -993,8 +998,14 @@ func (s *SQLite) Outbox(ctx context.Context) ([]OutboxItem, error) {
 	var out []OutboxItem
 	for rows.Next() {
 		var it OutboxItem
-		if err := rows.Scan(&it.ClientID, &it.Conv, &it.Text, &it.ReplyTo, &it.Created, &it.Attempts); err != nil {
+		var mentions string
+		if err := rows.Scan(&it.ClientID, &it.Conv, &it.Text, &it.ReplyTo, &mentions, &it.Created, &it.Attempts); err != nil {
 			return nil, fmt.Errorf("outbox: %w", err)
+		}
+		if mentions != "" {
+			if err := json.Unmarshal([]byte(mentions), &it.Mentions); err != nil {
+				return nil, fmt.Errorf("outbox: the mentions of %q: %w", it.ClientID, err)
+			}
 		}
 		out = append(out, it)
 	}
@@ -1002,6 +1013,14 @@ func (s *SQLite) Outbox(ctx context.Context) ([]OutboxItem, error) {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
 	return out, nil
+}
+
+// encodeMentions is the mentions column: a JSON array, ” for none.
+func encodeMentions(ids []proto.UserID) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	return encode(ids)
 }
 
 func (s *SQLite) RecordAttempt(ctx context.Context, clientID string) error {

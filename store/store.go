@@ -209,6 +209,8 @@ type OutboxItem struct {
 	Conv     proto.ConvID
 	Text     string
 	ReplyTo  int64 // the seq it answers (proto.SendRequest.ReplyTo), 0 for none
+	// Mentions are the members it mentions (proto.SendRequest.Mentions).
+	Mentions []proto.UserID
 	Created  int64 // Unix ms; Enqueue fills it from the store's clock when 0
 	Attempts int   // sends tried so far
 }

@@ -671,8 +671,9 @@ func testOutboxReopen(t *testing.T, open opener) {
 	put(t, s, msg(1, 1, "hi"), msg(2, 1, "hi"))
 	items := []OutboxItem{
 		{ClientID: "k3", Conv: 1, Text: "第一条"},
-		{ClientID: "k1", Conv: 2, Text: "second", Created: t0 - 5}, // an earlier timestamp does not reorder
-		{ClientID: "k2", Conv: 1, Text: "third", ReplyTo: 1},       // a reply keeps what it answers
+		{ClientID: "k1", Conv: 2, Text: "second", Created: t0 - 5},                        // an earlier timestamp does not reorder
+		{ClientID: "k2", Conv: 1, Text: "third", ReplyTo: 1},                              // a reply keeps what it answers
+		{ClientID: "k5", Conv: 1, Text: "@王芳 @Tom", Mentions: []proto.UserID{4822, 4823}}, // and a mention whom
 	}
 	for i := range items {
 		clk.Advance(time.Second)
@@ -686,7 +687,7 @@ func testOutboxReopen(t *testing.T, open opener) {
 	s = open(t, "a", Options{Now: clk.Now})
 	got, err := s.Outbox(ctx)
 	must(t, err)
-	if !slices.Equal(got, items) {
+	if !reflect.DeepEqual(got, items) {
 		t.Fatalf("outbox after reopen:\n got %+v\nwant %+v", got, items)
 	}
 	must(t, s.RemoveOutbox(ctx, "k3"))
@@ -699,8 +700,8 @@ func testOutboxReopen(t *testing.T, open opener) {
 	for _, it := range got {
 		ids = append(ids, it.ClientID)
 	}
-	if !slices.Equal(ids, []string{"k1", "k2", "k4"}) {
-		t.Fatalf("outbox = %v, want [k1 k2 k4]", ids)
+	if !slices.Equal(ids, []string{"k1", "k2", "k5", "k4"}) {
+		t.Fatalf("outbox = %v, want [k1 k2 k5 k4]", ids)
 	}
 }
 

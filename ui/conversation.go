@@ -39,8 +39,9 @@ type convPane struct {
 	emptyEdit  bool // Send was pressed on an empty edit
 	closeReply widget.Clickable
 	closeEdit  widget.Clickable
-	pins       pinBar  // pinbar.go
-	find       findBar // find.go
+	pins       pinBar        // pinbar.go
+	find       findBar       // find.go
+	mention    mentionPicker // the "@" list (mentions.go)
 }
 
 // editing is my message the composer is changing, and the draft that was
@@ -58,6 +59,7 @@ func (p *convPane) init() {
 	p.composer.text = &p.draft
 	p.memberList.Axis = layout.Horizontal
 	p.replies = map[proto.ConvID]proto.Quote{}
+	p.mention.reset()
 	p.msgs.init()
 	p.find.init()
 	p.files.init()
@@ -70,6 +72,7 @@ func (p *convPane) reset() {
 	p.draft, p.refused = "", false
 	clear(p.replies)
 	p.editing, p.emptyEdit = nil, false
+	p.mention.reset()
 	p.msgs.reset()
 	p.find.reset()
 	p.files.reset()
@@ -123,6 +126,11 @@ func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
 	if p.closeEdit.Clicked(gtx) {
 		p.endEdit()
 	}
+	if p.msgs.emoji.done { // the emoji picker closed: back to typing
+		p.msgs.emoji.done = false
+		gtx.Execute(key.FocusCmd{Tag: &p.composer.Editor})
+	}
+	p.mentionInput(gtx, o.ID) // the "@" list's keys come first
 	// Enter sends; Shift+Enter is a new line (the editor inserts it).
 	send, changed := p.send.Clicked(gtx), false
 	for {
@@ -142,6 +150,7 @@ func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
 		p.refused, p.emptyEdit = false, false
 		text = p.composer.Text()
 	}
+	p.followMentions(gtx, st, text)
 	if send {
 		trimmed := strings.TrimSpace(text)
 		switch {
@@ -156,12 +165,7 @@ func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
 			p.endEdit()
 			text = p.draft
 		case trimmed != "":
-			if q, ok := p.replies[o.ID]; ok {
-				u.emit(ReplyTo{Conv: o.ID, Seq: q.Seq, Text: trimmed})
-				delete(p.replies, o.ID)
-			} else {
-				u.emit(Send{Conv: o.ID, Text: trimmed})
-			}
+			p.sendComposed(u, o.ID, trimmed)
 			p.composer.SetText("")
 			text = ""
 			p.msgs.followBottom()
@@ -329,6 +333,7 @@ func (p *convPane) layout(gtx layout.Context, u *UI, st state.State) layout.Dime
 			return p.files.layout(gtx, u, st)
 		}),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.composeStrip(gtx, u, st) }),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.mentionList(gtx, u) }),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.lengthBar(gtx, u) }),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.composerBar(gtx, u, st) }),
 	)

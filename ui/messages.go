@@ -79,8 +79,10 @@ type msgList struct {
 	chips      map[chipKey]*widget.Clickable
 	rowTags    map[int64]*int64 // pointer targets of message rows, by seq (the context menu)
 	menu       msgMenu
-	picked     *menuPick // Reply or Edit was chosen; the composer takes it
-	nav        navState  // jumps to a message (jump.go)
+	picked     *menuPick              // Reply or Edit was chosen; the composer takes it
+	nav        navState               // jumps to a message (jump.go)
+	emoji      emojiPicker            // the menu's "+" (emojipicker.go)
+	presses    map[chipKey]*chipPress // fingers on reaction chips (reactions.go)
 }
 
 // quickReactions are the reactions the context menu offers.
@@ -97,6 +99,7 @@ type msgMenu struct {
 	react                     [len(quickReactions)]widget.Clickable
 	copy, del, forMe, pin, no widget.Clickable
 	reply, edit               widget.Clickable
+	more                      widget.Clickable // "+": the emoji picker
 }
 
 // menuPick is a message the menu handed to the composer: to answer, or
@@ -136,6 +139,8 @@ func (l *msgList) reset() {
 	clear(l.rowTags)
 	l.menu.seq, l.picked = 0, nil
 	l.nav.reset()
+	l.emoji.close()
+	clear(l.presses)
 	l.list.Position = layout.Position{}
 }
 
@@ -299,11 +304,12 @@ func (l *msgList) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 		}
 	}
 	for k, c := range l.chips {
-		if c.Clicked(gtx) {
+		if c.Clicked(gtx) && !l.longPressed(k) {
 			u.emit(React{Conv: o.ID, Seq: k.seq, Emoji: k.emoji, Remove: l.reacted(st, k)})
 		}
 	}
 	l.menuActions(gtx, u, st)
+	l.emoji.update(gtx, u, st, l)
 	if l.jump.Clicked(gtx) {
 		l.followBottom()
 		if !atNewest(o) {
@@ -350,6 +356,7 @@ func (l *msgList) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 	if l.menu.seq != 0 {
 		l.menuCard(gtx, u, st, dims.Size)
 	}
+	l.emoji.layout(gtx, u, dims.Size)
 	// Near the top: ask for the page before the window, once per revision.
 	if l.list.Position.First <= 2 && o.HasOlder && !o.LoadingOlder && l.askedOlder != o.Revision+1 {
 		l.askedOlder = o.Revision + 1
@@ -649,8 +656,9 @@ func (l *msgList) reactionChips(gtx layout.Context, u *UI, st state.State, m sta
 		}
 		mine := st.Me != nil && slices.Contains(r.Users, st.Me.ID)
 		text := fmt.Sprintf("%s %d", r.Emoji, len(r.Users))
+		who := l.whoReacted(u, st, r)
 		chips = append(chips, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-			return c.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			d := c.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 				semantic.Button.Add(gtx.Ops)
 				border := th.Border
 				if mine {
@@ -661,6 +669,8 @@ func (l *msgList) reactionChips(gtx layout.Context, u *UI, st state.State, m sta
 						th.label(textCaption, th.Fg, text).lines(1).Layout)
 				})
 			})
+			l.chipTip(gtx, u, k, c, who, d.Size, m.Mine)
+			return d
 		}), layout.Rigid(gap(spaceXS)))
 	}
 	return layout.Inset{Top: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
@@ -767,6 +777,10 @@ func (l *msgList) menuActions(gtx layout.Context, u *UI, st state.State) {
 			done = true
 		}
 	}
+	if mu.more.Clicked(gtx) {
+		l.emoji.openFor(m.Seq)
+		done = true
+	}
 	if mu.reply.Clicked(gtx) {
 		l.picked = &menuPick{msg: m}
 		done = true
@@ -853,6 +867,7 @@ func (l *msgList) menuCard(gtx layout.Context, u *UI, st state.State, size image
 								return th.button(&mu.react[i], ghostButton, quickReactions[i]).Layout(gtx)
 							}))
 						}
+						row = append(row, layout.Rigid(th.iconButton(&mu.more, u.icons.add, u.pw().MoreReactions).Layout))
 						return layout.Flex{}.Layout(gtx, row...)
 					}))
 					item(&mu.reply, t.Reply)

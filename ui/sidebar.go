@@ -445,7 +445,7 @@ func convRow(gtx layout.Context, u *UI, st state.State, c state.Conversation) la
 									return layout.Dimensions{}
 								}
 								return layout.Inset{Left: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-									return th.badge(gtx, c.Unread)
+									return unreadBadge(gtx, th, c) // with "@" for an unread mention (mentions.go)
 								})
 							}),
 						)

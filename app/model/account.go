@@ -39,6 +39,8 @@ type account struct {
 	flushMu  sync.Mutex   // one outbox flush at a time keeps sends in order
 	connects atomic.Int64 // connections made (onConnect runs), for tests
 
+	mentionScan mentionScan // the messages that mention me; the refresher's own (mentions.go)
+
 	mu        sync.Mutex            // guards what follows
 	open      proto.ConvID          // the open conversation
 	winFrom   int64                 // first seq of the open window

@@ -29,8 +29,11 @@ func (a *account) rebuild() {
 		if c.Kind == "" {
 			continue // a placeholder until the server's summary arrives
 		}
-		list = append(list, viewConversation(c))
+		v := viewConversation(c)
+		a.mentions(ctx, c, &v)
+		list = append(list, v)
 	}
+	a.mentionScan.forget(cs)
 	if !a.current() {
 		return
 	}
@@ -118,7 +121,7 @@ func (a *account) refreshOpen(ctx context.Context) {
 	for _, it := range outbox {
 		if it.Conv == conv {
 			msgs = append(msgs, state.Message{
-				Message: proto.Message{Conv: conv, ClientID: it.ClientID, Sender: a.user.ID, SenderName: a.user.Name, Time: it.Created, Kind: proto.MsgText, Text: it.Text, ReplyTo: it.ReplyTo},
+				Message: proto.Message{Conv: conv, ClientID: it.ClientID, Sender: a.user.ID, SenderName: a.user.Name, Time: it.Created, Kind: proto.MsgText, Text: it.Text, ReplyTo: it.ReplyTo, Mentions: it.Mentions},
 				Mine:    true, Status: state.Sending,
 			})
 		}

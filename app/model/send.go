@@ -99,8 +99,8 @@ func (a *account) flush(ctx context.Context, s sender) error {
 				return err
 			}
 			var r proto.SendReply
-			if it.ReplyTo != 0 {
-				err = s.Call(ctx, proto.TypeSend, proto.SendRequest{Conv: it.Conv, ClientID: it.ClientID, Text: it.Text, ReplyTo: it.ReplyTo}, &r)
+			if it.ReplyTo != 0 || len(it.Mentions) > 0 {
+				err = s.Call(ctx, proto.TypeSend, proto.SendRequest{Conv: it.Conv, ClientID: it.ClientID, Text: it.Text, ReplyTo: it.ReplyTo, Mentions: it.Mentions}, &r)
 			} else {
 				r, err = s.Send(ctx, it.Conv, it.ClientID, it.Text)
 			}
@@ -147,7 +147,7 @@ func (a *account) sendFailed(ctx context.Context, it store.OutboxItem, err error
 	}
 	a.mu.Lock()
 	a.failed = append(a.failed, state.Message{
-		Message: proto.Message{Conv: it.Conv, ClientID: it.ClientID, Sender: a.user.ID, SenderName: a.user.Name, Time: it.Created, Kind: proto.MsgText, Text: it.Text},
+		Message: proto.Message{Conv: it.Conv, ClientID: it.ClientID, Sender: a.user.ID, SenderName: a.user.Name, Time: it.Created, Kind: proto.MsgText, Text: it.Text, ReplyTo: it.ReplyTo, Mentions: it.Mentions},
 		Mine:    true, Status: state.Failed, Error: &n,
 	})
 	a.mu.Unlock()

@@ -102,6 +102,12 @@ type Conversation struct {
 	Members int
 	Unread  int64
 	Last    *proto.Message // preview: the newest message, nil if none
+	// MentionUnread says an unread message mentions me: the unread badge
+	// shows "@". Mentioned is the newest message that mentions me among
+	// those unread when the app started and those that came since, read
+	// or not (a mention always notifies); nil if none.
+	MentionUnread bool
+	Mentioned     *proto.Message
 }
 
 // Status is where one of my messages stands.
