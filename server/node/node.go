@@ -47,6 +47,12 @@ type Config struct {
 	QueueLen int
 	// Rate limits (zero values: the hub's defaults; Burst < 0: off).
 	LoginUserLimit, LoginAddrLimit, RegisterLimit hub.Limit
+	JoinUserLimit, JoinAddrLimit                  hub.Limit
+	// DefaultPolicy is the join policy of groups created without one
+	// ("": ask, proto.DefaultPolicy).
+	DefaultPolicy string
+	// Now is the hub's clock (rate limits); nil: time.Now. For tests.
+	Now func() time.Time
 	// TrustedProxies are reverse proxies whose X-Forwarded-For is believed
 	// for the client's address (rate limits, logs).
 	TrustedProxies []netip.Prefix
@@ -147,6 +153,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		LoginUserLimit: limitOr(cfg.LoginUserLimit, hub.DefaultLoginUserLimit),
 		LoginAddrLimit: limitOr(cfg.LoginAddrLimit, hub.DefaultLoginAddrLimit),
 		RegisterLimit:  limitOr(cfg.RegisterLimit, hub.DefaultRegisterLimit),
+		JoinUserLimit:  limitOr(cfg.JoinUserLimit, hub.DefaultJoinUserLimit),
+		JoinAddrLimit:  limitOr(cfg.JoinAddrLimit, hub.DefaultJoinAddrLimit),
+		DefaultPolicy:  cfg.DefaultPolicy,
+		Now:            cfg.Now,
 		TrustedProxies: cfg.TrustedProxies,
 
 		LoginTimeout:    cfg.LoginTimeout,
