@@ -255,3 +255,37 @@ func (o ops) SyncAll(ctx context.Context, have map[proto.ConvID]int64) ([]proto.
 	})
 	return r.Conversations, msgs, nil
 }
+
+// CreateLink makes an invite link of group (members who may invite).
+func (o ops) CreateLink(ctx context.Context, req proto.CreateLinkRequest) (proto.InviteLink, error) {
+	var r proto.LinkReply
+	err := o.call(ctx, proto.TypeCreateLink, req, &r)
+	return r.Link, err
+}
+
+// Links lists group's invite links: all for an admin, one's own otherwise.
+func (o ops) Links(ctx context.Context, group proto.ConvID) ([]proto.InviteLink, error) {
+	var r proto.LinksReply
+	err := o.call(ctx, proto.TypeLinks, proto.GroupRequest{Group: group}, &r)
+	return r.Links, err
+}
+
+// RevokeLink revokes an invite link (its creator or an admin).
+func (o ops) RevokeLink(ctx context.Context, group proto.ConvID, id int64) error {
+	return o.call(ctx, proto.TypeRevokeLink, proto.RevokeLinkRequest{Group: group, ID: id}, nil)
+}
+
+// LinkInfo previews the group of an invite link's token.
+func (o ops) LinkInfo(ctx context.Context, token string) (proto.LinkInfo, error) {
+	var r proto.LinkInfoReply
+	err := o.call(ctx, proto.TypeLinkInfo, proto.LinkRequest{Token: token}, &r)
+	return r.Link, err
+}
+
+// JoinLink uses an invite link: the reply holds the conversation joined,
+// or the request filed (a group that asks).
+func (o ops) JoinLink(ctx context.Context, token string) (proto.JoinGroupReply, error) {
+	var r proto.JoinGroupReply
+	err := o.call(ctx, proto.TypeJoinLink, proto.LinkRequest{Token: token}, &r)
+	return r, err
+}

@@ -188,3 +188,84 @@ type Ban struct {
 type BansReply struct {
 	Bans []Ban `json:"bans"`
 }
+
+// Invite links (docs/protocol.md, "Invite links").
+const (
+	TypeCreateLink = "create_link" // CreateLinkRequest → LinkReply
+	TypeLinks      = "links"       // GroupRequest → LinksReply
+	TypeRevokeLink = "revoke_link" // RevokeLinkRequest → {}
+	TypeLinkInfo   = "link_info"   // LinkRequest → LinkInfoReply
+	TypeJoinLink   = "join_link"   // LinkRequest → JoinGroupReply
+)
+
+// Error codes of invite links.
+const (
+	CodeNoSuchLink  Code = "no_such_link" // unknown or revoked
+	CodeLinkExpired Code = "link_expired" // past its expiry, or used as often as it may be
+)
+
+// Limits of invite links.
+const (
+	LinkTokenBytes    = 16             // random bytes in a token (128 bits), base64url: 22 characters
+	MaxLinkTokenLen   = 64             // a longer token in a request is no_such_link
+	MaxLinkUses       = 1_000_000      // max_uses
+	MaxLinkLifetimeMs = 31_622_400_000 // expires_in_ms: 366 days
+	MaxLinksPerGroup  = 100            // live (not revoked, not expired) links of one group
+	JoinPathPrefix    = "/join/"       // the server's page for a link: JoinPathPrefix + token
+	AppScheme         = "parley"       // the app's links: parley://HOST/join/TOKEN
+)
+
+// CreateLinkRequest makes an invite link. ExpiresInMs 0: never expires;
+// MaxUses 0: no limit.
+type CreateLinkRequest struct {
+	Group       ConvID `json:"group"`
+	ExpiresInMs int64  `json:"expires_in_ms,omitempty"`
+	MaxUses     int    `json:"max_uses,omitempty"`
+}
+
+// InviteLink is an invite link of a group.
+type InviteLink struct {
+	ID      int64  `json:"id"`
+	Group   ConvID `json:"group"`
+	Token   string `json:"token"`
+	Path    string `json:"path"` // JoinPathPrefix + Token, on the server's own address
+	Creator User   `json:"creator"`
+	Created int64  `json:"created"`            // Unix ms
+	Expires int64  `json:"expires,omitempty"`  // Unix ms; absent: never
+	MaxUses int    `json:"max_uses,omitempty"` // absent: no limit
+	Uses    int    `json:"uses"`
+}
+
+// LinkReply answers create_link.
+type LinkReply struct {
+	Link InviteLink `json:"link"`
+}
+
+// LinksReply lists invite links, newest first.
+type LinksReply struct {
+	Links []InviteLink `json:"links"`
+}
+
+// RevokeLinkRequest revokes link ID of a group.
+type RevokeLinkRequest struct {
+	Group ConvID `json:"group"`
+	ID    int64  `json:"id"`
+}
+
+// LinkRequest names an invite link by its token.
+type LinkRequest struct {
+	Token string `json:"token" badutf8:"bad_request"`
+}
+
+// LinkInfo is what a link shows before it is used.
+type LinkInfo struct {
+	Group   ConvID `json:"group"`
+	Name    string `json:"name"`
+	Members int    `json:"members"`
+	Policy  string `json:"policy"` // ask: joining files a request
+}
+
+// LinkInfoReply answers link_info.
+type LinkInfoReply struct {
+	Link LinkInfo `json:"link"`
+}

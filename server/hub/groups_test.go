@@ -1,6 +1,7 @@
 package hub_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -558,5 +559,127 @@ func TestAdminsDeleteAnyMessageAndMembersOnlyTheirOwn(t *testing.T) {
 	r := c.owner.change(proto.TypeDelete, proto.TargetRequest{Conv: c.g, Seq: msg.Seq, ClientID: "o1"})
 	if r.Target == nil || !r.Target.Deleted || r.Message.Sender != c.uo.ID {
 		t.Fatalf("an admin's delete: %+v", r)
+	}
+}
+
+func (r *raw) createLink(req proto.CreateLinkRequest) proto.InviteLink {
+	r.t.Helper()
+	var lr proto.LinkReply
+	r.ok(proto.TypeCreateLink, req, &lr)
+	return lr.Link
+}
+
+func (r *raw) joinLink(token string) proto.JoinGroupReply {
+	r.t.Helper()
+	var jr proto.JoinGroupReply
+	r.ok(proto.TypeJoinLink, proto.LinkRequest{Token: token}, &jr)
+	return jr
+}
+
+func TestInviteLinksJoinUntilTheyExpireAreUsedUpOrRevoked(t *testing.T) {
+	clock := nodetest.NewClock(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	s := startProduction(t, func(c *node.Config) { c.Now = clock.Now })
+	owner, m, a, b, late := dialRaw(t, s), dialRaw(t, s), dialRaw(t, s), dialRaw(t, s), dialRaw(t, s)
+	uo, um := owner.registerAndLogin("Li Hua"), m.registerAndLogin("Tom")
+	a.registerAndLogin("A")
+	b.registerAndLogin("B")
+	late.registerAndLogin("Late")
+	g := owner.createGroup(proto.CreateGroupRequest{Name: "private", Policy: proto.PolicyInvite}).ID
+	owner.ok(proto.TypeInvite, proto.InviteRequest{Group: g, User: um.ID}, nil)
+
+	l := owner.createLink(proto.CreateLinkRequest{Group: g, MaxUses: 2})
+	raw, err := base64.RawURLEncoding.DecodeString(l.Token)
+	if err != nil || len(raw) < 16 || l.Path != "/join/"+l.Token || l.Creator.ID != uo.ID || l.MaxUses != 2 || l.Expires != 0 {
+		t.Fatalf("link %+v: token of %d bytes (%v), want at least 16 random bytes", l, len(raw), err)
+	}
+	var info proto.LinkInfoReply
+	a.ok(proto.TypeLinkInfo, proto.LinkRequest{Token: l.Token}, &info)
+	if info.Link.Group != g || info.Link.Name != "private" || info.Link.Members != 2 || info.Link.Policy != proto.PolicyInvite {
+		t.Fatalf("link_info: %+v", info.Link)
+	}
+	if jr := a.joinLink(l.Token); jr.Conversation == nil || jr.Conversation.ID != g {
+		t.Fatalf("join_link of an invite-only group: %+v", jr)
+	}
+	ms := owner.history(g)
+	if last := ms[len(ms)-1]; last.Kind != proto.MsgSystem || last.Event.Type != proto.EventJoined {
+		t.Fatalf("a link join's entry: %+v", last)
+	}
+	wantCode(t, a.call(proto.TypeJoinLink, proto.LinkRequest{Token: l.Token}), proto.CodeAlreadyMember)
+	b.joinLink(l.Token)
+	seq := owner.lastSeq(g)
+	wantCode(t, late.call(proto.TypeJoinLink, proto.LinkRequest{Token: l.Token}), proto.CodeLinkExpired)
+	wantCode(t, late.call(proto.TypeLinkInfo, proto.LinkRequest{Token: l.Token}), proto.CodeLinkExpired)
+
+	// Expiry, on the server's clock.
+	day := owner.createLink(proto.CreateLinkRequest{Group: g, ExpiresInMs: 24 * 3600 * 1000})
+	if day.Expires != clock.Now().UnixMilli()+24*3600*1000 {
+		t.Fatalf("expires %d", day.Expires)
+	}
+	clock.Advance(24 * time.Hour)
+	wantCode(t, late.call(proto.TypeJoinLink, proto.LinkRequest{Token: day.Token}), proto.CodeLinkExpired)
+
+	// Revocation: by the creator or an admin, not by another member.
+	mine := m.createLink(proto.CreateLinkRequest{Group: g})
+	other := owner.createLink(proto.CreateLinkRequest{Group: g})
+	wantCode(t, m.call(proto.TypeRevokeLink, proto.RevokeLinkRequest{Group: g, ID: other.ID}), proto.CodeNotAdmin)
+	var ls proto.LinksReply
+	m.ok(proto.TypeLinks, proto.GroupRequest{Group: g}, &ls)
+	if len(ls.Links) != 1 || ls.Links[0].ID != mine.ID {
+		t.Fatalf("a member's links: %+v", ls.Links)
+	}
+	owner.ok(proto.TypeLinks, proto.GroupRequest{Group: g}, &ls)
+	if len(ls.Links) != 4 || ls.Links[0].ID != other.ID || ls.Links[3].ID != l.ID || ls.Links[3].Uses != 2 {
+		t.Fatalf("the owner's links (newest first): %+v", ls.Links)
+	}
+	owner.ok(proto.TypeRevokeLink, proto.RevokeLinkRequest{Group: g, ID: mine.ID}, nil)
+	wantCode(t, late.call(proto.TypeJoinLink, proto.LinkRequest{Token: mine.Token}), proto.CodeNoSuchLink)
+	wantCode(t, late.call(proto.TypeJoinLink, proto.LinkRequest{Token: "no-such-token-at-all"}), proto.CodeNoSuchLink)
+	owner.ok(proto.TypeLinks, proto.GroupRequest{Group: g}, &ls)
+	if len(ls.Links) != 3 {
+		t.Fatalf("links after a revocation: %+v", ls.Links)
+	}
+	if got := owner.lastSeq(g); got != seq {
+		t.Fatalf("refused link joins appended: last seq %d, was %d", got, seq)
+	}
+
+	// A banned user cannot come back by a link either.
+	ua := a.whoami()
+	owner.ok(proto.TypeBan, proto.MemberRequest{Group: g, User: ua}, nil)
+	wantCode(t, a.call(proto.TypeJoinLink, proto.LinkRequest{Token: other.Token}), proto.CodeBanned)
+
+	// Where only admins invite, only admins make links.
+	admins := proto.AllowAdmins
+	owner.ok(proto.TypeSetGroup, proto.SetGroupRequest{Group: g, Invite: &admins}, nil)
+	wantCode(t, m.call(proto.TypeCreateLink, proto.CreateLinkRequest{Group: g}), proto.CodeNotAdmin)
+	wantCode(t, owner.call(proto.TypeCreateLink, proto.CreateLinkRequest{Group: g, MaxUses: -1}), proto.CodeBadRequest)
+	wantCode(t, late.call(proto.TypeCreateLink, proto.CreateLinkRequest{Group: g}), proto.CodeNotMember)
+}
+
+// whoami is the caller's own ID.
+func (r *raw) whoami() proto.UserID {
+	r.t.Helper()
+	var w proto.WhoAmIReply
+	r.ok(proto.TypeWhoAmI, nil, &w)
+	return w.User.ID
+}
+
+func TestLinkOfAGroupThatAsksFilesARequest(t *testing.T) {
+	s := startProduction(t)
+	owner, asker := dialRaw(t, s), dialRaw(t, s)
+	owner.registerAndLogin("Li Hua")
+	ua := asker.registerAndLogin("Tom")
+	g := owner.createGroup(proto.CreateGroupRequest{Name: "g"}).ID
+	l := owner.createLink(proto.CreateLinkRequest{Group: g})
+	jr := asker.joinLink(l.Token)
+	if jr.Conversation != nil || jr.Request == nil || jr.Request.User.ID != ua.ID {
+		t.Fatalf("join_link of a group that asks: %+v", jr)
+	}
+	if p := decodeInto[proto.JoinRequest](t, owner.push(proto.TypeJoinRequest).Body); p.User.ID != ua.ID {
+		t.Fatalf("join_request push: %+v", p)
+	}
+	wantCode(t, asker.call(proto.TypeJoinLink, proto.LinkRequest{Token: l.Token}), proto.CodeAlreadyRequested)
+	owner.ok(proto.TypeAnswerJoin, proto.AnswerJoinRequest{Group: g, User: ua.ID, Approve: true}, nil)
+	if info := owner.groupInfo(g); info.Members != 2 {
+		t.Fatalf("members after the approval: %d", info.Members)
 	}
 }

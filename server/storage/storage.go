@@ -387,6 +387,20 @@ var migrations = []string{
 		time    INTEGER NOT NULL,
 		PRIMARY KEY (conv_id, user_id)
 	) WITHOUT ROWID;`,
+	// 7: invite links (links.go). The token is kept (admins list their
+	// links to share them again); expires 0 is never, max_uses 0 no limit.
+	`CREATE TABLE invite_links (
+		id       INTEGER PRIMARY KEY,
+		token    TEXT NOT NULL UNIQUE,
+		conv_id  INTEGER NOT NULL,
+		creator  INTEGER NOT NULL,
+		created  INTEGER NOT NULL,
+		expires  INTEGER NOT NULL DEFAULT 0,
+		max_uses INTEGER NOT NULL DEFAULT 0,
+		uses     INTEGER NOT NULL DEFAULT 0,
+		revoked  INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX invite_links_conv ON invite_links(conv_id, revoked);`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
