@@ -683,3 +683,22 @@ func TestLinkOfAGroupThatAsksFilesARequest(t *testing.T) {
 		t.Fatalf("members after the approval: %d", info.Members)
 	}
 }
+
+// A request that waits while the group opens goes once its user joins.
+func TestJoiningAnOpenedGroupDropsTheWaitingRequest(t *testing.T) {
+	s := startProduction(t)
+	owner, asker := dialRaw(t, s), dialRaw(t, s)
+	owner.registerAndLogin("Li Hua")
+	asker.registerAndLogin("Tom")
+	g := owner.createGroup(proto.CreateGroupRequest{Name: "g"}).ID
+	asker.ok(proto.TypeJoinGroup, proto.JoinGroupRequest{Group: g}, nil)
+	open := proto.PolicyOpen
+	owner.ok(proto.TypeSetGroup, proto.SetGroupRequest{Group: g, Policy: &open}, nil)
+	if rs := owner.requests(g); len(rs) != 1 {
+		t.Fatalf("a change of policy answered the waiting request: %+v", rs)
+	}
+	asker.ok(proto.TypeJoinGroup, proto.JoinGroupRequest{Group: g}, nil)
+	if rs := owner.requests(g); len(rs) != 0 {
+		t.Fatalf("a member's request is still waiting: %+v", rs)
+	}
+}

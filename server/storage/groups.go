@@ -150,6 +150,14 @@ func bannedTx(tx *sql.Tx, c *convState, u proto.UserID) (bool, error) {
 	return true, nil
 }
 
+// dropRequest deletes u's waiting request to join c, if any.
+func dropRequest(tx *sql.Tx, c *convState, u proto.UserID) error {
+	if _, err := tx.Exec("DELETE FROM join_requests WHERE conv_id = ? AND user_id = ?", c.id, u); err != nil {
+		return fmt.Errorf("drop join request of %d to %d: %w", u, c.id, err)
+	}
+	return nil
+}
+
 func refuseBanned(tx *sql.Tx, c *convState, u proto.UserID, who string) error {
 	banned, err := bannedTx(tx, c, u)
 	if err != nil {
@@ -161,10 +169,14 @@ func refuseBanned(tx *sql.Tx, c *convState, u proto.UserID, who string) error {
 	return nil
 }
 
-// joinTx makes user a member of c with a joined event; a group that has
-// no owner (its last member left) gets user as its owner.
+// joinTx makes user a member of c with a joined event, dropping a
+// request of theirs that waits (the group opened meanwhile); a group that
+// has no owner (its last member left) gets user as its owner.
 func (s *sequencer) joinTx(tx *sql.Tx, c *convState, user proto.User) (proto.Message, error) {
 	if err := s.addMember(tx, c, user.ID); err != nil {
+		return proto.Message{}, err
+	}
+	if err := dropRequest(tx, c, user.ID); err != nil {
 		return proto.Message{}, err
 	}
 	if c.owner == 0 {
@@ -477,8 +489,8 @@ func (d *DB) Ban(ctx context.Context, actor proto.User, group proto.ConvID, subj
 		if _, err := tx.Exec("INSERT INTO bans (conv_id, user_id, actor, time) VALUES (?, ?, ?, ?)", c.id, subject, actor.ID, s.d.nowMs()); err != nil {
 			return nil, fmt.Errorf("ban %d from %d: %w", subject, c.id, err)
 		}
-		if _, err := tx.Exec("DELETE FROM join_requests WHERE conv_id = ? AND user_id = ?", c.id, subject); err != nil {
-			return nil, fmt.Errorf("drop join request of %d: %w", subject, err)
+		if err := dropRequest(tx, c, subject); err != nil {
+			return nil, err
 		}
 		if member {
 			return nil, s.expel(tx, c, actor, u, proto.EventBanned)

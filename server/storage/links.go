@@ -204,9 +204,6 @@ func (d *DB) JoinLink(ctx context.Context, user proto.User, token string) (Joine
 			if err != nil {
 				return nil, err
 			}
-			if _, err := tx.Exec("DELETE FROM join_requests WHERE conv_id = ? AND user_id = ?", c.id, user.ID); err != nil {
-				return nil, fmt.Errorf("drop join request of %d: %w", user.ID, err)
-			}
 			j = Joined{Conv: &conv}
 		}
 		if _, err := tx.Exec("UPDATE invite_links SET uses = uses + 1 WHERE id = ?", l.ID); err != nil {

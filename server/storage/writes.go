@@ -198,8 +198,8 @@ func (d *DB) Invite(ctx context.Context, actor proto.User, subject proto.UserID,
 				return nil, proto.Message{}, err
 			}
 		}
-		if _, err := tx.Exec("DELETE FROM join_requests WHERE conv_id = ? AND user_id = ?", c.id, subject); err != nil {
-			return nil, proto.Message{}, fmt.Errorf("drop join request of %d: %w", subject, err)
+		if err := dropRequest(tx, c, subject); err != nil {
+			return nil, proto.Message{}, err
 		}
 		m, err := s.append(tx, c, systemMessage(actor, proto.EventInvited, &invited))
 		return c, m, err
