@@ -289,3 +289,8 @@ func (o ops) JoinLink(ctx context.Context, token string) (proto.JoinGroupReply, 
 	err := o.call(ctx, proto.TypeJoinLink, proto.LinkRequest{Token: token}, &r)
 	return r, err
 }
+
+// DeleteGroup deletes a group with its history and files (the owner).
+func (o ops) DeleteGroup(ctx context.Context, group proto.ConvID) error {
+	return o.call(ctx, proto.TypeDeleteGroup, proto.GroupRequest{Group: group}, nil)
+}

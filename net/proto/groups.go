@@ -18,6 +18,7 @@ const (
 	TypeBans          = "bans"           // GroupRequest → BansReply
 	TypeSetAdmin      = "set_admin"      // SetAdminRequest → {}
 	TypeTransferOwner = "transfer_owner" // MemberRequest → {}
+	TypeDeleteGroup   = "delete_group"   // GroupRequest → {}
 )
 
 // Push types of groups.

@@ -343,6 +343,9 @@ type Hello struct {
 type ConversationPush struct {
 	Conversation Conversation `json:"conversation"`
 	Member       bool         `json:"member"`
+	// Deleted: the group's owner deleted it (Member is false): drop its
+	// history too (groups.go).
+	Deleted bool `json:"deleted,omitempty"`
 }
 
 // Presence tells a watcher that a member came online or went offline.

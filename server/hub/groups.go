@@ -32,6 +32,7 @@ func (h *Hub) groupOps() map[string]op {
 		proto.TypeTransferOwner: {authed: true, fn: h.memberOp(h.db.TransferOwner)},
 		proto.TypeBans:          {authed: true, fn: h.bans},
 		proto.TypeSetAdmin:      {authed: true, fn: h.setAdmin},
+		proto.TypeDeleteGroup:   {authed: true, fn: h.deleteGroup},
 	}
 }
 
@@ -222,4 +223,35 @@ func (h *Hub) bans(ctx context.Context, c *conn, body json.RawMessage) (any, err
 		return nil, err
 	}
 	return proto.BansReply{Bans: nonNil(bs)}, nil
+}
+
+// deleteGroup deletes a group for its owner: every member's devices get
+// a conversation push that says so, waiting requesters a decline, and
+// the blobs only the group's files held are released.
+func (h *Hub) deleteGroup(ctx context.Context, c *conn, body json.RawMessage) (any, error) {
+	req, err := decode[proto.GroupRequest](body)
+	if err != nil {
+		return nil, err
+	}
+	del, err := h.db.DeleteGroup(ctx, c.user, req.Group)
+	if err != nil {
+		return nil, err
+	}
+	h.log.Info("group deleted", "group", req.Group, "owner", c.user.ID, "members", len(del.Members))
+	if frame, err := proto.EncodePush(proto.TypeConversation, proto.ConversationPush{Conversation: del.Conv, Deleted: true}); err == nil {
+		for _, u := range del.Members {
+			h.pushTo(u, frame)
+		}
+	}
+	if frame, err := proto.EncodePush(proto.TypeJoinAnswered, proto.JoinAnswered{Group: del.Conv.ID, GroupName: del.Conv.Name}); err == nil {
+		for _, u := range del.Requesters {
+			h.pushTo(u, frame)
+		}
+	}
+	if h.cfg.ReleaseBlob != nil {
+		for _, sha := range del.Released {
+			h.cfg.ReleaseBlob(ctx, sha)
+		}
+	}
+	return struct{}{}, nil
 }

@@ -389,7 +389,7 @@ func (d *DB) JoinRequests(ctx context.Context, caller proto.UserID, group proto.
 // group, and returns the group's name.
 func (d *DB) requireRole(ctx context.Context, group proto.ConvID, user proto.UserID, role int) (string, error) {
 	var name, kind string
-	err := d.r.QueryRowContext(ctx, "SELECT name, kind FROM conversations WHERE id = ?", group).Scan(&name, &kind)
+	err := d.r.QueryRowContext(ctx, "SELECT name, kind FROM conversations WHERE id = ? AND deleted = 0", group).Scan(&name, &kind)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && kind != proto.KindGroup {
 		return "", proto.Errorf(proto.CodeNoSuchGroup, "no group with ID %d", group)
 	}
@@ -740,7 +740,7 @@ func (d *DB) GroupInfo(ctx context.Context, caller proto.UserID, group proto.Con
 	g := proto.GroupInfo{ID: group, Admins: []proto.User{}}
 	var kind string
 	var invite, send bool
-	err := d.r.QueryRowContext(ctx, "SELECT kind, name, description, policy, invite_admins, send_admins FROM conversations WHERE id = ?", group).
+	err := d.r.QueryRowContext(ctx, "SELECT kind, name, description, policy, invite_admins, send_admins FROM conversations WHERE id = ? AND deleted = 0", group).
 		Scan(&kind, &g.Name, &g.Description, &g.Policy, &invite, &send)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && kind != proto.KindGroup {
 		return g, proto.Errorf(proto.CodeNoSuchGroup, "no group with ID %d", group)
@@ -778,4 +778,80 @@ func (d *DB) GroupInfo(ctx context.Context, caller proto.UserID, group proto.Con
 		return proto.GroupInfo{}, proto.Errorf(proto.CodeNotMember, "you are not a member of %d", group)
 	}
 	return g, nil
+}
+
+// Deleted is what DeleteGroup removed: the group as its members knew it,
+// who they were, whose requests were waiting, and the blobs no file
+// references any more (the files service removes them).
+type Deleted struct {
+	Conv       proto.Conversation
+	Members    []proto.UserID
+	Requesters []proto.UserID
+	Released   []string
+}
+
+// DeleteGroup deletes group, for its owner: its history, files, pins,
+// read state, hides, bans, requests and links go; the conversation's row
+// stays, marked deleted, so that its ID is never given again.
+func (d *DB) DeleteGroup(ctx context.Context, actor proto.User, group proto.ConvID) (Deleted, error) {
+	v, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+		c, err := s.ownerGroup(tx, group, actor.ID)
+		if err != nil {
+			return nil, err
+		}
+		del := Deleted{Conv: proto.Conversation{ID: c.id, Kind: c.kind, Name: c.name}, Members: c.members}
+		rows, err := tx.Query("SELECT user_id FROM join_requests WHERE conv_id = ?", c.id)
+		if err != nil {
+			return nil, fmt.Errorf("list requests of %d: %w", c.id, err)
+		}
+		for rows.Next() {
+			var u proto.UserID
+			if err := rows.Scan(&u); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("list requests of %d: %w", c.id, err)
+			}
+			del.Requesters = append(del.Requesters, u)
+		}
+		rows.Close()
+		var shas []string
+		rows, err = tx.Query("SELECT DISTINCT sha256 FROM files WHERE conv_id = ?", c.id)
+		if err != nil {
+			return nil, fmt.Errorf("list files of %d: %w", c.id, err)
+		}
+		for rows.Next() {
+			var sha string
+			if err := rows.Scan(&sha); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("list files of %d: %w", c.id, err)
+			}
+			shas = append(shas, sha)
+		}
+		rows.Close()
+		for _, q := range []string{
+			"DELETE FROM messages WHERE conv_id = ?", "DELETE FROM files WHERE conv_id = ?", "DELETE FROM pins WHERE conv_id = ?",
+			"DELETE FROM hidden WHERE conv_id = ?", "DELETE FROM reads WHERE conv_id = ?", "DELETE FROM members WHERE conv_id = ?",
+			"DELETE FROM bans WHERE conv_id = ?", "DELETE FROM join_requests WHERE conv_id = ?", "DELETE FROM invite_links WHERE conv_id = ?",
+			"UPDATE conversations SET deleted = 1, name = '', description = '' WHERE id = ?",
+		} {
+			if _, err := tx.Exec(q, c.id); err != nil {
+				return nil, fmt.Errorf("delete group %d: %w", c.id, err)
+			}
+		}
+		for _, sha := range shas {
+			var refs int
+			if err := tx.QueryRow(blobRefsQuery, sha).Scan(&refs); err != nil {
+				return nil, fmt.Errorf("count references of blob %s: %w", sha, err)
+			}
+			if refs == 0 {
+				del.Released = append(del.Released, sha)
+			}
+		}
+		s.touch(c)
+		c.gone, c.members, c.owner, c.admins = true, nil, 0, nil
+		return del, nil
+	})
+	if err != nil {
+		return Deleted{}, err
+	}
+	return v.(Deleted), nil
 }

@@ -71,3 +71,44 @@ func migrateTo(ctx context.Context, db *sql.DB, n int) error {
 	defer func() { migrations = all }()
 	return migrate(ctx, db)
 }
+
+// A deleted group's row stays, so its ID is never given again, and the
+// sequencer answers for it as for no group at all, also from its cache.
+func TestDeletedGroupIsGoneButKeepsItsID(t *testing.T) {
+	d := openTest(t, nil)
+	ctx := context.Background()
+	a, b := mustUser(t, d, "a"), mustUser(t, d, "b")
+	g, err := d.CreateGroupWith(ctx, a, NewGroup{Name: "g", Policy: proto.PolicyOpen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.JoinGroup(ctx, b, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.Send(ctx, b, g.ID, "m1", "hello"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.DeleteGroup(ctx, b, g.ID); proto.CodeOf(err) != proto.CodeNotOwner {
+		t.Fatalf("a member deletes: %v", err)
+	}
+	del, err := d.DeleteGroup(ctx, a, g.ID)
+	if err != nil || len(del.Members) != 2 || del.Conv.Name != "g" {
+		t.Fatalf("delete: %+v, %v", del, err)
+	}
+	if _, _, err := d.Send(ctx, b, g.ID, "m2", "anyone?"); proto.CodeOf(err) != proto.CodeNoSuchConv {
+		t.Fatalf("send to a deleted group: %v", err)
+	}
+	if _, err := d.JoinGroup(ctx, b, g.ID); proto.CodeOf(err) != proto.CodeNoSuchGroup {
+		t.Fatalf("join a deleted group: %v", err)
+	}
+	if _, err := d.GroupInfo(ctx, a.ID, g.ID); proto.CodeOf(err) != proto.CodeNoSuchGroup {
+		t.Fatalf("info of a deleted group: %v", err)
+	}
+	var rows, msgs int
+	if err := d.r.QueryRow("SELECT COUNT(*) FROM conversations WHERE id = ?", g.ID).Scan(&rows); err != nil || rows != 1 {
+		t.Fatalf("the deleted group's row: %d, %v", rows, err)
+	}
+	if err := d.r.QueryRow("SELECT COUNT(*) FROM messages WHERE conv_id = ?", g.ID).Scan(&msgs); err != nil || msgs != 0 {
+		t.Fatalf("the deleted group's messages: %d, %v", msgs, err)
+	}
+}

@@ -158,7 +158,7 @@ func (d *DB) LinkInfo(ctx context.Context, token string) (proto.LinkInfo, error)
 		return proto.LinkInfo{}, err
 	}
 	info := proto.LinkInfo{Group: l.Group}
-	err = d.r.QueryRowContext(ctx, "SELECT name, policy, (SELECT COUNT(*) FROM members WHERE conv_id = c.id) FROM conversations c WHERE id = ?", l.Group).
+	err = d.r.QueryRowContext(ctx, "SELECT name, policy, (SELECT COUNT(*) FROM members WHERE conv_id = c.id) FROM conversations c WHERE id = ? AND deleted = 0", l.Group).
 		Scan(&info.Name, &info.Policy, &info.Members)
 	if errors.Is(err, sql.ErrNoRows) {
 		return proto.LinkInfo{}, proto.Errorf(proto.CodeNoSuchLink, "this invite link's group is gone")

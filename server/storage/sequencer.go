@@ -45,6 +45,7 @@ type convState struct {
 	admins                   []proto.UserID
 	policy                   string
 	inviteAdmins, sendAdmins bool
+	gone                     bool // deleted: s.conv answers nil
 }
 
 func (c *convState) isMember(u proto.UserID) bool {
@@ -352,12 +353,15 @@ func (s *sequencer) runJob(ctx context.Context, tx *sql.Tx, j *job) (v any, err 
 // or nil if there is no such conversation.
 func (s *sequencer) conv(tx *sql.Tx, id proto.ConvID) (*convState, error) {
 	if c, ok := s.convs[id]; ok {
+		if c.gone {
+			return nil, nil
+		}
 		return c, nil
 	}
 	c := &convState{id: id}
 	err := tx.QueryRow(`SELECT kind, name, COALESCE((SELECT MAX(seq) FROM messages WHERE conv_id = c.id), 0),
 		policy, invite_admins, send_admins
-		FROM conversations c WHERE id = ?`, id).Scan(&c.kind, &c.name, &c.lastSeq, &c.policy, &c.inviteAdmins, &c.sendAdmins)
+		FROM conversations c WHERE id = ? AND deleted = 0`, id).Scan(&c.kind, &c.name, &c.lastSeq, &c.policy, &c.inviteAdmins, &c.sendAdmins)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

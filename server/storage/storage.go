@@ -357,8 +357,10 @@ var migrations = []string{
 		PRIMARY KEY (conv_id, user_id)
 	) WITHOUT ROWID;`,
 	// 6: groups (groups.go). A group's join policy, description, and who
-	// may invite and send (0 members, 1 admins); each member's role (0
-	// member, 1 admin, 2 owner); bans and waiting join requests. Existing
+	// may invite and send (0 members, 1 admins), and whether its owner
+	// deleted it (the row stays, so that its ID is never given again);
+	// each member's role (0 member, 1 admin, 2 owner); bans and waiting
+	// join requests. Existing
 	// groups become "ask" (they were open to anyone: the hole this
 	// closes); their creator becomes the owner, or, if the creator has
 	// left, the longest-standing member.
@@ -366,6 +368,7 @@ var migrations = []string{
 	ALTER TABLE conversations ADD COLUMN policy TEXT NOT NULL DEFAULT 'ask';
 	ALTER TABLE conversations ADD COLUMN invite_admins INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE conversations ADD COLUMN send_admins INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE conversations ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE members ADD COLUMN role INTEGER NOT NULL DEFAULT 0;
 	UPDATE members SET role = 2 WHERE (conv_id, user_id) IN (
 		SELECT m.conv_id, m.sender FROM messages m JOIN conversations c ON c.id = m.conv_id
