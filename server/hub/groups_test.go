@@ -533,6 +533,7 @@ func TestOwnerWhoLeavesHandsTheGroupToTheLongestStandingAdmin(t *testing.T) {
 
 func TestAnnouncementGroupsLetOnlyAdminsSendAndInvite(t *testing.T) {
 	c := newClub(t, proto.PolicyAsk)
+	before := c.m.send(c.g, "m0", "sent while members could")
 	admins := proto.AllowAdmins
 	wantCode(t, c.m.call(proto.TypeSetGroup, proto.SetGroupRequest{Group: c.g, Send: &admins}), proto.CodeNotAdmin)
 	c.owner.ok(proto.TypeSetGroup, proto.SetGroupRequest{Group: c.g, Send: &admins, Invite: &admins}, nil)
@@ -546,6 +547,12 @@ func TestAnnouncementGroupsLetOnlyAdminsSendAndInvite(t *testing.T) {
 	wantCode(t, c.m.call(proto.TypeSend, proto.SendRequest{Conv: c.g, ClientID: "m2", Text: "hello", Mentions: []proto.UserID{c.uo.ID}}), proto.CodeNotAdmin)
 	wantCode(t, c.m.call(proto.TypeInvite, proto.InviteRequest{Group: c.g, User: c.uout.ID}), proto.CodeNotAdmin)
 	c.unchanged(t, seq, 3)
+	// The retry of a message sent before still gets its reply.
+	var retry proto.SendReply
+	c.m.ok(proto.TypeSend, proto.SendRequest{Conv: c.g, ClientID: "m0", Text: "sent while members could"}, &retry)
+	if !retry.Duplicate || retry.Message.Seq != before.Seq {
+		t.Fatalf("a retried send: %+v, want the original %d as a duplicate", retry, before.Seq)
+	}
 
 	news := c.owner.send(c.g, "o1", "Meeting moved to Friday")
 	c.m.change(proto.TypeReact, proto.ReactRequest{Conv: c.g, Seq: news.Seq, ClientID: "r1", Emoji: "👍"}) // members still react
