@@ -709,3 +709,62 @@ func TestJoiningAnOpenedGroupDropsTheWaitingRequest(t *testing.T) {
 		t.Fatalf("a member's request is still waiting: %+v", rs)
 	}
 }
+
+// The refusals no other test covers: each has its code and changes
+// nothing (the history, the members, the requests, the links).
+func TestGroupRefusalsHaveTheirCodeAndChangeNothing(t *testing.T) {
+	c := newClub(t, proto.PolicyAsk)
+	c.out.ok(proto.TypeJoinGroup, proto.JoinGroupRequest{Group: c.g}, nil)
+	link := c.owner.createLink(proto.CreateLinkRequest{Group: c.g})
+	seq := c.owner.lastSeq(c.g)
+	bad, ctl := "everyone", "line\u0007bell"
+	long := strings.Repeat("字", proto.MaxDescriptionRunes+1)
+	for _, tc := range []struct {
+		r    *raw
+		typ  string
+		body any
+		code proto.Code
+	}{
+		{c.owner, proto.TypeCreateGroup, proto.CreateGroupRequest{Name: "x", Description: long}, proto.CodeTooLarge},
+		{c.owner, proto.TypeCreateGroup, proto.CreateGroupRequest{Name: "x", Description: ctl}, proto.CodeBadRequest},
+		{c.out, proto.TypeGroupInfo, proto.GroupRequest{Group: c.g}, proto.CodeNotMember},
+		{c.m, proto.TypeGroupInfo, proto.GroupRequest{Group: 12345678901}, proto.CodeNoSuchGroup},
+		{c.owner, proto.TypeSetGroup, proto.SetGroupRequest{Group: c.g, Send: &bad}, proto.CodeBadRequest},
+		{c.owner, proto.TypeSetGroup, proto.SetGroupRequest{Group: c.g, Invite: &bad}, proto.CodeBadRequest},
+		{c.owner, proto.TypeSetGroup, proto.SetGroupRequest{Group: c.g, Description: &ctl}, proto.CodeBadRequest},
+		{c.m, proto.TypeJoinRequests, proto.GroupRequest{Group: c.g}, proto.CodeNotAdmin},
+		{c.out, proto.TypeJoinRequests, proto.GroupRequest{Group: c.g}, proto.CodeNotMember},
+		{c.m, proto.TypeAnswerJoin, proto.AnswerJoinRequest{Group: c.g, User: c.uout.ID, Approve: true}, proto.CodeNotAdmin},
+		{c.out, proto.TypeAnswerJoin, proto.AnswerJoinRequest{Group: c.g, User: c.uout.ID, Approve: true}, proto.CodeNotMember},
+		{c.owner, proto.TypeTransferOwner, proto.MemberRequest{Group: c.g, User: c.uo.ID}, proto.CodeSelf},
+		{c.owner, proto.TypeTransferOwner, proto.MemberRequest{Group: c.g, User: c.uout.ID}, proto.CodeNotMember},
+		{c.m, proto.TypeDeleteGroup, proto.GroupRequest{Group: c.g}, proto.CodeNotOwner},
+		{c.out, proto.TypeDeleteGroup, proto.GroupRequest{Group: c.g}, proto.CodeNotMember},
+		{c.owner, proto.TypeRevokeLink, proto.RevokeLinkRequest{Group: c.g, ID: link.ID + 1000}, proto.CodeNoSuchLink},
+		{c.out, proto.TypeLinks, proto.GroupRequest{Group: c.g}, proto.CodeNotMember},
+		{c.out, proto.TypeLinkInfo, proto.LinkRequest{Token: "AAAAAAAAAAAAAAAAAAAAAA"}, proto.CodeNoSuchLink},
+		{c.owner, proto.TypeCreateLink, proto.CreateLinkRequest{Group: c.g, ExpiresInMs: proto.MaxLinkLifetimeMs + 1}, proto.CodeBadRequest},
+	} {
+		wantCode(t, tc.r.call(tc.typ, tc.body), tc.code)
+	}
+	c.unchanged(t, seq, 3)
+	if info := c.owner.groupInfo(c.g); info.Description != "" || info.Send != proto.AllowMembers || info.Invite != proto.AllowMembers || info.Policy != proto.PolicyAsk || info.Owner.ID != c.uo.ID {
+		t.Fatalf("settings after refusals: %+v", info)
+	}
+	if rs := c.owner.requests(c.g); len(rs) != 1 {
+		t.Fatalf("requests after refusals: %+v", rs)
+	}
+
+	// At most MaxLinksPerGroup live links.
+	for range proto.MaxLinksPerGroup - 1 {
+		c.owner.createLink(proto.CreateLinkRequest{Group: c.g})
+	}
+	wantCode(t, c.owner.call(proto.TypeCreateLink, proto.CreateLinkRequest{Group: c.g}), proto.CodeTooLarge)
+	var ls proto.LinksReply
+	c.owner.ok(proto.TypeLinks, proto.GroupRequest{Group: c.g}, &ls)
+	if len(ls.Links) != proto.MaxLinksPerGroup {
+		t.Fatalf("%d links, want %d", len(ls.Links), proto.MaxLinksPerGroup)
+	}
+	c.owner.ok(proto.TypeRevokeLink, proto.RevokeLinkRequest{Group: c.g, ID: link.ID}, nil)
+	c.owner.createLink(proto.CreateLinkRequest{Group: c.g})
+}
