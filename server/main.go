@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"parley/net/proto"
 	"parley/server/auth"
 	"parley/server/hub"
 	"parley/server/node"
@@ -41,6 +42,8 @@ type options struct {
 	trustedProxies              string
 	loginTimeout, maxConns      string
 	editWindow                  string
+	joinLimit, joinAddrLimit    string
+	groupPolicy                 string
 }
 
 func parseFlags(args []string, getenv func(string) string) (options, error) {
@@ -62,6 +65,9 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.argon2, "argon2", env("PARLEY_ARGON2", ""), "password hashing cost m=KiB,t=N,p=N; default OWASP m=19456,t=2,p=1. Lower only for load tests (PARLEY_ARGON2)")
 	fs.IntVar(&o.queue, "queue", envInt(getenv, "PARLEY_QUEUE", 1024), "outgoing frames buffered per connection before a slow client is dropped (PARLEY_QUEUE)")
 	fs.StringVar(&o.registerLimit, "register-limit", env("PARLEY_REGISTER_LIMIT", "10/1m"), "registrations per address: BURST/INTERVAL, or off (PARLEY_REGISTER_LIMIT)")
+	fs.StringVar(&o.joinLimit, "join-limit", env("PARLEY_JOIN_LIMIT", "10/30s"), "attempts to join a group (join_group, join_link) per account: BURST/INTERVAL, or off (PARLEY_JOIN_LIMIT)")
+	fs.StringVar(&o.joinAddrLimit, "join-addr-limit", env("PARLEY_JOIN_ADDR_LIMIT", "30/10s"), "attempts to join a group per address: BURST/INTERVAL, or off (PARLEY_JOIN_ADDR_LIMIT)")
+	fs.StringVar(&o.groupPolicy, "group-policy", env("PARLEY_GROUP_POLICY", "ask"), "join policy of a group created without one: invite, ask or open (PARLEY_GROUP_POLICY)")
 	fs.StringVar(&o.maxFile, "max-file", env("PARLEY_MAX_FILE", "4GiB"), "largest file accepted, e.g. 4GiB or 500MB (PARLEY_MAX_FILE)")
 	fs.StringVar(&o.quota, "quota", env("PARLEY_QUOTA", "off"), "bytes each user may share in all, e.g. 20GiB, or off (PARLEY_QUOTA)")
 	fs.StringVar(&o.web, "web", env("PARLEY_WEB", ""), "serve this folder at / (the browser app that make web builds) (PARLEY_WEB)")
@@ -119,6 +125,16 @@ func run(args []string, getenv func(string) string, stderr *os.File) error {
 	if cfg.RegisterLimit, err = parseLimit(o.registerLimit); err != nil {
 		return fmt.Errorf("-register-limit: %w", err)
 	}
+	if cfg.JoinUserLimit, err = parseLimit(o.joinLimit); err != nil {
+		return fmt.Errorf("-join-limit: %w", err)
+	}
+	if cfg.JoinAddrLimit, err = parseLimit(o.joinAddrLimit); err != nil {
+		return fmt.Errorf("-join-addr-limit: %w", err)
+	}
+	if !proto.ValidPolicy(o.groupPolicy) {
+		return fmt.Errorf("-group-policy: want invite, ask or open, not %q", o.groupPolicy)
+	}
+	cfg.DefaultPolicy = o.groupPolicy
 	if cfg.TrustedProxies, err = hub.ParseTrustedProxies(o.trustedProxies); err != nil {
 		return fmt.Errorf("-trusted-proxies: want addresses or networks like 127.0.0.1,10.0.0.0/8: %w", err)
 	}

@@ -96,3 +96,21 @@ func TestEditWindowComesFromFlagOrEnvironment(t *testing.T) {
 		t.Fatalf("run with -edit-window soon: %v, want an -edit-window error", err)
 	}
 }
+
+func TestGroupFlagsComeFromFlagOrEnvironment(t *testing.T) {
+	o, err := parseFlags([]string{"-join-limit", "3/1m"}, func(k string) string {
+		return map[string]string{"PARLEY_JOIN_ADDR_LIMIT": "off", "PARLEY_GROUP_POLICY": "open"}[k]
+	})
+	if err != nil || o.joinLimit != "3/1m" || o.joinAddrLimit != "off" || o.groupPolicy != "open" {
+		t.Fatalf("join-limit %q, join-addr-limit %q, group-policy %q, %v", o.joinLimit, o.joinAddrLimit, o.groupPolicy, err)
+	}
+	if o, _ := parseFlags(nil, func(string) string { return "" }); o.joinLimit != "10/30s" || o.joinAddrLimit != "30/10s" || o.groupPolicy != "ask" {
+		t.Fatalf("defaults: join-limit %q, join-addr-limit %q, group-policy %q", o.joinLimit, o.joinAddrLimit, o.groupPolicy)
+	}
+	for _, args := range [][]string{{"-group-policy", "public"}, {"-join-limit", "often"}} {
+		err := run(append([]string{"-data", t.TempDir(), "-addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, os.Stderr)
+		if err == nil || !strings.Contains(err.Error(), args[0]) {
+			t.Errorf("run with %v: %v, want an %s error", args, err, args[0])
+		}
+	}
+}

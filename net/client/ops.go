@@ -3,6 +3,7 @@ package client
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -54,18 +55,101 @@ func (o ops) Ping(ctx context.Context) error {
 	return o.call(ctx, proto.TypePing, nil, nil)
 }
 
-// CreateGroup creates a group with the caller as its only member.
+// CreateGroup creates a group with the caller as its only member (and
+// owner), with the server's default join policy.
 func (o ops) CreateGroup(ctx context.Context, name string) (proto.Conversation, error) {
+	return o.CreateGroupWith(ctx, proto.CreateGroupRequest{Name: name})
+}
+
+// CreateGroupWith creates a group with a join policy and description.
+func (o ops) CreateGroupWith(ctx context.Context, req proto.CreateGroupRequest) (proto.Conversation, error) {
 	var r proto.ConversationReply
-	err := o.call(ctx, proto.TypeCreateGroup, proto.CreateGroupRequest{Name: name}, &r)
+	err := o.call(ctx, proto.TypeCreateGroup, req, &r)
 	return r.Conversation, err
 }
 
-// JoinGroup joins a group by its ID.
+// ErrJoinRequested is JoinGroup's error when the group asks: a request
+// to join went to its admins instead (RequestJoin returns it).
+var ErrJoinRequested = errors.New("a request to join went to the group's admins; they will answer")
+
+// JoinGroup joins a group by its ID. A group that asks gets a request
+// instead, and JoinGroup returns ErrJoinRequested; RequestJoin returns
+// the request.
 func (o ops) JoinGroup(ctx context.Context, id proto.ConvID) (proto.Conversation, error) {
-	var r proto.ConversationReply
+	r, err := o.RequestJoin(ctx, id)
+	switch {
+	case err != nil:
+		return proto.Conversation{}, err
+	case r.Conversation == nil:
+		return proto.Conversation{}, ErrJoinRequested
+	}
+	return *r.Conversation, nil
+}
+
+// RequestJoin is join_group: the reply holds the conversation joined (an
+// open group) or the request filed (a group that asks).
+func (o ops) RequestJoin(ctx context.Context, id proto.ConvID) (proto.JoinGroupReply, error) {
+	var r proto.JoinGroupReply
 	err := o.call(ctx, proto.TypeJoinGroup, proto.JoinGroupRequest{Group: id}, &r)
-	return r.Conversation, err
+	return r, err
+}
+
+// GroupInfo returns a group's settings and roles.
+func (o ops) GroupInfo(ctx context.Context, group proto.ConvID) (proto.GroupInfo, error) {
+	var r proto.GroupReply
+	err := o.call(ctx, proto.TypeGroupInfo, proto.GroupRequest{Group: group}, &r)
+	return r.Group, err
+}
+
+// SetGroup changes a group's settings (admins); nil fields stay.
+func (o ops) SetGroup(ctx context.Context, req proto.SetGroupRequest) (proto.GroupInfo, error) {
+	var r proto.GroupReply
+	err := o.call(ctx, proto.TypeSetGroup, req, &r)
+	return r.Group, err
+}
+
+// JoinRequests lists a group's waiting join requests (admins).
+func (o ops) JoinRequests(ctx context.Context, group proto.ConvID) ([]proto.JoinRequest, error) {
+	var r proto.JoinRequestsReply
+	err := o.call(ctx, proto.TypeJoinRequests, proto.GroupRequest{Group: group}, &r)
+	return r.Requests, err
+}
+
+// AnswerJoin approves or declines user's request to join group (admins).
+func (o ops) AnswerJoin(ctx context.Context, group proto.ConvID, user proto.UserID, approve bool) error {
+	return o.call(ctx, proto.TypeAnswerJoin, proto.AnswerJoinRequest{Group: group, User: user, Approve: approve}, nil)
+}
+
+// RemoveMember removes user from group (admins).
+func (o ops) RemoveMember(ctx context.Context, group proto.ConvID, user proto.UserID) error {
+	return o.call(ctx, proto.TypeRemoveMember, proto.MemberRequest{Group: group, User: user}, nil)
+}
+
+// Ban bans user from group, removing them if a member (admins).
+func (o ops) Ban(ctx context.Context, group proto.ConvID, user proto.UserID) error {
+	return o.call(ctx, proto.TypeBan, proto.MemberRequest{Group: group, User: user}, nil)
+}
+
+// Unban lifts user's ban from group (admins).
+func (o ops) Unban(ctx context.Context, group proto.ConvID, user proto.UserID) error {
+	return o.call(ctx, proto.TypeUnban, proto.MemberRequest{Group: group, User: user}, nil)
+}
+
+// Bans lists group's banned users (admins).
+func (o ops) Bans(ctx context.Context, group proto.ConvID) ([]proto.Ban, error) {
+	var r proto.BansReply
+	err := o.call(ctx, proto.TypeBans, proto.GroupRequest{Group: group}, &r)
+	return r.Bans, err
+}
+
+// SetAdmin makes a member an admin, or a member again (the owner).
+func (o ops) SetAdmin(ctx context.Context, group proto.ConvID, user proto.UserID, admin bool) error {
+	return o.call(ctx, proto.TypeSetAdmin, proto.SetAdminRequest{Group: group, User: user, Admin: admin}, nil)
+}
+
+// TransferOwner hands the group to another member (the owner).
+func (o ops) TransferOwner(ctx context.Context, group proto.ConvID, user proto.UserID) error {
+	return o.call(ctx, proto.TypeTransferOwner, proto.MemberRequest{Group: group, User: user}, nil)
 }
 
 // Invite adds user to group; the caller must be a member.
@@ -170,4 +254,43 @@ func (o ops) SyncAll(ctx context.Context, have map[proto.ConvID]int64) ([]proto.
 		return cmp.Or(cmp.Compare(a.Conv, b.Conv), cmp.Compare(a.Seq, b.Seq))
 	})
 	return r.Conversations, msgs, nil
+}
+
+// CreateLink makes an invite link of group (members who may invite).
+func (o ops) CreateLink(ctx context.Context, req proto.CreateLinkRequest) (proto.InviteLink, error) {
+	var r proto.LinkReply
+	err := o.call(ctx, proto.TypeCreateLink, req, &r)
+	return r.Link, err
+}
+
+// Links lists group's invite links: all for an admin, one's own otherwise.
+func (o ops) Links(ctx context.Context, group proto.ConvID) ([]proto.InviteLink, error) {
+	var r proto.LinksReply
+	err := o.call(ctx, proto.TypeLinks, proto.GroupRequest{Group: group}, &r)
+	return r.Links, err
+}
+
+// RevokeLink revokes an invite link (its creator or an admin).
+func (o ops) RevokeLink(ctx context.Context, group proto.ConvID, id int64) error {
+	return o.call(ctx, proto.TypeRevokeLink, proto.RevokeLinkRequest{Group: group, ID: id}, nil)
+}
+
+// LinkInfo previews the group of an invite link's token.
+func (o ops) LinkInfo(ctx context.Context, token string) (proto.LinkInfo, error) {
+	var r proto.LinkInfoReply
+	err := o.call(ctx, proto.TypeLinkInfo, proto.LinkRequest{Token: token}, &r)
+	return r.Link, err
+}
+
+// JoinLink uses an invite link: the reply holds the conversation joined,
+// or the request filed (a group that asks).
+func (o ops) JoinLink(ctx context.Context, token string) (proto.JoinGroupReply, error) {
+	var r proto.JoinGroupReply
+	err := o.call(ctx, proto.TypeJoinLink, proto.LinkRequest{Token: token}, &r)
+	return r, err
+}
+
+// DeleteGroup deletes a group with its history and files (the owner).
+func (o ops) DeleteGroup(ctx context.Context, group proto.ConvID) error {
+	return o.call(ctx, proto.TypeDeleteGroup, proto.GroupRequest{Group: group}, nil)
 }

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -118,6 +119,22 @@ func TestTypedCallsSendTheirRequestAndDecodeTheirReply(t *testing.T) {
 			}, group},
 		{proto.TypeJoinGroup, `{"group":512}`, proto.ConversationReply{Conversation: group},
 			func(ctx context.Context, c *Conn) result { v, err := c.JoinGroup(ctx, 512); return result{v, err} }, group},
+		{proto.TypeCreateGroup, `{"name":"Study","policy":"open"}`, proto.ConversationReply{Conversation: group},
+			func(ctx context.Context, c *Conn) result {
+				v, err := c.CreateGroupWith(ctx, proto.CreateGroupRequest{Name: "Study", Policy: proto.PolicyOpen})
+				return result{v, err}
+			}, group},
+		{proto.TypeJoinGroup, `{"group":512}`, proto.JoinGroupReply{Request: &proto.JoinRequest{Group: 512, User: li}},
+			func(ctx context.Context, c *Conn) result { v, err := c.RequestJoin(ctx, 512); return result{v, err} },
+			proto.JoinGroupReply{Request: &proto.JoinRequest{Group: 512, User: li}}},
+		{proto.TypeJoinLink, `{"token":"q3Jx"}`, proto.JoinGroupReply{Conversation: &group},
+			func(ctx context.Context, c *Conn) result { v, err := c.JoinLink(ctx, "q3Jx"); return result{v, err} },
+			proto.JoinGroupReply{Conversation: &group}},
+		{proto.TypeGroupInfo, `{"group":512}`, proto.GroupReply{Group: proto.GroupInfo{ID: 512, Policy: proto.PolicyAsk}},
+			func(ctx context.Context, c *Conn) result { v, err := c.GroupInfo(ctx, 512); return result{v, err} },
+			proto.GroupInfo{ID: 512, Policy: proto.PolicyAsk}},
+		{proto.TypeAnswerJoin, `{"group":512,"user":4821,"approve":true}`, nil,
+			func(ctx context.Context, c *Conn) result { return result{nil, c.AnswerJoin(ctx, 512, 4821, true)} }, nil},
 		{proto.TypeInvite, `{"user":4821,"group":512}`, proto.InviteReply{User: li},
 			func(ctx context.Context, c *Conn) result { v, err := c.Invite(ctx, 4821, 512); return result{v, err} }, li},
 		{proto.TypeLeave, `{"conv":512}`, nil,
@@ -161,5 +178,23 @@ func TestTypedCallsSendTheirRequestAndDecodeTheirReply(t *testing.T) {
 				t.Fatalf("got %+v, want %+v", r.v, tt.want)
 			}
 		})
+	}
+}
+
+// JoinGroup of a group that asks gets a request, not a conversation: it
+// says so with ErrJoinRequested rather than return an empty conversation.
+func TestJoinGroupOfAGroupThatAsksSaysARequestWentOut(t *testing.T) {
+	srv := newFakeServer(t, nil)
+	c := dial(t, srv.URL, DialOptions{})
+	fc := srv.conn(t)
+	got := make(chan error, 1)
+	go func() {
+		_, err := c.JoinGroup(testCtx(t), 512)
+		got <- err
+	}()
+	f := fc.frame(t)
+	fc.reply(f, proto.JoinGroupReply{Request: &proto.JoinRequest{Group: 512}})
+	if err := <-got; !errors.Is(err, ErrJoinRequested) {
+		t.Fatalf("JoinGroup of a group that asks: %v, want ErrJoinRequested", err)
 	}
 }

@@ -168,16 +168,23 @@ type File struct {
 // them in order and offline members get them on sync.
 const (
 	EventCreated = "created" // Actor created the group
-	EventJoined  = "joined"  // Actor joined by ID
+	EventJoined  = "joined"  // Actor joined by ID (or invite link)
 	EventInvited = "invited" // Actor invited Subject
 	EventLeft    = "left"    // Actor left
 )
 
-// Event is the body of a system message.
+// Event is the body of a system message, and of a group event (groups.go),
+// whose settings fields say what a setting became.
 type Event struct {
 	Type    string `json:"type"`
 	Actor   User   `json:"actor"`
 	Subject *User  `json:"subject,omitempty"`
+	// Group events only.
+	Name        string `json:"name,omitempty"`        // renamed
+	Description string `json:"description,omitempty"` // described
+	Policy      string `json:"policy,omitempty"`      // policy
+	Invite      string `json:"invite,omitempty"`      // permissions
+	Send        string `json:"send,omitempty"`        // permissions
 }
 
 // Member is one member of a conversation with their presence.
@@ -216,10 +223,6 @@ type ResumeReply struct {
 // WhoAmIReply answers whoami.
 type WhoAmIReply struct {
 	User User `json:"user"`
-}
-
-type CreateGroupRequest struct {
-	Name string `json:"name" badutf8:"invalid_name"`
 }
 
 // ConversationReply answers create_group, join_group and direct.
@@ -340,6 +343,9 @@ type Hello struct {
 type ConversationPush struct {
 	Conversation Conversation `json:"conversation"`
 	Member       bool         `json:"member"`
+	// Deleted: the group's owner deleted it (Member is false): drop its
+	// history too (groups.go).
+	Deleted bool `json:"deleted,omitempty"`
 }
 
 // Presence tells a watcher that a member came online or went offline.

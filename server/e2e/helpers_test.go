@@ -174,10 +174,10 @@ func (d *device) send(t testing.TB, conv proto.ConvID, text string) proto.Messag
 	return r.Message
 }
 
-// group creates a group owned by owner with the others joined.
+// group creates an open group owned by owner with the others joined by ID.
 func group(t testing.TB, name string, owner *device, others ...*device) proto.Conversation {
 	t.Helper()
-	g, err := owner.CreateGroup(testCtx(t), name)
+	g, err := owner.CreateGroupWith(testCtx(t), proto.CreateGroupRequest{Name: name, Policy: proto.PolicyOpen})
 	if err != nil {
 		t.Fatalf("create group: %v", err)
 	}

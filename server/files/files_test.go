@@ -539,3 +539,20 @@ func TestFileNamesThatAreNotUTF8AreRefused(t *testing.T) {
 		t.Errorf("after refused creates: %s, want nothing used", r.body)
 	}
 }
+
+// In a group where only admins send, a member cannot post a file either:
+// the upload is refused at creation, before any byte is sent.
+func TestMembersCannotPostFilesWhereOnlyAdminsSend(t *testing.T) {
+	srv := nodetest.Start(t)
+	li, wang := login(t, srv, "Li"), login(t, srv, "Wang")
+	conv := group(t, li, wang)
+	admins := proto.AllowAdmins
+	if _, err := li.Conn.SetGroup(context.Background(), proto.SetGroupRequest{Group: conv, Send: &admins}); err != nil {
+		t.Fatal(err)
+	}
+	_, c := wang.create(t, proto.CreateRequest{Name: "x", Size: 1, SHA256: sha([]byte("x")), Conv: conv})
+	if c.status != http.StatusForbidden || c.code() != proto.CodeNotAdmin {
+		t.Fatalf("a member's upload in an announcement group: %d %s", c.status, c.body)
+	}
+	li.upload(t, conv, "news.txt", []byte("from the owner"), 1<<20)
+}

@@ -60,6 +60,22 @@ func FuzzDispatch(f *testing.F) {
 		`{"type":"typing","id":"39","body":{"conv":100,"stop":true}}`,
 		`{"type":"search","id":"40","body":{"query":"你好 \"OR\" *x","before":-1,"limit":1000}}`,
 		`{"type":"search","id":"41","body":{"query":"\" NEAR( a","conv":100}}`,
+		`{"type":"create_group","id":"42","body":{"name":"g","policy":"nobody","description":"a\u0007b"}}`,
+		`{"type":"group","id":"43","body":{"group":-1}}`,
+		`{"type":"set_group","id":"44","body":{"group":100,"name":null,"description":"","policy":"open","invite":"x","send":"admins"}}`,
+		`{"type":"join_requests","id":"45","body":{"group":100}}`,
+		`{"type":"answer_join","id":"46","body":{"group":100,"user":1000,"approve":"yes"}}`,
+		`{"type":"remove_member","id":"47","body":{"group":100,"user":1000}}`,
+		`{"type":"ban","id":"48","body":{"group":100,"user":-7}}`,
+		`{"type":"unban","id":"49","body":{"group":100,"user":0}}`,
+		`{"type":"bans","id":"50","body":{}}`,
+		`{"type":"set_admin","id":"51","body":{"group":100,"user":1000,"admin":true}}`,
+		`{"type":"transfer_owner","id":"52","body":{"group":100,"user":1000}}`,
+		`{"type":"create_link","id":"53","body":{"group":100,"expires_in_ms":-1,"max_uses":1e9}}`,
+		`{"type":"links","id":"54","body":{"group":100}}`,
+		`{"type":"revoke_link","id":"55","body":{"group":100,"id":-1}}`,
+		`{"type":"link_info","id":"56","body":{"token":"` + strings.Repeat("t", 200) + `"}}`,
+		`{"type":"join_link","id":"57","body":{"token":"\udc00"}}`,
 	}
 	for _, s := range seeds {
 		f.Add(s)

@@ -51,8 +51,6 @@ func (h *Hub) chatOps() map[string]op {
 		proto.TypePing:          {fn: func(context.Context, *conn, json.RawMessage) (any, error) { return struct{}{}, nil }},
 		proto.TypeLogout:        {authed: true, fn: h.logout},
 		proto.TypeWhoAmI:        {authed: true, fn: h.whoami},
-		proto.TypeCreateGroup:   {authed: true, fn: h.createGroup},
-		proto.TypeJoinGroup:     {authed: true, fn: h.joinGroup},
 		proto.TypeInvite:        {authed: true, fn: h.invite},
 		proto.TypeLeave:         {authed: true, fn: h.leave},
 		proto.TypeConversations: {authed: true, fn: h.conversations},
@@ -240,34 +238,6 @@ func (h *Hub) logout(ctx context.Context, c *conn, _ json.RawMessage) (any, erro
 
 func (h *Hub) whoami(_ context.Context, c *conn, _ json.RawMessage) (any, error) {
 	return proto.WhoAmIReply{User: c.user}, nil
-}
-
-func (h *Hub) createGroup(ctx context.Context, c *conn, body json.RawMessage) (any, error) {
-	req, err := decode[proto.CreateGroupRequest](body)
-	if err != nil {
-		return nil, err
-	}
-	name, err := cleanName(req.Name, "group name")
-	if err != nil {
-		return nil, err
-	}
-	conv, err := h.db.CreateGroup(ctx, c.user, name)
-	if err != nil {
-		return nil, err
-	}
-	return proto.ConversationReply{Conversation: conv}, nil
-}
-
-func (h *Hub) joinGroup(ctx context.Context, c *conn, body json.RawMessage) (any, error) {
-	req, err := decode[proto.JoinGroupRequest](body)
-	if err != nil {
-		return nil, err
-	}
-	conv, err := h.db.JoinGroup(ctx, c.user, req.Group)
-	if err != nil {
-		return nil, err
-	}
-	return proto.ConversationReply{Conversation: conv}, nil
 }
 
 func (h *Hub) invite(ctx context.Context, c *conn, body json.RawMessage) (any, error) {

@@ -64,6 +64,12 @@ type Config struct {
 	// Failed logins: per user ID and per remote address, Burst failures
 	// then one more per Every. Registrations: per remote address.
 	LoginUserLimit, LoginAddrLimit, RegisterLimit Limit
+	// Attempts to join a group (join_group, join_link), per user and per
+	// remote address, whatever their outcome (groups.go).
+	JoinUserLimit, JoinAddrLimit Limit
+	// DefaultPolicy is the join policy of a group whose create_group
+	// names none ("": proto.DefaultPolicy, ask).
+	DefaultPolicy string
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client's address (see clientAddr); none by default.
 	TrustedProxies []netip.Prefix
@@ -89,6 +95,10 @@ var (
 	DefaultLoginUserLimit = Limit{Burst: 5, Every: time.Minute}
 	DefaultLoginAddrLimit = Limit{Burst: 20, Every: 10 * time.Second}
 	DefaultRegisterLimit  = Limit{Burst: 10, Every: time.Minute}
+	// Joins: 10 attempts per account, then one every 30 s; 30 per
+	// address, then one every 10 s.
+	DefaultJoinUserLimit = Limit{Burst: 10, Every: 30 * time.Second}
+	DefaultJoinAddrLimit = Limit{Burst: 30, Every: 10 * time.Second}
 )
 
 // Default connection limits: 30 s to log in; 256 open connections per
@@ -107,7 +117,7 @@ type Hub struct {
 	now  func() time.Time
 	m    hubMetrics
 	ops  map[string]op
-	lims struct{ loginUser, loginAddr, register *auth.Limiter }
+	lims struct{ loginUser, loginAddr, register, joinUser, joinAddr *auth.Limiter }
 
 	hello []byte
 
@@ -189,6 +199,8 @@ func New(cfg Config) *Hub {
 	h.lims.loginUser = newLimiter(cfg.LoginUserLimit)
 	h.lims.loginAddr = newLimiter(cfg.LoginAddrLimit)
 	h.lims.register = newLimiter(cfg.RegisterLimit)
+	h.lims.joinUser = newLimiter(cfg.JoinUserLimit)
+	h.lims.joinAddr = newLimiter(cfg.JoinAddrLimit)
 	hello, err := proto.EncodePush(proto.TypeHello, proto.Hello{
 		Version: proto.Version, Server: cfg.ServerName,
 		MaxTextBytes: proto.MaxTextBytes, MaxFrameBytes: proto.MaxFrameBytes,
@@ -405,15 +417,10 @@ func (h *Hub) deliver(cm storage.Committed, wake []*conn) []*conn {
 		return wake
 	}
 	var convFrame []byte
-	var subject proto.UserID
-	if cm.Conv != nil && cm.Message.Event != nil {
-		ev := cm.Message.Event
-		subject = ev.Actor.ID
-		if ev.Subject != nil {
-			subject = ev.Subject.ID
-		}
+	subject := cm.Subject
+	if cm.Conv != nil && subject != 0 {
 		convFrame, err = proto.EncodePush(proto.TypeConversation, proto.ConversationPush{
-			Conversation: *cm.Conv, Member: ev.Type != proto.EventLeft,
+			Conversation: *cm.Conv, Member: cm.Member,
 		})
 		if err != nil {
 			h.log.Error("encode conversation push", "conv", cm.Message.Conv, "err", err)

@@ -47,6 +47,13 @@ type Config struct {
 	QueueLen int
 	// Rate limits (zero values: the hub's defaults; Burst < 0: off).
 	LoginUserLimit, LoginAddrLimit, RegisterLimit hub.Limit
+	JoinUserLimit, JoinAddrLimit                  hub.Limit
+	// DefaultPolicy is the join policy of groups created without one
+	// ("": ask, proto.DefaultPolicy).
+	DefaultPolicy string
+	// Now is the clock of the hub (rate limits) and of storage (message
+	// times, link expiry); nil: time.Now. For tests.
+	Now func() time.Time
 	// TrustedProxies are reverse proxies whose X-Forwarded-For is believed
 	// for the client's address (rate limits, logs).
 	TrustedProxies []netip.Prefix
@@ -113,6 +120,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	db, err := storage.Open(ctx, cfg.DataDir, storage.Options{
 		Synchronous:      cfg.Synchronous,
 		CheckpointFrames: cfg.CheckpointFrames,
+		Now:              cfg.Now,
 		Logger:           cfg.Logger,
 		OnCommit:         func(c []storage.Committed) { h.Publish(c) },
 		OnBatch: func(jobs int, took time.Duration) {
@@ -147,6 +155,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		LoginUserLimit: limitOr(cfg.LoginUserLimit, hub.DefaultLoginUserLimit),
 		LoginAddrLimit: limitOr(cfg.LoginAddrLimit, hub.DefaultLoginAddrLimit),
 		RegisterLimit:  limitOr(cfg.RegisterLimit, hub.DefaultRegisterLimit),
+		JoinUserLimit:  limitOr(cfg.JoinUserLimit, hub.DefaultJoinUserLimit),
+		JoinAddrLimit:  limitOr(cfg.JoinAddrLimit, hub.DefaultJoinAddrLimit),
+		DefaultPolicy:  cfg.DefaultPolicy,
+		Now:            cfg.Now,
 		TrustedProxies: cfg.TrustedProxies,
 
 		LoginTimeout:    cfg.LoginTimeout,
@@ -174,6 +186,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", n.ready)
+	mux.HandleFunc("GET "+proto.JoinPathPrefix+"{token}", n.joinPage)
 	mux.Handle("GET /metrics", n.reg.Handler())
 	for route, file := range map[string]string{WebFontPath: cfg.WebFont, WebEmojiFontPath: cfg.WebEmojiFont} {
 		if file == "" {

@@ -3,6 +3,7 @@ package node_test
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"io"
 	"net/http"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"parley/net/proto"
 	"parley/server/node"
 	"parley/server/node/nodetest"
 )
@@ -111,6 +113,46 @@ func TestAMissingWebFontIsRefusedAtStart(t *testing.T) {
 		_, err := node.New(t.Context(), c)
 		if err == nil || !strings.Contains(err.Error(), missing) {
 			t.Errorf("New with font %q: err = %v, want one naming the file", missing, err)
+		}
+	}
+}
+
+// An invite link's page names the group and opens the app's link; a link
+// that cannot be used gets a 404 that says so. The token is in the
+// address, so the page sends no referrer and is not cached.
+func TestJoinPageOpensTheLinkInTheApp(t *testing.T) {
+	web := t.TempDir()
+	if err := os.WriteFile(filepath.Join(web, "index.html"), []byte("<title>Parley</title>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) { c.WebDir = web }))
+	li := s.NewUser(t, "Li Hua")
+	ctx := context.Background()
+	g, err := li.Conn.CreateGroupWith(ctx, proto.CreateGroupRequest{Name: "Study <Group>", Policy: proto.PolicyAsk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := li.Conn.CreateLink(ctx, proto.CreateLinkRequest{Group: g.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, body, h := get(t, http.MethodGet, s.HTTPURL+l.Path)
+	host := strings.TrimPrefix(s.HTTPURL, "http://")
+	for _, want := range []string{"Study &lt;Group&gt;", `href="parley://` + host + "/join/" + l.Token + `"`, `href="/?join=` + l.Token + `"`, "answer requests"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the join page lacks %q:\n%s", want, body)
+		}
+	}
+	if status != http.StatusOK || h.Get("Referrer-Policy") != "no-referrer" || h.Get("Cache-Control") != "no-store" || !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+		t.Fatalf("join page: %d, headers %v", status, h)
+	}
+	if err := li.Conn.RevokeLink(ctx, g.ID, l.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{l.Path, "/join/nonsense", "/join/%22%3E%3Cscript%3E"} {
+		status, body, _ := get(t, http.MethodGet, s.HTTPURL+path)
+		if status != http.StatusNotFound || !strings.Contains(body, "cannot be used") || strings.Contains(body, "Study") || strings.Contains(body, "<script>") {
+			t.Errorf("%s: %d\n%s", path, status, body)
 		}
 	}
 }

@@ -86,13 +86,6 @@ type ChangeResult struct {
 	Released string
 }
 
-// MayDelete decides whether actor may delete msg for everyone in a
-// conversation of kind convKind. Today only its sender may; the groups
-// issue extends this for group admins.
-func MayDelete(actor proto.UserID, convKind string, msg proto.Message) bool {
-	return msg.Sender == actor
-}
-
 // ApplyChange appends a history change by actor and folds it into its
 // target, in one job. A retry with the same (actor, ClientID) returns the
 // first result with Duplicate set and the target as it is now.
@@ -184,8 +177,8 @@ func (s *sequencer) applyChange(tx *sql.Tx, actor proto.User, ch Change) (Change
 		}
 		t.Text, t.Edited = ch.Text, now
 	case proto.MsgDelete:
-		if !MayDelete(actor.ID, c.kind, t) {
-			return r, proto.Errorf(proto.CodeNotSender, "only its sender can delete message %d", t.Seq)
+		if !mayDelete(actor.ID, c, t) {
+			return r, proto.Errorf(proto.CodeNotSender, "only its sender or the group's admins can delete message %d", t.Seq)
 		}
 		if t.File != nil {
 			if r.Released, err = releaseFile(tx, t); err != nil {
@@ -352,6 +345,9 @@ func (s *sequencer) sendWith(tx *sql.Tx, sender proto.User, conv proto.ConvID, c
 	}
 	c, err := s.memberConv(tx, conv, sender.ID)
 	if err != nil {
+		return proto.Message{}, false, err
+	}
+	if err := c.maySend(sender.ID); err != nil {
 		return proto.Message{}, false, err
 	}
 	m := proto.Message{ClientID: clientID, Sender: sender.ID, SenderName: sender.Name, Kind: proto.MsgText, Text: text}

@@ -91,6 +91,9 @@ func (d *DB) CreateUpload(ctx context.Context, u Upload, quota int64) (up Upload
 		if !c.isMember(u.User) {
 			return nil, proto.Errorf(proto.CodeNotMember, "you are not a member of %d", u.Conv)
 		}
+		if err := c.maySend(u.User); err != nil {
+			return nil, err
+		}
 		if quota > 0 {
 			used, err := usedBytes(tx, u.User)
 			if err != nil {

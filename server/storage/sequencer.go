@@ -38,6 +38,14 @@ type convState struct {
 	name    string
 	lastSeq int64
 	members []proto.UserID
+	// Groups (groups.go): the owner (0: none), the admins besides the
+	// owner (sorted, immutable like members), the join policy, and
+	// whether only admins may invite, and send.
+	owner                    proto.UserID
+	admins                   []proto.UserID
+	policy                   string
+	inviteAdmins, sendAdmins bool
+	gone                     bool // deleted: s.conv answers nil
 }
 
 func (c *convState) isMember(u proto.UserID) bool {
@@ -345,28 +353,39 @@ func (s *sequencer) runJob(ctx context.Context, tx *sql.Tx, j *job) (v any, err 
 // or nil if there is no such conversation.
 func (s *sequencer) conv(tx *sql.Tx, id proto.ConvID) (*convState, error) {
 	if c, ok := s.convs[id]; ok {
+		if c.gone {
+			return nil, nil
+		}
 		return c, nil
 	}
 	c := &convState{id: id}
-	err := tx.QueryRow(`SELECT kind, name, COALESCE((SELECT MAX(seq) FROM messages WHERE conv_id = c.id), 0)
-		FROM conversations c WHERE id = ?`, id).Scan(&c.kind, &c.name, &c.lastSeq)
+	err := tx.QueryRow(`SELECT kind, name, COALESCE((SELECT MAX(seq) FROM messages WHERE conv_id = c.id), 0),
+		policy, invite_admins, send_admins
+		FROM conversations c WHERE id = ? AND deleted = 0`, id).Scan(&c.kind, &c.name, &c.lastSeq, &c.policy, &c.inviteAdmins, &c.sendAdmins)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load conversation %d: %w", id, err)
 	}
-	rows, err := tx.Query("SELECT user_id FROM members WHERE conv_id = ? ORDER BY user_id", id)
+	rows, err := tx.Query("SELECT user_id, role FROM members WHERE conv_id = ? ORDER BY user_id", id)
 	if err != nil {
 		return nil, fmt.Errorf("load members of %d: %w", id, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var u proto.UserID
-		if err := rows.Scan(&u); err != nil {
+		var role int
+		if err := rows.Scan(&u, &role); err != nil {
 			return nil, fmt.Errorf("load members of %d: %w", id, err)
 		}
 		c.members = append(c.members, u)
+		switch role {
+		case roleOwner:
+			c.owner = u
+		case roleAdmin:
+			c.admins = append(c.admins, u)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load members of %d: %w", id, err)
@@ -405,6 +424,7 @@ func (s *sequencer) removeMember(tx *sql.Tx, c *convState, u proto.UserID) error
 	}
 	s.touch(c)
 	c.members = slices.DeleteFunc(slices.Clone(c.members), func(m proto.UserID) bool { return m == u })
+	s.dropRole(c, u)
 	return nil
 }
 
@@ -443,9 +463,13 @@ func (s *sequencer) append(tx *sql.Tx, c *convState, m proto.Message) (proto.Mes
 	}
 	c.lastSeq = m.Seq
 	cm := Committed{Message: m, Members: c.members}
-	if m.Kind == proto.MsgSystem {
+	if m.Kind == proto.MsgSystem && m.Event != nil {
 		last := m
 		cm.Conv = &proto.Conversation{ID: c.id, Kind: c.kind, Name: c.name, Members: len(c.members), LastSeq: m.Seq, Last: &last}
+		cm.Subject, cm.Member = m.Event.Actor.ID, m.Event.Type != proto.EventLeft
+		if m.Event.Subject != nil {
+			cm.Subject = m.Event.Subject.ID
+		}
 	}
 	s.committed = append(s.committed, cm)
 	return m, nil

@@ -64,9 +64,13 @@ type Options struct {
 type Committed struct {
 	Message proto.Message
 	Members []proto.UserID
-	// Conv summarises the conversation after a membership event (system
-	// messages only), so the subject's devices can learn of it in order.
-	Conv *proto.Conversation
+	// Conv summarises the conversation after a membership event (a
+	// system message, or a group event that adds or removes a member),
+	// so the subject's devices can learn of it in order: Subject joined
+	// (Member) or left it.
+	Conv    *proto.Conversation
+	Subject proto.UserID
+	Member  bool
 }
 
 // DB is the server's database. All methods are safe for concurrent use.
@@ -352,6 +356,54 @@ var migrations = []string{
 		delivered_seq INTEGER NOT NULL DEFAULT 0,
 		PRIMARY KEY (conv_id, user_id)
 	) WITHOUT ROWID;`,
+	// 6: groups (groups.go). A group's join policy, description, and who
+	// may invite and send (0 members, 1 admins), and whether its owner
+	// deleted it (the row stays, so that its ID is never given again);
+	// each member's role (0 member, 1 admin, 2 owner); bans and waiting
+	// join requests. Existing
+	// groups become "ask" (they were open to anyone: the hole this
+	// closes); their creator becomes the owner, or, if the creator has
+	// left, the longest-standing member.
+	`ALTER TABLE conversations ADD COLUMN description TEXT NOT NULL DEFAULT '';
+	ALTER TABLE conversations ADD COLUMN policy TEXT NOT NULL DEFAULT 'ask';
+	ALTER TABLE conversations ADD COLUMN invite_admins INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE conversations ADD COLUMN send_admins INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE conversations ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE members ADD COLUMN role INTEGER NOT NULL DEFAULT 0;
+	UPDATE members SET role = 2 WHERE (conv_id, user_id) IN (
+		SELECT m.conv_id, m.sender FROM messages m JOIN conversations c ON c.id = m.conv_id
+		WHERE c.kind = 'group' AND m.seq = 1 AND m.kind = 'system' AND json_extract(m.event, '$.type') = 'created');
+	UPDATE members SET role = 2
+		WHERE conv_id IN (SELECT id FROM conversations WHERE kind = 'group')
+		AND NOT EXISTS (SELECT 1 FROM members o WHERE o.conv_id = members.conv_id AND o.role = 2)
+		AND user_id = (SELECT f.user_id FROM members f WHERE f.conv_id = members.conv_id ORDER BY f.joined, f.user_id LIMIT 1);
+	CREATE TABLE bans (
+		conv_id INTEGER NOT NULL,
+		user_id INTEGER NOT NULL,
+		actor   INTEGER NOT NULL,
+		time    INTEGER NOT NULL,
+		PRIMARY KEY (conv_id, user_id)
+	) WITHOUT ROWID;
+	CREATE TABLE join_requests (
+		conv_id INTEGER NOT NULL,
+		user_id INTEGER NOT NULL,
+		time    INTEGER NOT NULL,
+		PRIMARY KEY (conv_id, user_id)
+	) WITHOUT ROWID;`,
+	// 7: invite links (links.go). The token is kept (admins list their
+	// links to share them again); expires 0 is never, max_uses 0 no limit.
+	`CREATE TABLE invite_links (
+		id       INTEGER PRIMARY KEY,
+		token    TEXT NOT NULL UNIQUE,
+		conv_id  INTEGER NOT NULL,
+		creator  INTEGER NOT NULL,
+		created  INTEGER NOT NULL,
+		expires  INTEGER NOT NULL DEFAULT 0,
+		max_uses INTEGER NOT NULL DEFAULT 0,
+		uses     INTEGER NOT NULL DEFAULT 0,
+		revoked  INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX invite_links_conv ON invite_links(conv_id, revoked);`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

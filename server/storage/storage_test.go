@@ -94,7 +94,7 @@ func TestSendIsIdempotentPerSenderAndClientID(t *testing.T) {
 	d := openTest(t, nil)
 	ctx := context.Background()
 	a, b := mustUser(t, d, "a"), mustUser(t, d, "b")
-	g, _ := d.CreateGroup(ctx, a, "g")
+	g, _ := d.CreateGroupWith(ctx, a, NewGroup{Name: "g", Policy: proto.PolicyOpen})
 	if _, err := d.JoinGroup(ctx, b, g.ID); err != nil {
 		t.Fatal(err)
 	}

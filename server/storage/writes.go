@@ -12,12 +12,13 @@ import (
 	"parley/net/proto"
 )
 
-// ID lengths: user IDs have at least 4 digits, group IDs at least 3. Direct
-// conversations are never typed by people; they take long IDs so that the
-// short ones stay free for groups.
+// ID lengths: user IDs have at least 4 digits. New group IDs have 8 random
+// digits, too many to find groups by trying IDs (groups created before
+// have 3, which stay valid). Direct conversations are never typed by
+// people; they take 9-digit IDs.
 const (
 	userIDDigits   = 4
-	groupIDDigits  = 3
+	groupIDDigits  = 8
 	directIDDigits = 9
 )
 
@@ -122,6 +123,13 @@ func (s *sequencer) send(tx *sql.Tx, sender proto.User, conv proto.ConvID, clien
 		}
 		return proto.Message{}, false, proto.Errorf(proto.CodeNotMember, "you are not a member of %d", conv)
 	}
+	if err := c.maySend(sender.ID); err != nil {
+		// Perhaps the retry of a message sent before only admins could.
+		if m, ok, ferr := s.findByClientID(tx, sender, clientID); ferr != nil || ok {
+			return m, ok, ferr
+		}
+		return proto.Message{}, false, err
+	}
 	m, err := s.append(tx, c, proto.Message{ClientID: clientID, Sender: sender.ID, SenderName: sender.Name, Kind: proto.MsgText, Text: text})
 	if isUniqueViolation(err) {
 		if old, ok, ferr := s.findByClientID(tx, sender, clientID); ferr != nil || ok {
@@ -136,6 +144,13 @@ func (s *sequencer) send(tx *sql.Tx, sender proto.User, conv proto.ConvID, clien
 func isUniqueViolation(err error) bool {
 	var e *sqlite.Error
 	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// isPrimaryKeyViolation reports whether err is SQLite refusing a row whose
+// primary key a table already holds.
+func isPrimaryKeyViolation(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
 
 func (s *sequencer) findByClientID(tx *sql.Tx, sender proto.User, clientID string) (proto.Message, bool, error) {
@@ -154,44 +169,6 @@ func (s *sequencer) findByClientID(tx *sql.Tx, sender proto.User, clientID strin
 	return m, true, nil
 }
 
-// CreateGroup creates a group with owner as its first member.
-func (d *DB) CreateGroup(ctx context.Context, owner proto.User, name string) (proto.Conversation, error) {
-	return d.convWrite(ctx, func(tx *sql.Tx, s *sequencer) (*convState, proto.Message, error) {
-		id, err := allocID(tx, "conversations", groupIDDigits)
-		if err != nil {
-			return nil, proto.Message{}, err
-		}
-		if _, err := tx.Exec("INSERT INTO conversations (id, kind, name, created) VALUES (?, 'group', ?, ?)", id, name, d.nowMs()); err != nil {
-			return nil, proto.Message{}, fmt.Errorf("insert group: %w", err)
-		}
-		c := &convState{id: proto.ConvID(id), kind: proto.KindGroup, name: name}
-		s.add(c)
-		if err := s.addMember(tx, c, owner.ID); err != nil {
-			return nil, proto.Message{}, err
-		}
-		m, err := s.append(tx, c, systemMessage(owner, proto.EventCreated, nil))
-		return c, m, err
-	})
-}
-
-// JoinGroup adds user to a group by its ID.
-func (d *DB) JoinGroup(ctx context.Context, user proto.User, group proto.ConvID) (proto.Conversation, error) {
-	return d.convWrite(ctx, func(tx *sql.Tx, s *sequencer) (*convState, proto.Message, error) {
-		c, err := s.group(tx, group)
-		if err != nil {
-			return nil, proto.Message{}, err
-		}
-		if c.isMember(user.ID) {
-			return nil, proto.Message{}, proto.Errorf(proto.CodeAlreadyMember, "you are already in %s (%d)", c.name, c.id)
-		}
-		if err := s.addMember(tx, c, user.ID); err != nil {
-			return nil, proto.Message{}, err
-		}
-		m, err := s.append(tx, c, systemMessage(user, proto.EventJoined, nil))
-		return c, m, err
-	})
-}
-
 // Invite adds subject to group on behalf of actor, who must be a member.
 // It returns the group as the subject sees it.
 func (d *DB) Invite(ctx context.Context, actor proto.User, subject proto.UserID, group proto.ConvID) (proto.User, proto.Conversation, error) {
@@ -204,6 +181,9 @@ func (d *DB) Invite(ctx context.Context, actor proto.User, subject proto.UserID,
 		if !c.isMember(actor.ID) {
 			return nil, proto.Message{}, proto.Errorf(proto.CodeNotMember, "only members of %d can invite", group)
 		}
+		if c.inviteAdmins && !c.isAdmin(actor.ID) {
+			return nil, proto.Message{}, proto.Errorf(proto.CodeNotAdmin, "only the admins of %s may invite", c.name)
+		}
 		invited, err = userTx(tx, subject)
 		if err != nil {
 			return nil, proto.Message{}, err
@@ -211,7 +191,18 @@ func (d *DB) Invite(ctx context.Context, actor proto.User, subject proto.UserID,
 		if c.isMember(subject) {
 			return nil, proto.Message{}, proto.Errorf(proto.CodeAlreadyMember, "%s (%d) is already in %s", invited.Name, invited.ID, c.name)
 		}
+		if err := refuseBanned(tx, c, subject, invited.Name+" is"); err != nil {
+			return nil, proto.Message{}, err
+		}
 		if err := s.addMember(tx, c, subject); err != nil {
+			return nil, proto.Message{}, err
+		}
+		if c.owner == 0 {
+			if err := s.setRole(tx, c, subject, roleOwner); err != nil {
+				return nil, proto.Message{}, err
+			}
+		}
+		if err := dropRequest(tx, c, subject); err != nil {
 			return nil, proto.Message{}, err
 		}
 		m, err := s.append(tx, c, systemMessage(actor, proto.EventInvited, &invited))
@@ -238,7 +229,14 @@ func (d *DB) Leave(ctx context.Context, user proto.User, conv proto.ConvID) (pro
 		if err != nil {
 			return nil, proto.Message{}, err
 		}
-		return c, m, s.removeMember(tx, c, user.ID)
+		owner := c.owner == user.ID
+		if err := s.removeMember(tx, c, user.ID); err != nil {
+			return nil, proto.Message{}, err
+		}
+		if owner {
+			return c, m, s.passOwnership(tx, c, user)
+		}
+		return c, m, nil
 	})
 }
 
@@ -299,17 +297,7 @@ func (d *DB) convWrite(ctx context.Context, fn func(tx *sql.Tx, s *sequencer) (*
 		if err != nil {
 			return nil, err
 		}
-		conv := proto.Conversation{ID: c.id, Kind: c.kind, Name: c.name, Members: len(c.members), LastSeq: c.lastSeq}
-		if last.Seq == 0 && c.lastSeq > 0 {
-			last, err = messageTx(tx, c.id, c.lastSeq)
-			if err != nil {
-				return nil, err
-			}
-		}
-		if last.Seq != 0 {
-			conv.Last = &last
-		}
-		return conv, nil
+		return summary(tx, c, last)
 	})
 	if err != nil {
 		return proto.Conversation{}, err

@@ -41,9 +41,12 @@ func WithConfig(f func(*node.Config)) Option { return Option(f) }
 // FastHash is the test hashing cost: correct argon2id, tiny memory.
 var FastHash = auth.Params{Memory: 64, Time: 1, Threads: 1}
 
-// Start starts a server that stops when the test ends. Registration is not
-// rate-limited (tests register many users from one address); login limits
-// are the production ones.
+// Start starts a server that stops when the test ends. Registration and
+// joining groups are not rate-limited (tests register many users and join
+// many groups from one address); login limits are the production ones.
+// Groups created without a join policy are open (tests join groups by ID;
+// production's default is ask): a test of the defaults sets
+// DefaultPolicy and the join limits back with WithConfig.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	cfg := node.Config{
@@ -51,6 +54,9 @@ func Start(t testing.TB, opts ...Option) *Server {
 		Argon2:        FastHash,
 		Synchronous:   "NORMAL",
 		RegisterLimit: hub.Limit{Burst: -1},
+		JoinUserLimit: hub.Limit{Burst: -1},
+		JoinAddrLimit: hub.Limit{Burst: -1},
+		DefaultPolicy: proto.PolicyOpen,
 		Logger:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	for _, o := range opts {

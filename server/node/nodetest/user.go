@@ -60,12 +60,13 @@ func NewUser(t testing.TB, wsURL, name string) *User {
 	return u
 }
 
-// Group creates a group of owner's called name, which the members join.
+// Group creates an open group of owner's called name, which the members
+// join by its ID.
 func Group(t testing.TB, owner *User, name string, members ...*User) proto.ConvID {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	g, err := owner.Conn.CreateGroup(ctx, name)
+	g, err := owner.Conn.CreateGroupWith(ctx, proto.CreateGroupRequest{Name: name, Policy: proto.PolicyOpen})
 	if err != nil {
 		t.Fatal(err)
 	}
