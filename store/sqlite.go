@@ -206,6 +206,21 @@ ALTER TABLE outbox ADD COLUMN reply_to INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX messages_changes ON messages (conv, seq)
 	WHERE kind IN ('edit', 'delete', 'react', 'unreact', 'pin', 'unpin');
 `,
+	// 4: the queue of history changes not answered yet, and the newest
+	// hide held (changes.go).
+	`
+CREATE TABLE pending_changes (
+	n         INTEGER PRIMARY KEY,         -- FIFO order
+	client_id TEXT NOT NULL UNIQUE,
+	type      TEXT NOT NULL,
+	body      TEXT NOT NULL                -- the request, JSON
+);
+
+CREATE TABLE hidden_after (
+	id    INTEGER PRIMARY KEY CHECK (id = 1),
+	after INTEGER NOT NULL
+);
+`,
 }
 
 // migrate applies the migrations the database has not seen, each in its

@@ -49,7 +49,6 @@ type account struct {
 	presence  map[proto.UserID]bool // members' presence in the open conversation
 	files     *fileQueue            // uploads and downloads (transfers.go)
 	drafts    *drafts               // drafts and the conversation open last (drafts.go)
-	changes   []pendingChange       // history changes waiting to be sent (changes.go)
 }
 
 // Register creates an account on server and logs in to it. The new ID
