@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"image"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,7 +17,6 @@ import (
 	"gioui.org/io/input"
 
 	"parley/app/state"
-	"parley/server/node/nodetest"
 	"parley/ui/uitest"
 )
 
@@ -182,18 +183,76 @@ func (a *watchedApp) send(text string) {
 	a.x.xdo(a.t, "key", "Return")
 }
 
+// buildServer builds parley-server once per test binary.
+var buildServer = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "parley-server-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "parley-server")
+	out, err := exec.Command("go", "build", "-o", bin, "parley/server").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build parley/server: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// startServer runs the real server binary on a free port of 127.0.0.1
+// with a fresh data folder, and returns its address once it listens.
+func startServer(t testing.TB) string {
+	t.Helper()
+	bin, err := buildServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-data", t.TempDir(), "-argon2", "m=64,t=1,p=1", "-register-limit", "off")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start the server: %v", err)
+	}
+	logs := &lockedBuffer{}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			fmt.Fprintln(logs, sc.Text())
+			var line struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
+				addr <- line.Addr
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	select {
+	case a := <-addr:
+		return "http://" + a
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the server did not say where it listens; its log:\n%s", logs.String())
+		return ""
+	}
+}
+
 // TestTwoAppsReplyReactEditAndDelete runs two real apps, each on its own
-// X display, in one direct chat through a real server, and drives them
+// X display, in one direct chat through the server binary, and drives them
 // with X input: 李华 writes; 王芳 answers it from the message's menu;
 // 李华 reacts to her answer, edits his message and deletes it. Each step
 // is checked on both screens, as the automation hook reports them.
 func TestTwoAppsReplyReactEditAndDelete(t *testing.T) {
 	bin := appBinary(t)
-	srv := nodetest.Start(t)
+	srv := startServer(t)
 	size := image.Pt(1100, 720)
 	liDir, wangDir := t.TempDir(), t.TempDir()
-	li := seedUser(t, srv, liDir, "李华")
-	wang := seedUser(t, srv, wangDir, "王芳")
+	li := seedUserAt(t, srv, liDir, "李华")
+	wang := seedUserAt(t, srv, wangDir, "王芳")
 	dm := li.direct(wang)
 	li.say(dm, "hi")
 	wang.until("the chat", func(st state.State) bool { return len(st.Conversations) == 1 })
@@ -201,7 +260,7 @@ func TestTwoAppsReplyReactEditAndDelete(t *testing.T) {
 	wang.m.Close()
 
 	args := func(dir string) []string {
-		return []string{"-server", srv.HTTPURL, "-data", dir, "-size", fmt.Sprintf("%dx%d", size.X, size.Y), "-lang", "en", "-theme", "light", "-audio", "null"}
+		return []string{"-server", srv, "-data", dir, "-size", fmt.Sprintf("%dx%d", size.X, size.Y), "-lang", "en", "-theme", "light", "-audio", "null"}
 	}
 	a := startWatched(t, bin, startXvfb(t, size), args(liDir)...)
 	b := startWatched(t, bin, startXvfb(t, size), args(wangDir)...)
