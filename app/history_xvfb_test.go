@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -17,6 +18,8 @@ import (
 	"gioui.org/io/input"
 
 	"parley/app/state"
+	"parley/net/client"
+	"parley/net/proto"
 	"parley/ui/uitest"
 )
 
@@ -331,5 +334,38 @@ func TestTwoAppsReplyReactEditAndDelete(t *testing.T) {
 			}
 			return true
 		})
+	}
+
+	// The server's history, over the protocol: the answer replies to the
+	// message, and each change is one entry.
+	ctx := context.Background()
+	c, err := client.Dial(ctx, "ws"+strings.TrimPrefix(srv, "http")+proto.WSPath, client.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Login(ctx, li.me.ID, "correct horse", "check"); err != nil {
+		t.Fatal(err)
+	}
+	h, err := c.History(ctx, proto.HistoryRequest{Conv: dm, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	var lunch, answer proto.Message
+	for _, m := range h.Messages {
+		kinds[m.Kind]++
+		switch {
+		case m.Kind == proto.MsgText && m.Sender == li.me.ID && m.Text != "hi":
+			lunch = m
+		case m.Kind == proto.MsgText && m.Sender == wang.me.ID:
+			answer = m
+		}
+	}
+	if !lunch.Deleted || answer.Text != "sounds good" || answer.ReplyTo != lunch.Seq || lunch.Seq == 0 {
+		t.Errorf("the server holds %+v and %+v: want the first deleted, the second answering it", lunch, answer)
+	}
+	if kinds[proto.MsgEdit] != 1 || kinds[proto.MsgReact] != 1 || kinds[proto.MsgDelete] != 1 {
+		t.Errorf("the server holds entries %v: want one edit, one react, one delete", kinds)
 	}
 }
