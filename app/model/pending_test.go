@@ -174,3 +174,45 @@ func TestHidesFromAnotherDeviceArriveAfterTheNewestHeldPageByPage(t *testing.T) 
 		t.Fatalf("HiddenAfter = %d, want %d", after, first.ID+n-1)
 	}
 }
+
+// My message pushed back to me before the reply to my send (the push and
+// the reply race) is in the store while its outbox item still waits for
+// the ack: it shows once, sent, not also as sending.
+func TestAMessagePushedBeforeItsAckShowsOnce(t *testing.T) {
+	srv := nodetest.Start(t)
+	ctx := context.Background()
+	m := newTestModel(t, srv, t.TempDir())
+	me := m.registerAndLogin(srv, "me")
+	if err := m.CreateGroup(ctx, "g"); err != nil {
+		t.Fatal(err)
+	}
+	conv := m.State().Open.ID
+	srv.Stop()
+	m.waitFor("offline", func(st state.State) bool { return st.Conn != state.Online })
+	if err := m.Send(ctx, "once"); err != nil {
+		t.Fatal(err)
+	}
+	a := m.account()
+	items, err := a.db.Outbox(ctx)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("outbox %+v, %v", items, err)
+	}
+	pushed := proto.Message{Conv: conv, Seq: 2, ClientID: items[0].ClientID, Sender: me.ID, SenderName: me.Name, Time: items[0].Created, Kind: proto.MsgText, Text: "once"}
+	if err := a.exec(ctx, func() error { return a.putMessages(ctx, []proto.Message{pushed}, true) }); err != nil {
+		t.Fatal(err)
+	}
+	a.refresh()
+	st := m.waitFor("the pushed copy", func(st state.State) bool {
+		_, ok := openMsg(st, 2)
+		return ok
+	})
+	var rows []string
+	for _, x := range st.Open.Messages {
+		if x.Text == "once" {
+			rows = append(rows, fmt.Sprintf("seq %d status %v", x.Seq, x.Status))
+		}
+	}
+	if len(rows) != 1 {
+		t.Fatalf("the message shows %d times: %q", len(rows), rows)
+	}
+}
