@@ -3,63 +3,24 @@
 package main
 
 import (
-	"encoding/json"
 	"net/url"
 	"strings"
 	"syscall/js"
-
-	"gioui.org/io/input"
-	"gioui.org/layout"
-	"gioui.org/op"
 )
 
-// automation publishes what is on screen for the browser end-to-end test
-// (app/web): a canvas has no DOM a test could read, so when the page is
-// opened with ?automation, every frame's semantic tree (labels,
-// descriptions, classes and pixel bounds, as input.SemanticNode in JSON,
-// flattened) is put in the page's globalThis.parleySemantics, and a
-// "parleyframe" event is dispatched on the page's global. Without the
-// parameter it does nothing.
-//
-// The window's own input router is not reachable, so the frame is laid
-// out a second time against a router of our own. It must be laid out
-// against that router's Source, not just replayed into it: Gio keeps a
-// clickable area in the semantic tree only if its handler asked that
-// router for pointer events (io/input pointerQueue.Frame). The second
-// pass sees no input, so it changes nothing and its intents are dropped.
-type automation struct {
-	on     bool
-	router input.Router
-	ops    op.Ops
-	nodes  []input.SemanticNode
-}
-
+// newAutomation turns the end-to-end test hook (automation.go) on when
+// the page is opened with ?automation: each frame's semantic tree is put
+// in the page's globalThis.parleySemantics, and a "parleyframe" event is
+// dispatched on the page's global.
 func newAutomation() *automation {
 	search := js.Global().Get("location").Get("search").String()
 	q, _ := url.ParseQuery(strings.TrimPrefix(search, "?"))
-	return &automation{on: q.Has("automation")}
-}
-
-// frame publishes the semantic tree of the frame that lay lays out;
-// call it after the window's own layout of the frame.
-func (a *automation) frame(gtx layout.Context, lay func(layout.Context)) {
-	if !a.on {
-		return
+	if !q.Has("automation") {
+		return &automation{}
 	}
-	a.ops.Reset()
-	gtx.Ops = &a.ops
-	gtx.Source = a.router.Source()
-	lay(gtx)
-	a.router.Frame(&a.ops)
-	a.nodes = a.router.AppendSemantics(a.nodes[:0])
-	for i := range a.nodes {
-		a.nodes[i].Children = nil // flattened: parents are named by ParentID
-	}
-	b, err := json.Marshal(a.nodes)
-	if err != nil {
-		return
-	}
-	g := js.Global()
-	g.Set("parleySemantics", string(b))
-	g.Call("dispatchEvent", g.Get("Event").New("parleyframe"))
+	return &automation{publish: func(b []byte) {
+		g := js.Global()
+		g.Set("parleySemantics", string(b))
+		g.Call("dispatchEvent", g.Get("Event").New("parleyframe"))
+	}}
 }

@@ -2,12 +2,30 @@
 
 package main
 
-import "gioui.org/layout"
+import (
+	"os"
+	"strconv"
+)
 
-// automation is the browser's end-to-end test hook (automation_js.go);
-// desktop tests drive the ui package directly (ui/uitest).
-type automation struct{}
-
-func newAutomation() *automation { return &automation{} }
-
-func (*automation) frame(layout.Context, func(layout.Context)) {}
+// newAutomation turns the end-to-end test hook (automation.go) on when
+// PARLEY_AUTOMATION_FD names a file descriptor the test opened for the
+// app (a pipe): each frame's semantic tree is written to it as one line
+// of JSON. The Xvfb tests read it to find controls and to see what each
+// app shows (app/smoke_test.go).
+func newAutomation() *automation {
+	fd, err := strconv.Atoi(os.Getenv("PARLEY_AUTOMATION_FD"))
+	if err != nil || fd < 3 {
+		return &automation{}
+	}
+	f := os.NewFile(uintptr(fd), "automation")
+	return &automation{publish: func(b []byte) {
+		if f == nil {
+			return
+		}
+		// A reader that went away ends the hook, not the app.
+		if _, err := f.Write(append(b, '\n')); err != nil {
+			f.Close()
+			f = nil
+		}
+	}}
+}

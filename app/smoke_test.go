@@ -174,9 +174,17 @@ func startApp(t testing.TB, bin string, x xvfb, args ...string) *runningApp {
 // startAppEnv is startApp with more environment variables.
 func startAppEnv(t testing.TB, bin string, x xvfb, env []string, args ...string) *runningApp {
 	t.Helper()
+	return startAppFiles(t, bin, x, env, nil, args...)
+}
+
+// startAppFiles is startAppEnv with open files passed to the app, as its
+// descriptors 3, 4 and on.
+func startAppFiles(t testing.TB, bin string, x xvfb, env []string, files []*os.File, args ...string) *runningApp {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(x.env(), env...)
+	cmd.ExtraFiles = files
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -281,8 +281,10 @@ func (win *window) loop(start time.Time) error {
 			if first {
 				win.log.Debug("first layout", "since_start", time.Since(start))
 			}
-			win.automation.frame(gtx, func(gtx layout.Context) { win.ui.Layout(gtx, st) })
 			e.Frame(gtx.Ops)
+			// After the window's router has the frame: a test that
+			// sees it published may click on it at once.
+			win.automation.frame(gtx, func(gtx layout.Context) { win.ui.Layout(gtx, st) })
 			if first {
 				first = false
 				win.log.Info("first frame", "since_start", time.Since(start).Round(time.Millisecond))

@@ -249,6 +249,10 @@ func TestDurableWritesWhatOnlyThisDeviceKnowsStrictly(t *testing.T) {
 	if !last().Strict {
 		t.Error("the session was not written strictly")
 	}
+	must(t, s.QueueChange(ctx, PendingChange{ClientID: "e", Type: proto.TypeEdit, Body: []byte(`{"conv":1,"seq":1,"client_id":"e","text":"x"}`)}))
+	if !last().Strict {
+		t.Error("a history change was not written strictly")
+	}
 	// Re-putting what is stored writes nothing.
 	n := len(k.db.writes)
 	put(t, s, msg(1, 1, "from the server"))

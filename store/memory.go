@@ -35,6 +35,9 @@ type memData struct {
 	transfers map[string]Transfer
 	drafts    map[proto.ConvID]string // drafts.go
 	lastOpen  proto.ConvID
+	// The queue of history changes and the newest hide (changes.go).
+	changes     []memChange
+	hiddenAfter int64
 }
 
 type memConv struct {

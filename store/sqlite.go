@@ -211,6 +211,21 @@ CREATE INDEX messages_changes ON messages (conv, seq)
 	`
 ALTER TABLE outbox ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
 `,
+	// 5: the queue of history changes not answered yet, and the newest
+	// hide held (changes.go).
+	`
+CREATE TABLE pending_changes (
+	n         INTEGER PRIMARY KEY,         -- FIFO order
+	client_id TEXT NOT NULL UNIQUE,
+	type      TEXT NOT NULL,
+	body      TEXT NOT NULL                -- the request, JSON
+);
+
+CREATE TABLE hidden_after (
+	id    INTEGER PRIMARY KEY CHECK (id = 1),
+	after INTEGER NOT NULL
+);
+`,
 }
 
 // migrate applies the migrations the database has not seen, each in its

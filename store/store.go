@@ -71,6 +71,7 @@ type Store interface {
 	Outbox
 	Transfers
 	Drafts
+	PendingChanges
 	// Close releases the store. Data written before Close is durable.
 	Close() error
 }

@@ -58,6 +58,7 @@ func runSuite(t *testing.T, newOpener backend) {
 		{"ChangeEntriesFoldIntoTargetsAndIndex", testFoldChanges},
 		{"FoldingIsIdempotentAndOrderSafe", testFoldIdempotentAndOrderSafe},
 		{"HideMarksAStoredMessage", testHide},
+		{"PendingChangesAndHiddenAfterKeptAcrossReopen", testPendingChanges},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -874,7 +874,7 @@ func (l *msgList) menuCard(gtx layout.Context, u *UI, st state.State, size image
 					if m.Text != "" {
 						item(&mu.copy, t.Copy)
 					}
-					if mine && m.Kind == proto.MsgText {
+					if editable(st, m, u.now()) {
 						item(&mu.edit, t.Edit)
 					}
 					if mine {

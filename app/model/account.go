@@ -57,7 +57,6 @@ type account struct {
 	presence  map[proto.UserID]bool // members' presence in the open conversation
 	files     *fileQueue            // uploads and downloads (transfers.go)
 	drafts    *drafts               // drafts and the conversation open last (drafts.go)
-	changes   []pendingChange       // history changes waiting to be sent (changes.go)
 }
 
 // Register creates an account on server and logs in to it. The new ID
@@ -447,6 +446,7 @@ func (a *account) onState(s client.State, err error) {
 // the outbox holds. Online shows all of it: it waits for a refresh.
 func (a *account) onConnect(ctx context.Context, c *client.Conn) error {
 	a.connects.Add(1)
+	a.m.update(func(st *state.State) { st.EditWindow = c.Hello().EditWindowMs })
 	if err := a.sync(ctx, c); err != nil {
 		return fmt.Errorf("sync: %w", err)
 	}

@@ -110,6 +110,14 @@ func (a *account) refreshOpen(ctx context.Context) {
 		}
 	}
 	msgs := make([]state.Message, 0, len(window)+len(outbox))
+	// My messages stored already: the push of one may come before the
+	// reply to its send, and its outbox item then waits for that ack.
+	stored := map[string]bool{}
+	for _, msg := range window {
+		if msg.Sender == a.user.ID && msg.ClientID != "" {
+			stored[msg.ClientID] = true
+		}
+	}
 	for _, msg := range window {
 		// Change entries are folded into their targets (store/fold.go),
 		// and a message I hid is not shown; neither is a row.
@@ -119,7 +127,7 @@ func (a *account) refreshOpen(ctx context.Context) {
 		msgs = append(msgs, state.Message{Message: msg, Mine: msg.Sender == a.user.ID})
 	}
 	for _, it := range outbox {
-		if it.Conv == conv {
+		if it.Conv == conv && !stored[it.ClientID] {
 			msgs = append(msgs, state.Message{
 				Message: proto.Message{Conv: conv, ClientID: it.ClientID, Sender: a.user.ID, SenderName: a.user.Name, Time: it.Created, Kind: proto.MsgText, Text: it.Text, ReplyTo: it.ReplyTo, Mentions: it.Mentions},
 				Mine:    true, Status: state.Sending,

@@ -21,16 +21,51 @@ func (a *account) sync(ctx context.Context, c *client.Conn) error {
 	if err != nil {
 		return err
 	}
-	r, err := c.Sync(ctx, have)
+	r, err := a.syncRound(ctx, c, have)
 	if err != nil {
 		return err
 	}
 	if err := a.exec(ctx, func() error { return a.syncSummaries(ctx, have, r) }); err != nil {
 		return err
 	}
+	// The server lists at most a page of hides: while a page is full,
+	// sync again from the newest (syncSummaries stored it).
+	for len(r.Hidden) == proto.MaxHistoryLimit {
+		if r, err = a.syncRound(ctx, c, have); err != nil {
+			return err
+		}
+		if err := a.exec(ctx, func() error { return a.storeHidden(ctx, r.Hidden) }); err != nil {
+			return err
+		}
+	}
 	a.requestRefresh()
 	for _, conv := range r.More {
 		if err := a.syncConversation(ctx, c, conv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncRound is one sync request: the conversations, a page of each
+// after have, and my hides after the newest this device holds.
+func (a *account) syncRound(ctx context.Context, c *client.Conn, have map[proto.ConvID]int64) (proto.SyncReply, error) {
+	after, err := a.db.HiddenAfter(ctx)
+	if err != nil {
+		return proto.SyncReply{}, err
+	}
+	var r proto.SyncReply
+	if err := c.Call(ctx, proto.TypeSync, proto.SyncRequest{Have: have, HiddenAfter: after}, &r); err != nil {
+		return proto.SyncReply{}, fmt.Errorf("sync: %w", err)
+	}
+	return r, nil
+}
+
+// storeHidden stores the hides made on other devices while this one was
+// away. The owner runs it.
+func (a *account) storeHidden(ctx context.Context, hs []proto.Hidden) error {
+	for _, h := range hs {
+		if err := a.hidden(ctx, h); err != nil {
 			return err
 		}
 	}
@@ -84,10 +119,8 @@ func (a *account) syncSummaries(ctx context.Context, have map[proto.ConvID]int64
 	if err := a.putMessages(ctx, r.Messages, false); err != nil {
 		return err
 	}
-	for _, h := range r.Hidden { // hidden on another device while this one was away
-		if err := a.db.Hide(ctx, h.Conv, h.Seq); err != nil {
-			return err
-		}
+	if err := a.storeHidden(ctx, r.Hidden); err != nil {
+		return err
 	}
 	member := map[proto.ConvID]bool{}
 	for _, cv := range r.Conversations {

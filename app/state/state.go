@@ -88,6 +88,10 @@ type State struct {
 	// NoAudio says this build has no sound at all (the browser app):
 	// the UI offers no calls.
 	NoAudio bool
+	// EditWindow is how long after its Time (ms) the server lets a
+	// sender edit a message, from its hello; 0 while not known, or when
+	// the server sets no bound: then Edit is offered on every message.
+	EditWindow int64
 }
 
 // MaxNotices bounds the notice bar.

@@ -336,6 +336,10 @@ type Hello struct {
 	Server        string `json:"server"`
 	MaxTextBytes  int    `json:"max_text_bytes"`
 	MaxFrameBytes int    `json:"max_frame_bytes"`
+	// EditWindowMs is how long after a message's time its sender may
+	// edit it, in ms; omitted when the server sets no bound (and by
+	// servers older than the field).
+	EditWindowMs int64 `json:"edit_window_ms,omitempty"`
 }
 
 // ConversationPush tells a user that they joined (Member true) or left

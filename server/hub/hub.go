@@ -204,6 +204,7 @@ func New(cfg Config) *Hub {
 	hello, err := proto.EncodePush(proto.TypeHello, proto.Hello{
 		Version: proto.Version, Server: cfg.ServerName,
 		MaxTextBytes: proto.MaxTextBytes, MaxFrameBytes: proto.MaxFrameBytes,
+		EditWindowMs: h.editWindow().Milliseconds(), // 0 (omitted): no bound
 	})
 	if err != nil {
 		panic(err) // constant input
