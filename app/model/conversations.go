@@ -186,7 +186,7 @@ func (a *account) storeAdopted(ctx context.Context, cv proto.Conversation) error
 		if err := a.db.SetSynced(ctx, cv.ID, start); err != nil {
 			return err
 		}
-		if err := a.db.MarkRead(ctx, cv.ID, cv.LastSeq); err != nil { // I just joined it
+		if err := a.markRead(ctx, cv.ID, cv.LastSeq); err != nil { // I just joined it
 			return err
 		}
 	}
@@ -207,6 +207,9 @@ func (a *account) openConv(ctx context.Context, conv proto.ConvID) error {
 	a.open, a.window, a.winFrom = conv, nil, 0
 	clear(a.presence)
 	a.mu.Unlock()
+	a.rs.mu.Lock()
+	a.rs.atBottom = true // a conversation opens at its newest message
+	a.rs.mu.Unlock()
 	if conv == 0 {
 		a.refresh()
 		return nil
@@ -236,11 +239,16 @@ func (a *account) openConv(ctx context.Context, conv proto.ConvID) error {
 		}
 	}
 	a.mu.Unlock()
-	if err := a.db.MarkRead(ctx, conv, cv.LastSeq); err != nil {
-		return err
+	if a.viewing(conv) { // not while the window is in the background
+		if err := a.exec(ctx, func() error { return a.markRead(ctx, conv, cv.LastSeq) }); err != nil {
+			return err
+		}
 	}
 	a.refresh()
 	a.watchMembers(conv)
+	if cv.Kind == proto.KindGroup {
+		a.seedSeen(conv, latest)
+	}
 	return nil
 }
 

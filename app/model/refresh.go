@@ -29,7 +29,9 @@ func (a *account) rebuild() {
 		if c.Kind == "" {
 			continue // a placeholder until the server's summary arrives
 		}
-		list = append(list, viewConversation(c))
+		v := viewConversation(c)
+		v.Unread = a.unreadOf(ctx, c) // the server's rule (receipts.go)
+		list = append(list, v)
 	}
 	if !a.current() {
 		return
@@ -126,6 +128,8 @@ func (a *account) refreshOpen(ctx context.Context) {
 	}
 	hasOlder := len(window) > 0 && window[0].Seq > 1
 	a.mu.Unlock()
+	a.withReceipts(c, msgs) // receipts.go
+	c.Unread = a.unreadOf(ctx, c)
 	if !a.current() {
 		return
 	}
@@ -154,7 +158,7 @@ func (a *account) refreshOpen(ctx context.Context) {
 func sameMessages(a, b []state.Message) bool {
 	return slices.EqualFunc(a, b, func(x, y state.Message) bool {
 		return x.Conv == y.Conv && x.Seq == y.Seq && x.ClientID == y.ClientID && x.Status == y.Status &&
-			x.Text == y.Text && x.Edited == y.Edited && x.Deleted == y.Deleted && x.Pinned == y.Pinned &&
+			x.Text == y.Text && x.Edited == y.Edited && x.Deleted == y.Deleted && x.Pinned == y.Pinned && x.SeenBy == y.SeenBy &&
 			reflect.DeepEqual(x.Reactions, y.Reactions)
 	})
 }

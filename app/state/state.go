@@ -85,6 +85,11 @@ type State struct {
 	// NoAudio says this build has no sound at all (the browser app):
 	// the UI offers no calls.
 	NoAudio bool
+
+	// Read receipts and typing (receipts.go).
+	ReceiptsOff bool                      // I turned read receipts off: show nobody's
+	Typing      map[proto.ConvID][]Typist // who is typing where
+	SeenBy      *SeenList                 // the last "Seen by" list asked for
 }
 
 // MaxNotices bounds the notice bar.
@@ -105,9 +110,11 @@ type Conversation struct {
 type Status int
 
 const (
-	Sent    Status = iota // stored by the server (has a seq)
-	Sending               // in the outbox, not acknowledged yet
-	Failed                // refused by the server; Error says why, the text is kept
+	Sent      Status = iota // stored by the server (has a seq)
+	Sending                 // in the outbox, not acknowledged yet
+	Failed                  // refused by the server; Error says why, the text is kept
+	Delivered               // direct conversations: the peer's device holds it
+	Read                    // direct conversations: the peer has read it
 )
 
 // Message is a message as the UI shows it.
@@ -116,6 +123,9 @@ type Message struct {
 	Mine   bool
 	Status Status
 	Error  *Notice // why it failed, with Status Failed
+	// SeenBy is, for my messages in a group, how many others have read
+	// it, as far as known (receipts.go).
+	SeenBy int
 }
 
 // Open is the open conversation: its header, members, and a window of its
