@@ -79,7 +79,9 @@ type msgList struct {
 	chips      map[chipKey]*widget.Clickable
 	rowTags    map[int64]*int64 // pointer targets of message rows, by seq (the context menu)
 	menu       msgMenu
-	picked     *menuPick // Reply or Edit was chosen; the composer takes it
+	picked     *menuPick  // Reply or Edit was chosen; the composer takes it
+	rx         receiptsUI // receipts of my messages, "Seen by" (receipts.go)
+	fwd        forwardUI  // Forward and its conversation chooser (forward.go)
 }
 
 // quickReactions are the reactions the context menu offers.
@@ -301,6 +303,8 @@ func (l *msgList) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 		}
 	}
 	l.menuActions(gtx, u, st)
+	l.receiptActions(gtx, u, o.ID)
+	l.forwardActions(gtx, u, st)
 	if l.jump.Clicked(gtx) {
 		l.followBottom()
 		if !atNewest(o) {
@@ -322,6 +326,7 @@ func (l *msgList) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 	// The jump button floats over the bottom of the list, which has just
 	// updated its position.
 	pos := l.list.Position
+	l.reportBottom(u, o.ID)
 	if !pos.BeforeEnd {
 		l.unseen = 0
 	}
@@ -345,6 +350,12 @@ func (l *msgList) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 	}
 	if l.menu.seq != 0 {
 		l.menuCard(gtx, u, st, dims.Size)
+	}
+	if l.fwd.msg.Seq != 0 {
+		l.forwardCard(gtx, u, st, dims.Size)
+	}
+	if l.rx.seen != 0 {
+		l.seenCard(gtx, u, st, dims.Size)
 	}
 	// Near the top: ask for the page before the window, once per revision.
 	if l.list.Position.First <= 2 && o.HasOlder && !o.LoadingOlder && l.askedOlder != o.Revision+1 {
@@ -482,7 +493,7 @@ func (l *msgList) textRow(gtx layout.Context, u *UI, st state.State, r row) layo
 						if !r.last && edited == "" {
 							return layout.Dimensions{}
 						}
-						status = t.Sent + edited
+						return l.receiptLine(gtx, u, m, edited) // Sent, Delivered, Read, Seen by N
 					}
 					gtx.Constraints.Min.X = 0
 					return layout.Inset{Top: 3}.Layout(gtx,
@@ -787,6 +798,10 @@ func (l *msgList) menuActions(gtx layout.Context, u *UI, st state.State) {
 		u.emit(PinMessage{Conv: conv, Seq: m.Seq, Unpin: m.Pinned})
 		done = true
 	}
+	if l.fwd.item.Clicked(gtx) {
+		l.fwd.open(proto.MessageRef{Conv: conv, Seq: m.Seq})
+		done = true
+	}
 	if mu.no.Clicked(gtx) {
 		done = true
 	}
@@ -852,6 +867,9 @@ func (l *msgList) menuCard(gtx layout.Context, u *UI, st state.State, size image
 						return layout.Flex{}.Layout(gtx, row...)
 					}))
 					item(&mu.reply, t.Reply)
+					if forwardable(m) {
+						item(&l.fwd.item, t.Receipts.Forward)
+					}
 					if m.Text != "" {
 						item(&mu.copy, t.Copy)
 					}

@@ -654,6 +654,9 @@ func (a *account) fillGap(conv proto.ConvID) {
 				return
 			}
 			a.queueDelivered(conv, synced)
+			if a.viewing(conv) {
+				a.spawn(func() { a.readOpen(ctx) }) // the gap is on screen now
+			}
 			a.requestRefresh()
 		}
 	})

@@ -239,8 +239,8 @@ func (a *account) openConv(ctx context.Context, conv proto.ConvID) error {
 		}
 	}
 	a.mu.Unlock()
-	if a.viewing(conv) { // not while the window is in the background
-		if err := a.exec(ctx, func() error { return a.markRead(ctx, conv, cv.LastSeq) }); err != nil {
+	if a.viewing(conv) && len(latest) > 0 { // not while the window is in the background
+		if err := a.exec(ctx, func() error { return a.markRead(ctx, conv, latest[len(latest)-1].Seq) }); err != nil {
 			return err
 		}
 	}

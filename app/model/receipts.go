@@ -124,16 +124,26 @@ func (a *account) readOpen(ctx context.Context) {
 		return
 	}
 	err := a.exec(ctx, func() error {
-		cv, err := a.db.Conversation(ctx, conv)
+		seq, err := a.newestHeld(ctx, conv)
 		if err != nil {
 			return err
 		}
-		return a.markRead(ctx, conv, cv.LastSeq)
+		return a.markRead(ctx, conv, seq)
 	})
 	if err != nil && ctx.Err() == nil && !errors.Is(err, store.ErrNotFound) {
 		a.m.log.Error("mark read", "conv", conv, "err", err)
 	}
 	a.requestRefresh()
+}
+
+// newestHeld is the seq of the newest message stored of conv: the
+// newest the list can show.
+func (a *account) newestHeld(ctx context.Context, conv proto.ConvID) (int64, error) {
+	ms, err := a.db.Latest(ctx, conv, 1)
+	if err != nil || len(ms) == 0 {
+		return 0, err
+	}
+	return ms[0].Seq, nil
 }
 
 // markRead moves my read position in conv up to seq here and, unless the
