@@ -154,3 +154,25 @@ func (l *msgList) forwardCard(gtx layout.Context, u *UI, st state.State, size im
 		)
 	})
 }
+
+// forwardedFile puts "Forwarded from <name>" over the card of a forwarded
+// file message (a text bubble says it inside).
+func forwardedFile(u *UI, m state.Message, card layout.Widget) layout.Widget {
+	if m.Forwarded == nil {
+		return card
+	}
+	th, t := u.th, u.t()
+	align := layout.Start
+	if m.Mine {
+		align = layout.End
+	}
+	return func(gtx layout.Context) layout.Dimensions {
+		return layout.Flex{Axis: layout.Vertical, Alignment: align}.Layout(gtx,
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				return layout.Inset{Bottom: 2}.Layout(gtx,
+					th.label(textCaption, th.FgMuted, fmt.Sprintf(t.ForwardedFromF, m.Forwarded.FromName)).lines(1).userContent().Layout)
+			}),
+			layout.Rigid(card),
+		)
+	}
+}

@@ -458,6 +458,7 @@ func (l *msgList) textRow(gtx layout.Context, u *UI, st state.State, r row) layo
 			}
 			return l.fileCard(gtx, u, m, fb)
 		}
+		bubble = forwardedFile(u, m, bubble) // forward.go
 	}
 	if len(m.Reactions) > 0 {
 		inner := bubble

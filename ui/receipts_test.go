@@ -241,3 +241,26 @@ func TestTheListReportsWhetherItIsAtTheBottom(t *testing.T) {
 		t.Fatalf("back at the bottom reported %d times, want once; have %q", n, d.Texts())
 	}
 }
+
+// A forwarded file says so over its card, as a forwarded text does in
+// its bubble.
+func TestAForwardedFileSaysFromWhom(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	st := uitest.Files()
+	o := *st.Open
+	o.Messages = slices.Clone(o.Messages)
+	found := false
+	for i := len(o.Messages) - 1; i >= 0 && !found; i-- {
+		if o.Messages[i].Kind == proto.MsgFile && !o.Messages[i].Mine {
+			o.Messages[i].Forwarded = &proto.Forwarded{From: uitest.Sofia.ID, FromName: uitest.Sofia.Name}
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("the fixture has no file message of someone else's")
+	}
+	o.Revision++
+	st.Open = &o
+	d.Frame(st)
+	onScreen(t, d, "Forwarded from Sofia Rossi")
+}
