@@ -258,6 +258,7 @@ func (win *window) loop(start time.Time) error {
 			return e.Err
 		case app.ConfigEvent:
 			win.focused.Store(e.Config.Focused)
+			win.m.SetFocused(e.Config.Focused) // the open conversation is read only with the focus
 		case app.FrameEvent:
 			if first {
 				win.log.Debug("first frame event", "since_start", time.Since(start))
@@ -340,6 +341,16 @@ func (win *window) dispatch(ev ui.Event) {
 		do("send", func(ctx context.Context) error { return m.SendTo(ctx, ev.Conv, ev.Text) })
 	case ui.Draft:
 		m.SetDraft(ev.Conv, ev.Text) // quick: memory; the model writes it later, off this goroutine
+		// Typing follows the composer: the model sends what the rate allows.
+		do("typing", func(ctx context.Context) error { return m.Typing(ctx, ev.Conv, ev.Text == "") })
+	case ui.AtBottom:
+		m.SetAtBottom(ev.Conv, ev.AtBottom) // quick: a flag
+	case ui.ShowSeenBy:
+		do("", func(ctx context.Context) error { return m.SeenBy(ctx, ev.Conv, ev.Seq) })
+	case ui.SetReadReceipts:
+		do("", func(ctx context.Context) error { return m.SetReadReceipts(ctx, ev.On) })
+	case ui.Forward:
+		do("send", func(ctx context.Context) error { return m.Forward(ctx, ev.From, ev.To) })
 	case ui.React:
 		do("send", func(ctx context.Context) error {
 			if ev.Remove {

@@ -324,6 +324,7 @@ func (p *convPane) layout(gtx layout.Context, u *UI, st state.State) layout.Dime
 			p.msgsH = d.Size.Y
 			return d
 		}),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return typingLine(gtx, u, st) }),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.transfers.layout(gtx, u, st) }),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return rule(gtx, th.Border, false) }),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {

@@ -108,6 +108,8 @@ type catalog struct {
 	Pause, Resume, CancelTransfer, Retry, OpenFile, ShowInFolder       string
 	Open, Save, FilePreviewF, RemoveTransfer                           string
 	SecondsF, MinutesF, HoursF                                         string
+	// Receipts, typing, forwarding, the read-receipts switch (receipts.go).
+	Receipts receiptWords
 }
 
 // plural is a count's words: One for 1, Other for the rest. Both are
@@ -427,6 +429,7 @@ var en = catalog{
 	SecondsF:          "%d s",
 	MinutesF:          "%d min",
 	HoursF:            "%d h %d min",
+	Receipts:          enReceipts,
 }
 
 var zh = catalog{
@@ -724,6 +727,7 @@ var zh = catalog{
 	SecondsF:          "%d 秒",
 	MinutesF:          "%d 分钟",
 	HoursF:            "%d 小时 %d 分",
+	Receipts:          zhReceipts,
 }
 
 // notice turns a notice into words.

@@ -119,16 +119,16 @@ func TestTabGoesFromSearchToTheListThenTheComposer(t *testing.T) {
 	d.Frame(st)
 	must(t, d.Click("Search messages"))
 	d.Frame(st)
-	// The list's heading comes first: "Call a user ID…" and Sound
-	// devices, in the order they are drawn.
-	for range 3 {
+	// The list's heading comes first: "Call a user ID…", Sound devices
+	// and the read-receipts switch, in the order they are drawn.
+	for range 4 {
 		d.Tab(false)
 		d.Frame(st)
 	}
 	d.Press(key.NameSpace, 0)
 	d.Frame(st)
 	if evs := d.Take(); !slices.Equal(evs, []ui.Event{ui.Open{Conv: st.Conversations[0].ID}}) {
-		t.Fatalf("Search, Tab ×3 (past the heading's two buttons), Space gave %#v, want the first conversation opened", evs)
+		t.Fatalf("Search, Tab ×4 (past the heading's three buttons), Space gave %#v, want the first conversation opened", evs)
 	}
 	// Shift+Tab from the send button comes back to the composer.
 	must(t, d.Click("Message"))

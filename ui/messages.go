@@ -83,6 +83,8 @@ type msgList struct {
 	nav        navState               // jumps to a message (jump.go)
 	emoji      emojiPicker            // the menu's "+" (emojipicker.go)
 	presses    map[chipKey]*chipPress // fingers on reaction chips (reactions.go)
+	rx         receiptsUI             // receipts of my messages, "Seen by" (receipts.go)
+	fwd        forwardUI              // Forward and its conversation chooser (forward.go)
 }
 
 // quickReactions are the reactions the context menu offers.
@@ -310,6 +312,8 @@ func (l *msgList) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 	}
 	l.menuActions(gtx, u, st)
 	l.emoji.update(gtx, u, st, l)
+	l.receiptActions(gtx, u, o.ID)
+	l.forwardActions(gtx, u, st)
 	if l.jump.Clicked(gtx) {
 		l.followBottom()
 		if !atNewest(o) {
@@ -332,6 +336,7 @@ func (l *msgList) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 	// The jump button floats over the bottom of the list, which has just
 	// updated its position.
 	pos := l.list.Position
+	l.reportBottom(u, o.ID)
 	if !pos.BeforeEnd {
 		l.unseen = 0
 	}
@@ -357,6 +362,12 @@ func (l *msgList) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 		l.menuCard(gtx, u, st, dims.Size)
 	}
 	l.emoji.layout(gtx, u, dims.Size)
+	if l.fwd.msg.Seq != 0 {
+		l.forwardCard(gtx, u, st, dims.Size)
+	}
+	if l.rx.seen != 0 {
+		l.seenCard(gtx, u, st, dims.Size)
+	}
 	// Near the top: ask for the page before the window, once per revision.
 	if l.list.Position.First <= 2 && o.HasOlder && !o.LoadingOlder && l.askedOlder != o.Revision+1 {
 		l.askedOlder = o.Revision + 1
@@ -458,6 +469,7 @@ func (l *msgList) textRow(gtx layout.Context, u *UI, st state.State, r row) layo
 			}
 			return l.fileCard(gtx, u, m, fb)
 		}
+		bubble = forwardedFile(u, m, bubble) // forward.go
 	}
 	if len(m.Reactions) > 0 {
 		inner := bubble
@@ -493,7 +505,7 @@ func (l *msgList) textRow(gtx layout.Context, u *UI, st state.State, r row) layo
 						if !r.last && edited == "" {
 							return layout.Dimensions{}
 						}
-						status = t.Sent + edited
+						return l.receiptLine(gtx, u, m, edited) // Sent, Delivered, Read, Seen by N
 					}
 					gtx.Constraints.Min.X = 0
 					return layout.Inset{Top: 3}.Layout(gtx,
@@ -805,6 +817,10 @@ func (l *msgList) menuActions(gtx layout.Context, u *UI, st state.State) {
 		u.emit(PinMessage{Conv: conv, Seq: m.Seq, Unpin: m.Pinned})
 		done = true
 	}
+	if l.fwd.item.Clicked(gtx) {
+		l.fwd.open(proto.MessageRef{Conv: conv, Seq: m.Seq})
+		done = true
+	}
 	if mu.no.Clicked(gtx) {
 		done = true
 	}
@@ -871,6 +887,9 @@ func (l *msgList) menuCard(gtx layout.Context, u *UI, st state.State, size image
 						return layout.Flex{}.Layout(gtx, row...)
 					}))
 					item(&mu.reply, t.Reply)
+					if forwardable(m) {
+						item(&l.fwd.item, t.Receipts.Forward)
+					}
 					if m.Text != "" {
 						item(&mu.copy, t.Copy)
 					}

@@ -371,10 +371,12 @@ func (s *sidebar) conversations(gtx layout.Context, u *UI, st state.State) layou
 				if hasDevices(st) && !liveCall(st) {
 					room -= gtx.Dp(36 + spaceXS)
 				}
+				room -= gtx.Dp(36 + spaceXS) // the read-receipts switch
 				return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
 					layout.Flexed(1, th.label(textCaption, th.FgMuted, heading).medium().lines(1).Layout),
 					layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.call.dialButton(gtx, u, st, room) }),
 					layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.call.idleDevicesButton(gtx, u, st) }),
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.receiptsSwitch(gtx, st) }),
 				)
 			})
 		}),

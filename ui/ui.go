@@ -44,6 +44,7 @@ type UI struct {
 	icons iconSet
 
 	langBtn, themeBtn widget.Clickable
+	receiptsBtn       widget.Clickable // the read-receipts switch (receipts.go)
 
 	login   loginScreen
 	side    sidebar

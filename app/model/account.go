@@ -57,6 +57,8 @@ type account struct {
 	presence  map[proto.UserID]bool // members' presence in the open conversation
 	files     *fileQueue            // uploads and downloads (transfers.go)
 	drafts    *drafts               // drafts and the conversation open last (drafts.go)
+	rs        *readState            // read state and receipts (receipts.go)
+	ty        *typing               // my typing (typing.go)
 }
 
 // Register creates an account on server and logs in to it. The new ID
@@ -344,6 +346,7 @@ func (m *Model) startAccount(sess store.Session, db store.Store) {
 		ctx: ctx, cancel: cancel, kick: make(chan struct{}, 1),
 		inbox: newInbox(), rf: newRefreshes(),
 		filling: map[proto.ConvID]bool{}, presence: map[proto.UserID]bool{},
+		rs: newReadState(), ty: newTyping(),
 	}
 	a.drafts = newDrafts(a)
 	u, _ := wsURL(sess.Server) // it was valid when the session was saved
@@ -379,6 +382,7 @@ func (m *Model) startAccount(sess store.Session, db store.Store) {
 		}
 	})
 	a.spawn(a.flusher)
+	a.spawn(a.reporter)
 }
 
 // sessionEnded handles a token the server no longer accepts.
@@ -438,6 +442,7 @@ func (a *account) onState(s client.State, err error) {
 	if s == client.Online {
 		a.kickFlusher()
 		a.files.kickAll()
+		a.rs.wake()
 	}
 }
 
@@ -455,6 +460,7 @@ func (a *account) onConnect(ctx context.Context, c *client.Conn) error {
 	}
 	a.refreshMembers(ctx, c)
 	a.refreshPins(ctx, c)
+	a.loadPrivacy(ctx, c)
 	a.refresh()
 	return nil
 }
@@ -512,7 +518,7 @@ func (a *account) putMessages(ctx context.Context, msgs []proto.Message, live bo
 		}
 	}
 	for conv, seq := range mine {
-		if err := a.db.MarkRead(ctx, conv, seq); err != nil {
+		if err := a.markRead(ctx, conv, seq); err != nil {
 			return err
 		}
 	}
@@ -529,8 +535,10 @@ func (a *account) storePushed(ctx context.Context, msgs []proto.Message) {
 		return // the next sync brings them again
 	}
 	newest := map[proto.ConvID]int64{}
+	others := map[proto.ConvID]bool{} // holds messages of others: say they are delivered
 	for _, msg := range msgs {
 		newest[msg.Conv] = max(newest[msg.Conv], msg.Seq)
+		others[msg.Conv] = others[msg.Conv] || msg.Sender != a.user.ID
 		if msg.Sender == a.user.ID && msg.ClientID != "" {
 			// The push may overtake the send's reply: it is the ack.
 			if err := a.db.Ack(ctx, msg.ClientID, msg); err != nil {
@@ -547,12 +555,16 @@ func (a *account) storePushed(ctx context.Context, msgs []proto.Message) {
 		if synced < seq {
 			a.fillGap(conv) // a push arrived before ones we missed
 		}
-		if a.isOpen(conv) {
-			if err := a.db.MarkRead(ctx, conv, seq); err != nil {
+		if others[conv] {
+			a.queueDelivered(conv, synced)
+		}
+		if a.viewing(conv) {
+			if err := a.markRead(ctx, conv, seq); err != nil {
 				a.m.log.Error("mark read", "err", err)
 			}
 		}
 	}
+	a.typingEnded(msgs)
 	for _, msg := range msgs {
 		if ev := msg.Event; ev != nil && ev.Subject != nil && ev.Subject.ID == a.user.ID && ev.Actor.ID != a.user.ID && ev.Type == proto.EventInvited {
 			name := ""
@@ -599,7 +611,7 @@ func (a *account) conversationPush(ctx context.Context, p proto.ConversationPush
 		}
 		// Unread starts with the event that brought us in, not with the
 		// group's whole history.
-		if err := a.db.MarkRead(ctx, p.Conversation.ID, start); err != nil {
+		if err := a.markRead(ctx, p.Conversation.ID, start); err != nil {
 			a.m.log.Error("mark read", "err", err)
 		}
 	}
@@ -649,6 +661,10 @@ func (a *account) fillGap(conv proto.ConvID) {
 			}
 			if synced <= cv.SyncedSeq {
 				return
+			}
+			a.queueDelivered(conv, synced)
+			if a.viewing(conv) {
+				a.spawn(func() { a.readOpen(ctx) }) // the gap is on screen now
 			}
 			a.requestRefresh()
 		}

@@ -26,9 +26,10 @@ import (
 // The entry the server answers with is stored like a pushed message, and
 // so folded into its target (store/fold.go): the change shows at once.
 
-// pendingChange is one history change to queue.
+// pendingChange is one history change to queue (or a forward: a send
+// with forward_of, forward.go).
 type pendingChange struct {
-	typ string // proto.TypeEdit, TypeDelete, TypeReact, TypePin or TypeHide
+	typ string // proto.TypeEdit, TypeDelete, TypeReact, TypePin, TypeHide or TypeSend
 	req any    // its request, client ID included
 }
 

@@ -186,7 +186,7 @@ func (a *account) storeAdopted(ctx context.Context, cv proto.Conversation) error
 		if err := a.db.SetSynced(ctx, cv.ID, start); err != nil {
 			return err
 		}
-		if err := a.db.MarkRead(ctx, cv.ID, cv.LastSeq); err != nil { // I just joined it
+		if err := a.markRead(ctx, cv.ID, cv.LastSeq); err != nil { // I just joined it
 			return err
 		}
 	}
@@ -211,6 +211,9 @@ func (a *account) openConv(ctx context.Context, conv proto.ConvID) error {
 	}
 	clear(a.presence)
 	a.mu.Unlock()
+	a.rs.mu.Lock()
+	a.rs.atBottom = true // a conversation opens at its newest message
+	a.rs.mu.Unlock()
 	if conv == 0 {
 		a.refresh()
 		return nil
@@ -241,12 +244,17 @@ func (a *account) openConv(ctx context.Context, conv proto.ConvID) error {
 		}
 	}
 	a.mu.Unlock()
-	if err := a.db.MarkRead(ctx, conv, cv.LastSeq); err != nil {
-		return err
+	if a.viewing(conv) && len(latest) > 0 { // not while the window is in the background
+		if err := a.exec(ctx, func() error { return a.markRead(ctx, conv, latest[len(latest)-1].Seq) }); err != nil {
+			return err
+		}
 	}
 	a.refresh()
 	a.watchMembers(conv)
 	a.watchPins(conv)
+	if cv.Kind == proto.KindGroup {
+		a.seedSeen(conv, latest)
+	}
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"parley/app/state"
@@ -69,6 +70,8 @@ type Model struct {
 	authMu sync.Mutex // one login, register, logout or cache reset at a time
 
 	calls calls // voice calls (calls.go)
+
+	unfocused atomic.Bool // the window has not the focus (SetFocused, receipts.go)
 }
 
 // NewModel returns a model. If an account was logged in when the app last

@@ -88,6 +88,12 @@ func (a *account) onPush(p client.Push) {
 		a.inbox.post(event{presence: p.Presence})
 	case p.Type == proto.TypeHidden:
 		a.inbox.post(event{hidden: p.Body})
+	case p.Type == proto.TypeRead:
+		a.readPush(p.Body) // receipts.go
+	case p.Type == proto.TypeReceipt:
+		a.receiptPush(p.Body)
+	case p.Type == proto.TypeTyping:
+		a.typingPush(p.Body) // typing.go
 	case isCallPush(p.Type):
 		a.callPush(p) // calls.go
 	}

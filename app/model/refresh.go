@@ -30,6 +30,7 @@ func (a *account) rebuild() {
 			continue // a placeholder until the server's summary arrives
 		}
 		v := viewConversation(c)
+		v.Unread = a.unreadOf(ctx, c) // the server's rule (receipts.go)
 		a.mentions(ctx, c, &v)
 		list = append(list, v)
 	}
@@ -145,6 +146,8 @@ func (a *account) refreshOpen(ctx context.Context) {
 	}
 	pins := a.pins.view(conv, window, a.user.ID)
 	a.mu.Unlock()
+	a.withReceipts(c, msgs) // receipts.go
+	c.Unread = a.unreadOf(ctx, c)
 	if !a.current() {
 		return
 	}
@@ -174,7 +177,7 @@ func (a *account) refreshOpen(ctx context.Context) {
 func sameMessages(a, b []state.Message) bool {
 	return slices.EqualFunc(a, b, func(x, y state.Message) bool {
 		return x.Conv == y.Conv && x.Seq == y.Seq && x.ClientID == y.ClientID && x.Status == y.Status &&
-			x.Text == y.Text && x.Edited == y.Edited && x.Deleted == y.Deleted && x.Pinned == y.Pinned &&
+			x.Text == y.Text && x.Edited == y.Edited && x.Deleted == y.Deleted && x.Pinned == y.Pinned && x.SeenBy == y.SeenBy &&
 			reflect.DeepEqual(x.Reactions, y.Reactions)
 	})
 }

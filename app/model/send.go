@@ -117,7 +117,7 @@ func (a *account) flush(ctx context.Context, s sender) error {
 					return err
 				}
 				// My message: everything before it counts as read.
-				if err := a.db.MarkRead(ctx, it.Conv, r.Message.Seq); err != nil {
+				if err := a.markRead(ctx, it.Conv, r.Message.Seq); err != nil {
 					return err
 				}
 				_, err := a.advanceSynced(ctx, it.Conv)

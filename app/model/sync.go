@@ -99,6 +99,7 @@ func (a *account) syncConversation(ctx context.Context, c *client.Conn, conv pro
 		if err != nil {
 			return fmt.Errorf("store conversation %d after %d: %w", conv, after, err)
 		}
+		a.queueDelivered(conv, synced)
 		a.requestRefresh()
 		if !h.More {
 			return nil
@@ -152,15 +153,18 @@ func (a *account) syncSummaries(ctx context.Context, have map[proto.ConvID]int64
 		if err := a.db.SetSynced(ctx, cv.ID, start); err != nil {
 			return err
 		}
-		// This device has no read position for it: count nothing before
-		// now as unread (the server keeps no read markers yet).
-		if err := a.db.MarkRead(ctx, cv.ID, cv.LastSeq); err != nil {
-			return err
-		}
+	}
+	// The read positions are the server's (receipts.go).
+	if err := a.noteSummaries(ctx, r.Conversations); err != nil {
+		return err
 	}
 	for _, cv := range r.Conversations {
-		if _, err := a.advanceSynced(ctx, cv.ID); err != nil {
+		synced, err := a.advanceSynced(ctx, cv.ID)
+		if err != nil {
 			return err
+		}
+		if h, known := have[cv.ID]; synced > h || !known {
+			a.queueDelivered(cv.ID, synced)
 		}
 	}
 	return nil

@@ -92,6 +92,11 @@ type State struct {
 	// sender edit a message, from its hello; 0 while not known, or when
 	// the server sets no bound: then Edit is offered on every message.
 	EditWindow int64
+
+	// Read receipts and typing (receipts.go).
+	ReceiptsOff bool                      // I turned read receipts off: show nobody's
+	Typing      map[proto.ConvID][]Typist // who is typing where
+	SeenBy      *SeenList                 // the last "Seen by" list asked for
 }
 
 // MaxNotices bounds the notice bar.
@@ -118,9 +123,11 @@ type Conversation struct {
 type Status int
 
 const (
-	Sent    Status = iota // stored by the server (has a seq)
-	Sending               // in the outbox, not acknowledged yet
-	Failed                // refused by the server; Error says why, the text is kept
+	Sent      Status = iota // stored by the server (has a seq)
+	Sending                 // in the outbox, not acknowledged yet
+	Failed                  // refused by the server; Error says why, the text is kept
+	Delivered               // direct conversations: the peer's device holds it
+	Read                    // direct conversations: the peer has read it
 )
 
 // Message is a message as the UI shows it.
@@ -129,6 +136,9 @@ type Message struct {
 	Mine   bool
 	Status Status
 	Error  *Notice // why it failed, with Status Failed
+	// SeenBy is, for my messages in a group, how many others have read
+	// it, as far as known (receipts.go).
+	SeenBy int
 }
 
 // Open is the open conversation: its header, members, and a window of its
