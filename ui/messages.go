@@ -80,6 +80,7 @@ type msgList struct {
 	rowTags    map[int64]*int64 // pointer targets of message rows, by seq (the context menu)
 	menu       msgMenu
 	picked     *menuPick // Reply or Edit was chosen; the composer takes it
+	rich       richTexts // the text bodies, with the selection (richtext.go)
 }
 
 // quickReactions are the reactions the context menu offers.
@@ -123,6 +124,7 @@ func (l *msgList) init() {
 	l.callBacks = map[int64]*callBack{}
 	l.chips = map[chipKey]*widget.Clickable{}
 	l.rowTags = map[int64]*int64{}
+	l.rich.init()
 	l.list.Axis = layout.Vertical
 	l.list.ScrollToEnd = true
 }
@@ -133,6 +135,7 @@ func (l *msgList) reset() {
 	clear(l.callBacks)
 	clear(l.chips)
 	clear(l.rowTags)
+	l.rich.reset()
 	l.menu.seq, l.picked = 0, nil
 	l.list.Position = layout.Position{}
 }
@@ -277,6 +280,8 @@ func atNewest(o *state.Open) bool {
 func (l *msgList) layout(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
 	o := st.Open
 	l.sync(u, o)
+	l.rich.begin(st)
+	defer l.rich.end()
 	th, t := u.th, u.t()
 	l.actions = newFileActions(st.Transfers)
 	for seq, fb := range l.files {
@@ -553,7 +558,7 @@ func (l *msgList) bubbleText(gtx layout.Context, u *UI, m state.Message, fg colo
 		if m.Deleted {
 			return th.label(textBody, muted, t.MessageDeleted).Layout(gtx)
 		}
-		return th.label(textBody, fg, m.Text).Layout(gtx)
+		return l.rich.layout(gtx, u, m, fg)
 	}))
 	return layout.Flex{Axis: layout.Vertical}.Layout(gtx, children...)
 }

@@ -9,7 +9,9 @@ import (
 
 func sp(text string, st Style) Span { return Span{Text: text, Style: st} }
 
-func link(text string, st Style, url string) Span { return Span{Text: text, Style: st | Link, URL: url} }
+func link(text string, st Style, url string) Span {
+	return Span{Text: text, Style: st | Link, URL: url}
+}
 
 func TestParse(t *testing.T) {
 	for _, c := range []struct {
