@@ -129,8 +129,8 @@ func (rs *richTexts) layout(gtx layout.Context, u *UI, m state.Message, fg color
 		rs.texts[k] = rt
 	}
 	rt.used = rs.frame
-	if names := rs.names(m); rt.spans == nil || rt.src != m.Text || !slices.Equal(rt.names, names) {
-		rt.src, rt.names = m.Text, names
+	if names := rs.names(m); !rt.parsed || rt.src != m.Text || !slices.Equal(rt.names, names) {
+		rt.parsed, rt.src, rt.names = true, m.Text, names
 		rt.spans = markup.Parse(m.Text, names...)
 		rt.plain = markup.Plain(rt.spans)
 		// The old layout and selection are of the old text.
@@ -143,13 +143,14 @@ func (rs *richTexts) layout(gtx layout.Context, u *UI, m state.Message, fg color
 // richText is one message's text: its spans, their layout, and the
 // selection in it (byte offsets into plain, the text shown).
 type richText struct {
-	src   string
-	names []markup.Name
-	spans []markup.Span
-	plain string
-	key   layKey
-	lay   richLayout
-	used  uint64 // the frame it was drawn last
+	parsed bool
+	src    string
+	names  []markup.Name
+	spans  []markup.Span
+	plain  string
+	key    layKey
+	lay    richLayout
+	used   uint64 // the frame it was drawn last
 
 	pressed, dragging bool
 	press             f32.Point
@@ -305,11 +306,16 @@ func firstBaseline(lay *richLayout) int {
 // and the keys (Ctrl+C copies the selection).
 func (rt *richText) update(gtx layout.Context, u *UI, rs *richTexts) {
 	for {
-		ev, ok := gtx.Event(
-			pointer.Filter{Target: rt, Kinds: pointer.Press | pointer.Drag | pointer.Release | pointer.Cancel},
-			key.FocusFilter{Target: rt},
-			key.Filter{Focus: rt, Name: "C", Required: key.ModShortcut},
-		)
+		// Only the text with the selection takes the focus (for Ctrl+C):
+		// the others are no stops for Tab.
+		pf := pointer.Filter{Target: rt, Kinds: pointer.Press | pointer.Drag | pointer.Release | pointer.Cancel}
+		var ev event.Event
+		var ok bool
+		if rs.sel == rt {
+			ev, ok = gtx.Event(pf, key.FocusFilter{Target: rt}, key.Filter{Focus: rt, Name: "C", Required: key.ModShortcut})
+		} else {
+			ev, ok = gtx.Event(pf)
+		}
 		if !ok {
 			return
 		}
@@ -357,7 +363,7 @@ func (rt *richText) update(gtx layout.Context, u *UI, rs *richTexts) {
 			}
 		case key.FocusEvent:
 			if !e.Focus && rs.sel == rt && !rt.pressed {
-				rt.anchor, rt.caret = 0, 0 // focus went elsewhere
+				rt.anchor, rt.caret, rs.sel = 0, 0, nil // focus went elsewhere
 			}
 		case key.Event:
 			if a, b := rt.selection(); e.State == key.Press && e.Name == "C" && a < b && rs.sel == rt {

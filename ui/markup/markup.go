@@ -23,6 +23,9 @@
 //     as https://.
 //   - A mention is the exact text "@" + a mentioned member's name, outside
 //     code and links.
+//   - The search for closing markers is bounded (a few dozen steps per
+//     byte of text): in a text of thousands of markers that never close,
+//     the ones past the bound stay as typed.
 //
 // The package is pure Go (no Gio) so that it can be tested on its own.
 package markup
@@ -62,7 +65,7 @@ type Name struct {
 
 // Parse splits s into spans, marking the mentions of names.
 func Parse(s string, names ...Name) []Span {
-	var p parser
+	p := parser{budget: budgetPerByte*len(s) + 1024}
 	for s != "" {
 		i := strings.Index(s, "```")
 		if i < 0 {
@@ -85,10 +88,11 @@ func Parse(s string, names ...Name) []Span {
 		}
 		s = s[i+3+j+3:]
 	}
+	spans := merge(p.spans)
 	if len(names) > 0 {
-		p.spans = mentions(p.spans, names)
+		spans = mentions(spans, names)
 	}
-	return p.spans
+	return spans
 }
 
 // Plain is the text spans show, joined.
@@ -100,18 +104,46 @@ func Plain(spans []Span) string {
 	return b.String()
 }
 
-type parser struct{ spans []Span }
+type parser struct {
+	spans  []Span
+	budget int // steps the search for closing markers may still take
+}
 
-// add appends a span, merging it into the last one of the same style.
+// budgetPerByte bounds the work of finding closing markers: a text of
+// many markers that never close would otherwise take time quadratic (or,
+// nested, worse) in its length.
+const budgetPerByte = 32
+
+// add appends a span (merge joins neighbours of one style later).
 func (p *parser) add(s string, st Style, url string) {
-	if s == "" {
-		return
+	if s != "" {
+		p.spans = append(p.spans, Span{Text: s, Style: st, URL: url})
 	}
-	if n := len(p.spans); n > 0 && st&(Link|Block) == 0 && p.spans[n-1].Style == st {
-		p.spans[n-1].Text += s
-		return
+}
+
+// merge joins neighbouring spans of the same style, but links and code
+// blocks, each in one pass.
+func merge(spans []Span) []Span {
+	out := spans[:0]
+	for i := 0; i < len(spans); {
+		j := i + 1
+		if spans[i].Style&(Link|Block) == 0 {
+			for j < len(spans) && spans[j].Style == spans[i].Style {
+				j++
+			}
+		}
+		sp := spans[i]
+		if j > i+1 {
+			var b strings.Builder
+			for _, x := range spans[i:j] {
+				b.WriteString(x.Text)
+			}
+			sp.Text = b.String()
+		}
+		out = append(out, sp)
+		i = j
 	}
-	p.spans = append(p.spans, Span{Text: s, Style: st, URL: url})
+	return out
 }
 
 // inline parses text outside code blocks in style st.
@@ -129,7 +161,7 @@ func (p *parser) inline(s string, st Style) {
 		case c == '*':
 			n := run(s, i)
 			if n >= 2 {
-				if j := closer(s, i+2, 2, 0); j > 0 {
+				if j := p.closer(s, i+2, 2, 0); j > 0 {
 					p.add(s[lit:i], st, "")
 					p.inline(s[i+2:j], st|Bold)
 					i, lit = j+2, j+2
@@ -138,7 +170,7 @@ func (p *parser) inline(s string, st Style) {
 			}
 			// A single star: the last of the run may open italic.
 			k := i + n - 1
-			if j := closer(s, k+1, 1, 0); j > 0 {
+			if j := p.closer(s, k+1, 1, 0); j > 0 {
 				p.add(s[lit:k], st, "")
 				p.inline(s[k+1:j], st|Italic)
 				i, lit = j+1, j+1
@@ -175,11 +207,14 @@ func run(s string, i int) int {
 // whole. In a longer run of stars a closer takes the last n; inside a
 // marker of outer stars (0: none) it takes the first n, and only from a
 // run of exactly n or long enough to close the outer one too.
-func closer(s string, from, n, outer int) int {
+func (p *parser) closer(s string, from, n, outer int) int {
 	if from >= len(s) || startsSpace(s[from:]) {
 		return -1
 	}
 	for j := from; j < len(s); {
+		if p.budget--; p.budget < 0 {
+			return -1 // too much work: the rest stays as typed
+		}
 		c := s[j]
 		switch {
 		case c == '\n':
@@ -199,13 +234,13 @@ func closer(s string, from, n, outer int) int {
 			}
 			// An inner pair of the other marker is skipped whole.
 			if n == 1 && r >= 2 {
-				if k := closer(s, j+2, 2, 1); k > 0 {
+				if k := p.closer(s, j+2, 2, 1); k > 0 {
 					j = k + 2
 					continue
 				}
 			}
 			if n == 2 && r == 1 {
-				if k := closer(s, j+1, 1, 2); k > 0 {
+				if k := p.closer(s, j+1, 1, 2); k > 0 {
 					j = k + 1
 					continue
 				}

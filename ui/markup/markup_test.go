@@ -137,6 +137,21 @@ func TestNothingTypedIsDropped(t *testing.T) {
 	walk("", 0)
 }
 
+// Thousands of markers that never close are no reason to hang: the search
+// for closers is bounded, and the text still shows whole.
+func TestManyUnclosedMarkersStayAsTyped(t *testing.T) {
+	for _, s := range []string{
+		strings.Repeat("*a **b ", 2300),
+		strings.Repeat("**a *b ", 2300),
+		strings.Repeat(" *a **b ***c", 1300),
+		strings.Repeat("`", 16000),
+	} {
+		if got := Plain(Parse(s)); strings.ReplaceAll(got, "*", "") != strings.ReplaceAll(s, "*", "") {
+			t.Fatalf("Parse of %d bytes of markers lost text", len(s))
+		}
+	}
+}
+
 func (s Span) String() string {
 	if s.URL != "" {
 		return fmt.Sprintf("{%q %b %s}", s.Text, s.Style, s.URL)
