@@ -250,7 +250,7 @@ func (rt *richText) layout(gtx layout.Context, u *UI, rs *richTexts, mine bool, 
 			if b > ln.end {
 				x1 = max(x1, ln.width) + gtx.Dp(3) // the line break is selected too
 			}
-			fillRect(gtx.Ops, selBg, x0, ln.top, x1, ln.bottom)
+			fillRect(gtx.Ops, selBg, min(x0, x1), ln.top, max(x0, x1), ln.bottom)
 		}
 	}
 	// The glyphs.
@@ -536,7 +536,7 @@ func (b *richBuilder) add(span int, s string, off int, f font.Font, maxW int) {
 			policy = text.WrapWords
 		}
 		b.sh.LayoutString(text.Parameters{Font: f, PxPerEm: b.ppem, MaxWidth: max(avail, 1), WrapPolicy: policy, Locale: b.gtx.Locale}, s)
-		rows := b.rows(s)
+		rows, left := b.rows(s), len(s)
 		for r, row := range rows {
 			n := row.bytes(s)
 			if !fresh && r == 0 && row.fit > avail {
@@ -561,6 +561,9 @@ func (b *richBuilder) add(span int, s string, off int, f font.Font, maxW int) {
 			if !fresh {
 				break // shape the rest again for whole lines
 			}
+		}
+		if fresh && len(s) == left {
+			return // the shaper took nothing: never loop
 		}
 	}
 }

@@ -272,3 +272,32 @@ func TestAnEditDuringADragSelectsOnlyTheNewText(t *testing.T) {
 		t.Fatalf("Ctrl+C copied %q, which the message no longer says", data)
 	}
 }
+
+// Message texts are no stops for Tab (only one holding a selection takes
+// the focus): going round from the composer takes as many presses with
+// messages on screen as without.
+func TestMessageTextsAreNoTabStops(t *testing.T) {
+	round := func(st state.State) int {
+		d := newDriver(t, ui.English, desktop)
+		d.Frame(st)
+		must(t, d.Click("Message"))
+		d.Frame(st)
+		d.Type("x")
+		d.Frame(st)
+		for n := 1; n <= 200; n++ {
+			d.Tab(false)
+			d.Frame(st)
+			if r := d.Router.EditorState().Selection.Range; r.Start == 1 && r.End == 1 { // the caret after "x"
+				return n
+			}
+		}
+		t.Fatal("Tab never came back to the composer")
+		return 0
+	}
+	with := withTexts([]string{"one", "two **three**", "see https://example.com", "four"})
+	without := withTexts([]string{"one"})
+	without.Open.Messages = without.Open.Messages[:0]
+	if a, b := round(with), round(without); a != b {
+		t.Fatalf("Tab goes round in %d presses with four messages, in %d without: the messages are stops", a, b)
+	}
+}
