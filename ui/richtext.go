@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -154,9 +155,14 @@ type richText struct {
 
 	pressed, dragging bool
 	press             f32.Point
-	pressLink         int // the span index of the link pressed, or -1
-	anchor, caret     int // the selection: from anchor to caret
+	pressAt           time.Duration // when, for double clicks
+	clicks            int           // presses in a row at one place: 2 selects a word, 3 a paragraph
+	pressLink         int           // the span index of the link pressed, or -1
+	anchor, caret     int           // the selection: from anchor to caret
 }
+
+// doubleClick is the longest pause between the presses of a double click.
+const doubleClick = 400 * time.Millisecond
 
 // layKey is what a layout depends on besides the text.
 type layKey struct {
@@ -327,13 +333,26 @@ func (rt *richText) update(gtx layout.Context, u *UI, rs *richTexts) {
 				if !e.Buttons.Contain(pointer.ButtonPrimary) {
 					continue // the context menu's
 				}
-				rt.pressed, rt.dragging, rt.press = true, false, e.Position
+				d := e.Position.Sub(rt.press)
+				if rt.clicks > 0 && e.Time-rt.pressAt <= doubleClick && d.X*d.X+d.Y*d.Y <= float32(gtx.Dp(4)*gtx.Dp(4)) {
+					rt.clicks++
+				} else {
+					rt.clicks = 1
+				}
+				rt.pressed, rt.dragging, rt.press, rt.pressAt = true, false, e.Position, e.Time
 				rt.pressLink = rt.lay.linkAt(rt.spans, p)
 				if e.Source == pointer.Mouse {
 					o := rt.lay.hit(p, len(rt.plain))
-					if e.Modifiers.Contain(key.ModShift) && rs.sel == rt {
+					switch {
+					case rt.clicks == 2 && rs.sel == rt:
+						rt.anchor, rt.caret = wordAround(rt.plain, o)
+						gtx.Execute(key.FocusCmd{Tag: rt})
+					case rt.clicks >= 3 && rs.sel == rt:
+						rt.anchor, rt.caret = paragraphAround(rt.plain, o)
+						gtx.Execute(key.FocusCmd{Tag: rt})
+					case e.Modifiers.Contain(key.ModShift) && rs.sel == rt:
 						rt.caret = o
-					} else {
+					default:
 						rt.anchor, rt.caret = o, o
 					}
 					if rs.sel != nil && rs.sel != rt {
@@ -349,12 +368,12 @@ func (rt *richText) update(gtx layout.Context, u *UI, rs *richTexts) {
 					continue
 				}
 				if !rt.dragging {
-					rt.dragging = true
+					rt.dragging, rt.clicks = true, 0
 					gtx.Execute(key.FocusCmd{Tag: rt})
 				}
 				rt.caret = rt.lay.hit(p, len(rt.plain))
 			case pointer.Release:
-				if rt.pressed && !rt.dragging && rt.pressLink >= 0 && rt.lay.linkAt(rt.spans, p) == rt.pressLink {
+				if rt.pressed && !rt.dragging && rt.clicks == 1 && rt.pressLink >= 0 && rt.lay.linkAt(rt.spans, p) == rt.pressLink {
 					u.emit(OpenLink{URL: rt.spans[rt.pressLink].URL})
 				}
 				rt.pressed, rt.dragging = false, false
@@ -371,6 +390,44 @@ func (rt *richText) update(gtx layout.Context, u *UI, rs *richTexts) {
 			}
 		}
 	}
+}
+
+// wordAround is the word (letters, digits, marks and _) at offset o of
+// s, or the one character there if it is none of those.
+func wordAround(s string, o int) (int, int) {
+	isWord := func(r rune) bool {
+		return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) || r == '_'
+	}
+	a, b := o, o
+	for a > 0 {
+		r, n := utf8.DecodeLastRuneInString(s[:a])
+		if !isWord(r) {
+			break
+		}
+		a -= n
+	}
+	for b < len(s) {
+		r, n := utf8.DecodeRuneInString(s[b:])
+		if !isWord(r) {
+			break
+		}
+		b += n
+	}
+	if a == b && b < len(s) {
+		_, n := utf8.DecodeRuneInString(s[b:])
+		b += n
+	}
+	return a, b
+}
+
+// paragraphAround is the line of s (between line breaks) at offset o.
+func paragraphAround(s string, o int) (int, int) {
+	a := strings.LastIndexByte(s[:o], '\n') + 1
+	b := strings.IndexByte(s[o:], '\n')
+	if b < 0 {
+		return a, len(s)
+	}
+	return a, o + b
 }
 
 // endsInNewline reports whether the line ends at a line break of s.

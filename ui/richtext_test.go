@@ -113,6 +113,14 @@ func TestClickingALinkOpensIt(t *testing.T) {
 	if evs := d.Take(); !slices.Contains(evs, ui.Event(ui.OpenLink{URL: "https://example.com/a?b=1"})) {
 		t.Fatalf("clicking the link asked for %#v", evs)
 	}
+	// A double click opens it once.
+	d.ClickAt(image.Pt(n.Visible.Min.X+3, p.Y))
+	d.ClickAt(p)
+	d.ClickAt(p)
+	d.Frame(st)
+	if evs := d.Take(); count(evs, ui.OpenLink{URL: "https://example.com/a?b=1"}) != 1 {
+		t.Fatalf("a double click on the link asked for %#v, want it opened once", evs)
+	}
 	// The words around it are no link.
 	d.ClickAt(image.Pt(n.Visible.Min.X+3, p.Y))
 	d.Frame(st)
@@ -299,5 +307,34 @@ func TestMessageTextsAreNoTabStops(t *testing.T) {
 	without.Open.Messages = without.Open.Messages[:0]
 	if a, b := round(with), round(without); a != b {
 		t.Fatalf("Tab goes round in %d presses with four messages, in %d without: the messages are stops", a, b)
+	}
+}
+
+func TestDoubleClickSelectsAWordAndTripleClickALine(t *testing.T) {
+	st := withTexts([]string{"Hello 世界 and words\nsecond line"})
+	d := newDriver(t, ui.English, desktop)
+	d.Frame(st)
+	n := textNode(t, d, "Hello 世界 and words\nsecond line")
+	p := image.Pt(n.Visible.Min.X+8, n.Visible.Min.Y+8) // in "Hello"
+	copied := func() string {
+		t.Helper()
+		d.Press("C", key.ModShortcut)
+		d.Frame(st)
+		_, data, _ := d.Router.WriteClipboard()
+		return string(data)
+	}
+	d.ClickAt(p)
+	d.ClickAt(p)
+	d.Frame(st)
+	if got := copied(); got != "Hello" {
+		t.Fatalf("a double click then Ctrl+C copied %q, want the word %q", got, "Hello")
+	}
+	d.ClickAt(image.Pt(n.Visible.Max.X-5, n.Visible.Max.Y-5)) // elsewhere: a new series
+	d.ClickAt(p)
+	d.ClickAt(p)
+	d.ClickAt(p)
+	d.Frame(st)
+	if got := copied(); got != "Hello 世界 and words" {
+		t.Fatalf("a triple click then Ctrl+C copied %q, want the line", got)
 	}
 }
