@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"gioui.org/f32"
 	"gioui.org/io/key"
@@ -336,5 +337,35 @@ func TestDoubleClickSelectsAWordAndTripleClickALine(t *testing.T) {
 	d.Frame(st)
 	if got := copied(); got != "Hello 世界 and words" {
 		t.Fatalf("a triple click then Ctrl+C copied %q, want the line", got)
+	}
+}
+
+// Colour emoji (bitmap glyphs) are drawn in message text, bold too.
+func TestEmojiInMessagesAreInColour(t *testing.T) {
+	path, ok := ui.FindEmojiFont()
+	if !ok {
+		t.Fatalf("no emoji font among %q (make test installs fonts-noto-color-emoji)", ui.EmojiFontFiles())
+	}
+	emoji, err := ui.LoadEmojiFont(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := ui.New(ui.Options{Shaper: ui.NewShaper(append(uitest.Fonts(t), emoji), false), Lang: ui.English, Now: func() time.Time { return uitest.Now }, Location: time.UTC})
+	d := uitest.NewDriver(u, desktop)
+	st := withTexts([]string{"plain 😀 and **bold 🚶**"})
+	d.Frame(st)
+	d.Frame(st)
+	n := textNode(t, d, "plain 😀 and bold 🚶")
+	r, err := uitest.NewRenderer(desktop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	img, err := r.Render(&d.Ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := colourful(img.SubImage(n.Visible).(*image.RGBA)); c < 100 {
+		t.Fatalf("%d colourful pixels in the message, want its two emoji in colour", c)
 	}
 }
