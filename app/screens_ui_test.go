@@ -71,6 +71,7 @@ func newUIHarnessWith(t *testing.T, srv *nodetest.Server, dir string, dev model.
 		Audio:      dev,
 		Files:      model.FilesConfig{Downloads: h.downloads, Opener: h.opener},
 		Invalidate: redraw,
+		OpenURL:    func(u string) error { defer redraw(); return h.opener.Open(u) }, // links, recorded like files
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -435,6 +435,8 @@ func (win *window) dispatch(ev ui.Event) {
 		do("", func(ctx context.Context) error { return m.OpenFile(ctx, ev.ID) })
 	case ui.ShowInFolder:
 		do("", func(ctx context.Context) error { return m.ShowInFolder(ctx, ev.ID) })
+	case ui.OpenLink:
+		do("", func(ctx context.Context) error { return m.OpenLink(ctx, ev.URL) })
 	case ui.Prefs:
 		do("prefs", func(context.Context) error {
 			p := win.prefs.load(win.log)

@@ -1,10 +1,13 @@
 package ui_test
 
 import (
+	"fmt"
 	"image"
+	"slices"
 	"testing"
 
 	"parley/app/state"
+	"parley/net/proto"
 	"parley/ui"
 	"parley/ui/uitest"
 )
@@ -15,13 +18,27 @@ import (
 // with gpu/headless (waiting for the GPU by reading back one pixel). The
 // "call" cases are a group with file messages and an upload in progress,
 // during a call: the frames a call's level meter and a transfer's
-// progress redraw ten times a second.
+// progress redraw ten times a second. The "formatted" cases have every
+// message in bold with inline code, a link and a mention of me.
 func BenchmarkFrame(b *testing.B) {
 	size := image.Pt(1280, 820)
 	long := func(window int) func() state.State {
 		return func() state.State { return uitest.Long(100_000, window) }
 	}
 	call := func() state.State { return uitest.WithCall(uitest.Files(), state.CallActive) }
+	// Every message formatted: bold, code, a link and a mention of me.
+	formatted := func() state.State {
+		st := uitest.Long(100_000, 1000)
+		o := *st.Open
+		o.Messages = slices.Clone(o.Messages)
+		for i := range o.Messages {
+			m := &o.Messages[i]
+			m.Text = fmt.Sprintf("**%s** `code` https://example.com/%d @%s", m.Text, m.Seq, st.Me.Name)
+			m.Mentions = []proto.UserID{st.Me.ID}
+		}
+		st.Open = &o
+		return st
+	}
 	for _, c := range []struct {
 		name  string
 		state func() state.State
@@ -30,6 +47,8 @@ func BenchmarkFrame(b *testing.B) {
 		{"layout/window=1000", long(1000), false},
 		{"layout+paint/window=1000", long(1000), true},
 		{"layout+paint/window=100000", long(100_000), true},
+		{"layout/window=1000,formatted", formatted, false},
+		{"layout+paint/window=1000,formatted", formatted, true},
 		{"layout/call+transfer", call, false},
 		{"layout+paint/call+transfer", call, true},
 	} {

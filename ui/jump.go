@@ -1,25 +1,18 @@
 package ui
 
 import (
-	"image"
 	"image/color"
 	"time"
-	"unicode/utf8"
 
-	"gioui.org/font"
 	"gioui.org/io/semantic"
 	"gioui.org/layout"
 	"gioui.org/op"
 	"gioui.org/op/clip"
 	"gioui.org/op/paint"
-	"gioui.org/text"
-	"gioui.org/unit"
 	"gioui.org/widget"
-	"golang.org/x/image/math/fixed"
 
 	"parley/app/state"
 	"parley/net/proto"
-	"parley/searchtext"
 )
 
 // Jumps: a reply's quote, the pin bar, a search result and the search
@@ -185,50 +178,11 @@ func (l *msgList) quoteArea(gtx layout.Context, seq int64, w layout.Widget) layo
 // bodyText is a bubble's text, with the matches of a search marked if the
 // list jumped to it from one.
 func (l *msgList) bodyText(gtx layout.Context, u *UI, m state.Message, fg color.NRGBA) layout.Dimensions {
-	lb := u.th.label(textBody, fg, m.Text)
-	if m.Seq == 0 || m.Seq != l.nav.mark || l.nav.markQuery == "" {
-		return lb.Layout(gtx)
+	var query string
+	if m.Seq != 0 && m.Seq == l.nav.mark {
+		query = l.nav.markQuery
 	}
-	marks := searchtext.Marks(m.Text, l.nav.markQuery)
-	if len(marks) == 0 {
-		return lb.Layout(gtx)
-	}
-	for _, mk := range marks {
-		l.nav.marked = append(l.nav.marked, m.Text[mk[0]:mk[1]])
-	}
-	bg := withAlpha(u.th.Warning, 0x80)
-	if m.Mine {
-		bg.A = 0xc0 // on my bubbles' strong colour
-	}
-	paintMarks(gtx, u.th.mat.Shaper, lb.font, lb.size, m.Text, marks, bg)
-	return lb.Layout(gtx)
-}
-
-// paintMarks paints bg behind the runes of s in marks (byte ranges), laid
-// out as a label of s at size in f lays it out.
-func paintMarks(gtx layout.Context, sh *text.Shaper, f font.Font, size unit.Sp, s string, marks [][2]int, bg color.NRGBA) {
-	// The rune ranges of the marks.
-	type span struct{ from, to int }
-	var spans []span
-	for _, mk := range marks {
-		from := utf8.RuneCountInString(s[:mk[0]])
-		spans = append(spans, span{from, from + utf8.RuneCountInString(s[mk[0]:mk[1]])})
-	}
-	sh.LayoutString(text.Parameters{
-		Font: f, PxPerEm: fixed.I(gtx.Sp(size)), MaxWidth: gtx.Constraints.Max.X, MinWidth: gtx.Constraints.Min.X, Locale: gtx.Locale,
-	}, s)
-	runes := 0
-	for g, ok := sh.NextGlyph(); ok; g, ok = sh.NextGlyph() {
-		at := runes
-		if g.Flags&text.FlagClusterBreak != 0 {
-			runes += int(g.Runes)
-		}
-		for _, sp := range spans {
-			if at >= sp.from && at < sp.to && g.Flags&text.FlagParagraphBreak == 0 {
-				r := image.Rect(g.X.Floor(), int(g.Y)-g.Ascent.Ceil(), (g.X + g.Advance).Ceil(), int(g.Y)+g.Descent.Ceil())
-				paint.FillShape(gtx.Ops, bg, clip.Rect(r).Op())
-				break
-			}
-		}
-	}
+	dims, marked := l.rich.layout(gtx, u, m, fg, query)
+	l.nav.marked = append(l.nav.marked, marked...)
+	return dims
 }

@@ -85,6 +85,7 @@ type msgList struct {
 	presses    map[chipKey]*chipPress // fingers on reaction chips (reactions.go)
 	rx         receiptsUI             // receipts of my messages, "Seen by" (receipts.go)
 	fwd        forwardUI              // Forward and its conversation chooser (forward.go)
+	rich       richTexts              // the text bodies, with the selection (richtext.go)
 }
 
 // quickReactions are the reactions the context menu offers.
@@ -129,6 +130,7 @@ func (l *msgList) init() {
 	l.callBacks = map[int64]*callBack{}
 	l.chips = map[chipKey]*widget.Clickable{}
 	l.rowTags = map[int64]*int64{}
+	l.rich.init()
 	l.list.Axis = layout.Vertical
 	l.list.ScrollToEnd = true
 }
@@ -139,6 +141,7 @@ func (l *msgList) reset() {
 	clear(l.callBacks)
 	clear(l.chips)
 	clear(l.rowTags)
+	l.rich.reset()
 	l.menu.seq, l.picked = 0, nil
 	l.nav.reset()
 	l.emoji.close()
@@ -287,6 +290,8 @@ func (l *msgList) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 	o := st.Open
 	l.sync(u, o)
 	l.navigate(gtx, u, o)
+	l.rich.begin(st)
+	defer l.rich.end()
 	th, t := u.th, u.t()
 	l.actions = newFileActions(st.Transfers)
 	for seq, fb := range l.files {

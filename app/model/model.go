@@ -47,6 +47,9 @@ type Config struct {
 	Files FilesConfig
 	// Audio opens the sound devices of calls (calls.go); nil: the system's.
 	Audio CallAudio
+	// OpenURL opens a link in the browser (links.go); nil: the system's
+	// default browser, or a new tab in the browser app.
+	OpenURL func(url string) error
 }
 
 // Model is the application: it holds the state the UI draws and performs
@@ -95,6 +98,9 @@ func NewModel(cfg Config) (*Model, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.OpenURL == nil {
+		cfg.OpenURL = platformOpenURL
 	}
 	if cfg.Server == "" {
 		cfg.Server = "http://127.0.0.1:8080"

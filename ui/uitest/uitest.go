@@ -321,6 +321,18 @@ func (d *Driver) ClickAt(p image.Point) {
 	)
 }
 
+// Drag queues a mouse drag with the primary button from one point to
+// another (in a few steps), released there.
+func (d *Driver) Drag(from, to image.Point) {
+	pt := func(p image.Point) f32.Point { return f32.Pt(float32(p.X), float32(p.Y)) }
+	d.Router.Queue(pointer.Event{Kind: pointer.Press, Source: pointer.Mouse, Buttons: pointer.ButtonPrimary, Position: pt(from)})
+	for i := 1; i <= 4; i++ {
+		p := from.Add(to.Sub(from).Mul(i).Div(4))
+		d.Router.Queue(pointer.Event{Kind: pointer.Move, Source: pointer.Mouse, Buttons: pointer.ButtonPrimary, Position: pt(p)})
+	}
+	d.Router.Queue(pointer.Event{Kind: pointer.Release, Source: pointer.Mouse, Position: pt(to)})
+}
+
 // Scroll queues a mouse wheel scroll of dy pixels (negative: up) at p.
 func (d *Driver) Scroll(p image.Point, dy float32) {
 	pos := f32.Pt(float32(p.X), float32(p.Y))
