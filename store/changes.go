@@ -12,12 +12,13 @@ import (
 
 // PendingChange is a change of history the user asked for (an edit, a
 // delete for everyone, a reaction, a pin, a hide: docs/protocol.md,
-// "Changing history") that the server has not answered yet. Like the
+// "Changing history"), or a forward (a send with forward_of), that the
+// server has not answered yet. Like the
 // outbox it survives restarts, so that a change made offline is sent
 // once, with the client ID it got when the user asked.
 type PendingChange struct {
 	ClientID string          // the request's client_id; unique in the queue
-	Type     string          // the request type: proto.TypeEdit, TypeDelete, TypeReact, TypePin or TypeHide
+	Type     string          // the request type: proto.TypeEdit, TypeDelete, TypeReact, TypePin, TypeHide or TypeSend (a forward)
 	Body     json.RawMessage // the request body, client_id included
 }
 
@@ -43,7 +44,7 @@ type PendingChanges interface {
 
 func validateChange(c PendingChange) error {
 	switch c.Type {
-	case proto.TypeEdit, proto.TypeDelete, proto.TypeReact, proto.TypePin, proto.TypeHide:
+	case proto.TypeEdit, proto.TypeDelete, proto.TypeReact, proto.TypePin, proto.TypeHide, proto.TypeSend:
 	default:
 		return fmt.Errorf("history change of type %q: %w", c.Type, ErrInvalid)
 	}
