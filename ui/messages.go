@@ -24,6 +24,7 @@ import (
 
 	"parley/app/state"
 	"parley/net/proto"
+	"parley/ui/markup"
 )
 
 // The message list is virtualised twice over: the model keeps only a
@@ -485,7 +486,10 @@ func (l *msgList) textRow(gtx layout.Context, u *UI, st state.State, r row) layo
 		bubble = func(gtx layout.Context) layout.Dimensions {
 			return layout.Flex{Axis: layout.Vertical, Alignment: align}.Layout(gtx,
 				layout.Rigid(inner),
-				layout.Rigid(func(gtx layout.Context) layout.Dimensions { return l.reactionChips(gtx, u, st, m) }))
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					gtx.Constraints.Min.X = 0 // under my bubble, on the right
+					return l.reactionChips(gtx, u, st, m)
+				}))
 		}
 	}
 	edited := ""
@@ -617,7 +621,7 @@ func (l *msgList) quoteNow(q proto.Quote) proto.Quote {
 // sender, and the first line, the file name or "Message deleted".
 func quoteStrip(gtx layout.Context, u *UI, q proto.Quote, fg, muted color.NRGBA) layout.Dimensions {
 	th, t := u.th, u.t()
-	line := q.Text
+	line := markup.Shown(q.Text)
 	switch {
 	case q.Deleted:
 		line = t.MessageDeleted

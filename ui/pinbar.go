@@ -9,6 +9,7 @@ import (
 
 	"parley/app/state"
 	"parley/net/proto"
+	"parley/ui/markup"
 )
 
 // pinBar is the bar under the conversation's header that shows its pinned
@@ -96,7 +97,7 @@ func pinLine(u *UI, m state.Message, me proto.UserID) string {
 	case m.Kind == proto.MsgCall:
 		what = t.callRow(m.Message, me)
 	default:
-		what, _, _ = strings.Cut(m.Text, "\n")
+		what, _, _ = strings.Cut(markup.Shown(m.Text), "\n")
 	}
 	return m.SenderName + ": " + what
 }

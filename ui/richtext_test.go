@@ -369,3 +369,31 @@ func TestEmojiInMessagesAreInColour(t *testing.T) {
 		t.Fatalf("%d colourful pixels in the message, want its two emoji in colour", c)
 	}
 }
+
+func TestPreviewsShowTheTextWithoutItsMarkers(t *testing.T) {
+	st := withTexts([]string{"**bold** and *italic*", "answer"})
+	o := *st.Open
+	o.Messages[1].ReplyTo = o.Messages[0].Seq
+	o.Messages[1].Reply = &proto.Quote{Seq: o.Messages[0].Seq, Sender: uitest.Tom.ID, SenderName: uitest.Tom.Name, Text: "**bold** and *italic*"}
+	st.Open = &o
+	st.Conversations[0].Last = &o.Messages[0].Message
+	d := newDriver(t, ui.English, desktop)
+	d.Frame(st)
+	if _, ok := d.Find(uitest.Tom.Name + ": bold and italic"); !ok {
+		t.Errorf("the conversation's preview is not the text shown; have %q", d.Texts())
+	}
+	quoted := 0
+	for _, n := range d.Screen() {
+		if n.Desc.Label == "bold and italic" {
+			quoted++
+		}
+	}
+	if quoted < 2 { // the message, and the reply's quote of it
+		t.Errorf("the reply's quote keeps the markers: %q", d.Texts())
+	}
+	for _, s := range d.Texts() {
+		if strings.Contains(s, "**") {
+			t.Errorf("a marker is on screen: %q", s)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"parley/app/state"
 	"parley/net/proto"
+	"parley/ui/markup"
 )
 
 // The sidebar's action forms (the seed's create, join and invite panels,
@@ -471,7 +472,7 @@ func previewText(u *UI, st state.State, c state.Conversation, m proto.Message) s
 		}
 		return t.callRow(m, me)
 	}
-	text := strings.Join(strings.Fields(m.Text), " ")
+	text := strings.Join(strings.Fields(markup.Shown(m.Text)), " ")
 	switch {
 	case m.Deleted:
 		text = t.MessageDeleted

@@ -104,6 +104,11 @@ func Plain(spans []Span) string {
 	return b.String()
 }
 
+// Shown is s as a message shows it, without the markers that format it:
+// for one-line previews (a conversation's last message, a reply's quote,
+// the pin bar), which draw plain text.
+func Shown(s string) string { return Plain(Parse(s)) }
+
 type parser struct {
 	spans  []Span
 	budget int // steps the search for closing markers may still take
