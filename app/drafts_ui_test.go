@@ -73,7 +73,7 @@ func TestEachConversationKeepsItsOwnDraftAndTheLastOneReopensAfterARestart(t *te
 	h.press(key.NameReturn, 0)
 	h.until("Beta's text sent", func(st state.State) bool {
 		ms := st.Open.Messages
-		return len(ms) > 0 && ms[len(ms)-1].Text == "for Beta" && ms[len(ms)-1].Status == state.Sent
+		return len(ms) > 0 && ms[len(ms)-1].Text == "for Beta" && ms[len(ms)-1].Status.Stored()
 	})
 	h.typeText("still typing in Beta")
 	h.frame()

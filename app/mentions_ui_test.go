@@ -25,7 +25,7 @@ func TestLiMentionsWangThroughTheListAndReactsFromThePicker(t *testing.T) {
 	var wangID proto.UserID
 	st := li.until("the mention sent", func(st state.State) bool {
 		ms := st.Open.Messages
-		return len(ms) > 0 && ms[len(ms)-1].Text == "@王芳 周六见" && ms[len(ms)-1].Status == state.Sent
+		return len(ms) > 0 && ms[len(ms)-1].Text == "@王芳 周六见" && ms[len(ms)-1].Status.Stored()
 	})
 	for _, m := range st.Open.Members {
 		if m.Name == "王芳" {

@@ -51,7 +51,7 @@ func TestLiRepliesAndEditsWangSeesTheQuoteAndTheEditedMark(t *testing.T) {
 	li.press(key.NameReturn, 0)
 	st := li.until("the reply sent", func(st state.State) bool {
 		ms := st.Open.Messages
-		return len(ms) > 0 && ms[len(ms)-1].Text == "好的" && ms[len(ms)-1].Status == state.Sent
+		return len(ms) > 0 && ms[len(ms)-1].Text == "好的" && ms[len(ms)-1].Status.Stored()
 	})
 	if m := st.Open.Messages[len(st.Open.Messages)-1]; m.ReplyTo == 0 || m.Reply == nil || m.Reply.Text != "周末去图书馆吗？" {
 		t.Fatalf("the reply went as %+v, want it to answer 王芳's message", m.Message)

@@ -253,7 +253,7 @@ func TestRegisterLogInCreateAGroupAndChat(t *testing.T) {
 	h.see("大家好 hello")
 	h.until("the message sent", func(st state.State) bool {
 		ms := st.Open.Messages
-		return len(ms) > 0 && ms[len(ms)-1].Text == "大家好 hello" && ms[len(ms)-1].Status == state.Sent
+		return len(ms) > 0 && ms[len(ms)-1].Text == "大家好 hello" && ms[len(ms)-1].Status.Stored()
 	})
 	n, ok := h.d.FindContaining(" · Sent")
 	if !ok {
@@ -285,7 +285,7 @@ func TestEnterSendsButShiftEnterAddsALine(t *testing.T) {
 	h.press(key.NameReturn, 0)
 	st := h.until("the two-line message sent", func(st state.State) bool {
 		ms := st.Open.Messages
-		return len(ms) == 2 && ms[1].Status == state.Sent
+		return len(ms) == 2 && ms[1].Status.Stored()
 	})
 	if got := st.Open.Messages[1].Text; got != "first line\nsecond line" {
 		t.Fatalf("sent %q, want the two lines", got)

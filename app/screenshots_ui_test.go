@@ -200,12 +200,15 @@ func save(t testing.TB, name string, img image.Image) {
 // input (xdotool) and saves the README's screenshots: registration and a
 // busy group in the wide, narrow and dark layouts; a call between two
 // apps, each on its own display, from ringing to the end; a file sent
-// from one app and saved by the other.
+// from one app and saved by the other; a group with a reply, reactions,
+// a mention, an edit, a pin and "Seen by", a message's menu, and the list
+// of who saw it.
 func TestEveryScreenInTheRealWindow(t *testing.T) {
 	bin := appBinary(t)
 	t.Run("chat", func(t *testing.T) { chatScreens(t, bin) })
 	t.Run("call", func(t *testing.T) { callScreens(t, bin) })
 	t.Run("files", func(t *testing.T) { fileScreens(t, bin) })
+	t.Run("history", func(t *testing.T) { historyScreens(t, bin) })
 }
 
 // chatScreens registers through the real window, then shows a busy group

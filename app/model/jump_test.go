@@ -208,7 +208,7 @@ func TestSearchMergesWhatOnlyTheServerHasButNeverOthersConversations(t *testing.
 	}
 	m.waitFor("sent", func(st state.State) bool {
 		ms := st.Open.Messages
-		return ms[len(ms)-1].Status == state.Sent
+		return ms[len(ms)-1].Status.Stored()
 	})
 	if local, err := m.account().db.Search(ctx, storeQuery("针")); err != nil || len(local) != 1 {
 		t.Fatalf("the cache finds %d (%v), want only my own message", len(local), err)

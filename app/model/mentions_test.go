@@ -49,7 +49,7 @@ func TestASendWithMentionsReachesTheServerAndComesBackWithThem(t *testing.T) {
 	}
 	st := m.waitFor("the mention sent", func(st state.State) bool {
 		ms := st.Open.Messages
-		return len(ms) > 0 && ms[len(ms)-1].Text == "@Wang 周四见" && ms[len(ms)-1].Status == state.Sent
+		return len(ms) > 0 && ms[len(ms)-1].Text == "@Wang 周四见" && ms[len(ms)-1].Status.Stored()
 	})
 	sent := st.Open.Messages[len(st.Open.Messages)-1]
 	if !slices.Equal(sent.Mentions, []proto.UserID{wang.ID}) {

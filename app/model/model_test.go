@@ -348,7 +348,7 @@ func TestSearchFindsChineseSubstringsOnlyInOwnAccount(t *testing.T) {
 	m.waitFor("sent", func(st state.State) bool {
 		n := 0
 		for _, msg := range st.Open.Messages {
-			if msg.Status == state.Sent && msg.Kind == proto.MsgText {
+			if msg.Status.Stored() && msg.Kind == proto.MsgText {
 				n++
 			}
 		}
@@ -520,7 +520,7 @@ func TestAnUnreadableCacheIsClearedOnRequestAndRefilledFromTheServer(t *testing.
 		t.Fatal(err)
 	}
 	m.waitFor("sent", func(st state.State) bool {
-		return st.Open != nil && len(st.Open.Messages) > 0 && st.Open.Messages[len(st.Open.Messages)-1].Status == state.Sent
+		return st.Open != nil && len(st.Open.Messages) > 0 && st.Open.Messages[len(st.Open.Messages)-1].Status.Stored()
 	})
 	m.Close()
 

@@ -130,6 +130,10 @@ const (
 	Read                    // direct conversations: the peer has read it
 )
 
+// Stored reports whether the server has the message: Sent, Delivered or
+// Read.
+func (s Status) Stored() bool { return s == Sent || s == Delivered || s == Read }
+
 // Message is a message as the UI shows it.
 type Message struct {
 	proto.Message
