@@ -29,11 +29,12 @@ func testPendingChanges(t *testing.T, open opener) {
 	react := pending("r1", proto.TypeReact, `{"conv":1,"seq":3,"client_id":"r1","emoji":"👍"}`)
 	pin := pending("p1", proto.TypePin, `{"conv":1,"seq":3,"client_id":"p1"}`)
 	hide := pending("h1", proto.TypeHide, `{"conv":1,"seq":4,"client_id":"h1"}`)
-	for _, c := range []PendingChange{edit, react, pin, hide} {
+	fwd := pending("f1", proto.TypeSend, `{"conv":2,"client_id":"f1","forward_of":{"conv":1,"seq":2}}`)
+	for _, c := range []PendingChange{edit, react, pin, hide, fwd} {
 		must(t, s.QueueChange(ctx, c))
 	}
 	wantErr(t, s.QueueChange(ctx, pending("e1", proto.TypeDelete, `{"conv":1,"seq":2,"client_id":"e1"}`)), ErrExists)
-	wantErr(t, s.QueueChange(ctx, pending("x1", proto.TypeSend, `{"conv":1}`)), ErrInvalid)
+	wantErr(t, s.QueueChange(ctx, pending("x1", proto.TypeLogin, `{"conv":1}`)), ErrInvalid)
 	wantErr(t, s.QueueChange(ctx, pending("", proto.TypeEdit, `{"conv":1}`)), ErrInvalid)
 	wantErr(t, s.QueueChange(ctx, pending("x2", proto.TypeEdit, `not json`)), ErrInvalid)
 	wantErr(t, s.QueueChange(ctx, pending("x3", proto.TypeEdit, `[1]`)), ErrInvalid)
@@ -55,6 +56,7 @@ func testPendingChanges(t *testing.T, open opener) {
 		"e1 edit " + string(edit.Body),
 		"r1 react " + string(react.Body),
 		"h1 hide " + string(hide.Body),
+		"f1 send " + string(fwd.Body),
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("after reopen the queue is\n%q\nwant\n%q", got, want)
@@ -74,7 +76,7 @@ func testPendingChanges(t *testing.T, open opener) {
 	for _, c := range cs {
 		got = append(got, c.ClientID)
 	}
-	if !slices.Equal(got, []string{"e1", "r1", "p1"}) || string(cs[0].Body) != string(edit.Body) {
+	if !slices.Equal(got, []string{"e1", "r1", "f1", "p1"}) || string(cs[0].Body) != string(edit.Body) {
 		t.Fatalf("after a drop, a queue and a reopen: %q (first body %s)", got, cs[0].Body)
 	}
 	if other, _ := open(t, "b", Options{}).PendingChanges(ctx); len(other) != 0 {
