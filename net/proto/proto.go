@@ -88,6 +88,14 @@ type (
 type User struct {
 	ID   UserID `json:"id"`
 	Name string `json:"name"`
+	// The profile (people.go): filled where a reply lists people
+	// (members, a direct conversation's peer, user, set_profile, the
+	// profile push), omitted elsewhere. Picture is a file ID: GET
+	// /v1/files/{id} with the session token. Deleted: the account was
+	// deleted (Name is DeletedName).
+	About   string `json:"about,omitempty"`
+	Picture string `json:"picture,omitempty"`
+	Deleted bool   `json:"deleted,omitempty"`
 }
 
 // Conversation kinds.
@@ -207,6 +215,7 @@ type LoginRequest struct {
 	User     UserID `json:"user"`
 	Password string `json:"password" badutf8:"bad_credentials"`
 	Device   string `json:"device,omitempty" badutf8:"invalid_name"` // free text shown in session lists, ≤ 64 runes
+	Platform string `json:"platform,omitempty"`                      // the client's platform (linux, android, web…), ≤ 32 runes
 }
 type LoginReply struct {
 	User  User   `json:"user"`

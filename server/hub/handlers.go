@@ -13,6 +13,7 @@ import (
 	"parley/net/proto"
 	"parley/server/auth"
 	"parley/server/metrics"
+	"parley/server/storage"
 )
 
 // An op handles one request type: fn returns the reply body or an error;
@@ -75,6 +76,7 @@ func (h *Hub) dispatch(ctx context.Context, c *conn, data []byte) {
 		return
 	}
 	o.count.Inc()
+	h.takeRename(c)
 	if o.authed && c.user.ID == 0 {
 		c.reply(f.ID, nil, proto.Errorf(proto.CodeUnauthenticated, "log in first"))
 		return
@@ -197,7 +199,8 @@ func (h *Hub) login(ctx context.Context, c *conn, body json.RawMessage) (any, er
 		return nil, err
 	}
 	device, _ := cleanName(req.Device, "device")
-	if err := h.db.CreateSession(ctx, tokenHash, u.ID, device); err != nil {
+	ns := storage.NewSession{Device: device, Platform: cleanPlatform(req.Platform), Address: c.remote}
+	if err := h.db.StartSession(ctx, tokenHash, u.ID, ns); err != nil {
 		return nil, err
 	}
 	h.bind(c, u, tokenHash)
@@ -222,6 +225,13 @@ func (h *Hub) resume(ctx context.Context, c *conn, body json.RawMessage) (any, e
 		return nil, err
 	}
 	h.bind(c, u, hash)
+	// A revocation that committed after the lookup above closed the
+	// user's connections before this one was bound: look again.
+	if _, err := h.db.SessionUser(ctx, hash); err != nil {
+		h.unbind(c)
+		return nil, err
+	}
+	h.touchSession(hash, c.remote)
 	return proto.ResumeReply{User: u}, nil
 }
 

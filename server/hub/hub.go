@@ -80,6 +80,10 @@ type Config struct {
 	// ReleaseBlob, if set, is told the SHA-256 of a blob that a delete
 	// left without references (the files service removes it).
 	ReleaseBlob func(ctx context.Context, sha256 string)
+	// MakePicture, if set, checks that file fileID of user's is a picture
+	// within the limits and returns the ID of the square thumbnail it
+	// made of it (set_profile; the files service).
+	MakePicture func(ctx context.Context, user proto.UserID, fileID string) (string, error)
 }
 
 // Limit is a token-bucket rate: Burst at once, then one per Every.

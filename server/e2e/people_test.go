@@ -1,0 +1,245 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"parley/net/client"
+	"parley/net/proto"
+	"parley/server/node/nodetest"
+)
+
+// Profile and devices (docs/protocol.md, "Profile and devices"), through a
+// real server.
+
+// loginOn opens a device of p with a device name and platform.
+func loginOn(t testing.TB, url string, p person, name, platform string) *device {
+	t.Helper()
+	in := newInbox()
+	c := dial(t, url, in)
+	r, err := c.LoginWith(testCtx(t), proto.LoginRequest{User: p.ID, Password: p.password, Device: name, Platform: platform})
+	if err != nil {
+		t.Fatalf("login %d: %v", p.ID, err)
+	}
+	return &device{Conn: c, person: p, token: r.Token, inbox: in}
+}
+
+// wantRevoked waits for d's connection to end and checks that the server
+// closed it as revoked, with reason.
+func wantRevoked(t testing.TB, d *device, reason string) {
+	t.Helper()
+	select {
+	case <-d.Done():
+	case <-testCtx(t).Done():
+		t.Fatalf("%d's connection was not closed", d.ID)
+	}
+	got, ok := client.Revoked(d.Err())
+	if !ok || got != reason {
+		t.Fatalf("connection ended with %v; want close %d %q", d.Err(), proto.CloseRevoked, reason)
+	}
+}
+
+func wantCode(t testing.TB, err error, code proto.Code) {
+	t.Helper()
+	if proto.CodeOf(err) != code {
+		t.Fatalf("got %v, want %s", err, code)
+	}
+	var e *proto.Error
+	if errors.As(err, &e) && e.Message == "" {
+		t.Fatalf("error %s has no message for people", code)
+	}
+}
+
+// wantTokenDead checks that token can neither resume nor authorise HTTP.
+func wantTokenDead(t testing.TB, s *nodetest.Server, token string) {
+	t.Helper()
+	c := dial(t, s.URL, nil)
+	_, err := c.Resume(testCtx(t), token)
+	wantCode(t, err, proto.CodeBadToken)
+	req, _ := http.NewRequestWithContext(testCtx(t), "GET", s.HTTPURL+proto.FilesPath, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("GET %s with a revoked token: %d, want 401", proto.FilesPath, resp.StatusCode)
+	}
+}
+
+func TestDevicesListsSessionsAndRevokeLogsOneOutAtOnce(t *testing.T) {
+	s := nodetest.Start(t)
+	li := register(t, s.URL, "李华")
+	laptop := loginOn(t, s.URL, li, "Li's laptop", "linux")
+	phone := loginOn(t, s.URL, li, "Li's phone", "android")
+
+	ds, err := laptop.Devices(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 2 {
+		t.Fatalf("devices: %+v, want 2", ds)
+	}
+	byName := map[string]proto.Device{}
+	for _, d := range ds {
+		byName[d.Name] = d
+		if d.ID == "" || d.Created == 0 || d.LastActive < d.Created || d.Address != "127.0.0.1" || !d.Online {
+			t.Fatalf("device %+v: want ID, times, address 127.0.0.1, online", d)
+		}
+	}
+	mine, other := byName["Li's laptop"], byName["Li's phone"]
+	if !mine.Current || other.Current || mine.Platform != "linux" || other.Platform != "android" {
+		t.Fatalf("devices %+v: want the laptop (linux) current, the phone (android) not", ds)
+	}
+
+	// Someone else cannot revoke Li's phone, nor Li his own device.
+	wang := login(t, s.URL, register(t, s.URL, "Wang"))
+	wantCode(t, wang.RevokeDevice(testCtx(t), other.ID), proto.CodeNoSuchDevice)
+	wantCode(t, laptop.RevokeDevice(testCtx(t), mine.ID), proto.CodeSelf)
+	wantCode(t, laptop.RevokeDevice(testCtx(t), "not-a-device"), proto.CodeNoSuchDevice)
+	if err := phone.Ping(testCtx(t)); err != nil {
+		t.Fatalf("the phone after refused revokes: %v", err)
+	}
+
+	if err := laptop.RevokeDevice(testCtx(t), other.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantRevoked(t, phone, proto.ReasonRevoked)
+	wantTokenDead(t, s, phone.token)
+	wantCode(t, laptop.RevokeDevice(testCtx(t), other.ID), proto.CodeNoSuchDevice)
+	ds, err = laptop.Devices(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 1 || ds[0].ID != mine.ID {
+		t.Fatalf("devices after the revoke: %+v", ds)
+	}
+	if err := laptop.Ping(testCtx(t)); err != nil {
+		t.Fatalf("the laptop after revoking the phone: %v", err)
+	}
+}
+
+// A Session (what the app runs) whose device is revoked stops at once,
+// with an error that says so, instead of reconnecting.
+func TestARevokedSessionStopsAndSaysWhy(t *testing.T) {
+	s := nodetest.Start(t)
+	li := register(t, s.URL, "李华")
+	laptop := loginOn(t, s.URL, li, "laptop", "linux")
+	phone := loginOn(t, s.URL, li, "phone", "android")
+	online := make(chan struct{}, 1)
+	sess := client.NewSession(client.SessionConfig{
+		URL:   s.URL,
+		Token: func() string { return phone.token },
+		OnState: func(st client.State, _ error) {
+			if st == client.Online {
+				select {
+				case online <- struct{}{}:
+				default:
+				}
+			}
+		},
+	})
+	ctx, cancel := context.WithCancel(testCtx(t))
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- sess.Run(ctx) }()
+	select {
+	case <-online:
+	case err := <-done:
+		t.Fatalf("session ended before it was online: %v", err)
+	}
+	ds, err := laptop.Devices(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if !d.Current {
+			if err := laptop.RevokeDevice(testCtx(t), d.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	err = <-done
+	if !errors.Is(err, client.ErrRevoked) || !errors.Is(err, client.ErrBadToken) {
+		t.Fatalf("Run returned %v, want ErrRevoked and ErrBadToken", err)
+	}
+	if reason, ok := client.Revoked(err); !ok || reason != proto.ReasonRevoked {
+		t.Fatalf("Revoked(%v) = %q, %v", err, reason, ok)
+	}
+}
+
+func TestChangingThePasswordEndsEveryOtherSession(t *testing.T) {
+	s := nodetest.Start(t)
+	li := register(t, s.URL, "李华")
+	laptop := loginOn(t, s.URL, li, "laptop", "linux")
+	phone := loginOn(t, s.URL, li, "phone", "android")
+	phoneAgain := phone.resume(t, s.URL) // a second connection of the phone's session
+
+	// Refusals change nothing.
+	wantCode(t, laptop.SetPassword(testCtx(t), "wrong password", "new password"), proto.CodeWrongPassword)
+	wantCode(t, laptop.SetPassword(testCtx(t), password, "short"), proto.CodeWeakPassword)
+	for _, d := range []*device{laptop, phone, phoneAgain} {
+		if err := d.Ping(testCtx(t)); err != nil {
+			t.Fatalf("after refused password changes: %v", err)
+		}
+	}
+	c := dial(t, s.URL, nil)
+	if _, err := c.Login(testCtx(t), li.ID, password, "x"); err != nil {
+		t.Fatalf("the old password after refused changes: %v", err)
+	}
+
+	if err := laptop.SetPassword(testCtx(t), password, "new password"); err != nil {
+		t.Fatal(err)
+	}
+	wantRevoked(t, phone, proto.ReasonPasswordChanged)
+	wantRevoked(t, phoneAgain, proto.ReasonPasswordChanged)
+	wantTokenDead(t, s, phone.token)
+	if err := laptop.Ping(testCtx(t)); err != nil {
+		t.Fatalf("the device that changed the password: %v", err)
+	}
+	if _, err := laptop.resume(t, s.URL).WhoAmI(testCtx(t)); err != nil {
+		t.Fatalf("the changing device's session resumes: %v", err)
+	}
+	_, err := dial(t, s.URL, nil).Login(testCtx(t), li.ID, password, "x")
+	wantCode(t, err, proto.CodeBadCredentials)
+	if _, err := dial(t, s.URL, nil).Login(testCtx(t), li.ID, "new password", "x"); err != nil {
+		t.Fatalf("login with the new password: %v", err)
+	}
+}
+
+// Wrong current passwords count toward the login limit of the account:
+// five, then even the right one is refused for a while.
+func TestWrongCurrentPasswordsAreRateLimited(t *testing.T) {
+	s := nodetest.Start(t)
+	li := login(t, s.URL, register(t, s.URL, "李华"))
+	for range 5 {
+		wantCode(t, li.SetPassword(testCtx(t), "wrong password", "new password"), proto.CodeWrongPassword)
+	}
+	err := li.SetPassword(testCtx(t), password, "new password")
+	wantCode(t, err, proto.CodeRateLimited)
+	var e *proto.Error
+	if !errors.As(err, &e) || e.RetryAfterMs <= 0 {
+		t.Fatalf("rate_limited without retry_after_ms: %v", err)
+	}
+	wantCode(t, li.DeleteAccount(testCtx(t), password), proto.CodeRateLimited)
+	if _, err := dial(t, s.URL, nil).Login(testCtx(t), li.ID, "new password", "x"); proto.CodeOf(err) == "" {
+		t.Fatal("the refused change took effect")
+	}
+}
+
+// decodeBody decodes a push body.
+func decodeBody[T any](t testing.TB, p client.Push) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(p.Body, &v); err != nil {
+		t.Fatalf("%s push: %v", p.Type, err)
+	}
+	return v
+}
+
+var _ = strings.Repeat
