@@ -20,11 +20,11 @@ const TypeProfile = "profile"
 
 // Limits of profiles.
 const (
-	MaxAboutRunes     = 200      // the about line, in code points
-	MaxPlatformRunes  = 32       // login's platform
-	MaxPictureBytes   = 10 << 20 // a picture file (upload or set_profile)
-	MaxPicturePixels  = 40e6     // width × height of a picture
-	PictureThumbPixel = 256      // the side of the square thumbnail
+	MaxAboutRunes      = 200      // the about line, in code points
+	MaxPlatformRunes   = 32       // login's platform
+	MaxPictureBytes    = 10 << 20 // a picture file (upload or set_profile)
+	MaxPicturePixels   = 25e6     // width × height of a picture
+	PictureThumbPixels = 256      // the side of the square thumbnail, at most
 )
 
 // DeletedName is the name of a deleted account, everywhere.

@@ -242,4 +242,120 @@ func decodeBody[T any](t testing.TB, p client.Push) T {
 	return v
 }
 
-var _ = strings.Repeat
+
+// profilePush waits for the next profile push of user on d.
+func (d *device) profilePush(t testing.TB, user proto.UserID) proto.User {
+	t.Helper()
+	p := d.inbox.take(t, "profile push", func(p client.Push) bool {
+		return p.Type == proto.TypeProfile && decodeBody[proto.ProfilePush](t, p).User.ID == user
+	})
+	return decodeBody[proto.ProfilePush](t, p).User
+}
+
+func TestANewNameShowsEverywhereOldMessagesIncluded(t *testing.T) {
+	s := nodetest.Start(t)
+	liP := register(t, s.URL, "李华")
+	laptop, phone := login(t, s.URL, liP), login(t, s.URL, liP)
+	wang := login(t, s.URL, register(t, s.URL, "Wang"))
+	tom := login(t, s.URL, register(t, s.URL, "Tom")) // shares nothing with Li
+	g := group(t, "Study Group", laptop, wang)
+	old := laptop.send(t, g.ID, "hello")
+	if _, err := wang.Direct(testCtx(t), liP.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	name, about := "李小华", "学习中 · studying"
+	u, err := laptop.SetProfile(testCtx(t), proto.SetProfileRequest{Name: &name, About: &about})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.ID != liP.ID || u.Name != name || u.About != about {
+		t.Fatalf("set_profile answered %+v", u)
+	}
+	for _, d := range []*device{wang, phone, laptop} {
+		if got := d.profilePush(t, liP.ID); got.Name != name || got.About != about {
+			t.Fatalf("profile push to %d: %+v", d.ID, got)
+		}
+	}
+
+	// Old messages and events carry the new name.
+	h, err := wang.History(testCtx(t), proto.HistoryRequest{Conv: g.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range h.Messages {
+		if m.Sender == liP.ID && m.SenderName != name {
+			t.Fatalf("history message %d by Li says %q", m.Seq, m.SenderName)
+		}
+		if m.Event != nil && m.Event.Actor.ID == liP.ID && m.Event.Actor.Name != name {
+			t.Fatalf("history event %d by Li says %q", m.Seq, m.Event.Actor.Name)
+		}
+		if m.Seq == old.Seq && m.Text != "hello" {
+			t.Fatalf("old message changed: %+v", m)
+		}
+	}
+	ms, err := wang.Members(testCtx(t), g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms[0].ID != liP.ID || ms[0].Name != name || ms[0].About != about {
+		t.Fatalf("members: %+v", ms)
+	}
+	dc, err := wang.Direct(testCtx(t), liP.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dc.Name != name || dc.Peer == nil || dc.Peer.About != about {
+		t.Fatalf("the direct conversation as Wang sees it: %+v %+v", dc, dc.Peer)
+	}
+	if p, err := tom.UserProfile(testCtx(t), liP.ID); err != nil || p.Name != name || p.About != about {
+		t.Fatalf("user: %+v, %v", p, err)
+	}
+	if tom.inbox.seen(func(p client.Push) bool { return p.Type == proto.TypeProfile }) {
+		t.Fatal("someone who shares no conversation was pushed the profile")
+	}
+
+	// Li's other connection sends under the new name.
+	phone.send(t, g.ID, "from the phone")
+	if m := wang.inbox.message(t, g.ID); m.Text != "from the phone" || m.SenderName != name {
+		for m.Text != "from the phone" {
+			m = wang.inbox.message(t, g.ID)
+		}
+		if m.SenderName != name {
+			t.Fatalf("a message from Li's other connection says %q", m.SenderName)
+		}
+	}
+}
+
+func TestBadProfilesAreRefusedAndChangeNothing(t *testing.T) {
+	s := nodetest.Start(t)
+	li := login(t, s.URL, register(t, s.URL, "李华"))
+	about := "first"
+	if _, err := li.SetProfile(testCtx(t), proto.SetProfileRequest{About: &about}); err != nil {
+		t.Fatal(err)
+	}
+	str := func(s string) *string { return &s }
+	cases := []struct {
+		req  proto.SetProfileRequest
+		code proto.Code
+	}{
+		{proto.SetProfileRequest{Name: str("  ")}, proto.CodeInvalidName},
+		{proto.SetProfileRequest{Name: str(strings.Repeat("名", proto.MaxNameRunes+1)), About: str("new")}, proto.CodeInvalidName},
+		{proto.SetProfileRequest{Name: str("a\u0007b")}, proto.CodeInvalidName},
+		{proto.SetProfileRequest{Name: str("ok"), About: str(strings.Repeat("好", proto.MaxAboutRunes+1))}, proto.CodeTooLarge},
+		{proto.SetProfileRequest{About: str("two\nlines")}, proto.CodeBadRequest},
+		{proto.SetProfileRequest{Name: str("ok"), Picture: str("0123456789abcdef0123456789abcdef")}, proto.CodeNoSuchFile},
+	}
+	for _, c := range cases {
+		_, err := li.SetProfile(testCtx(t), c.req)
+		wantCode(t, err, c.code)
+	}
+	p, err := li.UserProfile(testCtx(t), li.ID)
+	if err != nil || p.Name != "李华" || p.About != "first" || p.Picture != "" {
+		t.Fatalf("profile after refusals: %+v, %v", p, err)
+	}
+	// Unauthenticated: nothing.
+	c := dial(t, s.URL, nil)
+	_, err = c.SetProfile(testCtx(t), proto.SetProfileRequest{Name: str("x")})
+	wantCode(t, err, proto.CodeUnauthenticated)
+}

@@ -195,7 +195,7 @@ func statusOf(code proto.Code) int {
 		return http.StatusForbidden
 	case proto.CodeNoSuchUpload, proto.CodeNoSuchFile, proto.CodeNoSuchConv, proto.CodeNoSuchUser:
 		return http.StatusNotFound
-	case proto.CodeTooLarge:
+	case proto.CodeTooLarge, proto.CodeImageTooLarge:
 		return http.StatusRequestEntityTooLarge
 	case proto.CodeQuotaExceeded, proto.CodeNoSpace:
 		return http.StatusInsufficientStorage
@@ -203,7 +203,7 @@ func statusOf(code proto.Code) int {
 		return http.StatusConflict
 	case proto.CodeChecksumMismatch:
 		return proto.StatusChecksumMismatch
-	case proto.CodeHashMismatch:
+	case proto.CodeHashMismatch, proto.CodeNotAnImage:
 		return http.StatusUnprocessableEntity
 	case proto.CodeUnavailable:
 		return http.StatusServiceUnavailable
@@ -232,6 +232,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
+}
+
+// setResult puts what a completed upload published in its answer: the
+// file message, or for a picture upload (no conversation) the file.
+func setResult(info *proto.UploadInfo, m proto.Message) {
+	if m.Conv == 0 {
+		info.File = m.File
+		return
+	}
+	info.Message = &m
 }
 
 func (s *Service) limits(w http.ResponseWriter, r *http.Request, user proto.User) error {

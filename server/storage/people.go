@@ -42,6 +42,18 @@ func (d *DB) Profile(ctx context.Context, id proto.UserID) (proto.User, error) {
 	return u, nil
 }
 
+// profileTx is Profile inside a write.
+func profileTx(tx *sql.Tx, id proto.UserID) (proto.User, error) {
+	u, err := scanProfile(tx.QueryRow("SELECT "+profileCols+" FROM users WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, proto.Errorf(proto.CodeNoSuchUser, "no user with ID %d", id)
+	}
+	if err != nil {
+		return u, fmt.Errorf("load profile of %d: %w", id, err)
+	}
+	return u, nil
+}
+
 // Contacts lists the users who share a conversation with user, user
 // included: who must learn of a change to user's profile.
 func (d *DB) Contacts(ctx context.Context, user proto.UserID) ([]proto.UserID, error) {

@@ -246,7 +246,7 @@ func (d *DB) Direct(ctx context.Context, a proto.User, b proto.UserID) (conv pro
 	conv, err = d.convWrite(ctx, func(tx *sql.Tx, s *sequencer) (*convState, proto.Message, error) {
 		created = false
 		var err error
-		peer, err = userTx(tx, b)
+		peer, err = profileTx(tx, b)
 		if err != nil {
 			return nil, proto.Message{}, err
 		}
@@ -259,7 +259,7 @@ func (d *DB) Direct(ctx context.Context, a proto.User, b proto.UserID) (conv pro
 		if err != sql.ErrNoRows {
 			return nil, proto.Message{}, fmt.Errorf("look up direct conversation: %w", err)
 		}
-		if peer.Name == proto.DeletedName && isDeletedTx(tx, b) {
+		if peer.Deleted {
 			return nil, proto.Message{}, proto.Errorf(proto.CodeAccountDeleted, "user %d deleted their account", b)
 		}
 		n, err := allocID(tx, "conversations", directIDDigits)
