@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"image/color"
 	"net/http"
 	"strings"
 	"testing"
@@ -242,7 +243,6 @@ func decodeBody[T any](t testing.TB, p client.Push) T {
 	return v
 }
 
-
 // profilePush waits for the next profile push of user on d.
 func (d *device) profilePush(t testing.TB, user proto.UserID) proto.User {
 	t.Helper()
@@ -358,4 +358,115 @@ func TestBadProfilesAreRefusedAndChangeNothing(t *testing.T) {
 	c := dial(t, s.URL, nil)
 	_, err = c.SetProfile(testCtx(t), proto.SetProfileRequest{Name: str("x")})
 	wantCode(t, err, proto.CodeUnauthenticated)
+}
+
+func TestDeletingAnAccountKeepsMessagesAndEndsEverythingElse(t *testing.T) {
+	s := nodetest.Start(t)
+	liP := register(t, s.URL, "李华")
+	laptop, phone := login(t, s.URL, liP), login(t, s.URL, liP)
+	wang := login(t, s.URL, register(t, s.URL, "Wang"))
+	tom := login(t, s.URL, register(t, s.URL, "Tom"))
+	zhao := login(t, s.URL, register(t, s.URL, "Zhao")) // shares only the group
+	g := group(t, "Study Group", laptop, wang, zhao)
+	said := laptop.send(t, g.ID, "goodbye all")
+	dc, err := laptop.Direct(testCtx(t), wang.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	laptop.send(t, dc.ID, "hi Wang") // the direct conversation is in the writer's cache
+	about := "about me"
+	upload := uploadPicture(t, s, laptop, pngOf(t, 32, 32, color.White))
+	me, err := laptop.SetProfile(testCtx(t), proto.SetProfileRequest{About: &about, Picture: &upload})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The wrong password changes nothing.
+	wantCode(t, laptop.DeleteAccount(testCtx(t), "wrong password"), proto.CodeWrongPassword)
+	if err := phone.Ping(testCtx(t)); err != nil {
+		t.Fatalf("the phone after a refused delete: %v", err)
+	}
+	if p, err := wang.UserProfile(testCtx(t), liP.ID); err != nil || p.Deleted || p.Name != "李华" {
+		t.Fatalf("profile after a refused delete: %+v %v", p, err)
+	}
+
+	if err := laptop.DeleteAccount(testCtx(t), password); err != nil {
+		t.Fatal(err)
+	}
+	wantRevoked(t, phone, proto.ReasonAccountDeleted)
+	_, err = laptop.WhoAmI(testCtx(t))
+	wantCode(t, err, proto.CodeUnauthenticated) // logged out, still connected
+	wantTokenDead(t, s, laptop.token)
+	_, err = dial(t, s.URL, nil).Login(testCtx(t), liP.ID, password, "x")
+	wantCode(t, err, proto.CodeBadCredentials)
+
+	// The others see "Deleted account", in old messages too.
+	wang.profilePush(t, liP.ID) // the about line and picture
+	left := wang.inbox.take(t, "left event", func(p client.Push) bool {
+		return p.Message != nil && p.Message.Conv == g.ID && p.Message.Event != nil && p.Message.Event.Type == proto.EventLeft
+	}).Message
+	if left.Sender != liP.ID || left.Event.Actor.Name != proto.DeletedName {
+		t.Fatalf("left event: %+v", left)
+	}
+	if p := wang.profilePush(t, liP.ID); !p.Deleted || p.Name != proto.DeletedName || p.About != "" || p.Picture != "" {
+		t.Fatalf("profile push: %+v", p)
+	}
+	zhao.profilePush(t, liP.ID) // the about line and picture
+	if p := zhao.profilePush(t, liP.ID); !p.Deleted {
+		t.Fatalf("profile push to a member of the group: %+v", p)
+	}
+	p, err := tom.UserProfile(testCtx(t), liP.ID)
+	if err != nil || !p.Deleted || p.Name != proto.DeletedName || p.About != "" || p.Picture != "" {
+		t.Fatalf("the deleted profile: %+v %v", p, err)
+	}
+	if st, _ := httpDo(t, s, wang.token, "GET", proto.FilesPath+"/"+me.Picture, nil, nil); st != http.StatusNotFound {
+		t.Fatalf("the deleted account's picture: %d, want 404", st)
+	}
+	info, err := wang.GroupInfo(testCtx(t), g.ID)
+	if err != nil || info.Owner == nil || info.Owner.ID != wang.ID || info.Members != 2 {
+		t.Fatalf("the group after its owner's account was deleted: %+v %v", info, err)
+	}
+	h, err := wang.History(testCtx(t), proto.HistoryRequest{Conv: g.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, m := range h.Messages {
+		if m.Sender == liP.ID && m.SenderName != proto.DeletedName {
+			t.Fatalf("message %d by the deleted account says %q", m.Seq, m.SenderName)
+		}
+		if m.Event != nil && m.Event.Actor.ID == liP.ID && m.Event.Actor.Name != proto.DeletedName {
+			t.Fatalf("event %d by the deleted account says %q", m.Seq, m.Event.Actor.Name)
+		}
+		found = found || m.Seq == said.Seq && m.Text == "goodbye all"
+	}
+	if !found {
+		t.Fatal("the deleted account's message is gone from the group")
+	}
+
+	// The direct conversation stays, and takes no new messages.
+	checkDirect := func() {
+		t.Helper()
+		cs, err := wang.Conversations(testCtx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cs {
+			if c.ID == dc.ID && (c.Name != proto.DeletedName || c.Peer == nil || !c.Peer.Deleted || c.Last == nil || c.Last.Text != "hi Wang") {
+				t.Fatalf("the direct conversation: %+v", c)
+			}
+		}
+		_, err = wang.Send(testCtx(t), dc.ID, client.NewClientID(), "are you there?")
+		wantCode(t, err, proto.CodeAccountDeleted)
+	}
+	checkDirect()
+	_, err = tom.Direct(testCtx(t), liP.ID)
+	wantCode(t, err, proto.CodeAccountDeleted)
+	_, err = wang.Invite(testCtx(t), liP.ID, g.ID)
+	wantCode(t, err, proto.CodeNoSuchUser)
+
+	// The same after a restart (nothing cached).
+	s.Restart(t)
+	wang = login(t, s.URL, wang.person)
+	checkDirect()
 }

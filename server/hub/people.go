@@ -83,6 +83,11 @@ func (h *Hub) pushProfile(ctx context.Context, u proto.User) {
 		h.log.Error("profile push: list contacts", "user", u.ID, "err", err)
 		return
 	}
+	h.pushProfileTo(us, u)
+}
+
+// pushProfileTo pushes u's profile to every connection of us.
+func (h *Hub) pushProfileTo(us []proto.UserID, u proto.User) {
 	frame, err := proto.EncodePush(proto.TypeProfile, proto.ProfilePush{User: u})
 	if err != nil {
 		h.log.Error("encode profile push", "user", u.ID, "err", err)

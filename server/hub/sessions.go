@@ -170,12 +170,16 @@ func (h *Hub) deleteAccount(ctx context.Context, c *conn, body json.RawMessage) 
 		return nil, err
 	}
 	user := c.user.ID
+	contacts, err := h.db.Contacts(ctx, user) // before the account leaves its groups
+	if err != nil {
+		return nil, err
+	}
 	shas, err := h.db.DeleteAccount(ctx, user)
 	if err != nil {
 		return nil, err
 	}
 	h.releaseBlobs(ctx, shas)
-	h.pushProfile(ctx, proto.User{ID: user, Name: proto.DeletedName, Deleted: true})
+	h.pushProfileTo(contacts, proto.User{ID: user, Name: proto.DeletedName, Deleted: true})
 	// Every other connection of the account closes; this one stays
 	// open, logged out, as after logout.
 	h.unbind(c)
