@@ -1,0 +1,61 @@
+package hub_test
+
+import (
+	"testing"
+
+	"github.com/coder/websocket"
+
+	"parley/net/proto"
+	"parley/server/node/nodetest"
+)
+
+func TestProfileAndDeviceRequestsNeedALogin(t *testing.T) {
+	s := nodetest.Start(t)
+	r := dialRaw(t, s)
+	name := "x"
+	for _, c := range []struct {
+		typ  string
+		body any
+	}{
+		{proto.TypeDevices, nil},
+		{proto.TypeRevokeDevice, proto.RevokeDeviceRequest{ID: "00"}},
+		{proto.TypeSetPassword, proto.SetPasswordRequest{Current: "a", New: "bbbbbbbb"}},
+		{proto.TypeSetProfile, proto.SetProfileRequest{Name: &name}},
+		{proto.TypeUserProfile, proto.UserRequest{User: 1000}},
+		{proto.TypeDeleteAccount, proto.DeleteAccountRequest{Password: "a"}},
+	} {
+		wantCode(t, r.call(c.typ, c.body), proto.CodeUnauthenticated)
+	}
+}
+
+// A revoked session can do nothing: its connections are closed with
+// 4001, and on a new connection its token resumes nothing, so every
+// request answers unauthenticated.
+func TestARevokedSessionCannotDoAnything(t *testing.T) {
+	s := nodetest.Start(t)
+	a := dialRaw(t, s)
+	var reg proto.RegisterReply
+	a.ok(proto.TypeRegister, proto.RegisterRequest{Name: "李华", Password: "secret-password"}, &reg)
+	var la, lb proto.LoginReply
+	a.ok(proto.TypeLogin, proto.LoginRequest{User: reg.User.ID, Password: "secret-password", Device: "a"}, &la)
+	b := dialRaw(t, s)
+	b.ok(proto.TypeLogin, proto.LoginRequest{User: reg.User.ID, Password: "secret-password", Device: "b"}, &lb)
+	var ds proto.DevicesReply
+	a.ok(proto.TypeDevices, nil, &ds)
+	var other string
+	for _, d := range ds.Devices {
+		if !d.Current {
+			other = d.ID
+		}
+	}
+	a.ok(proto.TypeRevokeDevice, proto.RevokeDeviceRequest{ID: other}, nil)
+	wantClose(t, b.ws, websocket.StatusCode(proto.CloseRevoked), proto.ReasonRevoked)
+
+	c := dialRaw(t, s)
+	wantCode(t, c.call(proto.TypeResume, proto.ResumeRequest{Token: lb.Token}), proto.CodeBadToken)
+	for _, typ := range []string{proto.TypeWhoAmI, proto.TypeConversations, proto.TypeDevices, proto.TypeSync} {
+		wantCode(t, c.call(typ, nil), proto.CodeUnauthenticated)
+	}
+	wantCode(t, c.call(proto.TypeSend, proto.SendRequest{Conv: 1, ClientID: "x", Text: "hi"}), proto.CodeUnauthenticated)
+	a.ok(proto.TypePing, nil, nil)
+}
