@@ -58,6 +58,11 @@ type conn struct {
 	watching  proto.ConvID           // guarded by h.mu
 	media     bool                   // attached to a call by call_media (under h.mu): no login deadline
 	rename    atomic.Pointer[string] // a new name of the user, set on another connection (people.go)
+	// A connection attached to a call by call_media with a session token
+	// (not logged in): whose session it is, so that revoking it closes
+	// the connection (under h.mu).
+	mediaUser  proto.UserID
+	mediaToken []byte
 }
 
 func newConn(h *Hub, ws *websocket.Conn, raw *rawConn, remote string) *conn {

@@ -586,10 +586,12 @@ func (h *Hub) kickToken(user proto.UserID, tokenHash []byte, keep *conn) {
 }
 
 // attachedMedia exempts c, attached to a call by call_media, from the
-// login deadline: its session token authorised it.
-func (h *Hub) attachedMedia(c *conn) {
+// login deadline: its session token authorised it. Revoking that
+// session closes it too (closeSessions).
+func (h *Hub) attachedMedia(c *conn, user proto.UserID, tokenHash []byte) {
 	h.mu.Lock()
 	c.media = true
+	c.mediaUser, c.mediaToken = user, tokenHash
 	h.mu.Unlock()
 	if c.login != nil {
 		c.login.Stop()

@@ -59,3 +59,31 @@ func TestARevokedSessionCannotDoAnything(t *testing.T) {
 	wantCode(t, c.call(proto.TypeSend, proto.SendRequest{Conv: 1, ClientID: "x", Text: "hi"}), proto.CodeUnauthenticated)
 	a.ok(proto.TypePing, nil, nil)
 }
+
+// Revoking a device also closes the call audio connection it attached
+// with its token.
+func TestRevokingADeviceClosesItsCallAudioConnection(t *testing.T) {
+	s := nodetest.Start(t)
+	laptop := dialRaw(t, s)
+	li := laptop.registerAndLogin("李华")
+	wang := dialRaw(t, s)
+	w := wang.registerAndLogin("Wang")
+	phone := dialRaw(t, s)
+	var lp proto.LoginReply
+	phone.ok(proto.TypeLogin, proto.LoginRequest{User: li.ID, Password: "secret-password", Device: "phone"}, &lp)
+	var call proto.CallReply
+	phone.ok(proto.TypeCall, proto.CallRequest{User: w.ID}, &call)
+	media := dialRaw(t, s)
+	media.ok(proto.TypeCallMedia, proto.CallMediaRequest{Call: call.Call, Token: lp.Token}, nil)
+
+	var ds proto.DevicesReply
+	laptop.ok(proto.TypeDevices, nil, &ds)
+	for _, d := range ds.Devices {
+		if d.Name == "phone" {
+			laptop.ok(proto.TypeRevokeDevice, proto.RevokeDeviceRequest{ID: d.ID}, nil)
+		}
+	}
+	wantClose(t, phone.ws, websocket.StatusCode(proto.CloseRevoked), proto.ReasonRevoked)
+	wantClose(t, media.ws, websocket.StatusCode(proto.CloseRevoked), proto.ReasonRevoked)
+	laptop.ok(proto.TypePing, nil, nil)
+}

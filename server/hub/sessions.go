@@ -56,6 +56,11 @@ func (h *Hub) closeSessions(user proto.UserID, reason string, match func(hash []
 			victims = append(victims, c)
 		}
 	}
+	for c := range h.conns { // call audio connections authorised by a token
+		if c.media && c.user.ID == 0 && c.mediaUser == user && match(c.mediaToken) {
+			victims = append(victims, c)
+		}
+	}
 	h.mu.RUnlock()
 	for _, c := range victims {
 		c.close(websocket.StatusCode(proto.CloseRevoked), reason)
