@@ -263,6 +263,7 @@ func TestANewNameShowsEverywhereOldMessagesIncluded(t *testing.T) {
 	if _, err := wang.Direct(testCtx(t), liP.ID); err != nil {
 		t.Fatal(err)
 	}
+	g2 := group(t, "Second", wang, laptop) // its last message: Li joined
 
 	name, about := "李小华", "学习中 · studying"
 	u, err := laptop.SetProfile(testCtx(t), proto.SetProfileRequest{Name: &name, About: &about})
@@ -292,6 +293,15 @@ func TestANewNameShowsEverywhereOldMessagesIncluded(t *testing.T) {
 		}
 		if m.Seq == old.Seq && m.Text != "hello" {
 			t.Fatalf("old message changed: %+v", m)
+		}
+	}
+	cs, err := wang.Conversations(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.ID == g2.ID && (c.Last == nil || c.Last.Event == nil || c.Last.Event.Actor.Name != name) {
+			t.Fatalf("the summary of a group whose last message is Li's event: %+v", c.Last)
 		}
 	}
 	ms, err := wang.Members(testCtx(t), g.ID)

@@ -277,6 +277,7 @@ func idsTx(tx *sql.Tx, query string, args ...any) ([]int64, error) {
 // currentNames puts the current names of their actors and subjects into
 // the events of ms (system messages and group events store the names of
 // the moment), so that a renamed or deleted account shows as it is now.
+// It changes the events in place (each message read has its own).
 func (d *DB) currentNames(ctx context.Context, ms []proto.Message) error {
 	var ids []any
 	seen := map[proto.UserID]bool{}
@@ -325,9 +326,7 @@ func (d *DB) currentNames(ctx context.Context, ms []proto.Message) error {
 		}
 		if ev.Subject != nil {
 			if n, ok := names[ev.Subject.ID]; ok {
-				sub := *ev.Subject
-				sub.Name = n
-				ev.Subject = &sub
+				ev.Subject.Name = n
 			}
 		}
 	}

@@ -200,6 +200,15 @@ func (d *DB) conversations(ctx context.Context, query string, args ...any) ([]pr
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list conversations: %w", err)
 	}
+	var events []proto.Message // the last messages that are events: current names (people.go)
+	for _, c := range cs {
+		if c.Last != nil && c.Last.Event != nil {
+			events = append(events, *c.Last) // shares the Event
+		}
+	}
+	if err := d.currentNames(ctx, events); err != nil {
+		return nil, err
+	}
 	slices.SortStableFunc(cs, func(a, b proto.Conversation) int {
 		return int(lastTime(b) - lastTime(a))
 	})
