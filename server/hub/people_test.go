@@ -2,10 +2,12 @@ package hub_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 
 	"parley/net/proto"
+	"parley/server/node"
 	"parley/server/node/nodetest"
 )
 
@@ -86,4 +88,54 @@ func TestRevokingADeviceClosesItsCallAudioConnection(t *testing.T) {
 	wantClose(t, phone.ws, websocket.StatusCode(proto.CloseRevoked), proto.ReasonRevoked)
 	wantClose(t, media.ws, websocket.StatusCode(proto.CloseRevoked), proto.ReasonRevoked)
 	laptop.ok(proto.TypePing, nil, nil)
+}
+
+// A device's last activity is its login, then each resume and each end
+// of one of its connections, by the server's clock.
+func TestADevicesLastActivityFollowsItsConnections(t *testing.T) {
+	clock := nodetest.NewClock(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	s := nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) { c.Now = clock.Now }))
+	laptop := dialRaw(t, s)
+	li := laptop.registerAndLogin("李华")
+	login := clock.Now().UnixMilli()
+	phone := dialRaw(t, s)
+	var lp proto.LoginReply
+	phone.ok(proto.TypeLogin, proto.LoginRequest{User: li.ID, Password: "secret-password", Device: "phone"}, &lp)
+	phoneDevice := func() proto.Device {
+		t.Helper()
+		var ds proto.DevicesReply
+		laptop.ok(proto.TypeDevices, nil, &ds)
+		for _, d := range ds.Devices {
+			if d.Name == "phone" {
+				return d
+			}
+		}
+		t.Fatal("no phone among the devices")
+		return proto.Device{}
+	}
+	if d := phoneDevice(); d.Created != login || d.LastActive != login || !d.Online {
+		t.Fatalf("after login: %+v, want created and last active %d, online", d, login)
+	}
+
+	clock.Advance(time.Hour)
+	again := dialRaw(t, s)
+	again.ok(proto.TypeResume, proto.ResumeRequest{Token: lp.Token}, nil)
+	if d := phoneDevice(); d.Created != login || d.LastActive != login+time.Hour.Milliseconds() {
+		t.Fatalf("after a resume an hour later: %+v", d)
+	}
+
+	clock.Advance(time.Hour)
+	phone.ws.Close(websocket.StatusNormalClosure, "")
+	again.ws.Close(websocket.StatusNormalClosure, "")
+	want := login + 2*time.Hour.Milliseconds()
+	for {
+		// The server records the end when it has seen the connection
+		// close; wait for that by asking (no sleeping).
+		if d := phoneDevice(); !d.Online {
+			if d.LastActive != want {
+				t.Fatalf("after its connections ended: %+v, want last active %d", d, want)
+			}
+			break
+		}
+	}
 }
