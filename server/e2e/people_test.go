@@ -392,6 +392,10 @@ func TestDeletingAnAccountKeepsMessagesAndEndsEverythingElse(t *testing.T) {
 	}
 
 	// The wrong password changes nothing.
+	link, err := laptop.CreateLink(testCtx(t), proto.CreateLinkRequest{Group: g.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
 	wantCode(t, laptop.DeleteAccount(testCtx(t), "wrong password"), proto.CodeWrongPassword)
 	if err := phone.Ping(testCtx(t)); err != nil {
 		t.Fatalf("the phone after a refused delete: %v", err)
@@ -473,6 +477,14 @@ func TestDeletingAnAccountKeepsMessagesAndEndsEverythingElse(t *testing.T) {
 	_, err = tom.Direct(testCtx(t), liP.ID)
 	wantCode(t, err, proto.CodeAccountDeleted)
 	_, err = wang.Invite(testCtx(t), liP.ID, g.ID)
+	wantCode(t, err, proto.CodeNoSuchUser)
+	_, err = tom.LinkInfo(testCtx(t), link.Token)
+	wantCode(t, err, proto.CodeNoSuchLink)
+	create, _ := json.Marshal(proto.CreateRequest{Name: "a.txt", Size: 1, SHA256: strings.Repeat("0", 64), Conv: dc.ID})
+	if st, b := httpDo(t, s, wang.token, "POST", proto.UploadsPath, nil, create); st != http.StatusForbidden || !strings.Contains(string(b), string(proto.CodeAccountDeleted)) {
+		t.Fatalf("a file to the deleted account: %d %s", st, b)
+	}
+	_, err = tom.UserProfile(testCtx(t), 1)
 	wantCode(t, err, proto.CodeNoSuchUser)
 
 	// The same after a restart (nothing cached).

@@ -48,11 +48,23 @@ func httpDo(t testing.TB, s *nodetest.Server, token, method, path string, header
 // its file ID.
 func uploadPicture(t testing.TB, s *nodetest.Server, d *device, data []byte) string {
 	t.Helper()
+	info := upload(t, s, d, proto.CreateRequest{Name: "me.png", Picture: true}, data)
+	if info.File == nil || info.Message != nil || info.File.ID == "" {
+		t.Fatalf("a completed picture upload answered %+v", info)
+	}
+	return info.File.ID
+}
+
+// upload uploads data as req says (Size and SHA256 are filled in) in one
+// PATCH and returns the completion's answer.
+func upload(t testing.TB, s *nodetest.Server, d *device, req proto.CreateRequest, data []byte) proto.UploadInfo {
+	t.Helper()
 	sum := sha256.Sum256(data)
-	create, _ := json.Marshal(proto.CreateRequest{Name: "me.png", Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), Picture: true})
+	req.Size, req.SHA256 = int64(len(data)), hex.EncodeToString(sum[:])
+	create, _ := json.Marshal(req)
 	st, b := httpDo(t, s, d.token, "POST", proto.UploadsPath, http.Header{"Content-Type": {"application/json"}}, create)
 	if st != http.StatusCreated {
-		t.Fatalf("create picture upload: %d %s", st, b)
+		t.Fatalf("create upload: %d %s", st, b)
 	}
 	var info proto.UploadInfo
 	json.Unmarshal(b, &info)
@@ -63,10 +75,10 @@ func uploadPicture(t testing.TB, s *nodetest.Server, d *device, data []byte) str
 		t.Fatalf("upload picture: %d %s", st, b)
 	}
 	info = proto.UploadInfo{}
-	if err := json.Unmarshal(b, &info); err != nil || info.File == nil || info.Message != nil || info.File.ID == "" {
-		t.Fatalf("a completed picture upload answered %s", b)
+	if err := json.Unmarshal(b, &info); err != nil {
+		t.Fatalf("a completed upload answered %s", b)
 	}
-	return info.File.ID
+	return info
 }
 
 func pngOf(t testing.TB, w, h int, c color.Color) []byte {
@@ -101,14 +113,14 @@ func TestAProfilePictureIsAThumbnailEveryoneLoggedInCanSee(t *testing.T) {
 	tom := login(t, s.URL, register(t, s.URL, "Tom")) // shares nothing with Li
 	g := group(t, "Study Group", li, wang)
 
-	upload := uploadPicture(t, s, li, pngOf(t, 600, 400, color.RGBA{200, 30, 30, 255}))
-	u, err := li.SetProfile(testCtx(t), proto.SetProfileRequest{Picture: &upload})
+	picUp := uploadPicture(t, s, li, pngOf(t, 600, 400, color.RGBA{200, 30, 30, 255}))
+	u, err := li.SetProfile(testCtx(t), proto.SetProfileRequest{Picture: &picUp})
 	if err != nil {
 		t.Fatal(err)
 	}
 	thumb := u.Picture
-	if thumb == "" || thumb == upload {
-		t.Fatalf("set_profile answered picture %q (upload %q)", thumb, upload)
+	if thumb == "" || thumb == picUp {
+		t.Fatalf("set_profile answered picture %q (upload %q)", thumb, picUp)
 	}
 	if p := wang.profilePush(t, li.ID); p.Picture != thumb {
 		t.Fatalf("profile push: %+v", p)
@@ -135,9 +147,27 @@ func TestAProfilePictureIsAThumbnailEveryoneLoggedInCanSee(t *testing.T) {
 		t.Fatalf("the picture without a token: %d", st)
 	}
 	// The upload went once used.
-	if st, _ := httpDo(t, s, li.token, "GET", proto.FilesPath+"/"+upload, nil, nil); st != http.StatusNotFound {
+	if st, _ := httpDo(t, s, li.token, "GET", proto.FilesPath+"/"+picUp, nil, nil); st != http.StatusNotFound {
 		t.Fatalf("the used upload: %d, want 404", st)
 	}
+
+	// A file Li sent in a conversation may be his picture; it stays there.
+	sent := upload(t, s, li, proto.CreateRequest{Name: "holiday.png", Conv: g.ID}, pngOf(t, 300, 300, color.RGBA{20, 20, 200, 255}))
+	if sent.Message == nil || sent.Message.File == nil {
+		t.Fatalf("a file sent to the group answered %+v", sent)
+	}
+	u, err = li.SetProfile(testCtx(t), proto.SetProfileRequest{Picture: &sent.Message.File.ID})
+	if err != nil || u.Picture == "" || u.Picture == thumb || u.Picture == sent.Message.File.ID {
+		t.Fatalf("picture from a sent file: %+v %v", u, err)
+	}
+	if st, _ := httpDo(t, s, wang.token, "GET", proto.FilesPath+"/"+sent.Message.File.ID, nil, nil); st != http.StatusOK {
+		t.Fatalf("the group's file after it became a picture: %d", st)
+	}
+	if st, _ := httpDo(t, s, wang.token, "GET", proto.FilesPath+"/"+thumb, nil, nil); st != http.StatusNotFound {
+		t.Fatalf("the replaced picture: %d, want 404", st)
+	}
+	thumb = u.Picture
+	wang.profilePush(t, li.ID)
 
 	// Clearing the picture.
 	none := ""
