@@ -224,6 +224,9 @@ func (h *Hub) resume(ctx context.Context, c *conn, body json.RawMessage) (any, e
 	if err != nil {
 		return nil, err
 	}
+	if h.beforeBind != nil {
+		h.beforeBind()
+	}
 	h.bind(c, u, hash)
 	// A revocation that committed after the lookup above closed the
 	// user's connections before this one was bound: look again.

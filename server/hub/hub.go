@@ -141,6 +141,10 @@ type Hub struct {
 
 	ctx  context.Context // connections live in it; Close cancels it
 	stop context.CancelFunc
+
+	// beforeBind, if set (tests), runs in resume between the session's
+	// lookup and binding the connection.
+	beforeBind func()
 }
 
 // New returns a Hub. Call Publish from storage's OnCommit, and Close when
