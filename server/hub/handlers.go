@@ -199,7 +199,10 @@ func (h *Hub) login(ctx context.Context, c *conn, body json.RawMessage) (any, er
 		return nil, err
 	}
 	device, _ := cleanName(req.Device, "device")
-	ns := storage.NewSession{Device: device, Platform: cleanPlatform(req.Platform), Address: c.remote}
+	if h.beforeSession != nil {
+		h.beforeSession()
+	}
+	ns := storage.NewSession{Device: device, Platform: cleanPlatform(req.Platform), Address: c.remote, PasswordHash: hash}
 	if err := h.db.StartSession(ctx, tokenHash, u.ID, ns); err != nil {
 		return nil, err
 	}

@@ -145,6 +145,9 @@ type Hub struct {
 	// beforeBind, if set (tests), runs in resume between the session's
 	// lookup and binding the connection.
 	beforeBind func()
+	// beforeSession, if set (tests), runs in login between checking the
+	// password and storing the session.
+	beforeSession func()
 }
 
 // New returns a Hub. Call Publish from storage's OnCommit, and Close when

@@ -56,3 +56,41 @@ func TestAResumeRacingARevocationIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// A login whose password was changed between its check and storing its
+// session gets no session: the change ended every other session, and
+// this one must not slip in after it.
+func TestALoginRacingAPasswordChangeIsRefused(t *testing.T) {
+	noLeaks(t)
+	h, srv := loginHub(t, Config{})
+	a := dialClient(t, srv)
+	var reg proto.RegisterReply
+	a.ok(proto.TypeRegister, proto.RegisterRequest{Name: "李华", Password: "secret-password"}, &reg)
+	a.ok(proto.TypeLogin, proto.LoginRequest{User: reg.User.ID, Password: "secret-password"}, nil)
+	h.beforeSession = func() {
+		h.beforeSession = nil // only the racing login below
+		hash, err := h.cfg.Hasher.Hash("new password")
+		if err == nil {
+			err = h.db.SetPassword(context.Background(), reg.User.ID, hash, nil)
+		}
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	b := dialClient(t, srv)
+	frame, _ := proto.EncodeRequest(proto.TypeLogin, "l", proto.LoginRequest{User: reg.User.ID, Password: "secret-password"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := b.ws.Write(ctx, websocket.MessageText, frame); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		f := b.next()
+		if f.Type == proto.TypeReply {
+			if f.Error == nil || f.Error.Code != proto.CodeBadCredentials {
+				t.Fatalf("a login racing a password change answered %s %v, want bad_credentials", f.Body, f.Error)
+			}
+			break
+		}
+	}
+}

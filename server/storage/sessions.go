@@ -23,20 +23,23 @@ func DeviceID(tokenHash []byte) string {
 	return hex.EncodeToString(tokenHash[:min(len(tokenHash), deviceIDBytes)])
 }
 
-// NewSession is what a login records of its device.
+// NewSession is what a login records of its device. PasswordHash, if
+// set, is the hash the login's password matched: a password changed
+// since refuses the session.
 type NewSession struct {
 	Device, Platform, Address string
+	PasswordHash              string
 }
 
 // StartSession stores the hash of a new session token for user, with
-// its device. A deleted account gets none (bad_credentials, as for a
-// wrong password).
+// its device. A deleted account gets none, nor a login whose password
+// was changed meanwhile (bad_credentials, as for a wrong password).
 func (d *DB) StartSession(ctx context.Context, tokenHash []byte, user proto.UserID, ns NewSession) error {
 	_, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
 		now := d.nowMs()
 		r, err := tx.Exec(`INSERT INTO sessions (token_hash, user_id, device, platform, address, created, last_used)
-			SELECT ?, id, ?, ?, ?, ?, ? FROM users WHERE id = ? AND deleted = 0`,
-			tokenHash, ns.Device, ns.Platform, ns.Address, now, now, user)
+			SELECT ?, id, ?, ?, ?, ?, ? FROM users WHERE id = ? AND deleted = 0 AND (? = '' OR pw_hash = ?)`,
+			tokenHash, ns.Device, ns.Platform, ns.Address, now, now, user, ns.PasswordHash, ns.PasswordHash)
 		if err != nil {
 			return nil, fmt.Errorf("insert session: %w", err)
 		}
