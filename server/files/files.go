@@ -94,6 +94,8 @@ type Service struct {
 
 	stop chan struct{}
 	wg   sync.WaitGroup
+
+	pictures chan struct{} // a slot per picture being decoded (picture.go)
 }
 
 // New prepares the files folder, finishes uploads that a crash left
@@ -129,6 +131,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		uploadsDir: filepath.Join(cfg.Dir, "uploads"),
 		blobsDir:   filepath.Join(cfg.Dir, "blobs"),
 		stop:       make(chan struct{}),
+		pictures:   make(chan struct{}, pictureSlots),
 	}
 	for _, dir := range []string{s.uploadsDir, s.blobsDir} {
 		if err := os.MkdirAll(dir, 0o700); err != nil {

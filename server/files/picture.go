@@ -30,9 +30,9 @@ import (
 // square thumbnail of it as a file of its own, which every logged-in user
 // may download (the picture on lists, headers and messages).
 
-// pictureSlots bounds the pictures decoded at once: a large one takes
-// tens of MiB while it is decoded.
-var pictureSlots = make(chan struct{}, 2)
+// pictureSlots bounds the pictures decoded at once (Service.pictures): a
+// large one takes tens of MiB while it is decoded.
+const pictureSlots = 2
 
 var pictureFormats = map[string]bool{"png": true, "jpeg": true, "gif": true, "webp": true}
 
@@ -56,8 +56,8 @@ func (s *Service) MakePicture(ctx context.Context, user proto.UserID, fileID str
 		return "", proto.Errorf(proto.CodeImageTooLarge, "the picture has %s; pictures may have up to %s", proto.FormatSize(f.Size), proto.FormatSize(proto.MaxPictureBytes))
 	}
 	select {
-	case pictureSlots <- struct{}{}:
-		defer func() { <-pictureSlots }()
+	case s.pictures <- struct{}{}:
+		defer func() { <-s.pictures }()
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
