@@ -34,6 +34,14 @@ func (o ops) LoginWith(ctx context.Context, req proto.LoginRequest) (proto.Login
 	return r, err
 }
 
+// SyncWith is Sync with every field of the request (hidden_after,
+// profiles_after, limit).
+func (o ops) SyncWith(ctx context.Context, req proto.SyncRequest) (proto.SyncReply, error) {
+	var r proto.SyncReply
+	err := o.call(ctx, proto.TypeSync, req, &r)
+	return r, err
+}
+
 // Devices lists the account's sessions, most recently active first.
 func (o ops) Devices(ctx context.Context) ([]proto.Device, error) {
 	var r proto.DevicesReply

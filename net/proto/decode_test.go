@@ -97,6 +97,7 @@ var requestBodies = []struct {
 	{TypeTyping, TypingRequest{Conv: 512, Stop: true}},
 	{TypeSearch, SearchRequest{Query: "大家 hello", Conv: 512, Before: 99, Limit: 20}},
 	{TypeLogin, LoginRequest{User: 4821, Password: "pw", Device: "Li's laptop", Platform: "linux"}},
+	{TypeSync, SyncRequest{Have: map[ConvID]int64{512: 7}, ProfilesAfter: 12}},
 	{TypeDevices, nil},
 	{TypeRevokeDevice, RevokeDeviceRequest{ID: "9f2c0d41e7a35b6c8d1e2f30"}},
 	{TypeSetPassword, SetPasswordRequest{Current: "old pw", New: "new \"pw\""}},

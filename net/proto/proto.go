@@ -325,6 +325,9 @@ type SyncRequest struct {
 	// HiddenAfter is the newest Hidden.ID the client holds: the reply
 	// lists the caller's hides after it.
 	HiddenAfter int64 `json:"hidden_after,omitempty"`
+	// ProfilesAfter is the ProfilesRev of the last sync the client
+	// stored: the reply lists the profiles changed since (people.go).
+	ProfilesAfter int64 `json:"profiles_after,omitempty"`
 }
 
 // SyncReply lists every conversation of the caller and, for each with news,
@@ -335,6 +338,11 @@ type SyncReply struct {
 	Messages      []Message      `json:"messages"`
 	More          []ConvID       `json:"more,omitempty"`
 	Hidden        []Hidden       `json:"hidden,omitempty"` // the caller's hides after HiddenAfter, by ID
+	// The profiles of the people the caller shares a conversation with
+	// (and the caller's own) changed after ProfilesAfter, oldest change
+	// first, and the revision to send as ProfilesAfter next time.
+	Profiles    []User `json:"profiles,omitempty"`
+	ProfilesRev int64  `json:"profiles_rev,omitempty"`
 }
 
 // ---- Push bodies ----

@@ -492,3 +492,47 @@ func TestDeletingAnAccountKeepsMessagesAndEndsEverythingElse(t *testing.T) {
 	wang = login(t, s.URL, wang.person)
 	checkDirect()
 }
+
+// A device that was away when a profile changed learns of it from sync:
+// the profiles changed since the revision of its last sync.
+func TestSyncBringsTheProfilesChangedWhileAway(t *testing.T) {
+	s := nodetest.Start(t)
+	li := login(t, s.URL, register(t, s.URL, "李华"))
+	wangP := register(t, s.URL, "Wang")
+	wang := login(t, s.URL, wangP)
+	zhaoP := register(t, s.URL, "Zhao")
+	zhao := login(t, s.URL, zhaoP)
+	tom := login(t, s.URL, register(t, s.URL, "Tom")) // shares nothing with Li
+	group(t, "Study Group", li, wang, zhao)
+	r, err := li.SyncWith(testCtx(t), proto.SyncRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := r.ProfilesRev
+	li.Close() // away
+
+	name, about := "王芳", "hello"
+	if _, err := wang.SetProfile(testCtx(t), proto.SetProfileRequest{Name: &name}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tom.SetProfile(testCtx(t), proto.SetProfileRequest{About: &about}); err != nil {
+		t.Fatal(err)
+	}
+	if err := zhao.DeleteAccount(testCtx(t), password); err != nil {
+		t.Fatal(err)
+	}
+
+	back := li.resume(t, s.URL)
+	r, err = back.SyncWith(testCtx(t), proto.SyncRequest{ProfilesAfter: rev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Profiles) != 2 || r.Profiles[0].ID != wangP.ID || r.Profiles[0].Name != name ||
+		r.Profiles[1].ID != zhaoP.ID || !r.Profiles[1].Deleted || r.ProfilesRev <= rev {
+		t.Fatalf("sync after %d: profiles %+v, rev %d; want Wang renamed and Zhao deleted, not Tom", rev, r.Profiles, r.ProfilesRev)
+	}
+	r2, err := back.SyncWith(testCtx(t), proto.SyncRequest{ProfilesAfter: r.ProfilesRev})
+	if err != nil || len(r2.Profiles) != 0 || r2.ProfilesRev != r.ProfilesRev {
+		t.Fatalf("the next sync: %+v rev %d, %v; want none", r2.Profiles, r2.ProfilesRev, err)
+	}
+}

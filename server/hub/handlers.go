@@ -413,7 +413,12 @@ func (h *Hub) sync(ctx context.Context, c *conn, body json.RawMessage) (any, err
 	if err != nil {
 		return nil, err
 	}
-	return proto.SyncReply{Conversations: nonNil(convs), Messages: nonNil(msgs), More: more, Hidden: hidden}, nil
+	profiles, rev, err := h.db.ProfilesAfter(ctx, c.user.ID, req.ProfilesAfter) // people.go
+	if err != nil {
+		return nil, err
+	}
+	return proto.SyncReply{Conversations: nonNil(convs), Messages: nonNil(msgs), More: more, Hidden: hidden,
+		Profiles: profiles, ProfilesRev: rev}, nil
 }
 
 func clampLimit(n, def int) int {

@@ -42,6 +42,42 @@ func (d *DB) Profile(ctx context.Context, id proto.UserID) (proto.User, error) {
 	return u, nil
 }
 
+// nextProfileRev is the profile_rev of a change: one above the highest
+// (an index lookup; the single writer makes it unique).
+const nextProfileRev = "(SELECT COALESCE(MAX(profile_rev), 0) + 1 FROM users)"
+
+// ProfilesAfter returns the profiles of user's contacts (see Contacts),
+// and of every deleted account (it left the groups it shared with user,
+// and shows nothing but DeletedName), that changed after revision after, and the revision they bring the
+// caller to (the highest at the time of the call).
+func (d *DB) ProfilesAfter(ctx context.Context, user proto.UserID, after int64) ([]proto.User, int64, error) {
+	var rev int64
+	if err := d.r.QueryRowContext(ctx, "SELECT COALESCE(MAX(profile_rev), 0) FROM users").Scan(&rev); err != nil {
+		return nil, 0, fmt.Errorf("read profile revision: %w", err)
+	}
+	if rev <= after {
+		return nil, rev, nil
+	}
+	// Changes committed after rev was read are above it: the next sync
+	// brings them.
+	rows, err := d.r.QueryContext(ctx, "SELECT "+profileCols+` FROM users WHERE profile_rev > ?2 AND profile_rev <= ?3
+		AND (deleted = 1 OR id IN (SELECT ?1 UNION SELECT o.user_id FROM members m JOIN members o ON o.conv_id = m.conv_id WHERE m.user_id = ?1))
+		ORDER BY profile_rev`, user, after, rev)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list changed profiles: %w", err)
+	}
+	defer rows.Close()
+	var us []proto.User
+	for rows.Next() {
+		u, err := scanProfile(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("list changed profiles: %w", err)
+		}
+		us = append(us, u)
+	}
+	return us, rev, rows.Err()
+}
+
 // profileTx is Profile inside a write.
 func profileTx(tx *sql.Tx, id proto.UserID) (proto.User, error) {
 	u, err := scanProfile(tx.QueryRow("SELECT "+profileCols+" FROM users WHERE id = ?", id))
@@ -116,7 +152,7 @@ func (d *DB) SetProfile(ctx context.Context, user proto.UserID, ch ProfileChange
 				drop = append(drop, ch.Source)
 			}
 		}
-		if _, err := tx.Exec("UPDATE users SET name = ?, about = ?, picture = ? WHERE id = ?", u.Name, u.About, u.Picture, user); err != nil {
+		if _, err := tx.Exec("UPDATE users SET name = ?, about = ?, picture = ?, profile_rev = "+nextProfileRev+" WHERE id = ?", u.Name, u.About, u.Picture, user); err != nil {
 			return nil, fmt.Errorf("update profile of %d: %w", user, err)
 		}
 		var shas []string
@@ -237,7 +273,7 @@ func (d *DB) DeleteAccount(ctx context.Context, user proto.UserID) ([]string, er
 			return nil, fmt.Errorf("drop picture files of %d: %w", user, err)
 		}
 		for _, q := range []string{
-			"UPDATE users SET name = ?2, about = '', picture = '', pw_hash = '', deleted = 1, read_receipts = 0 WHERE id = ?1",
+			"UPDATE users SET name = ?2, about = '', picture = '', pw_hash = '', deleted = 1, read_receipts = 0, profile_rev = " + nextProfileRev + " WHERE id = ?1",
 			"DELETE FROM sessions WHERE user_id = ?1",
 			"DELETE FROM reads WHERE user_id = ?1",
 			"DELETE FROM hidden WHERE user_id = ?1",
