@@ -36,19 +36,20 @@ func (h *Hub) peopleOps() map[string]op {
 
 // DropSessions closes at once every connection of user whose session is
 // not except (nil: all of them), with close code 4001, "session
-// revoked". Call it after storage has ended those sessions
-// (storage.RevokeUserSessions), so that they cannot resume.
-func (h *Hub) DropSessions(user proto.UserID, except []byte) {
-	h.dropSessions(user, except, proto.ReasonRevoked)
+// revoked", and returns how many it closed. Call it after storage has
+// ended those sessions (storage.RevokeUserSessions), so that they cannot
+// resume.
+func (h *Hub) DropSessions(user proto.UserID, except []byte) int {
+	return h.dropSessions(user, except, proto.ReasonRevoked)
 }
 
-func (h *Hub) dropSessions(user proto.UserID, except []byte, reason string) {
-	h.closeSessions(user, reason, func(hash []byte) bool { return except == nil || string(hash) != string(except) })
+func (h *Hub) dropSessions(user proto.UserID, except []byte, reason string) int {
+	return h.closeSessions(user, reason, func(hash []byte) bool { return except == nil || string(hash) != string(except) })
 }
 
 // closeSessions closes the connections of user whose token hash match
-// accepts, with close code 4001 and reason.
-func (h *Hub) closeSessions(user proto.UserID, reason string, match func(hash []byte) bool) {
+// accepts, with close code 4001 and reason, and returns how many.
+func (h *Hub) closeSessions(user proto.UserID, reason string, match func(hash []byte) bool) int {
 	h.mu.RLock()
 	var victims []*conn
 	for _, c := range h.users[user] {
@@ -65,6 +66,7 @@ func (h *Hub) closeSessions(user proto.UserID, reason string, match func(hash []
 	for _, c := range victims {
 		c.close(websocket.StatusCode(proto.CloseRevoked), reason)
 	}
+	return len(victims)
 }
 
 func (h *Hub) devices(ctx context.Context, c *conn, _ json.RawMessage) (any, error) {
