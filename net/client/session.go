@@ -135,6 +135,9 @@ func NewSession(cfg SessionConfig) *Session {
 // connection and returns ctx's error. If the server rejects the resume
 // token, Run returns an error wrapping ErrBadToken (and the server's
 // *proto.Error): the application must log in again and start a new Run.
+// When the server closed the connection because the session was revoked
+// (proto.CloseRevoked), the error wraps ErrRevoked too, and Revoked
+// tells the reason.
 func (s *Session) Run(ctx context.Context) error {
 	attempt := 0
 	for {
@@ -155,6 +158,10 @@ func (s *Session) Run(ctx context.Context) error {
 		}
 		if ctx.Err() != nil {
 			err = ctx.Err()
+		}
+		if reason, ok := Revoked(err); ok && ctx.Err() == nil {
+			// Resuming would fail with bad_token: say why at once.
+			err = fmt.Errorf("%w: %w (%s): %w", ErrBadToken, ErrRevoked, reason, err)
 		}
 		if ctx.Err() != nil || errors.Is(err, ErrBadToken) {
 			s.setState(Offline, err)

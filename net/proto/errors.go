@@ -34,6 +34,15 @@ const (
 	CodeInternal        Code = "internal"       // a bug or a storage failure; logged on the server
 )
 
+// Error codes of profile and devices (people.go).
+const (
+	CodeWrongPassword  Code = "wrong_password"  // set_password, delete_account: the current password is wrong
+	CodeNoSuchDevice   Code = "no_such_device"  // revoke_device: not a session of this account (or already ended)
+	CodeNotAnImage     Code = "not_an_image"    // the picture does not decode as PNG, JPEG, GIF or WebP
+	CodeImageTooLarge  Code = "image_too_large" // the picture has more bytes or pixels than the limits
+	CodeAccountDeleted Code = "account_deleted" // a direct conversation with a deleted account takes no new messages
+)
+
 // Error is the error body of a failed reply, and the error type every
 // client-visible failure is carried in on both sides.
 type Error struct {

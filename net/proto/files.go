@@ -63,6 +63,9 @@ type CreateRequest struct {
 	Conv     ConvID `json:"conv,omitempty"`
 	User     UserID `json:"user,omitempty"`
 	ClientID string `json:"client_id,omitempty"` // idempotency key: a retried create returns the same upload
+	// Picture: a picture for set_profile (people.go), in no
+	// conversation (Conv and User 0), at most MaxPictureBytes.
+	Picture bool `json:"picture,omitempty"`
 }
 
 // UploadInfo answers a create (201, or 200 for a retried one) and the
@@ -75,6 +78,7 @@ type UploadInfo struct {
 	Offset  int64    `json:"offset"`
 	Expires int64    `json:"expires,omitempty"` // Unix ms: an unfinished upload not continued by then is deleted
 	Message *Message `json:"message,omitempty"` // the file message, once complete
+	File    *File    `json:"file,omitempty"`    // a picture upload, once complete: File.ID is set_profile's picture
 }
 
 // Limits answers GET /v1/files: what the caller may upload.

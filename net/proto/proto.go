@@ -88,6 +88,14 @@ type (
 type User struct {
 	ID   UserID `json:"id"`
 	Name string `json:"name"`
+	// The profile (people.go): filled where a reply lists people
+	// (members, a direct conversation's peer, user, set_profile, the
+	// profile push), omitted elsewhere. Picture is a file ID: GET
+	// /v1/files/{id} with the session token. Deleted: the account was
+	// deleted (Name is DeletedName).
+	About   string `json:"about,omitempty"`
+	Picture string `json:"picture,omitempty"`
+	Deleted bool   `json:"deleted,omitempty"`
 }
 
 // Conversation kinds.
@@ -207,6 +215,7 @@ type LoginRequest struct {
 	User     UserID `json:"user"`
 	Password string `json:"password" badutf8:"bad_credentials"`
 	Device   string `json:"device,omitempty" badutf8:"invalid_name"` // free text shown in session lists, ≤ 64 runes
+	Platform string `json:"platform,omitempty"`                      // the client's platform (linux, android, web…), ≤ 32 runes
 }
 type LoginReply struct {
 	User  User   `json:"user"`
@@ -316,6 +325,9 @@ type SyncRequest struct {
 	// HiddenAfter is the newest Hidden.ID the client holds: the reply
 	// lists the caller's hides after it.
 	HiddenAfter int64 `json:"hidden_after,omitempty"`
+	// ProfilesAfter is the ProfilesRev of the last sync the client
+	// stored: the reply lists the profiles changed since (people.go).
+	ProfilesAfter int64 `json:"profiles_after,omitempty"`
 }
 
 // SyncReply lists every conversation of the caller and, for each with news,
@@ -326,6 +338,11 @@ type SyncReply struct {
 	Messages      []Message      `json:"messages"`
 	More          []ConvID       `json:"more,omitempty"`
 	Hidden        []Hidden       `json:"hidden,omitempty"` // the caller's hides after HiddenAfter, by ID
+	// The profiles of the people the caller shares a conversation with
+	// (and the caller's own) changed after ProfilesAfter, oldest change
+	// first, and the revision to send as ProfilesAfter next time.
+	Profiles    []User `json:"profiles,omitempty"`
+	ProfilesRev int64  `json:"profiles_rev,omitempty"`
 }
 
 // ---- Push bodies ----

@@ -1,6 +1,7 @@
 package files
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,9 +11,33 @@ import (
 	"time"
 
 	"parley/net/proto"
+	"parley/server/storage"
 )
 
-// download serves a file to a member of its conversation, with Range and
+// mayDownload: a conversation's file is its members'; a profile
+// picture (thumbnail) every logged-in user's; a picture upload its
+// uploader's only.
+func (s *Service) mayDownload(ctx context.Context, f storage.StoredFile, user proto.User) error {
+	switch f.Purpose {
+	case storage.PurposeThumb:
+		return nil
+	case storage.PurposePicture:
+		if f.Sender != user.ID {
+			return proto.Errorf(proto.CodeNoSuchFile, "no such file")
+		}
+		return nil
+	}
+	member, err := s.db.IsMember(ctx, f.Conv, user.ID)
+	if err != nil {
+		return err
+	}
+	if !member {
+		return proto.Errorf(proto.CodeNotMember, "only members of %d can download its files", f.Conv)
+	}
+	return nil
+}
+
+// download serves a file to who may have it (mayDownload), with Range and
 // If-Range (the ETag is the quoted SHA-256). It is always sent as
 // application/octet-stream, as an attachment: a file is never rendered by
 // a browser on the server's origin.
@@ -25,12 +50,8 @@ func (s *Service) download(w http.ResponseWriter, r *http.Request, user proto.Us
 	if err != nil {
 		return err
 	}
-	member, err := s.db.IsMember(r.Context(), f.Conv, user.ID)
-	if err != nil {
+	if err := s.mayDownload(r.Context(), f, user); err != nil {
 		return err
-	}
-	if !member {
-		return proto.Errorf(proto.CodeNotMember, "only members of %d can download its files", f.Conv)
 	}
 	blob, err := os.Open(s.blobPath(f.SHA256))
 	if errors.Is(err, fs.ErrNotExist) {

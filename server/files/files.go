@@ -94,6 +94,8 @@ type Service struct {
 
 	stop chan struct{}
 	wg   sync.WaitGroup
+
+	pictures chan struct{} // a slot per picture being decoded (picture.go)
 }
 
 // New prepares the files folder, finishes uploads that a crash left
@@ -129,6 +131,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		uploadsDir: filepath.Join(cfg.Dir, "uploads"),
 		blobsDir:   filepath.Join(cfg.Dir, "blobs"),
 		stop:       make(chan struct{}),
+		pictures:   make(chan struct{}, pictureSlots),
 	}
 	for _, dir := range []string{s.uploadsDir, s.blobsDir} {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -191,11 +194,11 @@ func statusOf(code proto.Code) int {
 	switch code {
 	case proto.CodeUnauthenticated, proto.CodeBadToken:
 		return http.StatusUnauthorized
-	case proto.CodeNotMember, proto.CodeNotAdmin:
+	case proto.CodeNotMember, proto.CodeNotAdmin, proto.CodeAccountDeleted:
 		return http.StatusForbidden
 	case proto.CodeNoSuchUpload, proto.CodeNoSuchFile, proto.CodeNoSuchConv, proto.CodeNoSuchUser:
 		return http.StatusNotFound
-	case proto.CodeTooLarge:
+	case proto.CodeTooLarge, proto.CodeImageTooLarge:
 		return http.StatusRequestEntityTooLarge
 	case proto.CodeQuotaExceeded, proto.CodeNoSpace:
 		return http.StatusInsufficientStorage
@@ -203,7 +206,7 @@ func statusOf(code proto.Code) int {
 		return http.StatusConflict
 	case proto.CodeChecksumMismatch:
 		return proto.StatusChecksumMismatch
-	case proto.CodeHashMismatch:
+	case proto.CodeHashMismatch, proto.CodeNotAnImage:
 		return http.StatusUnprocessableEntity
 	case proto.CodeUnavailable:
 		return http.StatusServiceUnavailable
@@ -232,6 +235,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
+}
+
+// setResult puts what a completed upload published in its answer: the
+// file message, or for a picture upload (no conversation) the file.
+func setResult(info *proto.UploadInfo, m proto.Message) {
+	if m.Conv == 0 {
+		info.File = m.File
+		return
+	}
+	info.Message = &m
 }
 
 func (s *Service) limits(w http.ResponseWriter, r *http.Request, user proto.User) error {

@@ -53,7 +53,11 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request, user proto.User
 		return proto.Errorf(proto.CodeTooLarge, "the file has %s; this server accepts files up to %s", proto.FormatSize(req.Size), proto.FormatSize(s.cfg.MaxFileSize))
 	case !validSHA256(req.SHA256):
 		return proto.Errorf(proto.CodeBadRequest, "sha256 must be 64 hex digits")
-	case (req.Conv == 0) == (req.User == 0):
+	case req.Picture && (req.Conv != 0 || req.User != 0):
+		return proto.Errorf(proto.CodeBadRequest, "a picture goes to no conversation: set neither conv nor user")
+	case req.Picture && req.Size > proto.MaxPictureBytes:
+		return proto.Errorf(proto.CodeImageTooLarge, "the picture has %s; pictures may have up to %s", proto.FormatSize(req.Size), proto.FormatSize(proto.MaxPictureBytes))
+	case !req.Picture && (req.Conv == 0) == (req.User == 0):
 		return proto.Errorf(proto.CodeBadRequest, "set either conv or user")
 	case len(req.ClientID) > proto.MaxClientIDLen:
 		return proto.Errorf(proto.CodeBadRequest, "client_id is longer than %d bytes", proto.MaxClientIDLen)
@@ -82,7 +86,7 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request, user proto.User
 		if err != nil {
 			return err
 		}
-		info.Message = &m
+		setResult(&info, m)
 	}
 	s.setUploadHeaders(w, u)
 	w.Header().Set("Location", proto.UploadsPath+"/"+u.ID)
@@ -349,7 +353,8 @@ func (s *Service) complete(ctx context.Context, w http.ResponseWriter, u storage
 	}
 	u.Received = u.Size
 	info := s.info(u)
-	info.Offset, info.Expires, info.Message = u.Size, 0, &m
+	info.Offset, info.Expires = u.Size, 0
+	setResult(&info, m)
 	s.setUploadHeaders(w, u)
 	writeJSON(w, http.StatusOK, info)
 	return nil

@@ -137,12 +137,13 @@ func (h *Hub) callMedia(ctx context.Context, c *conn, body json.RawMessage) (any
 	if err != nil {
 		return nil, err
 	}
-	user := c.user.ID
+	user, hash := c.user.ID, c.tokenHash
 	if user == 0 {
 		if req.Token == "" || len(req.Token) > 256 {
 			return nil, proto.Errorf(proto.CodeUnauthenticated, "log in first, or give the session token")
 		}
-		u, err := h.db.SessionUser(ctx, auth.HashToken(req.Token))
+		hash = auth.HashToken(req.Token)
+		u, err := h.db.SessionUser(ctx, hash)
 		if err != nil {
 			return nil, err
 		}
@@ -151,7 +152,7 @@ func (h *Hub) callMedia(ctx context.Context, c *conn, body json.RawMessage) (any
 	if err := h.calls.svc.AttachMedia(c, user, req.Call); err != nil {
 		return nil, err
 	}
-	h.attachedMedia(c)
+	h.attachedMedia(c, user, hash)
 	return struct{}{}, nil
 }
 

@@ -55,8 +55,14 @@ type conn struct {
 
 	user      proto.User
 	tokenHash []byte
-	watching  proto.ConvID // guarded by h.mu
-	media     bool         // attached to a call by call_media (under h.mu): no login deadline
+	watching  proto.ConvID           // guarded by h.mu
+	media     bool                   // attached to a call by call_media (under h.mu): no login deadline
+	rename    atomic.Pointer[string] // a new name of the user, set on another connection (people.go)
+	// A connection attached to a call by call_media with a session token
+	// (not logged in): whose session it is, so that revoking it closes
+	// the connection (under h.mu).
+	mediaUser  proto.UserID
+	mediaToken []byte
 }
 
 func newConn(h *Hub, ws *websocket.Conn, raw *rawConn, remote string) *conn {
@@ -457,6 +463,7 @@ func (c *conn) end() {
 	if c.login != nil {
 		c.login.Stop()
 	}
+	c.h.touchSession(c.tokenHash, c.remote) // people.go: the device's last activity
 	c.h.remove(c)
 	c.h.m.conns.Dec()
 	c.h.wg.Done()

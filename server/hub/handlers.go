@@ -13,6 +13,7 @@ import (
 	"parley/net/proto"
 	"parley/server/auth"
 	"parley/server/metrics"
+	"parley/server/storage"
 )
 
 // An op handles one request type: fn returns the reply body or an error;
@@ -75,6 +76,7 @@ func (h *Hub) dispatch(ctx context.Context, c *conn, data []byte) {
 		return
 	}
 	o.count.Inc()
+	h.takeRename(c)
 	if o.authed && c.user.ID == 0 {
 		c.reply(f.ID, nil, proto.Errorf(proto.CodeUnauthenticated, "log in first"))
 		return
@@ -197,7 +199,11 @@ func (h *Hub) login(ctx context.Context, c *conn, body json.RawMessage) (any, er
 		return nil, err
 	}
 	device, _ := cleanName(req.Device, "device")
-	if err := h.db.CreateSession(ctx, tokenHash, u.ID, device); err != nil {
+	if h.beforeSession != nil {
+		h.beforeSession()
+	}
+	ns := storage.NewSession{Device: device, Platform: cleanPlatform(req.Platform), Address: c.remote, PasswordHash: hash}
+	if err := h.db.StartSession(ctx, tokenHash, u.ID, ns); err != nil {
 		return nil, err
 	}
 	h.bind(c, u, tokenHash)
@@ -221,7 +227,17 @@ func (h *Hub) resume(ctx context.Context, c *conn, body json.RawMessage) (any, e
 	if err != nil {
 		return nil, err
 	}
+	if h.beforeBind != nil {
+		h.beforeBind()
+	}
 	h.bind(c, u, hash)
+	// A revocation that committed after the lookup above closed the
+	// user's connections before this one was bound: look again.
+	if _, err := h.db.SessionUser(ctx, hash); err != nil {
+		h.unbind(c)
+		return nil, err
+	}
+	h.touchSession(hash, c.remote)
 	return proto.ResumeReply{User: u}, nil
 }
 
@@ -397,7 +413,12 @@ func (h *Hub) sync(ctx context.Context, c *conn, body json.RawMessage) (any, err
 	if err != nil {
 		return nil, err
 	}
-	return proto.SyncReply{Conversations: nonNil(convs), Messages: nonNil(msgs), More: more, Hidden: hidden}, nil
+	profiles, rev, err := h.db.ProfilesAfter(ctx, c.user.ID, req.ProfilesAfter) // people.go
+	if err != nil {
+		return nil, err
+	}
+	return proto.SyncReply{Conversations: nonNil(convs), Messages: nonNil(msgs), More: more, Hidden: hidden,
+		Profiles: profiles, ProfilesRev: rev}, nil
 }
 
 func clampLimit(n, def int) int {

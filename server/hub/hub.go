@@ -80,6 +80,10 @@ type Config struct {
 	// ReleaseBlob, if set, is told the SHA-256 of a blob that a delete
 	// left without references (the files service removes it).
 	ReleaseBlob func(ctx context.Context, sha256 string)
+	// MakePicture, if set, checks that file fileID of user's is a picture
+	// within the limits and returns the ID of the square thumbnail it
+	// made of it (set_profile; the files service).
+	MakePicture func(ctx context.Context, user proto.UserID, fileID string) (string, error)
 }
 
 // Limit is a token-bucket rate: Burst at once, then one per Every.
@@ -137,6 +141,13 @@ type Hub struct {
 
 	ctx  context.Context // connections live in it; Close cancels it
 	stop context.CancelFunc
+
+	// beforeBind, if set (tests), runs in resume between the session's
+	// lookup and binding the connection.
+	beforeBind func()
+	// beforeSession, if set (tests), runs in login between checking the
+	// password and storing the session.
+	beforeSession func()
 }
 
 // New returns a Hub. Call Publish from storage's OnCommit, and Close when
@@ -582,10 +593,12 @@ func (h *Hub) kickToken(user proto.UserID, tokenHash []byte, keep *conn) {
 }
 
 // attachedMedia exempts c, attached to a call by call_media, from the
-// login deadline: its session token authorised it.
-func (h *Hub) attachedMedia(c *conn) {
+// login deadline: its session token authorised it. Revoking that
+// session closes it too (closeSessions).
+func (h *Hub) attachedMedia(c *conn, user proto.UserID, tokenHash []byte) {
 	h.mu.Lock()
 	c.media = true
+	c.mediaUser, c.mediaToken = user, tokenHash
 	h.mu.Unlock()
 	if c.login != nil {
 		c.login.Stop()

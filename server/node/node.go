@@ -166,6 +166,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		EditWindow:      cfg.EditWindow,
 		// n.files is set below, before any request is served.
 		ReleaseBlob: func(ctx context.Context, sha string) { n.files.ReleaseBlob(ctx, sha) },
+		MakePicture: func(ctx context.Context, user proto.UserID, id string) (string, error) {
+			return n.files.MakePicture(ctx, user, id)
+		},
 	})
 	n.db, n.hub = db, h
 	n.files, err = files.New(ctx, files.Config{

@@ -439,11 +439,14 @@ func quoteTx(tx *sql.Tx, m *proto.Message) error {
 }
 
 // decorate adds to a page of one conversation what depends on the moment
-// and the reader: the quotes of replies, and the hidden mark of the
-// messages user hid.
+// and the reader: the current names in events, the quotes of replies, and
+// the hidden mark of the messages user hid.
 func (d *DB) decorate(ctx context.Context, user proto.UserID, ms []proto.Message) error {
 	if len(ms) == 0 {
 		return nil
+	}
+	if err := d.currentNames(ctx, ms); err != nil { // people.go
+		return err
 	}
 	conv := ms[0].Conv
 	for i := range ms {

@@ -45,7 +45,8 @@ type StoredFile struct {
 	Conv    proto.ConvID
 	Seq     int64
 	Sender  proto.UserID
-	Created int64 // Unix ms
+	Created int64  // Unix ms
+	Purpose string // PurposeMessage, PurposePicture or PurposeThumb (people.go)
 }
 
 var errNoSuchUpload = proto.Errorf(proto.CodeNoSuchUpload, "no such upload: it finished, expired or was cancelled")
@@ -81,18 +82,20 @@ func (d *DB) CreateUpload(ctx context.Context, u Upload, quota int64) (up Upload
 				return nil, fmt.Errorf("look up upload by client id: %w", err)
 			}
 		}
-		c, err := s.conv(tx, u.Conv)
-		if err != nil {
-			return nil, err
-		}
-		if c == nil {
-			return nil, proto.Errorf(proto.CodeNoSuchConv, "no conversation with ID %d", u.Conv)
-		}
-		if !c.isMember(u.User) {
-			return nil, proto.Errorf(proto.CodeNotMember, "you are not a member of %d", u.Conv)
-		}
-		if err := c.maySend(u.User); err != nil {
-			return nil, err
+		if u.Conv != 0 { // 0: a picture upload (people.go)
+			c, err := s.conv(tx, u.Conv)
+			if err != nil {
+				return nil, err
+			}
+			if c == nil {
+				return nil, proto.Errorf(proto.CodeNoSuchConv, "no conversation with ID %d", u.Conv)
+			}
+			if !c.isMember(u.User) {
+				return nil, proto.Errorf(proto.CodeNotMember, "you are not a member of %d", u.Conv)
+			}
+			if err := c.maySend(u.User); err != nil {
+				return nil, err
+			}
 		}
 		if quota > 0 {
 			used, err := usedBytes(tx, u.User)
@@ -239,10 +242,24 @@ func (d *DB) PublishUpload(ctx context.Context, id, fileID string, sender proto.
 		}
 		switch u.State {
 		case UploadDone:
+			if u.Conv == 0 {
+				return pictureMessage(tx, u.FileID, sender)
+			}
 			return messageTx(tx, u.Conv, u.Seq)
 		case UploadVerified:
 		default:
 			return nil, fmt.Errorf("publish upload %s: it is %s, not verified", id, u.State)
+		}
+		if u.Conv == 0 { // a picture upload: a file of the user's, in no conversation
+			if _, err := tx.Exec("INSERT INTO files (id, sha256, name, size, type, conv_id, seq, sender, created, purpose) VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?, ?)",
+				fileID, u.SHA256, u.Name, u.Size, u.Type, sender.ID, d.nowMs(), PurposePicture); err != nil {
+				return nil, fmt.Errorf("insert picture file: %w", err)
+			}
+			if _, err := tx.Exec("UPDATE uploads SET state = 'done', file_id = ?, received = size, hash_state = NULL, updated = ? WHERE id = ?",
+				fileID, d.nowMs(), id); err != nil {
+				return nil, fmt.Errorf("finish upload: %w", err)
+			}
+			return pictureMessage(tx, fileID, sender)
 		}
 		c, err := s.conv(tx, u.Conv)
 		if err != nil {
@@ -279,11 +296,25 @@ func (d *DB) PublishUpload(ctx context.Context, id, fileID string, sender proto.
 	return v.(proto.Message), nil
 }
 
+// pictureMessage is what PublishUpload returns for a picture upload: no
+// message, only its file (Conv 0).
+func pictureMessage(tx *sql.Tx, fileID string, sender proto.User) (proto.Message, error) {
+	f := proto.File{ID: fileID}
+	err := tx.QueryRow("SELECT name, size, sha256, type FROM files WHERE id = ?", fileID).Scan(&f.Name, &f.Size, &f.SHA256, &f.Type)
+	if errors.Is(err, sql.ErrNoRows) { // used by set_profile since
+		return proto.Message{}, errNoSuchUpload
+	}
+	if err != nil {
+		return proto.Message{}, fmt.Errorf("load picture file %s: %w", fileID, err)
+	}
+	return proto.Message{Sender: sender.ID, SenderName: sender.Name, Kind: proto.MsgFile, File: &f}, nil
+}
+
 // File returns a shared file by ID, or no_such_file.
 func (d *DB) File(ctx context.Context, id string) (StoredFile, error) {
 	var f StoredFile
-	err := d.r.QueryRowContext(ctx, "SELECT id, sha256, name, size, type, conv_id, seq, sender, created FROM files WHERE id = ?", id).
-		Scan(&f.ID, &f.SHA256, &f.Name, &f.Size, &f.Type, &f.Conv, &f.Seq, &f.Sender, &f.Created)
+	err := d.r.QueryRowContext(ctx, "SELECT id, sha256, name, size, type, conv_id, seq, sender, created, purpose FROM files WHERE id = ?", id).
+		Scan(&f.ID, &f.SHA256, &f.Name, &f.Size, &f.Type, &f.Conv, &f.Seq, &f.Sender, &f.Created, &f.Purpose)
 	if errors.Is(err, sql.ErrNoRows) {
 		return f, proto.Errorf(proto.CodeNoSuchFile, "no such file")
 	}

@@ -71,8 +71,12 @@ func mayDelete(actor proto.UserID, c *convState, msg proto.Message) bool {
 	return msg.Sender == actor || c.kind == proto.KindGroup && c.isAdmin(actor)
 }
 
-// maySend refuses a message from sender to c when only admins may send.
+// maySend refuses a message from sender to c when only admins may send,
+// and any in a direct conversation with a deleted account.
 func (c *convState) maySend(sender proto.UserID) error {
+	if c.peerGone {
+		return proto.Errorf(proto.CodeAccountDeleted, "the other person deleted their account: the conversation takes no new messages")
+	}
 	if c.sendAdmins && !c.isAdmin(sender) {
 		return proto.Errorf(proto.CodeNotAdmin, "only the admins of %s may send in it", c.name)
 	}

@@ -25,11 +25,11 @@ func (d *DB) User(ctx context.Context, id proto.UserID) (proto.User, error) {
 }
 
 // PasswordHash returns a user and their stored password hash, or
-// no_such_user.
+// no_such_user (also for a deleted account).
 func (d *DB) PasswordHash(ctx context.Context, id proto.UserID) (proto.User, string, error) {
 	u := proto.User{ID: id}
 	var hash string
-	err := d.r.QueryRowContext(ctx, "SELECT name, pw_hash FROM users WHERE id = ?", id).Scan(&u.Name, &hash)
+	err := d.r.QueryRowContext(ctx, "SELECT name, pw_hash FROM users WHERE id = ? AND deleted = 0", id).Scan(&u.Name, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, "", proto.Errorf(proto.CodeNoSuchUser, "no user with ID %d", id)
 	}
@@ -84,7 +84,7 @@ func (d *DB) Members(ctx context.Context, conv proto.ConvID, caller proto.UserID
 	if err := d.requireMember(ctx, conv, caller); err != nil {
 		return nil, err
 	}
-	rows, err := d.r.QueryContext(ctx, "SELECT u.id, u.name FROM members m JOIN users u ON u.id = m.user_id WHERE m.conv_id = ? ORDER BY m.joined, u.id", conv)
+	rows, err := d.r.QueryContext(ctx, "SELECT u.id, u.name, u.about, u.picture, u.deleted FROM members m JOIN users u ON u.id = m.user_id WHERE m.conv_id = ? ORDER BY m.joined, u.id", conv)
 	if err != nil {
 		return nil, fmt.Errorf("list members of %d: %w", conv, err)
 	}
@@ -92,7 +92,7 @@ func (d *DB) Members(ctx context.Context, conv proto.ConvID, caller proto.UserID
 	var us []proto.User
 	for rows.Next() {
 		var u proto.User
-		if err := rows.Scan(&u.ID, &u.Name); err != nil {
+		if err := rows.Scan(&u.ID, &u.Name, &u.About, &u.Picture, &u.Deleted); err != nil {
 			return nil, fmt.Errorf("list members of %d: %w", conv, err)
 		}
 		us = append(us, u)
@@ -121,7 +121,7 @@ func (d *DB) UserConversationIDs(ctx context.Context, user proto.UserID) ([]prot
 const conversationSelect = `
 SELECT c.id, c.kind, c.name, COALESCE(lm.seq, 0),
 	(SELECT COUNT(*) FROM members m2 WHERE m2.conv_id = c.id),
-	p.id, p.name,
+	p.id, p.name, p.about, p.picture, p.deleted,
 	lm.seq, lm.sender, lu.name, lm.client_id, lm.time, lm.kind, lm.text, lm.event, lm.meta
 FROM members m
 JOIN conversations c ON c.id = m.conv_id
@@ -168,17 +168,20 @@ func (d *DB) conversations(ctx context.Context, query string, args ...any) ([]pr
 			c                     proto.Conversation
 			peerID                sql.NullInt64
 			peerName              sql.NullString
+			peerAbout, peerPic    sql.NullString
+			peerDeleted           sql.NullBool
 			seq, sender, tm       sql.NullInt64
 			senderName, clientID  sql.NullString
 			kind, text, eventJSON sql.NullString
 			meta                  sql.NullString
 		)
-		if err := rows.Scan(&c.ID, &c.Kind, &c.Name, &c.LastSeq, &c.Members, &peerID, &peerName,
+		if err := rows.Scan(&c.ID, &c.Kind, &c.Name, &c.LastSeq, &c.Members, &peerID, &peerName, &peerAbout, &peerPic, &peerDeleted,
 			&seq, &sender, &senderName, &clientID, &tm, &kind, &text, &eventJSON, &meta); err != nil {
 			return nil, fmt.Errorf("list conversations: %w", err)
 		}
 		if peerID.Valid {
-			c.Peer = &proto.User{ID: proto.UserID(peerID.Int64), Name: peerName.String}
+			c.Peer = &proto.User{ID: proto.UserID(peerID.Int64), Name: peerName.String,
+				About: peerAbout.String, Picture: peerPic.String, Deleted: peerDeleted.Bool}
 			c.Name = peerName.String
 		}
 		if seq.Valid {
@@ -196,6 +199,15 @@ func (d *DB) conversations(ctx context.Context, query string, args ...any) ([]pr
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list conversations: %w", err)
+	}
+	var events []proto.Message // the last messages that are events: current names (people.go)
+	for _, c := range cs {
+		if c.Last != nil && c.Last.Event != nil {
+			events = append(events, *c.Last) // shares the Event
+		}
+	}
+	if err := d.currentNames(ctx, events); err != nil {
+		return nil, err
 	}
 	slices.SortStableFunc(cs, func(a, b proto.Conversation) int {
 		return int(lastTime(b) - lastTime(a))

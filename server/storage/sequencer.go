@@ -46,6 +46,7 @@ type convState struct {
 	policy                   string
 	inviteAdmins, sendAdmins bool
 	gone                     bool // deleted: s.conv answers nil
+	peerGone                 bool // a direct conversation whose other person deleted their account (people.go)
 }
 
 func (c *convState) isMember(u proto.UserID) bool {
@@ -360,8 +361,9 @@ func (s *sequencer) conv(tx *sql.Tx, id proto.ConvID) (*convState, error) {
 	}
 	c := &convState{id: id}
 	err := tx.QueryRow(`SELECT kind, name, COALESCE((SELECT MAX(seq) FROM messages WHERE conv_id = c.id), 0),
-		policy, invite_admins, send_admins
-		FROM conversations c WHERE id = ? AND deleted = 0`, id).Scan(&c.kind, &c.name, &c.lastSeq, &c.policy, &c.inviteAdmins, &c.sendAdmins)
+		policy, invite_admins, send_admins,
+		kind = 'direct' AND EXISTS (SELECT 1 FROM members m JOIN users u ON u.id = m.user_id WHERE m.conv_id = c.id AND u.deleted = 1)
+		FROM conversations c WHERE id = ? AND deleted = 0`, id).Scan(&c.kind, &c.name, &c.lastSeq, &c.policy, &c.inviteAdmins, &c.sendAdmins, &c.peerGone)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -404,6 +404,22 @@ var migrations = []string{
 		revoked  INTEGER NOT NULL DEFAULT 0
 	);
 	CREATE INDEX invite_links_conv ON invite_links(conv_id, revoked);`,
+	// 8: profiles and devices (people.go, sessions.go). A session's
+	// platform and the client address it was last active from; a user's
+	// about line, picture (the thumbnail's file ID) and whether the
+	// account was deleted (the row stays: its ID is never given again);
+	// a file's purpose: '' a conversation's file, 'picture' a picture
+	// upload, 'thumb' a profile picture the server made. profile_rev
+	// orders profile changes (the highest + 1 at each), so that sync can
+	// give a device the profiles changed while it was away.
+	`ALTER TABLE sessions ADD COLUMN platform TEXT NOT NULL DEFAULT '';
+	ALTER TABLE sessions ADD COLUMN address TEXT NOT NULL DEFAULT '';
+	ALTER TABLE users ADD COLUMN about TEXT NOT NULL DEFAULT '';
+	ALTER TABLE users ADD COLUMN picture TEXT NOT NULL DEFAULT '';
+	ALTER TABLE users ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE users ADD COLUMN profile_rev INTEGER NOT NULL DEFAULT 0;
+	CREATE INDEX users_profile_rev ON users(profile_rev);
+	ALTER TABLE files ADD COLUMN purpose TEXT NOT NULL DEFAULT '';`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -40,17 +40,10 @@ func (d *DB) CreateUser(ctx context.Context, name, pwHash string) (proto.User, e
 	return v.(proto.User), nil
 }
 
-// CreateSession stores the hash of a new session token for user.
+// CreateSession stores the hash of a new session token for user (see
+// StartSession, which also records the platform and address).
 func (d *DB) CreateSession(ctx context.Context, tokenHash []byte, user proto.UserID, device string) error {
-	_, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
-		now := d.nowMs()
-		_, err := tx.Exec("INSERT INTO sessions (token_hash, user_id, device, created, last_used) VALUES (?, ?, ?, ?, ?)", tokenHash, user, device, now, now)
-		if err != nil {
-			return nil, fmt.Errorf("insert session: %w", err)
-		}
-		return nil, nil
-	})
-	return err
+	return d.StartSession(ctx, tokenHash, user, NewSession{Device: device})
 }
 
 // DeleteSession revokes a session token. Revoking an unknown token is not
@@ -188,6 +181,9 @@ func (d *DB) Invite(ctx context.Context, actor proto.User, subject proto.UserID,
 		if err != nil {
 			return nil, proto.Message{}, err
 		}
+		if invited.Name == proto.DeletedName && isDeletedTx(tx, subject) {
+			return nil, proto.Message{}, proto.Errorf(proto.CodeNoSuchUser, "no user with ID %d: the account was deleted", subject)
+		}
 		if c.isMember(subject) {
 			return nil, proto.Message{}, proto.Errorf(proto.CodeAlreadyMember, "%s (%d) is already in %s", invited.Name, invited.ID, c.name)
 		}
@@ -250,7 +246,7 @@ func (d *DB) Direct(ctx context.Context, a proto.User, b proto.UserID) (conv pro
 	conv, err = d.convWrite(ctx, func(tx *sql.Tx, s *sequencer) (*convState, proto.Message, error) {
 		created = false
 		var err error
-		peer, err = userTx(tx, b)
+		peer, err = profileTx(tx, b)
 		if err != nil {
 			return nil, proto.Message{}, err
 		}
@@ -262,6 +258,9 @@ func (d *DB) Direct(ctx context.Context, a proto.User, b proto.UserID) (conv pro
 		}
 		if err != sql.ErrNoRows {
 			return nil, proto.Message{}, fmt.Errorf("look up direct conversation: %w", err)
+		}
+		if peer.Deleted {
+			return nil, proto.Message{}, proto.Errorf(proto.CodeAccountDeleted, "user %d deleted their account", b)
 		}
 		n, err := allocID(tx, "conversations", directIDDigits)
 		if err != nil {
@@ -334,6 +333,13 @@ func userTx(tx *sql.Tx, id proto.UserID) (proto.User, error) {
 		return u, fmt.Errorf("look up user %d: %w", id, err)
 	}
 	return u, nil
+}
+
+// isDeletedTx reports whether user's account was deleted (people.go).
+func isDeletedTx(tx *sql.Tx, user proto.UserID) bool {
+	var deleted bool
+	tx.QueryRow("SELECT deleted FROM users WHERE id = ?", user).Scan(&deleted)
+	return deleted
 }
 
 func messageTx(tx *sql.Tx, conv proto.ConvID, seq int64) (proto.Message, error) {

@@ -1,0 +1,165 @@
+package files
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/gif" // registers GIF for image.Decode
+	"image/jpeg"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/image/draw"
+	_ "golang.org/x/image/webp" // registers WebP for image.Decode
+
+	"parley/net/proto"
+	"parley/server/storage"
+)
+
+// Profile pictures (docs/protocol.md, "Profile and devices"). A picture
+// is uploaded like any file (a picture upload goes to no conversation),
+// then set_profile names it: MakePicture checks that it decodes as PNG,
+// JPEG, GIF or WebP within the limits of bytes and pixels, and stores a
+// square thumbnail of it as a file of its own, which every logged-in user
+// may download (the picture on lists, headers and messages).
+
+// pictureSlots bounds the pictures decoded at once (Service.pictures): a
+// large one takes tens of MiB while it is decoded.
+const pictureSlots = 2
+
+var pictureFormats = map[string]bool{"png": true, "jpeg": true, "gif": true, "webp": true}
+
+// MakePicture makes the profile picture of user from file fileID, which
+// must be user's: a picture upload, or a file user sent. It returns the
+// thumbnail's file ID. Errors: no_such_file, image_too_large,
+// not_an_image.
+func (s *Service) MakePicture(ctx context.Context, user proto.UserID, fileID string) (string, error) {
+	notFound := proto.Errorf(proto.CodeNoSuchFile, "no file %q of yours to make a picture of", fileID)
+	if !validID(fileID) {
+		return "", notFound
+	}
+	f, err := s.db.File(ctx, fileID)
+	if proto.CodeOf(err) == proto.CodeNoSuchFile || err == nil && (f.Sender != user || f.Purpose == storage.PurposeThumb) {
+		return "", notFound
+	}
+	if err != nil {
+		return "", err
+	}
+	if f.Size > proto.MaxPictureBytes {
+		return "", proto.Errorf(proto.CodeImageTooLarge, "the picture has %s; pictures may have up to %s", proto.FormatSize(f.Size), proto.FormatSize(proto.MaxPictureBytes))
+	}
+	select {
+	case s.pictures <- struct{}{}:
+		defer func() { <-s.pictures }()
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	data, typ, err := s.thumbnail(f)
+	if err != nil {
+		return "", err
+	}
+	return s.storeThumb(ctx, user, data, typ)
+}
+
+// thumbnail decodes a file's blob and returns its square thumbnail,
+// encoded, and the thumbnail's media type.
+func (s *Service) thumbnail(f storage.StoredFile) ([]byte, string, error) {
+	blob, err := os.Open(s.blobPath(f.SHA256))
+	if err != nil {
+		return nil, "", fmt.Errorf("open blob: %w", err)
+	}
+	defer blob.Close()
+	notImage := proto.Errorf(proto.CodeNotAnImage, "%s is not a picture this server reads (PNG, JPEG, GIF or WebP)", f.Name)
+	cfg, format, err := image.DecodeConfig(bufio.NewReader(blob))
+	if err != nil || !pictureFormats[format] || cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, "", notImage
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > proto.MaxPicturePixels {
+		return nil, "", proto.Errorf(proto.CodeImageTooLarge, "the picture has %d×%d pixels; pictures may have up to %d", cfg.Width, cfg.Height, int64(proto.MaxPicturePixels))
+	}
+	if _, err := blob.Seek(0, io.SeekStart); err != nil {
+		return nil, "", fmt.Errorf("read blob: %w", err)
+	}
+	img, _, err := image.Decode(bufio.NewReader(blob))
+	if err != nil {
+		return nil, "", notImage
+	}
+	// The centre square, scaled to the thumbnail's side (never up).
+	b := img.Bounds()
+	side := min(b.Dx(), b.Dy())
+	src := image.Rect(b.Min.X+(b.Dx()-side)/2, b.Min.Y+(b.Dy()-side)/2, 0, 0)
+	src.Max = src.Min.Add(image.Pt(side, side))
+	out := min(side, proto.PictureThumbPixels)
+	dst := image.NewRGBA(image.Rect(0, 0, out, out))
+	draw.CatmullRom.Scale(dst, dst.Bounds(), img, src, draw.Src, nil)
+	var buf bytes.Buffer
+	if dst.Opaque() {
+		err = jpeg.Encode(&buf, dst, &jpeg.Options{Quality: 85})
+		return buf.Bytes(), "image/jpeg", err
+	}
+	err = png.Encode(&buf, dst)
+	return buf.Bytes(), "image/png", err
+}
+
+// storeThumb stores a thumbnail's bytes as a blob (once per content) and
+// records it as a file of user's, under the blob's lock (ReleaseBlob
+// removes a blob no file references under it).
+func (s *Service) storeThumb(ctx context.Context, user proto.UserID, data []byte, typ string) (string, error) {
+	sum := sha256.Sum256(data)
+	sha := hex.EncodeToString(sum[:])
+	unlock, err := s.locks.lock(ctx, blobLock(sha))
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	blob := s.blobPath(sha)
+	if _, err := os.Stat(blob); errors.Is(err, os.ErrNotExist) {
+		if err := s.writeBlob(blob, data); err != nil {
+			return "", err
+		}
+	}
+	name := "picture.jpg"
+	if typ == "image/png" {
+		name = "picture.png"
+	}
+	id := newID()
+	if err := s.db.AddThumb(context.WithoutCancel(ctx), user, proto.File{ID: id, Name: name, Size: int64(len(data)), SHA256: sha, Type: typ}); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// writeBlob writes data to a partial file, syncs it and moves it to blob.
+// A crash midway leaves a partial file without an upload, which New
+// removes.
+func (s *Service) writeBlob(blob string, data []byte) error {
+	part := s.partPath(newID())
+	f, err := os.OpenFile(part, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("create thumbnail: %w", err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		if err = os.MkdirAll(filepath.Dir(blob), 0o700); err == nil {
+			err = os.Rename(part, blob)
+		}
+	}
+	if err != nil {
+		os.Remove(part)
+		return fmt.Errorf("store thumbnail: %w", err)
+	}
+	return errors.Join(syncDir(filepath.Dir(blob)), syncDir(s.blobsDir), syncDir(s.uploadsDir))
+}
