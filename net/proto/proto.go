@@ -112,6 +112,13 @@ type Conversation struct {
 	Unread        int   `json:"unread"`
 	PeerRead      int64 `json:"peer_read,omitempty"`
 	PeerDelivered int64 `json:"peer_delivered,omitempty"`
+	// My own settings (blocks.go): a first-contact request waiting for
+	// my answer (do not ring), my notification level (omitted: all) and
+	// its end, and whether I archived it.
+	Request     bool   `json:"request,omitempty"`
+	Notify      string `json:"notify,omitempty"`
+	NotifyUntil int64  `json:"notify_until,omitempty"`
+	Archived    bool   `json:"archived,omitempty"`
 }
 
 // Message kinds.

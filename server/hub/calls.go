@@ -102,6 +102,11 @@ func (h *Hub) call(ctx context.Context, c *conn, body json.RawMessage) (any, err
 	if err != nil {
 		return nil, err
 	}
+	if blocked, err := h.db.Blocked(ctx, callee.ID, c.user.ID); err != nil {
+		return nil, err
+	} else if blocked { // blocks.go
+		return nil, proto.Errorf(proto.CodeNotAccepted, "this user does not accept calls from you")
+	}
 	return h.calls.svc.Call(c, c.user, callee, req.Codecs)
 }
 

@@ -3,10 +3,11 @@ package hub
 // extraOps returns the request tables of features beyond chat, each
 // defined in its own file: calls (calls.go), history changes
 // (events.go), read state, receipts, typing and search (receipts.go),
-// groups (groups.go), invite links (links.go). It
+// groups (groups.go), invite links (links.go), blocking, requests
+// and muting (blocks.go). It
 // runs once, from New.
 func (h *Hub) extraOps() []map[string]op {
 	h.calls = newCallLayer(h)
 	h.rx = newReceiptLayer(h)
-	return []map[string]op{h.callOps(), h.eventOps(), h.receiptOps(), h.groupOps(), h.linkOps()}
+	return []map[string]op{h.callOps(), h.eventOps(), h.receiptOps(), h.groupOps(), h.linkOps(), h.blockOps()}
 }
