@@ -74,8 +74,19 @@ func (r *raw) nextMessage() proto.Message {
 	}
 }
 
+// startWithRequests starts a server where direct conversations between
+// people who share no group are requests, as in production.
+func startWithRequests(t *testing.T, more ...func(*node.Config)) *nodetest.Server {
+	return nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) {
+		c.NoRequests = false
+		for _, f := range more {
+			f(c)
+		}
+	}))
+}
+
 func TestBlockedUserCannotOpenADirectChatCallOrAddMeUntilUnblocked(t *testing.T) {
-	s := nodetest.Start(t)
+	s := startWithRequests(t)
 	me, other, them := dialRaw(t, s), dialRaw(t, s), dialRaw(t, s)
 	ume := me.registerAndLogin("Li Hua")
 	other.loginAs(ume.ID)
@@ -129,7 +140,7 @@ func TestBlockedUserCannotOpenADirectChatCallOrAddMeUntilUnblocked(t *testing.T)
 }
 
 func TestWhatABlockedPeerWritesIsAcceptedButDoesNotReachMe(t *testing.T) {
-	s := nodetest.Start(t)
+	s := startWithRequests(t)
 	me, them := dialRaw(t, s), dialRaw(t, s)
 	ume, uthem := me.registerAndLogin("Li Hua"), them.registerAndLogin("Tom")
 	g := them.createGroup(proto.CreateGroupRequest{Name: "Shared", Policy: proto.PolicyOpen}).ID
@@ -192,7 +203,7 @@ func TestWhatABlockedPeerWritesIsAcceptedButDoesNotReachMe(t *testing.T) {
 }
 
 func TestFirstContactIsARequestUntilAccepted(t *testing.T) {
-	s := nodetest.Start(t)
+	s := startWithRequests(t)
 	me, other, them := dialRaw(t, s), dialRaw(t, s), dialRaw(t, s)
 	ume := me.registerAndLogin("Li Hua")
 	other.loginAs(ume.ID)
@@ -249,7 +260,7 @@ func TestFirstContactIsARequestUntilAccepted(t *testing.T) {
 }
 
 func TestSomeoneWhoSharesAGroupIsNoRequest(t *testing.T) {
-	s := nodetest.Start(t)
+	s := startWithRequests(t)
 	me, them := dialRaw(t, s), dialRaw(t, s)
 	ume := me.registerAndLogin("Li Hua")
 	them.registerAndLogin("Tom")
@@ -262,7 +273,7 @@ func TestSomeoneWhoSharesAGroupIsNoRequest(t *testing.T) {
 }
 
 func TestDeletedOrBlockedRequestsLeaveMyListAndWritingAccepts(t *testing.T) {
-	s := nodetest.Start(t)
+	s := startWithRequests(t)
 	me, other := dialRaw(t, s), dialRaw(t, s)
 	ume := me.registerAndLogin("Li Hua")
 	other.loginAs(ume.ID)
@@ -336,7 +347,7 @@ func TestDeletedOrBlockedRequestsLeaveMyListAndWritingAccepts(t *testing.T) {
 
 func TestMuteLevelsExpireAndReachEveryDevice(t *testing.T) {
 	clock := nodetest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
-	s := nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) { c.Now = clock.Now }))
+	s := startWithRequests(t, func(c *node.Config) { c.Now = clock.Now })
 	me, other, them := dialRaw(t, s), dialRaw(t, s), dialRaw(t, s)
 	ume := me.registerAndLogin("Li Hua")
 	other.loginAs(ume.ID)
@@ -389,7 +400,7 @@ func TestMuteLevelsExpireAndReachEveryDevice(t *testing.T) {
 }
 
 func TestAnArchivedChatComesBackWithANewMessage(t *testing.T) {
-	s := nodetest.Start(t)
+	s := startWithRequests(t)
 	me, other, them := dialRaw(t, s), dialRaw(t, s), dialRaw(t, s)
 	ume := me.registerAndLogin("Li Hua")
 	other.loginAs(ume.ID)

@@ -180,7 +180,6 @@ func TestReadStateConvergesAcrossDevices(t *testing.T) {
 func TestDirectReceiptsSentDeliveredRead(t *testing.T) {
 	s := nodetest.Start(t)
 	alice, bob := s.NewUser(t, "Alice"), s.NewUser(t, "Bob")
-	nodetest.Group(t, alice, "Friends", bob) // else the chat is a request, without read receipts (blocks_test.go)
 	ctx := context.Background()
 	d, err := alice.Conn.Direct(ctx, bob.ID)
 	if err != nil {

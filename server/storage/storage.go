@@ -55,8 +55,11 @@ type Options struct {
 	// OnCheckpoint, if set, observes each checkpoint, from the
 	// checkpointing goroutine (for metrics and tests).
 	OnCheckpoint func(Checkpoint)
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// NoRequests: a new direct conversation never waits as a
+	// first-contact request (blocks.go), for tests of other features.
+	NoRequests bool
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Committed is a message that is durable, with the users it must reach.

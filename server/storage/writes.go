@@ -300,7 +300,10 @@ func (d *DB) OpenDirect(ctx context.Context, a proto.User, b proto.UserID) (Dire
 		if err := refuseBlocked(tx, b, a.ID, "a direct conversation"); err != nil {
 			return nil, proto.Message{}, err
 		}
-		shared, err := sharesGroup(tx, a.ID, b)
+		shared, err := d.opts.NoRequests, error(nil)
+		if !shared {
+			shared, err = sharesGroup(tx, a.ID, b)
+		}
 		if err != nil {
 			return nil, proto.Message{}, err
 		}
