@@ -92,6 +92,8 @@ func TestBlockedUserCannotOpenADirectChatCallOrAddMeUntilUnblocked(t *testing.T)
 	other.loginAs(ume.ID)
 	uthem := them.registerAndLogin("Mallory")
 	g := them.createGroup(proto.CreateGroupRequest{Name: "Mallory's", Policy: proto.PolicyInvite}).ID
+	shared := me.createGroup(proto.CreateGroupRequest{Name: "Shared", Policy: proto.PolicyOpen}).ID
+	them.ok(proto.TypeJoinGroup, proto.JoinGroupRequest{Group: shared}, nil) // not strangers: no request
 	anon := dialRaw(t, s)
 	for _, typ := range []string{proto.TypeBlock, proto.TypeUnblock, proto.TypeBlocks, proto.TypeAcceptRequest,
 		proto.TypeDeleteRequest, proto.TypeSetNotify, proto.TypeArchive} {
@@ -124,7 +126,7 @@ func TestBlockedUserCannotOpenADirectChatCallOrAddMeUntilUnblocked(t *testing.T)
 	if n := them.groupInfo(g).Members; n != 1 {
 		t.Fatalf("a refused invite added a member: %d", n)
 	}
-	if cs := me.conversations(); len(cs) != 0 {
+	if cs := me.conversations(); len(cs) != 1 {
 		t.Fatalf("the blocked user reached my list: %+v", cs)
 	}
 
@@ -209,6 +211,8 @@ func TestFirstContactIsARequestUntilAccepted(t *testing.T) {
 	other.loginAs(ume.ID)
 	uthem := them.registerAndLogin("Stranger")
 
+	// A stranger's call is refused, as a request would not ring.
+	wantCode(t, them.call(proto.TypeCall, proto.CallRequest{User: ume.ID}), proto.CodeNotAccepted)
 	d := them.direct(ume.ID)
 	if d.Request {
 		t.Fatalf("the opener's own conversation is a request: %+v", d)
@@ -236,6 +240,7 @@ func TestFirstContactIsARequestUntilAccepted(t *testing.T) {
 	if them.online(d.ID, ume.ID) {
 		t.Fatal("the requester sees my presence")
 	}
+	wantCode(t, them.call(proto.TypeCall, proto.CallRequest{User: ume.ID}), proto.CodeNotAccepted)
 
 	wantCode(t, them.call(proto.TypeAcceptRequest, proto.ConvRequest{Conv: d.ID}), proto.CodeNoRequest)
 	wantCode(t, other.call(proto.TypeAcceptRequest, proto.ConvRequest{Conv: 123}), proto.CodeNotMember)
@@ -257,6 +262,9 @@ func TestFirstContactIsARequestUntilAccepted(t *testing.T) {
 	if c, _ := me.summary(d.ID); c.Request {
 		t.Fatalf("still a request: %+v", c)
 	}
+	var call proto.CallReply
+	them.ok(proto.TypeCall, proto.CallRequest{User: ume.ID}, &call)
+	them.ok(proto.TypeCallHangup, proto.CallHangupRequest{Call: call.Call}, nil)
 }
 
 func TestSomeoneWhoSharesAGroupIsNoRequest(t *testing.T) {
@@ -315,6 +323,7 @@ func TestDeletedOrBlockedRequestsLeaveMyListAndWritingAccepts(t *testing.T) {
 	if a.online(da.ID, ume.ID) {
 		t.Fatal("the requester sees my presence after I deleted the request")
 	}
+	wantCode(t, a.call(proto.TypeCall, proto.CallRequest{User: ume.ID}), proto.CodeNotAccepted)
 	// Opening it myself brings it back, accepted.
 	if back := me.direct(ua.ID); back.ID != da.ID || back.Request {
 		t.Fatalf("reopened: %+v", back)

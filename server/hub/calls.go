@@ -102,10 +102,8 @@ func (h *Hub) call(ctx context.Context, c *conn, body json.RawMessage) (any, err
 	if err != nil {
 		return nil, err
 	}
-	if blocked, err := h.db.Blocked(ctx, callee.ID, c.user.ID); err != nil {
+	if err := h.db.MayCall(ctx, c.user.ID, callee.ID); err != nil { // blocks, requests: storage/blocks.go
 		return nil, err
-	} else if blocked { // blocks.go
-		return nil, proto.Errorf(proto.CodeNotAccepted, "this user does not accept calls from you")
 	}
 	return h.calls.svc.Call(c, c.user, callee, req.Codecs)
 }

@@ -168,6 +168,44 @@ func (d *DB) Blocked(ctx context.Context, by, who proto.UserID) (bool, error) {
 	return true, nil
 }
 
+// MayCall reports (as not_accepted) whether callee refuses a call from
+// caller: callee blocked them, or a direct message from caller would
+// wait as a request, or waits or was deleted as one (blocks.go).
+func (d *DB) MayCall(ctx context.Context, caller, callee proto.UserID) error {
+	refuse := proto.Errorf(proto.CodeNotAccepted, "this user does not accept calls from you")
+	if b, err := d.Blocked(ctx, callee, caller); err != nil || b {
+		if err != nil {
+			return err
+		}
+		return refuse
+	}
+	var req int
+	err := d.r.QueryRowContext(ctx, `SELECT m.request FROM conversations c JOIN members m ON m.conv_id = c.id AND m.user_id = ?
+		WHERE c.direct_key = ?`, callee, directKey(caller, callee)).Scan(&req)
+	switch {
+	case err == nil:
+		if req != requestNone {
+			return refuse
+		}
+		return nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("look up direct conversation: %w", err)
+	case d.opts.NoRequests:
+		return nil
+	}
+	var one int
+	err = d.r.QueryRowContext(ctx, `SELECT 1 FROM members x JOIN members y ON y.conv_id = x.conv_id AND y.user_id = ?
+		JOIN conversations c ON c.id = x.conv_id AND c.kind = 'group' AND c.deleted = 0
+		WHERE x.user_id = ? LIMIT 1`, callee, caller).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return refuse
+	}
+	if err != nil {
+		return fmt.Errorf("look up shared groups: %w", err)
+	}
+	return nil
+}
+
 // Block makes me block user. If user's direct conversation with me waits
 // as my request, it is deleted for me: its ID comes back (else 0).
 // Blocking someone already blocked changes nothing.
