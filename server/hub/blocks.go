@@ -36,7 +36,37 @@ func (h *Hub) block(ctx context.Context, c *conn, body json.RawMessage) (any, er
 	if gone != 0 {
 		h.pushGone(c.user.ID, gone)
 	}
+	if err := h.showPresence(ctx, c.user.ID, req.User); err != nil {
+		return nil, err
+	}
 	return struct{}{}, h.pushBlocks(ctx, c.user.ID)
+}
+
+// showPresence tells viewer's connections watching their direct
+// conversation with user whether user is online now as viewer may see it
+// (after a block, an unblock or an accepted request changed that).
+func (h *Hub) showPresence(ctx context.Context, user, viewer proto.UserID) error {
+	conv, err := h.db.DirectID(ctx, user, viewer)
+	if err != nil || conv == 0 {
+		return err
+	}
+	hides, err := h.db.Hides(ctx, conv, user, viewer)
+	if err != nil {
+		return err
+	}
+	frame, err := proto.EncodePush(proto.TypePresence, proto.Presence{Conv: conv, User: user,
+		Online: hides == storage.HideNothing && h.Online(user)})
+	if err != nil {
+		return err
+	}
+	h.mu.RLock()
+	for _, o := range h.users[viewer] {
+		if o.watching == conv {
+			o.enqueue(frame)
+		}
+	}
+	h.mu.RUnlock()
+	return nil
 }
 
 func (h *Hub) unblock(ctx context.Context, c *conn, body json.RawMessage) (any, error) {
@@ -45,6 +75,9 @@ func (h *Hub) unblock(ctx context.Context, c *conn, body json.RawMessage) (any, 
 		return nil, err
 	}
 	if err := h.db.Unblock(ctx, c.user.ID, req.User); err != nil {
+		return nil, err
+	}
+	if err := h.showPresence(ctx, c.user.ID, req.User); err != nil {
 		return nil, err
 	}
 	return struct{}{}, h.pushBlocks(ctx, c.user.ID)
@@ -101,6 +134,9 @@ func (h *Hub) acceptRequest(ctx context.Context, c *conn, body json.RawMessage) 
 		return nil, err
 	}
 	h.pushSettings(c.user.ID, st)
+	if err := h.showPeerPresence(ctx, c.user.ID, req.Conv); err != nil {
+		return nil, err
+	}
 	return st, nil
 }
 
@@ -113,6 +149,9 @@ func (h *Hub) deleteRequest(ctx context.Context, c *conn, body json.RawMessage) 
 		return nil, err
 	}
 	h.pushGone(c.user.ID, req.Conv)
+	if err := h.showPeerPresence(ctx, c.user.ID, req.Conv); err != nil {
+		return nil, err
+	}
 	return struct{}{}, nil
 }
 
@@ -166,4 +205,19 @@ func (h *Hub) eitherHides(ctx context.Context, conv proto.ConvID, a, b proto.Use
 	}
 	hides, err := h.db.Hides(ctx, conv, b, a)
 	return hides != storage.HideNothing, err
+}
+
+// showPeerPresence is showPresence for the other member of my direct
+// conversation conv.
+func (h *Hub) showPeerPresence(ctx context.Context, me proto.UserID, conv proto.ConvID) error {
+	us, err := h.db.Members(ctx, conv, me)
+	if err != nil {
+		return err
+	}
+	for _, u := range us {
+		if u.ID != me {
+			return h.showPresence(ctx, me, u.ID)
+		}
+	}
+	return nil
 }

@@ -157,6 +157,10 @@ func TestWhatABlockedPeerWritesIsAcceptedButDoesNotReachMe(t *testing.T) {
 	}
 
 	me.ok(proto.TypeBlock, proto.UserRequest{User: uthem.ID}, nil)
+	// Watching our chat, they see me go offline.
+	if p := decodeInto[proto.Presence](t, them.push(proto.TypePresence).Body); p.Conv != d.ID || p.User != ume.ID || p.Online {
+		t.Fatalf("presence after the block: %+v", p)
+	}
 	// Accepted for them (they are not told)...
 	hidden := them.send(d.ID, "while", "are you there?")
 	if hidden.Seq == 0 {
@@ -246,6 +250,10 @@ func TestFirstContactIsARequestUntilAccepted(t *testing.T) {
 	wantCode(t, other.call(proto.TypeAcceptRequest, proto.ConvRequest{Conv: 123}), proto.CodeNotMember)
 	var st proto.ConvSettings
 	me.ok(proto.TypeAcceptRequest, proto.ConvRequest{Conv: d.ID}, &st)
+	// Watching our chat, they see me come online.
+	if p := decodeInto[proto.Presence](t, them.push(proto.TypePresence).Body); p.Conv != d.ID || p.User != ume.ID || !p.Online {
+		t.Fatalf("presence after accepting: %+v", p)
+	}
 	if st.Request || st.Conv != d.ID || st.Notify != proto.NotifyAll {
 		t.Fatalf("accept reply: %+v", st)
 	}

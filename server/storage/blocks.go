@@ -155,6 +155,19 @@ func refuseBlocked(q interface {
 	return nil
 }
 
+// DirectID is the ID of the direct conversation of a and b, 0 if none.
+func (d *DB) DirectID(ctx context.Context, a, b proto.UserID) (proto.ConvID, error) {
+	var id proto.ConvID
+	err := d.r.QueryRowContext(ctx, "SELECT id FROM conversations WHERE direct_key = ?", directKey(a, b)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("look up direct conversation: %w", err)
+	}
+	return id, nil
+}
+
 // Blocked reports whether by has blocked who.
 func (d *DB) Blocked(ctx context.Context, by, who proto.UserID) (bool, error) {
 	var one int
