@@ -456,3 +456,36 @@ func TestAnArchivedChatComesBackWithANewMessage(t *testing.T) {
 		t.Fatalf("unarchive reply: %+v", st)
 	}
 }
+
+// The server keeps blocks and requests: after a restart (the writer's
+// cache cold) a blocked peer's message is still silenced, and a request
+// still waits.
+func TestBlocksAndRequestsOutliveARestart(t *testing.T) {
+	s := startWithRequests(t)
+	me, them, stranger := dialRaw(t, s), dialRaw(t, s), dialRaw(t, s)
+	ume, uthem := me.registerAndLogin("Li Hua"), them.registerAndLogin("Tom")
+	ustranger := stranger.registerAndLogin("Stranger")
+	d := them.direct(ume.ID)
+	r := stranger.direct(ume.ID)
+	me.ok(proto.TypeBlock, proto.UserRequest{User: uthem.ID}, nil)
+	s.Restart(t)
+
+	me, them, stranger = dialRaw(t, s), dialRaw(t, s), dialRaw(t, s)
+	me.loginAs(ume.ID)
+	them.loginAs(uthem.ID)
+	stranger.loginAs(ustranger.ID)
+	hidden := them.send(d.ID, "after", "still blocked?")
+	sent := stranger.send(r.ID, "s", "hello")
+	if m := me.nextMessage(); m.Conv != r.ID || m.Seq != sent.Seq {
+		t.Fatalf("after a restart I got %+v, want the stranger's message", m)
+	}
+	if m := bySeq(me.history(d.ID), hidden.Seq); !m.Hidden {
+		t.Fatalf("a blocked peer's message after a restart: %+v", m)
+	}
+	if c, _ := me.summary(r.ID); !c.Request {
+		t.Fatalf("the request after a restart: %+v", c)
+	}
+	if bs := me.blocks(); len(bs) != 1 || bs[0].ID != uthem.ID {
+		t.Fatalf("blocks after a restart: %+v", bs)
+	}
+}

@@ -80,22 +80,28 @@ func (s *sequencer) reloadQuiet(tx *sql.Tx, a, b proto.UserID) (proto.ConvID, er
 	if err != nil || id == 0 {
 		return 0, err
 	}
+	return id, s.refreshQuiet(tx, id)
+}
+
+// refreshQuiet reloads the request and block state of conv into the
+// sequencer's cache, after the current job changed it.
+func (s *sequencer) refreshQuiet(tx *sql.Tx, id proto.ConvID) error {
 	c, err := s.conv(tx, id)
 	if err != nil || c == nil {
-		return id, err
+		return err
 	}
 	s.touch(c)
 	c.quiet, c.waiting = nil, nil
 	rows, err := tx.Query("SELECT user_id, request FROM members WHERE conv_id = ? ORDER BY user_id", id)
 	if err != nil {
-		return 0, fmt.Errorf("load requests of %d: %w", id, err)
+		return fmt.Errorf("load requests of %d: %w", id, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var u proto.UserID
 		var request int
 		if err := rows.Scan(&u, &request); err != nil {
-			return 0, fmt.Errorf("load requests of %d: %w", id, err)
+			return fmt.Errorf("load requests of %d: %w", id, err)
 		}
 		switch request {
 		case requestWaiting:
@@ -105,10 +111,10 @@ func (s *sequencer) reloadQuiet(tx *sql.Tx, a, b proto.UserID) (proto.ConvID, er
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("load requests of %d: %w", id, err)
+		return fmt.Errorf("load requests of %d: %w", id, err)
 	}
 	rows.Close()
-	return id, loadBlocked(tx, c)
+	return loadBlocked(tx, c)
 }
 
 func directKey(a, b proto.UserID) string { return fmt.Sprintf("%d:%d", min(a, b), max(a, b)) }
@@ -332,15 +338,8 @@ func (d *DB) answerRequest(ctx context.Context, me proto.UserID, conv proto.Conv
 		if _, err := tx.Exec("UPDATE members SET request = ? WHERE conv_id = ? AND user_id = ?", to, conv, me); err != nil {
 			return nil, fmt.Errorf("answer request: %w", err)
 		}
-		if c, err := s.conv(tx, conv); err != nil {
+		if err := s.refreshQuiet(tx, conv); err != nil {
 			return nil, err
-		} else if c != nil {
-			s.touch(c)
-			c.waiting = slices.DeleteFunc(slices.Clone(c.waiting), func(u proto.UserID) bool { return u == me })
-			if to == requestDeleted {
-				c.quiet = append(slices.Clone(c.quiet), me)
-				slices.Sort(c.quiet)
-			}
 		}
 		return settingsTx(tx, me, conv, d.nowMs())
 	})
