@@ -158,7 +158,7 @@ type Message struct {
 	Deleted   bool       `json:"deleted,omitempty"`   // deleted for everyone: Text and File are gone
 	Reactions []Reaction `json:"reactions,omitempty"` // by first reaction
 	Pinned    bool       `json:"pinned,omitempty"`
-	Hidden    bool       `json:"hidden,omitempty"` // the caller hid it for themself (history and sync only)
+	Hidden    bool       `json:"hidden,omitempty"` // hidden for the caller (history, sync, a summary's last; blocks.go)
 }
 
 // File describes a shared file; its bytes are fetched over HTTP (see
