@@ -397,6 +397,19 @@ func TestMuteLevelsExpireAndReachEveryDevice(t *testing.T) {
 	if c, _ := other.summary(g); c.Notify != proto.NotifyMentions || c.NotifyUntil != until {
 		t.Fatalf("summary while muted: %+v", c)
 	}
+	// What a device needs to ring for a mention only: the level, and the
+	// mention in the message.
+	uthem := them.whoami()
+	them.ok(proto.TypeJoinGroup, proto.JoinGroupRequest{Group: g}, nil)
+	them.send(g, "plain", "hello all")
+	var sr0 proto.SendReply
+	them.ok(proto.TypeSend, proto.SendRequest{Conv: g, ClientID: "at", Text: "@Li Hua look", Mentions: []proto.UserID{ume.ID}}, &sr0)
+	if m := other.nextMessage(); m.Text != "hello all" || len(m.Mentions) != 0 || m.Sender != uthem {
+		t.Fatalf("the plain message: %+v", m)
+	}
+	if m := other.nextMessage(); m.Seq != sr0.Message.Seq || len(m.Mentions) != 1 || m.Mentions[0] != ume.ID {
+		t.Fatalf("the mention: %+v", m)
+	}
 	clock.Advance(time.Hour)
 	if c, _ := other.summary(g); c.Notify != "" || c.NotifyUntil != 0 {
 		t.Fatalf("summary after the hour: %+v", c)
