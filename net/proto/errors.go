@@ -43,6 +43,14 @@ const (
 	CodeAccountDeleted Code = "account_deleted" // a direct conversation with a deleted account takes no new messages
 )
 
+// Error codes of blocking and first-contact requests (blocks.go).
+const (
+	// CodeNotAccepted: the user does not accept this from you (a direct
+	// conversation, a call, being added to a group). It does not say why.
+	CodeNotAccepted Code = "not_accepted"
+	CodeNoRequest   Code = "no_request" // the conversation is not a waiting request of yours
+)
+
 // Error is the error body of a failed reply, and the error type every
 // client-visible failure is carried in on both sides.
 type Error struct {

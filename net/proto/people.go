@@ -84,7 +84,7 @@ type ProfileReply struct {
 	User User `json:"user"`
 }
 
-// UserRequest asks for a user's profile.
+// UserRequest names a user: user (a profile), block, unblock.
 type UserRequest struct {
 	User UserID `json:"user"`
 }

@@ -120,6 +120,13 @@ type Conversation struct {
 	Unread        int   `json:"unread"`
 	PeerRead      int64 `json:"peer_read,omitempty"`
 	PeerDelivered int64 `json:"peer_delivered,omitempty"`
+	// My own settings (blocks.go): a first-contact request waiting for
+	// my answer (do not ring), my notification level (omitted: all) and
+	// its end, and whether I archived it.
+	Request     bool   `json:"request,omitempty"`
+	Notify      string `json:"notify,omitempty"`
+	NotifyUntil int64  `json:"notify_until,omitempty"`
+	Archived    bool   `json:"archived,omitempty"`
 }
 
 // Message kinds.
@@ -159,7 +166,7 @@ type Message struct {
 	Deleted   bool       `json:"deleted,omitempty"`   // deleted for everyone: Text and File are gone
 	Reactions []Reaction `json:"reactions,omitempty"` // by first reaction
 	Pinned    bool       `json:"pinned,omitempty"`
-	Hidden    bool       `json:"hidden,omitempty"` // the caller hid it for themself (history and sync only)
+	Hidden    bool       `json:"hidden,omitempty"` // hidden for the caller (history, sync, a summary's last; blocks.go)
 }
 
 // File describes a shared file; its bytes are fetched over HTTP (see

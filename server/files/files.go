@@ -194,7 +194,7 @@ func statusOf(code proto.Code) int {
 	switch code {
 	case proto.CodeUnauthenticated, proto.CodeBadToken:
 		return http.StatusUnauthorized
-	case proto.CodeNotMember, proto.CodeNotAdmin, proto.CodeAccountDeleted:
+	case proto.CodeNotMember, proto.CodeNotAdmin, proto.CodeAccountDeleted, proto.CodeNotAccepted:
 		return http.StatusForbidden
 	case proto.CodeNoSuchUpload, proto.CodeNoSuchFile, proto.CodeNoSuchConv, proto.CodeNoSuchUser:
 		return http.StatusNotFound

@@ -253,6 +253,23 @@ func TestSameContentIsStoredOnce(t *testing.T) {
 	}
 }
 
+// A file to someone who blocked you opens no conversation: 403
+// not_accepted, as direct refuses (docs/protocol.md, "Blocking").
+func TestUploadToAUserWhoBlockedYouIsRefused(t *testing.T) {
+	srv := nodetest.Start(t)
+	li, wang := login(t, srv, "Li"), login(t, srv, "Wang")
+	if err := wang.Conn.Block(context.Background(), li.ID); err != nil {
+		t.Fatal(err)
+	}
+	data := []byte("for you")
+	if _, r := li.create(t, proto.CreateRequest{Name: "note.txt", Size: int64(len(data)), SHA256: sha(data), User: wang.ID}); r.status != http.StatusForbidden || r.code() != proto.CodeNotAccepted {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	if cs, err := li.Conn.Conversations(context.Background()); err != nil || len(cs) != 0 {
+		t.Fatalf("a refused upload opened a conversation: %+v %v", cs, err)
+	}
+}
+
 func TestUploadToAUserOpensTheDirectConversation(t *testing.T) {
 	srv := nodetest.Start(t)
 	li, wang := login(t, srv, "Li"), login(t, srv, "Wang")

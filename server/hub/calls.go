@@ -102,6 +102,9 @@ func (h *Hub) call(ctx context.Context, c *conn, body json.RawMessage) (any, err
 	if err != nil {
 		return nil, err
 	}
+	if err := h.db.MayCall(ctx, c.user.ID, callee.ID); err != nil { // blocks, requests: storage/blocks.go
+		return nil, err
+	}
 	return h.calls.svc.Call(c, c.user, callee, req.Codecs)
 }
 

@@ -301,10 +301,22 @@ func (h *Hub) members(ctx context.Context, c *conn, body json.RawMessage) (any, 
 	} else {
 		h.watch(c, req.Conv)
 	}
+	hidden := map[proto.UserID]bool{} // keep their presence from me (blocks.go)
+	if len(us) == 2 {
+		for _, u := range us {
+			if u.ID != c.user.ID {
+				hides, err := h.db.Hides(ctx, req.Conv, u.ID, c.user.ID)
+				if err != nil {
+					return nil, err
+				}
+				hidden[u.ID] = hides != storage.HideNothing
+			}
+		}
+	}
 	ms := make([]proto.Member, len(us))
 	h.mu.RLock()
 	for i, u := range us {
-		ms[i] = proto.Member{User: u, Online: len(h.users[u.ID]) > 0}
+		ms[i] = proto.Member{User: u, Online: len(h.users[u.ID]) > 0 && !hidden[u.ID]}
 	}
 	h.mu.RUnlock()
 	return proto.MembersReply{Members: ms}, nil
@@ -327,17 +339,22 @@ func (h *Hub) direct(ctx context.Context, c *conn, body json.RawMessage) (any, e
 // sees the other's name). The files service opens one this way for a file
 // sent to a user.
 func (h *Hub) Direct(ctx context.Context, me proto.User, peer proto.UserID) (proto.Conversation, error) {
-	conv, other, created, err := h.db.Direct(ctx, me, peer)
+	r, err := h.db.OpenDirect(ctx, me, peer)
 	if err != nil {
 		return proto.Conversation{}, err
 	}
-	if created {
+	conv := r.Conv
+	if r.Created || r.Revived {
 		mine, _ := proto.EncodePush(proto.TypeConversation, proto.ConversationPush{Conversation: conv, Member: true})
+		h.pushTo(me.ID, mine)
+	}
+	if r.Created {
+		// The peer sees it as a request if it waits for them (blocks.go).
 		theirs := conv
 		theirs.Name, theirs.Peer = me.Name, &me
+		theirs.Request, theirs.Notify, theirs.NotifyUntil, theirs.Archived = r.Waiting, "", 0, false
 		their, _ := proto.EncodePush(proto.TypeConversation, proto.ConversationPush{Conversation: theirs, Member: true})
-		h.pushTo(me.ID, mine)
-		h.pushTo(other.ID, their)
+		h.pushTo(r.Peer.ID, their)
 	}
 	return conv, nil
 }

@@ -439,8 +439,19 @@ func (h *Hub) deliver(cm storage.Committed, wake []*conn) []*conn {
 			convFrame = nil
 		}
 	}
+	var setFrame []byte
+	if cm.Settings != nil { // the sender accepted a request by writing (blocks.go)
+		setFrame, _ = proto.EncodePush(proto.TypeConvSettings, cm.Settings)
+	}
 	n := 0
 	h.mu.RLock()
+	if setFrame != nil {
+		for _, c := range h.users[cm.Message.Sender] {
+			if c.add(setFrame) {
+				wake = append(wake, c)
+			}
+		}
+	}
 	if convFrame != nil {
 		for _, c := range h.users[subject] {
 			if c.add(convFrame) {
@@ -554,7 +565,7 @@ func (h *Hub) announce(user proto.UserID, online bool) {
 	if !watched {
 		return
 	}
-	convs, err := h.db.UserConversationIDs(context.Background(), user)
+	convs, err := h.db.PresenceConvIDs(context.Background(), user) // not where they hide it (blocks.go)
 	if err != nil {
 		h.log.Error("presence: list conversations", "user", user, "err", err)
 		return

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"parley/net/proto"
+	"parley/server/storage"
 )
 
 // Read state, receipts, typing and search (docs/protocol.md, "Read state
@@ -132,6 +133,9 @@ func (h *Hub) receiptChanged(ctx context.Context, user proto.UserID, conv proto.
 	if err != nil {
 		return err
 	}
+	if senders, err = h.hiddenFrom(ctx, conv, user, senders); err != nil { // blocks.go
+		return err
+	}
 	if len(senders) > 0 {
 		h.rx.queue(conv, user, senders)
 	}
@@ -217,6 +221,15 @@ func (r *receiptLayer) send(conv proto.ConvID, changed, to []proto.UserID) {
 			h.log.Warn("receipt push", "conv", conv, "user", u, "err", err)
 			continue
 		}
+		if on && len(to) == 1 && len(changed) == 1 { // a direct conversation
+			// A request waiting for its reader: no read position (blocks.go).
+			hides, err := h.db.Hides(ctx, conv, changed[0], u)
+			if err != nil {
+				h.log.Warn("receipt push", "conv", conv, "user", u, "err", err)
+				continue
+			}
+			on = hides == storage.HideNothing
+		}
 		if on {
 			h.pushTo(u, full)
 			continue
@@ -298,9 +311,15 @@ func (h *Hub) typing(ctx context.Context, c *conn, body json.RawMessage) (any, e
 		return nil, err
 	}
 	for _, m := range members {
-		if m.ID != c.user.ID {
-			h.pushTo(m.ID, frame)
+		if m.ID == c.user.ID {
+			continue
 		}
+		if len(members) == 2 { // none across a block or a request (blocks.go)
+			if quiet, err := h.eitherHides(ctx, req.Conv, c.user.ID, m.ID); err != nil || quiet {
+				return struct{}{}, err
+			}
+		}
+		h.pushTo(m.ID, frame)
 	}
 	return struct{}{}, nil
 }

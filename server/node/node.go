@@ -51,6 +51,10 @@ type Config struct {
 	// DefaultPolicy is the join policy of groups created without one
 	// ("": ask, proto.DefaultPolicy).
 	DefaultPolicy string
+	// NoRequests makes every new direct conversation accepted from the
+	// start, even between people who share no group (storage.Options).
+	// For tests of other features; production has requests.
+	NoRequests bool
 	// Now is the clock of the hub (rate limits) and of storage (message
 	// times, link expiry); nil: time.Now. For tests.
 	Now func() time.Time
@@ -120,6 +124,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	db, err := storage.Open(ctx, cfg.DataDir, storage.Options{
 		Synchronous:      cfg.Synchronous,
 		CheckpointFrames: cfg.CheckpointFrames,
+		NoRequests:       cfg.NoRequests,
 		Now:              cfg.Now,
 		Logger:           cfg.Logger,
 		OnCommit:         func(c []storage.Committed) { h.Publish(c) },

@@ -134,8 +134,12 @@ WHERE m.user_id = ?`
 // Conversations summarises every conversation of user, newest activity
 // first.
 func (d *DB) Conversations(ctx context.Context, user proto.UserID) ([]proto.Conversation, error) {
-	cs, err := d.conversations(ctx, conversationSelect, user)
+	// Requests the user deleted are gone from their lists (blocks.go).
+	cs, err := d.conversations(ctx, conversationSelect+" AND m.request != 2", user)
 	if err != nil {
+		return nil, err
+	}
+	if err := d.addSettings(ctx, user, cs); err != nil {
 		return nil, err
 	}
 	return cs, d.addReadState(ctx, user, cs)
@@ -151,6 +155,9 @@ func (d *DB) Conversation(ctx context.Context, user proto.UserID, conv proto.Con
 		return proto.Conversation{}, proto.Errorf(proto.CodeNotMember, "you are not a member of %d", conv)
 	}
 	if err := d.addReadState(ctx, user, cs); err != nil {
+		return proto.Conversation{}, err
+	}
+	if err := d.addSettings(ctx, user, cs); err != nil {
 		return proto.Conversation{}, err
 	}
 	return cs[0], nil

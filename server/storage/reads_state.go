@@ -210,7 +210,8 @@ func (d *DB) addReadState(ctx context.Context, user proto.UserID, cs []proto.Con
 	}
 	rows, err := d.r.QueryContext(ctx, `SELECT m.conv_id, COALESCE(r.read_seq, 0),
 		(SELECT COUNT(*) FROM (SELECT 1 FROM messages x WHERE x.conv_id = m.conv_id AND x.seq > COALESCE(r.read_seq, 0)
-			AND x.sender != m.user_id AND x.kind IN `+unreadKinds+` LIMIT `+fmt.Sprint(MaxUnread)+`)),
+			AND x.sender != m.user_id AND x.kind IN `+unreadKinds+`
+			AND NOT EXISTS (SELECT 1 FROM hidden h WHERE h.user_id = m.user_id AND h.conv_id = x.conv_id AND h.seq = x.seq) LIMIT `+fmt.Sprint(MaxUnread)+`)),
 		u.read_receipts
 		FROM members m JOIN users u ON u.id = m.user_id
 		LEFT JOIN reads r ON r.conv_id = m.conv_id AND r.user_id = m.user_id
@@ -235,11 +236,16 @@ func (d *DB) addReadState(ctx context.Context, user proto.UserID, cs []proto.Con
 		return fmt.Errorf("read state of %d: %w", user, err)
 	}
 	rows.Close()
-	peers, err := d.r.QueryContext(ctx, `SELECT me.conv_id, r.read_seq, r.delivered_seq, u.read_receipts
+	// A peer who blocked the user, or deleted their request, shows
+	// nothing; one whose request waits, no read position (blocks.go).
+	peers, err := d.r.QueryContext(ctx, `SELECT me.conv_id, r.read_seq, r.delivered_seq, u.read_receipts AND NOT EXISTS (
+			SELECT 1 FROM members wm WHERE wm.conv_id = me.conv_id AND wm.user_id = r.user_id AND wm.request = 1)
 		FROM members me JOIN conversations c ON c.id = me.conv_id AND c.kind = 'direct'
 		JOIN reads r ON r.conv_id = me.conv_id AND r.user_id != me.user_id
 		JOIN users u ON u.id = r.user_id
-		WHERE me.user_id = ?`, user)
+		WHERE me.user_id = ?
+		AND NOT EXISTS (SELECT 1 FROM members pm WHERE pm.conv_id = me.conv_id AND pm.user_id = r.user_id
+			AND (pm.request = 2 OR EXISTS (SELECT 1 FROM blocks pb WHERE pb.user_id = pm.user_id AND pb.blocked = me.user_id)))`, user)
 	if err != nil {
 		return fmt.Errorf("peer read state of %d: %w", user, err)
 	}

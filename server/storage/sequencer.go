@@ -47,6 +47,11 @@ type convState struct {
 	inviteAdmins, sendAdmins bool
 	gone                     bool // deleted: s.conv answers nil
 	peerGone                 bool // a direct conversation whose other person deleted their account (people.go)
+	// Direct conversations (blocks.go): quiet are the members who get
+	// nothing the other member sends (they blocked them, or deleted
+	// their request); waiting those whose request waits for their answer.
+	// Sorted and immutable like members.
+	quiet, waiting []proto.UserID
 }
 
 func (c *convState) isMember(u proto.UserID) bool {
@@ -370,18 +375,24 @@ func (s *sequencer) conv(tx *sql.Tx, id proto.ConvID) (*convState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load conversation %d: %w", id, err)
 	}
-	rows, err := tx.Query("SELECT user_id, role FROM members WHERE conv_id = ? ORDER BY user_id", id)
+	rows, err := tx.Query("SELECT user_id, role, request FROM members WHERE conv_id = ? ORDER BY user_id", id)
 	if err != nil {
 		return nil, fmt.Errorf("load members of %d: %w", id, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var u proto.UserID
-		var role int
-		if err := rows.Scan(&u, &role); err != nil {
+		var role, request int
+		if err := rows.Scan(&u, &role, &request); err != nil {
 			return nil, fmt.Errorf("load members of %d: %w", id, err)
 		}
 		c.members = append(c.members, u)
+		switch request {
+		case requestWaiting:
+			c.waiting = append(c.waiting, u)
+		case requestDeleted:
+			c.quiet = append(c.quiet, u)
+		}
 		switch role {
 		case roleOwner:
 			c.owner = u
@@ -391,6 +402,12 @@ func (s *sequencer) conv(tx *sql.Tx, id proto.ConvID) (*convState, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load members of %d: %w", id, err)
+	}
+	rows.Close()
+	if c.kind == proto.KindDirect {
+		if err := loadBlocked(tx, c); err != nil {
+			return nil, err
+		}
 	}
 	s.add(c)
 	return c, nil
@@ -465,6 +482,16 @@ func (s *sequencer) append(tx *sql.Tx, c *convState, m proto.Message) (proto.Mes
 	}
 	c.lastSeq = m.Seq
 	cm := Committed{Message: m, Members: c.members}
+	if len(c.quiet) > 0 {
+		if cm.Members, err = s.silence(tx, c, m); err != nil {
+			return m, err
+		}
+	}
+	if len(c.waiting) > 0 && slices.Contains(c.waiting, m.Sender) && (m.Kind == proto.MsgText || m.Kind == proto.MsgFile) {
+		if cm.Settings, err = s.acceptBySending(tx, c, m.Sender); err != nil {
+			return m, err
+		}
+	}
 	if m.Kind == proto.MsgSystem && m.Event != nil {
 		last := m
 		cm.Conv = &proto.Conversation{ID: c.id, Kind: c.kind, Name: c.name, Members: len(c.members), LastSeq: m.Seq, Last: &last}

@@ -55,8 +55,11 @@ type Options struct {
 	// OnCheckpoint, if set, observes each checkpoint, from the
 	// checkpointing goroutine (for metrics and tests).
 	OnCheckpoint func(Checkpoint)
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// NoRequests: a new direct conversation never waits as a
+	// first-contact request (blocks.go), for tests of other features.
+	NoRequests bool
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Committed is a message that is durable, with the users it must reach.
@@ -71,6 +74,10 @@ type Committed struct {
 	Conv    *proto.Conversation
 	Subject proto.UserID
 	Member  bool
+	// Settings, if set, changed with the message: its sender wrote in a
+	// request waiting for them, which accepted it (blocks.go). It goes
+	// to the sender's devices.
+	Settings *proto.ConvSettings
 }
 
 // DB is the server's database. All methods are safe for concurrent use.
@@ -420,6 +427,21 @@ var migrations = []string{
 	ALTER TABLE users ADD COLUMN profile_rev INTEGER NOT NULL DEFAULT 0;
 	CREATE INDEX users_profile_rev ON users(profile_rev);
 	ALTER TABLE files ADD COLUMN purpose TEXT NOT NULL DEFAULT '';`,
+	// 9: blocking, first-contact requests, muting, archiving (blocks.go).
+	// A member's request: 0 none, 1 waiting for their answer, 2 they
+	// deleted it; notify and its end (0: none); archived_seq: the newest
+	// message when they archived it (-1: not archived).
+	`ALTER TABLE members ADD COLUMN request INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE members ADD COLUMN notify TEXT NOT NULL DEFAULT 'all';
+	ALTER TABLE members ADD COLUMN notify_until INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE members ADD COLUMN archived_seq INTEGER NOT NULL DEFAULT -1;
+	CREATE TABLE blocks (
+		user_id INTEGER NOT NULL,
+		blocked INTEGER NOT NULL,
+		time    INTEGER NOT NULL,
+		PRIMARY KEY (user_id, blocked)
+	) WITHOUT ROWID;
+	CREATE INDEX blocks_blocked ON blocks(blocked, user_id);`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -190,6 +190,9 @@ func (d *DB) Invite(ctx context.Context, actor proto.User, subject proto.UserID,
 		if err := refuseBanned(tx, c, subject, invited.Name+" is"); err != nil {
 			return nil, proto.Message{}, err
 		}
+		if err := refuseBlocked(tx, subject, actor.ID, "being added to groups"); err != nil {
+			return nil, proto.Message{}, err
+		}
 		if err := s.addMember(tx, c, subject); err != nil {
 			return nil, proto.Message{}, err
 		}
@@ -239,28 +242,69 @@ func (d *DB) Leave(ctx context.Context, user proto.User, conv proto.ConvID) (pro
 // Direct returns the direct conversation between a and b, creating it on
 // first use. It is summarised as a sees it.
 func (d *DB) Direct(ctx context.Context, a proto.User, b proto.UserID) (conv proto.Conversation, peer proto.User, created bool, err error) {
+	r, err := d.OpenDirect(ctx, a, b)
+	return r.Conv, r.Peer, r.Created, err
+}
+
+// DirectResult is what OpenDirect did.
+type DirectResult struct {
+	Conv    proto.Conversation // as a sees it, with a's settings
+	Peer    proto.User
+	Created bool // the conversation is new
+	Waiting bool // it is new and waits as a request for the peer (blocks.go)
+	Revived bool // a had deleted it as a request: it is back in a's lists
+}
+
+// OpenDirect is Direct, saying more of what it did. A new conversation is
+// refused (not_accepted) if b has blocked a, and waits as a request for
+// b if they share no group.
+func (d *DB) OpenDirect(ctx context.Context, a proto.User, b proto.UserID) (DirectResult, error) {
+	var r DirectResult
 	if a.ID == b {
-		return conv, peer, false, proto.Errorf(proto.CodeSelf, "a direct conversation needs another person")
+		return r, proto.Errorf(proto.CodeSelf, "a direct conversation needs another person")
 	}
-	key := fmt.Sprintf("%d:%d", min(a.ID, b), max(a.ID, b))
-	conv, err = d.convWrite(ctx, func(tx *sql.Tx, s *sequencer) (*convState, proto.Message, error) {
-		created = false
+	key := directKey(a.ID, b)
+	conv, err := d.convWrite(ctx, func(tx *sql.Tx, s *sequencer) (*convState, proto.Message, error) {
+		r = DirectResult{}
 		var err error
-		peer, err = profileTx(tx, b)
+		r.Peer, err = profileTx(tx, b)
 		if err != nil {
 			return nil, proto.Message{}, err
 		}
 		var id proto.ConvID
 		err = tx.QueryRow("SELECT id FROM conversations WHERE direct_key = ?", key).Scan(&id)
 		if err == nil {
+			req, err := memberRequest(tx, id, a.ID)
+			if err != nil {
+				return nil, proto.Message{}, err
+			}
+			if req == requestDeleted {
+				if _, err := tx.Exec("UPDATE members SET request = 0 WHERE conv_id = ? AND user_id = ?", id, a.ID); err != nil {
+					return nil, proto.Message{}, fmt.Errorf("revive request: %w", err)
+				}
+				if _, err := s.reloadQuiet(tx, a.ID, b); err != nil {
+					return nil, proto.Message{}, err
+				}
+				r.Revived = true
+			}
 			c, err := s.conv(tx, id)
 			return c, proto.Message{}, err
 		}
 		if err != sql.ErrNoRows {
 			return nil, proto.Message{}, fmt.Errorf("look up direct conversation: %w", err)
 		}
-		if peer.Deleted {
+		if r.Peer.Deleted {
 			return nil, proto.Message{}, proto.Errorf(proto.CodeAccountDeleted, "user %d deleted their account", b)
+		}
+		if err := refuseBlocked(tx, b, a.ID, "a direct conversation"); err != nil {
+			return nil, proto.Message{}, err
+		}
+		shared, err := d.opts.NoRequests, error(nil)
+		if !shared {
+			shared, err = sharesGroup(tx, a.ID, b)
+		}
+		if err != nil {
+			return nil, proto.Message{}, err
 		}
 		n, err := allocID(tx, "conversations", directIDDigits)
 		if err != nil {
@@ -276,15 +320,29 @@ func (d *DB) Direct(ctx context.Context, a proto.User, b proto.UserID) (conv pro
 				return nil, proto.Message{}, err
 			}
 		}
-		created = true
+		if !shared {
+			if _, err := tx.Exec("UPDATE members SET request = ? WHERE conv_id = ? AND user_id = ?", requestWaiting, n, b); err != nil {
+				return nil, proto.Message{}, fmt.Errorf("file request: %w", err)
+			}
+			c.waiting = []proto.UserID{b}
+			r.Waiting = true
+		}
+		if err := loadBlocked(tx, c); err != nil { // a may have blocked b
+			return nil, proto.Message{}, err
+		}
+		r.Created = true
 		return c, proto.Message{}, nil
 	})
 	if err != nil {
-		return proto.Conversation{}, proto.User{}, false, err
+		return DirectResult{}, err
 	}
-	conv.Name = peer.Name
-	conv.Peer = &peer
-	return conv, peer, created, nil
+	conv.Name = r.Peer.Name
+	conv.Peer = &r.Peer
+	if st, err := d.Settings(ctx, a.ID, conv.ID); err == nil {
+		applySettings(&conv, st)
+	}
+	r.Conv = conv
+	return r, nil
 }
 
 // convWrite runs a write that changes one conversation and summarises it

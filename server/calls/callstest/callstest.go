@@ -73,6 +73,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 		Synchronous: "NORMAL",
 		OnCommit:    func(c []storage.Committed) { h.Publish(c) },
 		Logger:      log,
+		NoRequests:  true, // strangers call each other here, as with nodetest
 	})
 	if err != nil {
 		t.Fatalf("open storage: %v", err)

@@ -46,7 +46,10 @@ var FastHash = auth.Params{Memory: 64, Time: 1, Threads: 1}
 // many groups from one address); login limits are the production ones.
 // Groups created without a join policy are open (tests join groups by ID;
 // production's default is ask): a test of the defaults sets
-// DefaultPolicy and the join limits back with WithConfig.
+// DefaultPolicy and the join limits back with WithConfig. Direct
+// conversations between people who share no group are not first-contact
+// requests (tests open them between strangers): a test of requests sets
+// NoRequests back to false.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	cfg := node.Config{
@@ -57,6 +60,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 		JoinUserLimit: hub.Limit{Burst: -1},
 		JoinAddrLimit: hub.Limit{Burst: -1},
 		DefaultPolicy: proto.PolicyOpen,
+		NoRequests:    true,
 		Logger:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	for _, o := range opts {
