@@ -404,6 +404,21 @@ var migrations = []string{
 		revoked  INTEGER NOT NULL DEFAULT 0
 	);
 	CREATE INDEX invite_links_conv ON invite_links(conv_id, revoked);`,
+	// 8 and 9: reserved for issue #15's profiles and blocking, which are
+	// merged from other branches (replace these placeholders with them).
+	`SELECT 8;`,
+	`SELECT 9;`,
+	// 10: the operator (operator.go). A disabled account cannot log in;
+	// registration codes let people register when the server's
+	// registration mode is "codes" (expires 0 is never).
+	`ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+	CREATE TABLE registration_codes (
+		code     TEXT PRIMARY KEY,
+		created  INTEGER NOT NULL,
+		expires  INTEGER NOT NULL DEFAULT 0,
+		max_uses INTEGER NOT NULL,
+		uses     INTEGER NOT NULL DEFAULT 0
+	) WITHOUT ROWID;`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
