@@ -88,6 +88,10 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.editWindow, "edit-window", env("PARLEY_EDIT_WINDOW", "48h"), "how long after sending a message its sender may edit it, e.g. 48h, or off for no limit (PARLEY_EDIT_WINDOW)")
 	fs.StringVar(&o.loginTimeout, "login-timeout", env("PARLEY_LOGIN_TIMEOUT", hub.DefaultLoginTimeout.String()), "close a connection that has not logged in this long after it opened, e.g. 30s, or off (PARLEY_LOGIN_TIMEOUT)")
 	fs.StringVar(&o.maxConns, "max-conns-per-addr", env("PARLEY_MAX_CONNS_PER_ADDR", strconv.Itoa(hub.DefaultMaxConnsPerAddr)), "open WebSocket connections one client address may hold, or off (PARLEY_MAX_CONNS_PER_ADDR)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: parley-server [flags]\n       parley-server admin [-data DIR] COMMAND   (the operator's commands: parley-server admin -h)\n\nflags:")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

@@ -365,4 +365,7 @@ func TestAdminCommandLineErrors(t *testing.T) {
 			t.Errorf("admin %v: %v, want a usage error", args, err)
 		}
 	}
+	if out, err := run(t, dir, "", "-h"); err != nil || out != admin.Usage {
+		t.Errorf("admin -h: %q, %v; want the usage on stdout", out, err)
+	}
 }

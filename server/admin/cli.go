@@ -46,7 +46,10 @@ func Command(ctx context.Context, args []string, getenv func(string) string, std
 		data = "./data"
 	}
 	fs.StringVar(&data, "data", data, "data folder of the running server (PARLEY_DATA)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		_, err := io.WriteString(stdout, Usage)
+		return err
+	} else if err != nil {
 		return usageError(err.Error())
 	}
 	if fs.NArg() == 0 {
