@@ -1,6 +1,7 @@
 // Command server runs a Parley server: `go run ./server`. Every flag has an
 // environment equivalent (PARLEY_ADDR for -addr, and so on); a flag given
-// on the command line wins over the environment.
+// on the command line wins over the environment. `server admin …` is the
+// operator's command (package admin), which talks to the running server.
 package main
 
 import (
@@ -19,12 +20,20 @@ import (
 	"time"
 
 	"parley/net/proto"
+	"parley/server/admin"
 	"parley/server/auth"
 	"parley/server/hub"
 	"parley/server/node"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "admin" {
+		if err := admin.Command(context.Background(), os.Args[2:], os.Getenv, os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "parley-server admin:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(os.Args[1:], os.Getenv, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "parley server:", err)
 		os.Exit(1)
@@ -44,6 +53,7 @@ type options struct {
 	editWindow                  string
 	joinLimit, joinAddrLimit    string
 	groupPolicy                 string
+	registration                string
 }
 
 func parseFlags(args []string, getenv func(string) string) (options, error) {
@@ -68,6 +78,7 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.joinLimit, "join-limit", env("PARLEY_JOIN_LIMIT", "10/30s"), "attempts to join a group (join_group, join_link) per account: BURST/INTERVAL, or off (PARLEY_JOIN_LIMIT)")
 	fs.StringVar(&o.joinAddrLimit, "join-addr-limit", env("PARLEY_JOIN_ADDR_LIMIT", "30/10s"), "attempts to join a group per address: BURST/INTERVAL, or off (PARLEY_JOIN_ADDR_LIMIT)")
 	fs.StringVar(&o.groupPolicy, "group-policy", env("PARLEY_GROUP_POLICY", "ask"), "join policy of a group created without one: invite, ask or open (PARLEY_GROUP_POLICY)")
+	fs.StringVar(&o.registration, "registration", env("PARLEY_REGISTRATION", hub.RegistrationOpen), "who may register: open, codes (a code from parley-server admin create-code) or closed (PARLEY_REGISTRATION)")
 	fs.StringVar(&o.maxFile, "max-file", env("PARLEY_MAX_FILE", "4GiB"), "largest file accepted, e.g. 4GiB or 500MB (PARLEY_MAX_FILE)")
 	fs.StringVar(&o.quota, "quota", env("PARLEY_QUOTA", "off"), "bytes each user may share in all, e.g. 20GiB, or off (PARLEY_QUOTA)")
 	fs.StringVar(&o.web, "web", env("PARLEY_WEB", ""), "serve this folder at / (the browser app that make web builds) (PARLEY_WEB)")
@@ -77,6 +88,10 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.editWindow, "edit-window", env("PARLEY_EDIT_WINDOW", "48h"), "how long after sending a message its sender may edit it, e.g. 48h, or off for no limit (PARLEY_EDIT_WINDOW)")
 	fs.StringVar(&o.loginTimeout, "login-timeout", env("PARLEY_LOGIN_TIMEOUT", hub.DefaultLoginTimeout.String()), "close a connection that has not logged in this long after it opened, e.g. 30s, or off (PARLEY_LOGIN_TIMEOUT)")
 	fs.StringVar(&o.maxConns, "max-conns-per-addr", env("PARLEY_MAX_CONNS_PER_ADDR", strconv.Itoa(hub.DefaultMaxConnsPerAddr)), "open WebSocket connections one client address may hold, or off (PARLEY_MAX_CONNS_PER_ADDR)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: parley-server [flags]\n       parley-server admin [-data DIR] COMMAND   (the operator's commands: parley-server admin -h)\n\nflags:")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -135,6 +150,10 @@ func run(args []string, getenv func(string) string, stderr *os.File) error {
 		return fmt.Errorf("-group-policy: want invite, ask or open, not %q", o.groupPolicy)
 	}
 	cfg.DefaultPolicy = o.groupPolicy
+	if !hub.ValidRegistration(o.registration) {
+		return fmt.Errorf("-registration: want open, codes or closed, not %q", o.registration)
+	}
+	cfg.Registration, cfg.AdminSocket = o.registration, true
 	if cfg.TrustedProxies, err = hub.ParseTrustedProxies(o.trustedProxies); err != nil {
 		return fmt.Errorf("-trusted-proxies: want addresses or networks like 127.0.0.1,10.0.0.0/8: %w", err)
 	}

@@ -114,3 +114,24 @@ func TestGroupFlagsComeFromFlagOrEnvironment(t *testing.T) {
 		}
 	}
 }
+
+func TestRegistrationModeComesFromFlagOrEnvironment(t *testing.T) {
+	o, err := parseFlags(nil, func(k string) string { return map[string]string{"PARLEY_REGISTRATION": "codes"}[k] })
+	if err != nil || o.registration != "codes" {
+		t.Fatalf("registration from the environment = %q, %v; want codes", o.registration, err)
+	}
+	if o, _ := parseFlags([]string{"-registration", "closed"}, func(k string) string { return map[string]string{"PARLEY_REGISTRATION": "codes"}[k] }); o.registration != "closed" {
+		t.Fatalf("registration flag = %q, want closed: the flag wins", o.registration)
+	}
+	if o, _ := parseFlags(nil, func(string) string { return "" }); o.registration != "open" {
+		t.Fatalf("default registration = %q, want open", o.registration)
+	}
+	dir := t.TempDir()
+	err = run([]string{"-data", dir, "-addr", "127.0.0.1:0", "-registration", "invite"}, func(string) string { return "" }, os.Stderr)
+	if err == nil || !strings.Contains(err.Error(), "-registration") {
+		t.Fatalf("run with -registration invite: %v, want a -registration error", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("the data folder was touched before the flags were checked: %d entries", len(entries))
+	}
+}

@@ -23,6 +23,14 @@ func (o ops) Register(ctx context.Context, name, password string) (proto.User, e
 	return r.User, err
 }
 
+// RegisterWithCode is Register with a registration code, which a server
+// whose registration mode is "codes" requires.
+func (o ops) RegisterWithCode(ctx context.Context, name, password, code string) (proto.User, error) {
+	var r proto.RegisterReply
+	err := o.call(ctx, proto.TypeRegister, proto.RegisterRequest{Name: name, Password: password, Code: code}, &r)
+	return r.User, err
+}
+
 // Login authenticates the connection and returns a session token to
 // resume with later. device is free text shown in session lists.
 func (o ops) Login(ctx context.Context, id proto.UserID, password, device string) (proto.LoginReply, error) {

@@ -51,6 +51,17 @@ const (
 	CodeNoRequest   Code = "no_request" // the conversation is not a waiting request of yours
 )
 
+// Registration modes and disabled accounts (docs/protocol.md,
+// "Registration and the admin command").
+const (
+	CodeRegistrationClosed Code = "registration_closed" // the server's registration mode is closed
+	CodeCodeRequired       Code = "code_required"       // the mode is codes and register gave none
+	CodeBadCode            Code = "bad_code"            // no such registration code
+	CodeCodeUsedUp         Code = "code_used_up"        // the code has been used its maximum of times
+	CodeCodeExpired        Code = "code_expired"        // the code's expiry has passed
+	CodeAccountDisabled    Code = "account_disabled"    // the operator disabled the account
+)
+
 // Error is the error body of a failed reply, and the error type every
 // client-visible failure is carried in on both sides.
 type Error struct {

@@ -40,6 +40,7 @@ const (
 	ReasonRevoked         = "session revoked"
 	ReasonPasswordChanged = "password changed"
 	ReasonAccountDeleted  = "account deleted"
+	ReasonDisabled        = "account disabled" // by the server's operator
 )
 
 // Device is one session of the account.

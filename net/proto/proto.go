@@ -213,6 +213,9 @@ type Member struct {
 type RegisterRequest struct {
 	Name     string `json:"name" badutf8:"invalid_name"`
 	Password string `json:"password" badutf8:"weak_password"`
+	// Code is a registration code, needed when the server's registration
+	// mode is "codes" (ignored in "open").
+	Code string `json:"code,omitempty" badutf8:"bad_code"`
 }
 type RegisterReply struct {
 	User User `json:"user"`

@@ -238,6 +238,13 @@ func (h *Hub) deleteGroup(ctx context.Context, c *conn, body json.RawMessage) (a
 		return nil, err
 	}
 	h.log.Info("group deleted", "group", req.Group, "owner", c.user.ID, "members", len(del.Members))
+	h.groupDeleted(ctx, del)
+	return struct{}{}, nil
+}
+
+// groupDeleted tells the members of a deleted group, and those whose
+// request was waiting, and releases the blobs only its files held.
+func (h *Hub) groupDeleted(ctx context.Context, del storage.Deleted) {
 	if frame, err := proto.EncodePush(proto.TypeConversation, proto.ConversationPush{Conversation: del.Conv, Deleted: true}); err == nil {
 		for _, u := range del.Members {
 			h.pushTo(u, frame)
@@ -253,5 +260,4 @@ func (h *Hub) deleteGroup(ctx context.Context, c *conn, body json.RawMessage) (a
 			h.cfg.ReleaseBlob(ctx, sha)
 		}
 	}
-	return struct{}{}, nil
 }

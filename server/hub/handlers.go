@@ -132,6 +132,9 @@ func (h *Hub) register(ctx context.Context, c *conn, body json.RawMessage) (any,
 	if err := checkPassword(req.Password); err != nil {
 		return nil, err
 	}
+	if err := h.checkRegistration(req.Code); err != nil {
+		return nil, err
+	}
 	if l := h.lims.register; l != nil {
 		if ok, retry := l.Take(c.remote); !ok {
 			return nil, rateLimited("registrations from your address", retry)
@@ -141,7 +144,7 @@ func (h *Hub) register(ctx context.Context, c *conn, body json.RawMessage) (any,
 	if err != nil {
 		return nil, err
 	}
-	u, err := h.db.CreateUser(ctx, name, hash)
+	u, err := h.createUser(ctx, name, hash, req.Code)
 	if err != nil {
 		return nil, err
 	}
@@ -194,6 +197,9 @@ func (h *Hub) login(ctx context.Context, c *conn, body json.RawMessage) (any, er
 	if l := h.lims.loginUser; l != nil {
 		l.Reset(userKey)
 	}
+	if err := h.db.CheckEnabled(ctx, u.ID); err != nil {
+		return nil, err
+	}
 	token, tokenHash, err := auth.NewToken()
 	if err != nil {
 		return nil, err
@@ -207,6 +213,12 @@ func (h *Hub) login(ctx context.Context, c *conn, body json.RawMessage) (any, er
 		return nil, err
 	}
 	h.bind(c, u, tokenHash)
+	if err := h.confirmBound(ctx, c, tokenHash); err != nil {
+		if derr := h.db.DeleteSession(ctx, tokenHash); derr != nil {
+			h.log.Warn("login: delete the session of a disabled account", "user", u.ID, "err", derr)
+		}
+		return nil, err
+	}
 	h.log.Info("login", "user", u.ID, "remote", c.remote)
 	return proto.LoginReply{User: u, Token: token}, nil
 }
@@ -233,8 +245,7 @@ func (h *Hub) resume(ctx context.Context, c *conn, body json.RawMessage) (any, e
 	h.bind(c, u, hash)
 	// A revocation that committed after the lookup above closed the
 	// user's connections before this one was bound: look again.
-	if _, err := h.db.SessionUser(ctx, hash); err != nil {
-		h.unbind(c)
+	if err := h.confirmBound(ctx, c, hash); err != nil {
 		return nil, err
 	}
 	h.touchSession(hash, c.remote)

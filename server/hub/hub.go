@@ -67,6 +67,9 @@ type Config struct {
 	// Attempts to join a group (join_group, join_link), per user and per
 	// remote address, whatever their outcome (groups.go).
 	JoinUserLimit, JoinAddrLimit Limit
+	// Registration is who may register: RegistrationOpen ("" too),
+	// RegistrationCodes or RegistrationClosed (operator.go).
+	Registration string
 	// DefaultPolicy is the join policy of a group whose create_group
 	// names none ("": proto.DefaultPolicy, ask).
 	DefaultPolicy string

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"parley/net/proto"
+	"parley/server/admin"
 	"parley/server/auth"
 	"parley/server/files"
 	"parley/server/hub"
@@ -78,6 +79,13 @@ type Config struct {
 	// EditWindow is how long a sender may edit a message (0: the hub's
 	// default, 48 h; negative: no bound).
 	EditWindow time.Duration
+	// Registration is who may register: hub.RegistrationOpen ("" too),
+	// hub.RegistrationCodes or hub.RegistrationClosed.
+	Registration string
+	// AdminSocket makes the node answer the admin command on
+	// DataDir/admin.sock (package admin); a node whose data folder
+	// already has a server answering there does not start.
+	AdminSocket bool
 }
 
 // WebFontPath and WebEmojiFontPath are where the node serves
@@ -96,6 +104,7 @@ type Node struct {
 	files   *files.Service
 	reg     *metrics.Registry
 	handler http.Handler
+	admin   *admin.Server // nil without Config.AdminSocket
 
 	closeOnce sync.Once // closeStorage
 	closeErr  error
@@ -113,6 +122,13 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		cfg.Argon2 = auth.DefaultParams
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger, reg: metrics.NewRegistry()}
+	if cfg.AdminSocket {
+		// Before the database: a second server on the folder stops here.
+		var err error
+		if n.admin, err = admin.Listen(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
 	n.reg.RegisterRuntime()
 	batchSeconds := n.reg.Histogram("parley_db_commit_seconds", "Time from the start of a write transaction to its commit.", metrics.LatencyBuckets)
 	batchJobs := n.reg.Histogram("parley_db_commit_writes", "Writes grouped into one transaction.", []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512})
@@ -147,6 +163,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		},
 	})
 	if err != nil {
+		if n.admin != nil {
+			n.admin.Close()
+		}
 		return nil, fmt.Errorf("open storage: %w", err)
 	}
 	h = hub.New(hub.Config{
@@ -163,6 +182,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		JoinUserLimit:  limitOr(cfg.JoinUserLimit, hub.DefaultJoinUserLimit),
 		JoinAddrLimit:  limitOr(cfg.JoinAddrLimit, hub.DefaultJoinAddrLimit),
 		DefaultPolicy:  cfg.DefaultPolicy,
+		Registration:   cfg.Registration,
 		Now:            cfg.Now,
 		TrustedProxies: cfg.TrustedProxies,
 
@@ -181,9 +201,15 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		MaxFileSize: cfg.MaxFileSize, Quota: cfg.FileQuota, Logger: cfg.Logger,
 	})
 	if err != nil {
+		if n.admin != nil {
+			n.admin.Close()
+		}
 		db.Close()
 		h.Close()
 		return nil, fmt.Errorf("open files: %w", err)
+	}
+	if n.admin != nil {
+		n.admin.Serve(&admin.Service{DB: db, Hub: h}, cfg.Logger)
 	}
 
 	mux := http.NewServeMux()

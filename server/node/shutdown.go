@@ -62,11 +62,14 @@ func (n *Node) ShutdownStages(b ShutdownBudgets, srv HTTPServer) []Stage {
 	)
 }
 
-// closeStorage stops the file service's background work, lets the queued
+// closeStorage stops the admin socket and the file service's background work, lets the queued
 // writes commit, closes the database, then stops fan-out (no commit can
 // come after). Only the first call does it; the others wait for it.
 func (n *Node) closeStorage() error {
 	n.closeOnce.Do(func() {
+		if n.admin != nil {
+			n.admin.Close() // after the commands under way
+		}
 		n.files.Close()
 		n.closeErr = n.db.Close()
 		n.hub.Close()

@@ -803,59 +803,64 @@ func (d *DB) DeleteGroup(ctx context.Context, actor proto.User, group proto.Conv
 		if err != nil {
 			return nil, err
 		}
-		del := Deleted{Conv: proto.Conversation{ID: c.id, Kind: c.kind, Name: c.name}, Members: c.members}
-		rows, err := tx.Query("SELECT user_id FROM join_requests WHERE conv_id = ?", c.id)
-		if err != nil {
-			return nil, fmt.Errorf("list requests of %d: %w", c.id, err)
-		}
-		for rows.Next() {
-			var u proto.UserID
-			if err := rows.Scan(&u); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("list requests of %d: %w", c.id, err)
-			}
-			del.Requesters = append(del.Requesters, u)
-		}
-		rows.Close()
-		var shas []string
-		rows, err = tx.Query("SELECT DISTINCT sha256 FROM files WHERE conv_id = ?", c.id)
-		if err != nil {
-			return nil, fmt.Errorf("list files of %d: %w", c.id, err)
-		}
-		for rows.Next() {
-			var sha string
-			if err := rows.Scan(&sha); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("list files of %d: %w", c.id, err)
-			}
-			shas = append(shas, sha)
-		}
-		rows.Close()
-		for _, q := range []string{
-			"DELETE FROM messages WHERE conv_id = ?", "DELETE FROM files WHERE conv_id = ?", "DELETE FROM pins WHERE conv_id = ?",
-			"DELETE FROM hidden WHERE conv_id = ?", "DELETE FROM reads WHERE conv_id = ?", "DELETE FROM members WHERE conv_id = ?",
-			"DELETE FROM bans WHERE conv_id = ?", "DELETE FROM join_requests WHERE conv_id = ?", "DELETE FROM invite_links WHERE conv_id = ?",
-			"UPDATE conversations SET deleted = 1, name = '', description = '' WHERE id = ?",
-		} {
-			if _, err := tx.Exec(q, c.id); err != nil {
-				return nil, fmt.Errorf("delete group %d: %w", c.id, err)
-			}
-		}
-		for _, sha := range shas {
-			var refs int
-			if err := tx.QueryRow(blobRefsQuery, sha).Scan(&refs); err != nil {
-				return nil, fmt.Errorf("count references of blob %s: %w", sha, err)
-			}
-			if refs == 0 {
-				del.Released = append(del.Released, sha)
-			}
-		}
-		s.touch(c)
-		c.gone, c.members, c.owner, c.admins = true, nil, 0, nil
-		return del, nil
+		return s.deleteGroup(tx, c)
 	})
 	if err != nil {
 		return Deleted{}, err
 	}
 	return v.(Deleted), nil
+}
+
+// deleteGroup deletes the group c within tx (DeleteGroup).
+func (s *sequencer) deleteGroup(tx *sql.Tx, c *convState) (any, error) {
+	del := Deleted{Conv: proto.Conversation{ID: c.id, Kind: c.kind, Name: c.name}, Members: c.members}
+	rows, err := tx.Query("SELECT user_id FROM join_requests WHERE conv_id = ?", c.id)
+	if err != nil {
+		return nil, fmt.Errorf("list requests of %d: %w", c.id, err)
+	}
+	for rows.Next() {
+		var u proto.UserID
+		if err := rows.Scan(&u); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list requests of %d: %w", c.id, err)
+		}
+		del.Requesters = append(del.Requesters, u)
+	}
+	rows.Close()
+	var shas []string
+	rows, err = tx.Query("SELECT DISTINCT sha256 FROM files WHERE conv_id = ?", c.id)
+	if err != nil {
+		return nil, fmt.Errorf("list files of %d: %w", c.id, err)
+	}
+	for rows.Next() {
+		var sha string
+		if err := rows.Scan(&sha); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list files of %d: %w", c.id, err)
+		}
+		shas = append(shas, sha)
+	}
+	rows.Close()
+	for _, q := range []string{
+		"DELETE FROM messages WHERE conv_id = ?", "DELETE FROM files WHERE conv_id = ?", "DELETE FROM pins WHERE conv_id = ?",
+		"DELETE FROM hidden WHERE conv_id = ?", "DELETE FROM reads WHERE conv_id = ?", "DELETE FROM members WHERE conv_id = ?",
+		"DELETE FROM bans WHERE conv_id = ?", "DELETE FROM join_requests WHERE conv_id = ?", "DELETE FROM invite_links WHERE conv_id = ?",
+		"UPDATE conversations SET deleted = 1, name = '', description = '' WHERE id = ?",
+	} {
+		if _, err := tx.Exec(q, c.id); err != nil {
+			return nil, fmt.Errorf("delete group %d: %w", c.id, err)
+		}
+	}
+	for _, sha := range shas {
+		var refs int
+		if err := tx.QueryRow(blobRefsQuery, sha).Scan(&refs); err != nil {
+			return nil, fmt.Errorf("count references of blob %s: %w", sha, err)
+		}
+		if refs == 0 {
+			del.Released = append(del.Released, sha)
+		}
+	}
+	s.touch(c)
+	c.gone, c.members, c.owner, c.admins = true, nil, 0, nil
+	return del, nil
 }

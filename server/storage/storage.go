@@ -442,6 +442,17 @@ var migrations = []string{
 		PRIMARY KEY (user_id, blocked)
 	) WITHOUT ROWID;
 	CREATE INDEX blocks_blocked ON blocks(blocked, user_id);`,
+	// 10: the operator (operator.go). A disabled account cannot log in;
+	// registration codes let people register when the server's
+	// registration mode is "codes" (expires 0 is never).
+	`ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+	CREATE TABLE registration_codes (
+		code     TEXT PRIMARY KEY,
+		created  INTEGER NOT NULL,
+		expires  INTEGER NOT NULL DEFAULT 0,
+		max_uses INTEGER NOT NULL,
+		uses     INTEGER NOT NULL DEFAULT 0
+	) WITHOUT ROWID;`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
