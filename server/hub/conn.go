@@ -463,8 +463,12 @@ func (c *conn) end() {
 	if c.login != nil {
 		c.login.Stop()
 	}
-	c.h.touchSession(c.tokenHash, c.remote) // people.go: the device's last activity
+	// The device's last activity (people.go) is written after the
+	// connection has left its user's list: the user is offline at once,
+	// not after a write.
+	hash := c.tokenHash
 	c.h.remove(c)
+	c.h.touchSession(hash, c.remote)
 	c.h.m.conns.Dec()
 	c.h.wg.Done()
 }
