@@ -11,10 +11,12 @@ import (
 // mention notifies the newest message of c that mentions me if it was
 // not notified yet, also where other messages would not notify: while the
 // window has the focus, or when a later entry (a reaction, another
-// message) is the conversation's newest. It reports whether it notified.
+// message) is the conversation's newest; but not while the user is looking
+// at it (viewing: the window has the focus and the conversation is
+// open). It reports whether it notified.
 // On the first look at an account nothing is news; a conversation seen
 // for the first time notifies its mention only while it is unread.
-func (n *newsNotifier) mention(c state.Conversation, fresh bool) bool {
+func (n *newsNotifier) mention(c state.Conversation, fresh, viewing bool) bool {
 	m := c.Mentioned
 	if m == nil || m.Sender == n.me {
 		return false
@@ -23,6 +25,9 @@ func (n *newsNotifier) mention(c state.Conversation, fresh bool) bool {
 	n.mentioned[c.ID] = max(prev, m.Seq)
 	if fresh || m.Seq <= prev || !known && !c.MentionUnread {
 		return false
+	}
+	if viewing {
+		return true // seen as it came: nothing to say
 	}
 	title, text := ui.MentionNotification(n.language(), c, *m)
 	if shown := n.show(title, text); shown != nil {

@@ -38,6 +38,11 @@ func TestAMentionAlwaysNotifiesButNotMyOwn(t *testing.T) {
 	n.update(group(react, at2, 4), false) // a newer entry hides it from the usual rule
 	mine := msg(6, me, proto.MsgText, "@李华 note to self", me.ID)
 	n.update(group(mine, mine, 0), false)
+	// Open in the focused window: seen as it comes, not notified.
+	looking := msg(7, wang, proto.MsgText, "@李华 你在看吧", me.ID)
+	st := group(looking, looking, 1)
+	st.Open = &state.Open{Conversation: st.Conversations[0]}
+	n.update(st, true)
 
 	want := []shown{{"王芳 mentioned you · 学习小组", "@李华 看这个"}, {"王芳 mentioned you · 学习小组", "@李华 还有这个"}}
 	if !slices.Equal(fake.shown, want) {

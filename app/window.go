@@ -674,7 +674,8 @@ func (n *newsNotifier) update(st state.State, focused bool) {
 		}
 		prev, known := n.seen[c.ID]
 		n.seen[c.ID] = max(prev, c.Last.Seq)
-		if n.mention(c, fresh) {
+		viewing := focused && st.Open != nil && st.Open.ID == c.ID
+		if n.mention(c, fresh, viewing) {
 			continue // a mention says more than the newest message
 		}
 		if fresh || c.Last.Seq <= prev || !known && c.Unread == 0 {
