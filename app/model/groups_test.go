@@ -86,7 +86,9 @@ func TestMyJoinRequestIsToldAndAnswered(t *testing.T) {
 	if err := owner.Conn.AnswerJoin(ctx, g.ID, me.ID, false); err != nil {
 		t.Fatal(err)
 	}
-	m.waitFor("declined", func(st state.State) bool { return noticeWith(st, state.NoticeJoinDeclined, "Study Group", fmt.Sprint(g.ID)) })
+	m.waitFor("declined", func(st state.State) bool {
+		return noticeWith(st, state.NoticeJoinDeclined, "Study Group", fmt.Sprint(g.ID))
+	})
 	if err := m.JoinGroup(ctx, fmt.Sprint(g.ID)); err != nil {
 		t.Fatal(err)
 	}
