@@ -296,7 +296,7 @@ func (c *linkCard) layout(gtx layout.Context, u *UI, st state.State) layout.Dime
 				if p.Info == nil {
 					return layout.Dimensions{}
 				}
-				label := t.Join
+				label := w.JoinThis
 				if p.Info.Policy == proto.PolicyAsk {
 					label = w.RequestJoin
 				}

@@ -31,7 +31,7 @@ type groupWords struct {
 	UsesF, UsesOfF, ExpiresF, Expired, UsedUp, NeverExpires            string
 	CopyLink, Copied, Revoke, ShowQR, QRCode, AppLinkF, NoLinks        string
 	// Joining by link or ID.
-	JoinHint, JoinF, AsksNote, RequestJoin, LookingUp, CloseLink string
+	JoinHint, JoinF, AsksNote, RequestJoin, JoinThis, LookingUp, CloseLink string
 }
 
 var groupCatalog = map[Lang]groupWords{
@@ -112,6 +112,7 @@ var groupCatalog = map[Lang]groupWords{
 		JoinF:            "Join %s?",
 		AsksNote:         "Its admins let new members in: joining sends them a request",
 		RequestJoin:      "Request to join",
+		JoinThis:         "Join this group",
 		LookingUp:        "Looking up the link…",
 		CloseLink:        "Close",
 	},
@@ -192,6 +193,7 @@ var groupCatalog = map[Lang]groupWords{
 		JoinF:            "加入“%s”？",
 		AsksNote:         "新成员需经管理员批准：加入将向他们发送申请",
 		RequestJoin:      "申请加入",
+		JoinThis:         "加入该群",
 		LookingUp:        "正在查询链接…",
 		CloseLink:        "关闭",
 	},

@@ -115,12 +115,16 @@ func validToken(t string) bool {
 // (an http or https address): the https (or http) link that anyone can
 // open, and the app's parley:// link.
 func ShareLinks(server, path string) (web, app string) {
-	u, err := url.Parse(strings.TrimSpace(server))
+	server = strings.TrimSpace(server)
+	if !strings.Contains(server, "://") {
+		server = "http://" + server // as the model dials it
+	}
+	u, err := url.Parse(server)
 	if err != nil || u.Host == "" {
 		return path, proto.AppScheme + "://" + strings.TrimPrefix(path, "/")
 	}
 	scheme := "https"
-	if u.Scheme == "http" || u.Scheme == "ws" {
+	if u.Scheme == "http" || u.Scheme == "ws" { // no TLS
 		scheme = "http"
 	}
 	base := strings.TrimSuffix(u.Path, "/")
