@@ -478,6 +478,10 @@ func (g *groupPanel) update(gtx layout.Context, u *UI, st state.State) {
 		g.hide(u)
 		return
 	}
+	if g.seeded && st.Group == nil { // the model closed it (the group was deleted, say)
+		g.reset()
+		return
+	}
 	gp := g.panel(st)
 	if gp == nil || gp.Info == nil {
 		return

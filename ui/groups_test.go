@@ -220,6 +220,12 @@ func TestSettingsPanelOfAMemberHasNoActions(t *testing.T) {
 	if evs := d.Frame(st); count(evs, ui.CloseGroupSettings{}) != 1 {
 		t.Fatalf("Esc gave %#v", evs)
 	}
+	// So does the model, and the messages are back.
+	openSettings(t, d, st)
+	st.Group = nil
+	d.Frame(st)
+	d.Frame(st)
+	onScreen(t, d, "Message 学习小组 Study Group")
 }
 
 // An admin may remove and ban members but not the owner; Remove calls the
