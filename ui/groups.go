@@ -1020,6 +1020,13 @@ func (g *groupPanel) linkSection(gtx layout.Context, u *UI, st state.State, gp *
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return segmented(gtx, th, segs) }),
 		layout.Rigid(gap(spaceS)),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			if u.narrow { // the hint needs the width
+				return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions { return th.input(gtx, g.maxUses, w.MaxUses, w.MaxUses) }),
+					layout.Rigid(gap(spaceS)),
+					layout.Rigid(th.button(&g.createLink, primaryButton, w.NewLink).Layout),
+				)
+			}
 			return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
 				layout.Flexed(1, func(gtx layout.Context) layout.Dimensions { return th.input(gtx, g.maxUses, w.MaxUses, w.MaxUses) }),
 				layout.Rigid(gap(spaceS)),
