@@ -247,3 +247,37 @@ func TestGroupEventsAreStoredAndShownAfterSync(t *testing.T) {
 		return st.Group != nil && st.Group.Info != nil && st.Group.Info.Name == again && st.Open.Name == again
 	})
 }
+
+// The app opened with an invite link (the browser app's ?join=TOKEN)
+// shows its card once logged in and online; a link of a group that asks
+// files a request.
+func TestAnInviteLinkTheAppWasOpenedWithIsOfferedOnceOnline(t *testing.T) {
+	srv := nodetest.Start(t)
+	owner := srv.NewUser(t, "Li Hua")
+	ctx := context.Background()
+	g, err := owner.Conn.CreateGroupWith(ctx, proto.CreateGroupRequest{Name: "Study Group", Policy: proto.PolicyAsk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := owner.Conn.CreateLink(ctx, proto.CreateLinkRequest{Group: g.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newTestModel(t, srv, t.TempDir())
+	m.OfferJoinLink(l.Token)
+	m.registerAndLogin(srv, "Tom")
+	st := m.waitFor("the card", func(st state.State) bool { return st.LinkPreview != nil && st.LinkPreview.Info != nil })
+	if p := st.LinkPreview; p.Token != l.Token || p.Info.Name != "Study Group" || p.Info.Policy != proto.PolicyAsk {
+		t.Fatalf("card %+v %+v", p, p.Info)
+	}
+	if err := m.JoinLink(ctx, l.Token); err != nil {
+		t.Fatal(err)
+	}
+	if st := m.State(); !noticeWith(st, state.NoticeJoinRequested, "Study Group", fmt.Sprint(g.ID)) || len(st.Conversations) != 0 {
+		t.Fatalf("after the link: notices %+v, conversations %+v", st.Notices, st.Conversations)
+	}
+	reqs, err := owner.Conn.JoinRequests(ctx, g.ID)
+	if err != nil || len(reqs) != 1 || reqs[0].User.Name != "Tom" {
+		t.Fatalf("requests %+v, %v", reqs, err)
+	}
+}
