@@ -78,6 +78,7 @@ func run(o options, log *slog.Logger, start time.Time) error {
 	}
 	defer m.Close()
 	model.MarkNoAudio(m)
+	m.OfferJoinLink(startLink()) // an invite link the app was opened with (join_*.go)
 	log.Debug("model ready", "since_start", time.Since(start))
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -324,7 +325,7 @@ func (win *window) dispatch(ev ui.Event) {
 	case ui.UseHere:
 		do("account", m.UseHere)
 	case ui.CreateGroup:
-		do("", func(ctx context.Context) error { return m.CreateGroup(ctx, ev.Name) })
+		do("", func(ctx context.Context) error { return m.CreateGroupWith(ctx, ev.Name, ev.Policy) })
 	case ui.JoinGroup:
 		do("", func(ctx context.Context) error { return m.JoinGroup(ctx, ev.GroupID) })
 	case ui.Invite:
@@ -450,6 +451,9 @@ func (win *window) dispatch(ev ui.Event) {
 			return win.prefs.save(p)
 		})
 	default:
+		if win.dispatchGroups(ev) { // groups.go
+			return
+		}
 		win.log.Warn("unknown intent", "type", fmt.Sprintf("%T", ev))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"parley/app/state"
+	"parley/net/proto"
 	"parley/ui"
 	"parley/ui/uitest"
 )
@@ -63,6 +64,15 @@ func screensToCheck() []screen {
 		{"list, direct form", list, pick("Direct", "私聊")},
 		{"busy, members", uitest.Busy, pick("Members", "成员")},
 		{"busy, leave", uitest.Busy, pick("Leave group", "退出群聊")},
+		{"group settings, owner", func() state.State { // groups_test.go
+			st := panelState(proto.RoleOwner)
+			l := proto.InviteLink{ID: 7, Path: "/join/q3Jx0Lw1Zr9mUe5hT2aPkA", Creator: uitest.LiHua, MaxUses: 5, Uses: 2, Expires: uitest.Now.Add(36e11).UnixMilli()}
+			st.Group.Links, st.Group.NewLink = []proto.InviteLink{l}, &l
+			st.Group.Bans = []proto.Ban{{User: proto.User{ID: 4900, Name: "Spammer"}, By: uitest.LiHua}}
+			st.JoinRequests = map[proto.ConvID][]proto.JoinRequest{uitest.StudyGroup: {{User: uitest.Sofia}}}
+			return st
+		}, pick("Group settings", "群设置")},
+		{"group settings, member", func() state.State { return panelState(proto.RoleMember) }, pick("Group settings", "群设置")},
 		{"list, log out", list, pick("Log out", "退出登录")},
 		{"offline", offline, none},
 		{"empty", uitest.Empty, none},

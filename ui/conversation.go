@@ -42,6 +42,7 @@ type convPane struct {
 	pins       pinBar        // pinbar.go
 	find       findBar       // find.go
 	mention    mentionPicker // the "@" list (mentions.go)
+	settings   groupPanel    // the group's settings (groups.go)
 }
 
 // editing is my message the composer is changing, and the draft that was
@@ -64,6 +65,7 @@ func (p *convPane) init() {
 	p.find.init()
 	p.files.init()
 	p.transfers.init()
+	p.settings.init()
 }
 
 func (p *convPane) reset() {
@@ -77,6 +79,7 @@ func (p *convPane) reset() {
 	p.find.reset()
 	p.files.reset()
 	p.transfers.reset()
+	p.settings.reset()
 }
 
 func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
@@ -113,6 +116,7 @@ func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
 	if p.callPeer.Clicked(gtx) && o.Peer != nil && !st.NoAudio {
 		u.emit(Call{UserID: fmt.Sprint(o.Peer.ID)})
 	}
+	p.settings.update(gtx, u, st)
 	p.find.update(gtx, u, p, st)
 	p.files.update(gtx, u, st)
 	p.transfers.update(gtx, u)
@@ -301,6 +305,13 @@ func (p *convPane) layout(gtx layout.Context, u *UI, st state.State) layout.Dime
 		)
 	}
 	p.update(gtx, u, st)
+	if p.settings.open { // the group's settings take the pane (groups.go)
+		return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.header(gtx, u, st) }),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return rule(gtx, th.Border, false) }),
+			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions { return p.settings.layout(gtx, u, st) }),
+		)
+	}
 	return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.header(gtx, u, st) }),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.find.layout(gtx, u, st) }),
@@ -437,11 +448,13 @@ func (p *convPane) header(gtx layout.Context, u *UI, st state.State) layout.Dime
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return th.avatar(gtx, o.Name, avatarID, avatarM) }),
 			layout.Rigid(gap(spaceM)),
 			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
-				return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
-					layout.Rigid(th.label(textTitle, th.Fg, o.Name).bold().lines(1).userContent().Layout),
-					layout.Rigid(gap(2)),
-					layout.Rigid(th.label(textSmall, th.FgMuted, sub).lines(2).Layout),
-				)
+				return p.settings.titleArea(gtx, u, st, func(gtx layout.Context) layout.Dimensions { // a click opens the group's settings (groups.go)
+					return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+						layout.Rigid(th.label(textTitle, th.Fg, o.Name).bold().lines(1).userContent().Layout),
+						layout.Rigid(gap(2)),
+						layout.Rigid(th.label(textSmall, th.FgMuted, sub).lines(2).Layout),
+					)
+				})
 			}),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 				if o.Kind != proto.KindDirect || o.Peer == nil {
@@ -458,6 +471,7 @@ func (p *convPane) header(gtx layout.Context, u *UI, st state.State) layout.Dime
 				return b.Layout(gtx)
 			}),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.find.button(gtx, u) }),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.settings.settingsButton(gtx, u, st) }),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 				b := th.iconButton(&p.members, u.icons.people, t.ShowMembers)
 				if p.showMembers {

@@ -20,8 +20,8 @@ type (
 	// UseHere takes the account from the browser tab that has it open
 	// (offered with a state.CodeInUse login error).
 	UseHere struct{}
-	// CreateGroup creates a group.
-	CreateGroup struct{ Name string }
+	// CreateGroup creates a group with a join policy (proto.Policy*).
+	CreateGroup struct{ Name, Policy string }
 	// JoinGroup joins a group by its ID.
 	JoinGroup struct{ GroupID string }
 	// Invite adds a user to a group; GroupID "" is the open conversation.

@@ -50,8 +50,9 @@ func TestSidebarFormsAskForWhatTheySay(t *testing.T) {
 		fields [][2]string
 		want   ui.Event
 	}{
-		{"New group", [][2]string{{"Group name", "读书会 Book Club"}}, ui.CreateGroup{Name: "读书会 Book Club"}},
-		{"Join", [][2]string{{"Group ID", "512"}}, ui.JoinGroup{GroupID: "512"}},
+		{"New group", [][2]string{{"Group name", "读书会 Book Club"}}, ui.CreateGroup{Name: "读书会 Book Club", Policy: proto.PolicyAsk}},
+		{"Join", [][2]string{{"Group ID or invite link", "512"}}, ui.JoinGroup{GroupID: "512"}},
+		{"Join", [][2]string{{"Group ID or invite link", "https://chat.example.org/join/q3Jx0Lw1Zr9mUe5hT2aPkA"}}, ui.JoinByText{Text: "https://chat.example.org/join/q3Jx0Lw1Zr9mUe5hT2aPkA"}},
 		{"Invite", [][2]string{{"User ID", "4830"}}, ui.Invite{UserID: "4830"}}, // group: the open one
 		{"Invite", [][2]string{{"User ID", "4830"}, {"Group ID (optional)", "517"}}, ui.Invite{UserID: "4830", GroupID: "517"}},
 		{"Direct", [][2]string{{"User ID", "4822"}}, ui.OpenDirect{UserID: "4822"}},

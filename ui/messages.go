@@ -189,7 +189,7 @@ func (l *msgList) build(u *UI) {
 			rows = append(rows, row{kind: rowDay, msg: i})
 			prevDay = day
 		}
-		if m.Kind == proto.MsgSystem {
+		if m.Kind == proto.MsgSystem || m.Kind == proto.MsgGroupEvent {
 			rows = append(rows, row{kind: rowEvent, msg: i})
 			continue
 		}
@@ -200,7 +200,7 @@ func (l *msgList) build(u *UI) {
 		first := true
 		if i > 0 && !newDay {
 			p := l.msgs[i-1]
-			first = p.Kind == proto.MsgSystem || p.Kind == proto.MsgCall || p.Sender != m.Sender || m.Time-p.Time > runGap
+			first = p.Kind == proto.MsgSystem || p.Kind == proto.MsgGroupEvent || p.Kind == proto.MsgCall || p.Sender != m.Sender || m.Time-p.Time > runGap
 		}
 		if !first {
 			rows[len(rows)-1].last = false
@@ -419,7 +419,7 @@ func (l *msgList) layoutRow(gtx layout.Context, u *UI, st state.State, i int) la
 		m := l.msgs[r.msg]
 		return layout.Inset{Top: spaceS, Bottom: spaceS, Left: spaceL, Right: spaceL}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 			return layout.Center.Layout(gtx,
-				th.label(textCaption, th.FgMuted, t.event(m.Message)+" · "+u.local(m.Time).Format("15:04")).aligned(text.Middle).Layout)
+				th.label(textCaption, th.FgMuted, u.eventText(m.Message)+" · "+u.local(m.Time).Format("15:04")).aligned(text.Middle).Layout)
 		})
 	}
 	if r.kind == rowCall {

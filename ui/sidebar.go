@@ -46,7 +46,10 @@ type sidebar struct {
 	list          widget.List
 	rows          map[proto.ConvID]*widget.Clickable
 	results       []widget.Clickable
-	searched      string // the query of the shown results
+	searched      string       // the query of the shown results
+	policy        policyChoice // the new group's join policy (groups.go)
+	linkCard      linkCard     // what a pasted invite link leads to
+	linkShown     string       // the token of the card shown last
 }
 
 func (s *sidebar) init() {
@@ -56,7 +59,7 @@ func (s *sidebar) init() {
 	s.inviteUser = newField(true)
 	s.inviteGroup = newField(true)
 	s.directUser = newField(true)
-	for _, f := range []*field{s.groupID, s.inviteUser, s.inviteGroup, s.directUser} {
+	for _, f := range []*field{s.inviteUser, s.inviteGroup, s.directUser} {
 		f.Filter = "0123456789"
 	}
 	s.search = newField(true)
@@ -89,6 +92,15 @@ func (s *sidebar) update(gtx layout.Context, u *UI, st state.State) {
 			s.form = i
 		}
 	}
+	if p := st.LinkPreview; p != nil && p.Token != s.linkShown {
+		s.form = formJoin // an invite link to look at (groups.go)
+	}
+	s.linkShown = ""
+	if st.LinkPreview != nil {
+		s.linkShown = st.LinkPreview.Token
+	}
+	s.policy.update(gtx)
+	s.linkCard.update(gtx, u, st)
 	submit := s.formSubmit.Clicked(gtx)
 	for _, f := range s.formFields() {
 		if f.submitted(gtx) {
@@ -141,12 +153,16 @@ func (s *sidebar) submitForm(u *UI) {
 	switch s.form {
 	case formCreate:
 		if trim(s.groupName) != "" {
-			u.emit(CreateGroup{Name: trim(s.groupName)})
+			u.emit(CreateGroup{Name: trim(s.groupName), Policy: s.policy.value()})
 			s.groupName.SetText("")
 		}
 	case formJoin:
-		if trim(s.groupID) != "" {
-			u.emit(JoinGroup{GroupID: trim(s.groupID)})
+		switch id := trim(s.groupID); {
+		case isGroupID(id):
+			u.emit(JoinGroup{GroupID: id})
+			s.groupID.SetText("")
+		case id != "":
+			u.emit(JoinByText{Text: id}) // an invite link (groups.go)
 			s.groupID.SetText("")
 		}
 	case formInvite:
@@ -181,7 +197,7 @@ func (s *sidebar) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 				return s.logoutBar(gtx, u, st)
 			}),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return rule(gtx, th.Border, false) }),
-			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return s.actions(gtx, u) }),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return s.actions(gtx, u, st) }),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 				return layout.Inset{Left: spaceL, Right: spaceL, Top: spaceS, Bottom: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 					return s.searchBox(gtx, u, st)
@@ -275,7 +291,7 @@ func (s *sidebar) connStatus(gtx layout.Context, u *UI, c state.Conn) layout.Dim
 }
 
 // actions are the create / join / invite / direct forms.
-func (s *sidebar) actions(gtx layout.Context, u *UI) layout.Dimensions {
+func (s *sidebar) actions(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
 	th, t := u.th, u.t()
 	names := [numForms]string{t.NewGroup, t.JoinGroup, t.Invite, t.Direct}
 	segs := make([]segment, numForms)
@@ -303,9 +319,16 @@ func (s *sidebar) actions(gtx layout.Context, u *UI) layout.Dimensions {
 	var form []layout.FlexChild
 	switch s.form {
 	case formCreate:
-		form = append(form, layout.Rigid(row(s.groupName, t.GroupName, true)))
+		form = append(form, layout.Rigid(row(s.groupName, t.GroupName, true)),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				if s.groupName.Len() == 0 { // who can join, once there is a group to make
+					return layout.Dimensions{}
+				}
+				return layout.Inset{Top: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions { return s.policy.layout(gtx, u) })
+			}))
 	case formJoin:
-		form = append(form, layout.Rigid(row(s.groupID, t.GroupID, true)))
+		form = append(form, layout.Rigid(row(s.groupID, u.gw().JoinHint, true)),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return s.linkCard.layout(gtx, u, st) }))
 	case formInvite:
 		form = append(form, layout.Rigid(row(s.inviteUser, t.FriendID, false)),
 			layout.Rigid(gap(spaceS)),
@@ -451,6 +474,7 @@ func convRow(gtx layout.Context, u *UI, st state.State, c state.Conversation) la
 									return unreadBadge(gtx, th, c) // with "@" for an unread mention (mentions.go)
 								})
 							}),
+							layout.Rigid(func(gtx layout.Context) layout.Dimensions { return requestsBadge(gtx, u, st, c.ID) }), // groups.go
 						)
 					}),
 				)
@@ -462,8 +486,8 @@ func convRow(gtx layout.Context, u *UI, st state.State, c state.Conversation) la
 // previewText is a conversation's last message on one line.
 func previewText(u *UI, st state.State, c state.Conversation, m proto.Message) string {
 	t := u.t()
-	if m.Kind == proto.MsgSystem {
-		return t.event(m)
+	if m.Kind == proto.MsgSystem || m.Kind == proto.MsgGroupEvent {
+		return u.eventText(m)
 	}
 	if m.Kind == proto.MsgCall {
 		var me proto.UserID

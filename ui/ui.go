@@ -299,6 +299,7 @@ func (u *UI) escape(st state.State) {
 		u.side.askLogout = false
 	case u.conv.askLeave:
 		u.conv.askLeave = false
+	case u.conv.settings.hide(u): // the group's settings (groups.go)
 	case u.conv.files.open:
 		u.conv.files.open = false
 	case u.conv.showMembers:

@@ -41,24 +41,25 @@ type account struct {
 
 	mentionScan mentionScan // the messages that mention me; the refresher's own (mentions.go)
 
-	mu        sync.Mutex            // guards what follows
-	open      proto.ConvID          // the open conversation
-	winFrom   int64                 // first seq of the open window
-	window    []proto.Message       // the open window, ascending
-	prepended int                   // messages the last older page put in front
-	winTo     int64                 // last seq of the open window when it stops before the newest (a jump, jump.go); 0: it follows the newest
-	focus     int64                 // the message the last jump showed (jump.go)
-	focusGen  uint64                // counts jumps
-	highlight string                // the search query the focused message marks
-	pins      pinned                // the open conversation's pinned messages (pins.go)
-	searchGen [2]atomic.Uint64      // counts searches and finds (search.go)
-	failed    []state.Message       // sends the server refused, kept for the user
-	filling   map[proto.ConvID]bool // gap fills in flight
-	presence  map[proto.UserID]bool // members' presence in the open conversation
-	files     *fileQueue            // uploads and downloads (transfers.go)
-	drafts    *drafts               // drafts and the conversation open last (drafts.go)
-	rs        *readState            // read state and receipts (receipts.go)
-	ty        *typing               // my typing (typing.go)
+	mu        sync.Mutex              // guards what follows
+	open      proto.ConvID            // the open conversation
+	winFrom   int64                   // first seq of the open window
+	window    []proto.Message         // the open window, ascending
+	prepended int                     // messages the last older page put in front
+	winTo     int64                   // last seq of the open window when it stops before the newest (a jump, jump.go); 0: it follows the newest
+	focus     int64                   // the message the last jump showed (jump.go)
+	focusGen  uint64                  // counts jumps
+	highlight string                  // the search query the focused message marks
+	pins      pinned                  // the open conversation's pinned messages (pins.go)
+	searchGen [2]atomic.Uint64        // counts searches and finds (search.go)
+	failed    []state.Message         // sends the server refused, kept for the user
+	filling   map[proto.ConvID]bool   // gap fills in flight
+	presence  map[proto.UserID]bool   // members' presence in the open conversation
+	files     *fileQueue              // uploads and downloads (transfers.go)
+	drafts    *drafts                 // drafts and the conversation open last (drafts.go)
+	rs        *readState              // read state and receipts (receipts.go)
+	ty        *typing                 // my typing (typing.go)
+	left      map[proto.ConvID]string // names of groups I am no longer in, for the notice of a removal (groups.go)
 }
 
 // Register creates an account on server and logs in to it. The new ID
@@ -461,6 +462,8 @@ func (a *account) onConnect(ctx context.Context, c *client.Conn) error {
 	a.refreshMembers(ctx, c)
 	a.refreshPins(ctx, c)
 	a.loadPrivacy(ctx, c)
+	a.spawn(func() { a.loadRequests(ctx, c) }) // groups.go
+	a.previewPending(ctx, c.LinkInfo)
 	a.refresh()
 	return nil
 }
@@ -576,6 +579,7 @@ func (a *account) storePushed(ctx context.Context, msgs []proto.Message) {
 		a.files.received(msg)
 	}
 	a.membershipChanged(ctx, msgs, before)
+	a.groupEvents(ctx, msgs) // groups.go
 	a.requestRefresh()
 }
 
@@ -583,6 +587,7 @@ func (a *account) storePushed(ctx context.Context, msgs []proto.Message) {
 // device. The owner runs it.
 func (a *account) conversationPush(ctx context.Context, p proto.ConversationPush) {
 	if !p.Member {
+		a.groupGone(p) // groups.go
 		if err := a.db.DeleteConversation(ctx, p.Conversation.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			a.m.log.Error("forget left conversation", "err", err)
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"parley/app/state"
 	"parley/net/client"
@@ -34,41 +33,25 @@ func (m *Model) withAccount(f func(a *account) error) error {
 	return m.fail(f(a))
 }
 
-// CreateGroup creates a group; the notice bar shows its new ID.
+// CreateGroup creates a group with the server's default join policy; the
+// notice bar shows its new ID. CreateGroupWith (groups.go) chooses one.
 func (m *Model) CreateGroup(ctx context.Context, name string) error {
-	return m.withAccount(func(a *account) error {
-		name = strings.TrimSpace(name)
-		if name == "" || utf8.RuneCountInString(name) > proto.MaxNameRunes {
-			return badInput(state.InputGroupName, "a group name has 1 to %d characters", proto.MaxNameRunes)
-		}
-		cv, err := a.sess.CreateGroup(ctx, name)
-		if err != nil {
-			return err
-		}
-		if err := a.adopt(ctx, cv); err != nil {
-			return err
-		}
-		m.notify(state.NoticeGroupCreated, cv.Name, fmt.Sprint(cv.ID))
-		return a.openConv(ctx, cv.ID)
-	})
+	return m.CreateGroupWith(ctx, name, "")
 }
 
-// JoinGroup joins a group by the ID a person typed.
+// JoinGroup joins a group by the ID a person typed. A group that asks
+// files a request instead, which the notice bar says (groups.go).
 func (m *Model) JoinGroup(ctx context.Context, groupID string) error {
 	return m.withAccount(func(a *account) error {
 		id, err := parseID(groupID, state.InputGroupID)
 		if err != nil {
 			return err
 		}
-		cv, err := a.sess.JoinGroup(ctx, proto.ConvID(id))
+		r, err := a.sess.RequestJoin(ctx, proto.ConvID(id))
 		if err != nil {
 			return about(err, id)
 		}
-		if err := a.adopt(ctx, cv); err != nil {
-			return err
-		}
-		m.notify(state.NoticeJoined, cv.Name, fmt.Sprint(cv.ID))
-		return a.openConv(ctx, cv.ID)
+		return a.joined(ctx, r)
 	})
 }
 
@@ -358,8 +341,14 @@ func (a *account) membershipChanged(ctx context.Context, msgs []proto.Message, b
 		switch msg.Event.Type {
 		case proto.EventJoined, proto.EventInvited:
 			delta[msg.Conv]++
-		case proto.EventLeft:
+		case proto.EventLeft, proto.EventRemoved:
 			delta[msg.Conv]--
+		case proto.EventApproved:
+			delta[msg.Conv]++
+		case proto.EventBanned: // also of users who were not members
+			if msg.Event.Subject != nil && a.wasMember(ctx, msg.Conv, msg.Event.Subject.ID) {
+				delta[msg.Conv]--
+			}
 		default:
 			continue
 		}

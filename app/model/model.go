@@ -75,6 +75,8 @@ type Model struct {
 	calls calls // voice calls (calls.go)
 
 	unfocused atomic.Bool // the window has not the focus (SetFocused, receipts.go)
+
+	pendingLink string // an invite link the app was opened with, previewed once online (groups.go)
 }
 
 // NewModel returns a model. If an account was logged in when the app last

@@ -94,6 +94,10 @@ func (a *account) onPush(p client.Push) {
 		a.receiptPush(p.Body)
 	case p.Type == proto.TypeTyping:
 		a.typingPush(p.Body) // typing.go
+	case p.Type == proto.TypeJoinRequest:
+		a.joinRequestPush(p.Body) // groups.go
+	case p.Type == proto.TypeJoinAnswered:
+		a.joinAnsweredPush(p.Body)
 	case isCallPush(p.Type):
 		a.callPush(p) // calls.go
 	}

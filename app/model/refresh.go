@@ -186,7 +186,7 @@ func sameMessages(a, b []state.Message) bool {
 // change entry, nor a kind this version does not know, nor hidden.
 func shownMessage(msg proto.Message) bool {
 	switch msg.Kind {
-	case proto.MsgText, proto.MsgFile, proto.MsgSystem, proto.MsgCall:
+	case proto.MsgText, proto.MsgFile, proto.MsgSystem, proto.MsgCall, proto.MsgGroupEvent:
 		return !msg.Hidden
 	}
 	return false

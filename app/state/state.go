@@ -97,6 +97,11 @@ type State struct {
 	ReceiptsOff bool                      // I turned read receipts off: show nobody's
 	Typing      map[proto.ConvID][]Typist // who is typing where
 	SeenBy      *SeenList                 // the last "Seen by" list asked for
+
+	// Groups (groups.go).
+	Group        *GroupPanel                          // the open settings panel, nil if none
+	JoinRequests map[proto.ConvID][]proto.JoinRequest // waiting requests of the groups I run, oldest first
+	LinkPreview  *LinkPreview                         // the invite link being looked at, nil if none
 }
 
 // MaxNotices bounds the notice bar.
