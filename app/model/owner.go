@@ -25,6 +25,7 @@ type event struct {
 	conv     *proto.ConversationPush // I joined or left a conversation
 	presence *proto.Presence         // a member of the open conversation came or went
 	hidden   json.RawMessage         // the body of a hidden push (changes.go)
+	typing   json.RawMessage         // the body of a typing push (typing.go)
 	do       func() error            // an action's store writes; its result goes to done
 	done     chan<- error
 }
@@ -93,7 +94,9 @@ func (a *account) onPush(p client.Push) {
 	case p.Type == proto.TypeReceipt:
 		a.receiptPush(p.Body)
 	case p.Type == proto.TypeTyping:
-		a.typingPush(p.Body) // typing.go
+		// In order with the messages: one pushed before it must not end
+		// the typing it starts (typing.go).
+		a.inbox.post(event{typing: p.Body})
 	case p.Type == proto.TypeJoinRequest:
 		a.joinRequestPush(p.Body) // groups.go
 	case p.Type == proto.TypeJoinAnswered:
@@ -169,6 +172,8 @@ func (a *account) apply(evs []event) {
 			a.requestRefresh()
 		case e.hidden != nil:
 			a.hiddenPush(ctx, e.hidden)
+		case e.typing != nil:
+			a.typingPush(e.typing)
 		case e.do != nil:
 			e.done <- e.do()
 		}

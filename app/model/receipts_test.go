@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"parley/app/model/modeltest"
 	"parley/app/state"
+	"parley/net/client"
 	"parley/net/proto"
 	"parley/server/node/nodetest"
 )
@@ -362,5 +364,50 @@ func TestForwardOfAFileReferencesTheSameFile(t *testing.T) {
 	}
 	if uploads != 1 {
 		t.Fatalf("%d uploads, want 1 (a forward is not uploaded again)", uploads)
+	}
+}
+
+// A message pushed before a typing push ends only the typing before it:
+// the owner applies both in the order they came, however late it gets to
+// the message (it once applied the typing at once and the message after,
+// which ended the new typing).
+func TestAMessagePushedBeforeATypingDoesNotEndIt(t *testing.T) {
+	srv := nodetest.Start(t)
+	ctx := context.Background()
+	m := newTestModel(t, srv, t.TempDir())
+	me := m.registerAndLogin(srv, "me")
+	wang := srv.NewUser(t, "Wang")
+	conv := nodetest.Group(t, wang, "g")
+	if _, err := wang.Conn.Invite(ctx, me.ID, conv); err != nil {
+		t.Fatal(err)
+	}
+	said := send(t, wang, conv, "hi")
+	m.waitFor("wang's message", func(st state.State) bool {
+		for _, c := range st.Conversations {
+			if c.ID == conv && c.Last != nil && c.Last.Seq == said.Seq {
+				return true
+			}
+		}
+		return false
+	})
+
+	a := m.account()
+	started, release := make(chan struct{}), make(chan struct{})
+	go a.exec(ctx, func() error { close(started); <-release; return nil }) // the owner is busy
+	<-started
+	next := said
+	next.Seq, next.ClientID, next.Text = said.Seq+1, "next", "one more"
+	a.onPush(client.Push{Message: &next})
+	body, err := json.Marshal(proto.TypingPush{Conv: conv, User: wang.ID, Name: "Wang"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.onPush(client.Push{Type: proto.TypeTyping, Body: body})
+	close(release)
+	if err := a.exec(ctx, func() error { return nil }); err != nil { // both applied
+		t.Fatal(err)
+	}
+	if got := m.State().Typists(conv, time.Now().UnixMilli()); len(got) != 1 || got[0].User != wang.ID {
+		t.Fatalf("typing after a message pushed before it: %+v, want Wang's", got)
 	}
 }
