@@ -382,12 +382,17 @@ func (b *browser) signUp() int64 {
 	return id
 }
 
-// createGroup creates 学习小组 Study Group in the browser and returns the
+// createGroup creates 学习小组 Study Group (anyone with the ID joins) in
+// the browser and returns the
 // ID the screen shows.
 func (b *browser) createGroup() int64 {
 	b.t.Helper()
 	const name = "学习小组 Study Group"
 	b.enter("Group name", name, func() { b.typeText(name) })
+	// Open, so that the test's Go client joins by the ID (the form asks
+	// "Ask to join" by default).
+	b.click("Anyone with the ID")
+	b.click("Group name")
 	b.pressEnter()
 	group, err := strconv.ParseInt(b.seeMatch(createdID)[1], 10, 64)
 	if err != nil {
