@@ -218,6 +218,7 @@ func (s *sidebar) profile(gtx layout.Context, u *UI, st state.State) layout.Dime
 					}),
 				)
 			}),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.set.gearButton(gtx, u, st) }),
 			layout.Rigid(u.compactPrefs),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 				b := th.iconButton(&s.logout, u.icons.logout, t.Logout)

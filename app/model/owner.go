@@ -94,6 +94,8 @@ func (a *account) onPush(p client.Push) {
 		a.receiptPush(p.Body)
 	case p.Type == proto.TypeTyping:
 		a.typingPush(p.Body) // typing.go
+	case p.Type == proto.TypeProfile:
+		a.profilePush(p.Body) // settings.go
 	case isCallPush(p.Type):
 		a.callPush(p) // calls.go
 	}

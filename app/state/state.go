@@ -97,6 +97,10 @@ type State struct {
 	ReceiptsOff bool                      // I turned read receipts off: show nobody's
 	Typing      map[proto.ConvID][]Typist // who is typing where
 	SeenBy      *SeenList                 // the last "Seen by" list asked for
+
+	// The Settings screen and profiles (settings.go).
+	Settings Settings
+	Pictures Pictures
 }
 
 // MaxNotices bounds the notice bar.
@@ -232,7 +236,7 @@ func (n Notice) Shown(now int64) bool { return n.Expires == 0 || now < n.Expires
 // OnLoginScreen reports whether n belongs to the login screen (the
 // session ended): logging in makes it obsolete.
 func (n Notice) OnLoginScreen() bool {
-	return n.Kind == NoticeLoggedOut || n.Kind == NoticeSessionEnded
+	return n.Kind == NoticeLoggedOut || n.Kind == NoticeSessionEnded || n.Kind == NoticeRevoked
 }
 
 // Client-side error codes, next to the server's proto codes.
