@@ -30,7 +30,7 @@ type loginScreen struct {
 	server                *field
 	userID, password      *field
 	name, newPass         *field
-	code                  *field // the optional registration code (settings_i18n.go words it)
+	code                  *field        // the optional registration code (settings_i18n.go words it)
 	showPass              gesture.Click // shows or hides the password typed (not in the Tab order)
 	submit, copyID        widget.Clickable
 	clearCache, useHere   widget.Clickable

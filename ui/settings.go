@@ -481,11 +481,15 @@ func (s *settingsPane) password(gtx layout.Context, u *UI, st state.State) layou
 	th, w := u.th, u.sw()
 	return s.card(gtx, u, w.Password, w.PasswordHint, false, func(gtx layout.Context) layout.Dimensions {
 		return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
-			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return th.fieldBlock(gtx, w.CurrentPassword, s.curPass, "") }),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				return th.fieldBlock(gtx, w.CurrentPassword, s.curPass, "")
+			}),
 			layout.Rigid(gap(spaceM)),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return th.fieldBlock(gtx, w.NewPassword, s.newPass, "") }),
 			layout.Rigid(gap(spaceM)),
-			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return th.fieldBlock(gtx, w.ConfirmPassword, s.confirmPass, "") }),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				return th.fieldBlock(gtx, w.ConfirmPassword, s.confirmPass, "")
+			}),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 				return s.outcome(gtx, u, st, state.SectionPassword, w.PasswordChanged)
 			}),

@@ -244,4 +244,3 @@ func TestRegisteringWithACode(t *testing.T) {
 	}
 	tm.online()
 }
-
