@@ -183,7 +183,8 @@ func TestEveryInputProblemIsWordedInBothLanguages(t *testing.T) {
 		state.InputName, state.InputNameLong, state.InputPasswordShort, state.InputPasswordMismatch, state.InputPassword,
 		state.InputGroupName, state.InputWhichGroup, state.InputMessageEmpty, state.InputMessageLong, state.InputNoConversation,
 		state.InputNotAFile, state.InputChooseFile, state.InputNoHome, state.InputFileTarget, state.InputNotFileMessage,
-		state.InputTransferBusy, state.InputNotSaved, state.InputNoRoomToCopy, state.InputTooBigForMemory, state.InputPickAgain, state.InputTooBigToSave}
+		state.InputTransferBusy, state.InputNotSaved, state.InputNoRoomToCopy, state.InputTooBigForMemory, state.InputPickAgain, state.InputTooBigToSave,
+		state.InputAboutLong, state.InputPasswordNew, state.InputPictureTooBig, state.InputPictureUnknown}
 	for _, l := range []Lang{English, Chinese} {
 		c := l.cat()
 		if len(c.Inputs) != len(keys) {

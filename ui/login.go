@@ -135,7 +135,7 @@ func (l *loginScreen) update(gtx layout.Context, u *UI, st state.State) {
 	submit := l.submit.Clicked(gtx)
 	fields := []*field{l.server, l.userID, l.password}
 	if l.register {
-		fields = []*field{l.server, l.name, l.newPass, l.code}
+		fields = []*field{l.server, l.name, l.code, l.newPass}
 	}
 	for _, f := range fields {
 		if f.submitted(gtx) {
@@ -245,11 +245,27 @@ func (l *loginScreen) card(gtx layout.Context, u *UI, st state.State) layout.Dim
 		return th.fieldBlock(gtx, t.Server, l.server, "http://127.0.0.1:8080")
 	})
 	if l.register {
-		add(spaceM, func(gtx layout.Context) layout.Dimensions { return th.fieldBlock(gtx, t.Name, l.name, t.NameHint) })
-		add(spaceM, func(gtx layout.Context) layout.Dimensions { return l.passwordBlock(gtx, u, l.newPass, t.PasswordHint) })
 		add(spaceM, func(gtx layout.Context) layout.Dimensions {
-			return th.fieldBlock(gtx, u.sw().RegCode, l.code, u.sw().RegCodeHint)
+			// The name, and beside it the registration code a server may
+			// ask for (below it in a narrow window).
+			if gtx.Constraints.Max.X < gtx.Dp(340) {
+				return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions { return th.fieldBlock(gtx, t.Name, l.name, t.NameHint) }),
+					layout.Rigid(gap(spaceM)),
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						return th.fieldBlock(gtx, u.sw().RegCode, l.code, u.sw().RegCodeHint)
+					}),
+				)
+			}
+			return layout.Flex{}.Layout(gtx,
+				layout.Flexed(1, func(gtx layout.Context) layout.Dimensions { return th.fieldBlock(gtx, t.Name, l.name, t.NameHint) }),
+				layout.Rigid(gap(spaceM)),
+				layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+					return th.fieldBlock(gtx, u.sw().RegCode, l.code, u.sw().RegCodeHint)
+				}),
+			)
 		})
+		add(spaceM, func(gtx layout.Context) layout.Dimensions { return l.passwordBlock(gtx, u, l.newPass, t.PasswordHint) })
 	} else {
 		add(spaceM, func(gtx layout.Context) layout.Dimensions {
 			return th.fieldBlock(gtx, t.UserID, l.userID, t.UserIDHint)

@@ -218,8 +218,8 @@ func (s *sidebar) profile(gtx layout.Context, u *UI, st state.State) layout.Dime
 					}),
 				)
 			}),
+			// The language and the theme are in Settings (settings.go).
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.set.gearButton(gtx, u, st) }),
-			layout.Rigid(u.compactPrefs),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 				b := th.iconButton(&s.logout, u.icons.logout, t.Logout)
 				b.tip = tipEnd

@@ -186,11 +186,6 @@ func (u *UI) prefButtons(gtx layout.Context) layout.Dimensions {
 	return u.prefs(gtx, false)
 }
 
-// compactPrefs are the switches as icons only.
-func (u *UI) compactPrefs(gtx layout.Context) layout.Dimensions {
-	return u.prefs(gtx, true)
-}
-
 func (u *UI) prefs(gtx layout.Context, compact bool) layout.Dimensions {
 	th, t := u.th, u.t()
 	themeIcon, themeDesc := u.icons.moon, t.DarkTheme
