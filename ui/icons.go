@@ -10,7 +10,8 @@ type iconSet struct {
 	send, search, logout, leave, add, groupAdd, personAdd, join, back, chat, close,
 	copy, moon, sun, translate, people, info, errorIcon, down, done, schedule,
 	call, callEnd, callMissed, dialpad, mic, micOff, devices, attach, file, upload, download,
-	pause, play, retry, folder, openFile, offline, visible, hidden, settings *widget.Icon
+	pause, play, retry, folder, openFile, offline, visible, hidden, settings,
+	computer, phone, web *widget.Icon
 }
 
 func loadIcons() iconSet {
@@ -64,5 +65,8 @@ func loadIcons() iconSet {
 		visible:    must(icons.ActionVisibility),
 		hidden:     must(icons.ActionVisibilityOff),
 		settings:   must(icons.ActionSettings),
+		computer:   must(icons.HardwareComputer),
+		phone:      must(icons.HardwareSmartphone),
+		web:        must(icons.ActionLanguage),
 	}
 }

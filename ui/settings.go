@@ -350,7 +350,8 @@ func (s *settingsPane) profile(gtx layout.Context, u *UI, st state.State) layout
 											return layout.Dimensions{}
 										}
 										return layout.Inset{Left: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-											b := th.iconButton(&s.removePic, u.icons.close, w.RemovePicture)
+											b := th.button(&s.removePic, ghostButton, w.RemovePicture)
+											b.small, b.enabled = true, idle
 											return b.Layout(gtx)
 										})
 									}),
@@ -583,7 +584,14 @@ func (s *settingsPane) deviceRow(gtx layout.Context, u *UI, st state.State, d pr
 						if d.Online || d.Current {
 							col = th.Success
 						}
-						return u.icons.devices.Layout(gtx, col)
+						icon := u.icons.computer
+						switch d.Platform {
+						case "android", "ios":
+							icon = u.icons.phone
+						case "web":
+							icon = u.icons.web
+						}
+						return icon.Layout(gtx, col)
 					})
 				})
 			}),

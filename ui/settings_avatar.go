@@ -8,6 +8,7 @@ import (
 	"gioui.org/op"
 	"gioui.org/op/clip"
 	"gioui.org/op/paint"
+	"gioui.org/unit"
 
 	"parley/net/proto"
 )
@@ -44,4 +45,13 @@ func (th *theme) pictureAvatar(gtx layout.Context, id int64, s int) bool {
 	io.Add(gtx.Ops)
 	paint.PaintOp{}.Add(gtx.Ops)
 	return true
+}
+
+// groupAvatar is a group's avatar: its initial, never a person's picture
+// (a group's ID may equal a user's).
+func (th *theme) groupAvatar(gtx layout.Context, name string, id int64, d unit.Dp) layout.Dimensions {
+	pics := th.pictures
+	th.pictures = nil
+	defer func() { th.pictures = pics }()
+	return th.avatar(gtx, name, id, d)
 }

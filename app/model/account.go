@@ -605,6 +605,7 @@ func (a *account) conversationPush(ctx context.Context, p proto.ConversationPush
 	}
 	_, err := a.db.Conversation(ctx, p.Conversation.ID)
 	isNew := errors.Is(err, store.ErrNotFound)
+	a.askPeerProfile(p.Conversation) // settings.go
 	if err := a.db.PutConversations(ctx, p.Conversation); err != nil {
 		a.m.log.Error("store conversation", "err", err)
 		return

@@ -36,11 +36,6 @@ func (a *account) rebuild() {
 	}
 	a.mentionScan.forget(cs)
 	a.withProfiles(list) // settings.go
-	for _, c := range list {
-		if c.Peer != nil {
-			a.wantPictures(*c.Peer)
-		}
-	}
 	if !a.current() {
 		return
 	}
@@ -154,9 +149,6 @@ func (a *account) refreshOpen(ctx context.Context) {
 	a.mu.Unlock()
 	a.withReceipts(c, msgs)         // receipts.go
 	a.renameMessages(msgs, members) // settings.go
-	for _, mb := range members {
-		a.wantPictures(mb.User)
-	}
 	c.Unread = a.unreadOf(ctx, c)
 	if !a.current() {
 		return

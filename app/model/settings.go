@@ -76,7 +76,9 @@ func (a *account) loadSettings(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list blocked people: %w", err)
 	}
-	a.wantPictures(blocked...)
+	for _, u := range blocked {
+		a.learnProfile(u)
+	}
 	a.m.update(func(st *state.State) {
 		st.Settings.Devices, st.Settings.Blocked, st.Settings.Loaded = devs, blocked, true
 	})
@@ -291,6 +293,47 @@ func (a *account) profileChanged(ctx context.Context, u proto.User) {
 	}
 	a.wantPictures(u)
 	a.requestRefresh()
+}
+
+// learnProfile records a profile a reply carried (a direct conversation's
+// peer, a member): the cache keeps only names, so the about line and the
+// picture live here. It changes nothing if the profile is known as is.
+func (a *account) learnProfile(u proto.User) {
+	a.mu.Lock()
+	old, ok := a.profiles[u.ID]
+	a.mu.Unlock()
+	if ok && old == u {
+		return
+	}
+	a.profileChanged(a.ctx, u)
+}
+
+// learnPeers learns the profiles of the peers of direct conversations.
+func learnPeers(a *account, cs ...proto.Conversation) {
+	for _, c := range cs {
+		if c.Peer != nil {
+			a.learnProfile(*c.Peer)
+		}
+	}
+}
+
+// askPeerProfile asks for the profile of a direct conversation's peer
+// that a conversation push named: the push carries the name only.
+func (a *account) askPeerProfile(c proto.Conversation) {
+	if c.Peer == nil {
+		return
+	}
+	id := c.Peer.ID
+	if _, ok := a.profileOf(id); ok {
+		return
+	}
+	a.spawn(func() {
+		u, err := a.sess.UserProfile(a.ctx, id)
+		if err != nil {
+			return // offline: the next sync's summaries carry it
+		}
+		a.learnProfile(u)
+	})
 }
 
 // profilePush is the profile push: someone changed their profile.

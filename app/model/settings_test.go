@@ -62,7 +62,8 @@ func TestAProfileAndItsPictureReachTheOtherPersonAtOnce(t *testing.T) {
 	srv := nodetest.Start(t)
 	ctx := context.Background()
 	li := newTestModel(t, srv, t.TempDir())
-	wang := newTestModel(t, srv, t.TempDir())
+	wangDir := t.TempDir()
+	wang := newTestModel(t, srv, wangDir)
 	liU := li.registerAndLogin(srv, "Li")
 	wang.registerAndLogin(srv, "Wang")
 	if err := wang.OpenDirect(ctx, fmt.Sprint(liU.ID)); err != nil {
@@ -75,6 +76,16 @@ func TestAProfileAndItsPictureReachTheOtherPersonAtOnce(t *testing.T) {
 	wang.waitFor("the message stored", func(st state.State) bool {
 		return st.Open != nil && len(st.Open.Messages) == 1 && st.Open.Messages[0].Status.Stored()
 	})
+
+	conv := wang.State().Conversations[0].ID
+	li.waitFor("the direct conversation", func(st state.State) bool { return len(st.Conversations) == 1 })
+	if err := li.Open(ctx, conv); err != nil {
+		t.Fatal(err)
+	}
+	if err := li.Send(ctx, "在吗"); err != nil {
+		t.Fatal(err)
+	}
+	wang.waitFor("Li's message", func(st state.State) bool { return st.Open != nil && len(st.Open.Messages) == 2 })
 
 	if err := li.SetProfile(ctx, "  李华  ", "学习中"); err != nil {
 		t.Fatal(err)
@@ -94,8 +105,9 @@ func TestAProfileAndItsPictureReachTheOtherPersonAtOnce(t *testing.T) {
 		c := st.Conversations[0]
 		return c.Name == "李华" && c.Peer != nil && c.Peer.About == "学习中" && st.Pictures[liU.ID] != nil
 	})
-	wang.waitFor("Li's old message renamed", func(st state.State) bool {
-		return st.Open != nil && len(st.Open.Members) == 2 && slices.ContainsFunc(st.Open.Members, func(m proto.Member) bool { return m.Name == "李华" })
+	wang.waitFor("Li's old message and membership renamed", func(st state.State) bool {
+		return st.Open != nil && len(st.Open.Messages) == 2 && st.Open.Messages[1].SenderName == "李华" &&
+			slices.ContainsFunc(st.Open.Members, func(m proto.Member) bool { return m.Name == "李华" })
 	})
 
 	// A file that is no picture is refused here, inline, and changes nothing.
@@ -113,9 +125,25 @@ func TestAProfileAndItsPictureReachTheOtherPersonAtOnce(t *testing.T) {
 	}
 	wang.waitFor("Li's picture gone", func(st state.State) bool { return st.Pictures[liU.ID] == nil })
 
+	// A device that was away learns the change from sync: the name of an
+	// old message in its cache too.
+	wang.Close()
+	if err := li.SetProfile(ctx, "李小华", ""); err != nil {
+		t.Fatal(err)
+	}
+	wang = newTestModel(t, srv, wangDir)
+	wang.online()
+	if err := wang.Open(ctx, conv); err != nil {
+		t.Fatal(err)
+	}
+	wang.waitFor("the old message renamed after sync", func(st state.State) bool {
+		return st.Open != nil && len(st.Open.Messages) == 2 && st.Open.Messages[1].SenderName == "李小华" &&
+			st.Conversations[0].Name == "李小华" && st.Conversations[0].Peer.About == ""
+	})
+
 	// A device that starts later learns the name from sync.
 	again := secondDevice(t, srv, liU)
-	if n := again.State().Me.Name; n != "李华" {
+	if n := again.State().Me.Name; n != "李小华" {
 		t.Errorf("a new device's name is %q", n)
 	}
 }

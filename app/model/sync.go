@@ -126,6 +126,7 @@ func (a *account) syncConversation(ctx context.Context, c *client.Conn, conv pro
 // member count among them), the first page of each, and forgets the
 // conversations left elsewhere. The owner runs it.
 func (a *account) syncSummaries(ctx context.Context, have map[proto.ConvID]int64, r proto.SyncReply) error {
+	learnPeers(a, r.Conversations...)
 	if err := a.db.PutConversations(ctx, r.Conversations...); err != nil {
 		return err
 	}
