@@ -210,6 +210,7 @@ func TestEveryScreenInTheRealWindow(t *testing.T) {
 	t.Run("files", func(t *testing.T) { fileScreens(t, bin) })
 	t.Run("history", func(t *testing.T) { historyScreens(t, bin) })
 	t.Run("groups", func(t *testing.T) { groupScreens(t, bin) })
+	t.Run("settings", func(t *testing.T) { settingsScreens(t, bin) })
 }
 
 // chatScreens registers through the real window, then shows a busy group

@@ -311,12 +311,15 @@ const actionTimeout = time.Minute
 func (win *window) dispatch(ev ui.Event) {
 	m := win.m
 	do := func(lane string, f func(ctx context.Context) error) { win.perform(lane, fmt.Sprintf("%T", ev), f) }
+	if win.settingsEvent(ev) { // settings.go
+		return
+	}
 	switch ev := ev.(type) {
 	case ui.Login:
 		do("account", func(ctx context.Context) error { return m.Login(ctx, ev.Server, ev.UserID, ev.Password) })
 	case ui.Register:
 		do("account", func(ctx context.Context) error {
-			return m.Register(ctx, ev.Server, ev.Name, ev.Password, ev.Confirm)
+			return m.RegisterWithCode(ctx, ev.Server, ev.Name, ev.Password, ev.Confirm, ev.Code)
 		})
 	case ui.Logout:
 		do("account", m.Logout)
@@ -522,6 +525,9 @@ func (win *window) applyPicks() {
 	for {
 		select {
 		case r := <-win.picks:
+			if win.pickedPicture(r) { // settings.go
+				continue
+			}
 			if r.err != nil {
 				win.log.Info("no file picker; the path field remains", "err", r.err)
 				win.ui.PickerFailed()

@@ -94,6 +94,12 @@ func screensToCheck() []screen {
 		{"call active, sound devices", func() state.State { return uitest.WithCall(uitest.Direct(), state.CallActive) }, pick("Sound devices", "声音设备")},
 		{"call a user ID", list, pick("Call a user ID…", "呼叫用户 ID…")},
 		{"call incoming", func() state.State { return uitest.WithCall(uitest.Direct(), state.CallIncoming) }, none},
+		{"settings", func() state.State { return uitest.WithSettings(list()) }, pick("Settings", "设置")},
+		{"login, revoked", func() state.State {
+			st := uitest.Login()
+			st.Notices = []state.Notice{{ID: 1, Kind: state.NoticeRevoked, Args: []string{"password changed"}}}
+			return st
+		}, none},
 	}
 }
 

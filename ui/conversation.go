@@ -445,7 +445,12 @@ func (p *convPane) header(gtx layout.Context, u *UI, st state.State) layout.Dime
 				b.tip = tipStart
 				return layout.Inset{Right: spaceS}.Layout(gtx, b.Layout)
 			}),
-			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return th.avatar(gtx, o.Name, avatarID, avatarM) }),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				if o.Peer == nil {
+					return th.groupAvatar(gtx, o.Name, avatarID, avatarM)
+				}
+				return th.avatar(gtx, o.Name, avatarID, avatarM)
+			}),
 			layout.Rigid(gap(spaceM)),
 			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
 				return p.settings.titleArea(gtx, u, st, func(gtx layout.Context) layout.Dimensions { // a click opens the group's settings (groups.go)

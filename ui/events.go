@@ -11,7 +11,7 @@ type (
 	// Login logs in with a user ID and password.
 	Login struct{ Server, UserID, Password string }
 	// Register creates an account.
-	Register struct{ Server, Name, Password, Confirm string }
+	Register struct{ Server, Name, Password, Confirm, Code string }
 	// Logout ends the session.
 	Logout struct{}
 	// ResetCache deletes this device's copy of the account whose cache

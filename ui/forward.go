@@ -137,7 +137,7 @@ func (l *msgList) forwardCard(gtx layout.Context, u *UI, st state.State, size im
 						return layout.Inset{Left: spaceS, Right: spaceS, Top: spaceS, Bottom: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 							return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
 								layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-									return th.avatar(gtx, c.Name, int64(c.ID), avatarS)
+									return th.groupAvatar(gtx, c.Name, int64(c.ID), avatarS) // a conversation's ID: no person's picture
 								}),
 								layout.Rigid(gap(spaceS)),
 								layout.Flexed(1, th.label(textSmall, th.Fg, c.Name).lines(1).userContent().Layout),

@@ -168,7 +168,7 @@ func panelState(role string) state.State {
 	return st
 }
 
-func openSettings(t *testing.T, d *uitest.Driver, st state.State) {
+func openGroupSettings(t *testing.T, d *uitest.Driver, st state.State) {
 	t.Helper()
 	d.Frame(st)
 	must(t, d.Click("Group settings"))
@@ -203,7 +203,7 @@ func TestNarrowHeaderNameOpensTheSettings(t *testing.T) {
 func TestSettingsPanelOfAMemberHasNoActions(t *testing.T) {
 	d := newDriver(t, ui.English, desktop)
 	st := panelState(proto.RoleMember)
-	openSettings(t, d, st)
+	openGroupSettings(t, d, st)
 	for _, s := range []string{"Who can join: Ask to join", "Owner", "李华 (you)", "Tom Baker", "Leave group"} {
 		inPane(t, d, st, s)
 	}
@@ -221,7 +221,7 @@ func TestSettingsPanelOfAMemberHasNoActions(t *testing.T) {
 		t.Fatalf("Esc gave %#v", evs)
 	}
 	// So does the model, and the messages are back.
-	openSettings(t, d, st)
+	openGroupSettings(t, d, st)
 	st.Group = nil
 	d.Frame(st)
 	d.Frame(st)
@@ -234,7 +234,7 @@ func TestSettingsPanelOfAnAdmin(t *testing.T) {
 	d := newDriver(t, ui.English, desktop)
 	st := panelState(proto.RoleAdmin)
 	st.JoinRequests = map[proto.ConvID][]proto.JoinRequest{uitest.StudyGroup: {{Group: uitest.StudyGroup, GroupName: "学习小组 Study Group", User: uitest.Sofia}}}
-	openSettings(t, d, st)
+	openGroupSettings(t, d, st)
 	inPane(t, d, st, "Requests to join: 1") // the header's badge
 	inPane(t, d, st, "Sofia Rossi (4830)")
 	clickPane(t, d, st, "Approve")
@@ -279,7 +279,7 @@ func TestSettingsPanelOfAnAdmin(t *testing.T) {
 func TestSettingsPanelOfTheOwner(t *testing.T) {
 	d := newDriver(t, ui.English, desktop)
 	st := panelState(proto.RoleOwner)
-	openSettings(t, d, st)
+	openGroupSettings(t, d, st)
 	clickPane(t, d, st, "陈静")
 	d.Frame(st)
 	inPane(t, d, st, "Remove admin")
@@ -311,7 +311,7 @@ func TestSettingsPanelOfTheOwner(t *testing.T) {
 func TestInviteLinksWithQRCode(t *testing.T) {
 	d := newDriver(t, ui.English, desktop)
 	st := panelState(proto.RoleAdmin)
-	openSettings(t, d, st)
+	openGroupSettings(t, d, st)
 	clickPane(t, d, st, "1 day")
 	d.Frame(st)
 	fillPane(t, d, st, "Max uses (empty: unlimited)", "5")

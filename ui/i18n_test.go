@@ -184,7 +184,7 @@ func TestEveryInputProblemIsWordedInBothLanguages(t *testing.T) {
 		state.InputGroupName, state.InputWhichGroup, state.InputMessageEmpty, state.InputMessageLong, state.InputNoConversation,
 		state.InputNotAFile, state.InputChooseFile, state.InputNoHome, state.InputFileTarget, state.InputNotFileMessage,
 		state.InputTransferBusy, state.InputNotSaved, state.InputNoRoomToCopy, state.InputTooBigForMemory, state.InputPickAgain, state.InputTooBigToSave,
-		state.InputJoinLink}
+		state.InputJoinLink, state.InputAboutLong, state.InputPasswordNew, state.InputPictureTooBig, state.InputPictureUnknown}
 	for _, l := range []Lang{English, Chinese} {
 		c := l.cat()
 		if len(c.Inputs) != len(keys) {

@@ -10,7 +10,8 @@ type iconSet struct {
 	send, search, logout, leave, add, groupAdd, personAdd, join, back, chat, close,
 	copy, moon, sun, translate, people, info, errorIcon, down, done, schedule,
 	call, callEnd, callMissed, dialpad, mic, micOff, devices, attach, file, upload, download,
-	pause, play, retry, folder, openFile, offline, visible, hidden *widget.Icon
+	pause, play, retry, folder, openFile, offline, visible, hidden, settings,
+	computer, phone, web *widget.Icon
 }
 
 func loadIcons() iconSet {
@@ -63,5 +64,9 @@ func loadIcons() iconSet {
 		offline:    must(icons.NotificationSyncProblem),
 		visible:    must(icons.ActionVisibility),
 		hidden:     must(icons.ActionVisibilityOff),
+		settings:   must(icons.ActionSettings),
+		computer:   must(icons.HardwareComputer),
+		phone:      must(icons.HardwareSmartphone),
+		web:        must(icons.ActionLanguage),
 	}
 }

@@ -30,6 +30,7 @@ type loginScreen struct {
 	server                *field
 	userID, password      *field
 	name, newPass         *field
+	code                  *field        // the optional registration code (settings_i18n.go words it)
 	showPass              gesture.Click // shows or hides the password typed (not in the Tab order)
 	submit, copyID        widget.Clickable
 	clearCache, useHere   widget.Clickable
@@ -54,6 +55,7 @@ func (l *loginScreen) init() {
 	l.name = newField(true)
 	l.newPass = newField(true)
 	l.newPass.Mask = '•'
+	l.code = newField(true)
 	l.scroll.Axis = layout.Vertical
 	l.focusNext = &l.userID.Editor
 }
@@ -133,7 +135,7 @@ func (l *loginScreen) update(gtx layout.Context, u *UI, st state.State) {
 	submit := l.submit.Clicked(gtx)
 	fields := []*field{l.server, l.userID, l.password}
 	if l.register {
-		fields = []*field{l.server, l.name, l.newPass}
+		fields = []*field{l.server, l.name, l.code, l.newPass}
 	}
 	for _, f := range fields {
 		if f.submitted(gtx) {
@@ -163,7 +165,7 @@ func (l *loginScreen) submitForm(u *UI) {
 		if l.problem == "" {
 			// Asked once, with Show password to check it (no confirm field).
 			pw := l.newPass.Text()
-			u.emit(Register{Server: server, Name: strings.TrimSpace(l.name.Text()), Password: pw, Confirm: pw})
+			u.emit(Register{Server: server, Name: strings.TrimSpace(l.name.Text()), Password: pw, Confirm: pw, Code: strings.TrimSpace(l.code.Text())})
 		}
 		return
 	}
@@ -243,7 +245,26 @@ func (l *loginScreen) card(gtx layout.Context, u *UI, st state.State) layout.Dim
 		return th.fieldBlock(gtx, t.Server, l.server, "http://127.0.0.1:8080")
 	})
 	if l.register {
-		add(spaceM, func(gtx layout.Context) layout.Dimensions { return th.fieldBlock(gtx, t.Name, l.name, t.NameHint) })
+		add(spaceM, func(gtx layout.Context) layout.Dimensions {
+			// The name, and beside it the registration code a server may
+			// ask for (below it in a narrow window).
+			if gtx.Constraints.Max.X < gtx.Dp(340) {
+				return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions { return th.fieldBlock(gtx, t.Name, l.name, t.NameHint) }),
+					layout.Rigid(gap(spaceM)),
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						return th.fieldBlock(gtx, u.sw().RegCode, l.code, u.sw().RegCodeHint)
+					}),
+				)
+			}
+			return layout.Flex{}.Layout(gtx,
+				layout.Flexed(1, func(gtx layout.Context) layout.Dimensions { return th.fieldBlock(gtx, t.Name, l.name, t.NameHint) }),
+				layout.Rigid(gap(spaceM)),
+				layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+					return th.fieldBlock(gtx, u.sw().RegCode, l.code, u.sw().RegCodeHint)
+				}),
+			)
+		})
 		add(spaceM, func(gtx layout.Context) layout.Dimensions { return l.passwordBlock(gtx, u, l.newPass, t.PasswordHint) })
 	} else {
 		add(spaceM, func(gtx layout.Context) layout.Dimensions {
@@ -288,7 +309,7 @@ func (l *loginScreen) card(gtx layout.Context, u *UI, st state.State) layout.Dim
 		add(spaceM, func(gtx layout.Context) layout.Dimensions {
 			return th.surface(gtx, withAlpha(th.Primary, 0x14), withAlpha(th.Primary, 0x40), radiusM, func(gtx layout.Context) layout.Dimensions {
 				return layout.Inset{Left: spaceM, Right: spaceM, Top: spaceS, Bottom: spaceS}.Layout(gtx,
-					th.label(textBody, th.Fg, t.notice(n)).Layout)
+					th.label(textBody, th.Fg, u.loginNoticeText(n)).Layout)
 			})
 		})
 	}

@@ -234,7 +234,8 @@ func (s *sidebar) profile(gtx layout.Context, u *UI, st state.State) layout.Dime
 					}),
 				)
 			}),
-			layout.Rigid(u.compactPrefs),
+			// The language and the theme are in Settings (settings.go).
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.set.gearButton(gtx, u, st) }),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 				b := th.iconButton(&s.logout, u.icons.logout, t.Logout)
 				b.tip = tipEnd
@@ -440,7 +441,12 @@ func convRow(gtx layout.Context, u *UI, st state.State, c state.Conversation) la
 	gtx.Constraints.Min.X = gtx.Constraints.Max.X
 	return layout.Inset{Left: spaceS, Right: spaceS, Top: spaceS, Bottom: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 		return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
-			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return th.avatar(gtx, c.Name, avatarID, avatarM) }),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				if c.Peer == nil {
+					return th.groupAvatar(gtx, c.Name, avatarID, avatarM)
+				}
+				return th.avatar(gtx, c.Name, avatarID, avatarM)
+			}),
 			layout.Rigid(gap(spaceM)),
 			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
 				return layout.Flex{Axis: layout.Vertical}.Layout(gtx,

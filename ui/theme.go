@@ -1,15 +1,19 @@
 package ui
 
 import (
+	"image"
 	"image/color"
 	"time"
 
 	"gioui.org/font"
 	"gioui.org/gesture"
+	"gioui.org/op/paint"
 	"gioui.org/text"
 	"gioui.org/unit"
 	"gioui.org/widget"
 	"gioui.org/widget/material"
+
+	"parley/app/state"
 )
 
 // Palette holds the colours of one theme. Every colour on screen comes
@@ -118,6 +122,10 @@ type theme struct {
 	Dark    bool
 	mat     *material.Theme
 	corners cornerCache
+	// pictures are the profile pictures avatars draw, and picOps their
+	// uploaded images (settings_avatar.go).
+	pictures state.Pictures
+	picOps   map[image.Image]paint.ImageOp
 	// hovered holds when the pointer came to rest on each icon button
 	// it is on, for tooltips.
 	hovered map[any]time.Time

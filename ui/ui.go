@@ -50,6 +50,7 @@ type UI struct {
 	side    sidebar
 	conv    convPane
 	call    callBar
+	set     settingsPane // the Settings screen (settings.go)
 	narrow  bool
 	events  []Event
 	lastUID int64 // the account shown last, to reset per-account state
@@ -77,6 +78,7 @@ func New(o Options) *UI {
 	u.side.init()
 	u.conv.init()
 	u.call.init()
+	u.set.init()
 	return u
 }
 
@@ -104,6 +106,7 @@ func (u *UI) Palette() Palette { return u.th.Palette }
 func (u *UI) Layout(gtx layout.Context, st state.State) []Event {
 	u.events = nil
 	defer u.th.endFrame()
+	u.th.pictures = st.Pictures // avatars draw them (settings_avatar.go)
 	u.handlePrefs(gtx)
 	paint.Fill(gtx.Ops, u.th.Bg)
 	u.narrow = gtx.Constraints.Max.X < gtx.Dp(narrowBelow)
@@ -121,6 +124,7 @@ func (u *UI) Layout(gtx layout.Context, st state.State) []Event {
 		u.side.reset()
 		u.conv.reset()
 		u.call.reset()
+		u.set.reset()
 		u.login.loggedIn()
 	}
 	u.keys(gtx, st)
@@ -182,11 +186,6 @@ func (u *UI) prefButtons(gtx layout.Context) layout.Dimensions {
 	return u.prefs(gtx, false)
 }
 
-// compactPrefs are the switches as icons only.
-func (u *UI) compactPrefs(gtx layout.Context) layout.Dimensions {
-	return u.prefs(gtx, true)
-}
-
 func (u *UI) prefs(gtx layout.Context, compact bool) layout.Dimensions {
 	th, t := u.th, u.t()
 	themeIcon, themeDesc := u.icons.moon, t.DarkTheme
@@ -215,6 +214,9 @@ func (u *UI) today() time.Time { return u.now().In(u.loc) }
 // wide windows, one at a time on narrow ones.
 func (u *UI) mainScreen(gtx layout.Context, st state.State) layout.Dimensions {
 	if u.narrow {
+		if u.set.open {
+			return u.set.layout(gtx, u, st)
+		}
 		if st.Open != nil {
 			return u.conv.layout(gtx, u, st)
 		}
@@ -238,6 +240,9 @@ func (u *UI) mainScreen(gtx layout.Context, st state.State) layout.Dimensions {
 			return rule(gtx, u.th.Border, true)
 		}),
 		layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+			if u.set.open {
+				return u.set.layout(gtx, u, st)
+			}
 			return u.conv.layout(gtx, u, st)
 		}),
 	)
@@ -297,6 +302,7 @@ func (u *UI) escape(st state.State) {
 	case u.conv.msgs.emoji.close(), u.conv.closeMentions(): // the pickers
 	case u.side.askLogout:
 		u.side.askLogout = false
+	case u.set.escape(): // the Settings screen's questions, then the screen
 	case u.conv.askLeave:
 		u.conv.askLeave = false
 	case u.conv.settings.hide(u): // the group's settings (groups.go)

@@ -278,6 +278,9 @@ var avatarHues = []uint32{0x2563eb, 0x7c3aed, 0xdb2777, 0xea580c, 0x059669, 0x08
 // follows the ID so that it stays the same everywhere.
 func (th *theme) avatar(gtx layout.Context, name string, id int64, d unit.Dp) layout.Dimensions {
 	s := gtx.Dp(d)
+	if th.pictureAvatar(gtx, id, s) { // a profile picture (settings_avatar.go)
+		return layout.Dimensions{Size: image.Pt(s, s)}
+	}
 	// Knuth's multiplicative hash spreads neighbouring and patterned IDs.
 	c := rgb(avatarHues[(uint32(id)*2654435761)>>29%uint32(len(avatarHues))])
 	paint.FillShape(gtx.Ops, c, clip.Ellipse{Max: image.Pt(s, s)}.Op(gtx.Ops))

@@ -60,6 +60,10 @@ type account struct {
 	rs        *readState              // read state and receipts (receipts.go)
 	ty        *typing                 // my typing (typing.go)
 	left      map[proto.ConvID]string // names of groups I am no longer in, for the notice of a removal (groups.go)
+
+	profiles   map[proto.UserID]proto.User // newest profiles learnt since start-up (settings.go)
+	profileRev int64                       // the sync's profiles_rev
+	pictureIDs map[proto.UserID]string     // the picture fetched or being fetched, per user
 }
 
 // Register creates an account on server and logs in to it. The new ID
@@ -69,9 +73,16 @@ type account struct {
 // ID, pre-filled. confirm is the password typed again (forms that ask
 // once pass the password).
 func (m *Model) Register(ctx context.Context, server, name, password, confirm string) error {
+	return m.RegisterWithCode(ctx, server, name, password, confirm, "")
+}
+
+// RegisterWithCode is Register with a registration code, which a server
+// in the codes mode needs (docs/protocol.md, "Registration and the admin
+// command"); "" sends none.
+func (m *Model) RegisterWithCode(ctx context.Context, server, name, password, confirm, code string) error {
 	m.authMu.Lock()
 	defer m.authMu.Unlock()
-	u, err := m.register(ctx, server, name, password, confirm)
+	u, err := m.register(ctx, server, name, password, confirm, strings.TrimSpace(code))
 	if err != nil {
 		return m.authFailed(err)
 	}
@@ -88,7 +99,7 @@ func (m *Model) Register(ctx context.Context, server, name, password, confirm st
 	return nil
 }
 
-func (m *Model) register(ctx context.Context, server, name, password, confirm string) (proto.User, error) {
+func (m *Model) register(ctx context.Context, server, name, password, confirm, code string) (proto.User, error) {
 	name = strings.TrimSpace(name)
 	switch {
 	case name == "":
@@ -105,7 +116,7 @@ func (m *Model) register(ctx context.Context, server, name, password, confirm st
 		return proto.User{}, err
 	}
 	defer c.Close()
-	return c.Register(ctx, name, password)
+	return c.RegisterWithCode(ctx, name, password, code)
 }
 
 // Login logs in with a user ID and password, opens that account's cache
@@ -132,7 +143,7 @@ func (m *Model) login(ctx context.Context, server, userID, password string) erro
 	if err != nil {
 		return err
 	}
-	r, err := c.Login(ctx, proto.UserID(id), password, m.cfg.Device)
+	r, err := c.LoginWith(ctx, proto.LoginRequest{User: proto.UserID(id), Password: password, Device: m.cfg.Device, Platform: platform()})
 	if err != nil {
 		c.Close()
 		return err
@@ -374,13 +385,11 @@ func (m *Model) startAccount(sess store.Session, db store.Store) {
 		st.Conn = state.Connecting
 	})
 	a.files.publish()
+	a.wantPictures(me) // settings.go
 	a.refresh()
 	a.drafts.start()
 	a.spawn(func() {
-		err := a.sess.Run(ctx)
-		if errors.Is(err, client.ErrBadToken) {
-			a.sessionEnded()
-		}
+		a.sessionRan(a.sess.Run(ctx)) // settings.go
 	})
 	a.spawn(a.flusher)
 	a.spawn(a.reporter)
@@ -601,6 +610,7 @@ func (a *account) conversationPush(ctx context.Context, p proto.ConversationPush
 	}
 	_, err := a.db.Conversation(ctx, p.Conversation.ID)
 	isNew := errors.Is(err, store.ErrNotFound)
+	a.askPeerProfile(p.Conversation) // settings.go
 	if err := a.db.PutConversations(ctx, p.Conversation); err != nil {
 		a.m.log.Error("store conversation", "err", err)
 		return

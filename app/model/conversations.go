@@ -153,6 +153,7 @@ func (a *account) adopt(ctx context.Context, cv proto.Conversation) error {
 func (a *account) storeAdopted(ctx context.Context, cv proto.Conversation) error {
 	_, err := a.db.Conversation(ctx, cv.ID)
 	isNew := errors.Is(err, store.ErrNotFound)
+	learnPeers(a, cv)
 	if err := a.db.PutConversations(ctx, cv); err != nil {
 		return err
 	}
@@ -259,6 +260,9 @@ func (a *account) loadMembers(ctx context.Context, c membersLister, conv proto.C
 	ms, err := c.Members(ctx, conv)
 	if err != nil {
 		return
+	}
+	for _, mb := range ms {
+		a.learnProfile(mb.User) // settings.go: the cache keeps names only
 	}
 	err = a.exec(ctx, func() error {
 		if err := a.db.ReplaceMembers(ctx, conv, ms); err != nil {

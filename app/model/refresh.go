@@ -35,6 +35,7 @@ func (a *account) rebuild() {
 		list = append(list, v)
 	}
 	a.mentionScan.forget(cs)
+	a.withProfiles(list) // settings.go
 	if !a.current() {
 		return
 	}
@@ -146,7 +147,8 @@ func (a *account) refreshOpen(ctx context.Context) {
 	}
 	pins := a.pins.view(conv, window, a.user.ID)
 	a.mu.Unlock()
-	a.withReceipts(c, msgs) // receipts.go
+	a.withReceipts(c, msgs)         // receipts.go
+	a.renameMessages(msgs, members) // settings.go
 	c.Unread = a.unreadOf(ctx, c)
 	if !a.current() {
 		return
@@ -176,7 +178,7 @@ func (a *account) refreshOpen(ctx context.Context) {
 
 func sameMessages(a, b []state.Message) bool {
 	return slices.EqualFunc(a, b, func(x, y state.Message) bool {
-		return x.Conv == y.Conv && x.Seq == y.Seq && x.ClientID == y.ClientID && x.Status == y.Status &&
+		return x.Conv == y.Conv && x.Seq == y.Seq && x.SenderName == y.SenderName && x.ClientID == y.ClientID && x.Status == y.Status &&
 			x.Text == y.Text && x.Edited == y.Edited && x.Deleted == y.Deleted && x.Pinned == y.Pinned && x.SeenBy == y.SeenBy &&
 			reflect.DeepEqual(x.Reactions, y.Reactions)
 	})

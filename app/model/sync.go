@@ -55,8 +55,20 @@ func (a *account) syncRound(ctx context.Context, c *client.Conn, have map[proto.
 		return proto.SyncReply{}, err
 	}
 	var r proto.SyncReply
-	if err := c.Call(ctx, proto.TypeSync, proto.SyncRequest{Have: have, HiddenAfter: after}, &r); err != nil {
+	a.mu.Lock()
+	rev := a.profileRev
+	a.mu.Unlock()
+	if err := c.Call(ctx, proto.TypeSync, proto.SyncRequest{Have: have, HiddenAfter: after, ProfilesAfter: rev}, &r); err != nil {
 		return proto.SyncReply{}, fmt.Errorf("sync: %w", err)
+	}
+	// The profiles changed while away rename people at once (settings.go).
+	for _, u := range r.Profiles {
+		a.profileChanged(ctx, u)
+	}
+	if r.ProfilesRev > 0 {
+		a.mu.Lock()
+		a.profileRev = max(a.profileRev, r.ProfilesRev)
+		a.mu.Unlock()
 	}
 	return r, nil
 }
@@ -114,6 +126,7 @@ func (a *account) syncConversation(ctx context.Context, c *client.Conn, conv pro
 // member count among them), the first page of each, and forgets the
 // conversations left elsewhere. The owner runs it.
 func (a *account) syncSummaries(ctx context.Context, have map[proto.ConvID]int64, r proto.SyncReply) error {
+	learnPeers(a, r.Conversations...)
 	if err := a.db.PutConversations(ctx, r.Conversations...); err != nil {
 		return err
 	}

@@ -102,6 +102,10 @@ type State struct {
 	Group        *GroupPanel                          // the open settings panel, nil if none
 	JoinRequests map[proto.ConvID][]proto.JoinRequest // waiting requests of the groups I run, oldest first
 	LinkPreview  *LinkPreview                         // the invite link being looked at, nil if none
+
+	// The Settings screen and profiles (settings.go).
+	Settings Settings
+	Pictures Pictures
 }
 
 // MaxNotices bounds the notice bar.
@@ -237,7 +241,7 @@ func (n Notice) Shown(now int64) bool { return n.Expires == 0 || now < n.Expires
 // OnLoginScreen reports whether n belongs to the login screen (the
 // session ended): logging in makes it obsolete.
 func (n Notice) OnLoginScreen() bool {
-	return n.Kind == NoticeLoggedOut || n.Kind == NoticeSessionEnded
+	return n.Kind == NoticeLoggedOut || n.Kind == NoticeSessionEnded || n.Kind == NoticeRevoked
 }
 
 // Client-side error codes, next to the server's proto codes.

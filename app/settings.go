@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"parley/ui"
+)
+
+// pictureTarget is the picker's target when it chooses my profile
+// picture (not a file to send).
+const pictureTarget = "\x00picture"
+
+// settingsEvent performs the Settings screen's events (ui/settings.go)
+// on the model; false if ev is not one of them.
+func (win *window) settingsEvent(ev ui.Event) bool {
+	m := win.m
+	do := func(f func(ctx context.Context) error) { win.perform("settings", fmt.Sprintf("%T", ev), f) }
+	switch ev := ev.(type) {
+	case ui.OpenSettings:
+		do(m.LoadSettings)
+	case ui.SetProfile:
+		do(func(ctx context.Context) error { return m.SetProfile(ctx, ev.Name, ev.About) })
+	case ui.ChoosePicture:
+		win.pickFile(pictureTarget)
+	case ui.RemovePicture:
+		do(m.RemovePicture)
+	case ui.ChangePassword:
+		do(func(ctx context.Context) error { return m.ChangePassword(ctx, ev.Current, ev.New, ev.Confirm) })
+	case ui.RevokeDevice:
+		do(func(ctx context.Context) error { return m.RevokeDevice(ctx, ev.ID) })
+	case ui.Unblock:
+		do(func(ctx context.Context) error { return m.Unblock(ctx, ev.User) })
+	case ui.DeleteAccount:
+		do(func(ctx context.Context) error { return m.DeleteAccount(ctx, ev.Password) })
+	default:
+		return false
+	}
+	return true
+}
+
+// pickedPicture sets what the picker chose as my profile picture; false
+// if r is not a pick for the picture.
+func (win *window) pickedPicture(r pickResult) bool {
+	if r.target != pictureTarget {
+		return false
+	}
+	switch {
+	case r.err != nil:
+		win.log.Info("no file picker for the picture", "err", r.err)
+	case r.stream != nil:
+		s := *r.stream
+		win.perform("settings", "SetPicture", func(ctx context.Context) error { return win.m.SetPicture(ctx, s.Name, s) })
+	default:
+		path := r.path
+		win.perform("settings", "SetPicture", func(ctx context.Context) error { return win.m.SetPictureFile(ctx, path) })
+	}
+	return true
+}
