@@ -397,6 +397,15 @@ func (m *Model) startAccount(sess store.Session, db store.Store) {
 
 // sessionEnded handles a token the server no longer accepts.
 func (a *account) sessionEnded() {
+	if a.forget() {
+		a.m.loggedOut(state.NoticeSessionEnded)
+	}
+}
+
+// forget ends an account whose session the server no longer accepts, if
+// it is the current one (and reports whether it was): it is no longer
+// current, its session is cleared and it stops.
+func (a *account) forget() bool {
 	m := a.m
 	m.mu.Lock()
 	current := m.acct == a
@@ -405,11 +414,11 @@ func (a *account) sessionEnded() {
 	}
 	m.mu.Unlock()
 	if !current {
-		return
+		return false
 	}
 	a.db.ClearSession(context.Background())
-	go a.stop() // stop waits for Run, which is returning now
-	m.loggedOut(state.NoticeSessionEnded)
+	go a.stop() // stop may wait for Run, which may be returning now
+	return true
 }
 
 // stop stops the account's goroutines (spawn refuses new ones from now

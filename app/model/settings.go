@@ -233,18 +233,10 @@ func (m *Model) DeleteAccount(ctx context.Context, password string) error {
 // deleted here): it forgets the session, stops the account and shows the
 // login screen with the reason.
 func (a *account) revoked(reason string) {
-	m := a.m
-	m.mu.Lock()
-	current := m.acct == a
-	if current {
-		m.acct = nil
-	}
-	m.mu.Unlock()
-	if !current {
+	if !a.forget() {
 		return
 	}
-	a.db.ClearSession(context.Background())
-	go a.stop() // stop may wait for Run, which may be returning now
+	m := a.m
 	if err := store.SetLastAccount(m.cfg.DataDir, store.Account{Server: a.srv}); err != nil {
 		m.log.Warn("forget last account", "err", err)
 	}

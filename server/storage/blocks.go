@@ -522,23 +522,10 @@ func (d *DB) Hides(ctx context.Context, conv proto.ConvID, hider, viewer proto.U
 // PresenceConvIDs lists the conversations of user whose members may see
 // user's presence.
 func (d *DB) PresenceConvIDs(ctx context.Context, user proto.UserID) ([]proto.ConvID, error) {
-	rows, err := d.r.QueryContext(ctx, `SELECT m.conv_id FROM members m WHERE m.user_id = ? AND m.request = 0
+	return d.convIDs(ctx, user, `SELECT m.conv_id FROM members m WHERE m.user_id = ? AND m.request = 0
 		AND NOT EXISTS (SELECT 1 FROM conversations c JOIN members o ON o.conv_id = c.id AND o.user_id != m.user_id
 			JOIN blocks b ON b.user_id = m.user_id AND b.blocked = o.user_id
-			WHERE c.id = m.conv_id AND c.kind = 'direct')`, user)
-	if err != nil {
-		return nil, fmt.Errorf("list conversations of %d: %w", user, err)
-	}
-	defer rows.Close()
-	var ids []proto.ConvID
-	for rows.Next() {
-		var id proto.ConvID
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("list conversations of %d: %w", user, err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+			WHERE c.id = m.conv_id AND c.kind = 'direct')`)
 }
 
 // applySettings copies my settings into a summary (a level of all is

@@ -105,14 +105,7 @@ func (d *DB) CreateUserWithCode(ctx context.Context, name, pwHash, code string) 
 		if _, err := tx.Exec("UPDATE registration_codes SET uses = uses + 1 WHERE code = ?", code); err != nil {
 			return nil, fmt.Errorf("use registration code: %w", err)
 		}
-		id, err := allocID(tx, "users", userIDDigits)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := tx.Exec("INSERT INTO users (id, name, pw_hash, created) VALUES (?, ?, ?, ?)", id, name, pwHash, d.nowMs()); err != nil {
-			return nil, fmt.Errorf("insert user: %w", err)
-		}
-		return proto.User{ID: proto.UserID(id), Name: name}, nil
+		return d.insertUser(tx, name, pwHash)
 	})
 	if err != nil {
 		return proto.User{}, err

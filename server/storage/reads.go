@@ -102,7 +102,12 @@ func (d *DB) Members(ctx context.Context, conv proto.ConvID, caller proto.UserID
 
 // UserConversationIDs lists the conversations user is a member of.
 func (d *DB) UserConversationIDs(ctx context.Context, user proto.UserID) ([]proto.ConvID, error) {
-	rows, err := d.r.QueryContext(ctx, "SELECT conv_id FROM members WHERE user_id = ?", user)
+	return d.convIDs(ctx, user, "SELECT conv_id FROM members WHERE user_id = ?")
+}
+
+// convIDs runs query, which takes user and selects conversation IDs.
+func (d *DB) convIDs(ctx context.Context, user proto.UserID, query string) ([]proto.ConvID, error) {
+	rows, err := d.r.QueryContext(ctx, query, user)
 	if err != nil {
 		return nil, fmt.Errorf("list conversations of %d: %w", user, err)
 	}

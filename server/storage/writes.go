@@ -25,19 +25,24 @@ const (
 // CreateUser stores a new account and returns it with its new ID.
 func (d *DB) CreateUser(ctx context.Context, name, pwHash string) (proto.User, error) {
 	v, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
-		id, err := allocID(tx, "users", userIDDigits)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := tx.Exec("INSERT INTO users (id, name, pw_hash, created) VALUES (?, ?, ?, ?)", id, name, pwHash, d.nowMs()); err != nil {
-			return nil, fmt.Errorf("insert user: %w", err)
-		}
-		return proto.User{ID: proto.UserID(id), Name: name}, nil
+		return d.insertUser(tx, name, pwHash)
 	})
 	if err != nil {
 		return proto.User{}, err
 	}
 	return v.(proto.User), nil
+}
+
+// insertUser stores a new account in tx, with a new ID.
+func (d *DB) insertUser(tx *sql.Tx, name, pwHash string) (proto.User, error) {
+	id, err := allocID(tx, "users", userIDDigits)
+	if err != nil {
+		return proto.User{}, err
+	}
+	if _, err := tx.Exec("INSERT INTO users (id, name, pw_hash, created) VALUES (?, ?, ?, ?)", id, name, pwHash, d.nowMs()); err != nil {
+		return proto.User{}, fmt.Errorf("insert user: %w", err)
+	}
+	return proto.User{ID: proto.UserID(id), Name: name}, nil
 }
 
 // CreateSession stores the hash of a new session token for user (see
