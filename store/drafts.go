@@ -136,22 +136,7 @@ func (s *durable) loadDraftRecord(key, value string) (bool, error) {
 // writeOne writes a batch known in advance, then applies the same change
 // to the working set: nothing to undo if the backend refuses it.
 func (s *durable) writeOne(op string, b *batch, apply func(d *memData)) error {
-	if err := s.mem.lock(); err != nil {
-		return err
-	}
-	d := s.mem.d
-	defer d.mu.Unlock()
-	s.mem.mu.Lock()
-	closed := s.mem.closed
-	s.mem.mu.Unlock()
-	if closed {
-		return ErrClosed
-	}
-	if err := s.kv.Write(b); err != nil {
-		return fmt.Errorf("%s: write the local cache: %w", op, err)
-	}
-	apply(d)
-	return nil
+	return s.writeChecked(op, func(*memData) (*batch, error) { return b, nil }, apply)
 }
 
 func (s *durable) SaveDraft(ctx context.Context, conv proto.ConvID, text string) error {
