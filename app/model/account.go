@@ -59,6 +59,7 @@ type account struct {
 	drafts    *drafts               // drafts and the conversation open last (drafts.go)
 	rs        *readState            // read state and receipts (receipts.go)
 	ty        *typing               // my typing (typing.go)
+	set       *settings             // my settings of people and conversations (settings.go)
 }
 
 // Register creates an account on server and logs in to it. The new ID
@@ -346,7 +347,7 @@ func (m *Model) startAccount(sess store.Session, db store.Store) {
 		ctx: ctx, cancel: cancel, kick: make(chan struct{}, 1),
 		inbox: newInbox(), rf: newRefreshes(),
 		filling: map[proto.ConvID]bool{}, presence: map[proto.UserID]bool{},
-		rs: newReadState(), ty: newTyping(),
+		rs: newReadState(), ty: newTyping(), set: newSettings(),
 	}
 	a.drafts = newDrafts(a)
 	u, _ := wsURL(sess.Server) // it was valid when the session was saved
@@ -461,6 +462,7 @@ func (a *account) onConnect(ctx context.Context, c *client.Conn) error {
 	a.refreshMembers(ctx, c)
 	a.refreshPins(ctx, c)
 	a.loadPrivacy(ctx, c)
+	a.loadBlocks(ctx, c) // settings.go
 	a.refresh()
 	return nil
 }
@@ -534,6 +536,7 @@ func (a *account) storePushed(ctx context.Context, msgs []proto.Message) {
 		a.m.log.Error("store pushed messages", "n", len(msgs), "err", err)
 		return // the next sync brings them again
 	}
+	a.unarchive(msgs) // settings.go
 	newest := map[proto.ConvID]int64{}
 	others := map[proto.ConvID]bool{} // holds messages of others: say they are delivered
 	for _, msg := range msgs {
@@ -583,6 +586,7 @@ func (a *account) storePushed(ctx context.Context, msgs []proto.Message) {
 // device. The owner runs it.
 func (a *account) conversationPush(ctx context.Context, p proto.ConversationPush) {
 	if !p.Member {
+		a.set.forget(p.Conversation.ID)
 		if err := a.db.DeleteConversation(ctx, p.Conversation.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			a.m.log.Error("forget left conversation", "err", err)
 		}
@@ -600,6 +604,7 @@ func (a *account) conversationPush(ctx context.Context, p proto.ConversationPush
 		a.m.log.Error("store conversation", "err", err)
 		return
 	}
+	a.noteSettings(p.Conversation)
 	if isNew {
 		// History before the event that brought us in is older history.
 		start := p.Conversation.LastSeq

@@ -97,6 +97,9 @@ type State struct {
 	ReceiptsOff bool                      // I turned read receipts off: show nobody's
 	Typing      map[proto.ConvID][]Typist // who is typing where
 	SeenBy      *SeenList                 // the last "Seen by" list asked for
+
+	// Blocks are the users I blocked, most recent first (settings.go).
+	Blocks []proto.User
 }
 
 // MaxNotices bounds the notice bar.
@@ -117,6 +120,13 @@ type Conversation struct {
 	// or not (a mention always notifies); nil if none.
 	MentionUnread bool
 	Mentioned     *proto.Message
+	// My settings of it, from the server (settings.go): a first-contact
+	// request waiting for my answer, how it notifies me (proto.Notify*,
+	// "" is all) until NotifyUntil (Unix ms, 0: until changed), archived.
+	Request     bool
+	Notify      string
+	NotifyUntil int64
+	Archived    bool
 }
 
 // Status is where one of my messages stands.
