@@ -24,6 +24,9 @@ func (n *newsNotifier) mention(c state.Conversation, fresh bool) bool {
 	if fresh || m.Seq <= prev || !known && !c.MentionUnread {
 		return false
 	}
+	if !c.Rings(*m, n.me, n.nowMs()) {
+		return true // a request, or notifications off: nothing rings
+	}
 	title, text := ui.MentionNotification(n.language(), c, *m)
 	if shown := n.show(title, text); shown != nil {
 		if n.shown == nil {

@@ -209,6 +209,7 @@ func TestEveryScreenInTheRealWindow(t *testing.T) {
 	t.Run("call", func(t *testing.T) { callScreens(t, bin) })
 	t.Run("files", func(t *testing.T) { fileScreens(t, bin) })
 	t.Run("history", func(t *testing.T) { historyScreens(t, bin) })
+	t.Run("requests", func(t *testing.T) { requestScreens(t, bin) })
 }
 
 // chatScreens registers through the real window, then shows a busy group
