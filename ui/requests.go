@@ -503,7 +503,9 @@ func (x *convExtras) menuCard(gtx layout.Context, u *UI, st state.State, size im
 						})
 					}
 					add(gap(spaceS))
-					add(func(gtx layout.Context) layout.Dimensions { return x.action(gtx, u, &x.close, nil, t.Cancel, th.FgMuted) })
+					add(func(gtx layout.Context) layout.Dimensions {
+						return x.action(gtx, u, &x.close, nil, t.Cancel, th.FgMuted)
+					})
 					return layout.Flex{Axis: layout.Vertical}.Layout(gtx, items...)
 				}
 				add(gap(spaceM))

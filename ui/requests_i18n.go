@@ -26,7 +26,7 @@ type requestWords struct {
 	// Notifications heads the levels: All, Mentions only, Off; For1h,
 	// For8h and UntilOn say for how long.
 	Notifications, NotifyAll, NotifyMentions, NotifyOff string
-	For1h, For8h, UntilOn                              string
+	For1h, For8h, UntilOn                               string
 	// UntilF is a level's end (a time); Muted describes a muted
 	// conversation's bell.
 	UntilF, Muted string

@@ -46,7 +46,7 @@ type sidebar struct {
 	list          widget.List
 	rows          map[proto.ConvID]*widget.Clickable
 	results       []widget.Clickable
-	searched      string // the query of the shown results
+	searched      string    // the query of the shown results
 	folders       folders   // requests and the archive, apart (requests.go)
 	badgeIcons    *reqIcons // the muted bell of rows (requests.go)
 }
