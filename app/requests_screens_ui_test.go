@@ -68,7 +68,13 @@ func requestScreens(t *testing.T, bin string) {
 		return []string{"-server", srv.HTTPURL, "-data", dir, "-size", fmt.Sprintf("%dx%d", size.X, size.Y), "-lang", lang, "-theme", theme, "-audio", "null"}
 	}
 	x := startXvfb(t, size)
+	// Settings come with the first sync: wait for it, so that no row or
+	// button moves under a click.
+	online := func(w *watchedApp, label string) {
+		w.until("online", func(sc uitest.Screen) bool { _, ok := sc.Find(label); return ok })
+	}
 	a := startWatched(t, bin, x, args("en", "light")...)
+	online(a, "Online")
 	a.click("Message requests (1)")
 	a.click("Alex Chen")
 	a.until("the request bar", func(sc uitest.Screen) bool {
@@ -80,7 +86,11 @@ func requestScreens(t *testing.T, bin string) {
 	a.stop()
 
 	b := startWatched(t, bin, x, args("zh", "light")...)
+	online(b, "在线")
 	b.click("学习小组 Study Group")
+	// The app opens the conversation open last (the request): wait for
+	// the group's header, which has Leave.
+	b.until("the group open", func(sc uitest.Screen) bool { _, ok := sc.Find("退出群聊"); return ok })
 	b.click("更多选项")
 	b.until("the menu", func(sc uitest.Screen) bool {
 		_, ok := sc.FindContaining("仅@我 · 至")

@@ -462,7 +462,7 @@ func (p *convPane) header(gtx layout.Context, u *UI, st state.State) layout.Dime
 			}),
 			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
 				return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
-					layout.Rigid(th.label(textTitle, th.Fg, o.Name).bold().lines(1).userContent().Layout),
+					layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.extras.title(gtx, u, st) }),
 					layout.Rigid(gap(2)),
 					layout.Rigid(th.label(textSmall, th.FgMuted, sub).lines(2).Layout),
 				)

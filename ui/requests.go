@@ -363,31 +363,43 @@ func (x *convExtras) scrimPressed(gtx layout.Context) bool {
 	}
 }
 
-// moreButton is the header's ⋮, which opens the menu; a muted
-// conversation's bell shows before it.
+// title is the header's name of the open conversation, with a bell after
+// it while it is muted (the header's buttons do not move).
+func (x *convExtras) title(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+	th := u.th
+	if x.ic == nil {
+		x.ic = newReqIcons()
+	}
+	name := th.label(textTitle, th.Fg, st.Open.Name).bold().lines(1).userContent()
+	if !st.Open.Muted(u.now().UnixMilli()) {
+		return name.Layout(gtx)
+	}
+	bell := gtx.Dp(18) + gtx.Dp(spaceXS)
+	return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			gtx.Constraints.Max.X = max(gtx.Constraints.Max.X-bell, 0)
+			return name.Layout(gtx)
+		}),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			return layout.Inset{Left: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+				gtx.Constraints.Min.X = gtx.Dp(18)
+				return x.ic.muted.Layout(gtx, th.FgMuted)
+			})
+		}),
+	)
+}
+
+// moreButton is the header's ⋮, which opens the menu.
 func (x *convExtras) moreButton(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
 	th := u.th
 	if x.ic == nil {
 		x.ic = newReqIcons()
 	}
-	return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
-		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-			if !st.Open.Muted(u.now().UnixMilli()) {
-				return layout.Dimensions{}
-			}
-			return layout.Inset{Left: spaceXS, Right: spaceXS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-				gtx.Constraints.Min.X = gtx.Dp(18)
-				return x.ic.muted.Layout(gtx, th.FgMuted)
-			})
-		}),
-		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-			b := th.iconButton(&x.more, x.ic.more, u.rw().More)
-			if x.menu.step != menuClosed {
-				b.color, b.bg = th.Primary, th.Selected
-			}
-			return b.Layout(gtx)
-		}),
-	)
+	b := th.iconButton(&x.more, x.ic.more, u.rw().More)
+	if x.menu.step != menuClosed {
+		b.color, b.bg = th.Primary, th.Selected
+	}
+	return b.Layout(gtx)
 }
 
 // requestBar replaces the composer under a request: who wants to write,
