@@ -350,6 +350,13 @@ func (x *convExtras) update(gtx layout.Context, u *UI, st state.State) {
 	}
 }
 
+// closeMenu closes the menu (Esc); it reports whether it was open.
+func (x *convExtras) closeMenu() bool {
+	open := x.menu.step != menuClosed
+	x.menu.step, x.menu.pending = menuClosed, ""
+	return open
+}
+
 func (x *convExtras) scrimPressed(gtx layout.Context) bool {
 	pressed := false
 	for {

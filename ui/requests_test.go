@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"gioui.org/io/key"
+
 	"parley/app/state"
 	"parley/net/proto"
 	"parley/ui"
@@ -171,6 +173,17 @@ func TestTheMenuMutesAndArchives(t *testing.T) {
 	if got := events[ui.Archive](d.Frame(st)); len(got) != 1 || got[0] != (ui.Archive{Conv: uitest.StudyGroup, Archived: true}) {
 		t.Fatalf("Archive emitted %+v", got)
 	}
+	// Esc closes the menu.
+	must(t, d.Click("More options"))
+	d.Frame(st)
+	onScreen(t, d, "Notifications")
+	d.Press(key.NameEscape, 0)
+	d.Frame(st)
+	d.Frame(st)
+	if _, ok := d.Find("Notifications"); ok {
+		t.Fatal("Esc does not close the menu")
+	}
+
 	st.Conversations[2].Archived = true
 	st.Open = nil
 	d.Frame(st)
