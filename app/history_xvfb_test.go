@@ -265,6 +265,11 @@ func TestTwoAppsReplyReactEditAndDelete(t *testing.T) {
 	dm := li.direct(wang)
 	li.say(dm, "hi")
 	wang.until("the chat", func(st state.State) bool { return len(st.Conversations) == 1 })
+	// They share no group: the chat is a request for 王芳 until she
+	// accepts it (docs/protocol.md, "First-contact requests").
+	if err := wang.m.AcceptRequest(context.Background(), dm); err != nil {
+		t.Fatal(err)
+	}
 	li.m.Close()
 	wang.m.Close()
 

@@ -29,6 +29,9 @@ func (n *newsNotifier) mention(c state.Conversation, fresh, viewing bool) bool {
 	if viewing {
 		return true // seen as it came: nothing to say
 	}
+	if !c.Rings(*m, n.me, n.nowMs()) {
+		return true // a request, or notifications off: nothing rings
+	}
 	title, text := ui.MentionNotification(n.language(), c, *m)
 	if shown := n.show(title, text); shown != nil {
 		if n.shown == nil {

@@ -211,6 +211,7 @@ func TestEveryScreenInTheRealWindow(t *testing.T) {
 	t.Run("history", func(t *testing.T) { historyScreens(t, bin) })
 	t.Run("groups", func(t *testing.T) { groupScreens(t, bin) })
 	t.Run("settings", func(t *testing.T) { settingsScreens(t, bin) })
+	t.Run("requests", func(t *testing.T) { requestScreens(t, bin) })
 }
 
 // chatScreens registers through the real window, then shows a busy group

@@ -389,6 +389,18 @@ func (win *window) dispatch(ev ui.Event) {
 		do("nav", func(ctx context.Context) error { return m.JumpTo(ctx, ev.Conv, ev.Seq, ev.Highlight) })
 	case ui.LoadNewer:
 		do("nav", m.LoadNewer)
+	case ui.AcceptRequest:
+		do("", func(ctx context.Context) error { return m.AcceptRequest(ctx, ev.Conv) })
+	case ui.DeleteRequest:
+		do("", func(ctx context.Context) error { return m.DeleteRequest(ctx, ev.Conv) })
+	case ui.Block:
+		do("", func(ctx context.Context) error { return m.Block(ctx, ev.User) })
+	case ui.Unblock:
+		do("", func(ctx context.Context) error { return m.Unblock(ctx, ev.User) })
+	case ui.SetNotify:
+		do("", func(ctx context.Context) error { return m.SetNotify(ctx, ev.Conv, ev.Level, ev.For) })
+	case ui.Archive:
+		do("", func(ctx context.Context) error { return m.Archive(ctx, ev.Conv, ev.Archived) })
 	case ui.DismissNotice:
 		m.DismissNotice(ev.ID) // quick: state only
 	case ui.Reconnect:
@@ -655,6 +667,17 @@ type newsNotifier struct {
 	// mentioned is the newest message mentioning me notified per
 	// conversation (mentions.go).
 	mentioned map[proto.ConvID]int64
+	// now is the clock a conversation's notification level is read by
+	// (a mute "for 1 hour" ends by it); nil: time.Now.
+	now func() time.Time
+}
+
+// nowMs is the notifier's clock in Unix ms.
+func (n *newsNotifier) nowMs() int64 {
+	if n.now == nil {
+		return time.Now().UnixMilli()
+	}
+	return n.now().UnixMilli()
 }
 
 // update notifies the messages from others that are newer than the last
@@ -693,6 +716,9 @@ func (n *newsNotifier) update(st state.State, focused bool) {
 		}
 		if focused || c.Last.Sender == n.me {
 			continue
+		}
+		if !c.Rings(*c.Last, n.me, n.nowMs()) {
+			continue // a request, or muted (docs/protocol.md, "Blocking, requests and muting")
 		}
 		text := c.Last.Text
 		switch {

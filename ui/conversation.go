@@ -43,6 +43,7 @@ type convPane struct {
 	find       findBar       // find.go
 	mention    mentionPicker // the "@" list (mentions.go)
 	settings   groupPanel    // the group's settings (groups.go)
+	extras     convExtras    // the request bar and the menu (requests.go)
 }
 
 // editing is my message the composer is changing, and the draft that was
@@ -117,6 +118,7 @@ func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
 		u.emit(Call{UserID: fmt.Sprint(o.Peer.ID)})
 	}
 	p.settings.update(gtx, u, st)
+	p.extras.update(gtx, u, st)
 	p.find.update(gtx, u, p, st)
 	p.files.update(gtx, u, st)
 	p.transfers.update(gtx, u)
@@ -312,7 +314,8 @@ func (p *convPane) layout(gtx layout.Context, u *UI, st state.State) layout.Dime
 			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions { return p.settings.layout(gtx, u, st) }),
 		)
 	}
-	return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+	request := st.Open.Request // a request: its bar instead of the composer (requests.go)
+	d := layout.Flex{Axis: layout.Vertical}.Layout(gtx,
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.header(gtx, u, st) }),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.find.layout(gtx, u, st) }),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.pins.layout(gtx, u, p, st) }),
@@ -339,16 +342,28 @@ func (p *convPane) layout(gtx layout.Context, u *UI, st state.State) layout.Dime
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.transfers.layout(gtx, u, st) }),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return rule(gtx, th.Border, false) }),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-			if !p.files.open {
+			if !p.files.open || request {
 				return layout.Dimensions{}
 			}
 			return p.files.layout(gtx, u, st)
 		}),
-		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.composeStrip(gtx, u, st) }),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			if request {
+				return layout.Dimensions{}
+			}
+			return p.composeStrip(gtx, u, st)
+		}),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.mentionList(gtx, u) }),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.lengthBar(gtx, u) }),
-		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.composerBar(gtx, u, st) }),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			if request {
+				return p.extras.requestBar(gtx, u, st)
+			}
+			return p.composerBar(gtx, u, st)
+		}),
 	)
+	p.extras.menuCard(gtx, u, st, d.Size)
+	return d
 }
 
 // lengthBar shows, from 90 % of a message's limit, how much of it the
@@ -435,6 +450,9 @@ func (p *convPane) header(gtx layout.Context, u *UI, st state.State) layout.Dime
 			}
 		}
 	}
+	// A phone's narrowest screens leave the avatar out: the header's
+	// buttons and the member count need the room.
+	tiny := gtx.Constraints.Max.X < gtx.Dp(headerAvatarFrom)
 	return th.band(gtx, th.Surface, layout.Inset{Left: spaceL, Right: spaceS, Top: spaceM, Bottom: spaceM}, func(gtx layout.Context) layout.Dimensions {
 		return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
@@ -446,16 +464,20 @@ func (p *convPane) header(gtx layout.Context, u *UI, st state.State) layout.Dime
 				return layout.Inset{Right: spaceS}.Layout(gtx, b.Layout)
 			}),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-				if o.Peer == nil {
-					return th.groupAvatar(gtx, o.Name, avatarID, avatarM)
+				if tiny {
+					return layout.Dimensions{}
 				}
-				return th.avatar(gtx, o.Name, avatarID, avatarM)
+				return layout.Inset{Right: spaceM}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+					if o.Peer == nil {
+						return th.groupAvatar(gtx, o.Name, avatarID, avatarM)
+					}
+					return th.avatar(gtx, o.Name, avatarID, avatarM)
+				})
 			}),
-			layout.Rigid(gap(spaceM)),
 			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
 				return p.settings.titleArea(gtx, u, st, func(gtx layout.Context) layout.Dimensions { // a click opens the group's settings (groups.go)
 					return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
-						layout.Rigid(th.label(textTitle, th.Fg, o.Name).bold().lines(1).userContent().Layout),
+						layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.extras.title(gtx, u, st) }), // with the muted bell (requests.go)
 						layout.Rigid(gap(2)),
 						layout.Rigid(th.label(textSmall, th.FgMuted, sub).lines(2).Layout),
 					)
@@ -484,6 +506,7 @@ func (p *convPane) header(gtx layout.Context, u *UI, st state.State) layout.Dime
 				}
 				return b.Layout(gtx)
 			}),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.extras.moreButton(gtx, u, st) }),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 				if o.Kind != proto.KindGroup {
 					return layout.Dimensions{}

@@ -87,6 +87,7 @@ type msgList struct {
 	rx         receiptsUI             // receipts of my messages, "Seen by" (receipts.go)
 	fwd        forwardUI              // Forward and its conversation chooser (forward.go)
 	rich       richTexts              // the text bodies, with the selection (richtext.go)
+	blocked    blockedRows            // messages of users I blocked, collapsed (requests.go)
 }
 
 // quickReactions are the reactions the context menu offers.
@@ -424,6 +425,9 @@ func (l *msgList) layoutRow(gtx layout.Context, u *UI, st state.State, i int) la
 	}
 	if r.kind == rowCall {
 		return l.callRow(gtx, u, st, l.msgs[r.msg])
+	}
+	if d, ok := l.blocked.row(gtx, u, st, l.msgs[r.msg]); ok {
+		return d
 	}
 	d := l.menuArea(gtx, l.msgs[r.msg], func(gtx layout.Context) layout.Dimensions { return l.textRow(gtx, u, st, r) })
 	if i == len(l.rows)-1 {

@@ -50,6 +50,8 @@ type sidebar struct {
 	policy        policyChoice // the new group's join policy (groups.go)
 	linkCard      linkCard     // what a pasted invite link leads to
 	linkShown     string       // the token of the card shown last
+	folders       folders      // requests and the archive, apart (requests.go)
+	badgeIcons    *reqIcons    // the muted bell of rows (requests.go)
 }
 
 func (s *sidebar) init() {
@@ -125,6 +127,7 @@ func (s *sidebar) update(gtx layout.Context, u *UI, st state.State) {
 			u.emit(Open{Conv: id})
 		}
 	}
+	s.folders.update(gtx)
 	if st.Search != nil {
 		for i := range s.results {
 			if i < len(st.Search.Results) && s.results[i].Clicked(gtx) {
@@ -372,6 +375,11 @@ func (s *sidebar) searchBox(gtx layout.Context, u *UI, st state.State) layout.Di
 // counts and previews, most recent activity first.
 func (s *sidebar) conversations(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
 	th, t := u.th, u.t()
+	shown, requests, archived := s.folders.split(st)
+	heads := s.folders.heads(requests, archived)
+	if s.badgeIcons == nil {
+		s.badgeIcons = newReqIcons()
+	}
 	live := make(map[proto.ConvID]bool, len(st.Conversations))
 	for _, c := range st.Conversations {
 		live[c.ID] = true
@@ -406,16 +414,19 @@ func (s *sidebar) conversations(gtx layout.Context, u *UI, st state.State) layou
 			})
 		}),
 		layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
-			if len(st.Conversations) == 0 {
+			if len(shown) == 0 && len(heads) == 0 {
 				return emptyState(gtx, u, u.icons.chat, t.NoConversations)
 			}
 			l := material.List(th.mat, &s.list)
 			l.AnchorStrategy = material.Overlay
-			return l.Layout(gtx, len(st.Conversations), func(gtx layout.Context, i int) layout.Dimensions {
-				c := st.Conversations[i]
+			return l.Layout(gtx, len(heads)+len(shown), func(gtx layout.Context, i int) layout.Dimensions {
+				if i < len(heads) {
+					return s.folders.head(gtx, u, heads[i], requests, archived)
+				}
+				c := shown[i-len(heads)]
 				return layout.Inset{Left: spaceS, Right: spaceS, Bottom: 2}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 					return th.clickRow(gtx, s.rows[c.ID], c.ID == open, radiusM, func(gtx layout.Context) layout.Dimensions {
-						return convRow(gtx, u, st, c)
+						return convRow(gtx, u, st, c, s.badgeIcons)
 					})
 				})
 			})
@@ -423,7 +434,7 @@ func (s *sidebar) conversations(gtx layout.Context, u *UI, st state.State) layou
 	)
 }
 
-func convRow(gtx layout.Context, u *UI, st state.State, c state.Conversation) layout.Dimensions {
+func convRow(gtx layout.Context, u *UI, st state.State, c state.Conversation, ic *reqIcons) layout.Dimensions {
 	th, t := u.th, u.t()
 	avatarID := int64(c.ID)
 	if c.Peer != nil {
@@ -473,12 +484,7 @@ func convRow(gtx layout.Context, u *UI, st state.State, c state.Conversation) la
 						return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
 							layout.Flexed(1, th.label(textSmall, th.FgMuted, preview).lines(1).userContent().Layout),
 							layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-								if c.Unread == 0 {
-									return layout.Dimensions{}
-								}
-								return layout.Inset{Left: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-									return unreadBadge(gtx, th, c) // with "@" for an unread mention (mentions.go)
-								})
+								return convBadge(gtx, u, c, ic) // grey when muted (requests.go)
 							}),
 							layout.Rigid(func(gtx layout.Context) layout.Dimensions { return requestsBadge(gtx, u, st, c.ID) }), // groups.go
 						)

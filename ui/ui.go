@@ -300,6 +300,7 @@ func (u *UI) escape(st state.State) {
 	case u.call.showDevices: // a dialog outside a call, over the questions
 		u.call.showDevices = false
 	case u.conv.msgs.emoji.close(), u.conv.closeMentions(): // the pickers
+	case u.conv.extras.closeMenu(): // a conversation's menu (requests.go)
 	case u.side.askLogout:
 		u.side.askLogout = false
 	case u.set.escape(): // the Settings screen's questions, then the screen

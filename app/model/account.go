@@ -64,6 +64,7 @@ type account struct {
 	profiles   map[proto.UserID]proto.User // newest profiles learnt since start-up (settings.go)
 	profileRev int64                       // the sync's profiles_rev
 	pictureIDs map[proto.UserID]string     // the picture fetched or being fetched, per user
+	set        *settings                   // my settings of people and conversations (convsettings.go)
 }
 
 // Register creates an account on server and logs in to it. The new ID
@@ -358,7 +359,7 @@ func (m *Model) startAccount(sess store.Session, db store.Store) {
 		ctx: ctx, cancel: cancel, kick: make(chan struct{}, 1),
 		inbox: newInbox(), rf: newRefreshes(),
 		filling: map[proto.ConvID]bool{}, presence: map[proto.UserID]bool{},
-		rs: newReadState(), ty: newTyping(),
+		rs: newReadState(), ty: newTyping(), set: newSettings(),
 	}
 	a.drafts = newDrafts(a)
 	u, _ := wsURL(sess.Server) // it was valid when the session was saved
@@ -482,6 +483,7 @@ func (a *account) onConnect(ctx context.Context, c *client.Conn) error {
 	a.loadPrivacy(ctx, c)
 	a.spawn(func() { a.loadRequests(ctx, c) }) // groups.go
 	a.previewPending(ctx, c.LinkInfo)
+	a.loadBlocks(ctx, c) // convsettings.go
 	a.refresh()
 	return nil
 }
@@ -555,6 +557,7 @@ func (a *account) storePushed(ctx context.Context, msgs []proto.Message) {
 		a.m.log.Error("store pushed messages", "n", len(msgs), "err", err)
 		return // the next sync brings them again
 	}
+	a.unarchive(msgs) // settings.go
 	newest := map[proto.ConvID]int64{}
 	others := map[proto.ConvID]bool{} // holds messages of others: say they are delivered
 	for _, msg := range msgs {
@@ -606,6 +609,7 @@ func (a *account) storePushed(ctx context.Context, msgs []proto.Message) {
 func (a *account) conversationPush(ctx context.Context, p proto.ConversationPush) {
 	if !p.Member {
 		a.groupGone(p) // groups.go
+		a.set.forget(p.Conversation.ID)
 		if err := a.db.DeleteConversation(ctx, p.Conversation.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			a.m.log.Error("forget left conversation", "err", err)
 		}
@@ -624,6 +628,7 @@ func (a *account) conversationPush(ctx context.Context, p proto.ConversationPush
 		a.m.log.Error("store conversation", "err", err)
 		return
 	}
+	a.noteSettings(p.Conversation)
 	if isNew {
 		// History before the event that brought us in is older history.
 		start := p.Conversation.LastSeq

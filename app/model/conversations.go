@@ -157,6 +157,7 @@ func (a *account) storeAdopted(ctx context.Context, cv proto.Conversation) error
 	if err := a.db.PutConversations(ctx, cv); err != nil {
 		return err
 	}
+	a.noteSettings(cv)
 	if cv.Last != nil {
 		if err := a.putMessages(ctx, []proto.Message{*cv.Last}, false); err != nil {
 			return err

@@ -87,6 +87,8 @@ func (a *account) onPush(p client.Push) {
 		a.inbox.post(event{conv: p.Conversation})
 	case p.Presence != nil:
 		a.inbox.post(event{presence: p.Presence})
+	case p.Type == proto.TypeConvSettings || p.Type == proto.TypeBlocksPush:
+		a.settingsPush(p) // settings.go
 	case p.Type == proto.TypeHidden:
 		a.inbox.post(event{hidden: p.Body})
 	case p.Type == proto.TypeRead:

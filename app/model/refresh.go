@@ -30,6 +30,7 @@ func (a *account) rebuild() {
 			continue // a placeholder until the server's summary arrives
 		}
 		v := viewConversation(c)
+		a.withSettings(&v)
 		v.Unread = a.unreadOf(ctx, c) // the server's rule (receipts.go)
 		a.mentions(ctx, c, &v)
 		list = append(list, v)
@@ -150,12 +151,14 @@ func (a *account) refreshOpen(ctx context.Context) {
 	a.withReceipts(c, msgs)         // receipts.go
 	a.renameMessages(msgs, members) // settings.go
 	c.Unread = a.unreadOf(ctx, c)
+	view := viewConversation(c)
+	a.withSettings(&view)
 	if !a.current() {
 		return
 	}
 
 	a.m.update(func(st *state.State) {
-		o := &state.Open{Conversation: viewConversation(c), Members: members, Messages: msgs, HasOlder: hasOlder, Prepended: prepended,
+		o := &state.Open{Conversation: view, Members: members, Messages: msgs, HasOlder: hasOlder, Prepended: prepended,
 			HasNewer: to > 0, Focus: focus, FocusGen: focusGen, Highlight: highlight, Pins: pins}
 		if prev := st.Open; prev != nil && prev.ID == conv {
 			o.Revision = prev.Revision

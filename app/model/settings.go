@@ -202,6 +202,9 @@ func (m *Model) Unblock(ctx context.Context, user proto.UserID) error {
 		if err := a.sess.Unblock(ctx, user); err != nil {
 			return about(fmt.Errorf("unblock: %w", err), int64(user))
 		}
+		if err := a.reloadBlocks(ctx); err != nil { // State.Blocks (convsettings.go)
+			return err
+		}
 		return a.loadSettings(ctx)
 	})
 }

@@ -130,6 +130,7 @@ func (a *account) syncSummaries(ctx context.Context, have map[proto.ConvID]int64
 	if err := a.db.PutConversations(ctx, r.Conversations...); err != nil {
 		return err
 	}
+	a.noteSettings(r.Conversations...)
 	if err := a.putMessages(ctx, r.Messages, false); err != nil {
 		return err
 	}

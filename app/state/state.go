@@ -106,6 +106,9 @@ type State struct {
 	// The Settings screen and profiles (settings.go).
 	Settings Settings
 	Pictures Pictures
+
+	// Blocks are the users I blocked, most recent first (convsettings.go).
+	Blocks []proto.User
 }
 
 // MaxNotices bounds the notice bar.
@@ -126,6 +129,13 @@ type Conversation struct {
 	// or not (a mention always notifies); nil if none.
 	MentionUnread bool
 	Mentioned     *proto.Message
+	// My settings of it, from the server (settings.go): a first-contact
+	// request waiting for my answer, how it notifies me (proto.Notify*,
+	// "" is all) until NotifyUntil (Unix ms, 0: until changed), archived.
+	Request     bool
+	Notify      string
+	NotifyUntil int64
+	Archived    bool
 }
 
 // Status is where one of my messages stands.
