@@ -43,13 +43,14 @@ GenericName=Chat and Voice Calls
 GenericName[zh_CN]=聊天与语音通话
 Comment=Chat, call and send files through your own Parley server
 Comment[zh_CN]=通过你自己的 Parley 服务器聊天、通话和发送文件
-Exec=parley
+Exec=parley %u
 Icon=parley
 Terminal=false
 Categories=Network;Chat;InstantMessaging;Telephony;
 Keywords=chat;messages;voice;call;files;
 Keywords[zh_CN]=聊天;消息;语音;通话;文件;
 StartupNotify=false
+MimeType=x-scheme-handler/parley;
 StartupWMClass=parley
 EOF
 desktop-file-validate "$out/parley.desktop"

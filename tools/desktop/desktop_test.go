@@ -65,6 +65,11 @@ func TestDesktopPackage(t *testing.T) {
 		if entry["StartupWMClass"] != "parley" {
 			t.Errorf("StartupWMClass=%s, want parley", entry["StartupWMClass"])
 		}
+		// A clicked parley:// invite link opens the app with the link as
+		// its argument (app/join_other.go).
+		if !strings.Contains(";"+entry["MimeType"], ";x-scheme-handler/parley;") || !strings.Contains(entry["Exec"], "%u") {
+			t.Errorf("MimeType=%s, Exec=%s: parley:// links do not open the app", entry["MimeType"], entry["Exec"])
+		}
 		if entry["Name[zh_CN]"] == "" && entry["GenericName[zh_CN]"] == "" {
 			t.Error("nothing for Chinese desktops")
 		}
