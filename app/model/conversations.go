@@ -189,6 +189,10 @@ func (m *Model) Open(ctx context.Context, conv proto.ConvID) error {
 func (a *account) openConv(ctx context.Context, conv proto.ConvID) error {
 	a.drafts.opened(conv)
 	a.mu.Lock()
+	if prev := a.open; prev != conv && prev != 0 {
+		// Typing there ends when I leave it, not 5 s later (typing.go).
+		a.spawn(func() { a.m.Typing(a.ctx, prev, true) })
+	}
 	a.open, a.window, a.winFrom, a.winTo = conv, nil, 0, 0
 	a.focus, a.highlight = 0, ""
 	if a.pins.conv != conv {

@@ -411,3 +411,53 @@ func TestAMessagePushedBeforeATypingDoesNotEndIt(t *testing.T) {
 		t.Fatalf("typing after a message pushed before it: %+v, want Wang's", got)
 	}
 }
+
+// Leaving a conversation while typing there stops the typing at once
+// (others saw "typing…" for 5 s more).
+func TestOpeningAnotherConversationStopsMyTyping(t *testing.T) {
+	srv := nodetest.Start(t)
+	ctx := context.Background()
+	m := newTestModel(t, srv, t.TempDir())
+	me := m.registerAndLogin(srv, "me")
+	wang := srv.NewUser(t, "Wang")
+	first := nodetest.Group(t, wang, "first")
+	second := nodetest.Group(t, wang, "second")
+	for _, g := range []proto.ConvID{first, second} {
+		if _, err := wang.Conn.Invite(ctx, me.ID, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.waitFor("both groups", func(st state.State) bool { return unreadIn(st, first) >= 0 && unreadIn(st, second) >= 0 })
+	if err := m.Open(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	typingPush := func(stop bool) {
+		t.Helper()
+		deadline := time.After(20 * time.Second)
+		for {
+			select {
+			case p := <-wang.Pushes:
+				if p.Type != proto.TypeTyping {
+					continue
+				}
+				var tp proto.TypingPush
+				if err := json.Unmarshal(p.Body, &tp); err != nil {
+					t.Fatal(err)
+				}
+				if tp.Conv == first && tp.User == me.ID && tp.Stop == stop {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("no typing push (stop %v) from me in the first group", stop)
+			}
+		}
+	}
+	if err := m.Typing(ctx, first, false); err != nil {
+		t.Fatal(err)
+	}
+	typingPush(false)
+	if err := m.Open(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	typingPush(true)
+}
