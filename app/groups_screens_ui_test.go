@@ -53,7 +53,8 @@ func groupScreens(t *testing.T, bin string) {
 	save(t, "group-settings.png", settled(t, a.x))
 
 	// A link, made on screen (at the bottom of the settings).
-	a.scrollClick("Create link", image.Pt(640, 500))
+	a.scrollTo("Create link", 760)
+	a.click("Create link")
 	var link string
 	a.until("the new link", func(sc uitest.Screen) bool {
 		for _, n := range sc {
@@ -93,23 +94,6 @@ func groupScreens(t *testing.T, bin string) {
 		}
 		return false
 	})
-}
-
-// scrollClick scrolls the pane under the pointer at (x, y) down until
-// the control labelled s shows, and clicks it.
-func (a *watchedApp) scrollClick(s string, at image.Point) {
-	a.t.Helper()
-	var p image.Point
-	a.until(fmt.Sprintf("a control %q (scrolling)", s), func(sc uitest.Screen) bool {
-		var err error
-		if p, err = sc.ClickPoint(s); err == nil {
-			return true
-		}
-		// Each turn of the wheel draws a new frame, which looks again.
-		a.x.xdo(a.t, "mousemove", fmt.Sprint(at.X), fmt.Sprint(at.Y), "click", "--repeat", "3", "5")
-		return false
-	})
-	a.x.clickAt(a.t, p)
 }
 
 // requestOf is the row of who's join request in the group settings: their

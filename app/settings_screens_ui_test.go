@@ -100,7 +100,7 @@ func (a *watchedApp) scrollTo(s string, top int) {
 	a.t.Helper()
 	for range 40 {
 		sc := a.screen()
-		if n, ok := sc.Find(s); ok && n.Visible.Min.Y <= top {
+		if n, ok := sc.Find(s); ok && !n.Visible.Empty() && n.Visible.Min.Y <= top {
 			return
 		}
 		a.x.xdo(a.t, "mousemove", "800", "400", "click", "5")
