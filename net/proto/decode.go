@@ -322,6 +322,7 @@ func init() {
 		TypeCall, TypeCallAccept, TypeCallDecline, TypeCallHangup, TypeCallMedia,
 		TypeCallIncoming, TypeCallAccepted, TypeCallEnd,
 		TypeRead, TypeDelivered, TypeSeenBy, TypePrivacy, TypeSetPrivacy, TypeTyping, TypeSearch, TypeReceipt,
+		TypeMedia,
 	} {
 		frameTypes[t] = t
 	}

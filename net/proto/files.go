@@ -66,6 +66,10 @@ type CreateRequest struct {
 	// Picture: a picture for set_profile (people.go), in no
 	// conversation (Conv and User 0), at most MaxPictureBytes.
 	Picture bool `json:"picture,omitempty"`
+	// Text: a caption, the file message's text (limits as a message's).
+	Text string `json:"text,omitempty"`
+	// Voice: the upload is a voice message (Ogg Opus, media.go).
+	Voice *Voice `json:"voice,omitempty"`
 }
 
 // UploadInfo answers a create (201, or 200 for a retried one) and the

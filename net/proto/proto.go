@@ -172,11 +172,13 @@ type Message struct {
 // File describes a shared file; its bytes are fetched over HTTP (see
 // docs/protocol.md, "Files").
 type File struct {
-	ID     string `json:"id"`             // download handle
-	Name   string `json:"name"`           // sanitised display name
-	Size   int64  `json:"size"`           // bytes
-	SHA256 string `json:"sha256"`         // hex, verified by the server
-	Type   string `json:"type,omitempty"` // media type, if known
+	ID     string `json:"id"`              // download handle
+	Name   string `json:"name"`            // sanitised display name
+	Size   int64  `json:"size"`            // bytes
+	SHA256 string `json:"sha256"`          // hex, verified by the server
+	Type   string `json:"type,omitempty"`  // media type, if known
+	Image  *Image `json:"image,omitempty"` // a picture the server decoded (media.go)
+	Voice  *Voice `json:"voice,omitempty"` // a voice message (media.go)
 }
 
 // Membership events, recorded as system messages so that every member sees
