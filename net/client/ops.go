@@ -215,6 +215,16 @@ func (o ops) History(ctx context.Context, req proto.HistoryRequest) (proto.Histo
 	return r, err
 }
 
+// Media returns one page of a conversation's pictures, voice messages or
+// other files (req.Kind: proto.MediaPictures, MediaVoice, MediaFiles),
+// newest first; More says that older ones exist (page with Before set to
+// the last message's seq).
+func (o ops) Media(ctx context.Context, req proto.MediaRequest) (proto.MediaReply, error) {
+	var r proto.MediaReply
+	err := o.call(ctx, proto.TypeMedia, req, &r)
+	return r, err
+}
+
 // Sync is one sync round: every conversation of the caller, and up to one
 // page of messages after have[conv] for each. Conversations listed in
 // More have further messages; see SyncAll.
