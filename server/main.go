@@ -24,6 +24,7 @@ import (
 	"parley/server/auth"
 	"parley/server/hub"
 	"parley/server/node"
+	"parley/server/thumbs"
 )
 
 func main() {
@@ -47,6 +48,7 @@ type options struct {
 	queue                       int
 	registerLimit               string
 	maxFile, quota              string
+	maxImagePixels              int
 	web, webFont, webEmojiFont  string
 	trustedProxies              string
 	loginTimeout, maxConns      string
@@ -81,6 +83,7 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.registration, "registration", env("PARLEY_REGISTRATION", hub.RegistrationOpen), "who may register: open, codes (a code from parley-server admin create-code) or closed (PARLEY_REGISTRATION)")
 	fs.StringVar(&o.maxFile, "max-file", env("PARLEY_MAX_FILE", "4GiB"), "largest file accepted, e.g. 4GiB or 500MB (PARLEY_MAX_FILE)")
 	fs.StringVar(&o.quota, "quota", env("PARLEY_QUOTA", "off"), "bytes each user may share in all, e.g. 20GiB, or off (PARLEY_QUOTA)")
+	fs.IntVar(&o.maxImagePixels, "max-image-pixels", envInt(getenv, "PARLEY_MAX_IMAGE_PIXELS", thumbs.DefaultMaxPixels), "most pixels (width × height) of a picture the server decodes for thumbnails; a bigger one is sent as a plain file (PARLEY_MAX_IMAGE_PIXELS)")
 	fs.StringVar(&o.web, "web", env("PARLEY_WEB", ""), "serve this folder at / (the browser app that make web builds) (PARLEY_WEB)")
 	fs.StringVar(&o.webFont, "web-font", env("PARLEY_WEB_FONT", ""), "font file served at /fonts/cjk for the browser app's Chinese text, e.g. /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc (PARLEY_WEB_FONT)")
 	fs.StringVar(&o.webEmojiFont, "web-emoji-font", env("PARLEY_WEB_EMOJI_FONT", ""), "font file served at /fonts/emoji for the browser app's emoji, e.g. /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf (PARLEY_WEB_EMOJI_FONT)")
@@ -174,6 +177,10 @@ func run(args []string, getenv func(string) string, stderr *os.File) error {
 			return fmt.Errorf("-quota: want a size like 20GiB, or off, not %q", o.quota)
 		}
 	}
+	if o.maxImagePixels <= 0 {
+		return fmt.Errorf("-max-image-pixels: want a positive number of pixels, not %d", o.maxImagePixels)
+	}
+	cfg.MaxImagePixels = int64(o.maxImagePixels)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

@@ -35,6 +35,19 @@ func TestFileLimitsComeFromFlagsOrEnvironment(t *testing.T) {
 	}
 }
 
+func TestImagePixelLimitComesFromFlagOrEnvironment(t *testing.T) {
+	env := map[string]string{"PARLEY_MAX_IMAGE_PIXELS": "1000"}
+	if o, err := parseFlags(nil, func(k string) string { return env[k] }); err != nil || o.maxImagePixels != 1000 {
+		t.Fatalf("from the environment: %d, %v", o.maxImagePixels, err)
+	}
+	if o, err := parseFlags([]string{"-max-image-pixels", "2000"}, func(k string) string { return env[k] }); err != nil || o.maxImagePixels != 2000 {
+		t.Fatalf("the flag wins: %d, %v", o.maxImagePixels, err)
+	}
+	if o, _ := parseFlags(nil, func(string) string { return "" }); o.maxImagePixels != 50_000_000 {
+		t.Fatalf("default %d, want 50 megapixels", o.maxImagePixels)
+	}
+}
+
 func TestABadTrustedProxyListStopsTheServerWithAReason(t *testing.T) {
 	env := map[string]string{"PARLEY_TRUSTED_PROXIES": "127.0.0.1, ::1"}
 	o, err := parseFlags(nil, func(k string) string { return env[k] })

@@ -16,7 +16,7 @@ import (
 
 // mayDownload: a conversation's file is its members'; a profile
 // picture (thumbnail) every logged-in user's; a picture upload its
-// uploader's only.
+// uploader's only. (A picture's thumbnails: thumbFile.)
 func (s *Service) mayDownload(ctx context.Context, f storage.StoredFile, user proto.User) error {
 	switch f.Purpose {
 	case storage.PurposeThumb:
@@ -47,10 +47,12 @@ func (s *Service) download(w http.ResponseWriter, r *http.Request, user proto.Us
 		return proto.Errorf(proto.CodeNoSuchFile, "no such file")
 	}
 	f, err := s.db.File(r.Context(), id)
-	if err != nil {
-		return err
+	if proto.CodeOf(err) == proto.CodeNoSuchFile {
+		f, err = s.thumbFile(r.Context(), id, user) // images.go
+	} else if err == nil {
+		err = s.mayDownload(r.Context(), f, user)
 	}
-	if err := s.mayDownload(r.Context(), f, user); err != nil {
+	if err != nil {
 		return err
 	}
 	blob, err := os.Open(s.blobPath(f.SHA256))

@@ -39,6 +39,7 @@ import (
 
 	"parley/net/proto"
 	"parley/server/storage"
+	"parley/server/thumbs"
 )
 
 // Defaults of Config.
@@ -76,8 +77,12 @@ type Config struct {
 	// IdleTimeout ends a PATCH whose body stalls that long (0:
 	// DefaultIdleTimeout), so a dead client does not hold its upload.
 	IdleTimeout time.Duration
-	Now         func() time.Time
-	Logger      *slog.Logger
+	// MaxImagePixels is the most pixels (width × height, read from the
+	// header) of a picture the server decodes to make thumbnails (0:
+	// thumbs.DefaultMaxPixels); a bigger one stays a plain file.
+	MaxImagePixels int64
+	Now            func() time.Time
+	Logger         *slog.Logger
 }
 
 // Service is the file endpoints. It is an http.Handler for /v1/files and
@@ -95,7 +100,7 @@ type Service struct {
 	stop chan struct{}
 	wg   sync.WaitGroup
 
-	pictures chan struct{} // a slot per picture being decoded (picture.go)
+	thumbs *thumbs.Thumbnailer // every picture decoded (images.go, picture.go)
 }
 
 // New prepares the files folder, finishes uploads that a crash left
@@ -131,7 +136,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		uploadsDir: filepath.Join(cfg.Dir, "uploads"),
 		blobsDir:   filepath.Join(cfg.Dir, "blobs"),
 		stop:       make(chan struct{}),
-		pictures:   make(chan struct{}, pictureSlots),
+		thumbs:     thumbs.New(thumbs.Config{MaxPixels: cfg.MaxImagePixels}),
 	}
 	for _, dir := range []string{s.uploadsDir, s.blobsDir} {
 		if err := os.MkdirAll(dir, 0o700); err != nil {

@@ -1,26 +1,17 @@
 package files
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"image"
-	_ "image/gif" // registers GIF for image.Decode
-	"image/jpeg"
-	"image/png"
-	"io"
 	"os"
 	"path/filepath"
 
-	"golang.org/x/image/draw"
-	_ "golang.org/x/image/webp" // registers WebP for image.Decode
-
 	"parley/net/proto"
 	"parley/server/storage"
+	"parley/server/thumbs"
 )
 
 // Profile pictures (docs/protocol.md, "Profile and devices"). A picture
@@ -28,13 +19,9 @@ import (
 // then set_profile names it: MakePicture checks that it decodes as PNG,
 // JPEG, GIF or WebP within the limits of bytes and pixels, and stores a
 // square thumbnail of it as a file of its own, which every logged-in user
-// may download (the picture on lists, headers and messages).
-
-// pictureSlots bounds the pictures decoded at once (Service.pictures): a
-// large one takes tens of MiB while it is decoded.
-const pictureSlots = 2
-
-var pictureFormats = map[string]bool{"png": true, "jpeg": true, "gif": true, "webp": true}
+// may download (the picture on lists, headers and messages). It decodes
+// with the service's thumbnailer (server/thumbs), as pictures sent in
+// conversations are: the same limits, memory budget and orientation.
 
 // MakePicture makes the profile picture of user from file fileID, which
 // must be user's: a picture upload, or a file user sent. It returns the
@@ -55,57 +42,34 @@ func (s *Service) MakePicture(ctx context.Context, user proto.UserID, fileID str
 	if f.Size > proto.MaxPictureBytes {
 		return "", proto.Errorf(proto.CodeImageTooLarge, "the picture has %s; pictures may have up to %s", proto.FormatSize(f.Size), proto.FormatSize(proto.MaxPictureBytes))
 	}
-	select {
-	case s.pictures <- struct{}{}:
-		defer func() { <-s.pictures }()
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-	data, typ, err := s.thumbnail(f)
+	data, typ, err := s.thumbnail(ctx, f)
 	if err != nil {
 		return "", err
 	}
 	return s.storeThumb(ctx, user, data, typ)
 }
 
-// thumbnail decodes a file's blob and returns its square thumbnail,
-// encoded, and the thumbnail's media type.
-func (s *Service) thumbnail(f storage.StoredFile) ([]byte, string, error) {
+// thumbnail decodes a file's blob with the service's thumbnailer (the
+// one decoder of uploaded pictures, server/thumbs, within its memory
+// budget) and returns its square thumbnail, upright, encoded, and the
+// thumbnail's media type.
+func (s *Service) thumbnail(ctx context.Context, f storage.StoredFile) ([]byte, string, error) {
 	blob, err := os.Open(s.blobPath(f.SHA256))
 	if err != nil {
 		return nil, "", fmt.Errorf("open blob: %w", err)
 	}
 	defer blob.Close()
-	notImage := proto.Errorf(proto.CodeNotAnImage, "%s is not a picture this server reads (PNG, JPEG, GIF or WebP)", f.Name)
-	cfg, format, err := image.DecodeConfig(bufio.NewReader(blob))
-	if err != nil || !pictureFormats[format] || cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, "", notImage
+	_, th, err := s.thumbs.Square(ctx, blob, proto.MaxPicturePixels, proto.PictureThumbPixels)
+	var tl *thumbs.TooLargeError
+	switch {
+	case errors.As(err, &tl):
+		return nil, "", proto.Errorf(proto.CodeImageTooLarge, "the picture has %d×%d pixels; pictures may have up to %d", tl.Width, tl.Height, tl.Max)
+	case errors.Is(err, thumbs.ErrNotImage):
+		return nil, "", proto.Errorf(proto.CodeNotAnImage, "%s is not a picture this server reads (PNG, JPEG, GIF or WebP)", f.Name)
+	case err != nil:
+		return nil, "", err
 	}
-	if int64(cfg.Width)*int64(cfg.Height) > proto.MaxPicturePixels {
-		return nil, "", proto.Errorf(proto.CodeImageTooLarge, "the picture has %d×%d pixels; pictures may have up to %d", cfg.Width, cfg.Height, int64(proto.MaxPicturePixels))
-	}
-	if _, err := blob.Seek(0, io.SeekStart); err != nil {
-		return nil, "", fmt.Errorf("read blob: %w", err)
-	}
-	img, _, err := image.Decode(bufio.NewReader(blob))
-	if err != nil {
-		return nil, "", notImage
-	}
-	// The centre square, scaled to the thumbnail's side (never up).
-	b := img.Bounds()
-	side := min(b.Dx(), b.Dy())
-	src := image.Rect(b.Min.X+(b.Dx()-side)/2, b.Min.Y+(b.Dy()-side)/2, 0, 0)
-	src.Max = src.Min.Add(image.Pt(side, side))
-	out := min(side, proto.PictureThumbPixels)
-	dst := image.NewRGBA(image.Rect(0, 0, out, out))
-	draw.CatmullRom.Scale(dst, dst.Bounds(), img, src, draw.Src, nil)
-	var buf bytes.Buffer
-	if dst.Opaque() {
-		err = jpeg.Encode(&buf, dst, &jpeg.Options{Quality: 85})
-		return buf.Bytes(), "image/jpeg", err
-	}
-	err = png.Encode(&buf, dst)
-	return buf.Bytes(), "image/png", err
+	return th.Data, th.Type, nil
 }
 
 // storeThumb stores a thumbnail's bytes as a blob (once per content) and

@@ -5,39 +5,58 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"slices"
 )
 
 // blobLock is the lock name of a blob, beside the upload IDs in locks
 // (an upload ID has no colon).
 func blobLock(sha string) string { return "blob:" + sha }
 
-// ReleaseBlob removes the blob sha256 if no file and no verified upload
-// references it any more: a delete for everyone of a file message calls
-// it (through the hub) after its commit. It holds the blob's lock, which
-// an upload holds from placing its blob to publishing its file, so a blob
-// is never removed under a file being published. A failure is logged:
-// the blob stays, unreferenced (wasted space, nothing lost).
+// ReleaseBlob removes the blob sha256 if no file, verified upload or
+// other picture's thumbnail references it any more: a delete for everyone
+// of a file message calls it (through the hub) after its commit. It holds
+// the blob's lock, which an upload holds from placing its blob to
+// publishing its file, so a blob is never removed under a file being
+// published. A picture's thumbnails go with it: their record first, under
+// the same lock, then their blobs, each released the same way (another
+// picture may share one). A failure is logged: the blob stays,
+// unreferenced (wasted space, nothing lost).
 func (s *Service) ReleaseBlob(ctx context.Context, sha string) {
+	for _, t := range s.releaseBlob(ctx, sha) {
+		s.ReleaseBlob(ctx, t)
+	}
+}
+
+// releaseBlob is ReleaseBlob of one blob; it returns the blobs of the
+// thumbnails it forgot.
+func (s *Service) releaseBlob(ctx context.Context, sha string) []string {
 	if !validSHA256(sha) {
-		return
+		return nil
 	}
 	unlock, err := s.locks.lock(ctx, blobLock(sha))
 	if err != nil {
 		s.log.Warn("release blob", "sha256", sha, "err", err)
-		return
+		return nil
 	}
 	defer unlock()
 	used, err := s.db.BlobReferenced(ctx, sha)
 	if err != nil {
 		s.log.Error("release blob", "sha256", sha, "err", err)
-		return
+		return nil
 	}
 	if used {
-		return
+		return nil
 	}
+	thumbs, err := s.db.DropThumbs(ctx, sha)
+	if err != nil {
+		s.log.Error("release thumbnails", "sha256", sha, "err", err)
+		return nil
+	}
+	thumbs = slices.DeleteFunc(thumbs, func(t string) bool { return t == sha })
 	if err := os.Remove(s.blobPath(sha)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		s.log.Error("remove released blob", "sha256", sha, "err", err)
-		return
+		return thumbs
 	}
 	s.log.Info("blob released", "sha256", sha)
+	return thumbs
 }

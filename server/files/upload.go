@@ -35,7 +35,8 @@ const spaceReserve = 64 << 20
 
 func (s *Service) create(w http.ResponseWriter, r *http.Request, user proto.User) error {
 	ctx := r.Context()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+	// 128 KiB: a caption of MaxTextBytes, escaped, fits.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 128<<10))
 	if err != nil {
 		return proto.Errorf(proto.CodeBadRequest, "read the body: %v", err)
 	}
@@ -61,6 +62,14 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request, user proto.User
 		return proto.Errorf(proto.CodeBadRequest, "set either conv or user")
 	case len(req.ClientID) > proto.MaxClientIDLen:
 		return proto.Errorf(proto.CodeBadRequest, "client_id is longer than %d bytes", proto.MaxClientIDLen)
+	case req.Picture && (req.Text != "" || req.Voice != nil):
+		return proto.Errorf(proto.CodeBadRequest, "a picture upload has no text and is no voice message")
+	}
+	if err := checkCaption(req.Text); err != nil {
+		return err
+	}
+	if err := checkVoice(req.Voice, mediaType(req.Type)); err != nil {
+		return err
 	}
 	conv := req.Conv
 	if req.User != 0 {
@@ -76,13 +85,14 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request, user proto.User
 	u, existed, err := s.db.CreateUpload(ctx, storage.Upload{
 		ID: newID(), User: user.ID, ClientID: req.ClientID, Conv: conv,
 		Name: proto.SafeName(req.Name), Type: mediaType(req.Type), Size: req.Size, SHA256: req.SHA256,
+		Text: req.Text, Voice: req.Voice,
 	}, s.cfg.Quota)
 	if err != nil {
 		return err
 	}
 	info := s.info(u)
 	if u.State == storage.UploadDone {
-		m, err := s.db.PublishUpload(ctx, u.ID, "", user) // returns what was published
+		m, err := s.db.PublishUpload(ctx, u.ID, "", user, storage.Found{}) // returns what was published
 		if err != nil {
 			return err
 		}
@@ -361,8 +371,9 @@ func (s *Service) complete(ctx context.Context, w http.ResponseWriter, u storage
 }
 
 // finish puts a verified upload's bytes in the blob store (or drops them
-// if the store has that content already) and publishes its file message.
-// Every step can run again after a crash.
+// if the store has that content already), makes a picture's thumbnails or
+// checks a voice message (look), and publishes its file message. Every
+// step can run again after a crash.
 func (s *Service) finish(ctx context.Context, u storage.Upload, sender proto.User) (proto.Message, error) {
 	// A blob a delete released is removed under this lock (ReleaseBlob):
 	// never between placing it here and publishing the file.
@@ -371,12 +382,14 @@ func (s *Service) finish(ctx context.Context, u storage.Upload, sender proto.Use
 		return proto.Message{}, err
 	}
 	defer unlock()
+	var found storage.Found
 	if u.State != storage.UploadDone {
 		if err := s.placeBlob(u); err != nil {
 			return proto.Message{}, err
 		}
+		found = s.look(ctx, u)
 	}
-	m, err := s.db.PublishUpload(ctx, u.ID, newID(), sender)
+	m, err := s.db.PublishUpload(ctx, u.ID, newID(), sender, found)
 	if proto.CodeOf(err) == proto.CodeNotMember {
 		if derr := s.db.DeleteUpload(ctx, u.ID); derr != nil {
 			s.log.Error("delete upload of a former member", "upload", u.ID, "err", derr)

@@ -60,6 +60,7 @@ func (h *Hub) chatOps() map[string]op {
 		proto.TypeSend:          {authed: true, async: h.send},
 		proto.TypeHistory:       {authed: true, fn: h.history},
 		proto.TypeSync:          {authed: true, fn: h.sync},
+		proto.TypeMedia:         {authed: true, fn: h.media}, // media.go
 	}
 }
 

@@ -69,6 +69,9 @@ type Config struct {
 	// MaxFileSize refuses bigger uploads at creation (0: 4 GiB); FileQuota
 	// bounds the bytes each user shares (0: no quota).
 	MaxFileSize, FileQuota int64
+	// MaxImagePixels bounds the pictures decoded for thumbnails (0:
+	// thumbs.DefaultMaxPixels).
+	MaxImagePixels int64
 	// WebDir, if set, is a folder served at / (the browser app that
 	// `make web` builds); WebFont and WebEmojiFont, if set, are font files
 	// served at WebFontPath and WebEmojiFontPath, for the browser app's
@@ -198,7 +201,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	n.db, n.hub = db, h
 	n.files, err = files.New(ctx, files.Config{
 		DB: db, Authenticate: h.Authenticate, Direct: h.Direct, Dir: filepath.Join(cfg.DataDir, "files"),
-		MaxFileSize: cfg.MaxFileSize, Quota: cfg.FileQuota, Logger: cfg.Logger,
+		MaxFileSize: cfg.MaxFileSize, Quota: cfg.FileQuota, MaxImagePixels: cfg.MaxImagePixels, Logger: cfg.Logger,
 	})
 	if err != nil {
 		if n.admin != nil {

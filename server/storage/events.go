@@ -294,9 +294,11 @@ func releaseFile(tx *sql.Tx, m proto.Message) (string, error) {
 }
 
 // blobRefsQuery counts what references a blob: files (a forwarded file
-// is a file of its own, with the same SHA-256), and uploads whose bytes
-// are verified (about to be published with it).
-const blobRefsQuery = `SELECT (SELECT COUNT(*) FROM files WHERE sha256 = ?1) + (SELECT COUNT(*) FROM uploads WHERE sha256 = ?1 AND state = 'verified')`
+// is a file of its own, with the same SHA-256), uploads whose bytes are
+// verified (about to be published with it), and the thumbnails of other
+// pictures (media.go; a picture's own thumbnails go with it).
+const blobRefsQuery = `SELECT (SELECT COUNT(*) FROM files WHERE sha256 = ?1) + (SELECT COUNT(*) FROM uploads WHERE sha256 = ?1 AND state = 'verified')
+	+ (SELECT COUNT(*) FROM thumbs WHERE small_sha = ?1 AND source != ?1) + (SELECT COUNT(*) FROM thumbs WHERE large_sha = ?1 AND source != ?1)`
 
 // BlobReferenced reports whether any file or verified upload references
 // the blob sha (the files service asks before removing it).
@@ -389,8 +391,8 @@ func (s *sequencer) sendWith(tx *sql.Tx, sender proto.User, conv proto.ConvID, c
 		return m, false, err
 	}
 	if fwdFile != nil {
-		if _, err := tx.Exec("INSERT INTO files (id, sha256, name, size, type, conv_id, seq, sender, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			fwdFile.ID, fwdFile.SHA256, fwdFile.Name, fwdFile.Size, fwdFile.Type, m.Conv, m.Seq, sender.ID, m.Time); err != nil {
+		if _, err := tx.Exec("INSERT INTO files (id, sha256, name, size, type, conv_id, seq, sender, created, media) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			fwdFile.ID, fwdFile.SHA256, fwdFile.Name, fwdFile.Size, fwdFile.Type, m.Conv, m.Seq, sender.ID, m.Time, MediaKind(fwdFile)); err != nil {
 			return m, false, fmt.Errorf("insert forwarded file: %w", err)
 		}
 	}

@@ -33,10 +33,12 @@ type Upload struct {
 	Received  int64  // bytes stored durably
 	HashState []byte // the SHA-256 state after Received bytes
 	State     string
-	FileID    string // once done
-	Seq       int64  // the file message, once done
-	Created   int64  // Unix ms
-	Updated   int64  // Unix ms: the last byte or state change
+	FileID    string       // once done
+	Seq       int64        // the file message, once done
+	Created   int64        // Unix ms
+	Updated   int64        // Unix ms: the last byte or state change
+	Text      string       // the caption: the file message's text
+	Voice     *proto.Voice // a voice message's metadata, as declared
 }
 
 // StoredFile is a shared file: its metadata and where its message is.
@@ -51,11 +53,18 @@ type StoredFile struct {
 
 var errNoSuchUpload = proto.Errorf(proto.CodeNoSuchUpload, "no such upload: it finished, expired or was cancelled")
 
-const uploadCols = `id, user_id, COALESCE(client_id, ''), conv_id, name, type, size, sha256, received, hash_state, state, COALESCE(file_id, ''), seq, created, updated`
+const uploadCols = `id, user_id, COALESCE(client_id, ''), conv_id, name, type, size, sha256, received, hash_state, state, COALESCE(file_id, ''), seq, created, updated, text, voice`
 
 func scanUpload(sc interface{ Scan(...any) error }) (Upload, error) {
 	var u Upload
-	err := sc.Scan(&u.ID, &u.User, &u.ClientID, &u.Conv, &u.Name, &u.Type, &u.Size, &u.SHA256, &u.Received, &u.HashState, &u.State, &u.FileID, &u.Seq, &u.Created, &u.Updated)
+	var voice sql.NullString
+	err := sc.Scan(&u.ID, &u.User, &u.ClientID, &u.Conv, &u.Name, &u.Type, &u.Size, &u.SHA256, &u.Received, &u.HashState, &u.State, &u.FileID, &u.Seq, &u.Created, &u.Updated, &u.Text, &voice)
+	if err == nil && voice.Valid {
+		u.Voice = new(proto.Voice)
+		if jerr := json.Unmarshal([]byte(voice.String), u.Voice); jerr != nil {
+			return u, fmt.Errorf("decode voice of upload %s: %w", u.ID, jerr)
+		}
+	}
 	return u, err
 }
 
@@ -108,12 +117,19 @@ func (d *DB) CreateUpload(ctx context.Context, u Upload, quota int64) (up Upload
 		}
 		now := d.nowMs()
 		u.State, u.Received, u.HashState, u.Created, u.Updated = UploadOpen, 0, nil, now, now
-		var clientID any
+		var clientID, voice any
 		if u.ClientID != "" {
 			clientID = u.ClientID
 		}
-		if _, err := tx.Exec("INSERT INTO uploads (id, user_id, client_id, conv_id, name, type, size, sha256, state, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			u.ID, u.User, clientID, u.Conv, u.Name, u.Type, u.Size, u.SHA256, u.State, now, now); err != nil {
+		if u.Voice != nil {
+			b, err := json.Marshal(u.Voice)
+			if err != nil {
+				return nil, fmt.Errorf("encode voice: %w", err)
+			}
+			voice = string(b)
+		}
+		if _, err := tx.Exec("INSERT INTO uploads (id, user_id, client_id, conv_id, name, type, size, sha256, state, created, updated, text, voice) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			u.ID, u.User, clientID, u.Conv, u.Name, u.Type, u.Size, u.SHA256, u.State, now, now, u.Text, voice); err != nil {
 			return nil, fmt.Errorf("insert upload: %w", err)
 		}
 		return created{u, false}, nil
@@ -230,8 +246,10 @@ func (d *DB) DeleteUpload(ctx context.Context, id string) error {
 // fileID) and a file message from sender in its conversation, in one
 // transaction: the message reaches the members like any message. For an
 // upload already done it returns the message it published (a retried
-// completion). The sender must still be a member.
-func (d *DB) PublishUpload(ctx context.Context, id, fileID string, sender proto.User) (proto.Message, error) {
+// completion). The sender must still be a member. x is what the server
+// found in the file (media.go): it goes into the message's file, and the
+// upload's caption becomes the message's text.
+func (d *DB) PublishUpload(ctx context.Context, id, fileID string, sender proto.User, x Found) (proto.Message, error) {
 	v, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
 		u, err := scanUpload(tx.QueryRow("SELECT "+uploadCols+" FROM uploads WHERE id = ?", id))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -268,8 +286,8 @@ func (d *DB) PublishUpload(ctx context.Context, id, fileID string, sender proto.
 		if c == nil || !c.isMember(sender.ID) {
 			return nil, proto.Errorf(proto.CodeNotMember, "you are no longer a member of %d", u.Conv)
 		}
-		f := proto.File{ID: fileID, Name: u.Name, Size: u.Size, SHA256: u.SHA256, Type: u.Type}
-		m, err := s.append(tx, c, proto.Message{ClientID: u.ClientID, Sender: sender.ID, SenderName: sender.Name, Kind: proto.MsgFile, File: &f})
+		f := proto.File{ID: fileID, Name: u.Name, Size: u.Size, SHA256: u.SHA256, Type: u.Type, Image: x.Image, Voice: x.Voice}
+		m, err := s.append(tx, c, proto.Message{ClientID: u.ClientID, Sender: sender.ID, SenderName: sender.Name, Kind: proto.MsgFile, Text: u.Text, File: &f})
 		if err != nil {
 			return nil, err
 		}
@@ -280,8 +298,8 @@ func (d *DB) PublishUpload(ctx context.Context, id, fileID string, sender proto.
 		if _, err := tx.Exec("UPDATE messages SET event = ? WHERE conv_id = ? AND seq = ?", string(fileJSON), m.Conv, m.Seq); err != nil {
 			return nil, fmt.Errorf("store file of message: %w", err)
 		}
-		if _, err := tx.Exec("INSERT INTO files (id, sha256, name, size, type, conv_id, seq, sender, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			fileID, u.SHA256, u.Name, u.Size, u.Type, m.Conv, m.Seq, sender.ID, m.Time); err != nil {
+		if _, err := tx.Exec("INSERT INTO files (id, sha256, name, size, type, conv_id, seq, sender, created, media) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			fileID, u.SHA256, u.Name, u.Size, u.Type, m.Conv, m.Seq, sender.ID, m.Time, MediaKind(&f)); err != nil {
 			return nil, fmt.Errorf("insert file: %w", err)
 		}
 		if _, err := tx.Exec("UPDATE uploads SET state = 'done', file_id = ?, seq = ?, received = size, hash_state = NULL, updated = ? WHERE id = ?",

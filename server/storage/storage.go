@@ -453,6 +453,34 @@ var migrations = []string{
 		max_uses INTEGER NOT NULL,
 		uses     INTEGER NOT NULL DEFAULT 0
 	) WITHOUT ROWID;`,
+	// 11: pictures, voice messages and media (media.go). thumbs holds the
+	// two thumbnails the server made of a picture, by the SHA-256 of the
+	// picture's blob (so the same picture uploaded again reuses them) and
+	// its size as shown; an upload keeps its caption and voice metadata
+	// (proto.Voice as JSON) until it is published; a file's media is the
+	// kind the media request pages through: 'pictures', 'voice' or 'files'
+	// (files shared before this migration are 'files': they have no
+	// thumbnails).
+	`CREATE TABLE thumbs (
+		source     TEXT PRIMARY KEY,
+		width      INTEGER NOT NULL,
+		height     INTEGER NOT NULL,
+		small_id   TEXT NOT NULL UNIQUE,
+		small_sha  TEXT NOT NULL,
+		small_size INTEGER NOT NULL,
+		small_type TEXT NOT NULL,
+		large_id   TEXT NOT NULL UNIQUE,
+		large_sha  TEXT NOT NULL,
+		large_size INTEGER NOT NULL,
+		large_type TEXT NOT NULL,
+		created    INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE INDEX thumbs_small_sha ON thumbs(small_sha);
+	CREATE INDEX thumbs_large_sha ON thumbs(large_sha);
+	ALTER TABLE uploads ADD COLUMN text TEXT NOT NULL DEFAULT '';
+	ALTER TABLE uploads ADD COLUMN voice TEXT;
+	ALTER TABLE files ADD COLUMN media TEXT NOT NULL DEFAULT 'files';
+	CREATE INDEX files_media ON files(conv_id, media, seq);`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -1,0 +1,176 @@
+package files
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"parley/net/proto"
+	"parley/server/storage"
+)
+
+// Voice messages (docs/protocol.md, "Pictures, voice messages and
+// media"). A voice upload declares its duration and waveform; they are
+// checked at create, and at completion the bytes must be Ogg Opus (the
+// first page a beginning of stream with an OpusHead packet) whose length,
+// from the last page's granule position minus the pre-skip at 48 kHz,
+// is within VoiceTolerance of the declared duration. Bytes that fail
+// this are published as a plain file (no voice field): every byte is
+// already verified and stored, and refusing them at the end would leave
+// the sender's app retrying an upload that can never succeed.
+
+// VoiceTolerance is how far a voice message's declared duration may be
+// from the one its Ogg pages give (a recorder's clock and its encoder's
+// padding differ by some milliseconds; a lie is off by seconds).
+const VoiceTolerance = 1000 // ms
+
+// VoiceType is the media type of a voice upload.
+const VoiceType = "audio/ogg"
+
+// checkVoice checks a voice upload's declared metadata at create.
+func checkVoice(v *proto.Voice, typ string) error {
+	switch {
+	case v == nil:
+		return nil
+	case typ != VoiceType:
+		return proto.Errorf(proto.CodeBadRequest, "a voice message has type %s, not %q", VoiceType, typ)
+	case v.DurationMS <= 0 || v.DurationMS > proto.MaxVoiceMS:
+		return proto.Errorf(proto.CodeBadRequest, "a voice message lasts 1 to %d ms, not %d", int64(proto.MaxVoiceMS), v.DurationMS)
+	case len(v.Waveform) > proto.MaxWaveform:
+		return proto.Errorf(proto.CodeBadRequest, "a waveform has at most %d levels, not %d", proto.MaxWaveform, len(v.Waveform))
+	}
+	return nil
+}
+
+// voiceOf returns the voice metadata of a verified voice upload if its
+// bytes are Ogg Opus of the declared duration, or nil (a plain file).
+func (s *Service) voiceOf(u storage.Upload) *proto.Voice {
+	f, err := os.Open(s.blobPath(u.SHA256))
+	if err != nil {
+		s.log.Error("open blob of voice message", "upload", u.ID, "err", err)
+		return nil
+	}
+	defer f.Close()
+	ms, err := OggOpusDuration(f, u.Size)
+	if err != nil {
+		s.log.Warn("voice message is not Ogg Opus: a plain file", "upload", u.ID, "err", err)
+		return nil
+	}
+	if d := ms - u.Voice.DurationMS; d > VoiceTolerance || d < -VoiceTolerance {
+		s.log.Warn("voice message lasts another time than declared: a plain file", "upload", u.ID, "declared_ms", u.Voice.DurationMS, "ogg_ms", ms)
+		return nil
+	}
+	return u.Voice
+}
+
+// maxOggPage is the largest Ogg page: a 27-byte header, 255 lacing
+// values and 255 segments of 255 bytes.
+const maxOggPage = 27 + 255 + 255*255
+
+// OggOpusDuration returns the length in milliseconds of the Ogg Opus
+// stream in r (size bytes): the first page must begin an Opus stream
+// (OpusHead), and the last page, ending at the end of the file, of the
+// same stream, gives the granule position; the duration is that minus the
+// pre-skip, at 48 kHz. It reads at most two pages.
+func OggOpusDuration(r io.ReaderAt, size int64) (int64, error) {
+	head := make([]byte, min(size, maxOggPage))
+	if _, err := r.ReadAt(head, 0); err != nil {
+		return 0, fmt.Errorf("read first page: %w", err)
+	}
+	first, ok := parseOggPage(head)
+	if !ok || first.flags&0x02 == 0 {
+		return 0, errors.New("it does not begin with an Ogg stream")
+	}
+	// The first packet, alone on the first page.
+	n := 0
+	for _, l := range first.lacing {
+		n += int(l)
+		if l < 255 {
+			break
+		}
+	}
+	pkt := first.body[:n]
+	if len(pkt) < 19 || string(pkt[:8]) != "OpusHead" || pkt[8]&0xF0 != 0 || pkt[9] == 0 {
+		return 0, errors.New("its first packet is not an OpusHead")
+	}
+	preSkip := uint64(binary.LittleEndian.Uint16(pkt[10:12]))
+	tail := make([]byte, min(size, maxOggPage))
+	if _, err := r.ReadAt(tail, size-int64(len(tail))); err != nil {
+		return 0, fmt.Errorf("read last page: %w", err)
+	}
+	for p := len(tail) - 27; p >= 0; p-- {
+		if string(tail[p:p+4]) != "OggS" {
+			continue
+		}
+		last, ok := parseOggPage(tail[p:])
+		if !ok || last.size != len(tail)-p || last.serial != first.serial {
+			continue
+		}
+		if last.granule == ^uint64(0) || last.granule < preSkip {
+			return 0, fmt.Errorf("its last page has granule position %d", int64(last.granule))
+		}
+		return int64((last.granule - preSkip) * 1000 / 48000), nil
+	}
+	return 0, errors.New("it does not end with a page of its stream")
+}
+
+type oggPage struct {
+	flags   byte
+	granule uint64
+	serial  uint32
+	lacing  []byte
+	body    []byte
+	size    int // header, lacing values and body
+}
+
+// parseOggPage reads the page at the start of b, checking its CRC.
+func parseOggPage(b []byte) (oggPage, bool) {
+	if len(b) < 27 || string(b[:4]) != "OggS" || b[4] != 0 {
+		return oggPage{}, false
+	}
+	nseg := int(b[26])
+	if len(b) < 27+nseg {
+		return oggPage{}, false
+	}
+	p := oggPage{flags: b[5], granule: binary.LittleEndian.Uint64(b[6:14]), serial: binary.LittleEndian.Uint32(b[14:18]), lacing: b[27 : 27+nseg]}
+	body := 0
+	for _, l := range p.lacing {
+		body += int(l)
+	}
+	p.size = 27 + nseg + body
+	if len(b) < p.size {
+		return oggPage{}, false
+	}
+	p.body = b[27+nseg : p.size]
+	want := binary.LittleEndian.Uint32(b[22:26])
+	crc := oggCRC(0, b[:22])
+	crc = oggCRC(crc, []byte{0, 0, 0, 0})
+	crc = oggCRC(crc, b[26:p.size])
+	return p, crc == want
+}
+
+// oggCRCTable is Ogg's CRC-32: polynomial 0x04C11DB7, most significant
+// bit first, no reflection, initial value and final XOR 0.
+var oggCRCTable = func() (t [256]uint32) {
+	for i := range t {
+		r := uint32(i) << 24
+		for range 8 {
+			if r&0x80000000 != 0 {
+				r = r<<1 ^ 0x04C11DB7
+			} else {
+				r <<= 1
+			}
+		}
+		t[i] = r
+	}
+	return t
+}()
+
+func oggCRC(crc uint32, b []byte) uint32 {
+	for _, c := range b {
+		crc = crc<<8 ^ oggCRCTable[byte(crc>>24)^c]
+	}
+	return crc
+}
