@@ -1,0 +1,206 @@
+package files_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"image"
+	"image/color"
+	"image/png"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"parley/net/proto"
+	"parley/server/files"
+	"parley/server/node/nodetest"
+)
+
+func pngBytes(t *testing.T, w, h int, c color.Color) []byte {
+	t.Helper()
+	m := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := 0; i < len(m.Pix); i += 4 {
+		r, g, b, a := c.RGBA()
+		m.Pix[i], m.Pix[i+1], m.Pix[i+2], m.Pix[i+3] = uint8(r>>8), uint8(g>>8), uint8(b>>8), uint8(a>>8)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestThumbnailBlobsGoWithTheirPicture(t *testing.T) {
+	srv := nodetest.Start(t)
+	li, wang := login(t, srv, "李华"), login(t, srv, "Wang")
+	g := group(t, li, wang)
+	other := group(t, li, wang)
+	ctx := context.Background()
+
+	pic := pngBytes(t, 2000, 500, color.RGBA{10, 120, 200, 255})
+	m := *li.upload(t, g, "wide.png", pic, 1<<20).Message
+	im := m.File.Image
+	if im == nil || im.Width != 2000 || im.Height != 500 {
+		t.Fatalf("image %+v", im)
+	}
+	var blobs []string
+	for _, id := range []string{im.Small, im.Large} {
+		r := wang.request(t, http.MethodGet, proto.FilesPath+"/"+id, nil)
+		if r.status != http.StatusOK {
+			t.Fatalf("thumbnail %s: %d %s", id, r.status, r.body)
+		}
+		s := sha(r.body)
+		if r.header.Get("ETag") != `"`+s+`"` {
+			t.Errorf("thumbnail ETag %s, want its SHA-256", r.header.Get("ETag"))
+		}
+		blobs = append(blobs, filepath.Join(srv.Dir, "files", "blobs", s[:2], s))
+	}
+	exist := func() (n int) {
+		for _, b := range blobs {
+			_, err := os.Stat(b)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				t.Fatal(err)
+			}
+			if err == nil {
+				n++
+			}
+		}
+		return n
+	}
+	if exist() != 2 {
+		t.Fatal("the thumbnails are not blobs")
+	}
+
+	// A second copy, in another group; its delete keeps the thumbnails of
+	// the first.
+	c := *li.upload(t, other, "again.png", pic, 1<<20).Message
+	if *c.File.Image != *im {
+		t.Fatalf("the same picture got other thumbnails: %+v, %+v", c.File.Image, im)
+	}
+	var del proto.SendReply
+	if err := li.Conn.Call(ctx, proto.TypeDelete, proto.TargetRequest{Conv: other, Seq: c.Seq, ClientID: "d1"}, &del); err != nil {
+		t.Fatal(err)
+	}
+	if exist() != 2 {
+		t.Fatal("a thumbnail went while its picture is still in a conversation")
+	}
+	// The last copy goes with its group: the thumbnails go too.
+	if err := li.Conn.Call(ctx, proto.TypeDeleteGroup, proto.GroupRequest{Group: g}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := exist(); n != 0 {
+		t.Fatalf("%d thumbnail blobs stayed after their picture went", n)
+	}
+	// Uploaded again, the picture gets new thumbnails.
+	third := group(t, li)
+	n := *li.upload(t, third, "back.png", pic, 1<<20).Message
+	if n.File.Image == nil || n.File.Image.Small == im.Small || exist() != 2 {
+		t.Fatalf("the picture again after its thumbnails went: %+v", n.File.Image)
+	}
+}
+
+func TestARetriedCompletionAnswersTheSamePicture(t *testing.T) {
+	srv := nodetest.Start(t)
+	li := login(t, srv, "Li")
+	g := group(t, li)
+	pic := pngBytes(t, 64, 48, color.White)
+	info, r := li.create(t, proto.CreateRequest{Name: "p.png", Size: int64(len(pic)), SHA256: sha(pic), Conv: g, ClientID: "pic-1", Text: "hello"})
+	if r.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	first := li.patch(t, info.ID, 0, pic)
+	again := li.patch(t, info.ID, int64(len(pic)), nil)
+	_, created := li.create(t, proto.CreateRequest{Name: "p.png", Size: int64(len(pic)), SHA256: sha(pic), Conv: g, ClientID: "pic-1", Text: "hello"})
+	for _, r := range []reply{first, again, created} {
+		var done proto.UploadInfo
+		if err := json.Unmarshal(r.body, &done); err != nil || done.Message == nil || done.Message.File.Image == nil || done.Message.Text != "hello" {
+			t.Fatalf("completion %d %s", r.status, r.body)
+		}
+	}
+	if len(fileMessages(li.history(t, g))) != 1 {
+		t.Fatal("a retried completion posted the picture twice")
+	}
+}
+
+// ogg builds an Ogg Opus stream whose pages say it lasts ms milliseconds
+// after a pre-skip of 312 samples (the packets are not real Opus).
+func ogg(ms int64, crcOK bool) []byte {
+	var out []byte
+	seq := uint32(0)
+	page := func(flags byte, granule uint64, packet []byte) {
+		h := []byte("OggS\x00")
+		h = append(h, flags)
+		h = binary.LittleEndian.AppendUint64(h, granule)
+		h = binary.LittleEndian.AppendUint32(h, 7)
+		h = binary.LittleEndian.AppendUint32(h, seq)
+		h = append(h, 0, 0, 0, 0, 1, byte(len(packet)))
+		p := append(h, packet...)
+		crc := oggCRC(p)
+		if !crcOK {
+			crc++
+		}
+		binary.LittleEndian.PutUint32(p[22:], crc)
+		out = append(out, p...)
+		seq++
+	}
+	page(0x02, 0, append([]byte("OpusHead\x01\x01"), 312&0xff, 312>>8, 0x80, 0xbb, 0, 0, 0, 0, 0))
+	page(0, 0, []byte("OpusTags\x00\x00\x00\x00\x00\x00\x00\x00"))
+	for i := int64(1); i <= ms/20; i++ {
+		page(0, uint64(312+i*960), []byte{0xfc, 1, 2, 3})
+	}
+	return out
+}
+
+func oggCRC(b []byte) uint32 {
+	var crc uint32
+	for _, c := range b {
+		crc ^= uint32(c) << 24
+		for range 8 {
+			if crc&0x80000000 != 0 {
+				crc = crc<<1 ^ 0x04C11DB7
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return crc
+}
+
+func TestOggOpusDurationReadsTheLastGranule(t *testing.T) {
+	for _, ms := range []int64{20, 1000, 61_240} {
+		b := ogg(ms, true)
+		got, err := files.OggOpusDuration(bytes.NewReader(b), int64(len(b)))
+		if err != nil || got != ms {
+			t.Errorf("%d ms of Ogg Opus: %d, %v", ms, got, err)
+		}
+	}
+	good := ogg(1000, true)
+	notOpus := bytes.Replace(bytes.Clone(good), []byte("OpusHead"), []byte("OpusHeaD"), 1)
+	for name, b := range map[string][]byte{
+		"bad CRCs":      ogg(1000, false),
+		"no OpusHead":   notOpus,
+		"cut mid-page":  good[:len(good)-2],
+		"empty":         nil,
+		"not Ogg":       []byte("RIFF....WAVEfmt "),
+		"only the head": good[:47],
+	} {
+		if ms, err := files.OggOpusDuration(bytes.NewReader(b), int64(len(b))); err == nil {
+			t.Errorf("%s: %d ms, want an error", name, ms)
+		}
+	}
+}
+
+func FuzzOggOpusDuration(f *testing.F) {
+	f.Add(ogg(100, true))
+	f.Add(ogg(40, false))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ms, err := files.OggOpusDuration(bytes.NewReader(b), int64(len(b)))
+		if err == nil && ms < 0 {
+			t.Fatalf("negative duration %d", ms)
+		}
+	})
+}
