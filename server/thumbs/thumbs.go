@@ -327,6 +327,17 @@ func readRow(src image.Image, x0, y, n int, row []uint8) {
 			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = v, v, v, 0xff
 		}
 		return
+	case *image.Paletted:
+		var pal [256][4]uint8
+		for i, c := range m.Palette[:min(len(m.Palette), 256)] {
+			r, g, b, a := c.RGBA()
+			pal[i] = [4]uint8{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), uint8(a >> 8)}
+		}
+		i := m.PixOffset(x0, y)
+		for x, v := range m.Pix[i : i+n] {
+			copy(row[4*x:4*x+4], pal[v][:]) // an index past the palette is transparent black
+		}
+		return
 	case *image.NRGBA:
 		i := m.PixOffset(x0, y)
 		for x := range n {
