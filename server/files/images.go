@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"parley/net/proto"
@@ -71,7 +72,11 @@ func (s *Service) image(ctx context.Context, u storage.Upload) *proto.Image {
 	t.Large, t.Small = large.Thumb, small.Thumb
 	// Each thumbnail's blob stays locked until the row that references
 	// it is in (ReleaseBlob removes an unreferenced blob under its lock).
-	unlock, err := s.lockBlobs(ctx, u.SHA256, large.SHA256, small.SHA256)
+	// The wait is bounded: an upload whose own blob is this thumbnail
+	// could in theory want this picture's blob as its thumbnail.
+	lctx, cancel := context.WithTimeout(ctx, thumbLockWait)
+	defer cancel()
+	unlock, err := s.lockBlobs(lctx, u.SHA256, large.SHA256, small.SHA256)
 	if err != nil {
 		s.log.Warn("lock thumbnails", "upload", u.ID, "err", err)
 		return nil
@@ -90,6 +95,9 @@ func (s *Service) image(ctx context.Context, u storage.Upload) *proto.Image {
 	}
 	return t.Image()
 }
+
+// thumbLockWait bounds the wait for a thumbnail's blob lock (image).
+const thumbLockWait = 10 * time.Second
 
 type thumbBlob struct {
 	storage.Thumb

@@ -204,3 +204,40 @@ func FuzzOggOpusDuration(f *testing.F) {
 		}
 	})
 }
+
+// A PNG that Go wrote from RGBA pixels that are either opaque or fully
+// transparent comes back byte for byte as its own thumbnail: the picture's
+// blob is its thumbnails' blob. It gets its image at once (its blob's lock
+// is not taken twice) and its blob goes when it does (its own thumbnails
+// do not keep it).
+func TestAPictureThatIsItsOwnThumbnail(t *testing.T) {
+	srv := nodetest.Start(t)
+	li := login(t, srv, "Li")
+	g := group(t, li)
+	m := image.NewRGBA(image.Rect(0, 0, 64, 32))
+	for i := 0; i < len(m.Pix)/2; i += 4 {
+		m.Pix[i], m.Pix[i+3] = 255, 255 // the top half red, the bottom transparent
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	pic := buf.Bytes()
+	msg := *li.upload(t, g, "self.png", pic, 1<<20).Message
+	im := msg.File.Image
+	if im == nil || im.Width != 64 || im.Height != 32 {
+		t.Fatalf("image %+v", im)
+	}
+	r := li.request(t, http.MethodGet, proto.FilesPath+"/"+im.Small, nil)
+	if r.status != http.StatusOK || !bytes.Equal(r.body, pic) {
+		t.Fatalf("the thumbnail is not the picture itself (%d, %d bytes): the test's premise is wrong", r.status, len(r.body))
+	}
+	blob := filepath.Join(srv.Dir, "files", "blobs", sha(pic)[:2], sha(pic))
+	var del proto.SendReply
+	if err := li.Conn.Call(context.Background(), proto.TypeDelete, proto.TargetRequest{Conv: g, Seq: msg.Seq, ClientID: "d"}, &del); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(blob); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the picture's blob stayed after its message was deleted: %v", err)
+	}
+}
