@@ -425,10 +425,15 @@ func TestHugeDeclaredPNGIsRefusedWithoutAllocating(t *testing.T) {
 
 func TestTruncatedJPEGIsNotAnImage(t *testing.T) {
 	jpg := jpegOf(t, quadrants(640, 480))
+	limit := uint64(estimate("jpeg", image.Config{Width: 640, Height: 480})) + 1<<20
 	for _, cut := range []int{len(jpg) / 2, 600, 3} {
-		_, _, err := New(Config{}).Thumbnails(context.Background(), bytes.NewReader(jpg[:cut]), 320)
+		var err error
+		n := allocated(func() { _, _, err = New(Config{}).Thumbnails(context.Background(), bytes.NewReader(jpg[:cut]), 320) })
 		if !errors.Is(err, ErrNotImage) {
 			t.Errorf("cut at %d: err %v, want not an image", cut, err)
+		}
+		if n > limit {
+			t.Errorf("cut at %d: allocated %d bytes, want at most %d (its estimate + 1 MiB)", cut, n, limit)
 		}
 	}
 }
@@ -516,4 +521,37 @@ func FuzzThumbnail(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestDecodesWaitForRoomInTheMemoryBudget(t *testing.T) {
+	th := New(Config{Memory: 1000})
+	if err := th.mem.acquire(context.Background(), 1000); err != nil { // another decode holds it all
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := th.Thumbnails(context.Background(), bytes.NewReader(pngOf(t, quadrants(40, 40))), 320)
+		done <- err
+	}()
+	for { // until the decode waits in line
+		th.mem.mu.Lock()
+		n := len(th.mem.waiting)
+		th.mem.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the decode ran without room in the budget: %v", err)
+		default:
+			runtime.Gosched()
+		}
+	}
+	th.mem.release(1000)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if th.mem.free != 1000 {
+		t.Errorf("free %d after the decode, want all 1000 back", th.mem.free)
+	}
 }
