@@ -196,6 +196,10 @@ func (t *Thumbnailer) decode(ctx context.Context, r io.ReadSeeker, maxPixels int
 		return Info{}, ctx.Err()
 	case err != nil:
 		return Info{}, fmt.Errorf("%w: %v", ErrNotImage, err)
+	case format == "gif" && !img.Bounds().Empty() && img.Bounds().In(image.Rect(0, 0, cfg.Width, cfg.Height)):
+		// A GIF's first frame may cover part of its screen (the decoder
+		// checks that it lies within): the picture is that frame.
+		info.Width, info.Height = img.Bounds().Dx(), img.Bounds().Dy()
 	case img.Bounds().Dx() != cfg.Width || img.Bounds().Dy() != cfg.Height:
 		return Info{}, fmt.Errorf("%w: it decodes to %v, not the %d×%d of its header", ErrNotImage, img.Bounds().Size(), cfg.Width, cfg.Height)
 	}
@@ -215,7 +219,13 @@ func decodeImage(r io.Reader) (img image.Image, err error) {
 
 // estimate is the bytes a picture takes while it is decoded: its pixels in
 // the decoder's colour model, and for JPEG the coefficients a progressive
-// picture keeps (2 bytes per sample, up to 3 samples a pixel).
+// picture keeps (2 bytes per sample, up to 3 samples a pixel). Each
+// decoder allocates by the header's size, which is checked first: GIF
+// decodes only the first frame, which must lie within the screen (one
+// byte a pixel); PNG rows are read one at a time into the image (an
+// interlaced one also keeps its passes, up to twice its pixels); WebP
+// decodes into YCbCr (and alpha) or NRGBA of the header's size, checked
+// against the decoded picture below.
 func estimate(format string, cfg image.Config) int64 {
 	px := int64(cfg.Width) * int64(cfg.Height)
 	switch format {

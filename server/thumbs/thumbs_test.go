@@ -294,6 +294,21 @@ func TestGIFGivesItsFirstFrame(t *testing.T) {
 	}
 }
 
+func TestAGIFWhoseFirstFrameCoversPartOfItsScreenIsThatFrame(t *testing.T) {
+	f := image.NewPaletted(image.Rect(10, 10, 40, 30), color.Palette{green})
+	var buf bytes.Buffer
+	if err := gif.EncodeAll(&buf, &gif.GIF{Image: []*image.Paletted{f}, Delay: []int{0}, Config: image.Config{Width: 100, Height: 80, ColorModel: f.Palette}}); err != nil {
+		t.Fatal(err)
+	}
+	info, ths, err := New(Config{}).Thumbnails(context.Background(), bytes.NewReader(buf.Bytes()), 320)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Width != 30 || info.Height != 20 || ths[0].Width != 30 || ths[0].Height != 20 || !near(rgbaAt(t, ths[0], 0, 0), green) {
+		t.Errorf("info %+v, thumbnail %d×%d", info, ths[0].Width, ths[0].Height)
+	}
+}
+
 // Tiny WebP pictures (1×1: lossless, lossy, lossy with alpha).
 var webps = []string{
 	"UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==",
