@@ -300,8 +300,9 @@ func releaseFile(tx *sql.Tx, m proto.Message) (string, error) {
 const blobRefsQuery = `SELECT (SELECT COUNT(*) FROM files WHERE sha256 = ?1) + (SELECT COUNT(*) FROM uploads WHERE sha256 = ?1 AND state = 'verified')
 	+ (SELECT COUNT(*) FROM thumbs WHERE small_sha = ?1 AND source != ?1) + (SELECT COUNT(*) FROM thumbs WHERE large_sha = ?1 AND source != ?1)`
 
-// BlobReferenced reports whether any file or verified upload references
-// the blob sha (the files service asks before removing it).
+// BlobReferenced reports whether any file, verified upload or other
+// picture's thumbnail references the blob sha (the files service asks
+// before removing it).
 func (d *DB) BlobReferenced(ctx context.Context, sha string) (bool, error) {
 	var n int
 	if err := d.r.QueryRowContext(ctx, blobRefsQuery, sha).Scan(&n); err != nil {
