@@ -53,6 +53,84 @@ func Orientation(r io.Reader) int {
 	}
 }
 
+// OrientationOf reads the EXIF orientation (1 to 8) of a picture of the
+// given format: a JPEG's APP1 segment (Orientation), a PNG's eXIf chunk
+// before its image data, or a WebP's EXIF chunk. Anything else is 1. It
+// reads no more than 64 KiB of metadata into memory.
+func OrientationOf(format string, r io.Reader) int {
+	switch format {
+	case "jpeg":
+		return Orientation(r)
+	case "png":
+		return pngOrientation(r)
+	case "webp":
+		return webpOrientation(r)
+	}
+	return 1
+}
+
+// maxExif bounds the EXIF data read from a PNG or WebP chunk.
+const maxExif = 64 << 10
+
+// pngOrientation finds an eXIf chunk before the first IDAT.
+func pngOrientation(r io.Reader) int {
+	br := bufio.NewReader(r)
+	var sig [8]byte
+	if _, err := io.ReadFull(br, sig[:]); err != nil || string(sig[:]) != "\x89PNG\r\n\x1a\n" {
+		return 1
+	}
+	for {
+		var h [8]byte
+		if _, err := io.ReadFull(br, h[:]); err != nil {
+			return 1
+		}
+		n, typ := binary.BigEndian.Uint32(h[:4]), string(h[4:])
+		switch {
+		case typ == "IDAT" || typ == "IEND":
+			return 1
+		case typ == "eXIf" && n <= maxExif:
+			data := make([]byte, n)
+			if _, err := io.ReadFull(br, data); err != nil {
+				return 1
+			}
+			return tiffOrientation(data)
+		}
+		if _, err := br.Discard(int(min(n, 1<<31-1)) + 4); err != nil { // the data and its CRC
+			return 1
+		}
+	}
+}
+
+// webpOrientation finds the EXIF chunk of an extended WebP (after its
+// image data).
+func webpOrientation(r io.Reader) int {
+	br := bufio.NewReader(r)
+	var h [12]byte
+	if _, err := io.ReadFull(br, h[:]); err != nil || string(h[:4]) != "RIFF" || string(h[8:]) != "WEBP" {
+		return 1
+	}
+	for {
+		var c [8]byte
+		if _, err := io.ReadFull(br, c[:]); err != nil {
+			return 1
+		}
+		typ, n := string(c[:4]), binary.LittleEndian.Uint32(c[4:])
+		if typ == "EXIF" && n <= maxExif {
+			data := make([]byte, n)
+			if _, err := io.ReadFull(br, data); err != nil {
+				return 1
+			}
+			if len(data) >= 6 && string(data[:6]) == "Exif\x00\x00" { // some writers keep the JPEG prefix
+				data = data[6:]
+			}
+			return tiffOrientation(data)
+		}
+		if _, err := br.Discard(int(min(n+n&1, 1<<31-1))); err != nil { // chunks are padded to even sizes
+			return 1
+		}
+	}
+}
+
 // nextMarker skips to the next marker (0xFF, any fill 0xFF bytes, then a
 // byte that is not 0 or 0xFF) and returns its code.
 func nextMarker(br *bufio.Reader) (byte, error) {

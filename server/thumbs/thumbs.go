@@ -9,8 +9,8 @@
 // bytes (a weighted semaphore shared by every caller); a decode that reads
 // for longer than the time limit fails at its next read; a decoder that
 // panics is a picture that does not decode. Thumbnails are re-encoded from
-// pixels, so they carry no metadata of the original; the JPEG EXIF
-// orientation is applied to them.
+// pixels, so they carry no metadata of the original; the EXIF orientation
+// (of a JPEG, PNG or WebP) is applied to them.
 //
 // It must not touch storage or the network: callers hand it a reader and
 // get encoded bytes back.
@@ -170,15 +170,13 @@ func (t *Thumbnailer) decode(ctx context.Context, r io.ReadSeeker, maxPixels int
 	if int64(cfg.Width)*int64(cfg.Height) > maxPixels {
 		return Info{}, &TooLargeError{Width: cfg.Width, Height: cfg.Height, Max: maxPixels}
 	}
-	info = Info{Format: format, Width: cfg.Width, Height: cfg.Height, Orientation: 1}
-	if format == "jpeg" {
-		if _, err := r.Seek(0, io.SeekStart); err != nil {
-			return Info{}, fmt.Errorf("rewind picture: %w", err)
-		}
-		info.Orientation = Orientation(r)
-		if info.Orientation >= 5 {
-			info.Width, info.Height = info.Height, info.Width
-		}
+	info = Info{Format: format, Width: cfg.Width, Height: cfg.Height}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return Info{}, fmt.Errorf("rewind picture: %w", err)
+	}
+	info.Orientation = OrientationOf(format, r)
+	if info.Orientation >= 5 {
+		info.Width, info.Height = info.Height, info.Width
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return Info{}, fmt.Errorf("rewind picture: %w", err)

@@ -62,6 +62,18 @@ func WithOrientation(jpg []byte, o int, bo interface {
 	binary.ByteOrder
 	binary.AppendByteOrder
 }) []byte {
+	seg := append([]byte("Exif\x00\x00"), tiffWith(o, bo)...)
+	out := []byte{0xFF, 0xD8, 0xFF, 0xE1}
+	out = binary.BigEndian.AppendUint16(out, uint16(len(seg)+2))
+	out = append(out, seg...)
+	return append(out, jpg[2:]...)
+}
+
+// tiffWith is EXIF data (a TIFF header and IFD0) saying orientation o.
+func tiffWith(o int, bo interface {
+	binary.ByteOrder
+	binary.AppendByteOrder
+}) []byte {
 	tiff := []byte("II*\x00")
 	if bo == binary.BigEndian {
 		tiff = []byte("MM\x00*")
@@ -77,12 +89,7 @@ func WithOrientation(jpg []byte, o int, bo interface {
 	tiff = bo.AppendUint32(tiff, 1)
 	tiff = bo.AppendUint16(tiff, uint16(o))
 	tiff = append(tiff, 0, 0)
-	tiff = bo.AppendUint32(tiff, 0) // no next IFD
-	seg := append([]byte("Exif\x00\x00"), tiff...)
-	out := []byte{0xFF, 0xD8, 0xFF, 0xE1}
-	out = binary.BigEndian.AppendUint16(out, uint16(len(seg)+2))
-	out = append(out, seg...)
-	return append(out, jpg[2:]...)
+	return bo.AppendUint32(tiff, 0) // no next IFD
 }
 
 func TestOrientationReadsEXIFInBothByteOrders(t *testing.T) {
@@ -108,14 +115,62 @@ func TestOrientationReadsEXIFInBothByteOrders(t *testing.T) {
 	}
 }
 
+// pngChunk is a PNG chunk of typ with data.
+func pngChunk(typ string, data []byte) []byte {
+	c := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
+	c = append(append(c, typ...), data...)
+	return binary.BigEndian.AppendUint32(c, crc32.ChecksumIEEE(c[4:]))
+}
+
+func TestPNGAndWebPOrientationsAreApplied(t *testing.T) {
+	// A PNG stored 40×20 with an eXIf chunk saying 6 after its IHDR.
+	p := pngOf(t, quadrants(40, 20))
+	p = append(append(p[:33:33], pngChunk("eXIf", tiffWith(6, binary.BigEndian))...), p[33:]...)
+	info, ths, err := New(Config{}).Thumbnails(context.Background(), bytes.NewReader(p), 320)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Orientation != 6 || ths[0].Width != 20 || ths[0].Height != 40 || !near(rgbaAt(t, ths[0], 2, 2), blue) {
+		t.Errorf("PNG with eXIf 6: %+v, %d×%d", info, ths[0].Width, ths[0].Height)
+	}
+	// An extended WebP: VP8X (EXIF flag, canvas 1×1), the lossless 1×1
+	// image, then EXIF saying 8 (with the "Exif" prefix some writers keep).
+	lossless, _ := base64.StdEncoding.DecodeString(webps[0])
+	chunk := func(typ string, data []byte) []byte {
+		c := append([]byte(typ), binary.LittleEndian.AppendUint32(nil, uint32(len(data)))...)
+		c = append(c, data...)
+		if len(data)%2 == 1 {
+			c = append(c, 0)
+		}
+		return c
+	}
+	body := []byte("WEBP")
+	body = append(body, chunk("VP8X", []byte{0x08, 0, 0, 0, 0, 0, 0, 0, 0, 0})...)
+	body = append(body, lossless[12:]...) // its VP8L chunk
+	body = append(body, chunk("EXIF", append([]byte("Exif\x00\x00"), tiffWith(8, binary.LittleEndian)...))...)
+	w := append([]byte("RIFF"), binary.LittleEndian.AppendUint32(nil, uint32(len(body)))...)
+	w = append(w, body...)
+	if o := OrientationOf("webp", bytes.NewReader(w)); o != 8 {
+		t.Errorf("WebP EXIF orientation %d, want 8", o)
+	}
+	info, _, err = New(Config{}).Thumbnails(context.Background(), bytes.NewReader(w), 320)
+	if err != nil || info.Format != "webp" || info.Orientation != 8 {
+		t.Errorf("extended WebP: %+v, %v", info, err)
+	}
+}
+
 func FuzzOrientation(f *testing.F) {
 	jpg := jpegOf(f, quadrants(8, 8))
 	f.Add(WithOrientation(jpg, 6, binary.LittleEndian)[:200])
 	f.Add(WithOrientation(jpg, 8, binary.BigEndian)[:200])
 	f.Add([]byte{0xFF, 0xD8, 0xFF, 0xE1, 0, 8, 'E', 'x', 'i', 'f', 0, 0})
+	f.Add(append([]byte("\x89PNG\r\n\x1a\n"), pngChunk("eXIf", tiffWith(3, binary.LittleEndian))...))
+	f.Add([]byte("RIFF\x00\x00\x00\x00WEBPEXIF\x08\x00\x00\x00II*\x00\x08\x00\x00\x00"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if o := Orientation(bytes.NewReader(b)); o < 1 || o > 8 {
-			t.Fatalf("orientation %d out of 1..8", o)
+		for _, format := range []string{"jpeg", "png", "webp"} {
+			if o := OrientationOf(format, bytes.NewReader(b)); o < 1 || o > 8 {
+				t.Fatalf("%s orientation %d out of 1..8", format, o)
+			}
 		}
 	})
 }
