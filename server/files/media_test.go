@@ -18,6 +18,7 @@ import (
 	"parley/net/proto"
 	"parley/server/files"
 	"parley/server/node/nodetest"
+	"parley/server/storage"
 )
 
 func pngBytes(t *testing.T, w, h int, c color.Color) []byte {
@@ -239,5 +240,50 @@ func TestAPictureThatIsItsOwnThumbnail(t *testing.T) {
 	}
 	if _, err := os.Stat(blob); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("the picture's blob stayed after its message was deleted: %v", err)
+	}
+}
+
+// A crash after an upload's bytes were verified but before its message:
+// at start the server publishes it, with its thumbnails and caption.
+func TestAVerifiedUploadPublishedAtStartGetsItsThumbnails(t *testing.T) {
+	srv := nodetest.Start(t)
+	li := login(t, srv, "Li")
+	g := group(t, li)
+	pic := pngBytes(t, 600, 400, color.RGBA{200, 0, 0, 255})
+	create := proto.CreateRequest{Name: "p.png", Size: int64(len(pic)), SHA256: sha(pic), Conv: g, ClientID: "crash-1", Text: "made it"}
+	info, _ := li.create(t, create)
+	if r := li.patch(t, info.ID, 0, pic[:len(pic)-1]); r.status != http.StatusNoContent {
+		t.Fatalf("patch: %d %s", r.status, r.body)
+	}
+	srv.Stop()
+	// As if the last byte had arrived and been verified just before the
+	// crash.
+	part, err := os.OpenFile(filepath.Join(srv.Dir, "files", "uploads", info.ID+".part"), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part.Write(pic[len(pic)-1:])
+	part.Close()
+	ctx := context.Background()
+	db, err := storage.Open(ctx, srv.Dir, storage.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveUploadProgress(ctx, info.ID, int64(len(pic)), nil, storage.UploadVerified); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	srv.Restart(t)
+	_, r := li.create(t, create) // the retried create answers with the message
+	var done proto.UploadInfo
+	if err := json.Unmarshal(r.body, &done); err != nil || done.Message == nil {
+		t.Fatalf("create after the restart: %d %s", r.status, r.body)
+	}
+	if im := done.Message.File.Image; im == nil || im.Width != 600 || im.Height != 400 || done.Message.Text != "made it" {
+		t.Fatalf("the recovered message: %+v, image %+v", done.Message, im)
+	}
+	if r := li.request(t, http.MethodGet, proto.FilesPath+"/"+done.Message.File.Image.Large, nil); r.status != http.StatusOK {
+		t.Fatalf("its large thumbnail: %d %s", r.status, r.body)
 	}
 }
