@@ -71,8 +71,15 @@ bench:
 	$(GO) run ./server/loadgen -mode idle -conns 2000 -settle 2s
 	$(GO) run ./server/loadgen -mode durable -senders 200 -warmup 1s -duration 3s
 
+# Each fuzzer for 60 s (go test fuzzes one target at a time); their seed
+# corpora also run as plain tests in make test.
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDispatch -fuzztime 60s ./server/hub
+	$(GO) test -run '^$$' -fuzz FuzzThumbnail -fuzztime 60s ./server/thumbs
+	$(GO) test -run '^$$' -fuzz FuzzOrientation -fuzztime 60s ./server/thumbs
+	$(GO) test -run '^$$' -fuzz FuzzOggOpusDuration -fuzztime 60s ./server/files
+	$(GO) test -run '^$$' -fuzz FuzzDecodeFrame -fuzztime 60s ./net/proto
+	$(GO) test -run '^$$' -fuzz FuzzMessageRecord -fuzztime 60s ./store
 
 # The README's screenshots, from the real binary under Xvfb.
 screenshots:
