@@ -16,20 +16,22 @@ func g722(t testing.TB) Codec {
 	return c
 }
 
-func TestRegistryListsG722(t *testing.T) {
-	if got := Names(); !slices.Equal(got, []string{"g722"}) {
-		t.Errorf("Names() = %q, want [g722] in the default build", got)
+func TestRegistryListsOpusThenG722(t *testing.T) {
+	if got := Names(); !slices.Equal(got, []string{"opus", "g722"}) {
+		t.Errorf("Names() = %q, want [opus g722]: Opus preferred, G.722 the fallback", got)
 	}
-	c := g722(t)
-	if c.Name != "g722" || c.NewEncoder == nil || c.NewDecoder == nil {
-		t.Errorf("g722 codec is incomplete: %+v", c)
+	for _, name := range []string{"opus", "g722"} {
+		c, ok := Lookup(name)
+		if !ok || c.Name != name || c.NewEncoder == nil || c.NewDecoder == nil {
+			t.Errorf("%s codec is missing or incomplete: %+v", name, c)
+		}
 	}
-	if _, ok := Lookup("opus"); ok {
-		t.Error(`Lookup("opus") succeeded in a build without the opus tag`)
+	if _, ok := Lookup("pcm"); ok {
+		t.Error(`Lookup("pcm") found a codec that is not built in`)
 	}
 	names := Names()
 	names[0] = "changed"
-	if Names()[0] != "g722" {
+	if Names()[0] != "opus" {
 		t.Error("Names returned a slice shared with the registry")
 	}
 }
