@@ -6,32 +6,29 @@ import (
 	"parley/media/codec"
 )
 
-func TestPathAdaptRaisesTheBitrateOnlyOnACleanPath(t *testing.T) {
+func TestPathAdaptGivesTheFECRoomOnALossyPathThatKeepsUp(t *testing.T) {
 	p := newPathAdapt()
+	const lo, hi = codec.OpusBitrate, codec.OpusMaxBitrate
 	steps := []struct {
 		loss     float64
 		refused  bool
 		bitrate  int
 		expected int
 	}{
-		{0, false, codec.OpusBitrate, 0},
-		{0, false, codec.OpusBitrate, 0},
-		{0.005, false, codec.OpusBitrate, 1}, // still clean; the FEC covers it
-		{0, false, codec.OpusBitrate, 1},     // 0.25 % remembered
-		{0, false, codec.OpusMaxBitrate, 1},  // the fifth clean report in a row
-		{0, false, codec.OpusMaxBitrate, 1},
-		{0.02, false, codec.OpusMaxBitrate, 2}, // in between: hold
-		{0.10, false, codec.OpusBitrate, 10},   // lossy: back at once, FEC for 10 %
-		{0, false, codec.OpusBitrate, 5},       // the loss estimate halves per report
-		{0, false, codec.OpusBitrate, 3},
-		{0, false, codec.OpusBitrate, 2},
-		{0, true, codec.OpusBitrate, 1}, // the carrier refused a packet: not clean
-		{0, false, codec.OpusBitrate, 1},
-		{0, false, codec.OpusBitrate, 1},
-		{0, false, codec.OpusBitrate, 1},
-		{0, false, codec.OpusBitrate, 1},
-		{0, false, codec.OpusMaxBitrate, 1},
-		{0, true, codec.OpusBitrate, 1},
+		{0, false, lo, 0}, // clean: no FEC, 24 kbit/s
+		{0, false, lo, 0},
+		{0.005, false, lo, 1}, // half a percent: a little FEC, no more bits
+		{0.03, false, hi, 3},  // lossy: FEC for 3 %, with room
+		{0.10, false, hi, 10},
+		{0, false, hi, 5}, // the estimate halves per report
+		{0, false, hi, 3},
+		{0.10, true, lo, 10}, // the carrier refused a packet: the link is behind
+		{0.10, false, hi, 10},
+		{0, false, hi, 5},
+		{0, false, hi, 3},
+		{0, false, hi, 2},     // 1.25 %
+		{0, false, lo, 1},     // 0.6 %
+		{0.40, false, hi, 40}, // rises at once
 	}
 	for i, s := range steps {
 		b, l := p.report(s.loss, s.refused)
