@@ -229,6 +229,11 @@ func TestTwoEnginesThroughTheServer(t *testing.T) {
 	if r.bestDelay <= 0 || r.bestDelay >= 700*time.Millisecond {
 		t.Fatalf("one-way delay %v is not a plausible match", r.bestDelay)
 	}
+	// The send loops report loss once a second, through the server: the
+	// caller reports what it heard of the (silent) callee.
+	if r.jitter.Reports == 0 {
+		t.Fatal("the callee got no loss report in 6 s")
+	}
 }
 
 // The call request carries the caller's codecs, Opus first; the callee
