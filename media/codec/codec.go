@@ -4,7 +4,8 @@
 //
 // Every codec is reached through the small [Encoder] and [Decoder]
 // interfaces and a registry ([Lookup], [Names]) listed in preference order,
-// so a call can negotiate a codec by name. Two are built in, both pure Go
+// so a call can negotiate a codec by name. Two are built in (the browser
+// build has only G.722, see opus_js.go), both pure Go
 // (no cgo, no system library): "opus" (RFC 6716 through
 // github.com/thesyncim/gopus: VoIP, 24–32 kbit/s VBR, in-band FEC; its
 // encoder adapts to the path through [PathAdapter] and its decoder
@@ -77,7 +78,7 @@ type Codec struct {
 // available lists the codecs built into this binary, most preferred first.
 // There is no mutable registry.
 func available() []Codec {
-	return []Codec{opusCodec(), g722Codec()}
+	return append(platformCodecs(), g722Codec())
 }
 
 // Lookup returns the codec registered under name.
@@ -112,4 +113,30 @@ func Choose(offered []string) (Codec, bool) {
 		}
 	}
 	return Codec{}, false
+}
+
+// Opus settings of a call (RFC 6716, through github.com/thesyncim/gopus,
+// pure Go): mono, 48 kHz, one 20 ms frame per packet, the VoIP application
+// (speech, SILK or hybrid), VBR around OpusBitrate, in-band FEC on.
+const (
+	OpusBitrate    = 24000 // bit/s: where every call starts
+	OpusMaxBitrate = 32000 // bit/s: the most an engine asks for, when the path allows (see media/call)
+)
+
+// PathAdapter is implemented by encoders that adapt to the network path
+// (Opus). The call engine feeds it what the receiver reports.
+type PathAdapter interface {
+	// Adapt sets the target bitrate (bit/s) and the packet loss (percent,
+	// 0–100) the encoder should expect, which sizes its in-band FEC.
+	Adapt(bitrate, lossPercent int) error
+}
+
+// Recoverer is implemented by decoders whose packets carry a redundant
+// copy of the frame before (Opus in-band FEC).
+type Recoverer interface {
+	// Recover appends the frame that precedes next, rebuilt from next's
+	// redundancy, and reports true; if next carries none (or is
+	// malformed) it appends a concealed frame and reports false. Either
+	// way next itself is still to be decoded, with Decode, afterwards.
+	Recover(dst []int16, next []byte) ([]int16, bool)
 }

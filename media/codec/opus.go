@@ -1,3 +1,5 @@
+//go:build !js
+
 package codec
 
 import (
@@ -7,34 +9,12 @@ import (
 	"github.com/thesyncim/gopus"
 )
 
-// Opus settings of a call (RFC 6716, through github.com/thesyncim/gopus,
-// pure Go): mono, 48 kHz, one 20 ms frame per packet, the VoIP application
-// (speech, SILK or hybrid), VBR around OpusBitrate, in-band FEC on.
-const (
-	OpusBitrate    = 24000 // bit/s: where every call starts
-	OpusMaxBitrate = 32000 // bit/s: the most an engine asks for, when the path allows (see media/call)
-	// opusMaxPacket bounds one encoded frame: 32 kbit/s VBR peaks well
-	// under 200 bytes; 1275 is Opus's own ceiling for one frame.
-	opusMaxPacket = 1275
-)
+// opusMaxPacket bounds one encoded frame: 32 kbit/s VBR peaks well under
+// 200 bytes; 1275 is Opus's own ceiling for one frame.
+const opusMaxPacket = 1275
 
-// PathAdapter is implemented by encoders that adapt to the network path
-// (Opus). The call engine feeds it what the receiver reports.
-type PathAdapter interface {
-	// Adapt sets the target bitrate (bit/s) and the packet loss (percent,
-	// 0–100) the encoder should expect, which sizes its in-band FEC.
-	Adapt(bitrate, lossPercent int) error
-}
-
-// Recoverer is implemented by decoders whose packets carry a redundant
-// copy of the frame before (Opus in-band FEC).
-type Recoverer interface {
-	// Recover appends the frame that precedes next, rebuilt from next's
-	// redundancy, and reports true; if next carries none (or is
-	// malformed) it appends a concealed frame and reports false. Either
-	// way next itself is still to be decoded, with Decode, afterwards.
-	Recover(dst []int16, next []byte) ([]int16, bool)
-}
+// platformCodecs: Opus, before G.722.
+func platformCodecs() []Codec { return []Codec{opusCodec()} }
 
 func opusCodec() Codec {
 	return Codec{

@@ -1,7 +1,10 @@
+//go:build !js
+
 package codec
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/thesyncim/gopus"
@@ -39,6 +42,26 @@ func encodeAll(t testing.TB, enc Encoder, pcm []int16) [][]byte {
 		packets = append(packets, p)
 	}
 	return packets
+}
+
+func TestRegistryListsOpusThenG722(t *testing.T) {
+	if got := Names(); !slices.Equal(got, []string{"opus", "g722"}) {
+		t.Errorf("Names() = %q, want [opus g722]: Opus preferred, G.722 the fallback", got)
+	}
+	for _, name := range []string{"opus", "g722"} {
+		c, ok := Lookup(name)
+		if !ok || c.Name != name || c.NewEncoder == nil || c.NewDecoder == nil {
+			t.Errorf("%s codec is missing or incomplete: %+v", name, c)
+		}
+	}
+	if _, ok := Lookup("pcm"); ok {
+		t.Error(`Lookup("pcm") found a codec that is not built in`)
+	}
+	names := Names()
+	names[0] = "changed"
+	if Names()[0] != "opus" {
+		t.Error("Names returned a slice shared with the registry")
+	}
 }
 
 func TestOpusComplexityIsChosenPerPlatform(t *testing.T) {
