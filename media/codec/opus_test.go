@@ -73,18 +73,20 @@ func TestOpusComplexityIsChosenPerPlatform(t *testing.T) {
 		{"windows", "amd64", 9},
 		{"darwin", "arm64", 9},
 		{"linux", "arm64", 9},
+		{"freebsd", "amd64", 9},
 		{"android", "arm64", 7},
 		{"ios", "arm64", 7},
-		{"android", "arm", 5},
-		{"linux", "arm", 5},
-		{"windows", "386", 5},
-		{"js", "wasm", 5},
+		{"android", "arm", 7},
+		{"linux", "arm", 7},
+		{"windows", "386", 7},
+		{"linux", "riscv64", 7},
+		{"js", "wasm", 7},
 	} {
 		if got := opusComplexity(tc.goos, tc.goarch); got != tc.want {
 			t.Errorf("opusComplexity(%s, %s) = %d, want %d", tc.goos, tc.goarch, got, tc.want)
 		}
 	}
-	for _, c := range []int{5, 7, 9} { // every value it returns is one the encoder takes
+	for _, c := range []int{7, 9} { // every value it returns is one the encoder takes
 		if _, err := newOpusEncoder(c); err != nil {
 			t.Errorf("complexity %d: %v", c, err)
 		}
