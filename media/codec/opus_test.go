@@ -121,7 +121,7 @@ func TestOpusRoundTripKeepsSpeechAtTheBitrate(t *testing.T) {
 	if len(out) != len(in) {
 		t.Fatalf("decoded %d samples from %d", len(out), len(in))
 	}
-	lag := bestLag(in, out, 2000)
+	lag := bestLag(in, out, 400)
 	seg := segmentalSNR(in, out, lag, FrameSamples, len(in)-lag, FrameSamples)
 	t.Logf("24 kbit/s: %.1f kbit/s on average (pauses included), lag %d, segmental SNR %.1f dB", kbps(packets), lag, seg)
 	if lag < opusLag-8 || lag > opusLag+8 {
