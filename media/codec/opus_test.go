@@ -4,6 +4,7 @@ package codec
 
 import (
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -326,6 +327,42 @@ func TestChooseTakesTheFirstOfferedCodecThisAppHas(t *testing.T) {
 		c, ok := Choose(tc.offered)
 		if c.Name != tc.want || ok != (tc.want != "") {
 			t.Errorf("Choose(%q) = %q, %v; want %q", tc.offered, c.Name, ok, tc.want)
+		}
+	}
+}
+
+// A peer's packets are untrusted: random bytes, most with a TOC that
+// announces 20 ms, neither crash the decoder nor make it produce anything
+// but one frame (or a refusal), and it decodes real packets afterwards.
+func TestOpusDecoderSurvivesGarbage(t *testing.T) {
+	c := opus(t)
+	dec := c.NewDecoder()
+	rec := dec.(Recoverer)
+	rng := rand.New(rand.NewPCG(11, 12))
+	tocs := []byte{0x0b, 0x4b, 0x8b, 0x68, 0x78, 0xfc, 0x9b} // 20 ms configurations (code 0) of SILK, hybrid and CELT
+	for i := range 3000 {
+		p := make([]byte, 1+rng.IntN(300))
+		for j := range p {
+			p[j] = byte(rng.Uint32())
+		}
+		if i%4 != 0 {
+			p[0] = tocs[rng.IntN(len(tocs))]
+		}
+		out, err := dec.Decode(nil, p)
+		if err != nil && !errors.Is(err, ErrPacket) || err == nil && len(out) != FrameSamples || err != nil && len(out) != 0 {
+			t.Fatalf("packet %d (% x…): %d samples, %v", i, p[:min(len(p), 4)], len(out), err)
+		}
+		if out, _ := rec.Recover(nil, p); len(out) != FrameSamples {
+			t.Fatalf("Recover from packet %d: %d samples", i, len(out))
+		}
+		if out := dec.Conceal(nil); len(out) != FrameSamples {
+			t.Fatalf("Conceal after packet %d: %d samples", i, len(out))
+		}
+	}
+	packets := encodeAll(t, c.NewEncoder(), talk(5))
+	for _, p := range packets {
+		if out, err := dec.Decode(nil, p); err != nil || len(out) != FrameSamples {
+			t.Fatalf("a real packet after the garbage: %d samples, %v", len(out), err)
 		}
 	}
 }
