@@ -8,10 +8,18 @@
 // before it is measured and encoded, unless the platform's audio stack
 // cancels already (Android) or Config.Echo says otherwise.
 //
+// Loss and FEC: each engine tells the other, once a second, what share of
+// its frames were missing at playout (proto.LossReport, through the same
+// Sender); an adaptive codec (Opus) sizes its in-band FEC and bitrate from
+// that (adapt.go). A missing frame whose next packet is already in the
+// jitter buffer is rebuilt from that packet's FEC before concealment is
+// tried.
+//
 // It is transport-agnostic: packets leave through the small Sender
 // interface and come back through Engine.Receive, so the WebSocket relay
 // of today and a UDP or WebRTC carrier later replace only that seam. The
-// packet layout is proto.AudioPacket, which any carrier can frame.
+// packet layouts are proto.AudioPacket and proto.LossReport, which any
+// carrier can frame.
 //
 // It must not: open devices (it is given audio.Frames), dial anything,
 // or know the signalling (who called whom, when it ends): the
@@ -104,6 +112,10 @@ type Stats struct {
 	RecvBytes  uint64        // packet bytes received
 	Foreign    uint64        // packets dropped: malformed or another call's
 	SendErrors uint64        // packets the carrier refused
+	Recovered  uint64        // missing frames rebuilt from the next packet's FEC
+	Bitrate    int           // the encoder's target, bit/s (Opus adapts it; G.722: fixed)
+	PeerLoss   float64       // share of our frames the peer last reported missing (0–1)
+	Reports    uint64        // loss reports received from the peer
 	SinceHeard time.Duration // since the last packet came (since Start if none)
 	Heard      bool          // a packet has come
 	Jitter     jitter.Stats
@@ -136,16 +148,27 @@ type Engine struct {
 	lastHeard atomic.Int64  // clock ns of the last packet; -1: none
 
 	sent, sentBytes, recv, recvBytes, foreign, sendErrs atomic.Uint64
+	recovered, reports                                  atomic.Uint64
+	bitrate                                             atomic.Int64
+	peerLoss                                            atomic.Int32 // the last report's loss, in 1/256
+	pending                                             atomic.Int32 // a report not yet applied: its loss in 1/256; -1: none
 
 	errMu sync.Mutex
 	err   error // why a loop stopped early
 
 	// Owned by the send loop.
-	seq     uint16
-	ts      uint32
-	payload []byte
-	pkt     []byte
+	seq      uint16
+	ts       uint32
+	payload  []byte
+	pkt      []byte
+	adapter  codec.PathAdapter // nil: the codec does not adapt (G.722)
+	path     pathAdapt
+	captured uint64 // frames captured so far: a loss report every proto.ReportPerFrames
+	// At the previous loss report: frames played and missing, and packets
+	// the carrier had refused.
+	lastPlayed, lastMissing, lastRefused uint64
 	// Owned by the playout loop.
+	rec    codec.Recoverer // nil: the codec has no FEC (G.722)
 	out    []int16
 	silent bool // the last frame played was silence (muted peer, or no audio yet): nothing to conceal
 }
@@ -190,6 +213,7 @@ func newEngine(cfg Config) (*Engine, error) {
 	}
 	jc := cfg.Jitter
 	jc.SampleRate, jc.FrameSamples, jc.SeqBits = codec.SampleRate, codec.FrameSamples, 16
+	jc.QuietMarks = cfg.Codec.Quiet != nil
 	jb, err := jitter.New(jc)
 	if err != nil {
 		return nil, fmt.Errorf("call: %w", err)
@@ -210,6 +234,11 @@ func newEngine(cfg Config) (*Engine, error) {
 		out:     make([]int16, 0, codec.FrameSamples),
 	}
 	e.lastHeard.Store(-1)
+	e.pending.Store(-1)
+	e.adapter, _ = e.enc.(codec.PathAdapter)
+	e.rec, _ = e.dec.(codec.Recoverer)
+	e.path = newPathAdapt()
+	e.bitrate.Store(int64(cfg.Codec.Bitrate))
 	e.echoOff.Store(!cfg.Echo.cancels(runtime.GOOS))
 	e.silent = true
 	e.muted.Store(cfg.Muted)
@@ -257,16 +286,24 @@ func (e *Engine) SwitchAudio(f audio.Frames) {
 // call stays alive and in time.
 func (e *Engine) SetMuted(m bool) { e.muted.Store(m) }
 
-// Receive hands the engine a packet from the carrier. It does not keep
-// pkt. Packets of other calls and malformed ones are counted and dropped.
+// Receive hands the engine a packet (or loss report) from the carrier. It
+// does not keep pkt. Packets of other calls and malformed ones are counted
+// and dropped.
 func (e *Engine) Receive(pkt []byte) {
+	if r, err := proto.ParseReport(pkt); err == nil && r.Call == e.cfg.Call {
+		e.peerLoss.Store(int32(r.Loss))
+		e.pending.Store(int32(r.Loss))
+		e.reports.Add(1)
+		return
+	}
 	p, err := proto.ParsePacket(pkt)
 	if err != nil || p.Call != e.cfg.Call {
 		e.foreign.Add(1)
 		return
 	}
 	now := e.clock()
-	e.jb.Push(jitter.Packet{Seq: uint32(p.Seq), Timestamp: p.Timestamp, Payload: p.Payload}, now)
+	quiet := len(p.Payload) == 0 || e.cfg.Codec.Quiet != nil && e.cfg.Codec.Quiet(p.Payload)
+	e.jb.Push(jitter.Packet{Seq: uint32(p.Seq), Timestamp: p.Timestamp, Payload: p.Payload, Quiet: quiet}, now)
 	e.lastHeard.Store(int64(now))
 	e.recv.Add(1)
 	e.recvBytes.Add(uint64(len(pkt)))
@@ -285,6 +322,10 @@ func (e *Engine) Stats() Stats {
 		RecvBytes:  e.recvBytes.Load(),
 		Foreign:    e.foreign.Load(),
 		SendErrors: e.sendErrs.Load(),
+		Recovered:  e.recovered.Load(),
+		Bitrate:    int(e.bitrate.Load()),
+		PeerLoss:   float64(e.peerLoss.Load()) / 256,
+		Reports:    e.reports.Load(),
 		SinceHeard: now,
 		Jitter:     e.jb.Stats(),
 		Cancelling: e.aec != nil && !e.echoOff.Load(),
@@ -326,13 +367,54 @@ func (e *Engine) sendLoop(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := e.cfg.Send.SendPacket(pkt); err != nil {
-			e.sendErrs.Add(1)
-		} else {
-			e.sent.Add(1)
-			e.sentBytes.Add(uint64(len(pkt)))
+		e.send(pkt)
+		if e.captured%proto.ReportPerFrames == 0 {
+			if r, ok := e.lossReport(); ok {
+				e.send(r)
+			}
 		}
 	}
+}
+
+func (e *Engine) send(pkt []byte) {
+	if err := e.cfg.Send.SendPacket(pkt); err != nil {
+		e.sendErrs.Add(1)
+	} else {
+		e.sent.Add(1)
+		e.sentBytes.Add(uint64(len(pkt)))
+	}
+}
+
+// lossReport returns the report to send now: the share of frames missing
+// at playout (concealed or rebuilt: lost, or too late) since the last one.
+// Nothing is reported before anything played.
+func (e *Engine) lossReport() ([]byte, bool) {
+	st := e.jb.Stats()
+	missing := st.Concealed - st.Stretched
+	played, lost := st.Played-e.lastPlayed, missing-e.lastMissing
+	e.lastPlayed, e.lastMissing = st.Played, missing
+	if played+lost == 0 {
+		return nil, false
+	}
+	share := min(255, (256*lost+(played+lost)/2)/(played+lost))
+	return proto.AppendReport(e.pkt[:0], proto.LossReport{Call: e.cfg.Call, Loss: uint8(share)}), true
+}
+
+// adapt applies the peer's latest loss report, if one came since the
+// last frame, to an adaptive encoder.
+func (e *Engine) adapt() {
+	loss := e.pending.Swap(-1)
+	if loss < 0 || e.adapter == nil {
+		return
+	}
+	refused := e.sendErrs.Load()
+	bitrate, pct := e.path.report(float64(loss)/256, refused != e.lastRefused)
+	e.lastRefused = refused
+	if err := e.adapter.Adapt(bitrate, pct); err != nil {
+		e.log.Warn("call codec adapt", "call", e.cfg.Call, "bitrate", bitrate, "loss", pct, "err", err)
+		return
+	}
+	e.bitrate.Store(int64(bitrate))
 }
 
 // packFrame cancels the echo in, measures, encodes (unless muted) and
@@ -349,6 +431,8 @@ func (e *Engine) packFrame(frame []int16) ([]byte, error) {
 	}
 	muted := e.muted.Load()
 	e.meter(frame, muted)
+	e.adapt()
+	e.captured++
 	e.payload = e.payload[:0]
 	if !muted {
 		var err error
@@ -413,7 +497,14 @@ func (e *Engine) playFrame(now time.Duration) []int16 {
 			out = e.dec.Conceal(out[:0])
 		}
 		e.silent = false
-	case res == jitter.Conceal && !e.silent:
+	case res == jitter.Recover && !e.silent && len(payload) > 0 && e.rec != nil:
+		// The next frame's packet is here: rebuild this one from its FEC
+		// (or conceal, if it carries none).
+		var fec bool
+		if out, fec = e.rec.Recover(out, payload); fec {
+			e.recovered.Add(1)
+		}
+	case (res == jitter.Conceal || res == jitter.Recover) && !e.silent:
 		out = e.dec.Conceal(out)
 	default: // silence: nothing yet, the peer is muted, or a gap in silence
 		out = out[:codec.FrameSamples]

@@ -16,24 +16,6 @@ func g722(t testing.TB) Codec {
 	return c
 }
 
-func TestRegistryListsG722(t *testing.T) {
-	if got := Names(); !slices.Equal(got, []string{"g722"}) {
-		t.Errorf("Names() = %q, want [g722] in the default build", got)
-	}
-	c := g722(t)
-	if c.Name != "g722" || c.NewEncoder == nil || c.NewDecoder == nil {
-		t.Errorf("g722 codec is incomplete: %+v", c)
-	}
-	if _, ok := Lookup("opus"); ok {
-		t.Error(`Lookup("opus") succeeded in a build without the opus tag`)
-	}
-	names := Names()
-	names[0] = "changed"
-	if Names()[0] != "g722" {
-		t.Error("Names returned a slice shared with the registry")
-	}
-}
-
 func TestG722Is64kbitPer160BytePacket(t *testing.T) {
 	c := g722(t)
 	if c.Bitrate != 64000 {

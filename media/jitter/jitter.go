@@ -7,6 +7,13 @@
 // the two devices (one frame dropped or stretched at a time), and the
 // accounting of lost, late, duplicate, concealed and dropped frames.
 //
+// Two things it does for the decoder without knowing the codec: when a
+// frame is missing and the one after it is here, Pop hands over that next
+// packet (Recover), whose redundancy may rebuild the missing frame (Opus
+// in-band FEC); and when the delay must shrink, it drops a frame the
+// sender marked quiet (Packet.Quiet) or one missing anyway, and a frame of
+// speech only when the stream has been above its delay for long.
+//
 // It must not: decode audio (payloads are opaque codec bytes), read a clock
 // (both sides are given the time, so tests are simulations), block, or know
 // the transport that carried the packets.
@@ -24,6 +31,10 @@ type Packet struct {
 	Seq       uint32 // sequence number, +1 per packet; wraps at 1<<Config.SeqBits
 	Timestamp uint32 // sampling instant of the frame's first sample, in samples; wraps at 1<<32
 	Payload   []byte // codec bytes, never inspected; Push copies them
+	// Quiet says the frame holds no speech (silence, background noise, a
+	// muted microphone), as the codec's voice activity flag tells: the
+	// buffer may drop it unheard to shrink the delay.
+	Quiet bool
 }
 
 // Result says what Pop returned and what the decoder should do with it.
@@ -38,6 +49,11 @@ const (
 	// Conceal: the frame is missing (lost, late, or a gap inserted to grow
 	// the delay). Run the decoder's packet-loss concealment.
 	Conceal
+	// Recover: the frame is missing (lost or late) but the next one is
+	// here: the payload is that next frame's packet, which stays in the
+	// buffer and is played by the next Pop. Rebuild the missing frame from
+	// the redundancy it carries (Opus in-band FEC), or conceal.
+	Recover
 )
 
 func (r Result) String() string {
@@ -48,6 +64,8 @@ func (r Result) String() string {
 		return "play"
 	case Conceal:
 		return "conceal"
+	case Recover:
+		return "recover"
 	}
 	return fmt.Sprintf("Result(%d)", uint8(r))
 }
@@ -61,6 +79,11 @@ type Config struct {
 	MaxDelay     time.Duration // ceiling of the target delay; default 300 ms, at most 5 s
 	StartDelay   time.Duration // target before any jitter is measured; default 3 frames, kept within [MinDelay, MaxDelay]
 	SeqBits      int           // width of the sequence number on the wire: 16 or 32; default 32
+	// QuietMarks says the stream marks its frames without speech
+	// (Packet.Quiet). The buffer then shrinks the delay only by dropping
+	// those (or frames missing anyway), and a frame of speech only after
+	// 10 s above its band; without marks, after half a second.
+	QuietMarks bool
 }
 
 // Stats is a snapshot of the buffer's state and counters.
@@ -77,19 +100,22 @@ type Stats struct {
 	Wait  time.Duration
 	Depth int // packets held, waiting to be played
 
-	Played     uint64 // Pops that returned Play
-	Concealed  uint64 // Pops that returned Conceal, for any reason
-	Stretched  uint64 // of Concealed: frames inserted to grow the delay (target rose, underrun, slow sender clock)
-	Dropped    uint64 // frames skipped to shrink the delay (target decayed, fast sender clock) or discarded by a resync
-	Late       uint64 // packets that arrived after their frame was played or skipped; discarded
-	Duplicates uint64 // packets received twice; discarded
-	Lost       uint64 // packets never received, by sequence number (RFC 3550: expected − received)
-	Resyncs    uint64 // timestamp discontinuities that restarted playout
+	Played        uint64 // Pops that returned Play
+	Concealed     uint64 // Pops that returned Conceal, for any reason, or Recover
+	Recoverable   uint64 // of Concealed: Pops that returned Recover (a missing frame whose next packet was here)
+	Stretched     uint64 // of Concealed: frames inserted to grow the delay (target rose, underrun, slow sender clock)
+	Dropped       uint64 // frames skipped to shrink the delay (target decayed, fast sender clock) or discarded by a resync
+	DroppedVoiced uint64 // of Dropped: frames of speech (not Quiet) skipped to shrink the delay
+	Late          uint64 // packets that arrived after their frame was played or skipped; discarded
+	Duplicates    uint64 // packets received twice; discarded
+	Lost          uint64 // packets never received, by sequence number (RFC 3550: expected − received)
+	Resyncs       uint64 // timestamp discontinuities that restarted playout
 }
 
 // Tuning that is not worth a Config field.
 const (
-	excessPatience = 25   // Pops the delay may stay above its band before a frame that has audio is dropped
+	excessPatience = 25   // Pops the delay may stay above its band before a frame that has audio is dropped, in a stream without QuietMarks
+	voicedPatience = 500  // the same with QuietMarks: 10 s of 20 ms frames, longer than speech goes without a pause; at the start of a call the target falls from its starting guess to the floor, and the frames dropped then were speech
 	dedupWindow    = 1024 // sequence numbers remembered for duplicate detection (a power of two)
 	farLateResync  = 3    // consecutive packets older than the whole buffer that mean the sender's timestamps jumped back
 	waitSmoothing  = 32   // frames in the Wait average
@@ -110,6 +136,7 @@ type Buffer struct {
 	frame    time.Duration // duration of one frame
 	seqMask  uint32
 	maxDelay time.Duration
+	patience int // Pops the delay may stay above its band before a frame of speech is dropped
 
 	est estimator
 
@@ -145,6 +172,7 @@ type Buffer struct {
 
 type slot struct {
 	full    bool
+	quiet   bool
 	n       int64 // which slot this entry holds when full
 	arrival time.Duration
 	payload []byte
@@ -190,6 +218,10 @@ func New(cfg Config) (*Buffer, error) {
 		return nil, fmt.Errorf("jitter: MaxDelay %v above 5s", cfg.MaxDelay)
 	}
 	b.maxDelay = cfg.MaxDelay
+	b.patience = excessPatience
+	if cfg.QuietMarks {
+		b.patience = voicedPatience
+	}
 	b.seqMask = uint32(1<<cfg.SeqBits - 1)
 	b.est.init(b.frame, cfg.MinDelay, cfg.MaxDelay, min(max(cfg.StartDelay, cfg.MinDelay), cfg.MaxDelay))
 
@@ -242,7 +274,7 @@ func (b *Buffer) Push(p Packet, arrival time.Duration) {
 		b.st.Duplicates++ // another packet for the same instant
 		return
 	}
-	s.full, s.n, s.arrival = true, n, arrival
+	s.full, s.n, s.arrival, s.quiet = true, n, arrival, p.Quiet
 	s.payload = append(s.payload[:0], p.Payload...)
 	b.held++
 	b.top = max(b.top, n)
@@ -252,8 +284,9 @@ func (b *Buffer) Push(p Packet, arrival time.Duration) {
 }
 
 // Pop returns the frame to play at time now; call it once per frame period
-// of the audio device. With Play the payload is the frame to decode, valid
-// until the next Pop; with Conceal or Silence it is nil.
+// of the audio device. With Play the payload is the frame to decode, with
+// Recover the packet of the frame after the missing one, each valid until
+// the next Pop; with Conceal or Silence it is nil.
 //
 // now is on the clock that times arrivals and should advance by exactly one
 // frame per Pop: the playout goroutine fills the device's ring in bursts, so
@@ -297,8 +330,13 @@ func (b *Buffer) Pop(now time.Duration) ([]byte, Result) {
 			k := int64(over / b.frame)
 			b.skip(k)
 			d -= time.Duration(k) * b.frame
-		case !b.has(b.next) || b.excess >= excessPatience:
-			b.skip(1) // prefer a frame that would have been concealed anyway
+		case !b.has(b.next) || b.ring[b.next&b.mask].quiet || b.excess >= b.patience:
+			// Prefer a frame that would have been concealed anyway, or
+			// one without speech: its loss is not heard.
+			if b.has(b.next) && !b.ring[b.next&b.mask].quiet {
+				b.st.DroppedVoiced++
+			}
+			b.skip(1)
 			d -= b.frame
 		default:
 			b.excess++
@@ -326,6 +364,11 @@ func (b *Buffer) Pop(now time.Duration) ([]byte, Result) {
 		b.dry = 0
 		b.next++
 		b.st.Concealed++
+		if s := &b.ring[b.next&b.mask]; s.full && s.n == b.next { // the next one: it may carry this one's redundancy
+			b.st.Recoverable++
+			b.out = append(b.out[:0], s.payload...)
+			return b.out, Recover
+		}
 		return nil, Conceal
 	}
 	// Nothing at all to play. Once is likely a loss; twice in a row the

@@ -26,6 +26,8 @@ type call struct {
 	network func(i int, sent time.Duration) (arrival time.Duration, ok bool)
 	// extra packets to deliver (duplicates): index and arrival time.
 	extra func(i int, sent time.Duration) (arrival time.Duration, ok bool)
+	// quiet says which packets the sender marks Quiet; nil: none.
+	quiet func(i int) bool
 }
 
 // trace is what the receiver heard, one entry per Pop.
@@ -35,6 +37,7 @@ type trace struct {
 	dropped []int    // packets the network lost
 	results []Result // per Pop
 	packet  []int    // per Pop: index of the packet played, or -1
+	next    []int    // per Pop: with Recover, index of the packet handed over, or -1
 	stats   []Stats  // per Pop, after it
 	at      func(time.Duration) int
 }
@@ -86,21 +89,25 @@ func (c call) run(t *testing.T, cfg Config) trace {
 				Seq:       c.seq0 + uint32(i),
 				Timestamp: c.ts0 + uint32(i*960),
 				Payload:   payload,
+				Quiet:     c.quiet != nil && c.quiet(i),
 			}, arrivals[next].at)
 			clear(payload) // the Buffer must have copied it
 		}
 		p, r := b.Pop(now)
-		idx := -1
+		idx, nxt := -1, -1
 		switch {
 		case r == Play && len(p) == 80:
 			idx = int(binary.BigEndian.Uint64(p))
-		case r == Play:
-			t.Fatalf("Pop at %v: played a %d-byte payload, want 80", now, len(p))
+		case r == Recover && len(p) == 80:
+			nxt = int(binary.BigEndian.Uint64(p))
+		case r == Play || r == Recover:
+			t.Fatalf("Pop at %v: %v with a %d-byte payload, want 80", now, r, len(p))
 		case p != nil:
 			t.Fatalf("Pop at %v: %v with a payload", now, r)
 		}
 		tr.results = append(tr.results, r)
 		tr.packet = append(tr.packet, idx)
+		tr.next = append(tr.next, nxt)
 		tr.stats = append(tr.stats, b.Stats())
 	}
 	tr.at = func(d time.Duration) int { return min(int(d/frame), len(tr.results)-1) }
@@ -109,11 +116,12 @@ func (c call) run(t *testing.T, cfg Config) trace {
 
 func (tr trace) last() Stats { return tr.stats[len(tr.stats)-1] }
 
-// count counts Pops with result r in [from, to).
+// count counts Pops with result r in [from, to); Conceal counts Recover
+// too (a missing frame either way).
 func (tr trace) count(r Result, from, to time.Duration) int {
 	n := 0
 	for _, got := range tr.results[tr.at(from):tr.at(to)] {
-		if got == r {
+		if got == r || r == Conceal && got == Recover {
 			n++
 		}
 	}

@@ -145,8 +145,58 @@ const (
 	AudioClockRate   = 48000 // timestamp units per second
 )
 
+// Loss report layout, big-endian, one per binary WebSocket frame, sent by
+// each party's engine about once a second and relayed like audio:
+//
+//	offset size field
+//	0      1    version<<4 | kind   (0x12: version 1, loss report)
+//	1      4    call id
+//	5      1    share of frames missing at playout (lost or too late) since
+//	            the previous report, in 1/256 (0: none, 255: all)
+const (
+	PacketReport    = 2
+	ReportLen       = 6
+	ReportPerFrames = 50 // audio frames between a party's reports: 1 s
+)
+
+// LossReport tells the sender what share of its frames the receiver had
+// to conceal or rebuild: what an Opus encoder sizes its FEC by.
+type LossReport struct {
+	Call CallID
+	Loss uint8 // in 1/256
+}
+
+// AppendReport appends r in wire form to dst.
+func AppendReport(dst []byte, r LossReport) []byte {
+	dst = append(dst, PacketVersion<<4|PacketReport)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(r.Call))
+	return append(dst, r.Loss)
+}
+
+// ParseReport decodes a loss report.
+func ParseReport(b []byte) (LossReport, error) {
+	if len(b) != ReportLen || b[0] != PacketVersion<<4|PacketReport {
+		return LossReport{}, ErrPacket
+	}
+	return LossReport{Call: CallID(binary.BigEndian.Uint32(b[1:5])), Loss: b[5]}, nil
+}
+
+// PacketCall returns the call of a binary frame that is an audio packet
+// or a loss report, which is all a relay needs to know; ok is false for
+// anything else.
+func PacketCall(b []byte) (id CallID, ok bool) {
+	if _, err := ParsePacket(b); err == nil {
+		return CallID(binary.BigEndian.Uint32(b[1:5])), true
+	}
+	if r, err := ParseReport(b); err == nil {
+		return r.Call, true
+	}
+	return 0, false
+}
+
 // ErrPacket is returned by ParsePacket for bytes that are not an audio
-// packet of this version.
+// packet of this version (and by ParseReport for bytes that are not a
+// loss report).
 var ErrPacket = errors.New("not an audio packet")
 
 // AudioPacket is one frame of encoded audio of a call.

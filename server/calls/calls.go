@@ -371,17 +371,17 @@ func (s *Service) AttachMedia(from Conn, user proto.UserID, id proto.CallID) err
 	return nil
 }
 
-// Media relays one audio packet from a connection to the other party's
-// media connection, unchanged. It also counts as a sign of life of the
-// sender.
+// Media relays one audio packet (or loss report) from a connection to the
+// other party's media connection, unchanged. It also counts as a sign of
+// life of the sender.
 func (s *Service) Media(from Conn, pkt []byte) Relay {
-	p, err := proto.ParsePacket(pkt)
-	if err != nil {
+	id, ok := proto.PacketCall(pkt)
+	if !ok {
 		return Malformed
 	}
 	s.mu.RLock()
 	c := s.byConn[from]
-	if c == nil || c.id != p.Call {
+	if c == nil || c.id != id {
 		s.mu.RUnlock()
 		return NotInCall
 	}

@@ -1,6 +1,7 @@
 package calls
 
 import (
+	"bytes"
 	"encoding/json"
 	"sync"
 	"testing"
@@ -516,6 +517,37 @@ func TestOnlyThePartiesSendMedia(t *testing.T) {
 	b.wangPhone.full = true
 	if r := b.s.Media(b.liC, packet(id, 4)); r != PeerSlow {
 		t.Fatalf("to a slow peer: %v", r)
+	}
+}
+
+// A loss report travels like audio: relayed unchanged to the other party,
+// only within the call, and a sign of life of its sender.
+func TestLossReportsAreRelayedLikeAudio(t *testing.T) {
+	b := newBoard(t)
+	id := b.answered()
+	report := proto.AppendReport(nil, proto.LossReport{Call: id, Loss: 26})
+	if r := b.s.Media(b.wangPhone, report); r != Relayed {
+		t.Fatalf("a report from the callee: %v", r)
+	}
+	if len(b.liC.media) != 1 || !bytes.Equal(b.liC.media[0], report) {
+		t.Fatalf("the caller got %x, want the report % x", b.liC.media, report)
+	}
+	if r := b.s.Media(b.zhaoC, report); r != NotInCall {
+		t.Fatalf("a report from a stranger: %v", r)
+	}
+	if r := b.s.Media(b.liC, proto.AppendReport(nil, proto.LossReport{Call: id + 1})); r != NotInCall {
+		t.Fatalf("a report for another call: %v", r)
+	}
+	if r := b.s.Media(b.liC, report[:5]); r != Malformed {
+		t.Fatalf("a truncated report: %v", r)
+	}
+	// Only reports from the callee for 3 s and more: still alive.
+	b.clk.advance(proto.CallMediaTimeout - time.Second)
+	b.s.Media(b.wangPhone, report)
+	b.s.Media(b.liC, packet(id, 1))
+	b.clk.advance(time.Second + time.Millisecond)
+	if b.s.Expire() != 1 {
+		t.Fatal("a party that sent a report was taken for dead")
 	}
 }
 
