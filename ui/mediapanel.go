@@ -187,8 +187,12 @@ func (p *mediaPanel) item(seq int64) *mediaItem {
 }
 
 // headerButton is the conversation header's button that opens and
-// closes the panel.
+// closes the panel. Narrow windows leave it to the menu (the title needs
+// the room), except while the panel shows.
 func (p *mediaPanel) headerButton(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
+	if u.narrow && !p.shown(st) {
+		return layout.Dimensions{}
+	}
 	b := u.th.iconButton(&p.button, p.icons().panel, u.mw().Title)
 	if p.shown(st) {
 		b.color, b.bg = u.th.Primary, u.th.Selected

@@ -381,3 +381,32 @@ func TestThePicturesGridFillsItsCellsWithTheThumbnails(t *testing.T) {
 		t.Fatalf("the cell with no thumbnail is %v: another's thumbnail, not a placeholder", c)
 	}
 }
+
+// A phone's header leaves the panel to the menu: the title needs the
+// room. The panel, once open, has its own ×.
+func TestANarrowWindowOpensTheMediaPanelFromTheMenu(t *testing.T) {
+	st := uitest.Busy()
+	st.Notices = nil
+	d := uitest.NewDriver(uitest.NewUI(t, ui.English, false), image.Pt(360, 740))
+	frames(d, st)
+	if n := len(nodes(d, "Files and media")); n != 0 {
+		t.Fatalf("%d \"Files and media\" in the narrow header, want none", n)
+	}
+	if err := d.Click("More options"); err != nil {
+		t.Fatal(err)
+	}
+	frames(d, st)
+	d.Take()
+	if err := d.Click("Files and media"); err != nil {
+		t.Fatal(err)
+	}
+	frames(d, st)
+	if got := d.Take(); !slices.Contains(got, ui.Event(ui.OpenMedia{Conv: st.Open.ID})) {
+		t.Fatalf("events %#v, want OpenMedia", got)
+	}
+	st = withMedia(proto.MediaFiles, mediaItem(5, proto.MediaFiles))
+	frames(d, st)
+	if _, ok := d.Find("Close files and media"); !ok {
+		t.Fatalf("the narrow panel has no ×; have %q", d.Texts())
+	}
+}
