@@ -18,6 +18,8 @@ func (win *window) dispatchMedia(ev ui.Event) bool {
 		do(func(ctx context.Context) error { return m.OpenMedia(ctx, ev.Conv, ev.Kind) })
 	case ui.MoreMedia:
 		do(func(ctx context.Context) error { return m.MoreMedia(ctx) })
+	case ui.MediaThumbs:
+		win.perform("", "media", func(context.Context) error { m.WantMediaThumbs(ev.Conv, ev.IDs); return nil })
 	case ui.CloseMedia:
 		do(func(context.Context) error { m.CloseMedia(); return nil })
 	default:

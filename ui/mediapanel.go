@@ -3,6 +3,8 @@ package ui
 import (
 	"fmt"
 	"image"
+	"slices"
+	"strings"
 
 	"gioui.org/f32"
 	"gioui.org/io/semantic"
@@ -26,7 +28,8 @@ import (
 // sender, date, Save), the voice messages as a list (sender, date,
 // duration); each shows its message in the conversation (the jump of
 // jump.go, which tints it), closing the panel. It asks for the next
-// page when its end scrolls into view. Esc closes it.
+// page when its end scrolls into view, and for the thumbnails of the
+// pictures in view that have none yet. Esc closes it.
 
 type (
 	// OpenMedia opens the panel of Conv on Kind (proto.MediaPictures,
@@ -39,11 +42,18 @@ type (
 	MoreMedia struct{}
 	// CloseMedia closes the panel.
 	CloseMedia struct{}
+	// MediaThumbs asks for the small thumbnails IDs (proto.Image.Small)
+	// of pictures the panel of Conv shows without one.
+	MediaThumbs struct {
+		Conv proto.ConvID
+		IDs  []string
+	}
 )
 
-func (OpenMedia) isEvent()  {}
-func (MoreMedia) isEvent()  {}
-func (CloseMedia) isEvent() {}
+func (OpenMedia) isEvent()   {}
+func (MoreMedia) isEvent()   {}
+func (CloseMedia) isEvent()  {}
+func (MediaThumbs) isEvent() {}
 
 // mediaKinds are the tabs, in order.
 var mediaKinds = [3]string{proto.MediaPictures, proto.MediaFiles, proto.MediaVoice}
@@ -82,6 +92,8 @@ type mediaPanel struct {
 	conv   proto.ConvID // the conversation open last frame
 	kind   string       // the tab drawn last frame
 	asked  int          // the items shown when the next page was asked for, +1 (0: not asked)
+	want   []string     // the thumbnails drawn missing this frame
+	wanted string       // those asked for last, joined
 }
 
 // mediaItem is one row's or cell's buttons.
@@ -95,7 +107,7 @@ func (p *mediaPanel) icons() *mediaIcons {
 }
 
 func (p *mediaPanel) reset() {
-	p.closed, p.conv, p.kind, p.asked = nil, 0, "", 0
+	p.closed, p.conv, p.kind, p.asked, p.wanted = nil, 0, "", 0, ""
 	clear(p.items)
 	clear(p.ops)
 	p.list.Position = layout.Position{}
@@ -148,7 +160,7 @@ func (p *mediaPanel) update(gtx layout.Context, u *UI, st state.State) {
 	}
 	m := st.Media
 	if m.Kind != p.kind {
-		p.kind, p.asked = m.Kind, 0
+		p.kind, p.asked, p.wanted = m.Kind, 0, ""
 		clear(p.items)
 		p.list.Position = layout.Position{}
 	}
@@ -301,6 +313,7 @@ func (p *mediaPanel) content(gtx layout.Context, u *UI, m *state.MediaPanel) lay
 		footer = 1
 	}
 	p.list.Axis = layout.Vertical
+	p.want = p.want[:0]
 	d := material.List(u.th.mat, &p.list).Layout(gtx, rows+footer, func(gtx layout.Context, r int) layout.Dimensions {
 		gtx.Constraints.Min.X = gtx.Constraints.Max.X
 		in := layout.Inset{Left: spaceM, Right: spaceM}
@@ -319,6 +332,14 @@ func (p *mediaPanel) content(gtx layout.Context, u *UI, m *state.MediaPanel) lay
 			return p.fileRow(gtx, u, m.Items[r])
 		})
 	})
+	// The pictures in view without a thumbnail: ask for them, once
+	// while the same ones are missing.
+	if key := strings.Join(p.want, " "); key != p.wanted {
+		p.wanted = key
+		if len(p.want) > 0 {
+			u.emit(MediaThumbs{Conv: m.Conv, IDs: slices.Clone(p.want)})
+		}
+	}
 	// The end in view: ask for the next page, once per page.
 	pos := p.list.Position
 	if m.More && !m.Loading && pos.First+pos.Count >= rows && p.asked != len(m.Items)+1 {
@@ -363,6 +384,9 @@ func (p *mediaPanel) pictureCell(gtx layout.Context, u *UI, m state.Message, thu
 			img = thumbs[m.File.Image.Small]
 		}
 		if img == nil || img.Bounds().Empty() {
+			if m.File != nil && m.File.Image != nil && m.File.Image.Small != "" {
+				p.want = append(p.want, m.File.Image.Small)
+			}
 			paint.Fill(gtx.Ops, th.SurfaceAlt)
 			return layout.Center.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 				gtx.Constraints.Min.X = gtx.Dp(32)

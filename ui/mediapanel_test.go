@@ -410,3 +410,42 @@ func TestANarrowWindowOpensTheMediaPanelFromTheMenu(t *testing.T) {
 		t.Fatalf("the narrow panel has no ×; have %q", d.Texts())
 	}
 }
+
+// The grid asks for the thumbnails of the pictures it shows without one,
+// once while the same ones are missing.
+func TestThePicturesGridAsksForTheThumbnailsItShows(t *testing.T) {
+	var items []state.Message
+	for seq := int64(400); seq > 0; seq -= 2 {
+		items = append(items, mediaItem(seq, proto.MediaPictures))
+	}
+	st := withMedia(proto.MediaPictures, items...)
+	st.Media.Thumbs = map[string]image.Image{"s400": solid(4, 3, color.NRGBA{A: 255})}
+	d := uitest.NewDriver(uitest.NewUI(t, ui.English, false), image.Pt(1280, 800))
+	evs := frames(d, st)
+	var asks []ui.MediaThumbs
+	for _, e := range evs {
+		if a, ok := e.(ui.MediaThumbs); ok {
+			asks = append(asks, a)
+		}
+	}
+	if len(asks) != 1 || asks[0].Conv != st.Open.ID {
+		t.Fatalf("asks %#v, want one for %d", asks, st.Open.ID)
+	}
+	ids := asks[0].IDs
+	if slices.Contains(ids, "s400") || !slices.Contains(ids, "s398") || len(ids) >= len(items)-1 {
+		t.Fatalf("asked for %d thumbnails %v: want those in view without one (s398 on, s400 not), not all %d", len(ids), ids, len(items))
+	}
+	// One came: the rest are asked for again, once.
+	st.Media.Thumbs = map[string]image.Image{"s400": st.Media.Thumbs["s400"], "s398": solid(4, 3, color.NRGBA{A: 255})}
+	evs = frames(d, st)
+	evs = append(evs, frames(d, st)...)
+	asks = nil
+	for _, e := range evs {
+		if a, ok := e.(ui.MediaThumbs); ok {
+			asks = append(asks, a)
+		}
+	}
+	if len(asks) != 1 || slices.Contains(asks[0].IDs, "s398") || len(asks[0].IDs) != len(ids)-1 {
+		t.Fatalf("after s398 came: asks %#v, want one for the %d others", asks, len(ids)-1)
+	}
+}

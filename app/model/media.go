@@ -23,7 +23,8 @@ import (
 // the cached history) and the panel says that it is only this device's
 // (MediaPanel.Local), as the search does. The pictures' small thumbnails
 // come through the picture cache (settings.go, account.picture), so the
-// ones seen once show offline too.
+// ones seen once show offline too, as the UI asks for those it shows
+// (WantMediaThumbs); the panel holds a bounded number of them.
 
 // Media panel sizes: the file messages a page holds, and the cached
 // messages read at a time while a page is looked for in the cache.
@@ -42,7 +43,9 @@ type mediaState struct {
 	ask func(ctx context.Context, req proto.MediaRequest) (proto.MediaReply, error)
 
 	mu      sync.Mutex
-	loading map[string]bool // thumbnails being fetched, by file ID
+	loading map[string]bool   // thumbnails being fetched, by file ID
+	came    map[string]uint64 // when each thumbnail came (a count), for keep
+	n       uint64
 }
 
 // OpenMedia opens the panel of conv on kind (proto.MediaPictures,
@@ -138,9 +141,6 @@ func (a *account) loadMedia(ctx context.Context, gen uint64, conv proto.ConvID, 
 		p.More, p.Loading, p.Local = more, false, p.Local || local
 		st.Media = &p
 	})
-	if kind == proto.MediaPictures {
-		a.wantThumbs(conv, ms)
-	}
 	return nil
 }
 
@@ -216,23 +216,33 @@ func mediaKind(m proto.Message) string {
 	return proto.MediaFiles
 }
 
-// wantThumbs fetches, in the background and one at a time, the small
-// thumbnails of the pictures ms that the panel of conv does not have yet,
-// through the picture cache, and publishes each as it comes. It stops
-// when the panel closes or shows another conversation.
-func (a *account) wantThumbs(conv proto.ConvID, ms []proto.Message) {
+// maxPanelThumbs bounds the decoded thumbnails the panel holds (a
+// screenful is far fewer): past it, those fetched first go, and the UI
+// asks again for any it shows without one.
+const maxPanelThumbs = 240
+
+// WantMediaThumbs fetches, in the background, the small thumbnails ids
+// (proto.Image.Small) of the pictures the panel of conv shows without
+// one, through the picture cache, and publishes each in
+// MediaPanel.Thumbs as it comes. Those it has or is fetching are not
+// fetched again.
+func (m *Model) WantMediaThumbs(conv proto.ConvID, ids []string) {
+	if a := m.account(); a != nil {
+		a.wantThumbs(conv, ids)
+	}
+}
+
+// wantThumbs fetches the thumbnails ids one at a time, stopping when the
+// panel closes or shows another conversation.
+func (a *account) wantThumbs(conv proto.ConvID, want []string) {
+	have := a.panelThumbs(conv) // before media.mu: m.mu is taken first
 	var ids []string
 	a.media.mu.Lock()
 	if a.media.loading == nil {
 		a.media.loading = map[string]bool{}
 	}
-	have := a.panelThumbs(conv)
-	for _, msg := range ms {
-		if msg.File == nil || msg.File.Image == nil || msg.File.Image.Small == "" {
-			continue
-		}
-		id := msg.File.Image.Small
-		if _, ok := have[id]; ok || a.media.loading[id] {
+	for _, id := range want {
+		if _, ok := have[id]; ok || id == "" || a.media.loading[id] {
 			continue
 		}
 		a.media.loading[id] = true
@@ -273,6 +283,7 @@ func (a *account) wantThumbs(conv proto.ConvID, ms []proto.Message) {
 					p.Thumbs = map[string]image.Image{}
 				}
 				p.Thumbs[id] = img
+				a.media.keep(p.Thumbs, id)
 				st.Media = &p
 			})
 		}
@@ -281,6 +292,32 @@ func (a *account) wantThumbs(conv proto.ConvID, ms []proto.Message) {
 		for _, id := range ids {
 			done(id)
 		}
+	}
+}
+
+// keep records that thumbs just got id and drops the thumbnails that
+// came first while thumbs holds more than maxPanelThumbs. It runs under
+// the model's lock, with the panel's new map.
+func (ms *mediaState) keep(thumbs map[string]image.Image, id string) {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	if ms.came == nil {
+		ms.came = map[string]uint64{}
+	}
+	ms.n++
+	ms.came[id] = ms.n
+	for len(thumbs) > maxPanelThumbs {
+		first, at := "", uint64(math.MaxUint64)
+		for t := range thumbs {
+			if ms.came[t] < at {
+				first, at = t, ms.came[t]
+			}
+		}
+		delete(thumbs, first)
+		delete(ms.came, first)
+	}
+	if len(ms.came) > 4*maxPanelThumbs { // those of panels closed since
+		maps.DeleteFunc(ms.came, func(t string, _ uint64) bool { _, ok := thumbs[t]; return !ok })
 	}
 }
 

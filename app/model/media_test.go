@@ -270,7 +270,7 @@ func thumbPNG(t *testing.T, w, h int, c color.NRGBA) []byte {
 	return b.Bytes()
 }
 
-func TestThePicturesThumbnailsComeThroughThePictureCache(t *testing.T) {
+func TestThePicturesThumbnailsComeThroughThePictureCacheWhenAsked(t *testing.T) {
 	srv := nodetest.Start(t)
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -292,6 +292,10 @@ func TestThePicturesThumbnailsComeThroughThePictureCache(t *testing.T) {
 	if err := m.OpenMedia(ctx, mediaConv, proto.MediaPictures); err != nil {
 		t.Fatal(err)
 	}
+	if th := m.State().Media.Thumbs; len(th) != 0 {
+		t.Fatalf("thumbnails %v before the UI asked for any", th)
+	}
+	m.WantMediaThumbs(mediaConv, []string{"thumb9", "thumb6", "thumb3"})
 	st := m.waitFor("the cached thumbnails", func(st state.State) bool {
 		return st.Media != nil && st.Media.Thumbs["thumb9"] != nil && st.Media.Thumbs["thumb3"] != nil
 	})
@@ -320,5 +324,34 @@ func TestOpeningTheMediaPanelWantsAConversation(t *testing.T) {
 	}
 	if err := m.OpenMedia(context.Background(), mediaConv, "music"); err == nil || m.State().Media != nil {
 		t.Fatalf("OpenMedia(music) = %v, panel %+v; want an error and no panel", err, m.State().Media)
+	}
+}
+
+// The panel holds at most maxPanelThumbs thumbnails: those that came
+// first go (the UI asks again for any it shows without one).
+func TestThePanelKeepsTheThumbnailsThatCameLast(t *testing.T) {
+	var ms mediaState
+	thumbs := map[string]image.Image{}
+	img := image.NewGray(image.Rect(0, 0, 1, 1))
+	for i := range maxPanelThumbs + 5 {
+		id := fmt.Sprint("t", i)
+		thumbs[id] = img
+		ms.keep(thumbs, id)
+	}
+	if len(thumbs) != maxPanelThumbs {
+		t.Fatalf("%d thumbnails kept, want %d", len(thumbs), maxPanelThumbs)
+	}
+	for i := range 5 {
+		if thumbs[fmt.Sprint("t", i)] != nil {
+			t.Fatalf("t%d, among the first to come, is kept", i)
+		}
+	}
+	// One that comes again counts from then.
+	thumbs["t5"] = img
+	ms.keep(thumbs, "t5")
+	thumbs["new"] = img
+	ms.keep(thumbs, "new")
+	if thumbs["t5"] == nil || thumbs["t6"] != nil || thumbs["new"] == nil {
+		t.Fatalf("after t5 came again: t5 %v, t6 %v, new %v; want t6 dropped", thumbs["t5"] != nil, thumbs["t6"] != nil, thumbs["new"] != nil)
 	}
 }
