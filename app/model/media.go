@@ -80,12 +80,13 @@ func (m *Model) OpenMedia(ctx context.Context, conv proto.ConvID, kind string) e
 func (m *Model) MoreMedia(ctx context.Context) error {
 	return m.withAccount(func(a *account) error {
 		var p state.MediaPanel
+		var gen uint64
 		ok := false
-		gen := a.media.gen.Add(1)
 		m.update(func(st *state.State) {
 			if st.Media == nil || !st.Media.More || st.Media.Loading || len(st.Media.Items) == 0 {
-				return
+				return // nothing to load, or a load under way that must not be dropped
 			}
+			gen = a.media.gen.Add(1)
 			p = *st.Media
 			p.Loading = true
 			st.Media = &p
@@ -337,4 +338,61 @@ func (a *account) panelOpen(conv proto.ConvID) bool {
 	a.m.mu.Lock()
 	defer a.m.mu.Unlock()
 	return a.m.st.Media != nil && a.m.st.Media.Conv == conv
+}
+
+// followMedia brings the panel of conv up to date with the open
+// window (the folded messages as the store has them now), each time the
+// window is published: a file message of its kind newer than those it
+// lists joins at the top (a picture just received), one it lists that was
+// deleted or hidden since leaves, and one that changed is replaced. It
+// runs under the model's lock, with the state about to be published.
+func (a *account) followMedia(st *state.State, conv proto.ConvID, window []proto.Message) {
+	p := st.Media
+	if p == nil || p.Conv != conv || p.Loading || len(window) == 0 {
+		return
+	}
+	var newest int64
+	if len(p.Items) > 0 {
+		newest = p.Items[0].Seq
+	}
+	var items []state.Message
+	changed := false
+	byseq := make(map[int64]proto.Message, len(window))
+	for _, msg := range window {
+		byseq[msg.Seq] = msg
+	}
+	for _, it := range p.Items {
+		msg, ok := byseq[it.Seq]
+		switch {
+		case !ok:
+			items = append(items, it)
+		case mediaKind(msg) != p.Kind:
+			changed = true // deleted for everyone, or hidden
+		default:
+			if !sameMessage(msg, it.Message) {
+				changed = true
+				it.Message = msg
+			}
+			items = append(items, it)
+		}
+	}
+	var added []state.Message
+	for i := len(window) - 1; i >= 0 && window[i].Seq > newest; i-- {
+		if msg := window[i]; mediaKind(msg) == p.Kind {
+			added = append(added, state.Message{Message: msg, Mine: msg.Sender == a.user.ID})
+		}
+	}
+	if !changed && len(added) == 0 {
+		return
+	}
+	np := *p
+	np.Items = append(added, items...)
+	st.Media = &np
+}
+
+// sameMessage reports whether a and b show alike in the panel: the same
+// file, text and sender name.
+func sameMessage(a, b proto.Message) bool {
+	return a.Seq == b.Seq && a.Text == b.Text && a.SenderName == b.SenderName && a.Edited == b.Edited &&
+		(a.File == nil) == (b.File == nil) && (a.File == nil || a.File.ID == b.File.ID && a.File.Name == b.File.Name)
 }

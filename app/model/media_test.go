@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"parley/app/model/modeltest"
 	"parley/app/state"
 	"parley/net/proto"
 	"parley/server/node/nodetest"
@@ -353,5 +354,94 @@ func TestThePanelKeepsTheThumbnailsThatCameLast(t *testing.T) {
 	ms.keep(thumbs, "new")
 	if thumbs["t5"] == nil || thumbs["t6"] != nil || thumbs["new"] == nil {
 		t.Fatalf("after t5 came again: t5 %v, t6 %v, new %v; want t6 dropped", thumbs["t5"] != nil, thumbs["t6"] != nil, thumbs["new"] != nil)
+	}
+}
+
+func TestTheOpenPanelFollowsFilesThatArriveAndGo(t *testing.T) {
+	srv := nodetest.Start(t)
+	ctx := context.Background()
+	li := newFilesModel(t, srv, t.TempDir(), FilesConfig{})
+	wang := newFilesModel(t, srv, t.TempDir(), FilesConfig{})
+	li.registerAndLogin(srv, "Li Hua")
+	wang.registerAndLogin(srv, "Wang")
+	if err := li.CreateGroup(ctx, "Study Group"); err != nil {
+		t.Fatal(err)
+	}
+	conv := li.State().Open.ID
+	if err := wang.JoinGroup(ctx, fmt.Sprint(conv)); err != nil {
+		t.Fatal(err)
+	}
+	li.account().media.ask = (&fakeMedia{}).ask // the server's list: none yet
+	if err := li.OpenMedia(ctx, conv, proto.MediaFiles); err != nil {
+		t.Fatal(err)
+	}
+	if p := li.State().Media; len(p.Items) != 0 || p.More {
+		t.Fatalf("panel = %+v, want it empty", p)
+	}
+
+	path, _ := modeltest.WriteFile(t, t.TempDir(), "report.pdf", 40_000, 1)
+	if err := wang.SendFile(ctx, path, ""); err != nil {
+		t.Fatal(err)
+	}
+	st := li.waitFor("the file in the open panel", func(st state.State) bool {
+		return st.Media != nil && len(st.Media.Items) == 1
+	})
+	got := st.Media.Items[0]
+	if got.File == nil || got.File.Name != "report.pdf" || got.SenderName != "Wang" || got.Mine {
+		t.Fatalf("the panel lists %+v, want Wang's report.pdf", got.Message)
+	}
+	if err := li.Send(ctx, "thanks"); err != nil { // a text does not join the files
+		t.Fatal(err)
+	}
+	li.waitFor("the text", func(st state.State) bool {
+		ms := st.Open.Messages
+		return len(ms) > 0 && ms[len(ms)-1].Text == "thanks" && ms[len(ms)-1].Seq > 0
+	})
+	if n := len(li.State().Media.Items); n != 1 {
+		t.Fatalf("the panel lists %d after a text, want 1", n)
+	}
+
+	if err := wang.Delete(ctx, conv, got.Seq); err != nil {
+		t.Fatal(err)
+	}
+	li.waitFor("the deleted file gone from the panel", func(st state.State) bool {
+		return st.Media != nil && len(st.Media.Items) == 0
+	})
+}
+
+// blockingMedia is fakeMedia whose first answer waits for release.
+type blockingMedia struct {
+	fakeMedia
+	asked, release chan struct{}
+	once           sync.Once
+}
+
+func (b *blockingMedia) ask(ctx context.Context, req proto.MediaRequest) (proto.MediaReply, error) {
+	b.once.Do(func() {
+		close(b.asked)
+		<-b.release
+	})
+	return b.fakeMedia.ask(ctx, req)
+}
+
+func TestAskingForMoreWhileAPageLoadsLosesNothing(t *testing.T) {
+	srv := nodetest.Start(t)
+	ctx := context.Background()
+	m := newTestModel(t, srv, t.TempDir())
+	m.registerAndLogin(srv, "reader")
+	b := &blockingMedia{fakeMedia: fakeMedia{history: mediaHistory(400)}, asked: make(chan struct{}), release: make(chan struct{})}
+	m.account().media.ask = b.ask
+	opened := make(chan error, 1)
+	go func() { opened <- m.OpenMedia(ctx, mediaConv, proto.MediaPictures) }()
+	<-b.asked
+	if err := m.MoreMedia(ctx); err != nil { // the first page is still on its way
+		t.Fatal(err)
+	}
+	close(b.release)
+	if err := <-opened; err != nil {
+		t.Fatal(err)
+	}
+	if p := m.State().Media; p.Loading || len(p.Items) != mediaPageSize {
+		t.Fatalf("panel loading %v with %d items, want the first page loaded", p.Loading, len(p.Items))
 	}
 }
