@@ -469,6 +469,9 @@ func (win *window) dispatch(ev ui.Event) {
 		if win.dispatchGroups(ev) { // groups.go
 			return
 		}
+		if win.dispatchMedia(ev) { // media.go
+			return
+		}
 		win.log.Warn("unknown intent", "type", fmt.Sprintf("%T", ev))
 	}
 }

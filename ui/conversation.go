@@ -44,6 +44,7 @@ type convPane struct {
 	mention    mentionPicker // the "@" list (mentions.go)
 	settings   groupPanel    // the group's settings (groups.go)
 	extras     convExtras    // the request bar and the menu (requests.go)
+	media      mediaPanel    // the files and media panel (mediapanel.go)
 }
 
 // editing is my message the composer is changing, and the draft that was
@@ -81,6 +82,7 @@ func (p *convPane) reset() {
 	p.files.reset()
 	p.transfers.reset()
 	p.settings.reset()
+	p.media.reset()
 }
 
 func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
@@ -119,6 +121,7 @@ func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
 	}
 	p.settings.update(gtx, u, st)
 	p.extras.update(gtx, u, st)
+	p.media.update(gtx, u, st)
 	p.find.update(gtx, u, p, st)
 	p.files.update(gtx, u, st)
 	p.transfers.update(gtx, u)
@@ -314,6 +317,16 @@ func (p *convPane) layout(gtx layout.Context, u *UI, st state.State) layout.Dime
 			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions { return p.settings.layout(gtx, u, st) }),
 		)
 	}
+	if p.media.shown(st) { // the files and media panel takes the messages' place (mediapanel.go)
+		d := layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.header(gtx, u, st) }),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return rule(gtx, th.Border, false) }),
+			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions { return p.media.layout(gtx, u, st) }),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.transfers.layout(gtx, u, st) }),
+		)
+		p.extras.menuCard(gtx, u, st, d.Size)
+		return d
+	}
 	request := st.Open.Request // a request: its bar instead of the composer (requests.go)
 	d := layout.Flex{Axis: layout.Vertical}.Layout(gtx,
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.header(gtx, u, st) }),
@@ -497,6 +510,7 @@ func (p *convPane) header(gtx layout.Context, u *UI, st state.State) layout.Dime
 				}
 				return b.Layout(gtx)
 			}),
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.media.headerButton(gtx, u, st) }),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.find.button(gtx, u) }),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions { return p.settings.settingsButton(gtx, u, st) }),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {

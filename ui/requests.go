@@ -531,6 +531,7 @@ func (x *convExtras) menuCard(gtx layout.Context, u *UI, st state.State, size im
 				item := func(c *widget.Clickable, icon *widget.Icon, s string, col color.NRGBA) {
 					add(func(gtx layout.Context) layout.Dimensions { return x.action(gtx, u, c, icon, s, col) })
 				}
+				item(&u.conv.media.fromMenu, u.conv.media.icons().panel, u.mw().Title, th.Fg) // mediapanel.go
 				if o.Archived {
 					item(&x.archive, x.ic.archive, w.Unarchive, th.Fg)
 				} else {

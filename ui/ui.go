@@ -306,6 +306,7 @@ func (u *UI) escape(st state.State) {
 	case u.set.escape(): // the Settings screen's questions, then the screen
 	case u.conv.askLeave:
 		u.conv.askLeave = false
+	case u.conv.media.escape(u, st): // the files and media panel (mediapanel.go)
 	case u.conv.settings.hide(u): // the group's settings (groups.go)
 	case u.conv.files.open:
 		u.conv.files.open = false

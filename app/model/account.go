@@ -65,6 +65,8 @@ type account struct {
 	profileRev int64                       // the sync's profiles_rev
 	pictureIDs map[proto.UserID]string     // the picture fetched or being fetched, per user
 	set        *settings                   // my settings of people and conversations (convsettings.go)
+
+	media mediaState // the "Files and media" panel (media.go)
 }
 
 // Register creates an account on server and logs in to it. The new ID

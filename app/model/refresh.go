@@ -176,6 +176,7 @@ func (a *account) refreshOpen(ctx context.Context) {
 			o.Revision = 1
 		}
 		st.Open = o
+		a.followMedia(st, conv, window) // media.go
 	})
 }
 

@@ -109,6 +109,9 @@ type State struct {
 
 	// Blocks are the users I blocked, most recent first (convsettings.go).
 	Blocks []proto.User
+
+	// Media is the open "Files and media" panel, nil if none (media.go).
+	Media *MediaPanel
 }
 
 // MaxNotices bounds the notice bar.
