@@ -445,3 +445,54 @@ func TestAskingForMoreWhileAPageLoadsLosesNothing(t *testing.T) {
 		t.Fatalf("panel loading %v with %d items, want the first page loaded", p.Loading, len(p.Items))
 	}
 }
+
+// TestThePanelPagesTheRealServersMediaByKind opens the panel against a
+// real server, whose media request sorts a picture (which it thumbnails),
+// a file and the rest by kind, newest first.
+func TestThePanelPagesTheRealServersMediaByKind(t *testing.T) {
+	srv := nodetest.Start(t)
+	ctx := context.Background()
+	li := newFilesModel(t, srv, t.TempDir(), FilesConfig{})
+	li.registerAndLogin(srv, "Li Hua")
+	if err := li.CreateGroup(ctx, "Study Group"); err != nil {
+		t.Fatal(err)
+	}
+	conv := li.State().Open.ID
+	dir := t.TempDir()
+	pic := pngFile(t, dir, 600, 400, color.NRGBA{R: 200, A: 255})
+	doc, _ := modeltest.WriteFile(t, dir, "report.pdf", 40_000, 1)
+	for _, p := range []string{pic, doc} {
+		if err := li.SendFile(ctx, p, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	li.waitFor("both files sent", func(st state.State) bool {
+		n := 0
+		for _, m := range st.Open.Messages {
+			if m.File != nil && m.Seq > 0 {
+				n++
+			}
+		}
+		return n == 2
+	})
+
+	if err := li.OpenMedia(ctx, conv, proto.MediaPictures); err != nil {
+		t.Fatal(err)
+	}
+	st := li.waitFor("the picture in the panel", func(st state.State) bool {
+		return st.Media != nil && st.Media.Kind == proto.MediaPictures && len(st.Media.Items) == 1 && !st.Media.Local
+	})
+	img := st.Media.Items[0].File.Image
+	if img == nil || img.Width != 600 || img.Height != 400 || img.Small == "" || img.Large == "" {
+		t.Fatalf("the panel's picture has image %+v, want 600×400 with thumbnails", img)
+	}
+	if err := li.OpenMedia(ctx, conv, proto.MediaFiles); err != nil {
+		t.Fatal(err)
+	}
+	st = li.waitFor("the file in the panel", func(st state.State) bool {
+		return st.Media != nil && st.Media.Kind == proto.MediaFiles && len(st.Media.Items) == 1
+	})
+	if f := st.Media.Items[0].File; f.Name != "report.pdf" || f.Image != nil {
+		t.Fatalf("the files tab lists %+v, want report.pdf alone", f)
+	}
+}
