@@ -65,6 +65,7 @@ type account struct {
 	profileRev int64                       // the sync's profiles_rev
 	pictureIDs map[proto.UserID]string     // the picture fetched or being fetched, per user
 	set        *settings                   // my settings of people and conversations (convsettings.go)
+	voice      voices                      // the voice messages' recorder and player (voice.go)
 }
 
 // Register creates an account on server and logs in to it. The new ID
@@ -389,6 +390,7 @@ func (m *Model) startAccount(sess store.Session, db store.Store) {
 	a.wantPictures(me) // settings.go
 	a.refresh()
 	a.drafts.start()
+	a.loadPlayed() // voice.go
 	a.spawn(func() {
 		a.sessionRan(a.sess.Run(ctx)) // settings.go
 	})
@@ -429,6 +431,7 @@ func (a *account) stop() error {
 	a.stopping = true
 	a.lifeMu.Unlock()
 	a.cancel()
+	a.stopVoice() // voice.go
 	a.wg.Wait()
 	a.drafts.stop()
 	return a.db.Close()

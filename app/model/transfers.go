@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"parley/app/state"
+	"parley/media/voice"
 	"parley/net/client"
 	"parley/net/proto"
 	"parley/net/transfer"
@@ -682,6 +683,9 @@ func (q *fileQueue) runOne(rec store.Transfer) error {
 	if rec.Direction == store.Up {
 		u := &transfer.Upload{Path: rec.Path, Name: rec.Name, Conv: rec.Conv, ClientID: rec.ID,
 			Size: rec.Size, SHA256: rec.SHA256, ID: rec.UploadID, Offset: rec.Offset}
+		if rec.Voice != nil { // a recorded voice message (voice.go)
+			u.Type, u.Voice = voice.Type, rec.Voice
+		}
 		q.mu.Lock()
 		u.ModTime = q.mod[rec.ID]
 		data, inMemory := q.mem[rec.ID]
