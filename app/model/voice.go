@@ -63,6 +63,7 @@ type recording struct {
 type playing struct {
 	view   state.Playback
 	out    voiceOut           // nil while loading
+	seek   time.Duration      // asked for while loading; -1 none
 	cancel context.CancelFunc // ends the loading and the position ticker
 }
 
@@ -276,7 +277,7 @@ func (m *Model) PlayVoice(ctx context.Context, conv proto.ConvID, seq int64) err
 		return m.fail(badInput(state.InputNotVoice, "message %d of %d is not a voice message", seq, conv))
 	}
 	pctx, cancel := context.WithCancel(a.ctx)
-	p := &playing{view: state.Playback{Conv: conv, Seq: seq, FileID: f.ID, Loading: true}, cancel: cancel}
+	p := &playing{view: state.Playback{Conv: conv, Seq: seq, FileID: f.ID, Loading: true}, cancel: cancel, seek: -1}
 	if f.Voice != nil {
 		p.view.Length = time.Duration(f.Voice.DurationMS) * time.Millisecond
 	}
@@ -323,6 +324,9 @@ func (a *account) runPlayback(ctx context.Context, p *playing, f proto.File) {
 			a.voice.mu.Lock()
 			p.out = out
 			out.SetSpeed(a.speed())
+			if p.seek >= 0 {
+				out.SeekTo(p.seek)
+			}
 			err = out.Play()
 			a.voice.mu.Unlock()
 		}
@@ -404,15 +408,20 @@ func (m *Model) PauseVoice() {
 	a.showPlayback()
 }
 
-// SeekVoice moves the voice message playing or paused to pos.
+// SeekVoice moves the voice message playing or paused (or loading) to
+// pos.
 func (m *Model) SeekVoice(pos time.Duration) {
 	a := m.account()
 	if a == nil {
 		return
 	}
 	a.voice.mu.Lock()
-	if p := a.voice.play; p != nil && p.out != nil {
-		p.out.SeekTo(max(0, pos))
+	if p := a.voice.play; p != nil {
+		if p.out != nil {
+			p.out.SeekTo(max(0, pos))
+		} else {
+			p.seek = max(0, pos) // once loaded
+		}
 	}
 	a.voice.mu.Unlock()
 	a.showPlayback()

@@ -69,5 +69,4 @@ func (v Voice) SpeedOr1() float64 {
 const (
 	InputNoMicrophone = "no_microphone" // no microphone to record with here (the browser app). Args: why
 	InputNotVoice     = "not_voice"     // the message is not a voice message
-	InputNoRecording  = "no_recording"  // nothing is being recorded
 )
