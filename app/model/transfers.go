@@ -733,6 +733,9 @@ func (q *fileQueue) finish(ctx context.Context, rec store.Transfer, msg proto.Me
 	switch cause := context.Cause(ctx); {
 	case err == nil:
 		q.edit(a.ctx, rec.ID, func(r *store.Transfer) { r.State, r.Offset = store.TransferDone, r.Size })
+		if rec.Direction == store.Up {
+			a.keepSent(rec, msg) // voice.go
+		}
 		q.discard(rec)
 		q.publish()
 		if rec.Direction == store.Up {

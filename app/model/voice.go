@@ -47,6 +47,14 @@ type voices struct {
 	rec   *recording
 	play  *playing
 	cache map[string][]byte // fetched files that could not be cached on disk (the browser)
+
+	// Received voice messages are fetched into the cache as soon as the
+	// open conversation shows them (voice files are small), so they play
+	// at once and offline.
+	tried   map[string]bool        // file IDs fetched or being fetched since start-up
+	infos   map[string]proto.Voice // analysed here: the server did not pass the voice on
+	queue   []proto.File           // to fetch, oldest first
+	working bool                   // a fetcher runs
 }
 
 type recording struct {
@@ -241,6 +249,101 @@ func (m *Model) StopRecording(ctx context.Context, send bool) error {
 		a.files.kick(store.Up)
 		return nil
 	})
+}
+
+// keepSent moves a sent voice message's recording into the voice cache:
+// it plays offline on this device too, without a download.
+func (a *account) keepSent(rec store.Transfer, msg proto.Message) {
+	if rec.Voice == nil || msg.File == nil || msg.File.ID == "" || strings.ContainsAny(msg.File.ID, `/\.`) {
+		return
+	}
+	path := filepath.Join(a.m.cfg.DataDir, "voice", msg.File.ID)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return
+	}
+	if err := os.Rename(rec.Path, path); err != nil {
+		a.m.log.Info("keep a sent voice message", "err", err)
+	}
+}
+
+// ---- Fetching ----
+
+// withVoices fills in the voice of voice messages whose server did not
+// pass it on (from the file, once fetched: withVoices queues it), and
+// queues the fetch of voice messages not in the cache. msgs is the open
+// window being built; its File pointers are replaced, not changed.
+func (a *account) withVoices(msgs []state.Message) {
+	v := &a.voice
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	start := false
+	for i := range msgs {
+		f := msgs[i].File
+		if !state.IsVoice(f) || msgs[i].Deleted || f.ID == "" {
+			continue
+		}
+		info, analysed := v.infos[f.ID]
+		if f.Voice == nil && analysed {
+			cp := *f
+			cp.Voice = &info
+			msgs[i].File = &cp
+		}
+		if !v.tried[f.ID] { // once: a failed fetch waits for a play
+			if v.tried == nil {
+				v.tried, v.infos = map[string]bool{}, map[string]proto.Voice{}
+			}
+			v.tried[f.ID] = true
+			v.queue = append(v.queue, *f)
+			start = true
+		}
+	}
+	if start && !v.working {
+		v.working = a.spawn(a.fetchVoices)
+	}
+}
+
+// fetchVoices fetches the queued voice messages into the cache, one at a
+// time, and analyses those that came without their voice.
+func (a *account) fetchVoices() {
+	v := &a.voice
+	for {
+		v.mu.Lock()
+		if len(v.queue) == 0 || a.ctx.Err() != nil {
+			v.queue, v.working = nil, false
+			v.mu.Unlock()
+			return
+		}
+		f := v.queue[0]
+		v.queue = v.queue[1:]
+		v.mu.Unlock()
+		data, err := a.voiceFile(a.ctx, f)
+		if err != nil {
+			a.m.log.Info("fetch a voice message", "file", f.ID, "err", err)
+			continue
+		}
+		if f.Voice != nil {
+			a.requestRefresh() // nothing to show, but a test waits on it
+			continue
+		}
+		info, err := voice.Analyze(bytes.NewReader(data))
+		if err != nil {
+			a.m.log.Info("read a voice message", "file", f.ID, "err", err)
+			continue
+		}
+		v.mu.Lock()
+		v.infos[f.ID] = proto.Voice{DurationMS: info.Duration.Milliseconds(), Waveform: info.Waveform}
+		v.mu.Unlock()
+		a.requestRefresh()
+	}
+}
+
+// sameVoice says two versions of a message show the same voice.
+func sameVoice(x, y state.Message) bool {
+	if x.File == nil || y.File == nil {
+		return x.File == y.File
+	}
+	vx, vy := x.File.Voice, y.File.Voice
+	return vx == vy || vx != nil && vy != nil && vx.DurationMS == vy.DurationMS && bytes.Equal(vx.Waveform, vy.Waveform)
 }
 
 // ---- Playing ----

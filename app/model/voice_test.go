@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ import (
 
 // A voice message recorded while the server is down waits in the upload
 // queue with its voice and goes when the server is back; the other side
-// plays it (from the voice cache the second time, with the server gone),
+// fetches it into its voice cache at once and plays it with the server gone,
 // which marks it played, and the mark survives a restart of the app.
 func TestVoiceRecordedOfflineIsSentAndPlayedOffline(t *testing.T) {
 	srv := nodetest.Start(t)
@@ -69,10 +70,29 @@ func TestVoiceRecordedOfflineIsSentAndPlayedOffline(t *testing.T) {
 	st = wang.waitFor("the voice message", func(st state.State) bool {
 		return st.Open != nil && slices.ContainsFunc(st.Open.Messages, func(m state.Message) bool { return state.IsVoice(m.File) })
 	})
+	// It is fetched into the cache at once, and shows its voice (from
+	// the server, or read from the file where the server does not pass
+	// it on).
+	cached := func(id string) bool {
+		_, err := os.Stat(filepath.Join(wangDir, "voice", id))
+		return err == nil
+	}
+	st = wang.waitFor("the voice message cached", func(st state.State) bool {
+		i := slices.IndexFunc(st.Open.Messages, func(m state.Message) bool { return state.IsVoice(m.File) })
+		return i >= 0 && st.Open.Messages[i].File.Voice != nil && cached(st.Open.Messages[i].File.ID)
+	})
 	msg := st.Open.Messages[slices.IndexFunc(st.Open.Messages, func(m state.Message) bool { return state.IsVoice(m.File) })]
+	if d := msg.File.Voice.DurationMS - rec.Voice.DurationMS; d < -20 || d > 20 || len(msg.File.Voice.Waveform) != len(rec.Voice.Waveform) {
+		t.Fatalf("the message's voice is %d ms, %d levels; %d ms, %d levels were sent",
+			msg.File.Voice.DurationMS, len(msg.File.Voice.Waveform), rec.Voice.DurationMS, len(rec.Voice.Waveform))
+	}
 	if !st.Voice.Unplayed(msg) {
 		t.Fatal("not unplayed before playing")
 	}
+	if _, err := os.Stat(filepath.Join(li.cfg.DataDir, "voice", msg.File.ID)); err != nil {
+		t.Fatalf("the sender's recording is not in its voice cache: %v", err)
+	}
+	srv.Stop() // from here on, offline
 	play := func(what string) {
 		t.Helper()
 		before := wangAudio.toneHeard.Load()
@@ -88,8 +108,7 @@ func TestVoiceRecordedOfflineIsSentAndPlayedOffline(t *testing.T) {
 	if st := wang.State(); st.Voice.Unplayed(msg) || st.Voice.Playing.Length < time.Second {
 		t.Fatalf("after playing: unplayed %v, %+v", st.Voice.Unplayed(msg), st.Voice.Playing)
 	}
-	srv.Stop()
-	play("played again, from the cache, with the server gone")
+	play("played again")
 
 	wang.Close()
 	again := newTestModel(t, srv, wangDir, func(c *Config) { c.Audio = wangAudio })

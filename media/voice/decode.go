@@ -163,3 +163,19 @@ func Length(r io.Reader) (int64, error) {
 		last = max(last, g)
 	}
 }
+
+// Analyze decodes a whole file and returns its Info, as the encoder
+// would have made it: for a voice message whose sender's server did not
+// pass the waveform on, or any Ogg Opus file.
+func Analyze(r io.Reader) (Info, error) {
+	pcm, err := DecodeAll(r)
+	if err != nil {
+		return Info{}, err
+	}
+	levels := make([]float64, 0, len(pcm)/FrameSamples+1)
+	for i := 0; i < len(pcm); i += FrameSamples {
+		levels = append(levels, Level(pcm[i:min(len(pcm), i+FrameSamples)]))
+	}
+	n := int64(len(pcm))
+	return Info{Duration: SamplesToDuration(n), Samples: n, Waveform: Waveform(levels)}, nil
+}

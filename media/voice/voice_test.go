@@ -394,3 +394,22 @@ func BenchmarkEncode(b *testing.B) {
 		}
 	}
 }
+
+// Analyze finds what the encoder said: the length exactly, the waveform
+// nearly (the decode is not the input).
+func TestAnalyze(t *testing.T) {
+	pcm := append(make([]int16, 48000), speech(48000*2+500)...)
+	data, info := encode(t, pcm, 960)
+	got, err := Analyze(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Samples != info.Samples || len(got.Waveform) != len(info.Waveform) {
+		t.Fatalf("analysed %d samples, %d levels; the encoder said %d, %d", got.Samples, len(got.Waveform), info.Samples, len(info.Waveform))
+	}
+	for i := range got.Waveform {
+		if d := int(got.Waveform[i]) - int(info.Waveform[i]); d < -30 || d > 30 {
+			t.Fatalf("level %d: %d analysed, %d encoded", i, got.Waveform[i], info.Waveform[i])
+		}
+	}
+}
