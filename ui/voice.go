@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"image"
+	"strings"
 	"time"
 
 	"gioui.org/io/event"
@@ -228,6 +229,15 @@ func (l *msgList) voiceCard(gtx layout.Context, u *UI, st state.State, m state.M
 			)
 		})
 	})
+}
+
+// voicePreview is a voice message in the conversation list.
+func (u *UI) voicePreview(f *proto.File) string {
+	length := ""
+	if f.Voice != nil {
+		length = voiceClock(time.Duration(f.Voice.DurationMS) * time.Millisecond)
+	}
+	return strings.TrimSpace(fmt.Sprintf(u.vw().PreviewF, length))
 }
 
 // speedLabel is "1×", "1.5×", "2×".

@@ -10,6 +10,8 @@ type voiceWords struct {
 	Record, Recording, SlideToCancel, ClickToSend, Cancel, SendVoice, LimitReached string
 	// The bubble.
 	Play, Pause, Speed, Unplayed, VoiceMessage, Seek string
+	// The conversation list's preview: "[Voice message] 0:06".
+	PreviewF string
 }
 
 var voiceCatalog = map[Lang]voiceWords{
@@ -27,6 +29,7 @@ var voiceCatalog = map[Lang]voiceWords{
 		Unplayed:      "Not played yet",
 		VoiceMessage:  "Voice message",
 		Seek:          "Position in the voice message",
+		PreviewF:      "[Voice message] %s",
 	},
 	Chinese: {
 		Record:        "语音消息：按住录音，或点击开始、再点击结束",
@@ -42,6 +45,7 @@ var voiceCatalog = map[Lang]voiceWords{
 		Unplayed:      "尚未播放",
 		VoiceMessage:  "语音消息",
 		Seek:          "语音消息中的位置",
+		PreviewF:      "[语音] %s",
 	},
 }
 

@@ -265,3 +265,21 @@ func waveforms(d *uitest.Driver) []image.Rectangle {
 	}
 	return out
 }
+
+// The conversation list says "[Voice message] 0:12", not the file's name.
+func TestVoicePreviewInTheList(t *testing.T) {
+	st := voiceChat()
+	last := st.Open.Messages[len(st.Open.Messages)-2].Message
+	for i := range st.Conversations {
+		if st.Conversations[i].ID == st.Open.ID {
+			st.Conversations[i].Last = &last
+		}
+	}
+	for lang, want := range map[ui.Lang]string{ui.English: "[Voice message] 0:12", ui.Chinese: "[语音] 0:12"} {
+		d := newDriver(t, lang, desktop)
+		d.Frame(st)
+		if _, ok := d.FindContaining(want); !ok {
+			t.Errorf("%s: %q is not in the list; have %q", lang, want, d.Texts())
+		}
+	}
+}
