@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"testing"
@@ -411,5 +412,32 @@ func TestAnalyze(t *testing.T) {
 		if d := int(got.Waveform[i]) - int(info.Waveform[i]); d < -30 || d > 30 {
 			t.Fatalf("level %d: %d analysed, %d encoded", i, got.Waveform[i], info.Waveform[i])
 		}
+	}
+}
+
+// BenchmarkPlay is the CPU one second of a voice message costs to play
+// (decode and, at 2×, WSOLA): ns/op is per second of output.
+func BenchmarkPlay(b *testing.B) {
+	data, _ := encode(b, speech(48000*20), 960)
+	for _, speed := range []float64{1, 2} {
+		b.Run(fmt.Sprintf("%gx", speed), func(b *testing.B) {
+			p, err := NewPlayer(data)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p.SetSpeed(speed)
+			frame := make([]int16, FrameSamples)
+			for b.Loop() {
+				for range 50 { // one second of output
+					more, err := p.Next(frame)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if !more {
+						p.SeekTo(0)
+					}
+				}
+			}
+		})
 	}
 }
