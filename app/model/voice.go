@@ -490,11 +490,14 @@ func (a *account) showPlayback() {
 		view = &v
 	}
 	a.voice.mu.Unlock()
-	a.m.update(func(st *state.State) {
-		if view == nil || st.Voice.Playing == nil || *st.Voice.Playing != *view {
-			st.Voice.Playing = view
-		}
-	})
+	// Unchanged (paused): no update, so no redraw ten times a second.
+	a.m.mu.Lock()
+	old := a.m.st.Voice.Playing
+	same := old == view || old != nil && view != nil && *old == *view
+	a.m.mu.Unlock()
+	if !same {
+		a.m.update(func(st *state.State) { st.Voice.Playing = view })
+	}
 }
 
 // PauseVoice pauses the voice message playing.
