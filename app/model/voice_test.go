@@ -110,6 +110,26 @@ func TestVoiceRecordedOfflineIsSentAndPlayedOffline(t *testing.T) {
 	}
 	play("played again")
 
+	// Another message (mine) played and sought at once, as a click on
+	// its waveform does: the seek waits for the file if it must, and only
+	// the rest after it plays.
+	mineSt := li.waitFor("my voice message", func(st state.State) bool {
+		return st.Open != nil && slices.ContainsFunc(st.Open.Messages, func(m state.Message) bool { return state.IsVoice(m.File) })
+	})
+	mine := mineSt.Open.Messages[slices.IndexFunc(mineSt.Open.Messages, func(m state.Message) bool { return state.IsVoice(m.File) })]
+	before := liAudio.toneHeard.Load()
+	if err := li.PlayVoice(ctx, conv, mine.Seq); err != nil {
+		t.Fatal(err)
+	}
+	li.SeekVoice(time.Duration(rec.Voice.DurationMS-200) * time.Millisecond)
+	li.waitFor("played from the seek to the end", func(st state.State) bool {
+		p := st.Voice.Playing
+		return p != nil && !p.Loading && !p.Playing && p.Position == 0 && liAudio.toneHeard.Load() > before
+	})
+	if n := liAudio.toneHeard.Load() - before; n > 20 { // 0.2 s is 10 frames; the whole message 55
+		t.Fatalf("%d frames played after a seek to 0.2 s before the end", n)
+	}
+
 	wang.Close()
 	again := newTestModel(t, srv, wangDir, func(c *Config) { c.Audio = wangAudio })
 	again.waitFor("the played marks", func(st state.State) bool { return st.Voice.Played[msg.File.ID] })
