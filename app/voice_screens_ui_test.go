@@ -6,6 +6,7 @@ import (
 	"image"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,7 +98,9 @@ func (s *seeded) record(d time.Duration) {
 // the model from a talking virtual microphone). 李华's app (English,
 // light) plays her first one: its waveform fills with the primary colour
 // as it plays, her second still has its unplayed dot. 王芳's app
-// (Chinese, dark) records one (click to start) on the null backend.
+// (Chinese, dark) records one (click to start) on the null backend and
+// sends it, and his app receives it: a voice message between two real
+// apps.
 func voiceScreens(t *testing.T, bin string) {
 	srv := nodetest.Start(t)
 	size := image.Pt(1280, 800)
@@ -136,8 +139,8 @@ func voiceScreens(t *testing.T, bin string) {
 	args := func(dir, lang, theme string) []string {
 		return []string{"-server", srv.HTTPURL, "-data", dir, "-size", fmt.Sprintf("%dx%d", size.X, size.Y), "-lang", lang, "-theme", theme, "-audio", "null"}
 	}
-	startApp(t, bin, xa, args(liDir, "en", "light")...)
-	startApp(t, bin, xb, args(wangDir, "zh-CN", "dark")...)
+	a := startApp(t, bin, xa, args(liDir, "en", "light")...)
+	b := startApp(t, bin, xb, args(wangDir, "zh-CN", "dark")...)
 	openOnXvfb(t, xa, liSt, size, ui.English, false, "王芳")
 	openOnXvfb(t, xb, wangSt, size, ui.Chinese, true, "李华")
 
@@ -171,4 +174,27 @@ func voiceScreens(t *testing.T, bin string) {
 		shot = xb.waitForScreen(t, fmt.Sprintf("the clock's tick %d", i+1), func(img image.Image) bool { return differ(last, img, clock) > 0 })
 	}
 	save(t, "voice-zh.png", crop(shot, size))
+
+	// She sends it (the button is Send now): it goes up from her app and
+	// comes down to his.
+	received := logged(a, "msg=notice", "kind=file_received")
+	sent := logged(b, "msg=transfer", "direction=up", "state=done")
+	xb.clickAt(t, mic)
+	b.waitLog(t, sent, "msg=transfer", "direction=up", "state=done")
+	a.waitLog(t, received, "msg=notice", "kind=file_received")
+}
+
+// logged counts the lines the app logged so far with every one of parts.
+func logged(a *runningApp, parts ...string) int {
+	n := 0
+	for line := range strings.Lines(a.logs.String()) {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
 }
