@@ -6,6 +6,7 @@ import (
 
 	"gioui.org/gesture"
 	"gioui.org/io/event"
+	"gioui.org/io/key"
 	"gioui.org/io/pointer"
 	"gioui.org/io/semantic"
 	"gioui.org/layout"
@@ -37,7 +38,9 @@ func (StopRecording) isEvent()  {}
 //   - hold: press the button and keep it down; releasing sends, sliding
 //     the pointer slideToCancel to the left discards;
 //   - click: a press shorter than holdToRecord starts a recording that
-//     stays on; the same button, now Send, sends it.
+//     stays on; the same button, now Send, sends it. From the keyboard,
+//     Enter or Space on the focused button does the same, and Escape
+//     discards.
 //
 // Cancel discards in both. The bar shows the length and the live level
 // from State.Voice.Recording.
@@ -65,6 +68,16 @@ const (
 	// slideToCancel: how far left a held pointer goes to discard.
 	slideToCancel unit.Dp = 80
 )
+
+// escape discards the recording, if there is one (the window's Esc).
+func (r *recorder) escape(u *UI) bool {
+	if r.phase == recIdle {
+		return false
+	}
+	r.phase, r.seen = recIdle, false
+	u.emit(StopRecording{Send: false})
+	return true
+}
 
 // active says the recording bar shows instead of the composer.
 func (r *recorder) active() bool { return r.phase != recIdle }
@@ -116,6 +129,25 @@ func (r *recorder) update(gtx layout.Context, u *UI, st state.State) {
 			}
 		}
 	}
+	// From the keyboard (Tab to the button): Enter or Space starts a
+	// recording that stays on, and sends it (Escape discards: escape).
+	for {
+		ev, ok := gtx.Event(key.FocusFilter{Target: r}, key.Filter{Focus: r, Name: key.NameReturn}, key.Filter{Focus: r, Name: key.NameSpace})
+		if !ok {
+			break
+		}
+		e, ok := ev.(key.Event)
+		if !ok || e.State != key.Press {
+			continue
+		}
+		switch {
+		case r.phase == recIdle && !st.NoAudio:
+			r.phase, r.seen = recLocked, false
+			u.emit(StartRecording{})
+		case r.phase == recLocked:
+			stop(true)
+		}
+	}
 	if r.cancel.Clicked(gtx) && r.phase != recIdle {
 		stop(false)
 	}
@@ -148,6 +180,9 @@ func (r *recorder) button(gtx layout.Context, u *UI) layout.Dimensions {
 	semantic.Button.Add(gtx.Ops)
 	semantic.DescriptionOp(desc).Add(gtx.Ops)
 	paint.FillShape(gtx.Ops, bg, clip.Ellipse{Max: image.Pt(s, s)}.Op(gtx.Ops))
+	if gtx.Focused(r) {
+		paint.FillShape(gtx.Ops, th.Primary, clip.Stroke{Path: clip.Ellipse{Max: image.Pt(s, s)}.Path(gtx.Ops), Width: float32(gtx.Dp(2))}.Op())
+	}
 	gtx.Constraints = layout.Exact(image.Pt(s, s))
 	layout.Center.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 		gtx.Constraints.Min.X = s * 5 / 9

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gioui.org/f32"
+	"gioui.org/io/key"
 	"gioui.org/io/pointer"
 
 	"parley/app/state"
@@ -281,5 +282,40 @@ func TestVoicePreviewInTheList(t *testing.T) {
 		if _, ok := d.FindContaining(want); !ok {
 			t.Errorf("%s: %q is not in the list; have %q", lang, want, d.Texts())
 		}
+	}
+}
+
+// From the keyboard: Tab from the message field to the microphone, Enter
+// starts, Enter again sends; Escape discards.
+func TestRecorderFromTheKeyboard(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	st := voiceChat()
+	rec := st
+	rec.Voice.Recording = &state.Recording{Conv: st.Open.ID, Elapsed: time.Second}
+	d.Frame(st)
+	p, err := d.Screen().FieldPoint("Message")
+	must(t, err)
+	d.ClickAt(p)
+	d.Frame(st)
+	d.Tab(false)
+	d.Frame(st)
+	d.Press(key.NameReturn, 0)
+	if evs := d.Frame(st); count(evs, ui.StartRecording{}) != 1 {
+		t.Fatalf("Tab, Enter: %+v", evs)
+	}
+	d.Frame(rec)
+	d.Press(key.NameReturn, 0)
+	if evs := d.Frame(rec); count(evs, ui.StopRecording{Send: true}) != 1 {
+		t.Fatalf("Enter while recording: %+v", evs)
+	}
+	d.Frame(st)
+	d.Take()
+	d.Press(key.NameSpace, 0)
+	d.Frame(st)
+	d.Frame(rec)
+	d.Press(key.NameEscape, 0)
+	d.Frame(rec)
+	if evs := d.Take(); count(evs, ui.StartRecording{}) != 1 || count(evs, ui.StopRecording{Send: false}) != 1 {
+		t.Fatalf("Space, Escape: %+v", evs)
 	}
 }
