@@ -213,6 +213,7 @@ func TestEveryScreenInTheRealWindow(t *testing.T) {
 	t.Run("settings", func(t *testing.T) { settingsScreens(t, bin) })
 	t.Run("requests", func(t *testing.T) { requestScreens(t, bin) })
 	t.Run("media panel", func(t *testing.T) { mediaPanelScreens(t, bin) })
+	t.Run("voice", func(t *testing.T) { voiceScreens(t, bin) }) // voice_screens_ui_test.go
 }
 
 // chatScreens registers through the real window, then shows a busy group

@@ -466,7 +466,7 @@ func (win *window) dispatch(ev ui.Event) {
 			return win.prefs.save(p)
 		})
 	default:
-		if win.dispatchGroups(ev) { // groups.go
+		if win.dispatchGroups(ev) || win.dispatchVoice(ev) { // groups.go, voice.go
 			return
 		}
 		if win.dispatchMedia(ev) { // media.go

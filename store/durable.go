@@ -163,6 +163,9 @@ func (s *durable) loadRecord(key, value string) error {
 	if ok, err := s.loadChangeRecord(key, value); ok {
 		return err
 	}
+	if ok, err := s.loadVoiceRecord(key); ok {
+		return err
+	}
 	family, rest, _ := strings.Cut(key, "/")
 	if family == keyMeta || family == keySession {
 		family = key // "meta/x" is not the meta record

@@ -173,6 +173,7 @@ type transferRecord struct {
 	UploadID  string        `json:"upload_id,omitempty"`
 	Created   int64         `json:"created"`
 	Updated   int64         `json:"updated"`
+	Voice     *proto.Voice  `json:"voice,omitempty"`
 }
 
 // encode marshals a record. The record types hold nothing json cannot

@@ -38,6 +38,7 @@ type memData struct {
 	// The queue of history changes and the newest hide (changes.go).
 	changes     []memChange
 	hiddenAfter int64
+	played      map[string]bool // voice messages played (voice.go)
 }
 
 type memConv struct {

@@ -72,6 +72,7 @@ type Store interface {
 	Transfers
 	Drafts
 	PendingChanges
+	VoicePlayed
 	// Close releases the store. Data written before Close is durable.
 	Close() error
 }
@@ -270,6 +271,10 @@ type Transfer struct {
 	UploadID  string // the server's upload id, "" until created
 	Created   int64  // Unix ms, set by the store on first put
 	Updated   int64  // Unix ms, set by the store on every put
+
+	// Voice: an upload of a voice message, what its create request says
+	// (voice.go); nil otherwise.
+	Voice *proto.Voice
 }
 
 // Transfers keeps file transfer records.

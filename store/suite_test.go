@@ -59,6 +59,7 @@ func runSuite(t *testing.T, newOpener backend) {
 		{"FoldingIsIdempotentAndOrderSafe", testFoldIdempotentAndOrderSafe},
 		{"HideMarksAStoredMessage", testHide},
 		{"PendingChangesAndHiddenAfterKeptAcrossReopen", testPendingChanges},
+		{"PlayedVoiceMessagesAndVoiceUploadsKeptAcrossReopen", testVoicePlayed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

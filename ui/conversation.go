@@ -45,6 +45,7 @@ type convPane struct {
 	settings   groupPanel    // the group's settings (groups.go)
 	extras     convExtras    // the request bar and the menu (requests.go)
 	media      mediaPanel    // the files and media panel (mediapanel.go)
+	rec        recorder      // the microphone button and the recording bar (recorder.go)
 }
 
 // editing is my message the composer is changing, and the draft that was
@@ -83,6 +84,7 @@ func (p *convPane) reset() {
 	p.transfers.reset()
 	p.settings.reset()
 	p.media.reset()
+	p.rec.reset()
 }
 
 func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
@@ -125,6 +127,7 @@ func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
 	p.find.update(gtx, u, p, st)
 	p.files.update(gtx, u, st)
 	p.transfers.update(gtx, u)
+	p.rec.update(gtx, u, st)
 	if pk := p.msgs.picked; pk != nil {
 		p.msgs.picked = nil
 		p.pick(gtx, o.ID, pk)
@@ -610,6 +613,9 @@ func (p *convPane) memberStrip(gtx layout.Context, u *UI, st state.State) layout
 // line; text from input methods arrives through the editor.
 func (p *convPane) composerBar(gtx layout.Context, u *UI, st state.State) layout.Dimensions {
 	th, t := u.th, u.t()
+	if p.rec.active() { // recorder.go
+		return p.rec.bar(gtx, u, st)
+	}
 	hint := fmt.Sprintf(t.MessageHintF, st.Open.Name)
 	return th.band(gtx, th.Surface, layout.Inset{Left: spaceS, Right: spaceM, Top: spaceM, Bottom: spaceM}, func(gtx layout.Context) layout.Dimensions {
 		return layout.Flex{Alignment: layout.End}.Layout(gtx,
@@ -627,6 +633,9 @@ func (p *convPane) composerBar(gtx layout.Context, u *UI, st state.State) layout
 			}),
 			layout.Rigid(gap(spaceS)),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				if strings.TrimSpace(p.draft) == "" && p.editing == nil && !st.NoAudio { // a voice message (recorder.go)
+					return p.rec.button(gtx, u)
+				}
 				b := th.iconButton(&p.send, u.icons.send, t.Send)
 				b.size, b.color, b.bg, b.tip = controlH, th.OnPrimary, th.Primary, tipEnd|tipAbove
 				if strings.TrimSpace(p.draft) == "" || len(p.draft) > proto.MaxTextBytes {

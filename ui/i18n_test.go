@@ -184,7 +184,8 @@ func TestEveryInputProblemIsWordedInBothLanguages(t *testing.T) {
 		state.InputGroupName, state.InputWhichGroup, state.InputMessageEmpty, state.InputMessageLong, state.InputNoConversation,
 		state.InputNotAFile, state.InputChooseFile, state.InputNoHome, state.InputFileTarget, state.InputNotFileMessage,
 		state.InputTransferBusy, state.InputNotSaved, state.InputNoRoomToCopy, state.InputTooBigForMemory, state.InputPickAgain, state.InputTooBigToSave,
-		state.InputJoinLink, state.InputAboutLong, state.InputPasswordNew, state.InputPictureTooBig, state.InputPictureUnknown}
+		state.InputJoinLink, state.InputAboutLong, state.InputPasswordNew, state.InputPictureTooBig, state.InputPictureUnknown,
+		state.InputNoMicrophone, state.InputNotVoice}
 	for _, l := range []Lang{English, Chinese} {
 		c := l.cat()
 		if len(c.Inputs) != len(keys) {

@@ -88,6 +88,7 @@ type msgList struct {
 	fwd        forwardUI              // Forward and its conversation chooser (forward.go)
 	rich       richTexts              // the text bodies, with the selection (richtext.go)
 	blocked    blockedRows            // messages of users I blocked, collapsed (requests.go)
+	voices     voiceBubbles           // voice messages' controls, by seq (voice.go)
 }
 
 // quickReactions are the reactions the context menu offers.
@@ -140,6 +141,7 @@ func (l *msgList) init() {
 func (l *msgList) reset() {
 	l.conv, l.rev, l.msgs, l.rows, l.unseen, l.askedOlder = 0, 0, nil, nil, 0, 0
 	clear(l.files)
+	clear(l.voices)
 	clear(l.callBacks)
 	clear(l.chips)
 	clear(l.rowTags)
@@ -472,6 +474,9 @@ func (l *msgList) textRow(gtx layout.Context, u *UI, st state.State, r row) layo
 		bubble = func(gtx layout.Context) layout.Dimensions {
 			gtx.Constraints.Min.X = 0
 			gtx.Constraints.Max.X = maxBubble
+			if state.IsVoice(m.File) {
+				return l.voiceCard(gtx, u, st, m) // voice.go
+			}
 			fb := l.files[m.Seq]
 			if fb == nil {
 				fb = new(fileButtons)

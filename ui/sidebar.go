@@ -512,6 +512,8 @@ func previewText(u *UI, st state.State, c state.Conversation, m proto.Message) s
 	switch {
 	case m.Deleted:
 		text = t.MessageDeleted
+	case m.Kind == proto.MsgFile && state.IsVoice(m.File):
+		text = u.voicePreview(m.File) // voice.go
 	case m.Kind == proto.MsgFile && m.File != nil:
 		text = fmt.Sprintf(t.FilePreviewF, m.File.Name)
 	}

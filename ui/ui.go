@@ -299,6 +299,7 @@ func (u *UI) escape(st state.State) {
 		u.call.dialing = false
 	case u.call.showDevices: // a dialog outside a call, over the questions
 		u.call.showDevices = false
+	case u.conv.rec.escape(u): // a recording (recorder.go)
 	case u.conv.msgs.emoji.close(), u.conv.closeMentions(): // the pickers
 	case u.conv.extras.closeMenu(): // a conversation's menu (requests.go)
 	case u.side.askLogout:

@@ -67,6 +67,7 @@ type account struct {
 	set        *settings                   // my settings of people and conversations (convsettings.go)
 
 	media mediaState // the "Files and media" panel (media.go)
+	voice voices     // the voice messages' recorder and player (voice.go)
 }
 
 // Register creates an account on server and logs in to it. The new ID
@@ -391,6 +392,7 @@ func (m *Model) startAccount(sess store.Session, db store.Store) {
 	a.wantPictures(me) // settings.go
 	a.refresh()
 	a.drafts.start()
+	a.loadPlayed() // voice.go
 	a.spawn(func() {
 		a.sessionRan(a.sess.Run(ctx)) // settings.go
 	})
@@ -431,6 +433,7 @@ func (a *account) stop() error {
 	a.stopping = true
 	a.lifeMu.Unlock()
 	a.cancel()
+	a.stopVoice() // voice.go
 	a.wg.Wait()
 	a.drafts.stop()
 	return a.db.Close()

@@ -150,6 +150,7 @@ func (a *account) refreshOpen(ctx context.Context) {
 	a.mu.Unlock()
 	a.withReceipts(c, msgs)         // receipts.go
 	a.renameMessages(msgs, members) // settings.go
+	a.withVoices(msgs)              // voice.go
 	c.Unread = a.unreadOf(ctx, c)
 	view := viewConversation(c)
 	a.withSettings(&view)
@@ -184,7 +185,7 @@ func sameMessages(a, b []state.Message) bool {
 	return slices.EqualFunc(a, b, func(x, y state.Message) bool {
 		return x.Conv == y.Conv && x.Seq == y.Seq && x.SenderName == y.SenderName && x.ClientID == y.ClientID && x.Status == y.Status &&
 			x.Text == y.Text && x.Edited == y.Edited && x.Deleted == y.Deleted && x.Pinned == y.Pinned && x.SeenBy == y.SeenBy &&
-			reflect.DeepEqual(x.Reactions, y.Reactions)
+			reflect.DeepEqual(x.Reactions, y.Reactions) && sameVoice(x, y)
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"parley/app/state"
+	"parley/media/voice"
 	"parley/net/client"
 	"parley/net/proto"
 	"parley/net/transfer"
@@ -682,6 +683,9 @@ func (q *fileQueue) runOne(rec store.Transfer) error {
 	if rec.Direction == store.Up {
 		u := &transfer.Upload{Path: rec.Path, Name: rec.Name, Conv: rec.Conv, ClientID: rec.ID,
 			Size: rec.Size, SHA256: rec.SHA256, ID: rec.UploadID, Offset: rec.Offset}
+		if rec.Voice != nil { // a recorded voice message (voice.go)
+			u.Type, u.Voice = voice.Type, rec.Voice
+		}
 		q.mu.Lock()
 		u.ModTime = q.mod[rec.ID]
 		data, inMemory := q.mem[rec.ID]
@@ -729,6 +733,9 @@ func (q *fileQueue) finish(ctx context.Context, rec store.Transfer, msg proto.Me
 	switch cause := context.Cause(ctx); {
 	case err == nil:
 		q.edit(a.ctx, rec.ID, func(r *store.Transfer) { r.State, r.Offset = store.TransferDone, r.Size })
+		if rec.Direction == store.Up {
+			a.keepSent(rec, msg) // voice.go
+		}
 		q.discard(rec)
 		q.publish()
 		if rec.Direction == store.Up {

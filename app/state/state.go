@@ -80,6 +80,8 @@ type State struct {
 	PathsSent uint64
 	// Transfers lists file uploads and downloads, oldest first.
 	Transfers []Transfer
+	// Voice is the voice messages' recorder and player (voice.go).
+	Voice Voice
 	// Call is the voice call of the call bar, nil if there is none.
 	Call *Call
 	// AudioDevices lists the microphones and speakers to choose from; nil
