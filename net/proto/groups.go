@@ -74,6 +74,7 @@ const (
 	EventPromoted    = "promoted"    // the owner made Subject an admin
 	EventDemoted     = "demoted"     // the owner made Subject a member again
 	EventOwner       = "owner"       // Actor handed ownership to Subject (Actor stays an admin, or left)
+	EventPicture     = "picture"     // Actor set the group's picture to Picture ("" removed it)
 )
 
 // Error codes of groups.
@@ -103,6 +104,9 @@ type GroupInfo struct {
 	Admins      []User `json:"admins"` // besides the owner, in the order they joined
 	Members     int    `json:"members"`
 	Role        string `json:"role"` // the caller's: RoleOwner, RoleAdmin or RoleMember
+	// Picture is the group's picture, its thumbnail's file ID; omitted:
+	// none.
+	Picture string `json:"picture,omitempty"`
 }
 
 // GroupReply answers group and set_group.
@@ -128,6 +132,10 @@ type SetGroupRequest struct {
 	Policy      *string `json:"policy,omitempty"`
 	Invite      *string `json:"invite,omitempty"`
 	Send        *string `json:"send,omitempty"`
+	// Picture is a file ID (a picture upload, or a file the caller sent),
+	// which the server makes a square thumbnail of, like set_profile's;
+	// "" removes the picture.
+	Picture *string `json:"picture,omitempty"`
 }
 
 // JoinGroupReply answers join_group: Conversation when the caller joined

@@ -150,14 +150,46 @@ func (h *Hub) setGroup(ctx context.Context, c *conn, body json.RawMessage) (any,
 		}
 		ch.Description = &desc
 	}
-	if err := h.db.SetGroup(ctx, c.user, req.Group, ch); err != nil {
+	if req.Picture != nil {
+		if err := h.groupPicture(ctx, c, req.Group, *req.Picture, &ch); err != nil {
+			return nil, err
+		}
+	}
+	shas, err := h.db.SetGroup(ctx, c.user, req.Group, ch)
+	if err != nil {
 		return nil, err
 	}
+	h.releaseBlobs(ctx, shas)
 	g, err := h.db.GroupInfo(ctx, c.user.ID, req.Group)
 	if err != nil {
 		return nil, err
 	}
 	return proto.GroupReply{Group: g}, nil
+}
+
+// groupPicture fills ch's picture from set_group's picture: file fileID
+// made into the group's thumbnail, or "" none. Only an admin's file is
+// made into one (not_admin before the work).
+func (h *Hub) groupPicture(ctx context.Context, c *conn, group proto.ConvID, fileID string, ch *storage.GroupChange) error {
+	thumb := ""
+	if fileID != "" {
+		g, err := h.db.GroupInfo(ctx, c.user.ID, group)
+		if err != nil {
+			return err
+		}
+		if g.Role == proto.RoleMember {
+			return proto.Errorf(proto.CodeNotAdmin, "only the admins of %s may do that", g.Name)
+		}
+		if h.cfg.MakePicture == nil {
+			return proto.Errorf(proto.CodeUnavailable, "this server does not take pictures")
+		}
+		if thumb, err = h.cfg.MakePicture(ctx, c.user.ID, group, fileID); err != nil {
+			return err
+		}
+		ch.Source = fileID
+	}
+	ch.Picture = &thumb
+	return nil
 }
 
 func (h *Hub) joinRequests(ctx context.Context, c *conn, body json.RawMessage) (any, error) {

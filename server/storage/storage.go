@@ -453,6 +453,13 @@ var migrations = []string{
 		max_uses INTEGER NOT NULL,
 		uses     INTEGER NOT NULL DEFAULT 0
 	) WITHOUT ROWID;`,
+	// 11: reserved for picture thumbnails (the h-thumbs branch); whoever
+	// merges puts that migration here.
+	`SELECT 1;`,
+	// 12: group pictures (groups.go): the thumbnail's file ID ('' none).
+	// The thumbnail is a 'thumb' file whose conv_id is the group's, so it
+	// goes with the group and not with the admin who set it.
+	`ALTER TABLE conversations ADD COLUMN picture TEXT NOT NULL DEFAULT '';`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
