@@ -386,7 +386,8 @@ func (m *Model) startAccount(sess store.Session, db store.Store) {
 		st.Conn = state.Connecting
 	})
 	a.files.publish()
-	a.wantPictures(me) // settings.go
+	a.wantPictures(me)   // settings.go
+	a.loadConvSettings() // convsettings.go
 	a.refresh()
 	a.drafts.start()
 	a.spawn(func() {

@@ -310,6 +310,7 @@ func (a *account) setMemberCount(ctx context.Context, conv proto.ConvID, n int) 
 	}
 	return a.db.PutConversations(ctx, proto.Conversation{
 		ID: cv.ID, Kind: cv.Kind, Name: cv.Name, Peer: cv.Peer, Members: n, LastSeq: cv.LastSeq, Last: cv.Last,
+		Picture: cv.Picture,
 	})
 }
 

@@ -512,6 +512,7 @@ func (a *account) rename(ctx context.Context, conv proto.ConvID, name string) er
 	}
 	return a.db.PutConversations(ctx, proto.Conversation{
 		ID: cv.ID, Kind: cv.Kind, Name: name, Peer: cv.Peer, Members: cv.Members, LastSeq: cv.LastSeq, Last: cv.Last,
+		Picture: cv.Picture,
 	})
 }
 
