@@ -69,6 +69,10 @@ type (
 	}
 	// ShowLink shows an invite link with its QR code (0: none).
 	ShowLink struct{ ID int64 }
+	// ChooseGroupPicture opens the file picker for a group's picture.
+	ChooseGroupPicture struct{ Conv proto.ConvID }
+	// RemoveGroupPicture removes a group's picture.
+	RemoveGroupPicture struct{ Conv proto.ConvID }
 )
 
 // What a MemberAction does.
@@ -93,6 +97,8 @@ func (DeleteGroup) isEvent()        {}
 func (CreateLink) isEvent()         {}
 func (RevokeLink) isEvent()         {}
 func (ShowLink) isEvent()           {}
+func (ChooseGroupPicture) isEvent() {}
+func (RemoveGroupPicture) isEvent() {}
 
 var settingsIcon = func() *widget.Icon {
 	ic, err := widget.NewIcon(icons.ActionSettings)
@@ -139,6 +145,11 @@ func (u *UI) eventText(m proto.Message) string {
 		return fmt.Sprintf(w.EvDemotedF, actor, subject)
 	case proto.EventOwner:
 		return fmt.Sprintf(w.EvOwnerF, actor, subject)
+	case proto.EventPicture:
+		if e.Picture == "" {
+			return fmt.Sprintf(w.EvUnpictureF, actor)
+		}
+		return fmt.Sprintf(w.EvPictureF, actor)
 	}
 	return e.Type
 }
@@ -392,6 +403,8 @@ type groupPanel struct {
 	inviteSel    string
 	sendSel      string
 	save         widget.Clickable
+	choosePic    widget.Clickable
+	removePic    widget.Clickable
 	seed         proto.GroupInfo // the settings the fields were filled from
 	seeded       bool
 
@@ -495,6 +508,12 @@ func (g *groupPanel) update(gtx layout.Context, u *UI, st state.State) {
 		if g.send[i].Clicked(gtx) {
 			g.sendSel = v
 		}
+	}
+	if g.choosePic.Clicked(gtx) && gp.Admin() {
+		u.emit(ChooseGroupPicture{Conv: o.ID})
+	}
+	if g.removePic.Clicked(gtx) && gp.Admin() {
+		u.emit(RemoveGroupPicture{Conv: o.ID})
 	}
 	if g.save.Clicked(gtx) || g.name.submitted(gtx) {
 		if req, ok := g.changes(*gp.Info); ok {
@@ -705,13 +724,39 @@ func section(gtx layout.Context, u *UI, title string, body ...layout.FlexChild) 
 	return layout.Flex{Axis: layout.Vertical}.Layout(gtx, children...)
 }
 
-// about is the group's name, description and rules: fields for admins,
-// text for the others.
+// picture is the group's avatar, large, with Choose and Remove for
+// admins.
+func (g *groupPanel) picture(gtx layout.Context, u *UI, gp *state.GroupPanel) layout.Dimensions {
+	th, w := u.th, u.gw()
+	avatar := func(gtx layout.Context) layout.Dimensions {
+		return th.groupAvatar(gtx, gp.Info.Name, int64(gp.Conv), 64)
+	}
+	if !gp.Admin() {
+		return avatar(gtx)
+	}
+	return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+		layout.Rigid(avatar),
+		layout.Rigid(gap(spaceM)),
+		layout.Rigid(th.button(&g.choosePic, secondaryButton, w.ChoosePicture).Layout),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			if gp.Info.Picture == "" {
+				return layout.Dimensions{}
+			}
+			return layout.Inset{Left: spaceS}.Layout(gtx, th.button(&g.removePic, ghostButton, w.RemovePicture).Layout)
+		}),
+	)
+}
+
+// about is the group's picture, name, description and rules: fields for
+// admins, text for the others.
 func (g *groupPanel) about(gtx layout.Context, u *UI, gp *state.GroupPanel) layout.Dimensions {
 	th, w := u.th, u.gw()
 	info := gp.Info
+	pic := func(gtx layout.Context) layout.Dimensions { return g.picture(gtx, u, gp) }
 	if !gp.Admin() {
 		rows := []layout.FlexChild{
+			layout.Rigid(pic),
+			layout.Rigid(gap(spaceS)),
 			layout.Rigid(th.label(textTitle, th.Fg, info.Name).bold().userContent().Layout),
 		}
 		if info.Description != "" {
@@ -733,6 +778,10 @@ func (g *groupPanel) about(gtx layout.Context, u *UI, gp *state.GroupPanel) layo
 	}
 	_, changed := g.changes(*info)
 	return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			return section(gtx, u, w.Picture, layout.Rigid(pic))
+		}),
+		layout.Rigid(gap(spaceM)),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 			return th.fieldBlock(gtx, w.NameLabel, g.name, w.NameLabel)
 		}),

@@ -25,6 +25,8 @@ const (
 const (
 	TypeJoinRequest  = "join_request"  // push to a group's admins: JoinRequest
 	TypeJoinAnswered = "join_answered" // push to a requester: JoinAnswered
+	// push to a group's owner and admins: JoinRequestAnswered
+	TypeJoinRequestAnswered = "join_request_answered"
 )
 
 // Join policies: who may become a member without an invitation.
@@ -171,6 +173,15 @@ type JoinAnswered struct {
 	Group     ConvID `json:"group"`
 	GroupName string `json:"group_name"`
 	Approved  bool   `json:"approved"`
+}
+
+// JoinRequestAnswered tells a group's owner and admins that one of them
+// answered User's request to join: it waits no more.
+type JoinRequestAnswered struct {
+	Group    ConvID `json:"group"`
+	User     UserID `json:"user"`
+	Approved bool   `json:"approved"`
+	By       User   `json:"by"`
 }
 
 // MemberRequest names a member (or banned user) of a group.

@@ -216,6 +216,12 @@ func (h *Hub) answerJoin(ctx context.Context, c *conn, body json.RawMessage) (an
 	if frame, err := proto.EncodePush(proto.TypeJoinAnswered, proto.JoinAnswered{Group: req.Group, GroupName: a.GroupName, Approved: req.Approve}); err == nil {
 		h.pushTo(req.User, frame)
 	}
+	done := proto.JoinRequestAnswered{Group: req.Group, User: req.User, Approved: req.Approve, By: c.user}
+	if frame, err := proto.EncodePush(proto.TypeJoinRequestAnswered, done); err == nil {
+		for _, u := range a.Answerers {
+			h.pushTo(u, frame)
+		}
+	}
 	return struct{}{}, nil
 }
 

@@ -322,7 +322,8 @@ func (s *sequencer) ownerGroup(tx *sql.Tx, group proto.ConvID, actor proto.UserI
 // Answered is the outcome of AnswerJoin.
 type Answered struct {
 	GroupName string
-	Joined    bool // the requester became a member (false: declined, or already one)
+	Joined    bool           // the requester became a member (false: declined, or already one)
+	Answerers []proto.UserID // the owner and admins, who no longer see the request
 }
 
 // AnswerJoin approves or declines user's request to join group, for an
@@ -342,7 +343,7 @@ func (d *DB) AnswerJoin(ctx context.Context, actor proto.User, group proto.ConvI
 		} else if n == 0 {
 			return nil, proto.Errorf(proto.CodeNoSuchRequest, "no request of %d to join %s is waiting", user, c.name)
 		}
-		a := Answered{GroupName: c.name}
+		a := Answered{GroupName: c.name, Answerers: c.answerers()}
 		if !approve || c.isMember(user) {
 			return a, nil
 		}
