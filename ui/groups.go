@@ -724,25 +724,45 @@ func section(gtx layout.Context, u *UI, title string, body ...layout.FlexChild) 
 	return layout.Flex{Axis: layout.Vertical}.Layout(gtx, children...)
 }
 
-// picture is the group's avatar, large, with Choose and Remove for
-// admins.
-func (g *groupPanel) picture(gtx layout.Context, u *UI, gp *state.GroupPanel) layout.Dimensions {
+var photoIcon = func() *widget.Icon {
+	ic, err := widget.NewIcon(icons.ImageAddAPhoto)
+	if err != nil {
+		panic(err)
+	}
+	return ic
+}()
+
+// nameRow is the group's avatar (its picture) beside its name: for
+// admins the name's field, with Choose picture and, if there is one,
+// Remove picture as icon buttons after it (no room of its own: the
+// requests and members stay in view).
+func (g *groupPanel) nameRow(gtx layout.Context, u *UI, gp *state.GroupPanel) layout.Dimensions {
 	th, w := u.th, u.gw()
 	avatar := func(gtx layout.Context) layout.Dimensions {
-		return th.groupAvatar(gtx, gp.Info.Name, int64(gp.Conv), 64)
+		return layout.Inset{Right: spaceM}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return th.groupAvatar(gtx, gp.Info.Name, int64(gp.Conv), 56)
+		})
 	}
 	if !gp.Admin() {
-		return avatar(gtx)
+		return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+			layout.Rigid(avatar),
+			layout.Flexed(1, th.label(textTitle, th.Fg, gp.Info.Name).bold().userContent().Layout))
 	}
-	return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+	return layout.Flex{Alignment: layout.End}.Layout(gtx,
 		layout.Rigid(avatar),
-		layout.Rigid(gap(spaceM)),
-		layout.Rigid(th.button(&g.choosePic, secondaryButton, w.ChoosePicture).Layout),
+		layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+			return th.fieldBlock(gtx, w.NameLabel, g.name, w.NameLabel)
+		}),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			b := th.iconButton(&g.choosePic, photoIcon, w.ChoosePicture)
+			b.color = th.Primary
+			return layout.Inset{Left: spaceS}.Layout(gtx, b.Layout)
+		}),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 			if gp.Info.Picture == "" {
 				return layout.Dimensions{}
 			}
-			return layout.Inset{Left: spaceS}.Layout(gtx, th.button(&g.removePic, ghostButton, w.RemovePicture).Layout)
+			return th.iconButton(&g.removePic, u.icons.close, w.RemovePicture).Layout(gtx)
 		}),
 	)
 }
@@ -752,12 +772,10 @@ func (g *groupPanel) picture(gtx layout.Context, u *UI, gp *state.GroupPanel) la
 func (g *groupPanel) about(gtx layout.Context, u *UI, gp *state.GroupPanel) layout.Dimensions {
 	th, w := u.th, u.gw()
 	info := gp.Info
-	pic := func(gtx layout.Context) layout.Dimensions { return g.picture(gtx, u, gp) }
+	name := func(gtx layout.Context) layout.Dimensions { return g.nameRow(gtx, u, gp) }
 	if !gp.Admin() {
 		rows := []layout.FlexChild{
-			layout.Rigid(pic),
-			layout.Rigid(gap(spaceS)),
-			layout.Rigid(th.label(textTitle, th.Fg, info.Name).bold().userContent().Layout),
+			layout.Rigid(name),
 		}
 		if info.Description != "" {
 			rows = append(rows, layout.Rigid(gap(spaceXS)), layout.Rigid(th.label(textBody, th.Fg, info.Description).userContent().Layout))
@@ -778,13 +796,7 @@ func (g *groupPanel) about(gtx layout.Context, u *UI, gp *state.GroupPanel) layo
 	}
 	_, changed := g.changes(*info)
 	return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
-		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-			return section(gtx, u, w.Picture, layout.Rigid(pic))
-		}),
-		layout.Rigid(gap(spaceM)),
-		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-			return th.fieldBlock(gtx, w.NameLabel, g.name, w.NameLabel)
-		}),
+		layout.Rigid(name),
 		layout.Rigid(gap(spaceM)),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 			gtx.Constraints.Max.Y = gtx.Dp(120)

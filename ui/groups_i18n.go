@@ -16,7 +16,7 @@ type groupWords struct {
 	EvPromotedF, EvDemotedF, EvOwnerF                           string
 	EvPictureF, EvUnpictureF                                    string
 	// The group's picture in the panel.
-	Picture, ChoosePicture, RemovePicture string
+	ChoosePicture, RemovePicture string
 	// Join policies, with a line each that says what they mean.
 	PolicyAsk, PolicyInvite, PolicyOpen             string
 	PolicyAskHelp, PolicyInviteHelp, PolicyOpenHelp string
@@ -53,7 +53,6 @@ var groupCatalog = map[Lang]groupWords{
 		EvOwnerF:         "%s made %s the owner",
 		EvPictureF:       "%s changed the group's picture",
 		EvUnpictureF:     "%s removed the group's picture",
-		Picture:          "Picture",
 		ChoosePicture:    "Choose picture…",
 		RemovePicture:    "Remove picture",
 		PolicyAsk:        "Ask to join",
@@ -139,7 +138,6 @@ var groupCatalog = map[Lang]groupWords{
 		EvOwnerF:         "%s 将群主转让给了 %s",
 		EvPictureF:       "%s 更换了群头像",
 		EvUnpictureF:     "%s 移除了群头像",
-		Picture:          "群头像",
 		ChoosePicture:    "选择群头像…",
 		RemovePicture:    "移除群头像",
 		PolicyAsk:        "申请加入",
