@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"image"
 	"image/color"
+	"io/fs"
 	"net/http"
+	"path/filepath"
 	"testing"
 
 	"parley/net/client"
@@ -106,6 +108,19 @@ func TestAGroupPictureIsSetShownReplacedAndRemoved(t *testing.T) {
 	if got, _ := li.GroupInfo(testCtx(t), g.ID); got.Picture != thumb {
 		t.Fatalf("the picture after refusals: %q, want %q", got.Picture, thumb)
 	}
+	// A good picture with a bad setting beside it: refused as a whole, and
+	// the thumbnail made for it goes again (no blob is left of it).
+	up3 := uploadPicture(t, s, li, pngOf(t, 50, 50, color.RGBA{10, 20, 230, 255}))
+	blobs := countBlobs(t, s)
+	bogus := "bogus"
+	_, err = li.SetGroup(testCtx(t), proto.SetGroupRequest{Group: g.ID, Picture: &up3, Policy: &bogus})
+	wantCode(t, err, proto.CodeBadRequest)
+	if n := countBlobs(t, s); n != blobs {
+		t.Fatalf("a refused set_group left %d blobs, were %d: its thumbnail stayed", n, blobs)
+	}
+	if got, _ := li.GroupInfo(testCtx(t), g.ID); got.Picture != thumb {
+		t.Fatalf("the picture after a refused change: %q, want %q", got.Picture, thumb)
+	}
 
 	// Wang, made an admin, replaces it: the old thumbnail goes. Li
 	// deleting his account leaves the group's picture in place.
@@ -157,4 +172,17 @@ func TestAGroupPictureIsSetShownReplacedAndRemoved(t *testing.T) {
 	if after := li.lastSeq(t, g.ID); after != before {
 		t.Fatalf("a second removal appended entries %d..%d", before+1, after)
 	}
+}
+
+// countBlobs counts the blobs the files service holds.
+func countBlobs(t testing.TB, s *nodetest.Server) int {
+	t.Helper()
+	n := 0
+	filepath.WalkDir(filepath.Join(s.Dir, "files", "blobs"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return nil
+	})
+	return n
 }

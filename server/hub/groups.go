@@ -157,6 +157,13 @@ func (h *Hub) setGroup(ctx context.Context, c *conn, body json.RawMessage) (any,
 	}
 	shas, err := h.db.SetGroup(ctx, c.user, req.Group, ch)
 	if err != nil {
+		if ch.Picture != nil && *ch.Picture != "" { // the thumbnail made for the refused change goes
+			if dropped, derr := h.db.DropThumb(context.WithoutCancel(ctx), req.Group, *ch.Picture); derr != nil {
+				h.log.Error("drop the thumbnail of a refused set_group", "group", req.Group, "err", derr)
+			} else {
+				h.releaseBlobs(ctx, dropped)
+			}
+		}
 		return nil, err
 	}
 	h.releaseBlobs(ctx, shas)

@@ -761,6 +761,20 @@ func (d *DB) SetGroup(ctx context.Context, actor proto.User, group proto.ConvID,
 	return shas, nil
 }
 
+// DropThumb deletes thumbnail id that was made for group and is not its
+// picture (set_group refused the change it was made for), and returns
+// its blob's SHA-256 for the files service to release.
+func (d *DB) DropThumb(ctx context.Context, group proto.ConvID, id string) ([]string, error) {
+	v, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+		return dropPictureFile(tx, `DELETE FROM files WHERE id = ? AND conv_id = ? AND purpose = ?
+			AND id != (SELECT picture FROM conversations WHERE id = ?) RETURNING sha256`, id, group, PurposeThumb, group)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]string), nil
+}
+
 // dropPictureFile runs query, which deletes at most one file and returns
 // its sha256, and returns that (none if it deleted nothing).
 func dropPictureFile(tx *sql.Tx, query string, args ...any) ([]string, error) {
