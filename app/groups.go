@@ -2,9 +2,28 @@ package main
 
 import (
 	"context"
+	"strconv"
+	"strings"
 
+	"parley/net/proto"
 	"parley/ui"
 )
+
+// groupPictureTarget, followed by a group's ID, is the picker's target
+// when it chooses that group's picture (settings.go's pickedPicture sets
+// it).
+const groupPictureTarget = "\x00group picture "
+
+// groupPictureConv is the group whose picture target names; ok false if
+// it names none.
+func groupPictureConv(target string) (proto.ConvID, bool) {
+	rest, ok := strings.CutPrefix(target, groupPictureTarget)
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	return proto.ConvID(id), err == nil && id > 0
+}
 
 // dispatchGroups performs the intents of groups (ui/groups.go); it
 // reports whether ev was one.
@@ -50,6 +69,10 @@ func (win *window) dispatchGroups(ev ui.Event) bool {
 		do(func(ctx context.Context) error { return m.RevokeLink(ctx, ev.Conv, ev.ID) })
 	case ui.ShowLink:
 		m.ShowLink(ev.ID)
+	case ui.ChooseGroupPicture:
+		win.pickFile(groupPictureTarget + strconv.FormatInt(int64(ev.Conv), 10))
+	case ui.RemoveGroupPicture:
+		do(func(ctx context.Context) error { return m.RemoveGroupPicture(ctx, ev.Conv) })
 	default:
 		return false
 	}

@@ -48,6 +48,9 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.downloads, "downloads", os.Getenv("PARLEY_DOWNLOADS"), "folder for saved files (default: the platform's downloads folder)")
 	size := fs.String("size", fmt.Sprintf("%dx%d", defaultSize.X, defaultSize.Y), "initial window size in dp, WxH")
 	verbose := fs.Bool("v", false, "log debug messages")
+	// Gio starts the Windows app with the parley:// link clicked as
+	// -gio_launch_url URL; it hands the link over itself (links.go).
+	fs.String("gio_launch_url", "", "an invite link the system opened the app with (Windows)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -102,5 +105,5 @@ func main() {
 		}
 		os.Exit(0)
 	}()
-	app.Main()
+	appEvents() // app.Main, with the links clicked while the app runs (links.go)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"parley/ui"
 )
@@ -39,10 +40,19 @@ func (win *window) settingsEvent(ev ui.Event) bool {
 	return true
 }
 
-// pickedPicture sets what the picker chose as my profile picture; false
-// if r is not a pick for the picture.
+// pickedPicture sets what the picker chose as my profile picture, or as
+// a group's (groups.go); false if r is not a pick for a picture.
 func (win *window) pickedPicture(r pickResult) bool {
-	if r.target != pictureTarget {
+	m := win.m
+	lane, what := "settings", "SetPicture"
+	set, setFile := m.SetPicture, m.SetPictureFile
+	if conv, ok := groupPictureConv(r.target); ok {
+		lane, what = "", "SetGroupPicture"
+		set = func(ctx context.Context, name string, rc io.ReadCloser) error {
+			return m.SetGroupPicture(ctx, conv, name, rc)
+		}
+		setFile = func(ctx context.Context, path string) error { return m.SetGroupPictureFile(ctx, conv, path) }
+	} else if r.target != pictureTarget {
 		return false
 	}
 	switch {
@@ -50,10 +60,10 @@ func (win *window) pickedPicture(r pickResult) bool {
 		win.log.Info("no file picker for the picture", "err", r.err)
 	case r.stream != nil:
 		s := *r.stream
-		win.perform("settings", "SetPicture", func(ctx context.Context) error { return win.m.SetPicture(ctx, s.Name, s) })
+		win.perform(lane, what, func(ctx context.Context) error { return set(ctx, s.Name, s) })
 	default:
 		path := r.path
-		win.perform("settings", "SetPicture", func(ctx context.Context) error { return win.m.SetPictureFile(ctx, path) })
+		win.perform(lane, what, func(ctx context.Context) error { return setFile(ctx, path) })
 	}
 	return true
 }

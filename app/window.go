@@ -83,6 +83,7 @@ func run(o options, log *slog.Logger, start time.Time) error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go offerLinks(ctx, m) // the links the system hands over while the app runs (links.go)
 	f := <-fonts
 	win := newWindow(ctx, w, m, o, log, f.faces, f.cjk)
 	win.perms = perms

@@ -674,6 +674,16 @@ func (s *durable) PutConversations(ctx context.Context, cs ...proto.Conversation
 	})
 }
 
+func (s *durable) SetConvSettings(ctx context.Context, cs ...proto.ConvSettings) error {
+	return s.write("set conversation settings", func(ch *change) error {
+		for _, set := range cs {
+			ch.noteConv(set.Conv)
+		}
+		ch.d.setConvSettings(cs)
+		return nil
+	})
+}
+
 func (s *durable) DeleteConversation(ctx context.Context, id proto.ConvID) error {
 	return s.write("delete conversation", func(ch *change) error {
 		ch.noteConv(id)

@@ -147,6 +147,9 @@ type convRecord struct {
 	SyncedSeq int64          `json:"synced_seq,omitempty"`
 	Last      *proto.Message `json:"last,omitempty"`
 	Created   int64          `json:"created"`
+	// Added later: absent in older records.
+	Picture  string              `json:"picture,omitempty"`
+	Settings *proto.ConvSettings `json:"settings,omitempty"`
 }
 
 type outboxRecord struct {
@@ -202,7 +205,15 @@ func encodeConv(c Conversation) string {
 	return encode(convRecord{
 		ID: c.ID, Kind: c.Kind, Name: c.Name, Peer: c.Peer, Members: c.Members,
 		LastSeq: c.LastSeq, ReadSeq: c.ReadSeq, SyncedSeq: c.SyncedSeq, Last: c.Last, Created: c.Created,
+		Picture: c.Picture, Settings: settingsRecord(c.Settings),
 	})
+}
+
+func settingsRecord(cs proto.ConvSettings) *proto.ConvSettings {
+	if cs == (proto.ConvSettings{}) {
+		return nil
+	}
+	return &cs
 }
 
 func decodeConv(v string) (Conversation, error) {
@@ -210,10 +221,15 @@ func decodeConv(v string) (Conversation, error) {
 	if err := json.Unmarshal([]byte(v), &r); err != nil {
 		return Conversation{}, err
 	}
-	return Conversation{
+	c := Conversation{
 		ID: r.ID, Kind: r.Kind, Name: r.Name, Peer: r.Peer, Members: r.Members,
 		LastSeq: r.LastSeq, ReadSeq: r.ReadSeq, SyncedSeq: r.SyncedSeq, Last: r.Last, Created: r.Created,
-	}, nil
+		Picture: r.Picture,
+	}
+	if r.Settings != nil {
+		c.Settings = *r.Settings
+	}
+	return c, nil
 }
 
 func encodeOutbox(it OutboxItem, order int64) string {

@@ -216,7 +216,7 @@ func (s *Memory) PutConversations(ctx context.Context, cs ...proto.Conversation)
 func (d *memData) putConversations(cs []proto.Conversation) {
 	for _, pc := range cs {
 		c := d.conv(pc.ID)
-		c.c.Kind, c.c.Name, c.c.Members = pc.Kind, pc.Name, pc.Members
+		c.c.Kind, c.c.Name, c.c.Members, c.c.Picture = pc.Kind, pc.Name, pc.Members, pc.Picture
 		c.c.Peer = nil
 		if pc.Peer != nil {
 			p := *pc.Peer
@@ -225,6 +225,18 @@ func (d *memData) putConversations(cs []proto.Conversation) {
 		c.c.LastSeq = max(c.c.LastSeq, pc.LastSeq)
 		if pc.Last != nil {
 			c.noteMessage(*pc.Last)
+		}
+	}
+}
+
+func (s *Memory) SetConvSettings(ctx context.Context, cs ...proto.ConvSettings) error {
+	return s.with(func(d *memData) error { d.setConvSettings(cs); return nil })
+}
+
+func (d *memData) setConvSettings(cs []proto.ConvSettings) {
+	for _, set := range cs {
+		if c := d.convs[set.Conv]; c != nil {
+			c.c.Settings = set
 		}
 	}
 }

@@ -226,9 +226,13 @@ CREATE TABLE hidden_after (
 	after INTEGER NOT NULL
 );
 `,
-	// 6: #15's (group pictures). On this branch a placeholder, so that
-	// the voice messages' migration is number 7; the merge keeps #15's.
-	`SELECT 1;`,
+	// 6: a group's picture (the server's summary) and my settings of a
+	// conversation (SetConvSettings): settings is the proto.ConvSettings
+	// as JSON, '' until any are stored.
+	`
+ALTER TABLE conversations ADD COLUMN picture TEXT NOT NULL DEFAULT '';
+ALTER TABLE conversations ADD COLUMN settings TEXT NOT NULL DEFAULT '';
+`,
 	// 7: voice messages (voice.go): the voice messages played on this
 	// device (the others' are "unplayed"), and the voice of a queued
 	// voice upload, JSON proto.Voice ('' for a plain file).
@@ -412,7 +416,7 @@ func (s *SQLite) ClearSession(ctx context.Context) error {
 
 // convCols ends with the count of change entries between the read and
 // the top seq: they are never unread.
-const convCols = `id, kind, name, peer_id, peer_name, members, top_seq, read_seq, synced_seq, last, created,
+const convCols = `id, kind, name, peer_id, peer_name, members, top_seq, read_seq, synced_seq, last, created, picture, settings,
 	(SELECT count(*) FROM messages m WHERE m.conv = conversations.id AND m.seq > read_seq AND m.seq <= top_seq
 		AND m.kind IN ('edit', 'delete', 'react', 'unreact', 'pin', 'unpin'))`
 
@@ -422,12 +426,18 @@ func scanConv(sc interface{ Scan(...any) error }) (Conversation, error) {
 		peerID   sql.NullInt64
 		peerName string
 		last     sql.NullString
+		settings string
 		changes  int64
 	)
 	err := sc.Scan(&c.ID, &c.Kind, &c.Name, &peerID, &peerName, &c.Members,
-		&c.LastSeq, &c.ReadSeq, &c.SyncedSeq, &last, &c.Created, &changes)
+		&c.LastSeq, &c.ReadSeq, &c.SyncedSeq, &last, &c.Created, &c.Picture, &settings, &changes)
 	if err != nil {
 		return Conversation{}, err
+	}
+	if settings != "" {
+		if err := json.Unmarshal([]byte(settings), &c.Settings); err != nil {
+			return Conversation{}, fmt.Errorf("conversation %d: settings: %w", c.ID, err)
+		}
 	}
 	if peerID.Valid {
 		c.Peer = &proto.User{ID: proto.UserID(peerID.Int64), Name: peerName}
@@ -475,10 +485,10 @@ func (s *SQLite) PutConversations(ctx context.Context, cs ...proto.Conversation)
 				last, lastSeq, activity = string(b), pc.Last.Seq, pc.Last.Time
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO conversations
-				(id, kind, name, peer_id, peer_name, members, top_seq, last, last_seq, activity, created)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				(id, kind, name, peer_id, peer_name, members, top_seq, last, last_seq, activity, created, picture)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (id) DO UPDATE SET
-					kind = excluded.kind, name = excluded.name,
+					kind = excluded.kind, name = excluded.name, picture = excluded.picture,
 					peer_id = excluded.peer_id, peer_name = excluded.peer_name,
 					members = excluded.members,
 					top_seq = max(top_seq, excluded.top_seq),
@@ -486,7 +496,7 @@ func (s *SQLite) PutConversations(ctx context.Context, cs ...proto.Conversation)
 					activity = iif(excluded.last_seq > last_seq, excluded.activity, activity),
 					last_seq = max(last_seq, excluded.last_seq)`,
 				pc.ID, pc.Kind, pc.Name, peerID, peerName, pc.Members,
-				max(pc.LastSeq, lastSeq), last, lastSeq, activity, now)
+				max(pc.LastSeq, lastSeq), last, lastSeq, activity, now, pc.Picture)
 			if err != nil {
 				return fmt.Errorf("conversation %d: %w", pc.ID, err)
 			}
@@ -495,6 +505,25 @@ func (s *SQLite) PutConversations(ctx context.Context, cs ...proto.Conversation)
 	})
 	if err != nil {
 		return fmt.Errorf("put conversations: %w", err)
+	}
+	return nil
+}
+
+func (s *SQLite) SetConvSettings(ctx context.Context, cs ...proto.ConvSettings) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		for _, set := range cs {
+			b, err := json.Marshal(set)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE conversations SET settings = ? WHERE id = ?`, string(b), set.Conv); err != nil {
+				return fmt.Errorf("conversation %d: %w", set.Conv, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("set conversation settings: %w", err)
 	}
 	return nil
 }

@@ -109,6 +109,9 @@ type Conversation struct {
 	Last      *proto.Message // the newest shown message known (stored or from the summary; not a change entry), nil if none
 
 	Created int64 // when this device first learnt of the conversation, Unix ms
+
+	Picture  string             // a group's picture, its thumbnail's file ID, from the server's summary ("" none)
+	Settings proto.ConvSettings // my settings of it (SetConvSettings); Settings.Conv is 0 until any are stored
 }
 
 // Activity is the time the conversation list is ordered by: the newest
@@ -124,7 +127,7 @@ func (c Conversation) Activity() int64 {
 // state (read and synced positions).
 type Conversations interface {
 	// PutConversations inserts or updates conversations from server
-	// summaries. Server fields (kind, name, peer, member count) are replaced;
+	// summaries. Server fields (kind, name, peer, member count, picture) are replaced;
 	// LastSeq and Last only move forward; local fields (ReadSeq, SyncedSeq,
 	// Created) are kept.
 	PutConversations(ctx context.Context, cs ...proto.Conversation) error
@@ -143,6 +146,11 @@ type Conversations interface {
 	// Have returns SyncedSeq for every cached conversation, ready for
 	// proto.SyncRequest.Have.
 	Have(ctx context.Context) (map[proto.ConvID]int64, error)
+	// SetConvSettings stores my settings of conversations (from the
+	// server's summaries and conv_settings pushes), so that a start
+	// without the server shows them. PutConversations leaves them as
+	// they are; a conversation not cached is skipped.
+	SetConvSettings(ctx context.Context, cs ...proto.ConvSettings) error
 }
 
 // Members caches the member lists of conversations.

@@ -60,6 +60,7 @@ func runSuite(t *testing.T, newOpener backend) {
 		{"HideMarksAStoredMessage", testHide},
 		{"PendingChangesAndHiddenAfterKeptAcrossReopen", testPendingChanges},
 		{"PlayedVoiceMessagesAndVoiceUploadsKeptAcrossReopen", testVoicePlayed},
+		{"PictureAndSettingsKeptAcrossReopen", testConvSettings},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1045,4 +1046,36 @@ func testDrafts(t *testing.T, open opener) {
 	wantErr(t, s.SaveDraft(ctx, 1, "x"), ErrClosed)
 	_, err = s.Drafts(ctx)
 	wantErr(t, err, ErrClosed)
+}
+
+// A group's picture comes with its summary; my settings of a conversation
+// are stored apart (a summary does not change them), and both are there
+// after a reopen.
+func testConvSettings(t *testing.T, open opener) {
+	ctx := context.Background()
+	s := open(t, "a", Options{})
+	must(t, s.PutConversations(ctx,
+		proto.Conversation{ID: 1, Kind: proto.KindGroup, Name: "muted", Picture: "0123abcd"},
+		proto.Conversation{ID: 2, Kind: proto.KindDirect, Name: "王芳", Peer: &proto.User{ID: 77, Name: "王芳"}, Members: 2}))
+	muted := proto.ConvSettings{Conv: 1, Notify: proto.NotifyOff, NotifyUntil: t0 + 3600_000}
+	request := proto.ConvSettings{Conv: 2, Request: true, Notify: proto.NotifyAll, Archived: true}
+	must(t, s.SetConvSettings(ctx, muted, request, proto.ConvSettings{Conv: 9, Archived: true})) // 9 is not cached
+	// A later summary replaces the picture, and leaves the settings.
+	must(t, s.PutConversations(ctx, proto.Conversation{ID: 1, Kind: proto.KindGroup, Name: "muted", Picture: "4567ef"}))
+	must(t, s.Close())
+
+	s = open(t, "a", Options{})
+	if c := conv(t, s, 1); c.Picture != "4567ef" || c.Settings != muted {
+		t.Fatalf("after reopen conversation 1 = %+v", c)
+	}
+	if c := conv(t, s, 2); c.Picture != "" || c.Settings != request {
+		t.Fatalf("after reopen conversation 2 = %+v", c)
+	}
+	if _, err := s.Conversation(ctx, 9); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("settings of a conversation not cached made one: %v", err)
+	}
+	must(t, s.PutConversations(ctx, proto.Conversation{ID: 1, Kind: proto.KindGroup, Name: "muted"}))
+	if c := conv(t, s, 1); c.Picture != "" {
+		t.Fatalf("a summary without a picture left %q", c.Picture)
+	}
 }

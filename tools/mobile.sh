@@ -13,6 +13,10 @@
 # Android, to the layout of its -work folder; the machine it was written on
 # has no Android SDK and no Xcode, so none of it ran there.
 #
+# Every target registers the parley:// scheme (gogio -schemes): Android
+# gets an intent filter for it, iOS and macOS CFBundleURLTypes; a clicked
+# invite link reaches the app as an app.URLEvent (app/links.go).
+#
 # Settings (environment):
 #   PARLEY_APP_ID       app id / bundle id              (org.parley.app)
 #   PARLEY_VERSION      major.minor.patch.versioncode   (0.1.0.1); the last
@@ -268,7 +272,7 @@ android() {
 
 	mkdir -p "$out"
 	out=$(cd "$out" && pwd)
-	local flags=(-target android -appid "$app_id" -name Parley -version "$version"
+	local flags=(-target android -appid "$app_id" -name Parley -version "$version" -schemes parley
 		-icon app/appicon.png -minsdk "${PARLEY_ANDROID_MINSDK:-28}"
 		-targetsdk "${PARLEY_ANDROID_TARGETSDK:-35}" -signkey "$keystore" -work)
 	[ -n "${PARLEY_ANDROID_ARCH:-}" ] && flags+=(-arch "$PARLEY_ANDROID_ARCH")
@@ -316,7 +320,7 @@ ios() {
 	find_gogio
 	mkdir -p "$out"
 	out=$(cd "$out" && pwd)
-	local flags=(-target ios -appid "$app_id" -name Parley -version "$version"
+	local flags=(-target ios -appid "$app_id" -name Parley -version "$version" -schemes parley
 		-icon app/appicon.png -minsdk "${PARLEY_IOS_MINSDK:-15}")
 	[ -n "${PARLEY_IOS_PROFILE:-}" ] && flags+=(-signkey "$PARLEY_IOS_PROFILE")
 
@@ -375,7 +379,7 @@ macos() {
 	# folders inside the -o folder. Unsigned: the signature must cover the
 	# edited plist and the microphone entitlement, so it is made below.
 	run_gogio "$work/gogio.log" -target macos -arch "$arch" -appid "$app_id" -version "$version" \
-		-icon app/appicon.png -o "$app"
+		-schemes parley -icon app/appicon.png -o "$app"
 
 	# The usage texts (microphone; local network, asked by macOS 15 too),
 	# and what gogio's macOS plist lacks: a name, the version, and the

@@ -76,7 +76,7 @@ func TestCallAUserIDWithNoConversationOpen(t *testing.T) {
 	st := uitest.Busy()
 	st.Open = nil
 	d.Frame(st)
-	step(t, d, "呼叫用户 ID…")
+	step(t, d, "按 ID 呼叫")
 	onScreen(t, d, "语音通话")
 	must(t, d.Fill("要呼叫的用户 ID", "4830"))
 	wantEvents(t, "呼叫", step(t, d, "呼叫"), ui.Call{UserID: "4830"})
@@ -335,7 +335,7 @@ func TestWithoutAudioThereAreNoCalls(t *testing.T) {
 		st := uitest.Direct()
 		st.NoAudio = true
 		d.Frame(st)
-		for _, s := range []string{"User ID to call", "Call a user ID…", "呼叫用户 ID…"} {
+		for _, s := range []string{"User ID to call", "Call a user ID…", "按 ID 呼叫"} {
 			if _, ok := d.Find(s); ok {
 				t.Errorf("%v: %q is on screen without audio", c.lang, s)
 			}

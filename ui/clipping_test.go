@@ -92,7 +92,7 @@ func screensToCheck() []screen {
 			return st
 		}, pick("Sound devices", "声音设备")},
 		{"call active, sound devices", func() state.State { return uitest.WithCall(uitest.Direct(), state.CallActive) }, pick("Sound devices", "声音设备")},
-		{"call a user ID", list, pick("Call a user ID…", "呼叫用户 ID…")},
+		{"call a user ID", list, pick("Call a user ID…", "按 ID 呼叫")},
 		{"call incoming", func() state.State { return uitest.WithCall(uitest.Direct(), state.CallIncoming) }, none},
 		{"settings", func() state.State { return uitest.WithSettings(list()) }, pick("Settings", "设置")},
 		{"login, revoked", func() state.State {

@@ -118,7 +118,7 @@ func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
 		p.askLeave = false
 		u.emit(Leave{Conv: o.ID})
 	}
-	if p.callPeer.Clicked(gtx) && o.Peer != nil && !st.NoAudio {
+	if p.callPeer.Clicked(gtx) && o.Peer != nil && !st.NoAudio && !o.Request {
 		u.emit(Call{UserID: fmt.Sprint(o.Peer.ID)})
 	}
 	p.settings.update(gtx, u, st)
@@ -504,7 +504,8 @@ func (p *convPane) header(gtx layout.Context, u *UI, st state.State) layout.Dime
 					return layout.Dimensions{}
 				}
 				b := th.iconButton(&p.callPeer, u.icons.call, fmt.Sprintf(t.CallPersonF, o.Peer.Name))
-				b.enabled = !st.NoAudio && (st.Call == nil || st.Call.State == state.CallEnded)
+				// A request waiting for my answer: Accept first (requests.go).
+				b.enabled = !st.NoAudio && !o.Request && (st.Call == nil || st.Call.State == state.CallEnded)
 				if st.NoAudio {
 					b.desc = t.NoAudioCalls
 				}

@@ -69,6 +69,10 @@ type (
 	}
 	// ShowLink shows an invite link with its QR code (0: none).
 	ShowLink struct{ ID int64 }
+	// ChooseGroupPicture opens the file picker for a group's picture.
+	ChooseGroupPicture struct{ Conv proto.ConvID }
+	// RemoveGroupPicture removes a group's picture.
+	RemoveGroupPicture struct{ Conv proto.ConvID }
 )
 
 // What a MemberAction does.
@@ -93,6 +97,8 @@ func (DeleteGroup) isEvent()        {}
 func (CreateLink) isEvent()         {}
 func (RevokeLink) isEvent()         {}
 func (ShowLink) isEvent()           {}
+func (ChooseGroupPicture) isEvent() {}
+func (RemoveGroupPicture) isEvent() {}
 
 var settingsIcon = func() *widget.Icon {
 	ic, err := widget.NewIcon(icons.ActionSettings)
@@ -139,6 +145,11 @@ func (u *UI) eventText(m proto.Message) string {
 		return fmt.Sprintf(w.EvDemotedF, actor, subject)
 	case proto.EventOwner:
 		return fmt.Sprintf(w.EvOwnerF, actor, subject)
+	case proto.EventPicture:
+		if e.Picture == "" {
+			return fmt.Sprintf(w.EvUnpictureF, actor)
+		}
+		return fmt.Sprintf(w.EvPictureF, actor)
 	}
 	return e.Type
 }
@@ -392,6 +403,8 @@ type groupPanel struct {
 	inviteSel    string
 	sendSel      string
 	save         widget.Clickable
+	choosePic    widget.Clickable
+	removePic    widget.Clickable
 	seed         proto.GroupInfo // the settings the fields were filled from
 	seeded       bool
 
@@ -495,6 +508,12 @@ func (g *groupPanel) update(gtx layout.Context, u *UI, st state.State) {
 		if g.send[i].Clicked(gtx) {
 			g.sendSel = v
 		}
+	}
+	if g.choosePic.Clicked(gtx) && gp.Admin() {
+		u.emit(ChooseGroupPicture{Conv: o.ID})
+	}
+	if g.removePic.Clicked(gtx) && gp.Admin() {
+		u.emit(RemoveGroupPicture{Conv: o.ID})
 	}
 	if g.save.Clicked(gtx) || g.name.submitted(gtx) {
 		if req, ok := g.changes(*gp.Info); ok {
@@ -705,14 +724,58 @@ func section(gtx layout.Context, u *UI, title string, body ...layout.FlexChild) 
 	return layout.Flex{Axis: layout.Vertical}.Layout(gtx, children...)
 }
 
-// about is the group's name, description and rules: fields for admins,
-// text for the others.
+var photoIcon = func() *widget.Icon {
+	ic, err := widget.NewIcon(icons.ImageAddAPhoto)
+	if err != nil {
+		panic(err)
+	}
+	return ic
+}()
+
+// nameRow is the group's avatar (its picture) beside its name: for
+// admins the name's field, with Choose picture and, if there is one,
+// Remove picture as icon buttons after it (no room of its own: the
+// requests and members stay in view).
+func (g *groupPanel) nameRow(gtx layout.Context, u *UI, gp *state.GroupPanel) layout.Dimensions {
+	th, w := u.th, u.gw()
+	avatar := func(gtx layout.Context) layout.Dimensions {
+		return layout.Inset{Right: spaceM}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return th.groupAvatar(gtx, gp.Info.Name, int64(gp.Conv), 56)
+		})
+	}
+	if !gp.Admin() {
+		return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
+			layout.Rigid(avatar),
+			layout.Flexed(1, th.label(textTitle, th.Fg, gp.Info.Name).bold().userContent().Layout))
+	}
+	return layout.Flex{Alignment: layout.End}.Layout(gtx,
+		layout.Rigid(avatar),
+		layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+			return th.fieldBlock(gtx, w.NameLabel, g.name, w.NameLabel)
+		}),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			b := th.iconButton(&g.choosePic, photoIcon, w.ChoosePicture)
+			b.color = th.Primary
+			return layout.Inset{Left: spaceS}.Layout(gtx, b.Layout)
+		}),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			if gp.Info.Picture == "" {
+				return layout.Dimensions{}
+			}
+			return th.iconButton(&g.removePic, u.icons.close, w.RemovePicture).Layout(gtx)
+		}),
+	)
+}
+
+// about is the group's picture, name, description and rules: fields for
+// admins, text for the others.
 func (g *groupPanel) about(gtx layout.Context, u *UI, gp *state.GroupPanel) layout.Dimensions {
 	th, w := u.th, u.gw()
 	info := gp.Info
+	name := func(gtx layout.Context) layout.Dimensions { return g.nameRow(gtx, u, gp) }
 	if !gp.Admin() {
 		rows := []layout.FlexChild{
-			layout.Rigid(th.label(textTitle, th.Fg, info.Name).bold().userContent().Layout),
+			layout.Rigid(name),
 		}
 		if info.Description != "" {
 			rows = append(rows, layout.Rigid(gap(spaceXS)), layout.Rigid(th.label(textBody, th.Fg, info.Description).userContent().Layout))
@@ -733,9 +796,7 @@ func (g *groupPanel) about(gtx layout.Context, u *UI, gp *state.GroupPanel) layo
 	}
 	_, changed := g.changes(*info)
 	return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
-		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-			return th.fieldBlock(gtx, w.NameLabel, g.name, w.NameLabel)
-		}),
+		layout.Rigid(name),
 		layout.Rigid(gap(spaceM)),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 			gtx.Constraints.Max.Y = gtx.Dp(120)

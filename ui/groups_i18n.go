@@ -14,6 +14,9 @@ type groupWords struct {
 	EvApprovedF, EvRemovedF, EvBannedF, EvUnbannedF, EvRenamedF string
 	EvDescribedF, EvUndescribedF, EvPolicyF, EvPermissionsF     string
 	EvPromotedF, EvDemotedF, EvOwnerF                           string
+	EvPictureF, EvUnpictureF                                    string
+	// The group's picture in the panel.
+	ChoosePicture, RemovePicture string
 	// Join policies, with a line each that says what they mean.
 	PolicyAsk, PolicyInvite, PolicyOpen             string
 	PolicyAskHelp, PolicyInviteHelp, PolicyOpenHelp string
@@ -48,6 +51,10 @@ var groupCatalog = map[Lang]groupWords{
 		EvPromotedF:      "%s made %s an admin",
 		EvDemotedF:       "%s removed %s as admin",
 		EvOwnerF:         "%s made %s the owner",
+		EvPictureF:       "%s changed the group's picture",
+		EvUnpictureF:     "%s removed the group's picture",
+		ChoosePicture:    "Choose picture…",
+		RemovePicture:    "Remove picture",
 		PolicyAsk:        "Ask to join",
 		PolicyInvite:     "Invite or link only",
 		PolicyOpen:       "Anyone with the ID",
@@ -129,6 +136,10 @@ var groupCatalog = map[Lang]groupWords{
 		EvPromotedF:      "%s 将 %s 设为管理员",
 		EvDemotedF:       "%s 取消了 %s 的管理员身份",
 		EvOwnerF:         "%s 将群主转让给了 %s",
+		EvPictureF:       "%s 更换了群头像",
+		EvUnpictureF:     "%s 移除了群头像",
+		ChoosePicture:    "选择群头像…",
+		RemovePicture:    "移除群头像",
 		PolicyAsk:        "申请加入",
 		PolicyInvite:     "仅限邀请或链接",
 		PolicyOpen:       "知道群号即可加入",

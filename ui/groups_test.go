@@ -410,3 +410,59 @@ func TestJoinByAPastedLink(t *testing.T) {
 		t.Fatalf("no Chinese notice; have %q", strings.Join(zh.Texts(), " | "))
 	}
 }
+
+// A group's picture: its avatar in the list, the header and the panel
+// draws it; an admin chooses and removes it in the panel; its events are
+// lines of the history in both languages.
+func TestGroupPictureIsDrawnChosenAndRemoved(t *testing.T) {
+	pic := image.NewNRGBA(image.Rect(0, 0, 64, 64))
+	for i := 0; i < len(pic.Pix); i += 4 {
+		copy(pic.Pix[i:], []uint8{0, 0xff, 0, 0xff})
+	}
+	st := panelState(proto.RoleAdmin)
+	_, without := render(t, st, ui.English, false, desktop)
+	st.GroupPictures = state.GroupPictures{uitest.StudyGroup: pic}
+	st.Group.Info.Picture = "0123abcd"
+	_, with := render(t, st, ui.English, false, desktop)
+	if n := greenPixels(without); n != 0 {
+		t.Fatalf("%d green pixels without the picture", n)
+	}
+	// The list's row and the header: two avatars of 36 dp, each about
+	// π/4 of its square green (less the antialiased rim); one is ~1000.
+	if n := greenPixels(with); n < 2*36*36*2/3 {
+		t.Fatalf("only %d green pixels: the group's avatars do not draw its picture", n)
+	}
+
+	d := newDriver(t, ui.English, desktop)
+	openGroupSettings(t, d, st)
+	clickPane(t, d, st, "Choose picture…")
+	if evs := d.Frame(st); count(evs, ui.ChooseGroupPicture{Conv: uitest.StudyGroup}) != 1 {
+		t.Fatalf("Choose picture gave %#v", evs)
+	}
+	clickPane(t, d, st, "Remove picture")
+	if evs := d.Frame(st); count(evs, ui.RemoveGroupPicture{Conv: uitest.StudyGroup}) != 1 {
+		t.Fatalf("Remove picture gave %#v", evs)
+	}
+	// Without a picture there is nothing to remove; a member may do neither.
+	st.Group.Info.Picture = ""
+	if _, ok := paneNode(d, st, "Remove picture", true); ok {
+		t.Fatal("Remove picture is offered for a group without one")
+	}
+	member := panelState(proto.RoleMember)
+	dm := newDriver(t, ui.English, desktop)
+	openGroupSettings(t, dm, member)
+	if _, ok := paneNode(dm, member, "Choose picture…", true); ok {
+		t.Fatal("a member is offered Choose picture")
+	}
+
+	ev := withGroupEvents(uitest.Busy(),
+		proto.Event{Type: proto.EventPicture, Actor: uitest.LiHua, Picture: "0123abcd"},
+		proto.Event{Type: proto.EventPicture, Actor: uitest.WangFang})
+	de := newDriver(t, ui.English, desktop)
+	de.Frame(ev)
+	onScreenContaining(t, de, "李华 changed the group's picture · ")
+	onScreenContaining(t, de, "王芳 removed the group's picture · ")
+	zh := newDriver(t, ui.Chinese, desktop)
+	zh.Frame(ev)
+	onScreenContaining(t, zh, "李华 更换了群头像 · ")
+}

@@ -644,7 +644,7 @@ var zh = catalog{
 	CallUserID:        "要呼叫的用户 ID",
 	CallButton:        "呼叫",
 	CallPersonF:       "呼叫 %s",
-	CallUserIDMenu:    "呼叫用户 ID…",
+	CallUserIDMenu:    "按 ID 呼叫", // no "…": in the sidebar's heading it read as a cut label
 	NoAudioHere:       "未找到麦克风或扬声器——请检查声音设置",
 	NoAudioPeerF:      "%s 的设备没有声音——通话已结束",
 	Calling:           "正在呼叫…",

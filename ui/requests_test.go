@@ -308,3 +308,24 @@ func TestRequestsAndTheMenuAreNotCutOff(t *testing.T) {
 		}
 	}
 }
+
+// A request waiting for my answer cannot be called from its header until
+// I accept it.
+func TestARequestCannotBeCalledBeforeItIsAccepted(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	st := asRequest()
+	d.Frame(st)
+	n, ok := d.Find("Call 王芳")
+	if !ok || !n.Desc.Disabled {
+		t.Fatalf("the call button of a request: %+v (found %v), want it disabled", n.Desc, ok)
+	}
+	must(t, d.Click("Call 王芳"))
+	if got := events[ui.Call](d.Frame(st)); len(got) != 0 {
+		t.Fatalf("calling a request emitted %+v", got)
+	}
+	st = uitest.Direct()
+	d.Frame(st)
+	if n, ok := d.Find("Call 王芳"); !ok || n.Desc.Disabled {
+		t.Fatalf("the call button once accepted: %+v (found %v)", n.Desc, ok)
+	}
+}

@@ -17,7 +17,12 @@ import (
 // diameter s, if the model has one; false if not (the avatar then draws
 // the initial).
 func (th *theme) pictureAvatar(gtx layout.Context, id int64, s int) bool {
-	img := th.pictures[proto.UserID(id)]
+	return th.drawPicture(gtx, th.pictures[proto.UserID(id)], s)
+}
+
+// drawPicture draws img (a thumbnail) in a circle of diameter s; false
+// if there is none.
+func (th *theme) drawPicture(gtx layout.Context, img image.Image, s int) bool {
 	if img == nil || s <= 0 {
 		return false
 	}
@@ -47,9 +52,12 @@ func (th *theme) pictureAvatar(gtx layout.Context, id int64, s int) bool {
 	return true
 }
 
-// groupAvatar is a group's avatar: its initial, never a person's picture
-// (a group's ID may equal a user's).
+// groupAvatar is a group's avatar: its picture, or else its initial,
+// never a person's picture (a group's ID may equal a user's).
 func (th *theme) groupAvatar(gtx layout.Context, name string, id int64, d unit.Dp) layout.Dimensions {
+	if s := gtx.Dp(d); th.drawPicture(gtx, th.groupPictures[proto.ConvID(id)], s) {
+		return layout.Dimensions{Size: image.Pt(s, s)}
+	}
 	pics := th.pictures
 	th.pictures = nil
 	defer func() { th.pictures = pics }()

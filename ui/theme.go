@@ -124,8 +124,9 @@ type theme struct {
 	corners cornerCache
 	// pictures are the profile pictures avatars draw, and picOps their
 	// uploaded images (settings_avatar.go).
-	pictures state.Pictures
-	picOps   map[image.Image]paint.ImageOp
+	pictures      state.Pictures
+	groupPictures state.GroupPictures // groups' pictures (settings_avatar.go)
+	picOps        map[image.Image]paint.ImageOp
 	// hovered holds when the pointer came to rest on each icon button
 	// it is on, for tooltips.
 	hovered map[any]time.Time

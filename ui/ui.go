@@ -107,6 +107,7 @@ func (u *UI) Layout(gtx layout.Context, st state.State) []Event {
 	u.events = nil
 	defer u.th.endFrame()
 	u.th.pictures = st.Pictures // avatars draw them (settings_avatar.go)
+	u.th.groupPictures = st.GroupPictures
 	u.handlePrefs(gtx)
 	paint.Fill(gtx.Ops, u.th.Bg)
 	u.narrow = gtx.Constraints.Max.X < gtx.Dp(narrowBelow)

@@ -63,7 +63,7 @@ type account struct {
 
 	profiles   map[proto.UserID]proto.User // newest profiles learnt since start-up (settings.go)
 	profileRev int64                       // the sync's profiles_rev
-	pictureIDs map[proto.UserID]string     // the picture fetched or being fetched, per user
+	pictureIDs map[picKey]string           // the picture fetched or being fetched, per user and group
 	set        *settings                   // my settings of people and conversations (convsettings.go)
 
 	media mediaState // the "Files and media" panel (media.go)
@@ -389,7 +389,8 @@ func (m *Model) startAccount(sess store.Session, db store.Store) {
 		st.Conn = state.Connecting
 	})
 	a.files.publish()
-	a.wantPictures(me) // settings.go
+	a.wantPictures(me)   // settings.go
+	a.loadConvSettings() // convsettings.go
 	a.refresh()
 	a.drafts.start()
 	a.loadPlayed() // voice.go

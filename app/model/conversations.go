@@ -301,16 +301,11 @@ func (a *account) watchMembers(conv proto.ConvID) {
 
 // setMemberCount stores conv's member count; the owner runs it.
 func (a *account) setMemberCount(ctx context.Context, conv proto.ConvID, n int) error {
-	cv, err := a.db.Conversation(ctx, conv)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil || cv.Kind == "" || cv.Members == n {
-		return err
-	}
-	return a.db.PutConversations(ctx, proto.Conversation{
-		ID: cv.ID, Kind: cv.Kind, Name: cv.Name, Peer: cv.Peer, Members: n, LastSeq: cv.LastSeq, Last: cv.Last,
-	})
+	return a.updateConversation(ctx, conv, func(cv *proto.Conversation) bool {
+		changed := cv.Members != n
+		cv.Members = n
+		return changed
+	}) // groups.go
 }
 
 // lastSeqs returns, for each conversation of msgs with a membership event,

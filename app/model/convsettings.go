@@ -19,8 +19,9 @@ import (
 // model holds the latest it was told (summaries of sync, direct and
 // conversation pushes; conv_settings and blocks pushes; the replies of
 // the actions below) and the rebuild copies them into the conversation
-// list. They are not cached across restarts: the first sync brings them.
-// The owner goroutine applies every change, in the order of the pushes,
+// list. They are kept in the store too (putSettings), so that a start
+// without the server shows them (loadConvSettings); the first sync brings
+// the server's. The owner goroutine applies every change, in the order of the pushes,
 // so that a message that un-archives a conversation and a later archive
 // land in the order they happened.
 
@@ -59,8 +60,36 @@ func summarySettings(cv proto.Conversation) proto.ConvSettings {
 
 // noteSettings takes the settings of summaries. The owner runs it.
 func (a *account) noteSettings(cvs ...proto.Conversation) {
-	for _, cv := range cvs {
-		a.set.put(summarySettings(cv))
+	css := make([]proto.ConvSettings, len(cvs))
+	for i, cv := range cvs {
+		css[i] = summarySettings(cv)
+	}
+	a.putSettings(css...)
+}
+
+// putSettings takes settings and keeps them in the store. The owner
+// runs it.
+func (a *account) putSettings(css ...proto.ConvSettings) {
+	for _, cs := range css {
+		a.set.put(cs)
+	}
+	if err := a.db.SetConvSettings(a.ctx, css...); err != nil && a.ctx.Err() == nil {
+		a.m.log.Error("store conversation settings", "err", err)
+	}
+}
+
+// loadConvSettings takes the settings the store kept, when the account
+// starts (before the server is reached).
+func (a *account) loadConvSettings() {
+	cs, err := a.db.Conversations(a.ctx)
+	if err != nil {
+		a.m.log.Error("read conversation settings", "err", err)
+		return
+	}
+	for _, c := range cs {
+		if c.Settings.Conv == c.ID {
+			a.set.put(c.Settings)
+		}
 	}
 }
 
@@ -68,8 +97,8 @@ func (a *account) noteSettings(cvs ...proto.Conversation) {
 // text or file message brings its conversation out of the archive. The
 // owner runs it.
 func (a *account) unarchive(msgs []proto.Message) {
+	var back []proto.ConvSettings
 	a.set.mu.Lock()
-	defer a.set.mu.Unlock()
 	for _, msg := range msgs {
 		if msg.Hidden || msg.Kind != proto.MsgText && msg.Kind != proto.MsgFile {
 			continue
@@ -77,7 +106,12 @@ func (a *account) unarchive(msgs []proto.Message) {
 		if cs, ok := a.set.conv[msg.Conv]; ok && cs.Archived {
 			cs.Archived = false
 			a.set.conv[msg.Conv] = cs
+			back = append(back, cs)
 		}
+	}
+	a.set.mu.Unlock()
+	if len(back) > 0 {
+		a.putSettings(back...)
 	}
 }
 
@@ -103,7 +137,7 @@ func (a *account) settingsPush(p client.Push) {
 				a.m.log.Error("conv_settings push", "err", err)
 				return nil
 			}
-			a.set.put(cs)
+			a.putSettings(cs)
 		case proto.TypeBlocksPush:
 			var r proto.BlocksReply
 			if err := json.Unmarshal(p.Body, &r); err != nil {
@@ -142,7 +176,7 @@ func (a *account) loadBlocks(ctx context.Context, c *client.Conn) {
 // applySettings stores settings an action's reply carries.
 func (a *account) applySettings(ctx context.Context, cs proto.ConvSettings) error {
 	err := a.exec(ctx, func() error {
-		a.set.put(cs)
+		a.putSettings(cs)
 		return nil
 	})
 	if err != nil {

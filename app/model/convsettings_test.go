@@ -242,3 +242,36 @@ func TestAnArchivedConversationComesBackWithANewMessage(t *testing.T) {
 		t.Fatalf("after the sync: %+v (listed %v), want not archived", c, ok)
 	}
 }
+
+// My settings are kept on this device: an app started while the server
+// is down shows a muted conversation muted, a request as a request, and
+// an archived one archived.
+func TestSettingsShowAfterARestartWithoutTheServer(t *testing.T) {
+	srv := withRequests(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	m := newTestModel(t, srv, dir)
+	me := m.registerAndLogin(srv, "李华")
+	wang, stranger := srv.NewUser(t, "Wang"), srv.NewUser(t, "Stranger")
+	conv := nodetest.Group(t, wang, "g")
+	if err := m.JoinGroup(ctx, fmt.Sprint(conv)); err != nil {
+		t.Fatal(err)
+	}
+	asked := request(t, stranger, me.ID, "hello")
+	m.waitFor("the request", func(st state.State) bool { c, ok := convIn(st, asked); return ok && c.Request })
+	if err := m.SetNotify(ctx, conv, proto.NotifyOff, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Archive(ctx, conv, true); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	srv.Stop()
+
+	m2 := newTestModel(t, srv, dir)
+	m2.waitFor("the settings of both conversations, offline", func(st state.State) bool {
+		g, ok1 := convIn(st, conv)
+		r, ok2 := convIn(st, asked)
+		return st.Conn != state.Online && ok1 && ok2 && g.Notify == proto.NotifyOff && g.Archived && r.Request && !g.Request
+	})
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -283,6 +285,57 @@ func (m *Model) SetGroup(ctx context.Context, req proto.SetGroupRequest) error {
 	})
 }
 
+// SetGroupPicture makes the picture read from r (name is its file name)
+// a group's picture (admins): it is uploaded as a picture upload and set
+// with set_group; the server keeps a square thumbnail. r is closed.
+func (m *Model) SetGroupPicture(ctx context.Context, conv proto.ConvID, name string, r io.ReadCloser) error {
+	defer r.Close()
+	return m.groupAction(conv, func(a *account) error {
+		id, err := a.uploadPicture(ctx, name, r) // settings.go
+		if err != nil {
+			return err
+		}
+		return a.setGroupPicture(ctx, conv, id)
+	})
+}
+
+// SetGroupPictureFile is SetGroupPicture with a file on this device.
+func (m *Model) SetGroupPictureFile(ctx context.Context, conv proto.ConvID, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return m.groupAction(conv, func(*account) error { return fmt.Errorf("open the picture: %w", err) })
+	}
+	return m.SetGroupPicture(ctx, conv, path, f)
+}
+
+// RemoveGroupPicture removes a group's picture (admins).
+func (m *Model) RemoveGroupPicture(ctx context.Context, conv proto.ConvID) error {
+	return m.groupAction(conv, func(a *account) error { return a.setGroupPicture(ctx, conv, "") })
+}
+
+// setGroupPicture sets conv's picture to file ("": none) and shows the
+// thumbnail at once (its picture event brings it too).
+func (a *account) setGroupPicture(ctx context.Context, conv proto.ConvID, file string) error {
+	info, err := a.sess.SetGroup(ctx, proto.SetGroupRequest{Group: conv, Picture: &file})
+	if err != nil {
+		return err
+	}
+	if err := a.exec(ctx, func() error { return a.storeGroupPicture(ctx, conv, info.Picture) }); err != nil {
+		return err
+	}
+	a.refresh()
+	return nil
+}
+
+// storeGroupPicture stores a group's picture; the owner runs it.
+func (a *account) storeGroupPicture(ctx context.Context, conv proto.ConvID, pic string) error {
+	return a.updateConversation(ctx, conv, func(cv *proto.Conversation) bool {
+		changed := cv.Picture != pic
+		cv.Picture = pic
+		return changed
+	})
+}
+
 // RemoveMember removes a member from a group (admins).
 func (m *Model) RemoveMember(ctx context.Context, conv proto.ConvID, user proto.UserID) error {
 	return m.groupAction(conv, func(a *account) error { return a.sess.RemoveMember(ctx, conv, user) })
@@ -444,6 +497,17 @@ func (a *account) joinAnsweredPush(body json.RawMessage) {
 	a.m.notify(kind, r.GroupName, fmt.Sprint(r.Group))
 }
 
+// requestAnsweredPush: an admin (I, on any device, or another) answered
+// a request to join a group I run: it leaves the list.
+func (a *account) requestAnsweredPush(body json.RawMessage) {
+	var r proto.JoinRequestAnswered
+	if err := json.Unmarshal(body, &r); err != nil {
+		a.m.log.Warn("bad join_request_answered push", "err", err)
+		return
+	}
+	a.m.update(func(st *state.State) { dropRequest(st, r.Group, r.User) })
+}
+
 // groupEvents applies the group events of pushed messages: a rename
 // renames the conversation, the panel reloads, requests answered or
 // dropped go, and a member removed or banned is told (their
@@ -469,6 +533,10 @@ func (a *account) groupEvents(ctx context.Context, msgs []proto.Message) {
 		case proto.EventRenamed:
 			if err := a.rename(ctx, msg.Conv, ev.Name); err != nil {
 				a.m.log.Error("store group name", "conv", msg.Conv, "err", err)
+			}
+		case proto.EventPicture:
+			if err := a.storeGroupPicture(ctx, msg.Conv, ev.Picture); err != nil {
+				a.m.log.Error("store group picture", "conv", msg.Conv, "err", err)
 			}
 		}
 		if (ev.Type == proto.EventRemoved || ev.Type == proto.EventBanned) && ev.Subject != nil && ev.Subject.ID == a.user.ID {
@@ -503,16 +571,34 @@ func (a *account) removedMe(ctx context.Context, msg proto.Message) {
 
 // rename stores a group's new name; the owner runs it.
 func (a *account) rename(ctx context.Context, conv proto.ConvID, name string) error {
+	return a.updateConversation(ctx, conv, func(cv *proto.Conversation) bool {
+		changed := name != "" && cv.Name != name
+		if changed {
+			cv.Name = name
+		}
+		return changed
+	})
+}
+
+// updateConversation stores the summary of conv as change makes it, if
+// change says it changed it: nothing if conv is not stored, or only as a
+// placeholder. The owner runs it.
+func (a *account) updateConversation(ctx context.Context, conv proto.ConvID, change func(*proto.Conversation) bool) error {
 	cv, err := a.db.Conversation(ctx, conv)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
-	if err != nil || cv.Kind == "" || cv.Name == name || name == "" {
+	if err != nil || cv.Kind == "" {
 		return err
 	}
-	return a.db.PutConversations(ctx, proto.Conversation{
-		ID: cv.ID, Kind: cv.Kind, Name: name, Peer: cv.Peer, Members: cv.Members, LastSeq: cv.LastSeq, Last: cv.Last,
-	})
+	pc := proto.Conversation{
+		ID: cv.ID, Kind: cv.Kind, Name: cv.Name, Peer: cv.Peer, Members: cv.Members, LastSeq: cv.LastSeq, Last: cv.Last,
+		Picture: cv.Picture,
+	}
+	if !change(&pc) {
+		return nil
+	}
+	return a.db.PutConversations(ctx, pc)
 }
 
 // groupGone handles the conversation push of a group I am no longer in:

@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"slices"
 	"testing"
 
@@ -280,4 +281,85 @@ func TestAnInviteLinkTheAppWasOpenedWithIsOfferedOnceOnline(t *testing.T) {
 	if err != nil || len(reqs) != 1 || reqs[0].User.Name != "Tom" {
 		t.Fatalf("requests %+v, %v", reqs, err)
 	}
+}
+
+// An admin's picture for a group reaches the other members at once (the
+// picture event), shows after a restart without the server (the store
+// keeps it), and goes when removed.
+func TestAGroupPictureReachesTheMembersAndStays(t *testing.T) {
+	srv := nodetest.Start(t)
+	ctx := context.Background()
+	li := newTestModel(t, srv, t.TempDir())
+	li.registerAndLogin(srv, "李华")
+	wangDir := t.TempDir()
+	wang := newTestModel(t, srv, wangDir)
+	wang.registerAndLogin(srv, "Wang")
+	if err := li.CreateGroup(ctx, "Study Group"); err != nil {
+		t.Fatal(err)
+	}
+	conv := li.State().Open.ID
+	if err := wang.JoinGroup(ctx, fmt.Sprint(conv)); err != nil {
+		t.Fatal(err)
+	}
+	wang.waitFor("the group", func(st state.State) bool { _, ok := convIn(st, conv); return ok })
+
+	if err := li.SetGroupPictureFile(ctx, conv, pngFile(t, t.TempDir(), 300, 300, color.NRGBA{G: 200, A: 255})); err != nil {
+		t.Fatal(err)
+	}
+	st := li.waitFor("the picture here", func(st state.State) bool {
+		c, _ := convIn(st, conv)
+		return c.Picture != "" && st.GroupPictures[conv] != nil
+	})
+	c, _ := convIn(st, conv)
+	wang.waitFor("the picture at Wang's", func(st state.State) bool {
+		w, _ := convIn(st, conv)
+		return w.Picture == c.Picture && st.GroupPictures[conv] != nil && st.Pictures[proto.UserID(conv)] == nil
+	})
+	wang.Close()
+	srv.Stop()
+	wang = newTestModel(t, srv, wangDir)
+	wang.waitFor("the picture offline", func(st state.State) bool {
+		w, _ := convIn(st, conv)
+		return st.Conn != state.Online && w.Picture == c.Picture && st.GroupPictures[conv] != nil
+	})
+	srv.Restart(t)
+	wang.online()
+	li.online()
+
+	if err := li.RemoveGroupPicture(ctx, conv); err != nil {
+		t.Fatal(err)
+	}
+	wang.waitFor("the picture gone", func(st state.State) bool {
+		w, _ := convIn(st, conv)
+		return w.Picture == "" && st.GroupPictures[conv] == nil
+	})
+}
+
+// Another admin's decline takes the request off my list at once.
+func TestAnotherAdminsAnswerTakesTheRequestAway(t *testing.T) {
+	srv := nodetest.Start(t)
+	m := newTestModel(t, srv, t.TempDir())
+	me := m.registerAndLogin(srv, "Li Hua")
+	ctx := context.Background()
+	owner := srv.NewUser(t, "Wang")
+	conv := nodetest.Group(t, owner, "Study Group")
+	if err := m.JoinGroup(ctx, fmt.Sprint(conv)); err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.Conn.SetAdmin(ctx, conv, me.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	ask := proto.PolicyAsk
+	if _, err := owner.Conn.SetGroup(ctx, proto.SetGroupRequest{Group: conv, Policy: &ask}); err != nil {
+		t.Fatal(err)
+	}
+	tom := srv.NewUser(t, "Tom")
+	if _, err := tom.Conn.RequestJoin(ctx, conv); err != nil {
+		t.Fatal(err)
+	}
+	m.waitFor("the request", func(st state.State) bool { return len(st.JoinRequests[conv]) == 1 })
+	if err := owner.Conn.AnswerJoin(ctx, conv, tom.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	m.waitFor("the request gone", func(st state.State) bool { return len(st.JoinRequests[conv]) == 0 })
 }

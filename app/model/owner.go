@@ -103,6 +103,8 @@ func (a *account) onPush(p client.Push) {
 		a.joinRequestPush(p.Body) // groups.go
 	case p.Type == proto.TypeJoinAnswered:
 		a.joinAnsweredPush(p.Body)
+	case p.Type == proto.TypeJoinRequestAnswered:
+		a.requestAnsweredPush(p.Body)
 	case p.Type == proto.TypeProfile:
 		a.profilePush(p.Body) // settings.go
 	case isCallPush(p.Type):

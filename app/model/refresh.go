@@ -36,7 +36,8 @@ func (a *account) rebuild() {
 		list = append(list, v)
 	}
 	a.mentionScan.forget(cs)
-	a.withProfiles(list) // settings.go
+	a.withProfiles(list)      // settings.go
+	a.wantGroupPictures(list) // settings.go
 	if !a.current() {
 		return
 	}
@@ -44,7 +45,7 @@ func (a *account) rebuild() {
 }
 
 func viewConversation(c store.Conversation) state.Conversation {
-	return state.Conversation{ID: c.ID, Kind: c.Kind, Name: c.Name, Peer: c.Peer, Members: c.Members, Unread: c.Unread, Last: c.Last}
+	return state.Conversation{ID: c.ID, Kind: c.Kind, Name: c.Name, Peer: c.Peer, Members: c.Members, Unread: c.Unread, Last: c.Last, Picture: c.Picture}
 }
 
 // refreshOpen rebuilds the open conversation: header, members with

@@ -116,23 +116,9 @@ func (m *Model) SetProfile(ctx context.Context, name, about string) error {
 func (m *Model) SetPicture(ctx context.Context, name string, r io.ReadCloser) error {
 	defer r.Close()
 	return m.settingsAction(state.SectionPicture, func(a *account) error {
-		data, err := io.ReadAll(io.LimitReader(r, proto.MaxPictureBytes+1))
+		id, err := a.uploadPicture(ctx, name, r)
 		if err != nil {
-			return fmt.Errorf("read %s: %w", name, err)
-		}
-		if len(data) > proto.MaxPictureBytes {
-			return badInput(state.InputPictureTooBig, "a picture has at most %d MiB", proto.MaxPictureBytes>>20)
-		}
-		typ := http.DetectContentType(data)
-		if !strings.HasPrefix(typ, "image/") {
-			return badInput(state.InputPictureUnknown, "%s is not a picture (PNG, JPEG, GIF or WebP)", filepath.Base(name))
-		}
-		if a.files == nil || a.files.client == nil {
-			return errors.New("no file client")
-		}
-		id, err := a.files.client.UploadPicture(ctx, filepath.Base(name), typ, data)
-		if err != nil {
-			return fmt.Errorf("upload the picture: %w", err)
+			return err
 		}
 		u, err := a.sess.SetProfile(ctx, proto.SetProfileRequest{Picture: &id})
 		if err != nil {
@@ -141,6 +127,32 @@ func (m *Model) SetPicture(ctx context.Context, name string, r io.ReadCloser) er
 		a.profileChanged(ctx, u)
 		return nil
 	})
+}
+
+// uploadPicture reads a picture chosen on this device (name is its file
+// name, for its type), checks its size and type, and uploads it as a
+// picture upload; it returns the upload's file ID, for set_profile or
+// set_group.
+func (a *account) uploadPicture(ctx context.Context, name string, r io.Reader) (string, error) {
+	data, err := io.ReadAll(io.LimitReader(r, proto.MaxPictureBytes+1))
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(data) > proto.MaxPictureBytes {
+		return "", badInput(state.InputPictureTooBig, "a picture has at most %d MiB", proto.MaxPictureBytes>>20)
+	}
+	typ := http.DetectContentType(data)
+	if !strings.HasPrefix(typ, "image/") {
+		return "", badInput(state.InputPictureUnknown, "%s is not a picture (PNG, JPEG, GIF or WebP)", filepath.Base(name))
+	}
+	if a.files == nil || a.files.client == nil {
+		return "", errors.New("no file client")
+	}
+	id, err := a.files.client.UploadPicture(ctx, filepath.Base(name), typ, data)
+	if err != nil {
+		return "", fmt.Errorf("upload the picture: %w", err)
+	}
+	return id, nil
 }
 
 // SetPictureFile is SetPicture with a file on this device.
@@ -386,65 +398,95 @@ func (a *account) renameMessages(msgs []state.Message, members []proto.Member) {
 // maxPictureFetch bounds a thumbnail fetched (256 × 256 is far less).
 const maxPictureFetch = 4 << 20
 
+// picKey names whose picture: a user's, or a group's.
+type picKey struct {
+	id    int64
+	group bool
+}
+
 // wantPictures fetches, in the background, the pictures of users not
 // fetched yet, from this device's picture cache or the server, and
 // publishes them in State.Pictures; a user without a picture loses
 // theirs.
 func (a *account) wantPictures(users ...proto.User) {
 	for _, u := range users {
-		a.mu.Lock()
-		if a.pictureIDs == nil {
-			a.pictureIDs = map[proto.UserID]string{}
-		}
-		have, known := a.pictureIDs[u.ID]
-		if known && have == u.Picture || !known && u.Picture == "" {
-			a.mu.Unlock()
-			continue
-		}
-		a.pictureIDs[u.ID] = u.Picture
-		a.mu.Unlock()
-		if u.Picture == "" {
-			a.publishPicture(u.ID, "", nil)
-			continue
-		}
-		id, pic := u.ID, u.Picture
-		a.spawn(func() {
-			img, err := a.picture(pic)
-			if err != nil {
-				if a.ctx.Err() == nil {
-					a.m.log.Info("profile picture", "user", id, "err", err)
-				}
-				a.mu.Lock()
-				if a.pictureIDs[id] == pic {
-					delete(a.pictureIDs, id) // try again when next seen
-				}
-				a.mu.Unlock()
-				return
-			}
-			a.publishPicture(id, pic, img)
-		})
+		a.wantPicture(picKey{id: int64(u.ID)}, u.Picture)
 	}
 }
 
-func (a *account) publishPicture(user proto.UserID, pic string, img image.Image) {
+// wantGroupPictures is wantPictures for the groups of the list, in
+// State.GroupPictures.
+func (a *account) wantGroupPictures(list []state.Conversation) {
+	for _, c := range list {
+		if c.Kind == proto.KindGroup {
+			a.wantPicture(picKey{id: int64(c.ID), group: true}, c.Picture)
+		}
+	}
+}
+
+// wantPicture fetches and publishes picture pic ("": none) of key, if
+// it is not the one fetched already.
+func (a *account) wantPicture(key picKey, pic string) {
 	a.mu.Lock()
-	stale := a.pictureIDs[user] != pic
+	if a.pictureIDs == nil {
+		a.pictureIDs = map[picKey]string{}
+	}
+	have, known := a.pictureIDs[key]
+	if known && have == pic || !known && pic == "" {
+		a.mu.Unlock()
+		return
+	}
+	a.pictureIDs[key] = pic
+	a.mu.Unlock()
+	if pic == "" {
+		a.publishPicture(key, "", nil)
+		return
+	}
+	a.spawn(func() {
+		img, err := a.picture(pic)
+		if err != nil {
+			if a.ctx.Err() == nil {
+				a.m.log.Info("picture", "id", key.id, "group", key.group, "err", err)
+			}
+			a.mu.Lock()
+			if a.pictureIDs[key] == pic {
+				delete(a.pictureIDs, key) // try again when next seen
+			}
+			a.mu.Unlock()
+			return
+		}
+		a.publishPicture(key, pic, img)
+	})
+}
+
+func (a *account) publishPicture(key picKey, pic string, img image.Image) {
+	a.mu.Lock()
+	stale := a.pictureIDs[key] != pic
 	a.mu.Unlock()
 	if stale || !a.current() {
 		return
 	}
 	a.m.update(func(st *state.State) {
-		ps := maps.Clone(st.Pictures)
-		if ps == nil {
-			ps = state.Pictures{}
-		}
-		if img == nil {
-			delete(ps, user)
+		if key.group {
+			st.GroupPictures = withPicture(st.GroupPictures, proto.ConvID(key.id), img)
 		} else {
-			ps[user] = img
+			st.Pictures = withPicture(st.Pictures, proto.UserID(key.id), img)
 		}
-		st.Pictures = ps
 	})
+}
+
+// withPicture is a copy of ps with id's picture img (nil: none).
+func withPicture[K comparable, M ~map[K]image.Image](ps M, id K, img image.Image) M {
+	ps = maps.Clone(ps)
+	if ps == nil {
+		ps = M{}
+	}
+	if img == nil {
+		delete(ps, id)
+	} else {
+		ps[id] = img
+	}
+	return ps
 }
 
 // picture reads a thumbnail from the picture cache, or fetches it and

@@ -56,3 +56,7 @@ const NoticeRevoked NoticeKind = "revoked"
 // shown, by user; a person without one, or whose picture has not been
 // fetched yet, is absent. The map is replaced, never changed.
 type Pictures map[proto.UserID]image.Image
+
+// GroupPictures are the decoded pictures (thumbnails) of groups, by
+// group; a group without one is absent.
+type GroupPictures map[proto.ConvID]image.Image

@@ -106,8 +106,9 @@ type State struct {
 	LinkPreview  *LinkPreview                         // the invite link being looked at, nil if none
 
 	// The Settings screen and profiles (settings.go).
-	Settings Settings
-	Pictures Pictures
+	Settings      Settings
+	Pictures      Pictures
+	GroupPictures GroupPictures // groups' pictures (groups.go)
 
 	// Blocks are the users I blocked, most recent first (convsettings.go).
 	Blocks []proto.User
@@ -141,6 +142,9 @@ type Conversation struct {
 	Notify      string
 	NotifyUntil int64
 	Archived    bool
+	// Picture is a group's picture, its thumbnail's file ID ("" none);
+	// State.GroupPictures has it decoded.
+	Picture string
 }
 
 // Status is where one of my messages stands.

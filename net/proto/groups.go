@@ -25,6 +25,8 @@ const (
 const (
 	TypeJoinRequest  = "join_request"  // push to a group's admins: JoinRequest
 	TypeJoinAnswered = "join_answered" // push to a requester: JoinAnswered
+	// push to a group's owner and admins: JoinRequestAnswered
+	TypeJoinRequestAnswered = "join_request_answered"
 )
 
 // Join policies: who may become a member without an invitation.
@@ -74,6 +76,7 @@ const (
 	EventPromoted    = "promoted"    // the owner made Subject an admin
 	EventDemoted     = "demoted"     // the owner made Subject a member again
 	EventOwner       = "owner"       // Actor handed ownership to Subject (Actor stays an admin, or left)
+	EventPicture     = "picture"     // Actor set the group's picture to Picture ("" removed it)
 )
 
 // Error codes of groups.
@@ -103,6 +106,9 @@ type GroupInfo struct {
 	Admins      []User `json:"admins"` // besides the owner, in the order they joined
 	Members     int    `json:"members"`
 	Role        string `json:"role"` // the caller's: RoleOwner, RoleAdmin or RoleMember
+	// Picture is the group's picture, its thumbnail's file ID; omitted:
+	// none.
+	Picture string `json:"picture,omitempty"`
 }
 
 // GroupReply answers group and set_group.
@@ -128,6 +134,10 @@ type SetGroupRequest struct {
 	Policy      *string `json:"policy,omitempty"`
 	Invite      *string `json:"invite,omitempty"`
 	Send        *string `json:"send,omitempty"`
+	// Picture is a file ID (a picture upload, or a file the caller sent),
+	// which the server makes a square thumbnail of, like set_profile's;
+	// "" removes the picture.
+	Picture *string `json:"picture,omitempty"`
 }
 
 // JoinGroupReply answers join_group: Conversation when the caller joined
@@ -163,6 +173,15 @@ type JoinAnswered struct {
 	Group     ConvID `json:"group"`
 	GroupName string `json:"group_name"`
 	Approved  bool   `json:"approved"`
+}
+
+// JoinRequestAnswered tells a group's owner and admins that one of them
+// answered User's request to join: it waits no more.
+type JoinRequestAnswered struct {
+	Group    ConvID `json:"group"`
+	User     UserID `json:"user"`
+	Approved bool   `json:"approved"`
+	By       User   `json:"by"`
 }
 
 // MemberRequest names a member (or banned user) of a group.

@@ -127,6 +127,9 @@ type Conversation struct {
 	Notify      string `json:"notify,omitempty"`
 	NotifyUntil int64  `json:"notify_until,omitempty"`
 	Archived    bool   `json:"archived,omitempty"`
+	// Picture: a group's picture, the file ID of its thumbnail (GET
+	// /files/{id}, any logged-in user); omitted: none (groups.go).
+	Picture string `json:"picture,omitempty"`
 }
 
 // Message kinds.
@@ -202,6 +205,7 @@ type Event struct {
 	Policy      string `json:"policy,omitempty"`      // policy
 	Invite      string `json:"invite,omitempty"`      // permissions
 	Send        string `json:"send,omitempty"`        // permissions
+	Picture     string `json:"picture,omitempty"`     // picture: the new thumbnail's file ID ("" removed it)
 }
 
 // Member is one member of a conversation with their presence.

@@ -14,20 +14,22 @@ import (
 	"parley/server/thumbs"
 )
 
-// Profile pictures (docs/protocol.md, "Profile and devices"). A picture
-// is uploaded like any file (a picture upload goes to no conversation),
-// then set_profile names it: MakePicture checks that it decodes as PNG,
+// Profile and group pictures (docs/protocol.md, "Profile and devices",
+// "Groups"). A picture is uploaded like any file (a picture upload goes
+// to no conversation), then set_profile or set_group names it:
+// MakePicture checks that it decodes as PNG,
 // JPEG, GIF or WebP within the limits of bytes and pixels, and stores a
 // square thumbnail of it as a file of its own, which every logged-in user
 // may download (the picture on lists, headers and messages). It decodes
 // with the service's thumbnailer (server/thumbs), as pictures sent in
 // conversations are: the same limits, memory budget and orientation.
 
-// MakePicture makes the profile picture of user from file fileID, which
-// must be user's: a picture upload, or a file user sent. It returns the
-// thumbnail's file ID. Errors: no_such_file, image_too_large,
-// not_an_image.
-func (s *Service) MakePicture(ctx context.Context, user proto.UserID, fileID string) (string, error) {
+// MakePicture makes a picture from file fileID, which must be user's: a
+// picture upload, or a file user sent. The thumbnail is a file of user's:
+// their profile picture (group 0), or group's picture (it goes with the
+// group). It returns the thumbnail's file ID. Errors: no_such_file,
+// image_too_large, not_an_image.
+func (s *Service) MakePicture(ctx context.Context, user proto.UserID, group proto.ConvID, fileID string) (string, error) {
 	notFound := proto.Errorf(proto.CodeNoSuchFile, "no file %q of yours to make a picture of", fileID)
 	if !validID(fileID) {
 		return "", notFound
@@ -46,7 +48,7 @@ func (s *Service) MakePicture(ctx context.Context, user proto.UserID, fileID str
 	if err != nil {
 		return "", err
 	}
-	return s.storeThumb(ctx, user, data, typ)
+	return s.storeThumb(ctx, user, group, data, typ)
 }
 
 // thumbnail decodes a file's blob with the service's thumbnailer (the
@@ -73,9 +75,9 @@ func (s *Service) thumbnail(ctx context.Context, f storage.StoredFile) ([]byte, 
 }
 
 // storeThumb stores a thumbnail's bytes as a blob (once per content) and
-// records it as a file of user's, under the blob's lock (ReleaseBlob
-// removes a blob no file references under it).
-func (s *Service) storeThumb(ctx context.Context, user proto.UserID, data []byte, typ string) (string, error) {
+// records it as a file of user's (of group's, if not 0), under the blob's
+// lock (ReleaseBlob removes a blob no file references under it).
+func (s *Service) storeThumb(ctx context.Context, user proto.UserID, group proto.ConvID, data []byte, typ string) (string, error) {
 	sum := sha256.Sum256(data)
 	sha := hex.EncodeToString(sum[:])
 	unlock, err := s.locks.lock(ctx, blobLock(sha))
@@ -94,7 +96,7 @@ func (s *Service) storeThumb(ctx context.Context, user proto.UserID, data []byte
 		name = "picture.png"
 	}
 	id := newID()
-	if err := s.db.AddThumb(context.WithoutCancel(ctx), user, proto.File{ID: id, Name: name, Size: int64(len(data)), SHA256: sha, Type: typ}); err != nil {
+	if err := s.db.AddThumb(context.WithoutCancel(ctx), user, group, proto.File{ID: id, Name: name, Size: int64(len(data)), SHA256: sha, Type: typ}); err != nil {
 		return "", err
 	}
 	return id, nil

@@ -150,14 +150,53 @@ func (h *Hub) setGroup(ctx context.Context, c *conn, body json.RawMessage) (any,
 		}
 		ch.Description = &desc
 	}
-	if err := h.db.SetGroup(ctx, c.user, req.Group, ch); err != nil {
+	if req.Picture != nil {
+		if err := h.groupPicture(ctx, c, req.Group, *req.Picture, &ch); err != nil {
+			return nil, err
+		}
+	}
+	shas, err := h.db.SetGroup(ctx, c.user, req.Group, ch)
+	if err != nil {
+		if ch.Picture != nil && *ch.Picture != "" { // the thumbnail made for the refused change goes
+			if dropped, derr := h.db.DropThumb(context.WithoutCancel(ctx), req.Group, *ch.Picture); derr != nil {
+				h.log.Error("drop the thumbnail of a refused set_group", "group", req.Group, "err", derr)
+			} else {
+				h.releaseBlobs(ctx, dropped)
+			}
+		}
 		return nil, err
 	}
+	h.releaseBlobs(ctx, shas)
 	g, err := h.db.GroupInfo(ctx, c.user.ID, req.Group)
 	if err != nil {
 		return nil, err
 	}
 	return proto.GroupReply{Group: g}, nil
+}
+
+// groupPicture fills ch's picture from set_group's picture: file fileID
+// made into the group's thumbnail, or "" none. Only an admin's file is
+// made into one (not_admin before the work).
+func (h *Hub) groupPicture(ctx context.Context, c *conn, group proto.ConvID, fileID string, ch *storage.GroupChange) error {
+	thumb := ""
+	if fileID != "" {
+		g, err := h.db.GroupInfo(ctx, c.user.ID, group)
+		if err != nil {
+			return err
+		}
+		if g.Role == proto.RoleMember {
+			return proto.Errorf(proto.CodeNotAdmin, "only the admins of %s may do that", g.Name)
+		}
+		if h.cfg.MakePicture == nil {
+			return proto.Errorf(proto.CodeUnavailable, "this server does not take pictures")
+		}
+		if thumb, err = h.cfg.MakePicture(ctx, c.user.ID, group, fileID); err != nil {
+			return err
+		}
+		ch.Source = fileID
+	}
+	ch.Picture = &thumb
+	return nil
 }
 
 func (h *Hub) joinRequests(ctx context.Context, c *conn, body json.RawMessage) (any, error) {
@@ -183,6 +222,12 @@ func (h *Hub) answerJoin(ctx context.Context, c *conn, body json.RawMessage) (an
 	}
 	if frame, err := proto.EncodePush(proto.TypeJoinAnswered, proto.JoinAnswered{Group: req.Group, GroupName: a.GroupName, Approved: req.Approve}); err == nil {
 		h.pushTo(req.User, frame)
+	}
+	done := proto.JoinRequestAnswered{Group: req.Group, User: req.User, Approved: req.Approve, By: c.user}
+	if frame, err := proto.EncodePush(proto.TypeJoinRequestAnswered, done); err == nil {
+		for _, u := range a.Answerers {
+			h.pushTo(u, frame)
+		}
 	}
 	return struct{}{}, nil
 }

@@ -768,3 +768,33 @@ func TestGroupRefusalsHaveTheirCodeAndChangeNothing(t *testing.T) {
 	c.owner.ok(proto.TypeRevokeLink, proto.RevokeLinkRequest{Group: c.g, ID: link.ID}, nil)
 	c.owner.createLink(proto.CreateLinkRequest{Group: c.g})
 }
+
+// An answer by one admin reaches the owner and the other admins at once:
+// the request waits no more, whoever answered and however.
+func TestAnAnswerReachesTheOtherAdmins(t *testing.T) {
+	s := startProduction(t)
+	owner, admin, asker, other := dialRaw(t, s), dialRaw(t, s), dialRaw(t, s), dialRaw(t, s)
+	uo := owner.registerAndLogin("Li Hua")
+	ud := admin.registerAndLogin("Wang")
+	ua := asker.registerAndLogin("Tom")
+	ux := other.registerAndLogin("Sofia")
+	g := owner.createGroup(proto.CreateGroupRequest{Name: "g", Policy: proto.PolicyOpen})
+	admin.ok(proto.TypeJoinGroup, proto.JoinGroupRequest{Group: g.ID}, nil)
+	owner.ok(proto.TypeSetAdmin, proto.SetAdminRequest{Group: g.ID, User: ud.ID, Admin: true}, nil)
+	ask := proto.PolicyAsk
+	owner.ok(proto.TypeSetGroup, proto.SetGroupRequest{Group: g.ID, Policy: &ask}, nil)
+
+	asker.ok(proto.TypeJoinGroup, proto.JoinGroupRequest{Group: g.ID}, nil)
+	owner.ok(proto.TypeAnswerJoin, proto.AnswerJoinRequest{Group: g.ID, User: ua.ID}, nil)
+	done := decodeInto[proto.JoinRequestAnswered](t, admin.push(proto.TypeJoinRequestAnswered).Body)
+	if done.Group != g.ID || done.User != ua.ID || done.Approved || done.By.ID != uo.ID {
+		t.Fatalf("join_request_answered of a decline: %+v", done)
+	}
+
+	other.ok(proto.TypeJoinGroup, proto.JoinGroupRequest{Group: g.ID}, nil)
+	admin.ok(proto.TypeAnswerJoin, proto.AnswerJoinRequest{Group: g.ID, User: ux.ID, Approve: true}, nil)
+	done = decodeInto[proto.JoinRequestAnswered](t, owner.push(proto.TypeJoinRequestAnswered).Body)
+	if done.Group != g.ID || done.User != ux.ID || !done.Approved || done.By.ID != ud.ID {
+		t.Fatalf("join_request_answered of an approval: %+v", done)
+	}
+}

@@ -85,8 +85,9 @@ type Config struct {
 	ReleaseBlob func(ctx context.Context, sha256 string)
 	// MakePicture, if set, checks that file fileID of user's is a picture
 	// within the limits and returns the ID of the square thumbnail it
-	// made of it (set_profile; the files service).
-	MakePicture func(ctx context.Context, user proto.UserID, fileID string) (string, error)
+	// made of it: user's profile picture (group 0, set_profile) or group's
+	// (set_group). The files service.
+	MakePicture func(ctx context.Context, user proto.UserID, group proto.ConvID, fileID string) (string, error)
 }
 
 // Limit is a token-bucket rate: Burst at once, then one per Every.

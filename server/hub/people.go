@@ -44,7 +44,7 @@ func (h *Hub) setProfile(ctx context.Context, c *conn, body json.RawMessage) (an
 			if h.cfg.MakePicture == nil {
 				return nil, proto.Errorf(proto.CodeUnavailable, "this server does not take pictures")
 			}
-			if thumb, err = h.cfg.MakePicture(ctx, c.user.ID, *req.Picture); err != nil {
+			if thumb, err = h.cfg.MakePicture(ctx, c.user.ID, 0, *req.Picture); err != nil {
 				return nil, err
 			}
 			ch.Source = *req.Picture

@@ -1,6 +1,7 @@
 package hub_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -137,5 +138,57 @@ func TestADevicesLastActivityFollowsItsConnections(t *testing.T) {
 			}
 			break
 		}
+	}
+}
+
+// Every way of ending sessions closes the call audio connection a
+// session it ends attached: a password change (which keeps the caller's
+// session), deleting the account, and the operator's reset and disable.
+func TestEveryRevocationClosesTheCallAudioItEnds(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name   string
+		reason string
+		keeps  bool // the laptop's own session stays
+		revoke func(t *testing.T, s *nodetest.Server, laptop *raw, li proto.User)
+	}{
+		{"password change", proto.ReasonPasswordChanged, true, func(t *testing.T, s *nodetest.Server, laptop *raw, li proto.User) {
+			laptop.ok(proto.TypeSetPassword, proto.SetPasswordRequest{Current: "secret-password", New: "another password"}, nil)
+		}},
+		{"account deleted", proto.ReasonAccountDeleted, false, func(t *testing.T, s *nodetest.Server, laptop *raw, li proto.User) {
+			laptop.ok(proto.TypeDeleteAccount, proto.DeleteAccountRequest{Password: "secret-password"}, nil)
+		}},
+		{"operator reset", proto.ReasonRevoked, false, func(t *testing.T, s *nodetest.Server, laptop *raw, li proto.User) {
+			if err := s.Node.Hub().ResetPassword(ctx, li.ID, "reset password"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"operator disable", proto.ReasonDisabled, false, func(t *testing.T, s *nodetest.Server, laptop *raw, li proto.User) {
+			if err := s.Node.Hub().SetDisabled(ctx, li.ID, true); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := nodetest.Start(t)
+			laptop := dialRaw(t, s)
+			li := laptop.registerAndLogin("李华")
+			wang := dialRaw(t, s)
+			w := wang.registerAndLogin("Wang")
+			phone := dialRaw(t, s)
+			var lp proto.LoginReply
+			phone.ok(proto.TypeLogin, proto.LoginRequest{User: li.ID, Password: "secret-password", Device: "phone"}, &lp)
+			var call proto.CallReply
+			phone.ok(proto.TypeCall, proto.CallRequest{User: w.ID}, &call)
+			media := dialRaw(t, s)
+			media.ok(proto.TypeCallMedia, proto.CallMediaRequest{Call: call.Call, Token: lp.Token}, nil)
+
+			c.revoke(t, s, laptop, li)
+			wantClose(t, phone.ws, websocket.StatusCode(proto.CloseRevoked), c.reason)
+			wantClose(t, media.ws, websocket.StatusCode(proto.CloseRevoked), c.reason)
+			if c.keeps {
+				laptop.ok(proto.TypePing, nil, nil)
+			}
+		})
 	}
 }

@@ -194,8 +194,8 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		EditWindow:      cfg.EditWindow,
 		// n.files is set below, before any request is served.
 		ReleaseBlob: func(ctx context.Context, sha string) { n.files.ReleaseBlob(ctx, sha) },
-		MakePicture: func(ctx context.Context, user proto.UserID, id string) (string, error) {
-			return n.files.MakePicture(ctx, user, id)
+		MakePicture: func(ctx context.Context, user proto.UserID, group proto.ConvID, id string) (string, error) {
+			return n.files.MakePicture(ctx, user, group, id)
 		},
 	})
 	n.db, n.hub = db, h

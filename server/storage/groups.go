@@ -122,14 +122,14 @@ func (s *sequencer) groupEvent(tx *sql.Tx, c *convState, actor proto.User, ev pr
 func (s *sequencer) memberChanged(c *convState, subject proto.UserID, member bool) {
 	cm := &s.committed[len(s.committed)-1]
 	last := cm.Message
-	cm.Conv = &proto.Conversation{ID: c.id, Kind: c.kind, Name: c.name, Members: len(c.members), LastSeq: last.Seq, Last: &last}
+	cm.Conv = &proto.Conversation{ID: c.id, Kind: c.kind, Name: c.name, Members: len(c.members), LastSeq: last.Seq, Last: &last, Picture: c.picture}
 	cm.Subject, cm.Member = subject, member
 }
 
 // summary is c as a member sees it, last its newest message (loaded if
 // zero).
 func summary(tx *sql.Tx, c *convState, last proto.Message) (proto.Conversation, error) {
-	conv := proto.Conversation{ID: c.id, Kind: c.kind, Name: c.name, Members: len(c.members), LastSeq: c.lastSeq}
+	conv := proto.Conversation{ID: c.id, Kind: c.kind, Name: c.name, Members: len(c.members), LastSeq: c.lastSeq, Picture: c.picture}
 	if last.Seq == 0 && c.lastSeq > 0 {
 		var err error
 		if last, err = messageTx(tx, c.id, c.lastSeq); err != nil {
@@ -322,7 +322,8 @@ func (s *sequencer) ownerGroup(tx *sql.Tx, group proto.ConvID, actor proto.UserI
 // Answered is the outcome of AnswerJoin.
 type Answered struct {
 	GroupName string
-	Joined    bool // the requester became a member (false: declined, or already one)
+	Joined    bool           // the requester became a member (false: declined, or already one)
+	Answerers []proto.UserID // the owner and admins, who no longer see the request
 }
 
 // AnswerJoin approves or declines user's request to join group, for an
@@ -342,7 +343,7 @@ func (d *DB) AnswerJoin(ctx context.Context, actor proto.User, group proto.ConvI
 		} else if n == 0 {
 			return nil, proto.Errorf(proto.CodeNoSuchRequest, "no request of %d to join %s is waiting", user, c.name)
 		}
-		a := Answered{GroupName: c.name}
+		a := Answered{GroupName: c.name, Answerers: c.answerers()}
 		if !approve || c.isMember(user) {
 			return a, nil
 		}
@@ -642,24 +643,32 @@ func (s *sequencer) passOwnership(tx *sql.Tx, c *convState, left proto.User) err
 }
 
 // GroupChange is what set_group changes; nil fields stay as they are.
-// Name must be clean (the hub checks names).
+// Name must be clean (the hub checks names). Picture is the file ID of a
+// thumbnail the server made for the group (AddThumb), "" none; Source,
+// if set, the picture upload it was made from, which goes.
 type GroupChange struct {
 	Name, Description, Policy, Invite, Send *string
+	Picture                                 *string
+	Source                                  string
 }
 
 // SetGroup changes group's settings, for an admin: each field that
-// changes appends its event (renamed, described, policy, and one
-// permissions event for invite and send together).
-func (d *DB) SetGroup(ctx context.Context, actor proto.User, group proto.ConvID, ch GroupChange) error {
+// changes appends its event (renamed, described, policy, picture, and one
+// permissions event for invite and send together). It returns the
+// SHA-256 of the picture files that went (the old thumbnail, the source
+// upload), for the files service to release.
+func (d *DB) SetGroup(ctx context.Context, actor proto.User, group proto.ConvID, ch GroupChange) ([]string, error) {
 	if p := ch.Policy; p != nil && !proto.ValidPolicy(*p) {
-		return proto.Errorf(proto.CodeBadRequest, "policy must be invite, ask or open, not %q", *p)
+		return nil, proto.Errorf(proto.CodeBadRequest, "policy must be invite, ask or open, not %q", *p)
 	}
 	for _, v := range []*string{ch.Invite, ch.Send} {
 		if v != nil && *v != proto.AllowMembers && *v != proto.AllowAdmins {
-			return proto.Errorf(proto.CodeBadRequest, "invite and send must be members or admins, not %q", *v)
+			return nil, proto.Errorf(proto.CodeBadRequest, "invite and send must be members or admins, not %q", *v)
 		}
 	}
+	var shas []string
 	_, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+		shas = nil
 		c, err := s.adminGroup(tx, group, actor.ID)
 		if err != nil {
 			return nil, err
@@ -720,9 +729,64 @@ func (d *DB) SetGroup(ctx context.Context, actor proto.User, group proto.ConvID,
 				return nil, err
 			}
 		}
+		if v := ch.Picture; v != nil && *v != c.picture {
+			if err := set("picture", *v); err != nil {
+				return nil, err
+			}
+			old := c.picture
+			c.picture = *v
+			if _, err := s.groupEvent(tx, c, actor, proto.Event{Type: proto.EventPicture, Picture: *v}); err != nil {
+				return nil, err
+			}
+			if old != "" {
+				sha, err := dropPictureFile(tx, "DELETE FROM files WHERE id = ? AND conv_id = ? AND purpose = ? RETURNING sha256", old, c.id, PurposeThumb)
+				if err != nil {
+					return nil, err
+				}
+				shas = append(shas, sha...)
+			}
+		}
+		if ch.Source != "" {
+			sha, err := dropPictureFile(tx, "DELETE FROM files WHERE id = ? AND sender = ? AND purpose = ? RETURNING sha256", ch.Source, actor.ID, PurposePicture)
+			if err != nil {
+				return nil, err
+			}
+			shas = append(shas, sha...)
+		}
 		return nil, nil
 	})
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return shas, nil
+}
+
+// DropThumb deletes thumbnail id that was made for group and is not its
+// picture (set_group refused the change it was made for), and returns
+// its blob's SHA-256 for the files service to release.
+func (d *DB) DropThumb(ctx context.Context, group proto.ConvID, id string) ([]string, error) {
+	v, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+		return dropPictureFile(tx, `DELETE FROM files WHERE id = ? AND conv_id = ? AND purpose = ?
+			AND id != (SELECT picture FROM conversations WHERE id = ?) RETURNING sha256`, id, group, PurposeThumb, group)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]string), nil
+}
+
+// dropPictureFile runs query, which deletes at most one file and returns
+// its sha256, and returns that (none if it deleted nothing).
+func dropPictureFile(tx *sql.Tx, query string, args ...any) ([]string, error) {
+	var sha string
+	err := tx.QueryRow(query, args...).Scan(&sha)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("drop picture file %v: %w", args[0], err)
+	}
+	return []string{sha}, nil
 }
 
 func b2i(b bool) int {
@@ -744,8 +808,8 @@ func (d *DB) GroupInfo(ctx context.Context, caller proto.UserID, group proto.Con
 	g := proto.GroupInfo{ID: group, Admins: []proto.User{}}
 	var kind string
 	var invite, send bool
-	err := d.r.QueryRowContext(ctx, "SELECT kind, name, description, policy, invite_admins, send_admins FROM conversations WHERE id = ? AND deleted = 0", group).
-		Scan(&kind, &g.Name, &g.Description, &g.Policy, &invite, &send)
+	err := d.r.QueryRowContext(ctx, "SELECT kind, name, description, policy, invite_admins, send_admins, picture FROM conversations WHERE id = ? AND deleted = 0", group).
+		Scan(&kind, &g.Name, &g.Description, &g.Policy, &invite, &send, &g.Picture)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && kind != proto.KindGroup {
 		return g, proto.Errorf(proto.CodeNoSuchGroup, "no group with ID %d", group)
 	}
@@ -845,7 +909,7 @@ func (s *sequencer) deleteGroup(tx *sql.Tx, c *convState) (any, error) {
 		"DELETE FROM messages WHERE conv_id = ?", "DELETE FROM files WHERE conv_id = ?", "DELETE FROM pins WHERE conv_id = ?",
 		"DELETE FROM hidden WHERE conv_id = ?", "DELETE FROM reads WHERE conv_id = ?", "DELETE FROM members WHERE conv_id = ?",
 		"DELETE FROM bans WHERE conv_id = ?", "DELETE FROM join_requests WHERE conv_id = ?", "DELETE FROM invite_links WHERE conv_id = ?",
-		"UPDATE conversations SET deleted = 1, name = '', description = '' WHERE id = ?",
+		"UPDATE conversations SET deleted = 1, name = '', description = '', picture = '' WHERE id = ?",
 	} {
 		if _, err := tx.Exec(q, c.id); err != nil {
 			return nil, fmt.Errorf("delete group %d: %w", c.id, err)

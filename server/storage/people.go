@@ -19,7 +19,7 @@ import (
 const (
 	PurposeMessage = ""        // a file of a conversation's message
 	PurposePicture = "picture" // a picture upload, waiting for set_profile
-	PurposeThumb   = "thumb"   // a profile picture the server made
+	PurposeThumb   = "thumb"   // a profile or group picture the server made
 )
 
 const profileCols = "id, name, about, picture, deleted"
@@ -176,12 +176,13 @@ func (d *DB) SetProfile(ctx context.Context, user proto.UserID, ch ProfileChange
 	return r.u, r.shas, nil
 }
 
-// AddThumb records a profile picture the server made (its blob is in
-// place) as a file of user's.
-func (d *DB) AddThumb(ctx context.Context, user proto.UserID, f proto.File) error {
+// AddThumb records a picture the server made (its blob is in place) as
+// a file of user's: a profile picture (group 0), or group's picture (the
+// file goes with the group).
+func (d *DB) AddThumb(ctx context.Context, user proto.UserID, group proto.ConvID, f proto.File) error {
 	_, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
-		if _, err := tx.Exec("INSERT INTO files (id, sha256, name, size, type, conv_id, seq, sender, created, purpose) VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?, ?)",
-			f.ID, f.SHA256, f.Name, f.Size, f.Type, user, d.nowMs(), PurposeThumb); err != nil {
+		if _, err := tx.Exec("INSERT INTO files (id, sha256, name, size, type, conv_id, seq, sender, created, purpose) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+			f.ID, f.SHA256, f.Name, f.Size, f.Type, group, user, d.nowMs(), PurposeThumb); err != nil {
 			return nil, fmt.Errorf("insert thumbnail: %w", err)
 		}
 		return nil, nil
@@ -255,7 +256,8 @@ func (d *DB) DeleteAccount(ctx context.Context, user proto.UserID) ([]string, er
 				}
 			}
 		}
-		rows, err := tx.Query("DELETE FROM files WHERE sender = ? AND purpose IN (?, ?) RETURNING sha256", user, PurposePicture, PurposeThumb)
+		// A group's picture (conv_id the group's) stays with the group.
+		rows, err := tx.Query("DELETE FROM files WHERE sender = ? AND conv_id = 0 AND purpose IN (?, ?) RETURNING sha256", user, PurposePicture, PurposeThumb)
 		if err != nil {
 			return nil, fmt.Errorf("drop picture files of %d: %w", user, err)
 		}

@@ -124,7 +124,7 @@ func (d *DB) convIDs(ctx context.Context, user proto.UserID, query string) ([]pr
 }
 
 const conversationSelect = `
-SELECT c.id, c.kind, c.name, COALESCE(lm.seq, 0),
+SELECT c.id, c.kind, c.name, c.picture, COALESCE(lm.seq, 0),
 	(SELECT COUNT(*) FROM members m2 WHERE m2.conv_id = c.id),
 	p.id, p.name, p.about, p.picture, p.deleted,
 	lm.seq, lm.sender, lu.name, lm.client_id, lm.time, lm.kind, lm.text, lm.event, lm.meta
@@ -187,7 +187,7 @@ func (d *DB) conversations(ctx context.Context, query string, args ...any) ([]pr
 			kind, text, eventJSON sql.NullString
 			meta                  sql.NullString
 		)
-		if err := rows.Scan(&c.ID, &c.Kind, &c.Name, &c.LastSeq, &c.Members, &peerID, &peerName, &peerAbout, &peerPic, &peerDeleted,
+		if err := rows.Scan(&c.ID, &c.Kind, &c.Name, &c.Picture, &c.LastSeq, &c.Members, &peerID, &peerName, &peerAbout, &peerPic, &peerDeleted,
 			&seq, &sender, &senderName, &clientID, &tm, &kind, &text, &eventJSON, &meta); err != nil {
 			return nil, fmt.Errorf("list conversations: %w", err)
 		}

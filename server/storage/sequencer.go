@@ -45,8 +45,9 @@ type convState struct {
 	admins                   []proto.UserID
 	policy                   string
 	inviteAdmins, sendAdmins bool
-	gone                     bool // deleted: s.conv answers nil
-	peerGone                 bool // a direct conversation whose other person deleted their account (people.go)
+	gone                     bool   // deleted: s.conv answers nil
+	peerGone                 bool   // a direct conversation whose other person deleted their account (people.go)
+	picture                  string // a group's picture: its thumbnail's file ID ('' none)
 	// Direct conversations (blocks.go): quiet are the members who get
 	// nothing the other member sends (they blocked them, or deleted
 	// their request); waiting those whose request waits for their answer.
@@ -366,9 +367,9 @@ func (s *sequencer) conv(tx *sql.Tx, id proto.ConvID) (*convState, error) {
 	}
 	c := &convState{id: id}
 	err := tx.QueryRow(`SELECT kind, name, COALESCE((SELECT MAX(seq) FROM messages WHERE conv_id = c.id), 0),
-		policy, invite_admins, send_admins,
+		policy, invite_admins, send_admins, picture,
 		kind = 'direct' AND EXISTS (SELECT 1 FROM members m JOIN users u ON u.id = m.user_id WHERE m.conv_id = c.id AND u.deleted = 1)
-		FROM conversations c WHERE id = ? AND deleted = 0`, id).Scan(&c.kind, &c.name, &c.lastSeq, &c.policy, &c.inviteAdmins, &c.sendAdmins, &c.peerGone)
+		FROM conversations c WHERE id = ? AND deleted = 0`, id).Scan(&c.kind, &c.name, &c.lastSeq, &c.policy, &c.inviteAdmins, &c.sendAdmins, &c.picture, &c.peerGone)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -494,7 +495,7 @@ func (s *sequencer) append(tx *sql.Tx, c *convState, m proto.Message) (proto.Mes
 	}
 	if m.Kind == proto.MsgSystem && m.Event != nil {
 		last := m
-		cm.Conv = &proto.Conversation{ID: c.id, Kind: c.kind, Name: c.name, Members: len(c.members), LastSeq: m.Seq, Last: &last}
+		cm.Conv = &proto.Conversation{ID: c.id, Kind: c.kind, Name: c.name, Members: len(c.members), LastSeq: m.Seq, Last: &last, Picture: c.picture}
 		cm.Subject, cm.Member = m.Event.Actor.ID, m.Event.Type != proto.EventLeft
 		if m.Event.Subject != nil {
 			cm.Subject = m.Event.Subject.ID

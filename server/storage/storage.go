@@ -481,6 +481,10 @@ var migrations = []string{
 	ALTER TABLE uploads ADD COLUMN voice TEXT;
 	ALTER TABLE files ADD COLUMN media TEXT NOT NULL DEFAULT 'files';
 	CREATE INDEX files_media ON files(conv_id, media, seq);`,
+	// 12: group pictures (groups.go): the thumbnail's file ID ('' none).
+	// The thumbnail is a 'thumb' file whose conv_id is the group's, so it
+	// goes with the group and not with the admin who set it.
+	`ALTER TABLE conversations ADD COLUMN picture TEXT NOT NULL DEFAULT '';`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
