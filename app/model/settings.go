@@ -383,9 +383,6 @@ func (a *account) renameMessages(msgs []state.Message, members []proto.Member) {
 	}
 }
 
-// maxPictureFetch bounds a thumbnail fetched (256 × 256 is far less).
-const maxPictureFetch = 4 << 20
-
 // wantPictures fetches, in the background, the pictures of users not
 // fetched yet, from this device's picture cache or the server, and
 // publishes them in State.Pictures; a user without a picture loses
@@ -449,7 +446,8 @@ func (a *account) publishPicture(user proto.UserID, pic string, img image.Image)
 
 // picture reads a thumbnail from the picture cache, or fetches it and
 // keeps it there: a picture's ID changes with the picture, so a cached
-// one never goes stale.
+// one never goes stale. Profile pictures and the thumbnails of picture
+// messages (pictures.go) share it.
 func (a *account) picture(id string) (image.Image, error) {
 	if strings.ContainsAny(id, `/\.`) || id == "" {
 		return nil, fmt.Errorf("bad picture ID %q", id)
@@ -460,7 +458,7 @@ func (a *account) picture(id string) (image.Image, error) {
 		if a.files == nil || a.files.client == nil {
 			return nil, errors.New("no file client")
 		}
-		data, err = a.files.client.Picture(a.ctx, id, maxPictureFetch)
+		data, err = a.files.client.Picture(a.ctx, id, maxThumbFetch)
 		if err != nil {
 			return nil, err
 		}

@@ -107,6 +107,10 @@ type State struct {
 	Settings Settings
 	Pictures Pictures
 
+	// Pictures in conversations (pictures.go).
+	Thumbs       Thumbs
+	ThumbsFailed ThumbsFailed
+
 	// Blocks are the users I blocked, most recent first (convsettings.go).
 	Blocks []proto.User
 }
