@@ -439,6 +439,10 @@ func (win *window) dispatch(ev ui.Event) {
 		do("files", func(ctx context.Context) error { return m.SendFile(ctx, ev.Path, ev.Target) })
 	case ui.SaveFile:
 		do("files", func(ctx context.Context) error { return m.SaveFile(ctx, ev.Conv, ev.Seq) })
+	case ui.WantThumb:
+		m.WantThumb(ev.ID) // quick: the fetch runs in the background
+	case ui.ViewFull:
+		m.ViewFull(ev.File, ev.Transfer)
 	case ui.PauseTransfer:
 		do("files", func(ctx context.Context) error { return m.PauseTransfer(ctx, ev.ID) })
 	case ui.ResumeTransfer:

@@ -88,6 +88,7 @@ type msgList struct {
 	fwd        forwardUI              // Forward and its conversation chooser (forward.go)
 	rich       richTexts              // the text bodies, with the selection (richtext.go)
 	blocked    blockedRows            // messages of users I blocked, collapsed (requests.go)
+	pics       pictureUI              // inline pictures and the viewer (pictures.go, viewer.go)
 }
 
 // quickReactions are the reactions the context menu offers.
@@ -472,6 +473,9 @@ func (l *msgList) textRow(gtx layout.Context, u *UI, st state.State, r row) layo
 		bubble = func(gtx layout.Context) layout.Dimensions {
 			gtx.Constraints.Min.X = 0
 			gtx.Constraints.Max.X = maxBubble
+			if showsPicture(st, m) {
+				return l.pictureCard(gtx, u, st, m) // pictures.go
+			}
 			fb := l.files[m.Seq]
 			if fb == nil {
 				fb = new(fileButtons)
