@@ -65,6 +65,7 @@ type account struct {
 	profileRev int64                       // the sync's profiles_rev
 	pictureIDs map[proto.UserID]string     // the picture fetched or being fetched, per user
 	thumbs     thumbs                      // thumbnails of picture messages (pictures.go)
+	staged     *staged                     // files picked to send, in the preview (sendpreview.go)
 	set        *settings                   // my settings of people and conversations (convsettings.go)
 }
 

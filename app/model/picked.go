@@ -71,13 +71,18 @@ type preparing struct {
 // Preparing set meanwhile, then uploads like any other. A failure to
 // copy is reported in the notice bar.
 func (m *Model) SendStream(ctx context.Context, s Stream, target string) error {
+	return m.sendStream(ctx, s, target, "")
+}
+
+// sendStream is SendStream with a caption, the file message's text.
+func (m *Model) sendStream(ctx context.Context, s Stream, target, caption string) error {
 	taken := false
 	err := m.withFiles(func(a *account) error {
 		conv, err := a.target(ctx, target)
 		if err != nil {
 			return err
 		}
-		if err := a.files.prepare(ctx, s, conv); err != nil {
+		if err := a.files.prepare(ctx, s, conv, caption); err != nil {
 			return err
 		}
 		taken = true
@@ -91,7 +96,7 @@ func (m *Model) SendStream(ctx context.Context, s Stream, target string) error {
 
 // prepare checks what can be checked before copying and starts the copy.
 // It takes s only if it returns nil.
-func (q *fileQueue) prepare(ctx context.Context, s Stream, conv proto.ConvID) error {
+func (q *fileQueue) prepare(ctx context.Context, s Stream, conv proto.ConvID, caption string) error {
 	name := transfer.SafeName(s.Name)
 	if s.Size > 0 {
 		if q.inMemory && s.Size > q.memLimit {
@@ -110,6 +115,7 @@ func (q *fileQueue) prepare(ctx context.Context, s Stream, conv proto.ConvID) er
 		ID: client.NewClientID(), Direction: state.Upload, Conv: conv, Name: name, Size: max(s.Size, 0),
 		State: state.TransferActive, Checking: true, Preparing: true, ETA: -1,
 	}}
+	q.setCaption(p.view.ID, caption)
 	q.mu.Lock()
 	q.prep = append(q.prep, p)
 	q.mu.Unlock()

@@ -15,3 +15,22 @@ type Thumbs map[string]image.Image
 // again once the connection comes back. The map is replaced, never
 // changed.
 type ThumbsFailed map[string]bool
+
+// Picked are files picked to send together, at least one a picture: the
+// preview shows them with a caption field before they go
+// (Model.SendPicked, Model.CancelPicked).
+type Picked struct {
+	ID     uint64 // counts the picks: a new pick is a new preview
+	Target string // "" for the open conversation, else a user ID
+	Conv   int64  // the open conversation when picked (0 for a user ID)
+	Files  []PickedFile
+}
+
+// PickedFile is one of the files picked: a picture has a Preview (at most
+// about 320 px on the long side) and its size in pixels.
+type PickedFile struct {
+	Name          string
+	Size          int64 // bytes; 0 if unknown
+	Preview       image.Image
+	Width, Height int
+}
