@@ -120,7 +120,7 @@ type window struct {
 	// user chooses; what it picked goes to the UI goroutine, which redraw
 	// wakes.
 	explorer *explorer.Explorer
-	choose   func(ctx context.Context) (io.ReadCloser, error)
+	choose   func(ctx context.Context, many bool) ([]io.ReadCloser, error)
 	picking  atomic.Bool
 	picks    chan pickResult
 	redraw   func()
@@ -145,11 +145,13 @@ type callKey struct {
 }
 
 // pickResult is a file chosen in the picker for target: a path, or a
-// stream (phones, the browser); or why there is none.
+// stream (phones, the browser); or why there is none. more are the
+// others chosen with it (the picker's several files).
 type pickResult struct {
 	path, target string
 	stream       *model.Stream
 	err          error
+	more         []model.Pick
 }
 
 type systemPrefs struct {
@@ -443,6 +445,12 @@ func (win *window) dispatch(ev ui.Event) {
 		m.WantThumb(ev.ID) // quick: the fetch runs in the background
 	case ui.ViewFull:
 		m.ViewFull(ev.File, ev.Transfer)
+	case ui.SendPictures:
+		if ev.Cancel {
+			m.CancelPicked()
+		} else {
+			do("files", func(ctx context.Context) error { return m.SendPicked(ctx, ev.Caption) })
+		}
 	case ui.PauseTransfer:
 		do("files", func(ctx context.Context) error { return m.PauseTransfer(ctx, ev.ID) })
 	case ui.ResumeTransfer:
@@ -510,24 +518,36 @@ func (win *window) pickFile(target string) {
 	go func() {
 		defer win.picking.Store(false)
 		r := pickResult{target: target}
-		var rc io.ReadCloser
+		var rcs []io.ReadCloser
 		err := explorer.ErrNotAvailable
 		if win.choose != nil {
-			rc, err = win.choose(win.ctx)
+			// Several files to send; one for my picture.
+			rcs, err = win.choose(win.ctx, target != pictureTarget)
 		}
 		switch {
 		case errors.Is(err, explorer.ErrUserDecline):
 			return
 		case err != nil:
 			r.err = err
+		case len(rcs) == 0:
+			return
 		default:
-			r.path, r.stream = model.PickedFile(rc)
+			r.path, r.stream = model.PickedFile(rcs[0])
+			for _, rc := range rcs[1:] {
+				path, s := model.PickedFile(rc)
+				r.more = append(r.more, model.Pick{Path: path, Stream: s})
+			}
 		}
 		select {
 		case win.picks <- r:
 		case <-win.ctx.Done():
 			if r.stream != nil {
 				r.stream.Close()
+			}
+			for _, p := range r.more {
+				if p.Stream != nil {
+					p.Stream.Close()
+				}
 			}
 			return
 		}
@@ -547,6 +567,14 @@ func (win *window) applyPicks() {
 			if r.err != nil {
 				win.log.Info("no file picker; the path field remains", "err", r.err)
 				win.ui.PickerFailed()
+				continue
+			}
+			// Several files, or a picture: the preview first (Stage
+			// sends the others at once, as before).
+			picks := append([]model.Pick{{Path: r.path, Stream: r.stream}}, r.more...)
+			if len(picks) > 1 || model.IsPictureName(picks[0].Name()) {
+				target := r.target
+				win.perform("files", "Stage", func(ctx context.Context) error { return win.m.Stage(ctx, target, picks) })
 				continue
 			}
 			if r.stream != nil {

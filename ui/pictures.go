@@ -43,6 +43,7 @@ type pictureUI struct {
 	ops            map[image.Image]paint.ImageOp
 	clicks         map[int64]*widget.Clickable // by seq
 	view           viewer
+	preview        sendPreview // sendpreview.go
 }
 
 // sync forgets what was asked once the model published new maps: a
@@ -214,11 +215,9 @@ type (
 	// ViewFull asks the model for the full picture of file File, saved
 	// or sent by transfer Transfer, published in State.Thumbs under File.
 	ViewFull struct{ File, Transfer string }
-	// SendPictures sends the files picked at once (PickedFiles) to the
-	// conversation Conv, Caption as the first one's text; Cancel drops
-	// them instead.
+	// SendPictures sends the files of the preview (State.Picked),
+	// Caption as the first one's text; Cancel drops them instead.
 	SendPictures struct {
-		Conv    proto.ConvID
 		Caption string
 		Cancel  bool
 	}

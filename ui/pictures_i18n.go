@@ -10,8 +10,8 @@ type pictureWords struct {
 	CloseViewer, Previous, Next, ZoomIn, ZoomOut, Fit, SavePicture, CopyPicture string
 	CountF, LoadingFull, FullF, CopiedPath                                      string
 	// The preview before sending.
-	SendPictures, SendPicturesF, Caption, CaptionHint, SendNow, CancelSend, RemovePick string
-	CaptionNote                                                                        string
+	SendPictures, SendPicturesF, Caption, CaptionHint, SendNow, CancelSend string
+	CaptionNote                                                            string
 }
 
 var pictureCatalog = map[Lang]pictureWords{
@@ -35,7 +35,6 @@ var pictureCatalog = map[Lang]pictureWords{
 		CaptionHint:   "Add a caption (optional)",
 		SendNow:       "Send",
 		CancelSend:    "Cancel",
-		RemovePick:    "Leave this one out",
 		CaptionNote:   "The caption goes with the first picture",
 	},
 	Chinese: {
@@ -58,7 +57,6 @@ var pictureCatalog = map[Lang]pictureWords{
 		CaptionHint:   "添加说明（可选）",
 		SendNow:       "发送",
 		CancelSend:    "取消",
-		RemovePick:    "不发送这个",
 		CaptionNote:   "说明随第一张图片发送",
 	},
 }

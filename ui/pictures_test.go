@@ -260,3 +260,84 @@ func TestTheViewerShowsTheDownloadsProgress(t *testing.T) {
 	}
 	onScreenContaining(t, d, "Saving · 50%")
 }
+
+func picked(id uint64, files ...state.PickedFile) state.State {
+	st := uitest.Pictures()
+	st.Picked = &state.Picked{ID: id, Conv: int64(uitest.StudyGroup), Files: files}
+	return st
+}
+
+func TestThePreviewSendsThePicturesWithTheCaptionTyped(t *testing.T) {
+	d := newDriver(t, ui.English, desktop)
+	lake := uitest.PictureThumbs()["l-lake"]
+	st := picked(1, state.PickedFile{Name: "lake.jpg", Size: 4_812_000, Preview: lake, Width: 4000, Height: 3000})
+	d.Frame(st)
+	d.Frame(st)
+	onScreen(t, d, "Send a picture")
+	onScreen(t, d, "lake.jpg · 4.81 MB")
+	if _, ok := d.Find("The caption goes with the first picture"); ok {
+		t.Error("the note about the first picture shows for one picture")
+	}
+	// The caption field has the focus.
+	d.Type("西湖 at dusk")
+	d.Frame(st)
+	d.Press(key.NameReturn, 0)
+	d.Frame(st)
+	wantEvents(t, "Enter", sendEvents(d.Take()), ui.SendPictures{Caption: "西湖 at dusk"})
+	d.Frame(st) // the model has not closed it yet: it is gone anyway
+	if _, ok := d.Find("Send a picture"); ok {
+		t.Fatal("the preview stays after Send")
+	}
+	// The next pick shows with an empty caption; Send sends it.
+	st = picked(2, state.PickedFile{Name: "lake.jpg", Size: 4_812_000, Preview: lake, Width: 4000, Height: 3000})
+	d.Frame(st)
+	if got := fieldText(d, "Caption"); got != "" {
+		t.Fatalf("the next preview's caption holds %q", got)
+	}
+	// Two buttons say Send: the composer's, under the preview, and the
+	// preview's, drawn last.
+	var send image.Rectangle
+	for _, n := range d.Screen() {
+		if n.Desc.Label == "Send" || n.Desc.Description == "Send" {
+			send = n.Visible
+		}
+	}
+	d.ClickAt(send.Min.Add(send.Max).Div(2))
+	d.Frame(st)
+	wantEvents(t, "Send", sendEvents(d.Take()), ui.SendPictures{})
+}
+
+func TestThePreviewOfSeveralFilesCancelsWithTheButtonOrEsc(t *testing.T) {
+	d := newDriver(t, ui.Chinese, desktop)
+	th := uitest.PictureThumbs()
+	files := []state.PickedFile{
+		{Name: "lake.jpg", Size: 4_812_000, Preview: th["l-lake"], Width: 4000, Height: 3000},
+		{Name: "tower.jpg", Size: 2_204_000, Preview: th["l-tower"], Width: 1080, Height: 1920},
+		{Name: "notes.pdf", Size: 120_000},
+	}
+	st := picked(1, files...)
+	d.Frame(st)
+	onScreen(t, d, "发送 3 个文件")
+	onScreen(t, d, "notes.pdf")
+	onScreen(t, d, "说明随第一张图片发送")
+	wantEvents(t, "取消", sendEvents(step(t, d, "取消")), ui.SendPictures{Cancel: true})
+	st = picked(2, files...)
+	d.Frame(st)
+	d.Frame(st)
+	d.Press(key.NameEscape, 0)
+	d.Frame(st)
+	wantEvents(t, "Esc", sendEvents(d.Take()), ui.SendPictures{Cancel: true})
+	if _, ok := d.Find("发送 3 个文件"); ok {
+		t.Fatal("the preview stays after Esc")
+	}
+}
+
+func sendEvents(evs []ui.Event) []ui.Event {
+	var out []ui.Event
+	for _, e := range evs {
+		if _, ok := e.(ui.SendPictures); ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -62,6 +62,10 @@ type preparing struct {
 	view   state.Transfer // guarded by fileQueue.mu
 	cancel context.CancelCauseFunc
 	shown  time.Time // last progress shown; the copying goroutine's
+	// after is closed once the copy picked before this one is queued (or
+	// given up), done once this one is: copies queue in the order picked
+	// (several files picked at once go in order).
+	after, done chan struct{}
 }
 
 // SendStream queues a file the picker gave as a stream, for the open
@@ -117,14 +121,18 @@ func (q *fileQueue) prepare(ctx context.Context, s Stream, conv proto.ConvID, ca
 	}}
 	q.setCaption(p.view.ID, caption)
 	q.mu.Lock()
+	p.after, p.done = q.lastPrep, make(chan struct{})
+	q.lastPrep = p.done
 	q.prep = append(q.prep, p)
 	q.mu.Unlock()
 	q.publish()
 	if !q.a.spawn(func() {
 		defer cancel(nil)
+		defer close(p.done)
 		q.runPrepare(pctx, p, s)
 	}) {
 		cancel(nil)
+		close(p.done)
 		return errStopped
 	}
 	return nil
@@ -153,6 +161,12 @@ func (q *fileQueue) runPrepare(ctx context.Context, p *preparing, s Stream) {
 		rec, err = q.stage(p, r)
 	}
 	s.Close()
+	if p.after != nil {
+		select {
+		case <-p.after:
+		case <-ctx.Done():
+		}
+	}
 
 	q.mu.Lock()
 	if cause := context.Cause(ctx); cause != nil {

@@ -32,8 +32,8 @@ type Pick struct {
 	Stream *Stream
 }
 
-// name is the pick's file name.
-func (p Pick) name() string {
+// Name is the pick's file name.
+func (p Pick) Name() string {
 	if p.Stream != nil {
 		return p.Stream.Name
 	}
@@ -72,7 +72,7 @@ type staged struct {
 func (m *Model) Stage(ctx context.Context, target string, picks []Pick) error {
 	pictures := false
 	for _, p := range picks {
-		pictures = pictures || IsPictureName(p.name())
+		pictures = pictures || IsPictureName(p.Name())
 	}
 	if !pictures {
 		var first error
@@ -95,7 +95,7 @@ func (m *Model) Stage(ctx context.Context, target string, picks []Pick) error {
 		}
 	}
 	for i, p := range picks {
-		f := state.PickedFile{Name: p.name()}
+		f := state.PickedFile{Name: p.Name()}
 		var data []byte
 		switch {
 		case p.Stream != nil && IsPictureName(f.Name) && p.Stream.Size <= maxStagedStream:

@@ -95,6 +95,8 @@ type fileQueue struct {
 	prep []*preparing                 // picked streams being copied, oldest first
 	mem  map[string][]byte            // uploads held in memory, by transfer ID
 	caps map[string]string            // captions of uploads not created yet, by transfer ID (sendpreview.go)
+	// lastPrep is closed once the last picked stream is queued (picked.go).
+	lastPrep chan struct{}
 }
 
 type liveTransfer struct {
