@@ -212,6 +212,7 @@ func TestEveryScreenInTheRealWindow(t *testing.T) {
 	t.Run("groups", func(t *testing.T) { groupScreens(t, bin) })
 	t.Run("settings", func(t *testing.T) { settingsScreens(t, bin) })
 	t.Run("requests", func(t *testing.T) { requestScreens(t, bin) })
+	t.Run("pictures", func(t *testing.T) { pictureScreens(t, bin) })
 }
 
 // chatScreens registers through the real window, then shows a busy group

@@ -257,7 +257,7 @@ func (u *UI) viewerLayout(gtx layout.Context, st state.State) {
 	}
 
 	defer clip.Rect{Max: size}.Push(gtx.Ops).Pop()
-	paint.Fill(gtx.Ops, color.NRGBA{R: 0x0c, G: 0x0c, B: 0x10, A: 0xf4})
+	paint.Fill(gtx.Ops, color.NRGBA{R: 0x0c, G: 0x0c, B: 0x10, A: 0xff}) // opaque: blending is linear, a little of a bright screen shows a lot
 	event.Op(gtx.Ops, v)
 	fg := color.NRGBA{R: 0xf2, G: 0xf2, B: 0xf5, A: 0xff}
 	muted := color.NRGBA{R: 0xb0, G: 0xb0, B: 0xb8, A: 0xff}

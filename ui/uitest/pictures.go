@@ -49,10 +49,23 @@ func Pictures() state.State {
 // large alike (the large ones at the small size: enough for the viewer's
 // tests).
 func PictureThumbs() state.Thumbs {
-	lake := scene(320, 240, color.NRGBA{R: 0xf6, G: 0x9d, B: 0x5c, A: 0xff}, color.NRGBA{R: 0x2b, G: 0x4a, B: 0x7a, A: 0xff}, false)
-	tower := scene(180, 320, color.NRGBA{R: 0x8e, G: 0xc5, B: 0xf0, A: 0xff}, color.NRGBA{R: 0x6d, G: 0x8f, B: 0x4e, A: 0xff}, true)
-	icon := scene(24, 24, color.NRGBA{R: 0x39, G: 0x6b, B: 0xe8, A: 0xff}, color.NRGBA{R: 0xff, G: 0xc4, B: 0x3d, A: 0xff}, false)
+	lake, tower, icon := Lakeside(320, 240), TowerScene(180, 320), IconScene(24, 24)
 	return state.Thumbs{"s-lake": lake, "l-lake": lake, "s-tower": tower, "l-tower": tower, "s-icon": icon, "l-icon": icon}
+}
+
+// Lakeside draws a sunset over a lake, w × h.
+func Lakeside(w, h int) *image.NRGBA {
+	return scene(w, h, color.NRGBA{R: 0xf6, G: 0x9d, B: 0x5c, A: 0xff}, color.NRGBA{R: 0x2b, G: 0x4a, B: 0x7a, A: 0xff}, false)
+}
+
+// TowerScene draws a tower against a blue sky, w × h.
+func TowerScene(w, h int) *image.NRGBA {
+	return scene(w, h, color.NRGBA{R: 0x8e, G: 0xc5, B: 0xf0, A: 0xff}, color.NRGBA{R: 0x6d, G: 0x8f, B: 0x4e, A: 0xff}, true)
+}
+
+// IconScene draws a small icon, w × h.
+func IconScene(w, h int) *image.NRGBA {
+	return scene(w, h, color.NRGBA{R: 0x39, G: 0x6b, B: 0xe8, A: 0xff}, color.NRGBA{R: 0xff, G: 0xc4, B: 0x3d, A: 0xff}, false)
 }
 
 // scene draws a sky of top fading down to the horizon, a sun, and ground
