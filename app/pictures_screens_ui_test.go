@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/godbus/dbus/v5"
+
 	"parley/app/state"
 	"parley/net/proto"
 	"parley/server/node/nodetest"
@@ -149,4 +151,72 @@ func pictureScreens(t *testing.T, bin string) {
 	})
 	save(t, "viewer.png", settled(t, x))
 	b.stop()
+}
+
+// TestTwoAppsSendAPicture runs two real apps on their own X displays
+// through a real server: 李华 chooses a picture in the file chooser (the
+// desktop portal, faked on a private session bus as in
+// TestTheFilePickerSendsThePickedFile), it waits in the preview, he types
+// a caption and presses Enter; 王芳's app shows the file message.
+//
+// With the server's thumbnails (issue #16's server side, merged
+// separately) her app shows it as a picture ("Picture lake.png") with
+// the caption under it; until then the server sends a plain file message
+// and what is asserted is that it arrives and shows.
+func TestTwoAppsSendAPicture(t *testing.T) {
+	bin := appBinary(t)
+	srv := nodetest.Start(t)
+	bus := sessionBus(t)
+	conn, err := dbus.Connect(bus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	photo := writePNG(t, t.TempDir(), "lake.png", uitest.Lakeside(1200, 900))
+	portal := &fakePortal{conn: conn, file: photo, parents: make(chan string, 1)}
+	if err := conn.Export(portal, "/org/freedesktop/portal/desktop", "org.freedesktop.portal.FileChooser"); err != nil {
+		t.Fatal(err)
+	}
+	if reply, err := conn.RequestName("org.freedesktop.portal.Desktop", dbus.NameFlagDoNotQueue); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+		t.Fatalf("own the portal's name: %v (%v)", reply, err)
+	}
+	size := image.Pt(1100, 720)
+	liDir, wangDir := t.TempDir(), t.TempDir()
+	li := seedUser(t, srv, liDir, "李华")
+	wang := seedUser(t, srv, wangDir, "王芳")
+	group := li.group("学习小组", wang)
+	li.say(group, "photos from the walk")
+	wang.until("the group", func(st state.State) bool { return len(st.Conversations) == 1 })
+	li.m.Close()
+	wang.m.Close()
+
+	args := func(dir string) []string {
+		return []string{"-server", srv.HTTPURL, "-data", dir, "-size", fmt.Sprintf("%dx%d", size.X, size.Y), "-lang", "en", "-theme", "light", "-audio", "null"}
+	}
+	a := startWatchedEnv(t, bin, startXvfb(t, size), []string{"DBUS_SESSION_BUS_ADDRESS=" + bus}, args(liDir)...)
+	b := startWatched(t, bin, startXvfb(t, size), args(wangDir)...)
+	a.click("学习小组")
+	b.click("学习小组")
+	b.see("photos from the walk", 1)
+
+	a.click("Attach a file")
+	a.click("Choose file…")
+	a.until("the preview", func(sc uitest.Screen) bool {
+		_, ok := sc.Find("Send a picture")
+		return ok
+	})
+	a.x.xdo(t, "type", "--delay", "20", "the lake at dusk") // the caption field has the focus
+	a.until("the caption typed", func(sc uitest.Screen) bool {
+		got, _ := sc.FieldText("Caption")
+		return got == "the lake at dusk"
+	})
+	a.x.xdo(t, "key", "Return")
+	a.until("the preview closed", func(sc uitest.Screen) bool {
+		_, ok := sc.Find("Send a picture")
+		return !ok
+	})
+	b.until("the picture's message", func(sc uitest.Screen) bool {
+		_, ok := sc.FindContaining("lake.png")
+		return ok
+	})
 }
