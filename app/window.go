@@ -166,6 +166,7 @@ func newWindow(ctx context.Context, w *app.Window, m *model.Model, o options, lo
 		automation: newAutomation()}
 	win.explorer = explorer.NewExplorer(w)
 	win.choose = platformChooser(win.explorer)
+	win.watchDrops() // pasted pictures and dropped files (drop_js.go)
 	win.focused.Store(true)
 	saved := win.prefs.load(log)
 	if saved.EchoOff {
