@@ -53,6 +53,10 @@ func (u *UI) previewLayout(gtx layout.Context, st state.State) {
 	if p.focus {
 		p.focus = false
 		gtx.Execute(key.FocusCmd{Tag: &p.caption.Editor})
+		// Also what a click on the field asks: the browser's text input
+		// (Gio's textarea) takes the keys only then, a phone shows its
+		// keyboard.
+		gtx.Execute(key.SoftKeyboardCmd{Show: true})
 	}
 	if p.send.Clicked(gtx) || p.caption.submitted(gtx) {
 		p.done = pk.ID

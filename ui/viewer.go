@@ -136,6 +136,13 @@ func (u *UI) viewerLayout(gtx layout.Context, st state.State) {
 			v.focus = false
 		} else {
 			gtx.Execute(key.FocusCmd{Tag: v})
+			if runtime.GOOS == "js" {
+				// Gio's browser backend reads keys from its textarea,
+				// which has the page's focus only while a text input
+				// is asked for (not on phones: a keyboard would cover
+				// the picture).
+				gtx.Execute(key.SoftKeyboardCmd{Show: true})
+			}
 		}
 	}
 	for {

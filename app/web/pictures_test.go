@@ -89,7 +89,12 @@ func TestBrowserAppSendsPastedAndDroppedPictures(t *testing.T) {
 
 	b.dispatchFiles("paste", [][2]string{{"pasted.png", photo}})
 	b.see("Send a picture")
-	b.enter("Caption", "the lake at dusk", func() { b.typeText("the lake at dusk") })
+	// The caption field has the focus, and the page's text input with it.
+	b.typeText("the lake at dusk")
+	b.until("the caption typed", func(sc uitest.Screen) bool {
+		got, _ := sc.FieldText("Caption")
+		return got == "the lake at dusk"
+	})
 	b.pressEnter()
 	tom.Message(t, proto.ConvID(group), func(m proto.Message) bool { return m.File != nil && m.File.Name == "pasted.png" })
 
