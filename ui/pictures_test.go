@@ -7,6 +7,7 @@ import (
 
 	"gioui.org/f32"
 	"gioui.org/io/key"
+	"gioui.org/io/pointer"
 
 	"parley/app/state"
 	"parley/ui"
@@ -340,4 +341,40 @@ func sendEvents(evs []ui.Event) []ui.Event {
 		}
 	}
 	return out
+}
+
+// Two fingers spreading zoom the viewer by the ratio of their distances;
+// one finger pans.
+func TestPinchingZoomsTheViewer(t *testing.T) {
+	d := openViewer(t, ui.English, uitest.Pictures())
+	touch := func(kind pointer.Kind, id pointer.ID, x, y float32) pointer.Event {
+		return pointer.Event{Kind: kind, Source: pointer.Touch, PointerID: id, Position: f32.Pt(x, y)}
+	}
+	// Around the middle of the picture (the area is below the bar).
+	d.Router.Queue(
+		touch(pointer.Press, 1, 500, 600),
+		touch(pointer.Press, 2, 700, 600),
+		touch(pointer.Move, 2, 800, 600),
+		touch(pointer.Move, 1, 400, 600), // 200 px apart, now 400
+	)
+	d.Frame(d.State)
+	if z, _ := ui.ViewerZoom(d.UI); z < 1.99 || z > 2.01 {
+		t.Fatalf("spreading two fingers from 200 to 400 px zoomed to %v, want 2", z)
+	}
+	d.Router.Queue(
+		touch(pointer.Release, 2, 800, 600),
+		touch(pointer.Move, 1, 450, 650), // the finger left does not pan
+		touch(pointer.Release, 1, 450, 650),
+	)
+	d.Frame(d.State)
+	z, off := ui.ViewerZoom(d.UI)
+	d.Router.Queue(
+		touch(pointer.Press, 3, 600, 600),
+		touch(pointer.Move, 3, 650, 620),
+		touch(pointer.Release, 3, 650, 620),
+	)
+	d.Frame(d.State)
+	if z2, off2 := ui.ViewerZoom(d.UI); z2 != z || off2.Sub(off) != f32.Pt(50, 20) {
+		t.Fatalf("one finger moved zoom %v → %v, pan by %v; want a pan of (50, 20)", z, z2, off2.Sub(off))
+	}
 }

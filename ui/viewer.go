@@ -31,8 +31,8 @@ import (
 // downloads as Save does (resumably, with its progress at the bottom)
 // and the model decodes (ViewFull). Keys: Esc closes, Left and Right go
 // to the previous and next picture of the conversation (those loaded),
-// + and - zoom, 0 or F fits; the wheel zooms around the pointer and a
-// drag pans. Save shows the saved file in its folder, or saves it; Copy
+// + and - zoom, 0 or F fits; the wheel zooms around the pointer, two
+// fingers pinch, and a drag (or one finger) pans. Save shows the saved file in its folder, or saves it; Copy
 // copies the saved file's location: Gio's clipboard takes text only, on
 // every platform (see the report of issue #16).
 
@@ -53,6 +53,8 @@ type viewer struct {
 	dragging                                      bool
 	last                                          f32.Point // the pointer while dragging
 	asked                                         map[string]bool
+	touches                                       map[pointer.ID]f32.Point // fingers down, for the pinch
+	spread                                        float32                  // the distance between two fingers last seen
 	copied                                        bool
 	prev, next, zin, zout, fit, save, copy, close widget.Clickable
 }
@@ -97,6 +99,47 @@ func (v *viewer) zoomBy(k float32, at f32.Point) {
 	if v.zoom == 1 {
 		v.off = f32.Point{}
 	}
+}
+
+// pinch follows the fingers on the picture: with two down, their
+// spreading zooms around the point between them (Gio has no pinch
+// gesture; its touch events carry a pointer ID each). It returns true
+// when it took e.
+func (v *viewer) pinch(e pointer.Event, centre f32.Point) bool {
+	if v.touches == nil {
+		v.touches = map[pointer.ID]f32.Point{}
+	}
+	switch e.Kind {
+	case pointer.Press, pointer.Drag:
+		v.touches[e.PointerID] = e.Position
+	case pointer.Release, pointer.Cancel:
+		delete(v.touches, e.PointerID)
+		v.spread = 0
+		if len(v.touches) > 0 {
+			v.dragging = false // one finger left: it does not pan from where the other was
+			return true
+		}
+		return false
+	default:
+		return false
+	}
+	if len(v.touches) != 2 {
+		v.spread = 0
+		return false
+	}
+	var p [2]f32.Point
+	i := 0
+	for _, t := range v.touches {
+		p[i] = t
+		i++
+	}
+	d := p[1].Sub(p[0])
+	spread := float32(math.Hypot(float64(d.X), float64(d.Y)))
+	if v.spread > 0 && spread > 0 {
+		v.zoomBy(spread/v.spread, p[0].Add(p[1]).Mul(0.5).Sub(centre))
+	}
+	v.spread, v.dragging = spread, false
+	return true
 }
 
 // ViewerOpen tells whether the picture viewer is open, and on which message.
@@ -183,6 +226,9 @@ func (u *UI) viewerLayout(gtx layout.Context, st state.State) {
 				v.zoom, v.off = 1, f32.Point{}
 			}
 		case pointer.Event:
+			if e.Source == pointer.Touch && v.pinch(e, centre) {
+				continue
+			}
 			switch e.Kind {
 			case pointer.Scroll:
 				v.zoomBy(float32(math.Exp(float64(-e.Scroll.Y)/200)), e.Position.Sub(centre))
