@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"maps"
+	"math"
 	"os"
 	"sync"
 
@@ -74,8 +75,36 @@ func (m *Model) ViewFull(fileID, transferID string) {
 		if err != nil {
 			return nil, err
 		}
-		return decodeFile(path, maxViewPixels)
+		img, err := decodeFile(path, maxViewPixels)
+		if err != nil {
+			return nil, err
+		}
+		// Half the memory bound at most, so that it is kept (and the
+		// thumbnails with it): a 24-megapixel photo is shown at about
+		// 8 megapixels, more than a screen has.
+		return fitPixels(img, a.thumbs.limit()/2/4), nil
 	})
+}
+
+// limit is the memory bound of decoded pictures.
+func (t *thumbs) limit() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.max == 0 {
+		return thumbMemory
+	}
+	return t.max
+}
+
+// fitPixels scales img down to at most maxPixels pixels.
+func fitPixels(img image.Image, maxPixels int64) image.Image {
+	b := img.Bounds()
+	w, h := int64(b.Dx()), int64(b.Dy())
+	if w*h <= maxPixels || w <= 0 || h <= 0 {
+		return img
+	}
+	k := math.Sqrt(float64(maxPixels) / float64(w*h))
+	return shrink(img, max(1, int(float64(max(w, h))*k)))
 }
 
 // want runs load for id unless id is held, in flight or failed.
@@ -104,6 +133,10 @@ func (a *account) want(id string, load func() (image.Image, error)) {
 				limit = thumbMemory
 			}
 			dropped = t.mem.put(id, img, pixelBytes(img), limit)
+			if _, kept := t.mem.peek(id); !kept {
+				t.failed[id] = true // larger than the bound: say so rather than wait
+				err = errTooManyPixels
+			}
 		}
 		t.mu.Unlock()
 		if err != nil && a.ctx.Err() == nil {
@@ -120,6 +153,8 @@ func (a *account) want(id string, load func() (image.Image, error)) {
 				}
 				fs[id] = true
 				st.ThumbsFailed = fs
+			}
+			if err != nil && len(dropped) == 0 {
 				return
 			}
 			ts := maps.Clone(st.Thumbs)

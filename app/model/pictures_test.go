@@ -129,6 +129,24 @@ func TestTheViewerDecodesTheSavedPictureFullSize(t *testing.T) {
 	if b := st.Thumbs[msg.File.ID].Bounds(); b.Dx() != 1600 || b.Dy() != 1200 {
 		t.Fatalf("full picture of %v", b)
 	}
+	// Over half the memory bound it is scaled down to fit, not dropped.
+	a := wang.account()
+	a.thumbs.mu.Lock()
+	a.thumbs.max = 1_000_000 * 4 // a full picture gets 500,000 pixels at most
+	a.thumbs.mu.Unlock()
+	other := sendPNG(t, li, wang, 2000, 1000, color.NRGBA{R: 90, A: 255})
+	if err := wang.SaveFile(context.Background(), other.Conv, other.Seq); err != nil {
+		t.Fatal(err)
+	}
+	st = wang.waitFor("the second download", func(st state.State) bool {
+		return transferIn(st, state.Download, func(tr state.Transfer) bool { return tr.State == state.TransferDone && tr.FileID == other.File.ID })
+	})
+	i := slices.IndexFunc(st.Transfers, func(tr state.Transfer) bool { return tr.FileID == other.File.ID })
+	wang.ViewFull(other.File.ID, st.Transfers[i].ID)
+	st = wang.waitFor("the large picture, scaled", func(st state.State) bool { return st.Thumbs[other.File.ID] != nil })
+	if b := st.Thumbs[other.File.ID].Bounds(); b.Dx()*b.Dy() > 500_000 || b.Dx() != 2*b.Dy() {
+		t.Fatalf("a 2000 × 1000 picture under a 500,000-pixel bound shows at %v", b.Size())
+	}
 	wang.ViewFull("other", "no-such-transfer")
 	wang.waitFor("a transfer that is not there fails", func(st state.State) bool { return st.ThumbsFailed["other"] })
 }
