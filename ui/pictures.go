@@ -159,7 +159,7 @@ func (l *msgList) pictureCard(gtx layout.Context, u *UI, st state.State, m state
 	box := pictureBox(gtx, f.Image.Width, f.Image.Height, gtx.Constraints.Max.X)
 	click := p.click(m.Seq)
 	if click.Clicked(gtx) {
-		p.view.show(u, l.msgs, m)
+		p.view.show(m)
 	}
 	img := p.thumb(u, st, f.Image.Small)
 	bg, border := th.Bubble, th.Border

@@ -65,7 +65,7 @@ var viewerIcons = struct{ prev, next, zin, zout, fit *widget.Icon }{
 }
 
 // show opens the viewer on message m.
-func (v *viewer) show(u *UI, msgs []state.Message, m state.Message) {
+func (v *viewer) show(m state.Message) {
 	v.open, v.conv, v.seq = true, m.Conv, m.Seq
 	v.zoom, v.off, v.focus, v.copied, v.dragging = 1, f32.Point{}, true, false, false
 }
