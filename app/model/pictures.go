@@ -21,11 +21,10 @@ import (
 //
 // Thumbnails are files (GET /v1/files/{id}) whose IDs are content
 // addresses, so a cached one never goes stale: they share the profile
-// pictures' cache, <data>/pictures/<file ID> (account.picture). Decoded
-// images are kept in memory up to thumbMemory bytes of pixels, the least
-// recently asked for dropped first, and published in State.Thumbs. In the
-// browser there is no file system: thumbnails are fetched again after a
-// reload (the memory cache holds them for the session).
+// pictures' cache (account.picture, package piccache: <data>/pictures/<file
+// ID>, the page's Cache Storage in the browser). Decoded images are kept
+// in memory up to thumbMemory bytes of pixels, the least recently asked
+// for dropped first, and published in State.Thumbs.
 
 // thumbMemory bounds the decoded pixels kept: about 200 small thumbnails,
 // or 40 large ones, or a few full pictures.

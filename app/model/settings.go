@@ -19,6 +19,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"parley/app/model/piccache"
 	"parley/app/state"
 	"parley/net/client"
 	"parley/net/proto"
@@ -452,8 +453,7 @@ func (a *account) picture(id string) (image.Image, error) {
 	if strings.ContainsAny(id, `/\.`) || id == "" {
 		return nil, fmt.Errorf("bad picture ID %q", id)
 	}
-	path := filepath.Join(a.m.cfg.DataDir, "pictures", id)
-	data, err := os.ReadFile(path)
+	data, err := piccache.Read(a.m.cfg.DataDir, id) // files, or the browser's Cache Storage
 	if err != nil {
 		if a.files == nil || a.files.client == nil {
 			return nil, errors.New("no file client")
@@ -462,10 +462,8 @@ func (a *account) picture(id string) (image.Image, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err == nil {
-			if err := os.WriteFile(path, data, 0o600); err != nil {
-				a.m.log.Info("cache a picture", "err", err)
-			}
+		if err := piccache.Write(a.m.cfg.DataDir, id, data); err != nil {
+			a.m.log.Info("cache a picture", "err", err)
 		}
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
