@@ -6,13 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
+	"image/draw"
 	"image/png"
 	"testing"
 	"time"
 
 	"gioui.org/io/semantic"
 
+	"parley/net/client"
 	"parley/net/proto"
+	"parley/net/transfer"
 	"parley/ui/uitest"
 )
 
@@ -109,4 +113,69 @@ func TestBrowserAppSendsPastedAndDroppedPictures(t *testing.T) {
 	// In the order dropped (Message skips what comes before its match).
 	tom.Message(t, proto.ConvID(group), func(m proto.Message) bool { return m.File != nil && m.File.Name == "dropped.png" })
 	tom.Message(t, proto.ConvID(group), func(m proto.Message) bool { return m.File != nil && m.File.Name == "notes.txt" })
+}
+
+// pictureColour is the colour of Tom's profile picture: no avatar's.
+var pictureColour = color.NRGBA{R: 0xe0, G: 0x10, B: 0xe0, A: 0xff}
+
+// pictureShown counts the pixels of the picture's colour left of the
+// label name (the avatar beside the sender's name).
+func pictureShown(b *browser, name string) int {
+	n := b.see(name)
+	box := image.Rect(n.Visible.Min.X-80, n.Visible.Min.Y-10, n.Visible.Min.X, n.Visible.Max.Y+40)
+	img := b.screenshotImage()
+	count := 0
+	for y := box.Min.Y; y < box.Max.Y; y++ {
+		for x := box.Min.X; x < box.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if dr, dg, db := int(r>>8)-int(pictureColour.R), int(g>>8)-int(pictureColour.G), int(bl>>8)-int(pictureColour.B); dr*dr+dg*dg+db*db < 900 {
+				count++
+			}
+		}
+	}
+	return count
+}
+
+// The browser keeps the pictures it fetched in the page's Cache Storage:
+// after a reload with the files service blocked, Tom's profile picture
+// still shows beside his message.
+func TestBrowserAppShowsCachedPicturesAfterAReload(t *testing.T) {
+	srv, b := startWeb(t)
+	b.signUp()
+	group := b.createGroup()
+	tom := srv.NewUser(t, "Tom")
+	ctx := ctxFor(t, 60*time.Second)
+	if _, err := tom.Conn.JoinGroup(ctx, proto.ConvID(group)); err != nil {
+		t.Fatal(err)
+	}
+	img := image.NewNRGBA(image.Rect(0, 0, 64, 64))
+	draw.Draw(img, img.Bounds(), &image.Uniform{pictureColour}, image.Point{}, draw.Src)
+	var pic bytes.Buffer
+	if err := png.Encode(&pic, img); err != nil {
+		t.Fatal(err)
+	}
+	c, err := transfer.New(srv.HTTPURL, func() string { return tom.Token }, transfer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := c.UploadPicture(ctx, "tom.png", "image/png", pic.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tom.Conn.SetProfile(ctx, proto.SetProfileRequest{Picture: &id}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tom.Conn.Send(ctx, proto.ConvID(group), client.NewClientID(), "hello from Tom"); err != nil {
+		t.Fatal(err)
+	}
+	b.click("学习小组 Study Group")
+	b.see("hello from Tom")
+	b.until("Tom's picture", func(uitest.Screen) bool { return pictureShown(b, "Tom") > 200 })
+
+	b.call("Network.enable", nil)
+	b.call("Network.setBlockedURLs", map[string]any{"urls": []string{"*" + transfer.FilesPath + "*"}})
+	b.call("Page.reload", nil)
+	b.click("学习小组 Study Group")
+	b.see("hello from Tom")
+	b.until("Tom's picture from the cache", func(uitest.Screen) bool { return pictureShown(b, "Tom") > 200 })
 }
