@@ -11,7 +11,7 @@ type pictureWords struct {
 	CountF, LoadingFull, FullF, CopiedPath                                      string
 	// The preview before sending.
 	SendPictures, SendPicturesF, Caption, CaptionHint, SendNow, CancelSend string
-	CaptionNote                                                            string
+	CaptionNote, MoreF                                                     string
 }
 
 var pictureCatalog = map[Lang]pictureWords{
@@ -36,6 +36,7 @@ var pictureCatalog = map[Lang]pictureWords{
 		SendNow:       "Send",
 		CancelSend:    "Cancel",
 		CaptionNote:   "The caption goes with the first picture",
+		MoreF:         "and %d more",
 	},
 	Chinese: {
 		PictureF:      "图片 %s",
@@ -58,6 +59,7 @@ var pictureCatalog = map[Lang]pictureWords{
 		SendNow:       "发送",
 		CancelSend:    "取消",
 		CaptionNote:   "说明随第一张图片发送",
+		MoreF:         "还有 %d 个",
 	},
 }
 

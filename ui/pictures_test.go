@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"fmt"
 	"image"
 	"slices"
 	"testing"
@@ -322,6 +323,19 @@ func TestThePreviewOfSeveralFilesCancelsWithTheButtonOrEsc(t *testing.T) {
 	onScreen(t, d, "notes.pdf")
 	onScreen(t, d, "说明随第一张图片发送")
 	wantEvents(t, "取消", sendEvents(step(t, d, "取消")), ui.SendPictures{Cancel: true})
+	// Many files: five lines, the buttons still on screen.
+	var many []state.PickedFile
+	for i := range 12 {
+		many = append(many, state.PickedFile{Name: fmt.Sprintf("scan-%02d.pdf", i), Size: 1000})
+	}
+	st = picked(9, many...)
+	d.Frame(st)
+	onScreen(t, d, "scan-03.pdf")
+	onScreen(t, d, "还有 8 个")
+	if _, ok := d.Find("scan-04.pdf"); ok {
+		t.Error("the preview lists more than five lines")
+	}
+	wantEvents(t, "取消 under many files", sendEvents(step(t, d, "取消")), ui.SendPictures{Cancel: true})
 	st = picked(2, files...)
 	d.Frame(st)
 	d.Frame(st)

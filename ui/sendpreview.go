@@ -26,6 +26,10 @@ type sendPreview struct {
 	focus        bool
 }
 
+// maxPreviewRows is how many files the preview lists: more would push
+// its buttons out of a phone's screen.
+const maxPreviewRows = 5
+
 // escape cancels the preview shown; false if none is.
 func (p *sendPreview) escape(u *UI, st state.State) bool {
 	if st.Picked == nil || st.Picked.ID == p.done {
@@ -92,7 +96,11 @@ func (u *UI) previewLayout(gtx layout.Context, st state.State) {
 				)
 			}))
 		} else {
-			for _, f := range pk.Files {
+			shown := pk.Files
+			if len(shown) > maxPreviewRows {
+				shown = shown[:maxPreviewRows-1] // and a line for the rest
+			}
+			for _, f := range shown {
 				rows = append(rows, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 					return layout.Inset{Bottom: spaceS}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 						return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
@@ -114,6 +122,9 @@ func (u *UI) previewLayout(gtx layout.Context, st state.State) {
 						)
 					})
 				}))
+			}
+			if more := len(pk.Files) - len(shown); more > 0 {
+				rows = append(rows, layout.Rigid(th.label(textSmall, th.FgMuted, fmt.Sprintf(w.MoreF, more)).Layout))
 			}
 		}
 		rows = append(rows,
