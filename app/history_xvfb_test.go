@@ -39,6 +39,12 @@ type watchedApp struct {
 
 func startWatched(t testing.TB, bin string, x xvfb, args ...string) *watchedApp {
 	t.Helper()
+	return startWatchedEnv(t, bin, x, nil, args...)
+}
+
+// startWatchedEnv is startWatched with more environment variables.
+func startWatchedEnv(t testing.TB, bin string, x xvfb, env []string, args ...string) *watchedApp {
+	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +67,7 @@ func startWatched(t testing.TB, bin string, x xvfb, args ...string) *watchedApp 
 			}
 		}
 	}()
-	a.runningApp = startAppFiles(t, bin, x, []string{"PARLEY_AUTOMATION_FD=3"}, []*os.File{w}, args...)
+	a.runningApp = startAppFiles(t, bin, x, append([]string{"PARLEY_AUTOMATION_FD=3"}, env...), []*os.File{w}, args...)
 	w.Close() // the app has its own copy
 	return a
 }

@@ -20,7 +20,7 @@ func TestAFilePickedAsAStreamIsSentByteForByte(t *testing.T) {
 	li, wang := twoInAGroup(t)
 	data, sum := modeltest.RandomData(3_000_000, 7)
 	picked := modeltest.NewPickedStream(bytes.NewReader(data), "季度报告.pdf", int64(len(data)))
-	li.win.choose = func(context.Context) (io.ReadCloser, error) { return picked, nil }
+	li.win.choose = func(context.Context, bool) ([]io.ReadCloser, error) { return []io.ReadCloser{picked}, nil }
 
 	li.openOnScreen("学习小组")
 	li.click("Attach a file")

@@ -15,24 +15,25 @@ import (
 
 // platformChooser opens the browser's file dialog. Gio's explorer gives a
 // stream without the file's name there, so the dialog is ours: a hidden
-// <input type=file>, whose chosen File comes back as a browserFile with
-// its name and size.
-func platformChooser(*explorer.Explorer) func(context.Context) (io.ReadCloser, error) {
+// <input type=file> (multiple when several may be chosen), whose chosen
+// Files come back as browserFiles with their names and sizes.
+func platformChooser(*explorer.Explorer) func(context.Context, bool) ([]io.ReadCloser, error) {
 	return chooseInBrowser
 }
 
 // chooseInBrowser shows the file dialog and waits for the choice. Like
 // any <input type=file>, it needs the user's click a moment before.
-func chooseInBrowser(ctx context.Context) (io.ReadCloser, error) {
+func chooseInBrowser(ctx context.Context, many bool) ([]io.ReadCloser, error) {
 	doc := js.Global().Get("document")
 	input := doc.Call("createElement", "input")
 	input.Set("type", "file")
+	input.Set("multiple", many)
 	input.Get("style").Set("display", "none")
 	chosen := make(chan js.Value, 1)
 	answer := js.FuncOf(func(js.Value, []js.Value) any {
 		v := js.Null()
 		if files := input.Get("files"); files.Truthy() && files.Length() > 0 {
-			v = files.Index(0)
+			v = files
 		}
 		select {
 		case chosen <- v:
@@ -48,14 +49,24 @@ func chooseInBrowser(ctx context.Context) (io.ReadCloser, error) {
 	defer body.Call("removeChild", input)
 	input.Call("click")
 	select {
-	case f := <-chosen:
-		if f.IsNull() {
+	case files := <-chosen:
+		if files.IsNull() {
 			return nil, explorer.ErrUserDecline
 		}
-		return &browserFile{file: f, name: f.Get("name").String(), size: int64(f.Get("size").Float())}, nil
+		return browserFiles(files), nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// browserFiles are the Files of a FileList (or an array of Files).
+func browserFiles(list js.Value) []io.ReadCloser {
+	var out []io.ReadCloser
+	for i := range list.Length() {
+		f := list.Index(i)
+		out = append(out, &browserFile{file: f, name: f.Get("name").String(), size: int64(f.Get("size").Float())})
+	}
+	return out
 }
 
 // browserReadSize is the bytes read from a browser File per promise.

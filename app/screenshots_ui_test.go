@@ -214,6 +214,7 @@ func TestEveryScreenInTheRealWindow(t *testing.T) {
 	t.Run("requests", func(t *testing.T) { requestScreens(t, bin) })
 	t.Run("media panel", func(t *testing.T) { mediaPanelScreens(t, bin) })
 	t.Run("voice", func(t *testing.T) { voiceScreens(t, bin) }) // voice_screens_ui_test.go
+	t.Run("pictures", func(t *testing.T) { pictureScreens(t, bin) })
 }
 
 // chatScreens registers through the real window, then shows a busy group

@@ -55,6 +55,11 @@ func (win *window) pickedPicture(r pickResult) bool {
 	} else if r.target != pictureTarget {
 		return false
 	}
+	for _, p := range r.more { // one picture
+		if p.Stream != nil {
+			p.Stream.Close()
+		}
+	}
 	switch {
 	case r.err != nil:
 		win.log.Info("no file picker for the picture", "err", r.err)

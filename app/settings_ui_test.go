@@ -48,7 +48,7 @@ func TestAPictureChosenInSettingsBecomesMyAvatarForOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	picked := modeltest.NewPickedStream(bytes.NewReader(b.Bytes()), "me.png", int64(b.Len()))
-	li.win.choose = func(context.Context) (io.ReadCloser, error) { return picked, nil }
+	li.win.choose = func(context.Context, bool) ([]io.ReadCloser, error) { return []io.ReadCloser{picked}, nil }
 
 	li.onSettings()
 	li.click("Choose picture…")

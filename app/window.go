@@ -121,7 +121,7 @@ type window struct {
 	// user chooses; what it picked goes to the UI goroutine, which redraw
 	// wakes.
 	explorer *explorer.Explorer
-	choose   func(ctx context.Context) (io.ReadCloser, error)
+	choose   func(ctx context.Context, many bool) ([]io.ReadCloser, error)
 	picking  atomic.Bool
 	picks    chan pickResult
 	redraw   func()
@@ -146,11 +146,13 @@ type callKey struct {
 }
 
 // pickResult is a file chosen in the picker for target: a path, or a
-// stream (phones, the browser); or why there is none.
+// stream (phones, the browser); or why there is none. more are the
+// others chosen with it (the picker's several files).
 type pickResult struct {
 	path, target string
 	stream       *model.Stream
 	err          error
+	more         []model.Pick
 }
 
 type systemPrefs struct {
@@ -165,6 +167,7 @@ func newWindow(ctx context.Context, w *app.Window, m *model.Model, o options, lo
 		automation: newAutomation()}
 	win.explorer = explorer.NewExplorer(w)
 	win.choose = platformChooser(win.explorer)
+	win.watchDrops() // pasted pictures and dropped files (drop_js.go)
 	win.focused.Store(true)
 	saved := win.prefs.load(log)
 	if saved.EchoOff {
@@ -440,6 +443,16 @@ func (win *window) dispatch(ev ui.Event) {
 		do("files", func(ctx context.Context) error { return m.SendFile(ctx, ev.Path, ev.Target) })
 	case ui.SaveFile:
 		do("files", func(ctx context.Context) error { return m.SaveFile(ctx, ev.Conv, ev.Seq) })
+	case ui.WantThumb:
+		m.WantThumb(ev.ID) // quick: the fetch runs in the background
+	case ui.ViewFull:
+		m.ViewFull(ev.File, ev.Transfer)
+	case ui.SendPictures:
+		if ev.Cancel {
+			m.CancelPicked()
+		} else {
+			do("files", func(ctx context.Context) error { return m.SendPicked(ctx, ev.Caption) })
+		}
 	case ui.PauseTransfer:
 		do("files", func(ctx context.Context) error { return m.PauseTransfer(ctx, ev.ID) })
 	case ui.ResumeTransfer:
@@ -510,24 +523,36 @@ func (win *window) pickFile(target string) {
 	go func() {
 		defer win.picking.Store(false)
 		r := pickResult{target: target}
-		var rc io.ReadCloser
+		var rcs []io.ReadCloser
 		err := explorer.ErrNotAvailable
 		if win.choose != nil {
-			rc, err = win.choose(win.ctx)
+			// Several files to send; one for my picture.
+			rcs, err = win.choose(win.ctx, target != pictureTarget)
 		}
 		switch {
 		case errors.Is(err, explorer.ErrUserDecline):
 			return
 		case err != nil:
 			r.err = err
+		case len(rcs) == 0:
+			return
 		default:
-			r.path, r.stream = model.PickedFile(rc)
+			r.path, r.stream = model.PickedFile(rcs[0])
+			for _, rc := range rcs[1:] {
+				path, s := model.PickedFile(rc)
+				r.more = append(r.more, model.Pick{Path: path, Stream: s})
+			}
 		}
 		select {
 		case win.picks <- r:
 		case <-win.ctx.Done():
 			if r.stream != nil {
 				r.stream.Close()
+			}
+			for _, p := range r.more {
+				if p.Stream != nil {
+					p.Stream.Close()
+				}
 			}
 			return
 		}
@@ -547,6 +572,14 @@ func (win *window) applyPicks() {
 			if r.err != nil {
 				win.log.Info("no file picker; the path field remains", "err", r.err)
 				win.ui.PickerFailed()
+				continue
+			}
+			// Several files, or a picture: the preview first (Stage
+			// sends the others at once, as before).
+			picks := append([]model.Pick{{Path: r.path, Stream: r.stream}}, r.more...)
+			if len(picks) > 1 || model.IsPictureName(picks[0].Name()) {
+				target := r.target
+				win.perform("files", "Stage", func(ctx context.Context) error { return win.m.Stage(ctx, target, picks) })
 				continue
 			}
 			if r.stream != nil {

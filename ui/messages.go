@@ -89,6 +89,7 @@ type msgList struct {
 	rich       richTexts              // the text bodies, with the selection (richtext.go)
 	blocked    blockedRows            // messages of users I blocked, collapsed (requests.go)
 	voices     voiceBubbles           // voice messages' controls, by seq (voice.go)
+	pics       pictureUI              // inline pictures and the viewer (pictures.go, viewer.go)
 }
 
 // quickReactions are the reactions the context menu offers.
@@ -476,6 +477,9 @@ func (l *msgList) textRow(gtx layout.Context, u *UI, st state.State, r row) layo
 			gtx.Constraints.Max.X = maxBubble
 			if state.IsVoice(m.File) {
 				return l.voiceCard(gtx, u, st, m) // voice.go
+			}
+			if showsPicture(st, m) {
+				return l.pictureCard(gtx, u, st, m) // pictures.go
 			}
 			fb := l.files[m.Seq]
 			if fb == nil {

@@ -149,6 +149,8 @@ func (u *UI) Layout(gtx layout.Context, st state.State) []Event {
 		layout.Flexed(1, func(gtx layout.Context) layout.Dimensions { return u.mainScreen(gtx, st) }),
 	)
 	u.notices(gtx, st)
+	u.viewerLayout(gtx, st)  // viewer.go
+	u.previewLayout(gtx, st) // sendpreview.go
 	if c := st.Call; c != nil && c.State == state.CallIncoming {
 		u.call.incomingDialog(gtx, u, c, st.NoAudio)
 	} else if u.call.dialing {
@@ -296,6 +298,8 @@ func (u *UI) keys(gtx layout.Context, st state.State) {
 // should not decline a call.)
 func (u *UI) escape(st state.State) {
 	switch {
+	case u.conv.msgs.pics.view.hide(): // the picture viewer, over the window
+	case u.conv.msgs.pics.preview.escape(u, st): // the pictures about to be sent
 	case u.call.dialing:
 		u.call.dialing = false
 	case u.call.showDevices: // a dialog outside a call, over the questions

@@ -64,6 +64,8 @@ type account struct {
 	profiles   map[proto.UserID]proto.User // newest profiles learnt since start-up (settings.go)
 	profileRev int64                       // the sync's profiles_rev
 	pictureIDs map[picKey]string           // the picture fetched or being fetched, per user and group
+	thumbs     thumbs                      // thumbnails of picture messages (pictures.go)
+	staged     *staged                     // files picked to send, in the preview (sendpreview.go)
 	set        *settings                   // my settings of people and conversations (convsettings.go)
 
 	media mediaState // the "Files and media" panel (media.go)
@@ -490,6 +492,7 @@ func (a *account) onConnect(ctx context.Context, c *client.Conn) error {
 	a.spawn(func() { a.loadRequests(ctx, c) }) // groups.go
 	a.previewPending(ctx, c.LinkInfo)
 	a.loadBlocks(ctx, c) // convsettings.go
+	a.retryFailed()      // pictures.go
 	a.refresh()
 	return nil
 }

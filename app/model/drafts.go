@@ -170,6 +170,6 @@ func (m *Model) SendAsFile(ctx context.Context, conv proto.ConvID, text string) 
 	return m.withFiles(func(a *account) error {
 		name := "message-" + m.cfg.Now().Format("20060102-1504") + ".txt"
 		s := Stream{ReadCloser: io.NopCloser(strings.NewReader(text)), Name: name, Size: int64(len(text))}
-		return a.files.prepare(ctx, s, conv)
+		return a.files.prepare(ctx, s, conv, "")
 	})
 }

@@ -62,6 +62,10 @@ type preparing struct {
 	view   state.Transfer // guarded by fileQueue.mu
 	cancel context.CancelCauseFunc
 	shown  time.Time // last progress shown; the copying goroutine's
+	// after is closed once the copy picked before this one is queued (or
+	// given up), done once this one is: copies queue in the order picked
+	// (several files picked at once go in order).
+	after, done chan struct{}
 }
 
 // SendStream queues a file the picker gave as a stream, for the open
@@ -71,13 +75,18 @@ type preparing struct {
 // Preparing set meanwhile, then uploads like any other. A failure to
 // copy is reported in the notice bar.
 func (m *Model) SendStream(ctx context.Context, s Stream, target string) error {
+	return m.sendStream(ctx, s, target, "")
+}
+
+// sendStream is SendStream with a caption, the file message's text.
+func (m *Model) sendStream(ctx context.Context, s Stream, target, caption string) error {
 	taken := false
 	err := m.withFiles(func(a *account) error {
 		conv, err := a.target(ctx, target)
 		if err != nil {
 			return err
 		}
-		if err := a.files.prepare(ctx, s, conv); err != nil {
+		if err := a.files.prepare(ctx, s, conv, caption); err != nil {
 			return err
 		}
 		taken = true
@@ -91,7 +100,7 @@ func (m *Model) SendStream(ctx context.Context, s Stream, target string) error {
 
 // prepare checks what can be checked before copying and starts the copy.
 // It takes s only if it returns nil.
-func (q *fileQueue) prepare(ctx context.Context, s Stream, conv proto.ConvID) error {
+func (q *fileQueue) prepare(ctx context.Context, s Stream, conv proto.ConvID, caption string) error {
 	name := transfer.SafeName(s.Name)
 	if s.Size > 0 {
 		if q.inMemory && s.Size > q.memLimit {
@@ -110,15 +119,20 @@ func (q *fileQueue) prepare(ctx context.Context, s Stream, conv proto.ConvID) er
 		ID: client.NewClientID(), Direction: state.Upload, Conv: conv, Name: name, Size: max(s.Size, 0),
 		State: state.TransferActive, Checking: true, Preparing: true, ETA: -1,
 	}}
+	q.setCaption(p.view.ID, caption)
 	q.mu.Lock()
+	p.after, p.done = q.lastPrep, make(chan struct{})
+	q.lastPrep = p.done
 	q.prep = append(q.prep, p)
 	q.mu.Unlock()
 	q.publish()
 	if !q.a.spawn(func() {
 		defer cancel(nil)
+		defer close(p.done)
 		q.runPrepare(pctx, p, s)
 	}) {
 		cancel(nil)
+		close(p.done)
 		return errStopped
 	}
 	return nil
@@ -147,6 +161,12 @@ func (q *fileQueue) runPrepare(ctx context.Context, p *preparing, s Stream) {
 		rec, err = q.stage(p, r)
 	}
 	s.Close()
+	if p.after != nil {
+		select {
+		case <-p.after:
+		case <-ctx.Done():
+		}
+	}
 
 	q.mu.Lock()
 	if cause := context.Cause(ctx); cause != nil {

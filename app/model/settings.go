@@ -19,6 +19,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"parley/app/model/piccache"
 	"parley/app/state"
 	"parley/net/client"
 	"parley/net/proto"
@@ -395,9 +396,6 @@ func (a *account) renameMessages(msgs []state.Message, members []proto.Member) {
 	}
 }
 
-// maxPictureFetch bounds a thumbnail fetched (256 × 256 is far less).
-const maxPictureFetch = 4 << 20
-
 // picKey names whose picture: a user's, or a group's.
 type picKey struct {
 	id    int64
@@ -491,25 +489,23 @@ func withPicture[K comparable, M ~map[K]image.Image](ps M, id K, img image.Image
 
 // picture reads a thumbnail from the picture cache, or fetches it and
 // keeps it there: a picture's ID changes with the picture, so a cached
-// one never goes stale.
+// one never goes stale. Profile pictures and the thumbnails of picture
+// messages (pictures.go) share it.
 func (a *account) picture(id string) (image.Image, error) {
 	if strings.ContainsAny(id, `/\.`) || id == "" {
 		return nil, fmt.Errorf("bad picture ID %q", id)
 	}
-	path := filepath.Join(a.m.cfg.DataDir, "pictures", id)
-	data, err := os.ReadFile(path)
+	data, err := piccache.Read(a.m.cfg.DataDir, id) // files, or the browser's Cache Storage
 	if err != nil {
 		if a.files == nil || a.files.client == nil {
 			return nil, errors.New("no file client")
 		}
-		data, err = a.files.client.Picture(a.ctx, id, maxPictureFetch)
+		data, err = a.files.client.Picture(a.ctx, id, maxThumbFetch)
 		if err != nil {
 			return nil, err
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err == nil {
-			if err := os.WriteFile(path, data, 0o600); err != nil {
-				a.m.log.Info("cache a picture", "err", err)
-			}
+		if err := piccache.Write(a.m.cfg.DataDir, id, data); err != nil {
+			a.m.log.Info("cache a picture", "err", err)
 		}
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))

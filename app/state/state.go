@@ -110,6 +110,11 @@ type State struct {
 	Pictures      Pictures
 	GroupPictures GroupPictures // groups' pictures (groups.go)
 
+	// Pictures in conversations (pictures.go).
+	Thumbs       Thumbs
+	ThumbsFailed ThumbsFailed
+	Picked       *Picked // files picked to send, shown before they go; nil if none
+
 	// Blocks are the users I blocked, most recent first (convsettings.go).
 	Blocks []proto.User
 

@@ -41,6 +41,7 @@ type Upload struct {
 	User     proto.UserID // or a user: the direct conversation with them
 	ClientID string       // idempotency key of the create (default: random)
 	Voice    *proto.Voice // a voice message (Type "audio/ogg"): its length and waveform
+	Text     string       // a caption: the file message's text (CreateRequest.Text)
 
 	Size    int64     // the file's size when it was hashed
 	ModTime time.Time // its modification time then (zero: check the hash on resume)
@@ -242,7 +243,7 @@ func (c *Client) CheckLimits(ctx context.Context, size int64) error {
 // offset to the end.
 func (c *Client) send(ctx context.Context, f content, u *Upload, m *meter, h Hooks) (proto.Message, error) {
 	if u.ID == "" {
-		info, err := c.Create(ctx, CreateRequest{Name: u.Name, Size: u.Size, SHA256: u.SHA256, Type: u.Type, Conv: u.Conv, User: u.User, ClientID: u.ClientID, Voice: u.Voice})
+		info, err := c.Create(ctx, CreateRequest{Name: u.Name, Size: u.Size, SHA256: u.SHA256, Type: u.Type, Conv: u.Conv, User: u.User, ClientID: u.ClientID, Voice: u.Voice, Text: u.Text})
 		if err != nil {
 			return proto.Message{}, err
 		}
