@@ -13,10 +13,10 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"parley/app/model"
 	"parley/app/state"
 	"parley/net/proto"
 	"parley/server/node/nodetest"
-	"parley/store"
 	"parley/ui/uitest"
 )
 
@@ -34,48 +34,45 @@ func writePNG(t testing.TB, dir, name string, img image.Image) string {
 	return path
 }
 
-// sendPicture sends the picture at path from s to conv and returns its
-// file message once the server has it.
-func (s *seeded) sendPicture(conv proto.ConvID, path string) proto.Message {
+// sendPicture sends the picture at path from s to conv, through the
+// preview with caption, and returns its file message once the server has
+// it, with the size and thumbnails its thumbnailer found.
+func (s *seeded) sendPicture(conv proto.ConvID, path, caption string) proto.Message {
 	s.t.Helper()
 	ctx := context.Background()
 	if err := s.m.Open(ctx, conv); err != nil {
 		s.t.Fatal(err)
 	}
 	name := filepath.Base(path)
-	if err := s.m.SendFile(ctx, path, ""); err != nil {
+	if err := s.m.Stage(ctx, "", []model.Pick{{Path: path}}); err != nil {
 		s.t.Fatal(err)
 	}
-	st := s.until(name+" sent", func(st state.State) bool {
+	if err := s.m.SendPicked(ctx, caption); err != nil {
+		s.t.Fatal(err)
+	}
+	var sent proto.Message
+	s.until(name+" sent", func(st state.State) bool {
 		for _, m := range st.Open.Messages {
 			if m.File != nil && m.File.Name == name && m.Seq > 0 {
+				sent = m.Message
 				return true
 			}
 		}
 		return false
 	})
-	for _, m := range st.Open.Messages {
-		if m.File != nil && m.File.Name == name {
-			return m.Message
-		}
+	if sent.File.Image == nil || sent.Text != caption {
+		s.t.Fatalf("%s arrived as %+v with text %q: want the server's thumbnails and the caption %q", name, sent.File, sent.Text, caption)
 	}
-	panic("unreachable")
+	return sent
 }
 
 // pictureScreens shows a group with pictures inline and the viewer, and
-// saves pictures.png (English, light) and viewer.png (Chinese, dark).
-//
-// The pictures are real files sent through a real server; what the
-// server's thumbnailer adds to a file message (proto.Image: the size and
-// the two thumbnails) and a caption (CreateRequest.Text) are written into
-// the viewer's cache here, with the thumbnails in its picture cache, as
-// the app keeps them once fetched: this branch has no server thumbnails
-// yet (issue #16's server side is merged separately). The full picture
-// the viewer shows is the real file, downloaded by the app.
+// saves pictures.png (English, light) and viewer.png (Chinese, dark): real
+// pictures sent through a real server, which makes their thumbnails; the
+// full picture the viewer shows is the real file, downloaded by the app.
 func pictureScreens(t *testing.T, bin string) {
 	srv := nodetest.Start(t)
 	size := image.Pt(1280, 800)
-	ctx := context.Background()
 	dir := t.TempDir()
 	li := seedUser(t, srv, dir, "李华")
 	wang := seedUser(t, srv, t.TempDir(), "王芳")
@@ -85,38 +82,9 @@ func pictureScreens(t *testing.T, bin string) {
 	li.m.Close()
 
 	files := t.TempDir()
-	lake := wang.sendPicture(study, writePNG(t, files, "西湖 sunset.png", uitest.Lakeside(1600, 1200)))
-	tower := tom.sendPicture(study, writePNG(t, files, "IMG_2041.png", uitest.TowerScene(900, 1600)))
+	lake := wang.sendPicture(study, writePNG(t, files, "西湖 sunset.png", uitest.Lakeside(1600, 1200)), "昨天的西湖，太美了 The lake last night")
+	tom.sendPicture(study, writePNG(t, files, "IMG_2041.png", uitest.TowerScene(900, 1600)), "")
 	tom.say(study, "The tower at noon — climbed all 300 steps 😅")
-
-	// What the server's thumbnailer will add, and the thumbnails cached.
-	pics := filepath.Join(dir, "pictures")
-	if err := os.MkdirAll(pics, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	withImage := func(m proto.Message, w, h int, draw func(w, h int) *image.NRGBA, caption string) proto.Message {
-		f := *m.File
-		f.Image = &proto.Image{Width: w, Height: h, Small: "small-" + f.ID, Large: "large-" + f.ID}
-		sw, sh := w*proto.ThumbSmall/max(w, h), h*proto.ThumbSmall/max(w, h)
-		lw, lh := w*proto.ThumbLarge/max(w, h), h*proto.ThumbLarge/max(w, h)
-		writePNG(t, pics, f.Image.Small, draw(sw, sh))
-		writePNG(t, pics, f.Image.Large, draw(lw, lh))
-		m.File, m.Text = &f, caption
-		return m
-	}
-	db, err := store.OpenAccount(dir, srv.HTTPURL, li.me.ID, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.PutMessages(ctx, []proto.Message{
-		withImage(lake, 1600, 1200, uitest.Lakeside, "昨天的西湖，太美了 The lake last night"),
-		withImage(tower, 900, 1600, uitest.TowerScene, ""),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
 
 	downloads := t.TempDir()
 	args := func(lang, theme string) []string {
@@ -215,13 +183,9 @@ func TestTwoAppsSendAPicture(t *testing.T) {
 		_, ok := sc.Find("Send a picture")
 		return !ok
 	})
-	b.until("the picture's message", func(sc uitest.Screen) bool {
-		for _, n := range sc {
-			// A file card now; a picture once the server makes thumbnails.
-			if !n.Visible.Empty() && (n.Desc.Label == "lake.png" || n.Desc.Description == "Picture lake.png") {
-				return true
-			}
-		}
-		return false
+	b.until("the picture with its caption", func(sc uitest.Screen) bool {
+		_, pic := sc.Find("Picture lake.png")
+		_, caption := sc.FindContaining("the lake at dusk")
+		return pic && caption
 	})
 }
