@@ -24,6 +24,7 @@ import (
 	"parley/net/proto"
 	"parley/server/auth"
 	"parley/server/metrics"
+	"parley/server/rtc"
 	"parley/server/storage"
 )
 
@@ -87,6 +88,9 @@ type Config struct {
 	// within the limits and returns the ID of the square thumbnail it
 	// made of it (set_profile; the files service).
 	MakePicture func(ctx context.Context, user proto.UserID, fileID string) (string, error)
+	// UDP, if set, carries call audio over UDP (call_rtc_offer, calls.go);
+	// nil: UDP is off.
+	UDP *rtc.Server
 }
 
 // Limit is a token-bucket rate: Burst at once, then one per Every.
