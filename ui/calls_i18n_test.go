@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"parley/app/state"
-	"parley/ui/uitest"
 	"parley/ui"
+	"parley/ui/uitest"
 )
 
 // The call bar says which carrier the audio takes, in both languages.
