@@ -40,6 +40,7 @@ type callLayer struct {
 	ended   *metrics.CounterVec
 
 	lanes sync.Map // *conn → chan []byte: its audio lane
+	legs  sync.Map // proto.UserID → *rtc.Leg: the user's connected UDP leg
 
 	records    sync.WaitGroup // the call entries' writer (events.go)
 	recMu      sync.Mutex
@@ -194,9 +195,15 @@ func (h *Hub) callRTCOffer(_ context.Context, c *conn, body json.RawMessage) (an
 				l.Close()
 				return
 			}
+			if old, ok := h.calls.legs.Swap(user, l); ok && old != l {
+				old.(*rtc.Leg).Close() // a second offer replaced it: it carries nothing now
+			}
 			h.log.Info("call audio over udp", "call", l.Call(), "user", user)
 		},
-		Gone: func(l *rtc.Leg) { h.calls.svc.Gone(l) },
+		Gone: func(l *rtc.Leg) {
+			h.calls.legs.CompareAndDelete(user, l)
+			h.calls.svc.Gone(l)
+		},
 	})
 	if errors.Is(err, rtc.ErrBadOffer) {
 		return nil, proto.Errorf(proto.CodeBadRequest, "%v", err)

@@ -38,11 +38,20 @@ func TestParsePorts(t *testing.T) {
 // candidate in it.
 func offer(t *testing.T) string {
 	t.Helper()
+	_, sdp := client(t)
+	return sdp
+}
+
+// client is a client's peer connection with its offer applied.
+func client(t *testing.T) (*webrtc.PeerConnection, string) {
+	t.Helper()
 	m, err := rtcmedia.MediaEngine()
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(m)).NewPeerConnection(webrtc.Configuration{})
+	var se webrtc.SettingEngine
+	se.SetIncludeLoopbackCandidate(true)
+	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +72,7 @@ func offer(t *testing.T) string {
 		t.Fatal(err)
 	}
 	<-done
-	return pc.LocalDescription().SDP
+	return pc, pc.LocalDescription().SDP
 }
 
 // answered starts a call from a to b with codecs and answers it.
@@ -148,4 +157,49 @@ func TestUDPOffOrAG722CallRefusesTheOffer(t *testing.T) {
 	if _, code := offerErr(a, answered(t, a, b, "opus"), offer(t)); code != proto.CodeUDPOff {
 		t.Fatalf("UDP off: %q, want udp_off", code)
 	}
+}
+
+// A party that offers again gets a new leg; once it connects, the old one
+// closes (it would carry nothing and never end).
+func TestASecondLegReplacesTheFirst(t *testing.T) {
+	srv := nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) {
+		c.UDP, c.UDPPublicIP = &rtc.Ports{}, "127.0.0.1"
+	}))
+	a, b := srv.NewUser(t, "a"), srv.NewUser(t, "b")
+	id := answered(t, a, b, "opus")
+	connect := func() (*webrtc.PeerConnection, chan webrtc.PeerConnectionState) {
+		pc, sdp := client(t)
+		states := make(chan webrtc.PeerConnectionState, 16)
+		pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) { states <- s })
+		r, code := offerErr(a, id, sdp)
+		if code != "" {
+			t.Fatalf("offer: %q", code)
+		}
+		if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: r.SDP}); err != nil {
+			t.Fatal(err)
+		}
+		return pc, states
+	}
+	until := func(states chan webrtc.PeerConnectionState, what string, ok func(webrtc.PeerConnectionState) bool) {
+		t.Helper()
+		timeout := time.After(30 * time.Second)
+		for {
+			select {
+			case s := <-states:
+				if ok(s) {
+					return
+				}
+			case <-timeout:
+				t.Fatalf("the leg never became %s", what)
+			}
+		}
+	}
+	isConnected := func(s webrtc.PeerConnectionState) bool { return s == webrtc.PeerConnectionStateConnected }
+	_, first := connect()
+	until(first, "connected", isConnected)
+	_, second := connect()
+	until(second, "connected", isConnected)
+	until(first, "gone", func(s webrtc.PeerConnectionState) bool {
+		return s == webrtc.PeerConnectionStateDisconnected || s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed
+	})
 }
