@@ -67,6 +67,9 @@ func newCallLayer(h *Hub) *callLayer {
 		ringing, answered := l.svc.Counts()
 		return float64(ringing + answered)
 	})
+	if udp := h.cfg.UDP; udp != nil {
+		r.GaugeFunc("parley_call_udp_legs", "UDP legs of calls open (connected or connecting).", func() float64 { return float64(udp.Legs()) })
+	}
 	return l
 }
 

@@ -197,6 +197,9 @@ func TestASecondLegReplacesTheFirst(t *testing.T) {
 	isConnected := func(s webrtc.PeerConnectionState) bool { return s == webrtc.PeerConnectionStateConnected }
 	_, first := connect()
 	until(first, "connected", isConnected)
+	if n := srv.Metric(t, "parley_call_udp_legs"); n != 1 {
+		t.Fatalf("parley_call_udp_legs = %v, want 1", n)
+	}
 	_, second := connect()
 	until(second, "connected", isConnected)
 	until(first, "gone", func(s webrtc.PeerConnectionState) bool {
