@@ -42,6 +42,9 @@ type callLayer struct {
 	lanes sync.Map // *conn → chan []byte: its audio lane
 	legs  sync.Map // proto.UserID → *rtc.Leg: the user's connected UDP leg
 
+	pendMu  sync.Mutex
+	pending map[proto.UserID]int // UDP legs offered and not yet connected, per user
+
 	records    sync.WaitGroup // the call entries' writer (events.go)
 	recMu      sync.Mutex
 	recQ       []calls.Ended // call entries to write, in the order the calls ended
@@ -190,9 +193,14 @@ func (h *Hub) callRTCOffer(_ context.Context, c *conn, body json.RawMessage) (an
 	if codec != "opus" {
 		return nil, proto.Errorf(proto.CodeUDPOff, "UDP carries Opus calls only, this one is %s: keep the WebSocket", codec)
 	}
+	settled, err := h.calls.pend(user)
+	if err != nil {
+		return nil, err
+	}
 	answer, _, err := h.cfg.UDP.Answer(req.SDP, req.Call, rtc.Handlers{
 		Packet: func(l *rtc.Leg, pkt []byte) { h.relay(l, pkt) },
 		Connected: func(l *rtc.Leg) {
+			settled()
 			if err := h.calls.svc.AttachMedia(l, user, l.Call()); err != nil {
 				h.log.Info("udp leg of a call that is over", "call", l.Call(), "user", user)
 				l.Close()
@@ -204,10 +212,14 @@ func (h *Hub) callRTCOffer(_ context.Context, c *conn, body json.RawMessage) (an
 			h.log.Info("call audio over udp", "call", l.Call(), "user", user)
 		},
 		Gone: func(l *rtc.Leg) {
+			settled()
 			h.calls.legs.CompareAndDelete(user, l)
 			h.calls.svc.Gone(l)
 		},
 	})
+	if err != nil {
+		settled()
+	}
 	if errors.Is(err, rtc.ErrBadOffer) {
 		return nil, proto.Errorf(proto.CodeBadRequest, "%v", err)
 	}
@@ -215,6 +227,34 @@ func (h *Hub) callRTCOffer(_ context.Context, c *conn, body json.RawMessage) (an
 		return nil, fmt.Errorf("call_rtc_offer: %w", err)
 	}
 	return proto.CallRTCOfferReply{SDP: answer}, nil
+}
+
+// maxPendingLegs bounds the UDP legs a user has offered that have not
+// connected yet (each holds a peer connection for up to 10 s).
+const maxPendingLegs = 2
+
+// pend counts an offer of user's against maxPendingLegs; settled, called
+// once the leg connected or went (any number of times), releases it.
+func (l *callLayer) pend(user proto.UserID) (settled func(), err error) {
+	l.pendMu.Lock()
+	defer l.pendMu.Unlock()
+	if l.pending[user] >= maxPendingLegs {
+		return nil, proto.Errorf(proto.CodeRateLimited, "%d UDP offers are still connecting: wait for them", maxPendingLegs)
+	}
+	if l.pending == nil {
+		l.pending = map[proto.UserID]int{}
+	}
+	l.pending[user]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			l.pendMu.Lock()
+			defer l.pendMu.Unlock()
+			if l.pending[user]--; l.pending[user] <= 0 {
+				delete(l.pending, user)
+			}
+		})
+	}, nil
 }
 
 // binary handles a binary frame: an audio packet to relay.

@@ -206,3 +206,30 @@ func TestASecondLegReplacesTheFirst(t *testing.T) {
 		return s == webrtc.PeerConnectionStateDisconnected || s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed
 	})
 }
+
+// Offers that never connect hold a peer connection each for 10 s: a user
+// may have two at a time; a third is refused until one settles.
+func TestOffersThatDoNotConnectAreBounded(t *testing.T) {
+	srv := nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) {
+		c.UDP, c.UDPPublicIP = &rtc.Ports{}, "127.0.0.1"
+	}))
+	a, b := srv.NewUser(t, "a"), srv.NewUser(t, "b")
+	id := answered(t, a, b, "opus")
+	if _, code := offerErr(a, id, "not sdp"); code != proto.CodeBadRequest { // and it holds no place
+		t.Fatalf("a bad offer: %q, want bad_request", code)
+	}
+	for i := range 2 {
+		if _, code := offerErr(a, id, offer(t)); code != "" {
+			t.Fatalf("offer %d: %q", i+1, code)
+		}
+	}
+	if _, code := offerErr(a, id, offer(t)); code != proto.CodeRateLimited {
+		t.Fatalf("a third offer still connecting: %q, want rate_limited", code)
+	}
+	if _, code := offerErr(b, id, offer(t)); code != "" {
+		t.Fatalf("the other party's offer: %q", code)
+	}
+	if _, code := offerErr(a, id, "not sdp"); code != proto.CodeRateLimited {
+		t.Fatalf("a bad offer over the bound: %q, want rate_limited", code)
+	}
+}
