@@ -171,6 +171,9 @@ func run(args []string, getenv func(string) string, stderr *os.File) error {
 	if err != nil {
 		return fmt.Errorf("-udp: %w", err)
 	}
+	if o.udpPublicIP != "" && net.ParseIP(o.udpPublicIP) == nil {
+		return fmt.Errorf("-udp-public-ip: %q is not an IP address", o.udpPublicIP)
+	}
 	cfg.UDP, cfg.UDPPublicIP = &udp, o.udpPublicIP
 	if cfg.EditWindow, err = parseLoginTimeout(o.editWindow); err != nil { // the same form: a duration or off
 		return fmt.Errorf("-edit-window: %w", err)
