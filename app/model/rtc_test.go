@@ -5,6 +5,8 @@ package model
 import (
 	"context"
 	"fmt"
+	"math"
+	"sync"
 	"testing"
 	"time"
 
@@ -87,8 +89,27 @@ func TestACallOverUDP(t *testing.T) {
 	li, wang, liAudio, wangAudio := udpCall(t, srv, func(tm *testModel) { chs[i] = outcomes(tm); i++ })
 	carrierIs(t, li, chs[0], state.CarrierUDP)
 	carrierIs(t, wang, chs[1], state.CarrierUDP)
+	// What Wang's speaker plays from now on, over UDP: Li's 440 Hz tone.
+	var toneMu sync.Mutex
+	var at440, total float64
+	onPlay := func(f []int16) {
+		p, e := goertzel(f, 440), energy(f)
+		toneMu.Lock()
+		at440, total = at440+p, total+e
+		toneMu.Unlock()
+	}
+	wangAudio.onPlay.Store(&onPlay)
 	relayed := srv.Metric(t, "parley_call_packets_relayed_total")
 	heardMore(t, 25, liAudio, wangAudio) // half a second each way, after the switch
+	toneMu.Lock()
+	share := at440 / max(total, 1)
+	toneMu.Unlock()
+	// A clean Opus sine keeps nearly all its energy at its frequency;
+	// noise, a wrong clock rate or garbled packets would spread it. 0.8
+	// leaves room for the frames around a concealment.
+	if share < 0.8 {
+		t.Fatalf("%.2f of the played energy is at 440 Hz: not Li's tone", share)
+	}
 	if srv.Metric(t, "parley_call_packets_relayed_total") < relayed+50 {
 		t.Fatal("the server relayed no UDP packets")
 	}
@@ -166,4 +187,25 @@ func TestACallFallsBackToTheWebSocketWhenUDPIsBlocked(t *testing.T) {
 	carrierIs(t, wang, chs[1], state.CarrierWebSocket)
 	<-waited
 	heardMore(t, 25, liAudio, wangAudio)
+}
+
+// goertzel is the energy of f at freq Hz (48 kHz samples), scaled like
+// energy's: a pure sine at freq gives the same figure from both.
+func goertzel(f []int16, freq float64) float64 {
+	w := 2 * math.Pi * freq / 48000
+	c := 2 * math.Cos(w)
+	var s1, s2 float64
+	for _, x := range f {
+		s1, s2 = float64(x)+c*s1-s2, s1
+	}
+	p := s1*s1 + s2*s2 - c*s1*s2
+	return 2 * p / float64(len(f))
+}
+
+func energy(f []int16) float64 {
+	var e float64
+	for _, x := range f {
+		e += float64(x) * float64(x)
+	}
+	return e
 }
