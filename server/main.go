@@ -24,6 +24,7 @@ import (
 	"parley/server/auth"
 	"parley/server/hub"
 	"parley/server/node"
+	"parley/server/rtc"
 	"parley/server/thumbs"
 )
 
@@ -56,6 +57,7 @@ type options struct {
 	joinLimit, joinAddrLimit    string
 	groupPolicy                 string
 	registration                string
+	udp, udpPublicIP            string
 }
 
 func parseFlags(args []string, getenv func(string) string) (options, error) {
@@ -91,6 +93,8 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.editWindow, "edit-window", env("PARLEY_EDIT_WINDOW", "48h"), "how long after sending a message its sender may edit it, e.g. 48h, or off for no limit (PARLEY_EDIT_WINDOW)")
 	fs.StringVar(&o.loginTimeout, "login-timeout", env("PARLEY_LOGIN_TIMEOUT", hub.DefaultLoginTimeout.String()), "close a connection that has not logged in this long after it opened, e.g. 30s, or off (PARLEY_LOGIN_TIMEOUT)")
 	fs.StringVar(&o.maxConns, "max-conns-per-addr", env("PARLEY_MAX_CONNS_PER_ADDR", strconv.Itoa(hub.DefaultMaxConnsPerAddr)), "open WebSocket connections one client address may hold, or off (PARLEY_MAX_CONNS_PER_ADDR)")
+	fs.StringVar(&o.udp, "udp", env("PARLEY_UDP", "off"), "call audio over UDP: off, a port (e.g. 50000; one port for every call) or a range MIN-MAX; calls fall back to the WebSocket when it does not connect (PARLEY_UDP)")
+	fs.StringVar(&o.udpPublicIP, "udp-public-ip", env("PARLEY_UDP_PUBLIC_IP", ""), "the server's public IP behind a 1:1 NAT, offered to clients for UDP instead of its own addresses (PARLEY_UDP_PUBLIC_IP)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: parley-server [flags]\n       parley-server admin [-data DIR] COMMAND   (the operator's commands: parley-server admin -h)\n\nflags:")
 		fs.PrintDefaults()
@@ -163,6 +167,14 @@ func run(args []string, getenv func(string) string, stderr *os.File) error {
 	if cfg.LoginTimeout, err = parseLoginTimeout(o.loginTimeout); err != nil {
 		return fmt.Errorf("-login-timeout: %w", err)
 	}
+	udp, err := rtc.ParsePorts(o.udp)
+	if err != nil {
+		return fmt.Errorf("-udp: %w", err)
+	}
+	if o.udpPublicIP != "" && net.ParseIP(o.udpPublicIP) == nil {
+		return fmt.Errorf("-udp-public-ip: %q is not an IP address", o.udpPublicIP)
+	}
+	cfg.UDP, cfg.UDPPublicIP = &udp, o.udpPublicIP
 	if cfg.EditWindow, err = parseLoginTimeout(o.editWindow); err != nil { // the same form: a duration or off
 		return fmt.Errorf("-edit-window: %w", err)
 	}
@@ -202,7 +214,7 @@ func run(args []string, getenv func(string) string, stderr *os.File) error {
 	if o.tlsCert != "" {
 		scheme = "https"
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "scheme", scheme, "data", o.data, "version", node.Version)
+	log.Info("listening", "addr", ln.Addr().String(), "scheme", scheme, "data", o.data, "version", node.Version, "udp", o.udp)
 	errc := make(chan error, 1)
 	go func() {
 		if o.tlsCert != "" {

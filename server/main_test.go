@@ -148,3 +148,30 @@ func TestRegistrationModeComesFromFlagOrEnvironment(t *testing.T) {
 		t.Fatalf("the data folder was touched before the flags were checked: %d entries", len(entries))
 	}
 }
+
+func TestUDPComesFromFlagOrEnvironment(t *testing.T) {
+	env := map[string]string{"PARLEY_UDP": "50000-50100", "PARLEY_UDP_PUBLIC_IP": "203.0.113.7"}
+	o, err := parseFlags(nil, func(k string) string { return env[k] })
+	if err != nil || o.udp != "50000-50100" || o.udpPublicIP != "203.0.113.7" {
+		t.Fatalf("from the environment: %q %q, %v", o.udp, o.udpPublicIP, err)
+	}
+	if o, _ := parseFlags([]string{"-udp", "50000"}, func(k string) string { return env[k] }); o.udp != "50000" {
+		t.Fatalf("the flag wins over the environment: %q", o.udp)
+	}
+	if o, _ := parseFlags(nil, func(string) string { return "" }); o.udp != "off" || o.udpPublicIP != "" {
+		t.Fatalf("defaults: -udp %q, -udp-public-ip %q; want off and none", o.udp, o.udpPublicIP)
+	}
+	for flag, args := range map[string][]string{
+		"-udp":           {"-udp", "on"},
+		"-udp-public-ip": {"-udp", "off", "-udp-public-ip", "server.example.org"},
+	} {
+		dir := t.TempDir()
+		err := run(append([]string{"-data", dir, "-addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, os.Stderr)
+		if err == nil || !strings.Contains(err.Error(), flag+":") {
+			t.Fatalf("run %v: %v, want a %s error", args, err, flag)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Fatalf("%s: the data folder was touched before the flags were checked", flag)
+		}
+	}
+}

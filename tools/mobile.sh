@@ -276,6 +276,10 @@ android() {
 		-icon app/appicon.png -minsdk "${PARLEY_ANDROID_MINSDK:-28}"
 		-targetsdk "${PARLEY_ANDROID_TARGETSDK:-35}" -signkey "$keystore" -work)
 	[ -n "${PARLEY_ANDROID_ARCH:-}" ] && flags+=(-arch "$PARLEY_ANDROID_ARCH")
+	# pion (calls over UDP) pulls in wlynxg/anet, which reaches
+	# net.zoneCache by linkname on Android: the linker must allow it
+	# (tools/androidlink proves the link).
+	flags+=(-ldflags -checklinkname=0)
 
 	local kind
 	for kind in apk aab; do

@@ -323,6 +323,9 @@ func (b *callBar) live(gtx layout.Context, u *UI, st state.State) layout.Dimensi
 		status = t.CallConnecting
 	case state.CallActive:
 		status = fmt.Sprintf(t.InCallF, clock(u.now().UnixMilli()-c.Started, true))
+		if via := u.callW().carrierLabel(c.Carrier); via != "" {
+			status += " · " + via
+		}
 	}
 	if c.Muted {
 		status += " · " + t.Muted

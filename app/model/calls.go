@@ -101,6 +101,13 @@ type calls struct {
 	input, output string   // chosen devices
 	echoOff       bool     // the user switched echo cancellation off (a headset)
 	dev           CallAudio
+	noUDP         bool // tests: this app never offers UDP
+	// udpWait is how long a UDP leg may take to connect before the call
+	// stays on the WebSocket (udpConnectWait; tests: a channel they fire).
+	udpWait func() <-chan time.Time
+	// udpOutcome, if set, is told the carrier each UDP attempt left the
+	// call on (tests).
+	udpOutcome chan string
 }
 
 // callRun is one call from the first ring to its end.
@@ -734,6 +741,16 @@ func (r *callRun) media(id proto.CallID, peer proto.UserID, codecName string, mu
 	}()
 
 	linkDown := link.run(ctx, eng)
+	m.calls.mu.Lock()
+	if r.view.State != state.CallEnded {
+		r.view.Carrier = state.CarrierWebSocket
+		r.publish()
+	}
+	noUDP := m.calls.noUDP
+	m.calls.mu.Unlock()
+	if cd.Name == "opus" && !noUDP {
+		go r.tryUDP(ctx, id, eng)
+	}
 	tick := time.NewTicker(callTick)
 	defer tick.Stop()
 	for {
@@ -767,6 +784,64 @@ func (r *callRun) media(id proto.CallID, peer proto.UserID, codecName string, mu
 		}
 		m.calls.mu.Unlock()
 	}
+}
+
+// udpConnectWait is how long a call's UDP leg may take to connect.
+const udpConnectWait = 3 * time.Second
+
+// tryUDP offers a UDP leg for the call beside its media socket; once the
+// leg connects within udpConnectWait, the engine sends through it (the
+// server sends to it from then on too) and the call bar says so.
+// Otherwise the WebSocket carries on, as it does when the server has UDP
+// off. The leg closes with the call.
+func (r *callRun) tryUDP(ctx context.Context, id proto.CallID, eng *call.Engine) {
+	m := r.m
+	m.calls.mu.Lock()
+	wait, outcome := m.calls.udpWait, m.calls.udpOutcome
+	m.calls.mu.Unlock()
+	carrier := state.CarrierWebSocket
+	defer func() {
+		if outcome != nil {
+			outcome <- carrier
+		}
+	}()
+	if wait == nil {
+		wait = func() <-chan time.Time { return time.After(udpConnectWait) }
+	}
+	timeout := wait() // from the start of the attempt: the offer's round trip counts
+	l, err := dialUDP(ctx, r.a, id, eng, m.log)
+	if err != nil {
+		if ctx.Err() == nil {
+			m.log.Info("call audio stays on the websocket", "call", id, "why", err)
+		}
+		return
+	}
+	defer l.close()
+	select {
+	case <-l.connected:
+	case <-l.failed:
+		m.log.Info("call audio stays on the websocket: udp failed", "call", id)
+		return
+	case <-timeout:
+		m.log.Info("call audio stays on the websocket: udp did not connect in time", "call", id, "wait", udpConnectWait)
+		return
+	case <-ctx.Done():
+		return
+	}
+	eng.SetSender(l)
+	m.log.Info("call audio over udp", "call", id)
+	m.calls.mu.Lock()
+	if r.view.State != state.CallEnded {
+		r.view.Carrier = state.CarrierUDP
+		r.publish()
+	}
+	m.calls.mu.Unlock()
+	carrier = state.CarrierUDP
+	if outcome != nil {
+		outcome <- carrier
+		outcome = nil
+	}
+	<-ctx.Done()
 }
 
 // awaitCallEnd waits, after the server refused to attach the media

@@ -21,14 +21,15 @@ import (
 // virtualAudio is a CallAudio without hardware: the microphone says a
 // tone, and what the speaker plays is measured.
 type virtualAudio struct {
-	voice     bool          // the microphone says a 440 Hz tone (else silence)
-	heard     atomic.Int64  // call frames played with sound in them
-	toneHeard atomic.Int64  // ring tone frames played with sound in them
-	broken    atomic.Bool   // no device opens (none plugged in, or the sound system fails)
-	exclusive bool          // the speaker takes one stream at a time
-	taken     atomic.Bool   // exclusive: a stream has the speaker
-	toneClose chan struct{} // if set, closing a ring tone's stream waits for it to close
-	failLate  chan struct{} // if set, a broken microphone fails only once it closes
+	voice     bool                          // the microphone says a 440 Hz tone (else silence)
+	heard     atomic.Int64                  // call frames played with sound in them
+	toneHeard atomic.Int64                  // ring tone frames played with sound in them
+	broken    atomic.Bool                   // no device opens (none plugged in, or the sound system fails)
+	exclusive bool                          // the speaker takes one stream at a time
+	taken     atomic.Bool                   // exclusive: a stream has the speaker
+	toneClose chan struct{}                 // if set, closing a ring tone's stream waits for it to close
+	failLate  chan struct{}                 // if set, a broken microphone fails only once it closes
+	onPlay    atomic.Pointer[func([]int16)] // if set, given every call frame the speaker plays
 }
 
 func (v *virtualAudio) Devices() ([]audio.Device, []audio.Device, error) {
@@ -67,6 +68,9 @@ func (v *virtualAudio) Open(ctx context.Context, input, output string, capture b
 		}
 	}
 	sink := func(f []int16) {
+		if on := v.onPlay.Load(); capture && on != nil {
+			(*on)(f)
+		}
 		for _, s := range f {
 			if s > 100 || s < -100 {
 				counter.Add(1)

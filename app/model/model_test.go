@@ -20,11 +20,11 @@ import (
 // testModel is a Model with a way to wait for its state.
 type testModel struct {
 	*Model
-	t       *testing.T
+	t       testing.TB
 	changed chan struct{}
 }
 
-func newTestModel(t *testing.T, srv *nodetest.Server, dir string, opts ...func(*Config)) *testModel {
+func newTestModel(t testing.TB, srv *nodetest.Server, dir string, opts ...func(*Config)) *testModel {
 	t.Helper()
 	tm := &testModel{t: t, changed: make(chan struct{}, 1)}
 	cfg := Config{

@@ -439,7 +439,16 @@ type Call struct {
 	// EndedBy is who hung up, declined or dropped, when known (it may be
 	// me: "You hung up" against "Wang hung up").
 	EndedBy proto.UserID
+	// Carrier is what carries the audio once it flows: CarrierWebSocket,
+	// or CarrierUDP once a UDP leg connected; "" before.
+	Carrier string
 }
+
+// Call carriers (Call.Carrier).
+const (
+	CarrierWebSocket = "websocket"
+	CarrierUDP       = "udp"
+)
 
 // AudioDevices are the microphones and speakers, system defaults first,
 // and the ones chosen ("" means the system default).

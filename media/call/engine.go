@@ -143,6 +143,7 @@ type Engine struct {
 	// echoOff: SetEchoCancelling(false), a headset; the canceller waits.
 	echoOff atomic.Bool
 
+	sender    atomic.Pointer[senderBox] // cfg.Send until SetSender
 	muted     atomic.Bool
 	level     atomic.Uint32 // float32 bits
 	lastHeard atomic.Int64  // clock ns of the last packet; -1: none
@@ -172,6 +173,14 @@ type Engine struct {
 	out    []int16
 	silent bool // the last frame played was silence (muted peer, or no audio yet): nothing to conceal
 }
+
+type senderBox struct{ s Sender }
+
+// SetSender makes s carry the packets from the next one on: a carrier
+// switch (the WebSocket to UDP) falls between two packets, and each
+// packet goes to exactly one Sender. What comes back still arrives
+// through Receive, from either carrier.
+func (e *Engine) SetSender(s Sender) { e.sender.Store(&senderBox{s}) }
 
 // Start starts the engine: it captures and sends, and plays what it
 // receives, until Close or until ctx ends.
@@ -243,6 +252,7 @@ func newEngine(cfg Config) (*Engine, error) {
 	e.silent = true
 	e.muted.Store(cfg.Muted)
 	e.frames.Store(&cfg.Audio)
+	e.SetSender(cfg.Send)
 	return e, nil
 }
 
@@ -377,7 +387,7 @@ func (e *Engine) sendLoop(ctx context.Context) error {
 }
 
 func (e *Engine) send(pkt []byte) {
-	if err := e.cfg.Send.SendPacket(pkt); err != nil {
+	if err := e.sender.Load().s.SendPacket(pkt); err != nil {
 		e.sendErrs.Add(1)
 	} else {
 		e.sent.Add(1)

@@ -216,3 +216,47 @@ func BenchmarkCallCPU(b *testing.B) {
 		})
 	}
 }
+
+// A carrier switch falls between two packets: every packet leaves by
+// exactly one Sender, the old one before the switch and the new one
+// after, with no gap in the sequence numbers.
+func TestSetSenderSwitchesBetweenTwoPackets(t *testing.T) {
+	var now time.Duration
+	var ws, udp []uint16
+	e, err := newEngine(Config{
+		Call: 3, Audio: noFrames{}, Clock: func() time.Duration { return now },
+		Send: SenderFunc(func(pkt []byte) error {
+			p, err := proto.ParsePacket(pkt)
+			if err == nil {
+				ws = append(ws, p.Seq)
+			}
+			return err
+		}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := make([]int16, codec.FrameSamples)
+	for n := range 10 {
+		if n == 4 {
+			e.SetSender(SenderFunc(func(pkt []byte) error {
+				p, err := proto.ParsePacket(pkt)
+				if err == nil {
+					udp = append(udp, p.Seq)
+				}
+				return err
+			}))
+		}
+		pkt, err := e.packFrame(frame)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.send(pkt)
+	}
+	if len(ws) != 4 || len(udp) != 6 || udp[0] != ws[3]+1 {
+		t.Fatalf("sequence numbers: before the switch %v, after %v", ws, udp)
+	}
+	if st := e.Stats(); st.Sent != 10 || st.SendErrors != 0 {
+		t.Fatalf("sent %d, errors %d; want 10, 0", st.Sent, st.SendErrors)
+	}
+}

@@ -10,11 +10,12 @@ import (
 
 // Call request types (client → server).
 const (
-	TypeCall        = "call"         // ring a user
-	TypeCallAccept  = "call_accept"  // answer a ringing call on this device
-	TypeCallDecline = "call_decline" // refuse a ringing call (on every device)
-	TypeCallHangup  = "call_hangup"  // end a call, or cancel one still ringing
-	TypeCallMedia   = "call_media"   // carry this call's audio on this connection instead
+	TypeCall         = "call"           // ring a user
+	TypeCallAccept   = "call_accept"    // answer a ringing call on this device
+	TypeCallDecline  = "call_decline"   // refuse a ringing call (on every device)
+	TypeCallHangup   = "call_hangup"    // end a call, or cancel one still ringing
+	TypeCallMedia    = "call_media"     // carry this call's audio on this connection instead
+	TypeCallRTCOffer = "call_rtc_offer" // carry this call's audio over UDP (WebRTC): the client's offer
 )
 
 // Call push types (server → client).
@@ -30,6 +31,7 @@ const (
 	CodeOffline    Code = "offline"      // the callee has no connected device
 	CodeInCall     Code = "in_call"      // you are already in a call (on this or another device)
 	CodeNoSuchCall Code = "no_such_call" // the call is over, was answered elsewhere, or is not yours
+	CodeUDPOff     Code = "udp_off"      // call_rtc_offer: the server has UDP off, or not for this codec; keep the WebSocket
 )
 
 // Why a call ended (CallEnd.Reason).
@@ -105,6 +107,23 @@ type CallMediaRequest struct {
 	Call  CallID `json:"call"`
 	Token string `json:"token,omitempty" badutf8:"bad_token"` // required on an unauthenticated connection
 }
+
+// CallRTCOfferRequest offers a UDP leg for a party's audio in an answered
+// Opus call: SDP with one sendrecv audio transceiver, Opus at payload
+// type 111, and every candidate (no trickle).
+type CallRTCOfferRequest struct {
+	Call CallID `json:"call"`
+	SDP  string `json:"sdp"`
+}
+
+// CallRTCOfferReply is the server's complete answer (ICE-lite, its
+// candidates in it).
+type CallRTCOfferReply struct {
+	SDP string `json:"sdp"`
+}
+
+// MaxSDP bounds an offer's SDP, in bytes.
+const MaxSDP = 16 << 10
 
 // CallIncoming rings a device.
 type CallIncoming struct {

@@ -371,6 +371,18 @@ func (s *Service) AttachMedia(from Conn, user proto.UserID, id proto.CallID) err
 	return nil
 }
 
+// UDPCodec returns the codec of call id if user is a party of it and the
+// call is answered: who may offer a UDP leg for it (call_rtc_offer).
+func (s *Service) UDPCodec(user proto.UserID, id proto.CallID) (string, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	c := s.byID[id]
+	if c == nil || c.phase != answered || c.partyOf(user) == nil {
+		return "", noSuchCall()
+	}
+	return c.codec, nil
+}
+
 // Media relays one audio packet (or loss report) from a connection to the
 // other party's media connection, unchanged. It also counts as a sign of
 // life of the sender.

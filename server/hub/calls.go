@@ -3,6 +3,8 @@ package hub
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"parley/server/auth"
 	"parley/server/calls"
 	"parley/server/metrics"
+	"parley/server/rtc"
 )
 
 // This file connects the hub to the call switchboard (server/calls): the
@@ -37,6 +40,10 @@ type callLayer struct {
 	ended   *metrics.CounterVec
 
 	lanes sync.Map // *conn → chan []byte: its audio lane
+	legs  sync.Map // proto.UserID → *rtc.Leg: the user's connected UDP leg
+
+	pendMu  sync.Mutex
+	pending map[proto.UserID]int // UDP legs offered and not yet connected, per user
 
 	records    sync.WaitGroup // the call entries' writer (events.go)
 	recMu      sync.Mutex
@@ -63,16 +70,20 @@ func newCallLayer(h *Hub) *callLayer {
 		ringing, answered := l.svc.Counts()
 		return float64(ringing + answered)
 	})
+	if udp := h.cfg.UDP; udp != nil {
+		r.GaugeFunc("parley_call_udp_legs", "UDP legs of calls open (connected or connecting).", func() float64 { return float64(udp.Legs()) })
+	}
 	return l
 }
 
 func (h *Hub) callOps() map[string]op {
 	return map[string]op{
-		proto.TypeCall:        {authed: true, fn: h.call},
-		proto.TypeCallAccept:  {authed: true, fn: h.callAccept},
-		proto.TypeCallDecline: {authed: true, fn: h.callDecline},
-		proto.TypeCallHangup:  {authed: true, fn: h.callHangup},
-		proto.TypeCallMedia:   {fn: h.callMedia}, // authorised by its token on a fresh connection
+		proto.TypeCall:         {authed: true, fn: h.call},
+		proto.TypeCallAccept:   {authed: true, fn: h.callAccept},
+		proto.TypeCallDecline:  {authed: true, fn: h.callDecline},
+		proto.TypeCallHangup:   {authed: true, fn: h.callHangup},
+		proto.TypeCallMedia:    {fn: h.callMedia}, // authorised by its token on a fresh connection
+		proto.TypeCallRTCOffer: {authed: true, fn: h.callRTCOffer},
 	}
 }
 
@@ -159,17 +170,110 @@ func (h *Hub) callMedia(ctx context.Context, c *conn, body json.RawMessage) (any
 	return struct{}{}, nil
 }
 
+// callRTCOffer answers a party's offer of a UDP leg (server/rtc) for an
+// answered Opus call. The leg carries the party's audio once it connects
+// (AttachMedia then); until then, and if it never does, the WebSocket
+// does.
+func (h *Hub) callRTCOffer(_ context.Context, c *conn, body json.RawMessage) (any, error) {
+	req, err := decode[proto.CallRTCOfferRequest](body)
+	if err != nil {
+		return nil, err
+	}
+	if len(req.SDP) > proto.MaxSDP {
+		return nil, proto.Errorf(proto.CodeTooLarge, "an offer is at most %d bytes", proto.MaxSDP)
+	}
+	user := c.user.ID
+	codec, err := h.calls.svc.UDPCodec(user, req.Call)
+	if err != nil {
+		return nil, err
+	}
+	if h.cfg.UDP == nil {
+		return nil, proto.Errorf(proto.CodeUDPOff, "this server has UDP off: keep the WebSocket")
+	}
+	if codec != "opus" {
+		return nil, proto.Errorf(proto.CodeUDPOff, "UDP carries Opus calls only, this one is %s: keep the WebSocket", codec)
+	}
+	settled, err := h.calls.pend(user)
+	if err != nil {
+		return nil, err
+	}
+	answer, _, err := h.cfg.UDP.Answer(req.SDP, req.Call, rtc.Handlers{
+		Packet: func(l *rtc.Leg, pkt []byte) { h.relay(l, pkt) },
+		Connected: func(l *rtc.Leg) {
+			settled()
+			if err := h.calls.svc.AttachMedia(l, user, l.Call()); err != nil {
+				h.log.Info("udp leg of a call that is over", "call", l.Call(), "user", user)
+				l.Close()
+				return
+			}
+			if old, ok := h.calls.legs.Swap(user, l); ok && old != l {
+				old.(*rtc.Leg).Close() // a second offer replaced it: it carries nothing now
+			}
+			h.log.Info("call audio over udp", "call", l.Call(), "user", user)
+		},
+		Gone: func(l *rtc.Leg) {
+			settled()
+			h.calls.legs.CompareAndDelete(user, l)
+			h.calls.svc.Gone(l)
+		},
+	})
+	if err != nil {
+		settled()
+	}
+	if errors.Is(err, rtc.ErrBadOffer) {
+		return nil, proto.Errorf(proto.CodeBadRequest, "%v", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("call_rtc_offer: %w", err)
+	}
+	return proto.CallRTCOfferReply{SDP: answer}, nil
+}
+
+// maxPendingLegs bounds the UDP legs a user has offered that have not
+// connected yet (each holds a peer connection for up to 10 s).
+const maxPendingLegs = 2
+
+// pend counts an offer of user's against maxPendingLegs; settled, called
+// once the leg connected or went (any number of times), releases it.
+func (l *callLayer) pend(user proto.UserID) (settled func(), err error) {
+	l.pendMu.Lock()
+	defer l.pendMu.Unlock()
+	if l.pending[user] >= maxPendingLegs {
+		return nil, proto.Errorf(proto.CodeRateLimited, "%d UDP offers are still connecting: wait for them", maxPendingLegs)
+	}
+	if l.pending == nil {
+		l.pending = map[proto.UserID]int{}
+	}
+	l.pending[user]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			l.pendMu.Lock()
+			defer l.pendMu.Unlock()
+			if l.pending[user]--; l.pending[user] <= 0 {
+				delete(l.pending, user)
+			}
+		})
+	}, nil
+}
+
 // binary handles a binary frame: an audio packet to relay.
 func (h *Hub) binary(c *conn, data []byte) {
-	switch r := h.calls.svc.Media(c, data); r {
-	case calls.Relayed:
-		h.calls.relayed.Inc()
-	case calls.Malformed:
-		h.calls.dropped.With(r.String()).Inc()
+	if r := h.relay(c, data); r == calls.Malformed {
 		c.reply("", nil, proto.Errorf(proto.CodeBadFrame, "a binary frame must be an audio packet of a call you are in"))
-	default:
+	}
+}
+
+// relay passes one packet of a media connection (a WebSocket's binary
+// frame, or what a UDP leg received) to the switchboard and counts it.
+func (h *Hub) relay(from calls.Conn, data []byte) calls.Relay {
+	r := h.calls.svc.Media(from, data)
+	if r == calls.Relayed {
+		h.calls.relayed.Inc()
+	} else {
 		h.calls.dropped.With(r.String()).Inc()
 	}
+	return r
 }
 
 // callConnGone tells the switchboard that c closed.

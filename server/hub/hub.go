@@ -24,6 +24,7 @@ import (
 	"parley/net/proto"
 	"parley/server/auth"
 	"parley/server/metrics"
+	"parley/server/rtc"
 	"parley/server/storage"
 )
 
@@ -88,6 +89,9 @@ type Config struct {
 	// made of it: user's profile picture (group 0, set_profile) or group's
 	// (set_group). The files service.
 	MakePicture func(ctx context.Context, user proto.UserID, group proto.ConvID, fileID string) (string, error)
+	// UDP, if set, carries call audio over UDP (call_rtc_offer, calls.go);
+	// nil: UDP is off.
+	UDP *rtc.Server
 }
 
 // Limit is a token-bucket rate: Burst at once, then one per Every.

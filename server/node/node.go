@@ -23,6 +23,7 @@ import (
 	"parley/server/files"
 	"parley/server/hub"
 	"parley/server/metrics"
+	"parley/server/rtc"
 	"parley/server/static"
 	"parley/server/storage"
 )
@@ -89,6 +90,11 @@ type Config struct {
 	// DataDir/admin.sock (package admin); a node whose data folder
 	// already has a server answering there does not start.
 	AdminSocket bool
+	// UDP carries call audio over UDP on these ports (package rtc;
+	// nil or Off: UDP is off, calls use the WebSocket). UDPPublicIP is
+	// the server's public address behind a 1:1 NAT ("": its own).
+	UDP         *rtc.Ports
+	UDPPublicIP string
 }
 
 // WebFontPath and WebEmojiFontPath are where the node serves
@@ -108,6 +114,7 @@ type Node struct {
 	reg     *metrics.Registry
 	handler http.Handler
 	admin   *admin.Server // nil without Config.AdminSocket
+	udp     *rtc.Server   // nil: UDP off
 
 	closeOnce sync.Once // closeStorage
 	closeErr  error
@@ -171,6 +178,15 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		}
 		return nil, fmt.Errorf("open storage: %w", err)
 	}
+	if cfg.UDP != nil {
+		if n.udp, err = rtc.New(rtc.Config{Ports: *cfg.UDP, PublicIP: cfg.UDPPublicIP, Logger: cfg.Logger}); err != nil {
+			if n.admin != nil {
+				n.admin.Close()
+			}
+			db.Close()
+			return nil, err
+		}
+	}
 	h = hub.New(hub.Config{
 		DB:             db,
 		Hasher:         auth.NewHasher(cfg.Argon2, runtime.GOMAXPROCS(0)),
@@ -192,6 +208,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		LoginTimeout:    cfg.LoginTimeout,
 		MaxConnsPerAddr: cfg.MaxConnsPerAddr,
 		EditWindow:      cfg.EditWindow,
+		UDP:             n.udp,
 		// n.files is set below, before any request is served.
 		ReleaseBlob: func(ctx context.Context, sha string) { n.files.ReleaseBlob(ctx, sha) },
 		MakePicture: func(ctx context.Context, user proto.UserID, group proto.ConvID, id string) (string, error) {
@@ -209,6 +226,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		}
 		db.Close()
 		h.Close()
+		if n.udp != nil {
+			n.udp.Close()
+		}
 		return nil, fmt.Errorf("open files: %w", err)
 	}
 	if n.admin != nil {
@@ -295,4 +315,13 @@ func (n *Node) ready(w http.ResponseWriter, r *http.Request) {
 // again is harmless.
 func (n *Node) Shutdown(ctx context.Context) error {
 	return RunStages(ctx, n.log, n.ShutdownStages(DefaultShutdownBudgets, nil)...)
+}
+
+// UDPPort is the one UDP port that carries call audio (0: UDP off, or a
+// port range).
+func (n *Node) UDPPort() int {
+	if n.udp == nil {
+		return 0
+	}
+	return n.udp.Port()
 }

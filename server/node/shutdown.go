@@ -67,6 +67,9 @@ func (n *Node) ShutdownStages(b ShutdownBudgets, srv HTTPServer) []Stage {
 // come after). Only the first call does it; the others wait for it.
 func (n *Node) closeStorage() error {
 	n.closeOnce.Do(func() {
+		if n.udp != nil {
+			n.udp.Close() // after the connections: their calls are over
+		}
 		if n.admin != nil {
 			n.admin.Close() // after the commands under way
 		}
