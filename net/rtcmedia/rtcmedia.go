@@ -1,3 +1,5 @@
+//go:build !js
+
 // Package rtcmedia maps Parley's call packets (proto.AudioPacket and
 // proto.LossReport) onto RTP and RTCP for the UDP carrier, shared by the
 // server's legs (server/rtc) and the app's agent (app/model/rtc.go).
@@ -7,7 +9,8 @@
 // leg belongs to one call). A loss report is an RTCP APP packet named
 // "PRLY" whose first data byte is the loss in 1/256 (RTCP's own scale).
 //
-// It must not: dial, hold state, or know the signalling.
+// It must not: dial, hold state, or know the signalling. Not built for
+// the browser, whose calls will use its own RTCPeerConnection.
 package rtcmedia
 
 import (

@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command androidlink is the UDP carrier's packages (pion/webrtc through
 // net/rtcmedia) linked into a program, so that its test can link them
 // for android/arm64 as the Android packaging does (tools/mobile.sh).
