@@ -93,7 +93,7 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.editWindow, "edit-window", env("PARLEY_EDIT_WINDOW", "48h"), "how long after sending a message its sender may edit it, e.g. 48h, or off for no limit (PARLEY_EDIT_WINDOW)")
 	fs.StringVar(&o.loginTimeout, "login-timeout", env("PARLEY_LOGIN_TIMEOUT", hub.DefaultLoginTimeout.String()), "close a connection that has not logged in this long after it opened, e.g. 30s, or off (PARLEY_LOGIN_TIMEOUT)")
 	fs.StringVar(&o.maxConns, "max-conns-per-addr", env("PARLEY_MAX_CONNS_PER_ADDR", strconv.Itoa(hub.DefaultMaxConnsPerAddr)), "open WebSocket connections one client address may hold, or off (PARLEY_MAX_CONNS_PER_ADDR)")
-	fs.StringVar(&o.udp, "udp", env("PARLEY_UDP", "off"), "call audio over UDP: off, a port (e.g. 50000; one port for every call) or a range MIN-MAX; calls fall back to the WebSocket when it does not connect (PARLEY_UDP)")
+	fs.StringVar(&o.udp, "udp", env("PARLEY_UDP", "auto"), "call audio over UDP: auto (the UDP port of -addr's number, on its address; off with a warning if taken), off, a port (e.g. 50000; one port for every call) or a range MIN-MAX; calls fall back to the WebSocket when it does not connect (PARLEY_UDP)")
 	fs.StringVar(&o.udpPublicIP, "udp-public-ip", env("PARLEY_UDP_PUBLIC_IP", ""), "the server's public IP behind a 1:1 NAT, offered to clients for UDP instead of its own addresses (PARLEY_UDP_PUBLIC_IP)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: parley-server [flags]\n       parley-server admin [-data DIR] COMMAND   (the operator's commands: parley-server admin -h)\n\nflags:")
@@ -167,9 +167,13 @@ func run(args []string, getenv func(string) string, stderr *os.File) error {
 	if cfg.LoginTimeout, err = parseLoginTimeout(o.loginTimeout); err != nil {
 		return fmt.Errorf("-login-timeout: %w", err)
 	}
-	udp, err := rtc.ParsePorts(o.udp)
+	udp, optional, err := udpPorts(o.udp, o.addr)
 	if err != nil {
 		return fmt.Errorf("-udp: %w", err)
+	}
+	cfg.UDPOptional = optional
+	if optional && udp.Off {
+		log.Warn("call audio over UDP is off: -addr is not an IPv4 address UDP can share; calls use the WebSocket", "addr", o.addr)
 	}
 	if o.udpPublicIP != "" && net.ParseIP(o.udpPublicIP) == nil {
 		return fmt.Errorf("-udp-public-ip: %q is not an IP address", o.udpPublicIP)
@@ -302,4 +306,23 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size", s)
 	}
 	return int64(v * mult), nil
+}
+
+// udpPorts reads -udp: "auto" is the UDP port of the same number and
+// address as the HTTP listener's (-addr; port 0 picks a free one), and
+// optional: a taken port turns UDP off with a warning instead of failing.
+func udpPorts(flag, addr string) (ports rtc.Ports, optional bool, err error) {
+	if strings.TrimSpace(flag) != "auto" {
+		ports, err = rtc.ParsePorts(flag)
+		return ports, false, err
+	}
+	a, err := net.ResolveUDPAddr("udp4", addr)
+	if err != nil {
+		return rtc.Ports{Off: true}, true, nil // an address UDP over IPv4 cannot share: off
+	}
+	host := ""
+	if a.IP != nil && !a.IP.IsUnspecified() {
+		host = a.IP.String()
+	}
+	return rtc.Ports{Min: a.Port, Max: a.Port, Host: host}, true, nil
 }

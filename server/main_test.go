@@ -1,9 +1,14 @@
 package main
 
 import (
+	"context"
+	"net"
 	"os"
 	"strings"
 	"testing"
+
+	"parley/server/node"
+	"parley/server/rtc"
 )
 
 func TestSizesAreReadWithTheirUnits(t *testing.T) {
@@ -158,8 +163,8 @@ func TestUDPComesFromFlagOrEnvironment(t *testing.T) {
 	if o, _ := parseFlags([]string{"-udp", "50000"}, func(k string) string { return env[k] }); o.udp != "50000" {
 		t.Fatalf("the flag wins over the environment: %q", o.udp)
 	}
-	if o, _ := parseFlags(nil, func(string) string { return "" }); o.udp != "off" || o.udpPublicIP != "" {
-		t.Fatalf("defaults: -udp %q, -udp-public-ip %q; want off and none", o.udp, o.udpPublicIP)
+	if o, _ := parseFlags(nil, func(string) string { return "" }); o.udp != "auto" || o.udpPublicIP != "" {
+		t.Fatalf("defaults: -udp %q, -udp-public-ip %q; want auto and none", o.udp, o.udpPublicIP)
 	}
 	for flag, args := range map[string][]string{
 		"-udp":           {"-udp", "on"},
@@ -173,5 +178,53 @@ func TestUDPComesFromFlagOrEnvironment(t *testing.T) {
 		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 			t.Fatalf("%s: the data folder was touched before the flags were checked", flag)
 		}
+	}
+}
+
+// -udp auto is the HTTP listener's port number and address, on UDP, and
+// optional; the other forms are as written and required.
+func TestUDPAutoFollowsTheHTTPAddress(t *testing.T) {
+	for _, tc := range []struct {
+		flag, addr string
+		want       rtc.Ports
+		optional   bool
+	}{
+		{"auto", "127.0.0.1:8080", rtc.Ports{Min: 8080, Max: 8080, Host: "127.0.0.1"}, true},
+		{"auto", ":8443", rtc.Ports{Min: 8443, Max: 8443}, true},
+		{"auto", "0.0.0.0:0", rtc.Ports{}, true},
+		{"auto", "[::1]:8080", rtc.Ports{Off: true}, true},
+		{"50000", "127.0.0.1:8080", rtc.Ports{Min: 50000, Max: 50000}, false},
+		{"off", "127.0.0.1:8080", rtc.Ports{Off: true}, false},
+	} {
+		got, optional, err := udpPorts(tc.flag, tc.addr)
+		if err != nil || got != tc.want || optional != tc.optional {
+			t.Errorf("udpPorts(%q, %q) = %+v, %v, %v; want %+v, %v", tc.flag, tc.addr, got, optional, err, tc.want, tc.optional)
+		}
+	}
+}
+
+// With -udp auto, a UDP port someone else holds turns UDP off with a
+// warning: the server still starts, and calls use the WebSocket. A port
+// given explicitly is required.
+func TestATakenAutoUDPPortTurnsUDPOff(t *testing.T) {
+	taken, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	port := taken.LocalAddr().(*net.UDPAddr).Port
+	ports := rtc.Ports{Min: port, Max: port, Host: "127.0.0.1"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n, err := node.New(ctx, node.Config{DataDir: t.TempDir(), UDP: &ports, UDPOptional: true})
+	if err != nil {
+		t.Fatalf("an optional UDP port that is taken: %v, want the server to start", err)
+	}
+	if p := n.UDPPort(); p != 0 {
+		t.Fatalf("UDP port %d, want UDP off", p)
+	}
+	n.Shutdown(context.Background())
+	if _, err := node.New(ctx, node.Config{DataDir: t.TempDir(), UDP: &ports}); err == nil || !strings.Contains(err.Error(), "udp") {
+		t.Fatalf("a required UDP port that is taken: %v, want a udp error", err)
 	}
 }

@@ -95,6 +95,9 @@ type Config struct {
 	// the server's public address behind a 1:1 NAT ("": its own).
 	UDP         *rtc.Ports
 	UDPPublicIP string
+	// UDPOptional: if UDP cannot start (its port is taken), log a
+	// warning and run with UDP off rather than fail (-udp auto).
+	UDPOptional bool
 }
 
 // WebFontPath and WebEmojiFontPath are where the node serves
@@ -179,7 +182,12 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("open storage: %w", err)
 	}
 	if cfg.UDP != nil {
-		if n.udp, err = rtc.New(rtc.Config{Ports: *cfg.UDP, PublicIP: cfg.UDPPublicIP, Logger: cfg.Logger}); err != nil {
+		n.udp, err = rtc.New(rtc.Config{Ports: *cfg.UDP, PublicIP: cfg.UDPPublicIP, Logger: cfg.Logger})
+		if err != nil && cfg.UDPOptional {
+			n.log.Warn("call audio over UDP is off; calls use the WebSocket", "err", err)
+			n.udp, err = nil, nil
+		}
+		if err != nil {
 			if n.admin != nil {
 				n.admin.Close()
 			}

@@ -37,6 +37,9 @@ import (
 type Ports struct {
 	Off      bool
 	Min, Max int
+	// Host is the IP address one port binds to ("": every interface),
+	// as -udp auto takes it from the HTTP listener's address.
+	Host string
 }
 
 // ParsePorts reads the -udp flag: "off", "PORT" or "MIN-MAX".
@@ -124,7 +127,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	if cfg.Ports.Min == cfg.Ports.Max {
-		conn, err := net.ListenUDP("udp4", &net.UDPAddr{Port: cfg.Ports.Min})
+		conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(cfg.Ports.Host), Port: cfg.Ports.Min})
 		if err != nil {
 			return nil, fmt.Errorf("udp: listen on port %d: %w", cfg.Ports.Min, err)
 		}
