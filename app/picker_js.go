@@ -4,13 +4,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"syscall/js"
 
 	"gioui.org/x/explorer"
+
+	"parley/app/promise"
 )
 
 // platformChooser opens the browser's file dialog. Gio's explorer gives a
@@ -94,7 +95,7 @@ func (f *browserFile) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		end := min(f.off+browserReadSize, f.size)
-		ab, err := await(f.file.Call("slice", f.off, end).Call("arrayBuffer"))
+		ab, err := promise.Await(f.file.Call("slice", f.off, end).Call("arrayBuffer"))
 		if err != nil {
 			return 0, fmt.Errorf("read %s: %w", f.name, err)
 		}
@@ -116,26 +117,4 @@ func (f *browserFile) Read(p []byte) (int, error) {
 func (f *browserFile) Close() error {
 	f.file, f.buf, f.back = js.Null(), nil, nil
 	return nil
-}
-
-// await waits for a promise to settle.
-func await(p js.Value) (js.Value, error) {
-	done := make(chan struct{})
-	var v js.Value
-	var err error
-	ok := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		v = args[0]
-		close(done)
-		return nil
-	})
-	defer ok.Release()
-	fail := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		err = errors.New(args[0].Call("toString").String())
-		close(done)
-		return nil
-	})
-	defer fail.Release()
-	p.Call("then", ok, fail)
-	<-done
-	return v, err
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"syscall/js"
+
+	"parley/app/promise"
 )
 
 const cacheName = "parley-pictures"
@@ -19,7 +21,7 @@ func open() (js.Value, error) {
 	if caches.IsUndefined() || caches.IsNull() {
 		return js.Value{}, errors.New("no Cache Storage in this page")
 	}
-	return await(caches.Call("open", cacheName))
+	return promise.Await(caches.Call("open", cacheName))
 }
 
 func read(_, id string) ([]byte, error) {
@@ -27,14 +29,14 @@ func read(_, id string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (%v)", id, ErrNotCached, err)
 	}
-	resp, err := await(c.Call("match", key(id)))
+	resp, err := promise.Await(c.Call("match", key(id)))
 	if err != nil {
 		return nil, fmt.Errorf("read picture %s: %w", id, err)
 	}
 	if resp.IsUndefined() || resp.IsNull() {
 		return nil, fmt.Errorf("%s: %w", id, ErrNotCached)
 	}
-	ab, err := await(resp.Call("arrayBuffer"))
+	ab, err := promise.Await(resp.Call("arrayBuffer"))
 	if err != nil {
 		return nil, fmt.Errorf("read picture %s: %w", id, err)
 	}
@@ -52,33 +54,8 @@ func write(_, id string, data []byte) error {
 	u8 := js.Global().Get("Uint8Array").New(len(data))
 	js.CopyBytesToJS(u8, data)
 	resp := js.Global().Get("Response").New(u8)
-	if _, err := await(c.Call("put", key(id), resp)); err != nil {
+	if _, err := promise.Await(c.Call("put", key(id), resp)); err != nil {
 		return fmt.Errorf("keep picture %s: %w", id, err)
 	}
 	return nil
-}
-
-// await waits for a promise to settle. It must not run on the page's
-// event loop (a callback): the promise could never settle.
-func await(p js.Value) (js.Value, error) {
-	done := make(chan struct{})
-	var v js.Value
-	var err error
-	ok := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		if len(args) > 0 {
-			v = args[0]
-		}
-		close(done)
-		return nil
-	})
-	defer ok.Release()
-	fail := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		err = errors.New(args[0].Call("toString").String())
-		close(done)
-		return nil
-	})
-	defer fail.Release()
-	p.Call("then", ok, fail)
-	<-done
-	return v, err
 }
