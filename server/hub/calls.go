@@ -40,7 +40,7 @@ type callLayer struct {
 	ended   *metrics.CounterVec
 
 	lanes sync.Map // *conn → chan []byte: its audio lane
-	legs  sync.Map // proto.UserID → *rtc.Leg: the user's connected UDP leg
+	legs  sync.Map // proto.UserID → *udpLeg: the user's connected UDP leg
 
 	pendMu  sync.Mutex
 	pending map[proto.UserID]int // UDP legs offered and not yet connected, per user
@@ -206,14 +206,27 @@ func (h *Hub) callRTCOffer(_ context.Context, c *conn, body json.RawMessage) (an
 				l.Close()
 				return
 			}
-			if old, ok := h.calls.legs.Swap(user, l); ok && old != l {
-				old.(*rtc.Leg).Close() // a second offer replaced it: it carries nothing now
+			if old, ok := h.calls.legs.Swap(user, &udpLeg{l, c.tokenHash}); ok && old.(*udpLeg).leg != l {
+				old.(*udpLeg).leg.Close() // a second offer replaced it: it carries nothing now
+			}
+			// A session revoked while this leg connected: closeSessions
+			// closes the connection before it looks for legs, so either
+			// it found this one or the connection is closed by now.
+			select {
+			case <-c.closed:
+				if c.closeCode == websocket.StatusCode(proto.CloseRevoked) {
+					l.Close()
+					return
+				}
+			default:
 			}
 			h.log.Info("call audio over udp", "call", l.Call(), "user", user)
 		},
 		Gone: func(l *rtc.Leg) {
 			settled()
-			h.calls.legs.CompareAndDelete(user, l)
+			if v, ok := h.calls.legs.Load(user); ok && v.(*udpLeg).leg == l {
+				h.calls.legs.CompareAndDelete(user, v)
+			}
 			h.calls.svc.Gone(l)
 		},
 	})
@@ -227,6 +240,20 @@ func (h *Hub) callRTCOffer(_ context.Context, c *conn, body json.RawMessage) (an
 		return nil, fmt.Errorf("call_rtc_offer: %w", err)
 	}
 	return proto.CallRTCOfferReply{SDP: answer}, nil
+}
+
+// udpLeg is a user's connected UDP leg and the session that offered it,
+// so that revoking the session closes the leg (closeSessions).
+type udpLeg struct {
+	leg   *rtc.Leg
+	token []byte
+}
+
+// closeLegs closes user's UDP leg if its session matches.
+func (h *Hub) closeLegs(user proto.UserID, match func(hash []byte) bool) {
+	if v, ok := h.calls.legs.Load(user); ok && match(v.(*udpLeg).token) {
+		v.(*udpLeg).leg.Close()
+	}
 }
 
 // maxPendingLegs bounds the UDP legs a user has offered that have not

@@ -66,6 +66,7 @@ func (h *Hub) closeSessions(user proto.UserID, reason string, match func(hash []
 	for _, c := range victims {
 		c.close(websocket.StatusCode(proto.CloseRevoked), reason)
 	}
+	h.closeLegs(user, match) // after the connections: see callRTCOffer
 	return len(victims)
 }
 

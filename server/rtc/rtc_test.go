@@ -8,8 +8,10 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	pclient "parley/net/client"
 	"parley/net/proto"
 	"parley/net/rtcmedia"
+	"parley/server/auth"
 	"parley/server/node"
 	"parley/server/node/nodetest"
 	"parley/server/rtc"
@@ -232,4 +234,62 @@ func TestOffersThatDoNotConnectAreBounded(t *testing.T) {
 	if _, code := offerErr(a, id, "not sdp"); code != proto.CodeRateLimited {
 		t.Fatalf("a bad offer over the bound: %q, want rate_limited", code)
 	}
+}
+
+// Revoking the session that offered a leg closes the leg, as it closes
+// the session's connections, even while the call goes on on another
+// device of the same user: a revoked device sends no more audio. The
+// server's clock stands still, so the call never ends by itself (a party
+// silent for proto.CallMediaTimeout) and only the revocation can close
+// the leg.
+func TestRevokingTheSessionClosesItsLeg(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	srv := nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) {
+		c.UDP, c.UDPPublicIP = &rtc.Ports{}, "127.0.0.1"
+		c.Now = func() time.Time { return now }
+	}))
+	a, b := srv.NewUser(t, "a"), srv.NewUser(t, "b")
+	id := answered(t, a, b, "opus")
+	// a's second device, another session: it offers the leg.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	second, err := pclient.Dial(ctx, srv.URL, pclient.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { second.Close() })
+	if _, err := second.Login(ctx, a.ID, nodetest.Password, "second"); err != nil {
+		t.Fatal(err)
+	}
+	pc, sdp := client(t)
+	states := make(chan webrtc.PeerConnectionState, 16)
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) { states <- s })
+	var r proto.CallRTCOfferReply
+	if err := second.Call(ctx, proto.TypeCallRTCOffer, proto.CallRTCOfferRequest{Call: id, SDP: sdp}, &r); err != nil {
+		t.Fatalf("offer from the second device: %v", err)
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: r.SDP}); err != nil {
+		t.Fatal(err)
+	}
+	until := func(what string, ok func(webrtc.PeerConnectionState) bool) {
+		t.Helper()
+		timeout := time.After(30 * time.Second) // a guard against hanging, not a timing
+		for {
+			select {
+			case s := <-states:
+				if ok(s) {
+					return
+				}
+			case <-timeout:
+				t.Fatalf("the leg never became %s", what)
+			}
+		}
+	}
+	until("connected", func(s webrtc.PeerConnectionState) bool { return s == webrtc.PeerConnectionStateConnected })
+	if n := srv.Node.Hub().DropSessions(a.ID, auth.HashToken(a.Token)); n != 1 { // every session but the first device's
+		t.Fatalf("revoking closed %d connections, want the second device's 1", n)
+	}
+	until("closed", func(s webrtc.PeerConnectionState) bool {
+		return s == webrtc.PeerConnectionStateDisconnected || s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed
+	})
 }
