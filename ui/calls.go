@@ -63,7 +63,19 @@ func (b *callBar) reset() {
 // canCall reports whether a new call may start: the app has sound and no
 // call is in progress.
 func canCall(st state.State) bool {
-	return !st.NoAudio && (st.Call == nil || st.Call.State == state.CallEnded)
+	return !callsOff(st) && (st.Call == nil || st.Call.State == state.CallEnded)
+}
+
+// callsOff reports whether this app cannot make calls: no sound (the
+// browser without WebRTC), or a browser whose server has UDP off.
+func callsOff(st state.State) bool { return st.NoAudio && !st.WebCalls || st.CallsNeedUDP }
+
+// callsOffWhy is what a disabled call button says (callsOff).
+func (u *UI) callsOffWhy(st state.State) string {
+	if st.CallsNeedUDP {
+		return u.callW().NeedsUDP
+	}
+	return u.t().NoAudioCalls
 }
 
 // desktop reports whether the platform has a choice of sound devices and
@@ -122,7 +134,7 @@ func (b *callBar) update(gtx layout.Context, u *UI, st state.State) {
 	if b.again.Clicked(gtx) && c != nil {
 		u.emit(Call{UserID: fmt.Sprint(c.Peer.ID)})
 	}
-	if b.accept.Clicked(gtx) && c != nil && c.State == state.CallIncoming && !st.NoAudio {
+	if b.accept.Clicked(gtx) && c != nil && c.State == state.CallIncoming && !callsOff(st) {
 		u.emit(AcceptCall{})
 	}
 	if b.decline.Clicked(gtx) && c != nil && c.State == state.CallIncoming {
@@ -203,7 +215,7 @@ func (b *callBar) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 // sound-devices button take room), it is an icon with a tooltip.
 func (b *callBar) dialButton(gtx layout.Context, u *UI, st state.State, room int) layout.Dimensions {
 	th, t := u.th, u.t()
-	if st.NoAudio { // the browser: no calls, and the phones say why
+	if callsOff(st) { // no calls here, and the phones say why
 		return layout.Dimensions{}
 	}
 	bt := th.button(&b.dial, ghostButton, t.CallUserIDMenu)
@@ -233,8 +245,8 @@ func (b *callBar) memberButton(gtx layout.Context, u *UI, st state.State, m prot
 	}
 	bt := th.iconButton(cl, u.icons.call, fmt.Sprintf(t.CallPersonF, m.Name))
 	bt.size, bt.enabled = 24, canCall(st)
-	if st.NoAudio {
-		bt.desc = t.NoAudioCalls
+	if callsOff(st) {
+		bt.desc = u.callsOffWhy(st)
 	}
 	if bt.enabled {
 		bt.color = th.Primary
@@ -411,6 +423,9 @@ func (b *callBar) live(gtx layout.Context, u *UI, st state.State) layout.Dimensi
 func (b *callBar) ended(gtx layout.Context, u *UI, c *state.Call) layout.Dimensions {
 	th, t := u.th, u.t()
 	text, failed := t.callEnd(*c)
+	if c.EndReason == string(proto.CodeUDPOff) { // a browser call on a server with UDP off
+		text, failed = u.callW().NeedsUDP, true
+	}
 	col, icon := th.Fg, u.icons.callEnd
 	if failed {
 		col, icon = th.Danger, u.icons.callMissed

@@ -328,8 +328,8 @@ func TestWithoutAudioThereAreNoCalls(t *testing.T) {
 		lang ui.Lang
 		says string
 	}{
-		{ui.English, "Calls are not available in the browser yet: use the desktop app"},
-		{ui.Chinese, "浏览器版暂不支持通话，请使用桌面版"},
+		{ui.English, "This browser cannot make calls: use the desktop app"},
+		{ui.Chinese, "此浏览器无法通话，请使用桌面版"},
 	} {
 		d := newDriver(t, c.lang, desktop)
 		st := uitest.Direct()

@@ -118,7 +118,7 @@ func (p *convPane) update(gtx layout.Context, u *UI, st state.State) {
 		p.askLeave = false
 		u.emit(Leave{Conv: o.ID})
 	}
-	if p.callPeer.Clicked(gtx) && o.Peer != nil && !st.NoAudio && !o.Request {
+	if p.callPeer.Clicked(gtx) && o.Peer != nil && !callsOff(st) && !o.Request {
 		u.emit(Call{UserID: fmt.Sprint(o.Peer.ID)})
 	}
 	p.settings.update(gtx, u, st)
@@ -505,9 +505,9 @@ func (p *convPane) header(gtx layout.Context, u *UI, st state.State) layout.Dime
 				}
 				b := th.iconButton(&p.callPeer, u.icons.call, fmt.Sprintf(t.CallPersonF, o.Peer.Name))
 				// A request waiting for my answer: Accept first (requests.go).
-				b.enabled = !st.NoAudio && !o.Request && (st.Call == nil || st.Call.State == state.CallEnded)
-				if st.NoAudio {
-					b.desc = t.NoAudioCalls
+				b.enabled = !callsOff(st) && !o.Request && (st.Call == nil || st.Call.State == state.CallEnded)
+				if callsOff(st) {
+					b.desc = u.callsOffWhy(st)
 				}
 				if b.enabled {
 					b.color = th.Primary

@@ -738,7 +738,7 @@ func (l *msgList) callRow(gtx layout.Context, u *UI, st state.State, m state.Mes
 				layout.Rigid(th.label(textCaption, th.FgMuted, text).Layout),
 				layout.Rigid(gap(spaceS)),
 				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					if m.Call == nil || st.NoAudio {
+					if m.Call == nil || callsOff(st) {
 						return layout.Dimensions{}
 					}
 					b := th.button(&cb.click, ghostButton, t.CallBack)

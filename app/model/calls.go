@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -126,6 +127,7 @@ type callRun struct {
 	toneDone chan struct{} // closed once the last ring tone let go of the speaker
 	engine   *call.Engine
 	stream   AudioStream
+	web      interface{ SetMuted(bool) } // the browser's call (calls_js.go), once connected
 }
 
 // openChosen opens the chosen microphone and speaker, or the system's
@@ -241,7 +243,7 @@ func (m *Model) Call(ctx context.Context, userID string) error {
 		return nil
 	}
 	var reply proto.CallReply
-	err = a.sess.Call(ctx, proto.TypeCall, proto.CallRequest{User: proto.UserID(id), Codecs: codec.Names()}, &reply)
+	err = a.sess.Call(ctx, proto.TypeCall, proto.CallRequest{User: proto.UserID(id), Codecs: callCodecs()}, &reply)
 	if err != nil {
 		n := m.errorNotice(err)
 		r.end(string(n.Code), 0, 0)
@@ -286,7 +288,7 @@ func (m *Model) Accept(ctx context.Context) error {
 
 	pick := ""
 	for _, name := range offered {
-		if _, ok := codec.Lookup(name); ok {
+		if slices.Contains(callCodecs(), name) {
 			pick = name
 			break
 		}
@@ -391,6 +393,9 @@ func (m *Model) hangupOnServer(a *account, id proto.CallID, reason string) {
 // and closes them again: a call that would have no sound is not started
 // or answered.
 func (m *Model) probeAudio(ctx context.Context) error {
+	if browserCalls { // the browser asks for its microphone once answered (calls_js.go)
+		return nil
+	}
 	m.calls.mu.Lock()
 	input, output := m.calls.input, m.calls.output
 	m.calls.mu.Unlock()
@@ -435,6 +440,9 @@ func (m *Model) Mute(muted bool) {
 	r.view.Muted = muted
 	if r.engine != nil {
 		r.engine.SetMuted(muted)
+	}
+	if r.web != nil {
+		r.web.SetMuted(muted)
 	}
 	r.publish()
 }
@@ -662,6 +670,10 @@ func (r *callRun) startMedia(codecName string) {
 	id, peer, muted, toneDone := r.view.ID, r.view.Peer.ID, r.view.Muted, r.toneDone
 	r.a.spawn(func() {
 		waitFor(r.ctx, toneDone)
+		if browserCalls {
+			r.webMedia(id, muted)
+			return
+		}
 		r.media(id, peer, codecName, muted)
 	})
 }

@@ -90,6 +90,12 @@ type State struct {
 	// NoAudio says this build has no sound at all (the browser app):
 	// the UI offers no calls.
 	NoAudio bool
+	// WebCalls says calls go through the browser's own WebRTC (the
+	// browser app, NoAudio for the rest): they need UDP on the server.
+	WebCalls bool
+	// CallsNeedUDP says the server refused a browser call's UDP leg
+	// (udp_off): this server takes no calls from the browser.
+	CallsNeedUDP bool
 	// EditWindow is how long after its Time (ms) the server lets a
 	// sender edit a message, from its hello; 0 while not known, or when
 	// the server sets no bound: then Edit is offered on every message.
