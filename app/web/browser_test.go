@@ -45,6 +45,11 @@ var chromiumArgs = []string{
 	"--disable-background-networking", "--disable-component-update", "--disable-sync",
 	"--enable-unsafe-swiftshader", "--use-angle=swiftshader",
 	"--window-size=1100,720", "--remote-debugging-port=0",
+	// Calls (calls_test.go): a fake microphone saying a tone, granted
+	// without asking; WebRTC on this machine's loopback; playback
+	// without a click first.
+	"--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+	"--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required",
 }
 
 // built is the browser app, built once for all the tests of a run

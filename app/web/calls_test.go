@@ -1,0 +1,123 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"parley/app/model"
+	"parley/app/state"
+	"parley/media/audio"
+	"parley/server/node"
+	"parley/server/node/nodetest"
+	"parley/server/rtc"
+	"parley/ui/uitest"
+)
+
+// hearing is a Go client's sound devices: a silent microphone, and a
+// speaker that counts the frames it plays with sound in them.
+type hearing struct{ loud atomic.Int64 }
+
+func (h *hearing) Devices() ([]audio.Device, []audio.Device, error) {
+	d := []audio.Device{{ID: "virtual", Name: "Virtual", Default: true}}
+	return d, d, nil
+}
+
+func (h *hearing) Open(_ context.Context, _, _ string, capture bool) (model.AudioStream, error) {
+	sink := func(f []int16) {
+		if !capture { // a ring tone
+			return
+		}
+		var e float64
+		for _, s := range f {
+			e += float64(s) * float64(s)
+		}
+		if e/float64(len(f)) > 100*100 { // well above silence and comfort noise
+			h.loud.Add(1)
+		}
+	}
+	return virtualStream{audio.NewVirtual(nil, sink)}, nil
+}
+
+type virtualStream struct{ *audio.Virtual }
+
+func (virtualStream) Close() error { return nil }
+
+// A browser user calls a Go client through a server with UDP on: the
+// browser's own microphone (Chromium's fake one, a tone), Opus and
+// RTCPeerConnection carry the call; the Go client answers, hears it, and
+// hangs up; the browser's call bar shows the call over UDP, then its end.
+func TestBrowserCallsAGoClientOverUDP(t *testing.T) {
+	web := buildWeb(t)
+	srv := nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) {
+		c.WebDir, c.WebFont, c.WebEmojiFont = web, uitest.NotoCJKRegular, NotoColorEmoji
+		c.UDP, c.UDPPublicIP = &rtc.Ports{}, "127.0.0.1"
+	}))
+	ears := &hearing{}
+	changed := make(chan struct{}, 1)
+	wang, err := model.NewModel(model.Config{
+		DataDir: t.TempDir(), Server: srv.HTTPURL, Device: "test", Audio: ears,
+		Invalidate: func() {
+			select {
+			case changed <- struct{}{}:
+			default:
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wang.Close() })
+	ctx := ctxFor(t, 3*time.Minute)
+	if err := wang.Register(ctx, srv.HTTPURL, "Wang", "secret-password", "secret-password"); err != nil {
+		t.Fatal(err)
+	}
+	wangID := wang.State().Registered.ID
+	waitState := func(what string, ok func(state.State) bool) {
+		t.Helper()
+		deadline := time.After(90 * time.Second)
+		for !ok(wang.State()) {
+			select {
+			case <-changed:
+			case <-deadline:
+				t.Fatalf("the Go client: timed out waiting for %s; state: %+v", what, wang.State().Call)
+			}
+		}
+	}
+
+	b := startBrowser(t)
+	b.open(srv.HTTPURL + "/?automation")
+	b.signUp()
+	b.click("Call a user ID…")
+	b.enter("User ID to call", fmt.Sprint(wangID), func() { b.typeText(fmt.Sprint(wangID)) })
+	b.click("Call")
+
+	waitState("the browser's call ringing", func(st state.State) bool { return st.Call != nil && st.Call.State == state.CallIncoming })
+	if err := wang.Accept(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.seeMatch(regexp.MustCompile(`^In call · .* · via UDP$`))
+	// The Go client hears the browser's microphone: half a second of
+	// frames with sound in them.
+	var heard int64
+	deadline := time.Now().Add(60 * time.Second)
+	for heard = ears.loud.Load(); heard < 25; heard = ears.loud.Load() {
+		if time.Now().After(deadline) {
+			b.fail("the Go client heard %d frames with sound from the browser", heard)
+		}
+		select {
+		case <-changed:
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if c := wang.State().Call; c == nil || c.State != state.CallActive {
+		t.Fatalf("the Go client's call: %+v, want active", c)
+	}
+	if err := wang.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.seeMatch(regexp.MustCompile(`^Call ended \(`))
+}
