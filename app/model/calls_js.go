@@ -207,8 +207,8 @@ func (r *callRun) webMedia(id proto.CallID, muted bool) {
 			m.update(func(st *state.State) { st.CallsNeedUDP = true })
 		}
 		m.log.Warn("browser call: the server gave no leg", "call", id, "err", err)
+		r.end(reason, a.user.ID, 0) // before the server's call_end (hangup) says less
 		m.hangupOnServer(a, id, "")
-		r.end(reason, a.user.ID, 0)
 		return
 	}
 	if err := w.answer(ctx, reply.SDP); err != nil {

@@ -18,8 +18,8 @@ import (
 )
 
 // hearing is a Go client's sound devices: a silent microphone, and a
-// speaker that counts the frames it plays with sound in them.
-type hearing struct{ loud atomic.Int64 }
+// speaker that counts the call's frames it plays, and those with sound.
+type hearing struct{ played, loud atomic.Int64 }
 
 func (h *hearing) Devices() ([]audio.Device, []audio.Device, error) {
 	d := []audio.Device{{ID: "virtual", Name: "Virtual", Default: true}}
@@ -31,6 +31,7 @@ func (h *hearing) Open(_ context.Context, _, _ string, capture bool) (model.Audi
 		if !capture { // a ring tone
 			return
 		}
+		h.played.Add(1)
 		var e float64
 		for _, s := range f {
 			e += float64(s) * float64(s)
@@ -57,36 +58,8 @@ func TestBrowserCallsAGoClientOverUDP(t *testing.T) {
 		c.UDP, c.UDPPublicIP = &rtc.Ports{}, "127.0.0.1"
 	}))
 	ears := &hearing{}
-	changed := make(chan struct{}, 1)
-	wang, err := model.NewModel(model.Config{
-		DataDir: t.TempDir(), Server: srv.HTTPURL, Device: "test", Audio: ears,
-		Invalidate: func() {
-			select {
-			case changed <- struct{}{}:
-			default:
-			}
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { wang.Close() })
+	wang, wangID, changed, waitState := goCallee(t, srv, ears)
 	ctx := ctxFor(t, 3*time.Minute)
-	if err := wang.Register(ctx, srv.HTTPURL, "Wang", "secret-password", "secret-password"); err != nil {
-		t.Fatal(err)
-	}
-	wangID := wang.State().Registered.ID
-	waitState := func(what string, ok func(state.State) bool) {
-		t.Helper()
-		deadline := time.After(90 * time.Second)
-		for !ok(wang.State()) {
-			select {
-			case <-changed:
-			case <-deadline:
-				t.Fatalf("the Go client: timed out waiting for %s; state: %+v", what, wang.State().Call)
-			}
-		}
-	}
 
 	b := startBrowser(t)
 	b.open(srv.HTTPURL + "/?automation")
@@ -116,8 +89,115 @@ func TestBrowserCallsAGoClientOverUDP(t *testing.T) {
 	if c := wang.State().Call; c == nil || c.State != state.CallActive {
 		t.Fatalf("the Go client's call: %+v, want active", c)
 	}
+	playMore := func(n int64) {
+		t.Helper()
+		from := ears.played.Load()
+		deadline := time.Now().Add(60 * time.Second)
+		for ears.played.Load() < from+n {
+			if time.Now().After(deadline) {
+				b.fail("the Go client played no more of the call")
+			}
+			select {
+			case <-changed:
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	// Unmuted, a second of the call has sound in it (the control for
+	// the check below).
+	loud := ears.loud.Load()
+	playMore(50)
+	if ears.loud.Load() == loud {
+		t.Fatal("a second of the unmuted call had no sound")
+	}
+	// Muted in the browser (the track disabled), the browser sends
+	// silence: once what was on the way has played (a second), the Go
+	// client plays a second more of it with no sound.
+	b.click("Mute")
+	b.see("Unmute")
+	playMore(50)
+	loud = ears.loud.Load()
+	playMore(50)
+	if more := ears.loud.Load() - loud; more > 0 {
+		t.Fatalf("muted, the browser still sent sound: %d loud frames", more)
+	}
+	b.click("Unmute")
+	loud = ears.loud.Load()
+	for range 100 { // up to 10 s of the call
+		if ears.loud.Load() >= loud+25 {
+			break
+		}
+		playMore(10)
+	}
+	if ears.loud.Load() < loud+25 {
+		t.Fatal("unmuted, the browser sends no sound")
+	}
 	if err := wang.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
 	b.seeMatch(regexp.MustCompile(`^Call ended \(`))
+}
+
+// goCallee is a Go client (the model, with ears as its sound devices)
+// registered and logged in at srv: its ID, a channel told of its state
+// changes, and a wait for its state.
+func goCallee(t *testing.T, srv *nodetest.Server, ears *hearing) (*model.Model, int64, chan struct{}, func(string, func(state.State) bool)) {
+	t.Helper()
+	changed := make(chan struct{}, 1)
+	wang, err := model.NewModel(model.Config{
+		DataDir: t.TempDir(), Server: srv.HTTPURL, Device: "test", Audio: ears,
+		Invalidate: func() {
+			select {
+			case changed <- struct{}{}:
+			default:
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wang.Close() })
+	ctx := ctxFor(t, 30*time.Second)
+	if err := wang.Register(ctx, srv.HTTPURL, "Wang", "secret-password", "secret-password"); err != nil {
+		t.Fatal(err)
+	}
+	wangID := wang.State().Registered.ID
+	waitState := func(what string, ok func(state.State) bool) {
+		t.Helper()
+		deadline := time.After(90 * time.Second)
+		for !ok(wang.State()) {
+			select {
+			case <-changed:
+			case <-deadline:
+				t.Fatalf("the Go client: timed out waiting for %s; state: %+v", what, wang.State().Call)
+			}
+		}
+	}
+
+	return wang, int64(wangID), changed, waitState
+}
+
+// On a server with UDP off the browser has no carrier for a call: once
+// the Go client answers, the call ends there at once, and the browser says
+// that its calls need UDP on this server.
+func TestBrowserCallsNeedUDPOnTheServer(t *testing.T) {
+	srv := serveWeb(t)
+	wang, wangID, _, waitState := goCallee(t, srv, &hearing{})
+	b := startBrowser(t)
+	b.open(srv.HTTPURL + "/?automation")
+	b.signUp()
+	b.click("Call a user ID…")
+	b.enter("User ID to call", fmt.Sprint(wangID), func() { b.typeText(fmt.Sprint(wangID)) })
+	b.click("Call")
+	waitState("the browser's call ringing", func(st state.State) bool { return st.Call != nil && st.Call.State == state.CallIncoming })
+	if err := wang.Accept(ctxFor(t, 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	b.see("Calls in the browser need UDP on this server, which has it off: use the desktop app")
+	waitState("the call's end", func(st state.State) bool { return st.Call != nil && st.Call.State == state.CallEnded })
+	// No new call from the browser on this server.
+	b.until("no way to call a user ID", func(sc uitest.Screen) bool {
+		_, ok := sc.Find("Call a user ID…")
+		return !ok
+	})
 }
