@@ -201,3 +201,39 @@ func TestBrowserCallsNeedUDPOnTheServer(t *testing.T) {
 		return !ok
 	})
 }
+
+// A Go client calls the browser: the browser rings, answers, sends its
+// microphone, and hangs up.
+func TestBrowserAnswersACallFromAGoClient(t *testing.T) {
+	web := buildWeb(t)
+	srv := nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) {
+		c.WebDir, c.WebFont, c.WebEmojiFont = web, uitest.NotoCJKRegular, NotoColorEmoji
+		c.UDP, c.UDPPublicIP = &rtc.Ports{}, "127.0.0.1"
+	}))
+	ears := &hearing{}
+	wang, _, changed, waitState := goCallee(t, srv, ears)
+	b := startBrowser(t)
+	b.open(srv.HTTPURL + "/?automation")
+	li := b.signUp()
+	if err := wang.Call(ctxFor(t, 30*time.Second), fmt.Sprint(li)); err != nil {
+		t.Fatal(err)
+	}
+	b.click("Accept")
+	b.seeMatch(regexp.MustCompile(`^In call · .* · via UDP$`))
+	waitState("the call active", func(st state.State) bool { return st.Call != nil && st.Call.State == state.CallActive })
+	deadline := time.Now().Add(60 * time.Second)
+	for ears.loud.Load() < 25 {
+		if time.Now().After(deadline) {
+			b.fail("the Go client heard %d frames with sound from the browser", ears.loud.Load())
+		}
+		select {
+		case <-changed:
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	b.click("Hang up")
+	b.seeMatch(regexp.MustCompile(`^Call ended \(`))
+	waitState("the call's end, by the browser", func(st state.State) bool {
+		return st.Call != nil && st.Call.State == state.CallEnded && int64(st.Call.EndedBy) == li
+	})
+}
