@@ -661,8 +661,9 @@ func (b *callBar) modal(gtx layout.Context, u *UI, content layout.Widget) layout
 // the caller's name and ID, Decline and Accept. Without audio (the
 // browser) Accept is off and the dialog says to answer on the desktop
 // app; the user's other devices ring too.
-func (b *callBar) incomingDialog(gtx layout.Context, u *UI, c *state.Call, noAudio bool) layout.Dimensions {
+func (b *callBar) incomingDialog(gtx layout.Context, u *UI, c *state.Call, st state.State) layout.Dimensions {
 	th, t := u.th, u.t()
+	noAudio := callsOff(st)
 	return b.modal(gtx, u, func(gtx layout.Context) layout.Dimensions {
 		return layout.Flex{Axis: layout.Vertical, Alignment: layout.Middle}.Layout(gtx,
 			layout.Rigid(th.label(textSmall, th.FgMuted, t.IncomingCall).medium().Layout),
@@ -678,7 +679,11 @@ func (b *callBar) incomingDialog(gtx layout.Context, u *UI, c *state.Call, noAud
 				if !noAudio {
 					return layout.Dimensions{}
 				}
-				return layout.Inset{Top: spaceM}.Layout(gtx, th.label(textSmall, th.Danger, t.NoAudioAnswer).aligned(text.Middle).Layout)
+				why := t.NoAudioAnswer
+				if st.CallsNeedUDP {
+					why = u.callW().NeedsUDP
+				}
+				return layout.Inset{Top: spaceM}.Layout(gtx, th.label(textSmall, th.Danger, why).aligned(text.Middle).Layout)
 			}),
 			layout.Rigid(gap(spaceXL)),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {

@@ -202,9 +202,18 @@ func TestIncomingCallWithoutAudioCanOnlyBeDeclined(t *testing.T) {
 	st := uitest.WithCall(uitest.Direct(), state.CallIncoming)
 	st.NoAudio = true
 	d.Frame(st)
-	onScreen(t, d, "Calls are not available in the browser yet: answer in the desktop app")
+	onScreen(t, d, "This browser cannot make calls: answer in the desktop app")
 	wantEvents(t, "a click on the disabled Accept", step(t, d, "Accept"))
 	wantEvents(t, "Decline", step(t, d, "Decline"), ui.DeclineCall{})
+
+	// A browser with WebRTC answers; on a server with UDP off it says why not.
+	st.WebCalls = true
+	d.Frame(st)
+	wantEvents(t, "Accept in the browser", step(t, d, "Accept"), ui.AcceptCall{})
+	st.CallsNeedUDP = true
+	d.Frame(st)
+	onScreen(t, d, "Calls in the browser need UDP on this server, which has it off: use the desktop app")
+	wantEvents(t, "a click on the disabled Accept", step(t, d, "Accept"))
 }
 
 func TestDevicePickerChoosesMicrophoneAndSpeaker(t *testing.T) {

@@ -152,7 +152,7 @@ func (u *UI) Layout(gtx layout.Context, st state.State) []Event {
 	u.viewerLayout(gtx, st)  // viewer.go
 	u.previewLayout(gtx, st) // sendpreview.go
 	if c := st.Call; c != nil && c.State == state.CallIncoming {
-		u.call.incomingDialog(gtx, u, c, callsOff(st))
+		u.call.incomingDialog(gtx, u, c, st)
 	} else if u.call.dialing {
 		u.call.dialDialog(gtx, u)
 	} else if u.call.showDevices && hasDevices(st) && !liveCall(st) {
