@@ -89,7 +89,7 @@ func openWebCall(ctx context.Context, muted bool) (*webCall, string, error) {
 		switch w.pc.Get("connectionState").String() {
 		case "connected":
 			connOnce.Do(func() { close(w.connected) })
-		case "failed", "closed", "disconnected":
+		case "failed", "closed": // "disconnected" may come back; the browser says failed if not
 			failOnce.Do(func() { close(w.failed) })
 		}
 		return nil
