@@ -146,7 +146,8 @@ func (w *webCall) answer(ctx context.Context, sdp string) error {
 }
 
 // awaitJS waits for a promise to settle (or ctx to end). It must not run
-// on the page's event loop.
+// on the page's event loop. Unlike app/promise.Await it gives up with the
+// call: a microphone prompt nobody answers must not hold a hung-up call.
 func awaitJS(ctx context.Context, p js.Value) (js.Value, error) {
 	type result struct {
 		v   js.Value
