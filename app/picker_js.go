@@ -95,7 +95,7 @@ func (f *browserFile) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		end := min(f.off+browserReadSize, f.size)
-		ab, err := promise.Await(f.file.Call("slice", f.off, end).Call("arrayBuffer"))
+		ab, err := promise.Await(context.Background(), f.file.Call("slice", f.off, end).Call("arrayBuffer"))
 		if err != nil {
 			return 0, fmt.Errorf("read %s: %w", f.name, err)
 		}

@@ -16,6 +16,7 @@ import (
 	"syscall/js"
 	"time"
 
+	"parley/app/promise"
 	"parley/app/state"
 	"parley/net/client"
 	"parley/net/proto"
@@ -75,7 +76,7 @@ func openWebCall(ctx context.Context, muted bool) (*webCall, string, error) {
 		return nil, "", errors.New("this browser has no microphone access (mediaDevices)")
 	}
 	constraints := map[string]any{"audio": map[string]any{"echoCancellation": true, "noiseSuppression": true, "autoGainControl": true}}
-	stream, err := awaitJS(ctx, md.Call("getUserMedia", constraints))
+	stream, err := promise.Await(ctx, md.Call("getUserMedia", constraints))
 	if err != nil {
 		return nil, "", fmt.Errorf("microphone: %w", err)
 	}
@@ -118,9 +119,9 @@ func openWebCall(ctx context.Context, muted bool) (*webCall, string, error) {
 	w.pc.Set("onconnectionstatechange", onState)
 	w.pc.Set("ontrack", onTrack)
 	w.pc.Set("onicegatheringstatechange", onGather)
-	offer, err := awaitJS(ctx, w.pc.Call("createOffer"))
+	offer, err := promise.Await(ctx, w.pc.Call("createOffer"))
 	if err == nil {
-		_, err = awaitJS(ctx, w.pc.Call("setLocalDescription", offer))
+		_, err = promise.Await(ctx, w.pc.Call("setLocalDescription", offer))
 	}
 	if err != nil {
 		w.close()
@@ -141,44 +142,8 @@ func openWebCall(ctx context.Context, muted bool) (*webCall, string, error) {
 
 // answer applies the server's answer.
 func (w *webCall) answer(ctx context.Context, sdp string) error {
-	_, err := awaitJS(ctx, w.pc.Call("setRemoteDescription", map[string]any{"type": "answer", "sdp": sdp}))
+	_, err := promise.Await(ctx, w.pc.Call("setRemoteDescription", map[string]any{"type": "answer", "sdp": sdp}))
 	return err
-}
-
-// awaitJS waits for a promise to settle (or ctx to end). It must not run
-// on the page's event loop. Unlike app/promise.Await it gives up with the
-// call: a microphone prompt nobody answers must not hold a hung-up call.
-func awaitJS(ctx context.Context, p js.Value) (js.Value, error) {
-	type result struct {
-		v   js.Value
-		err error
-	}
-	done := make(chan result, 1)
-	ok := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		v := js.Undefined()
-		if len(args) > 0 {
-			v = args[0]
-		}
-		done <- result{v: v}
-		return nil
-	})
-	fail := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		msg := "failed"
-		if len(args) > 0 {
-			msg = args[0].Call("toString").String()
-		}
-		done <- result{err: errors.New(msg)}
-		return nil
-	})
-	p.Call("then", ok, fail)
-	select {
-	case r := <-done:
-		ok.Release()
-		fail.Release()
-		return r.v, r.err
-	case <-ctx.Done():
-		return js.Undefined(), ctx.Err() // the funcs stay: the promise may still settle
-	}
 }
 
 // webMedia runs an answered call's audio in the browser until the call

@@ -3,6 +3,7 @@
 package piccache
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"syscall/js"
@@ -21,7 +22,7 @@ func open() (js.Value, error) {
 	if caches.IsUndefined() || caches.IsNull() {
 		return js.Value{}, errors.New("no Cache Storage in this page")
 	}
-	return promise.Await(caches.Call("open", cacheName))
+	return promise.Await(context.Background(), caches.Call("open", cacheName))
 }
 
 func read(_, id string) ([]byte, error) {
@@ -29,14 +30,14 @@ func read(_, id string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (%v)", id, ErrNotCached, err)
 	}
-	resp, err := promise.Await(c.Call("match", key(id)))
+	resp, err := promise.Await(context.Background(), c.Call("match", key(id)))
 	if err != nil {
 		return nil, fmt.Errorf("read picture %s: %w", id, err)
 	}
 	if resp.IsUndefined() || resp.IsNull() {
 		return nil, fmt.Errorf("%s: %w", id, ErrNotCached)
 	}
-	ab, err := promise.Await(resp.Call("arrayBuffer"))
+	ab, err := promise.Await(context.Background(), resp.Call("arrayBuffer"))
 	if err != nil {
 		return nil, fmt.Errorf("read picture %s: %w", id, err)
 	}
@@ -54,7 +55,7 @@ func write(_, id string, data []byte) error {
 	u8 := js.Global().Get("Uint8Array").New(len(data))
 	js.CopyBytesToJS(u8, data)
 	resp := js.Global().Get("Response").New(u8)
-	if _, err := promise.Await(c.Call("put", key(id), resp)); err != nil {
+	if _, err := promise.Await(context.Background(), c.Call("put", key(id), resp)); err != nil {
 		return fmt.Errorf("keep picture %s: %w", id, err)
 	}
 	return nil
