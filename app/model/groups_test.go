@@ -48,17 +48,16 @@ func TestAJoinRequestIsSeenAndApprovedInTheOwnersApp(t *testing.T) {
 	if _, err := tom.Conn.JoinGroup(ctx, conv); err == nil {
 		t.Fatal("joining an ask group by ID went straight in")
 	}
-	st := m.waitFor("the request", func(st state.State) bool {
+	// The list and the notice come in two updates: wait for both.
+	m.waitFor("the request and its notice", func(st state.State) bool {
 		rs := st.JoinRequests[conv]
-		return len(rs) == 1 && rs[0].User.ID == tom.ID
+		return len(rs) == 1 && rs[0].User.ID == tom.ID &&
+			noticeWith(st, state.NoticeJoinRequestIn, "Tom", fmt.Sprint(tom.ID), "Study Group", fmt.Sprint(conv))
 	})
-	if !noticeWith(st, state.NoticeJoinRequestIn, "Tom", fmt.Sprint(tom.ID), "Study Group", fmt.Sprint(conv)) {
-		t.Fatalf("no notice of the request: %+v", st.Notices)
-	}
 	if err := m.AnswerJoin(ctx, conv, tom.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	st = m.waitFor("the approved event", func(st state.State) bool { return slices.Contains(groupEvents(st), proto.EventApproved) })
+	st := m.waitFor("the approved event", func(st state.State) bool { return slices.Contains(groupEvents(st), proto.EventApproved) })
 	if len(st.JoinRequests[conv]) != 0 {
 		t.Fatalf("the answered request is still listed: %+v", st.JoinRequests)
 	}
