@@ -182,7 +182,9 @@ func (h *Hub) callRTCOffer(_ context.Context, c *conn, body json.RawMessage) (an
 	if len(req.SDP) > proto.MaxSDP {
 		return nil, proto.Errorf(proto.CodeTooLarge, "an offer is at most %d bytes", proto.MaxSDP)
 	}
-	user := c.user.ID
+	// The session is read here, on the connection's own goroutine:
+	// Connected runs on pion's, after unbind may have cleared it.
+	user, token := c.user.ID, c.tokenHash
 	codec, err := h.calls.svc.UDPCodec(user, req.Call)
 	if err != nil {
 		return nil, err
@@ -206,7 +208,7 @@ func (h *Hub) callRTCOffer(_ context.Context, c *conn, body json.RawMessage) (an
 				l.Close()
 				return
 			}
-			if old, ok := h.calls.legs.Swap(user, &udpLeg{l, c.tokenHash}); ok && old.(*udpLeg).leg != l {
+			if old, ok := h.calls.legs.Swap(user, &udpLeg{l, token}); ok && old.(*udpLeg).leg != l {
 				old.(*udpLeg).leg.Close() // a second offer replaced it: it carries nothing now
 			}
 			// A session revoked while this leg connected: closeSessions
