@@ -156,6 +156,8 @@ type Conversation struct {
 	// Picture is a group's picture, its thumbnail's file ID ("" none);
 	// State.GroupPictures has it decoded.
 	Picture string
+	// GroupCall is the call in progress in this group, nil if none.
+	GroupCall *GroupCall
 }
 
 // Status is where one of my messages stands.
@@ -448,6 +450,37 @@ type Call struct {
 	// Carrier is what carries the audio once it flows: CarrierWebSocket,
 	// or CarrierUDP once a UDP leg connected; "" before.
 	Carrier string
+	// Group calls: Group is the group conversation (0 for a 1:1 call) and
+	// GroupName its name; Peer is who started it (who rings me, while
+	// incoming). Participants is everyone in the call now, me included,
+	// by slot, once I am in it.
+	Group        proto.ConvID
+	GroupName    string
+	Participants []CallParticipant
+}
+
+// CallParticipant is one person in a group call, as the call screen
+// shows them.
+type CallParticipant struct {
+	User  proto.User
+	Slot  int
+	Me    bool
+	Muted bool // they said they muted (call_mute)
+	// Level is their audio's level as I hear it (mine: my microphone's),
+	// 0 to 1 on the same scale as Call.Level; Speaking says it was above
+	// the speaking threshold within the last 300 ms.
+	Level    float32
+	Speaking bool
+}
+
+// GroupCall is the call in progress in a group, as the conversation
+// shows it: "Call in progress · 3 people · Join".
+type GroupCall struct {
+	Call         proto.CallID
+	StartedBy    proto.UserID
+	Started      int64 // Unix ms
+	Participants []proto.CallParticipant
+	Joined       bool // I am in it, on this device
 }
 
 // Call carriers (Call.Carrier).

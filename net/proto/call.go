@@ -130,6 +130,9 @@ type CallIncoming struct {
 	Call   CallID   `json:"call"`
 	From   User     `json:"from"`
 	Codecs []string `json:"codecs"`
+	// Conv is set for a group call: the group it is in (From started
+	// it). Join with group_call, decline with call_decline.
+	Conv ConvID `json:"conv,omitempty"`
 }
 
 // CallAccepted tells the caller that the callee answered.
@@ -200,14 +203,17 @@ func ParseReport(b []byte) (LossReport, error) {
 	return LossReport{Call: CallID(binary.BigEndian.Uint32(b[1:5])), Loss: b[5]}, nil
 }
 
-// PacketCall returns the call of a binary frame that is an audio packet
-// or a loss report, which is all a relay needs to know; ok is false for
-// anything else.
+// PacketCall returns the call of a binary frame a client may send: an
+// audio packet, a loss report or a group loss report, which is all a
+// relay needs to know; ok is false for anything else.
 func PacketCall(b []byte) (id CallID, ok bool) {
 	if _, err := ParsePacket(b); err == nil {
 		return CallID(binary.BigEndian.Uint32(b[1:5])), true
 	}
 	if r, err := ParseReport(b); err == nil {
+		return r.Call, true
+	}
+	if r, err := ParseGroupReport(b); err == nil {
 		return r.Call, true
 	}
 	return 0, false

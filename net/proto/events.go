@@ -104,13 +104,20 @@ const (
 )
 
 // CallEntry is the body of a call entry (kind "call"). The entry's Sender
-// is the caller.
+// is the caller (of a group call: who started it).
 type CallEntry struct {
 	Caller     UserID `json:"caller"`
-	Callee     UserID `json:"callee"`
+	Callee     UserID `json:"callee,omitempty"` // 1:1 calls
 	Outcome    string `json:"outcome"`
-	Reason     string `json:"reason"`                // the CallEnd reason
-	DurationMs int64  `json:"duration_ms,omitempty"` // answered calls
+	Reason     string `json:"reason"`                // the CallEnd reason (group calls: how the last person left)
+	DurationMs int64  `json:"duration_ms,omitempty"` // answered calls; group calls: from the start to the end
+	// Group calls: Group is true, Started is when the call began (Unix ms;
+	// the entry's time is its end), Participants everyone who was in it,
+	// in the order they first joined. Outcome is answered if two or more
+	// people were in it, missed if nobody joined the one who started it.
+	Group        bool     `json:"group,omitempty"`
+	Started      int64    `json:"started,omitempty"`
+	Participants []UserID `json:"participants,omitempty"`
 }
 
 // EditRequest replaces the text of one of the caller's own messages.
