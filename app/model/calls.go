@@ -821,7 +821,7 @@ func (r *callRun) tryUDP(ctx context.Context, id proto.CallID, eng *call.Engine)
 		wait = func() <-chan time.Time { return time.After(udpConnectWait) }
 	}
 	timeout := wait() // from the start of the attempt: the offer's round trip counts
-	l, err := dialUDP(ctx, r.a, id, eng, m.log)
+	l, err := dialUDP(ctx, r.a, id, eng, m.log, 1)
 	if err != nil {
 		if ctx.Err() == nil {
 			m.log.Info("call audio stays on the websocket", "call", id, "why", err)
@@ -976,3 +976,11 @@ func (l *mediaLink) run(ctx context.Context, eng *call.Engine) <-chan struct{} {
 // close drops the socket at once: the call is over (or the network is),
 // so there is nothing to wait for.
 func (l *mediaLink) close() { l.ws.CloseNow() }
+
+// GroupCall starts a call in group conv, or joins the one in progress
+// there (proto.TypeGroupCall). The call bar follows in State().Call, with
+// its Participants; the group's Conversation.GroupCall shows the call to
+// everyone in the group. (Being built: the API the UI codes against.)
+func (m *Model) GroupCall(ctx context.Context, conv proto.ConvID) error {
+	return m.fail(errors.New("group calls are not built yet"))
+}

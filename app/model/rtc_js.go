@@ -15,7 +15,7 @@ type udpLink struct{ connected, failed chan struct{} }
 
 var errNoUDP = errors.New("no UDP in the browser")
 
-func dialUDP(context.Context, *account, proto.CallID, *call.Engine, *slog.Logger) (*udpLink, error) {
+func dialUDP(context.Context, *account, proto.CallID, *call.Engine, *slog.Logger, int) (*udpLink, error) {
 	return nil, errNoUDP
 }
 

@@ -50,7 +50,10 @@ var errNoUDP = errors.New("the server offers no UDP for this call")
 // dialUDP offers a UDP leg for call id and applies the server's answer;
 // received packets go to eng. The link is not carrying anything yet: the
 // caller waits for connected (or gives up and closes it).
-func dialUDP(ctx context.Context, a *account, id proto.CallID, eng *call.Engine, log *slog.Logger) (*udpLink, error) {
+func dialUDP(ctx context.Context, a *account, id proto.CallID, eng *call.Engine, log *slog.Logger, slots int) (*udpLink, error) {
+	if slots != 1 {
+		return nil, fmt.Errorf("udp: %d slots: group legs are not built yet", slots)
+	}
 	api, err := udpAPI()
 	if err != nil {
 		return nil, err

@@ -70,6 +70,12 @@ type Config struct {
 	Muted  bool          // start with the microphone muted
 	Echo   EchoMode      // zero: cancel the echo unless the platform does
 	Logger *slog.Logger
+	// Group runs the engine for a group call (group.go): it receives
+	// group audio packets (proto.PacketGroupAudio) from up to
+	// proto.MaxGroupCall-1 speakers, each with its own jitter buffer and
+	// decoder, mixes them, and reports loss per speaker with group loss
+	// reports. What it sends is unchanged (ordinary audio packets).
+	Group bool
 }
 
 // EchoMode says whether the engine cancels the loudspeaker's echo in
@@ -121,6 +127,9 @@ type Stats struct {
 	Jitter     jitter.Stats
 	Cancelling bool       // an echo canceller runs on the microphone
 	Echo       echo.Stats // what it found, if it runs
+	// Slots: group calls, one per slot (proto.MaxGroupCall); nil in a
+	// 1:1 call.
+	Slots []SlotStats
 }
 
 // Engine runs one call's audio. Receive, SetMuted and Stats may be called
