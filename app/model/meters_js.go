@@ -32,11 +32,11 @@ const (
 	// meterFall is how far a level falls in a tick at most: 1/150 of the
 	// scale per 20 ms (about 20 dB a second), as media/call's meter.
 	meterFall = float32(callTick/(20*time.Millisecond)) / 150
-	// speakingLevel is the level above which someone is speaking (−36
-	// dBFS on the 60 dB scale), and speakingHold how long they still are
+	// meterSpeaking is the level above which someone is speaking (−36
+	// dBFS on the 60 dB scale), and meterHold how long they still are
 	// after it.
-	speakingLevel = 0.4
-	speakingHold  = 300 * time.Millisecond
+	meterSpeaking = 0.4
+	meterHold  = 300 * time.Millisecond
 )
 
 // meter is one analyser and what it measured.
@@ -44,7 +44,7 @@ type meter struct {
 	node, samples, bytes js.Value // the AnalyserNode, its Float32Array and a byte view of it
 	buf                  []byte
 	level                float32
-	loud                 time.Time // the last time level was above speakingLevel
+	loud                 time.Time // the last time level was above meterSpeaking
 }
 
 // meters measures a call's microphone and received tracks.
@@ -95,15 +95,15 @@ func (mt *meter) measure(now time.Time) {
 		level = fallen
 	}
 	mt.level = max(0, level)
-	if mt.level > speakingLevel {
+	if mt.level > meterSpeaking {
 		mt.loud = now
 	}
 }
 
-// speaking says whether the level was above speakingLevel within
-// speakingHold.
+// speaking says whether the level was above meterSpeaking within
+// meterHold.
 func (mt *meter) speaking(now time.Time) bool {
-	return !mt.loud.IsZero() && now.Sub(mt.loud) <= speakingHold
+	return !mt.loud.IsZero() && now.Sub(mt.loud) <= meterHold
 }
 
 // frameLevels is the loudest meterFrame of buf (little-endian float32
