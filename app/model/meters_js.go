@@ -36,7 +36,7 @@ const (
 	// dBFS on the 60 dB scale), and meterHold how long they still are
 	// after it.
 	meterSpeaking = 0.4
-	meterHold  = 300 * time.Millisecond
+	meterHold     = 300 * time.Millisecond
 )
 
 // meter is one analyser and what it measured.
