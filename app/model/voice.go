@@ -66,7 +66,13 @@ type recording struct {
 	rec    *voice.Recorder
 	cancel context.CancelFunc // ends the meter
 	done   chan struct{}      // the meter ended
+	closed sync.Once          // the stream's Close
 }
+
+// release closes the recording's microphone (once): at the limit, so
+// that the system's microphone indicator goes off while the recording
+// waits to be sent, and at the end.
+func (r *recording) release() { r.closed.Do(func() { r.stream.Close() }) }
 
 type playing struct {
 	view   state.Playback
@@ -144,7 +150,11 @@ func (m *Model) StartRecording(ctx context.Context) error {
 		return m.fail(badInput(state.InputNoMicrophone, "no microphone here: %s", err))
 	}
 	r.stream = st
-	r.rec, err = voice.Record(a.ctx, st, f)
+	if m.cfg.VoiceLimit > 0 {
+		r.rec, err = voice.RecordUpTo(a.ctx, st, f, m.cfg.VoiceLimit)
+	} else {
+		r.rec, err = voice.Record(a.ctx, st, f)
+	}
 	if err != nil {
 		st.Close()
 		f.Close()
@@ -174,6 +184,9 @@ func (a *account) meter(ctx context.Context, r *recording) {
 		case <-t.C:
 		case <-r.rec.Done():
 			full = r.rec.Full()
+		}
+		if full {
+			r.release()
 		}
 		a.m.update(func(st *state.State) {
 			if st.Voice.Recording != nil {
@@ -218,7 +231,7 @@ func (m *Model) StopRecording(ctx context.Context, send bool) error {
 	info, recErr := r.rec.Stop()
 	r.cancel()
 	<-r.done
-	r.stream.Close()
+	r.release()
 	syncErr := r.file.Sync()
 	closeErr := r.file.Close()
 	dir := filepath.Dir(r.path)
@@ -564,7 +577,7 @@ func (a *account) stopVoice() {
 	if r != nil {
 		r.rec.Stop()
 		r.cancel()
-		r.stream.Close()
+		r.release()
 		r.file.Close()
 		os.RemoveAll(filepath.Dir(r.path)) // never sent: start-up would sweep it anyway
 	}
