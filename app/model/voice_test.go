@@ -209,3 +209,21 @@ func TestARecordingAtItsLimitReleasesTheMicrophone(t *testing.T) {
 		})
 	})
 }
+
+// Voice files kept in memory (a browser page without Cache Storage) stay
+// within voiceMemory: the oldest go first, and the one just fetched stays
+// even when it alone is larger.
+func TestVoiceFilesKeptInMemoryAreBounded(t *testing.T) {
+	var v voices
+	third := make([]byte, voiceMemory/3+1)
+	for i := range 4 {
+		v.remember(fmt.Sprint("f", i), third)
+	}
+	if _, ok := v.mem["f0"]; ok || len(v.mem) != 2 || v.memBytes != 2*len(third) {
+		t.Fatalf("kept %d files, %d bytes; want the newest 2", len(v.mem), v.memBytes)
+	}
+	v.remember("huge", make([]byte, voiceMemory+1))
+	if _, ok := v.mem["huge"]; !ok || len(v.mem) != 1 {
+		t.Fatalf("kept %d files; want the huge one only", len(v.mem))
+	}
+}
