@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -656,4 +657,56 @@ func TestMembershipChanges(t *testing.T) {
 	if g.s.InCall(g.ann.ID) || !g.s.InCall(g.cat.ID) {
 		t.Fatal("the wrong calls ended")
 	}
+}
+
+// countConn counts what it is sent.
+type countConn struct{ media atomic.Int64 }
+
+func (*countConn) Push([]byte) {}
+func (c *countConn) SendMedia([]byte) bool {
+	c.media.Add(1)
+	return true
+}
+
+// BenchmarkGroupForward is the switchboard's cost of an 8-person group
+// call where everyone speaks: per packet in, parse and check it, make the
+// one group packet, and queue it for the 7 others (without the
+// WebSocket: the connections count).
+func BenchmarkGroupForward(b *testing.B) {
+	const people = 8
+	s := New(Config{Devices: fakeDir{}, Sweep: -1, Flood: Flood{Rate: -1}})
+	var conns []*countConn
+	var members []proto.UserID
+	for u := range proto.UserID(people) {
+		members = append(members, u+1)
+	}
+	var id proto.CallID
+	for _, u := range members {
+		c := &countConn{}
+		conns = append(conns, c)
+		r, err := s.GroupCall(c, proto.User{ID: u}, 7, false, members)
+		if err != nil {
+			b.Fatal(err)
+		}
+		id = r.Call
+	}
+	pkt := proto.AppendPacket(nil, proto.AudioPacket{Call: id, Payload: make([]byte, 60)}) // Opus at 24 kbit/s
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, c := range conns {
+			if s.Media(c, pkt) != Relayed {
+				b.Fatal("not relayed")
+			}
+		}
+	}
+	in := float64(b.N * people)
+	var out int64
+	for _, c := range conns {
+		out += c.media.Load()
+	}
+	if out != int64(in)*(people-1) {
+		b.Fatalf("%d copies out for %v packets in", out, in)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/in, "ns/packet-in")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(out), "ns/copy-out")
 }
