@@ -147,6 +147,9 @@ func TestAGroupCallWithFourParticipantsJoiningAndLeaving(t *testing.T) {
 		t.Fatalf("dan's reply %+v", d)
 	}
 	cr.sees(t, id, "ann@0 bob@1 cat@2 dan@3", all...)
+	if n, p := cr.srv.Metric("parley_group_calls_active"), cr.srv.Metric("parley_group_call_participants"); n != 1 || p != 4 {
+		t.Fatalf("metrics: %v group calls, %v participants", n, p)
+	}
 
 	// Each one's audio reaches the three others, tagged with its slot.
 	in := []string{"ann", "bob", "cat", "dan"}

@@ -38,7 +38,21 @@ func (h *Hub) groupCall(ctx context.Context, c *conn, body json.RawMessage) (any
 	for i, u := range us {
 		members[i] = u.ID
 	}
-	return h.calls.svc.GroupCall(c, c.user, req.Conv, req.Muted, members)
+	if h.beforeGroupCall != nil {
+		h.beforeGroupCall()
+	}
+	reply, err := h.calls.svc.GroupCall(c, c.user, req.Conv, req.Muted, members)
+	if err != nil {
+		return nil, err
+	}
+	// A removal that committed after the check above may have reached
+	// the switchboard before the caller was in the call: check again.
+	// (One that commits after this read reaches it after, and removes.)
+	if ok, err := h.db.IsMember(ctx, req.Conv, c.user.ID); err == nil && !ok {
+		h.calls.svc.Membership(req.Conv, c.user.ID, false)
+		return nil, proto.Errorf(proto.CodeNotMember, "you are not a member of %d", req.Conv)
+	}
+	return reply, nil
 }
 
 func (h *Hub) callMute(_ context.Context, c *conn, body json.RawMessage) (any, error) {

@@ -161,6 +161,9 @@ type Hub struct {
 	// beforeSession, if set (tests), runs in login between checking the
 	// password and storing the session.
 	beforeSession func()
+	// beforeGroupCall, if set (tests), runs in group_call between the
+	// membership check and joining the call.
+	beforeGroupCall func()
 }
 
 // New returns a Hub. Call Publish from storage's OnCommit, and Close when
