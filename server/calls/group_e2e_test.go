@@ -321,3 +321,36 @@ func TestAFloodFromOneParticipantIsDroppedAndCounted(t *testing.T) {
 		t.Fatal("bob's packet did not reach ann")
 	}
 }
+
+// call_media works for a participant as for a 1:1 party: the audio moves
+// to the fresh connection the token authorises, and its end drops the
+// participant only.
+func TestAGroupParticipantsAudioOnItsOwnConnection(t *testing.T) {
+	cr := gather(t)
+	all := cr.names
+	id := cr.join(t, "ann", 0).Call
+	for _, n := range all[1:] {
+		cr.c(n).Next(proto.TypeCallIncoming, nil)
+	}
+	cr.sees(t, id, "ann@0", all...)
+	cr.join(t, "bob", 1)
+	cr.sees(t, id, "ann@0 bob@1", all...)
+
+	media := cr.srv.Dial(t)
+	err := media.Do(proto.TypeCallMedia, proto.CallMediaRequest{Call: id, Token: cr.c("cat").Token}, nil)
+	wantCode(t, err, proto.CodeNoSuchCall) // Cat is a member, not in the call
+	if err := media.Do(proto.TypeCallMedia, proto.CallMediaRequest{Call: id, Token: cr.c("bob").Token}, nil); err != nil {
+		t.Fatal(err)
+	}
+	cr.clients["bob media"] = media
+	cr.speaks(t, id, "ann", 0, 1, "bob media")
+	cr.speaks(t, id, "bob media", 1, 1, "ann")
+	if len(cr.c("bob").Packets()) != 0 {
+		t.Fatal("audio still went to bob's main connection")
+	}
+	media.Close()
+	if e := cr.c("bob").NextEnd(); e.Call != id || e.Reason != proto.EndDropped || e.By != cr.c("bob").User.ID {
+		t.Fatalf("bob's end %+v", e)
+	}
+	cr.sees(t, id, "ann@0", all...)
+}
