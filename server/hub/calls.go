@@ -72,6 +72,7 @@ func newCallLayer(h *Hub) *callLayer {
 	})
 	if udp := h.cfg.UDP; udp != nil {
 		r.GaugeFunc("parley_call_udp_legs", "UDP legs of calls open (connected or connecting).", func() float64 { return float64(udp.Legs()) })
+		udp.OnDrop(func(reason string) { l.dropped.With(reason).Inc() }) // srtp_auth, malformed_rtp, payload_type, unknown_sender
 	}
 	return l
 }
@@ -199,7 +200,7 @@ func (h *Hub) callRTCOffer(_ context.Context, c *conn, body json.RawMessage) (an
 	if err != nil {
 		return nil, err
 	}
-	answer, _, err := h.cfg.UDP.Answer(req.SDP, req.Call, rtc.Handlers{
+	answer, _, err := h.cfg.UDP.Answer(req.SDP, req.Call, false, rtc.Handlers{
 		Packet: func(l *rtc.Leg, pkt []byte) { h.relay(l, pkt) },
 		Connected: func(l *rtc.Leg) {
 			settled()
