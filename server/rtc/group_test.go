@@ -146,16 +146,28 @@ type got struct {
 
 // peer is a client: m-line 0 sendrecv with up, the others recvonly.
 type peer struct {
-	pc    *webrtc.PeerConnection
-	conn  *tamperConn
-	up    *rawTrack
-	trs   []*webrtc.RTPTransceiver // in m-line order
-	ssrcs [rtcmedia.Slots]atomic.Uint32
-	rtp   chan got
-	rtcp  chan rtcp.Packet // what the server sent about up's stream
+	pc        *webrtc.PeerConnection
+	conn      *tamperConn
+	up        *rawTrack
+	trs       []*webrtc.RTPTransceiver // in m-line order
+	ssrcs     [rtcmedia.Slots]atomic.Uint32
+	rtp       chan got
+	rtcp      chan rtcp.Packet // what the server sent about up's stream
+	connected chan struct{}    // closed once the client's side is connected
 }
 
-func newPeer(t testing.TB, mlines int) (*peer, string) {
+// tb is what the helpers need of a test: testing.TB, or the client
+// process of BenchmarkGroupCallOverUDP.
+type tb interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Logf(format string, args ...any)
+	Cleanup(func())
+}
+
+func newPeer(t tb, mlines int) (*peer, string) {
 	t.Helper()
 	m, err := rtcmedia.MediaEngine()
 	if err != nil {
@@ -165,7 +177,7 @@ func newPeer(t testing.TB, mlines int) (*peer, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &peer{conn: &tamperConn{UDPConn: udp}, up: &rawTrack{}, rtp: make(chan got, 4096), rtcp: make(chan rtcp.Packet, 256)}
+	p := &peer{conn: &tamperConn{UDPConn: udp}, up: &rawTrack{}, rtp: make(chan got, 4096), rtcp: make(chan rtcp.Packet, 256), connected: make(chan struct{})}
 	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: packetConn{p.conn}})
 	t.Cleanup(func() { mux.Close() })
 	var se webrtc.SettingEngine
@@ -190,6 +202,12 @@ func newPeer(t testing.TB, mlines int) (*peer, string) {
 		}
 		p.trs = append(p.trs, tr)
 	}
+	var once sync.Once
+	p.pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		if st == webrtc.PeerConnectionStateConnected {
+			once.Do(func() { close(p.connected) })
+		}
+	})
 	p.pc.OnTrack(func(tr *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 		i := p.mline(r)
 		if i < 0 {
