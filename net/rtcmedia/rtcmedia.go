@@ -2,7 +2,7 @@
 
 // Package rtcmedia maps Parley's call packets (proto.AudioPacket and
 // proto.LossReport) onto RTP and RTCP for the UDP carrier, shared by the
-// server's legs (server/rtc) and the app's agent (app/model/rtc.go).
+// server's legs (server/rtc) and the app's agent (app/model/rtc_other.go).
 //
 // An audio packet is one RTP packet: payload type 111 (Opus), the same
 // sequence number, timestamp and payload; the call id is not carried (a
