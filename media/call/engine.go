@@ -358,6 +358,7 @@ func (e *Engine) Receive(pkt []byte) {
 		e.reports.Add(1)
 		return
 	}
+	now := e.clock()
 	var p proto.AudioPacket
 	var s *stream
 	var sl *slot
@@ -367,7 +368,7 @@ func (e *Engine) Receive(pkt []byte) {
 			e.foreign.Add(1)
 			return
 		}
-		if sl, err = e.slotFor(int(gp.Slot)); err != nil {
+		if sl, err = e.slotFor(int(gp.Slot), now); err != nil {
 			e.log.Warn("call group slot", "call", e.cfg.Call, "slot", gp.Slot, "err", err)
 			e.foreign.Add(1)
 			return
@@ -381,7 +382,6 @@ func (e *Engine) Receive(pkt []byte) {
 		}
 		s = e.in
 	}
-	now := e.clock()
 	s.push(p, now)
 	if sl != nil {
 		sl.lastHeard.Store(int64(now))

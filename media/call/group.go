@@ -23,7 +23,7 @@ import (
 //     is what plays and so the echo canceller's reference. A slot that
 //     had no packet for idleAfter (its buffer long empty: the person
 //     left, or their link stalled) is no longer popped, decoded nor
-//     concealed; its next packet brings it back.
+//     concealed; its next packet brings it back, as a new stream.
 //   - Loss reports: once a second one group loss report per slot that
 //     played or missed a frame in that second (proto.GroupLossReport),
 //     instead of the 1:1 report. The reports about our own stream, one
@@ -115,25 +115,36 @@ func (e *Engine) ResetSlot(slot int) {
 	e.group.slots[slot].Store(nil)
 }
 
-// slotFor returns slot i, made on its first packet.
-func (e *Engine) slotFor(i int) (*slot, error) {
+// slotFor returns slot i for a packet that came at now. The slot is made
+// on its first packet, and made afresh on the first after it went idle:
+// whoever sends after a second of silence may be a new stream (the same
+// person back with a new engine after their connection dropped, whose
+// numbering starts again, with or without a ResetSlot) which the old
+// jitter buffer would refuse as duplicates or late packets for as long
+// as the old stream had run; a stream that merely paused loses nothing,
+// as its buffer was empty.
+func (e *Engine) slotFor(i int, now time.Duration) (*slot, error) {
 	p := &e.group.slots[i]
-	if s := p.Load(); s != nil {
-		return s, nil
-	}
-	st, err := e.newStream()
-	if err != nil {
-		return nil, fmt.Errorf("slot %d: %w", i, err)
-	}
-	s := &slot{stream: st}
-	s.loud.Store(-1)
-	s.lastHeard.Store(int64(e.clock()))
-	for !p.CompareAndSwap(nil, s) {
-		if old := p.Load(); old != nil {
-			return old, nil // another packet of the slot made it first
+	var fresh *slot
+	for {
+		old := p.Load()
+		if old != nil && now-time.Duration(old.lastHeard.Load()) <= idleAfter {
+			return old, nil
 		}
+		if fresh == nil {
+			st, err := e.newStream()
+			if err != nil {
+				return nil, fmt.Errorf("slot %d: %w", i, err)
+			}
+			fresh = &slot{stream: st}
+			fresh.loud.Store(-1)
+			fresh.lastHeard.Store(int64(now))
+		}
+		if p.CompareAndSwap(old, fresh) {
+			return fresh, nil
+		}
+		// Another packet of the slot, or a reset, came between: look again.
 	}
-	return s, nil
 }
 
 // playGroup mixes what every slot plays at now; valid until the next call.

@@ -751,3 +751,26 @@ func TestGroupPlayoutDoesNotAllocate(t *testing.T) {
 		t.Errorf("played %d frames, slot 14 at %.2f: the fifteen streams were not all played", st.Jitter.Played, st.Slots[14].Level)
 	}
 }
+
+// Someone whose connection dropped comes back on the same slot with a new
+// engine, whose sequence numbers and timestamps start again from where
+// the old one's did, and nobody called ResetSlot: after the second of
+// silence the slot starts afresh, so the new stream plays at once instead
+// of being refused as a replay of the old one for five seconds.
+func TestGroupSlotBackFromSilenceStartsAfresh(t *testing.T) {
+	var now time.Duration
+	g := simulatedGroup(t, 16, &now, lookup(t, "opus"), nil)
+	before := newSpeaker(t, 16, &now, 6, tone(330, 0.1))
+	r := &groupRun{t: t, now: &now, g: g, speakers: []*speaker{before}}
+	r.run(0, 250)
+	r.speakers = nil
+	r.run(250, 330) // 1.6 s without a packet
+	back := newSpeaker(t, 16, &now, 6, tone(770, 0.1))
+	r.speakers = []*speaker{back}
+	r.run(330, 345)
+	got := r.out[340*codec.FrameSamples:]
+	t.Logf("200–300 ms after the new stream's first packet was sent: 770 Hz at %.3f; slot %+v", toneAmp(got, 770), g.Stats().Slots[6])
+	if toneAmp(got, 770) < 0.07 {
+		t.Errorf("the new stream on slot 6 plays at %.3f, want about 0.1", toneAmp(got, 770))
+	}
+}
