@@ -171,8 +171,8 @@ func (e *Engine) playGroup(now time.Duration) []int16 {
 			s.loud.Store(int64(now))
 		}
 		s.level.Store(math.Float32bits(meterLevel(math.Float32frombits(s.level.Load()), lv)))
-		if lv == 0 {
-			continue // silence: nothing to add
+		if s.silent {
+			continue // it played silence: nothing to add
 		}
 		for j, v := range frame {
 			g.mix[j] += int32(v)

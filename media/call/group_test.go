@@ -774,3 +774,18 @@ func TestGroupSlotBackFromSilenceStartsAfresh(t *testing.T) {
 		t.Errorf("the new stream on slot 6 plays at %.3f, want about 0.1", toneAmp(got, 770))
 	}
 }
+
+// A faint speaker (below the meter's −60 dB floor: the tail of a word, a
+// distant voice) is mixed in like any other, not gated out.
+func TestGroupMixKeepsFaintSpeakers(t *testing.T) {
+	var now time.Duration
+	const amp = 0.0008 // −65 dBFS RMS
+	r := &groupRun{t: t, now: &now, g: simulatedGroup(t, 17, &now, lookup(t, "opus"), nil)}
+	r.speakers = []*speaker{newSpeaker(t, 17, &now, 2, tone(520, amp))}
+	r.run(0, 100)
+	got := toneAmp(r.out[50*codec.FrameSamples:], 520)
+	t.Logf("520 Hz said at %.4f, plays at %.4f; level %.2f", amp, got, r.g.Stats().Slots[2].Level)
+	if got < amp/1.5 || got > amp*1.5 {
+		t.Errorf("a faint speaker plays at %.4f, said at %.4f", got, amp)
+	}
+}
