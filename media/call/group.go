@@ -81,7 +81,7 @@ type slot struct {
 	*stream
 	lastHeard atomic.Int64  // clock ns of the last packet
 	level     atomic.Uint32 // float32 bits: the meter
-	loud      atomic.Int64  // frame time (ns) of the last frame above speakingLevel; -1: none
+	loud      atomic.Int64  // clock ns when the last frame above speakingLevel played; -1: none
 	idle      atomic.Bool   // owned by the playout loop, read by Stats
 }
 
@@ -148,15 +148,19 @@ func (e *Engine) slotFor(i int, now time.Duration) (*slot, error) {
 }
 
 // playGroup mixes what every slot plays at now; valid until the next call.
+// Idleness and the speaking hold are timed on the engine's clock, like
+// the arrivals, not on now (the device's position), which drifts from it
+// over a long call.
 func (e *Engine) playGroup(now time.Duration) []int16 {
 	g := e.group
+	at := e.clock()
 	clear(g.mix)
 	for i := range g.slots {
 		s := g.slots[i].Load()
 		if s == nil {
 			continue
 		}
-		if now-time.Duration(s.lastHeard.Load()) > idleAfter {
+		if at-time.Duration(s.lastHeard.Load()) > idleAfter {
 			if !s.idle.Load() {
 				s.idle.Store(true)
 				s.silent = true // when it comes back, nothing to conceal before its first frame
@@ -168,7 +172,7 @@ func (e *Engine) playGroup(now time.Duration) []int16 {
 		frame := s.play(now)
 		lv := frameLevel(frame)
 		if lv > speakingLevel {
-			s.loud.Store(int64(now))
+			s.loud.Store(int64(at))
 		}
 		s.level.Store(math.Float32bits(meterLevel(math.Float32frombits(s.level.Load()), lv)))
 		if s.silent {

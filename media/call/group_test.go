@@ -789,3 +789,33 @@ func TestGroupMixKeepsFaintSpeakers(t *testing.T) {
 		t.Errorf("a faint speaker plays at %.4f, said at %.4f", got, amp)
 	}
 }
+
+// The device's position (the time playFrame is given) runs apart from
+// the engine's clock (here 200 ms behind it, as a device that started
+// late or runs slow); the speaking hold is still 300 ms of the clock,
+// on which Stats reads it.
+func TestGroupSpeakingHoldIsTimedOnTheClock(t *testing.T) {
+	var now time.Duration
+	g := simulatedGroup(t, 18, &now, lookup(t, "opus"), nil)
+	loud := tone(330, 0.1)
+	s := newSpeaker(t, 18, &now, 1, func(n int) []int16 {
+		if n < 100 {
+			return loud(n)
+		}
+		return quiet(n)
+	})
+	last, stop := -1, -1
+	for n := range 200 {
+		now = time.Duration(n) * codec.FrameDuration
+		g.Receive(s.packet(t, n))
+		if frameLevel(g.playFrame(now-200*time.Millisecond)) > speakingLevel {
+			last = n
+		}
+		if st := g.Stats(); last >= 0 && !st.Slots[1].Speaking && stop < 0 {
+			stop = n
+		}
+	}
+	if last < 100 || stop-last != 15 {
+		t.Errorf("the last loud frame played at frame %d, Speaking ended at %d: want 15 frames (300 ms) later", last, stop)
+	}
+}
