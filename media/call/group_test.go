@@ -403,6 +403,8 @@ func TestGroupReportsEverySlotItHears(t *testing.T) {
 func TestGroupFECFollowsTheWorstListener(t *testing.T) {
 	var now time.Duration
 	g := simulatedGroup(t, 12, &now, lookup(t, "opus"), nil)
+	told := &adaptLog{PathAdapter: g.adapter}
+	g.adapter = told
 	mic := tone(300, 0.1)
 	report := func(loss uint8) { g.Receive(proto.AppendReport(nil, proto.LossReport{Call: 12, Loss: loss})) }
 	seconds := [][]uint8{
@@ -414,11 +416,12 @@ func TestGroupFECFollowsTheWorstListener(t *testing.T) {
 	want := []struct {
 		peer, loss float64
 		bitrate    int
+		told       [][2]int // what the encoder was told that second: bitrate, expected loss %
 	}{
-		{64.0 / 256, 0.25, codec.OpusMaxBitrate},
-		{0, 0.125, codec.OpusMaxBitrate},
-		{0, 0.125, codec.OpusMaxBitrate},
-		{2.0 / 256, (0.125 + 2.0/256) / 2, codec.OpusMaxBitrate},
+		{64.0 / 256, 0.25, codec.OpusMaxBitrate, [][2]int{{codec.OpusMaxBitrate, 25}}},
+		{0, 0.125, codec.OpusMaxBitrate, [][2]int{{codec.OpusMaxBitrate, 13}}},
+		{0, 0.125, codec.OpusMaxBitrate, nil},
+		{2.0 / 256, (0.125 + 2.0/256) / 2, codec.OpusMaxBitrate, [][2]int{{codec.OpusMaxBitrate, 7}}},
 	}
 	for k := 0; k <= len(seconds)*proto.ReportPerFrames; k++ {
 		s, n := k/proto.ReportPerFrames, k%proto.ReportPerFrames
@@ -431,12 +434,14 @@ func TestGroupFECFollowsTheWorstListener(t *testing.T) {
 		if k == 0 || n != 0 {
 			continue
 		}
-		// This frame opened a second: the last one's reports applied.
+		// This frame opened a second: the last one's reports applied, and
+		// only then (one Adapt a second, not one a report).
 		st, w := g.Stats(), want[s-1]
-		if st.PeerLoss != w.peer || math.Abs(g.path.loss-w.loss) > 1e-9 || st.Bitrate != w.bitrate {
-			t.Errorf("second %d, reports %v: peer loss %.4f, expected loss %.4f, bitrate %d; want %.4f, %.4f, %d",
-				s, seconds[s-1], st.PeerLoss, g.path.loss, st.Bitrate, w.peer, w.loss, w.bitrate)
+		if st.PeerLoss != w.peer || math.Abs(g.path.loss-w.loss) > 1e-9 || st.Bitrate != w.bitrate || !slices.Equal(told.calls, w.told) {
+			t.Errorf("second %d, reports %v: peer loss %.4f, expected loss %.4f, bitrate %d, encoder told %v; want %.4f, %.4f, %d, %v",
+				s, seconds[s-1], st.PeerLoss, g.path.loss, st.Bitrate, told.calls, w.peer, w.loss, w.bitrate, w.told)
 		}
+		told.calls = nil
 	}
 	if st := g.Stats(); st.Reports != 10 {
 		t.Errorf("%d reports counted, want 10", st.Reports)
@@ -818,4 +823,15 @@ func TestGroupSpeakingHoldIsTimedOnTheClock(t *testing.T) {
 	if last < 100 || stop-last != 15 {
 		t.Errorf("the last loud frame played at frame %d, Speaking ended at %d: want 15 frames (300 ms) later", last, stop)
 	}
+}
+
+// adaptLog records what the encoder is told.
+type adaptLog struct {
+	codec.PathAdapter
+	calls [][2]int
+}
+
+func (a *adaptLog) Adapt(bitrate, lossPercent int) error {
+	a.calls = append(a.calls, [2]int{bitrate, lossPercent})
+	return a.PathAdapter.Adapt(bitrate, lossPercent)
 }
