@@ -194,7 +194,7 @@ func TestGroupFECRecoversOneSpeakersLoss(t *testing.T) {
 	var now time.Duration
 	r := &groupRun{t: t, now: &now, g: simulatedGroup(t, 6, &now, lookup(t, "opus"), nil)}
 	for i := range 3 {
-		in := testsignal.PCM(testsignal.Talker{Seed: uint64(10 + i), Pitch: 110 + 40*float64(i), Rate: 4, Amp: 0.25}.Speech(300 * codec.FrameSamples))
+		in := testsignal.PCM(testsignal.Talker{Seed: uint64(10 + i), Pitch: 110 + 40*float64(i), Rate: 4, Amp: 0.25}.Speech(200 * codec.FrameSamples))
 		sp := newSpeaker(t, 6, &now, uint8(2*i), func(n int) []int16 {
 			return append([]int16(nil), in[n*codec.FrameSamples:(n+1)*codec.FrameSamples]...)
 		})
@@ -206,13 +206,13 @@ func TestGroupFECRecoversOneSpeakersLoss(t *testing.T) {
 	}
 	dropped := 0
 	r.drop = func(s *speaker, n int) bool {
-		if s.slot == 2 && n >= 60 && n < 290 && n%9 == 0 {
+		if s.slot == 2 && n >= 40 && n < 190 && n%9 == 0 {
 			dropped++
 			return true
 		}
 		return false
 	}
-	r.run(0, 300)
+	r.run(0, 200)
 	st := r.g.Stats()
 	for _, i := range []int{0, 2, 4} {
 		j := st.Slots[i].Jitter
@@ -228,7 +228,7 @@ func TestGroupFECRecoversOneSpeakersLoss(t *testing.T) {
 		t.Errorf("slot 2: %d of %d lost frames rebuilt from FEC (engine: %d); want at least half", lossy.Recovered, dropped, st.Recovered)
 	}
 	for _, i := range []int{0, 4} {
-		if j := st.Slots[i].Jitter; j.Lost != 0 || j.Concealed != 0 || st.Slots[i].Recovered != 0 || j.Played < 280 {
+		if j := st.Slots[i].Jitter; j.Lost != 0 || j.Concealed != 0 || st.Slots[i].Recovered != 0 || j.Played < 190 {
 			t.Errorf("slot %d was touched by slot 2's loss: %+v, recovered %d", i, j, st.Slots[i].Recovered)
 		}
 	}
