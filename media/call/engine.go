@@ -216,10 +216,11 @@ func (e *Engine) newStream() (*stream, error) {
 	return s, nil
 }
 
-// push hands the stream's jitter buffer a packet that came at now.
-func (s *stream) push(p proto.AudioPacket, now time.Duration) {
+// push hands the stream's jitter buffer a packet that came at now, and
+// reports whether the buffer kept it (see jitter.Buffer.Push).
+func (s *stream) push(p proto.AudioPacket, now time.Duration) bool {
 	quiet := len(p.Payload) == 0 || s.quiet != nil && s.quiet(p.Payload)
-	s.jb.Push(jitter.Packet{Seq: uint32(p.Seq), Timestamp: p.Timestamp, Payload: p.Payload, Quiet: quiet}, now)
+	return s.jb.Push(jitter.Packet{Seq: uint32(p.Seq), Timestamp: p.Timestamp, Payload: p.Payload, Quiet: quiet}, now)
 }
 
 type senderBox struct{ s Sender }
@@ -359,32 +360,24 @@ func (e *Engine) Receive(pkt []byte) {
 		return
 	}
 	now := e.clock()
-	var p proto.AudioPacket
-	var s *stream
-	var sl *slot
 	if e.group != nil {
 		gp, err := proto.ParseGroupPacket(pkt)
 		if err != nil || gp.Call != e.cfg.Call {
 			e.foreign.Add(1)
 			return
 		}
-		if sl, err = e.slotFor(int(gp.Slot), now); err != nil {
+		if err := e.receiveGroup(gp, now); err != nil {
 			e.log.Warn("call group slot", "call", e.cfg.Call, "slot", gp.Slot, "err", err)
 			e.foreign.Add(1)
 			return
 		}
-		p, s = gp.AudioPacket, sl.stream
 	} else {
-		var err error
-		if p, err = proto.ParsePacket(pkt); err != nil || p.Call != e.cfg.Call {
+		p, err := proto.ParsePacket(pkt)
+		if err != nil || p.Call != e.cfg.Call {
 			e.foreign.Add(1)
 			return
 		}
-		s = e.in
-	}
-	s.push(p, now)
-	if sl != nil {
-		sl.lastHeard.Store(int64(now))
+		e.in.push(p, now)
 	}
 	e.lastHeard.Store(int64(now))
 	e.recv.Add(1)

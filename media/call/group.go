@@ -17,7 +17,9 @@ import (
 //
 //   - Receive: one stream (jitter buffer and decoder, the same as a 1:1
 //     call's, FEC recovery and concealment included) per slot, made on
-//     the slot's first packet and dropped by ResetSlot.
+//     the slot's first packet, dropped by ResetSlot, and made afresh
+//     when the slot's packets come back after a second without any, or
+//     after a second of packets its buffer refused (receiveGroup).
 //   - Playout: every 20 ms each slot that is not idle plays one frame and
 //     the frames are summed in int32, then through limit (below). The mix
 //     is what plays and so the echo canceller's reference. A slot that
@@ -60,6 +62,12 @@ const (
 	// between words.
 	speakingLevel = 1 - 40.0/60
 	speakingHold  = 300 * time.Millisecond
+	// restartAfter is how many packets in a row a slot's jitter buffer
+	// may refuse (as duplicates or late) before the slot starts afresh:
+	// a second of them. A stream's own late packets come in shorter
+	// runs: after a stall of a second or more the slot is idle and
+	// starts afresh anyway.
+	restartAfter = 50
 	// limitKnee is where the mix's limiter starts: 0.75 of full scale
 	// (−2.5 dBFS). See limit.
 	limitKnee = 24576
@@ -83,6 +91,7 @@ type slot struct {
 	level     atomic.Uint32 // float32 bits: the meter
 	loud      atomic.Int64  // clock ns when the last frame above speakingLevel played; -1: none
 	idle      atomic.Bool   // owned by the playout loop, read by Stats
+	refused   atomic.Int32  // packets in a row that the jitter buffer refused
 }
 
 func newGroupState() *groupState {
@@ -107,7 +116,9 @@ func (g *groupState) report(loss uint8) {
 // ResetSlot forgets what slot played so far: someone else holds it now
 // (proto.GroupCallState showed a new person in it), so their stream
 // starts afresh with its own sequence numbers and timestamps. It does
-// nothing in a 1:1 call or for a slot out of range.
+// nothing in a 1:1 call or for a slot out of range. Should the previous
+// holder's last packets arrive after it, the slot heals itself (see
+// receiveGroup), only later.
 func (e *Engine) ResetSlot(slot int) {
 	if e.group == nil || slot < 0 || slot >= proto.MaxGroupCall {
 		return
@@ -115,20 +126,47 @@ func (e *Engine) ResetSlot(slot int) {
 	e.group.slots[slot].Store(nil)
 }
 
-// slotFor returns slot i for a packet that came at now. The slot is made
-// on its first packet, and made afresh on the first after it went idle:
-// whoever sends after a second of silence may be a new stream (the same
-// person back with a new engine after their connection dropped, whose
-// numbering starts again, with or without a ResetSlot) which the old
-// jitter buffer would refuse as duplicates or late packets for as long
-// as the old stream had run; a stream that merely paused loses nothing,
-// as its buffer was empty.
-func (e *Engine) slotFor(i int, now time.Duration) (*slot, error) {
+// receiveGroup takes a group audio packet that came at now into its
+// slot's stream.
+//
+// A slot is made on its first packet, and made afresh on the first after
+// it went idle: whoever sends after a second of silence may be a new
+// stream (the same person back with a new engine after their connection
+// dropped, whose numbering starts again, with or without a ResetSlot),
+// which the old jitter buffer would refuse as duplicates or late packets
+// for as long as the old stream had run; a stream that merely paused
+// loses nothing, as its buffer was empty. It is made afresh too after
+// restartAfter packets in a row that its buffer refused: a new stream
+// that came too soon for that, such as the new holder's right after a
+// ResetSlot that the previous holder's last packets, arriving after it,
+// undid.
+func (e *Engine) receiveGroup(p proto.GroupAudioPacket, now time.Duration) error {
+	i := int(p.Slot)
+	s, err := e.slotFor(i, now, nil)
+	if err != nil {
+		return err
+	}
+	if s.push(p.AudioPacket, now) {
+		s.refused.Store(0)
+	} else if s.refused.Add(1) >= restartAfter {
+		if s, err = e.slotFor(i, now, s); err != nil {
+			return err
+		}
+		s.push(p.AudioPacket, now)
+	}
+	s.lastHeard.Store(int64(now))
+	return nil
+}
+
+// slotFor returns slot i for a packet that came at now: the one there,
+// unless there is none, it is idle, or it is stale (then a fresh one
+// replaces it).
+func (e *Engine) slotFor(i int, now time.Duration, stale *slot) (*slot, error) {
 	p := &e.group.slots[i]
 	var fresh *slot
 	for {
 		old := p.Load()
-		if old != nil && now-time.Duration(old.lastHeard.Load()) <= idleAfter {
+		if old != nil && old != stale && now-time.Duration(old.lastHeard.Load()) <= idleAfter {
 			return old, nil
 		}
 		if fresh == nil {

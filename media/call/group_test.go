@@ -835,3 +835,27 @@ func (a *adaptLog) Adapt(bitrate, lossPercent int) error {
 	a.calls = append(a.calls, [2]int{bitrate, lossPercent})
 	return a.PathAdapter.Adapt(bitrate, lossPercent)
 }
+
+// The previous holder's last packets come after the ResetSlot (they
+// travel on the media connection, the reset follows a push on the
+// other one) and take the slot back with their numbering; the new
+// holder's stream, numbered from 0, is then more than the buffer's
+// duplicate window behind it and refused as late. After a second of
+// refusals the slot starts afresh, instead of staying deaf until the new
+// numbering came within the window (here 41 s).
+func TestGroupSlotRefusingANewStreamStartsAfresh(t *testing.T) {
+	var now time.Duration
+	g := simulatedGroup(t, 19, &now, lookup(t, "opus"), nil)
+	old := newSpeaker(t, 19, &now, 2, tone(330, 0.1))
+	old.e.seq = 3000
+	r := &groupRun{t: t, now: &now, g: g, speakers: []*speaker{old}}
+	r.run(0, 100)
+	g.ResetSlot(2)
+	r.speakers = []*speaker{newSpeaker(t, 19, &now, 2, tone(770, 0.1))}
+	r.run(100, 170) // the old holder's packets 98 and 99 arrive at 100 and 101
+	heard := toneAmp(r.out[162*codec.FrameSamples:], 770)
+	t.Logf("1.2–1.4 s after the new holder's first packet: 770 Hz at %.3f; slot %+v", heard, g.Stats().Slots[2].Jitter)
+	if heard < 0.07 {
+		t.Errorf("the new holder plays at %.3f, want about 0.1", heard)
+	}
+}
