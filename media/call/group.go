@@ -117,8 +117,8 @@ func (g *groupState) report(loss uint8) {
 // (proto.GroupCallState showed a new person in it), so their stream
 // starts afresh with its own sequence numbers and timestamps. It does
 // nothing in a 1:1 call or for a slot out of range. Should the previous
-// holder's last packets arrive after it, the slot heals itself (see
-// receiveGroup), only later.
+// holder's last packets arrive after it and take the slot back, it heals
+// itself a second later (see receiveGroup).
 func (e *Engine) ResetSlot(slot int) {
 	if e.group == nil || slot < 0 || slot >= proto.MaxGroupCall {
 		return
