@@ -32,11 +32,11 @@ const (
 	// meterFall is how far a level falls in a tick at most: 1/150 of the
 	// scale per 20 ms (about 20 dB a second), as media/call's meter.
 	meterFall = float32(callTick/(20*time.Millisecond)) / 150
-	// meterSpeaking is the level above which someone is speaking (−36
-	// dBFS on the 60 dB scale), and meterHold how long they still are
-	// after it.
-	meterSpeaking = 0.4
-	meterHold     = 300 * time.Millisecond
+	// webSpeakingLevel is the level above which someone on a slot is
+	// speaking (−40 dBFS), and webSpeakingHold how long they still are
+	// after it, as media/call's group slots.
+	webSpeakingLevel = 1 - 40.0/60
+	webSpeakingHold  = 300 * time.Millisecond
 )
 
 // meter is one analyser and what it measured.
@@ -44,7 +44,7 @@ type meter struct {
 	node, samples, bytes js.Value // the AnalyserNode, its Float32Array and a byte view of it
 	buf                  []byte
 	level                float32
-	loud                 time.Time // the last time level was above meterSpeaking
+	loud                 time.Time // the last time level was above webSpeakingLevel
 }
 
 // meters measures a call's microphone and received tracks.
@@ -95,15 +95,15 @@ func (mt *meter) measure(now time.Time) {
 		level = fallen
 	}
 	mt.level = max(0, level)
-	if mt.level > meterSpeaking {
+	if mt.level > webSpeakingLevel {
 		mt.loud = now
 	}
 }
 
-// speaking says whether the level was above meterSpeaking within
-// meterHold.
+// speaking says whether the level was above webSpeakingLevel within
+// webSpeakingHold.
 func (mt *meter) speaking(now time.Time) bool {
-	return !mt.loud.IsZero() && now.Sub(mt.loud) <= meterHold
+	return !mt.loud.IsZero() && now.Sub(mt.loud) <= webSpeakingHold
 }
 
 // frameLevels is the loudest meterFrame of buf (little-endian float32
