@@ -20,18 +20,19 @@ import (
 	"parley/net/proto"
 )
 
-// speakingLevel is the microphone level (Stats.Level's scale) above which
-// I count as speaking in the participants; speakingHold keeps it so for
-// a while after, as the engine does for the others' slots.
+// meSpeakingLevel is the microphone level (Stats.Level's scale, −36
+// dBFS) above which I count as speaking among the participants;
+// meSpeakingHold keeps it so for a while after, as the engine does for
+// the others' slots.
 const (
-	speakingLevel = 0.4
-	speakingHold  = 300 * time.Millisecond
+	meSpeakingLevel = 0.4
+	meSpeakingHold  = 300 * time.Millisecond
 )
 
 // groupRun is what a call run holds of a group call. Under m.calls.mu.
 type groupRun struct {
 	slots  [proto.MaxGroupCall]proto.UserID // who holds each slot, as the engine was told (0: empty)
-	loudAt time.Time                        // when my microphone was last above speakingLevel
+	loudAt time.Time                        // when my microphone was last above meSpeakingLevel
 	muteMu sync.Mutex                       // one call_mute at a time, so that the last one sent is the newest
 }
 
@@ -255,10 +256,10 @@ func (r *callRun) groupLevels(st call.Stats, now time.Time) bool {
 		switch {
 		case p.Me:
 			level = st.Level
-			if level >= speakingLevel && !r.view.Muted {
+			if level >= meSpeakingLevel && !r.view.Muted {
 				r.group.loudAt = now
 			}
-			speaking = !r.group.loudAt.IsZero() && now.Sub(r.group.loudAt) < speakingHold && !r.view.Muted
+			speaking = !r.group.loudAt.IsZero() && now.Sub(r.group.loudAt) < meSpeakingHold && !r.view.Muted
 		case p.Slot >= 0 && p.Slot < len(st.Slots):
 			level, speaking = st.Slots[p.Slot].Level, st.Slots[p.Slot].Speaking
 		}

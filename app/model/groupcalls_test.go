@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"parley/app/state"
+	"parley/media/call"
 	"parley/net/client"
 	"parley/net/proto"
 	"parley/server/node/nodetest"
@@ -156,4 +157,66 @@ func TestAGroupCallRingsUnlessTheGroupIsMuted(t *testing.T) {
 	waitUntil(t, "the ring tone", func() bool { return wangAudio.toneHeard.Load() > 0 })
 	wang.push(proto.TypeCallEnd, proto.CallEnd{Call: 82, Reason: proto.EndNoAnswer, By: wang.State().Me.ID})
 	wang.ended(proto.EndNoAnswer, wang.State().Me.ID)
+}
+
+// My group call's participants: the engine starts a slot afresh whenever
+// someone else holds it, the levels come from the engine's slots (mine
+// from my microphone), and a snapshot that changes nothing is not
+// published (a silent call does not redraw the UI ten times a second).
+func TestGroupCallParticipantsSlotsAndLevels(t *testing.T) {
+	srv := nodetest.Start(t)
+	li := newTestModel(t, srv, t.TempDir())
+	liU := li.registerAndLogin(srv, "李华")
+	var resets []int
+	li.calls.mu.Lock()
+	li.calls.onResetSlot = func(slot int) { resets = append(resets, slot) }
+	r := li.newRun(li.account(), state.Call{ID: 5, State: state.CallActive, Group: 1})
+	li.calls.mu.Unlock()
+
+	wang, zhao := proto.CallParticipant{ID: 20, Name: "Wang", Slot: 1}, proto.CallParticipant{ID: 30, Name: "Zhao", Slot: 1}
+	me := proto.CallParticipant{ID: liU.ID, Name: liU.Name, Slot: 0}
+	set := func(ps ...proto.CallParticipant) (reset []int, shown []state.CallParticipant) {
+		t.Helper()
+		li.calls.mu.Lock()
+		defer li.calls.mu.Unlock()
+		resets = nil
+		r.setParticipants(ps)
+		r.publish()
+		return resets, li.State().Call.Participants
+	}
+	if reset, shown := set(me, wang); !slices.Equal(reset, []int{0, 1}) || len(shown) != 2 || !shown[0].Me || shown[1].Me || shown[1].User.Name != "Wang" {
+		t.Fatalf("first state: reset %v, shown %+v", reset, shown)
+	}
+	mutedWang := wang
+	mutedWang.Muted = true
+	if reset, shown := set(me, mutedWang); len(reset) != 0 || !shown[1].Muted {
+		t.Fatalf("Wang muted: reset %v, shown %+v", reset, shown)
+	}
+	if reset, shown := set(me, zhao); !slices.Equal(reset, []int{1}) || shown[1].User.ID != zhao.ID {
+		t.Fatalf("Zhao in Wang's slot: reset %v, shown %+v", reset, shown)
+	}
+
+	tick := func(st call.Stats) *state.Call {
+		li.calls.mu.Lock()
+		defer li.calls.mu.Unlock()
+		r.tick(st)
+		return li.State().Call
+	}
+	slots := make([]call.SlotStats, proto.MaxGroupCall)
+	slots[1] = call.SlotStats{Active: true, Level: 0.6, Speaking: true}
+	loud := call.Stats{Level: 0.8, Heard: true, Slots: slots}
+	c := tick(loud)
+	if p := c.Participants; p[0].Level != 0.8 || !p[0].Speaking || p[1].Level != 0.6 || !p[1].Speaking || c.Level != 0.8 {
+		t.Fatalf("levels shown %+v", c)
+	}
+	if again := tick(loud); again != c {
+		t.Fatal("a snapshot that changed nothing was published")
+	}
+	li.Mute(true)
+	if p := li.State().Call.Participants; !p[0].Muted || p[0].Speaking {
+		t.Fatalf("muted, I am shown as %+v", p[0])
+	}
+	if reset, shown := set(me); !slices.Equal(reset, []int{1}) || len(shown) != 1 || !shown[0].Muted {
+		t.Fatalf("Zhao left: reset %v, shown %+v", reset, shown)
+	}
 }
