@@ -83,7 +83,9 @@ func TestGroupCallStateShowsInTheConversation(t *testing.T) {
 	if err := li.Send(context.Background(), "hello"); err != nil {
 		t.Fatal(err)
 	}
-	st = li.waitFor("the message", func(st state.State) bool { return len(texts(st.Open.Messages)) == 1 && st.Open.Messages[0].Status == state.Sent })
+	st = li.waitFor("the message", func(st state.State) bool {
+		return len(texts(st.Open.Messages)) == 1 && st.Open.Messages[0].Status == state.Sent
+	})
 	if gc, _ := groupCallIn(st, conv); gc == nil || gc.Call != 77 {
 		t.Fatalf("after a rebuild the group call shown is %+v", gc)
 	}
