@@ -167,6 +167,9 @@ func (m *Model) groupCallStatePush(a *account, body json.RawMessage) {
 		if r.view.ID != 0 { // else the join's reply takes the state from here
 			r.setParticipants(gs.Participants)
 			r.view.Peer = m.participantUser(gs.Participants, gs.StartedBy)
+			if r.view.GroupName == "" { // the group was not listed yet when the call began
+				r.view.GroupName = m.groupName(gs.Conv)
+			}
 			r.publish()
 		}
 	}
