@@ -438,15 +438,10 @@ func (s *Service) AttachMedia(from Conn, user proto.UserID, id proto.CallID) err
 	return nil
 }
 
-// UDPCodec returns the codec of call id if user is a party of it and the
-// call is answered: who may offer a UDP leg for it (call_rtc_offer).
-func (s *Service) UDPCodec(user proto.UserID, id proto.CallID) (string, error) {
-	codec, _, err := s.UDPCall(user, id)
-	return codec, err
-}
-
-// UDPCall is UDPCodec that also says whether id is a group call (whose
-// participants may offer a UDP leg too; its codec is always opus).
+// UDPCall returns the codec of call id if user is a party of it and the
+// call is answered, or a participant of group call id (whose codec is
+// always opus; group says so): who may offer a UDP leg for it
+// (call_rtc_offer).
 func (s *Service) UDPCall(user proto.UserID, id proto.CallID) (codec string, group bool, err error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -82,6 +82,7 @@ func newCallLayer(h *Hub) *callLayer {
 	})
 	if udp := h.cfg.UDP; udp != nil {
 		r.GaugeFunc("parley_call_udp_legs", "UDP legs of calls open (connected or connecting).", func() float64 { return float64(udp.Legs()) })
+		udp.OnDrop(func(reason string) { l.dropped.With(reason).Inc() }) // srtp_auth, malformed_rtp, payload_type, unknown_sender
 	}
 	return l
 }
@@ -185,7 +186,7 @@ func (h *Hub) callMedia(ctx context.Context, c *conn, body json.RawMessage) (any
 }
 
 // callRTCOffer answers a party's offer of a UDP leg (server/rtc) for an
-// answered Opus call. The leg carries the party's audio once it connects
+// answered Opus call, or a group call's participant's (16 m-lines). The leg carries the party's audio once it connects
 // (AttachMedia then); until then, and if it never does, the WebSocket
 // does.
 func (h *Hub) callRTCOffer(_ context.Context, c *conn, body json.RawMessage) (any, error) {
@@ -199,7 +200,7 @@ func (h *Hub) callRTCOffer(_ context.Context, c *conn, body json.RawMessage) (an
 	// The session is read here, on the connection's own goroutine:
 	// Connected runs on pion's, after unbind may have cleared it.
 	user, token := c.user.ID, c.tokenHash
-	codec, err := h.calls.svc.UDPCodec(user, req.Call)
+	codec, group, err := h.calls.svc.UDPCall(user, req.Call)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +214,7 @@ func (h *Hub) callRTCOffer(_ context.Context, c *conn, body json.RawMessage) (an
 	if err != nil {
 		return nil, err
 	}
-	answer, _, err := h.cfg.UDP.Answer(req.SDP, req.Call, rtc.Handlers{
+	answer, _, err := h.cfg.UDP.Answer(req.SDP, req.Call, group, rtc.Handlers{
 		Packet: func(l *rtc.Leg, pkt []byte) { h.relay(l, pkt) },
 		Connected: func(l *rtc.Leg) {
 			settled()
