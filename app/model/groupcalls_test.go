@@ -99,6 +99,11 @@ func TestGroupCallStateShowsInTheConversation(t *testing.T) {
 		gc, ok := groupCallIn(st, conv)
 		return ok && gc != nil && gc.Call == 77
 	})
+	// He leaves the group: its call is no longer his to show.
+	if err := wang.Leave(context.Background(), conv); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "Wang's app to forget the call", func() bool { return wang.groupCalls() == 0 })
 
 	// The end of an earlier call does not hide this one; its own end does.
 	li.push(proto.TypeGroupCallState, proto.GroupCallState{Conv: conv, Call: 76, StartedBy: liU.ID, Participants: []proto.CallParticipant{}, Ended: true})
@@ -107,16 +112,29 @@ func TestGroupCallStateShowsInTheConversation(t *testing.T) {
 		gc, ok := groupCallIn(st, conv)
 		return ok && gc == nil
 	})
-	if n := len(li.account().gcalls); n != 0 {
+	if n := li.groupCalls(); n != 0 {
 		t.Fatalf("%d group calls kept after the end", n)
 	}
 
-	// The connection goes: Wang's app forgets what it was told.
+	// The connection goes: the app forgets what it was told.
+	gs.Call = 78
+	li.push(proto.TypeGroupCallState, gs)
+	li.waitFor("the next call", func(st state.State) bool {
+		gc, _ := groupCallIn(st, conv)
+		return gc != nil && gc.Call == 78
+	})
 	srv.Stop()
-	wang.waitFor("offline, without the call", func(st state.State) bool {
+	li.waitFor("offline, without the call", func(st state.State) bool {
 		gc, ok := groupCallIn(st, conv)
 		return st.Conn != state.Online && ok && gc == nil
 	})
+}
+
+// groupCalls is how many groups' calls tm's account keeps.
+func (tm *testModel) groupCalls() int {
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	return len(tm.acct.gcalls)
 }
 
 // A group call rings like a 1:1 call, naming the group and who started
