@@ -191,10 +191,16 @@ func TestAGroupCallFromStartToEnd(t *testing.T) {
 func TestAGroupCallThatCannotBeJoined(t *testing.T) {
 	srv := nodetest.Start(t)
 	ctx := context.Background()
-	li, wang := newCallModel(t, srv, &virtualAudio{}), newCallModel(t, srv, &virtualAudio{})
+	li, wang, zhao := newCallModel(t, srv, &virtualAudio{}), newCallModel(t, srv, &virtualAudio{}), newCallModel(t, srv, brokenAudio())
 	liU := li.registerAndLogin(srv, "李华")
 	wang.registerAndLogin(srv, "Wang")
-	conv := newGroup(t, li, "Study Group")
+	zhaoU := zhao.registerAndLogin(srv, "Zhao")
+	conv := newGroup(t, li, "Study Group", zhao)
+	zhaoPhone := newCallModel(t, srv, &virtualAudio{}) // his other device
+	if err := zhaoPhone.Login(ctx, srv.HTTPURL, fmt.Sprint(zhaoU.ID), "secret-password"); err != nil {
+		t.Fatal(err)
+	}
+	zhaoPhone.online()
 	if err := wang.GroupCall(ctx, conv); proto.CodeOf(err) != proto.CodeNotMember {
 		t.Fatalf("an outsider joins: %v", err)
 	}
@@ -205,6 +211,16 @@ func TestAGroupCallThatCannotBeJoined(t *testing.T) {
 		t.Fatal(err)
 	}
 	li.participantsAre("李华@0*")
+
+	// The sound devices of Zhao's computer do not open: he does not
+	// join, it says why, and his phone stops ringing (he declined).
+	zhaoPhone.callIs(state.CallIncoming)
+	zhao.callIs(state.CallIncoming)
+	if err := zhao.Accept(ctx); err == nil {
+		t.Fatal("joined a group call without sound devices")
+	}
+	zhao.ended(proto.EndNoAudio, zhaoU.ID)
+	zhaoPhone.ended(proto.EndDeclined, zhaoU.ID)
 	li2 := newCallModel(t, srv, &virtualAudio{})
 	if err := li2.Login(ctx, srv.HTTPURL, fmt.Sprint(liU.ID), "secret-password"); err != nil {
 		t.Fatal(err)
