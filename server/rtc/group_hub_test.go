@@ -2,6 +2,7 @@ package rtc_test
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -135,15 +136,18 @@ func drain(c *callstest.Client, f func([]byte)) {
 // the one her audio goes up on), loss reports reach the speaker they are
 // about, and when Ann's leg closes she is out of the call and the others
 // go on.
-func TestAGroupCallWithOneParticipantOverUDP(t *testing.T) {
+// callOfThree is Bob, Cat and Ann in their group's call, in slots 0, 1
+// and 2, each on a WebSocket (and keeping it talking).
+func callOfThree(t *testing.T) (srv *nodetest.Server, id proto.CallID, ann, bob, cat *callstest.Client) {
+	t.Helper()
 	srv, cs := udpNode(t)
-	ann := cs.Login(t, cs.Register(t, "ann"))
-	bob := cs.Login(t, cs.Register(t, "bob"))
-	cat := cs.Login(t, cs.Register(t, "cat"))
+	ann = cs.Login(t, cs.Register(t, "ann"))
+	bob = cs.Login(t, cs.Register(t, "bob"))
+	cat = cs.Login(t, cs.Register(t, "cat"))
 	conv := group(t, ann, bob, cat)
 	all := []*callstest.Client{ann, bob, cat}
 
-	id := joinGroupCall(t, bob, conv, 0)
+	id = joinGroupCall(t, bob, conv, 0)
 	for _, c := range []*callstest.Client{ann, cat} {
 		var in proto.CallIncoming
 		c.Next(proto.TypeCallIncoming, &in)
@@ -160,12 +164,17 @@ func TestAGroupCallWithOneParticipantOverUDP(t *testing.T) {
 		t.Fatal("ann joined another call")
 	}
 	seeState(t, id, "bob@0 cat@1 ann@2", all...)
+	return srv, id, ann, bob, cat
+}
 
-	// Ann's leg: 16 m-lines, as the app offers it for a group call.
+// dialLeg has c offer a group leg for call id, 16 m-lines as the app
+// offers it, and waits until its client side is connected.
+func dialLeg(t *testing.T, c *callstest.Client, id proto.CallID) *peer {
+	t.Helper()
 	p, sdp := newPeer(t, rtcmedia.Slots)
-	answer, code := offerLeg(ann, id, sdp)
+	answer, code := offerLeg(c, id, sdp)
 	if code != "" {
-		t.Fatalf("ann's offer: %q", code)
+		t.Fatalf("%s's offer: %q", c.User.Name, code)
 	}
 	if mids, err := rtcmedia.AudioMids(answer); err != nil || len(mids) != rtcmedia.Slots {
 		t.Fatalf("the answer has %d audio m-lines (%v), want %d", len(mids), err, rtcmedia.Slots)
@@ -176,8 +185,15 @@ func TestAGroupCallWithOneParticipantOverUDP(t *testing.T) {
 	select {
 	case <-p.connected:
 	case <-time.After(30 * time.Second): // a guard against hanging, not a timing
-		t.Fatal("ann's leg never connected")
+		t.Fatalf("%s's leg never connected", c.User.Name)
 	}
+	return p
+}
+
+func TestAGroupCallWithOneParticipantOverUDP(t *testing.T) {
+	srv, id, ann, bob, cat := callOfThree(t)
+	all := []*callstest.Client{ann, bob, cat}
+	p := dialLeg(t, ann, id)
 
 	// Bob and Cat speak on their WebSockets; Ann's leg has each on the
 	// m-line of their slot, sequence number and timestamp unchanged.
@@ -214,14 +230,26 @@ func TestAGroupCallWithOneParticipantOverUDP(t *testing.T) {
 	})
 
 	// Ann speaks on m-line 0: Bob and Cat get group audio packets of her
-	// slot.
+	// slot. Every other round she sends an empty packet, as when muted:
+	// that comes through too (it keeps her in the call).
 	got := map[string]bool{}
+	gotEmpty := map[string]bool{}
 	until(t, "ann's UDP audio at bob and cat", func(round int) {
+		if round%2 == 1 {
+			p.up.write(rtcmedia.OpusPT, uint16(9000+round), uint32(round)*960, nil)
+			return
+		}
 		p.up.write(rtcmedia.OpusPT, uint16(5000+round), uint32(round)*960, fmt.Appendf(nil, "ann:%d", round))
 	}, func() bool {
 		for _, c := range []*callstest.Client{bob, cat} {
 			drain(c, func(b []byte) {
 				g, err := proto.ParseGroupPacket(b)
+				if err == nil && len(g.Payload) == 0 && g.Seq >= 9000 { // ann's keepalives on her WebSocket count from 0
+					if g.Call != id || g.Slot != 2 || g.Timestamp != uint32(g.Seq-9000)*960 {
+						t.Fatalf("%s heard ann's empty packet as %+v", c.User.Name, g)
+					}
+					gotEmpty[c.User.Name] = true
+				}
 				if err != nil || !strings.HasPrefix(string(g.Payload), "ann:") {
 					return // the other's audio of before, or a keepalive
 				}
@@ -233,7 +261,7 @@ func TestAGroupCallWithOneParticipantOverUDP(t *testing.T) {
 				got[c.User.Name] = true
 			})
 		}
-		return got["bob"] && got["cat"]
+		return got["bob"] && got["cat"] && gotEmpty["bob"] && gotEmpty["cat"]
 	})
 
 	// Ann reports loss about m-line 0's stream and m-line 1's: Bob and
@@ -316,16 +344,26 @@ func TestAGroupCallWithOneParticipantOverUDP(t *testing.T) {
 }
 
 // A group call's leg has 16 m-lines and a 1:1 call's one: an offer with
-// the other number is refused, and the right one answered.
+// the other number is refused, and the right one answered. Only a group
+// call's participants may offer a leg for it.
 func TestAnOfferMustHaveItsCallsMLinesThroughTheHub(t *testing.T) {
 	_, cs := udpNode(t)
 	ann := cs.Login(t, cs.Register(t, "ann"))
 	dan := cs.Login(t, cs.Register(t, "dan"))
 	eve := cs.Login(t, cs.Register(t, "eve"))
 
-	id := joinGroupCall(t, ann, group(t, ann), 0)
+	bob := cs.Login(t, cs.Register(t, "bob"))
+	id := joinGroupCall(t, ann, group(t, ann, bob), 0)
 	_, one := newPeer(t, 1)
 	_, sixteen := newPeer(t, rtcmedia.Slots)
+	// Only a participant may offer: not a member whose phone rings, nor
+	// someone outside the group.
+	if _, code := offerLeg(bob, id, sixteen); code != proto.CodeNoSuchCall {
+		t.Errorf("the offer of a member who was rung and did not join: %q, want no_such_call", code)
+	}
+	if _, code := offerLeg(dan, id, sixteen); code != proto.CodeNoSuchCall {
+		t.Errorf("the offer of someone outside the group: %q, want no_such_call", code)
+	}
 	if _, code := offerLeg(ann, id, one); code != proto.CodeBadRequest {
 		t.Errorf("a 1-m-line offer for a group call: %q, want bad_request", code)
 	}
@@ -350,4 +388,55 @@ func TestAnOfferMustHaveItsCallsMLinesThroughTheHub(t *testing.T) {
 	if _, code := offerLeg(dan, ring.Call, one); code != "" {
 		t.Errorf("a 1-m-line offer for a 1:1 call: %q", code)
 	}
+}
+
+// Bob and Ann both over UDP, Cat on her WebSocket: what one leg sends
+// goes down the other's on the sender's slot's m-line, and Cat hears
+// both.
+func TestTwoParticipantsOverUDP(t *testing.T) {
+	_, id, ann, bob, cat := callOfThree(t)
+	pa, pb := dialLeg(t, ann, id), dialLeg(t, bob, id)
+	legs := map[string]*peer{"ann": pa, "bob": pb}
+	slotOf := map[string]int{"bob": 0, "ann": 2}
+	heard := map[string]bool{} // "listener<-speaker"
+	until(t, "ann's and bob's UDP audio at each other and at cat", func(round int) {
+		for name, p := range legs {
+			p.up.write(rtcmedia.OpusPT, uint16(round), uint32(round)*960, fmt.Appendf(nil, "%s:%d", name, round))
+		}
+	}, func() bool {
+		for listener, p := range legs {
+		next:
+			for {
+				select {
+				case g := <-p.rtp:
+					speaker, r, _ := strings.Cut(string(g.p.Payload), ":")
+					round, err := strconv.Atoi(r)
+					if len(g.p.Payload) == 0 {
+						continue // cat's keepalives
+					}
+					if _, known := slotOf[speaker]; !known || err != nil {
+						t.Fatalf("%s's m-line %d got %q", listener, g.mline, g.p.Payload)
+					}
+					if speaker == listener || g.mline != slotOf[speaker] || g.p.SequenceNumber != uint16(round) || g.p.Timestamp != uint32(round)*960 {
+						t.Fatalf("%s's m-line %d got %q seq %d ts %d", listener, g.mline, g.p.Payload, g.p.SequenceNumber, g.p.Timestamp)
+					}
+					heard[listener+"<-"+speaker] = true
+				default:
+					break next
+				}
+			}
+		}
+		drain(cat, func(b []byte) {
+			g, err := proto.ParseGroupPacket(b)
+			if err != nil || len(g.Payload) == 0 {
+				return
+			}
+			speaker, _, _ := strings.Cut(string(g.Payload), ":")
+			if g.Call != id || int(g.Slot) != slotOf[speaker] {
+				t.Fatalf("cat heard %q on slot %d", g.Payload, g.Slot)
+			}
+			heard["cat<-"+speaker] = true
+		})
+		return len(heard) == 4
+	})
 }
