@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,10 +19,10 @@ import (
 	"parley/server/rtc"
 )
 
-// These tests run a group call through a whole server (node, hub,
+// These tests run group calls through a whole server (node, hub,
 // switchboard, UDP port) on the real clock: the participants are
 // callstest clients on their WebSockets, which carry audio frames, and
-// one of them also has a UDP leg, a pion client like the app's.
+// some of them also have a UDP leg, a pion client like the app's.
 
 // udpNode is a server with UDP on, on 127.0.0.1.
 func udpNode(t *testing.T) (*nodetest.Server, *callstest.Server) {
@@ -32,26 +33,88 @@ func udpNode(t *testing.T) (*nodetest.Server, *callstest.Server) {
 	return srv, callstest.At(srv.URL)
 }
 
-// talking keeps c's user heard in call id, as a muted client is: an empty
-// audio packet every 100 ms on its WebSocket, until the test ends. (The
-// server drops a participant silent for 4 s; a slow machine must not end
-// the test's call.) Receivers skip empty payloads.
-func talking(t *testing.T, c *callstest.Client, id proto.CallID) {
+// participant is a user on a callstest client and, in a call, its
+// voice: audio packets numbered as one engine numbers them (sequence
+// number +1 and timestamp +960 each), on its WebSocket or its UDP leg.
+// A packet's payload is "text:seq". While in a call it also sends an
+// empty packet every 100 ms on its WebSocket, as a muted client does:
+// the server drops a participant silent for 4 s, and a slow machine
+// must not end a test's call.
+type participant struct {
+	*callstest.Client
+	stop func() // stops the empty packets
+
+	mu   sync.Mutex
+	call proto.CallID
+	seq  uint16
+}
+
+func newParticipant(t *testing.T, cs *callstest.Server, name string) *participant {
+	t.Helper()
+	return &participant{Client: cs.Login(t, cs.Register(t, name)), stop: func() {}}
+}
+
+// talk starts p's voice in call id, numbering from seq.
+func (p *participant) talk(t *testing.T, id proto.CallID, seq uint16) {
+	p.mu.Lock()
+	p.call, p.seq = id, seq
+	p.mu.Unlock()
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
-		for seq := uint16(0); ; seq++ {
+		for {
 			select {
 			case <-stop:
 				return
 			case <-tick.C:
 			}
-			c.Send(proto.AppendPacket(nil, proto.AudioPacket{Call: id, Seq: seq}))
+			p.say("")
 		}
 	}()
-	t.Cleanup(func() { close(stop); <-done })
+	var once sync.Once
+	p.stop = func() { once.Do(func() { close(stop); <-done }) }
+	t.Cleanup(p.stop)
+}
+
+// packet numbers p's next packet. Call with p.mu held.
+func (p *participant) packet(text string) proto.AudioPacket {
+	a := proto.AudioPacket{Call: p.call, Seq: p.seq, Timestamp: uint32(p.seq) * 960}
+	if text != "" {
+		a.Payload = fmt.Appendf(nil, "%s:%d", text, p.seq)
+	}
+	p.seq++
+	return a
+}
+
+// say sends p's next packet on its WebSocket.
+func (p *participant) say(text string) (uint16, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	a := p.packet(text)
+	return a.Seq, p.Send(proto.AppendPacket(nil, a))
+}
+
+// sayUDP sends p's next packet on its leg (until the leg's track is
+// bound, nothing leaves).
+func (p *participant) sayUDP(leg *peer, text string) uint16 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	a := p.packet(text)
+	leg.up.write(rtcmedia.OpusPT, a.Seq, a.Timestamp, a.Payload)
+	return a.Seq
+}
+
+// spoken reads a payload of say's: the text, and the sequence number
+// the speaker gave it.
+func spoken(payload []byte) (text string, seq uint16, ok bool) {
+	i := strings.LastIndexByte(string(payload), ':')
+	if i < 0 {
+		return "", 0, false
+	}
+	n, err := strconv.ParseUint(string(payload[i+1:]), 10, 16)
+	return string(payload[:i]), uint16(n), err == nil
 }
 
 // names describes a group call's state: "name@slot" in slot order.
@@ -66,35 +129,35 @@ func names(st proto.GroupCallState) string {
 	return strings.Join(s, " ")
 }
 
-// seeState checks that each client's next push is call id's state, want.
-func seeState(t *testing.T, id proto.CallID, want string, cs ...*callstest.Client) {
+// seeState checks that each one's next push is call id's state, want.
+func seeState(t *testing.T, id proto.CallID, want string, ps ...*participant) {
 	t.Helper()
-	for _, c := range cs {
+	for _, p := range ps {
 		var st proto.GroupCallState
-		c.Next(proto.TypeGroupCallState, &st)
+		p.Next(proto.TypeGroupCallState, &st)
 		if st.Call != id || names(st) != want {
-			t.Fatalf("%s sees %+v (%s), want %s", c.User.Name, st, names(st), want)
+			t.Fatalf("%s sees %+v (%s), want %s", p.User.Name, st, names(st), want)
 		}
 	}
 }
 
-// joinGroupCall has c start or join group conv's call, in slot, and keeps
-// it talking.
-func joinGroupCall(t *testing.T, c *callstest.Client, conv proto.ConvID, slot int) proto.CallID {
+// join has p start or join group conv's call, in slot, and talk in it
+// from sequence number 0, as a new engine does.
+func (p *participant) join(t *testing.T, conv proto.ConvID, slot int) proto.CallID {
 	t.Helper()
 	var r proto.GroupCallReply
-	if err := c.Do(proto.TypeGroupCall, proto.GroupCallRequest{Conv: conv}, &r); err != nil {
-		t.Fatalf("%s: group_call: %v", c.User.Name, err)
+	if err := p.Do(proto.TypeGroupCall, proto.GroupCallRequest{Conv: conv}, &r); err != nil {
+		t.Fatalf("%s: group_call: %v", p.User.Name, err)
 	}
 	if r.Slot != slot || r.Codec != "opus" {
-		t.Fatalf("%s joined with %+v, want slot %d", c.User.Name, r, slot)
+		t.Fatalf("%s joined with %+v, want slot %d", p.User.Name, r, slot)
 	}
-	talking(t, c, r.Call)
+	p.talk(t, r.Call, 0)
 	return r.Call
 }
 
 // group creates owner's group with the others in it.
-func group(t *testing.T, owner *callstest.Client, others ...*callstest.Client) proto.ConvID {
+func group(t *testing.T, owner *participant, others ...*participant) proto.ConvID {
 	t.Helper()
 	var g proto.ConversationReply
 	if err := owner.Do(proto.TypeCreateGroup, proto.CreateGroupRequest{Name: "crew"}, &g); err != nil {
@@ -108,26 +171,85 @@ func group(t *testing.T, owner *callstest.Client, others ...*callstest.Client) p
 	return g.Conversation.ID
 }
 
-// offerLeg has c offer sdp for call id and returns the server's answer,
+// offerLeg has p offer sdp for call id and returns the server's answer,
 // or the error's code.
-func offerLeg(c *callstest.Client, id proto.CallID, sdp string) (string, proto.Code) {
+func offerLeg(p *participant, id proto.CallID, sdp string) (string, proto.Code) {
 	var r proto.CallRTCOfferReply
-	if err := c.Do(proto.TypeCallRTCOffer, proto.CallRTCOfferRequest{Call: id, SDP: sdp}, &r); err != nil {
+	if err := p.Do(proto.TypeCallRTCOffer, proto.CallRTCOfferRequest{Call: id, SDP: sdp}, &r); err != nil {
 		return "", proto.CodeOf(err)
 	}
 	return r.SDP, ""
 }
 
-// drain hands each packet waiting on c to f.
-func drain(c *callstest.Client, f func([]byte)) {
+// drain hands each packet waiting on p's WebSocket to f.
+func drain(p *participant, f func([]byte)) {
 	for {
 		select {
-		case b := <-c.Packets():
+		case b := <-p.Packets():
 			f(b)
 		default:
 			return
 		}
 	}
+}
+
+// three is Bob, Cat and Ann in their group's call, in slots 0, 1 and 2,
+// each on a WebSocket.
+type three struct {
+	srv           *nodetest.Server
+	conv          proto.ConvID
+	id            proto.CallID
+	ann, bob, cat *participant
+}
+
+func (c *three) all() []*participant { return []*participant{c.ann, c.bob, c.cat} }
+
+func callOfThree(t *testing.T) *three {
+	t.Helper()
+	srv, cs := udpNode(t)
+	c := &three{srv: srv, ann: newParticipant(t, cs, "ann"), bob: newParticipant(t, cs, "bob"), cat: newParticipant(t, cs, "cat")}
+	c.conv = group(t, c.ann, c.bob, c.cat)
+	c.id = c.bob.join(t, c.conv, 0)
+	for _, p := range []*participant{c.ann, c.cat} {
+		var in proto.CallIncoming
+		p.Next(proto.TypeCallIncoming, &in)
+		if in.Call != c.id || in.Conv != c.conv {
+			t.Fatalf("%s rang with %+v", p.User.Name, in)
+		}
+	}
+	seeState(t, c.id, "bob@0", c.all()...)
+	if c.cat.join(t, c.conv, 1) != c.id {
+		t.Fatal("cat joined another call")
+	}
+	seeState(t, c.id, "bob@0 cat@1", c.all()...)
+	if c.ann.join(t, c.conv, 2) != c.id {
+		t.Fatal("ann joined another call")
+	}
+	seeState(t, c.id, "bob@0 cat@1 ann@2", c.all()...)
+	return c
+}
+
+// dialLeg has p offer a group leg for call id, 16 m-lines as the app
+// offers it, and waits until its client side is connected.
+func dialLeg(t *testing.T, p *participant, id proto.CallID) *peer {
+	t.Helper()
+	leg, sdp := newPeer(t, rtcmedia.Slots)
+	answer, code := offerLeg(p, id, sdp)
+	if code != "" {
+		t.Fatalf("%s's offer: %q", p.User.Name, code)
+	}
+	if mids, err := rtcmedia.AudioMids(answer); err != nil || len(mids) != rtcmedia.Slots {
+		t.Fatalf("the answer has %d audio m-lines (%v), want %d", len(mids), err, rtcmedia.Slots)
+	}
+	if err := leg.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-leg.connected:
+	case <-time.After(30 * time.Second): // a guard against hanging, not a timing
+		t.Fatalf("%s's leg never connected", p.User.Name)
+	}
+	return leg
 }
 
 // Bob, Cat and Ann in a group call, in slots 0, 1 and 2; Ann's audio
@@ -136,132 +258,74 @@ func drain(c *callstest.Client, f func([]byte)) {
 // the one her audio goes up on), loss reports reach the speaker they are
 // about, and when Ann's leg closes she is out of the call and the others
 // go on.
-// callOfThree is Bob, Cat and Ann in their group's call, in slots 0, 1
-// and 2, each on a WebSocket (and keeping it talking).
-func callOfThree(t *testing.T) (srv *nodetest.Server, id proto.CallID, ann, bob, cat *callstest.Client) {
-	t.Helper()
-	srv, cs := udpNode(t)
-	ann = cs.Login(t, cs.Register(t, "ann"))
-	bob = cs.Login(t, cs.Register(t, "bob"))
-	cat = cs.Login(t, cs.Register(t, "cat"))
-	conv := group(t, ann, bob, cat)
-	all := []*callstest.Client{ann, bob, cat}
-
-	id = joinGroupCall(t, bob, conv, 0)
-	for _, c := range []*callstest.Client{ann, cat} {
-		var in proto.CallIncoming
-		c.Next(proto.TypeCallIncoming, &in)
-		if in.Call != id || in.Conv != conv {
-			t.Fatalf("%s rang with %+v", c.User.Name, in)
-		}
-	}
-	seeState(t, id, "bob@0", all...)
-	if joinGroupCall(t, cat, conv, 1) != id {
-		t.Fatal("cat joined another call")
-	}
-	seeState(t, id, "bob@0 cat@1", all...)
-	if joinGroupCall(t, ann, conv, 2) != id {
-		t.Fatal("ann joined another call")
-	}
-	seeState(t, id, "bob@0 cat@1 ann@2", all...)
-	return srv, id, ann, bob, cat
-}
-
-// dialLeg has c offer a group leg for call id, 16 m-lines as the app
-// offers it, and waits until its client side is connected.
-func dialLeg(t *testing.T, c *callstest.Client, id proto.CallID) *peer {
-	t.Helper()
-	p, sdp := newPeer(t, rtcmedia.Slots)
-	answer, code := offerLeg(c, id, sdp)
-	if code != "" {
-		t.Fatalf("%s's offer: %q", c.User.Name, code)
-	}
-	if mids, err := rtcmedia.AudioMids(answer); err != nil || len(mids) != rtcmedia.Slots {
-		t.Fatalf("the answer has %d audio m-lines (%v), want %d", len(mids), err, rtcmedia.Slots)
-	}
-	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-p.connected:
-	case <-time.After(30 * time.Second): // a guard against hanging, not a timing
-		t.Fatalf("%s's leg never connected", c.User.Name)
-	}
-	return p
-}
-
 func TestAGroupCallWithOneParticipantOverUDP(t *testing.T) {
-	srv, id, ann, bob, cat := callOfThree(t)
-	all := []*callstest.Client{ann, bob, cat}
-	p := dialLeg(t, ann, id)
+	c := callOfThree(t)
+	ann, bob, cat, id := c.ann, c.bob, c.cat, c.id
+	leg := dialLeg(t, ann, id)
 
 	// Bob and Cat speak on their WebSockets; Ann's leg has each on the
 	// m-line of their slot, sequence number and timestamp unchanged.
 	// (Until the server's side of the leg is up, they reach her
 	// WebSocket: the rounds go on until the leg has them.)
-	speakers := map[int]*callstest.Client{0: bob, 1: cat}
-	heard := map[int]bool{}
-	until(t, "bob's and cat's audio on ann's leg", func(round int) {
-		for slot, c := range speakers {
-			pkt := proto.AppendPacket(nil, proto.AudioPacket{
-				Call: id, Seq: uint16(round), Timestamp: uint32(round) * 960, Payload: fmt.Appendf(nil, "%d:%d", slot, round),
-			})
-			if err := c.Send(pkt); err != nil {
+	slotOf := map[string]int{"bob": 0, "cat": 1, "ann": 2}
+	heard := map[string]bool{}
+	until(t, "bob's and cat's audio on ann's leg", func(int) {
+		for _, p := range []*participant{bob, cat} {
+			if _, err := p.say(p.User.Name); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}, func() bool {
 		for {
 			select {
-			case g := <-p.rtp:
+			case g := <-leg.rtp:
 				if len(g.p.Payload) == 0 {
-					continue // someone's keepalive
+					continue // someone's empty packets
 				}
-				var slot, round int
-				if _, err := fmt.Sscanf(string(g.p.Payload), "%d:%d", &slot, &round); err != nil || slot != g.mline ||
-					g.p.SequenceNumber != uint16(round) || g.p.Timestamp != uint32(round)*960 || g.p.PayloadType != rtcmedia.OpusPT {
+				who, seq, ok := spoken(g.p.Payload)
+				if !ok || slotOf[who] != g.mline || who == "ann" || g.p.SequenceNumber != seq || g.p.Timestamp != uint32(seq)*960 || g.p.PayloadType != rtcmedia.OpusPT {
 					t.Fatalf("ann's m-line %d got %q seq %d ts %d pt %d", g.mline, g.p.Payload, g.p.SequenceNumber, g.p.Timestamp, g.p.PayloadType)
 				}
-				heard[slot] = true
+				heard[who] = true
 			default:
-				return heard[0] && heard[1]
+				return heard["bob"] && heard["cat"]
 			}
 		}
 	})
 
 	// Ann speaks on m-line 0: Bob and Cat get group audio packets of her
-	// slot. Every other round she sends an empty packet, as when muted:
-	// that comes through too (it keeps her in the call).
+	// slot. Every other round she sends an empty packet over UDP, as
+	// when muted: that comes through too (it keeps her in the call).
+	emptyUDP := map[uint16]bool{} // the sequence numbers of her empty packets over UDP
 	got := map[string]bool{}
-	gotEmpty := map[string]bool{}
 	until(t, "ann's UDP audio at bob and cat", func(round int) {
 		if round%2 == 1 {
-			p.up.write(rtcmedia.OpusPT, uint16(9000+round), uint32(round)*960, nil)
+			emptyUDP[ann.sayUDP(leg, "")] = true
 			return
 		}
-		p.up.write(rtcmedia.OpusPT, uint16(5000+round), uint32(round)*960, fmt.Appendf(nil, "ann:%d", round))
+		ann.sayUDP(leg, "ann")
 	}, func() bool {
-		for _, c := range []*callstest.Client{bob, cat} {
-			drain(c, func(b []byte) {
+		for _, p := range []*participant{bob, cat} {
+			drain(p, func(b []byte) {
 				g, err := proto.ParseGroupPacket(b)
-				if err == nil && len(g.Payload) == 0 && g.Seq >= 9000 { // ann's keepalives on her WebSocket count from 0
-					if g.Call != id || g.Slot != 2 || g.Timestamp != uint32(g.Seq-9000)*960 {
-						t.Fatalf("%s heard ann's empty packet as %+v", c.User.Name, g)
+				if err != nil || g.Slot != 2 {
+					return // the other's audio
+				}
+				if g.Call != id || g.Timestamp != uint32(g.Seq)*960 {
+					t.Fatalf("%s heard ann as %+v", p.User.Name, g)
+				}
+				switch who, seq, _ := spoken(g.Payload); {
+				case len(g.Payload) == 0 && emptyUDP[g.Seq]:
+					got[p.User.Name+" empty"] = true
+				case who == "ann":
+					if g.Seq != seq {
+						t.Fatalf("%s heard ann as %+v", p.User.Name, g)
 					}
-					gotEmpty[c.User.Name] = true
+					got[p.User.Name] = true
 				}
-				if err != nil || !strings.HasPrefix(string(g.Payload), "ann:") {
-					return // the other's audio of before, or a keepalive
-				}
-				var round int
-				fmt.Sscanf(string(g.Payload), "ann:%d", &round)
-				if g.Call != id || g.Slot != 2 || g.Seq != uint16(5000+round) || g.Timestamp != uint32(round)*960 {
-					t.Fatalf("%s heard ann as %+v", c.User.Name, g)
-				}
-				got[c.User.Name] = true
 			})
 		}
-		return got["bob"] && got["cat"] && gotEmpty["bob"] && gotEmpty["cat"]
+		return len(got) == 4
 	})
 
 	// Ann reports loss about m-line 0's stream and m-line 1's: Bob and
@@ -269,22 +333,22 @@ func TestAGroupCallWithOneParticipantOverUDP(t *testing.T) {
 	lossOf := map[string]uint8{"bob": 77, "cat": 33}
 	reported := map[string]bool{}
 	until(t, "ann's loss reports at bob and cat", func(int) {
-		for slot, c := range speakers {
-			if err := p.pc.WriteRTCP([]rtcp.Packet{rtcmedia.Report(p.ssrcs[slot].Load(), lossOf[c.User.Name])}); err != nil {
+		for name, loss := range lossOf {
+			if err := leg.pc.WriteRTCP([]rtcp.Packet{rtcmedia.Report(leg.ssrcs[slotOf[name]].Load(), loss)}); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}, func() bool {
-		for _, c := range []*callstest.Client{bob, cat} {
-			drain(c, func(b []byte) {
+		for _, p := range []*participant{bob, cat} {
+			drain(p, func(b []byte) {
 				r, err := proto.ParseReport(b)
 				if err != nil {
 					return // audio
 				}
-				if r.Call != id || r.Loss != lossOf[c.User.Name] {
-					t.Fatalf("%s got the loss report %+v, want loss %d", c.User.Name, r, lossOf[c.User.Name])
+				if r.Call != id || r.Loss != lossOf[p.User.Name] {
+					t.Fatalf("%s got the loss report %+v, want loss %d", p.User.Name, r, lossOf[p.User.Name])
 				}
-				reported[c.User.Name] = true
+				reported[p.User.Name] = true
 			})
 		}
 		return reported["bob"] && reported["cat"]
@@ -299,13 +363,13 @@ func TestAGroupCallWithOneParticipantOverUDP(t *testing.T) {
 	}, func() bool {
 		for {
 			select {
-			case pkt := <-p.rtcp:
+			case pkt := <-leg.rtcp:
 				a, ok := pkt.(*rtcp.ApplicationDefined)
 				if !ok || a.Name != rtcmedia.ReportName {
 					continue
 				}
-				if a.SSRC != p.upSSRC() || a.Data[0] != 55 {
-					t.Fatalf("ann's leg got %+v, want loss 55 about SSRC %d", a, p.upSSRC())
+				if a.SSRC != leg.upSSRC() || a.Data[0] != 55 {
+					t.Fatalf("ann's leg got %+v, want loss 55 about SSRC %d", a, leg.upSSRC())
 				}
 				return true
 			default:
@@ -314,24 +378,24 @@ func TestAGroupCallWithOneParticipantOverUDP(t *testing.T) {
 		}
 	})
 
-	// Ann's leg closes (her WebSocket stays, and still sends her
-	// keepalives): she is out of the call, Bob and Cat go on.
-	p.pc.Close()
+	// Ann's leg closes (her WebSocket stays, and still sends her empty
+	// packets): she is out of the call, Bob and Cat go on.
+	leg.pc.Close()
 	if e := ann.NextEnd(); e.Call != id || e.Reason != proto.EndDropped || e.By != ann.User.ID {
 		t.Fatalf("ann's call_end %+v, want dropped", e)
 	}
-	seeState(t, id, "bob@0 cat@1", all...)
-	if n := srv.Metric(t, "parley_call_udp_legs"); n != 0 {
+	seeState(t, id, "bob@0 cat@1", c.all()...)
+	if n := c.srv.Metric(t, "parley_call_udp_legs"); n != 0 {
 		t.Errorf("parley_call_udp_legs = %v after ann's leg closed, want 0", n)
 	}
 	heardBob := false
-	until(t, "bob's audio at cat after ann left", func(round int) {
-		if err := bob.Send(proto.AppendPacket(nil, proto.AudioPacket{Call: id, Seq: uint16(round), Payload: []byte("still here")})); err != nil {
+	until(t, "bob's audio at cat after ann left", func(int) {
+		if _, err := bob.say("still here"); err != nil {
 			t.Fatal(err)
 		}
 	}, func() bool {
 		drain(cat, func(b []byte) {
-			if g, err := proto.ParseGroupPacket(b); err == nil && string(g.Payload) == "still here" {
+			if g, err := proto.ParseGroupPacket(b); err == nil && strings.HasPrefix(string(g.Payload), "still here:") {
 				if g.Slot != 0 {
 					t.Fatalf("cat heard bob on slot %d", g.Slot)
 				}
@@ -348,12 +412,10 @@ func TestAGroupCallWithOneParticipantOverUDP(t *testing.T) {
 // call's participants may offer a leg for it.
 func TestAnOfferMustHaveItsCallsMLinesThroughTheHub(t *testing.T) {
 	_, cs := udpNode(t)
-	ann := cs.Login(t, cs.Register(t, "ann"))
-	dan := cs.Login(t, cs.Register(t, "dan"))
-	eve := cs.Login(t, cs.Register(t, "eve"))
+	ann, bob := newParticipant(t, cs, "ann"), newParticipant(t, cs, "bob")
+	dan, eve := newParticipant(t, cs, "dan"), newParticipant(t, cs, "eve")
 
-	bob := cs.Login(t, cs.Register(t, "bob"))
-	id := joinGroupCall(t, ann, group(t, ann, bob), 0)
+	id := ann.join(t, group(t, ann, bob), 0)
 	_, one := newPeer(t, 1)
 	_, sixteen := newPeer(t, rtcmedia.Slots)
 	// Only a participant may offer: not a member whose phone rings, nor
@@ -378,8 +440,8 @@ func TestAnOfferMustHaveItsCallsMLinesThroughTheHub(t *testing.T) {
 	if err := eve.Do(proto.TypeCallAccept, proto.CallAcceptRequest{Call: ring.Call}, nil); err != nil {
 		t.Fatal(err)
 	}
-	talking(t, dan, ring.Call)
-	talking(t, eve, ring.Call)
+	dan.talk(t, ring.Call, 0)
+	eve.talk(t, ring.Call, 0)
 	_, one = newPeer(t, 1)
 	_, sixteen = newPeer(t, rtcmedia.Slots)
 	if _, code := offerLeg(dan, ring.Call, sixteen); code != proto.CodeBadRequest {
@@ -394,49 +456,125 @@ func TestAnOfferMustHaveItsCallsMLinesThroughTheHub(t *testing.T) {
 // goes down the other's on the sender's slot's m-line, and Cat hears
 // both.
 func TestTwoParticipantsOverUDP(t *testing.T) {
-	_, id, ann, bob, cat := callOfThree(t)
-	pa, pb := dialLeg(t, ann, id), dialLeg(t, bob, id)
-	legs := map[string]*peer{"ann": pa, "bob": pb}
+	c := callOfThree(t)
+	legs := map[*participant]*peer{c.ann: dialLeg(t, c.ann, c.id), c.bob: dialLeg(t, c.bob, c.id)}
 	slotOf := map[string]int{"bob": 0, "ann": 2}
 	heard := map[string]bool{} // "listener<-speaker"
-	until(t, "ann's and bob's UDP audio at each other and at cat", func(round int) {
-		for name, p := range legs {
-			p.up.write(rtcmedia.OpusPT, uint16(round), uint32(round)*960, fmt.Appendf(nil, "%s:%d", name, round))
+	until(t, "ann's and bob's UDP audio at each other and at cat", func(int) {
+		for p, leg := range legs {
+			p.sayUDP(leg, p.User.Name)
 		}
 	}, func() bool {
-		for listener, p := range legs {
+		for p, leg := range legs {
+			listener := p.User.Name
 		next:
 			for {
 				select {
-				case g := <-p.rtp:
-					speaker, r, _ := strings.Cut(string(g.p.Payload), ":")
-					round, err := strconv.Atoi(r)
+				case g := <-leg.rtp:
 					if len(g.p.Payload) == 0 {
-						continue // cat's keepalives
+						continue // empty packets
 					}
-					if _, known := slotOf[speaker]; !known || err != nil {
-						t.Fatalf("%s's m-line %d got %q", listener, g.mline, g.p.Payload)
-					}
-					if speaker == listener || g.mline != slotOf[speaker] || g.p.SequenceNumber != uint16(round) || g.p.Timestamp != uint32(round)*960 {
+					who, seq, ok := spoken(g.p.Payload)
+					if _, known := slotOf[who]; !ok || !known || who == listener || g.mline != slotOf[who] || g.p.SequenceNumber != seq || g.p.Timestamp != uint32(seq)*960 {
 						t.Fatalf("%s's m-line %d got %q seq %d ts %d", listener, g.mline, g.p.Payload, g.p.SequenceNumber, g.p.Timestamp)
 					}
-					heard[listener+"<-"+speaker] = true
+					heard[listener+"<-"+who] = true
 				default:
 					break next
 				}
 			}
 		}
-		drain(cat, func(b []byte) {
+		drain(c.cat, func(b []byte) {
 			g, err := proto.ParseGroupPacket(b)
 			if err != nil || len(g.Payload) == 0 {
 				return
 			}
-			speaker, _, _ := strings.Cut(string(g.Payload), ":")
-			if g.Call != id || int(g.Slot) != slotOf[speaker] {
+			who, _, _ := spoken(g.Payload)
+			if g.Call != c.id || int(g.Slot) != slotOf[who] {
 				t.Fatalf("cat heard %q on slot %d", g.Payload, g.Slot)
 			}
-			heard["cat<-"+speaker] = true
+			heard["cat<-"+who] = true
 		})
 		return len(heard) == 4
+	})
+}
+
+// Someone else takes a slot, or its speaker comes back with a new
+// engine numbering from 0: a listener on UDP hears the new voice at
+// once. (The server's stream on that m-line goes on from the last
+// sequence number it sent, with the new speaker's spacing: an SRTP
+// receiver drops numbers it has passed as replays, which would silence
+// the newcomer for as long as the one before had talked.)
+func TestASlotTakenOverIsHeardOverUDP(t *testing.T) {
+	c := callOfThree(t)
+	ann, id := c.ann, c.id
+	leg := dialLeg(t, c.bob, id)
+	// Ann has talked for 400 s.
+	ann.mu.Lock()
+	ann.seq += 20_000
+	ann.mu.Unlock()
+	var last uint16 // the last of ann's numbers bob's leg had on m-line 2
+	heard := false
+	until(t, "ann's audio at bob's leg", func(int) {
+		if _, err := ann.say("ann"); err != nil {
+			t.Fatal(err)
+		}
+	}, func() bool {
+		for {
+			select {
+			case g := <-leg.rtp:
+				if who, seq, _ := spoken(g.p.Payload); who == "ann" {
+					if g.mline != 2 || g.p.SequenceNumber != seq {
+						t.Fatalf("bob's m-line %d got %q seq %d", g.mline, g.p.Payload, g.p.SequenceNumber)
+					}
+					last, heard = seq, true
+				}
+			default:
+				return heard
+			}
+		}
+	})
+
+	ann.stop()
+	if err := ann.Do(proto.TypeCallHangup, proto.CallHangupRequest{Call: id}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if e := ann.NextEnd(); e.Reason != proto.EndHangup {
+		t.Fatalf("ann's call_end %+v, want hangup", e)
+	}
+	seeState(t, id, "bob@0 cat@1", c.all()...)
+	if ann.join(t, c.conv, 2) != id {
+		t.Fatal("ann joined another call")
+	}
+	seeState(t, id, "bob@0 cat@1 ann@2", c.all()...)
+
+	var shift *uint16
+	heard = false
+	until(t, "ann's new voice at bob's leg", func(int) {
+		if _, err := ann.say("again"); err != nil {
+			t.Fatal(err)
+		}
+	}, func() bool {
+		for {
+			select {
+			case g := <-leg.rtp:
+				who, seq, _ := spoken(g.p.Payload)
+				if who != "again" {
+					continue
+				}
+				out := g.p.SequenceNumber
+				if g.mline != 2 || int16(out-last) <= 0 || g.p.Timestamp != uint32(seq)*960 {
+					t.Fatalf("bob's m-line %d got %q seq %d ts %d after seq %d", g.mline, g.p.Payload, out, g.p.Timestamp, last)
+				}
+				if d := out - seq; shift == nil {
+					shift = &d
+				} else if d != *shift {
+					t.Fatalf("ann's %d came as %d, her earlier ones shifted by %d", seq, out, *shift)
+				}
+				heard = true
+			default:
+				return heard
+			}
+		}
 	})
 }
