@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"syscall/js"
@@ -20,6 +19,7 @@ import (
 
 	"parley/app/promise"
 	"parley/app/state"
+	"parley/media/call"
 	"parley/net/client"
 	"parley/net/proto"
 )
@@ -301,32 +301,23 @@ func (r *callRun) webMedia(id proto.CallID, muted bool) {
 	}
 }
 
-// showLevels shows what ms measured: my microphone's level as the call's
-// Level and my participant's, and each other participant's as heard on
-// their slot. Call with m.calls.mu held.
+// showLevels shows what ms measured as the engine's levels are shown
+// (callRun.tick): my microphone's as the call's Level and my
+// participant's, and each other participant's as heard on their slot.
+// Call with m.calls.mu held.
 func (r *callRun) showLevels(ms *meters, now time.Time) {
-	if r.view.State == state.CallEnded {
-		return
-	}
-	var micLevel float32
+	st := call.Stats{Heard: true, Muted: r.view.Muted}
 	if ms.mic != nil && !r.view.Muted {
-		micLevel = ms.mic.level
+		st.Level = ms.mic.level
 	}
-	r.view.Level = micLevel
-	if len(r.view.Participants) > 0 {
-		ps := slices.Clone(r.view.Participants) // the published state keeps the old one
-		for i := range ps {
-			p := &ps[i]
-			switch {
-			case p.Me:
-				p.Level, p.Speaking = micLevel, micLevel > 0 && ms.mic.speaking(now)
-			case p.Slot >= 0 && p.Slot < len(ms.slots) && ms.slots[p.Slot] != nil:
-				mt := ms.slots[p.Slot]
-				p.Level, p.Speaking = mt.level, mt.speaking(now)
+	if r.view.Group != 0 {
+		st.Slots = make([]call.SlotStats, len(ms.slots))
+		for i, mt := range ms.slots {
+			if mt != nil {
+				st.Slots[i] = call.SlotStats{Active: true, Level: mt.level, Speaking: mt.speaking(now)}
 			}
 		}
-		r.view.Participants = ps
 	}
-	r.publish()
+	r.tick(st)
 	publishLevels(ms, r.view)
 }
