@@ -215,6 +215,7 @@ func TestEveryScreenInTheRealWindow(t *testing.T) {
 	t.Run("media panel", func(t *testing.T) { mediaPanelScreens(t, bin) })
 	t.Run("voice", func(t *testing.T) { voiceScreens(t, bin) }) // voice_screens_ui_test.go
 	t.Run("pictures", func(t *testing.T) { pictureScreens(t, bin) })
+	t.Run("group call", func(t *testing.T) { groupCallScreens(t) }) // groupcall_screens_ui_test.go
 }
 
 // chatScreens registers through the real window, then shows a busy group

@@ -283,8 +283,11 @@ func (b *callBar) participants(gtx layout.Context, u *UI, st state.State) layout
 	in := layout.Inset{Left: spaceL, Right: spaceL, Top: spaceXS, Bottom: spaceS}
 	room := gtx.Constraints.Max.Y
 	return th.band(gtx, blend(th.Surface, th.Accept, 0x0e), in, func(gtx layout.Context) layout.Dimensions {
+		// As few rows as fit, as evenly filled as can be: 16 people in
+		// two rows of 8 rather than 9 and 7.
 		cols := max(1, min(len(ps), gtx.Constraints.Max.X/gtx.Dp(tileW)))
 		rows := (len(ps) + cols - 1) / cols
+		cols = (len(ps) + rows - 1) / rows
 		// The rows are centred, their tiles of one width.
 		w := min(gtx.Constraints.Max.X/cols, gtx.Dp(tileMaxW))
 		x0 := (gtx.Constraints.Max.X - cols*w) / 2
