@@ -472,6 +472,8 @@ func (b *callBar) ended(gtx layout.Context, u *UI, c *state.Call, st state.State
 		who, canRetry = c.GroupName, c.EndReason != proto.EndRemoved
 		if groupCallOf(st, c.Group) != nil {
 			againLabel = u.gcw().Join
+			// In its group, the banner under the bar has the Join.
+			canRetry = canRetry && (st.Open == nil || st.Open.ID != c.Group)
 		}
 	}
 	again := th.button(&b.again, secondaryButton, againLabel)

@@ -133,7 +133,19 @@ func TestGroupCallBarNamesTheGroupAndLeaves(t *testing.T) {
 		wantEvents(t, c.mute, step(t, d, c.mute), ui.Mute{Muted: true})
 		wantEvents(t, c.leave, step(t, d, c.leave), ui.HangUp{})
 
+		// In its group, the banner under the bar has the one Join; in
+		// another conversation, the bar has it.
 		st = uitest.WithGroupCall(uitest.Busy(), state.CallEnded, 3)
+		d.Frame(st)
+		onScreen(t, d, c.ended)
+		banner := onScreenNode(t, d, map[ui.Lang]string{ui.English: "Call in progress · 2 people", ui.Chinese: "通话进行中 · 2 人"}[c.lang])
+		if n := labelledCount(d, c.join); c.lang == ui.Chinese && n != 1 {
+			t.Errorf("%v: %d Join buttons in the group after I left", c.lang, n)
+		}
+		d.ClickAt(beside(t, d, c.join, banner))
+		d.Frame(st)
+		wantEvents(t, "the banner's "+c.join, d.Take(), ui.GroupCall{Conv: uitest.StudyGroup})
+		st.Open = uitest.Direct().Open
 		d.Frame(st)
 		onScreen(t, d, c.ended)
 		wantEvents(t, c.join, step(t, d, c.join), ui.GroupCall{Conv: uitest.StudyGroup})
@@ -313,15 +325,16 @@ func TestGroupCallEntriesInTheHistory(t *testing.T) {
 	onScreen(t, d, "ID 99 started a call · no one joined")
 }
 
-// labelledCount counts the visible labels that say s.
+// labelledCount counts the places on screen where a label says s (a
+// button's label is two nodes in one place).
 func labelledCount(d *uitest.Driver, s string) int {
-	n := 0
+	places := map[image.Rectangle]bool{}
 	for _, nd := range d.Screen() {
 		if nd.Desc.Label == s && !nd.Visible.Empty() {
-			n++
+			places[nd.Visible] = true
 		}
 	}
-	return n
+	return len(places)
 }
 
 // beside is where to click the control labelled s on the same row as
