@@ -49,7 +49,7 @@ test:
 	$(GO) test -race -count=1 ./media/call
 	$(GO) test -count=1 ./media/echo
 	$(GO) test -race -count=1 -run TestPlaybackAndProcessOnTwoGoroutines ./media/echo
-	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" ./store ./app/model/piccache
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec "$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" ./store ./app/model/filecache
 
 vet:
 	$(GO) vet ./...

@@ -76,3 +76,39 @@ func TestEchoCancellingIsSwitchedAndRemembered(t *testing.T) {
 		t.Fatalf("devices chosen: saved %+v", p)
 	}
 }
+
+// The voice messages' playback speed is remembered: saved when chosen,
+// and given back to a new model at start.
+func TestVoiceSpeedIsRemembered(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := slog.New(slog.DiscardHandler)
+	dir := t.TempDir()
+	m, err := model.NewModel(model.Config{DataDir: dir, Server: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	win := &window{ctx: ctx, log: log, m: m, lanes: map[string]*lane{}, prefs: prefsFile{path: filepath.Join(dir, "ui.json")}}
+	saved := make(chan uiPrefs, 1)
+	step := func(speed float64) uiPrefs {
+		win.dispatch(ui.VoiceSpeed{Speed: speed})
+		win.lanes["prefs"].push(func() { saved <- win.prefs.load(log) })
+		return <-saved
+	}
+	if p := step(2); p != (uiPrefs{VoiceSpeed: 2}) {
+		t.Fatalf("chose 2×: saved %+v", p)
+	}
+	m2, err := model.NewModel(model.Config{DataDir: t.TempDir(), Server: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close()
+	win.prefs.load(log).apply(m2)
+	if got := m2.State().Voice.SpeedOr1(); got != 2 {
+		t.Fatalf("a new start plays at %v×, want 2×", got)
+	}
+	if p := step(1); p != (uiPrefs{}) {
+		t.Fatalf("back to 1×: saved %+v", p)
+	}
+}

@@ -23,7 +23,16 @@ func (win *window) dispatchVoice(ev ui.Event) bool {
 	case ui.SeekVoice:
 		win.perform("voice", "SeekVoice", func(context.Context) error { m.SeekVoice(ev.Position); return nil })
 	case ui.VoiceSpeed:
-		m.SetVoiceSpeed(ev.Speed) // quick: state and a flag
+		m.SetVoiceSpeed(ev.Speed)           // quick: state and a flag
+		speed := m.State().Voice.SpeedOr1() // as the model took it
+		win.perform("prefs", "SaveVoiceSpeed", func(context.Context) error {
+			p := win.prefs.load(win.log)
+			p.VoiceSpeed = speed
+			if speed == 1 {
+				p.VoiceSpeed = 0
+			}
+			return win.prefs.save(p)
+		})
 	default:
 		return false
 	}

@@ -170,12 +170,7 @@ func newWindow(ctx context.Context, w *app.Window, m *model.Model, o options, lo
 	win.watchDrops() // pasted pictures and dropped files (drop_js.go)
 	win.focused.Store(true)
 	saved := win.prefs.load(log)
-	if saved.EchoOff {
-		m.SetEchoCancelling(false)
-	}
-	if saved.Input != "" || saved.Output != "" {
-		m.SelectDevices(saved.Input, saved.Output) // no call yet: just the choice
-	}
+	saved.apply(m)
 
 	if cjk == 0 {
 		log.Warn("no Chinese font found; using the system's fonts")
@@ -858,6 +853,23 @@ type uiPrefs struct {
 	// system's); a call falls back to the system's if they are gone.
 	Input  string `json:"input,omitempty"`
 	Output string `json:"output,omitempty"`
+	// VoiceSpeed is the playback speed of voice messages chosen last (1.5
+	// or 2; 0 is 1).
+	VoiceSpeed float64 `json:"voice_speed,omitempty"`
+}
+
+// apply gives the model the choices it keeps (the UI's are read where
+// they are drawn).
+func (p uiPrefs) apply(m *model.Model) {
+	if p.EchoOff {
+		m.SetEchoCancelling(false)
+	}
+	if p.Input != "" || p.Output != "" {
+		m.SelectDevices(p.Input, p.Output) // no call yet: just the choice
+	}
+	if p.VoiceSpeed != 0 {
+		m.SetVoiceSpeed(p.VoiceSpeed)
+	}
 }
 
 type prefsFile struct{ path string }

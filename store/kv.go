@@ -177,6 +177,7 @@ type transferRecord struct {
 	Created   int64         `json:"created"`
 	Updated   int64         `json:"updated"`
 	Voice     *proto.Voice  `json:"voice,omitempty"`
+	Caption   string        `json:"caption,omitempty"`
 }
 
 // encode marshals a record. The record types hold nothing json cannot

@@ -242,6 +242,10 @@ CREATE TABLE voice_played (
 );
 ALTER TABLE transfers ADD COLUMN voice TEXT NOT NULL DEFAULT '';
 `,
+	// 8: an upload's caption, kept with it until it is sent ('' for none).
+	`
+ALTER TABLE transfers ADD COLUMN caption TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // migrate applies the migrations the database has not seen, each in its
@@ -1112,13 +1116,13 @@ func (s *SQLite) Ack(ctx context.Context, clientID string, m proto.Message) erro
 
 // ---- Transfers ----
 
-const transferCols = `id, direction, conv, name, size, sha256, path, done, state, upload_id, created, updated, voice`
+const transferCols = `id, direction, conv, name, size, sha256, path, done, state, upload_id, created, updated, voice, caption`
 
 func scanTransfer(sc interface{ Scan(...any) error }) (Transfer, error) {
 	var t Transfer
 	var voice string
 	err := sc.Scan(&t.ID, &t.Direction, &t.Conv, &t.Name, &t.Size, &t.SHA256, &t.Path,
-		&t.Offset, &t.State, &t.UploadID, &t.Created, &t.Updated, &voice)
+		&t.Offset, &t.State, &t.UploadID, &t.Created, &t.Updated, &voice, &t.Caption)
 	if err == nil && voice != "" {
 		t.Voice = new(proto.Voice)
 		if jerr := json.Unmarshal([]byte(voice), t.Voice); jerr != nil {
@@ -1145,13 +1149,13 @@ func (s *SQLite) PutTransfer(ctx context.Context, t Transfer) error {
 	}
 	now := s.opt.now()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO transfers (`+transferCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET
 			direction = excluded.direction, conv = excluded.conv, name = excluded.name,
 			size = excluded.size, sha256 = excluded.sha256, path = excluded.path,
 			done = excluded.done, state = excluded.state, upload_id = excluded.upload_id,
-			updated = excluded.updated, voice = excluded.voice`,
-		t.ID, t.Direction, t.Conv, t.Name, t.Size, t.SHA256, t.Path, t.Offset, t.State, t.UploadID, now, now, voiceColumn(t.Voice))
+			updated = excluded.updated, voice = excluded.voice, caption = excluded.caption`,
+		t.ID, t.Direction, t.Conv, t.Name, t.Size, t.SHA256, t.Path, t.Offset, t.State, t.UploadID, now, now, voiceColumn(t.Voice), t.Caption)
 	if err != nil {
 		return fmt.Errorf("put transfer %q: %w", t.ID, err)
 	}

@@ -283,6 +283,9 @@ type Transfer struct {
 	// Voice: an upload of a voice message, what its create request says
 	// (voice.go); nil otherwise.
 	Voice *proto.Voice
+	// Caption: an upload's caption, its file message's text (the create
+	// request's text); "" for none.
+	Caption string
 }
 
 // Transfers keeps file transfer records.

@@ -59,7 +59,7 @@ func runSuite(t *testing.T, newOpener backend) {
 		{"FoldingIsIdempotentAndOrderSafe", testFoldIdempotentAndOrderSafe},
 		{"HideMarksAStoredMessage", testHide},
 		{"PendingChangesAndHiddenAfterKeptAcrossReopen", testPendingChanges},
-		{"PlayedVoiceMessagesAndVoiceUploadsKeptAcrossReopen", testVoicePlayed},
+		{"PlayedVoiceMessagesAndVoiceAndCaptionedUploadsKeptAcrossReopen", testVoicePlayed},
 		{"PictureAndSettingsKeptAcrossReopen", testConvSettings},
 	}
 	for _, tc := range tests {

@@ -24,6 +24,9 @@ func testVoicePlayed(t *testing.T, open opener) {
 	wantErr(t, s.MarkPlayed(ctx, "a/b"), ErrInvalid)
 	up := Transfer{ID: "v1", Direction: Up, Conv: 1, Name: "voice.ogg", Size: 3000, Path: "/data/outgoing/x/v1/voice.ogg",
 		State: TransferQueued, Voice: &proto.Voice{DurationMS: 4200, Waveform: []byte{0, 40, 255, 3}}}
+	captioned := Transfer{ID: "p1", Direction: Up, Conv: 1, Name: "a.jpg", Size: 3000, Path: "/data/outgoing/x/p1/a.jpg",
+		State: TransferQueued, Caption: "长城 at dawn 🌅"}
+	must(t, s.PutTransfer(ctx, captioned))
 	must(t, s.PutTransfer(ctx, up))
 	must(t, s.Close())
 
@@ -41,6 +44,9 @@ func testVoicePlayed(t *testing.T, open opener) {
 	must(t, err)
 	if !reflect.DeepEqual(got.Voice, up.Voice) {
 		t.Fatalf("the voice upload's voice is %+v, want %+v", got.Voice, up.Voice)
+	}
+	if got, err := s.Transfer(ctx, "p1"); err != nil || got.Caption != captioned.Caption {
+		t.Fatalf("the captioned upload reads %+v, %v", got, err)
 	}
 	if other, _ := open(t, "b", Options{}).Played(ctx); len(other) != 0 {
 		t.Fatalf("another account sees played %v", other)

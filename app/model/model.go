@@ -47,6 +47,9 @@ type Config struct {
 	Files FilesConfig
 	// Audio opens the sound devices of calls (calls.go); nil: the system's.
 	Audio CallAudio
+	// VoiceLimit, if set, stops a voice recording sooner than
+	// voice.MaxDuration (tests).
+	VoiceLimit time.Duration
 	// OpenURL opens a link in the browser (links.go); nil: the system's
 	// default browser, or a new tab in the browser app.
 	OpenURL func(url string) error

@@ -66,6 +66,7 @@ type preparing struct {
 	// given up), done once this one is: copies queue in the order picked
 	// (several files picked at once go in order).
 	after, done chan struct{}
+	caption     string // the file message's text, kept in its transfer record
 }
 
 // SendStream queues a file the picker gave as a stream, for the open
@@ -118,8 +119,7 @@ func (q *fileQueue) prepare(ctx context.Context, s Stream, conv proto.ConvID, ca
 	p := &preparing{cancel: cancel, view: state.Transfer{
 		ID: client.NewClientID(), Direction: state.Upload, Conv: conv, Name: name, Size: max(s.Size, 0),
 		State: state.TransferActive, Checking: true, Preparing: true, ETA: -1,
-	}}
-	q.setCaption(p.view.ID, caption)
+	}, caption: caption}
 	q.mu.Lock()
 	p.after, p.done = q.lastPrep, make(chan struct{})
 	q.lastPrep = p.done
@@ -176,6 +176,7 @@ func (q *fileQueue) runPrepare(ctx context.Context, p *preparing, s Stream) {
 		if q.inMemory {
 			q.mem[id] = data // nil for an empty file
 		}
+		rec.Caption = p.caption
 		if err = a.db.PutTransfer(a.ctx, rec); err != nil {
 			delete(q.mem, id)
 		}

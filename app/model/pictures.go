@@ -21,7 +21,7 @@ import (
 //
 // Thumbnails are files (GET /v1/files/{id}) whose IDs are content
 // addresses, so a cached one never goes stale: they share the profile
-// pictures' cache (account.picture, package piccache: <data>/pictures/<file
+// pictures' cache (account.picture, package filecache: <data>/pictures/<file
 // ID>, the page's Cache Storage in the browser). Decoded images are kept
 // in memory up to thumbMemory bytes of pixels, the least recently asked
 // for dropped first, and published in State.Thumbs.

@@ -209,3 +209,120 @@ func energy(f []int16) float64 {
 	}
 	return e
 }
+
+// A group call's link offers 16 m-lines and maps them to slots both
+// ways, against the server's group leg (server/rtc) without the rest of
+// the model: what the server writes for slot i reaches the engine as a
+// group audio packet of slot i, and the engine's group loss report about
+// slot i reaches the switchboard as one about slot i.
+func TestAGroupLinkMapsMLinesToSlots(t *testing.T) {
+	srv, err := rtc.New(rtc.Config{Ports: rtc.Ports{Host: "127.0.0.1"}, PublicIP: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	const id proto.CallID = 99
+	got := make(chan []byte, 4096)     // what the engine would be given
+	relayed := make(chan []byte, 4096) // what the switchboard would be given
+	legs := make(chan *rtc.Leg, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a guard against hanging
+	defer cancel()
+	l, err := newUDPLink(ctx, id, proto.MaxGroupCall, func(pkt []byte) {
+		select {
+		case got <- append([]byte(nil), pkt...):
+		default:
+		}
+	}, func(_ context.Context, sdp string) (string, error) {
+		answer, _, err := srv.Answer(sdp, id, true, rtc.Handlers{
+			Packet: func(_ *rtc.Leg, pkt []byte) {
+				select {
+				case relayed <- pkt:
+				default:
+				}
+			},
+			Connected: func(leg *rtc.Leg) { legs <- leg },
+		})
+		return answer, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.close()
+	var leg *rtc.Leg
+	select {
+	case leg = <-legs:
+	case <-ctx.Done():
+		t.Fatal("the group link never connected")
+	}
+	tick := time.NewTicker(20 * time.Millisecond) // a packet's worth: UDP may lose one
+	defer tick.Stop()
+
+	heard := map[uint8]bool{}
+	for round := 0; len(heard) < proto.MaxGroupCall; round++ {
+		for slot := range proto.MaxGroupCall {
+			leg.SendMedia(proto.AppendGroupPacket(nil, proto.GroupAudioPacket{
+				AudioPacket: proto.AudioPacket{Call: id, Seq: uint16(round), Timestamp: uint32(960 * round), Payload: []byte{byte(slot)}}, Slot: uint8(slot),
+			}))
+		}
+	drain:
+		for {
+			select {
+			case pkt := <-got:
+				p, err := proto.ParseGroupPacket(pkt)
+				if err != nil || p.Call != id || p.Slot != p.Payload[0] || p.Timestamp != 960*uint32(p.Seq) {
+					t.Fatalf("the engine was given %+v, %v", p, err)
+				}
+				heard[p.Slot] = true
+			default:
+				break drain
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			t.Fatalf("heard slots %v only", heard)
+		}
+	}
+
+	report := proto.GroupLossReport{Call: id, Slot: 6, Loss: 60}
+	for up, reported := false, false; !up || !reported; {
+		if err := l.SendPacket(proto.AppendPacket(nil, proto.AudioPacket{Call: id, Seq: 5, Payload: []byte("up")})); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.SendPacket(proto.AppendGroupReport(nil, report)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case pkt := <-relayed:
+			if p, err := proto.ParsePacket(pkt); err == nil && p.Call == id && string(p.Payload) == "up" {
+				up = true
+			} else if r, err := proto.ParseGroupReport(pkt); err == nil && r == report {
+				reported = true
+			} else {
+				t.Fatalf("the switchboard was given % x", pkt)
+			}
+		case <-tick.C:
+		case <-ctx.Done():
+			t.Fatalf("audio up %v, the report about slot 6 %v", up, reported)
+		}
+	}
+	if err := l.SendPacket(proto.AppendReport(nil, proto.LossReport{Call: id, Loss: 1})); err == nil {
+		t.Error("a group link sent a 1:1 loss report")
+	}
+
+	for {
+		leg.SendMedia(proto.AppendReport(nil, proto.LossReport{Call: id, Loss: 33}))
+		select {
+		case pkt := <-got:
+			if r, err := proto.ParseReport(pkt); err == nil {
+				if r != (proto.LossReport{Call: id, Loss: 33}) {
+					t.Fatalf("the report about our stream came as %+v", r)
+				}
+				return
+			}
+		case <-tick.C:
+		case <-ctx.Done():
+			t.Fatal("the report about our stream never came")
+		}
+	}
+}

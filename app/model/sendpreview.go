@@ -21,9 +21,9 @@ import (
 // queues them all, in order, as SendFile and SendStream do; Cancel drops
 // them. Files without a picture among them are sent at once, as before.
 //
-// A caption lives with its queued upload in memory until the server's
-// upload is created (which carries it): an app restart before then sends
-// the file without it (the store's transfer records have no caption).
+// A caption is kept in its upload's transfer record (store.Transfer
+// Caption), so an app restart before the server's upload is created still
+// sends it.
 
 // Pick is a file picked to send: a local path, or a stream (phones, the
 // browser).
@@ -203,20 +203,6 @@ func closePicks(picks []Pick) {
 			p.Stream.Close()
 		}
 	}
-}
-
-// setCaption keeps (or with "" forgets) the caption of upload id.
-func (q *fileQueue) setCaption(id, caption string) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if caption == "" {
-		delete(q.caps, id)
-		return
-	}
-	if q.caps == nil {
-		q.caps = map[string]string{}
-	}
-	q.caps[id] = caption
 }
 
 // decodeBytes decodes a picture held in memory if it has at most

@@ -167,3 +167,41 @@ func TestPictureNames(t *testing.T) {
 		}
 	}
 }
+
+// A caption typed while the server is away survives an app restart: it is
+// kept with its queued upload, and the file message carries it once the
+// server is back (it used to live in memory until the upload was created).
+func TestACaptionSurvivesAnAppRestartBeforeItsUpload(t *testing.T) {
+	srv := nodetest.Start(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	li := newFilesModel(t, srv, dir, FilesConfig{})
+	li.registerAndLogin(srv, "Li Hua")
+	if err := li.CreateGroup(ctx, "Trips"); err != nil {
+		t.Fatal(err)
+	}
+	conv := li.State().Open.ID
+	photo := pngFile(t, t.TempDir(), 400, 300, color.NRGBA{G: 180, A: 255})
+
+	srv.Stop()
+	li.waitFor("offline", func(st state.State) bool { return st.Conn != state.Online })
+	if err := li.Stage(ctx, "", []Pick{{Path: photo}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := li.SendPicked(ctx, "长城 at dawn"); err != nil {
+		t.Fatal(err)
+	}
+	li.waitFor("queued", func(st state.State) bool { return len(st.Transfers) == 1 })
+	li.Close()
+
+	srv.Restart(t)
+	li2 := newFilesModel(t, srv, dir, FilesConfig{})
+	if err := li2.Open(ctx, conv); err != nil {
+		t.Fatal(err)
+	}
+	li2.waitFor("the picture sent with its caption", func(st state.State) bool {
+		return st.Open != nil && slices.ContainsFunc(st.Open.Messages, func(m state.Message) bool {
+			return m.Status.Stored() && m.File != nil && m.Text == "长城 at dawn"
+		})
+	})
+}

@@ -19,7 +19,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"parley/app/model/piccache"
+	"parley/app/model/filecache"
 	"parley/app/state"
 	"parley/net/client"
 	"parley/net/proto"
@@ -495,7 +495,7 @@ func (a *account) picture(id string) (image.Image, error) {
 	if strings.ContainsAny(id, `/\.`) || id == "" {
 		return nil, fmt.Errorf("bad picture ID %q", id)
 	}
-	data, err := piccache.Read(a.m.cfg.DataDir, id) // files, or the browser's Cache Storage
+	data, err := filecache.Read(a.m.cfg.DataDir, filecache.Pictures, id) // files, or the browser's Cache Storage
 	if err != nil {
 		if a.files == nil || a.files.client == nil {
 			return nil, errors.New("no file client")
@@ -504,7 +504,7 @@ func (a *account) picture(id string) (image.Image, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := piccache.Write(a.m.cfg.DataDir, id, data); err != nil {
+		if err := filecache.Write(a.m.cfg.DataDir, filecache.Pictures, id, data); err != nil {
 			a.m.log.Info("cache a picture", "err", err)
 		}
 	}

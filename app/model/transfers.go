@@ -95,7 +95,6 @@ type fileQueue struct {
 	view map[string]transfer.Progress // last progress, by transfer ID
 	prep []*preparing                 // picked streams being copied, oldest first
 	mem  map[string][]byte            // uploads held in memory, by transfer ID
-	caps map[string]string            // captions of uploads not created yet, by transfer ID (sendpreview.go)
 	// lastPrep is closed once the last picked stream is queued (picked.go).
 	lastPrep chan struct{}
 }
@@ -202,10 +201,8 @@ func (m *Model) sendFile(ctx context.Context, path, target, caption string) erro
 			return err
 		}
 		rec := store.Transfer{ID: client.NewClientID(), Direction: store.Up, Conv: conv, Name: transfer.SafeName(filepath.Base(path)),
-			Size: info.Size(), Path: path, State: store.TransferQueued}
-		a.files.setCaption(rec.ID, caption)
+			Size: info.Size(), Path: path, State: store.TransferQueued, Caption: caption}
 		if err := a.db.PutTransfer(ctx, rec); err != nil {
-			a.files.setCaption(rec.ID, "")
 			return err
 		}
 		a.files.publish()
@@ -697,7 +694,7 @@ func (q *fileQueue) runOne(rec store.Transfer) error {
 			u.Type, u.Voice = voice.Type, rec.Voice
 		}
 		q.mu.Lock()
-		u.ModTime, u.Text = q.mod[rec.ID], q.caps[rec.ID]
+		u.ModTime, u.Text = q.mod[rec.ID], rec.Caption
 		data, inMemory := q.mem[rec.ID]
 		q.mu.Unlock()
 		if rec.Path == "" { // held in memory (picked.go)
@@ -711,9 +708,6 @@ func (q *fileQueue) runOne(rec store.Transfer) error {
 			q.mod[rec.ID] = u.ModTime
 			q.mu.Unlock()
 			q.save(rec.ID, func(r *store.Transfer) { r.Size, r.SHA256, r.UploadID, r.Offset = u.Size, u.SHA256, u.ID, u.Offset })
-			if u.ID != "" {
-				q.setCaption(rec.ID, "") // the server has it
-			}
 		}
 		msg, err = q.client.Upload(ctx, u, hooks)
 	} else if q.deliver != nil {

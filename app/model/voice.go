@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"parley/app/model/filecache"
 	"parley/app/state"
 	"parley/media/voice"
 	"parley/net/client"
@@ -43,10 +44,15 @@ const (
 
 // voices is an account's recorder and player.
 type voices struct {
-	mu    sync.Mutex
-	rec   *recording
-	play  *playing
-	cache map[string][]byte // fetched files that could not be cached on disk (the browser)
+	mu   sync.Mutex
+	rec  *recording
+	play *playing
+	// mem keeps fetched files that could not be kept in the file cache
+	// (a browser page without Cache Storage), the newest up to
+	// voiceMemory bytes; order is oldest first.
+	mem      map[string][]byte
+	memOrder []string
+	memBytes int
 
 	// Received voice messages are fetched into the cache as soon as the
 	// open conversation shows them (voice files are small), so they play
@@ -66,7 +72,13 @@ type recording struct {
 	rec    *voice.Recorder
 	cancel context.CancelFunc // ends the meter
 	done   chan struct{}      // the meter ended
+	closed sync.Once          // the stream's Close
 }
+
+// release closes the recording's microphone (once): at the limit, so
+// that the system's microphone indicator goes off while the recording
+// waits to be sent, and at the end.
+func (r *recording) release() { r.closed.Do(func() { r.stream.Close() }) }
 
 type playing struct {
 	view   state.Playback
@@ -144,7 +156,11 @@ func (m *Model) StartRecording(ctx context.Context) error {
 		return m.fail(badInput(state.InputNoMicrophone, "no microphone here: %s", err))
 	}
 	r.stream = st
-	r.rec, err = voice.Record(a.ctx, st, f)
+	if m.cfg.VoiceLimit > 0 {
+		r.rec, err = voice.RecordUpTo(a.ctx, st, f, m.cfg.VoiceLimit)
+	} else {
+		r.rec, err = voice.Record(a.ctx, st, f)
+	}
 	if err != nil {
 		st.Close()
 		f.Close()
@@ -174,6 +190,9 @@ func (a *account) meter(ctx context.Context, r *recording) {
 		case <-t.C:
 		case <-r.rec.Done():
 			full = r.rec.Full()
+		}
+		if full {
+			r.release()
 		}
 		a.m.update(func(st *state.State) {
 			if st.Voice.Recording != nil {
@@ -218,7 +237,7 @@ func (m *Model) StopRecording(ctx context.Context, send bool) error {
 	info, recErr := r.rec.Stop()
 	r.cancel()
 	<-r.done
-	r.stream.Close()
+	r.release()
 	syncErr := r.file.Sync()
 	closeErr := r.file.Close()
 	dir := filepath.Dir(r.path)
@@ -257,11 +276,7 @@ func (a *account) keepSent(rec store.Transfer, msg proto.Message) {
 	if rec.Voice == nil || msg.File == nil || msg.File.ID == "" || strings.ContainsAny(msg.File.ID, `/\.`) {
 		return
 	}
-	path := filepath.Join(a.m.cfg.DataDir, "voice", msg.File.ID)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return
-	}
-	if err := os.Rename(rec.Path, path); err != nil {
+	if err := filecache.Adopt(a.m.cfg.DataDir, filecache.Voice, msg.File.ID, rec.Path); err != nil {
 		a.m.log.Info("keep a sent voice message", "err", err)
 	}
 }
@@ -564,24 +579,24 @@ func (a *account) stopVoice() {
 	if r != nil {
 		r.rec.Stop()
 		r.cancel()
-		r.stream.Close()
+		r.release()
 		r.file.Close()
 		os.RemoveAll(filepath.Dir(r.path)) // never sent: start-up would sweep it anyway
 	}
 }
 
-// voiceFile returns a voice message's file: from the voice cache, or
-// fetched, checked against its SHA-256 and kept there.
+// voiceFile returns a voice message's file: from the voice cache
+// (filecache: files, or the browser's Cache Storage), or fetched, checked
+// against its SHA-256 and kept there.
 func (a *account) voiceFile(ctx context.Context, f proto.File) ([]byte, error) {
-	if f.ID == "" || strings.ContainsAny(f.ID, `/\.`) {
-		return nil, fmt.Errorf("bad file ID %q", f.ID)
-	}
-	path := filepath.Join(a.m.cfg.DataDir, "voice", f.ID)
-	if data, err := os.ReadFile(path); err == nil {
+	dir := a.m.cfg.DataDir
+	if data, err := filecache.Read(dir, filecache.Voice, f.ID); err == nil {
 		return data, nil
+	} else if !errors.Is(err, filecache.ErrNotCached) {
+		return nil, err // a bad ID
 	}
 	a.voice.mu.Lock()
-	data, ok := a.voice.cache[f.ID]
+	data, ok := a.voice.mem[f.ID]
 	a.voice.mu.Unlock()
 	if ok {
 		return data, nil
@@ -596,27 +611,37 @@ func (a *account) voiceFile(ctx context.Context, f proto.File) ([]byte, error) {
 	if sum := sha256.Sum256(data); f.SHA256 != "" && hex.EncodeToString(sum[:]) != f.SHA256 {
 		return nil, fmt.Errorf("voice message %s: the file does not match its SHA-256", f.ID)
 	}
-	if err := writeCached(path, data); err != nil {
+	if err := filecache.Write(dir, filecache.Voice, f.ID, data); err != nil {
+		a.m.log.Info("cache a voice message", "err", err)
 		a.voice.mu.Lock()
-		if a.voice.cache == nil {
-			a.voice.cache = map[string][]byte{}
-		}
-		a.voice.cache[f.ID] = data
+		a.voice.remember(f.ID, data)
 		a.voice.mu.Unlock()
 	}
 	return data, nil
 }
 
-// writeCached writes a cache file whole or not at all.
-func writeCached(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
+// voiceMemory bounds the voice files kept in memory when the file cache
+// cannot keep them: a few long messages, or dozens of short ones.
+const voiceMemory = 16 << 20
+
+// remember keeps data in memory, dropping the oldest files kept beyond
+// voiceMemory (never the one just kept). Call with v.mu held.
+func (v *voices) remember(id string, data []byte) {
+	if _, ok := v.mem[id]; ok {
+		return
 	}
-	tmp := path + ".part"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return err
+	if v.mem == nil {
+		v.mem = map[string][]byte{}
 	}
-	return os.Rename(tmp, path)
+	v.mem[id] = data
+	v.memOrder = append(v.memOrder, id)
+	v.memBytes += len(data)
+	for v.memBytes > voiceMemory && len(v.memOrder) > 1 {
+		old := v.memOrder[0]
+		v.memOrder = v.memOrder[1:]
+		v.memBytes -= len(v.mem[old])
+		delete(v.mem, old)
+	}
 }
 
 // voiceLength reads a voice file's length (media/voice), for players

@@ -172,3 +172,58 @@ func TestVoiceRecordingCancelled(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A recording that reaches its limit lets go of the microphone at once
+// (the system's microphone indicator goes off) while it waits to be sent,
+// and what it recorded is still sent.
+func TestARecordingAtItsLimitReleasesTheMicrophone(t *testing.T) {
+	srv := nodetest.Start(t)
+	ctx := context.Background()
+	mic := &virtualAudio{voice: true, exclusive: true}
+	li := newTestModel(t, srv, t.TempDir(), func(c *Config) { c.Audio, c.VoiceLimit = mic, time.Second })
+	li.registerAndLogin(srv, "李华")
+	if err := li.CreateGroup(ctx, "voice"); err != nil {
+		t.Fatal(err)
+	}
+	g := li.waitFor("the group", func(st state.State) bool { return len(st.Conversations) == 1 }).Conversations[0]
+	if err := li.Open(ctx, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	li.waitFor("open", func(st state.State) bool { return st.Open != nil })
+	if err := li.StartRecording(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !mic.taken.Load() {
+		t.Fatal("recording did not open the microphone")
+	}
+	li.waitFor("the limit", func(st state.State) bool { return st.Voice.Recording != nil && st.Voice.Recording.Full })
+	if mic.taken.Load() {
+		t.Fatal("the microphone is still open while the full recording waits")
+	}
+	if err := li.StopRecording(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	li.waitFor("the voice message sent", func(st state.State) bool {
+		return st.Open != nil && slices.ContainsFunc(st.Open.Messages, func(m state.Message) bool {
+			return m.Status.Stored() && state.IsVoice(m.File) && m.File.Voice.DurationMS >= 900
+		})
+	})
+}
+
+// Voice files kept in memory (a browser page without Cache Storage) stay
+// within voiceMemory: the oldest go first, and the one just fetched stays
+// even when it alone is larger.
+func TestVoiceFilesKeptInMemoryAreBounded(t *testing.T) {
+	var v voices
+	third := make([]byte, voiceMemory/3+1)
+	for i := range 4 {
+		v.remember(fmt.Sprint("f", i), third)
+	}
+	if _, ok := v.mem["f0"]; ok || len(v.mem) != 2 || v.memBytes != 2*len(third) {
+		t.Fatalf("kept %d files, %d bytes; want the newest 2", len(v.mem), v.memBytes)
+	}
+	v.remember("huge", make([]byte, voiceMemory+1))
+	if _, ok := v.mem["huge"]; !ok || len(v.mem) != 1 {
+		t.Fatalf("kept %d files; want the huge one only", len(v.mem))
+	}
+}

@@ -36,6 +36,12 @@ func Record(ctx context.Context, src audio.Frames, w io.Writer) (*Recorder, erro
 	return record(ctx, src, w, maxSamples)
 }
 
+// RecordUpTo is Record with a shorter limit than MaxDuration (at most
+// MaxDuration): what an app's tests use to reach the limit quickly.
+func RecordUpTo(ctx context.Context, src audio.Frames, w io.Writer, limit time.Duration) (*Recorder, error) {
+	return record(ctx, src, w, min(maxSamples, int64(limit)*SampleRate/int64(time.Second)))
+}
+
 func record(ctx context.Context, src audio.Frames, w io.Writer, limit int64) (*Recorder, error) {
 	enc, err := NewEncoder(w)
 	if err != nil {

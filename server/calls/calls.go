@@ -1,6 +1,6 @@
 // Package calls is the server's voice-call switchboard: the signalling
-// state machine of 1:1 calls, kept in memory, and the relay of their
-// audio packets.
+// state machine of 1:1 calls and of group calls (group.go), kept in
+// memory, and the relay of their audio packets.
 //
 // It owns: one call per user at a time; ringing every device of the
 // callee; first accept wins (the other devices stop ringing); every way a
@@ -61,22 +61,61 @@ type Config struct {
 	// history (Ended.Entry). It is called with the switchboard locked: it
 	// must not block nor call back into the Service.
 	OnEnded func(Ended)
+	// OnPeerSlow, if set, is told of the n copies of one group call
+	// packet that participants' connections dropped because they were
+	// behind (metrics; Media returns Relayed for the packet).
+	OnPeerSlow func(n int)
+	// Flood bounds the packets forwarded from one party or participant.
+	Flood Flood
 }
+
+// Flood is a token bucket on one sender's packets: Burst at once, then
+// Rate a second. The zero value is the protocol's limit (FloodRate,
+// FloodBurst); a negative Rate turns it off (tests that send faster than
+// their fake clock moves).
+type Flood struct {
+	Rate  float64
+	Burst int
+}
+
+// The forwarding limit of docs/protocol.md ("Forwarding limits"): 100
+// packets a second from one sender (5 times the 20 ms frame rate), in
+// bursts of up to 50 (a second of audio sent late after a stall).
+const (
+	FloodRate  = 100
+	FloodBurst = 50
+)
 
 // Ended is a call that is over.
 type Ended struct {
 	ID             proto.CallID
-	Caller, Callee proto.User
-	Reason         string // proto.End*
+	Caller, Callee proto.User // a group call: Caller started it, no Callee
+	Reason         string     // proto.End*; a group call: how the last person left
 	By             proto.UserID
-	Answered       bool
-	DurationMs     int64 // answered calls: from the answer to the end
+	Answered       bool  // a group call: two or more people were in it
+	DurationMs     int64 // answered calls: from the answer to the end; group calls: from the start
+	// Group calls: the group, when the call started (Unix ms), and
+	// everyone who was in it in the order they first joined.
+	Group        bool
+	Conv         proto.ConvID
+	Started      int64
+	Participants []proto.UserID
 }
 
 // Entry is what the history shows of the call: answered with its
 // duration, declined, or missed (every other way an unanswered call
 // ends: cancelled, no answer, a dropped connection, no sound devices).
+// A group call is answered if two or more people were in it, missed if
+// nobody joined the one who started it.
 func (e Ended) Entry() proto.CallEntry {
+	if e.Group {
+		c := proto.CallEntry{Caller: e.Caller.ID, Outcome: proto.CallMissed, Reason: e.Reason, DurationMs: e.DurationMs,
+			Group: true, Started: e.Started, Participants: slices.Clone(e.Participants)}
+		if e.Answered {
+			c.Outcome = proto.CallAnswered
+		}
+		return c
+	}
 	c := proto.CallEntry{Caller: e.Caller.ID, Callee: e.Callee.ID, Reason: e.Reason}
 	switch {
 	case e.Answered:
@@ -97,6 +136,8 @@ const (
 	Malformed              // not an audio packet: a client bug
 	NotInCall              // not from a party of an answered call with that id: dropped
 	PeerSlow               // the peer's connection is behind: dropped
+	Flooded                // over the sender's forwarding limit (Flood): dropped
+	BadReport              // a loss report of the wrong kind for the call, or about an empty or own slot: dropped
 )
 
 func (r Relay) String() string {
@@ -109,6 +150,10 @@ func (r Relay) String() string {
 		return "not_in_call"
 	case PeerSlow:
 		return "peer_slow"
+	case Flooded:
+		return "flood"
+	case BadReport:
+		return "bad_report"
 	}
 	return "unknown"
 }
@@ -123,6 +168,13 @@ type Service struct {
 	byUser   map[proto.UserID]*call
 	byConn   map[Conn]*call // every connection taking part: ringing devices, parties, media paths
 	sweeping bool
+
+	// Group calls (group.go). A user is in at most one call, 1:1 (byUser)
+	// or group (gByUser), and a connection too (byConn, gByConn).
+	gByID   map[proto.CallID]*groupCall
+	gByConv map[proto.ConvID]*groupCall
+	gByUser map[proto.UserID]*member
+	gByConn map[Conn]*member // participants' connections and media paths (not ringing devices)
 }
 
 type phase int
@@ -149,6 +201,7 @@ type party struct {
 	sig   Conn         // the device in the call: signalling goes here
 	media Conn         // where its audio comes from and goes to (sig unless moved)
 	heard atomic.Int64 // Unix ns of its last packet
+	flood bucket       // its forwarding limit
 }
 
 // New returns a Service.
@@ -173,6 +226,11 @@ func New(cfg Config) *Service {
 		byID:   map[proto.CallID]*call{},
 		byUser: map[proto.UserID]*call{},
 		byConn: map[Conn]*call{},
+
+		gByID:   map[proto.CallID]*groupCall{},
+		gByConv: map[proto.ConvID]*groupCall{},
+		gByUser: map[proto.UserID]*member{},
+		gByConn: map[Conn]*member{},
 	}
 }
 
@@ -201,10 +259,10 @@ func (s *Service) Call(from Conn, caller, callee proto.User, codecs []string) (p
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.byUser[caller.ID] != nil || s.byConn[from] != nil {
+	if s.inCall(caller.ID) || s.connInCall(from) {
 		return proto.CallReply{}, proto.Errorf(proto.CodeInCall, "you are already in a call")
 	}
-	if s.byUser[callee.ID] != nil {
+	if s.inCall(callee.ID) {
 		return proto.CallReply{}, proto.Errorf(proto.CodeBusy, "%s (%d) is in another call", callee.Name, callee.ID)
 	}
 	devices := s.cfg.Devices.Devices(callee.ID)
@@ -239,7 +297,7 @@ func (s *Service) Call(from Conn, caller, callee proto.User, codecs []string) (p
 func (s *Service) newID() proto.CallID {
 	for {
 		id := proto.CallID(rand.Uint32())
-		if id != 0 && s.byID[id] == nil {
+		if id != 0 && s.byID[id] == nil && s.gByID[id] == nil {
 			return id
 		}
 	}
@@ -254,7 +312,7 @@ func (s *Service) Accept(from Conn, user proto.UserID, id proto.CallID, codec st
 	if c == nil || c.callee.user.ID != user || c.phase != ringing {
 		return proto.CallAcceptReply{}, noSuchCall()
 	}
-	if other := s.byConn[from]; other != nil && other != c {
+	if other := s.byConn[from]; other != nil && other != c || s.gByConn[from] != nil {
 		return proto.CallAcceptReply{}, proto.Errorf(proto.CodeInCall, "this connection is in another call")
 	}
 	if codec == "" {
@@ -310,6 +368,9 @@ func (s *Service) Online(conn Conn, user proto.UserID) {
 func (s *Service) Decline(from Conn, user proto.UserID, id proto.CallID) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if gc := s.gByID[id]; gc != nil {
+		return s.groupDecline(gc, user)
+	}
 	c := s.byID[id]
 	if c == nil || c.callee.user.ID != user || c.phase != ringing {
 		return noSuchCall()
@@ -328,6 +389,9 @@ func (s *Service) Hangup(from Conn, user proto.UserID, id proto.CallID, why stri
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if gc := s.gByID[id]; gc != nil {
+		return s.groupHangup(gc, user, why)
+	}
 	c := s.byID[id]
 	if c == nil || c.caller.user.ID != user && c.callee.user.ID != user {
 		return noSuchCall()
@@ -352,6 +416,9 @@ func (s *Service) Hangup(from Conn, user proto.UserID, id proto.CallID, why stri
 func (s *Service) AttachMedia(from Conn, user proto.UserID, id proto.CallID) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if gc := s.gByID[id]; gc != nil {
+		return s.groupAttach(gc, from, user)
+	}
 	c := s.byID[id]
 	if c == nil {
 		return noSuchCall()
@@ -360,7 +427,7 @@ func (s *Service) AttachMedia(from Conn, user proto.UserID, id proto.CallID) err
 	if p == nil || p == &c.callee && c.phase != answered {
 		return noSuchCall()
 	}
-	if other := s.byConn[from]; other != nil && other != c {
+	if other := s.byConn[from]; other != nil && other != c || s.gByConn[from] != nil {
 		return proto.Errorf(proto.CodeInCall, "this connection is in another call")
 	}
 	if p.media != p.sig && p.media != from {
@@ -371,16 +438,24 @@ func (s *Service) AttachMedia(from Conn, user proto.UserID, id proto.CallID) err
 	return nil
 }
 
-// UDPCodec returns the codec of call id if user is a party of it and the
-// call is answered: who may offer a UDP leg for it (call_rtc_offer).
-func (s *Service) UDPCodec(user proto.UserID, id proto.CallID) (string, error) {
+// UDPCall returns the codec of call id if user is a party of it and the
+// call is answered, or a participant of group call id (whose codec is
+// always opus; group says so): who may offer a UDP leg for it
+// (call_rtc_offer).
+func (s *Service) UDPCall(user proto.UserID, id proto.CallID) (codec string, group bool, err error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if gc := s.gByID[id]; gc != nil {
+		if m := s.gByUser[user]; m == nil || m.call != gc {
+			return "", false, noSuchCall()
+		}
+		return GroupCodec, true, nil
+	}
 	c := s.byID[id]
 	if c == nil || c.phase != answered || c.partyOf(user) == nil {
-		return "", noSuchCall()
+		return "", false, noSuchCall()
 	}
-	return c.codec, nil
+	return c.codec, false, nil
 }
 
 // Media relays one audio packet (or loss report) from a connection to the
@@ -392,6 +467,9 @@ func (s *Service) Media(from Conn, pkt []byte) Relay {
 		return Malformed
 	}
 	s.mu.RLock()
+	if m := s.gByConn[from]; m != nil {
+		return s.groupMedia(m, id, pkt) // unlocks
+	}
 	c := s.byConn[from]
 	if c == nil || c.id != id {
 		s.mu.RUnlock()
@@ -402,10 +480,19 @@ func (s *Service) Media(from Conn, pkt []byte) Relay {
 		s.mu.RUnlock()
 		return NotInCall
 	}
-	me.heard.Store(s.cfg.Now().UnixNano())
+	now := s.cfg.Now()
+	me.heard.Store(now.UnixNano())
 	if c.phase != answered {
 		s.mu.RUnlock()
 		return NotInCall // a caller's early keepalive
+	}
+	if pkt[0] == proto.PacketVersion<<4|proto.PacketGroupReport {
+		s.mu.RUnlock()
+		return BadReport // a group loss report in a 1:1 call
+	}
+	if !me.flood.allow(now, s.cfg.Flood) {
+		s.mu.RUnlock()
+		return Flooded
 	}
 	out := peer.media
 	s.mu.RUnlock()
@@ -421,6 +508,7 @@ func (s *Service) Media(from Conn, pkt []byte) Relay {
 func (s *Service) Gone(conn Conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.groupGone(conn)
 	c := s.byConn[conn]
 	if c == nil {
 		return
@@ -466,7 +554,8 @@ func (s *Service) Expire() int {
 			}
 		}
 	}
-	return len(s.byID)
+	s.expireGroups(now)
+	return len(s.byID) + len(s.gByID)
 }
 
 // Counts reports the calls ringing and answered now.
@@ -483,11 +572,24 @@ func (s *Service) Counts() (ringingCalls, answeredCalls int) {
 	return ringingCalls, answeredCalls
 }
 
-// InCall reports whether user is in a call (ringing or answered).
+// InCall reports whether user is in a call (ringing or answered, or a
+// group call).
 func (s *Service) InCall(user proto.UserID) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.byUser[user] != nil
+	return s.inCall(user)
+}
+
+// inCall reports whether user is in a call, 1:1 or group. Call with s.mu
+// held.
+func (s *Service) inCall(user proto.UserID) bool {
+	return s.byUser[user] != nil || s.gByUser[user] != nil
+}
+
+// connInCall reports whether conn takes part in a call, 1:1 or group.
+// Call with s.mu held.
+func (s *Service) connInCall(conn Conn) bool {
+	return s.byConn[conn] != nil || s.gByConn[conn] != nil
 }
 
 // end removes c and tells everyone still there. gone, if set, is a
@@ -553,7 +655,7 @@ func (s *Service) startSweeper() {
 				continue
 			}
 			s.mu.Lock()
-			if len(s.byID) == 0 {
+			if len(s.byID)+len(s.gByID) == 0 {
 				s.sweeping = false
 				s.mu.Unlock()
 				return

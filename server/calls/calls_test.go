@@ -605,7 +605,7 @@ func TestSweeperEndsUnansweredCalls(t *testing.T) {
 // header, check the sender, pick the peer (without the WebSocket).
 func BenchmarkRelay(b *testing.B) {
 	li, wang := &fakeConn{name: "li"}, &discard{}
-	s := New(Config{Devices: fakeDir{2: {wang}}, Sweep: -1})
+	s := New(Config{Devices: fakeDir{2: {wang}}, Sweep: -1, Flood: Flood{Rate: -1}})
 	r, err := s.Call(li, proto.User{ID: 1}, proto.User{ID: 2}, nil)
 	if err != nil {
 		b.Fatal(err)

@@ -3,6 +3,7 @@ package calls_test
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
@@ -497,7 +498,7 @@ func TestEveryCallLeavesAnEntryInTheHistory(t *testing.T) {
 			case <-time.After(30 * time.Second): // a guard against hangs, not a timing
 				t.Fatalf("user %d: no call entry %d", c.User.ID, i)
 			}
-			if m.Kind != proto.MsgCall || m.Sender != p.li.ID || m.Call == nil || *m.Call != w || m.Seq != int64(i+1) {
+			if m.Kind != proto.MsgCall || m.Sender != p.li.ID || m.Call == nil || !reflect.DeepEqual(*m.Call, w) || m.Seq != int64(i+1) {
 				t.Fatalf("user %d: entry %d is %+v (%+v), want %+v", c.User.ID, i, m, m.Call, w)
 			}
 			if conv != 0 && m.Conv != conv {

@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/thesyncim/gopus/container/ogg"
+
 	"parley/net/client"
 	"parley/net/proto"
 	"parley/server/node"
@@ -252,23 +254,8 @@ func oggOpus(ms int64) []byte {
 	var out []byte
 	seq := uint32(0)
 	page := func(flags byte, granule uint64, packet []byte) {
-		h := []byte("OggS\x00")
-		h = append(h, flags)
-		h = binary.LittleEndian.AppendUint64(h, granule)
-		h = binary.LittleEndian.AppendUint32(h, serial)
-		h = binary.LittleEndian.AppendUint32(h, seq)
-		h = append(h, 0, 0, 0, 0)
-		var lacing []byte
-		for n := len(packet); ; n -= 255 {
-			if n < 255 {
-				lacing = append(lacing, byte(n))
-				break
-			}
-			lacing = append(lacing, 255)
-		}
-		h = append(h, byte(len(lacing)))
-		p := append(append(h, lacing...), packet...)
-		binary.LittleEndian.PutUint32(p[22:], oggCRC(p))
+		p := (&ogg.Page{HeaderType: flags, GranulePos: granule, SerialNumber: serial, PageSequence: seq,
+			Segments: ogg.BuildSegmentTable(len(packet)), Payload: packet}).Encode()
 		out = append(out, p...)
 		seq++
 	}
@@ -284,21 +271,6 @@ func oggOpus(ms int64) []byte {
 		page(flags, uint64(preSkip+i*960), bytes.Repeat([]byte{0xfc, byte(i)}, 30))
 	}
 	return out
-}
-
-func oggCRC(b []byte) uint32 {
-	var crc uint32
-	for _, c := range b {
-		crc ^= uint32(c) << 24
-		for range 8 {
-			if crc&0x80000000 != 0 {
-				crc = crc<<1 ^ 0x04C11DB7
-			} else {
-				crc <<= 1
-			}
-		}
-	}
-	return crc
 }
 
 func TestAVoiceMessageCarriesItsMetadataWhenItsOggSaysSo(t *testing.T) {

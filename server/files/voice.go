@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/thesyncim/gopus/container/ogg"
+
 	"parley/net/proto"
 	"parley/server/storage"
 )
@@ -79,19 +81,16 @@ func OggOpusDuration(r io.ReaderAt, size int64) (int64, error) {
 	if _, err := r.ReadAt(head, 0); err != nil {
 		return 0, fmt.Errorf("read first page: %w", err)
 	}
-	first, ok := parseOggPage(head)
-	if !ok || first.flags&0x02 == 0 {
+	first, _, err := ogg.ParsePage(head)
+	if err != nil || first.Version != 0 || !first.IsBOS() {
 		return 0, errors.New("it does not begin with an Ogg stream")
 	}
 	// The first packet, alone on the first page.
-	n := 0
-	for _, l := range first.lacing {
-		n += int(l)
-		if l < 255 {
-			break
-		}
+	pkts := first.Packets()
+	if len(pkts) == 0 {
+		return 0, errors.New("its first page holds no packet")
 	}
-	pkt := first.body[:n]
+	pkt := pkts[0]
 	if len(pkt) < 19 || string(pkt[:8]) != "OpusHead" || pkt[8]&0xF0 != 0 || pkt[9] == 0 {
 		return 0, errors.New("its first packet is not an OpusHead")
 	}
@@ -104,73 +103,14 @@ func OggOpusDuration(r io.ReaderAt, size int64) (int64, error) {
 		if string(tail[p:p+4]) != "OggS" {
 			continue
 		}
-		last, ok := parseOggPage(tail[p:])
-		if !ok || last.size != len(tail)-p || last.serial != first.serial {
+		last, n, err := ogg.ParsePage(tail[p:])
+		if err != nil || n != len(tail)-p || last.SerialNumber != first.SerialNumber {
 			continue
 		}
-		if last.granule == ^uint64(0) || last.granule < preSkip {
-			return 0, fmt.Errorf("its last page has granule position %d", int64(last.granule))
+		if last.GranulePos == ^uint64(0) || last.GranulePos < preSkip {
+			return 0, fmt.Errorf("its last page has granule position %d", int64(last.GranulePos))
 		}
-		return int64((last.granule - preSkip) * 1000 / 48000), nil
+		return int64((last.GranulePos - preSkip) * 1000 / 48000), nil
 	}
 	return 0, errors.New("it does not end with a page of its stream")
-}
-
-type oggPage struct {
-	flags   byte
-	granule uint64
-	serial  uint32
-	lacing  []byte
-	body    []byte
-	size    int // header, lacing values and body
-}
-
-// parseOggPage reads the page at the start of b, checking its CRC.
-func parseOggPage(b []byte) (oggPage, bool) {
-	if len(b) < 27 || string(b[:4]) != "OggS" || b[4] != 0 {
-		return oggPage{}, false
-	}
-	nseg := int(b[26])
-	if len(b) < 27+nseg {
-		return oggPage{}, false
-	}
-	p := oggPage{flags: b[5], granule: binary.LittleEndian.Uint64(b[6:14]), serial: binary.LittleEndian.Uint32(b[14:18]), lacing: b[27 : 27+nseg]}
-	body := 0
-	for _, l := range p.lacing {
-		body += int(l)
-	}
-	p.size = 27 + nseg + body
-	if len(b) < p.size {
-		return oggPage{}, false
-	}
-	p.body = b[27+nseg : p.size]
-	want := binary.LittleEndian.Uint32(b[22:26])
-	crc := oggCRC(0, b[:22])
-	crc = oggCRC(crc, []byte{0, 0, 0, 0})
-	crc = oggCRC(crc, b[26:p.size])
-	return p, crc == want
-}
-
-// oggCRCTable is Ogg's CRC-32: polynomial 0x04C11DB7, most significant
-// bit first, no reflection, initial value and final XOR 0.
-var oggCRCTable = func() (t [256]uint32) {
-	for i := range t {
-		r := uint32(i) << 24
-		for range 8 {
-			if r&0x80000000 != 0 {
-				r = r<<1 ^ 0x04C11DB7
-			} else {
-				r <<= 1
-			}
-		}
-		t[i] = r
-	}
-	return t
-}()
-
-func oggCRC(crc uint32, b []byte) uint32 {
-	for _, c := range b {
-		crc = crc<<8 ^ oggCRCTable[byte(crc>>24)^c]
-	}
-	return crc
 }

@@ -60,18 +60,29 @@ func newCallLayer(h *Hub) *callLayer {
 		ended:   r.CounterVec("parley_calls_ended_total", "Calls ended, by reason.", "reason"),
 	}
 	l.svc = calls.New(calls.Config{
-		Devices: directory{h},
-		Now:     h.now,
-		Logger:  h.log,
-		OnEnd:   func(reason string) { l.ended.With(reason).Inc() },
-		OnEnded: l.record,
+		Devices:    directory{h},
+		Now:        h.now,
+		Logger:     h.log,
+		OnEnd:      func(reason string) { l.ended.With(reason).Inc() },
+		OnEnded:    l.record,
+		OnPeerSlow: func(n int) { l.dropped.With(calls.PeerSlow.String()).Add(uint64(n)) },
+		Flood:      h.cfg.CallFlood,
 	})
 	r.GaugeFunc("parley_calls_active", "Calls ringing or answered.", func() float64 {
 		ringing, answered := l.svc.Counts()
 		return float64(ringing + answered)
 	})
+	r.GaugeFunc("parley_group_calls_active", "Group calls in progress.", func() float64 {
+		n, _ := l.svc.GroupCounts()
+		return float64(n)
+	})
+	r.GaugeFunc("parley_group_call_participants", "People in group calls.", func() float64 {
+		_, n := l.svc.GroupCounts()
+		return float64(n)
+	})
 	if udp := h.cfg.UDP; udp != nil {
 		r.GaugeFunc("parley_call_udp_legs", "UDP legs of calls open (connected or connecting).", func() float64 { return float64(udp.Legs()) })
+		udp.OnDrop(func(reason string) { l.dropped.With(reason).Inc() }) // srtp_auth, malformed_rtp, payload_type, unknown_sender
 	}
 	return l
 }
@@ -84,18 +95,22 @@ func (h *Hub) callOps() map[string]op {
 		proto.TypeCallHangup:   {authed: true, fn: h.callHangup},
 		proto.TypeCallMedia:    {fn: h.callMedia}, // authorised by its token on a fresh connection
 		proto.TypeCallRTCOffer: {authed: true, fn: h.callRTCOffer},
+		proto.TypeGroupCall:    {authed: true, fn: h.groupCall},
+		proto.TypeCallMute:     {authed: true, fn: h.callMute},
 	}
 }
 
 // ringOnLogin answers a login or resume, then rings the connection if a
-// call to its user is ringing: the push comes after the reply, so the
-// client knows who it is before its phone rings.
+// call to its user is ringing, and tells it of the group calls in
+// progress in its groups: the pushes come after the reply, so the client
+// knows who it is before its phone rings.
 func (h *Hub) ringOnLogin(fn func(ctx context.Context, c *conn, body json.RawMessage) (any, error)) func(ctx context.Context, c *conn, id string, body json.RawMessage) error {
 	return func(ctx context.Context, c *conn, id string, body json.RawMessage) error {
 		reply, err := fn(ctx, c, body)
 		c.reply(id, reply, err)
 		if err == nil {
 			h.calls.svc.Online(c, c.user.ID)
+			h.calls.svc.GroupOnline(c, c.user.ID)
 		}
 		return nil
 	}
@@ -171,7 +186,7 @@ func (h *Hub) callMedia(ctx context.Context, c *conn, body json.RawMessage) (any
 }
 
 // callRTCOffer answers a party's offer of a UDP leg (server/rtc) for an
-// answered Opus call. The leg carries the party's audio once it connects
+// answered Opus call, or a group call's participant's (16 m-lines). The leg carries the party's audio once it connects
 // (AttachMedia then); until then, and if it never does, the WebSocket
 // does.
 func (h *Hub) callRTCOffer(_ context.Context, c *conn, body json.RawMessage) (any, error) {
@@ -185,7 +200,7 @@ func (h *Hub) callRTCOffer(_ context.Context, c *conn, body json.RawMessage) (an
 	// The session is read here, on the connection's own goroutine:
 	// Connected runs on pion's, after unbind may have cleared it.
 	user, token := c.user.ID, c.tokenHash
-	codec, err := h.calls.svc.UDPCodec(user, req.Call)
+	codec, group, err := h.calls.svc.UDPCall(user, req.Call)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +214,7 @@ func (h *Hub) callRTCOffer(_ context.Context, c *conn, body json.RawMessage) (an
 	if err != nil {
 		return nil, err
 	}
-	answer, _, err := h.cfg.UDP.Answer(req.SDP, req.Call, rtc.Handlers{
+	answer, _, err := h.cfg.UDP.Answer(req.SDP, req.Call, group, rtc.Handlers{
 		Packet: func(l *rtc.Leg, pkt []byte) { h.relay(l, pkt) },
 		Connected: func(l *rtc.Leg) {
 			settled()

@@ -191,7 +191,7 @@ func (h *Hub) sendWith(ctx context.Context, c *conn, id string, req proto.SendRe
 
 // record writes the history entry of a call that ended, in the direct
 // conversation of its two people (opened if needed, as a file sent to a
-// user opens it). The switchboard calls it locked, so it only queues the
+// user opens it), or a group call's in its group. The switchboard calls it locked, so it only queues the
 // entry; one writer goroutine at a time writes the queue in the order
 // the calls ended, so a conversation's entries keep that order. Close
 // waits for it. The entry is idempotent (its client_id is the call's
@@ -224,9 +224,15 @@ func (l *callLayer) writeRecords() {
 		l.recMu.Unlock()
 
 		ctx, cancel := context.WithTimeout(h.ctx, 30*time.Second)
-		conv, err := h.Direct(ctx, e.Caller, e.Callee.ID)
+		var err error
+		conv := e.Conv // a group call's entry goes to its group
+		if !e.Group {
+			var direct proto.Conversation
+			direct, err = h.Direct(ctx, e.Caller, e.Callee.ID)
+			conv = direct.ID
+		}
 		if err == nil {
-			_, err = h.db.RecordCall(ctx, e.Caller, conv.ID, fmt.Sprintf("call-%d", e.ID), e.Entry())
+			_, err = h.db.RecordCall(ctx, e.Caller, conv, fmt.Sprintf("call-%d", e.ID), e.Entry())
 		}
 		cancel()
 		if err != nil {

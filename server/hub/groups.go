@@ -290,6 +290,7 @@ func (h *Hub) deleteGroup(ctx context.Context, c *conn, body json.RawMessage) (a
 // groupDeleted tells the members of a deleted group, and those whose
 // request was waiting, and releases the blobs only its files held.
 func (h *Hub) groupDeleted(ctx context.Context, del storage.Deleted) {
+	h.calls.svc.GroupDeleted(del.Conv.ID)
 	if frame, err := proto.EncodePush(proto.TypeConversation, proto.ConversationPush{Conversation: del.Conv, Deleted: true}); err == nil {
 		for _, u := range del.Members {
 			h.pushTo(u, frame)

@@ -23,6 +23,7 @@ import (
 
 	"parley/net/proto"
 	"parley/server/auth"
+	"parley/server/calls"
 	"parley/server/metrics"
 	"parley/server/rtc"
 	"parley/server/storage"
@@ -92,6 +93,10 @@ type Config struct {
 	// UDP, if set, carries call audio over UDP (call_rtc_offer, calls.go);
 	// nil: UDP is off.
 	UDP *rtc.Server
+	// CallFlood bounds the audio packets forwarded from one party of a
+	// call (zero: the protocol's 100 a second in bursts of 50; a negative
+	// Rate: none, for tests whose clock stands still).
+	CallFlood calls.Flood
 }
 
 // Limit is a token-bucket rate: Burst at once, then one per Every.
@@ -156,6 +161,9 @@ type Hub struct {
 	// beforeSession, if set (tests), runs in login between checking the
 	// password and storing the session.
 	beforeSession func()
+	// beforeGroupCall, if set (tests), runs in group_call between the
+	// membership check and joining the call.
+	beforeGroupCall func()
 }
 
 // New returns a Hub. Call Publish from storage's OnCommit, and Close when
@@ -477,6 +485,7 @@ func (h *Hub) deliver(cm storage.Committed, wake []*conn) []*conn {
 	}
 	h.mu.RUnlock()
 	h.m.delivered.Add(uint64(n))
+	h.groupMembership(cm) // a member who left a group leaves its call
 	return wake
 }
 

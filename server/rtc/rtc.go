@@ -10,6 +10,17 @@
 // leaves as RTP or RTCP. A Push (the switchboard only pushes call_end to a
 // media connection) closes it.
 //
+// A group call's leg has 16 audio m-lines, one per slot, and converts
+// between the wire forms so that the switchboard sees only the
+// WebSocket's packets: RTP up on m-line 0 is an audio packet (0x11), a
+// loss report about the server's stream on m-line i a group loss report
+// about slot i (0x14); a group audio packet of slot i (0x13) leaves as RTP
+// on m-line i.
+//
+// Bad input is dropped without touching the other legs and counted
+// (Server.OnDrop): SRTP or SRTCP that fails authentication, malformed RTP,
+// RTP of another payload type, and datagrams from addresses no leg knows.
+//
 // It must not: know the switchboard's rules (the owner authorises an
 // offer and attaches the leg once it connects), decode audio, or queue.
 package rtc
@@ -19,13 +30,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/logging"
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	"parley/net/proto"
@@ -94,9 +109,30 @@ type Server struct {
 	conn net.PacketConn // the one port's socket; nil for a range
 	mux  ice.UDPMux
 
+	onDrop atomic.Pointer[func(reason string)]
+
 	mu     sync.Mutex
 	legs   map[*Leg]struct{}
 	closed bool
+}
+
+// Why a packet was dropped before it reached the switchboard (OnDrop).
+const (
+	DropSRTPAuth      = "srtp_auth"      // SRTP or SRTCP that fails authentication
+	DropMalformedRTP  = "malformed_rtp"  // from a leg's address, neither STUN, DTLS, RTP nor RTCP, or an RTP packet that does not parse
+	DropPayloadType   = "payload_type"   // RTP of another payload type than Opus's 111
+	DropUnknownSender = "unknown_sender" // not STUN, from an address no leg knows (one port only: a range has no shared socket)
+)
+
+// OnDrop sets what is told of each packet the server drops, with one of
+// the Drop reasons; it may be called from any goroutine and must not
+// block.
+func (s *Server) OnDrop(f func(reason string)) { s.onDrop.Store(&f) }
+
+func (s *Server) drop(reason string) {
+	if f := s.onDrop.Load(); f != nil && *f != nil {
+		(*f)(reason)
+	}
 }
 
 // New starts the UDP carrier; with Ports.Off it returns nil, nil.
@@ -112,10 +148,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, legs: map[*Leg]struct{}{}}
 	var se webrtc.SettingEngine
+	se.LoggerFactory = dropLogs{s: s, base: logging.NewDefaultLoggerFactory()}
 	se.SetLite(true)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIncludeLoopbackCandidate(true)
+	// OnTrack as soon as the leg is up, not at the first packet: pion
+	// gives up on a track whose first packet has an unknown payload type,
+	// and readRTP drops (and counts) those itself.
+	se.SetFireOnTrackBeforeFirstRTP(true)
 	if cfg.PublicIP != "" {
 		if net.ParseIP(cfg.PublicIP) == nil {
 			return nil, fmt.Errorf("udp: public IP %q is not an IP address", cfg.PublicIP)
@@ -132,7 +173,11 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("udp: listen on port %d: %w", cfg.Ports.Min, err)
 		}
 		s.conn = conn
-		s.mux = webrtc.NewICEUDPMux(nil, conn)
+		s.mux = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn, OnUnhandledPacket: func(b []byte, _ netip.AddrPort) {
+			if !isSTUN(b) { // a check for a leg that has gone is no attack
+				s.drop(DropUnknownSender)
+			}
+		}})
 		se.SetICEUDPMux(s.mux)
 	} else if err := se.SetEphemeralUDPPortRange(uint16(cfg.Ports.Min), uint16(cfg.Ports.Max)); err != nil {
 		return nil, fmt.Errorf("udp: port range: %w", err)
@@ -199,13 +244,17 @@ type Handlers struct {
 type Leg struct {
 	s     *Server
 	call  proto.CallID
+	group bool
 	h     Handlers
 	pc    *webrtc.PeerConnection
-	track *webrtc.TrackLocalStaticRTP
+	// tracks are the server's streams, one per audio m-line in m-line
+	// order: one for a 1:1 leg, rtcmedia.Slots for a group leg.
+	tracks []*webrtc.TrackLocalStaticRTP
 
 	mu         sync.Mutex
 	connected  bool
-	remoteSSRC uint32 // the party's stream: loss reports about it name it
+	up         *webrtc.RTPReceiver // m-line 0's: the party's audio comes on it
+	remoteSSRC uint32              // the party's stream: loss reports about it name it
 	once       sync.Once
 }
 
@@ -215,15 +264,26 @@ var (
 	ErrBadOffer = errors.New("udp: bad offer")
 )
 
-// Answer makes a leg of call from the party's offer (one audio
-// transceiver, Opus, all candidates in it) and returns the server's
-// complete answer.
-func (s *Server) Answer(offer string, call proto.CallID, h Handlers) (answer string, leg *Leg, err error) {
+// Answer makes a leg of call from the party's offer (Opus, all candidates
+// in it; one audio m-line, or rtcmedia.Slots for a group call's leg) and
+// returns the server's complete answer.
+func (s *Server) Answer(offer string, call proto.CallID, group bool, h Handlers) (answer string, leg *Leg, err error) {
+	want := 1
+	if group {
+		want = rtcmedia.Slots
+	}
+	mids, err := rtcmedia.AudioMids(offer)
+	if err != nil {
+		return "", nil, fmt.Errorf("%w: %v", ErrBadOffer, err)
+	}
+	if len(mids) != want {
+		return "", nil, fmt.Errorf("%w: %d audio m-lines, want %d", ErrBadOffer, len(mids), want)
+	}
 	pc, err := s.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return "", nil, fmt.Errorf("udp: new peer connection: %w", err)
 	}
-	l := &Leg{s: s, call: call, h: h, pc: pc}
+	l := &Leg{s: s, call: call, group: group, h: h, pc: pc}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -236,11 +296,16 @@ func (s *Server) Answer(offer string, call proto.CallID, h Handlers) (answer str
 		l.Close()
 		return "", nil, err
 	}
-	pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 		l.mu.Lock()
-		l.remoteSSRC = uint32(t.SSRC())
+		up := r == l.up
+		if up {
+			l.remoteSSRC = uint32(t.SSRC())
+		}
 		l.mu.Unlock()
-		go l.readRTP(t)
+		if up { // the other m-lines are recvonly: the party sends nothing on them
+			go l.readRTP(t)
+		}
 	})
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		switch st {
@@ -259,14 +324,9 @@ func (s *Server) Answer(offer string, call proto.CallID, h Handlers) (answer str
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return fail(fmt.Errorf("%w: %v", ErrBadOffer, err))
 	}
-	if l.track, err = rtcmedia.NewTrack(); err != nil {
+	if err := l.addTracks(mids); err != nil {
 		return fail(err)
 	}
-	sender, err := pc.AddTrack(l.track)
-	if err != nil {
-		return fail(fmt.Errorf("%w: %v", ErrBadOffer, err))
-	}
-	go l.readRTCP(sender)
 	ans, err := pc.CreateAnswer(nil)
 	if err != nil {
 		return fail(fmt.Errorf("%w: %v", ErrBadOffer, err))
@@ -287,21 +347,76 @@ func (s *Server) Answer(offer string, call proto.CallID, h Handlers) (answer str
 	return pc.LocalDescription().SDP, l, nil
 }
 
+// addTracks gives each audio m-line of the offer (mids, in m-line order)
+// a stream of the server's: the transceiver that SetRemoteDescription
+// made for that mid gets its own sender and track, so m-line i carries
+// l.tracks[i] whatever order pion keeps its transceivers in.
+func (l *Leg) addTracks(mids []string) error {
+	byMid := map[string]*webrtc.RTPTransceiver{}
+	for _, tr := range l.pc.GetTransceivers() {
+		byMid[tr.Mid()] = tr
+	}
+	l.tracks = make([]*webrtc.TrackLocalStaticRTP, len(mids))
+	for i, mid := range mids {
+		tr := byMid[mid]
+		if mid == "" || tr == nil || tr.Sender() != nil || tr.Receiver() == nil {
+			return fmt.Errorf("%w: audio m-line %d (mid %q) has no transceiver of its own", ErrBadOffer, i, mid)
+		}
+		track, err := rtcmedia.NewTrack()
+		if l.group {
+			track, err = rtcmedia.NewSlotTrack(i)
+		}
+		if err != nil {
+			return err
+		}
+		sender, err := l.s.api.NewRTPSender(track, tr.Receiver().Transport())
+		if err != nil {
+			return fmt.Errorf("udp: m-line %d: %w", i, err)
+		}
+		if err := tr.SetSender(sender, track); err != nil {
+			return fmt.Errorf("%w: m-line %d: %v", ErrBadOffer, i, err)
+		}
+		l.tracks[i] = track
+		if i == 0 {
+			l.mu.Lock()
+			l.up = tr.Receiver()
+			l.mu.Unlock()
+		}
+		go l.readRTCP(sender, i)
+	}
+	return nil
+}
+
 // Call is the leg's call.
 func (l *Leg) Call() proto.CallID { return l.call }
 
+// Group is whether the leg is a group call's.
+func (l *Leg) Group() bool { return l.group }
+
 func (l *Leg) readRTP(t *webrtc.TrackRemote) {
+	buf := make([]byte, 1500)
+	var p rtp.Packet
 	for {
-		p, _, err := t.ReadRTP()
+		n, _, err := t.Read(buf)
+		if errors.Is(err, webrtc.ErrCodecNotFound) { // pion read it, and knows no such payload type
+			l.s.drop(DropPayloadType)
+			continue
+		}
 		if err != nil {
 			return
 		}
+		if err := p.Unmarshal(buf[:n]); err != nil {
+			l.s.drop(DropMalformedRTP)
+			continue
+		}
 		if p.PayloadType != rtcmedia.OpusPT {
+			l.s.drop(DropPayloadType)
 			continue
 		}
 		// A packet of its own: the peer's media connection may queue it.
-		pkt, err := rtcmedia.AppendAudio(nil, l.call, p)
+		pkt, err := rtcmedia.AppendAudio(nil, l.call, &p)
 		if err != nil {
+			l.s.drop(DropMalformedRTP)
 			continue
 		}
 		if l.h.Packet != nil {
@@ -310,14 +425,25 @@ func (l *Leg) readRTP(t *webrtc.TrackRemote) {
 	}
 }
 
-func (l *Leg) readRTCP(sender *webrtc.RTPSender) {
+// readRTCP reads the RTCP about the server's stream on m-line i: loss
+// reports (PRLY) about it go to Packet, a 1:1 leg's as loss reports, a
+// group leg's as group loss reports about slot i.
+func (l *Leg) readRTCP(sender *webrtc.RTPSender, i int) {
+	var ssrc uint32
+	if enc := sender.GetParameters().Encodings; len(enc) > 0 {
+		ssrc = uint32(enc[0].SSRC)
+	}
 	var reports [][]byte
 	for {
 		pkts, _, err := sender.ReadRTCP()
 		if err != nil {
 			return
 		}
-		reports = rtcmedia.AppendReports(reports[:0], l.call, pkts)
+		if l.group {
+			reports = rtcmedia.AppendGroupReports(reports[:0], l.call, uint8(i), ssrc, pkts)
+		} else {
+			reports = rtcmedia.AppendReports(reports[:0], l.call, pkts)
+		}
 		for _, r := range reports {
 			if l.h.Packet != nil {
 				l.h.Packet(l, r)
@@ -330,9 +456,11 @@ func (l *Leg) readRTCP(sender *webrtc.RTPSender) {
 // media connection, so the leg closes.
 func (l *Leg) Push([]byte) { go l.Close() }
 
-// SendMedia implements calls.Conn: an audio packet leaves as RTP, a loss
-// report as RTCP. It returns false before the leg connected and when the
-// write fails.
+// SendMedia implements calls.Conn: an audio packet leaves as RTP (a
+// group audio packet of slot i on m-line i), a loss report as RTCP about
+// the party's stream. It returns false before the leg connected, for a
+// packet of the other kind of call (and a group loss report, which only
+// clients send), and when the write fails.
 func (l *Leg) SendMedia(pkt []byte) bool {
 	l.mu.Lock()
 	ok, ssrc := l.connected, l.remoteSSRC
@@ -345,9 +473,12 @@ func (l *Leg) SendMedia(pkt []byte) bool {
 		return false
 	}
 	if out.Report {
-		return l.pc.WriteRTCP([]rtcp.Packet{rtcmedia.Report(ssrc, out.Loss)}) == nil
+		return !out.Group && l.pc.WriteRTCP([]rtcp.Packet{rtcmedia.Report(ssrc, out.Loss)}) == nil
 	}
-	return l.track.WriteRTP(&out.RTP) == nil
+	if out.Group != l.group {
+		return false
+	}
+	return l.tracks[out.Slot].WriteRTP(&out.RTP) == nil
 }
 
 // Close closes the leg; Gone is called once.
@@ -361,4 +492,63 @@ func (l *Leg) Close() {
 			l.h.Gone(l)
 		}
 	})
+}
+
+// isSTUN is whether b looks like a STUN message (RFC 5389: two zero bits,
+// then the magic cookie at byte 4).
+func isSTUN(b []byte) bool {
+	return len(b) >= 20 && b[0]>>6 == 0 && b[4] == 0x21 && b[5] == 0x12 && b[6] == 0xA4 && b[7] == 0x42
+}
+
+// dropLogs is pion's logger factory: pion drops SRTP and SRTCP that fail
+// authentication, and datagrams that are none of STUN, DTLS, RTP and RTCP,
+// in its session and mux read loops, saying so only in a log line. The
+// loggers of those two scopes count each such line as a drop; every line
+// still goes to pion's default logger.
+type dropLogs struct {
+	s    *Server
+	base logging.LoggerFactory
+}
+
+func (f dropLogs) NewLogger(scope string) logging.LeveledLogger {
+	l := f.base.NewLogger(scope)
+	switch scope {
+	case "srtp": // srtp/session.go: one Info line, the error, per packet that failed to decrypt
+		return srtpLog{l, f.s}
+	case "mux": // webrtc/internal/mux: one Warnf per packet of a leg that no endpoint takes
+		return muxLog{l, f.s}
+	}
+	return l
+}
+
+type srtpLog struct {
+	logging.LeveledLogger
+	s *Server
+}
+
+func (l srtpLog) Info(msg string) {
+	switch {
+	case strings.Contains(msg, "auth tag"), strings.Contains(msg, "MKI not found"):
+		l.s.drop(DropSRTPAuth)
+	case strings.Contains(msg, "duplicated"): // a replay, or the network's duplicate: not bad input
+	default: // too short, or a header that does not parse
+		l.s.drop(DropMalformedRTP)
+	}
+	l.LeveledLogger.Info(msg)
+}
+
+type muxLog struct {
+	logging.LeveledLogger
+	s *Server
+}
+
+func (l muxLog) Warnf(format string, args ...any) {
+	if strings.Contains(format, "no endpoint for packet") && len(args) > 0 {
+		// Its first byte: SRTP or DTLS may come before their endpoint
+		// and wait for it; anything else is no packet of a leg.
+		if b, ok := args[0].(byte); ok && (b < 20 || b > 63 && b < 128 || b > 191) {
+			l.s.drop(DropMalformedRTP)
+		}
+	}
+	l.LeveledLogger.Warnf(format, args...)
 }

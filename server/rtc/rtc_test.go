@@ -2,6 +2,7 @@ package rtc_test
 
 import (
 	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -292,4 +293,18 @@ func TestRevokingTheSessionClosesItsLeg(t *testing.T) {
 	until("closed", func(s webrtc.PeerConnectionState) bool {
 		return s == webrtc.PeerConnectionStateDisconnected || s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed
 	})
+}
+
+// The hub counts what the UDP port drops with the call packets it drops.
+func TestDropsOnThePortAreCountedInTheMetrics(t *testing.T) {
+	srv := nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) {
+		c.UDP, c.UDPPublicIP = &rtc.Ports{}, "127.0.0.1"
+	}))
+	stranger, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: srv.Node.UDPPort()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stranger.Close()
+	const metric = `parley_call_packets_dropped_total{reason="unknown_sender"}`
+	until(t, metric, func(int) { stranger.Write([]byte("garbage")) }, func() bool { return srv.Metric(t, metric) > 0 })
 }

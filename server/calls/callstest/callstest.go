@@ -25,6 +25,7 @@ import (
 
 	"parley/net/proto"
 	"parley/server/auth"
+	"parley/server/calls"
 	"parley/server/hub"
 	"parley/server/metrics"
 	"parley/server/node/nodetest"
@@ -49,10 +50,15 @@ type Server struct {
 // Option changes how Start builds the server.
 type Option func(*options)
 
-type options struct{ realTime bool }
+type options struct{ realTime, flood bool }
 
 // RealTime runs the server on the real clock (media tests, benchmarks).
 func RealTime() Option { return func(o *options) { o.realTime = true } }
+
+// FloodLimit turns on the server's forwarding limit (100 packets a second
+// from one party, bursts of 50). It is off by default: tests send packets
+// faster than their fake clock moves.
+func FloodLimit() Option { return func(o *options) { o.flood = true } }
 
 // Start starts a server that stops when the test ends.
 func Start(t testing.TB, opts ...Option) *Server {
@@ -79,12 +85,17 @@ func Start(t testing.TB, opts ...Option) *Server {
 		t.Fatalf("open storage: %v", err)
 	}
 	s.Metrics = metrics.NewRegistry()
+	flood := calls.Flood{Rate: -1}
+	if o.flood {
+		flood = calls.Flood{}
+	}
 	h = hub.New(hub.Config{
-		DB:       db,
-		Registry: s.Metrics,
-		Hasher:   auth.NewHasher(auth.Params{Memory: 64, Time: 1, Threads: 1}, 2),
-		Logger:   log,
-		Now:      now,
+		CallFlood: flood,
+		DB:        db,
+		Registry:  s.Metrics,
+		Hasher:    auth.NewHasher(auth.Params{Memory: 64, Time: 1, Threads: 1}, 2),
+		Logger:    log,
+		Now:       now,
 	})
 	s.Hub, s.DB = h, db
 	s.hs = httptest.NewServer(h)

@@ -1,6 +1,6 @@
 //go:build js
 
-package piccache
+package filecache
 
 import (
 	_ "embed"
