@@ -70,6 +70,8 @@ type account struct {
 
 	media mediaState // the "Files and media" panel (media.go)
 	voice voices     // the voice messages' recorder and player (voice.go)
+
+	gcalls map[proto.ConvID]*state.GroupCall // the groups' calls in progress, under m.mu (groupcalls.go)
 }
 
 // Register creates an account on server and logs in to it. The new ID
@@ -467,6 +469,11 @@ func (a *account) onState(s client.State, err error) {
 		// Connecting means logged in: "Logged out" is old news.
 		st.Notices = withoutLoginNotices(st.Notices)
 	})
+	if s != client.Online {
+		// The next connection's login pushes the calls still in
+		// progress (groupcalls.go).
+		a.clearGroupCalls()
+	}
 	if s == client.Online {
 		a.kickFlusher()
 		a.files.kickAll()

@@ -109,6 +109,9 @@ type calls struct {
 	// udpOutcome, if set, is told the carrier each UDP attempt left the
 	// call on (tests).
 	udpOutcome chan string
+	// onResetSlot, if set, is told every slot of a group call started
+	// afresh (tests).
+	onResetSlot func(slot int)
 }
 
 // callRun is one call from the first ring to its end.
@@ -128,6 +131,7 @@ type callRun struct {
 	engine   *call.Engine
 	stream   AudioStream
 	web      interface{ SetMuted(bool) } // the browser's call (calls_js.go), once connected
+	group    groupRun                    // a group call's (groupcalls.go)
 }
 
 // openChosen opens the chosen microphone and speaker, or the system's
@@ -203,7 +207,11 @@ func (r *callRun) endLocked(reason string, by proto.UserID, durationMs int64) {
 		durationMs = now - v.Started
 	}
 	v.State, v.EndReason, v.EndedBy, v.Ended, v.Duration, v.Level = state.CallEnded, reason, by, now, durationMs, 0
+	r.quietParticipants()
 	r.publish()
+	if v.Group != 0 {
+		r.m.showJoined(r.a, v.Group) // groupcalls.go
+	}
 	if !r.a.current() && r.m.calls.run == r {
 		r.m.calls.run = nil
 	}
@@ -282,9 +290,12 @@ func (m *Model) Accept(ctx context.Context) error {
 	r.stopTone()
 	r.view.State = state.CallConnecting
 	r.publish()
-	id, offered, toneDone := r.view.ID, r.codecs, r.toneDone
+	id, offered, toneDone, group := r.view.ID, r.codecs, r.toneDone, r.view.Group != 0
 	m.calls.mu.Unlock()
 	waitFor(r.ctx, toneDone)
+	if group {
+		return m.acceptGroup(ctx, r) // groupcalls.go
+	}
 
 	pick := ""
 	for _, name := range offered {
@@ -429,12 +440,13 @@ func (m *Model) knownUser(id proto.UserID) proto.User {
 	return proto.User{ID: id}
 }
 
-// Mute mutes or unmutes my microphone in the call.
+// Mute mutes or unmutes my microphone in the call. In a group call the
+// others are told too (call_mute).
 func (m *Model) Mute(muted bool) {
 	m.calls.mu.Lock()
 	defer m.calls.mu.Unlock()
 	r := m.calls.run
-	if r == nil || r.view.State == state.CallEnded {
+	if r == nil || r.view.State == state.CallEnded || r.view.Muted == muted {
 		return
 	}
 	r.view.Muted = muted
@@ -443,6 +455,12 @@ func (m *Model) Mute(muted bool) {
 	}
 	if r.web != nil {
 		r.web.SetMuted(muted)
+	}
+	if r.view.Group != 0 {
+		r.muteParticipant(muted) // groupcalls.go
+		if r.view.ID != 0 && r.view.State != state.CallIncoming {
+			r.sendMute() // else the join request says it
+		}
 	}
 	r.publish()
 }
@@ -569,7 +587,7 @@ func (m *Model) SelectDevices(input, output string) error {
 
 // isCallPush reports whether a push belongs to calls.
 func isCallPush(typ string) bool {
-	return typ == proto.TypeCallIncoming || typ == proto.TypeCallAccepted || typ == proto.TypeCallEnd
+	return typ == proto.TypeCallIncoming || typ == proto.TypeCallAccepted || typ == proto.TypeCallEnd || typ == proto.TypeGroupCallState
 }
 
 // callPush handles a call push, on the connection's read goroutine: it
@@ -582,6 +600,10 @@ func (a *account) callPush(p client.Push) {
 }
 
 func (m *Model) callPushLocked(a *account, p client.Push) {
+	if p.Type == proto.TypeGroupCallState {
+		m.groupCallStatePush(a, p.Body) // groupcalls.go
+		return
+	}
 	var ref proto.CallRef
 	if err := json.Unmarshal(p.Body, &ref); err != nil {
 		m.log.Warn("bad call push", "type", p.Type, "err", err)
@@ -593,6 +615,10 @@ func (m *Model) callPushLocked(a *account, p client.Push) {
 		if err := json.Unmarshal(p.Body, &in); err != nil || r != nil {
 			return // the server does not ring a user in a call
 		}
+		if in.Conv != 0 {
+			m.groupIncoming(a, in) // groupcalls.go
+			return
+		}
 		r = m.newRun(a, state.Call{ID: in.Call, State: state.CallIncoming, Peer: in.From})
 		r.codecs = in.Codecs
 		r.playTone(call.Ringtone())
@@ -601,7 +627,7 @@ func (m *Model) callPushLocked(a *account, p client.Push) {
 	if r == nil {
 		return
 	}
-	if r.view.ID == 0 && r.view.Outgoing { // before the call request's reply
+	if r.view.ID == 0 && (r.view.Outgoing || r.view.Group != 0) { // before the call (or group_call) request's reply
 		r.early = append(r.early, p)
 		return
 	}
@@ -667,14 +693,14 @@ func (r *callRun) stopTone() {
 // startMedia starts the call's audio in the background. Call with
 // m.calls.mu held.
 func (r *callRun) startMedia(codecName string) {
-	id, peer, muted, toneDone := r.view.ID, r.view.Peer.ID, r.view.Muted, r.toneDone
+	id, peer, muted, toneDone, group := r.view.ID, r.view.Peer.ID, r.view.Muted, r.toneDone, r.view.Group != 0
 	r.a.spawn(func() {
 		waitFor(r.ctx, toneDone)
 		if browserCalls {
 			r.webMedia(id, muted)
 			return
 		}
-		r.media(id, peer, codecName, muted)
+		r.media(id, peer, codecName, muted, group)
 	})
 }
 
@@ -690,8 +716,11 @@ func waitFor(ctx context.Context, done <-chan struct{}) {
 }
 
 // media runs the call's audio until the call ends: media socket, devices,
-// engine, and the watchdog.
-func (r *callRun) media(id proto.CallID, peer proto.UserID, codecName string, muted bool) {
+// engine, and the watchdog. A group call (group) differs in three ways:
+// the engine mixes the slots (call.Config.Group), the UDP leg has a
+// stream per slot, and nobody's silence ends it (I may be alone in it):
+// it is active as soon as my audio goes out.
+func (r *callRun) media(id proto.CallID, peer proto.UserID, codecName string, muted, group bool) {
 	ctx, m, a := r.ctx, r.m, r.a
 	cd, ok := codec.Lookup(codecName)
 	if !ok {
@@ -731,7 +760,7 @@ func (r *callRun) media(id proto.CallID, peer proto.UserID, codecName string, mu
 		r.end(proto.EndNoAudio, a.user.ID, 0)
 		return
 	}
-	eng, err := call.Start(ctx, call.Config{Call: id, Codec: cd, Audio: stream, Send: link, Muted: muted, Echo: echoMode, Logger: m.log})
+	eng, err := call.Start(ctx, call.Config{Call: id, Codec: cd, Audio: stream, Send: link, Muted: muted, Echo: echoMode, Logger: m.log, Group: group})
 	if err != nil {
 		stream.Close()
 		r.end(string(state.CodeLocal), 0, 0)
@@ -740,6 +769,9 @@ func (r *callRun) media(id proto.CallID, peer proto.UserID, codecName string, mu
 	}
 	m.calls.mu.Lock()
 	r.engine, r.stream = eng, stream
+	if r.view.Muted != muted { // muted or unmuted while the audio started
+		eng.SetMuted(r.view.Muted)
+	}
 	m.calls.mu.Unlock()
 	defer func() {
 		eng.Close()
@@ -756,12 +788,19 @@ func (r *callRun) media(id proto.CallID, peer proto.UserID, codecName string, mu
 	m.calls.mu.Lock()
 	if r.view.State != state.CallEnded {
 		r.view.Carrier = state.CarrierWebSocket
+		if group && r.view.State == state.CallConnecting {
+			r.view.State = state.CallActive
+		}
 		r.publish()
 	}
 	noUDP := m.calls.noUDP
 	m.calls.mu.Unlock()
 	if cd.Name == "opus" && !noUDP {
-		go r.tryUDP(ctx, id, eng)
+		slots := 1
+		if group {
+			slots = proto.MaxGroupCall
+		}
+		go r.tryUDP(ctx, id, eng, slots)
 	}
 	tick := time.NewTicker(callTick)
 	defer tick.Stop()
@@ -781,20 +820,38 @@ func (r *callRun) media(id proto.CallID, peer proto.UserID, codecName string, mu
 		case a.sess.State() != client.Online:
 			r.end(proto.EndDropped, a.user.ID, 0) // our connection went: the server ends the call too
 			return
+		case group:
 		case st.Heard && st.SinceHeard > callSilenceLimit, !st.Heard && st.Elapsed > callStartLimit:
 			r.end(proto.EndDropped, peer, 0)
 			go m.hangupOnServer(a, id, "")
 			return
 		}
 		m.calls.mu.Lock()
-		if r.view.State == state.CallConnecting && st.Heard {
-			r.view.State = state.CallActive
-		}
-		if r.view.State != state.CallEnded {
-			r.view.Level = st.Level
-			r.publish()
-		}
+		r.tick(st)
 		m.calls.mu.Unlock()
+	}
+}
+
+// tick shows what the engine's snapshot st changed in the call bar, and
+// publishes only if something did: a silent call does not redraw the UI
+// ten times a second. Call with m.calls.mu held.
+func (r *callRun) tick(st call.Stats) {
+	v := &r.view
+	if v.State == state.CallEnded {
+		return
+	}
+	changed := false
+	if v.State == state.CallConnecting && st.Heard {
+		v.State, changed = state.CallActive, true
+	}
+	if v.Level != st.Level {
+		v.Level, changed = st.Level, true
+	}
+	if v.Group != 0 && r.groupLevels(st, r.m.cfg.Now()) { // groupcalls.go
+		changed = true
+	}
+	if changed {
+		r.publish()
 	}
 }
 
@@ -806,7 +863,7 @@ const udpConnectWait = 3 * time.Second
 // server sends to it from then on too) and the call bar says so.
 // Otherwise the WebSocket carries on, as it does when the server has UDP
 // off. The leg closes with the call.
-func (r *callRun) tryUDP(ctx context.Context, id proto.CallID, eng *call.Engine) {
+func (r *callRun) tryUDP(ctx context.Context, id proto.CallID, eng *call.Engine, slots int) {
 	m := r.m
 	m.calls.mu.Lock()
 	wait, outcome := m.calls.udpWait, m.calls.udpOutcome
@@ -821,7 +878,7 @@ func (r *callRun) tryUDP(ctx context.Context, id proto.CallID, eng *call.Engine)
 		wait = func() <-chan time.Time { return time.After(udpConnectWait) }
 	}
 	timeout := wait() // from the start of the attempt: the offer's round trip counts
-	l, err := dialUDP(ctx, r.a, id, eng, m.log, 1)
+	l, err := dialUDP(ctx, r.a, id, eng, m.log, slots)
 	if err != nil {
 		if ctx.Err() == nil {
 			m.log.Info("call audio stays on the websocket", "call", id, "why", err)
@@ -976,11 +1033,3 @@ func (l *mediaLink) run(ctx context.Context, eng *call.Engine) <-chan struct{} {
 // close drops the socket at once: the call is over (or the network is),
 // so there is nothing to wait for.
 func (l *mediaLink) close() { l.ws.CloseNow() }
-
-// GroupCall starts a call in group conv, or joins the one in progress
-// there (proto.TypeGroupCall). The call bar follows in State().Call, with
-// its Participants; the group's Conversation.GroupCall shows the call to
-// everyone in the group. (Being built: the API the UI codes against.)
-func (m *Model) GroupCall(ctx context.Context, conv proto.ConvID) error {
-	return m.fail(errors.New("group calls are not built yet"))
-}

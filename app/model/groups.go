@@ -566,6 +566,7 @@ func (a *account) removedMe(ctx context.Context, msg proto.Message) {
 		}
 		setRequests(st, msg.Conv, nil)
 	})
+	a.setGroupCall(msg.Conv, nil) // its call is no longer mine to join (groupcalls.go)
 	a.m.notify(kind, msg.Event.Actor.Name, name, fmt.Sprint(msg.Conv))
 }
 
@@ -618,6 +619,7 @@ func (a *account) groupGone(p proto.ConversationPush) {
 		}
 		setRequests(st, conv, nil)
 	})
+	a.setGroupCall(conv, nil) // groupcalls.go
 	if p.Deleted {
 		a.m.notify(state.NoticeGroupDeleted, p.Conversation.Name, fmt.Sprint(conv))
 	}

@@ -41,7 +41,10 @@ func (a *account) rebuild() {
 	if !a.current() {
 		return
 	}
-	a.m.update(func(st *state.State) { st.Conversations = list })
+	a.m.update(func(st *state.State) {
+		a.withGroupCalls(list) // groupcalls.go
+		st.Conversations = list
+	})
 }
 
 func viewConversation(c store.Conversation) state.Conversation {
@@ -160,6 +163,7 @@ func (a *account) refreshOpen(ctx context.Context) {
 	}
 
 	a.m.update(func(st *state.State) {
+		view.GroupCall = a.gcalls[conv] // groupcalls.go
 		o := &state.Open{Conversation: view, Members: members, Messages: msgs, HasOlder: hasOlder, Prepended: prepended,
 			HasNewer: to > 0, Focus: focus, FocusGen: focusGen, Highlight: highlight, Pins: pins}
 		if prev := st.Open; prev != nil && prev.ID == conv {

@@ -15,6 +15,10 @@
 // jitter buffer is rebuilt from that packet's FEC before concealment is
 // tried.
 //
+// Group calls (Config.Group, group.go): one jitter buffer and decoder per
+// speaker's slot, mixed into what plays; loss reports per slot; the
+// encoder sized by the worst listener.
+//
 // It is transport-agnostic: packets leave through the small Sender
 // interface and come back through Engine.Receive, so the WebSocket relay
 // of today and a UDP or WebRTC carrier later replace only that seam. The
@@ -120,13 +124,13 @@ type Stats struct {
 	SendErrors uint64        // packets the carrier refused
 	Recovered  uint64        // missing frames rebuilt from the next packet's FEC
 	Bitrate    int           // the encoder's target, bit/s (Opus adapts it; G.722: fixed)
-	PeerLoss   float64       // share of our frames the peer last reported missing (0–1)
-	Reports    uint64        // loss reports received from the peer
+	PeerLoss   float64       // share of our frames the peer last reported missing (0–1); in a group call the worst listener's in the last second
+	Reports    uint64        // loss reports received from the peer (from every listener, in a group call)
 	SinceHeard time.Duration // since the last packet came (since Start if none)
 	Heard      bool          // a packet has come
-	Jitter     jitter.Stats
-	Cancelling bool       // an echo canceller runs on the microphone
-	Echo       echo.Stats // what it found, if it runs
+	Jitter     jitter.Stats  // in a group call: the slots' counters summed, and the longest of their delays
+	Cancelling bool          // an echo canceller runs on the microphone
+	Echo       echo.Stats    // what it found, if it runs
 	// Slots: group calls, one per slot (proto.MaxGroupCall); nil in a
 	// 1:1 call.
 	Slots []SlotStats
@@ -139,8 +143,8 @@ type Engine struct {
 	log    *slog.Logger
 	clock  func() time.Duration
 	enc    codec.Encoder
-	dec    codec.Decoder
-	jb     *jitter.Buffer
+	in     *stream     // what the peer sends; nil in a group call
+	group  *groupState // a group call's speakers (group.go); nil in a 1:1 call
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	frames atomic.Pointer[audio.Frames] // the devices; SwitchAudio replaces them
@@ -174,13 +178,49 @@ type Engine struct {
 	adapter  codec.PathAdapter // nil: the codec does not adapt (G.722)
 	path     pathAdapt
 	captured uint64 // frames captured so far: a loss report every proto.ReportPerFrames
-	// At the previous loss report: frames played and missing, and packets
-	// the carrier had refused.
-	lastPlayed, lastMissing, lastRefused uint64
+	// At the previous loss report: packets the carrier had refused.
+	lastRefused uint64
+}
+
+// stream is the playout of one incoming stream: its jitter buffer and
+// decoder. A 1:1 call has one; a group call one per speaking slot.
+type stream struct {
+	jb        *jitter.Buffer
+	dec       codec.Decoder
+	rec       codec.Recoverer // nil: the codec has no FEC (G.722)
+	quiet     func([]byte) bool
+	recovered atomic.Uint64  // missing frames rebuilt from FEC
+	total     *atomic.Uint64 // the engine's count of the same
 	// Owned by the playout loop.
-	rec    codec.Recoverer // nil: the codec has no FEC (G.722)
 	out    []int16
 	silent bool // the last frame played was silence (muted peer, or no audio yet): nothing to conceal
+	// Owned by the send loop: frames played and missing at the previous
+	// loss report.
+	lastPlayed, lastMissing uint64
+}
+
+// newStream returns the playout of a new incoming stream.
+func (e *Engine) newStream() (*stream, error) {
+	jc := e.cfg.Jitter
+	jc.SampleRate, jc.FrameSamples, jc.SeqBits = codec.SampleRate, codec.FrameSamples, 16
+	jc.QuietMarks = e.cfg.Codec.Quiet != nil
+	jb, err := jitter.New(jc)
+	if err != nil {
+		return nil, fmt.Errorf("call: %w", err)
+	}
+	s := &stream{
+		jb: jb, dec: e.cfg.Codec.NewDecoder(), quiet: e.cfg.Codec.Quiet, total: &e.recovered,
+		out: make([]int16, 0, codec.FrameSamples), silent: true,
+	}
+	s.rec, _ = s.dec.(codec.Recoverer)
+	return s, nil
+}
+
+// push hands the stream's jitter buffer a packet that came at now, and
+// reports whether the buffer kept it (see jitter.Buffer.Push).
+func (s *stream) push(p proto.AudioPacket, now time.Duration) bool {
+	quiet := len(p.Payload) == 0 || s.quiet != nil && s.quiet(p.Payload)
+	return s.jb.Push(jitter.Packet{Seq: uint32(p.Seq), Timestamp: p.Timestamp, Payload: p.Payload, Quiet: quiet}, now)
 }
 
 type senderBox struct{ s Sender }
@@ -229,36 +269,35 @@ func newEngine(cfg Config) (*Engine, error) {
 		t0 := time.Now()
 		cfg.Clock = func() time.Duration { return time.Since(t0) }
 	}
-	jc := cfg.Jitter
-	jc.SampleRate, jc.FrameSamples, jc.SeqBits = codec.SampleRate, codec.FrameSamples, 16
-	jc.QuietMarks = cfg.Codec.Quiet != nil
-	jb, err := jitter.New(jc)
-	if err != nil {
-		return nil, fmt.Errorf("call: %w", err)
-	}
 	// The canceller exists wherever the platform has none, so that it
 	// can be switched on during a call (SetEchoCancelling).
 	var aec *echo.Canceller
 	if cfg.Echo == EchoOn || (EchoAuto).cancels(runtime.GOOS) {
+		var err error
 		if aec, err = echo.New(echo.Config{SampleRate: codec.SampleRate, FrameSamples: codec.FrameSamples}); err != nil {
 			return nil, fmt.Errorf("call: %w", err)
 		}
 	}
 	e := &Engine{
 		cfg: cfg, log: cfg.Logger, clock: cfg.Clock, aec: aec,
-		enc: cfg.Codec.NewEncoder(), dec: cfg.Codec.NewDecoder(), jb: jb,
+		enc:     cfg.Codec.NewEncoder(),
 		payload: make([]byte, 0, proto.MaxPacketPayload),
 		pkt:     make([]byte, 0, proto.PacketHeaderLen+proto.MaxPacketPayload),
-		out:     make([]int16, 0, codec.FrameSamples),
+	}
+	if cfg.Group {
+		e.group = newGroupState()
+	} else {
+		var err error
+		if e.in, err = e.newStream(); err != nil {
+			return nil, err
+		}
 	}
 	e.lastHeard.Store(-1)
 	e.pending.Store(-1)
 	e.adapter, _ = e.enc.(codec.PathAdapter)
-	e.rec, _ = e.dec.(codec.Recoverer)
 	e.path = newPathAdapt()
 	e.bitrate.Store(int64(cfg.Codec.Bitrate))
 	e.echoOff.Store(!cfg.Echo.cancels(runtime.GOOS))
-	e.silent = true
 	e.muted.Store(cfg.Muted)
 	e.frames.Store(&cfg.Audio)
 	e.SetSender(cfg.Send)
@@ -307,22 +346,39 @@ func (e *Engine) SetMuted(m bool) { e.muted.Store(m) }
 
 // Receive hands the engine a packet (or loss report) from the carrier. It
 // does not keep pkt. Packets of other calls and malformed ones are counted
-// and dropped.
+// and dropped, and so are group audio packets in a 1:1 call and ordinary
+// audio packets in a group call.
 func (e *Engine) Receive(pkt []byte) {
 	if r, err := proto.ParseReport(pkt); err == nil && r.Call == e.cfg.Call {
-		e.peerLoss.Store(int32(r.Loss))
-		e.pending.Store(int32(r.Loss))
+		if e.group != nil {
+			e.group.report(r.Loss)
+		} else {
+			e.peerLoss.Store(int32(r.Loss))
+			e.pending.Store(int32(r.Loss))
+		}
 		e.reports.Add(1)
 		return
 	}
-	p, err := proto.ParsePacket(pkt)
-	if err != nil || p.Call != e.cfg.Call {
-		e.foreign.Add(1)
-		return
-	}
 	now := e.clock()
-	quiet := len(p.Payload) == 0 || e.cfg.Codec.Quiet != nil && e.cfg.Codec.Quiet(p.Payload)
-	e.jb.Push(jitter.Packet{Seq: uint32(p.Seq), Timestamp: p.Timestamp, Payload: p.Payload, Quiet: quiet}, now)
+	if e.group != nil {
+		gp, err := proto.ParseGroupPacket(pkt)
+		if err != nil || gp.Call != e.cfg.Call {
+			e.foreign.Add(1)
+			return
+		}
+		if err := e.receiveGroup(gp, now); err != nil {
+			e.log.Warn("call group slot", "call", e.cfg.Call, "slot", gp.Slot, "err", err)
+			e.foreign.Add(1)
+			return
+		}
+	} else {
+		p, err := proto.ParsePacket(pkt)
+		if err != nil || p.Call != e.cfg.Call {
+			e.foreign.Add(1)
+			return
+		}
+		e.in.push(p, now)
+	}
 	e.lastHeard.Store(int64(now))
 	e.recv.Add(1)
 	e.recvBytes.Add(uint64(len(pkt)))
@@ -346,8 +402,12 @@ func (e *Engine) Stats() Stats {
 		PeerLoss:   float64(e.peerLoss.Load()) / 256,
 		Reports:    e.reports.Load(),
 		SinceHeard: now,
-		Jitter:     e.jb.Stats(),
 		Cancelling: e.aec != nil && !e.echoOff.Load(),
+	}
+	if e.group != nil {
+		e.groupStats(&st, now)
+	} else {
+		st.Jitter = e.in.jb.Stats()
 	}
 	if st.Cancelling {
 		st.Echo = e.aec.Stats()
@@ -382,17 +442,29 @@ func (e *Engine) sendLoop(ctx context.Context) error {
 			}
 			return fmt.Errorf("capture: %w", err)
 		}
-		pkt, err := e.packFrame(frame)
-		if err != nil {
+		if err := e.sendFrame(frame); err != nil {
 			return err
 		}
-		e.send(pkt)
-		if e.captured%proto.ReportPerFrames == 0 {
-			if r, ok := e.lossReport(); ok {
-				e.send(r)
-			}
-		}
 	}
+}
+
+// sendFrame packs and sends one captured frame (changing it), and the
+// loss reports when they are due.
+func (e *Engine) sendFrame(frame []int16) error {
+	pkt, err := e.packFrame(frame)
+	if err != nil {
+		return err
+	}
+	e.send(pkt)
+	if e.captured%proto.ReportPerFrames != 0 {
+		return nil
+	}
+	if e.group != nil {
+		e.sendGroupReports()
+	} else if r, ok := e.lossReport(); ok {
+		e.send(r)
+	}
+	return nil
 }
 
 func (e *Engine) send(pkt []byte) {
@@ -408,21 +480,43 @@ func (e *Engine) send(pkt []byte) {
 // at playout (concealed or rebuilt: lost, or too late) since the last one.
 // Nothing is reported before anything played.
 func (e *Engine) lossReport() ([]byte, bool) {
-	st := e.jb.Stats()
-	missing := st.Concealed - st.Stretched
-	played, lost := st.Played-e.lastPlayed, missing-e.lastMissing
-	e.lastPlayed, e.lastMissing = st.Played, missing
-	if played+lost == 0 {
+	share, ok := e.in.loss()
+	if !ok {
 		return nil, false
 	}
-	share := min(255, (256*lost+(played+lost)/2)/(played+lost))
-	return proto.AppendReport(e.pkt[:0], proto.LossReport{Call: e.cfg.Call, Loss: uint8(share)}), true
+	return proto.AppendReport(e.pkt[:0], proto.LossReport{Call: e.cfg.Call, Loss: share}), true
+}
+
+// loss returns the share of frames missing at playout since the last
+// call, in 1/256, and false if nothing played or went missing since.
+// Only the send loop calls it.
+func (s *stream) loss() (uint8, bool) {
+	st := s.jb.Stats()
+	missing := st.Concealed - st.Stretched
+	played, lost := st.Played-s.lastPlayed, missing-s.lastMissing
+	s.lastPlayed, s.lastMissing = st.Played, missing
+	if played+lost == 0 {
+		return 0, false
+	}
+	return uint8(min(255, (256*lost+(played+lost)/2)/(played+lost))), true
 }
 
 // adapt applies the peer's latest loss report, if one came since the
-// last frame, to an adaptive encoder.
+// last frame, to an adaptive encoder. In a group call every listener
+// reports once a second: at the turn of each second (of captured
+// frames) it applies the worst report of that second.
 func (e *Engine) adapt() {
-	loss := e.pending.Swap(-1)
+	var loss int32
+	if e.group != nil {
+		if e.captured%proto.ReportPerFrames != 0 {
+			return
+		}
+		if loss = e.group.worst.Swap(-1); loss >= 0 {
+			e.peerLoss.Store(loss)
+		}
+	} else {
+		loss = e.pending.Swap(-1)
+	}
 	if loss < 0 || e.adapter == nil {
 		return
 	}
@@ -472,19 +566,27 @@ func (e *Engine) meter(frame []int16, muted bool) {
 		e.level.Store(0)
 		return
 	}
-	var level float32
+	e.level.Store(math.Float32bits(meterLevel(math.Float32frombits(e.level.Load()), frameLevel(frame))))
+}
+
+// frameLevel is a frame's RMS on the meter's 60 dB scale: 0 at −60 dBFS
+// and below, 1 at full scale.
+func frameLevel(frame []int16) float32 {
 	var sum float64
 	for _, s := range frame {
 		sum += float64(s) * float64(s)
 	}
 	if rms := math.Sqrt(sum/float64(len(frame))) / 32768; rms > 0 {
-		level = float32(max(0, 1+20*math.Log10(rms)/60))
+		return float32(max(0, 1+20*math.Log10(rms)/60))
 	}
-	old := math.Float32frombits(e.level.Load())
-	if decayed := old - 1.0/150; level < decayed { // 1/150 of the scale per 20 ms ≈ 20 dB/s
-		level = decayed
-	}
-	e.level.Store(math.Float32bits(max(0, level)))
+	return 0
+}
+
+// meterLevel is the meter's next reading after old, for a frame of level:
+// it rises at once and falls by 1/150 of the scale per 20 ms frame (about
+// 20 dB a second).
+func meterLevel(old, level float32) float32 {
+	return max(0, level, old-1.0/150)
 }
 
 func (e *Engine) playLoop(ctx context.Context) error {
@@ -507,29 +609,39 @@ func (e *Engine) playLoop(ctx context.Context) error {
 // playFrame returns the frame that sounds at now (the device position on
 // the engine's clock); valid until the next call.
 func (e *Engine) playFrame(now time.Duration) []int16 {
-	payload, res := e.jb.Pop(now)
-	out := e.out[:0]
+	if e.group != nil {
+		return e.playGroup(now)
+	}
+	return e.in.play(now)
+}
+
+// play returns the stream's frame at now: decoded, rebuilt from FEC,
+// concealed, or silence; valid until the next call.
+func (s *stream) play(now time.Duration) []int16 {
+	payload, res := s.jb.Pop(now)
+	out := s.out[:0]
 	switch {
 	case res == jitter.Play && len(payload) > 0:
 		var err error
-		if out, err = e.dec.Decode(out, payload); err != nil {
-			out = e.dec.Conceal(out[:0])
+		if out, err = s.dec.Decode(out, payload); err != nil {
+			out = s.dec.Conceal(out[:0])
 		}
-		e.silent = false
-	case res == jitter.Recover && !e.silent && len(payload) > 0 && e.rec != nil:
+		s.silent = false
+	case res == jitter.Recover && !s.silent && len(payload) > 0 && s.rec != nil:
 		// The next frame's packet is here: rebuild this one from its FEC
 		// (or conceal, if it carries none).
 		var fec bool
-		if out, fec = e.rec.Recover(out, payload); fec {
-			e.recovered.Add(1)
+		if out, fec = s.rec.Recover(out, payload); fec {
+			s.recovered.Add(1)
+			s.total.Add(1)
 		}
-	case (res == jitter.Conceal || res == jitter.Recover) && !e.silent:
-		out = e.dec.Conceal(out)
+	case (res == jitter.Conceal || res == jitter.Recover) && !s.silent:
+		out = s.dec.Conceal(out)
 	default: // silence: nothing yet, the peer is muted, or a gap in silence
 		out = out[:codec.FrameSamples]
 		clear(out)
-		e.silent = true
+		s.silent = true
 	}
-	e.out = out
+	s.out = out
 	return out
 }

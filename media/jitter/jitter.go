@@ -238,13 +238,15 @@ func New(cfg Config) (*Buffer, error) {
 }
 
 // Push hands the Buffer a packet that arrived at the given time. The payload
-// is copied: the caller may reuse p.Payload as soon as Push returns.
-func (b *Buffer) Push(p Packet, arrival time.Duration) {
+// is copied: the caller may reuse p.Payload as soon as Push returns. It
+// reports whether the packet was kept: false for a duplicate or a late
+// one (counted in Stats).
+func (b *Buffer) Push(p Packet, arrival time.Duration) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 
 	if !b.acceptSeq(p.Seq) {
-		return
+		return false
 	}
 	ts := b.extendTS(p.Timestamp)
 	n := floorDiv(ts+b.fs/2, b.fs)
@@ -267,12 +269,12 @@ func (b *Buffer) Push(p Packet, arrival time.Duration) {
 		if b.started {
 			b.est.late(rel)
 		}
-		return
+		return false
 	}
 	s := &b.ring[n&b.mask]
 	if s.full {
 		b.st.Duplicates++ // another packet for the same instant
-		return
+		return false
 	}
 	s.full, s.n, s.arrival, s.quiet = true, n, arrival, p.Quiet
 	s.payload = append(s.payload[:0], p.Payload...)
@@ -281,6 +283,7 @@ func (b *Buffer) Push(p Packet, arrival time.Duration) {
 	if !b.started && n < b.next {
 		b.next = n
 	}
+	return true
 }
 
 // Pop returns the frame to play at time now; call it once per frame period

@@ -354,6 +354,33 @@ func TestTimestampJumpRestartsPlayout(t *testing.T) {
 	}
 }
 
+// Push says whether it kept the packet: a new one yes; a copy of one
+// held or played, a packet of a frame already played, no.
+func TestPushReportsWhetherItKeptThePacket(t *testing.T) {
+	b := newBuffer(t, Config{})
+	push := func(seq uint32, at time.Duration) bool {
+		return b.Push(Packet{Seq: seq, Timestamp: seq * 960, Payload: []byte{1}}, at)
+	}
+	for k := range uint32(10) {
+		if k != 5 && !push(k, time.Duration(k)*frame) {
+			t.Fatalf("packet %d refused", k)
+		}
+		b.Pop(time.Duration(k)*frame + 2*frame)
+	}
+	if push(3, 10*frame) {
+		t.Error("a duplicate was kept")
+	}
+	if push(5, 10*frame) { // its frame was concealed long ago
+		t.Error("a late packet was kept")
+	}
+	if !push(10, 10*frame) {
+		t.Error("the next packet was refused")
+	}
+	if st := b.Stats(); st.Duplicates != 1 || st.Late != 1 {
+		t.Errorf("duplicates %d, late %d; want 1, 1", st.Duplicates, st.Late)
+	}
+}
+
 func TestPopIsSilentUntilTheTargetIsBuffered(t *testing.T) {
 	b := newBuffer(t, Config{MinDelay: 60 * ms, StartDelay: 60 * ms})
 	if p, r := b.Pop(0); r != Silence || p != nil {

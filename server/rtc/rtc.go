@@ -15,7 +15,8 @@
 // WebSocket's packets: RTP up on m-line 0 is an audio packet (0x11), a
 // loss report about the server's stream on m-line i a group loss report
 // about slot i (0x14); a group audio packet of slot i (0x13) leaves as RTP
-// on m-line i.
+// on m-line i, renumbered so that the stream never goes back when
+// someone else takes the slot (stream).
 //
 // Bad input is dropped without touching the other legs and counted
 // (Server.OnDrop): SRTP or SRTCP that fails authentication, malformed RTP,
@@ -247,9 +248,9 @@ type Leg struct {
 	group bool
 	h     Handlers
 	pc    *webrtc.PeerConnection
-	// tracks are the server's streams, one per audio m-line in m-line
-	// order: one for a 1:1 leg, rtcmedia.Slots for a group leg.
-	tracks []*webrtc.TrackLocalStaticRTP
+	// streams are the server's, one per audio m-line in m-line order:
+	// one for a 1:1 leg, rtcmedia.Slots for a group leg.
+	streams []*stream
 
 	mu         sync.Mutex
 	connected  bool
@@ -350,13 +351,13 @@ func (s *Server) Answer(offer string, call proto.CallID, group bool, h Handlers)
 // addTracks gives each audio m-line of the offer (mids, in m-line order)
 // a stream of the server's: the transceiver that SetRemoteDescription
 // made for that mid gets its own sender and track, so m-line i carries
-// l.tracks[i] whatever order pion keeps its transceivers in.
+// l.streams[i] whatever order pion keeps its transceivers in.
 func (l *Leg) addTracks(mids []string) error {
 	byMid := map[string]*webrtc.RTPTransceiver{}
 	for _, tr := range l.pc.GetTransceivers() {
 		byMid[tr.Mid()] = tr
 	}
-	l.tracks = make([]*webrtc.TrackLocalStaticRTP, len(mids))
+	l.streams = make([]*stream, len(mids))
 	for i, mid := range mids {
 		tr := byMid[mid]
 		if mid == "" || tr == nil || tr.Sender() != nil || tr.Receiver() == nil {
@@ -376,7 +377,7 @@ func (l *Leg) addTracks(mids []string) error {
 		if err := tr.SetSender(sender, track); err != nil {
 			return fmt.Errorf("%w: m-line %d: %v", ErrBadOffer, i, err)
 		}
-		l.tracks[i] = track
+		l.streams[i] = &stream{track: track}
 		if i == 0 {
 			l.mu.Lock()
 			l.up = tr.Receiver()
@@ -478,7 +479,53 @@ func (l *Leg) SendMedia(pkt []byte) bool {
 	if out.Group != l.group {
 		return false
 	}
-	return l.tracks[out.Slot].WriteRTP(&out.RTP) == nil
+	return l.streams[out.Slot].write(&out.RTP) == nil
+}
+
+// stream is the server's stream on one of a leg's m-lines. Its sequence
+// numbers are the speaker's, shifted so that they never go back (they
+// compare modulo 2^16, as SRTP's rollover counter does): an SRTP
+// receiver drops a number it has passed as a replay, so when someone
+// else takes a group call's slot, or its speaker comes back with a new
+// engine numbering from 0, the stream goes on from the last number it
+// sent, keeping the new speaker's spacing. Timestamps pass unchanged.
+type stream struct {
+	track *webrtc.TrackLocalStaticRTP
+
+	mu      sync.Mutex
+	started bool
+	last    uint16 // the highest sequence number sent
+	shift   uint16 // added to the speaker's
+}
+
+// lateWindow is how far behind the highest number sent a packet may be
+// and still be the same speaker's, late (320 ms of audio): it keeps its
+// number. One further behind starts a new shift.
+const lateWindow = 16
+
+// write sends p, renumbered.
+func (s *stream) write(p *rtp.Packet) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p.SequenceNumber = s.number(p.SequenceNumber)
+	return s.track.WriteRTP(p)
+}
+
+// number is the stream's sequence number for the speaker's seq. Call
+// with s.mu held.
+func (s *stream) number(seq uint16) uint16 {
+	out := seq + s.shift
+	switch d := int16(out - s.last); {
+	case !s.started:
+		s.started, s.last = true, out
+	case d > 0:
+		s.last = out
+	case d < -lateWindow:
+		s.shift = s.last + 1 - seq
+		out = s.last + 1
+		s.last = out
+	}
+	return out
 }
 
 // Close closes the leg; Gone is called once.

@@ -113,6 +113,12 @@ func Start(t testing.TB, opts ...Option) *Server {
 	return s
 }
 
+// At is a server the test started itself, at WebSocket URL url (a
+// nodetest server with UDP on, say), for this package's clients: Dial,
+// Register and Login work; Clock, Hub, DB and Metrics are nil, and
+// DialFreezable fails.
+func At(url string) *Server { return &Server{URL: url} }
+
 // Metric returns the value of one sample line of the server's metrics,
 // e.g. `parley_call_packets_dropped_total{reason="peer_slow"}`; 0 if absent.
 func (s *Server) Metric(name string) float64 {
@@ -179,6 +185,9 @@ func (s *Server) Dial(t testing.TB) *Client {
 // stop without closing anything: a network that dies silently.
 func (s *Server) DialFreezable(t testing.TB) *Client {
 	t.Helper()
+	if s.hs == nil {
+		t.Fatal("DialFreezable needs a server of Start's")
+	}
 	p, err := newProxy(strings.TrimPrefix(s.hs.URL, "http://"))
 	if err != nil {
 		t.Fatalf("proxy: %v", err)
