@@ -202,7 +202,7 @@ func save(t testing.TB, name string, img image.Image) {
 // apps, each on its own display, from ringing to the end; a file sent
 // from one app and saved by the other; a group with a reply, reactions,
 // a mention, an edit, a pin and "Seen by", a message's menu, and the list
-// of who saw it.
+// of who saw it; a group call among four, two of them in real apps.
 func TestEveryScreenInTheRealWindow(t *testing.T) {
 	bin := appBinary(t)
 	t.Run("chat", func(t *testing.T) { chatScreens(t, bin) })
@@ -215,6 +215,7 @@ func TestEveryScreenInTheRealWindow(t *testing.T) {
 	t.Run("media panel", func(t *testing.T) { mediaPanelScreens(t, bin) })
 	t.Run("voice", func(t *testing.T) { voiceScreens(t, bin) }) // voice_screens_ui_test.go
 	t.Run("pictures", func(t *testing.T) { pictureScreens(t, bin) })
+	t.Run("group call", func(t *testing.T) { groupCallScreens(t, bin) }) // groupcall_screens_ui_test.go
 }
 
 // chatScreens registers through the real window, then shows a busy group

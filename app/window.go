@@ -406,6 +406,8 @@ func (win *window) dispatch(ev ui.Event) {
 		m.Reconnect()
 	case ui.Call:
 		do("", func(ctx context.Context) error { return m.Call(ctx, ev.UserID) })
+	case ui.GroupCall:
+		do("", func(ctx context.Context) error { return m.GroupCall(ctx, ev.Conv) })
 	case ui.AcceptCall:
 		do("", m.Accept)
 	case ui.DeclineCall:

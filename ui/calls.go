@@ -45,6 +45,10 @@ type callBar struct {
 	inputs, outputs         map[string]*widget.Clickable // device choices by ID ("" is the system default)
 	echo                    map[string]*widget.Clickable // echo cancellation: "on", "off"
 	scrim                   int                          // a dialog's scrim: a tag that takes the clicks under it
+	// Group calls (groupcalls.go): the group header's call button, the
+	// banner's Join, and the participants' rows.
+	groupHeader, groupJoin widget.Clickable
+	grid                   widget.List
 }
 
 func (b *callBar) init() {
@@ -132,8 +136,13 @@ func (b *callBar) update(gtx layout.Context, u *UI, st state.State) {
 		u.emit(DismissCall{})
 	}
 	if b.again.Clicked(gtx) && c != nil {
-		u.emit(Call{UserID: fmt.Sprint(c.Peer.ID)})
+		if c.Group != 0 {
+			u.emit(GroupCall{Conv: c.Group})
+		} else {
+			u.emit(Call{UserID: fmt.Sprint(c.Peer.ID)})
+		}
 	}
+	b.updateGroup(gtx, u, st)
 	if b.accept.Clicked(gtx) && c != nil && c.State == state.CallIncoming && !callsOff(st) {
 		u.emit(AcceptCall{})
 	}
@@ -187,7 +196,7 @@ func (b *callBar) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 	var content layout.Widget
 	switch {
 	case c.State == state.CallEnded:
-		bg, content = th.Surface, func(gtx layout.Context) layout.Dimensions { return b.ended(gtx, u, c) }
+		bg, content = th.Surface, func(gtx layout.Context) layout.Dimensions { return b.ended(gtx, u, c, st) }
 	case c.State == state.CallActive:
 		bg, content = blend(th.Surface, th.Accept, 0x1c), func(gtx layout.Context) layout.Dimensions { return b.live(gtx, u, st) }
 	default:
@@ -196,6 +205,13 @@ func (b *callBar) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 	return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 			return th.band(gtx, bg, layout.Inset{Left: spaceL, Right: spaceS, Top: spaceS, Bottom: spaceS}, content)
+		}),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+			// A group call's people, in its group or with none open.
+			if c.Group == 0 || c.State == state.CallEnded || st.Open != nil && st.Open.ID != c.Group {
+				return layout.Dimensions{}
+			}
+			return b.participants(gtx, u, st)
 		}),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 			// During a call the panel is here, under the button that
@@ -331,10 +347,16 @@ func (b *callBar) live(gtx layout.Context, u *UI, st state.State) layout.Dimensi
 		if c.ID == 0 {
 			status = t.Calling
 		}
+		if c.Group != 0 {
+			status = u.gcw().Waiting
+		}
 	case state.CallConnecting:
 		status = t.CallConnecting
 	case state.CallActive:
 		status = fmt.Sprintf(t.InCallF, clock(u.now().UnixMilli()-c.Started, true))
+		if c.Group != 0 && len(c.Participants) > 0 {
+			status += " · " + u.gcw().PeopleN.format(len(c.Participants))
+		}
 		if via := u.callW().carrierLabel(c.Carrier); via != "" {
 			status += " · " + via
 		}
@@ -348,17 +370,27 @@ func (b *callBar) live(gtx layout.Context, u *UI, st state.State) layout.Dimensi
 	if c.State == state.CallRinging {
 		hangLabel = t.CancelCall
 	}
+	if c.Group != 0 { // the group, and Leave: the call goes on without me
+		who, hangLabel = c.GroupName, u.gcw().Leave
+	}
 	hang := th.button(&b.hangUp, rejectButton, hangLabel)
 	hang.icon, hang.small = u.icons.callEnd, true
 	info := func(gtx layout.Context) layout.Dimensions {
 		return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				if c.Group != 0 {
+					return th.groupAvatar(gtx, c.GroupName, int64(c.Group), avatarM)
+				}
 				return th.avatar(gtx, t.peer(c.Peer), int64(c.Peer.ID), avatarM)
 			}),
 			layout.Rigid(gap(spaceM)),
 			layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
+				l := th.label(textBody, th.Fg, who).bold().lines(1)
+				if c.Group != 0 {
+					l = l.userContent() // a group's name may be long
+				}
 				return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
-					layout.Rigid(th.label(textBody, th.Fg, who).bold().lines(1).Layout),
+					layout.Rigid(l.Layout),
 					layout.Rigid(gap(2)),
 					layout.Rigid(th.label(textSmall, th.FgMuted, status).lines(1).Layout),
 				)
@@ -420,9 +452,12 @@ func (b *callBar) live(gtx layout.Context, u *UI, st state.State) layout.Dimensi
 // ended says how the last call ended, with "Call again" and a way to
 // clear it. Where "Call again" does not fit with its words, it is an
 // icon with a tooltip.
-func (b *callBar) ended(gtx layout.Context, u *UI, c *state.Call) layout.Dimensions {
+func (b *callBar) ended(gtx layout.Context, u *UI, c *state.Call, st state.State) layout.Dimensions {
 	th, t := u.th, u.t()
 	text, failed := t.callEnd(*c)
+	if c.Group != 0 {
+		text, failed = t.groupCallEnd(*c)
+	}
 	if c.EndReason == string(proto.CodeUDPOff) { // a browser call on a server with UDP off
 		text, failed = u.callW().NeedsUDP, true
 	}
@@ -432,7 +467,16 @@ func (b *callBar) ended(gtx layout.Context, u *UI, c *state.Call) layout.Dimensi
 	}
 	who := t.peerID(c.Peer)
 	canRetry := c.Peer.ID != 0 && c.EndReason != string(proto.CodeSelf) && c.EndReason != string(proto.CodeNoSuchUser)
-	again := th.button(&b.again, secondaryButton, t.CallAgain)
+	againLabel := t.CallAgain
+	if c.Group != 0 { // the group's call: join it again while it goes on, or start another
+		who, canRetry = c.GroupName, c.EndReason != proto.EndRemoved
+		if groupCallOf(st, c.Group) != nil {
+			againLabel = u.gcw().Join
+			// In its group, the banner under the bar has the Join.
+			canRetry = canRetry && (st.Open == nil || st.Open.ID != c.Group)
+		}
+	}
+	again := th.button(&b.again, secondaryButton, againLabel)
 	again.icon, again.small = u.icons.call, true
 	need := gtx.Dp(avatarM+spaceM) + max(th.textWidth(gtx, fontMedium, textBody, text), th.textWidth(gtx, fontRegular, textSmall, who)) +
 		again.width(gtx) + gtx.Dp(spaceS+spaceXS+36)
@@ -454,9 +498,21 @@ func (b *callBar) ended(gtx layout.Context, u *UI, c *state.Call) layout.Dimensi
 		layout.Rigid(gap(spaceM)),
 		layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
 			return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
-				layout.Rigid(th.label(textBody, col, text).medium().lines(2).Layout),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					l := th.label(textBody, col, text).medium().lines(2)
+					if c.Group != 0 {
+						l = l.userContent() // with the group's name
+					}
+					return l.Layout(gtx)
+				}),
 				layout.Rigid(gap(2)),
-				layout.Rigid(th.label(textSmall, th.FgMuted, who).lines(1).Layout),
+				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+					l := th.label(textSmall, th.FgMuted, who).lines(1)
+					if c.Group != 0 {
+						l = l.userContent()
+					}
+					return l.Layout(gtx)
+				}),
 			)
 		}),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
@@ -464,7 +520,7 @@ func (b *callBar) ended(gtx layout.Context, u *UI, c *state.Call) layout.Dimensi
 				return layout.Dimensions{}
 			}
 			if compact {
-				bt := th.iconButton(&b.again, u.icons.call, t.CallAgain)
+				bt := th.iconButton(&b.again, u.icons.call, againLabel)
 				bt.color = th.Primary
 				return layout.Inset{Left: spaceS}.Layout(gtx, bt.Layout)
 			}
@@ -662,6 +718,9 @@ func (b *callBar) modal(gtx layout.Context, u *UI, content layout.Widget) layout
 // browser) Accept is off and the dialog says to answer on the desktop
 // app; the user's other devices ring too.
 func (b *callBar) incomingDialog(gtx layout.Context, u *UI, c *state.Call, st state.State) layout.Dimensions {
+	if c.Group != 0 {
+		return b.incomingGroup(gtx, u, c, st)
+	}
 	th, t := u.th, u.t()
 	noAudio := callsOff(st)
 	return b.modal(gtx, u, func(gtx layout.Context) layout.Dimensions {

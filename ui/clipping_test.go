@@ -95,6 +95,11 @@ func screensToCheck() []screen {
 		{"call a user ID", list, pick("Call a user ID…", "按 ID 呼叫")},
 		{"call incoming", func() state.State { return uitest.WithCall(uitest.Direct(), state.CallIncoming) }, none},
 		{"settings", func() state.State { return uitest.WithSettings(list()) }, pick("Settings", "设置")},
+		{"group call in progress", func() state.State { return uitest.WithGroupCallInProgress(uitest.Busy(), 12) }, none},
+		{"group call active", func() state.State { return uitest.WithGroupCall(uitest.Busy(), state.CallActive, 16) }, none},
+		{"group call incoming", func() state.State { return uitest.WithGroupCall(uitest.Busy(), state.CallIncoming, 4) }, none},
+		{"group call ended", func() state.State { return uitest.WithGroupCall(uitest.Busy(), state.CallEnded, 4) }, none},
+		{"group call entries", func() state.State { return uitest.GroupCallEntries(uitest.Busy()) }, none},
 		{"login, revoked", func() state.State {
 			st := uitest.Login()
 			st.Notices = []state.Notice{{ID: 1, Kind: state.NoticeRevoked, Args: []string{"password changed"}}}

@@ -349,6 +349,7 @@ func (p *convPane) layout(gtx layout.Context, u *UI, st state.State) layout.Dime
 		}),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return rule(gtx, th.Border, false) }),
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.call.layout(gtx, u, st) }),
+		layout.Rigid(func(gtx layout.Context) layout.Dimensions { return u.call.banner(gtx, u, st) }), // groupcalls.go
 		layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
 			d := p.msgs.layout(gtx, u, st)
 			p.msgsH = d.Size.Y
@@ -500,6 +501,9 @@ func (p *convPane) header(gtx layout.Context, u *UI, st state.State) layout.Dime
 				})
 			}),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				if o.Kind == proto.KindGroup {
+					return u.call.groupHeaderButton(gtx, u, st) // groupcalls.go
+				}
 				if o.Kind != proto.KindDirect || o.Peer == nil {
 					return layout.Dimensions{}
 				}

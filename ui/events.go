@@ -68,7 +68,10 @@ type (
 
 	// Call calls a user by the ID typed (or the peer of a direct chat).
 	Call struct{ UserID string }
-	// AcceptCall answers the ringing call.
+	// GroupCall starts a call in group Conv, or joins the one in
+	// progress there.
+	GroupCall struct{ Conv proto.ConvID }
+	// AcceptCall answers the ringing call (a group call: joins it).
 	AcceptCall struct{}
 	// DeclineCall refuses the ringing call.
 	DeclineCall struct{}
@@ -132,6 +135,7 @@ func (Reconnect) isEvent()     {}
 func (Prefs) isEvent()         {}
 
 func (Call) isEvent()              {}
+func (GroupCall) isEvent()         {}
 func (AcceptCall) isEvent()        {}
 func (DeclineCall) isEvent()       {}
 func (HangUp) isEvent()            {}

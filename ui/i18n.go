@@ -110,6 +110,8 @@ type catalog struct {
 	SecondsF, MinutesF, HoursF                                         string
 	// Receipts, typing, forwarding, the read-receipts switch (receipts.go).
 	Receipts receiptWords
+	// Group calls (groupcalls_i18n.go).
+	GroupCalls groupCallWords
 }
 
 // plural is a count's words: One for 1, Other for the rest. Both are
@@ -929,6 +931,9 @@ func (c *catalog) callRow(m proto.Message, me proto.UserID) string {
 	if call == nil {
 		return c.MessageDeleted
 	}
+	if call.Group {
+		return c.groupCallRow(m, me)
+	}
 	switch call.Outcome {
 	case proto.CallAnswered:
 		return fmt.Sprintf(c.CallRowF, clock(call.DurationMs, false))
@@ -965,6 +970,9 @@ func (c *catalog) fileText(f proto.File) string {
 // incoming call: "Li Hua (4821) is calling".
 func CallNotification(l Lang, call state.Call) (title, text string) {
 	c := l.cat()
+	if call.Group != 0 { // "王芳 started a call in Study Group"
+		return fmt.Sprintf(c.GroupCalls.StartedInF, c.peer(call.Peer), call.GroupName), c.GroupCalls.GroupCall
+	}
 	return fmt.Sprintf(c.IsCallingF, c.peerID(call.Peer)), c.IncomingCall
 }
 

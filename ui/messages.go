@@ -116,10 +116,12 @@ type menuPick struct {
 	edit bool
 }
 
-// callBack is the Call back button of a call row and whom it calls.
+// callBack is the Call back button of a call row and whom it calls: a
+// person, or a group (its call: joined if in progress, else started).
 type callBack struct {
 	click widget.Clickable
 	peer  proto.UserID
+	group proto.ConvID
 }
 
 // chipKey names one reaction chip: a message and an emoji.
@@ -311,7 +313,11 @@ func (l *msgList) layout(gtx layout.Context, u *UI, st state.State) layout.Dimen
 		}
 	}
 	for _, cb := range l.callBacks {
-		if cb.click.Clicked(gtx) {
+		switch {
+		case !cb.click.Clicked(gtx):
+		case cb.group != 0:
+			u.emit(GroupCall{Conv: cb.group})
+		default:
 			u.emit(Call{UserID: fmt.Sprint(cb.peer)})
 		}
 	}
@@ -730,6 +736,16 @@ func (l *msgList) callRow(gtx layout.Context, u *UI, st state.State, m state.Mes
 		if c.Caller == me {
 			cb.peer = c.Callee
 		}
+		if c.Group {
+			cb.group = m.Conv
+		}
+	}
+	label := t.CallBack
+	if cb.group != 0 { // Join the group's call in progress, or call the group
+		label = t.CallButton
+		if groupCallOf(st, cb.group) != nil {
+			label = u.gcw().Join
+		}
 	}
 	text := t.callRow(m.Message, me) + " · " + u.local(m.Time).Format("15:04")
 	return layout.Inset{Top: spaceS, Bottom: spaceS, Left: spaceL, Right: spaceL}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
@@ -738,10 +754,10 @@ func (l *msgList) callRow(gtx layout.Context, u *UI, st state.State, m state.Mes
 				layout.Rigid(th.label(textCaption, th.FgMuted, text).Layout),
 				layout.Rigid(gap(spaceS)),
 				layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-					if m.Call == nil || callsOff(st) {
+					if m.Call == nil || callsOff(st) || cb.group != 0 && inGroupCall(st, cb.group) {
 						return layout.Dimensions{}
 					}
-					b := th.button(&cb.click, ghostButton, t.CallBack)
+					b := th.button(&cb.click, ghostButton, label)
 					b.small = true
 					return b.Layout(gtx)
 				}),

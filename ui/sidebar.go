@@ -483,6 +483,7 @@ func convRow(gtx layout.Context, u *UI, st state.State, c state.Conversation, ic
 					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 						return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
 							layout.Flexed(1, th.label(textSmall, th.FgMuted, preview).lines(1).userContent().Layout),
+							layout.Rigid(func(gtx layout.Context) layout.Dimensions { return listMarker(gtx, u, c) }), // groupcalls.go
 							layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 								return convBadge(gtx, u, c, ic) // grey when muted (requests.go)
 							}),
