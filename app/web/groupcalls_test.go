@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,6 +28,7 @@ type groupPeer struct {
 	u     *nodetest.User
 	call  proto.GroupCallReply
 	ws    *websocket.Conn
+	stop  context.CancelFunc // stops saying and listening
 	heard [proto.MaxGroupCall]slotHeard
 }
 
@@ -79,6 +81,7 @@ func joinGroupCall(t *testing.T, srv *nodetest.Server, u *nodetest.User, conv pr
 	p.ws = ws
 	run, stop := context.WithCancel(context.Background())
 	t.Cleanup(stop)
+	p.stop = stop
 	go p.say(run, tone(freq, amp))
 	go p.listen(run)
 	return p
@@ -163,6 +166,32 @@ func (p *groupPeer) waitHeard(b *browser, slot int, n int64) {
 				p.u.Name, h.loud.Load(), slot, h.packets.Load(), h.payloads.Load())
 		}
 		b.screen() // a frame of the browser's, or a second
+	}
+}
+
+// leave hangs up, and p stops saying its tone.
+func (p *groupPeer) leave(b *browser) {
+	b.t.Helper()
+	// First: the media socket's end alone would drop p from the call.
+	if err := p.u.Conn.Call(ctxFor(b.t, 30*time.Second), proto.TypeCallHangup, proto.CallHangupRequest{Call: p.call.Call}, nil); err != nil {
+		b.fail("%s: hang up: %v", p.u.Name, err)
+	}
+	p.stop()
+	p.ws.CloseNow()
+}
+
+// waitPackets waits until n more packets came from slot: the browser
+// sends one every 20 ms, muted or not.
+func (p *groupPeer) waitPackets(b *browser, slot int, n int64) {
+	b.t.Helper()
+	h := &p.heard[slot]
+	want := h.packets.Load() + n
+	deadline := time.Now().Add(60 * time.Second)
+	for h.packets.Load() < want {
+		if time.Now().After(deadline) {
+			b.fail("%s got %d packets from slot %d, want %d", p.u.Name, h.packets.Load(), slot, want)
+		}
+		b.screen()
 	}
 }
 
@@ -261,6 +290,44 @@ func TestBrowserJoinsAGroupCallWithTwoGoClients(t *testing.T) {
 		h := &p.heard[slot]
 		t.Logf("%s got %d packets from the browser's slot, %d with Opus in them, %d decoding to sound", p.u.Name, h.packets.Load(), h.payloads.Load(), h.loud.Load())
 	}
+
+	// Muted, the browser sends silence, and the others see it muted:
+	// once what was on the way has come (a second), a second more of it
+	// has no sound. Unmuted, sound again.
+	b.clickFor("Mute", "Unmute")
+	tp.groupState(b, "the browser muted", func(st proto.GroupCallState) bool {
+		i := slices.IndexFunc(st.Participants, func(p proto.CallParticipant) bool { return p.ID == li })
+		return i >= 0 && st.Participants[i].Muted
+	})
+	tp.waitPackets(b, slot, 50)
+	loud := tp.heard[slot].loud.Load()
+	tp.waitPackets(b, slot, 50)
+	if more := tp.heard[slot].loud.Load() - loud; more > 0 {
+		t.Fatalf("muted, the browser still sent sound: %d frames", more)
+	}
+	b.clickFor("Unmute", "Mute")
+	tp.waitHeard(b, slot, tp.heard[slot].loud.Load()+25)
+
+	// Ann leaves and Bob joins: he takes her slot, and the browser hears
+	// him on it, at his loudness.
+	ap.leave(b)
+	tp.groupState(b, "Ann gone", func(st proto.GroupCallState) bool { return len(st.Participants) == 2 })
+	bob := srv.NewUser(t, "Bob")
+	if _, err := bob.Conn.JoinGroup(ctxFor(t, 30*time.Second), group); err != nil {
+		t.Fatal(err)
+	}
+	bp := joinGroupCall(t, srv, bob, group, 550, 0.5) // −9 dBFS: 0.85
+	if bp.call.Slot != ap.call.Slot {
+		t.Fatalf("Bob has slot %d, not Ann's %d", bp.call.Slot, ap.call.Slot)
+	}
+	cl = b.untilLevels("Bob heard in the browser on Ann's slot", func(cl callLevels) bool {
+		bl, bs := level(cl, bob.ID)
+		return bs && bl > 0.8
+	})
+	bl, _ := level(cl, bob.ID)
+	t.Logf("the browser measured Bob (slot %d, Ann's) at %.2f", bp.call.Slot, bl)
+	b.see("Bob in the call · Speaking")
+	bp.waitHeard(b, slot, 25)
 
 	// The browser leaves; the others stay in the call.
 	b.click("Leave")
