@@ -9,7 +9,9 @@ import (
 
 	"parley/app/state"
 	"parley/net/proto"
+	"parley/server/node"
 	"parley/server/node/nodetest"
+	"parley/server/rtc"
 	"parley/ui"
 	"parley/ui/uitest"
 )
@@ -24,7 +26,9 @@ import (
 // leaves and the history has the call. The apps' logs say what each
 // drew; the screenshots show it.
 func groupCallScreens(t *testing.T, bin string) {
-	srv := nodetest.Start(t)
+	srv := nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) { // UDP on, as a real server has it
+		c.UDP, c.UDPPublicIP = &rtc.Ports{}, "127.0.0.1"
+	}))
 	size := image.Pt(1280, 800)
 	ctx := context.Background()
 	liDir, wangDir := t.TempDir(), t.TempDir()
@@ -144,8 +148,8 @@ func groupCallScreens(t *testing.T, bin string) {
 	// Let the timer run a few seconds: the call is real, and so is its
 	// length.
 	st := inCall(liSt)
-	st.Call.Carrier = state.CarrierWebSocket
-	xa.waitForTicks(t, locateAfter(t, st, size, ui.English, false, nil, "In call · 00:00 · 4 people · via WebSocket").Visible, 3)
+	st.Call.Carrier = state.CarrierUDP
+	xa.waitForTicks(t, locateAfter(t, st, size, ui.English, false, nil, "In call · 00:00 · 4 people · via UDP").Visible, 3)
 	active := xa.waitForScreen(t, "the four in the call, 陈静 speaking, Tom muted", tiles(light))
 	save(t, "group-call.png", crop(active, size))
 	activeZh := xb.waitForScreen(t, "the four in the call (王芳's app)", tiles(dark))
