@@ -12,12 +12,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"syscall/js"
 	"time"
 
 	"parley/app/promise"
 	"parley/app/state"
+	"parley/media/call"
 	"parley/net/client"
 	"parley/net/proto"
 )
@@ -31,13 +33,15 @@ func callCodecs() []string { return []string{"opus"} }
 // webConnectWait is how long the browser's leg may take to connect.
 const webConnectWait = 10 * time.Second
 
-// webCall is the browser's side of one call: the microphone and the
-// peer connection with the server.
+// webCall is the browser's side of one call: the microphone, the peer
+// connection with the server, what plays, and the meters.
 type webCall struct {
-	pc, stream, track, audio js.Value
-	connected, failed        chan struct{}
-	funcs                    []js.Func
-	once                     sync.Once
+	pc, stream, track js.Value
+	audios            []js.Value // what plays: one <audio> per received track (slot)
+	meters            *meters    // nil without WebAudio
+	connected, failed chan struct{}
+	funcs             []js.Func
+	once              sync.Once
 }
 
 // SetMuted mutes the microphone's track (the browser sends silence).
@@ -49,9 +53,12 @@ func (w *webCall) close() {
 		for _, t := range jsList(w.stream.Call("getTracks")) {
 			t.Call("stop")
 		}
-		if w.audio.Truthy() {
-			w.audio.Call("pause")
-			w.audio.Set("srcObject", js.Null())
+		for _, a := range w.audios {
+			a.Call("pause")
+			a.Set("srcObject", js.Null())
+		}
+		if w.meters != nil {
+			w.meters.close()
 		}
 		for _, f := range w.funcs {
 			f.Release()
@@ -68,8 +75,12 @@ func jsList(v js.Value) []js.Value {
 }
 
 // openWebCall opens the microphone and makes the offer, every candidate
-// gathered (no trickle).
-func openWebCall(ctx context.Context, muted bool) (*webCall, string, error) {
+// gathered (no trickle). slots is the audio m-lines: 1 for a 1:1 call,
+// proto.MaxGroupCall for a group call (docs/protocol.md, "Group calls",
+// "Over UDP"): the first sends the microphone and receives slot 0, each
+// other one receives its slot. Each received track plays in an <audio>
+// of its own, and the browser mixes them.
+func openWebCall(ctx context.Context, muted bool, slots int) (*webCall, string, error) {
 	nav := js.Global().Get("navigator")
 	md := nav.Get("mediaDevices")
 	if !md.Truthy() {
@@ -80,11 +91,40 @@ func openWebCall(ctx context.Context, muted bool) (*webCall, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("microphone: %w", err)
 	}
-	w := &webCall{stream: stream, connected: make(chan struct{}), failed: make(chan struct{})}
+	w := &webCall{stream: stream, connected: make(chan struct{}), failed: make(chan struct{}), meters: newMeters(slots)}
 	w.track = stream.Call("getAudioTracks").Index(0)
-	w.pc = js.Global().Get("RTCPeerConnection").New(map[string]any{})
+	// One transport for every m-line, its candidates in the first only,
+	// and Opus only (the server's one codec): a group call's offer of 16
+	// m-lines stays within proto.MaxSDP (about 12 KB, against 19 KB with
+	// a transport each and the browser's every codec).
+	w.pc = js.Global().Get("RTCPeerConnection").New(map[string]any{"bundlePolicy": "max-bundle"})
+	opus := opusOnly()
 	w.SetMuted(muted)
-	w.pc.Call("addTrack", w.track, stream)
+	if w.meters != nil {
+		w.meters.mic = w.meters.listen(stream)
+	}
+	for slot := range slots {
+		var tr js.Value
+		if slot == 0 {
+			tr = w.pc.Call("addTransceiver", w.track, map[string]any{"direction": "sendrecv", "streams": []any{stream}})
+		} else {
+			tr = w.pc.Call("addTransceiver", "audio", map[string]any{"direction": "recvonly"})
+		}
+		if opus.Truthy() && tr.Get("setCodecPreferences").Truthy() {
+			tr.Call("setCodecPreferences", opus)
+		}
+		// The receiver's track exists from now on; the server's stream
+		// on this m-line comes on it once the leg connects.
+		in := js.Global().Get("MediaStream").New([]any{tr.Get("receiver").Get("track")})
+		a := js.Global().Get("Audio").New()
+		a.Set("autoplay", true)
+		a.Set("srcObject", in)
+		a.Call("play")
+		w.audios = append(w.audios, a)
+		if w.meters != nil {
+			w.meters.slots[slot] = w.meters.listen(in)
+		}
+	}
 	var connOnce, failOnce sync.Once
 	onState := js.FuncOf(func(js.Value, []js.Value) any {
 		switch w.pc.Get("connectionState").String() {
@@ -95,18 +135,6 @@ func openWebCall(ctx context.Context, muted bool) (*webCall, string, error) {
 		}
 		return nil
 	})
-	onTrack := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		ev := args[0]
-		src := js.Global().Get("MediaStream").New([]any{ev.Get("track")})
-		if ss := ev.Get("streams"); ss.Truthy() && ss.Length() > 0 {
-			src = ss.Index(0)
-		}
-		w.audio = js.Global().Get("Audio").New()
-		w.audio.Set("autoplay", true)
-		w.audio.Set("srcObject", src)
-		w.audio.Call("play")
-		return nil
-	})
 	gathered := make(chan struct{})
 	var gatherOnce sync.Once
 	onGather := js.FuncOf(func(js.Value, []js.Value) any {
@@ -115,9 +143,8 @@ func openWebCall(ctx context.Context, muted bool) (*webCall, string, error) {
 		}
 		return nil
 	})
-	w.funcs = append(w.funcs, onState, onTrack, onGather)
+	w.funcs = append(w.funcs, onState, onGather)
 	w.pc.Set("onconnectionstatechange", onState)
-	w.pc.Set("ontrack", onTrack)
 	w.pc.Set("onicegatheringstatechange", onGather)
 	offer, err := promise.Await(ctx, w.pc.Call("createOffer"))
 	if err == nil {
@@ -140,6 +167,29 @@ func openWebCall(ctx context.Context, muted bool) (*webCall, string, error) {
 	return w, w.pc.Get("localDescription").Get("sdp").String(), nil
 }
 
+// opusOnly is the browser's Opus among the codecs it receives, for
+// setCodecPreferences; undefined if it does not say.
+func opusOnly() js.Value {
+	rr := js.Global().Get("RTCRtpReceiver")
+	if !rr.Truthy() || !rr.Get("getCapabilities").Truthy() {
+		return js.Undefined()
+	}
+	caps := rr.Call("getCapabilities", "audio")
+	if !caps.Truthy() {
+		return js.Undefined()
+	}
+	var opus []any
+	for _, c := range jsList(caps.Get("codecs")) {
+		if strings.EqualFold(c.Get("mimeType").String(), "audio/opus") {
+			opus = append(opus, c)
+		}
+	}
+	if len(opus) == 0 {
+		return js.Undefined()
+	}
+	return js.ValueOf(opus)
+}
+
 // answer applies the server's answer.
 func (w *webCall) answer(ctx context.Context, sdp string) error {
 	_, err := promise.Await(ctx, w.pc.Call("setRemoteDescription", map[string]any{"type": "answer", "sdp": sdp}))
@@ -147,10 +197,19 @@ func (w *webCall) answer(ctx context.Context, sdp string) error {
 }
 
 // webMedia runs an answered call's audio in the browser until the call
-// ends: the microphone, the leg with the server, and the watchdog.
+// ends: the microphone, the leg with the server, the levels, and the
+// watchdog. A group call (r.view.Group set before the media starts) has
+// a leg with proto.MaxGroupCall m-lines, and the level of each
+// participant's slot goes to r.view.Participants ten times a second.
 func (r *callRun) webMedia(id proto.CallID, muted bool) {
 	ctx, m, a := r.ctx, r.m, r.a
-	w, sdp, err := openWebCall(ctx, muted)
+	m.calls.mu.Lock()
+	slots := 1
+	if r.view.Group != 0 {
+		slots = proto.MaxGroupCall
+	}
+	m.calls.mu.Unlock()
+	w, sdp, err := openWebCall(ctx, muted, slots)
 	if err != nil {
 		if ctx.Err() == nil {
 			m.log.Warn("browser call without a microphone: ending it", "call", id, "err", err)
@@ -227,11 +286,38 @@ func (r *callRun) webMedia(id proto.CallID, muted bool) {
 				go m.hangupOnServer(a, id, "")
 			}
 			return
-		case <-tick.C:
+		case now := <-tick.C:
 			if a.sess.State() != client.Online {
 				r.end(proto.EndDropped, a.user.ID, 0)
 				return
 			}
+			if w.meters != nil {
+				w.meters.measure(now)
+				m.calls.mu.Lock()
+				r.showLevels(w.meters, now)
+				m.calls.mu.Unlock()
+			}
 		}
 	}
+}
+
+// showLevels shows what ms measured as the engine's levels are shown
+// (callRun.tick): my microphone's as the call's Level and my
+// participant's, and each other participant's as heard on their slot.
+// Call with m.calls.mu held.
+func (r *callRun) showLevels(ms *meters, now time.Time) {
+	st := call.Stats{Heard: true, Muted: r.view.Muted}
+	if ms.mic != nil && !r.view.Muted {
+		st.Level = ms.mic.level
+	}
+	if r.view.Group != 0 {
+		st.Slots = make([]call.SlotStats, len(ms.slots))
+		for i, mt := range ms.slots {
+			if mt != nil {
+				st.Slots[i] = call.SlotStats{Active: true, Level: mt.level, Speaking: mt.speaking(now)}
+			}
+		}
+	}
+	r.tick(st)
+	publishLevels(ms, r.view)
 }

@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"sync/atomic"
 	"testing"
@@ -11,15 +13,20 @@ import (
 	"parley/app/model"
 	"parley/app/state"
 	"parley/media/audio"
+	"parley/net/proto"
 	"parley/server/node"
 	"parley/server/node/nodetest"
 	"parley/server/rtc"
 	"parley/ui/uitest"
 )
 
-// hearing is a Go client's sound devices: a silent microphone, and a
-// speaker that counts the call's frames it plays, and those with sound.
-type hearing struct{ played, loud atomic.Int64 }
+// hearing is a Go client's sound devices: a microphone saying say (nil:
+// silence), and a speaker that counts the call's frames it plays, and
+// those with sound.
+type hearing struct {
+	played, loud atomic.Int64
+	say          func([]int16)
+}
 
 func (h *hearing) Devices() ([]audio.Device, []audio.Device, error) {
 	d := []audio.Device{{ID: "virtual", Name: "Virtual", Default: true}}
@@ -40,7 +47,61 @@ func (h *hearing) Open(_ context.Context, _, _ string, capture bool) (model.Audi
 			h.loud.Add(1)
 		}
 	}
-	return virtualStream{audio.NewVirtual(nil, sink)}, nil
+	var say func([]int16)
+	if capture {
+		say = h.say
+	}
+	return virtualStream{audio.NewVirtual(say, sink)}, nil
+}
+
+// tone says a sine of freq Hz at amp of full scale, frame after frame.
+func tone(freq, amp float64) func([]int16) {
+	var n int
+	return func(f []int16) {
+		for i := range f {
+			f[i] = int16(amp * 32767 * math.Sin(2*math.Pi*freq*float64(n)/48000))
+			n++
+		}
+	}
+}
+
+// callLevels is what the browser app measured of its call, as it puts it
+// on a page opened with ?automation (app/model/meters_js.go).
+type callLevels struct {
+	Level        float32   `json:"level"` // the microphone's
+	Slots        []float32 `json:"slots"` // each received track's
+	Participants []struct {
+		User     proto.User `json:"User"`
+		Slot     int        `json:"Slot"`
+		Me       bool       `json:"Me"`
+		Level    float32    `json:"Level"`
+		Speaking bool       `json:"Speaking"`
+	} `json:"participants"`
+}
+
+// untilLevels reads the browser's call levels about ten times a second
+// (as often as it measures them) until ok holds, failing after a
+// generous deadline; it returns the last ones read.
+func (b *browser) untilLevels(what string, ok func(callLevels) bool) callLevels {
+	b.t.Helper()
+	const next = `new Promise((resolve) => setTimeout(() => resolve(globalThis.parleyCallLevels || "{}"), 100))`
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var raw string
+		if err := b.dt.eval(ctxFor(b.t, 30*time.Second), next, &raw); err != nil {
+			b.fail("read the call's levels: %v", err)
+		}
+		var cl callLevels
+		if err := json.Unmarshal([]byte(raw), &cl); err != nil {
+			b.fail("decode the call's levels %q: %v", raw, err)
+		}
+		if ok(cl) {
+			return cl
+		}
+		if time.Now().After(deadline) {
+			b.fail("timed out waiting for %s; the call's levels: %s", what, raw)
+		}
+	}
 }
 
 type virtualStream struct{ *audio.Virtual }
@@ -57,7 +118,7 @@ func TestBrowserCallsAGoClientOverUDP(t *testing.T) {
 		c.WebDir, c.WebFont, c.WebEmojiFont = web, uitest.NotoCJKRegular, NotoColorEmoji
 		c.UDP, c.UDPPublicIP = &rtc.Ports{}, "127.0.0.1"
 	}))
-	ears := &hearing{}
+	ears := &hearing{say: tone(440, 0.25)}
 	wang, wangID, changed, waitState := goCallee(t, srv, ears)
 	ctx := ctxFor(t, 3*time.Minute)
 
@@ -89,6 +150,12 @@ func TestBrowserCallsAGoClientOverUDP(t *testing.T) {
 	if c := wang.State().Call; c == nil || c.State != state.CallActive {
 		t.Fatalf("the Go client's call: %+v, want active", c)
 	}
+	// The browser measures both ends of the call: its microphone, and
+	// the Go client's tone on the track it receives.
+	cl := b.untilLevels("the browser's microphone and the Go client's tone measured", func(cl callLevels) bool {
+		return cl.Level > 0.3 && len(cl.Slots) == 1 && cl.Slots[0] > 0.6
+	})
+	t.Logf("the browser measured its microphone at %.2f, the Go client's tone at %.2f", cl.Level, cl.Slots[0])
 	playMore := func(n int64) {
 		t.Helper()
 		from := ears.played.Load()
