@@ -258,6 +258,7 @@ func (h *Hub) logout(ctx context.Context, c *conn, _ json.RawMessage) (any, erro
 	if err := h.db.DeleteSession(ctx, hash); err != nil {
 		return nil, err
 	}
+	h.callConnGone(c) // a device that logs out leaves its call, as one that closes does
 	h.unbind(c)
 	h.kickToken(user.ID, hash, c)
 	h.log.Info("logout", "user", user.ID)

@@ -2,6 +2,7 @@ package hub_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -194,4 +195,31 @@ func TestEveryRevocationClosesTheCallAudioItEnds(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A device that logs out leaves its call: the person it talked to gets
+// call_end at once, not after the 4 s of silence, and can call again.
+func TestLoggingOutLeavesTheCall(t *testing.T) {
+	clock := nodetest.NewClock(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)) // stopped: silence never ends the call
+	s := nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) { c.Now = clock.Now }))
+	laptop := dialRaw(t, s)
+	li := laptop.registerAndLogin("李华")
+	wang := dialRaw(t, s)
+	w := wang.registerAndLogin("Wang")
+	var call proto.CallReply
+	laptop.ok(proto.TypeCall, proto.CallRequest{User: w.ID}, &call)
+	wang.push(proto.TypeCallIncoming)
+	wang.ok(proto.TypeCallAccept, proto.CallAcceptRequest{Call: call.Call}, nil)
+	laptop.push(proto.TypeCallAccepted)
+
+	laptop.ok(proto.TypeLogout, nil, nil)
+	var end proto.CallEnd
+	if err := json.Unmarshal(wang.push(proto.TypeCallEnd).Body, &end); err != nil {
+		t.Fatal(err)
+	}
+	if end.Call != call.Call || end.By != li.ID {
+		t.Fatalf("call_end %+v, want call %d ended by %d", end, call.Call, li.ID)
+	}
+	// Wang is out of the call: calling li now finds li offline, not in_call.
+	wantCode(t, wang.call(proto.TypeCall, proto.CallRequest{User: li.ID}), proto.CodeOffline)
 }
