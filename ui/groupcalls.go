@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"slices"
 
 	"gioui.org/io/semantic"
 	"gioui.org/layout"
@@ -58,12 +59,21 @@ func inGroupCall(st state.State, conv proto.ConvID) bool {
 	return gc != nil && gc.Joined
 }
 
+// elsewhere says that I am in the group's call gc on another of my
+// devices: this one cannot join it (the server would refuse, in_call).
+func elsewhere(st state.State, gc *state.GroupCall) bool {
+	if gc == nil || gc.Joined || st.Me == nil {
+		return false
+	}
+	return slices.ContainsFunc(gc.Participants, func(p proto.CallParticipant) bool { return p.ID == st.Me.ID })
+}
+
 // updateGroup handles the clicks of the group header's call button and
 // of the banner's Join: both start the group's call, or join it.
 func (b *callBar) updateGroup(gtx layout.Context, u *UI, st state.State) {
 	header, join := b.groupHeader.Clicked(gtx), b.groupJoin.Clicked(gtx)
 	o := st.Open
-	if (header || join) && o != nil && o.Kind == proto.KindGroup && canCall(st) {
+	if (header || join) && o != nil && o.Kind == proto.KindGroup && canCall(st) && !elsewhere(st, groupCallOf(st, o.ID)) {
 		u.emit(GroupCall{Conv: o.ID})
 	}
 }
@@ -77,15 +87,18 @@ func (b *callBar) groupHeaderButton(gtx layout.Context, u *UI, st state.State) l
 	}
 	th, w := u.th, u.gcw()
 	desc := w.StartCall
-	live := groupCallOf(st, o.ID) != nil
+	gc := groupCallOf(st, o.ID)
+	live, away := gc != nil, elsewhere(st, gc)
 	if live {
 		desc = w.JoinCall
 	}
 	bt := th.iconButton(&b.groupHeader, u.icons.call, desc)
-	bt.enabled = canCall(st)
+	bt.enabled = canCall(st) && !away
 	switch {
 	case callsOff(st):
 		bt.desc = u.callsOffWhy(st)
+	case away:
+		bt.desc = w.Elsewhere
 	case bt.enabled && live:
 		bt.color, bt.bg = th.Accept, blend(th.Surface, th.Accept, 0x1c)
 	case bt.enabled:
@@ -107,15 +120,23 @@ func (b *callBar) banner(gtx layout.Context, u *UI, st state.State) layout.Dimen
 	}
 	th, w := u.th, u.gcw()
 	says := w.InProgressN.format(len(gc.Participants))
+	away := elsewhere(st, gc)
+	if away {
+		says += " · " + w.Elsewhere // and no Join: that device has the call
+	}
 	join := th.button(&b.groupJoin, acceptButton, w.Join)
 	join.icon, join.small, join.enabled = u.icons.call, true, canCall(st)
+	joinWidth := join.width(gtx)
+	if away {
+		joinWidth = 0
+	}
 	return layout.Flex{Axis: layout.Vertical}.Layout(gtx,
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 			gtx.Constraints.Min.X = gtx.Constraints.Max.X
 			return th.band(gtx, blend(th.Surface, th.Accept, 0x1c), layout.Inset{Left: spaceL, Right: spaceS, Top: spaceS, Bottom: spaceS}, func(gtx layout.Context) layout.Dimensions {
 				// The avatars only where the words and Join have room
 				// beside them.
-				faces := gtx.Dp(20+spaceS)+th.textWidth(gtx, fontMedium, textSmall, says)+join.width(gtx)+gtx.Dp(spaceS)+
+				faces := gtx.Dp(20+spaceS)+th.textWidth(gtx, fontMedium, textSmall, says)+joinWidth+gtx.Dp(spaceS)+
 					facesWidth(gtx, len(gc.Participants))+gtx.Dp(spaceM) <= gtx.Constraints.Max.X
 				return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
 					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
@@ -137,6 +158,9 @@ func (b *callBar) banner(gtx layout.Context, u *UI, st state.State) layout.Dimen
 						)
 					}),
 					layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+						if away {
+							return layout.Dimensions{}
+						}
 						return layout.Inset{Left: spaceS}.Layout(gtx, join.Layout)
 					}),
 				)

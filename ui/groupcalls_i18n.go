@@ -18,6 +18,9 @@ type groupCallWords struct {
 	// The banner: "Call in progress · 3 people", and Join.
 	InProgressN plural
 	Join        string
+	// The banner and the header's button when I am in the call on
+	// another of my devices (this one cannot join).
+	Elsewhere string
 	// The marker on a group of the conversation list.
 	InProgress string
 	// The incoming card: "王芳 started a call in Study Group".
@@ -40,6 +43,7 @@ var groupCallCatalog = map[Lang]groupCallWords{
 		JoinCall:      "Join the call",
 		InProgressN:   plural{"Call in progress · %d person", "Call in progress · %d people"},
 		Join:          "Join",
+		Elsewhere:     "You are in it on another device",
 		InProgress:    "Call in progress",
 		GroupCall:     "Group call",
 		StartedInF:    "%s started a call in %s",
@@ -63,6 +67,7 @@ var groupCallCatalog = map[Lang]groupCallWords{
 		JoinCall:      "加入通话",
 		InProgressN:   plural{"通话进行中 · %d 人", "通话进行中 · %d 人"},
 		Join:          "加入",
+		Elsewhere:     "你已在另一台设备上加入",
 		InProgress:    "通话进行中",
 		GroupCall:     "群通话",
 		StartedInF:    "%s 在 %s 发起了通话",

@@ -57,8 +57,30 @@ func TestGroupCallBannerShowsTheCountAndJoins(t *testing.T) {
 		wantEvents(t, c.join+" during another call", d.Take())
 	}
 
-	// Once I am in it, the call bar shows it instead.
+	// In it on another of my devices: the banner says so and has no
+	// Join, and the header's button is off (the server would refuse).
+	for _, c := range []struct {
+		lang ui.Lang
+		says string
+	}{
+		{ui.English, "Call in progress · 3 people · You are in it on another device"},
+		{ui.Chinese, "通话进行中 · 3 人 · 你已在另一台设备上加入"},
+	} {
+		d := newDriver(t, c.lang, desktop)
+		away := uitest.WithGroupCallElsewhere(uitest.Busy(), 3)
+		d.Frame(away)
+		onScreen(t, d, c.says)
+		if n := described(d, map[ui.Lang]string{ui.English: "Join", ui.Chinese: "加入"}[c.lang]); n != 0 {
+			t.Errorf("%v: %d Join buttons while I am in the call elsewhere", c.lang, n)
+		}
+	}
 	d := newDriver(t, ui.English, desktop)
+	away := uitest.WithGroupCallElsewhere(uitest.Busy(), 3)
+	d.Frame(away)
+	wantEvents(t, "the header's button while I am in the call elsewhere", step(t, d, "You are in it on another device"))
+
+	// Once I am in it, the call bar shows it instead.
+	d = newDriver(t, ui.English, desktop)
 	d.Frame(uitest.WithGroupCall(uitest.Busy(), state.CallActive, 4))
 	if _, ok := d.FindContaining("Call in progress ·"); ok {
 		t.Error("the banner shows the call I am in")

@@ -48,6 +48,13 @@ func WithGroupCallInProgress(st state.State, n int) state.State {
 	return setGroupCall(st, groupCallState(CallPeople[1:1+n], false))
 }
 
+// WithGroupCallElsewhere returns st with a call in progress in the study
+// group that I (李华) am in on another of my devices, with n people in it
+// (me included: CallPeople's first n).
+func WithGroupCallElsewhere(st state.State, n int) state.State {
+	return setGroupCall(st, groupCallState(CallPeople[:n], false))
+}
+
 // WithGroupCall returns st with me in the study group's call, in state s,
 // with n people in it (me included; CallPeople's first n): 王芳 started
 // it and is speaking, and Tom is muted. CallIncoming is the call ringing
