@@ -734,6 +734,18 @@ func (b *callBar) incomingDialog(gtx layout.Context, u *UI, c *state.Call, st st
 			layout.Rigid(th.label(textHeadline, th.Fg, t.peer(c.Peer)).bold().lines(1).aligned(text.Middle).Layout),
 			layout.Rigid(gap(spaceXS)),
 			layout.Rigid(th.label(textSmall, th.FgMuted, fmt.Sprintf("ID %d · %s", c.Peer.ID, t.IsCalling)).lines(1).Layout),
+			b.answerRow(u, st, noAudio, t.Accept),
+		)
+	})
+}
+
+// answerRow is the end of an incoming call's card: why it cannot be
+// answered here, if so, then Decline and accept (Accept, or Join for a
+// group call).
+func (b *callBar) answerRow(u *UI, st state.State, noAudio bool, accept string) layout.FlexChild {
+	th, t := u.th, u.t()
+	return layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+		return layout.Flex{Axis: layout.Vertical, Alignment: layout.Middle}.Layout(gtx,
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 				if !noAudio {
 					return layout.Dimensions{}
@@ -756,7 +768,7 @@ func (b *callBar) incomingDialog(gtx layout.Context, u *UI, c *state.Call, st st
 				return layout.Flex{}.Layout(gtx,
 					half(&b.decline, rejectButton, t.Decline, u.icons.callEnd, true),
 					layout.Rigid(gap(spaceM)),
-					half(&b.accept, acceptButton, t.Accept, u.icons.call, !noAudio),
+					half(&b.accept, acceptButton, accept, u.icons.call, !noAudio),
 				)
 			}),
 		)

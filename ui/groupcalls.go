@@ -13,7 +13,6 @@ import (
 	"gioui.org/op/paint"
 	"gioui.org/text"
 	"gioui.org/unit"
-	"gioui.org/widget"
 	"gioui.org/widget/material"
 
 	"parley/app/state"
@@ -263,31 +262,7 @@ func (b *callBar) incomingGroup(gtx layout.Context, u *UI, c *state.Call, st sta
 					)
 				})
 			}),
-			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-				if !noAudio {
-					return layout.Dimensions{}
-				}
-				why := t.NoAudioAnswer
-				if st.CallsNeedUDP {
-					why = u.callW().NeedsUDP
-				}
-				return layout.Inset{Top: spaceM}.Layout(gtx, th.label(textSmall, th.Danger, why).aligned(text.Middle).Layout)
-			}),
-			layout.Rigid(gap(spaceXL)),
-			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-				half := func(click *widget.Clickable, kind buttonKind, label string, icon *widget.Icon, enabled bool) layout.FlexChild {
-					return layout.Flexed(1, func(gtx layout.Context) layout.Dimensions {
-						bt := th.button(click, kind, label)
-						bt.icon, bt.full, bt.enabled = icon, true, enabled
-						return bt.Layout(gtx)
-					})
-				}
-				return layout.Flex{}.Layout(gtx,
-					half(&b.decline, rejectButton, t.Decline, u.icons.callEnd, true),
-					layout.Rigid(gap(spaceM)),
-					half(&b.accept, acceptButton, w.Join, u.icons.call, !noAudio),
-				)
-			}),
+			b.answerRow(u, st, noAudio, w.Join),
 		)
 	})
 }
