@@ -19,7 +19,9 @@ import (
 	"parley/app/model/modeltest"
 	"parley/app/state"
 	"parley/net/proto"
+	"parley/server/node"
 	"parley/server/node/nodetest"
+	"parley/server/rtc"
 	"parley/ui"
 )
 
@@ -51,7 +53,9 @@ func openOnXvfb(t *testing.T, x xvfb, st state.State, size image.Point, lang ui.
 // accepts in the dialog; both are in the call; he hangs up; both see it
 // ended. The apps' logs say what each drew; the screenshots show it.
 func callScreens(t *testing.T, bin string) {
-	srv := nodetest.Start(t)
+	srv := nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) { // UDP on, as a real server has it
+		c.UDP, c.UDPPublicIP = &rtc.Ports{}, "127.0.0.1"
+	}))
 	size := image.Pt(1280, 800)
 	liDir, wangDir := t.TempDir(), t.TempDir()
 	li := seedUser(t, srv, liDir, "李华")
@@ -104,10 +108,10 @@ func callScreens(t *testing.T, bin string) {
 	a.waitLog(t, 0, `msg=call`, `state="in call"`)
 	b.waitLog(t, 0, `msg=call`, `state="in call"`)
 	inCall := liSt
-	inCall.Call = &state.Call{ID: 1, State: state.CallActive, Peer: wang.me, Outgoing: true, Started: time.Now().UnixMilli()}
+	inCall.Call = &state.Call{ID: 1, State: state.CallActive, Peer: wang.me, Outgoing: true, Started: time.Now().UnixMilli(), Carrier: state.CarrierUDP}
 	// Let the timer run a few seconds: the call is real, and so is its
 	// length.
-	timer := locateAfter(t, inCall, size, ui.English, false, nil, "In call · 00:00")
+	timer := locateAfter(t, inCall, size, ui.English, false, nil, "In call · 00:00 · via UDP")
 	xa.waitForTicks(t, timer.Visible, 3)
 	xa.clickAt(t, locate(t, inCall, size, ui.English, false, "Sound devices"))
 	active := xa.waitForScreen(t, "in call, with the devices", func(img image.Image) bool {
