@@ -486,7 +486,13 @@ func (a *account) onState(s client.State, err error) {
 // the outbox holds. Online shows all of it: it waits for a refresh.
 func (a *account) onConnect(ctx context.Context, c *client.Conn) error {
 	a.connects.Add(1)
-	a.m.update(func(st *state.State) { st.EditWindow = c.Hello().EditWindowMs })
+	hello := c.Hello()
+	a.m.update(func(st *state.State) {
+		st.EditWindow = hello.EditWindowMs
+		if browserCalls { // the browser calls only over UDP (calls_js.go)
+			st.CallsNeedUDP = !hello.UDP
+		}
+	})
 	if err := a.sync(ctx, c); err != nil {
 		return fmt.Errorf("sync: %w", err)
 	}

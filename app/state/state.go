@@ -93,8 +93,9 @@ type State struct {
 	// WebCalls says calls go through the browser's own WebRTC (the
 	// browser app, NoAudio for the rest): they need UDP on the server.
 	WebCalls bool
-	// CallsNeedUDP says the server refused a browser call's UDP leg
-	// (udp_off): this server takes no calls from the browser.
+	// CallsNeedUDP says this server takes no calls from the browser: its
+	// hello says it has UDP off (or it refused a browser call's UDP leg,
+	// udp_off).
 	CallsNeedUDP bool
 	// EditWindow is how long after its Time (ms) the server lets a
 	// sender edit a message, from its hello; 0 while not known, or when

@@ -249,24 +249,26 @@ func goCallee(t *testing.T, srv *nodetest.Server, ears *hearing) (*model.Model, 
 // that its calls need UDP on this server.
 func TestBrowserCallsNeedUDPOnTheServer(t *testing.T) {
 	srv := serveWeb(t)
-	wang, wangID, _, waitState := goCallee(t, srv, &hearing{})
+	wang, _, _, waitState := goCallee(t, srv, &hearing{})
 	b := startBrowser(t)
 	b.open(srv.HTTPURL + "/?automation")
-	b.signUp()
-	b.click("Call a user ID…")
-	b.enter("User ID to call", fmt.Sprint(wangID), func() { b.typeText(fmt.Sprint(wangID)) })
-	b.click("Call")
-	waitState("the browser's call ringing", func(st state.State) bool { return st.Call != nil && st.Call.State == state.CallIncoming })
-	if err := wang.Accept(ctxFor(t, 30*time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	b.see("Calls in the browser need UDP on this server, which has it off: use the desktop app")
-	waitState("the call's end", func(st state.State) bool { return st.Call != nil && st.Call.State == state.CallEnded })
-	// No new call from the browser on this server.
+	li := b.signUp()
+	// The server's hello said it has UDP off: no way to call, from the
+	// start (not only after a call failed).
 	b.until("no way to call a user ID", func(sc uitest.Screen) bool {
 		_, ok := sc.Find("Call a user ID…")
 		return !ok
 	})
+	// A call from the desktop rings here and says why it cannot be
+	// answered in the browser.
+	if err := wang.Call(ctxFor(t, 30*time.Second), fmt.Sprint(li)); err != nil {
+		t.Fatal(err)
+	}
+	b.see("Calls in the browser need UDP on this server, which has it off: use the desktop app")
+	if err := wang.Hangup(ctxFor(t, 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	waitState("the call's end", func(st state.State) bool { return st.Call != nil && st.Call.State == state.CallEnded })
 }
 
 // A Go client calls the browser: the browser rings, answers, sends its

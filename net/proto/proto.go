@@ -373,6 +373,10 @@ type Hello struct {
 	// edit it, in ms; omitted when the server sets no bound (and by
 	// servers older than the field).
 	EditWindowMs int64 `json:"edit_window_ms,omitempty"`
+	// UDP says the server carries call audio over UDP (call_rtc_offer
+	// answers Opus calls); omitted when it has UDP off. A browser, which
+	// can call only over UDP, can tell before calling.
+	UDP bool `json:"udp,omitempty"`
 }
 
 // ConversationPush tells a user that they joined (Member true) or left

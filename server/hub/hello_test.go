@@ -11,6 +11,7 @@ import (
 	"parley/net/proto"
 	"parley/server/node"
 	"parley/server/node/nodetest"
+	"parley/server/rtc"
 )
 
 // helloBody dials s and decodes the first frame's body, as raw JSON
@@ -66,5 +67,18 @@ func TestHelloCarriesTheEditWindow(t *testing.T) {
 				t.Fatalf("hello %+v lost its other fields", h)
 			}
 		})
+	}
+}
+
+// The hello says whether the server carries call audio over UDP, so that
+// a browser (which calls only over UDP) knows before it calls.
+func TestHelloSaysWhetherUDPIsOn(t *testing.T) {
+	off, _ := helloBody(t, nodetest.Start(t))
+	if v, ok := off["udp"]; ok {
+		t.Errorf("a server with UDP off says udp %s; want the field omitted", v)
+	}
+	on := nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) { c.UDP, c.UDPPublicIP = &rtc.Ports{}, "127.0.0.1" }))
+	if _, h := helloBody(t, on); !h.UDP {
+		t.Error("a server with UDP on does not say so")
 	}
 }

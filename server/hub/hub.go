@@ -232,6 +232,7 @@ func New(cfg Config) *Hub {
 		Version: proto.Version, Server: cfg.ServerName,
 		MaxTextBytes: proto.MaxTextBytes, MaxFrameBytes: proto.MaxFrameBytes,
 		EditWindowMs: h.editWindow().Milliseconds(), // 0 (omitted): no bound
+		UDP:          cfg.UDP != nil,
 	})
 	if err != nil {
 		panic(err) // constant input
