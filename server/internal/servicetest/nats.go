@@ -23,9 +23,12 @@ func NATS(t testing.TB) (url string) {
 	s := ensureBuilt(t)
 	dir := t.TempDir()
 	urlFor := func(port int) string { return fmt.Sprintf("nats://127.0.0.1:%d", port) }
+	// The server's name is its directory, so the ready check knows it
+	// reached this one.
+	name := "parley-test-" + filepath.Base(filepath.Dir(dir)) + "-" + filepath.Base(dir)
 	launch := func(port int) (*process, error) {
 		return startProcess("nats-server", filepath.Join(dir, "nats-server.log"), nil, nil,
-			s.natsServer, "-a", "127.0.0.1", "-p", strconv.Itoa(port),
+			s.natsServer, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-n", name,
 			"-js", "-sd", filepath.Join(dir, "jetstream"))
 	}
 	// Ready once a client connects and JetStream answers for its account.
@@ -35,6 +38,9 @@ func NATS(t testing.TB) (url string) {
 			return err
 		}
 		defer nc.Close()
+		if got := nc.ConnectedServerName(); got != name {
+			return fmt.Errorf("the server on port %d is %s, not %s", port, got, name)
+		}
 		js, err := jetstream.New(nc)
 		if err != nil {
 			return err

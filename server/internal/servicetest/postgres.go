@@ -64,7 +64,14 @@ func PostgreSQL(t testing.TB) (dsn string) {
 			return err
 		}
 		defer conn.Close(ctx)
-		return conn.Ping(ctx)
+		var got string
+		if err := conn.QueryRow(ctx, "SELECT current_setting('data_directory')").Scan(&got); err != nil {
+			return err
+		}
+		if got != data {
+			return fmt.Errorf("the server on port %d serves %s, not %s", port, got, data)
+		}
+		return nil
 	}
 	// SIGINT is PostgreSQL's fast shutdown: it does not wait for clients
 	// the test left connected (SIGTERM would).

@@ -3,10 +3,10 @@
 package servicetest
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -58,36 +58,42 @@ func build() (services, error) {
 	if err != nil {
 		return services{}, err
 	}
+	// The script is silent on stderr unless it installs or builds
+	// something: then its progress shows (go test -v) as it happens.
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command("bash", script, "build")
 	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
+	cmd.Stderr = io.MultiWriter(&stderr, os.Stderr)
 	if err := cmd.Run(); err != nil {
 		return services{}, fmt.Errorf("%s build: %v\n%s", script, err, stderr.String())
 	}
+	s, err := parseBuild(stdout.String())
+	if err != nil {
+		return services{}, fmt.Errorf("%s build: %w; its output:\n%s%s", script, err, stdout.String(), stderr.String())
+	}
+	return s, nil
+}
+
+// parseBuild reads tools/services.sh build's NAME=VALUE lines.
+func parseBuild(out string) (services, error) {
 	var s services
+	fields := map[string]*string{
+		"postgres-bin":  &s.postgresBin,
+		"postgres-user": &s.postgresUser,
+		"nats-server":   &s.natsServer,
+		"versitygw":     &s.versitygw,
+	}
 	seen := map[string]bool{}
-	sc := bufio.NewScanner(&stdout)
-	for sc.Scan() {
-		key, value, ok := strings.Cut(sc.Text(), "=")
-		if !ok {
-			continue
-		}
-		seen[key] = true
-		switch key {
-		case "postgres-bin":
-			s.postgresBin = value
-		case "postgres-user":
-			s.postgresUser = value
-		case "nats-server":
-			s.natsServer = value
-		case "versitygw":
-			s.versitygw = value
+	for _, line := range strings.Split(out, "\n") {
+		key, value, ok := strings.Cut(line, "=")
+		if field := fields[key]; ok && field != nil {
+			*field = value
+			seen[key] = true
 		}
 	}
 	for _, key := range []string{"postgres-bin", "postgres-user", "nats-server", "versitygw"} {
 		if !seen[key] {
-			return services{}, fmt.Errorf("%s build did not report %s; its output:\n%s%s", script, key, stdout.String(), stderr.String())
+			return services{}, fmt.Errorf("no %s= line", key)
 		}
 	}
 	return s, nil
@@ -111,16 +117,32 @@ func findScript() (string, error) {
 	}
 }
 
-// freePort returns a 127.0.0.1 port nothing listened on a moment ago.
-// Another process may take it before the service binds it: start retries
-// with another port when the service says its address is in use.
+var (
+	portsMu sync.Mutex
+	ports   = map[int]bool{} // every port freePort has handed out
+)
+
+// freePort returns a 127.0.0.1 port nothing listened on a moment ago, and
+// never the same one twice in a test process. Another process may take it
+// before the service binds it: startOnFreePort retries with another port
+// when the service says its address is in use, and the ready checks make
+// sure they reached their own service.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, fmt.Errorf("find a free port: %w", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !ports[port] {
+			ports[port] = true
+			return port, nil
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, errors.New("find a free port: the system keeps offering ports already used")
 }
 
 // process is one running service.

@@ -203,3 +203,45 @@ func TestStopKillsAServiceThatIgnoresTheSignal(t *testing.T) {
 		t.Fatal("still running after stop")
 	}
 }
+
+func TestParseBuild(t *testing.T) {
+	out := "postgres-bin=/usr/lib/postgresql/15/bin\npostgres-user=\nnats-server=/c/nats-server-v2.15.3/nats-server\nversitygw=/c/versitygw-v1.8.0/versitygw\n"
+	s, err := parseBuild(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := services{postgresBin: "/usr/lib/postgresql/15/bin", natsServer: "/c/nats-server-v2.15.3/nats-server", versitygw: "/c/versitygw-v1.8.0/versitygw"}
+	if s != want {
+		t.Fatalf("parseBuild = %+v, want %+v", s, want)
+	}
+	// An older or broken script that leaves one out is an error naming it.
+	_, err = parseBuild(strings.Replace(out, "versitygw=", "s3=", 1))
+	if err == nil || !strings.Contains(err.Error(), "versitygw") {
+		t.Fatalf("parseBuild without versitygw = %v, want an error naming it", err)
+	}
+}
+
+// A service that finds its port taken (by another process since freePort
+// chose it) is started again on another port.
+func TestStartTriesAnotherPortWhenItsPortIsTaken(t *testing.T) {
+	dir := t.TempDir()
+	var tried []int
+	launch := func(port int) (*process, error) {
+		tried = append(tried, port)
+		script := "echo 'could not bind: Address already in use' >&2; exit 1"
+		if len(tried) > 1 {
+			script = "echo listening; exec sleep 60"
+		}
+		return startProcess("fake", filepath.Join(dir, "fake.log"), nil, nil, "sh", "-c", script)
+	}
+	ready := func(port int) error {
+		if len(tried) < 2 {
+			return os.ErrNotExist
+		}
+		return nil
+	}
+	port := startOnFreePort(t, os.Interrupt, launch, ready)
+	if len(tried) != 2 || tried[0] == tried[1] || port != tried[1] {
+		t.Fatalf("tried ports %v and returned %d, want two different ports and the second", tried, port)
+	}
+}
