@@ -72,7 +72,7 @@ build() {
 	"$here/sysdeps.sh" services
 
 	local pgbin=""
-	for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V); do
+	for d in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V); do
 		[ -x "$d/initdb" ] && [ -x "$d/postgres" ] && pgbin="$d"
 	done
 	if [ -z "$pgbin" ]; then
