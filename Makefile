@@ -42,8 +42,12 @@ app:
 # without it, and its one test of two goroutines with it. media/call's
 # tests play calls in real time: they run on their own, after the rest
 # (beside the browser and Xvfb tests a starved call conceals most frames).
+# tools/services.sh builds the services cluster-mode tests start (NATS, S3)
+# before the tests, so its first, cold build (minutes) shows its progress
+# and does not run beside them; later runs find them built.
 test:
 	@tools/sysdeps.sh test
+	@GO=$(GO) tools/services.sh build >/dev/null
 	$(GO) vet ./...
 	EGL_PLATFORM=surfaceless $(GO) test -race -count=1 -timeout 25m $$($(GO) list ./... | grep -v '^parley/media/\(echo\|call\)$$')
 	$(GO) test -race -count=1 ./media/call

@@ -21,8 +21,12 @@ pkgs_for() {
 	# headless Chromium, the browser store's tests run as js/wasm under
 	# node, the desktop package's test validates its .desktop file, and
 	# the notifications' test talks to a notification server on a private
-	# D-Bus daemon; Opus interop tests run Debian's opusenc and opusdec (opus-tools).
-	test) echo "$(pkgs_for app) xvfb xauth imagemagick xdotool fonts-noto-cjk chromium nodejs dbus-daemon $(pkgs_for web) $(pkgs_for desktop) opus-tools" ;;
+	# D-Bus daemon; Opus interop tests run Debian's opusenc and opusdec
+	# (opus-tools); the cluster-mode tests start their own services.
+	test) echo "$(pkgs_for app) xvfb xauth imagemagick xdotool fonts-noto-cjk chromium nodejs dbus-daemon $(pkgs_for web) $(pkgs_for desktop) opus-tools $(pkgs_for services)" ;;
+	# The services cluster-mode tests start privately (tools/services.sh):
+	# PostgreSQL's server (initdb, postgres); NATS and S3 are built from Go.
+	services) echo "postgresql" ;;
 	# Packaging the Linux desktop app: desktop-file-validate.
 	desktop) echo "desktop-file-utils" ;;
 	# Cross-building the Windows app (cgo for malgo) and its icon resource.
