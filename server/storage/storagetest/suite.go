@@ -41,6 +41,10 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"EditWindowIsCheckedAgainstTheMessagesTime", testEditWindowIsCheckedAgainstTheMessagesTime},
 		{"WritesRacingCloseCommitOrFailWithClosed", testWritesRacingCloseCommitOrFailWithClosed},
 		{"SearchFindsNewestFirstPageByPage", testSearchFindsNewestFirstPageByPage},
+		// events.go
+		{"EveryHistoryEntryIsSequencedFoldedAndCommitted", testEveryHistoryEntryIsSequencedFoldedAndCommitted},
+		{"ChangesAreIdempotentAndChecked", testChangesAreIdempotentAndChecked},
+		{"HideIsTheUsersOwn", testHideIsTheUsersOwn},
 		// groups.go
 		{"DeletedGroupIsGone", testDeletedGroupIsGone},
 		{"AGroupPictureGoesWithTheGroup", testAGroupPictureGoesWithTheGroup},
