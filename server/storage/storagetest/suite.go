@@ -45,6 +45,10 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"EveryHistoryEntryIsSequencedFoldedAndCommitted", testEveryHistoryEntryIsSequencedFoldedAndCommitted},
 		{"ChangesAreIdempotentAndChecked", testChangesAreIdempotentAndChecked},
 		{"HideIsTheUsersOwn", testHideIsTheUsersOwn},
+		// reads.go
+		{"SyncGivesWhatTheDeviceMissed", testSyncGivesWhatTheDeviceMissed},
+		{"ReadPositionsAndReceipts", testReadPositionsAndReceipts},
+		{"RequestsAndBlocks", testRequestsAndBlocks},
 		// groups.go
 		{"DeletedGroupIsGone", testDeletedGroupIsGone},
 		{"AGroupPictureGoesWithTheGroup", testAGroupPictureGoesWithTheGroup},
