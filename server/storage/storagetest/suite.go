@@ -49,6 +49,9 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"SyncGivesWhatTheDeviceMissed", testSyncGivesWhatTheDeviceMissed},
 		{"ReadPositionsAndReceipts", testReadPositionsAndReceipts},
 		{"RequestsAndBlocks", testRequestsAndBlocks},
+		// files.go
+		{"UploadPublishAndRelease", testUploadPublishAndRelease},
+		{"ThumbnailsFollowTheirPicture", testThumbnailsFollowTheirPicture},
 		// groups.go
 		{"DeletedGroupIsGone", testDeletedGroupIsGone},
 		{"AGroupPictureGoesWithTheGroup", testAGroupPictureGoesWithTheGroup},
