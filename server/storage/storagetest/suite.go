@@ -55,6 +55,10 @@ func Run(t *testing.T, newDB NewDatabase) {
 		// groups.go
 		{"DeletedGroupIsGone", testDeletedGroupIsGone},
 		{"AGroupPictureGoesWithTheGroup", testAGroupPictureGoesWithTheGroup},
+		{"LinksRequestsBansAndPermissions", testLinksRequestsBansAndPermissions},
+		// people.go
+		{"ProfilesContactsAndDeletedAccounts", testProfilesContactsAndDeletedAccounts},
+		{"SessionsAndPasswords", testSessionsAndPasswords},
 		// accounts.go
 		{"RevokeUserSessionsEndsAllButTheOneKept", testRevokeUserSessionsEndsAllButTheOneKept},
 		{"RevokeDeviceFindsOnlyTheUsersOwnSession", testRevokeDeviceFindsOnlyTheUsersOwnSession},
