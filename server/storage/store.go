@@ -31,7 +31,12 @@ import (
 //     anything else is a wrapped error. After Close, writes fail with
 //     ErrClosed.
 //   - Options.Now is the clock, Options.NoRequests turns off first-contact
-//     requests; the other Options fields tune the implementation they name.
+//     requests, MaxBatch and OnBatch are the group commit's; Synchronous
+//     and the checkpoint fields are SQLite's alone.
+//   - SQLite's sequencer caches each conversation's last seq and members
+//     because it is the only writer. Where several servers write one
+//     database, they must come from the database in the transaction (the
+//     conversation row), so that any server may write any conversation.
 
 // Accounts is users, their passwords, profiles and sessions (devices):
 // what the hub needs to register, log in and authenticate a connection.
