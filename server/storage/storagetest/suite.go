@@ -23,9 +23,9 @@ import (
 // may set its own, such as SQLite's Synchronous.
 type Database func(opts storage.Options) (storage.Store, error)
 
-// NewDatabase makes a fresh, empty database for one test, removed when
-// the test ends.
-type NewDatabase func(t *testing.T) Database
+// NewDatabase makes a fresh, empty database for one test or benchmark,
+// removed when it ends.
+type NewDatabase func(tb testing.TB) Database
 
 // Run runs the suite against the implementation that newDB opens.
 func Run(t *testing.T, newDB NewDatabase) {
