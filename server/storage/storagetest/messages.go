@@ -62,6 +62,9 @@ func testConcurrentSendsGetGapFreeSeqsInCommitOrder(t *testing.T, db Database) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
+	if len(pushed) != senders*each+1 {
+		t.Fatalf("OnCommit delivered %d messages, want all %d", len(pushed), senders*each+1)
+	}
 	for i, s := range pushed {
 		if s != int64(i+1) {
 			t.Fatalf("OnCommit delivered seq %d at position %d: not in commit order", s, i)
