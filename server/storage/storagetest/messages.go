@@ -352,3 +352,101 @@ func testSearchFindsNewestFirstPageByPage(t *testing.T, db Database) {
 		t.Fatalf("a non-member found %v", got)
 	}
 }
+
+// Sends one sender submits with SendAsync in order are sequenced in that
+// order, and each callback runs once, after the commit.
+func testAsyncSendsKeepTheirOrder(t *testing.T, db Database) {
+	d := open(t, db, storage.Options{})
+	ctx := context.Background()
+	u := mustUser(t, d, "u")
+	g, err := d.CreateGroup(ctx, u, "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	seqs := make([]int64, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		err := d.SendAsync(ctx, u, g.ID, fmt.Sprint(i), fmt.Sprint("message ", i), func(m proto.Message, dup bool, err error) {
+			defer wg.Done()
+			if err != nil || dup {
+				t.Errorf("send %d: %v dup=%v", i, err, dup)
+			}
+			seqs[i] = m.Seq
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	for i, s := range seqs {
+		if s != int64(i+2) { // seq 1 is the "created" event
+			t.Fatalf("send %d got seq %d, want %d", i, s, i+2)
+		}
+	}
+}
+
+// A membership change reaches OnCommit with the member list it must
+// reach (a leaver's "left" still reaches the leaver's other devices) and
+// a summary of the conversation for the subject.
+func testMembershipEventsCarryTheirSubject(t *testing.T, db Database) {
+	var mu sync.Mutex
+	var committed []storage.Committed
+	d := open(t, db, storage.Options{OnCommit: func(cs []storage.Committed) {
+		mu.Lock()
+		committed = append(committed, cs...)
+		mu.Unlock()
+	}})
+	ctx := context.Background()
+	a, b := mustUser(t, d, "a"), mustUser(t, d, "b")
+	g, err := d.CreateGroupWith(ctx, a, storage.NewGroup{Name: "g", Policy: proto.PolicyOpen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.JoinGroup(ctx, b, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.Send(ctx, a, g.ID, "m", "hello"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Leave(ctx, b, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.Send(ctx, a, g.ID, "m2", "anyone?"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	members := func(c storage.Committed) []proto.UserID {
+		ms := slices.Clone(c.Members)
+		slices.Sort(ms)
+		return ms
+	}
+	both := []proto.UserID{a.ID, b.ID}
+	slices.Sort(both)
+	want := []struct {
+		kind    string
+		members []proto.UserID
+		subject proto.UserID
+		member  bool
+	}{
+		{"system:created", []proto.UserID{a.ID}, a.ID, true},
+		{"system:joined", both, b.ID, true},
+		{proto.MsgText, both, 0, false},
+		{"system:left", both, b.ID, false},
+		{proto.MsgText, []proto.UserID{a.ID}, 0, false},
+	}
+	if len(committed) != len(want) {
+		t.Fatalf("OnCommit got %d messages, want %d", len(committed), len(want))
+	}
+	for i, w := range want {
+		c := committed[i]
+		if kindOf(c.Message) != w.kind || !slices.Equal(members(c), w.members) || c.Subject != w.subject || c.Member != w.member {
+			t.Fatalf("commit %d: %s to %v, subject %d member %v; want %+v", i, kindOf(c.Message), members(c), c.Subject, c.Member, w)
+		}
+		if (w.subject != 0) != (c.Conv != nil) || c.Conv != nil && c.Conv.ID != g.ID {
+			t.Fatalf("commit %d (%s): summary %+v", i, w.kind, c.Conv)
+		}
+	}
+}

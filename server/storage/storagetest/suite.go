@@ -41,6 +41,8 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"EditWindowIsCheckedAgainstTheMessagesTime", testEditWindowIsCheckedAgainstTheMessagesTime},
 		{"WritesRacingCloseCommitOrFailWithClosed", testWritesRacingCloseCommitOrFailWithClosed},
 		{"SearchFindsNewestFirstPageByPage", testSearchFindsNewestFirstPageByPage},
+		{"AsyncSendsKeepTheirOrder", testAsyncSendsKeepTheirOrder},
+		{"MembershipEventsCarryTheirSubject", testMembershipEventsCarryTheirSubject},
 		// events.go
 		{"EveryHistoryEntryIsSequencedFoldedAndCommitted", testEveryHistoryEntryIsSequencedFoldedAndCommitted},
 		{"ChangesAreIdempotentAndChecked", testChangesAreIdempotentAndChecked},
