@@ -61,7 +61,7 @@ type Reply struct {
 
 // Service runs admin commands on a running server's storage and hub.
 type Service struct {
-	DB  *storage.DB
+	DB  storage.Operator
 	Hub *hub.Hub
 }
 

@@ -50,9 +50,17 @@ const (
 	DefaultIdleTimeout = time.Minute
 )
 
+// Store is what the files service needs of storage: its own state, and
+// who a user is and whether they are in a conversation.
+type Store interface {
+	storage.Files
+	User(ctx context.Context, id proto.UserID) (proto.User, error)
+	IsMember(ctx context.Context, conv proto.ConvID, user proto.UserID) (bool, error)
+}
+
 // Config configures a Service. DB, Authenticate and Dir are required.
 type Config struct {
-	DB *storage.DB
+	DB Store
 	// Authenticate returns the user of a session token (hub.Authenticate).
 	Authenticate func(ctx context.Context, token string) (proto.User, error)
 	// Direct opens the direct conversation of a file sent to a user and
@@ -89,7 +97,7 @@ type Config struct {
 // everything below it. All methods are safe for concurrent use.
 type Service struct {
 	cfg   Config
-	db    *storage.DB
+	db    Store
 	log   *slog.Logger
 	now   func() time.Time
 	mux   *http.ServeMux

@@ -29,9 +29,18 @@ import (
 	"parley/server/storage"
 )
 
+// Store is what the hub needs of storage: accounts and sessions,
+// conversations and their history, groups, and the operator's functions.
+type Store interface {
+	storage.Accounts
+	storage.Conversations
+	storage.Groups
+	storage.Operator
+}
+
 // Config configures a Hub. DB and Hasher are required.
 type Config struct {
-	DB       *storage.DB
+	DB       Store
 	Hasher   *auth.Hasher
 	Logger   *slog.Logger
 	Registry *metrics.Registry
@@ -129,7 +138,7 @@ const (
 // Hub is the set of live connections. It is safe for concurrent use.
 type Hub struct {
 	cfg  Config
-	db   *storage.DB
+	db   Store
 	log  *slog.Logger
 	now  func() time.Time
 	m    hubMetrics

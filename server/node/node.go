@@ -111,7 +111,7 @@ const (
 type Node struct {
 	cfg     Config
 	log     *slog.Logger
-	db      *storage.DB
+	db      storage.Store
 	hub     *hub.Hub
 	files   *files.Service
 	reg     *metrics.Registry
@@ -150,7 +150,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	walFrames := n.reg.Gauge("parley_db_wal_uncopied_pages", "WAL pages not yet copied into the database file, after the last checkpoint.")
 
 	var h *hub.Hub // set below, before anything can commit
-	db, err := storage.Open(ctx, cfg.DataDir, storage.Options{
+	db, err := openStore(ctx, cfg, storage.Options{
 		Synchronous:      cfg.Synchronous,
 		CheckpointFrames: cfg.CheckpointFrames,
 		NoRequests:       cfg.NoRequests,
@@ -287,6 +287,17 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	return n, nil
 }
 
+// openStore opens the node's storage. Today that is always SQLite in the
+// data folder; a second implementation (PostgreSQL, issue 18) is chosen
+// here, by its flag, and the rest of the node sees only storage.Store.
+func openStore(ctx context.Context, cfg Config, opts storage.Options) (storage.Store, error) {
+	db, err := storage.Open(ctx, cfg.DataDir, opts)
+	if err != nil {
+		return nil, err // not a nil *DB in a non-nil Store
+	}
+	return db, nil
+}
+
 func limitOr(l, def hub.Limit) hub.Limit {
 	switch {
 	case l.Burst < 0:
@@ -304,7 +315,7 @@ func (n *Node) Handler() http.Handler { return n.handler }
 func (n *Node) Hub() *hub.Hub { return n.hub }
 
 // DB is the node's storage.
-func (n *Node) DB() *storage.DB { return n.db }
+func (n *Node) DB() storage.Store { return n.db }
 
 func (n *Node) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

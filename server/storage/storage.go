@@ -1,5 +1,7 @@
-// Package storage is the server's durable state in an embedded SQLite
-// database: users, sessions, conversations, memberships and messages.
+// Package storage is the server's durable state: users, sessions,
+// conversations, memberships and messages. The services use it through
+// the interfaces of store.go, with this package's types; *DB, in an
+// embedded SQLite database, is the implementation here.
 //
 // Every write goes through one goroutine, the sequencer, which batches
 // concurrent writes into one transaction (group commit), assigns each
@@ -32,6 +34,8 @@ import (
 )
 
 // Options tune a DB. The zero value is the production default.
+// Synchronous, CheckpointFrames, MaxWALFrames and OnCheckpoint are
+// SQLite's; the others mean the same to every implementation of Store.
 type Options struct {
 	// Synchronous is SQLite's synchronous pragma: "FULL" (default) makes a
 	// commit survive power loss as well as a crash; "NORMAL" only a crash.

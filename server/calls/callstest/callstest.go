@@ -40,7 +40,7 @@ type Server struct {
 	URL   string // ws://127.0.0.1:port/v1/ws
 	Clock *Clock // nil with RealTime
 	Hub   *hub.Hub
-	DB    *storage.DB
+	DB    storage.Store
 	// Metrics is the server's registry: tests read counters from it.
 	Metrics *metrics.Registry
 

@@ -1,4 +1,4 @@
-package storage
+package storagetest
 
 import (
 	"context"
@@ -7,20 +7,70 @@ import (
 	"time"
 
 	"parley/net/proto"
+	"parley/server/storage"
 )
+
+func testRevokeUserSessionsEndsAllButTheOneKept(t *testing.T, db Database) {
+	d := open(t, db, storage.Options{})
+	ctx := context.Background()
+	li, wang := mustUser(t, d, "李华"), mustUser(t, d, "Wang")
+	a, b, c, w := []byte("hash-a"), []byte("hash-b"), []byte("hash-c"), []byte("hash-w")
+	for _, s := range []struct {
+		hash []byte
+		user proto.UserID
+	}{{a, li.ID}, {b, li.ID}, {c, li.ID}, {w, wang.ID}} {
+		if err := d.StartSession(ctx, s.hash, s.user, storage.NewSession{Device: "d", Platform: "p", Address: "127.0.0.1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alive := func(hash []byte) bool {
+		_, err := d.SessionUser(ctx, hash)
+		if err != nil && proto.CodeOf(err) != proto.CodeBadToken {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	n, err := d.RevokeUserSessions(ctx, li.ID, a)
+	if err != nil || n != 2 {
+		t.Fatalf("RevokeUserSessions = %d, %v; want 2", n, err)
+	}
+	if !alive(a) || alive(b) || alive(c) || !alive(w) {
+		t.Fatal("want only li's kept session and wang's left")
+	}
+	if n, err := d.RevokeUserSessions(ctx, li.ID, nil); err != nil || n != 1 || alive(a) || !alive(w) {
+		t.Fatalf("RevokeUserSessions(nil) = %d, %v; want 1, and only wang's left", n, err)
+	}
+}
+
+func testRevokeDeviceFindsOnlyTheUsersOwnSession(t *testing.T, db Database) {
+	d := open(t, db, storage.Options{})
+	ctx := context.Background()
+	li, wang := mustUser(t, d, "李华"), mustUser(t, d, "Wang")
+	hash := []byte("0123456789abcdef0123456789abcdef")
+	if err := d.StartSession(ctx, hash, li.ID, storage.NewSession{Device: "laptop"}); err != nil {
+		t.Fatal(err)
+	}
+	id := storage.DeviceID(hash)
+	if _, err := d.RevokeDevice(ctx, wang.ID, id); proto.CodeOf(err) != proto.CodeNoSuchDevice {
+		t.Fatalf("another user's revoke: %v", err)
+	}
+	got, err := d.RevokeDevice(ctx, li.ID, id)
+	if err != nil || string(got) != string(hash) {
+		t.Fatalf("RevokeDevice = %q, %v", got, err)
+	}
+	if _, err := d.SessionUser(ctx, hash); proto.CodeOf(err) != proto.CodeBadToken {
+		t.Fatalf("revoked session: %v", err)
+	}
+}
 
 // A registration code is spent in the registration's transaction: a
 // refused one (unknown, used up, expired) stores no user and spends
 // nothing.
-func TestRegistrationCodesAreSpentWithTheRegistration(t *testing.T) {
+func testRegistrationCodesAreSpentWithTheRegistration(t *testing.T, db Database) {
 	ctx := context.Background()
 	now := time.UnixMilli(1_000_000_000_000)
 	var mu sync.Mutex
-	d, err := Open(ctx, t.TempDir(), Options{Synchronous: "NORMAL", Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := open(t, db, storage.Options{Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})
 	if _, err := d.CreateRegCode(ctx, "twice", 2, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -49,23 +99,23 @@ func TestRegistrationCodesAreSpentWithTheRegistration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]RegCode{}
+	got := map[string]storage.RegCode{}
 	for _, c := range cs {
 		got[c.Code] = c
 	}
-	if c := got["twice"]; c.Uses != 2 || c.State != CodeUsedUp || c.Expires != 0 {
+	if c := got["twice"]; c.Uses != 2 || c.State != storage.CodeUsedUp || c.Expires != 0 {
 		t.Errorf("code twice: %+v", c)
 	}
-	if c := got["hour"]; c.Uses != 0 || c.State != CodeExpired || c.Expires != c.Created+time.Hour.Milliseconds() {
+	if c := got["hour"]; c.Uses != 0 || c.State != storage.CodeExpired || c.Expires != c.Created+time.Hour.Milliseconds() {
 		t.Errorf("code hour: %+v", c)
 	}
 }
 
 // Disabling an account and resetting its password delete its sessions in
 // the same transaction; a disabled account's sessions are not live.
-func TestDisableAndResetRevokeSessions(t *testing.T) {
+func testDisableAndResetRevokeSessions(t *testing.T, db Database) {
 	ctx := context.Background()
-	d := openTest(t, nil)
+	d := open(t, db, storage.Options{})
 	u := mustUser(t, d, "Tom")
 	other := mustUser(t, d, "Li")
 	for _, tok := range []string{"a", "b"} {
