@@ -23,6 +23,9 @@ pkgs_for() {
 	# the notifications' test talks to a notification server on a private
 	# D-Bus daemon; Opus interop tests run Debian's opusenc and opusdec (opus-tools).
 	test) echo "$(pkgs_for app) xvfb xauth imagemagick xdotool fonts-noto-cjk chromium nodejs dbus-daemon $(pkgs_for web) $(pkgs_for desktop) opus-tools" ;;
+	# BenchmarkObjectiveQuality (media/call) synthesises English and Chinese
+	# speech with espeak-ng; make bench runs it, make test does not.
+	quality) echo "espeak-ng" ;;
 	# Packaging the Linux desktop app: desktop-file-validate.
 	desktop) echo "desktop-file-utils" ;;
 	# Cross-building the Windows app (cgo for malgo) and its icon resource.
