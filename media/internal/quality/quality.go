@@ -258,7 +258,8 @@ func window(x []float64, at, n int) []float64 {
 // ms of the previous second's, so that a frame a jitter buffer dropped
 // or inserted shifts the seconds after it and costs only the second
 // where it happened; a second of ref too quiet to align on keeps the
-// previous delay. Frames are scored within each second.
+// previous delay. Frames are scored within each whole second of ref
+// (a last part second is not scored).
 func Measure(ref, deg []float64, maxLag int) Score {
 	const block, track = Rate, 40 * Rate / 1000
 	lag := Align(ref[:min(len(ref), 5*Rate)], deg, -maxLag, maxLag)
