@@ -61,12 +61,13 @@ vet:
 lint: vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 
-# A short version of every benchmark (under two minutes): the Go benchmarks
+# A short version of every benchmark (under two minutes, plus about 4 min of
+# CPU for media/call's BenchmarkObjectiveQuality, which needs espeak-ng): the Go benchmarks
 # once each, then every load mode briefly. Each loadgen run fails if a single
 # message is missing, duplicated or out of order. docs/benchmarks.md has the
 # full runs.
 bench:
-	@tools/sysdeps.sh test
+	@tools/sysdeps.sh test quality
 	EGL_PLATFORM=surfaceless $(GO) test -run '^$$' -bench . -benchtime 1x ./...
 	$(GO) run ./server/loadgen -members 100 -rate 2000 -warmup 1s -duration 3s
 	$(GO) run ./server/loadgen -members 1000 -rate 200 -warmup 1s -duration 3s

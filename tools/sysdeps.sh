@@ -27,6 +27,9 @@ pkgs_for() {
 	# The services cluster-mode tests start privately (tools/services.sh):
 	# PostgreSQL's server (initdb, postgres); NATS and S3 are built from Go.
 	services) echo "postgresql" ;;
+	# BenchmarkObjectiveQuality (media/call) synthesises English and Chinese
+	# speech with espeak-ng; make bench runs it, make test does not.
+	quality) echo "espeak-ng" ;;
 	# Packaging the Linux desktop app: desktop-file-validate.
 	desktop) echo "desktop-file-utils" ;;
 	# Cross-building the Windows app (cgo for malgo) and its icon resource.

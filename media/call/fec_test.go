@@ -58,7 +58,8 @@ func speech(frames int) []int16 {
 type lossyRun struct {
 	out, ref []int16 // what b played; a clean decode of every packet a sent
 	a, b     Stats
-	payload  int // bytes of codec payload a sent
+	payload  int   // bytes of codec payload a sent
+	sizes    []int // of the packets a sent, with their headers
 }
 
 // lossyCall runs a call from a to b on a simulated clock: a speaks the
@@ -87,6 +88,7 @@ func lossyCall(t testing.TB, c codec.Codec, loss float64, seed uint64, in []int1
 		}
 		p, _ := proto.ParsePacket(pkt)
 		run.payload += len(p.Payload)
+		run.sizes = append(run.sizes, len(pkt))
 		if len(p.Payload) == 0 {
 			run.ref = append(run.ref, make([]int16, codec.FrameSamples)...)
 		} else if run.ref, err = refDec.Decode(run.ref, p.Payload); err != nil {

@@ -1,7 +1,8 @@
 // Package testsignal makes the synthetic audio that media's tests and
-// benchmarks share: a speech-like talker at 48 kHz and the radix-2 FFT
-// their measurements use. It is for tests only; nothing in a shipped
-// program imports it.
+// benchmarks share: a speech-like talker at 48 kHz, the radix-2 FFT
+// their measurements use, and speech synthesised by espeak-ng (Espeak,
+// with a WAV reader and a resampler). It is for tests only; nothing in a
+// shipped program imports it.
 package testsignal
 
 import (
