@@ -79,10 +79,14 @@ func (m *Model) joinGroup(ctx context.Context, r *callRun) error {
 		m.calls.mu.Unlock()
 		return nil
 	}
-	conv, muted := r.view.Group, r.view.Muted
+	conv, muted, rang := r.view.Group, r.view.Muted, r.view.ID // rang: the call that rang here, 0 when I start or join from the group
 	m.calls.mu.Unlock()
 	var reply proto.GroupCallReply
-	if err := a.sess.Call(ctx, proto.TypeGroupCall, proto.GroupCallRequest{Conv: conv, Muted: muted}, &reply); err != nil {
+	if err := a.sess.Call(ctx, proto.TypeGroupCall, proto.GroupCallRequest{Conv: conv, Muted: muted, Call: rang}, &reply); err != nil {
+		if rang != 0 && proto.CodeOf(err) == proto.CodeNoSuchCall {
+			r.end(proto.EndCancelled, 0, 0) // it ended as I answered: nothing new starts
+			return nil
+		}
 		n := m.errorNotice(err)
 		r.end(string(n.Code), 0, 0)
 		switch n.Code {

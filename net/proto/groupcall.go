@@ -52,6 +52,10 @@ const MaxGroupCall = 16
 type GroupCallRequest struct {
 	Conv  ConvID `json:"conv"`
 	Muted bool   `json:"muted,omitempty"` // join with the microphone muted
+	// Call, when answering a ring (call_incoming with conv), is the call
+	// that rang: if it is over by now, the request fails with
+	// no_such_call instead of starting a new call.
+	Call CallID `json:"call,omitempty"`
 }
 
 // GroupCallReply: you are in the call. Audio may flow at once. The codec

@@ -62,6 +62,13 @@ type rung struct {
 // them up and checked that user is one). A new call rings every other
 // member's devices, but those of members already in a call.
 func (s *Service) GroupCall(from Conn, user proto.User, conv proto.ConvID, muted bool, members []proto.UserID) (proto.GroupCallReply, error) {
+	return s.AnswerGroupCall(from, user, conv, 0, muted, members)
+}
+
+// AnswerGroupCall is GroupCall for a member answering the ring of call
+// want (0: none): if that call is over, it fails with no_such_call
+// rather than start another.
+func (s *Service) AnswerGroupCall(from Conn, user proto.User, conv proto.ConvID, want proto.CallID, muted bool, members []proto.UserID) (proto.GroupCallReply, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.inCall(user.ID) || s.connInCall(from) {
@@ -69,6 +76,9 @@ func (s *Service) GroupCall(from Conn, user proto.User, conv proto.ConvID, muted
 	}
 	now := s.cfg.Now()
 	gc := s.gByConv[conv]
+	if want != 0 && (gc == nil || gc.id != want) {
+		return proto.GroupCallReply{}, proto.Errorf(proto.CodeNoSuchCall, "the call that rang is over")
+	}
 	started := gc == nil
 	if started {
 		gc = &groupCall{

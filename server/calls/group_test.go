@@ -379,6 +379,12 @@ func TestGroupRingingDeclineNoAnswerAndCancel(t *testing.T) {
 	if last.Entry().Outcome != proto.CallAnswered || !slices.Equal(last.Participants, []proto.UserID{g.ann.ID, g.bob.ID}) {
 		t.Fatalf("entry %+v", last)
 	}
+	// Dan answers the ring a moment too late: no new call starts.
+	_, err := g.s.AnswerGroupCall(g.danC, g.dan, g.conv, id, false, g.members())
+	code(t, err, proto.CodeNoSuchCall)
+	if g.s.InCall(g.dan.ID) {
+		t.Fatal("answering a ring that is over started a call")
+	}
 	// Alone: missed.
 	g.annC.take()
 	id = g.start()

@@ -41,7 +41,7 @@ func (h *Hub) groupCall(ctx context.Context, c *conn, body json.RawMessage) (any
 	if h.beforeGroupCall != nil {
 		h.beforeGroupCall()
 	}
-	reply, err := h.calls.svc.GroupCall(c, c.user, req.Conv, req.Muted, members)
+	reply, err := h.calls.svc.AnswerGroupCall(c, c.user, req.Conv, req.Call, req.Muted, members)
 	if err != nil {
 		return nil, err
 	}
