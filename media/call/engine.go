@@ -36,7 +36,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -284,10 +283,6 @@ func newEngine(cfg Config) (*Engine, error) {
 		enc:     cfg.Codec.NewEncoder(),
 		payload: make([]byte, 0, proto.MaxPacketPayload),
 		pkt:     make([]byte, 0, proto.PacketHeaderLen+proto.MaxPacketPayload),
-		// Random first sequence number and timestamp, as RFC 3550 asks
-		// (§5.1): nothing about the stream is predictable from its start.
-		seq: uint16(rand.Uint32()),
-		ts:  rand.Uint32(),
 	}
 	if cfg.Group {
 		e.group = newGroupState()

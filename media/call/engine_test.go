@@ -260,28 +260,3 @@ func TestSetSenderSwitchesBetweenTwoPackets(t *testing.T) {
 		t.Fatalf("sent %d, errors %d; want 10, 0", st.Sent, st.SendErrors)
 	}
 }
-
-// Each engine's stream starts at a random sequence number and timestamp
-// (RFC 3550 §5.1), not at 0: two engines' first packets differ.
-func TestStreamsStartAtRandomPositions(t *testing.T) {
-	first := func() proto.AudioPacket {
-		t.Helper()
-		e, err := newEngine(Config{Call: 1, Audio: noFrames{}, Send: SenderFunc(func([]byte) error { return nil }), Echo: EchoOff})
-		if err != nil {
-			t.Fatal(err)
-		}
-		pkt, err := e.packFrame(make([]int16, codec.FrameSamples))
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := proto.ParsePacket(pkt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	a, b := first(), first()
-	if a.Seq == b.Seq && a.Timestamp == b.Timestamp { // by chance: 1 in 2^48
-		t.Fatalf("two streams start at seq %d, timestamp %d", a.Seq, a.Timestamp)
-	}
-}
