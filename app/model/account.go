@@ -486,6 +486,9 @@ func (a *account) onState(s client.State, err error) {
 // the outbox holds. Online shows all of it: it waits for a refresh.
 func (a *account) onConnect(ctx context.Context, c *client.Conn) error {
 	a.connects.Add(1)
+	if a.m.cfg.syncing != nil {
+		a.m.cfg.syncing(ctx)
+	}
 	hello := c.Hello()
 	a.m.update(func(st *state.State) {
 		st.EditWindow = hello.EditWindowMs

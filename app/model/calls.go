@@ -251,7 +251,7 @@ func (m *Model) Call(ctx context.Context, userID string) error {
 		return nil
 	}
 	var reply proto.CallReply
-	err = a.sess.Call(ctx, proto.TypeCall, proto.CallRequest{User: proto.UserID(id), Codecs: callCodecs()}, &reply)
+	err = a.sess.CallEarly(ctx, proto.TypeCall, proto.CallRequest{User: proto.UserID(id), Codecs: callCodecs()}, &reply)
 	if err != nil {
 		n := m.errorNotice(err)
 		r.end(string(n.Code), 0, 0)
@@ -316,7 +316,7 @@ func (m *Model) Accept(ctx context.Context) error {
 		return err
 	}
 	var reply proto.CallAcceptReply
-	if err := a.sess.Call(ctx, proto.TypeCallAccept, proto.CallAcceptRequest{Call: id, Codec: pick}, &reply); err != nil {
+	if err := a.sess.CallEarly(ctx, proto.TypeCallAccept, proto.CallAcceptRequest{Call: id, Codec: pick}, &reply); err != nil {
 		if proto.CodeOf(err) == proto.CodeNoSuchCall {
 			r.end(proto.EndAnsweredElsewhere, 0, 0) // unless its call_end said better already
 			return nil
@@ -386,7 +386,7 @@ func (m *Model) Hangup(ctx context.Context) error {
 func (m *Model) endOnServer(ctx context.Context, r *callRun, typ string, id proto.CallID, reason string) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := r.a.sess.Call(ctx, typ, proto.CallRef{Call: id}, nil); err != nil && proto.CodeOf(err) != proto.CodeNoSuchCall {
+	if err := r.a.sess.CallEarly(ctx, typ, proto.CallRef{Call: id}, nil); err != nil && proto.CodeOf(err) != proto.CodeNoSuchCall {
 		m.log.Info("the server did not get the hang-up; it ends the call when the connection goes", "call", id, "err", err)
 	}
 	r.end(reason, r.a.user.ID, 0)
@@ -397,7 +397,7 @@ func (m *Model) endOnServer(ctx context.Context, r *callRun, typ string, id prot
 func (m *Model) hangupOnServer(a *account, id proto.CallID, reason string) {
 	ctx, cancel := context.WithTimeout(a.ctx, 5*time.Second)
 	defer cancel()
-	a.sess.Call(ctx, proto.TypeCallHangup, proto.CallHangupRequest{Call: id, Reason: reason}, nil)
+	a.sess.CallEarly(ctx, proto.TypeCallHangup, proto.CallHangupRequest{Call: id, Reason: reason}, nil)
 }
 
 // probeAudio opens the chosen (or the system's) microphone and speaker
@@ -691,16 +691,19 @@ func (r *callRun) stopTone() {
 }
 
 // startMedia starts the call's audio in the background. Call with
-// m.calls.mu held.
+// m.calls.mu held. The call lives on the session's connection of now (the
+// one that answered or was told of the answer): when that one ends, the
+// server ends the call, and so does its audio here.
 func (r *callRun) startMedia(codecName string) {
 	id, peer, muted, toneDone, group := r.view.ID, r.view.Peer.ID, r.view.Muted, r.toneDone, r.view.Group != 0
+	conn := r.a.sess.Conn()
 	r.a.spawn(func() {
 		waitFor(r.ctx, toneDone)
 		if browserCalls {
-			r.webMedia(id, muted)
+			r.webMedia(id, muted, conn)
 			return
 		}
-		r.media(id, peer, codecName, muted, group)
+		r.media(id, peer, codecName, muted, group, conn)
 	})
 }
 
@@ -720,7 +723,7 @@ func waitFor(ctx context.Context, done <-chan struct{}) {
 // the engine mixes the slots (call.Config.Group), the UDP leg has a
 // stream per slot, and nobody's silence ends it (I may be alone in it):
 // it is active as soon as my audio goes out.
-func (r *callRun) media(id proto.CallID, peer proto.UserID, codecName string, muted, group bool) {
+func (r *callRun) media(id proto.CallID, peer proto.UserID, codecName string, muted, group bool, conn *client.Conn) {
 	ctx, m, a := r.ctx, r.m, r.a
 	cd, ok := codec.Lookup(codecName)
 	if !ok {
@@ -817,7 +820,7 @@ func (r *callRun) media(id proto.CallID, peer proto.UserID, codecName string, mu
 		}
 		st := eng.Stats()
 		switch {
-		case a.sess.State() != client.Online:
+		case a.sess.Conn() != conn:
 			r.end(proto.EndDropped, a.user.ID, 0) // our connection went: the server ends the call too
 			return
 		case group:

@@ -201,7 +201,7 @@ func (w *webCall) answer(ctx context.Context, sdp string) error {
 // watchdog. A group call (r.view.Group set before the media starts) has
 // a leg with proto.MaxGroupCall m-lines, and the level of each
 // participant's slot goes to r.view.Participants ten times a second.
-func (r *callRun) webMedia(id proto.CallID, muted bool) {
+func (r *callRun) webMedia(id proto.CallID, muted bool, conn *client.Conn) {
 	ctx, m, a := r.ctx, r.m, r.a
 	m.calls.mu.Lock()
 	slots := 1
@@ -220,7 +220,7 @@ func (r *callRun) webMedia(id proto.CallID, muted bool) {
 	}
 	defer w.close()
 	var reply proto.CallRTCOfferReply
-	if err := a.sess.Call(ctx, proto.TypeCallRTCOffer, proto.CallRTCOfferRequest{Call: id, SDP: sdp}, &reply); err != nil {
+	if err := a.sess.CallEarly(ctx, proto.TypeCallRTCOffer, proto.CallRTCOfferRequest{Call: id, SDP: sdp}, &reply); err != nil {
 		if ctx.Err() != nil {
 			return
 		}
@@ -287,7 +287,7 @@ func (r *callRun) webMedia(id proto.CallID, muted bool) {
 			}
 			return
 		case now := <-tick.C:
-			if a.sess.State() != client.Online {
+			if a.sess.Conn() != conn {
 				r.end(proto.EndDropped, a.user.ID, 0)
 				return
 			}

@@ -4,6 +4,7 @@ package model
 
 import (
 	"parley/media/codec"
+	"parley/net/client"
 	"parley/net/proto"
 )
 
@@ -14,4 +15,6 @@ const browserCalls = false
 // callCodecs is what this build offers and answers.
 func callCodecs() []string { return codec.Names() }
 
-func (r *callRun) webMedia(proto.CallID, bool) { panic("browser calls outside the browser") }
+func (r *callRun) webMedia(proto.CallID, bool, *client.Conn) {
+	panic("browser calls outside the browser")
+}

@@ -700,3 +700,69 @@ func TestUnlistableDevicesGiveAPlainNotice(t *testing.T) {
 		t.Fatalf("notice %+v, devices %+v", n, st.AudioDevices)
 	}
 }
+
+// A call that rings while the callee's app is still syncing after a
+// reconnect is answered at once: the answer neither waits for the sync
+// nor fails as offline, the call carries on when the sync ends, and it
+// ends when that connection goes.
+func TestACallRingingDuringTheSyncIsAnswered(t *testing.T) {
+	srv := nodetest.Start(t)
+	proxy := startCutter(t, srv.Addr)
+	var holding atomic.Bool
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	liAudio, wangAudio := &virtualAudio{voice: true}, &virtualAudio{}
+	li := newCallModel(t, srv, liAudio)
+	wang := newTestModel(t, srv, t.TempDir(), func(c *Config) {
+		c.Audio = wangAudio
+		c.syncing = func(ctx context.Context) {
+			if holding.Load() {
+				entered <- struct{}{}
+				select {
+				case <-release:
+				case <-ctx.Done():
+				}
+			}
+		}
+	})
+	liU := li.registerAndLogin(srv, "李华")
+	wangU := wang.registerAndLoginAt(proxy.URL(), "Wang")
+
+	holding.Store(true)
+	proxy.dropAll()
+	select { // Wang's app reconnected and is held in its sync
+	case <-entered:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Wang's app did not reconnect")
+	}
+	ctx := context.Background()
+	if err := li.Call(ctx, fmt.Sprint(wangU.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if c := wang.callIs(state.CallIncoming); c.Peer != liU {
+		t.Fatalf("Wang's dialog: %+v", c)
+	}
+	if err := wang.Accept(ctx); err != nil {
+		t.Fatalf("answering during the sync: %v", err)
+	}
+	li.callIs(state.CallActive)
+	wang.callIs(state.CallActive)
+	waitUntil(t, "Li's voice at Wang's during the sync", func() bool { return wangAudio.heard.Load() > 10 })
+	if st := wang.State(); st.Conn == state.Online {
+		t.Fatal("the sync was not held: the test proves nothing")
+	}
+
+	holding.Store(false)
+	close(release)
+	wang.online()
+	heard := wangAudio.heard.Load()
+	waitUntil(t, "more of Li's voice after the sync", func() bool { return wangAudio.heard.Load() > heard+10 })
+	if c := wang.State().Call; c == nil || c.State != state.CallActive {
+		t.Fatalf("after the sync Wang's call is %+v, want active", c)
+	}
+
+	// The call lives on the connection that answered it: when that goes,
+	// it ends on both sides.
+	proxy.dropAll()
+	wang.ended(proto.EndDropped, wangU.ID)
+	li.ended(proto.EndDropped, wangU.ID)
+}

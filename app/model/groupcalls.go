@@ -82,7 +82,7 @@ func (m *Model) joinGroup(ctx context.Context, r *callRun) error {
 	conv, muted, rang := r.view.Group, r.view.Muted, r.view.ID // rang: the call that rang here, 0 when I start or join from the group
 	m.calls.mu.Unlock()
 	var reply proto.GroupCallReply
-	if err := a.sess.Call(ctx, proto.TypeGroupCall, proto.GroupCallRequest{Conv: conv, Muted: muted, Call: rang}, &reply); err != nil {
+	if err := a.sess.CallEarly(ctx, proto.TypeGroupCall, proto.GroupCallRequest{Conv: conv, Muted: muted, Call: rang}, &reply); err != nil {
 		if rang != 0 && proto.CodeOf(err) == proto.CodeNoSuchCall {
 			r.end(proto.EndCancelled, 0, 0) // it ended as I answered: nothing new starts
 			return nil
@@ -139,7 +139,7 @@ func (m *Model) acceptGroup(ctx context.Context, r *callRun) error {
 		go func() {
 			ctx, cancel := context.WithTimeout(r.a.ctx, 5*time.Second)
 			defer cancel()
-			r.a.sess.Call(ctx, proto.TypeCallDecline, proto.CallRef{Call: id}, nil)
+			r.a.sess.CallEarly(ctx, proto.TypeCallDecline, proto.CallRef{Call: id}, nil)
 		}()
 		r.end(proto.EndNoAudio, r.a.user.ID, 0)
 		return err
@@ -329,7 +329,7 @@ func (r *callRun) sendMute() {
 		}
 		ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
 		defer cancel()
-		if err := r.a.sess.Call(ctx, proto.TypeCallMute, proto.CallMuteRequest{Call: id, Muted: muted}, nil); err != nil && r.ctx.Err() == nil {
+		if err := r.a.sess.CallEarly(ctx, proto.TypeCallMute, proto.CallMuteRequest{Call: id, Muted: muted}, nil); err != nil && r.ctx.Err() == nil {
 			r.m.log.Info("the group call was not told of the mute", "call", id, "err", err)
 		}
 	})

@@ -53,6 +53,10 @@ type Config struct {
 	// OpenURL opens a link in the browser (links.go); nil: the system's
 	// default browser, or a new tab in the browser app.
 	OpenURL func(url string) error
+
+	// syncing, if set, runs as each connection's OnConnect begins, on
+	// the resumed connection (tests hold the sync there).
+	syncing func(ctx context.Context)
 }
 
 // Model is the application: it holds the state the UI draws and performs

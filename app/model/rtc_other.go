@@ -66,7 +66,7 @@ var errNoUDP = errors.New("the server offers no UDP for this call")
 func dialUDP(ctx context.Context, a *account, id proto.CallID, eng *call.Engine, log *slog.Logger, slots int) (*udpLink, error) {
 	l, err := newUDPLink(ctx, id, slots, eng.Receive, func(ctx context.Context, sdp string) (string, error) {
 		var reply proto.CallRTCOfferReply
-		if err := a.sess.Call(ctx, proto.TypeCallRTCOffer, proto.CallRTCOfferRequest{Call: id, SDP: sdp}, &reply); err != nil {
+		if err := a.sess.CallEarly(ctx, proto.TypeCallRTCOffer, proto.CallRTCOfferRequest{Call: id, SDP: sdp}, &reply); err != nil {
 			if proto.CodeOf(err) == proto.CodeUDPOff {
 				return "", errNoUDP
 			}

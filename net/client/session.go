@@ -95,7 +95,7 @@ type Session struct {
 
 	mu      sync.Mutex
 	state   State
-	conn    *Conn     // set while Online
+	conn    *Conn     // set once resumed: while OnConnect runs, and while Online
 	retryAt time.Time // while Offline and waiting: when the next attempt starts
 }
 
@@ -203,6 +203,9 @@ func (s *Session) connect(ctx context.Context) (*Conn, error) {
 			}
 		}
 	}
+	s.mu.Lock()
+	s.conn = c // for CallEarly while OnConnect runs
+	s.mu.Unlock()
 	if s.cfg.OnConnect != nil {
 		if err := s.cfg.OnConnect(ctx, c); err != nil {
 			c.Close()
@@ -238,15 +241,12 @@ func (s *Session) online(c *Conn) {
 	case <-s.kick:
 	default:
 	}
-	s.mu.Lock()
-	s.conn = c
-	s.mu.Unlock()
 	s.setState(Online, nil)
 }
 
 func (s *Session) setState(st State, err error) {
 	s.mu.Lock()
-	if st != Online {
+	if st == Offline || st == Connecting {
 		s.conn = nil
 	}
 	if st != Offline {
@@ -294,9 +294,36 @@ func (s *Session) Kick() {
 func (s *Session) Call(ctx context.Context, typ string, req, reply any) error {
 	s.mu.Lock()
 	c := s.conn
+	if s.state != Online {
+		c = nil
+	}
 	s.mu.Unlock()
 	if c == nil {
 		return fmt.Errorf("%s: %w", typ, ErrOffline)
 	}
 	return c.Call(ctx, typ, req, reply)
+}
+
+// CallEarly is Call that also goes through while the session is
+// Connecting, as soon as its connection is resumed (while OnConnect
+// runs): for requests that must not wait for a sync and need not be
+// ordered after what OnConnect sends, like answering a call that rang
+// during the sync. It fails with ErrOffline when there is no resumed
+// connection.
+func (s *Session) CallEarly(ctx context.Context, typ string, req, reply any) error {
+	c := s.Conn()
+	if c == nil {
+		return fmt.Errorf("%s: %w", typ, ErrOffline)
+	}
+	return c.Call(ctx, typ, req, reply)
+}
+
+// Conn is the session's connection once it is resumed (while OnConnect
+// runs, and while Online), nil otherwise. Something that lives on one
+// connection, like a call, ends when Conn is no longer the one it began
+// on.
+func (s *Session) Conn() *Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conn
 }

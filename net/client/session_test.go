@@ -346,3 +346,51 @@ func TestOfflineSaysWhenTheNextAttemptStarts(t *testing.T) {
 	}
 	r.stop()
 }
+
+// While OnConnect runs (a sync), Call fails fast with ErrOffline but
+// CallEarly goes through on the resumed connection, which Conn returns;
+// a later connection is another Conn, and none while offline.
+func TestCallEarlyGoesThroughWhileOnConnectRuns(t *testing.T) {
+	syncing, release := make(chan *Conn), make(chan struct{})
+	r := newSessionRig(t, "good", func(cfg *SessionConfig) {
+		cfg.OnConnect = func(ctx context.Context, c *Conn) error {
+			syncing <- c
+			<-release
+			return nil
+		}
+	})
+	r.run()
+	r.expect("connecting", "resume good")
+	first := <-syncing
+	ctx := testCtx(t)
+	if err := r.s.Ping(ctx); !errors.Is(err, ErrOffline) {
+		t.Fatalf("Call while OnConnect runs = %v, want ErrOffline", err)
+	}
+	if err := r.s.CallEarly(ctx, proto.TypePing, nil, nil); err != nil {
+		t.Fatalf("CallEarly while OnConnect runs: %v", err)
+	}
+	if got := r.s.Conn(); got != first {
+		t.Fatalf("Conn while OnConnect runs = %p, want the resumed connection %p", got, first)
+	}
+	close(release)
+	r.expect("online")
+	if err := r.s.Ping(ctx); err != nil {
+		t.Fatalf("Call online: %v", err)
+	}
+	r.srv.conn(t).ws.CloseNow()
+	r.expect("offline")
+	if r.s.Conn() != nil {
+		t.Fatal("Conn is set while offline")
+	}
+	if err := r.s.CallEarly(ctx, proto.TypePing, nil, nil); !errors.Is(err, ErrOffline) {
+		t.Fatalf("CallEarly offline = %v, want ErrOffline", err)
+	}
+	r.expect("wait 50ms")
+	r.fire <- time.Time{}
+	r.expect("connecting", "resume good")
+	if second := <-syncing; second == first || r.s.Conn() != second {
+		t.Fatalf("after a reconnect Conn = %p, want the new connection %p (not %p)", r.s.Conn(), second, first)
+	}
+	r.expect("online")
+	r.stop()
+}
