@@ -69,7 +69,7 @@ func (s *scanner) eat(c byte) bool {
 // str steps over a string at i and returns its contents (between the
 // quotes) and whether they need unescaping (plain false: the bytes are the
 // string). A string that is not valid UTF-8, or holds an escaped lone
-// surrogate, is not ok: encoding/json would replace those with U+FFFD, and
+// surrogate or U+0000, is not ok: encoding/json would replace those with U+FFFD, and
 // DecodeFrame and DecodeBody refuse them (see utf8.go).
 func (s *scanner) str() (raw []byte, plain, ok bool) {
 	if s.next() != '"' {
@@ -109,6 +109,9 @@ func (s *scanner) str() (raw []byte, plain, ok bool) {
 					return nil, false, false
 				}
 				s.i += 5
+				if r == 0 { // U+0000: refused like text that is not UTF-8
+					return nil, false, false
+				}
 				if r >= 0xd800 && r <= 0xdfff { // only as a high+low pair
 					lo, ok := rune(0), false
 					if r <= 0xdbff && s.i+6 <= len(s.b) && s.b[s.i] == '\\' && s.b[s.i+1] == 'u' {

@@ -16,10 +16,13 @@ import (
 // So a body holding such a string anywhere is refused before it is
 // decoded, with the code that the field it is in declares in its
 // `badutf8` tag (the code that field's other faults get), or bad_request.
+// So is U+0000 (the escape \u0000): PostgreSQL cannot store it in text,
+// and a server must not keep one string on SQLite that it refuses on
+// PostgreSQL.
 
 // validText reports whether every string in b, which is valid JSON (or
 // the inside of one string), is valid UTF-8 without a lone surrogate
-// escape. Outside strings, valid JSON is ASCII without backslashes.
+// escape, and without U+0000. Outside strings, valid JSON is ASCII without backslashes.
 func validText(b []byte) bool {
 	if !utf8.Valid(b) {
 		return false
@@ -38,6 +41,8 @@ func validText(b []byte) bool {
 		}
 		b = b[i+6:]
 		switch {
+		case r == 0:
+			return false
 		case r >= 0xdc00 && r <= 0xdfff: // a low surrogate on its own
 			return false
 		case r >= 0xd800 && r <= 0xdbff: // a high one: a low one must follow
@@ -92,13 +97,13 @@ func textError(body []byte, v any) *Error {
 			}
 			if key, _ := tok.(string); !validText(val) {
 				if code, ok := textCode(v, key); ok {
-					return Errorf(code, "%s is not valid UTF-8", key)
+					return Errorf(code, "%s is not valid UTF-8, or holds U+0000", key)
 				}
 				break
 			}
 		}
 	}
-	return Errorf(CodeBadRequest, "the body holds a string that is not valid UTF-8")
+	return Errorf(CodeBadRequest, "the body holds a string that is not valid UTF-8, or holds U+0000")
 }
 
 // textCode returns the code a field of v's struct type declares with its

@@ -34,6 +34,10 @@ func TestStringsThatAreNotUTF8AreRefusedWithTheFieldsCode(t *testing.T) {
 		{`["` + "\xff" + `"]`, &SendRequest{}, CodeBadRequest},
 		{`{"name":"` + "\xff" + `","size":1,"sha256":"x","conv":1}`, &CreateRequest{}, CodeBadRequest},
 		{`{"name":"ok","size":1,"sha256":"x","conv":1,"type":"\ud800"}`, &CreateRequest{}, CodeBadRequest},
+		// U+0000, which PostgreSQL cannot store, is refused alike.
+		{`{"conv":1,"client_id":"a","text":"hi \u0000 there"}`, &SendRequest{}, CodeBadText},
+		{`{"conv":1,"client_id":"\u0000","text":"hi"}`, &SendRequest{}, CodeBadRequest},
+		{`{"name":"Li\u0000"}`, &CreateGroupRequest{}, CodeInvalidName},
 	} {
 		err := DecodeBody(json.RawMessage(c.body), c.v)
 		if CodeOf(err) != c.code {

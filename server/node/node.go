@@ -34,7 +34,10 @@ const Version = "0.1.0"
 // Config configures a Node. Only DataDir is required.
 type Config struct {
 	DataDir string
-	Logger  *slog.Logger
+	// DB is a PostgreSQL address (postgres://…) to keep the database in,
+	// instead of SQLite in DataDir ("").
+	DB     string
+	Logger *slog.Logger
 
 	// Synchronous is SQLite's synchronous mode, FULL (default) or NORMAL.
 	Synchronous string
@@ -287,11 +290,17 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	return n, nil
 }
 
-// openStore opens the node's storage. Today that is always SQLite in the
-// data folder; a second implementation (PostgreSQL, issue 18) is chosen
-// here, by its flag, and the rest of the node sees only storage.Store.
+// openStore opens the node's storage: SQLite in the data folder, or the
+// PostgreSQL database of cfg.DB. The rest of the node sees only
+// storage.Store.
 func openStore(ctx context.Context, cfg Config, opts storage.Options) (storage.Store, error) {
-	db, err := storage.Open(ctx, cfg.DataDir, opts)
+	open := storage.Open
+	if cfg.DB != "" {
+		open = func(ctx context.Context, dir string, opts storage.Options) (*storage.DB, error) {
+			return storage.OpenPostgres(ctx, cfg.DB, dir, opts)
+		}
+	}
+	db, err := open(ctx, cfg.DataDir, opts)
 	if err != nil {
 		return nil, err // not a nil *DB in a non-nil Store
 	}

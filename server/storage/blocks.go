@@ -236,7 +236,7 @@ func (d *DB) Block(ctx context.Context, me, user proto.UserID) (deleted proto.Co
 		if _, err := userTx(tx, user); err != nil {
 			return nil, err
 		}
-		if _, err := tx.Exec("INSERT OR IGNORE INTO blocks (user_id, blocked, time) VALUES (?, ?, ?)", me, user, d.nowMs()); err != nil {
+		if _, err := tx.Exec("INSERT INTO blocks (user_id, blocked, time) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", me, user, d.nowMs()); err != nil {
 			return nil, fmt.Errorf("block: %w", err)
 		}
 		id, err := directID(tx, me, user)

@@ -178,7 +178,7 @@ func (d *DB) Upload(ctx context.Context, id string) (Upload, error) {
 // UploadsUpdatedBefore lists uploads last changed before t (Unix ms), and
 // every verified upload when verified is set (for recovery after a crash).
 func (d *DB) UploadsUpdatedBefore(ctx context.Context, t int64, verified bool) ([]Upload, error) {
-	rows, err := d.r.QueryContext(ctx, "SELECT "+uploadCols+" FROM uploads WHERE updated < ? OR (? AND state = 'verified')", t, verified)
+	rows, err := d.r.QueryContext(ctx, "SELECT "+uploadCols+" FROM uploads WHERE updated < ? OR (? = 1 AND state = 'verified')", t, verified)
 	if err != nil {
 		return nil, fmt.Errorf("list uploads: %w", err)
 	}

@@ -279,11 +279,14 @@ func (d *DB) JoinGroup(ctx context.Context, user proto.User, group proto.ConvID)
 // fileRequest stores user's request to join c.
 func (s *sequencer) fileRequest(tx *sql.Tx, c *convState, user proto.User) (*proto.JoinRequest, error) {
 	r := &proto.JoinRequest{Group: c.id, GroupName: c.name, User: user, Time: s.d.nowMs()}
-	if _, err := tx.Exec("INSERT INTO join_requests (conv_id, user_id, time) VALUES (?, ?, ?)", c.id, user.ID, r.Time); err != nil {
-		if isUniqueViolation(err) || isPrimaryKeyViolation(err) {
-			return nil, proto.Errorf(proto.CodeAlreadyRequested, "your request to join %s is waiting for its admins", c.name)
-		}
+	res, err := tx.Exec("INSERT INTO join_requests (conv_id, user_id, time) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", c.id, user.ID, r.Time)
+	if err != nil {
 		return nil, fmt.Errorf("file join request: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return nil, fmt.Errorf("file join request: %w", err)
+	} else if n == 0 {
+		return nil, proto.Errorf(proto.CodeAlreadyRequested, "your request to join %s is waiting for its admins", c.name)
 	}
 	return r, nil
 }

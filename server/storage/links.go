@@ -52,13 +52,9 @@ func (d *DB) CreateLink(ctx context.Context, actor proto.User, group proto.ConvI
 		if live >= proto.MaxLinksPerGroup {
 			return nil, proto.Errorf(proto.CodeTooLarge, "%s has %d links: revoke one first", c.name, live)
 		}
-		res, err := tx.Exec("INSERT INTO invite_links (token, conv_id, creator, created, expires, max_uses) VALUES (?, ?, ?, ?, ?, ?)",
-			nl.Token, c.id, actor.ID, now, nl.Expires, nl.MaxUses)
-		if err != nil {
-			return nil, fmt.Errorf("insert invite link: %w", err)
-		}
-		id, err := res.LastInsertId()
-		if err != nil {
+		var id int64
+		if err := tx.QueryRow("INSERT INTO invite_links (token, conv_id, creator, created, expires, max_uses) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+			nl.Token, c.id, actor.ID, now, nl.Expires, nl.MaxUses).Scan(&id); err != nil {
 			return nil, fmt.Errorf("insert invite link: %w", err)
 		}
 		return proto.InviteLink{ID: id, Group: c.id, Token: nl.Token, Path: proto.JoinPathPrefix + nl.Token, Creator: actor,

@@ -274,15 +274,18 @@ func (d *DB) DeleteAccount(ctx context.Context, user proto.UserID) ([]string, er
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("drop picture files of %d: %w", user, err)
 		}
+		if _, err := tx.Exec("UPDATE users SET name = ?, about = '', picture = '', pw_hash = '', deleted = 1, read_receipts = 0, profile_rev = "+nextProfileRev+" WHERE id = ?",
+			proto.DeletedName, user); err != nil {
+			return nil, fmt.Errorf("delete account %d: %w", user, err)
+		}
 		for _, q := range []string{
-			"UPDATE users SET name = ?2, about = '', picture = '', pw_hash = '', deleted = 1, read_receipts = 0, profile_rev = " + nextProfileRev + " WHERE id = ?1",
-			"DELETE FROM sessions WHERE user_id = ?1",
-			"DELETE FROM reads WHERE user_id = ?1",
-			"DELETE FROM hidden WHERE user_id = ?1",
-			"DELETE FROM join_requests WHERE user_id = ?1",
-			"UPDATE invite_links SET revoked = 1 WHERE creator = ?1",
+			"DELETE FROM sessions WHERE user_id = ?",
+			"DELETE FROM reads WHERE user_id = ?",
+			"DELETE FROM hidden WHERE user_id = ?",
+			"DELETE FROM join_requests WHERE user_id = ?",
+			"UPDATE invite_links SET revoked = 1 WHERE creator = ?",
 		} {
-			if _, err := tx.Exec(q, user, proto.DeletedName); err != nil {
+			if _, err := tx.Exec(q, user); err != nil {
 				return nil, fmt.Errorf("delete account %d: %w", user, err)
 			}
 		}

@@ -124,7 +124,7 @@ func (d *DB) SeenBy(ctx context.Context, caller proto.UserID, conv proto.ConvID,
 	rows, err := d.r.QueryContext(ctx, `SELECT u.id, u.name FROM members m
 		JOIN reads r ON r.conv_id = m.conv_id AND r.user_id = m.user_id
 		JOIN users u ON u.id = m.user_id
-		WHERE m.conv_id = ? AND m.user_id != ? AND r.read_seq >= ? AND u.read_receipts
+		WHERE m.conv_id = ? AND m.user_id != ? AND r.read_seq >= ? AND u.read_receipts = 1
 		ORDER BY m.joined, u.id`, conv, caller, seq)
 	if err != nil {
 		return nil, fmt.Errorf("seen by in %d: %w", conv, err)
@@ -211,7 +211,7 @@ func (d *DB) addReadState(ctx context.Context, user proto.UserID, cs []proto.Con
 	rows, err := d.r.QueryContext(ctx, `SELECT m.conv_id, COALESCE(r.read_seq, 0),
 		(SELECT COUNT(*) FROM (SELECT 1 FROM messages x WHERE x.conv_id = m.conv_id AND x.seq > COALESCE(r.read_seq, 0)
 			AND x.sender != m.user_id AND x.kind IN `+unreadKinds+`
-			AND NOT EXISTS (SELECT 1 FROM hidden h WHERE h.user_id = m.user_id AND h.conv_id = x.conv_id AND h.seq = x.seq) LIMIT `+fmt.Sprint(MaxUnread)+`)),
+			AND NOT EXISTS (SELECT 1 FROM hidden h WHERE h.user_id = m.user_id AND h.conv_id = x.conv_id AND h.seq = x.seq) LIMIT `+fmt.Sprint(MaxUnread)+`) AS unread),
 		u.read_receipts
 		FROM members m JOIN users u ON u.id = m.user_id
 		LEFT JOIN reads r ON r.conv_id = m.conv_id AND r.user_id = m.user_id
@@ -238,7 +238,7 @@ func (d *DB) addReadState(ctx context.Context, user proto.UserID, cs []proto.Con
 	rows.Close()
 	// A peer who blocked the user, or deleted their request, shows
 	// nothing; one whose request waits, no read position (blocks.go).
-	peers, err := d.r.QueryContext(ctx, `SELECT me.conv_id, r.read_seq, r.delivered_seq, u.read_receipts AND NOT EXISTS (
+	peers, err := d.r.QueryContext(ctx, `SELECT me.conv_id, r.read_seq, r.delivered_seq, u.read_receipts = 1 AND NOT EXISTS (
 			SELECT 1 FROM members wm WHERE wm.conv_id = me.conv_id AND wm.user_id = r.user_id AND wm.request = 1)
 		FROM members me JOIN conversations c ON c.id = me.conv_id AND c.kind = 'direct'
 		JOIN reads r ON r.conv_id = me.conv_id AND r.user_id != me.user_id

@@ -68,6 +68,7 @@ type searchItem struct {
 type searchIndex struct {
 	w, r   *sql.DB // the index's writer (one connection) and readers
 	main   *sql.DB // the main database's readers, to catch up from
+	shared bool    // other nodes write main too: catch up before every search
 	log    *slog.Logger
 	in     chan searchItem
 	behind atomic.Bool // messages were not queued: catch up before the next barrier
@@ -79,7 +80,10 @@ type searchIndex struct {
 	next int64                  // the next row ID
 }
 
-func openSearch(ctx context.Context, dir string, main *sql.DB, log *slog.Logger) (*searchIndex, error) {
+// shared: other nodes write the main database too (PostgreSQL), so
+// their messages come in only by catching up, which every search does
+// first.
+func openSearch(ctx context.Context, dir string, main *sql.DB, log *slog.Logger, shared bool) (*searchIndex, error) {
 	path := filepath.Join(dir, SearchFileName)
 	dsn := func(writer bool) string {
 		q := url.Values{}
@@ -114,7 +118,7 @@ func openSearch(ctx context.Context, dir string, main *sql.DB, log *slog.Logger)
 		w.Close()
 		return nil, fmt.Errorf("open search index for reading: %w", err)
 	}
-	x := &searchIndex{w: w, r: r, main: main, log: log, in: make(chan searchItem, searchQueueLen),
+	x := &searchIndex{w: w, r: r, main: main, log: log, shared: shared, in: make(chan searchItem, searchQueueLen),
 		quit: make(chan struct{}), done: make(chan struct{}), high: map[proto.ConvID]int64{}}
 	if err := x.load(ctx); err != nil {
 		x.w.Close()
@@ -172,6 +176,9 @@ func (x *searchIndex) committed(batch []Committed) {
 
 // wait returns once everything committed before it is indexed.
 func (x *searchIndex) wait(ctx context.Context) error {
+	if x.shared {
+		x.behind.Store(true) // and what other nodes committed
+	}
 	done := make(chan struct{})
 	select {
 	case x.in <- searchItem{done: done}:

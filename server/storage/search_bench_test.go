@@ -18,7 +18,7 @@ func BenchmarkSearchIndex(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer d.Close()
-	x, err := openSearch(context.Background(), b.TempDir(), d.r, slog.New(slog.DiscardHandler))
+	x, err := openSearch(context.Background(), b.TempDir(), d.r, slog.New(slog.DiscardHandler), false)
 	if err != nil {
 		b.Fatal(err)
 	}

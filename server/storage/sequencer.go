@@ -75,6 +75,11 @@ type sequencer struct {
 	// database (ROLLBACK TO failed): the whole transaction must go.
 	broken error
 
+	// PostgreSQL (several nodes may write): clock is the commit clock's
+	// position after this sequencer's last commit (0: unknown), pos the
+	// current transaction's.
+	clock, pos int64
+
 	// fault, if set (by tests, from a job), runs before each statement
 	// that goes through exec and fails it with the error it returns.
 	fault func(query string) error
@@ -241,6 +246,7 @@ func (s *sequencer) runBatch(batch []*job) {
 	fail := func(err error) {
 		d.log.Error("write batch failed", "err", err, "jobs", len(batch))
 		s.convs = map[proto.ConvID]*convState{} // may hold uncommitted values
+		s.clock = 0
 		for _, j := range batch {
 			j.done(nil, fmt.Errorf("write batch: %w", err))
 		}
@@ -249,13 +255,23 @@ func (s *sequencer) runBatch(batch []*job) {
 	// The transaction holds the gate, so a checkpoint that resets the
 	// log runs between two of them; past its bound, the log is reset
 	// before it grows further.
-	d.ckpt.throttle()
+	if d.ckpt != nil {
+		d.ckpt.throttle()
+	}
 	d.gate.Lock()
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		d.gate.Unlock()
 		fail(err)
 		return
+	}
+	if d.pg {
+		if err := s.tick(tx); err != nil {
+			tx.Rollback()
+			d.gate.Unlock()
+			fail(err)
+			return
+		}
 	}
 	for i, j := range batch {
 		if err := j.ctx.Err(); err != nil {
@@ -286,6 +302,7 @@ func (s *sequencer) runBatch(batch []*job) {
 		fail(err)
 		return
 	}
+	s.clock = s.pos
 	if d.opts.OnCommit != nil && len(s.committed) > 0 {
 		d.opts.OnCommit(s.committed)
 	}
@@ -300,9 +317,28 @@ func (s *sequencer) runBatch(batch []*job) {
 	}
 }
 
+// tick advances the cluster's commit clock, first thing in a PostgreSQL
+// transaction. Its row lock makes the nodes' transactions take turns, so
+// seqs stay gap-free and in commit order whoever writes, and IDs drawn
+// at random cannot collide. If the clock moved since this sequencer's
+// last commit, another node wrote: what is cached of conversations may
+// be stale, and is loaded again from the database.
+func (s *sequencer) tick(tx *sql.Tx) error {
+	if err := tx.QueryRow("UPDATE commit_clock SET pos = pos + 1 WHERE id = 1 RETURNING pos").Scan(&s.pos); err != nil {
+		return fmt.Errorf("commit clock: %w", err)
+	}
+	if s.pos != s.clock+1 {
+		s.convs = map[proto.ConvID]*convState{}
+	}
+	return nil
+}
+
 // countFrames tells the checkpointer how many frames the last
 // transaction wrote to the log.
 func (s *sequencer) countFrames() {
+	if s.d.ckpt == nil {
+		return
+	}
 	n, err := walFrames(s.d.w)
 	if err != nil {
 		s.d.log.Warn("count log frames", "err", err)
@@ -318,7 +354,8 @@ func (s *sequencer) runJob(ctx context.Context, tx *sql.Tx, j *job) (v any, err 
 	clear(s.undo)
 	s.added = s.added[:0]
 	s.jobStart = len(s.committed)
-	if !j.single {
+	single := j.single && !s.d.pg // a failed statement spoils a PostgreSQL transaction: always a savepoint
+	if !single {
 		if _, err := s.exec(tx, sqlSavepoint); err != nil {
 			return nil, fmt.Errorf("savepoint: %w", err)
 		}
@@ -328,7 +365,7 @@ func (s *sequencer) runJob(ctx context.Context, tx *sql.Tx, j *job) (v any, err 
 			err = fmt.Errorf("write job panicked: %v", p)
 		}
 		if err == nil {
-			if j.single {
+			if single {
 				return
 			}
 			_, err = s.exec(tx, sqlRelease)
@@ -337,7 +374,7 @@ func (s *sequencer) runJob(ctx context.Context, tx *sql.Tx, j *job) (v any, err 
 			}
 		}
 		// Undo the job: database, cache and messages.
-		if !j.single {
+		if !single {
 			if _, rerr := s.exec(tx, sqlRollbackTo); rerr != nil {
 				s.broken = fmt.Errorf("roll back a failed write (%v): %w", err, rerr)
 			} else if _, rerr := s.exec(tx, sqlRelease); rerr != nil {

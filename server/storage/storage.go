@@ -1,7 +1,8 @@
 // Package storage is the server's durable state: users, sessions,
 // conversations, memberships and messages. The services use it through
 // the interfaces of store.go, with this package's types; *DB, in an
-// embedded SQLite database, is the implementation here.
+// embedded SQLite database or in PostgreSQL (OpenPostgres, pgdriver.go),
+// is the implementation here.
 //
 // Every write goes through one goroutine, the sequencer, which batches
 // concurrent writes into one transaction (group commit), assigns each
@@ -25,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -64,6 +66,23 @@ type Options struct {
 	NoRequests bool
 	Logger     *slog.Logger
 	Now        func() time.Time
+}
+
+// withDefaults fills in the defaults every implementation shares.
+func (opts Options) withDefaults() Options {
+	if opts.Synchronous == "" {
+		opts.Synchronous = "FULL"
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 512
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return opts
 }
 
 // Committed is a message that is durable, with the users it must reach.
@@ -109,6 +128,9 @@ type DB struct {
 	ckpt *checkpointer
 	// search is the search index, written behind the commit (search.go).
 	search *searchIndex
+	// pg: the database is PostgreSQL (OpenPostgres), shared by the
+	// nodes of a cluster; ckpt is nil.
+	pg bool
 }
 
 // FileName is the database file inside the data folder.
@@ -119,18 +141,7 @@ func Open(ctx context.Context, dir string, opts Options) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
-	if opts.Synchronous == "" {
-		opts.Synchronous = "FULL"
-	}
-	if opts.MaxBatch <= 0 {
-		opts.MaxBatch = 512
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
+	opts = opts.withDefaults()
 	if opts.CheckpointFrames <= 0 {
 		opts.CheckpointFrames = defaultCheckpointFrames
 	}
@@ -203,11 +214,62 @@ func Open(ctx context.Context, dir string, opts Options) (*DB, error) {
 	c.SetMaxIdleConns(1)
 	c.SetConnMaxLifetime(0)
 	c.SetConnMaxIdleTime(0)
-	si, err := openSearch(ctx, dir, r, opts.Logger)
+	d, err := start(ctx, w, r, dir, opts, false)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	d.ckpt = newCheckpointer(c, &d.gate, opts.CheckpointFrames, opts.MaxWALFrames, opts.OnCheckpoint, opts.Logger)
+	go d.runSequencer()
+	return d, nil
+}
+
+// OpenPostgres opens the PostgreSQL database at dsn (a postgres:// URL
+// or key=value string), creating the schema or migrating it, for one of
+// the nodes of a cluster that share it. dir is the node's own folder, for
+// its search index (a cache of the database's messages, search.go).
+// Options mean what they mean for Open, but Synchronous and the
+// checkpoint fields, which are SQLite's.
+//
+// Several nodes may write the same database: the sequencer of each takes
+// the cluster's commit clock (a row) first in every transaction, so their
+// transactions take turns, and a conversation's state comes from the
+// database whenever another node wrote since this one last did
+// (sequencer.go).
+func OpenPostgres(ctx context.Context, dsn, dir string, opts Options) (*DB, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	opts = opts.withDefaults()
+	conn, err := newPGConnector(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres address: %w", err)
+	}
+	w := sql.OpenDB(conn)
+	w.SetMaxOpenConns(2) // the sequencer's transaction, and migrations or a stray direct write
+	if err := migratePG(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r := sql.OpenDB(conn)
+	n := max(4, 2*runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	d, err := start(ctx, w, r, dir, opts, true)
+	if err != nil {
+		return nil, err
+	}
+	go d.runSequencer()
+	return d, nil
+}
+
+// start makes the DB over its writer and readers, with the search index
+// in dir; the caller starts the sequencer. On failure it closes w and r.
+func start(ctx context.Context, w, r *sql.DB, dir string, opts Options, pg bool) (*DB, error) {
+	si, err := openSearch(ctx, dir, r, opts.Logger, pg)
 	if err != nil {
 		w.Close()
 		r.Close()
-		c.Close()
 		return nil, err
 	}
 	onCommit := opts.OnCommit
@@ -218,14 +280,12 @@ func Open(ctx context.Context, dir string, opts Options) (*DB, error) {
 		}
 	}
 	d := &DB{
-		w: w, r: r, opts: opts, log: opts.Logger, now: opts.Now, search: si,
+		w: w, r: r, opts: opts, log: opts.Logger, now: opts.Now, search: si, pg: pg,
 		jobs: make(chan *job, 4*opts.MaxBatch),
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
 	}
-	d.ckpt = newCheckpointer(c, &d.gate, opts.CheckpointFrames, opts.MaxWALFrames, opts.OnCheckpoint, opts.Logger)
 	d.seq = newSequencer(d)
-	go d.runSequencer()
 	return d, nil
 }
 
@@ -240,7 +300,11 @@ func (d *DB) Close() error {
 		d.closing.Unlock()
 		close(d.quit)
 		<-d.done
-		d.closeErr = errors.Join(d.search.close(), d.ckpt.close(), d.r.Close(), d.w.Close())
+		var ckptErr error
+		if d.ckpt != nil {
+			ckptErr = d.ckpt.close()
+		}
+		d.closeErr = errors.Join(d.search.close(), ckptErr, d.r.Close(), d.w.Close())
 	})
 	return d.closeErr
 }
@@ -521,9 +585,80 @@ func migrate(ctx context.Context, db *sql.DB) error {
 
 // SchemaVersion reports how many migrations the database has run.
 func (d *DB) SchemaVersion(ctx context.Context) (int, error) {
+	q := "PRAGMA user_version"
+	if d.pg {
+		q = "SELECT version FROM schema_version"
+	}
 	var v int
-	err := d.r.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	err := d.r.QueryRowContext(ctx, q).Scan(&v)
 	return v, err
+}
+
+// PostgreSQL runs the same migrations as SQLite, in the words of
+// pgMigration, after its own first one (pgSetup): the schema version, and
+// the cluster's commit clock (sequencer.go).
+const pgSetup = `CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL);
+INSERT INTO schema_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
+CREATE TABLE IF NOT EXISTS commit_clock (id BIGINT PRIMARY KEY CHECK (id = 1), pos BIGINT NOT NULL);
+INSERT INTO commit_clock VALUES (1, 0) ON CONFLICT DO NOTHING;`
+
+// pgMigration says a migration written for SQLite in PostgreSQL's words.
+// Migrations keep to the SQL both understand but for these: SQLite's
+// INTEGER is 64 bits (bigint), BLOB is bytea, tables without rowid are
+// every PostgreSQL table, the one table with an automatic key says so,
+// and JSON is read with ->>.
+func pgMigration(m string) string {
+	return strings.NewReplacer(
+		"id       INTEGER PRIMARY KEY,\n\t\ttoken", "id       BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n\t\ttoken",
+		"INTEGER", "BIGINT",
+		"BLOB", "BYTEA",
+		") WITHOUT ROWID", ")",
+		"json_extract(m.event, '$.type')", "(m.event::jsonb ->> 'type')",
+	).Replace(m)
+}
+
+// migratePG creates or migrates a PostgreSQL database. Nodes starting
+// at once take turns (an advisory lock): one migrates, the others find
+// it done.
+func migratePG(ctx context.Context, db *sql.DB) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connect to postgres: %w", err)
+	}
+	defer conn.Close()
+	const lock = 0x70617231 // "par1"
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", lock); err != nil {
+		return fmt.Errorf("lock for migrations: %w", err)
+	}
+	defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(?)", lock)
+	if _, err := conn.ExecContext(ctx, pgSetup); err != nil {
+		return fmt.Errorf("set up schema: %w", err)
+	}
+	var version int
+	if err := conn.QueryRowContext(ctx, "SELECT version FROM schema_version").Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this server (%d): upgrade the server", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, pgMigration(migrations[i])); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE schema_version SET version = ?", i+1); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+	}
+	return nil
 }
 
 func (d *DB) nowMs() int64 { return d.now().UnixMilli() }

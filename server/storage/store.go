@@ -13,9 +13,9 @@ import (
 // Files (and two reads of Accounts and Conversations); the admin socket
 // takes Operator. Store is all of them and the DB's lifetime.
 //
-// *DB (SQLite) implements Store; a second implementation (PostgreSQL, see
-// docs/architecture.md) goes in a package of its own beside this one,
-// using this package's types and errors. Each method's contract is the
+// *DB implements Store, on SQLite (Open) or PostgreSQL (OpenPostgres);
+// another implementation would go in a package of its own beside this
+// one, using this package's types and errors. Each method's contract is the
 // documentation of the *DB method of the same name, and the suite in
 // storage/storagetest holds it for every implementation. What every
 // implementation must also provide:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -148,7 +149,7 @@ func testHistoryPagesStopAtAByteBudget(t *testing.T, db Database) {
 	ctx := context.Background()
 	a := mustUser(t, d, "a")
 	g, _ := d.CreateGroup(ctx, a, "g")
-	long := string(make([]byte, proto.MaxTextBytes))
+	long := strings.Repeat("x", proto.MaxTextBytes)
 	for i := range 300 { // 300 × 16 KiB = 4.7 MiB > storage.MaxPageBytes
 		if _, _, err := d.Send(ctx, a, g.ID, fmt.Sprint(i), long); err != nil {
 			t.Fatal(err)

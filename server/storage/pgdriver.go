@@ -1,0 +1,144 @@
+package storage
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// The PostgreSQL mode runs the same queries as SQLite through
+// database/sql, on pgx's driver wrapped by pgConnector. The storage code
+// writes SQL both engines understand; the wrapper bridges the two
+// differences that every query would otherwise have to spell twice:
+//
+//   - placeholders: SQLite's ? becomes PostgreSQL's $1, $2, … (rebind);
+//   - booleans: the schema stores flags as integers, as SQLite does, and
+//     a Go bool argument becomes 0 or 1 (PostgreSQL refuses a bool for a
+//     bigint column). Scanning an integer into a bool works as it does on
+//     SQLite (database/sql converts).
+
+// pgConnector opens pgx connections that rebind and convert.
+type pgConnector struct{ inner driver.Connector }
+
+func newPGConnector(dsn string) (driver.Connector, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return pgConnector{inner: stdlib.GetConnector(*cfg)}, nil
+}
+
+func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.inner.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &pgConn{conn.(*stdlib.Conn)}, nil
+}
+
+func (c pgConnector) Driver() driver.Driver { return c.inner.Driver() }
+
+// pgConn is a pgx connection whose queries are rebound.
+type pgConn struct{ *stdlib.Conn }
+
+func (c *pgConn) Prepare(query string) (driver.Stmt, error) {
+	return c.Conn.PrepareContext(context.Background(), rebind(query))
+}
+
+func (c *pgConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	return c.Conn.PrepareContext(ctx, rebind(query))
+}
+
+func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	return c.Conn.ExecContext(ctx, rebind(query), args)
+}
+
+func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	return c.Conn.QueryContext(ctx, rebind(query), args)
+}
+
+// CheckNamedValue passes every argument to pgx as it is, but a bool,
+// which becomes the integer the schema stores.
+func (c *pgConn) CheckNamedValue(v *driver.NamedValue) error {
+	if b, ok := v.Value.(bool); ok {
+		v.Value = int64(0)
+		if b {
+			v.Value = int64(1)
+		}
+	}
+	return nil
+}
+
+// rebind turns SQLite's placeholders into PostgreSQL's: ? into the next
+// number ($1, $2, …), ?NNN into $NNN, leaving string literals, quoted
+// identifiers and comments alone.
+func rebind(query string) string {
+	if !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		switch ch := query[i]; ch {
+		case '\'', '"':
+			j := strings.IndexByte(query[i+1:], ch)
+			if j < 0 {
+				b.WriteString(query[i:])
+				return b.String()
+			}
+			b.WriteString(query[i : i+j+2])
+			i += j + 1
+		case '-':
+			if i+1 < len(query) && query[i+1] == '-' {
+				j := strings.IndexByte(query[i:], '\n')
+				if j < 0 {
+					b.WriteString(query[i:])
+					return b.String()
+				}
+				b.WriteString(query[i : i+j])
+				i += j - 1
+				continue
+			}
+			b.WriteByte(ch)
+		case '?':
+			b.WriteByte('$')
+			j := i + 1
+			for j < len(query) && query[j] >= '0' && query[j] <= '9' {
+				j++
+			}
+			if j > i+1 { // ?NNN, numbered as PostgreSQL numbers
+				b.WriteString(query[i+1 : j])
+				i = j - 1
+				continue
+			}
+			n++
+			b.WriteString(strconv.Itoa(n))
+		default:
+			b.WriteByte(ch)
+		}
+	}
+	return b.String()
+}
+
+// pgCode is the SQLSTATE of a PostgreSQL error ("" for other errors).
+func pgCode(err error) string {
+	var e *pgconn.PgError
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// PostgreSQL's error codes that storage tells apart.
+const (
+	pgUniqueViolation      = "23505"
+	pgSerializationFailure = "40001"
+	pgDeadlockDetected     = "40P01"
+)
