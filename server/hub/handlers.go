@@ -329,7 +329,7 @@ func (h *Hub) members(ctx context.Context, c *conn, body json.RawMessage) (any, 
 	ms := make([]proto.Member, len(us))
 	h.mu.RLock()
 	for i, u := range us {
-		ms[i] = proto.Member{User: u, Online: len(h.users[u.ID]) > 0 && !hidden[u.ID]}
+		ms[i] = proto.Member{User: u, Online: h.onlineLocked(u.ID) && !hidden[u.ID]}
 	}
 	h.mu.RUnlock()
 	return proto.MembersReply{Members: ms}, nil

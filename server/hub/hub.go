@@ -40,6 +40,9 @@ type Store interface {
 
 // Config configures a Hub. DB and Hasher are required.
 type Config struct {
+	// Cluster, if set, is the bus to the other nodes of a cluster
+	// (cluster.go); nil: this node is the server.
+	Cluster  Cluster
 	DB       Store
 	Hasher   *auth.Hasher
 	Logger   *slog.Logger
@@ -147,13 +150,16 @@ type Hub struct {
 
 	hello []byte
 
-	mu       sync.RWMutex
-	users    map[proto.UserID][]*conn
-	watchers map[proto.ConvID]map[*conn]struct{}
-	conns    map[*conn]struct{}
-	perAddr  map[string]int // open connections by client address
-	closing  bool
-	wg       sync.WaitGroup // connection goroutines: readers and shuts
+	mu    sync.RWMutex
+	users map[proto.UserID][]*conn
+	// remoteOnline: in a cluster, the other nodes where each user has a
+	// connection (cluster.go).
+	remoteOnline map[proto.UserID]map[string]bool
+	watchers     map[proto.ConvID]map[*conn]struct{}
+	conns        map[*conn]struct{}
+	perAddr      map[string]int // open connections by client address
+	closing      bool
+	wg           sync.WaitGroup // connection goroutines: readers and shuts
 
 	calls *callLayer    // voice calls: calls.go
 	rx    *receiptLayer // receipts and typing: receipts.go
@@ -216,12 +222,13 @@ func New(cfg Config) *Hub {
 	}
 	h := &Hub{
 		cfg: cfg, db: cfg.DB, log: cfg.Logger, now: cfg.Now,
-		users:      map[proto.UserID][]*conn{},
-		watchers:   map[proto.ConvID]map[*conn]struct{}{},
-		conns:      map[*conn]struct{}{},
-		perAddr:    map[string]int{},
-		fanout:     make(chan []storage.Committed, 256),
-		fanoutDone: make(chan struct{}),
+		users:        map[proto.UserID][]*conn{},
+		remoteOnline: map[proto.UserID]map[string]bool{},
+		watchers:     map[proto.ConvID]map[*conn]struct{}{},
+		conns:        map[*conn]struct{}{},
+		perAddr:      map[string]int{},
+		fanout:       make(chan []storage.Committed, 256),
+		fanoutDone:   make(chan struct{}),
 	}
 	h.ctx, h.stop = context.WithCancel(context.Background())
 	h.m = newHubMetrics(cfg.Registry, h)
@@ -365,11 +372,12 @@ func (h *Hub) Authenticate(ctx context.Context, token string) (proto.User, error
 	return h.db.SessionUser(ctx, auth.HashToken(token))
 }
 
-// Online reports whether user has at least one authenticated connection.
+// Online reports whether user has at least one authenticated connection,
+// to this node or (in a cluster) another.
 func (h *Hub) Online(user proto.UserID) bool {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return len(h.users[user]) > 0
+	return h.onlineLocked(user)
 }
 
 func (h *Hub) runFanout() {
@@ -499,8 +507,14 @@ func (h *Hub) deliver(cm storage.Committed, wake []*conn) []*conn {
 	return wake
 }
 
-// pushTo queues a push frame on every connection of user.
+// pushTo queues a push frame on every connection of user, on every node.
 func (h *Hub) pushTo(user proto.UserID, frame []byte) {
+	h.pushLocal(user, frame)
+	h.clusterPush([]proto.UserID{user}, frame)
+}
+
+// pushLocal queues a push frame on user's connections to this node.
+func (h *Hub) pushLocal(user proto.UserID, frame []byte) {
 	h.mu.RLock()
 	for _, c := range h.users[user] {
 		c.enqueue(frame)
@@ -515,13 +529,14 @@ func (h *Hub) bind(c *conn, user proto.User, tokenHash []byte) {
 	c.user = user
 	c.tokenHash = tokenHash
 	first := len(h.users[user.ID]) == 0
+	news := first && !h.onlineLocked(user.ID) // not online on another node
 	h.users[user.ID] = append(h.users[user.ID], c)
 	h.mu.Unlock()
 	if c.login != nil {
 		c.login.Stop()
 	}
 	if first {
-		h.announce(user.ID, true)
+		h.announce(user.ID, true, news)
 	}
 }
 
@@ -547,12 +562,13 @@ func (h *Hub) unbind(c *conn) {
 	if last {
 		delete(h.users, user)
 	}
+	news := last && !h.onlineLocked(user) // not online on another node
 	c.user = proto.User{}
 	c.tokenHash = nil
 	h.unwatchLocked(c)
 	h.mu.Unlock()
 	if last {
-		h.announce(user, false)
+		h.announce(user, false, news)
 	}
 }
 
@@ -583,9 +599,22 @@ func (h *Hub) unwatchLocked(c *conn) {
 	c.watching = 0
 }
 
-// announce pushes a presence change of user to the connections watching a
-// conversation user is in.
-func (h *Hub) announce(user proto.UserID, online bool) {
+// announce tells the other nodes that user's first connection to this
+// node opened (online) or its last closed, and, if that changed whether
+// the user is online in the cluster (news), the connections here
+// watching a conversation user is in.
+func (h *Hub) announce(user proto.UserID, online, news bool) {
+	if h.cfg.Cluster != nil {
+		h.cfg.Cluster.Publish(eventPresence, presenceEvent{Node: h.cfg.Cluster.Node(), User: user, Online: online})
+	}
+	if news {
+		h.announceLocal(user, online)
+	}
+}
+
+// announceLocal pushes a presence change of user to the connections to
+// this node watching a conversation user is in.
+func (h *Hub) announceLocal(user proto.UserID, online bool) {
 	h.mu.RLock()
 	watched := len(h.watchers) > 0
 	h.mu.RUnlock()
@@ -615,8 +644,14 @@ func (h *Hub) announce(user proto.UserID, online bool) {
 }
 
 // kickToken closes every connection authenticated with tokenHash except
-// keep (after a logout revoked that token).
+// keep (after a logout revoked that token), on every node.
 func (h *Hub) kickToken(user proto.UserID, tokenHash []byte, keep *conn) {
+	h.kickLocal(user, tokenHash, keep)
+	h.clusterClose(closeEvent{User: user, Only: tokenHash, LoggedOut: true})
+}
+
+// kickLocal is kickToken on this node.
+func (h *Hub) kickLocal(user proto.UserID, tokenHash []byte, keep *conn) {
 	h.mu.RLock()
 	var victims []*conn
 	for _, c := range h.users[user] {

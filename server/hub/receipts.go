@@ -245,7 +245,8 @@ func (r *receiptLayer) send(conv proto.ConvID, changed, to []proto.UserID) {
 	}
 }
 
-// pushToOthers queues a push on every connection of c's user but c.
+// pushToOthers queues a push on every connection of c's user but c, on
+// every node.
 func (h *Hub) pushToOthers(c *conn, frame []byte) {
 	h.mu.RLock()
 	for _, o := range h.users[c.user.ID] {
@@ -254,6 +255,7 @@ func (h *Hub) pushToOthers(c *conn, frame []byte) {
 		}
 	}
 	h.mu.RUnlock()
+	h.clusterPush([]proto.UserID{c.user.ID}, frame)
 }
 
 func (h *Hub) seenBy(ctx context.Context, c *conn, body json.RawMessage) (any, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -368,7 +369,7 @@ func TestSearch(t *testing.T) {
 	if r := search(bob, proto.SearchRequest{Query: "大家"}); len(r.Messages) != 0 {
 		t.Fatalf("after leaving, Bob found %+v", r.Messages)
 	}
-	wantErrCode(t, callErr(bob.Conn, proto.TypeSearch, proto.SearchRequest{Query: string(make([]byte, proto.MaxQueryBytes+1))}, nil), proto.CodeTooLarge)
+	wantErrCode(t, callErr(bob.Conn, proto.TypeSearch, proto.SearchRequest{Query: strings.Repeat("x", proto.MaxQueryBytes+1)}, nil), proto.CodeTooLarge)
 }
 
 func byID(a, b proto.User) int { return int(a.ID - b.ID) }

@@ -44,6 +44,7 @@ func (h *Hub) DropSessions(user proto.UserID, except []byte) int {
 }
 
 func (h *Hub) dropSessions(user proto.UserID, except []byte, reason string) int {
+	h.clusterClose(closeEvent{User: user, Reason: reason, Except: except})
 	return h.closeSessions(user, reason, func(hash []byte) bool { return except == nil || string(hash) != string(except) })
 }
 
@@ -102,6 +103,7 @@ func (h *Hub) revokeDevice(ctx context.Context, c *conn, body json.RawMessage) (
 	if err != nil {
 		return nil, err
 	}
+	h.clusterClose(closeEvent{User: c.user.ID, Reason: proto.ReasonRevoked, Only: hash})
 	h.closeSessions(c.user.ID, proto.ReasonRevoked, func(o []byte) bool { return string(o) == string(hash) })
 	h.log.Info("device revoked", "user", c.user.ID, "device", req.ID, "remote", c.remote)
 	return struct{}{}, nil

@@ -15,11 +15,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"parley/net/proto"
 	"parley/server/admin"
 	"parley/server/auth"
+	"parley/server/cluster"
 	"parley/server/files"
 	"parley/server/hub"
 	"parley/server/metrics"
@@ -36,7 +38,10 @@ type Config struct {
 	DataDir string
 	// DB is a PostgreSQL address (postgres://…) to keep the database in,
 	// instead of SQLite in DataDir ("").
-	DB     string
+	DB string
+	// NATS, with DB, makes this node one of a cluster: the address of the
+	// NATS server the nodes share (server/cluster).
+	NATS   string
 	Logger *slog.Logger
 
 	// Synchronous is SQLite's synchronous mode, FULL (default) or NORMAL.
@@ -119,8 +124,9 @@ type Node struct {
 	files   *files.Service
 	reg     *metrics.Registry
 	handler http.Handler
-	admin   *admin.Server // nil without Config.AdminSocket
-	udp     *rtc.Server   // nil: UDP off
+	admin   *admin.Server               // nil without Config.AdminSocket
+	udp     *rtc.Server                 // nil: UDP off
+	bus     atomic.Pointer[cluster.Bus] // nil: not in a cluster
 
 	closeOnce sync.Once // closeStorage
 	closeErr  error
@@ -130,6 +136,9 @@ type Node struct {
 func New(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("node: no data folder")
+	}
+	if cfg.NATS != "" && cfg.DB == "" {
+		return nil, errors.New("node: a cluster (NATS) needs its shared database (PostgreSQL)")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -159,7 +168,16 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		NoRequests:       cfg.NoRequests,
 		Now:              cfg.Now,
 		Logger:           cfg.Logger,
-		OnCommit:         func(c []storage.Committed) { h.Publish(c) },
+		OnCommit: func(c []storage.Committed) {
+			if cfg.NATS == "" {
+				h.Publish(c)
+			} // else the bus delivers every node's commits in clock order
+		},
+		OnClusterCommit: func(pos int64, c []storage.Committed) {
+			if b := n.bus.Load(); b != nil {
+				b.Committed(pos, c)
+			}
+		},
 		OnBatch: func(jobs int, took time.Duration) {
 			batchJobs.Observe(float64(jobs))
 			batchSeconds.ObserveDuration(took)
@@ -199,6 +217,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		}
 	}
 	h = hub.New(hub.Config{
+		Cluster:        busRef{&n.bus},
 		DB:             db,
 		Hasher:         auth.NewHasher(cfg.Argon2, runtime.GOMAXPROCS(0)),
 		Logger:         cfg.Logger,
@@ -227,6 +246,24 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		},
 	})
 	n.db, n.hub = db, h
+	if cfg.NATS != "" {
+		pg, _ := db.(*storage.DB) // OpenPostgres's
+		bus, err := cluster.Start(ctx, cluster.Config{URL: cfg.NATS, Log: pg, Deliver: h.Publish, OnEvent: h.Remote, Logger: cfg.Logger,
+			Lost: func(from, to int64) { h.DropAll("this server lost messages: sync again") }})
+		if err != nil {
+			if n.admin != nil {
+				n.admin.Close()
+			}
+			db.Close()
+			h.Close()
+			if n.udp != nil {
+				n.udp.Close()
+			}
+			return nil, fmt.Errorf("join the cluster: %w", err)
+		}
+		n.bus.Store(bus)
+		n.log.Info("joined the cluster", "node", bus.Node(), "nats", cfg.NATS)
+	}
 	n.files, err = files.New(ctx, files.Config{
 		DB: db, Authenticate: h.Authenticate, Direct: h.Direct, Dir: filepath.Join(cfg.DataDir, "files"),
 		MaxFileSize: cfg.MaxFileSize, Quota: cfg.FileQuota, MaxImagePixels: cfg.MaxImagePixels, Logger: cfg.Logger,
@@ -305,6 +342,23 @@ func openStore(ctx context.Context, cfg Config, opts storage.Options) (storage.S
 		return nil, err // not a nil *DB in a non-nil Store
 	}
 	return db, nil
+}
+
+// busRef is the hub's way to the cluster's bus, which starts after the
+// hub (it delivers to it); nothing is published before.
+type busRef struct{ b *atomic.Pointer[cluster.Bus] }
+
+func (r busRef) Publish(kind string, payload any) {
+	if b := r.b.Load(); b != nil {
+		b.Publish(kind, payload)
+	}
+}
+
+func (r busRef) Node() string {
+	if b := r.b.Load(); b != nil {
+		return b.Node()
+	}
+	return ""
 }
 
 func limitOr(l, def hub.Limit) hub.Limit {

@@ -75,6 +75,9 @@ func (n *Node) closeStorage() error {
 		}
 		n.files.Close()
 		n.closeErr = n.db.Close()
+		if b := n.bus.Load(); b != nil {
+			b.Close() // after the last commit's publish, before fan-out stops
+		}
 		n.hub.Close()
 	})
 	return n.closeErr

@@ -2,10 +2,12 @@ package storage_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"parley/net/proto"
 	"parley/server/internal/servicetest"
@@ -16,8 +18,9 @@ import (
 // the seqs its OnCommit reported, in order.
 type node struct {
 	*storage.DB
-	mu     sync.Mutex
-	pushed []int64
+	mu        sync.Mutex
+	pushed    []int64
+	positions []int64 // OnClusterCommit's
 }
 
 func (n *node) reported() []int64 {
@@ -45,6 +48,10 @@ func openNodes(t *testing.T, k int) []*node {
 				for _, c := range cs {
 					n.pushed = append(n.pushed, c.Message.Seq)
 				}
+			}, OnClusterCommit: func(pos int64, _ []storage.Committed) {
+				n.mu.Lock()
+				defer n.mu.Unlock()
+				n.positions = append(n.positions, pos)
 			}})
 		})
 	}
@@ -140,6 +147,58 @@ func TestPostgresNodesWriteOneConversation(t *testing.T) {
 			t.Errorf("node %d reported %d commits, in order %v", i+1, len(got), slices.IsSorted(got))
 		}
 	}
+	// The commit log holds every position once, gap-free, each reported
+	// by the node that committed it, and every message of the
+	// conversation in seq order.
+	clock, err := n1.CommitClock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged []storage.Logged
+	for after := int64(0); after < clock; {
+		page, err := n2.CommitLog(ctx, after, clock, 100)
+		if err != nil || len(page) == 0 {
+			t.Fatalf("commit log after %d (clock %d): %d rows, %v", after, clock, len(page), err)
+		}
+		logged = append(logged, page...)
+		after = page[len(page)-1].Pos
+	}
+	var inLog []int64
+	for i, l := range logged {
+		if l.Pos != int64(i+1) {
+			t.Fatalf("the log's row %d has position %d", i, l.Pos)
+		}
+		for _, c := range l.Batch {
+			if c.Message.Conv == g.ID {
+				inLog = append(inLog, c.Message.Seq)
+			}
+		}
+	}
+	if !slices.Equal(inLog, all) {
+		t.Fatalf("the log holds the conversation's seqs %v…, want 1..%d in order", inLog[:min(5, len(inLog))], want)
+	}
+	n1.mu.Lock()
+	n2.mu.Lock()
+	reported := append(slices.Clone(n1.positions), n2.positions...)
+	n2.mu.Unlock()
+	n1.mu.Unlock()
+	slices.Sort(reported)
+	if len(reported) != int(clock) || reported[0] != 1 || reported[len(reported)-1] != clock {
+		t.Fatalf("the nodes reported %d positions, want each of 1..%d once", len(reported), clock)
+	}
+	if pruned, err := n1.PruneCommitLog(ctx, -time.Minute); err != nil || pruned != clock {
+		t.Fatalf("pruned %d rows (%v), want all %d", pruned, err, clock)
+	}
+	if _, _, err := n1.Send(ctx, a, g.ID, "after-prune", "x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n1.CommitLog(ctx, 0, 0, 10); !errors.Is(err, storage.ErrLogPruned) {
+		t.Fatalf("reading pruned positions: %v, want ErrLogPruned", err)
+	}
+	if l, err := n1.CommitLog(ctx, clock, 0, 10); err != nil || len(l) != 1 || l[0].Pos != clock+1 {
+		t.Fatalf("the log after the prune: %+v %v, want position %d", l, err, clock+1)
+	}
+
 	// b leaves through n2: n1 refuses b's next send.
 	if _, err := n2.Leave(ctx, b, g.ID); err != nil {
 		t.Fatal(err)

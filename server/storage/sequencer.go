@@ -293,6 +293,14 @@ func (s *sequencer) runBatch(batch []*job) {
 			return
 		}
 	}
+	if d.pg {
+		if err := s.logCommit(tx); err != nil {
+			tx.Rollback()
+			d.gate.Unlock()
+			fail(err)
+			return
+		}
+	}
 	// With synchronous=FULL the commit has synced the log: only now are
 	// the writes durable, acknowledged and published (below).
 	err = tx.Commit()
@@ -305,6 +313,9 @@ func (s *sequencer) runBatch(batch []*job) {
 	s.clock = s.pos
 	if d.opts.OnCommit != nil && len(s.committed) > 0 {
 		d.opts.OnCommit(s.committed)
+	}
+	if d.pg && d.opts.OnClusterCommit != nil {
+		d.opts.OnClusterCommit(s.pos, s.committed)
 	}
 	for i, j := range batch {
 		j.done(results[i], errs[i])

@@ -64,8 +64,14 @@ type Options struct {
 	// NoRequests: a new direct conversation never waits as a
 	// first-contact request (blocks.go), for tests of other features.
 	NoRequests bool
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// OnClusterCommit, PostgreSQL only: after every committed transaction,
+	// its position on the cluster's commit clock (gap-free over the
+	// transactions of every node) and its messages (often none), from the
+	// sequencer goroutine, after OnCommit. The same batch is in the commit
+	// log (CommitLog) under pos. It must not block for long.
+	OnClusterCommit func(pos int64, batch []Committed)
+	Logger          *slog.Logger
+	Now             func() time.Time
 }
 
 // withDefaults fills in the defaults every implementation shares.
@@ -600,7 +606,8 @@ func (d *DB) SchemaVersion(ctx context.Context) (int, error) {
 const pgSetup = `CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL);
 INSERT INTO schema_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
 CREATE TABLE IF NOT EXISTS commit_clock (id BIGINT PRIMARY KEY CHECK (id = 1), pos BIGINT NOT NULL);
-INSERT INTO commit_clock VALUES (1, 0) ON CONFLICT DO NOTHING;`
+INSERT INTO commit_clock VALUES (1, 0) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS commit_log (pos BIGINT PRIMARY KEY, time BIGINT NOT NULL, batch BYTEA NOT NULL);`
 
 // pgMigration says a migration written for SQLite in PostgreSQL's words.
 // Migrations keep to the SQL both understand but for these: SQLite's

@@ -248,6 +248,12 @@ func (p *process) waitReady(try func() error) error {
 // was given was taken meanwhile. It registers the service's stop at
 // t.Cleanup with stopSig.
 func startOnFreePort(t testing.TB, stopSig os.Signal, launch func(port int) (*process, error), ready func(port int) error) int {
+	port, _ := startProcessOnFreePort(t, stopSig, launch, ready)
+	return port
+}
+
+// startProcessOnFreePort is startOnFreePort that also returns the process.
+func startProcessOnFreePort(t testing.TB, stopSig os.Signal, launch func(port int) (*process, error), ready func(port int) error) (int, *process) {
 	t.Helper()
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
@@ -268,7 +274,7 @@ func startOnFreePort(t testing.TB, stopSig os.Signal, launch func(port int) (*pr
 					t.Errorf("servicetest: %v", err)
 				}
 			})
-			return port
+			return port, p
 		}
 		lastErr = err
 		if !errors.Is(err, errExited) || !strings.Contains(strings.ToLower(p.logTail()), "in use") {
@@ -276,5 +282,5 @@ func startOnFreePort(t testing.TB, stopSig os.Signal, launch func(port int) (*pr
 		}
 	}
 	t.Fatalf("servicetest: %v", lastErr)
-	return 0
+	return 0, nil
 }

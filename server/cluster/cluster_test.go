@@ -1,0 +1,236 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"parley/net/proto"
+	"parley/server/internal/servicetest"
+	"parley/server/storage"
+)
+
+// memLog is a commit log in memory, shared by the nodes of a test.
+type memLog struct {
+	mu     sync.Mutex
+	clock  int64
+	rows   map[int64][]storage.Committed
+	pruned int64 // positions up to it are gone
+}
+
+func newMemLog() *memLog { return &memLog{rows: map[int64][]storage.Committed{}} }
+
+// commit logs a transaction with one message of conv at seq, and returns
+// its position and batch.
+func (l *memLog) commit(conv proto.ConvID, seq int64) (int64, []storage.Committed) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.clock++
+	b := []storage.Committed{{Message: proto.Message{Conv: conv, Seq: seq, Text: fmt.Sprint("m", seq)}, Members: []proto.UserID{1}}}
+	l.rows[l.clock] = b
+	return l.clock, b
+}
+
+func (l *memLog) CommitClock(context.Context) (int64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.clock, nil
+}
+
+func (l *memLog) CommitLog(_ context.Context, after, upto int64, limit int) ([]storage.Logged, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []storage.Logged
+	for p := max(after, l.pruned) + 1; p <= min(upto, l.clock) && len(out) < limit; p++ {
+		out = append(out, storage.Logged{Pos: p, Batch: l.rows[p]})
+	}
+	if after < l.pruned {
+		return out, storage.ErrLogPruned
+	}
+	return out, nil
+}
+
+func (l *memLog) PruneCommitLog(context.Context, time.Duration) (int64, error) { return 0, nil }
+
+// delivered records what a node delivered.
+type delivered struct {
+	mu   sync.Mutex
+	seqs []int64
+	ch   chan struct{}
+	lost chan [2]int64
+}
+
+func newDelivered() *delivered {
+	return &delivered{ch: make(chan struct{}, 1), lost: make(chan [2]int64, 4)}
+}
+
+func (d *delivered) deliver(b []storage.Committed) {
+	d.mu.Lock()
+	for _, c := range b {
+		d.seqs = append(d.seqs, c.Message.Seq)
+	}
+	d.mu.Unlock()
+	select {
+	case d.ch <- struct{}{}:
+	default:
+	}
+}
+
+// until waits for n messages and returns their seqs.
+func (d *delivered) until(t *testing.T, n int) []int64 {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		d.mu.Lock()
+		got := append([]int64(nil), d.seqs...)
+		d.mu.Unlock()
+		if len(got) >= n {
+			return got
+		}
+		select {
+		case <-d.ch:
+		case <-deadline:
+			t.Fatalf("delivered %v, want %d messages", got, n)
+		}
+	}
+}
+
+func startBus(t *testing.T, url string, log Log, d *delivered, poll time.Duration) *Bus {
+	t.Helper()
+	b, err := Start(context.Background(), Config{URL: url, Log: log, Deliver: d.deliver, Poll: poll, Grace: 20 * time.Millisecond,
+		Lost: func(from, to int64) { d.lost <- [2]int64{from, to} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	return b
+}
+
+func equal(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Commits reach every node in clock order: over the bus while it carries
+// them, from the log when one is missing (a node that died between its
+// commit and its publish) — at once when a later one shows the gap, and
+// by the clock's poll when nothing later comes.
+func TestEveryNodeDeliversEveryCommitInOrder(t *testing.T) {
+	url := servicetest.NATS(t)
+	log := newMemLog()
+	da, db := newDelivered(), newDelivered()
+	// A long poll for the first part: what arrives there came by the bus,
+	// or was repaired because a later position showed the gap.
+	a := startBus(t, url, log, da, time.Hour)
+	b := startBus(t, url, log, db, time.Hour)
+
+	pos, batch := log.commit(7, 1)
+	a.Committed(pos, batch)
+	if got := db.until(t, 1); !equal(got, []int64{1}) {
+		t.Fatalf("node b delivered %v", got)
+	}
+	// Position 2 is committed by a node that dies before publishing it;
+	// a publishes 3: b reads 2 from the log and delivers 2 before 3.
+	log.commit(7, 2)
+	pos, batch = log.commit(7, 3)
+	a.Committed(pos, batch)
+	if got := db.until(t, 3); !equal(got, []int64{1, 2, 3}) {
+		t.Fatalf("node b delivered %v, want 1, 2, 3", got)
+	}
+	if got := da.until(t, 3); !equal(got, []int64{1, 2, 3}) {
+		t.Fatalf("node a delivered %v, want 1, 2, 3", got)
+	}
+	if _, repairs := b.Applied(); repairs != 1 {
+		t.Fatalf("node b read %d positions from the log, want 1", repairs)
+	}
+}
+
+func TestACommitNobodyPublishedArrivesByTheClock(t *testing.T) {
+	url := servicetest.NATS(t)
+	log := newMemLog()
+	d := newDelivered()
+	b := startBus(t, url, log, d, 20*time.Millisecond)
+	log.commit(9, 1) // and nothing after it
+	if got := d.until(t, 1); !equal(got, []int64{1}) {
+		t.Fatalf("delivered %v", got)
+	}
+	if applied, repairs := b.Applied(); applied != 1 || repairs != 1 {
+		t.Fatalf("applied %d, repaired %d; want 1, 1", applied, repairs)
+	}
+}
+
+// A node cut off for longer than the log keeps positions gives them up
+// and says so, then goes on with what follows.
+func TestPositionsPrunedBeforeDeliveryAreReportedLost(t *testing.T) {
+	url := servicetest.NATS(t)
+	log := newMemLog()
+	d := newDelivered()
+	b := startBus(t, url, log, d, time.Hour)
+	log.commit(5, 1)
+	log.commit(5, 2)
+	log.mu.Lock()
+	log.pruned = 2
+	log.mu.Unlock()
+	pos, batch := log.commit(5, 3)
+	b.Committed(pos, batch)
+	select {
+	case l := <-d.lost:
+		if l != [2]int64{1, 2} {
+			t.Fatalf("lost %v, want positions 1..2", l)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the pruned positions were not reported")
+	}
+	if got := d.until(t, 1); !equal(got, []int64{3}) {
+		t.Fatalf("delivered %v, want 3 only", got)
+	}
+}
+
+// Events reach the other nodes, not their sender.
+func TestEventsReachTheOtherNodes(t *testing.T) {
+	url := servicetest.NATS(t)
+	log := newMemLog()
+	start := func(got chan string) *Bus {
+		b, err := Start(context.Background(), Config{URL: url, Log: log, Deliver: func([]storage.Committed) {},
+			OnEvent: func(kind string, payload []byte) { got <- kind + " " + string(payload) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(b.Close)
+		if err := b.nc.Flush(); err != nil { // the server has its subscriptions
+			t.Fatal(err)
+		}
+		return b
+	}
+	gotA, gotB := make(chan string, 4), make(chan string, 4)
+	a, b := start(gotA), start(gotB)
+	next := func(ch chan string) string {
+		t.Helper()
+		select {
+		case e := <-ch:
+			return e
+		case <-time.After(20 * time.Second):
+			t.Fatal("no event")
+			return ""
+		}
+	}
+	a.Publish("kick", map[string]int{"user": 7})
+	if e := next(gotB); e != `kick {"user":7}` {
+		t.Fatalf("b got %q", e)
+	}
+	// b answers after it got a's event: had a got its own, it would come
+	// first (the server keeps the order it received them in).
+	b.Publish("done", 1)
+	if e := next(gotA); e != "done 1" {
+		t.Fatalf("a got %q first, want b's answer (not its own event)", e)
+	}
+}

@@ -1,0 +1,159 @@
+package hub
+
+import (
+	"encoding/json"
+
+	"github.com/coder/websocket"
+
+	"parley/net/proto"
+)
+
+// In a cluster (server/cluster) the hub holds only this node's
+// connections. Committed messages reach every node through the commit
+// log and the bus (the node calls Publish in commit-clock order). What
+// lives only in memory goes to the other nodes as events, best effort:
+// pushes to a user's connections (receipts, typing, profiles, settings,
+// join requests), sessions closed (logout, revoked devices, a changed
+// password, a disabled or deleted account: the database has ended them
+// already, so a lost event leaves at worst a connection that cannot
+// resume), and presence. Calls do not cross nodes yet: the two people
+// of a call must be connected to one node.
+
+// Cluster is the hub's side of the bus (cluster.Bus).
+type Cluster interface {
+	// Publish sends an event to the other nodes; they hand it to their
+	// hub's Remote.
+	Publish(kind string, payload any)
+	// Node is this node's name.
+	Node() string
+}
+
+// Kinds of the hub's cluster events.
+const (
+	eventPush     = "push"
+	eventClose    = "close"
+	eventPresence = "presence"
+)
+
+type pushEvent struct {
+	Users []proto.UserID  `json:"users"`
+	Frame json.RawMessage `json:"frame"`
+}
+
+// closeEvent closes user's connections of one session (Only), or of all
+// but one (Except, nil: all); LoggedOut: as a logout does, else as a
+// revoked session.
+type closeEvent struct {
+	User      proto.UserID `json:"user"`
+	Reason    string       `json:"reason"`
+	Only      []byte       `json:"only,omitempty"`
+	Except    []byte       `json:"except,omitempty"`
+	LoggedOut bool         `json:"logged_out,omitempty"`
+}
+
+// presenceEvent: user's first connection on Node opened, or its last
+// closed.
+type presenceEvent struct {
+	Node   string       `json:"node"`
+	User   proto.UserID `json:"user"`
+	Online bool         `json:"online"`
+}
+
+// clusterPush sends frame to users' connections on the other nodes.
+func (h *Hub) clusterPush(users []proto.UserID, frame []byte) {
+	if h.cfg.Cluster != nil {
+		h.cfg.Cluster.Publish(eventPush, pushEvent{Users: users, Frame: frame})
+	}
+}
+
+// clusterClose closes the matching connections on the other nodes.
+func (h *Hub) clusterClose(e closeEvent) {
+	if h.cfg.Cluster != nil {
+		h.cfg.Cluster.Publish(eventClose, e)
+	}
+}
+
+// closeLocal closes the connections on this node that e names.
+func (h *Hub) closeLocal(e closeEvent) {
+	if e.LoggedOut {
+		h.kickLocal(e.User, e.Only, nil)
+		return
+	}
+	h.closeSessions(e.User, e.Reason, func(hash []byte) bool {
+		if e.Only != nil {
+			return string(hash) == string(e.Only)
+		}
+		return e.Except == nil || string(hash) != string(e.Except)
+	})
+}
+
+// onlineLocked reports whether user is online anywhere in the cluster.
+// Call with h.mu held.
+func (h *Hub) onlineLocked(user proto.UserID) bool {
+	return len(h.users[user]) > 0 || len(h.remoteOnline[user]) > 0
+}
+
+// setRemote records e's node's presence of its user, and reports whether
+// that changed whether the user is online in the cluster.
+func (h *Hub) setRemote(e presenceEvent) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	before := h.onlineLocked(e.User)
+	nodes := h.remoteOnline[e.User]
+	if e.Online {
+		if nodes == nil {
+			nodes = map[string]bool{}
+			h.remoteOnline[e.User] = nodes
+		}
+		nodes[e.Node] = true
+	} else {
+		delete(nodes, e.Node)
+		if len(nodes) == 0 {
+			delete(h.remoteOnline, e.User)
+		}
+	}
+	return h.onlineLocked(e.User) != before
+}
+
+// Remote handles an event another node's hub published.
+func (h *Hub) Remote(kind string, payload []byte) {
+	switch kind {
+	case eventPush:
+		var e pushEvent
+		if err := json.Unmarshal(payload, &e); err != nil {
+			h.log.Warn("bad cluster push", "err", err)
+			return
+		}
+		for _, u := range e.Users {
+			h.pushLocal(u, e.Frame)
+		}
+	case eventClose:
+		var e closeEvent
+		if err := json.Unmarshal(payload, &e); err != nil {
+			h.log.Warn("bad cluster close", "err", err)
+			return
+		}
+		h.closeLocal(e)
+	case eventPresence:
+		var e presenceEvent
+		if err := json.Unmarshal(payload, &e); err != nil {
+			h.log.Warn("bad cluster presence", "err", err)
+			return
+		}
+		if h.setRemote(e) {
+			h.announceLocal(e.User, e.Online)
+		}
+	}
+}
+
+// DropAll closes every connection to this node with "try again later"
+// (1013): after the node lost messages it cannot deliver (the commit log
+// was pruned while it was cut off), its clients reconnect and sync, as
+// after any drop, and get them from the database.
+func (h *Hub) DropAll(reason string) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for c := range h.conns {
+		c.close(websocket.StatusTryAgainLater, reason)
+	}
+}
