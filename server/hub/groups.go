@@ -74,14 +74,14 @@ func (h *Hub) createGroup(ctx context.Context, c *conn, body json.RawMessage) (a
 }
 
 // limitJoin spends one join attempt of the caller and of its address.
-func (h *Hub) limitJoin(c *conn) error {
+func (h *Hub) limitJoin(ctx context.Context, c *conn) error {
 	if l := h.lims.joinUser; l != nil {
-		if ok, retry := l.Take(strconv.FormatInt(int64(c.user.ID), 10)); !ok {
+		if ok, retry := l.Take(ctx, strconv.FormatInt(int64(c.user.ID), 10)); !ok {
 			return rateLimited("attempts to join groups", retry)
 		}
 	}
 	if l := h.lims.joinAddr; l != nil {
-		if ok, retry := l.Take(c.remote); !ok {
+		if ok, retry := l.Take(ctx, c.remote); !ok {
 			return rateLimited("attempts to join groups from your address", retry)
 		}
 	}
@@ -93,7 +93,7 @@ func (h *Hub) joinGroup(ctx context.Context, c *conn, body json.RawMessage) (any
 	if err != nil {
 		return nil, err
 	}
-	if err := h.limitJoin(c); err != nil {
+	if err := h.limitJoin(ctx, c); err != nil {
 		return nil, err
 	}
 	j, err := h.db.JoinGroup(ctx, c.user, req.Group)

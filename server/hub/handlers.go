@@ -137,7 +137,7 @@ func (h *Hub) register(ctx context.Context, c *conn, body json.RawMessage) (any,
 		return nil, err
 	}
 	if l := h.lims.register; l != nil {
-		if ok, retry := l.Take(c.remote); !ok {
+		if ok, retry := l.Take(ctx, c.remote); !ok {
 			return nil, rateLimited("registrations from your address", retry)
 		}
 	}
@@ -166,12 +166,12 @@ func (h *Hub) login(ctx context.Context, c *conn, body json.RawMessage) (any, er
 	}
 	userKey := strconv.FormatInt(int64(req.User), 10)
 	if l := h.lims.loginUser; l != nil {
-		if ok, retry := l.Allow(userKey); !ok {
+		if ok, retry := l.Allow(ctx, userKey); !ok {
 			return nil, rateLimited("wrong passwords for this account", retry)
 		}
 	}
 	if l := h.lims.loginAddr; l != nil {
-		if ok, retry := l.Allow(c.remote); !ok {
+		if ok, retry := l.Allow(ctx, c.remote); !ok {
 			return nil, rateLimited("wrong passwords from your address", retry)
 		}
 	}
@@ -187,16 +187,16 @@ func (h *Hub) login(ctx context.Context, c *conn, body json.RawMessage) (any, er
 	}
 	if !ok {
 		if l := h.lims.loginUser; l != nil {
-			l.Take(userKey)
+			l.Take(ctx, userKey)
 		}
 		if l := h.lims.loginAddr; l != nil {
-			l.Take(c.remote)
+			l.Take(ctx, c.remote)
 		}
 		h.log.Info("login failed", "user", req.User, "remote", c.remote)
 		return nil, proto.Errorf(proto.CodeBadCredentials, "wrong user ID or password")
 	}
 	if l := h.lims.loginUser; l != nil {
-		l.Reset(userKey)
+		l.Reset(ctx, userKey)
 	}
 	if err := h.db.CheckEnabled(ctx, u.ID); err != nil {
 		return nil, err

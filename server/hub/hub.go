@@ -81,6 +81,11 @@ type Config struct {
 	// Attempts to join a group (join_group, join_link), per user and per
 	// remote address, whatever their outcome (groups.go).
 	JoinUserLimit, JoinAddrLimit Limit
+	// SharedLimits, if set, keeps the buckets of all these limits in the
+	// database that the nodes of a cluster share, so that attempts
+	// spread over the nodes get one budget (limits.go); nil: in this
+	// process's memory, as a single server needs.
+	SharedLimits storage.RateLimits
 	// Registration is who may register: RegistrationOpen ("" too),
 	// RegistrationCodes or RegistrationClosed (operator.go).
 	Registration string
@@ -146,7 +151,7 @@ type Hub struct {
 	now  func() time.Time
 	m    hubMetrics
 	ops  map[string]op
-	lims struct{ loginUser, loginAddr, register, joinUser, joinAddr *auth.Limiter }
+	lims struct{ loginUser, loginAddr, register, joinUser, joinAddr limiter }
 
 	hello []byte
 
@@ -233,17 +238,7 @@ func New(cfg Config) *Hub {
 	h.ctx, h.stop = context.WithCancel(context.Background())
 	h.m = newHubMetrics(cfg.Registry, h)
 	h.ops = h.handlers()
-	newLimiter := func(l Limit) *auth.Limiter {
-		if l.Burst <= 0 {
-			return nil
-		}
-		return auth.NewLimiter(l.Burst, l.Every, cfg.Now)
-	}
-	h.lims.loginUser = newLimiter(cfg.LoginUserLimit)
-	h.lims.loginAddr = newLimiter(cfg.LoginAddrLimit)
-	h.lims.register = newLimiter(cfg.RegisterLimit)
-	h.lims.joinUser = newLimiter(cfg.JoinUserLimit)
-	h.lims.joinAddr = newLimiter(cfg.JoinAddrLimit)
+	h.newLimiters(cfg)
 	hello, err := proto.EncodePush(proto.TypeHello, proto.Hello{
 		Version: proto.Version, Server: cfg.ServerName,
 		MaxTextBytes: proto.MaxTextBytes, MaxFrameBytes: proto.MaxFrameBytes,

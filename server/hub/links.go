@@ -109,7 +109,7 @@ func (h *Hub) joinLink(ctx context.Context, c *conn, body json.RawMessage) (any,
 	if err != nil {
 		return nil, err
 	}
-	if err := h.limitJoin(c); err != nil {
+	if err := h.limitJoin(ctx, c); err != nil {
 		return nil, err
 	}
 	if err := checkToken(req.Token); err != nil {

@@ -116,12 +116,12 @@ func (h *Hub) revokeDevice(ctx context.Context, c *conn, body json.RawMessage) (
 func (h *Hub) checkCurrentPassword(ctx context.Context, c *conn, password string) error {
 	userKey := strconv.FormatInt(int64(c.user.ID), 10)
 	if l := h.lims.loginUser; l != nil {
-		if ok, retry := l.Allow(userKey); !ok {
+		if ok, retry := l.Allow(ctx, userKey); !ok {
 			return rateLimited("wrong passwords for this account", retry)
 		}
 	}
 	if l := h.lims.loginAddr; l != nil {
-		if ok, retry := l.Allow(c.remote); !ok {
+		if ok, retry := l.Allow(ctx, c.remote); !ok {
 			return rateLimited("wrong passwords from your address", retry)
 		}
 	}
@@ -137,10 +137,10 @@ func (h *Hub) checkCurrentPassword(ctx context.Context, c *conn, password string
 	}
 	if !ok {
 		if l := h.lims.loginUser; l != nil {
-			l.Take(userKey)
+			l.Take(ctx, userKey)
 		}
 		if l := h.lims.loginAddr; l != nil {
-			l.Take(c.remote)
+			l.Take(ctx, c.remote)
 		}
 		h.log.Info("wrong current password", "user", c.user.ID, "remote", c.remote)
 		return proto.Errorf(proto.CodeWrongPassword, "the current password is wrong")

@@ -162,7 +162,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	walFrames := n.reg.Gauge("parley_db_wal_uncopied_pages", "WAL pages not yet copied into the database file, after the last checkpoint.")
 
 	var h *hub.Hub // set below, before anything can commit
-	db, err := openStore(ctx, cfg, storage.Options{
+	db, sharedLimits, err := openStore(ctx, cfg, storage.Options{
 		Synchronous:      cfg.Synchronous,
 		CheckpointFrames: cfg.CheckpointFrames,
 		NoRequests:       cfg.NoRequests,
@@ -230,6 +230,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		RegisterLimit:  limitOr(cfg.RegisterLimit, hub.DefaultRegisterLimit),
 		JoinUserLimit:  limitOr(cfg.JoinUserLimit, hub.DefaultJoinUserLimit),
 		JoinAddrLimit:  limitOr(cfg.JoinAddrLimit, hub.DefaultJoinAddrLimit),
+		SharedLimits:   sharedLimits,
 		DefaultPolicy:  cfg.DefaultPolicy,
 		Registration:   cfg.Registration,
 		Now:            cfg.Now,
@@ -329,19 +330,22 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 
 // openStore opens the node's storage: SQLite in the data folder, or the
 // PostgreSQL database of cfg.DB. The rest of the node sees only
-// storage.Store.
-func openStore(ctx context.Context, cfg Config, opts storage.Options) (storage.Store, error) {
-	open := storage.Open
-	if cfg.DB != "" {
-		open = func(ctx context.Context, dir string, opts storage.Options) (*storage.DB, error) {
-			return storage.OpenPostgres(ctx, cfg.DB, dir, opts)
+// storage.Store, and, on PostgreSQL, the rate limits' buckets that the
+// nodes share (nil on SQLite: one server keeps them in memory, and a
+// login costs no write).
+func openStore(ctx context.Context, cfg Config, opts storage.Options) (storage.Store, storage.RateLimits, error) {
+	if cfg.DB == "" {
+		db, err := storage.Open(ctx, cfg.DataDir, opts)
+		if err != nil {
+			return nil, nil, err // not a nil *DB in a non-nil Store
 		}
+		return db, nil, nil
 	}
-	db, err := open(ctx, cfg.DataDir, opts)
+	db, err := storage.OpenPostgres(ctx, cfg.DB, cfg.DataDir, opts)
 	if err != nil {
-		return nil, err // not a nil *DB in a non-nil Store
+		return nil, nil, err
 	}
-	return db, nil
+	return db, db, nil
 }
 
 // busRef is the hub's way to the cluster's bus, which starts after the

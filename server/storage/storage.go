@@ -559,6 +559,15 @@ var migrations = []string{
 	// The thumbnail is a 'thumb' file whose conv_id is the group's, so it
 	// goes with the group and not with the admin who set it.
 	`ALTER TABLE conversations ADD COLUMN picture TEXT NOT NULL DEFAULT '';`,
+	// 14: rate limits that the nodes of a cluster share (limits.go): a
+	// bucket's theoretical arrival time in Unix nanoseconds, and whether
+	// its last take found a token. SQLite has the table but keeps its
+	// limits in memory.
+	`CREATE TABLE rate_limits (
+		bucket TEXT PRIMARY KEY,
+		tat    INTEGER NOT NULL,
+		taken  INTEGER NOT NULL
+	) WITHOUT ROWID;`,
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
