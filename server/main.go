@@ -43,21 +43,21 @@ func main() {
 }
 
 type options struct {
-	addr, data, db, nats, tlsCert, tlsKey string
-	logLevel, sync, origins               string
-	argon2                                string
-	queue                                 int
-	registerLimit                         string
-	maxFile, quota                        string
-	maxImagePixels                        int
-	web, webFont, webEmojiFont            string
-	trustedProxies                        string
-	loginTimeout, maxConns                string
-	editWindow                            string
-	joinLimit, joinAddrLimit              string
-	groupPolicy                           string
-	registration                          string
-	udp, udpPublicIP                      string
+	addr, data, db, nats, nodeID, tlsCert, tlsKey string
+	logLevel, sync, origins                       string
+	argon2                                        string
+	queue                                         int
+	registerLimit                                 string
+	maxFile, quota                                string
+	maxImagePixels                                int
+	web, webFont, webEmojiFont                    string
+	trustedProxies                                string
+	loginTimeout, maxConns                        string
+	editWindow                                    string
+	joinLimit, joinAddrLimit                      string
+	groupPolicy                                   string
+	registration                                  string
+	udp, udpPublicIP                              string
 }
 
 func parseFlags(args []string, getenv func(string) string) (options, error) {
@@ -72,6 +72,7 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.addr, "addr", env("PARLEY_ADDR", "127.0.0.1:8080"), "listen address (PARLEY_ADDR)")
 	fs.StringVar(&o.data, "data", env("PARLEY_DATA", "./data"), "data folder (PARLEY_DATA)")
 	fs.StringVar(&o.nats, "nats", env("PARLEY_NATS", ""), "with -db: the NATS server of a cluster, e.g. nats://10.0.0.5:4222; this node is then one of several sharing the database (PARLEY_NATS)")
+	fs.StringVar(&o.nodeID, "node-id", env("PARLEY_NODE_ID", ""), "with -nats: this node's name in the cluster and its logs, e.g. node-1 (default: random) (PARLEY_NODE_ID)")
 	fs.StringVar(&o.db, "db", env("PARLEY_DB", ""), "database: empty for SQLite in the data folder, or a PostgreSQL address, e.g. postgres://parley@db.example.com/parley; files and the search index stay in the data folder (PARLEY_DB)")
 	fs.StringVar(&o.tlsCert, "tls-cert", env("PARLEY_TLS_CERT", ""), "TLS certificate file; with -tls-key serves https and wss (PARLEY_TLS_CERT)")
 	fs.StringVar(&o.tlsKey, "tls-key", env("PARLEY_TLS_KEY", ""), "TLS key file (PARLEY_TLS_KEY)")
@@ -131,7 +132,7 @@ func run(args []string, getenv func(string) string, stderr *os.File) error {
 		return fmt.Errorf("-log-level: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
-	cfg := node.Config{DataDir: o.data, DB: o.db, NATS: o.nats, Logger: log, QueueLen: o.queue, WebDir: o.web, WebFont: o.webFont, WebEmojiFont: o.webEmojiFont}
+	cfg := node.Config{DataDir: o.data, DB: o.db, NATS: o.nats, NodeID: o.nodeID, Logger: log, QueueLen: o.queue, WebDir: o.web, WebFont: o.webFont, WebEmojiFont: o.webEmojiFont}
 	switch strings.ToLower(o.sync) {
 	case "full", "normal":
 		cfg.Synchronous = strings.ToUpper(o.sync)

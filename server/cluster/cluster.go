@@ -65,12 +65,21 @@ type Config struct {
 	// before this node delivered them (it was cut off for longer than
 	// Keep): its connections must sync again.
 	Lost func(from, to int64)
+	// PeerSeen is told of a node heard from (a heartbeat) that was not
+	// live: new, or back after PeerGone; PeerGone of a live node not heard
+	// from for three polls (it died, or is cut off). From the bus's
+	// goroutines.
+	PeerSeen, PeerGone func(node string)
 	// Poll is how often the commit clock is read (default 1 s); Grace how
 	// long a position that came out of order waits for the missing ones
 	// on the bus before they are read from the log (default 100 ms); Keep
 	// how long the log keeps a position (default 10 min).
 	Poll, Grace, Keep time.Duration
 	Logger            *slog.Logger
+	// Unpublished, if set (tests), is asked before this node publishes a
+	// position: true drops it, as a node that died between its commit and
+	// its publish would.
+	Unpublished func(pos int64) bool
 }
 
 // Bus is this node's side of the cluster.
@@ -85,7 +94,7 @@ type Bus struct {
 
 	mu      sync.Mutex
 	applied int64 // the last position delivered
-	peers   map[string]time.Time
+	peers   map[string]time.Time // the live nodes, when last heard
 	repairs int64 // positions read from the log instead of the bus
 }
 
@@ -185,7 +194,10 @@ func (b *Bus) Committed(pos int64, batch []storage.Committed) {
 		p.Batch = append([]storage.Committed(nil), batch...) // storage reuses its slice
 	}
 	data, err := json.Marshal(p)
-	if err == nil {
+	switch {
+	case err != nil:
+	case b.cfg.Unpublished != nil && b.cfg.Unpublished(pos):
+	default:
 		err = b.nc.Publish(b.cfg.Subject+".commits", data)
 	}
 	if err != nil {
@@ -220,15 +232,13 @@ func (b *Bus) Applied() (applied, repairs int64) {
 	return b.applied, b.repairs
 }
 
-// Peers are the other nodes heard from within the last three polls.
+// Peers are the other nodes taken for live.
 func (b *Bus) Peers() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var ps []string
-	for n, at := range b.peers {
-		if time.Since(at) < 3*b.cfg.Poll {
-			ps = append(ps, n)
-		}
+	for n := range b.peers {
+		ps = append(ps, n)
 	}
 	return ps
 }
@@ -281,8 +291,31 @@ func (b *Bus) onHeartbeat(m *nats.Msg) {
 		return
 	}
 	b.mu.Lock()
+	_, live := b.peers[h.Node]
 	b.peers[h.Node] = time.Now()
 	b.mu.Unlock()
+	if !live && b.cfg.PeerSeen != nil {
+		b.cfg.PeerSeen(h.Node)
+	}
+}
+
+// expire forgets the peers not heard from for three polls.
+func (b *Bus) expire() {
+	var gone []string
+	b.mu.Lock()
+	for n, at := range b.peers {
+		if time.Since(at) >= 3*b.cfg.Poll {
+			delete(b.peers, n)
+			gone = append(gone, n)
+		}
+	}
+	b.mu.Unlock()
+	for _, n := range gone {
+		b.log.Warn("cluster node silent: taking it for gone", "peer", n)
+		if b.cfg.PeerGone != nil {
+			b.cfg.PeerGone(n)
+		}
+	}
 }
 
 // run delivers positions in order: from the bus while they come in
@@ -324,6 +357,7 @@ func (b *Bus) run(clock int64) {
 			b.repair(pending, hi)
 		case <-poll.C:
 			b.beat()
+			b.expire()
 			b.repair(pending, seen)
 			ctx, cancel := context.WithTimeout(context.Background(), b.cfg.Poll)
 			if c, err := b.cfg.Log.CommitClock(ctx); err == nil {

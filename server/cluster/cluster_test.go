@@ -234,3 +234,44 @@ func TestEventsReachTheOtherNodes(t *testing.T) {
 		t.Fatalf("a got %q first, want b's answer (not its own event)", e)
 	}
 }
+
+// A node hears of another by its heartbeats, and takes it for gone when
+// they stop (it died, or is cut off) for three polls.
+func TestPeersAreSeenAndGoneByTheirHeartbeats(t *testing.T) {
+	url := servicetest.NATS(t)
+	log := newMemLog()
+	seen, gone := make(chan string, 4), make(chan string, 4)
+	a, err := Start(context.Background(), Config{URL: url, Log: log, Deliver: func([]storage.Committed) {}, Poll: 20 * time.Millisecond,
+		PeerSeen: func(n string) { seen <- n }, PeerGone: func(n string) { gone <- n }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	b, err := Start(context.Background(), Config{URL: url, Log: log, Deliver: func([]storage.Committed) {}, Poll: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait := func(ch chan string, what string) string {
+		t.Helper()
+		select {
+		case n := <-ch:
+			return n
+		case <-time.After(20 * time.Second):
+			t.Fatalf("no peer %s", what)
+			return ""
+		}
+	}
+	if n := wait(seen, "seen"); n != b.Node() {
+		t.Fatalf("a saw %q, want b (%q)", n, b.Node())
+	}
+	if ps := a.Peers(); len(ps) != 1 || ps[0] != b.Node() {
+		t.Fatalf("a's peers: %v", ps)
+	}
+	b.Close() // silent from now on
+	if n := wait(gone, "gone"); n != b.Node() {
+		t.Fatalf("a took %q for gone, want b", n)
+	}
+	if ps := a.Peers(); len(ps) != 0 {
+		t.Fatalf("a's peers after b went: %v", ps)
+	}
+}

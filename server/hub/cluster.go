@@ -30,9 +30,11 @@ type Cluster interface {
 
 // Kinds of the hub's cluster events.
 const (
-	eventPush     = "push"
-	eventClose    = "close"
-	eventPresence = "presence"
+	eventPush        = "push"
+	eventClose       = "close"
+	eventPresence    = "presence"
+	eventPresenceAsk = "presence_ask" // a node asks another for its users
+	eventPresenceAll = "presence_all" // a node's answer: every user connected to it
 )
 
 type pushEvent struct {
@@ -57,6 +59,66 @@ type presenceEvent struct {
 	Node   string       `json:"node"`
 	User   proto.UserID `json:"user"`
 	Online bool         `json:"online"`
+}
+
+// presenceAll is every user connected to Node.
+type presenceAll struct {
+	Node  string         `json:"node"`
+	Users []proto.UserID `json:"users"`
+}
+
+// NodeSeen is told of a node that joined or came back: this node asks it
+// for its users (they may have come and gone unheard).
+func (h *Hub) NodeSeen(node string) {
+	if h.cfg.Cluster != nil {
+		h.cfg.Cluster.Publish(eventPresenceAsk, presenceEvent{Node: node})
+	}
+}
+
+// NodeGone is told of a node that went silent: its users are offline,
+// unless connected elsewhere.
+func (h *Hub) NodeGone(node string) {
+	h.setNodeUsers(node, nil)
+}
+
+// setNodeUsers makes users the ones connected to node, and announces
+// those whose presence in the cluster changed.
+func (h *Hub) setNodeUsers(node string, users []proto.UserID) {
+	now := map[proto.UserID]bool{}
+	for _, u := range users {
+		now[u] = true
+	}
+	var on, off []proto.UserID
+	h.mu.Lock()
+	for u, nodes := range h.remoteOnline {
+		if nodes[node] && !now[u] {
+			before := h.onlineLocked(u)
+			delete(nodes, node)
+			if len(nodes) == 0 {
+				delete(h.remoteOnline, u)
+			}
+			if before && !h.onlineLocked(u) {
+				off = append(off, u)
+			}
+		}
+	}
+	for u := range now {
+		before := h.onlineLocked(u)
+		if h.remoteOnline[u] == nil {
+			h.remoteOnline[u] = map[string]bool{}
+		}
+		h.remoteOnline[u][node] = true
+		if !before {
+			on = append(on, u)
+		}
+	}
+	h.mu.Unlock()
+	for _, u := range off {
+		h.announceLocal(u, false)
+	}
+	for _, u := range on {
+		h.announceLocal(u, true)
+	}
 }
 
 // clusterPush sends frame to users' connections on the other nodes.
@@ -143,6 +205,25 @@ func (h *Hub) Remote(kind string, payload []byte) {
 		if h.setRemote(e) {
 			h.announceLocal(e.User, e.Online)
 		}
+	case eventPresenceAsk:
+		var e presenceEvent
+		if err := json.Unmarshal(payload, &e); err != nil || h.cfg.Cluster == nil || e.Node != h.cfg.Cluster.Node() {
+			return
+		}
+		h.mu.RLock()
+		all := presenceAll{Node: e.Node, Users: make([]proto.UserID, 0, len(h.users))}
+		for u := range h.users {
+			all.Users = append(all.Users, u)
+		}
+		h.mu.RUnlock()
+		h.cfg.Cluster.Publish(eventPresenceAll, all)
+	case eventPresenceAll:
+		var e presenceAll
+		if err := json.Unmarshal(payload, &e); err != nil {
+			h.log.Warn("bad cluster presence", "err", err)
+			return
+		}
+		h.setNodeUsers(e.Node, e.Users)
 	}
 }
 

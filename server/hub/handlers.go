@@ -104,6 +104,11 @@ func (h *Hub) errorBody(c *conn, err error) *proto.Error {
 		h.m.errors.With(string(proto.CodeUnavailable)).Inc()
 		return proto.Errorf(proto.CodeUnavailable, "the request was cancelled")
 	}
+	if storage.Unreachable(err) {
+		h.m.errors.With(string(proto.CodeUnavailable)).Inc()
+		h.log.Warn("request failed: the database is out of reach", "user", c.user.ID, "err", err)
+		return &proto.Error{Code: proto.CodeUnavailable, Message: "the server's database cannot be reached; try again", RetryAfterMs: 1000}
+	}
 	h.m.errors.With(string(proto.CodeInternal)).Inc()
 	h.log.Error("request failed", "user", c.user.ID, "remote", c.remote, "err", err)
 	return proto.Errorf(proto.CodeInternal, "internal error; it has been logged")

@@ -189,3 +189,89 @@ func TestPresenceSpansTheNodes(t *testing.T) {
 		t.Fatalf("Wang's next presence push: %+v, want Sam's", p)
 	}
 }
+
+// A node that commits and never publishes (it died between the two): the
+// other node's clients still get those messages, in order, from the
+// commit log, within the clock's poll.
+func TestCommitsNobodyPublishedStillArrive(t *testing.T) {
+	dsn, nats := servicetest.PostgreSQL(t), servicetest.StartNATS(t)
+	n1 := nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) {
+		c.DB, c.NATS = dsn, nats.URL
+		c.Unpublished = func(int64) bool { return true }
+	}))
+	n2 := nodetest.Start(t, nodetest.WithConfig(func(c *node.Config) { c.DB, c.NATS = dsn, nats.URL }))
+	li, wang := n1.NewUser(t, "李华"), n2.NewUser(t, "Wang")
+	g := nodetest.Group(t, li, "Study", wang)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for i := range 5 {
+		if _, err := li.Conn.Send(ctx, g, fmt.Sprint("c", i), fmt.Sprint("m", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 5 {
+		if m := wang.Message(t, g, func(m proto.Message) bool { return m.Kind == proto.MsgText }); m.Text != fmt.Sprint("m", i) {
+			t.Fatalf("Wang got %q, want %q", m.Text, fmt.Sprint("m", i))
+		}
+	}
+}
+
+// Logging out, and changing the password, through one node close the
+// connections of that session (logout) or of the others (password) on
+// the other node.
+func TestLogoutAndPasswordChangeCloseSessionsOnOtherNodes(t *testing.T) {
+	n1, n2, _ := cluster(t)
+	wang := n2.NewUser(t, "Wang")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dial := func(url string) *client.Conn {
+		t.Helper()
+		c, err := client.Dial(ctx, url, client.DialOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	ended := func(c *client.Conn, what string) error {
+		t.Helper()
+		select {
+		case <-c.Done():
+			return c.Err()
+		case <-ctx.Done():
+			t.Fatalf("%s stayed open", what)
+			return nil
+		}
+	}
+	// The same session on node 1 too; logout on node 2 ends it there.
+	same := dial(n1.URL)
+	if _, err := same.Resume(ctx, wang.Token); err != nil {
+		t.Fatal(err)
+	}
+	if err := wang.Conn.Logout(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := ended(same, "the logged-out session's connection on node 1"); err == nil {
+		t.Fatal("no reason")
+	}
+	// A laptop session on node 1; a new password set through node 2 ends it.
+	phone := dial(n2.URL)
+	if _, err := phone.Login(ctx, wang.ID, nodetest.Password, "phone"); err != nil {
+		t.Fatal(err)
+	}
+	laptop := dial(n1.URL)
+	if _, err := laptop.Login(ctx, wang.ID, nodetest.Password, "laptop"); err != nil {
+		t.Fatal(err)
+	}
+	if err := phone.Call(ctx, proto.TypeSetPassword, proto.SetPasswordRequest{Current: nodetest.Password, New: "a new secret password"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if reason, ok := client.Revoked(ended(laptop, "the laptop on node 1 after the password changed")); !ok || reason != proto.ReasonPasswordChanged {
+		t.Fatalf("the laptop's connection ended as revoked %v with %q, want %q", ok, reason, proto.ReasonPasswordChanged)
+	}
+	select {
+	case <-phone.Done():
+		t.Fatalf("the phone, which changed the password, was closed too: %v", phone.Err())
+	default:
+	}
+}

@@ -40,9 +40,13 @@ type Config struct {
 	// instead of SQLite in DataDir ("").
 	DB string
 	// NATS, with DB, makes this node one of a cluster: the address of the
-	// NATS server the nodes share (server/cluster).
-	NATS   string
-	Logger *slog.Logger
+	// NATS server the nodes share (server/cluster). NodeID names the node
+	// there and in logs ("": a random one).
+	NATS, NodeID string
+	// Unpublished, if set (tests), drops this node's publish of the
+	// commit positions it returns true for (cluster.Config.Unpublished).
+	Unpublished func(pos int64) bool
+	Logger       *slog.Logger
 
 	// Synchronous is SQLite's synchronous mode, FULL (default) or NORMAL.
 	Synchronous string
@@ -249,8 +253,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	n.db, n.hub = db, h
 	if cfg.NATS != "" {
 		pg, _ := db.(*storage.DB) // OpenPostgres's
-		bus, err := cluster.Start(ctx, cluster.Config{URL: cfg.NATS, Log: pg, Deliver: h.Publish, OnEvent: h.Remote, Logger: cfg.Logger,
-			Lost: func(from, to int64) { h.DropAll("this server lost messages: sync again") }})
+		bus, err := cluster.Start(ctx, cluster.Config{URL: cfg.NATS, Node: cfg.NodeID, Log: pg, Deliver: h.Publish, OnEvent: h.Remote, Logger: cfg.Logger,
+			Lost:     func(from, to int64) { h.DropAll("this server lost messages: sync again") },
+			PeerSeen: h.NodeSeen, PeerGone: h.NodeGone, Unpublished: cfg.Unpublished})
 		if err != nil {
 			if n.admin != nil {
 				n.admin.Close()

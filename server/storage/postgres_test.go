@@ -65,12 +65,12 @@ func openNodes(t *testing.T, k int) []*node {
 	return nodes
 }
 
-// Two nodes write one conversation at once: seqs stay gap-free and
-// unique, each node reports its commits in seq order, and what one node
-// changes (a member added, then gone) holds at once on the other, whose
-// cache had the conversation from before.
+// Three nodes write one hot conversation at once: seqs stay gap-free
+// and unique, each node reports its commits in seq order, and what one
+// node changes (a member added, then gone) holds at once on another,
+// whose cache had the conversation from before.
 func TestPostgresNodesWriteOneConversation(t *testing.T) {
-	nodes := openNodes(t, 2)
+	nodes := openNodes(t, 3)
 	n1, n2 := nodes[0], nodes[1]
 	ctx := context.Background()
 	a, err := n1.CreateUser(ctx, "a", "hash")
@@ -133,7 +133,7 @@ func TestPostgresNodesWriteOneConversation(t *testing.T) {
 		before = ms[0].Seq
 	}
 	slices.Sort(all)
-	want := 3 + 2*perNode*each // created, warm, joined, the sends
+	want := 3 + len(nodes)*perNode*each // created, warm, joined, the sends
 	if len(all) != want || all[0] != 1 || all[len(all)-1] != int64(want) {
 		t.Fatalf("history holds %d messages, seqs %d..%d; want 1..%d", len(all), all[0], all[len(all)-1], want)
 	}
@@ -177,11 +177,12 @@ func TestPostgresNodesWriteOneConversation(t *testing.T) {
 	if !slices.Equal(inLog, all) {
 		t.Fatalf("the log holds the conversation's seqs %v…, want 1..%d in order", inLog[:min(5, len(inLog))], want)
 	}
-	n1.mu.Lock()
-	n2.mu.Lock()
-	reported := append(slices.Clone(n1.positions), n2.positions...)
-	n2.mu.Unlock()
-	n1.mu.Unlock()
+	var reported []int64
+	for _, n := range nodes {
+		n.mu.Lock()
+		reported = append(reported, n.positions...)
+		n.mu.Unlock()
+	}
 	slices.Sort(reported)
 	if len(reported) != int(clock) || reported[0] != 1 || reported[len(reported)-1] != clock {
 		t.Fatalf("the nodes reported %d positions, want each of 1..%d once", len(reported), clock)

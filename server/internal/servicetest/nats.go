@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,38 +23,8 @@ func NATS(t testing.TB) (url string) {
 	return StartNATS(t).URL
 }
 
-// NATSServer is a test's NATS server, which the test may stop (an
-// outage) and start again on the same address.
-type NATSServer struct {
-	URL    string
-	t      testing.TB
-	port   int
-	p      *process
-	launch func(port int) (*process, error)
-	ready  func(port int) error
-}
-
-// Stop stops the server (as an outage: clients see it go).
-func (s *NATSServer) Stop() {
-	s.t.Helper()
-	if err := s.p.stop(syscall.SIGKILL, stopTimeout); err != nil {
-		s.t.Fatalf("servicetest: %v", err)
-	}
-}
-
-// Start starts the stopped server again on its address.
-func (s *NATSServer) Start() {
-	s.t.Helper()
-	p, err := s.launch(s.port)
-	if err != nil {
-		s.t.Fatalf("servicetest: %v", err)
-	}
-	if err := p.waitReady(func() error { return s.ready(s.port) }); err != nil {
-		s.t.Fatalf("servicetest: NATS again on port %d: %v", s.port, err)
-	}
-	s.p = p
-	s.t.Cleanup(func() { p.stop(os.Interrupt, stopTimeout) })
-}
+// NATSServer is a test's NATS server (URL: its nats:// address).
+type NATSServer = Service
 
 // StartNATS is NATS that returns the server, to stop and start.
 func StartNATS(t testing.TB) *NATSServer {
@@ -91,5 +60,5 @@ func StartNATS(t testing.TB) *NATSServer {
 		return err
 	}
 	port, p := startProcessOnFreePort(t, os.Interrupt, launch, ready)
-	return &NATSServer{URL: urlFor(port), t: t, port: port, p: p, launch: launch, ready: ready}
+	return &Service{URL: urlFor(port), t: t, port: port, p: p, launch: launch, ready: ready}
 }

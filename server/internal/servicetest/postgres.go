@@ -28,6 +28,13 @@ import (
 // machine loses the data, a killed server does not).
 func PostgreSQL(t testing.TB) (dsn string) {
 	t.Helper()
+	return StartPostgreSQL(t).URL
+}
+
+// StartPostgreSQL is PostgreSQL that returns the server, to stop and
+// start (its URL is the DSN).
+func StartPostgreSQL(t testing.TB) *Service {
+	t.Helper()
 	s := ensureBuilt(t)
 	dir := t.TempDir()
 	cred, err := postgresCredential(s.postgresUser, dir)
@@ -75,8 +82,8 @@ func PostgreSQL(t testing.TB) (dsn string) {
 	}
 	// SIGINT is PostgreSQL's fast shutdown: it does not wait for clients
 	// the test left connected (SIGTERM would).
-	port := startOnFreePort(t, os.Interrupt, launch, ready)
-	return dsnFor(port)
+	port, p := startProcessOnFreePort(t, os.Interrupt, launch, ready)
+	return &Service{URL: dsnFor(port), t: t, port: port, p: p, launch: launch, ready: ready, crash: syscall.SIGQUIT}
 }
 
 // postgresCredential returns who initdb and postgres run as, and makes dir

@@ -284,3 +284,42 @@ func startProcessOnFreePort(t testing.TB, stopSig os.Signal, launch func(port in
 	t.Fatalf("servicetest: %v", lastErr)
 	return 0, nil
 }
+
+// Service is a test's service that the test may stop (an outage: it is
+// killed, as a crash would) and start again on the same address.
+type Service struct {
+	URL    string // how clients reach it: a DSN or URL
+	t      testing.TB
+	port   int
+	p      *process
+	launch func(port int) (*process, error)
+	ready  func(port int) error
+	crash  os.Signal // what Stop sends: SIGKILL, or the service's own crash-like stop
+}
+
+// Stop stops the service as a crash would: killed (PostgreSQL: its
+// immediate shutdown, which leaves recovery to the next start).
+func (s *Service) Stop() {
+	s.t.Helper()
+	sig := s.crash
+	if sig == nil {
+		sig = syscall.SIGKILL
+	}
+	if err := s.p.stop(sig, stopTimeout); err != nil {
+		s.t.Fatalf("servicetest: %v", err)
+	}
+}
+
+// Start starts the stopped service again on its address, with its data.
+func (s *Service) Start() {
+	s.t.Helper()
+	p, err := s.launch(s.port)
+	if err != nil {
+		s.t.Fatalf("servicetest: %v", err)
+	}
+	if err := p.waitReady(func() error { return s.ready(s.port) }); err != nil {
+		s.t.Fatalf("servicetest: %s again on port %d: %v", p.name, s.port, err)
+	}
+	s.p = p
+	s.t.Cleanup(func() { p.stop(os.Interrupt, stopTimeout) })
+}

@@ -1,0 +1,75 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+
+	"parley/net/proto"
+	"parley/server/auth"
+	"parley/server/storage"
+)
+
+// fakeBus records what the hub publishes to the other nodes.
+type fakeBus struct {
+	mu   sync.Mutex
+	sent []string // kind + " " + payload
+}
+
+func (b *fakeBus) Publish(kind string, payload any) {
+	raw, _ := json.Marshal(payload)
+	b.mu.Lock()
+	b.sent = append(b.sent, kind+" "+string(raw))
+	b.mu.Unlock()
+}
+
+func (b *fakeBus) Node() string { return "me" }
+
+func remote(t *testing.T, h *Hub, kind string, payload any) {
+	t.Helper()
+	raw, err := json.Marshal(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Remote(kind, raw)
+}
+
+// The cluster's presence: a user is online while any node has them; a
+// node gone silent takes its users with it, unless they are connected
+// elsewhere; a node that comes back says who is connected to it when
+// asked, and asking is what a node does when it hears of one.
+func TestPresenceFollowsTheNodes(t *testing.T) {
+	db, err := storage.Open(context.Background(), t.TempDir(), storage.Options{Synchronous: "OFF"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bus := &fakeBus{}
+	h := New(Config{DB: db, Cluster: bus, Hasher: auth.NewHasher(auth.Params{Memory: 8, Time: 1, Threads: 1}, 1)})
+	t.Cleanup(func() { db.Close(); h.Close() })
+
+	remote(t, h, eventPresence, presenceEvent{Node: "x", User: 5, Online: true})
+	remote(t, h, eventPresence, presenceEvent{Node: "y", User: 6, Online: true})
+	remote(t, h, eventPresence, presenceEvent{Node: "x", User: 6, Online: true})
+	if !h.Online(5) || !h.Online(6) || h.Online(7) {
+		t.Fatal("presence events from other nodes not taken")
+	}
+	h.NodeGone("x")
+	if h.Online(5) || !h.Online(6) {
+		t.Fatalf("after x went: 5 online %v (want false), 6 online %v (want true: on y)", h.Online(5), h.Online(6))
+	}
+	remote(t, h, eventPresenceAll, presenceAll{Node: "y", Users: []proto.UserID{7}})
+	if h.Online(6) || !h.Online(7) {
+		t.Fatalf("y's list of its users did not replace what was known of y")
+	}
+
+	h.NodeSeen("x")
+	remote(t, h, eventPresenceAsk, presenceEvent{Node: "someone else"}) // not asked: no answer
+	remote(t, h, eventPresenceAsk, presenceEvent{Node: "me"})
+	bus.mu.Lock()
+	defer bus.mu.Unlock()
+	want := []string{`presence_ask {"node":"x","user":0,"online":false}`, `presence_all {"node":"me","users":[]}`}
+	if len(bus.sent) != len(want) || bus.sent[0] != want[0] || bus.sent[1] != want[1] {
+		t.Fatalf("published %q, want %q", bus.sent, want)
+	}
+}
