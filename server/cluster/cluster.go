@@ -93,9 +93,9 @@ type Bus struct {
 	done chan struct{}
 
 	mu      sync.Mutex
-	applied int64 // the last position delivered
+	applied int64                // the last position delivered
 	peers   map[string]time.Time // the live nodes, when last heard
-	repairs int64 // positions read from the log instead of the bus
+	repairs int64                // positions read from the log instead of the bus
 }
 
 // position is a committed transaction as the bus carries it.

@@ -46,7 +46,7 @@ type Config struct {
 	// Unpublished, if set (tests), drops this node's publish of the
 	// commit positions it returns true for (cluster.Config.Unpublished).
 	Unpublished func(pos int64) bool
-	Logger       *slog.Logger
+	Logger      *slog.Logger
 
 	// Synchronous is SQLite's synchronous mode, FULL (default) or NORMAL.
 	Synchronous string
