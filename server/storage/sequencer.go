@@ -103,7 +103,16 @@ const (
 	sqlInsertMember = "INSERT INTO members (conv_id, user_id, joined) VALUES (?, ?, ?)"
 )
 
+// On PostgreSQL, where a refused insert would spoil the transaction, a
+// message whose client ID is taken is not inserted (and not an error):
+// the insert reports no row, and append returns errDuplicateClientID.
+const pgNoDuplicate = " ON CONFLICT (sender, client_id) WHERE client_id IS NOT NULL DO NOTHING"
+
 var hotStatements = []string{sqlSavepoint, sqlRelease, sqlRollbackTo, sqlInsertMsg, sqlByClientID}
+
+// errDuplicateClientID: the sender has a message with that client ID
+// already (PostgreSQL's form of SQLite's unique violation).
+var errDuplicateClientID = errors.New("storage: the sender's client ID is taken")
 
 // prepare prepares the hot statements (outside any transaction: the
 // writer pool has one connection, which a transaction holds).
@@ -365,7 +374,7 @@ func (s *sequencer) runJob(ctx context.Context, tx *sql.Tx, j *job) (v any, err 
 	clear(s.undo)
 	s.added = s.added[:0]
 	s.jobStart = len(s.committed)
-	single := j.single && !s.d.pg // a failed statement spoils a PostgreSQL transaction: always a savepoint
+	single := j.single
 	if !single {
 		if _, err := s.exec(tx, sqlSavepoint); err != nil {
 			return nil, fmt.Errorf("savepoint: %w", err)
@@ -385,6 +394,11 @@ func (s *sequencer) runJob(ctx context.Context, tx *sql.Tx, j *job) (v any, err 
 			}
 		}
 		// Undo the job: database, cache and messages.
+		if single && s.d.pg && !refusedBeforeWriting(err) {
+			// A failed statement spoils a PostgreSQL transaction: the
+			// batch cannot commit.
+			s.broken = fmt.Errorf("a write failed: %w", err)
+		}
 		if !single {
 			if _, rerr := s.exec(tx, sqlRollbackTo); rerr != nil {
 				s.broken = fmt.Errorf("roll back a failed write (%v): %w", err, rerr)
@@ -402,6 +416,18 @@ func (s *sequencer) runJob(ctx context.Context, tx *sql.Tx, j *job) (v any, err 
 		v = nil
 	}()
 	return j.run(tx, s)
+}
+
+// refusedBeforeWriting reports whether a single-statement job's error
+// left its transaction usable: a refusal (a *proto.Error, decided before
+// the statement) or a duplicate client ID (which PostgreSQL's insert
+// skips rather than fails).
+func refusedBeforeWriting(err error) bool {
+	if errors.Is(err, errDuplicateClientID) {
+		return true
+	}
+	_, ok := errors.AsType[*proto.Error](err)
+	return ok
 }
 
 // conv returns the cached state of a conversation, loading it on first use,
@@ -519,15 +545,27 @@ func (s *sequencer) append(tx *sql.Tx, c *convState, m proto.Message) (proto.Mes
 		event = string(b)
 	}
 	var err error
+	var res sql.Result
+	insert, insertMeta := sqlInsertMsg, sqlInsertMsgMeta
+	if s.d.pg {
+		insert, insertMeta = insert+pgNoDuplicate, insertMeta+pgNoDuplicate
+	}
 	if meta, merr := encodeMeta(m); merr != nil {
 		return m, merr
 	} else if meta != nil {
-		_, err = s.exec(tx, sqlInsertMsgMeta, m.Conv, m.Seq, m.Sender, clientID, m.Time, m.Kind, m.Text, event, meta)
+		res, err = s.exec(tx, insertMeta, m.Conv, m.Seq, m.Sender, clientID, m.Time, m.Kind, m.Text, event, meta)
 	} else { // a plain message: the statement of the first schema
-		_, err = s.exec(tx, sqlInsertMsg, m.Conv, m.Seq, m.Sender, clientID, m.Time, m.Kind, m.Text, event)
+		res, err = s.exec(tx, insert, m.Conv, m.Seq, m.Sender, clientID, m.Time, m.Kind, m.Text, event)
 	}
 	if err != nil {
 		return m, fmt.Errorf("insert message %d/%d: %w", m.Conv, m.Seq, err)
+	}
+	if s.d.pg {
+		if n, err := res.RowsAffected(); err != nil {
+			return m, fmt.Errorf("insert message %d/%d: %w", m.Conv, m.Seq, err)
+		} else if n == 0 {
+			return m, fmt.Errorf("insert message %d/%d: %w", m.Conv, m.Seq, errDuplicateClientID)
+		}
 	}
 	c.lastSeq = m.Seq
 	cm := Committed{Message: m, Members: c.members}

@@ -128,13 +128,6 @@ func (s *sequencer) send(tx *sql.Tx, sender proto.User, conv proto.ConvID, clien
 		}
 		return proto.Message{}, false, err
 	}
-	if s.d.pg {
-		// A refused insert spoils a PostgreSQL transaction (up to the
-		// job's savepoint): look first.
-		if m, ok, err := s.findByClientID(tx, sender, clientID); err != nil || ok {
-			return m, ok, err
-		}
-	}
 	m, err := s.append(tx, c, proto.Message{ClientID: clientID, Sender: sender.ID, SenderName: sender.Name, Kind: proto.MsgText, Text: text})
 	if isUniqueViolation(err) {
 		if old, ok, ferr := s.findByClientID(tx, sender, clientID); ferr != nil || ok {
@@ -148,7 +141,7 @@ func (s *sequencer) send(tx *sql.Tx, sender proto.User, conv proto.ConvID, clien
 // that a unique index already holds.
 func isUniqueViolation(err error) bool {
 	var e *sqlite.Error
-	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || pgCode(err) == pgUniqueViolation
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || pgCode(err) == pgUniqueViolation || errors.Is(err, errDuplicateClientID)
 }
 
 func (s *sequencer) findByClientID(tx *sql.Tx, sender proto.User, clientID string) (proto.Message, bool, error) {
