@@ -23,7 +23,7 @@ func runDurable(ctx context.Context, o *options, t *target) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	conns, err := loginAll(ctx, t.addr, users, o.workers, 16<<10)
+	conns, err := loginAll(ctx, t, users, o.workers, 16<<10)
 	if err != nil {
 		return nil, err
 	}

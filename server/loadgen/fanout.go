@@ -60,7 +60,7 @@ func runFanout(ctx context.Context, o *options, t *target) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	conns, err := loginAll(ctx, t.addr, users, o.workers, o.readBuf)
+	conns, err := loginAll(ctx, t, users, o.workers, o.readBuf)
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ func runIdle(ctx context.Context, o *options, t *target) (*report, error) {
 	before, _ := t.sample()
 
 	connStart := time.Now()
-	conns, err := loginAll(ctx, t.addr, users, o.workers, 1024)
+	conns, err := loginAll(ctx, t, users, o.workers, 1024)
 	if err != nil {
 		return nil, err
 	}

@@ -330,3 +330,29 @@ func TestFloorPlanRoundTripsAndRejectsBadInput(t *testing.T) {
 		}
 	}
 }
+
+// -url with several nodes: connections go to them in turn, and each
+// node's process id pairs with its address.
+func TestTheNodesOfAClusterShareTheLoad(t *testing.T) {
+	tg, err := parseTargets("ws://127.0.0.1:8081/v1/ws,ws://127.0.0.1:8082/v1/ws, ws://127.0.0.1:8083/v1/ws", "11,12,13")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg.addr != "127.0.0.1:8081" || tg.pid != "11" {
+		t.Fatalf("first node %s pid %s", tg.addr, tg.pid)
+	}
+	for i, want := range []string{"127.0.0.1:8081", "127.0.0.1:8082", "127.0.0.1:8083", "127.0.0.1:8081"} {
+		if got := tg.addrFor(i); got != want {
+			t.Errorf("connection %d goes to %s, want %s", i, got, want)
+		}
+	}
+	if tg.pids[2] != "13" {
+		t.Fatalf("pids %v", tg.pids)
+	}
+	if _, err := parseTargets("ws://127.0.0.1:8081/v1/ws,ws://10.0.0.1:8082/v1/ws", ""); err == nil {
+		t.Fatal("a node off this machine was taken")
+	}
+	if _, err := parseTargets("ws://127.0.0.1:8081/v1/ws", "x"); err == nil {
+		t.Fatal("a pid that is no number was taken")
+	}
+}

@@ -41,7 +41,7 @@ import (
 type options struct {
 	mode      string
 	url       string
-	pid       int
+	pids      string
 	members   int
 	rate      float64
 	pubs      int
@@ -66,8 +66,8 @@ func parseOptions(args []string) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.StringVar(&o.mode, "mode", "fanout", "fanout, idle, durable or floor")
-	fs.StringVar(&o.url, "url", "", "an external server, ws://127.0.0.1:PORT/v1/ws (default: build and start one)")
-	fs.IntVar(&o.pid, "pid", 0, "with -url: the server's process id, for CPU and RSS from /proc")
+	fs.StringVar(&o.url, "url", "", "an external server, ws://127.0.0.1:PORT/v1/ws, or the nodes of a cluster, comma-separated (the connections are spread over them) (default: build and start one)")
+	fs.StringVar(&o.pids, "pid", "", "with -url: the server's process id (a cluster: its nodes', comma-separated), for CPU and RSS from /proc")
 	fs.IntVar(&o.members, "members", 100, "fanout: members of the group, all connected")
 	fs.Float64Var(&o.rate, "rate", 1000, "fanout: messages per second, all publishers together")
 	fs.IntVar(&o.pubs, "pubs", 8, "fanout: publishing members")
@@ -168,7 +168,7 @@ func run(o *options) (*report, error) {
 	var t *target
 	var err error
 	if o.url != "" {
-		t, err = parseTarget(o.url, o.pid)
+		t, err = parseTargets(o.url, o.pids)
 	} else {
 		so := serverOptions{sync: o.sync, queue: o.queue, profile: o.profile != ""}
 		if o.serverEnv != "" {

@@ -27,8 +27,45 @@ type target struct {
 	addr string // 127.0.0.1:port
 	pid  string // "" when the server is external and no -pid was given
 	http string // http://127.0.0.1:port
+	// A cluster (-url with several addresses): every node's address
+	// (addrs[0] is addr) and process ids (pids[0] is pid). The load's
+	// connections are spread over the nodes in turn; the CPU and memory
+	// measured are the nodes' sums.
+	addrs, pids []string
 
 	proc *serverProc // nil for an external server
+}
+
+// parseTargets checks external server URLs, comma-separated (the nodes
+// of a cluster), with their process ids (pids, comma-separated, or "").
+func parseTargets(raws, pids string) (*target, error) {
+	var t *target
+	ps := strings.Split(pids, ",")
+	for i, raw := range strings.Split(raws, ",") {
+		pid := 0
+		if i < len(ps) && ps[i] != "" {
+			if _, err := fmt.Sscan(ps[i], &pid); err != nil {
+				return nil, fmt.Errorf("-pid: %q is not a process id", ps[i])
+			}
+		}
+		n, err := parseTarget(strings.TrimSpace(raw), pid)
+		if err != nil {
+			return nil, err
+		}
+		if t == nil {
+			t = n
+		}
+		t.addrs, t.pids = append(t.addrs, n.addr), append(t.pids, n.pid)
+	}
+	return t, nil
+}
+
+// addrFor is the node connection i goes to.
+func (t *target) addrFor(i int) string {
+	if len(t.addrs) == 0 {
+		return t.addr
+	}
+	return t.addrs[i%len(t.addrs)]
 }
 
 // parseTarget checks an external server URL: loopback only.
@@ -207,15 +244,27 @@ func (t *target) fetchProfile(ctx context.Context, path, file string) error {
 	return f.Close()
 }
 
-// sample reads the server's /proc entry, if it has one.
+// sample reads the server's /proc entry, if it has one; for a cluster,
+// the sum over its nodes (all of whose pids must be known).
 func (t *target) sample() (procSample, bool) {
-	if t.pid == "" {
-		return procSample{}, false
+	pids := t.pids
+	if len(pids) == 0 {
+		pids = []string{t.pid}
 	}
-	s, err := readProc(t.pid)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "loadgen: server /proc:", err)
-		return s, false
+	var sum procSample
+	for _, pid := range pids {
+		if pid == "" {
+			return procSample{}, false
+		}
+		s, err := readProc(pid)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen: server /proc:", err)
+			return s, false
+		}
+		sum.at = s.at
+		sum.cpu += s.cpu
+		sum.rss += s.rss
+		sum.wait += s.wait
 	}
-	return s, true
+	return sum, true
 }

@@ -97,10 +97,10 @@ func login(ctx context.Context, addr string, u proto.User, readBuf int) (*wsConn
 }
 
 // loginAll opens one logged-in connection per user.
-func loginAll(ctx context.Context, addr string, users []proto.User, workers, readBuf int) ([]*wsConn, error) {
+func loginAll(ctx context.Context, t *target, users []proto.User, workers, readBuf int) ([]*wsConn, error) {
 	conns := make([]*wsConn, len(users))
 	err := parallel(ctx, len(users), workers, func(ctx context.Context, _, i int) error {
-		c, err := login(ctx, addr, users[i], readBuf)
+		c, err := login(ctx, t.addrFor(i), users[i], readBuf)
 		conns[i] = c
 		return err
 	})
