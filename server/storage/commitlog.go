@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -39,7 +41,14 @@ func (s *sequencer) logCommit(tx *sql.Tx) error {
 	if err != nil {
 		return fmt.Errorf("encode commit %d: %w", s.pos, err)
 	}
-	if _, err := tx.Exec("INSERT INTO commit_log (pos, time, batch) VALUES (?, ?, ?)", s.pos, s.d.nowMs(), b); err != nil {
+	var convs strings.Builder
+	for id := range s.changed {
+		if convs.Len() > 0 {
+			convs.WriteByte(',')
+		}
+		convs.WriteString(strconv.FormatInt(int64(id), 10))
+	}
+	if _, err := tx.Exec("INSERT INTO commit_log (pos, time, batch, convs) VALUES (?, ?, ?, ?)", s.pos, s.d.nowMs(), b, convs.String()); err != nil {
 		return fmt.Errorf("log commit %d: %w", s.pos, err)
 	}
 	return nil

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
+	"strings"
 
 	"parley/net/proto"
 )
@@ -77,8 +79,10 @@ type sequencer struct {
 
 	// PostgreSQL (several nodes may write): clock is the commit clock's
 	// position after this sequencer's last commit (0: unknown), pos the
-	// current transaction's.
+	// current transaction's, and changed the conversations whose cached
+	// state it changed (touch), which it logs for the other nodes.
 	clock, pos int64
+	changed    map[proto.ConvID]struct{}
 
 	// fault, if set (by tests, from a job), runs before each statement
 	// that goes through exec and fails it with the error it returns.
@@ -341,14 +345,52 @@ func (s *sequencer) runBatch(batch []*job) {
 // transaction. Its row lock makes the nodes' transactions take turns, so
 // seqs stay gap-free and in commit order whoever writes, and IDs drawn
 // at random cannot collide. If the clock moved since this sequencer's
-// last commit, another node wrote: what is cached of conversations may
-// be stale, and is loaded again from the database.
+// last commit, other nodes wrote: the conversations their transactions
+// changed (the commit log names them) are dropped from the cache, to be
+// loaded again from the database; if they cannot be known, all are.
 func (s *sequencer) tick(tx *sql.Tx) error {
+	clear(s.changed)
+	if s.changed == nil {
+		s.changed = map[proto.ConvID]struct{}{}
+	}
 	if err := tx.QueryRow("UPDATE commit_clock SET pos = pos + 1 WHERE id = 1 RETURNING pos").Scan(&s.pos); err != nil {
 		return fmt.Errorf("commit clock: %w", err)
 	}
-	if s.pos != s.clock+1 {
+	if s.pos == s.clock+1 {
+		return nil
+	}
+	if s.clock == 0 {
 		s.convs = map[proto.ConvID]*convState{}
+		return nil
+	}
+	rows, err := tx.Query("SELECT convs FROM commit_log WHERE pos > ? AND pos < ?", s.clock, s.pos)
+	if err != nil {
+		return fmt.Errorf("what other nodes changed: %w", err)
+	}
+	defer rows.Close()
+	n := int64(0)
+	var stale []proto.ConvID
+	for rows.Next() {
+		var list string
+		if err := rows.Scan(&list); err != nil {
+			return fmt.Errorf("what other nodes changed: %w", err)
+		}
+		n++
+		for f := range strings.SplitSeq(list, ",") {
+			if id, err := strconv.ParseInt(f, 10, 64); err == nil {
+				stale = append(stale, proto.ConvID(id))
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("what other nodes changed: %w", err)
+	}
+	if n != s.pos-s.clock-1 { // pruned meanwhile: nothing can be trusted
+		s.convs = map[proto.ConvID]*convState{}
+		return nil
+	}
+	for _, id := range stale {
+		delete(s.convs, id)
 	}
 	return nil
 }
@@ -495,10 +537,15 @@ func (s *sequencer) add(c *convState) {
 	s.added = append(s.added, c.id)
 }
 
-// touch records c's state before the current job changes it.
+// touch records c's state before the current job changes it. Every
+// change to what convState mirrors goes through it (after s.conv), so
+// changed names every conversation another node's cache must reload.
 func (s *sequencer) touch(c *convState) {
 	if _, ok := s.undo[c.id]; !ok {
 		s.undo[c.id] = *c
+	}
+	if s.d.pg {
+		s.changed[c.id] = struct{}{}
 	}
 }
 

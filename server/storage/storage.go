@@ -616,7 +616,7 @@ const pgSetup = `CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT N
 INSERT INTO schema_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
 CREATE TABLE IF NOT EXISTS commit_clock (id BIGINT PRIMARY KEY CHECK (id = 1), pos BIGINT NOT NULL);
 INSERT INTO commit_clock VALUES (1, 0) ON CONFLICT DO NOTHING;
-CREATE TABLE IF NOT EXISTS commit_log (pos BIGINT PRIMARY KEY, time BIGINT NOT NULL, batch BYTEA NOT NULL);`
+CREATE TABLE IF NOT EXISTS commit_log (pos BIGINT PRIMARY KEY, time BIGINT NOT NULL, batch BYTEA NOT NULL, convs TEXT NOT NULL DEFAULT '');`
 
 // pgMigration says a migration written for SQLite in PostgreSQL's words.
 // Migrations keep to the SQL both understand but for these: SQLite's
