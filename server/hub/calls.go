@@ -131,7 +131,12 @@ func (h *Hub) call(ctx context.Context, c *conn, body json.RawMessage) (any, err
 	if err := h.db.MayCall(ctx, c.user.ID, callee.ID); err != nil { // blocks, requests: storage/blocks.go
 		return nil, err
 	}
-	return h.calls.svc.Call(c, c.user, callee, req.Codecs)
+	r, err := h.calls.svc.Call(c, c.user, callee, req.Codecs)
+	if proto.CodeOf(err) == proto.CodeOffline && h.Online(callee.ID) {
+		// Connected to another node of the cluster (cluster.go).
+		return nil, proto.Errorf(proto.CodeOffline, "%s (%d) is connected to another server of this cluster, and calls do not cross servers yet", callee.Name, callee.ID)
+	}
+	return r, err
 }
 
 func (h *Hub) callAccept(_ context.Context, c *conn, body json.RawMessage) (any, error) {
