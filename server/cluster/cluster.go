@@ -186,6 +186,9 @@ func Start(ctx context.Context, cfg Config) (*Bus, error) {
 // Node is this node's name.
 func (b *Bus) Node() string { return b.cfg.Node }
 
+// Connected reports whether the bus is connected to NATS now.
+func (b *Bus) Connected() bool { return b.nc.IsConnected() }
+
 // Committed is storage's OnClusterCommit: it delivers (in order) and
 // publishes this node's transaction at pos.
 func (b *Bus) Committed(pos int64, batch []storage.Committed) {

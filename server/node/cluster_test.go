@@ -140,6 +140,12 @@ func TestMessagesCrossNodesWhileTheBusIsDown(t *testing.T) {
 	bus.Start()
 	send("after")
 	expect("after")
+	if r := n2.Metric(t, "parley_cluster_repaired"); r < 5 {
+		t.Fatalf("node 2 says it read %v positions from the log, want at least the 5 sent while the bus was down", r)
+	}
+	if p1, p2 := n1.Metric(t, "parley_cluster_position"), n2.Metric(t, "parley_cluster_position"); p1 == 0 || p2 == 0 {
+		t.Fatalf("positions %v, %v", p1, p2)
+	}
 }
 
 // Presence is the cluster's: a user connected to two nodes is online

@@ -269,6 +269,21 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		}
 		n.bus.Store(bus)
 		n.log.Info("joined the cluster", "node", bus.Node(), "nats", cfg.NATS)
+		n.reg.GaugeFunc("parley_cluster_position", "The last commit-clock position this node delivered.", func() float64 {
+			applied, _ := bus.Applied()
+			return float64(applied)
+		})
+		n.reg.GaugeFunc("parley_cluster_repaired", "Positions this node read from the commit log because the bus did not bring them (since start).", func() float64 {
+			_, repairs := bus.Applied()
+			return float64(repairs)
+		})
+		n.reg.GaugeFunc("parley_cluster_peers", "Other nodes heard from (heartbeats).", func() float64 { return float64(len(bus.Peers())) })
+		n.reg.GaugeFunc("parley_cluster_bus_connected", "1 while this node is connected to NATS.", func() float64 {
+			if bus.Connected() {
+				return 1
+			}
+			return 0
+		})
 	}
 	n.files, err = files.New(ctx, files.Config{
 		DB: db, Authenticate: h.Authenticate, Direct: h.Direct, Dir: filepath.Join(cfg.DataDir, "files"),
