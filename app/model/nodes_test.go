@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"parley/app/model/modeltest"
 	"parley/app/state"
 	"parley/net/proto"
 	"parley/server/node/nodetest"
@@ -65,8 +66,9 @@ func TestLoginNamesTheBadServerAddressInTheList(t *testing.T) {
 
 // One server behind two addresses (two proxies, as a cluster's nodes
 // would be): when the first dies, the app reconnects through the second
-// at once, resumes and syncs, so a message sent meanwhile arrives; the
-// account reopens later with both addresses, its cache named by the first.
+// at once, resumes and syncs, so a message sent meanwhile arrives, and
+// files go through the second too; the account reopens later with both
+// addresses, its cache named by the first.
 func TestTheAppMovesToTheSecondAddressWhenTheFirstDies(t *testing.T) {
 	srv := nodetest.Start(t)
 	first, second := startCutter(t, srv.Addr), startCutter(t, srv.Addr)
@@ -108,6 +110,17 @@ func TestTheAppMovesToTheSecondAddressWhenTheFirstDies(t *testing.T) {
 	m.waitFor("the reply sent", func(st state.State) bool {
 		return st.Open != nil && slices.ContainsFunc(st.Open.Messages, func(msg state.Message) bool {
 			return msg.Text == "reply through the second" && msg.Status == state.Sent
+		})
+	})
+
+	// Files go to the node in use too: the first is dead.
+	path, _ := modeltest.WriteFile(t, t.TempDir(), "notes.txt", 100_000, 1)
+	if err := m.SendFile(ctx, path, ""); err != nil {
+		t.Fatal(err)
+	}
+	m.waitFor("the upload through the second", func(st state.State) bool {
+		return transferIn(st, state.Upload, func(tr state.Transfer) bool {
+			return tr.State == state.TransferDone && tr.Name == "notes.txt" && tr.Conv == conv
 		})
 	})
 	m.Close()
