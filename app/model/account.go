@@ -299,7 +299,9 @@ func (m *Model) authFailed(err error) error {
 
 // dial connects for a login or a registration: to the first of the
 // server's addresses that answers, in order (a dead node does not stop
-// a login when another is up).
+// a login when another is up). An address with another after it gets
+// nodeDialTimeout, so that a node that hangs (paused, or its packets
+// dropped) does not spend the whole action's time; the last gets ctx's.
 func (m *Model) dial(ctx context.Context, server string) (*client.Conn, error) {
 	urls, err := serverURLs(server)
 	if err != nil {
@@ -308,8 +310,13 @@ func (m *Model) dial(ctx context.Context, server string) (*client.Conn, error) {
 	m.update(func(st *state.State) { st.Busy = true })
 	defer m.update(func(st *state.State) { st.Busy = false })
 	var errs []error
-	for _, u := range urls {
-		c, err := client.Dial(ctx, u, client.DialOptions{})
+	for i, u := range urls {
+		dctx, cancel := ctx, context.CancelFunc(func() {})
+		if i < len(urls)-1 {
+			dctx, cancel = context.WithTimeout(ctx, m.cfg.nodeDialTimeout)
+		}
+		c, err := client.Dial(dctx, u, client.DialOptions{}) // dctx bounds the handshake only
+		cancel()
 		if err == nil {
 			return c, nil
 		}

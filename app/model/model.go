@@ -58,6 +58,10 @@ type Config struct {
 	// syncing, if set, runs as each connection's OnConnect begins, on
 	// the resumed connection (tests hold the sync there).
 	syncing func(ctx context.Context)
+	// nodeDialTimeout bounds a login's or registration's dial of one
+	// server address when another follows it (default
+	// client.DefaultDialTimeout; tests shorten it).
+	nodeDialTimeout time.Duration
 }
 
 // Model is the application: it holds the state the UI draws and performs
@@ -114,6 +118,9 @@ func NewModel(cfg Config) (*Model, error) {
 	}
 	if cfg.Server == "" {
 		cfg.Server = "http://127.0.0.1:8080"
+	}
+	if cfg.nodeDialTimeout <= 0 {
+		cfg.nodeDialTimeout = client.DefaultDialTimeout
 	}
 	m := &Model{cfg: cfg, log: cfg.Logger}
 	m.st.Server = cfg.Server

@@ -3,10 +3,12 @@ package model
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"parley/app/model/modeltest"
 	"parley/app/state"
@@ -146,4 +148,37 @@ func storedTextsOf(t *testing.T, a *account, conv proto.ConvID) []string {
 		out = append(out, text)
 	}
 	return out
+}
+
+// A node that accepts connections but never answers (paused) does not
+// hold a login: the next address is dialed after nodeDialTimeout.
+func TestLoginGoesPastANodeThatHangs(t *testing.T) {
+	srv := nodetest.Start(t)
+	hung, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := make(chan net.Conn, 10)
+	go func() { // accept, then say nothing
+		for {
+			c, err := hung.Accept()
+			if err != nil {
+				return
+			}
+			held <- c
+		}
+	}()
+	t.Cleanup(func() {
+		hung.Close()
+		for len(held) > 0 {
+			(<-held).Close()
+		}
+	})
+	m := newTestModel(t, srv, t.TempDir(), func(c *Config) { c.nodeDialTimeout = 100 * time.Millisecond })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // a guard, far above the node timeout
+	defer cancel()
+	if err := m.Register(ctx, "http://"+hung.Addr().String()+" "+srv.HTTPURL, "Li Hua", "secret-password", "secret-password"); err != nil {
+		t.Fatalf("Register past a hanging node: %v", err)
+	}
+	m.online()
 }
