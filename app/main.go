@@ -40,7 +40,7 @@ type options struct {
 func parseFlags(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("parley", flag.ContinueOnError)
-	fs.StringVar(&o.server, "server", envOr("PARLEY_SERVER", "http://127.0.0.1:8080"), "server address offered on the login screen")
+	fs.StringVar(&o.server, "server", envOr("PARLEY_SERVER", "http://127.0.0.1:8080"), "server address offered on the login screen; several nodes of one server: comma- or space-separated, the first is the account's own")
 	fs.StringVar(&o.data, "data", os.Getenv("PARLEY_DATA"), "data folder (default: the platform's app data folder)")
 	fs.StringVar(&o.lang, "lang", "", `language: "en" or "zh-CN" (default: the system's, or the last choice)`)
 	fs.StringVar(&o.theme, "theme", "", `"light" or "dark" (default: the system's, or the last choice)`)

@@ -51,6 +51,11 @@ func screensToCheck() []screen {
 	}
 	return []screen{
 		{"login", uitest.Login, none},
+		{"login, no server", func() state.State { // the server field's hint
+			st := uitest.Login()
+			st.Server = ""
+			return st
+		}, none},
 		{"register", uitest.Login, pick("Register", "注册")},
 		{"login with a cache error", authError, none},
 		{"login, session ended", func() state.State {

@@ -36,6 +36,7 @@ type catalog struct {
 	TabLogin, TabRegister                     string
 	Server, UserID, Name, Password            string
 	UserIDHint, NameHint, PasswordHint        string
+	ServerHint                                string // the server field, empty: one address or several
 	LoginButton, RegisterButton, Working      string
 	ClearCache, ClearCacheHint, CacheClearedF string
 	UseHere, UseHereHint                      string
@@ -146,6 +147,7 @@ var en = catalog{
 	Name:             "Name",
 	Password:         "Password",
 	UserIDHint:       "e.g. 4821",
+	ServerHint:       "One or more, comma-separated",
 	NameHint:         "Any name, in any script",
 	PasswordHint:     "At least 6 characters",
 	LoginButton:      "Log in",
@@ -444,6 +446,7 @@ var zh = catalog{
 	Name:             "用户名",
 	Password:         "密码",
 	UserIDHint:       "例如 4821",
+	ServerHint:       "一个或多个地址，用逗号分隔",
 	NameHint:         "支持中文",
 	PasswordHint:     "至少 6 个字符",
 	LoginButton:      "登录",

@@ -242,7 +242,7 @@ func (l *loginScreen) card(gtx layout.Context, u *UI, st state.State) layout.Dim
 		})
 	}
 	add(spaceL, func(gtx layout.Context) layout.Dimensions {
-		return th.fieldBlock(gtx, t.Server, l.server, "http://127.0.0.1:8080")
+		return th.fieldBlock(gtx, t.Server, l.server, t.ServerHint)
 	})
 	if l.register {
 		add(spaceM, func(gtx layout.Context) layout.Dimensions {

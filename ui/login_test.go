@@ -287,3 +287,40 @@ func TestAnAccountOpenInAnotherTabCanBeUsedHere(t *testing.T) {
 		}
 	}
 }
+
+// The server field takes the nodes of one server as a list: it shows the
+// list back as typed, the login carries it whole (the model splits it),
+// and the error for a bad entry names that entry, in both languages.
+func TestTheServerFieldTakesSeveralAddresses(t *testing.T) {
+	const servers = "https://a.example.com, https://b.example.com"
+	for _, c := range []struct {
+		lang ui.Lang
+		bad  string
+	}{{ui.English, "ftp://b.example.com is not a server address"}, {ui.Chinese, "ftp://b.example.com 不是有效的服务器地址"}} {
+		d := newDriver(t, c.lang, desktop)
+		st := uitest.Login()
+		st.Server = servers
+		d.Frame(st)
+		server := "Server"
+		if c.lang == ui.Chinese {
+			server = "服务器"
+		}
+		if got := fieldText(d, server); got != servers {
+			t.Fatalf("%s: the server field shows %q, want %q", c.lang, got, servers)
+		}
+		if c.lang == ui.English {
+			must(t, d.Fill("User ID", "4821"))
+			must(t, d.Fill("Password", "secret password"))
+			d.Press(key.NameReturn, 0)
+			d.Frame(d.State)
+			want := ui.Login{Server: servers, UserID: "4821", Password: "secret password"}
+			if evs := d.Take(); !slices.Contains(evs, ui.Event(want)) {
+				t.Fatalf("login gave %#v, want %#v", evs, want)
+			}
+		}
+		st.AuthError = &state.Notice{ID: 5, Kind: state.NoticeError, Code: state.CodeBadInput, Detail: state.InputServerBad,
+			Args: []string{"ftp://b.example.com"}, Text: "ftp://b.example.com is not a server address"}
+		d.Frame(st)
+		onScreen(t, d, c.bad)
+	}
+}

@@ -198,7 +198,7 @@ func (e *cacheError) Unwrap() error { return e.err }
 // UseHere if it would not open. takeOver takes a browser cache from the
 // tab that has it open.
 func (m *Model) openCache(server string, user proto.UserID, takeOver bool) (store.Store, error) {
-	db, err := m.cfg.OpenStore(m.cfg.DataDir, server, user, store.Options{
+	db, err := m.cfg.OpenStore(m.cfg.DataDir, home(server), user, store.Options{
 		TakeOver: takeOver,
 		OnTaken:  func() { go m.takenElsewhere(user) },
 	})
@@ -276,7 +276,7 @@ func (m *Model) ResetCache(ctx context.Context) error {
 	if b.User == 0 || inUse { // in use is not damaged: nothing to clear
 		return nil
 	}
-	if err := m.cfg.RemoveStore(m.cfg.DataDir, b.Server, b.User); err != nil {
+	if err := m.cfg.RemoveStore(m.cfg.DataDir, home(b.Server), b.User); err != nil {
 		return m.authFailed(fmt.Errorf("clear this device's copy of account %d: %w", b.User, err))
 	}
 	m.log.Info("cleared an account's cache that would not open", "user", b.User)
@@ -297,18 +297,35 @@ func (m *Model) authFailed(err error) error {
 	return err
 }
 
+// dial connects for a login or a registration: to the first of the
+// server's addresses that answers, in order (a dead node does not stop
+// a login when another is up). An address with another after it gets
+// nodeDialTimeout, so that a node that hangs (paused, or its packets
+// dropped) does not spend the whole action's time; the last gets ctx's.
 func (m *Model) dial(ctx context.Context, server string) (*client.Conn, error) {
-	u, err := wsURL(server)
+	urls, err := serverURLs(server)
 	if err != nil {
 		return nil, err
 	}
 	m.update(func(st *state.State) { st.Busy = true })
 	defer m.update(func(st *state.State) { st.Busy = false })
-	c, err := client.Dial(ctx, u, client.DialOptions{})
-	if err != nil {
-		return nil, &dialError{err}
+	var errs []error
+	for i, u := range urls {
+		dctx, cancel := ctx, context.CancelFunc(func() {})
+		if i < len(urls)-1 {
+			dctx, cancel = context.WithTimeout(ctx, m.cfg.nodeDialTimeout)
+		}
+		c, err := client.Dial(dctx, u, client.DialOptions{}) // dctx bounds the handshake only
+		cancel()
+		if err == nil {
+			return c, nil
+		}
+		errs = append(errs, err)
+		if ctx.Err() != nil {
+			break
+		}
 	}
-	return c, nil
+	return nil, &dialError{errors.Join(errs...)}
 }
 
 // Logout revokes the session on the server (when reachable), forgets it
@@ -369,9 +386,9 @@ func (m *Model) startAccount(sess store.Session, db store.Store) {
 		rs: newReadState(), ty: newTyping(), set: newSettings(),
 	}
 	a.drafts = newDrafts(a)
-	u, _ := wsURL(sess.Server) // it was valid when the session was saved
+	urls, _ := serverURLs(sess.Server) // valid when the session was saved
 	a.sess = client.NewSession(client.SessionConfig{
-		URL:        u,
+		URLs:       urls,
 		Token:      func() string { return a.token },
 		OnConnect:  a.onConnect,
 		OnState:    a.onState,

@@ -942,10 +942,7 @@ type mediaLink struct {
 
 // dialMedia opens and attaches the media socket.
 func dialMedia(ctx context.Context, a *account, id proto.CallID) (*mediaLink, error) {
-	u, err := wsURL(a.srv)
-	if err != nil {
-		return nil, err
-	}
+	u := a.sess.URL() // the node the call was set up on
 	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	ws, _, err := websocket.Dial(dctx, u, &websocket.DialOptions{Subprotocols: []string{proto.Subprotocol}})

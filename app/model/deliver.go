@@ -20,7 +20,7 @@ func (q *fileQueue) saveInMemory(ctx context.Context, rec store.Transfer, h tran
 	}
 	sink := &memorySink{buf: make([]byte, 0, rec.Size)}
 	d := &transfer.Download{FileID: rec.UploadID, Name: rec.Name, Size: rec.Size, SHA256: rec.SHA256}
-	if err := q.client.Receive(ctx, d, sink, h); err != nil {
+	if err := q.http().Receive(ctx, d, sink, h); err != nil {
 		return err
 	}
 	if err := q.deliver(rec.Name, sink.buf); err != nil {

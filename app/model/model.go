@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"parley/app/state"
 	"parley/net/client"
@@ -57,6 +58,10 @@ type Config struct {
 	// syncing, if set, runs as each connection's OnConnect begins, on
 	// the resumed connection (tests hold the sync there).
 	syncing func(ctx context.Context)
+	// nodeDialTimeout bounds a login's or registration's dial of one
+	// server address when another follows it (default
+	// client.DefaultDialTimeout; tests shorten it).
+	nodeDialTimeout time.Duration
 }
 
 // Model is the application: it holds the state the UI draws and performs
@@ -113,6 +118,9 @@ func NewModel(cfg Config) (*Model, error) {
 	}
 	if cfg.Server == "" {
 		cfg.Server = "http://127.0.0.1:8080"
+	}
+	if cfg.nodeDialTimeout <= 0 {
+		cfg.nodeDialTimeout = client.DefaultDialTimeout
 	}
 	m := &Model{cfg: cfg, log: cfg.Logger}
 	m.st.Server = cfg.Server
@@ -328,6 +336,44 @@ func (e *dialError) Error() string { return "cannot reach the server: " + e.err.
 func (e *dialError) Unwrap() error { return e.err }
 
 func isDialError(err error) bool { return errors.As(err, new(*dialError)) }
+
+// serverURLs reads the server field: one address, or several (the nodes
+// of one server) separated by commas and/or spaces. It returns their
+// WebSocket URLs in order; the first address is the account's canonical
+// one (home). Each is checked as wsURL does, and a bad one is named.
+func serverURLs(server string) ([]string, error) {
+	addrs := serverAddrs(server)
+	if len(addrs) == 0 {
+		return nil, badInput(state.InputServer, "enter the server address")
+	}
+	urls := make([]string, 0, len(addrs))
+	for _, a := range addrs {
+		u, err := wsURL(a)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(urls, u) {
+			urls = append(urls, u)
+		}
+	}
+	return urls, nil
+}
+
+// serverAddrs splits the server field into its addresses.
+func serverAddrs(server string) []string {
+	return strings.FieldsFunc(server, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+}
+
+// home is the first address of the server field: the account's
+// canonical address, which names its cache (store.AccountPath) and its
+// staged files. For one address it is that address, so an account saved
+// before several were accepted keeps its cache.
+func home(server string) string {
+	if addrs := serverAddrs(server); len(addrs) > 0 {
+		return addrs[0]
+	}
+	return strings.TrimSpace(server)
+}
 
 // wsURL turns the address a person typed (http://host:port, https://host,
 // or host:port) into the WebSocket URL.

@@ -109,8 +109,8 @@ func (q *fileQueue) prepare(ctx context.Context, s Stream, conv proto.ConvID, ca
 		}
 		// Refuse at once what the server would refuse after the copy;
 		// offline, the upload checks later.
-		if q.client != nil {
-			if err := q.client.CheckLimits(ctx, s.Size); proto.CodeOf(err) == proto.CodeTooLarge || proto.CodeOf(err) == transfer.CodeQuotaExceeded {
+		if q.http() != nil {
+			if err := q.http().CheckLimits(ctx, s.Size); proto.CodeOf(err) == proto.CodeTooLarge || proto.CodeOf(err) == transfer.CodeQuotaExceeded {
 				return err
 			}
 		}

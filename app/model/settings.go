@@ -146,10 +146,10 @@ func (a *account) uploadPicture(ctx context.Context, name string, r io.Reader) (
 	if !strings.HasPrefix(typ, "image/") {
 		return "", badInput(state.InputPictureUnknown, "%s is not a picture (PNG, JPEG, GIF or WebP)", filepath.Base(name))
 	}
-	if a.files == nil || a.files.client == nil {
+	if a.files == nil || a.files.http() == nil {
 		return "", errors.New("no file client")
 	}
-	id, err := a.files.client.UploadPicture(ctx, filepath.Base(name), typ, data)
+	id, err := a.files.http().UploadPicture(ctx, filepath.Base(name), typ, data)
 	if err != nil {
 		return "", fmt.Errorf("upload the picture: %w", err)
 	}
@@ -497,10 +497,10 @@ func (a *account) picture(id string) (image.Image, error) {
 	}
 	data, err := filecache.Read(a.m.cfg.DataDir, filecache.Pictures, id) // files, or the browser's Cache Storage
 	if err != nil {
-		if a.files == nil || a.files.client == nil {
+		if a.files == nil || a.files.http() == nil {
 			return nil, errors.New("no file client")
 		}
-		data, err = a.files.client.Picture(a.ctx, id, maxThumbFetch)
+		data, err = a.files.http().Picture(a.ctx, id, maxThumbFetch)
 		if err != nil {
 			return nil, err
 		}

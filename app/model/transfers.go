@@ -69,7 +69,8 @@ var (
 // restarts. Progress and errors live in memory.
 type fileQueue struct {
 	a         *account
-	client    *transfer.Client
+	clients   map[string]*transfer.Client // per node, by its WebSocket URL (http)
+	client    *transfer.Client            // the first node's
 	downloads string
 	opener    Opener
 	kicks     map[store.Direction]chan struct{}
@@ -122,7 +123,7 @@ func startFiles(a *account) *fileQueue {
 		q.memLimit = defaultMemoryLimit
 	}
 	if !q.inMemory {
-		q.staging = stagingRoot(a.m.cfg.DataDir, a.srv, a.user.ID)
+		q.staging = stagingRoot(a.m.cfg.DataDir, home(a.srv), a.user.ID)
 	}
 	if q.downloads == "" {
 		q.downloads = defaultDownloads(a.m.cfg.DataDir)
@@ -130,11 +131,22 @@ func startFiles(a *account) *fileQueue {
 	if q.opener == nil {
 		q.opener = desktopOpener{}
 	}
-	c, err := transfer.New(a.srv, func() string { return a.token }, cfg.Transfer)
-	if err != nil { // the address was valid for the WebSocket
+	urls, err := serverURLs(a.srv)
+	if err != nil { // the address was valid when the session was saved
 		a.m.log.Error("file client", "err", err)
 	}
-	q.client = c
+	q.clients = make(map[string]*transfer.Client, len(urls))
+	for i, u := range urls {
+		c, err := transfer.New(u, func() string { return a.token }, cfg.Transfer)
+		if err != nil { // the address was valid for the WebSocket
+			a.m.log.Error("file client", "err", err)
+			continue
+		}
+		q.clients[u] = c
+		if i == 0 {
+			q.client = c
+		}
+	}
 	q.prune()
 	if recs, err := a.db.Transfers(a.ctx); err == nil {
 		q.forgetMemory(recs)
@@ -145,6 +157,16 @@ func startFiles(a *account) *fileQueue {
 		a.spawn(func() { q.run(dir) })
 	}
 	return q
+}
+
+// http is the file client of the node the session is on (Session.URL),
+// so that files go where the messages go and move with them off a dead
+// node; the first node's if none is known.
+func (q *fileQueue) http() *transfer.Client {
+	if c := q.clients[q.a.sess.URL()]; c != nil {
+		return c
+	}
+	return q.client
 }
 
 func (q *fileQueue) kick(dir store.Direction) {
@@ -505,10 +527,10 @@ func (q *fileQueue) stop(ctx context.Context, id string, s store.TransferState, 
 func (q *fileQueue) cleanUp(rec store.Transfer) {
 	q.discard(rec)
 	switch {
-	case rec.Direction == store.Up && rec.UploadID != "" && q.client != nil:
+	case rec.Direction == store.Up && rec.UploadID != "" && q.http() != nil:
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(q.a.ctx), 10*time.Second)
 		defer cancel()
-		if err := q.client.Abort(ctx, rec.UploadID); err != nil {
+		if err := q.http().Abort(ctx, rec.UploadID); err != nil {
 			q.a.m.log.Info("cancel upload on the server", "err", err)
 		}
 	case rec.Direction == store.Down && rec.Path != "":
@@ -656,7 +678,7 @@ func (q *fileQueue) next(dir store.Direction) (store.Transfer, bool) {
 // an error only for a temporary failure, after which the transfer stays
 // queued.
 func (q *fileQueue) runOne(rec store.Transfer) error {
-	if q.client == nil {
+	if q.http() == nil {
 		return errors.New("no file client")
 	}
 	ctx, cancel := context.WithCancelCause(q.a.ctx)
@@ -709,7 +731,7 @@ func (q *fileQueue) runOne(rec store.Transfer) error {
 			q.mu.Unlock()
 			q.save(rec.ID, func(r *store.Transfer) { r.Size, r.SHA256, r.UploadID, r.Offset = u.Size, u.SHA256, u.ID, u.Offset })
 		}
-		msg, err = q.client.Upload(ctx, u, hooks)
+		msg, err = q.http().Upload(ctx, u, hooks)
 	} else if q.deliver != nil {
 		err = q.saveInMemory(ctx, rec, hooks)
 	} else {
@@ -722,7 +744,7 @@ func (q *fileQueue) runOne(rec store.Transfer) error {
 				}
 			})
 		}
-		err = q.client.Download(ctx, d, hooks)
+		err = q.http().Download(ctx, d, hooks)
 		rec.Path = d.Path
 	}
 	return q.finish(ctx, rec, msg, err)

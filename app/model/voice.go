@@ -601,10 +601,10 @@ func (a *account) voiceFile(ctx context.Context, f proto.File) ([]byte, error) {
 	if ok {
 		return data, nil
 	}
-	if a.files == nil || a.files.client == nil {
+	if a.files == nil || a.files.http() == nil {
 		return nil, errors.New("no file client")
 	}
-	data, err := a.files.client.Picture(ctx, f.ID, maxVoiceFetch) // a plain GET of a small file
+	data, err := a.files.http().Picture(ctx, f.ID, maxVoiceFetch) // a plain GET of a small file
 	if err != nil {
 		return nil, err
 	}

@@ -28,6 +28,7 @@ type fakeServer struct {
 	// reject, when set, makes the handshake fail with 503.
 	reject atomic.Bool
 	conns  chan *fakeConn // every accepted connection
+	srv    *httptest.Server
 }
 
 type fakeConn struct {
@@ -46,6 +47,7 @@ func newFakeServer(t testing.TB, handle func(fc *fakeConn, f proto.Frame)) *fake
 	}
 	srv := httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(srv.Close)
+	s.srv = srv
 	s.URL = "ws" + strings.TrimPrefix(srv.URL, "http") + proto.WSPath
 	return s
 }
@@ -107,6 +109,13 @@ func (fc *fakeConn) fail(f proto.Frame, e *proto.Error) {
 }
 
 func (fc *fakeConn) push(typ string, body any) { fc.send(typ, "", body) }
+
+// kill stops the server as a dead node would: it no longer accepts
+// connections, and fc (its live connection) drops.
+func (s *fakeServer) kill(fc *fakeConn) {
+	s.srv.Close()
+	fc.ws.CloseNow()
+}
 
 // conn returns the next connection the server accepted.
 func (s *fakeServer) conn(t *testing.T) *fakeConn {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -40,9 +41,14 @@ const (
 	DefaultDialTimeout = 15 * time.Second
 )
 
-// SessionConfig configures a Session. Only URL is required.
+// SessionConfig configures a Session. Only URL (or URLs) is required.
 type SessionConfig struct {
 	URL string // ws(s)://host/v1/ws
+
+	// URLs, when not empty, are the addresses of several nodes of one
+	// server (one database behind them), tried in turn; URL is then
+	// ignored. See Session for how the session moves between them.
+	URLs []string
 
 	// Token returns the resume token at each connect; "" (or a nil Token)
 	// leaves the connection unauthenticated, e.g. before login.
@@ -67,7 +73,9 @@ type SessionConfig struct {
 	// Backoff between attempts: full jitter, rand × min(MaxBackoff,
 	// MinBackoff × 2^attempt). attempt restarts at 0 once a connection has
 	// stayed Online for ResetAfter. A server error with RetryAfterMs
-	// (rate_limited, unavailable) waits at least that long.
+	// (rate_limited, unavailable) waits at least that long. With several
+	// URLs, attempt counts rounds (every URL failed once), not URLs: see
+	// Session.
 	MinBackoff, MaxBackoff, ResetAfter time.Duration
 
 	// DialTimeout bounds dial, hello and resume of one attempt.
@@ -87,14 +95,34 @@ type SessionConfig struct {
 // after a backoff. Its typed calls go to the current connection and fail
 // fast with ErrOffline when there is none. All methods may be called
 // concurrently; Run is called once.
+//
+// With several URLs (SessionConfig.URLs, the nodes of one server), the
+// session dials one at a time, starting with the first, and stays on a
+// node while it is up. Every failure, whether an attempt that did not get
+// Online or a connection that dropped, moves to the next URL (round
+// robin, after the one that failed). The backoff is per round, not per
+// URL: after a failure, while some URL has not failed yet in this round,
+// the next one is dialed at once, without a wait, so a dead node costs a
+// dial, not a backoff, when another is up; once every URL has failed, the
+// session waits the backoff and starts a new round (attempt counting
+// rounds). A round also ends early when the server asked to wait
+// (RetryAfterMs, e.g. rate_limited: the limits are the server's, shared by
+// its nodes, so another node would say the same). A connection that
+// stayed Online for ResetAfter starts a fresh round and resets attempt; a
+// connection that drops sooner still counts in its round, so nodes that
+// accept and drop at once cannot make the session spin without waits.
+// With one URL this is exactly the single-server behaviour: every failure
+// ends the round.
 type Session struct {
 	ops
 
 	cfg  SessionConfig
+	urls []string
 	kick chan struct{}
 
 	mu      sync.Mutex
 	state   State
+	cur     int       // index in urls of the node dialed, connected, or to dial next
 	conn    *Conn     // set once resumed: while OnConnect runs, and while Online
 	retryAt time.Time // while Offline and waiting: when the next attempt starts
 }
@@ -126,7 +154,11 @@ func NewSession(cfg SessionConfig) *Session {
 	if cfg.After == nil {
 		cfg.After = time.After
 	}
-	s := &Session{cfg: cfg, kick: make(chan struct{}, 1)}
+	urls := slices.Clone(cfg.URLs)
+	if len(urls) == 0 {
+		urls = []string{cfg.URL}
+	}
+	s := &Session{cfg: cfg, urls: urls, kick: make(chan struct{}, 1)}
 	s.ops = ops{call: s.Call}
 	return s
 }
@@ -139,7 +171,8 @@ func NewSession(cfg SessionConfig) *Session {
 // (proto.CloseRevoked), the error wraps ErrRevoked too, and Revoked
 // tells the reason.
 func (s *Session) Run(ctx context.Context) error {
-	attempt := 0
+	attempt := 0 // rounds that failed: the backoff's exponent
+	failed := 0  // URLs that failed in this round
 	for {
 		c, err := s.connect(ctx)
 		if err == nil {
@@ -153,7 +186,7 @@ func (s *Session) Run(ctx context.Context) error {
 				err = ctx.Err()
 			}
 			if s.cfg.Now().Sub(began) >= s.cfg.ResetAfter {
-				attempt = 0
+				attempt, failed = 0, 0
 			}
 		}
 		if ctx.Err() != nil {
@@ -167,6 +200,20 @@ func (s *Session) Run(ctx context.Context) error {
 			s.setState(Offline, err)
 			return err
 		}
+		failed++
+		s.mu.Lock()
+		s.cur = (s.cur + 1) % len(s.urls) // the next node, whatever failed
+		s.mu.Unlock()
+		var pe *proto.Error
+		if failed < len(s.urls) && !(errors.As(err, &pe) && pe.RetryAfterMs > 0) {
+			// Another node has not failed in this round: dial it now.
+			s.mu.Lock()
+			s.retryAt = s.cfg.Now()
+			s.mu.Unlock()
+			s.setState(Offline, err)
+			continue
+		}
+		failed = 0
 		wait := s.delay(attempt, err)
 		s.mu.Lock()
 		s.retryAt = s.cfg.Now().Add(wait)
@@ -188,7 +235,7 @@ func (s *Session) connect(ctx context.Context) (*Conn, error) {
 	s.setState(Connecting, nil)
 	dctx, cancel := context.WithTimeout(ctx, s.cfg.DialTimeout)
 	defer cancel()
-	c, err := Dial(dctx, s.cfg.URL, s.cfg.Dial)
+	c, err := Dial(dctx, s.URL(), s.cfg.Dial)
 	if err != nil {
 		return nil, err
 	}
@@ -257,6 +304,16 @@ func (s *Session) setState(st State, err error) {
 	if s.cfg.OnState != nil {
 		s.cfg.OnState(st, err)
 	}
+}
+
+// URL is the address of the node the session is connected to, or is
+// dialing, or will dial next (one of SessionConfig.URLs, or URL).
+// Something that must reach the same node as the session, like a call's
+// media socket, dials it.
+func (s *Session) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.urls[s.cur]
 }
 
 // State returns the current state.

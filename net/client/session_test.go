@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -44,7 +45,8 @@ type event struct {
 // sessionRig runs a Session against a fake server and records its events.
 type sessionRig struct {
 	t      *testing.T
-	srv    *fakeServer
+	srv    *fakeServer   // the first node
+	nodes  []*fakeServer // every node, when the session has several URLs
 	s      *Session
 	events chan event
 	fire   chan time.Time // fires one backoff wait
@@ -58,6 +60,13 @@ type sessionRig struct {
 // The server accepts token "good", rejects "bad" with bad_token and
 // "busy" with rate_limited (retry after 5 s).
 func newSessionRig(t *testing.T, token string, configure func(*SessionConfig)) *sessionRig {
+	return newNodesRig(t, token, 1, configure)
+}
+
+// newNodesRig is newSessionRig with n fake servers, the nodes of one
+// server: they answer alike, and with n > 1 the session gets their URLs
+// in order (SessionConfig.URLs).
+func newNodesRig(t *testing.T, token string, n int, configure func(*SessionConfig)) *sessionRig {
 	r := &sessionRig{
 		t:      t,
 		events: make(chan event, 100),
@@ -65,7 +74,7 @@ func newSessionRig(t *testing.T, token string, configure func(*SessionConfig)) *
 		now:    time.Unix(1700000000, 0),
 		runErr: make(chan error, 1),
 	}
-	r.srv = newFakeServer(t, func(fc *fakeConn, f proto.Frame) {
+	handle := func(fc *fakeConn, f proto.Frame) {
 		switch f.Type {
 		case proto.TypeResume:
 			tok := decode[proto.ResumeRequest](t, f.Body).Token
@@ -81,7 +90,11 @@ func newSessionRig(t *testing.T, token string, configure func(*SessionConfig)) *
 		default:
 			fc.reply(f, nil)
 		}
-	})
+	}
+	for range n {
+		r.nodes = append(r.nodes, newFakeServer(t, handle))
+	}
+	r.srv = r.nodes[0]
 	cfg := SessionConfig{
 		URL:   r.srv.URL,
 		Token: func() string { return token },
@@ -103,6 +116,12 @@ func newSessionRig(t *testing.T, token string, configure func(*SessionConfig)) *
 			r.events <- event{what: fmt.Sprint("wait ", d)}
 			return r.fire
 		},
+	}
+	if n > 1 {
+		cfg.URL = ""
+		for _, node := range r.nodes {
+			cfg.URLs = append(cfg.URLs, node.URL)
+		}
 	}
 	if configure != nil {
 		configure(&cfg)
@@ -392,5 +411,105 @@ func TestCallEarlyGoesThroughWhileOnConnectRuns(t *testing.T) {
 		t.Fatalf("after a reconnect Conn = %p, want the new connection %p (not %p)", r.s.Conn(), second, first)
 	}
 	r.expect("online")
+	r.stop()
+}
+
+// Two nodes of one server: when the first dies, the session dials the
+// second at once (no backoff wait: it had not failed yet), resumes the
+// token there and runs OnConnect (the sync) again. When the second drops
+// soon after, every node has failed in this round: now it waits the
+// backoff, tries the dead first node, and comes back to the second.
+func TestSessionMovesToTheNextNodeWhenItsNodeDies(t *testing.T) {
+	noLeaks(t)
+	r := newNodesRig(t, "good", 2, nil)
+	a, b := r.nodes[0], r.nodes[1]
+	ctx := testCtx(t)
+	r.run()
+	r.expect("connecting", "resume good", "onconnect", "online")
+	if got := r.s.URL(); got != a.URL {
+		t.Fatalf("first connection to %s, want the first URL %s", got, a.URL)
+	}
+	a.kill(a.conn(t))
+	if e := r.expect("offline"); !errors.Is(e.err, ErrClosed) {
+		t.Fatalf("offline cause = %v, want ErrClosed", e.err)
+	}
+	r.expect("connecting", "resume good", "onconnect", "online") // no "wait"
+	onB := b.conn(t)
+	if got := r.s.URL(); got != b.URL {
+		t.Fatalf("reconnected to %s, want the second node %s", got, b.URL)
+	}
+	if err := r.s.Ping(ctx); err != nil {
+		t.Fatalf("Ping on the second node: %v", err)
+	}
+
+	// The second node drops the connection at once: both failed in this
+	// round, so the backoff applies before the first is tried again.
+	onB.ws.CloseNow()
+	r.expect("offline", "wait 50ms")
+	if got := r.s.URL(); got != a.URL {
+		t.Fatalf("after the second failed the next attempt dials %s, want the first %s", got, a.URL)
+	}
+	r.fire <- time.Time{}
+	e := r.expect("connecting", "offline") // the first is dead
+	if e.err == nil || !strings.Contains(e.err.Error(), "dial "+a.URL) {
+		t.Fatalf("offline cause = %v, want the dial error naming %s", e.err, a.URL)
+	}
+	r.expect("connecting", "resume good", "onconnect", "online") // no "wait": the second had not failed in this round
+	b.conn(t)
+	if err := r.stop(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v, want context.Canceled", err)
+	}
+}
+
+// A node that stayed up ResetAfter starts a fresh round: when it dies,
+// the other is dialed at once even though it failed before.
+func TestSessionANodeThatStayedUpStartsAFreshRound(t *testing.T) {
+	r := newNodesRig(t, "good", 2, nil)
+	a, b := r.nodes[0], r.nodes[1]
+	a.reject.Store(true)
+	r.run()
+	r.expect("connecting", "offline", "connecting", "resume good", "onconnect", "online")
+	onB := b.conn(t)
+	a.reject.Store(false)
+	r.advance(time.Minute)
+	b.kill(onB)
+	r.expect("offline", "connecting", "resume good", "onconnect", "online")
+	a.conn(t)
+	r.stop()
+}
+
+// While every node is down the session goes round them, one backoff wait
+// per round, the wait growing per round; it comes up on whichever node
+// comes back.
+func TestSessionBackoffIsPerRoundOfNodes(t *testing.T) {
+	r := newNodesRig(t, "good", 3, nil)
+	for _, n := range r.nodes {
+		n.reject.Store(true)
+	}
+	r.run()
+	for _, wait := range []string{"50ms", "100ms", "200ms"} {
+		for range 3 {
+			if e := r.expect("connecting", "offline"); e.err == nil {
+				t.Fatal("offline without a cause")
+			}
+		}
+		r.expect("wait " + wait)
+		if got := r.s.URL(); got != r.nodes[0].URL {
+			t.Fatalf("a new round starts at %s, want the first URL %s", got, r.nodes[0].URL)
+		}
+		r.fire <- time.Time{}
+	}
+	r.nodes[2].reject.Store(false)
+	r.expect("connecting", "offline", "connecting", "offline", "connecting", "resume good", "onconnect", "online")
+	r.nodes[2].conn(t)
+	r.stop()
+}
+
+// The server's "wait" (rate_limited with RetryAfterMs) holds for all its
+// nodes: the session waits instead of trying the next one.
+func TestSessionWaitsRetryAfterInsteadOfTryingAnotherNode(t *testing.T) {
+	r := newNodesRig(t, "busy", 2, nil)
+	r.run()
+	r.expect("connecting", "resume busy", "offline", "wait 5s")
 	r.stop()
 }
