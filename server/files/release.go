@@ -2,9 +2,6 @@ package files
 
 import (
 	"context"
-	"errors"
-	"io/fs"
-	"os"
 	"slices"
 )
 
@@ -53,7 +50,7 @@ func (s *Service) releaseBlob(ctx context.Context, sha string) []string {
 		return nil
 	}
 	thumbs = slices.DeleteFunc(thumbs, func(t string) bool { return t == sha })
-	if err := os.Remove(s.blobPath(sha)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := s.blobs.Remove(ctx, sha); err != nil {
 		s.log.Error("remove released blob", "sha256", sha, "err", err)
 		return thumbs
 	}

@@ -54,6 +54,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		// files.go
 		{"UploadPublishAndRelease", testUploadPublishAndRelease},
 		{"ThumbnailsFollowTheirPicture", testThumbnailsFollowTheirPicture},
+		{"UploadClaimsTakeTurns", testUploadClaimsTakeTurns},
 		// groups.go
 		{"DeletedGroupIsGone", testDeletedGroupIsGone},
 		{"AGroupPictureGoesWithTheGroup", testAGroupPictureGoesWithTheGroup},

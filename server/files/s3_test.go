@@ -1,0 +1,257 @@
+package files_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"parley/net/proto"
+	"parley/server/files"
+	"parley/server/files/blobstore"
+	"parley/server/internal/servicetest"
+	"parley/server/node"
+	"parley/server/node/nodetest"
+	"parley/server/storage"
+)
+
+const mib = 1 << 20
+
+// secondNode starts another files service on srv's database and b's
+// bucket, with a files folder of its own: a second node of a cluster
+// (srv's *storage.DB stands for the shared database). It returns the
+// service's address and its files folder.
+func secondNode(t *testing.T, srv *nodetest.Server, b *backend) (url, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	s3, err := blobstore.OpenS3(ctx, *b.s3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := srv.Node.Hub()
+	dir = filepath.Join(t.TempDir(), "files")
+	svc, err := files.New(ctx, files.Config{DB: srv.Node.DB(), Authenticate: h.Authenticate, Direct: h.Direct, Dir: dir, S3: s3, SweepEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(svc)
+	t.Cleanup(func() {
+		hs.Close()
+		svc.Close()
+	})
+	return hs.URL, dir
+}
+
+// via is p talking to the files service at url.
+func (p *person) via(url string) *person {
+	return &person{User: p.User, srv: &nodetest.Server{HTTPURL: url}}
+}
+
+func (p *person) download(t *testing.T, id string) []byte {
+	t.Helper()
+	r := p.request(t, http.MethodGet, proto.FilesPath+"/"+id, nil)
+	if r.status != http.StatusOK {
+		t.Fatalf("download %s through %s: %d %s", id, p.srv.HTTPURL, r.status, r.body)
+	}
+	return r.body
+}
+
+func completion(t *testing.T, r reply) proto.UploadInfo {
+	t.Helper()
+	var done proto.UploadInfo
+	if r.status != http.StatusOK || json.Unmarshal(r.body, &done) != nil || done.Message == nil {
+		t.Fatalf("completion: %d %s", r.status, r.body)
+	}
+	return done
+}
+
+// PATCHes under S3's minimum part wait in the bucket as chunk objects
+// until, with the next, they make a part; a PATCH of at least the
+// minimum is a part; the last completes the multipart upload into the
+// blob's key, under the configured prefix, and nothing else stays.
+func TestS3UploadInPatchesOfMixedSizes(t *testing.T) {
+	b := newS3Backend(t, "parley/")
+	srv := b.start(t)
+	li := login(t, srv, "Li")
+	conv := group(t, li)
+	data := randomBytes(14*mib+12345, 21)
+	info, _ := li.create(t, proto.CreateRequest{Name: "big.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv})
+	steps := []struct {
+		size   int
+		parts  []int64 // sizes of the parts after it
+		chunks int
+	}{
+		{1 * mib, nil, 1},                       // under the minimum: a chunk object
+		{5 * mib, []int64{6 * mib}, 0},          // with the chunk: the first part
+		{7 * mib, []int64{6 * mib, 7 * mib}, 0}, // a part of its own
+	}
+	off := 0
+	for _, st := range steps {
+		if r := li.patch(t, info.ID, int64(off), data[off:off+st.size]); r.status != http.StatusNoContent || r.offset(t) != int64(off+st.size) {
+			t.Fatalf("patch of %d at %d: %d %s", st.size, off, r.status, r.body)
+		}
+		off += st.size
+		u, err := srv.Node.DB().Upload(context.Background(), info.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sizes []int64
+		for _, p := range u.Parts {
+			sizes = append(sizes, p.Size)
+		}
+		if !slices.Equal(sizes, st.parts) || len(u.Chunks) != st.chunks || len(b.objects(t, "uploads/")) != st.chunks || u.Multipart == "" != (len(st.parts) == 0) {
+			t.Fatalf("after %d bytes: parts %v, %d chunks, %d chunk objects, multipart %q; want parts %v, %d chunks",
+				off, sizes, len(u.Chunks), len(b.objects(t, "uploads/")), u.Multipart, st.parts, st.chunks)
+		}
+	}
+	done := completion(t, li.patch(t, info.ID, int64(off), data[off:]))
+	if got := li.download(t, done.Message.File.ID); !bytes.Equal(got, data) {
+		t.Fatalf("the download differs: %d bytes", len(got))
+	}
+	s := sha(data)
+	if keys := b.objects(t, ""); !slices.Equal(keys, []string{"blobs/" + s[:2] + "/" + s}) {
+		t.Fatalf("objects in the bucket under the prefix: %v", keys)
+	}
+	if n := b.multiparts(t); n != 0 {
+		t.Fatalf("%d multipart uploads left", n)
+	}
+	if n := countFiles(t, filepath.Join(srv.Dir, "files")); n != 0 {
+		t.Fatalf("%d files in the node's files folder", n)
+	}
+}
+
+// An upload begun through one node continues through another: its
+// parts, chunks and hash state are in the database and the bucket.
+func TestS3UploadContinuesThroughAnotherNode(t *testing.T) {
+	b := newS3Backend(t, "")
+	srv := b.start(t)
+	li, wang := login(t, srv, "Li"), login(t, srv, "Wang")
+	conv := group(t, li, wang)
+	other, otherDir := secondNode(t, srv, b)
+	data := randomBytes(9*mib+777, 22)
+	info, _ := li.create(t, proto.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv})
+	li.patch(t, info.ID, 0, data[:6*mib])          // a part
+	li.patch(t, info.ID, 6*mib, data[6*mib:7*mib]) // a chunk
+
+	liB := li.via(other)
+	if off := liB.head(t, info.ID).offset(t); off != 7*mib {
+		t.Fatalf("offset through the other node = %d, want %d", off, 7*mib)
+	}
+	if r := liB.patch(t, info.ID, 0, data[:mib]); r.status != http.StatusConflict || r.offset(t) != 7*mib {
+		t.Fatalf("a stale offset through the other node: %d %s", r.status, r.body)
+	}
+	done := completion(t, liB.patch(t, info.ID, 7*mib, data[7*mib:]))
+	if got := wang.nextFile(t); got.Seq != done.Message.Seq {
+		t.Fatalf("Wang got %+v, want %+v", got, done.Message)
+	}
+	for _, p := range []*person{wang, wang.via(other)} {
+		if got := p.download(t, done.Message.File.ID); !bytes.Equal(got, data) {
+			t.Fatalf("the download through %s differs", p.srv.HTTPURL)
+		}
+	}
+	if n := countFiles(t, otherDir); n != 0 {
+		t.Fatalf("%d files left in the other node's folder", n)
+	}
+}
+
+// Two nodes take PATCHes of one upload at one offset at once: one is
+// stored, the others are told the new offset, and the file is right.
+func TestS3NodesRacingOnOneUpload(t *testing.T) {
+	b := newS3Backend(t, "")
+	srv := b.start(t)
+	li := login(t, srv, "Li")
+	conv := group(t, li)
+	other, _ := secondNode(t, srv, b)
+	data := randomBytes(8*mib, 23)
+	info, _ := li.create(t, proto.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv})
+	// Through each node, a body that makes a part and one that is a chunk.
+	type try struct {
+		p    *person
+		size int
+	}
+	tries := []try{{li, 6 * mib}, {li, mib}, {li.via(other), 6 * mib}, {li.via(other), mib}}
+	replies := make([]reply, len(tries))
+	var wg sync.WaitGroup
+	for i, tr := range tries {
+		wg.Go(func() { replies[i] = tr.p.patch(t, info.ID, 0, data[:tr.size]) })
+	}
+	wg.Wait()
+	won := -1
+	for i, r := range replies {
+		if r.status == http.StatusNoContent {
+			if won >= 0 {
+				t.Fatalf("two PATCHes at offset 0 were stored: %d and %d", won, i)
+			}
+			won = i
+		}
+	}
+	if won < 0 {
+		t.Fatalf("no PATCH was stored: %+v", replies)
+	}
+	end := int64(tries[won].size)
+	for i, r := range replies {
+		if i != won && (r.status != http.StatusConflict || r.code() != proto.CodeOffsetMismatch || r.offset(t) != end) {
+			t.Fatalf("PATCH %d lost the race: %d %s, offset %q; want 409 at %d", i, r.status, r.body, r.header.Get(proto.HeaderOffset), end)
+		}
+	}
+	done := completion(t, tries[(won+2)%4].p.patch(t, info.ID, end, data[end:]))
+	if got := li.download(t, done.Message.File.ID); !bytes.Equal(got, data) {
+		t.Fatal("the file differs after the race")
+	}
+	if n := b.multiparts(t); n != 0 {
+		t.Fatalf("%d multipart uploads left", n)
+	}
+}
+
+// The same content uploaded again is stored once: its multipart upload is
+// aborted, its chunks removed.
+func TestS3SameContentTwiceIsOneObject(t *testing.T) {
+	b := newS3Backend(t, "")
+	srv := b.start(t)
+	li, wang := login(t, srv, "Li"), login(t, srv, "Wang")
+	conv := group(t, li, wang)
+	data := randomBytes(6*mib+1, 24)
+	first := li.upload(t, conv, "a.bin", data, mib)
+	second := wang.upload(t, conv, "b.bin", data, 3*mib)
+	if n, left := b.blobs(t, srv), len(b.objects(t, "uploads/"))+b.multiparts(t); n != 1 || left != 0 {
+		t.Fatalf("%d blobs, %d chunk objects and multipart uploads; want 1 and 0", n, left)
+	}
+	for _, id := range []string{first.Message.File.ID, second.Message.File.ID} {
+		if !bytes.Equal(li.download(t, id), data) {
+			t.Fatalf("download %s differs", id)
+		}
+	}
+}
+
+// Two whole nodes on one PostgreSQL database and one bucket: an upload
+// begun through one is finished through the other, and each serves the
+// file.
+func TestS3UploadAcrossNodesOnPostgreSQL(t *testing.T) {
+	dsn := servicetest.PostgreSQL(t)
+	b := newS3Backend(t, "")
+	onPG := nodetest.WithConfig(func(c *node.Config) { c.DB = dsn })
+	a := b.start(t, onPG)
+	c := b.start(t, onPG)
+	li := login(t, a, "Li")
+	conv := group(t, li)
+	data := randomBytes(5*mib+3*mib/2, 25)
+	info, _ := li.create(t, proto.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv})
+	if r := li.patch(t, info.ID, 0, data[:mib]); r.status != http.StatusNoContent {
+		t.Fatalf("first PATCH: %d %s", r.status, r.body)
+	}
+	liC := li.via(c.HTTPURL)
+	done := completion(t, liC.patch(t, info.ID, mib, data[mib:]))
+	for _, p := range []*person{li, liC} {
+		if !bytes.Equal(p.download(t, done.Message.File.ID), data) {
+			t.Fatalf("the download through %s differs", p.srv.HTTPURL)
+		}
+	}
+	if u, err := c.Node.DB().Upload(context.Background(), info.ID); err != nil || u.State != storage.UploadDone {
+		t.Fatalf("the upload in the database: %+v %v", u, err)
+	}
+}
