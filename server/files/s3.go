@@ -46,28 +46,37 @@ import (
 // holding a claim blocks its upload that long.
 func claimFor(n int64) time.Duration { return time.Minute + time.Duration(n>>20)*time.Second }
 
-// claimLive reports whether a request holds u's claim.
-func (s *Service) claimLive(u storage.Upload) bool {
-	return u.Writer != "" && u.WriterUntil >= s.now().UnixMilli()
-}
+// claimLive reports whether a request holds u's claim (storage reports
+// a lapsed claim as none).
+func (s *Service) claimLive(u storage.Upload) bool { return u.Writer != "" }
 
 // waitClaim waits until no request holds a live claim on upload id (one
 // storing its bytes through another node), and returns the upload then.
 func (s *Service) waitClaim(ctx context.Context, id string) (storage.Upload, error) {
-	wait := 10 * time.Millisecond
+	var b backoff
 	for {
 		u, err := s.db.Upload(ctx, id)
 		if err != nil || !s.claimLive(u) {
 			return u, err
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return storage.Upload{}, ctx.Err()
-		case <-t.C:
+		if err := b.wait(ctx); err != nil {
+			return storage.Upload{}, err
 		}
-		wait = min(2*wait, 250*time.Millisecond)
+	}
+}
+
+// backoff waits 10 ms, then twice as long each time, up to 250 ms.
+type backoff struct{ d time.Duration }
+
+func (b *backoff) wait(ctx context.Context) error {
+	b.d = min(max(2*b.d, 10*time.Millisecond), 250*time.Millisecond)
+	t := time.NewTimer(b.d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
@@ -186,25 +195,31 @@ func (s *Service) patchS3(ctx context.Context, w http.ResponseWriter, r *http.Re
 // live); if the offset moved meanwhile it answers offset_mismatch with
 // the new offset. It returns the upload as it is under the claim.
 func (s *Service) claim(ctx context.Context, w http.ResponseWriter, u storage.Upload, token string, n int64) (storage.Upload, error) {
+	var b backoff
 	for {
-		ok, err := s.db.ClaimUpload(context.WithoutCancel(ctx), u.ID, u.Received, token, s.now().Add(claimFor(n)).UnixMilli())
+		ok, err := s.db.ClaimUpload(context.WithoutCancel(ctx), u.ID, u.Received, token, claimFor(n))
 		if err != nil {
 			return u, err
 		}
 		if ok {
 			return s.db.Upload(context.WithoutCancel(ctx), u.ID)
 		}
-		cur, err := s.waitClaim(ctx, u.ID)
+		cur, err := s.db.Upload(ctx, u.ID)
+		if err == nil && cur.Received == u.Received && cur.State == storage.UploadOpen {
+			err = b.wait(ctx) // another request's claim: wait for it
+			if err == nil {
+				continue
+			}
+		}
 		if err != nil {
 			if storage.IsNoSuchUpload(err) {
 				err = proto.Errorf(proto.CodeNoSuchUpload, "no such upload: it finished long ago, expired or was cancelled")
 			}
 			return u, err
 		}
-		if cur.Received != u.Received || cur.State != storage.UploadOpen {
-			s.setUploadHeaders(w, cur)
-			return u, proto.Errorf(proto.CodeOffsetMismatch, "the server holds %d bytes of this upload, not %d", cur.Received, u.Received)
-		}
+		// The offset moved: another request stored its body.
+		s.setUploadHeaders(w, cur)
+		return u, proto.Errorf(proto.CodeOffsetMismatch, "the server holds %d bytes of this upload, not %d", cur.Received, u.Received)
 	}
 }
 

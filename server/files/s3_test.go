@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"parley/net/proto"
 	"parley/server/files"
@@ -253,5 +254,48 @@ func TestS3UploadAcrossNodesOnPostgreSQL(t *testing.T) {
 	}
 	if u, err := c.Node.DB().Upload(context.Background(), info.ID); err != nil || u.State != storage.UploadDone {
 		t.Fatalf("the upload in the database: %+v %v", u, err)
+	}
+}
+
+// A node that dies holding an upload's claim blocks it until the claim
+// lapses: meanwhile a PATCH through another node waits and is not
+// acknowledged; after, the upload continues.
+func TestS3AClaimOfADeadNodeLapses(t *testing.T) {
+	clock := nodetest.NewClock(time.Now())
+	b := newS3Backend(t, "")
+	srv := b.start(t, nodetest.WithConfig(func(c *node.Config) { c.Now = clock.Now }))
+	li := login(t, srv, "Li")
+	conv := group(t, li)
+	data := randomBytes(2*mib, 26)
+	info, _ := li.create(t, proto.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv})
+	if ok, err := srv.Node.DB().ClaimUpload(context.Background(), info.ID, 0, "a node that died", time.Minute); err != nil || !ok {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+
+	// A client that gives up waiting: its PATCH was not acknowledged.
+	req, err := http.NewRequest(http.MethodPatch, srv.HTTPURL+proto.UploadsPath+"/"+info.ID, bytes.NewReader(data[:mib]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+li.Token)
+	req.Header.Set(proto.HeaderOffset, "0")
+	impatient := &http.Client{Timeout: 300 * time.Millisecond}
+	if resp, err := impatient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("a PATCH under another node's claim was answered %d", resp.StatusCode)
+	}
+	// Once the claim lapses the upload goes on (the PATCH the client gave
+	// up on may have been stored then: the offset says).
+	clock.Advance(2 * time.Minute)
+	off := li.head(t, info.ID).offset(t)
+	if off != 0 && off != mib {
+		t.Fatalf("offset after the claim lapsed = %d", off)
+	}
+	if off == 0 {
+		li.patch(t, info.ID, 0, data[:mib])
+	}
+	done := completion(t, li.patch(t, info.ID, mib, data[mib:]))
+	if !bytes.Equal(li.download(t, done.Message.File.ID), data) {
+		t.Fatal("the file differs")
 	}
 }

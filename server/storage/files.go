@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"parley/net/proto"
 )
@@ -46,8 +47,8 @@ type Upload struct {
 	Multipart string
 	Parts     []UploadPart
 	Chunks    []UploadChunk
-	// The claim of the request storing bytes now ("" none), and when it
-	// lapses (Unix ms): ClaimUpload.
+	// The claim of the request storing bytes now ("" none, or it lapsed),
+	// and when it lapses (Unix ms, the database's clock): ClaimUpload.
 	Writer      string
 	WriterUntil int64
 }
@@ -114,16 +115,16 @@ func scanUpload(sc interface{ Scan(...any) error }) (Upload, error) {
 	return u, err
 }
 
-// ClaimUpload makes token the writer of open upload id until until (Unix
-// ms), if the upload holds exactly offset bytes and no other request's
-// claim is live: the nodes of a cluster take turns storing an upload's
-// bytes. It reports false if the offset moved or another claim holds
-// (the caller loads the upload to see which).
-func (d *DB) ClaimUpload(ctx context.Context, id string, offset int64, token string, until int64) (bool, error) {
+// ClaimUpload makes token the writer of open upload id for lease, if
+// the upload holds exactly offset bytes and no other request's claim is
+// live: the nodes of a cluster take turns storing an upload's bytes. It
+// reports false if the offset moved or another claim holds (the caller
+// loads the upload to see which).
+func (d *DB) ClaimUpload(ctx context.Context, id string, offset int64, token string, lease time.Duration) (bool, error) {
 	v, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
 		now := d.nowMs()
 		r, err := tx.Exec("UPDATE uploads SET writer = ?, writer_until = ?, updated = ? WHERE id = ? AND state = 'open' AND received = ? AND (writer = '' OR writer_until < ?)",
-			token, until, now, id, offset, now)
+			token, now+lease.Milliseconds(), now, id, offset, now)
 		if err != nil {
 			return nil, fmt.Errorf("claim upload: %w", err)
 		}
@@ -307,6 +308,9 @@ func (d *DB) Upload(ctx context.Context, id string) (Upload, error) {
 	}
 	if err != nil {
 		return Upload{}, fmt.Errorf("load upload %s: %w", id, err)
+	}
+	if u.WriterUntil < d.nowMs() { // a lapsed claim is none
+		u.Writer = ""
 	}
 	return u, nil
 }

@@ -148,7 +148,7 @@ type Files interface {
 	UploadsUpdatedBefore(ctx context.Context, t int64, verified bool) ([]Upload, error)
 	UploadIDs(ctx context.Context) (map[string]bool, error)
 	SaveUploadProgress(ctx context.Context, id string, received int64, hashState []byte, state string) error
-	ClaimUpload(ctx context.Context, id string, offset int64, token string, until int64) (bool, error)
+	ClaimUpload(ctx context.Context, id string, offset int64, token string, lease time.Duration) (bool, error)
 	SetUploadMultipart(ctx context.Context, id, token, multipart string) error
 	SaveUploadParts(ctx context.Context, id, token string, p UploadParts) error
 	ReleaseUploadClaim(ctx context.Context, id, token string) error

@@ -206,12 +206,14 @@ func testUploadClaimsTakeTurns(t *testing.T, db Database) {
 	if _, _, err := d.CreateUpload(ctx, storage.Upload{ID: id, User: a.ID, Conv: g.ID, Name: "big.bin", Size: 20 << 20, SHA256: hexOf('a', 64)}, 0); err != nil {
 		t.Fatal(err)
 	}
-	until := now.Load() + 60_000
-	if ok, err := d.ClaimUpload(ctx, id, 0, "first", until); err != nil || !ok {
+	if ok, err := d.ClaimUpload(ctx, id, 0, "first", time.Minute); err != nil || !ok {
 		t.Fatalf("first claim: %v %v", ok, err)
 	}
-	if ok, err := d.ClaimUpload(ctx, id, 0, "second", until); err != nil || ok {
+	if ok, err := d.ClaimUpload(ctx, id, 0, "second", time.Minute); err != nil || ok {
 		t.Fatalf("a second claim while the first is live: %v %v", ok, err)
+	}
+	if u, err := d.Upload(ctx, id); err != nil || u.Writer != "first" {
+		t.Fatalf("the claimed upload: %+v %v", u, err)
 	}
 	if err := d.SaveUploadParts(ctx, id, "second", storage.UploadParts{Received: 1, State: storage.UploadOpen}); proto.CodeOf(err) != proto.CodeOffsetMismatch {
 		t.Fatalf("saving without the claim: %v", err)
@@ -229,16 +231,19 @@ func testUploadClaimsTakeTurns(t *testing.T, db Database) {
 		!slices.Equal(u.Parts, p.Parts) || !slices.Equal(u.Chunks, p.Chunks) {
 		t.Fatalf("upload after saving its parts: %+v %v", u, err)
 	}
-	if ok, err := d.ClaimUpload(ctx, id, 0, "second", until); err != nil || ok {
+	if ok, err := d.ClaimUpload(ctx, id, 0, "second", time.Minute); err != nil || ok {
 		t.Fatalf("a claim at an old offset: %v %v", ok, err)
 	}
 	// A claim whose request died lapses, and another request takes it
 	// over; the first cannot save any more.
-	if ok, err := d.ClaimUpload(ctx, id, 7<<20, "third", now.Load()+1000); err != nil || !ok {
+	if ok, err := d.ClaimUpload(ctx, id, 7<<20, "third", time.Second); err != nil || !ok {
 		t.Fatalf("third claim: %v %v", ok, err)
 	}
 	now.Add(2000)
-	if ok, err := d.ClaimUpload(ctx, id, 7<<20, "fourth", now.Load()+1000); err != nil || !ok {
+	if u, err := d.Upload(ctx, id); err != nil || u.Writer != "" {
+		t.Fatalf("a lapsed claim is still reported: %+v %v", u, err)
+	}
+	if ok, err := d.ClaimUpload(ctx, id, 7<<20, "fourth", time.Second); err != nil || !ok {
 		t.Fatalf("a claim after the last lapsed: %v %v", ok, err)
 	}
 	if err := d.SaveUploadParts(ctx, id, "third", storage.UploadParts{Received: 8 << 20, State: storage.UploadOpen}); proto.CodeOf(err) != proto.CodeOffsetMismatch {
