@@ -130,7 +130,7 @@ func (s *Service) lockBlobs(ctx context.Context, held string, shas ...string) (f
 		if sha == held {
 			continue
 		}
-		u, err := s.locks.lock(ctx, blobLock(sha))
+		u, err := s.lockBlob(ctx, sha)
 		if err != nil {
 			unlock()
 			return nil, err

@@ -78,7 +78,7 @@ func (s *Service) thumbnail(ctx context.Context, f storage.StoredFile) ([]byte, 
 func (s *Service) storeThumb(ctx context.Context, user proto.UserID, group proto.ConvID, data []byte, typ string) (string, error) {
 	sum := sha256.Sum256(data)
 	sha := hex.EncodeToString(sum[:])
-	unlock, err := s.locks.lock(ctx, blobLock(sha))
+	unlock, err := s.lockBlob(ctx, sha)
 	if err != nil {
 		return "", err
 	}

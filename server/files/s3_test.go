@@ -19,6 +19,8 @@ import (
 	"parley/server/node"
 	"parley/server/node/nodetest"
 	"parley/server/storage"
+
+	"github.com/minio/minio-go/v7"
 )
 
 const mib = 1 << 20
@@ -26,8 +28,8 @@ const mib = 1 << 20
 // secondNode starts another files service on srv's database and b's
 // bucket, with a files folder of its own: a second node of a cluster
 // (srv's *storage.DB stands for the shared database). It returns the
-// service's address and its files folder.
-func secondNode(t *testing.T, srv *nodetest.Server, b *backend) (url, dir string) {
+// service, its address and its files folder.
+func secondNode(t *testing.T, srv *nodetest.Server, b *backend) (svc *files.Service, url, dir string) {
 	t.Helper()
 	ctx := context.Background()
 	s3, err := blobstore.OpenS3(ctx, *b.s3)
@@ -36,7 +38,7 @@ func secondNode(t *testing.T, srv *nodetest.Server, b *backend) (url, dir string
 	}
 	h := srv.Node.Hub()
 	dir = filepath.Join(t.TempDir(), "files")
-	svc, err := files.New(ctx, files.Config{DB: srv.Node.DB(), Authenticate: h.Authenticate, Direct: h.Direct, Dir: dir, S3: s3, SweepEvery: -1})
+	svc, err = files.New(ctx, files.Config{DB: srv.Node.DB(), Authenticate: h.Authenticate, Direct: h.Direct, Dir: dir, S3: s3, SweepEvery: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +47,7 @@ func secondNode(t *testing.T, srv *nodetest.Server, b *backend) (url, dir string
 		hs.Close()
 		svc.Close()
 	})
-	return hs.URL, dir
+	return svc, hs.URL, dir
 }
 
 // via is p talking to the files service at url.
@@ -133,7 +135,7 @@ func TestS3UploadContinuesThroughAnotherNode(t *testing.T) {
 	srv := b.start(t)
 	li, wang := login(t, srv, "Li"), login(t, srv, "Wang")
 	conv := group(t, li, wang)
-	other, otherDir := secondNode(t, srv, b)
+	_, other, otherDir := secondNode(t, srv, b)
 	data := randomBytes(9*mib+777, 22)
 	info, _ := li.create(t, proto.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv})
 	li.patch(t, info.ID, 0, data[:6*mib])          // a part
@@ -167,7 +169,7 @@ func TestS3NodesRacingOnOneUpload(t *testing.T) {
 	srv := b.start(t)
 	li := login(t, srv, "Li")
 	conv := group(t, li)
-	other, _ := secondNode(t, srv, b)
+	_, other, _ := secondNode(t, srv, b)
 	data := randomBytes(8*mib, 23)
 	info, _ := li.create(t, proto.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv})
 	// Through each node, a body that makes a part and one that is a chunk.
@@ -297,5 +299,37 @@ func TestS3AClaimOfADeadNodeLapses(t *testing.T) {
 	done := completion(t, li.patch(t, info.ID, mib, data[mib:]))
 	if !bytes.Equal(li.download(t, done.Message.File.ID), data) {
 		t.Fatal("the file differs")
+	}
+}
+
+// A blob's lock is the cluster's: while another node holds it (placing
+// or publishing the same content), a release through this node waits
+// and removes nothing; then the release goes through.
+func TestS3ReleaseWaitsForAnotherNodesBlobLock(t *testing.T) {
+	b := newS3Backend(t, "")
+	srv := b.start(t)
+	svc, _, _ := secondNode(t, srv, b)
+	ctx := context.Background()
+	data := []byte("an unreferenced blob")
+	s := sha(data)
+	if _, err := b.client.PutObject(ctx, b.s3.Bucket, "blobs/"+s[:2]+"/"+s, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	db := srv.Node.DB()
+	if ok, err := db.LockBlob(ctx, s, "another node", time.Minute); err != nil || !ok {
+		t.Fatalf("lock: %v %v", ok, err)
+	}
+	waiting, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	svc.ReleaseBlob(waiting, s)
+	if !b.hasBlob(t, srv, s) {
+		t.Fatal("the blob was removed under another node's lock")
+	}
+	if err := db.UnlockBlob(ctx, s, "another node"); err != nil {
+		t.Fatal(err)
+	}
+	svc.ReleaseBlob(ctx, s)
+	if b.hasBlob(t, srv, s) {
+		t.Fatal("the unreferenced blob stayed after its release")
 	}
 }

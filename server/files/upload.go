@@ -397,7 +397,7 @@ func (s *Service) complete(ctx context.Context, w http.ResponseWriter, u storage
 func (s *Service) finish(ctx context.Context, u storage.Upload, sender proto.User) (proto.Message, error) {
 	// A blob a delete released is removed under this lock (ReleaseBlob):
 	// never between placing it here and publishing the file.
-	unlock, err := s.locks.lock(ctx, blobLock(u.SHA256))
+	unlock, err := s.lockBlob(ctx, u.SHA256)
 	if err != nil {
 		return proto.Message{}, err
 	}

@@ -482,6 +482,39 @@ func (d *DB) File(ctx context.Context, id string) (StoredFile, error) {
 	return f, nil
 }
 
+// LockBlob takes the lock of blob sha for token for lease, unless another
+// holder's lock is live, and reports whether it did: the nodes of a
+// cluster that share files on S3 take turns placing, thumbnailing and
+// releasing one blob (server/files, release.go).
+func (d *DB) LockBlob(ctx context.Context, sha, token string, lease time.Duration) (bool, error) {
+	v, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+		now := d.nowMs()
+		r, err := tx.Exec(`INSERT INTO blob_locks (sha256, holder, until) VALUES (?, ?, ?)
+			ON CONFLICT (sha256) DO UPDATE SET holder = excluded.holder, until = excluded.until WHERE blob_locks.until < ?`,
+			sha, token, now+lease.Milliseconds(), now)
+		if err != nil {
+			return nil, fmt.Errorf("lock blob: %w", err)
+		}
+		n, _ := r.RowsAffected()
+		return n == 1, nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return v.(bool), nil
+}
+
+// UnlockBlob ends token's lock of blob sha, if it still holds it.
+func (d *DB) UnlockBlob(ctx context.Context, sha, token string) error {
+	_, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+		if _, err := tx.Exec("DELETE FROM blob_locks WHERE sha256 = ? AND holder = ?", sha, token); err != nil {
+			return nil, fmt.Errorf("unlock blob: %w", err)
+		}
+		return nil, nil
+	})
+	return err
+}
+
 // IsNoSuchUpload reports whether err says that an upload does not exist.
 func IsNoSuchUpload(err error) bool {
 	var e *proto.Error

@@ -557,8 +557,14 @@ var migrations = []string{
 	// multipart upload's ID, its parts and the chunks not yet in a part
 	// (JSON, '' none), and the claim of the request storing bytes (a
 	// token, '' none, and when it lapses, Unix ms), so that the nodes
-	// take turns on one upload.
-	`ALTER TABLE uploads ADD COLUMN multipart TEXT NOT NULL DEFAULT '';
+	// take turns on one upload; blob_locks are the blobs' locks across
+	// nodes (LockBlob), each with its holder and when it lapses.
+	`CREATE TABLE blob_locks (
+		sha256 TEXT PRIMARY KEY,
+		holder TEXT NOT NULL,
+		until  INTEGER NOT NULL
+	) WITHOUT ROWID;
+	ALTER TABLE uploads ADD COLUMN multipart TEXT NOT NULL DEFAULT '';
 	ALTER TABLE uploads ADD COLUMN parts TEXT NOT NULL DEFAULT '';
 	ALTER TABLE uploads ADD COLUMN chunks TEXT NOT NULL DEFAULT '';
 	ALTER TABLE uploads ADD COLUMN writer TEXT NOT NULL DEFAULT '';

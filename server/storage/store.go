@@ -152,6 +152,8 @@ type Files interface {
 	SetUploadMultipart(ctx context.Context, id, token, multipart string) error
 	SaveUploadParts(ctx context.Context, id, token string, p UploadParts) error
 	ReleaseUploadClaim(ctx context.Context, id, token string) error
+	LockBlob(ctx context.Context, sha, token string, lease time.Duration) (bool, error)
+	UnlockBlob(ctx context.Context, sha, token string) error
 	DeleteUpload(ctx context.Context, id string) error
 	PublishUpload(ctx context.Context, id, fileID string, sender proto.User, x Found) (proto.Message, error)
 	File(ctx context.Context, id string) (StoredFile, error)

@@ -256,3 +256,33 @@ func testUploadClaimsTakeTurns(t *testing.T, db Database) {
 		t.Fatalf("after the release: %+v %v", u, err)
 	}
 }
+
+// A blob's lock across nodes has one live holder at a time; it ends when
+// its holder unlocks it or its lease lapses.
+func testBlobLocksHaveOneHolder(t *testing.T, db Database) {
+	var now atomic.Int64
+	now.Store(time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC).UnixMilli())
+	d := open(t, db, storage.Options{Now: func() time.Time { return time.UnixMilli(now.Load()) }})
+	ctx := context.Background()
+	sha, other := hexOf('a', 64), hexOf('b', 64)
+	lock := func(sha, token string, want bool) {
+		t.Helper()
+		if ok, err := d.LockBlob(ctx, sha, token, time.Minute); err != nil || ok != want {
+			t.Fatalf("LockBlob(%s…, %s) = %v, %v; want %v", sha[:4], token, ok, err, want)
+		}
+	}
+	lock(sha, "n1", true)
+	lock(sha, "n2", false)
+	lock(other, "n2", true) // another blob
+	if err := d.UnlockBlob(ctx, sha, "n2"); err != nil {
+		t.Fatal(err)
+	}
+	lock(sha, "n3", false) // n2 was not the holder: n1 still is
+	if err := d.UnlockBlob(ctx, sha, "n1"); err != nil {
+		t.Fatal(err)
+	}
+	lock(sha, "n3", true)
+	now.Add(time.Minute.Milliseconds() + 1) // n3 died: its lease lapses
+	lock(sha, "n4", true)
+	lock(other, "n5", true)
+}

@@ -55,6 +55,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"UploadPublishAndRelease", testUploadPublishAndRelease},
 		{"ThumbnailsFollowTheirPicture", testThumbnailsFollowTheirPicture},
 		{"UploadClaimsTakeTurns", testUploadClaimsTakeTurns},
+		{"BlobLocksHaveOneHolder", testBlobLocksHaveOneHolder},
 		// groups.go
 		{"DeletedGroupIsGone", testDeletedGroupIsGone},
 		{"AGroupPictureGoesWithTheGroup", testAGroupPictureGoesWithTheGroup},
