@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -331,5 +332,34 @@ func TestS3ReleaseWaitsForAnotherNodesBlobLock(t *testing.T) {
 	svc.ReleaseBlob(ctx, s)
 	if b.hasBlob(t, srv, s) {
 		t.Fatal("the unreferenced blob stayed after its release")
+	}
+}
+
+// Chunk objects of an upload that has no record (cancelled while a PATCH
+// was storing one) are removed when a node starts; a live upload's stay.
+func TestS3OrphanedChunksGoAtStart(t *testing.T) {
+	b := newS3Backend(t, "p/")
+	srv := b.start(t)
+	li := login(t, srv, "Li")
+	conv := group(t, li)
+	data := randomBytes(2*mib, 27)
+	info, _ := li.create(t, proto.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv})
+	li.patch(t, info.ID, 0, data[:mib]) // a chunk
+	orphan := "uploads/" + strings.Repeat("0", 32) + "/" + strings.Repeat("1", 32)
+	if _, err := b.client.PutObject(context.Background(), b.s3.Bucket, b.s3.Prefix+orphan, bytes.NewReader([]byte("x")), 1, minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(b.objects(t, "uploads/")); n != 2 {
+		t.Fatalf("%d chunk objects before the restart, want 2", n)
+	}
+
+	srv.Restart(t)
+
+	if keys := b.objects(t, "uploads/"); len(keys) != 1 || strings.HasPrefix(keys[0], orphan[:40]) {
+		t.Fatalf("chunk objects after the restart: %v", keys)
+	}
+	done := completion(t, li.patch(t, info.ID, mib, data[mib:]))
+	if !bytes.Equal(li.download(t, done.Message.File.ID), data) {
+		t.Fatal("the file differs")
 	}
 }

@@ -188,6 +188,21 @@ func (s *S3) RemoveChunks(ctx context.Context, upload string) error {
 	return errors.Join(errs...)
 }
 
+// ChunkUploads lists the uploads that have chunk objects.
+func (s *S3) ChunkUploads(ctx context.Context) ([]string, error) {
+	prefix := s.prefix + "uploads/"
+	var ids []string
+	for o := range s.core.Client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix}) {
+		if o.Err != nil {
+			return nil, fmt.Errorf("list uploads' chunks: %w", o.Err)
+		}
+		if id, ok := strings.CutSuffix(strings.TrimPrefix(o.Key, prefix), "/"); ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
 // NewMultipart starts a multipart upload of blob sha and returns its ID.
 func (s *S3) NewMultipart(ctx context.Context, sha string) (string, error) {
 	id, err := s.core.NewMultipartUpload(ctx, s.bucket, s.blobKey(sha), minio.PutObjectOptions{})
