@@ -23,7 +23,11 @@ type Disk struct {
 func (d Disk) Path(sha string) string { return filepath.Join(d.Dir, sha[:2], sha) }
 
 func (d Disk) Open(ctx context.Context, sha string) (Blob, error) {
-	return os.Open(d.Path(sha))
+	f, err := os.Open(d.Path(sha))
+	if err != nil {
+		return nil, err // not a nil *os.File in a non-nil Blob
+	}
+	return f, nil
 }
 
 func (d Disk) Exists(ctx context.Context, sha string) (bool, error) {
