@@ -145,6 +145,7 @@ func (s *Service) patchS3(ctx context.Context, w http.ResponseWriter, r *http.Re
 		}
 	}
 	p := storage.UploadParts{Received: received, State: storage.UploadOpen, Parts: u.Parts, Chunks: u.Chunks}
+	var folded []storage.UploadChunk // chunks made into one
 	if final {
 		p.State = storage.UploadVerified
 	} else if p.HashState, err = whole.(encoding.BinaryMarshaler).MarshalBinary(); err != nil {
@@ -155,7 +156,7 @@ func (s *Service) patchS3(ctx context.Context, w http.ResponseWriter, r *http.Re
 	}
 	switch {
 	case u.Size == 0: // nothing to store: placeS3 puts the empty blob
-	case final || chunkBytes(u)+n >= blobstore.MinPart:
+	case final || chunkBytes(u)+n >= partMin(u.Size):
 		parts, err := s.storeParts(ctx, &u, token, spool, n)
 		if err != nil {
 			s.lostClaim(ctx, w, u.ID, err)
@@ -164,10 +165,18 @@ func (s *Service) patchS3(ctx context.Context, w http.ResponseWriter, r *http.Re
 		p.Parts, p.Chunks = append(slices.Clone(u.Parts), parts...), nil
 	default:
 		c := storage.UploadChunk{ID: newID(), Size: n}
-		if err := s.s3.PutChunk(ctx, u.ID, c.ID, spool, n); err != nil {
+		var data io.Reader = spool
+		if len(u.Chunks) >= maxChunks {
+			// Many small PATCHes: their chunks and this body become one
+			// chunk, so that the list (rewritten at every PATCH) stays short.
+			all := s.pending(ctx, u, spool, n)
+			defer all.Close()
+			data, c.Size, p.Chunks, folded = all, chunkBytes(u)+n, nil, u.Chunks
+		}
+		if err := s.s3.PutChunk(ctx, u.ID, c.ID, data, c.Size); err != nil {
 			return err
 		}
-		p.Chunks = append(slices.Clone(u.Chunks), c)
+		p.Chunks = append(slices.Clone(p.Chunks), c)
 	}
 	if err := s.db.SaveUploadParts(ctx, u.ID, token, p); err != nil {
 		s.lostClaim(ctx, w, u.ID, err)
@@ -178,6 +187,11 @@ func (s *Service) patchS3(ctx context.Context, w http.ResponseWriter, r *http.Re
 		// Folded into a part: the chunk objects are not needed any more.
 		if err := s.s3.RemoveChunks(ctx, u.ID); err != nil {
 			s.log.Warn("remove chunks folded into a part", "upload", u.ID, "err", err)
+		}
+	}
+	for _, c := range folded {
+		if err := s.s3.RemoveChunk(ctx, u.ID, c.ID); err != nil {
+			s.log.Warn("remove chunk folded into another", "upload", u.ID, "err", err)
 		}
 	}
 	u.Received, u.State, u.Parts, u.Chunks = received, p.State, p.Parts, p.Chunks
@@ -234,6 +248,70 @@ func (s *Service) lostClaim(ctx context.Context, w http.ResponseWriter, id strin
 	}
 }
 
+// maxChunks is how many chunks an upload keeps before the next small
+// PATCH folds them into one.
+const maxChunks = 64
+
+// partMin is the least size of a part (but the last) of an upload of
+// size bytes: S3's minimum, or more if the upload would need more than
+// S3's most parts with it.
+func partMin(size int64) int64 {
+	return max(blobstore.MinPart, (size+blobstore.MaxParts-2)/(blobstore.MaxParts-1))
+}
+
+// pending reads u's chunks, fetching each from the bucket when reading
+// reaches it, then the n bytes of spool.
+func (s *Service) pending(ctx context.Context, u storage.Upload, spool io.Reader, n int64) *pendingReader {
+	return &pendingReader{ctx: ctx, s3: s.s3, upload: u.ID, chunks: u.Chunks, tail: io.LimitReader(spool, n)}
+}
+
+type pendingReader struct {
+	ctx    context.Context
+	s3     *blobstore.S3
+	upload string
+	chunks []storage.UploadChunk // not opened yet
+	tail   io.Reader
+	cur    io.ReadCloser // the chunk being read
+	left   int64         // of cur
+}
+
+func (p *pendingReader) Read(b []byte) (int, error) {
+	for {
+		if p.cur == nil {
+			if len(p.chunks) == 0 {
+				return p.tail.Read(b)
+			}
+			rc, err := p.s3.GetChunk(p.ctx, p.upload, p.chunks[0].ID)
+			if err != nil {
+				return 0, err
+			}
+			p.cur, p.left, p.chunks = rc, p.chunks[0].Size, p.chunks[1:]
+		}
+		if p.left == 0 {
+			p.cur.Close()
+			p.cur = nil
+			continue
+		}
+		k, err := p.cur.Read(b[:min(int64(len(b)), p.left)])
+		p.left -= int64(k)
+		switch {
+		case err == io.EOF && p.left > 0:
+			return k, fmt.Errorf("chunk of upload %s: %w", p.upload, io.ErrUnexpectedEOF)
+		case err != nil && err != io.EOF:
+			return k, err
+		case k > 0:
+			return k, nil
+		}
+	}
+}
+
+func (p *pendingReader) Close() error {
+	if p.cur != nil {
+		return p.cur.Close()
+	}
+	return nil
+}
+
 // chunkBytes is the size of u's chunks, the bytes after its parts.
 func chunkBytes(u storage.Upload) int64 {
 	var n int64
@@ -261,18 +339,9 @@ func (s *Service) storeParts(ctx context.Context, u *storage.Upload, token strin
 		}
 		u.Multipart = id
 	}
-	var readers []io.Reader
-	size := n
-	for _, c := range u.Chunks {
-		rc, err := s.s3.GetChunk(ctx, u.ID, c.ID)
-		if err != nil {
-			return nil, err
-		}
-		defer rc.Close()
-		readers = append(readers, io.LimitReader(rc, c.Size))
-		size += c.Size
-	}
-	data := io.MultiReader(append(readers, io.LimitReader(spool, n))...)
+	data := s.pending(ctx, *u, spool, n)
+	defer data.Close()
+	size := chunkBytes(*u) + n
 	k := max(1, (size+blobstore.MaxPart-1)/blobstore.MaxPart)
 	next := 1
 	if len(u.Parts) > 0 {

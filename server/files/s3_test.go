@@ -363,3 +363,35 @@ func TestS3OrphanedChunksGoAtStart(t *testing.T) {
 		t.Fatal("the file differs")
 	}
 }
+
+// Many small PATCHes do not make a long list of chunks: past 64, the
+// next folds them all into one chunk object.
+func TestS3ManySmallPatchesKeepAShortChunkList(t *testing.T) {
+	b := newS3Backend(t, "")
+	srv := b.start(t)
+	li := login(t, srv, "Li")
+	conv := group(t, li)
+	const small, count = 4096, 70
+	data := randomBytes(small*count+1000, 28)
+	info, _ := li.create(t, proto.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv})
+	for i := range count {
+		if r := li.patch(t, info.ID, int64(i*small), data[i*small:(i+1)*small]); r.status != http.StatusNoContent {
+			t.Fatalf("patch %d: %d %s", i, r.status, r.body)
+		}
+	}
+	u, err := srv.Node.DB().Upload(context.Background(), info.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 64 chunks, then the 65th folds them into one: 1 + 5 after 70.
+	if len(u.Chunks) != 6 || u.Chunks[0].Size != 65*small || len(b.objects(t, "uploads/")) != 6 || u.Multipart != "" {
+		t.Fatalf("after %d small PATCHes: chunks %+v, %d chunk objects", count, u.Chunks, len(b.objects(t, "uploads/")))
+	}
+	done := completion(t, li.patch(t, info.ID, small*count, data[small*count:]))
+	if !bytes.Equal(li.download(t, done.Message.File.ID), data) {
+		t.Fatal("the file differs")
+	}
+	if n := len(b.objects(t, "uploads/")) + b.multiparts(t); n != 0 {
+		t.Fatalf("%d chunk objects and multipart uploads left", n)
+	}
+}

@@ -173,6 +173,14 @@ func (s *S3) GetChunk(ctx context.Context, upload, chunk string) (io.ReadCloser,
 	return o, nil
 }
 
+// RemoveChunk deletes chunk of upload.
+func (s *S3) RemoveChunk(ctx context.Context, upload, chunk string) error {
+	if err := s.core.RemoveObject(ctx, s.bucket, s.chunkKey(upload, chunk), minio.RemoveObjectOptions{}); err != nil && !notFound(err) {
+		return fmt.Errorf("remove chunk of upload %s: %w", upload, err)
+	}
+	return nil
+}
+
 // RemoveChunks deletes every chunk object of upload.
 func (s *S3) RemoveChunks(ctx context.Context, upload string) error {
 	prefix := s.chunkKey(upload, "")
