@@ -145,7 +145,7 @@ func (s *Service) patchS3(ctx context.Context, w http.ResponseWriter, r *http.Re
 		}
 	}
 	p := storage.UploadParts{Received: received, State: storage.UploadOpen, Parts: u.Parts, Chunks: u.Chunks}
-	var folded []storage.UploadChunk // chunks made into one
+	var folded []storage.UploadChunk // chunks made into a part or one chunk
 	if final {
 		p.State = storage.UploadVerified
 	} else if p.HashState, err = whole.(encoding.BinaryMarshaler).MarshalBinary(); err != nil {
@@ -162,7 +162,7 @@ func (s *Service) patchS3(ctx context.Context, w http.ResponseWriter, r *http.Re
 			s.lostClaim(ctx, w, u.ID, err)
 			return err
 		}
-		p.Parts, p.Chunks = append(slices.Clone(u.Parts), parts...), nil
+		p.Parts, p.Chunks, folded = append(slices.Clone(u.Parts), parts...), nil, u.Chunks
 	default:
 		c := storage.UploadChunk{ID: newID(), Size: n}
 		var data io.Reader = spool
@@ -183,15 +183,11 @@ func (s *Service) patchS3(ctx context.Context, w http.ResponseWriter, r *http.Re
 		return err
 	}
 	held = false
-	if len(p.Chunks) == 0 && len(u.Chunks) > 0 {
-		// Folded into a part: the chunk objects are not needed any more.
-		if err := s.s3.RemoveChunks(ctx, u.ID); err != nil {
-			s.log.Warn("remove chunks folded into a part", "upload", u.ID, "err", err)
-		}
-	}
+	// The folded chunks' objects are not needed any more. Each by its ID:
+	// another request may be storing the next chunk already.
 	for _, c := range folded {
 		if err := s.s3.RemoveChunk(ctx, u.ID, c.ID); err != nil {
-			s.log.Warn("remove chunk folded into another", "upload", u.ID, "err", err)
+			s.log.Warn("remove folded chunk", "upload", u.ID, "err", err)
 		}
 	}
 	u.Received, u.State, u.Parts, u.Chunks = received, p.State, p.Parts, p.Chunks
