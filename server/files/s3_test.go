@@ -395,3 +395,24 @@ func TestS3ManySmallPatchesKeepAShortChunkList(t *testing.T) {
 		t.Fatalf("%d chunk objects and multipart uploads left", n)
 	}
 }
+
+// A PATCH that folds the chunks into a part removes those chunks only:
+// by then another node may have stored the upload's next chunk.
+func TestS3FoldingRemovesOnlyTheFoldedChunks(t *testing.T) {
+	b := newS3Backend(t, "")
+	srv := b.start(t)
+	li := login(t, srv, "Li")
+	conv := group(t, li)
+	data := randomBytes(8*mib, 29)
+	info, _ := li.create(t, proto.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv})
+	li.patch(t, info.ID, 0, data[:mib]) // a chunk
+	// What another node's next PATCH would have stored meanwhile.
+	next := "uploads/" + info.ID + "/" + strings.Repeat("e", 32)
+	if _, err := b.client.PutObject(context.Background(), b.s3.Bucket, next, bytes.NewReader([]byte("next")), 4, minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	li.patch(t, info.ID, mib, data[mib:6*mib]) // the chunk and this: a part
+	if keys := b.objects(t, "uploads/"); !slices.Equal(keys, []string{next}) {
+		t.Fatalf("chunk objects after the fold: %v, want only %s", keys, next)
+	}
+}
