@@ -134,6 +134,11 @@ func (s *Service) patchS3(ctx context.Context, w http.ResponseWriter, r *http.Re
 			}
 		}
 	}()
+	if partBytes(u)+chunkBytes(u) != u.Received {
+		err := s.startOver(ctx, w, u, token)
+		held = proto.CodeOf(err) != proto.CodeOffsetMismatch // saved, or lost to another request
+		return err
+	}
 	final := received == u.Size
 	if final {
 		if got := hex.EncodeToString(whole.Sum(nil)); got != u.SHA256 {
@@ -306,6 +311,42 @@ func (p *pendingReader) Close() error {
 		return p.cur.Close()
 	}
 	return nil
+}
+
+// partBytes is the size of u's parts.
+func partBytes(u storage.Upload) int64 {
+	var n int64
+	for _, p := range u.Parts {
+		n += p.Size
+	}
+	return n
+}
+
+// startOver empties an upload whose acknowledged bytes are not all in
+// the bucket (it was begun while the server kept files on its disk) and
+// tells the client to send it again from 0, as a server that lost a
+// partial file does (resumeHash). token holds the upload's claim.
+func (s *Service) startOver(ctx context.Context, w http.ResponseWriter, u storage.Upload, token string) error {
+	s.log.Warn("upload's bytes are not in the bucket: starting it over", "upload", u.ID, "recorded", u.Received, "stored", partBytes(u)+chunkBytes(u))
+	if u.Multipart != "" {
+		if err := s.s3.Abort(ctx, u.SHA256, u.Multipart); err != nil {
+			return err
+		}
+		if err := s.db.SetUploadMultipart(ctx, u.ID, token, ""); err != nil {
+			return err
+		}
+	}
+	for _, c := range u.Chunks {
+		if err := s.s3.RemoveChunk(ctx, u.ID, c.ID); err != nil {
+			return err
+		}
+	}
+	if err := s.db.SaveUploadParts(ctx, u.ID, token, storage.UploadParts{State: storage.UploadOpen}); err != nil {
+		return err
+	}
+	u.Received = 0
+	s.setUploadHeaders(w, u)
+	return proto.Errorf(proto.CodeOffsetMismatch, "the server lost this upload's bytes: send it again from 0")
 }
 
 // chunkBytes is the size of u's chunks, the bytes after its parts.

@@ -416,3 +416,31 @@ func TestS3FoldingRemovesOnlyTheFoldedChunks(t *testing.T) {
 		t.Fatalf("chunk objects after the fold: %v, want only %s", keys, next)
 	}
 }
+
+// A server that moves its files to S3 with an upload half sent on its
+// disk tells the client to send that upload again from 0 (its bytes are
+// not in the bucket), and the upload then completes right.
+func TestS3AnUploadBegunOnTheDiskStartsOver(t *testing.T) {
+	srv := nodetest.Start(t)
+	li := login(t, srv, "Li")
+	conv := group(t, li)
+	data := randomBytes(3*mib, 30)
+	info, _ := li.create(t, proto.CreateRequest{Name: "a.bin", Size: int64(len(data)), SHA256: sha(data), Conv: conv})
+	li.patch(t, info.ID, 0, data[:mib])
+	srv.Stop()
+
+	b := newS3Backend(t, "")
+	again := b.start(t, nodetest.WithConfig(func(c *node.Config) { c.DataDir = srv.Dir }))
+	li = li.via(again.HTTPURL)
+	if r := li.patch(t, info.ID, mib, data[mib:2*mib]); r.status != http.StatusConflict || r.offset(t) != 0 {
+		t.Fatalf("PATCH after the move to S3: %d %s, offset %q; want 409 at 0", r.status, r.body, r.header.Get(proto.HeaderOffset))
+	}
+	if off := li.head(t, info.ID).offset(t); off != 0 {
+		t.Fatalf("offset = %d, want 0", off)
+	}
+	li.patch(t, info.ID, 0, data[:2*mib])
+	done := completion(t, li.patch(t, info.ID, 2*mib, data[2*mib:]))
+	if !bytes.Equal(li.download(t, done.Message.File.ID), data) {
+		t.Fatal("the file differs")
+	}
+}
