@@ -22,6 +22,7 @@ import (
 	"parley/net/proto"
 	"parley/server/admin"
 	"parley/server/auth"
+	"parley/server/files/blobstore"
 	"parley/server/hub"
 	"parley/server/node"
 	"parley/server/rtc"
@@ -58,6 +59,7 @@ type options struct {
 	groupPolicy                                   string
 	registration                                  string
 	udp, udpPublicIP                              string
+	s3, s3Access, s3Secret                        string
 }
 
 func parseFlags(args []string, getenv func(string) string) (options, error) {
@@ -74,6 +76,7 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.nats, "nats", env("PARLEY_NATS", ""), "with -db: the NATS server of a cluster, e.g. nats://10.0.0.5:4222; this node is then one of several sharing the database (PARLEY_NATS)")
 	fs.StringVar(&o.nodeID, "node-id", env("PARLEY_NODE_ID", ""), "with -nats: this node's name in the cluster and its logs, e.g. node-1 (default: random) (PARLEY_NODE_ID)")
 	fs.StringVar(&o.db, "db", env("PARLEY_DB", ""), "database: empty for SQLite in the data folder, or a PostgreSQL address, e.g. postgres://parley@db.example.com/parley; files and the search index stay in the data folder (PARLEY_DB)")
+	fs.StringVar(&o.s3, "s3", env("PARLEY_S3", ""), "keep files in an S3-compatible bucket instead of the data folder: http(s)://HOST[:PORT]/BUCKET[/PREFIX][?region=REGION]; the keys come from PARLEY_S3_ACCESS_KEY and PARLEY_S3_SECRET_KEY (PARLEY_S3)")
 	fs.StringVar(&o.tlsCert, "tls-cert", env("PARLEY_TLS_CERT", ""), "TLS certificate file; with -tls-key serves https and wss (PARLEY_TLS_CERT)")
 	fs.StringVar(&o.tlsKey, "tls-key", env("PARLEY_TLS_KEY", ""), "TLS key file (PARLEY_TLS_KEY)")
 	fs.StringVar(&o.logLevel, "log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error (PARLEY_LOG_LEVEL)")
@@ -105,6 +108,7 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	o.s3Access, o.s3Secret = getenv("PARLEY_S3_ACCESS_KEY"), getenv("PARLEY_S3_SECRET_KEY")
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return o, errors.New("-tls-cert and -tls-key go together")
 	}
@@ -112,6 +116,20 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 		return o, errors.New("-nats needs -db: the nodes of a cluster share a PostgreSQL database")
 	}
 	return o, nil
+}
+
+// s3Config is the bucket of -s3 with the keys of the environment, or nil
+// without -s3 (files in the data folder).
+func (o options) s3Config() (*blobstore.Config, error) {
+	if o.s3 == "" {
+		return nil, nil
+	}
+	c, err := blobstore.ParseURL(o.s3)
+	if err != nil {
+		return nil, fmt.Errorf("-s3: %w", err)
+	}
+	c.AccessKey, c.SecretKey = o.s3Access, o.s3Secret
+	return &c, nil
 }
 
 func envInt(getenv func(string) string, name string, def int) int {
@@ -138,6 +156,9 @@ func run(args []string, getenv func(string) string, stderr *os.File) error {
 		cfg.Synchronous = strings.ToUpper(o.sync)
 	default:
 		return fmt.Errorf("-sync: want full or normal, not %q", o.sync)
+	}
+	if cfg.S3, err = o.s3Config(); err != nil {
+		return err
 	}
 	if o.origins != "" {
 		cfg.OriginPatterns = strings.Split(o.origins, ",")

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"parley/server/files/blobstore"
 	"parley/server/node"
 	"parley/server/rtc"
 )
@@ -226,5 +227,33 @@ func TestATakenAutoUDPPortTurnsUDPOff(t *testing.T) {
 	n.Shutdown(context.Background())
 	if _, err := node.New(ctx, node.Config{DataDir: t.TempDir(), UDP: &ports}); err == nil || !strings.Contains(err.Error(), "udp") {
 		t.Fatalf("a required UDP port that is taken: %v, want a udp error", err)
+	}
+}
+
+func TestS3ComesFromFlagOrEnvironmentWithKeysFromTheEnvironment(t *testing.T) {
+	env := map[string]string{"PARLEY_S3": "https://s3.example.com:9000/files/parley?region=eu-west-1", "PARLEY_S3_ACCESS_KEY": "key", "PARLEY_S3_SECRET_KEY": "secret"}
+	o, err := parseFlags(nil, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := o.s3Config()
+	want := blobstore.Config{Endpoint: "s3.example.com:9000", Secure: true, Bucket: "files", Prefix: "parley/", Region: "eu-west-1", AccessKey: "key", SecretKey: "secret"}
+	if err != nil || c == nil || *c != want {
+		t.Fatalf("PARLEY_S3: %+v %v, want %+v", c, err, want)
+	}
+	o, _ = parseFlags([]string{"-s3", "http://127.0.0.1:7070/bucket"}, func(k string) string { return env[k] })
+	if c, err := o.s3Config(); err != nil || c.Endpoint != "127.0.0.1:7070" || c.Secure || c.Bucket != "bucket" || c.Prefix != "" {
+		t.Fatalf("-s3: %+v %v", c, err)
+	}
+	if o, _ := parseFlags(nil, func(string) string { return "" }); o.s3 != "" {
+		t.Fatalf("files go to S3 without -s3: %q", o.s3)
+	} else if c, err := o.s3Config(); c != nil || err != nil {
+		t.Fatalf("no -s3: %+v %v", c, err)
+	}
+	for _, bad := range []string{"https://key:secret@s3.example.com/files", "ftp://s3.example.com/files", "https://s3.example.com/", "s3.example.com/files"} {
+		o, _ := parseFlags([]string{"-s3", bad}, func(string) string { return "" })
+		if _, err := o.s3Config(); err == nil {
+			t.Errorf("-s3 %s: no error", bad)
+		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
-	"os"
 	"time"
 
 	"parley/net/proto"
@@ -55,7 +54,7 @@ func (s *Service) download(w http.ResponseWriter, r *http.Request, user proto.Us
 	if err != nil {
 		return err
 	}
-	blob, err := os.Open(s.blobPath(f.SHA256))
+	blob, err := s.blobs.Open(r.Context(), f.SHA256)
 	if errors.Is(err, fs.ErrNotExist) {
 		s.log.Error("file without its blob", "file", id, "sha256", f.SHA256)
 	}

@@ -63,7 +63,8 @@ func (s *Service) finishRecovered(ctx context.Context, u storage.Upload) error {
 }
 
 // recoverUploads runs before the service serves: it publishes the uploads a crash
-// left verified and removes partial files that have no upload any more.
+// left verified and removes partial files (and on S3 chunk objects) that
+// have no upload any more.
 func (s *Service) recoverUploads(ctx context.Context) error {
 	verified, err := s.db.UploadsUpdatedBefore(ctx, 0, true)
 	if err != nil {
@@ -77,9 +78,24 @@ func (s *Service) recoverUploads(ctx context.Context) error {
 			s.log.Error("finish verified upload after restart", "upload", u.ID, "err", err)
 		}
 	}
+	var chunked []string // listed before the uploads: an upload has a record before any chunk
+	if s.s3 != nil {
+		if chunked, err = s.s3.ChunkUploads(ctx); err != nil {
+			return fmt.Errorf("files: %w", err)
+		}
+	}
 	ids, err := s.db.UploadIDs(ctx)
 	if err != nil {
 		return fmt.Errorf("files: %w", err)
+	}
+	for _, id := range chunked {
+		// Chunks of an upload that was cancelled or expired while a
+		// PATCH of it was storing one.
+		if validID(id) && !ids[id] {
+			if err := s.s3.RemoveChunks(ctx, id); err != nil {
+				s.log.Warn("remove orphaned chunks", "upload", id, "err", err)
+			}
+		}
 	}
 	entries, err := os.ReadDir(s.uploadsDir)
 	if err != nil {

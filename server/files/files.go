@@ -6,13 +6,18 @@
 // types are in net/proto (files.go); it must not import net/transfer, the
 // client's side.
 //
-// Storage: the bytes of an upload grow in uploads/ID.part under the files
-// folder, each PATCH fsynced before its new offset is recorded (and only
+// Storage (on the local disk, the default): the bytes of an upload grow
+// in uploads/ID.part under the files folder, each PATCH fsynced before its new offset is recorded (and only
 // then acknowledged), so a crash loses nothing acknowledged. The SHA-256
 // is computed as the bytes arrive (its state is saved with the offset); on
 // completion the file moves to blobs/HH/SHA256, named by its content, so
 // the same content is stored once. Then a file message is appended to the
 // conversation through storage, which delivers it like any message.
+//
+// On S3 (Config.S3, files in cluster mode) finished files are objects
+// named by their SHA-256 and an upload is a multipart upload whose state
+// is in the database, so any node continues it: s3.go. Finished files are
+// read and written through blobstore.Store on both.
 //
 // files must not let anything a client sends reach a file system path:
 // upload and file IDs are generated here and checked against their exact
@@ -38,6 +43,7 @@ import (
 	"time"
 
 	"parley/net/proto"
+	"parley/server/files/blobstore"
 	"parley/server/storage"
 	"parley/server/thumbs"
 )
@@ -69,6 +75,11 @@ type Config struct {
 	// Dir is the files folder (blobs and partial uploads), inside the data
 	// folder.
 	Dir string
+	// S3, if set, holds the blobs and unfinished uploads instead of Dir
+	// (files in cluster mode: every node of the cluster uses the same
+	// bucket and database). Dir then holds only the bodies of PATCH
+	// requests being received.
+	S3 *blobstore.S3
 	// MaxFileSize refuses bigger files when an upload is created (0:
 	// DefaultMaxFileSize).
 	MaxFileSize int64
@@ -104,6 +115,9 @@ type Service struct {
 	locks locks
 
 	uploadsDir, blobsDir string
+	disk                 blobstore.Disk  // the blobs on the local disk
+	blobs                blobstore.Store // where blobs are: disk or s3
+	s3                   *blobstore.S3   // nil: on the local disk
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -145,6 +159,12 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		blobsDir:   filepath.Join(cfg.Dir, "blobs"),
 		stop:       make(chan struct{}),
 		thumbs:     thumbs.New(thumbs.Config{MaxPixels: cfg.MaxImagePixels}),
+		s3:         cfg.S3,
+	}
+	s.disk = blobstore.Disk{Dir: s.blobsDir, Temp: s.uploadsDir}
+	s.blobs = s.disk
+	if s.s3 != nil {
+		s.blobs = s.s3
 	}
 	for _, dir := range []string{s.uploadsDir, s.blobsDir} {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -295,8 +315,6 @@ func isLowerHex(s string) bool {
 }
 
 func (s *Service) partPath(id string) string { return filepath.Join(s.uploadsDir, id+".part") }
-
-func (s *Service) blobPath(sha string) string { return filepath.Join(s.blobsDir, sha[:2], sha) }
 
 // locks serialises the requests on one upload. A lock can be waited for
 // with a context.

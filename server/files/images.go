@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -34,7 +33,7 @@ func (s *Service) look(ctx context.Context, u storage.Upload) storage.Found {
 	case u.Conv == 0:
 		return storage.Found{}
 	case u.Voice != nil:
-		return storage.Found{Voice: s.voiceOf(u)}
+		return storage.Found{Voice: s.voiceOf(ctx, u)}
 	}
 	return storage.Found{Image: s.image(ctx, u)}
 }
@@ -49,7 +48,7 @@ func (s *Service) image(ctx context.Context, u storage.Upload) *proto.Image {
 	} else if ok {
 		return t.Image()
 	}
-	blob, err := os.Open(s.blobPath(u.SHA256))
+	blob, err := s.blobs.Open(ctx, u.SHA256)
 	if err != nil {
 		s.log.Error("open blob for thumbnails", "upload", u.ID, "err", err)
 		return nil
@@ -83,7 +82,7 @@ func (s *Service) image(ctx context.Context, u storage.Upload) *proto.Image {
 	}
 	defer unlock()
 	for _, b := range []thumbBlob{large, small} {
-		if err := s.placeData(s.blobPath(b.SHA256), b.data); err != nil {
+		if err := s.placeData(ctx, b.SHA256, b.data); err != nil {
 			s.log.Error("store thumbnail", "upload", u.ID, "err", err)
 			return nil
 		}
@@ -109,12 +108,12 @@ func (s *Service) thumbBlob(th thumbs.Thumb) thumbBlob {
 	return thumbBlob{storage.Thumb{ID: newID(), SHA256: hex.EncodeToString(sum[:]), Size: int64(len(th.Data)), Type: th.Type}, th.Data}
 }
 
-// placeData writes data as blob unless it is there already.
-func (s *Service) placeData(blob string, data []byte) error {
-	if _, err := os.Stat(blob); err == nil {
+// placeData stores data as blob sha unless it is there already.
+func (s *Service) placeData(ctx context.Context, sha string, data []byte) error {
+	if ok, err := s.blobs.Exists(ctx, sha); err == nil && ok {
 		return nil
 	}
-	return s.writeBlob(blob, data)
+	return s.blobs.Put(ctx, sha, data)
 }
 
 // lockBlobs takes the locks of the blobs shas other than held (which the
@@ -131,7 +130,7 @@ func (s *Service) lockBlobs(ctx context.Context, held string, shas ...string) (f
 		if sha == held {
 			continue
 		}
-		u, err := s.locks.lock(ctx, blobLock(sha))
+		u, err := s.lockBlob(ctx, sha)
 		if err != nil {
 			unlock()
 			return nil, err

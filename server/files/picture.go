@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"parley/net/proto"
 	"parley/server/storage"
@@ -56,7 +54,7 @@ func (s *Service) MakePicture(ctx context.Context, user proto.UserID, group prot
 // budget) and returns its square thumbnail, upright, encoded, and the
 // thumbnail's media type.
 func (s *Service) thumbnail(ctx context.Context, f storage.StoredFile) ([]byte, string, error) {
-	blob, err := os.Open(s.blobPath(f.SHA256))
+	blob, err := s.blobs.Open(ctx, f.SHA256)
 	if err != nil {
 		return nil, "", fmt.Errorf("open blob: %w", err)
 	}
@@ -80,14 +78,17 @@ func (s *Service) thumbnail(ctx context.Context, f storage.StoredFile) ([]byte, 
 func (s *Service) storeThumb(ctx context.Context, user proto.UserID, group proto.ConvID, data []byte, typ string) (string, error) {
 	sum := sha256.Sum256(data)
 	sha := hex.EncodeToString(sum[:])
-	unlock, err := s.locks.lock(ctx, blobLock(sha))
+	unlock, err := s.lockBlob(ctx, sha)
 	if err != nil {
 		return "", err
 	}
 	defer unlock()
-	blob := s.blobPath(sha)
-	if _, err := os.Stat(blob); errors.Is(err, os.ErrNotExist) {
-		if err := s.writeBlob(blob, data); err != nil {
+	ok, err := s.blobs.Exists(ctx, sha)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		if err := s.blobs.Put(ctx, sha, data); err != nil {
 			return "", err
 		}
 	}
@@ -100,32 +101,4 @@ func (s *Service) storeThumb(ctx context.Context, user proto.UserID, group proto
 		return "", err
 	}
 	return id, nil
-}
-
-// writeBlob writes data to a partial file, syncs it and moves it to blob.
-// A crash midway leaves a partial file without an upload, which New
-// removes.
-func (s *Service) writeBlob(blob string, data []byte) error {
-	part := s.partPath(newID())
-	f, err := os.OpenFile(part, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("create thumbnail: %w", err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		if err = os.MkdirAll(filepath.Dir(blob), 0o700); err == nil {
-			err = os.Rename(part, blob)
-		}
-	}
-	if err != nil {
-		os.Remove(part)
-		return fmt.Errorf("store thumbnail: %w", err)
-	}
-	return errors.Join(syncDir(filepath.Dir(blob)), syncDir(s.blobsDir), syncDir(s.uploadsDir))
 }

@@ -2,15 +2,49 @@ package files
 
 import (
 	"context"
-	"errors"
-	"io/fs"
-	"os"
 	"slices"
+	"time"
 )
 
 // blobLock is the lock name of a blob, beside the upload IDs in locks
 // (an upload ID has no colon).
 func blobLock(sha string) string { return "blob:" + sha }
+
+// blobLease is how long a node holds a blob's lock in the database (on
+// S3) at most: a node that dies holding it blocks that content's uploads
+// and release that long.
+const blobLease = 5 * time.Minute
+
+// lockBlob takes the lock of blob sha: in this process, and on S3 also in
+// the database, where every node of the cluster takes it (LockBlob),
+// waiting for another node's while ctx lasts.
+func (s *Service) lockBlob(ctx context.Context, sha string) (func(), error) {
+	unlock, err := s.locks.lock(ctx, blobLock(sha))
+	if err != nil || s.s3 == nil {
+		return unlock, err
+	}
+	token := newID()
+	var b backoff
+	for {
+		ok, err := s.db.LockBlob(context.WithoutCancel(ctx), sha, token, blobLease)
+		if err == nil && !ok {
+			err = b.wait(ctx)
+		}
+		if err != nil {
+			unlock()
+			return nil, err
+		}
+		if ok {
+			break
+		}
+	}
+	return func() {
+		if err := s.db.UnlockBlob(context.WithoutCancel(ctx), sha, token); err != nil {
+			s.log.Error("unlock blob", "sha256", sha, "err", err)
+		}
+		unlock()
+	}, nil
+}
 
 // ReleaseBlob removes the blob sha256 if no file, verified upload or
 // other picture's thumbnail references it any more: a delete for everyone
@@ -33,7 +67,7 @@ func (s *Service) releaseBlob(ctx context.Context, sha string) []string {
 	if !validSHA256(sha) {
 		return nil
 	}
-	unlock, err := s.locks.lock(ctx, blobLock(sha))
+	unlock, err := s.lockBlob(ctx, sha)
 	if err != nil {
 		s.log.Warn("release blob", "sha256", sha, "err", err)
 		return nil
@@ -53,7 +87,7 @@ func (s *Service) releaseBlob(ctx context.Context, sha string) []string {
 		return nil
 	}
 	thumbs = slices.DeleteFunc(thumbs, func(t string) bool { return t == sha })
-	if err := os.Remove(s.blobPath(sha)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := s.blobs.Remove(ctx, sha); err != nil {
 		s.log.Error("remove released blob", "sha256", sha, "err", err)
 		return thumbs
 	}

@@ -17,13 +17,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"parley/net/hashcopy"
 	"parley/net/proto"
+	"parley/server/files/blobstore"
 	"parley/server/storage"
 )
 
@@ -79,7 +79,9 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request, user proto.User
 		}
 		conv = c.ID
 	}
-	if free, ok := freeSpace(s.cfg.Dir); ok && free < req.Size+spaceReserve {
+	// On S3 the bucket's room is not known here: a full store fails the
+	// PATCH that finds it full.
+	if free, ok := freeSpace(s.cfg.Dir); s.s3 == nil && ok && free < req.Size+spaceReserve {
 		return proto.Errorf(proto.CodeNoSpace, "the server does not have room for %s", proto.FormatSize(req.Size))
 	}
 	u, existed, err := s.db.CreateUpload(ctx, storage.Upload{
@@ -151,6 +153,9 @@ func (s *Service) lockUpload(ctx context.Context, id string, user proto.User) (s
 	if err == nil && u.User != user.ID {
 		err = notFound
 	}
+	if err == nil && s.s3 != nil && s.claimLive(u) {
+		u, err = s.waitClaim(ctx, id) // another node stores its bytes now
+	}
 	if err == nil && u.State == storage.UploadOpen && s.now().After(s.expires(u)) {
 		err = s.expireLocked(context.WithoutCancel(ctx), u)
 		if err == nil {
@@ -194,6 +199,9 @@ func (s *Service) abort(w http.ResponseWriter, r *http.Request, user proto.User)
 // discard deletes an upload and its partial file. A done upload's file
 // stays: only the record goes.
 func (s *Service) discard(ctx context.Context, u storage.Upload) error {
+	if s.s3 != nil {
+		return s.discardS3(ctx, u)
+	}
 	if err := os.Remove(s.partPath(u.ID)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove partial upload: %w", err)
 	}
@@ -233,6 +241,9 @@ func (s *Service) patch(w http.ResponseWriter, r *http.Request, user proto.User)
 	check, err := parseChecksum(r.Header.Get(proto.HeaderChecksum), true)
 	if err != nil {
 		return err
+	}
+	if s.s3 != nil {
+		return s.patchS3(durable, w, r, u, user, check)
 	}
 	n, whole, err := s.receive(durable, w, r, &u, check)
 	if err != nil {
@@ -287,30 +298,7 @@ func (s *Service) receive(ctx context.Context, w http.ResponseWriter, r *http.Re
 	if _, err := f.Seek(u.Received, io.SeekStart); err != nil {
 		return 0, nil, fmt.Errorf("seek partial upload: %w", err)
 	}
-	crc := crc32.New(castagnoli)
-	sums := io.MultiWriter(whole, crc)
-	var chunkSHA hash.Hash
-	if check.algo == proto.ChecksumSHA256 {
-		chunkSHA = sha256.New()
-		sums = io.MultiWriter(whole, crc, chunkSHA)
-	}
-	remaining := u.Size - u.Received
-	body := &idleReader{r: io.LimitReader(r.Body, remaining+1), rc: http.NewResponseController(w), idle: s.cfg.IdleTimeout}
-	n, err := hashcopy.Copy(&fileWriter{f: f, off: u.Received, flushed: u.Received}, body, sums)
-	var fwErr *fileWriteError
-	switch {
-	case errors.As(err, &fwErr):
-		err = fmt.Errorf("write partial upload: %w", fwErr.err)
-	case err != nil:
-		err = proto.Errorf(proto.CodeBadRequest, "the body was cut short after %d bytes: %v", n, err)
-	case n > remaining:
-		err = proto.Errorf(proto.CodeTooLarge, "the body has more than the %d bytes that remain", remaining)
-	case check.algo == "": // not in the header: perhaps in the trailer
-		check, err = parseChecksum(r.Trailer.Get(proto.HeaderChecksum), false)
-	}
-	if err == nil && !check.matches(crc, chunkSHA) {
-		err = proto.Errorf(proto.CodeChecksumMismatch, "the body does not match its %s checksum: send it again", check.algo)
-	}
+	n, err := s.readBody(w, r, &fileWriter{f: f, off: u.Received, flushed: u.Received}, whole, u.Size-u.Received, check, "write partial upload")
 	if err == nil {
 		if err = f.Sync(); err != nil {
 			err = fmt.Errorf("sync partial upload: %w", err)
@@ -323,6 +311,38 @@ func (s *Service) receive(ctx context.Context, w http.ResponseWriter, r *http.Re
 		return 0, nil, err
 	}
 	return n, whole, nil
+}
+
+// readBody copies a PATCH body to dst (whose write errors are
+// *fileWriteError, reported as what) and feeds it to whole, the file's
+// hash. It checks that the body came whole, is no longer than remaining,
+// and matches its checksum (header or trailer). It returns the body's
+// length.
+func (s *Service) readBody(w http.ResponseWriter, r *http.Request, dst io.Writer, whole hash.Hash, remaining int64, check checksum, what string) (int64, error) {
+	crc := crc32.New(castagnoli)
+	sums := io.MultiWriter(whole, crc)
+	var chunkSHA hash.Hash
+	if check.algo == proto.ChecksumSHA256 {
+		chunkSHA = sha256.New()
+		sums = io.MultiWriter(whole, crc, chunkSHA)
+	}
+	body := &idleReader{r: io.LimitReader(r.Body, remaining+1), rc: http.NewResponseController(w), idle: s.cfg.IdleTimeout}
+	n, err := hashcopy.Copy(dst, body, sums)
+	var fwErr *fileWriteError
+	switch {
+	case errors.As(err, &fwErr):
+		err = fmt.Errorf("%s: %w", what, fwErr.err)
+	case err != nil:
+		err = proto.Errorf(proto.CodeBadRequest, "the body was cut short after %d bytes: %v", n, err)
+	case n > remaining:
+		err = proto.Errorf(proto.CodeTooLarge, "the body has more than the %d bytes that remain", remaining)
+	case check.algo == "": // not in the header: perhaps in the trailer
+		check, err = parseChecksum(r.Trailer.Get(proto.HeaderChecksum), false)
+	}
+	if err == nil && !check.matches(crc, chunkSHA) {
+		err = proto.Errorf(proto.CodeChecksumMismatch, "the body does not match its %s checksum: send it again", check.algo)
+	}
+	return n, err
 }
 
 // resumeHash makes the partial file hold exactly the acknowledged bytes
@@ -377,14 +397,14 @@ func (s *Service) complete(ctx context.Context, w http.ResponseWriter, u storage
 func (s *Service) finish(ctx context.Context, u storage.Upload, sender proto.User) (proto.Message, error) {
 	// A blob a delete released is removed under this lock (ReleaseBlob):
 	// never between placing it here and publishing the file.
-	unlock, err := s.locks.lock(ctx, blobLock(u.SHA256))
+	unlock, err := s.lockBlob(ctx, u.SHA256)
 	if err != nil {
 		return proto.Message{}, err
 	}
 	defer unlock()
 	var found storage.Found
 	if u.State != storage.UploadDone {
-		if err := s.placeBlob(u); err != nil {
+		if err := s.placeBlob(ctx, u); err != nil {
 			return proto.Message{}, err
 		}
 		found = s.look(ctx, u)
@@ -398,8 +418,11 @@ func (s *Service) finish(ctx context.Context, u storage.Upload, sender proto.Use
 	return m, err
 }
 
-func (s *Service) placeBlob(u storage.Upload) error {
-	blob, part := s.blobPath(u.SHA256), s.partPath(u.ID)
+func (s *Service) placeBlob(ctx context.Context, u storage.Upload) error {
+	if s.s3 != nil {
+		return s.placeS3(ctx, u)
+	}
+	blob, part := s.disk.Path(u.SHA256), s.partPath(u.ID)
 	if _, err := os.Stat(blob); err == nil {
 		if err := os.Remove(part); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("remove duplicate upload: %w", err)
@@ -413,19 +436,7 @@ func (s *Service) placeBlob(u storage.Upload) error {
 	if err := os.Rename(part, blob); err != nil {
 		return fmt.Errorf("store blob: %w", err)
 	}
-	return errors.Join(syncDir(dir), syncDir(s.blobsDir), syncDir(s.uploadsDir))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open folder to sync: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && runtime.GOOS != "windows" { // Windows cannot sync a folder
-		return fmt.Errorf("sync folder: %w", err)
-	}
-	return nil
+	return errors.Join(blobstore.SyncDir(dir), blobstore.SyncDir(s.blobsDir), blobstore.SyncDir(s.uploadsDir))
 }
 
 // checksum is an expected Upload-Checksum.

@@ -1,11 +1,11 @@
 package files
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/thesyncim/gopus/container/ogg"
 
@@ -48,8 +48,8 @@ func checkVoice(v *proto.Voice, typ string) error {
 
 // voiceOf returns the voice metadata of a verified voice upload if its
 // bytes are Ogg Opus of the declared duration, or nil (a plain file).
-func (s *Service) voiceOf(u storage.Upload) *proto.Voice {
-	f, err := os.Open(s.blobPath(u.SHA256))
+func (s *Service) voiceOf(ctx context.Context, u storage.Upload) *proto.Voice {
+	f, err := s.blobs.Open(ctx, u.SHA256)
 	if err != nil {
 		s.log.Error("open blob of voice message", "upload", u.ID, "err", err)
 		return nil

@@ -23,6 +23,7 @@ import (
 	"parley/server/auth"
 	"parley/server/cluster"
 	"parley/server/files"
+	"parley/server/files/blobstore"
 	"parley/server/hub"
 	"parley/server/metrics"
 	"parley/server/rtc"
@@ -107,6 +108,10 @@ type Config struct {
 	// the server's public address behind a 1:1 NAT ("": its own).
 	UDP         *rtc.Ports
 	UDPPublicIP string
+	// S3, if set, keeps files (blobs and unfinished uploads) in this
+	// S3-compatible bucket instead of the data folder: files in cluster
+	// mode (files.Config.S3).
+	S3 *blobstore.Config
 	// UDPOptional: if UDP cannot start (its port is taken), log a
 	// warning and run with UDP off rather than fail (-udp auto).
 	UDPOptional bool
@@ -285,10 +290,16 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 			return 0
 		})
 	}
-	n.files, err = files.New(ctx, files.Config{
-		DB: db, Authenticate: h.Authenticate, Direct: h.Direct, Dir: filepath.Join(cfg.DataDir, "files"),
-		MaxFileSize: cfg.MaxFileSize, Quota: cfg.FileQuota, MaxImagePixels: cfg.MaxImagePixels, Logger: cfg.Logger,
-	})
+	var s3 *blobstore.S3
+	if cfg.S3 != nil {
+		s3, err = blobstore.OpenS3(ctx, *cfg.S3)
+	}
+	if err == nil {
+		n.files, err = files.New(ctx, files.Config{
+			DB: db, Authenticate: h.Authenticate, Direct: h.Direct, Dir: filepath.Join(cfg.DataDir, "files"), S3: s3,
+			MaxFileSize: cfg.MaxFileSize, Quota: cfg.FileQuota, MaxImagePixels: cfg.MaxImagePixels, Logger: cfg.Logger,
+		})
+	}
 	if err != nil {
 		if n.admin != nil {
 			n.admin.Close()

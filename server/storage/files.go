@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"parley/net/proto"
 )
@@ -39,6 +40,40 @@ type Upload struct {
 	Updated   int64        // Unix ms: the last byte or state change
 	Text      string       // the caption: the file message's text
 	Voice     *proto.Voice // a voice message's metadata, as declared
+	// On S3 (server/files, s3.go): the multipart upload ("" not started),
+	// its parts, in order, and the acknowledged bytes after them that do
+	// not make a part yet, as chunk objects, in order. Their sizes add up
+	// to Received.
+	Multipart string
+	Parts     []UploadPart
+	Chunks    []UploadChunk
+	// The claim of the request storing bytes now ("" none, or it lapsed),
+	// and when it lapses (Unix ms, the database's clock): ClaimUpload.
+	Writer      string
+	WriterUntil int64
+}
+
+// UploadPart is a part of an upload's multipart upload on S3.
+type UploadPart struct {
+	N    int    `json:"n"`
+	ETag string `json:"etag"`
+	Size int64  `json:"size"`
+}
+
+// UploadChunk is acknowledged bytes of an upload on S3 kept as an object
+// of their own until they are folded into a part.
+type UploadChunk struct {
+	ID   string `json:"id"`
+	Size int64  `json:"size"`
+}
+
+// UploadParts is what a request stored of an upload on S3 (SaveUploadParts).
+type UploadParts struct {
+	Received  int64
+	HashState []byte // nil once verified
+	State     string // UploadOpen or UploadVerified
+	Parts     []UploadPart
+	Chunks    []UploadChunk
 }
 
 // StoredFile is a shared file: its metadata and where its message is.
@@ -53,19 +88,121 @@ type StoredFile struct {
 
 var errNoSuchUpload = proto.Errorf(proto.CodeNoSuchUpload, "no such upload: it finished, expired or was cancelled")
 
-const uploadCols = `id, user_id, COALESCE(client_id, ''), conv_id, name, type, size, sha256, received, hash_state, state, COALESCE(file_id, ''), seq, created, updated, text, voice`
+const uploadCols = `id, user_id, COALESCE(client_id, ''), conv_id, name, type, size, sha256, received, hash_state, state, COALESCE(file_id, ''), seq, created, updated, text, voice, multipart, parts, chunks, writer, writer_until`
 
 func scanUpload(sc interface{ Scan(...any) error }) (Upload, error) {
 	var u Upload
 	var voice sql.NullString
-	err := sc.Scan(&u.ID, &u.User, &u.ClientID, &u.Conv, &u.Name, &u.Type, &u.Size, &u.SHA256, &u.Received, &u.HashState, &u.State, &u.FileID, &u.Seq, &u.Created, &u.Updated, &u.Text, &voice)
+	var parts, chunks string
+	err := sc.Scan(&u.ID, &u.User, &u.ClientID, &u.Conv, &u.Name, &u.Type, &u.Size, &u.SHA256, &u.Received, &u.HashState, &u.State, &u.FileID, &u.Seq, &u.Created, &u.Updated, &u.Text, &voice,
+		&u.Multipart, &parts, &chunks, &u.Writer, &u.WriterUntil)
 	if err == nil && voice.Valid {
 		u.Voice = new(proto.Voice)
 		if jerr := json.Unmarshal([]byte(voice.String), u.Voice); jerr != nil {
 			return u, fmt.Errorf("decode voice of upload %s: %w", u.ID, jerr)
 		}
 	}
+	for _, c := range []struct {
+		col string
+		v   any
+	}{{parts, &u.Parts}, {chunks, &u.Chunks}} {
+		if err == nil && c.col != "" {
+			if jerr := json.Unmarshal([]byte(c.col), c.v); jerr != nil {
+				return u, fmt.Errorf("decode parts of upload %s: %w", u.ID, jerr)
+			}
+		}
+	}
 	return u, err
+}
+
+// ClaimUpload makes token the writer of open upload id for lease, if
+// the upload holds exactly offset bytes and no other request's claim is
+// live: the nodes of a cluster take turns storing an upload's bytes. It
+// reports false if the offset moved or another claim holds (the caller
+// loads the upload to see which).
+func (d *DB) ClaimUpload(ctx context.Context, id string, offset int64, token string, lease time.Duration) (bool, error) {
+	v, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+		now := d.nowMs()
+		r, err := tx.Exec("UPDATE uploads SET writer = ?, writer_until = ?, updated = ? WHERE id = ? AND state = 'open' AND received = ? AND (writer = '' OR writer_until < ?)",
+			token, now+lease.Milliseconds(), now, id, offset, now)
+		if err != nil {
+			return nil, fmt.Errorf("claim upload: %w", err)
+		}
+		n, _ := r.RowsAffected()
+		return n == 1, nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return v.(bool), nil
+}
+
+// errLostClaim: a request's claim on an upload lapsed and another took
+// it; what it stored is not the upload's.
+var errLostClaim = proto.Errorf(proto.CodeOffsetMismatch, "another request stored this upload's bytes meanwhile")
+
+// claimed runs an update of upload id that holds only while token has
+// its claim.
+func (d *DB) claimed(ctx context.Context, id, token, what, q string, args ...any) error {
+	_, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+		r, err := tx.Exec(q, append(args, id, token)...)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return nil, errLostClaim
+		}
+		return nil, nil
+	})
+	return err
+}
+
+// SetUploadMultipart records the multipart upload that token's request
+// started for upload id. Errors: offset_mismatch if the claim is lost.
+func (d *DB) SetUploadMultipart(ctx context.Context, id, token, multipart string) error {
+	return d.claimed(ctx, id, token, "record multipart upload",
+		"UPDATE uploads SET multipart = ? WHERE id = ? AND writer = ? AND state = 'open'", multipart)
+}
+
+// SaveUploadParts records what token's request stored of upload id and
+// ends its claim. Errors: offset_mismatch if the claim is lost (another
+// request took it after it lapsed).
+func (d *DB) SaveUploadParts(ctx context.Context, id, token string, p UploadParts) error {
+	parts, chunks, err := encodeParts(p)
+	if err != nil {
+		return err
+	}
+	return d.claimed(ctx, id, token, "save upload parts",
+		"UPDATE uploads SET received = ?, hash_state = ?, state = ?, parts = ?, chunks = ?, writer = '', writer_until = 0, updated = ? WHERE id = ? AND writer = ? AND state = 'open'",
+		p.Received, p.HashState, p.State, parts, chunks, d.nowMs())
+}
+
+func encodeParts(p UploadParts) (parts, chunks string, err error) {
+	enc := func(v any, n int) string {
+		if n == 0 || err != nil {
+			return ""
+		}
+		var b []byte
+		b, err = json.Marshal(v)
+		return string(b)
+	}
+	parts, chunks = enc(p.Parts, len(p.Parts)), enc(p.Chunks, len(p.Chunks))
+	if err != nil {
+		return "", "", fmt.Errorf("encode upload parts: %w", err)
+	}
+	return parts, chunks, nil
+}
+
+// ReleaseUploadClaim ends token's claim on upload id, if it still has it,
+// leaving the upload as it was.
+func (d *DB) ReleaseUploadClaim(ctx context.Context, id, token string) error {
+	_, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+		if _, err := tx.Exec("UPDATE uploads SET writer = '', writer_until = 0 WHERE id = ? AND writer = ?", id, token); err != nil {
+			return nil, fmt.Errorf("release upload claim: %w", err)
+		}
+		return nil, nil
+	})
+	return err
 }
 
 // CreateUpload records a new upload by u.User into u.Conv, who must be a
@@ -171,6 +308,9 @@ func (d *DB) Upload(ctx context.Context, id string) (Upload, error) {
 	}
 	if err != nil {
 		return Upload{}, fmt.Errorf("load upload %s: %w", id, err)
+	}
+	if u.WriterUntil < d.nowMs() { // a lapsed claim is none
+		u.Writer = ""
 	}
 	return u, nil
 }
@@ -340,6 +480,39 @@ func (d *DB) File(ctx context.Context, id string) (StoredFile, error) {
 		return f, fmt.Errorf("load file %s: %w", id, err)
 	}
 	return f, nil
+}
+
+// LockBlob takes the lock of blob sha for token for lease, unless another
+// holder's lock is live, and reports whether it did: the nodes of a
+// cluster that share files on S3 take turns placing, thumbnailing and
+// releasing one blob (server/files, release.go).
+func (d *DB) LockBlob(ctx context.Context, sha, token string, lease time.Duration) (bool, error) {
+	v, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+		now := d.nowMs()
+		r, err := tx.Exec(`INSERT INTO blob_locks (sha256, holder, until) VALUES (?, ?, ?)
+			ON CONFLICT (sha256) DO UPDATE SET holder = excluded.holder, until = excluded.until WHERE blob_locks.until < ?`,
+			sha, token, now+lease.Milliseconds(), now)
+		if err != nil {
+			return nil, fmt.Errorf("lock blob: %w", err)
+		}
+		n, _ := r.RowsAffected()
+		return n == 1, nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return v.(bool), nil
+}
+
+// UnlockBlob ends token's lock of blob sha, if it still holds it.
+func (d *DB) UnlockBlob(ctx context.Context, sha, token string) error {
+	_, err := d.exec(ctx, func(tx *sql.Tx, s *sequencer) (any, error) {
+		if _, err := tx.Exec("DELETE FROM blob_locks WHERE sha256 = ? AND holder = ?", sha, token); err != nil {
+			return nil, fmt.Errorf("unlock blob: %w", err)
+		}
+		return nil, nil
+	})
+	return err
 }
 
 // IsNoSuchUpload reports whether err says that an upload does not exist.

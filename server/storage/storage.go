@@ -559,6 +559,22 @@ var migrations = []string{
 	// The thumbnail is a 'thumb' file whose conv_id is the group's, so it
 	// goes with the group and not with the admin who set it.
 	`ALTER TABLE conversations ADD COLUMN picture TEXT NOT NULL DEFAULT '';`,
+	// 13: uploads on S3 (files in cluster mode, server/files/s3.go): the
+	// multipart upload's ID, its parts and the chunks not yet in a part
+	// (JSON, '' none), and the claim of the request storing bytes (a
+	// token, '' none, and when it lapses, Unix ms), so that the nodes
+	// take turns on one upload; blob_locks are the blobs' locks across
+	// nodes (LockBlob), each with its holder and when it lapses.
+	`CREATE TABLE blob_locks (
+		sha256 TEXT PRIMARY KEY,
+		holder TEXT NOT NULL,
+		until  INTEGER NOT NULL
+	) WITHOUT ROWID;
+	ALTER TABLE uploads ADD COLUMN multipart TEXT NOT NULL DEFAULT '';
+	ALTER TABLE uploads ADD COLUMN parts TEXT NOT NULL DEFAULT '';
+	ALTER TABLE uploads ADD COLUMN chunks TEXT NOT NULL DEFAULT '';
+	ALTER TABLE uploads ADD COLUMN writer TEXT NOT NULL DEFAULT '';
+	ALTER TABLE uploads ADD COLUMN writer_until INTEGER NOT NULL DEFAULT 0;`,
 	// 14: rate limits that the nodes of a cluster share (limits.go): a
 	// bucket's theoretical arrival time in Unix nanoseconds, and whether
 	// its last take found a token. SQLite has the table but keeps its

@@ -148,6 +148,12 @@ type Files interface {
 	UploadsUpdatedBefore(ctx context.Context, t int64, verified bool) ([]Upload, error)
 	UploadIDs(ctx context.Context) (map[string]bool, error)
 	SaveUploadProgress(ctx context.Context, id string, received int64, hashState []byte, state string) error
+	ClaimUpload(ctx context.Context, id string, offset int64, token string, lease time.Duration) (bool, error)
+	SetUploadMultipart(ctx context.Context, id, token, multipart string) error
+	SaveUploadParts(ctx context.Context, id, token string, p UploadParts) error
+	ReleaseUploadClaim(ctx context.Context, id, token string) error
+	LockBlob(ctx context.Context, sha, token string, lease time.Duration) (bool, error)
+	UnlockBlob(ctx context.Context, sha, token string) error
 	DeleteUpload(ctx context.Context, id string) error
 	PublishUpload(ctx context.Context, id, fileID string, sender proto.User, x Found) (proto.Message, error)
 	File(ctx context.Context, id string) (StoredFile, error)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"parley/net/proto"
 	"parley/server/storage"
@@ -184,4 +186,103 @@ func testThumbnailsFollowTheirPicture(t *testing.T, db Database) {
 	if _, ok, err := d.ThumbsOf(ctx, sha); err != nil || ok {
 		t.Fatalf("thumbs after dropping: %v %v", ok, err)
 	}
+}
+
+// An upload on S3 is stored by one request at a time: a claim is a
+// check-and-set on the offset that waits out another live claim, what the
+// request stored (parts, chunks, the multipart upload) is saved only
+// under its own claim, and a claim that lapsed can be taken over.
+func testUploadClaimsTakeTurns(t *testing.T, db Database) {
+	var now atomic.Int64
+	now.Store(time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC).UnixMilli())
+	d := open(t, db, storage.Options{Now: func() time.Time { return time.UnixMilli(now.Load()) }})
+	ctx := context.Background()
+	a := mustUser(t, d, "a")
+	g, err := d.CreateGroupWith(ctx, a, storage.NewGroup{Name: "g", Policy: proto.PolicyOpen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := hexOf('1', 32)
+	if _, _, err := d.CreateUpload(ctx, storage.Upload{ID: id, User: a.ID, Conv: g.ID, Name: "big.bin", Size: 20 << 20, SHA256: hexOf('a', 64)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := d.ClaimUpload(ctx, id, 0, "first", time.Minute); err != nil || !ok {
+		t.Fatalf("first claim: %v %v", ok, err)
+	}
+	if ok, err := d.ClaimUpload(ctx, id, 0, "second", time.Minute); err != nil || ok {
+		t.Fatalf("a second claim while the first is live: %v %v", ok, err)
+	}
+	if u, err := d.Upload(ctx, id); err != nil || u.Writer != "first" {
+		t.Fatalf("the claimed upload: %+v %v", u, err)
+	}
+	if err := d.SaveUploadParts(ctx, id, "second", storage.UploadParts{Received: 1, State: storage.UploadOpen}); proto.CodeOf(err) != proto.CodeOffsetMismatch {
+		t.Fatalf("saving without the claim: %v", err)
+	}
+	if err := d.SetUploadMultipart(ctx, id, "first", "mp-1"); err != nil {
+		t.Fatal(err)
+	}
+	p := storage.UploadParts{Received: 7 << 20, HashState: []byte("state"), State: storage.UploadOpen,
+		Parts: []storage.UploadPart{{N: 1, ETag: "e1", Size: 6 << 20}}, Chunks: []storage.UploadChunk{{ID: hexOf('c', 32), Size: 1 << 20}}}
+	if err := d.SaveUploadParts(ctx, id, "first", p); err != nil {
+		t.Fatal(err)
+	}
+	u, err := d.Upload(ctx, id)
+	if err != nil || u.Received != 7<<20 || string(u.HashState) != "state" || u.Multipart != "mp-1" || u.Writer != "" ||
+		!slices.Equal(u.Parts, p.Parts) || !slices.Equal(u.Chunks, p.Chunks) {
+		t.Fatalf("upload after saving its parts: %+v %v", u, err)
+	}
+	if ok, err := d.ClaimUpload(ctx, id, 0, "second", time.Minute); err != nil || ok {
+		t.Fatalf("a claim at an old offset: %v %v", ok, err)
+	}
+	// A claim whose request died lapses, and another request takes it
+	// over; the first cannot save any more.
+	if ok, err := d.ClaimUpload(ctx, id, 7<<20, "third", time.Second); err != nil || !ok {
+		t.Fatalf("third claim: %v %v", ok, err)
+	}
+	now.Add(2000)
+	if u, err := d.Upload(ctx, id); err != nil || u.Writer != "" {
+		t.Fatalf("a lapsed claim is still reported: %+v %v", u, err)
+	}
+	if ok, err := d.ClaimUpload(ctx, id, 7<<20, "fourth", time.Second); err != nil || !ok {
+		t.Fatalf("a claim after the last lapsed: %v %v", ok, err)
+	}
+	if err := d.SaveUploadParts(ctx, id, "third", storage.UploadParts{Received: 8 << 20, State: storage.UploadOpen}); proto.CodeOf(err) != proto.CodeOffsetMismatch {
+		t.Fatalf("saving after the claim was taken over: %v", err)
+	}
+	if err := d.ReleaseUploadClaim(ctx, id, "fourth"); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := d.Upload(ctx, id); err != nil || u.Writer != "" || u.Received != 7<<20 {
+		t.Fatalf("after the release: %+v %v", u, err)
+	}
+}
+
+// A blob's lock across nodes has one live holder at a time; it ends when
+// its holder unlocks it or its lease lapses.
+func testBlobLocksHaveOneHolder(t *testing.T, db Database) {
+	var now atomic.Int64
+	now.Store(time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC).UnixMilli())
+	d := open(t, db, storage.Options{Now: func() time.Time { return time.UnixMilli(now.Load()) }})
+	ctx := context.Background()
+	sha, other := hexOf('a', 64), hexOf('b', 64)
+	lock := func(sha, token string, want bool) {
+		t.Helper()
+		if ok, err := d.LockBlob(ctx, sha, token, time.Minute); err != nil || ok != want {
+			t.Fatalf("LockBlob(%s…, %s) = %v, %v; want %v", sha[:4], token, ok, err, want)
+		}
+	}
+	lock(sha, "n1", true)
+	lock(sha, "n2", false)
+	lock(other, "n2", true) // another blob
+	if err := d.UnlockBlob(ctx, sha, "n2"); err != nil {
+		t.Fatal(err)
+	}
+	lock(sha, "n3", false) // n2 was not the holder: n1 still is
+	if err := d.UnlockBlob(ctx, sha, "n1"); err != nil {
+		t.Fatal(err)
+	}
+	lock(sha, "n3", true)
+	now.Add(time.Minute.Milliseconds() + 1) // n3 died: its lease lapses
+	lock(sha, "n4", true)
+	lock(other, "n5", true)
 }

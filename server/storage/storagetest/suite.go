@@ -54,6 +54,8 @@ func Run(t *testing.T, newDB NewDatabase) {
 		// files.go
 		{"UploadPublishAndRelease", testUploadPublishAndRelease},
 		{"ThumbnailsFollowTheirPicture", testThumbnailsFollowTheirPicture},
+		{"UploadClaimsTakeTurns", testUploadClaimsTakeTurns},
+		{"BlobLocksHaveOneHolder", testBlobLocksHaveOneHolder},
 		// groups.go
 		{"DeletedGroupIsGone", testDeletedGroupIsGone},
 		{"AGroupPictureGoesWithTheGroup", testAGroupPictureGoesWithTheGroup},
