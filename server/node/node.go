@@ -256,39 +256,24 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		},
 	})
 	n.db, n.hub = db, h
+	undo := func() {
+		if n.admin != nil {
+			n.admin.Close()
+		}
+		db.Close()
+		if b := n.bus.Load(); b != nil {
+			b.Close()
+		}
+		h.Close()
+		if n.udp != nil {
+			n.udp.Close()
+		}
+	}
 	if cfg.NATS != "" {
-		pg, _ := db.(*storage.DB) // OpenPostgres's
-		bus, err := cluster.Start(ctx, cluster.Config{URL: cfg.NATS, Node: cfg.NodeID, Log: pg, Deliver: h.Publish, OnEvent: h.Remote, Logger: cfg.Logger,
-			Lost:     func(from, to int64) { h.DropAll("this server lost messages: sync again") },
-			PeerSeen: h.NodeSeen, PeerGone: h.NodeGone, Unpublished: cfg.Unpublished})
-		if err != nil {
-			if n.admin != nil {
-				n.admin.Close()
-			}
-			db.Close()
-			h.Close()
-			if n.udp != nil {
-				n.udp.Close()
-			}
+		if err := n.joinCluster(ctx); err != nil {
+			undo()
 			return nil, fmt.Errorf("join the cluster: %w", err)
 		}
-		n.bus.Store(bus)
-		n.log.Info("joined the cluster", "node", bus.Node(), "nats", cfg.NATS)
-		n.reg.GaugeFunc("parley_cluster_position", "The last commit-clock position this node delivered.", func() float64 {
-			applied, _ := bus.Applied()
-			return float64(applied)
-		})
-		n.reg.GaugeFunc("parley_cluster_repaired", "Positions this node read from the commit log because the bus did not bring them (since start).", func() float64 {
-			_, repairs := bus.Applied()
-			return float64(repairs)
-		})
-		n.reg.GaugeFunc("parley_cluster_peers", "Other nodes heard from (heartbeats).", func() float64 { return float64(len(bus.Peers())) })
-		n.reg.GaugeFunc("parley_cluster_bus_connected", "1 while this node is connected to NATS.", func() float64 {
-			if bus.Connected() {
-				return 1
-			}
-			return 0
-		})
 	}
 	var s3 *blobstore.S3
 	if cfg.S3 != nil {
@@ -301,14 +286,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		})
 	}
 	if err != nil {
-		if n.admin != nil {
-			n.admin.Close()
-		}
-		db.Close()
-		h.Close()
-		if n.udp != nil {
-			n.udp.Close()
-		}
+		undo()
 		return nil, fmt.Errorf("open files: %w", err)
 	}
 	if n.admin != nil {
@@ -377,6 +355,37 @@ func openStore(ctx context.Context, cfg Config, opts storage.Options) (storage.S
 		return nil, nil, err
 	}
 	return db, db, nil
+}
+
+// joinCluster starts the node's bus to the others (cfg.NATS), which
+// delivers every node's commits to the hub, and its metrics.
+func (n *Node) joinCluster(ctx context.Context) error {
+	cfg, h := n.cfg, n.hub
+	pg, _ := n.db.(*storage.DB) // OpenPostgres's
+	bus, err := cluster.Start(ctx, cluster.Config{URL: cfg.NATS, Node: cfg.NodeID, Log: pg, Deliver: h.Publish, OnEvent: h.Remote, Logger: cfg.Logger,
+		Lost:     func(from, to int64) { h.DropAll("this server lost messages: sync again") },
+		PeerSeen: h.NodeSeen, PeerGone: h.NodeGone, Unpublished: cfg.Unpublished})
+	if err != nil {
+		return err
+	}
+	n.bus.Store(bus)
+	n.log.Info("joined the cluster", "node", bus.Node(), "nats", cfg.NATS)
+	n.reg.GaugeFunc("parley_cluster_position", "The last commit-clock position this node delivered.", func() float64 {
+		applied, _ := bus.Applied()
+		return float64(applied)
+	})
+	n.reg.GaugeFunc("parley_cluster_repaired", "Positions this node read from the commit log because the bus did not bring them (since start).", func() float64 {
+		_, repairs := bus.Applied()
+		return float64(repairs)
+	})
+	n.reg.GaugeFunc("parley_cluster_peers", "Other nodes heard from (heartbeats).", func() float64 { return float64(len(bus.Peers())) })
+	n.reg.GaugeFunc("parley_cluster_bus_connected", "1 while this node is connected to NATS.", func() float64 {
+		if bus.Connected() {
+			return 1
+		}
+		return 0
+	})
+	return nil
 }
 
 // busRef is the hub's way to the cluster's bus, which starts after the

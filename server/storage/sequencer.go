@@ -278,11 +278,18 @@ func (s *sequencer) runBatch(batch []*job) {
 		fail(err)
 		return
 	}
+	// abort rolls the transaction back and fails the whole batch.
+	abort := func(err error) {
+		if rerr := tx.Rollback(); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("roll back: %w", rerr))
+		}
+		s.countFrames()
+		d.gate.Unlock()
+		fail(err)
+	}
 	if d.pg {
 		if err := s.tick(tx); err != nil {
-			tx.Rollback()
-			d.gate.Unlock()
-			fail(err)
+			abort(err)
 			return
 		}
 	}
@@ -297,20 +304,13 @@ func (s *sequencer) runBatch(batch []*job) {
 			// batch may commit.
 			err := s.broken
 			s.broken = nil
-			if rerr := tx.Rollback(); rerr != nil {
-				err = errors.Join(err, fmt.Errorf("roll back: %w", rerr))
-			}
-			s.countFrames()
-			d.gate.Unlock()
-			fail(err)
+			abort(err)
 			return
 		}
 	}
 	if d.pg {
 		if err := s.logCommit(tx); err != nil {
-			tx.Rollback()
-			d.gate.Unlock()
-			fail(err)
+			abort(err)
 			return
 		}
 	}
