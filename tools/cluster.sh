@@ -186,9 +186,11 @@ start_postgres() {
 		need_port "$pg_port" PostgreSQL
 		say "starting PostgreSQL on 127.0.0.1:$pg_port"
 		# TCP on 127.0.0.1 only, no Unix socket; trust authentication
-		# (initdb above): a development cluster, not a deployment.
+		# (initdb above): a development cluster, not a deployment. A node
+		# frozen inside a transaction loses it after 5 s, as the README
+		# asks of production, so it cannot hold the others' writes.
 		as_service env LC_ALL=C setsid "$pg_bin/pg_ctl" start -D "$data" -l "$log" -w -t 60 \
-			-o "-h 127.0.0.1 -p $pg_port -k ''" >/dev/null 9>&- ||
+			-o "-h 127.0.0.1 -p $pg_port -k '' -c idle_in_transaction_session_timeout=5s" >/dev/null 9>&- ||
 			{
 				tail -n 20 "$log" >&2 || true
 				die "PostgreSQL did not start; its log is $log"
@@ -402,6 +404,21 @@ start_nginx() {
 
 # ---- commands -------------------------------------------------------------
 
+# check_ports: every port of a part that is not running yet is free,
+# before anything starts.
+check_ports() {
+	local i
+	if ! as_service "$pg_bin/pg_ctl" status -D "$dir/postgres/data" >/dev/null 2>&1; then
+		need_port "$pg_port" PostgreSQL
+	fi
+	running nats || need_port "$nats_port" NATS
+	running s3 || need_port "$s3_port" S3
+	for ((i = 1; i <= nodes; i++)); do
+		running "node$i" || need_port "$(node_port "$i")" "node $i"
+	done
+	running nginx || need_port "$proxy_port" nginx
+}
+
 # read_saved_services: what start's read_services saw.
 read_saved_services() {
 	local f="$dir/run/services"
@@ -421,6 +438,7 @@ start() {
 	flock -n 9 || die "another tools/cluster.sh is running on $dir"
 	"$repo/tools/sysdeps.sh" cluster
 	read_services
+	check_ports
 	start_postgres
 	start_nats
 	start_s3
