@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -28,6 +29,7 @@ func TestClusterOfProcesses(t *testing.T) {
 	t.Run("hot conversation", c.testHotConversation)
 	t.Run("kill -9", c.testKill)
 	t.Run("pause", c.testPause)
+	t.Run("NATS down", c.testBusDown)
 }
 
 // devices registers n members, spread over the nodes in turn (member i on
@@ -195,6 +197,35 @@ func (c *cluster) testPause(t *testing.T) {
 	t.Logf("%d messages acknowledged, each on all %d members once, in order; %d sends were retried after an error reply", a.total(), len(members), retried)
 }
 
+// The NATS server is stopped under continuous sends from the three
+// nodes, then started again: sends are acknowledged all along, and the
+// nodes bring each other's messages from the commit log meanwhile.
+func (c *cluster) testBusDown(t *testing.T) {
+	ctx := testContext(t)
+	members := c.devices(t, "n", 15)
+	g := group(t, "Bus", members[0], members)
+	a := newAcks()
+	senders := members[:3] // one on each node
+	run := runSenders(ctx, t, senders, 1, 0, a)
+	defer run.stop()
+	waitUntil(ctx, t, "20 acknowledged messages", a.tick, func() bool { return a.total() >= 20 })
+	c.bus.Stop()
+	before := a.total()
+	moreFromEach(ctx, t, a, run, senders, 10)
+	run.stop()
+	// With the bus still down, every member gets every message: the
+	// nodes read each other's from the commit log.
+	checkDelivered(ctx, t, g, a.byID, members[0], members)
+	t.Logf("NATS down: %d messages acknowledged, and each reached all %d members", a.total()-before, len(members))
+
+	c.bus.Start()
+	run = runSenders(ctx, t, senders, 1, 0, a)
+	moreFromEach(ctx, t, a, run, senders, 10)
+	run.stop()
+	checkDelivered(ctx, t, g, a.byID, members[0], members)
+	t.Logf("%d messages acknowledged, each on all %d members once, in order", a.total(), len(members))
+}
+
 // stuckSessions lists the database's sessions waiting on a lock, and
 // those idle in a transaction (a paused node's), with their last
 // statement.
@@ -241,11 +272,15 @@ func moreFromEach(ctx context.Context, t *testing.T, a *acks, run *senders, send
 // senders is runSenders' goroutines.
 type senders struct {
 	t       *testing.T
+	run     int64 // in client IDs: each run's are new
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	stopped bool
 	errs    []error
 }
+
+// runs numbers runSenders' calls.
+var runs atomic.Int64
 
 // runSenders has writers goroutines per sender send to the sender's
 // watched conversation, one message after another, each acknowledged
@@ -254,14 +289,14 @@ type senders struct {
 // unacknowledged message might then be stored): it waits for the last
 // acknowledgements. Both fail the test if a send failed.
 func runSenders(ctx context.Context, t *testing.T, from []*device, writers, limit int, a *acks) *senders {
-	s := &senders{t: t}
+	s := &senders{t: t, run: runs.Add(1)}
 	for _, d := range from {
 		for w := range writers {
 			s.wg.Add(1)
 			go func() {
 				defer s.wg.Done()
 				for n := 0; (limit == 0 || n < limit) && !s.isStopped(); n++ {
-					id := fmt.Sprintf("%s-%d-%d", d.name, w, n)
+					id := fmt.Sprintf("%s-%d-%d-%d", d.name, s.run, w, n)
 					m, err := d.send(ctx, id, fmt.Sprintf("消息 %d from %s (%d)", n, d.name, w))
 					if err != nil {
 						s.mu.Lock()

@@ -32,6 +32,7 @@ type cluster struct {
 	t     *testing.T
 	bin   string // the server binary
 	dsn   string
+	bus   *servicetest.NATSServer
 	nats  string
 	nodes []*node
 }
@@ -53,7 +54,8 @@ type node struct {
 // and starts n nodes on them.
 func startCluster(t *testing.T, n int) *cluster {
 	t.Helper()
-	c := &cluster{t: t, dsn: servicetest.PostgreSQL(t), nats: servicetest.NATS(t)}
+	c := &cluster{t: t, dsn: servicetest.PostgreSQL(t), bus: servicetest.StartNATS(t)}
+	c.nats = c.bus.URL
 	c.bin = buildServer(t)
 	c.setIdleTimeout()
 	for i := range n {
