@@ -24,9 +24,14 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 GO="${GO:-go}"
-dir="${PARLEY_CLUSTER_DIR:-$repo/cluster-data}"
+# Absolute: the processes' command lines must name it (running, below).
+dir="$(realpath -m "${PARLEY_CLUSTER_DIR:-$repo/cluster-data}")"
 base="${PARLEY_CLUSTER_PORT:-8480}"
 nodes=3
+if ! [[ "$base" =~ ^[0-9]+$ ]] || [ "$base" -lt 1024 ] || [ "$base" -gt 65529 ]; then
+	echo "cluster.sh: PARLEY_CLUSTER_PORT must be a port from 1024 to 65529, not \"$base\"" >&2
+	exit 2
+fi
 
 proxy_port=$base
 node_port() { echo $((base + $1)); } # node 1..3
