@@ -5,7 +5,7 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= ./data
 BIN     ?= ./bin
 
-.PHONY: run run-built server app test vet lint bench fuzz screenshots typecheck windows web desktop android ios macos
+.PHONY: run run-built server app test vet lint bench fuzz screenshots typecheck windows web desktop android ios macos cluster cluster-stop
 
 # The server and the desktop app together; closing the app stops the server.
 # The app starts only once this server listens: if it cannot (the port is
@@ -32,6 +32,15 @@ server:
 app:
 	@tools/sysdeps.sh app
 	$(GO) run ./app -server http://$(ADDR)
+
+# A cluster on this machine: PostgreSQL, NATS, S3 (versitygw), three nodes
+# and nginx in front (tools/cluster.sh; its data in ./cluster-data). It
+# prints the address the app connects to.
+cluster:
+	@GO=$(GO) tools/cluster.sh start
+
+cluster-stop:
+	@tools/cluster.sh stop
 
 # EGL_PLATFORM=surfaceless lets gpu/headless render without a display (pixel
 # tests, frame benchmarks); the Xvfb tests clear it for the app they start.

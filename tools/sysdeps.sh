@@ -27,6 +27,9 @@ pkgs_for() {
 	# The services cluster-mode tests start privately (tools/services.sh):
 	# PostgreSQL's server (initdb, postgres); NATS and S3 are built from Go.
 	services) echo "postgresql" ;;
+	# make cluster (tools/cluster.sh): the services, nginx in front of the
+	# nodes, and curl for its readiness checks and the S3 bucket.
+	cluster) echo "$(pkgs_for services) nginx curl" ;;
 	# BenchmarkObjectiveQuality (media/call) synthesises English and Chinese
 	# speech with espeak-ng; make bench runs it, make test does not.
 	quality) echo "espeak-ng" ;;
