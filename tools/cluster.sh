@@ -3,8 +3,8 @@
 # the real engines (make cluster, make cluster-stop):
 #   - PostgreSQL (Debian's), initdb'd into the cluster folder;
 #   - a NATS server (core NATS: the nodes' bus);
-#   - versitygw, an S3-compatible server with one bucket (no node uses it
-#     yet: see S3_ARGS below);
+#   - versitygw, an S3-compatible server with one bucket, where the
+#     nodes keep the files (-s3);
 #   - three Parley nodes, one binary built with go build, each with its own
 #     -data folder, HTTP port and UDP port, all on -db and -nats;
 #   - nginx in front, on one port, spreading WebSocket connections
@@ -292,11 +292,9 @@ start_node() {
 		-udp "$port"                  # call audio: UDP on the node's own port number
 		-trusted-proxies "127.0.0.1,::1" # nginx: X-Forwarded-For gives the client's address
 	)
-	# S3: the nodes' -s3 argument goes HERE, and only here, once the S3
-	# change lands (its flag is not on main yet). Files are meanwhile on
-	# each node's disk, which is why nginx sends /v1/files to node 1.
-	# local S3_ARGS=(-s3 "http://127.0.0.1:$s3_port/$S3_BUCKET")
-	# args+=("${S3_ARGS[@]}") # keys by environment: AWS_ACCESS_KEY_ID=$S3_ACCESS AWS_SECRET_ACCESS_KEY=$S3_SECRET
+	# Files: the bucket every node shares; the keys by environment only.
+	args+=(-s3 "http://127.0.0.1:$s3_port/$S3_BUCKET")
+	export PARLEY_S3_ACCESS_KEY="$S3_ACCESS" PARLEY_S3_SECRET_KEY="$S3_SECRET"
 	say "starting node $i on 127.0.0.1:$port"
 	launch "node$i" "$log" "$dir/bin/parley-server" "${args[@]}"
 	wait_for "node$i" "$log" http_ok "http://127.0.0.1:$port/readyz"
@@ -338,12 +336,6 @@ http {
 		least_conn;
 $upstream	}
 
-	# Files stay on the disk of the node that received them until S3
-	# lands: every upload and download goes to node 1.
-	upstream parley_files {
-		server 127.0.0.1:$(node_port 1);
-	}
-
 	server {
 		listen 127.0.0.1:$proxy_port;
 		# Uploads come in chunks; the nodes enforce -max-file.
@@ -362,7 +354,9 @@ $upstream	}
 		}
 
 		location /v1/files {
-			proxy_pass http://parley_files;
+			# Any node: files are in the shared bucket, and an upload
+			# begun through one node continues through another.
+			proxy_pass http://parley_nodes;
 			proxy_http_version 1.1;
 			proxy_set_header Host \$host;
 			proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
@@ -460,7 +454,7 @@ A Parley cluster runs on this machine ($dir):
   nodes:      http://127.0.0.1:$(node_port 1), :$(node_port 2), :$(node_port 3)   (logs: $dir/node*/node.log)
   PostgreSQL: $DB_URL
   NATS:       $NATS_URL
-  S3:         http://127.0.0.1:$s3_port, bucket $S3_BUCKET (not used by the nodes yet)
+  S3:         http://127.0.0.1:$s3_port, bucket $S3_BUCKET (the nodes' files)
   admin:      $dir/bin/parley-server admin -data $dir/node1/data users
 Stop it with: make cluster-stop   (or tools/cluster.sh stop; the data stays in $dir)
 EOF
