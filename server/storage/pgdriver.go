@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -29,10 +30,24 @@ import (
 // pgConnector opens pgx connections that rebind and convert.
 type pgConnector struct{ inner driver.Connector }
 
+// pgIdleInTransaction bounds how long a node's session may sit inside a
+// transaction without a statement running (PostgreSQL's
+// idle_in_transaction_session_timeout), unless the address sets it: the
+// sequencer's transaction holds the cluster's commit clock, so a node
+// frozen in one (SIGSTOP, a paused VM, a stalled disk) would otherwise stop
+// every node's writes for as long as it stays frozen. PostgreSQL ends that
+// session; the frozen node's batch fails when it wakes (unavailable, and
+// its writers retry). A variable for tests.
+var pgIdleInTransaction = 5 * time.Second
+
 func newPGConnector(dsn string) (driver.Connector, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, err
+	}
+	const idle = "idle_in_transaction_session_timeout"
+	if _, ok := cfg.RuntimeParams[idle]; !ok {
+		cfg.RuntimeParams[idle] = strconv.FormatInt(pgIdleInTransaction.Milliseconds(), 10)
 	}
 	return pgConnector{inner: stdlib.GetConnector(*cfg)}, nil
 }
@@ -159,8 +174,9 @@ func Unreachable(err error) bool {
 	}
 	code := pgCode(err)
 	// 08: connection exception; 57P01–57P03: the server is shutting down
-	// or starting.
-	return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03"
+	// or starting; 25P03: this session sat too long in a transaction (the
+	// node was frozen) and PostgreSQL ended it.
+	return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03" || code == "25P03"
 }
 
 // PostgreSQL's error codes that storage tells apart.
