@@ -195,7 +195,7 @@ start_postgres() {
 		# frozen inside a transaction loses it after 5 s, as the README
 		# asks of production, so it cannot hold the others' writes.
 		as_service env LC_ALL=C setsid "$pg_bin/pg_ctl" start -D "$data" -l "$log" -w -t 60 \
-			-o "-h 127.0.0.1 -p $pg_port -k '' -c idle_in_transaction_session_timeout=5s" >/dev/null 9>&- ||
+			-o "-h 127.0.0.1 -p $pg_port -k ''" >/dev/null 9>&- ||
 			{
 				tail -n 20 "$log" >&2 || true
 				die "PostgreSQL did not start; its log is $log"
