@@ -219,7 +219,8 @@ func (nd *node) peers(ctx context.Context, t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	// A connection of its own: nd may have been restarted since the last.
+	resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
 	if err != nil {
 		t.Fatalf("metrics of node %d: %v", nd.i, err)
 	}
