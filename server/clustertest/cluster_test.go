@@ -20,14 +20,16 @@ import (
 // every 15 s, 10 s for the pong) notices neither.
 const pause = 3 * time.Second
 
-// Three server processes on one PostgreSQL and one NATS. The subtests
-// run in order on the same cluster; the one that kills a node starts it
-// again before the next.
+// Three server processes on one PostgreSQL, one NATS and one S3 bucket.
+// The subtests run in order on the same cluster; those that kill a node
+// start it again before the next.
 func TestClusterOfProcesses(t *testing.T) {
 	c := startCluster(t, 3)
 	t.Run("chat", c.testChat)
 	t.Run("hot conversation", c.testHotConversation)
 	t.Run("kill -9", c.testKill)
+	t.Run("upload across a kill", c.testUploadAcrossKill)
+	t.Run("presence of a dead node's users", c.testPresenceOfDeadNode)
 	t.Run("pause", c.testPause)
 	t.Run("NATS down", c.testBusDown)
 }

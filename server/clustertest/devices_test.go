@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -42,6 +43,18 @@ type device struct {
 	failovers []time.Time
 	retried   int           // sends retried after an error reply
 	changed   chan struct{} // a token after each new message
+	// stays: d never fails over; its connection's end leaves it without
+	// one (a user connected to one node only).
+	stays bool
+	// presence is the presence pushes d got, in order, with when.
+	presence    []presenceAt
+	presenceNew chan struct{} // a token after each presence push
+}
+
+// presenceAt is a presence push and when it came.
+type presenceAt struct {
+	proto.Presence
+	at time.Time
 }
 
 // newDevice registers name through node i's URL, logs in and stays
@@ -51,7 +64,7 @@ func newDevice(t *testing.T, urls []string, i int, name string) *device {
 	ctx, cancel := context.WithTimeout(testContext(t), 30*time.Second)
 	defer cancel()
 	d := &device{name: name, urls: urls, node: i, ready: make(chan struct{}),
-		msgs: map[int64]proto.Message{}, changed: make(chan struct{}, 1)}
+		msgs: map[int64]proto.Message{}, changed: make(chan struct{}, 1), presenceNew: make(chan struct{}, 1)}
 	c, err := d.dial(ctx, i)
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +92,15 @@ func (d *device) dial(ctx context.Context, i int) (*client.Conn, error) {
 		if m := p.Message; m != nil {
 			d.pushed(*m, i, &last)
 		}
+		if pr := p.Presence; pr != nil {
+			d.mu.Lock()
+			d.presence = append(d.presence, presenceAt{*pr, time.Now()})
+			d.mu.Unlock()
+			select {
+			case d.presenceNew <- struct{}{}:
+			default:
+			}
+		}
 	}}
 	c, err := client.Dial(ctx, d.urls[i], opts)
 	if err != nil {
@@ -101,8 +123,11 @@ func (d *device) setConn(c *client.Conn, i int) {
 			return
 		}
 		d.conn, d.ready = nil, make(chan struct{})
+		stays := d.stays
 		d.mu.Unlock()
-		d.failover(i)
+		if !stays {
+			d.failover(i)
+		}
 	}()
 }
 
@@ -281,6 +306,21 @@ func (d *device) send(ctx context.Context, clientID, text string) (proto.Message
 			return proto.Message{}, fmt.Errorf("%s: send %s: %w", d.name, clientID, err)
 		}
 	}
+}
+
+// stay makes d stay on its node: it does not fail over when its
+// connection ends.
+func (d *device) stay() {
+	d.mu.Lock()
+	d.stays = true
+	d.mu.Unlock()
+}
+
+// presencePushes is a copy of the presence pushes d got.
+func (d *device) presencePushes() []presenceAt {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.presence)
 }
 
 // onNode is the node d is connected to, or -1 while it fails over.

@@ -1,8 +1,9 @@
 // Package clustertest tests cluster mode with real processes: the server
-// binary, built once, runs as three nodes on one PostgreSQL and one NATS
-// server (server/internal/servicetest), and the tests kill (SIGKILL) and
-// pause (SIGSTOP) nodes under continuous sends while clients
-// (parley/net/client) connected to every node chat. Each test ends with
+// binary, built once, runs as three nodes on one PostgreSQL, one NATS
+// server and one S3 bucket (server/internal/servicetest), and the tests
+// kill (SIGKILL) and pause (SIGSTOP) nodes under continuous sends while
+// clients (parley/net/client) connected to every node chat, upload files
+// and watch each other's presence. The message tests end with
 // the same check: every acknowledged message is present exactly once, in
 // gap-free order, on every member's device. The package has only tests.
 package clustertest

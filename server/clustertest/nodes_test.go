@@ -5,6 +5,7 @@ package clustertest
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -25,13 +26,16 @@ import (
 // timing assertion.
 const readyTimeout = 60 * time.Second
 
-// cluster is three server processes on one PostgreSQL and one NATS.
+// cluster is three server processes on one PostgreSQL, one NATS and one
+// S3 bucket (versitygw).
 type cluster struct {
 	t     *testing.T
 	bin   string // the server binary
 	dsn   string
 	bus   *servicetest.NATSServer
 	nats  string
+	s3    string   // -s3's bucket URL
+	s3env []string // the bucket's keys, in the nodes' environment
 	nodes []*node
 }
 
@@ -46,14 +50,20 @@ type node struct {
 
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd has exited
+	// started is when cmd started; killed when kill last killed it.
+	started, killed time.Time
 }
 
-// startCluster starts PostgreSQL and NATS, builds the server binary once
-// and starts n nodes on them.
+// startCluster starts PostgreSQL, NATS and an S3 server, builds the
+// server binary once and starts n nodes on them, their files in the
+// bucket.
 func startCluster(t *testing.T, n int) *cluster {
 	t.Helper()
 	c := &cluster{t: t, dsn: servicetest.PostgreSQL(t), bus: servicetest.StartNATS(t)}
 	c.nats = c.bus.URL
+	endpoint, access, secret, bucket := servicetest.S3(t)
+	c.s3 = "http://" + endpoint + "/" + bucket
+	c.s3env = []string{"PARLEY_S3_ACCESS_KEY=" + access, "PARLEY_S3_SECRET_KEY=" + secret}
 	c.bin = buildServer(t)
 	for i := range n {
 		nd := &node{i: i, data: filepath.Join(t.TempDir(), "data")}
@@ -133,13 +143,16 @@ func (c *cluster) start(nd *node) error {
 	nd.cmd = exec.Command(c.bin,
 		"-addr", fmt.Sprintf("127.0.0.1:%d", nd.port), "-data", nd.data,
 		"-db", c.dsn+"&idle_in_transaction_session_timeout="+idleTimeout, "-nats", c.nats, "-udp", "off",
+		"-s3", c.s3,
 		// Fast password hashing, and no limits on the test's many
 		// registrations and joins from one address.
 		"-argon2", "m=64,t=1,p=1", "-register-limit", "off",
 		"-join-limit", "off", "-join-addr-limit", "off")
+	nd.cmd.Env = append(os.Environ(), c.s3env...)
 	nd.cmd.Stdout, nd.cmd.Stderr = logFile, logFile
 	// The node dies with the test process, even one killed by its timeout.
 	nd.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	nd.started = time.Now()
 	if err := nd.cmd.Start(); err != nil {
 		return fmt.Errorf("start node %d: %w", nd.i, err)
 	}
@@ -180,6 +193,55 @@ func (c *cluster) restart(nd *node) {
 	}
 }
 
+// restartGracefully stops nd (SIGTERM) and starts it again.
+func (c *cluster) restartGracefully(nd *node) {
+	c.t.Helper()
+	nd.stop(c.t)
+	c.restart(nd)
+}
+
+// outlived says whether a node other than nd was killed since nd
+// started: nd may still count it among its peers (for 3 heartbeats).
+func (c *cluster) outlived(nd *node) bool {
+	for _, o := range c.nodes {
+		if o != nd && o.killed.After(nd.started) {
+			return true
+		}
+	}
+	return false
+}
+
+// peers is how many other nodes nd takes for live (its
+// parley_cluster_peers gauge: those it has heard heartbeats from).
+func (nd *node) peers(ctx context.Context, t *testing.T) int {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, nd.httpURL()+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A connection of its own: nd may have been restarted since the last.
+	resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
+	if err != nil {
+		t.Fatalf("metrics of node %d: %v", nd.i, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("metrics of node %d: %v", nd.i, err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "parley_cluster_peers "); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				t.Fatalf("metrics of node %d: %q", nd.i, l)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no parley_cluster_peers in node %d's metrics", nd.i)
+	return 0
+}
+
 // kill kills nd with SIGKILL (kill -9) and waits until it is gone.
 func (nd *node) kill(t *testing.T) {
 	t.Helper()
@@ -187,6 +249,7 @@ func (nd *node) kill(t *testing.T) {
 		t.Fatalf("kill -9 node %d: %v", nd.i, err)
 	}
 	<-nd.exited
+	nd.killed = time.Now()
 }
 
 // signal sends sig (SIGSTOP, SIGCONT) to nd.
@@ -231,6 +294,9 @@ func (nd *node) logTail() string {
 	}
 	return string(b)
 }
+
+// httpURL is nd's HTTP address, where its file endpoints are.
+func (nd *node) httpURL() string { return fmt.Sprintf("http://127.0.0.1:%d", nd.port) }
 
 // urls are the nodes' WebSocket URLs, in node order: a multi-URL client's
 // list.
