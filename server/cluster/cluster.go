@@ -266,6 +266,7 @@ func (b *Bus) onCommit(m *nats.Msg) {
 	if p.Node == b.cfg.Node {
 		return // taken when committed
 	}
+	b.heard(p.Node)
 	b.take(p)
 }
 
@@ -282,10 +283,13 @@ func (b *Bus) onEvent(m *nats.Msg) {
 		b.log.Warn("bad event on the bus", "err", err)
 		return
 	}
-	if e.Node == b.cfg.Node || b.cfg.OnEvent == nil {
+	if e.Node == b.cfg.Node {
 		return
 	}
-	b.cfg.OnEvent(e.Kind, e.Payload)
+	b.heard(e.Node)
+	if b.cfg.OnEvent != nil {
+		b.cfg.OnEvent(e.Kind, e.Payload)
+	}
 }
 
 func (b *Bus) onHeartbeat(m *nats.Msg) {
@@ -293,12 +297,19 @@ func (b *Bus) onHeartbeat(m *nats.Msg) {
 	if err := json.Unmarshal(m.Data, &h); err != nil || h.Node == b.cfg.Node {
 		return
 	}
+	b.heard(h.Node)
+}
+
+// heard notes that node is alive: anything it sends says so, not only its
+// heartbeats (a node that dies before its first heartbeat must still be
+// taken for gone, with its users).
+func (b *Bus) heard(node string) {
 	b.mu.Lock()
-	_, live := b.peers[h.Node]
-	b.peers[h.Node] = time.Now()
+	_, live := b.peers[node]
+	b.peers[node] = time.Now()
 	b.mu.Unlock()
 	if !live && b.cfg.PeerSeen != nil {
-		b.cfg.PeerSeen(h.Node)
+		b.cfg.PeerSeen(node)
 	}
 }
 

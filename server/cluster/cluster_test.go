@@ -275,3 +275,38 @@ func TestPeersAreSeenAndGoneByTheirHeartbeats(t *testing.T) {
 		t.Fatalf("a's peers after b went: %v", ps)
 	}
 }
+
+// A node is live from the first thing it sends, not only from its first
+// heartbeat: one that publishes an event and dies before any heartbeat is
+// still taken for gone (with its users).
+func TestANodeThatDiesBeforeItsFirstHeartbeatIsGone(t *testing.T) {
+	url := servicetest.NATS(t)
+	log := newMemLog()
+	seen, gone := make(chan string, 4), make(chan string, 4)
+	a, err := Start(context.Background(), Config{URL: url, Log: log, Deliver: func([]storage.Committed) {}, Poll: 20 * time.Millisecond,
+		PeerSeen: func(n string) { seen <- n }, PeerGone: func(n string) { gone <- n }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	// b never beats (its first heartbeat would come after an hour).
+	b, err := Start(context.Background(), Config{URL: url, Log: log, Deliver: func([]storage.Committed) {}, Poll: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	if err := a.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	b.Publish("presence", 1)
+	for _, ch := range []chan string{seen, gone} {
+		select {
+		case n := <-ch:
+			if n != b.Node() {
+				t.Fatalf("peer %q, want b", n)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("b, which sent an event and never a heartbeat, was not seen and then gone")
+		}
+	}
+}
