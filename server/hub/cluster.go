@@ -61,6 +61,11 @@ type presenceEvent struct {
 	Online bool         `json:"online"`
 }
 
+// presenceAsk asks Node for every user connected to it.
+type presenceAsk struct {
+	Node string `json:"node"`
+}
+
 // presenceAll is every user connected to Node.
 type presenceAll struct {
 	Node  string         `json:"node"`
@@ -71,7 +76,7 @@ type presenceAll struct {
 // for its users (they may have come and gone unheard).
 func (h *Hub) NodeSeen(node string) {
 	if h.cfg.Cluster != nil {
-		h.cfg.Cluster.Publish(eventPresenceAsk, presenceEvent{Node: node})
+		h.cfg.Cluster.Publish(eventPresenceAsk, presenceAsk{Node: node})
 	}
 }
 
@@ -206,7 +211,7 @@ func (h *Hub) Remote(kind string, payload []byte) {
 			h.announceLocal(e.User, e.Online)
 		}
 	case eventPresenceAsk:
-		var e presenceEvent
+		var e presenceAsk
 		if err := json.Unmarshal(payload, &e); err != nil || h.cfg.Cluster == nil || e.Node != h.cfg.Cluster.Node() {
 			return
 		}

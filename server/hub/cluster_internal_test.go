@@ -64,11 +64,11 @@ func TestPresenceFollowsTheNodes(t *testing.T) {
 	}
 
 	h.NodeSeen("x")
-	remote(t, h, eventPresenceAsk, presenceEvent{Node: "someone else"}) // not asked: no answer
-	remote(t, h, eventPresenceAsk, presenceEvent{Node: "me"})
+	remote(t, h, eventPresenceAsk, presenceAsk{Node: "someone else"}) // not asked: no answer
+	remote(t, h, eventPresenceAsk, presenceAsk{Node: "me"})
 	bus.mu.Lock()
 	defer bus.mu.Unlock()
-	want := []string{`presence_ask {"node":"x","user":0,"online":false}`, `presence_all {"node":"me","users":[]}`}
+	want := []string{`presence_ask {"node":"x"}`, `presence_all {"node":"me","users":[]}`}
 	if len(bus.sent) != len(want) || bus.sent[0] != want[0] || bus.sent[1] != want[1] {
 		t.Fatalf("published %q, want %q", bus.sent, want)
 	}
