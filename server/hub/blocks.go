@@ -101,7 +101,7 @@ func (h *Hub) pushBlocks(ctx context.Context, user proto.UserID) error {
 	if err != nil {
 		return err
 	}
-	h.pushTo(user, frame)
+	h.pushTo(frame, user)
 	return nil
 }
 
@@ -111,7 +111,7 @@ func (h *Hub) pushGone(user proto.UserID, conv proto.ConvID) {
 		Conversation: proto.Conversation{ID: conv, Kind: proto.KindDirect}, Member: false,
 	})
 	if err == nil {
-		h.pushTo(user, frame)
+		h.pushTo(frame, user)
 	}
 }
 
@@ -120,7 +120,7 @@ func (h *Hub) pushGone(user proto.UserID, conv proto.ConvID) {
 func (h *Hub) pushSettings(user proto.UserID, st proto.ConvSettings) {
 	frame, err := proto.EncodePush(proto.TypeConvSettings, st)
 	if err == nil {
-		h.pushTo(user, frame)
+		h.pushTo(frame, user)
 	}
 }
 

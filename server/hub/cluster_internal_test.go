@@ -73,3 +73,22 @@ func TestPresenceFollowsTheNodes(t *testing.T) {
 		t.Fatalf("published %q, want %q", bus.sent, want)
 	}
 }
+
+// A push to many users is one event on the bus, naming them all (a typing
+// push to a big group is not one event per member).
+func TestAPushToManyIsOneEvent(t *testing.T) {
+	db, err := storage.Open(context.Background(), t.TempDir(), storage.Options{Synchronous: "OFF"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bus := &fakeBus{}
+	h := New(Config{DB: db, Cluster: bus, Hasher: auth.NewHasher(auth.Params{Memory: 8, Time: 1, Threads: 1}, 1)})
+	t.Cleanup(func() { db.Close(); h.Close() })
+	h.pushTo([]byte(`{"type":"typing"}`), 4, 5, 6)
+	h.pushTo([]byte(`{"type":"typing"}`)) // nobody: nothing published
+	bus.mu.Lock()
+	defer bus.mu.Unlock()
+	if want := `push {"users":[4,5,6],"frame":{"type":"typing"}}`; len(bus.sent) != 1 || bus.sent[0] != want {
+		t.Fatalf("published %q, want %q", bus.sent, want)
+	}
+}

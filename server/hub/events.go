@@ -151,7 +151,7 @@ func (h *Hub) hide(ctx context.Context, c *conn, body json.RawMessage) (any, err
 		return nil, err
 	}
 	if frame, err := proto.EncodePush(proto.TypeHidden, hd); err == nil {
-		h.pushTo(c.user.ID, frame)
+		h.pushTo(frame, c.user.ID)
 	}
 	return proto.HideReply{Hidden: hd}, nil
 }

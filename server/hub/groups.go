@@ -113,9 +113,7 @@ func (h *Hub) pushJoinRequest(r proto.JoinRequest, to []proto.UserID) {
 		h.log.Error("encode join_request push", "group", r.Group, "err", err)
 		return
 	}
-	for _, u := range to {
-		h.pushTo(u, frame)
-	}
+	h.pushTo(frame, to...)
 }
 
 func (h *Hub) groupInfo(ctx context.Context, c *conn, body json.RawMessage) (any, error) {
@@ -221,13 +219,11 @@ func (h *Hub) answerJoin(ctx context.Context, c *conn, body json.RawMessage) (an
 		return nil, err
 	}
 	if frame, err := proto.EncodePush(proto.TypeJoinAnswered, proto.JoinAnswered{Group: req.Group, GroupName: a.GroupName, Approved: req.Approve}); err == nil {
-		h.pushTo(req.User, frame)
+		h.pushTo(frame, req.User)
 	}
 	done := proto.JoinRequestAnswered{Group: req.Group, User: req.User, Approved: req.Approve, By: c.user}
 	if frame, err := proto.EncodePush(proto.TypeJoinRequestAnswered, done); err == nil {
-		for _, u := range a.Answerers {
-			h.pushTo(u, frame)
-		}
+		h.pushTo(frame, a.Answerers...)
 	}
 	return struct{}{}, nil
 }
@@ -292,14 +288,10 @@ func (h *Hub) deleteGroup(ctx context.Context, c *conn, body json.RawMessage) (a
 func (h *Hub) groupDeleted(ctx context.Context, del storage.Deleted) {
 	h.calls.svc.GroupDeleted(del.Conv.ID)
 	if frame, err := proto.EncodePush(proto.TypeConversation, proto.ConversationPush{Conversation: del.Conv, Deleted: true}); err == nil {
-		for _, u := range del.Members {
-			h.pushTo(u, frame)
-		}
+		h.pushTo(frame, del.Members...)
 	}
 	if frame, err := proto.EncodePush(proto.TypeJoinAnswered, proto.JoinAnswered{Group: del.Conv.ID, GroupName: del.Conv.Name}); err == nil {
-		for _, u := range del.Requesters {
-			h.pushTo(u, frame)
-		}
+		h.pushTo(frame, del.Requesters...)
 	}
 	if h.cfg.ReleaseBlob != nil {
 		for _, sha := range del.Released {

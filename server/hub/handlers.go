@@ -364,7 +364,7 @@ func (h *Hub) Direct(ctx context.Context, me proto.User, peer proto.UserID) (pro
 	conv := r.Conv
 	if r.Created || r.Revived {
 		mine, _ := proto.EncodePush(proto.TypeConversation, proto.ConversationPush{Conversation: conv, Member: true})
-		h.pushTo(me.ID, mine)
+		h.pushTo(mine, me.ID)
 	}
 	if r.Created {
 		// The peer sees it as a request if it waits for them (blocks.go).
@@ -372,7 +372,7 @@ func (h *Hub) Direct(ctx context.Context, me proto.User, peer proto.UserID) (pro
 		theirs.Name, theirs.Peer = me.Name, &me
 		theirs.Request, theirs.Notify, theirs.NotifyUntil, theirs.Archived = r.Waiting, "", 0, false
 		their, _ := proto.EncodePush(proto.TypeConversation, proto.ConversationPush{Conversation: theirs, Member: true})
-		h.pushTo(r.Peer.ID, their)
+		h.pushTo(their, r.Peer.ID)
 	}
 	return conv, nil
 }

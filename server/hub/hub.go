@@ -502,10 +502,15 @@ func (h *Hub) deliver(cm storage.Committed, wake []*conn) []*conn {
 	return wake
 }
 
-// pushTo queues a push frame on every connection of user, on every node.
-func (h *Hub) pushTo(user proto.UserID, frame []byte) {
-	h.pushLocal(user, frame)
-	h.clusterPush([]proto.UserID{user}, frame)
+// pushTo queues a push frame on every connection of users, on every
+// node (in a cluster, one event for them all).
+func (h *Hub) pushTo(frame []byte, users ...proto.UserID) {
+	for _, u := range users {
+		h.pushLocal(u, frame)
+	}
+	if len(users) > 0 {
+		h.clusterPush(users, frame)
+	}
 }
 
 // pushLocal queues a push frame on user's connections to this node.

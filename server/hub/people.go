@@ -93,9 +93,7 @@ func (h *Hub) pushProfileTo(us []proto.UserID, u proto.User) {
 		h.log.Error("encode profile push", "user", u.ID, "err", err)
 		return
 	}
-	for _, id := range us {
-		h.pushTo(id, frame)
-	}
+	h.pushTo(frame, us...)
 }
 
 // renamed makes c and the other connections of its user send as name.

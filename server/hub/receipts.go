@@ -212,6 +212,11 @@ func (r *receiptLayer) send(conv proto.ConvID, changed, to []proto.UserID) {
 	}
 	full, _ := proto.EncodePush(proto.TypeReceipt, proto.ReceiptPush{Conv: conv, Receipts: rs})
 	var blind []byte
+	var fullTo, blindTo []proto.UserID
+	defer func() {
+		h.pushTo(full, fullTo...)
+		h.pushTo(blind, blindTo...)
+	}()
 	for _, u := range to {
 		if !h.Online(u) {
 			continue
@@ -231,7 +236,7 @@ func (r *receiptLayer) send(conv proto.ConvID, changed, to []proto.UserID) {
 			on = hides == storage.HideNothing
 		}
 		if on {
-			h.pushTo(u, full)
+			fullTo = append(fullTo, u)
 			continue
 		}
 		if blind == nil {
@@ -241,7 +246,7 @@ func (r *receiptLayer) send(conv proto.ConvID, changed, to []proto.UserID) {
 			}
 			blind, _ = proto.EncodePush(proto.TypeReceipt, proto.ReceiptPush{Conv: conv, Receipts: hidden})
 		}
-		h.pushTo(u, blind)
+		blindTo = append(blindTo, u)
 	}
 }
 
@@ -312,6 +317,7 @@ func (h *Hub) typing(ctx context.Context, c *conn, body json.RawMessage) (any, e
 	if err != nil {
 		return nil, err
 	}
+	to := make([]proto.UserID, 0, len(members))
 	for _, m := range members {
 		if m.ID == c.user.ID {
 			continue
@@ -321,8 +327,9 @@ func (h *Hub) typing(ctx context.Context, c *conn, body json.RawMessage) (any, e
 				return struct{}{}, err
 			}
 		}
-		h.pushTo(m.ID, frame)
+		to = append(to, m.ID)
 	}
+	h.pushTo(frame, to...)
 	return struct{}{}, nil
 }
 
