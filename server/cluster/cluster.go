@@ -116,6 +116,12 @@ type heartbeat struct {
 	Applied int64  `json:"applied"`
 }
 
+// maxPending bounds the positions that wait behind a missing one: past
+// it, later ones are not kept (they are in the log, which the repair
+// reads), so a node that cannot read the log while the bus goes on
+// delivering does not grow without bound. A variable for tests.
+var maxPending = 4096
+
 // Start connects to NATS and starts delivering from the current commit
 // clock on: what was committed before it is the database's, which
 // clients sync from.
@@ -336,7 +342,7 @@ func (b *Bus) expire() {
 // order, from the log when one is missing.
 func (b *Bus) run(clock int64) {
 	defer close(b.done)
-	pending := map[int64][]storage.Committed{}
+	pending := map[int64][]storage.Committed{} // at most maxPending (+ one repair page)
 	poll := time.NewTicker(b.cfg.Poll)
 	defer poll.Stop()
 	grace := time.NewTimer(time.Hour)
@@ -353,7 +359,7 @@ func (b *Bus) run(clock int64) {
 			b.mu.Lock()
 			applied := b.applied
 			b.mu.Unlock()
-			if p.Pos <= applied {
+			if p.Pos <= applied || len(pending) >= maxPending && p.Pos > applied+1 {
 				continue
 			}
 			pending[p.Pos] = p.Batch

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ type memLog struct {
 	clock  int64
 	rows   map[int64][]storage.Committed
 	pruned int64 // positions up to it are gone
+	down   bool  // reads fail (the database out of reach)
 }
 
 func newMemLog() *memLog { return &memLog{rows: map[int64][]storage.Committed{}} }
@@ -42,6 +44,9 @@ func (l *memLog) CommitClock(context.Context) (int64, error) {
 func (l *memLog) CommitLog(_ context.Context, after, upto int64, limit int) ([]storage.Logged, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.down {
+		return nil, errors.New("the database is out of reach")
+	}
 	var out []storage.Logged
 	for p := max(after, l.pruned) + 1; p <= min(upto, l.clock) && len(out) < limit; p++ {
 		out = append(out, storage.Logged{Pos: p, Batch: l.rows[p]})
@@ -308,5 +313,35 @@ func TestANodeThatDiesBeforeItsFirstHeartbeatIsGone(t *testing.T) {
 		case <-time.After(20 * time.Second):
 			t.Fatal("b, which sent an event and never a heartbeat, was not seen and then gone")
 		}
+	}
+}
+
+// Positions that come while one before them is missing and the log
+// cannot be read are kept only up to maxPending; the rest are read from
+// the log once it answers, and everything is delivered in order.
+func TestPositionsPastTheBoundComeFromTheLog(t *testing.T) {
+	old := maxPending
+	maxPending = 2
+	t.Cleanup(func() { maxPending = old })
+	url := servicetest.NATS(t)
+	log := newMemLog()
+	d := newDelivered()
+	b := startBus(t, url, log, d, 20*time.Millisecond)
+	log.mu.Lock()
+	log.down = true
+	log.mu.Unlock()
+	log.commit(3, 1) // never on the bus
+	for seq := int64(2); seq <= 6; seq++ {
+		pos, batch := log.commit(3, seq)
+		b.take(position{Node: "other", Pos: pos, Batch: batch})
+	}
+	log.mu.Lock()
+	log.down = false
+	log.mu.Unlock()
+	if got := d.until(t, 6); !equal(got, []int64{1, 2, 3, 4, 5, 6}) {
+		t.Fatalf("delivered %v, want 1..6 in order", got)
+	}
+	if _, repairs := b.Applied(); repairs < 4 { // 1, and 4..6 not kept
+		t.Fatalf("%d positions read from the log, want at least 4", repairs)
 	}
 }
