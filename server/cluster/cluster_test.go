@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -113,18 +114,6 @@ func startBus(t *testing.T, url string, log Log, d *delivered, poll time.Duratio
 	return b
 }
 
-func equal(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // Commits reach every node in clock order: over the bus while it carries
 // them, from the log when one is missing (a node that died between its
 // commit and its publish) — at once when a later one shows the gap, and
@@ -140,7 +129,7 @@ func TestEveryNodeDeliversEveryCommitInOrder(t *testing.T) {
 
 	pos, batch := log.commit(7, 1)
 	a.Committed(pos, batch)
-	if got := db.until(t, 1); !equal(got, []int64{1}) {
+	if got := db.until(t, 1); !slices.Equal(got, []int64{1}) {
 		t.Fatalf("node b delivered %v", got)
 	}
 	// Position 2 is committed by a node that dies before publishing it;
@@ -148,10 +137,10 @@ func TestEveryNodeDeliversEveryCommitInOrder(t *testing.T) {
 	log.commit(7, 2)
 	pos, batch = log.commit(7, 3)
 	a.Committed(pos, batch)
-	if got := db.until(t, 3); !equal(got, []int64{1, 2, 3}) {
+	if got := db.until(t, 3); !slices.Equal(got, []int64{1, 2, 3}) {
 		t.Fatalf("node b delivered %v, want 1, 2, 3", got)
 	}
-	if got := da.until(t, 3); !equal(got, []int64{1, 2, 3}) {
+	if got := da.until(t, 3); !slices.Equal(got, []int64{1, 2, 3}) {
 		t.Fatalf("node a delivered %v, want 1, 2, 3", got)
 	}
 	if _, repairs := b.Applied(); repairs != 1 {
@@ -165,7 +154,7 @@ func TestACommitNobodyPublishedArrivesByTheClock(t *testing.T) {
 	d := newDelivered()
 	b := startBus(t, url, log, d, 20*time.Millisecond)
 	log.commit(9, 1) // and nothing after it
-	if got := d.until(t, 1); !equal(got, []int64{1}) {
+	if got := d.until(t, 1); !slices.Equal(got, []int64{1}) {
 		t.Fatalf("delivered %v", got)
 	}
 	if applied, repairs := b.Applied(); applied != 1 || repairs != 1 {
@@ -195,7 +184,7 @@ func TestPositionsPrunedBeforeDeliveryAreReportedLost(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the pruned positions were not reported")
 	}
-	if got := d.until(t, 1); !equal(got, []int64{3}) {
+	if got := d.until(t, 1); !slices.Equal(got, []int64{3}) {
 		t.Fatalf("delivered %v, want 3 only", got)
 	}
 }
@@ -240,40 +229,51 @@ func TestEventsReachTheOtherNodes(t *testing.T) {
 	}
 }
 
-// A node hears of another by its heartbeats, and takes it for gone when
-// they stop (it died, or is cut off) for three polls.
-func TestPeersAreSeenAndGoneByTheirHeartbeats(t *testing.T) {
-	url := servicetest.NATS(t)
-	log := newMemLog()
-	seen, gone := make(chan string, 4), make(chan string, 4)
+// startWatching starts a bus that polls fast and reports the peers it
+// sees and takes for gone.
+func startWatching(t *testing.T, url string, log Log) (a *Bus, seen, gone chan string) {
+	t.Helper()
+	seen, gone = make(chan string, 4), make(chan string, 4)
 	a, err := Start(context.Background(), Config{URL: url, Log: log, Deliver: func([]storage.Committed) {}, Poll: 20 * time.Millisecond,
 		PeerSeen: func(n string) { seen <- n }, PeerGone: func(n string) { gone <- n }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(a.Close)
+	return a, seen, gone
+}
+
+// waitPeer returns the next peer reported on ch, failing after a
+// generous guard.
+func waitPeer(t *testing.T, ch chan string, what string) string {
+	t.Helper()
+	select {
+	case n := <-ch:
+		return n
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no peer %s", what)
+		return ""
+	}
+}
+
+// A node hears of another by its heartbeats, and takes it for gone when
+// they stop (it died, or is cut off) for three polls.
+func TestPeersAreSeenAndGoneByTheirHeartbeats(t *testing.T) {
+	url := servicetest.NATS(t)
+	log := newMemLog()
+	a, seen, gone := startWatching(t, url, log)
 	b, err := Start(context.Background(), Config{URL: url, Log: log, Deliver: func([]storage.Committed) {}, Poll: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wait := func(ch chan string, what string) string {
-		t.Helper()
-		select {
-		case n := <-ch:
-			return n
-		case <-time.After(20 * time.Second):
-			t.Fatalf("no peer %s", what)
-			return ""
-		}
-	}
-	if n := wait(seen, "seen"); n != b.Node() {
+	if n := waitPeer(t, seen, "seen"); n != b.Node() {
 		t.Fatalf("a saw %q, want b (%q)", n, b.Node())
 	}
 	if ps := a.Peers(); len(ps) != 1 || ps[0] != b.Node() {
 		t.Fatalf("a's peers: %v", ps)
 	}
 	b.Close() // silent from now on
-	if n := wait(gone, "gone"); n != b.Node() {
+	if n := waitPeer(t, gone, "gone"); n != b.Node() {
 		t.Fatalf("a took %q for gone, want b", n)
 	}
 	if ps := a.Peers(); len(ps) != 0 {
@@ -287,13 +287,7 @@ func TestPeersAreSeenAndGoneByTheirHeartbeats(t *testing.T) {
 func TestANodeThatDiesBeforeItsFirstHeartbeatIsGone(t *testing.T) {
 	url := servicetest.NATS(t)
 	log := newMemLog()
-	seen, gone := make(chan string, 4), make(chan string, 4)
-	a, err := Start(context.Background(), Config{URL: url, Log: log, Deliver: func([]storage.Committed) {}, Poll: 20 * time.Millisecond,
-		PeerSeen: func(n string) { seen <- n }, PeerGone: func(n string) { gone <- n }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(a.Close)
+	a, seen, gone := startWatching(t, url, log)
 	// b never beats (its first heartbeat would come after an hour).
 	b, err := Start(context.Background(), Config{URL: url, Log: log, Deliver: func([]storage.Committed) {}, Poll: time.Hour})
 	if err != nil {
@@ -304,15 +298,11 @@ func TestANodeThatDiesBeforeItsFirstHeartbeatIsGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.Publish("presence", 1)
-	for _, ch := range []chan string{seen, gone} {
-		select {
-		case n := <-ch:
-			if n != b.Node() {
-				t.Fatalf("peer %q, want b", n)
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("b, which sent an event and never a heartbeat, was not seen and then gone")
-		}
+	if n := waitPeer(t, seen, "seen (from its event)"); n != b.Node() {
+		t.Fatalf("a saw %q, want b", n)
+	}
+	if n := waitPeer(t, gone, "gone (it never beat)"); n != b.Node() {
+		t.Fatalf("a took %q for gone, want b", n)
 	}
 }
 
@@ -338,7 +328,7 @@ func TestPositionsPastTheBoundComeFromTheLog(t *testing.T) {
 	log.mu.Lock()
 	log.down = false
 	log.mu.Unlock()
-	if got := d.until(t, 6); !equal(got, []int64{1, 2, 3, 4, 5, 6}) {
+	if got := d.until(t, 6); !slices.Equal(got, []int64{1, 2, 3, 4, 5, 6}) {
 		t.Fatalf("delivered %v, want 1..6 in order", got)
 	}
 	if _, repairs := b.Applied(); repairs < 4 { // 1, and 4..6 not kept
