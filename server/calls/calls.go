@@ -67,6 +67,15 @@ type Config struct {
 	OnPeerSlow func(n int)
 	// Flood bounds the packets forwarded from one party or participant.
 	Flood Flood
+	// Busy, if set, reports whether user is in a call this switchboard
+	// does not hold (in a cluster: one on another node). Such a user is
+	// busy to callers and cannot start or join a call here.
+	Busy func(user proto.UserID) bool
+	// OnBusy, if set, is told when a user enters a call here (ringing,
+	// answered, or in a group call) and when they leave it: what another
+	// node's Busy answers from. It is called with the switchboard
+	// locked: it must not block nor call back into the Service.
+	OnBusy func(user proto.UserID, busy bool)
 }
 
 // Flood is a token bucket on one sender's packets: Burst at once, then
@@ -259,10 +268,10 @@ func (s *Service) Call(from Conn, caller, callee proto.User, codecs []string) (p
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.inCall(caller.ID) || s.connInCall(from) {
+	if s.busy(caller.ID) || s.connInCall(from) {
 		return proto.CallReply{}, proto.Errorf(proto.CodeInCall, "you are already in a call")
 	}
-	if s.inCall(callee.ID) {
+	if s.busy(callee.ID) {
 		return proto.CallReply{}, proto.Errorf(proto.CodeBusy, "%s (%d) is in another call", callee.Name, callee.ID)
 	}
 	devices := s.cfg.Devices.Devices(callee.ID)
@@ -280,6 +289,8 @@ func (s *Service) Call(from Conn, caller, callee proto.User, codecs []string) (p
 	s.byID[c.id] = c
 	s.byUser[caller.ID] = c
 	s.byUser[callee.ID] = c
+	s.told(caller.ID, true)
+	s.told(callee.ID, true)
 	s.byConn[from] = c
 	for _, d := range c.ringing {
 		s.byConn[d] = c
@@ -586,6 +597,79 @@ func (s *Service) inCall(user proto.UserID) bool {
 	return s.byUser[user] != nil || s.gByUser[user] != nil
 }
 
+// busy reports whether user is in a call here or, by Config.Busy,
+// elsewhere. Call with s.mu held.
+func (s *Service) busy(user proto.UserID) bool {
+	return s.inCall(user) || s.cfg.Busy != nil && s.cfg.Busy(user)
+}
+
+// told passes a user's entering or leaving a call to Config.OnBusy. Call
+// with s.mu held.
+func (s *Service) told(user proto.UserID, busy bool) {
+	if s.cfg.OnBusy != nil {
+		s.cfg.OnBusy(user, busy)
+	}
+}
+
+// Busy returns every user in a call here (what Config.OnBusy was told).
+func (s *Service) Busy() []proto.UserID {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	users := make([]proto.UserID, 0, len(s.byUser)+len(s.gByUser))
+	for u := range s.byUser {
+		users = append(users, u)
+	}
+	for u := range s.gByUser {
+		users = append(users, u)
+	}
+	return users
+}
+
+// Holds reports whether call id (1:1 or group) is held by this
+// switchboard.
+func (s *Service) Holds(id proto.CallID) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.byID[id] != nil || s.gByID[id] != nil
+}
+
+// HoldsGroupCall reports whether a call of group conv is held here.
+func (s *Service) HoldsGroupCall(conv proto.ConvID) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.gByConv[conv] != nil
+}
+
+// GoneWhere is Gone for every connection taking part in a call (a party,
+// a media path, a ringing device) that match reports: in a cluster, the
+// connections of a node that died.
+func (s *Service) GoneWhere(match func(Conn) bool) {
+	var gone []Conn
+	add := func(c Conn) {
+		if c != nil && match(c) && !slices.Contains(gone, c) {
+			gone = append(gone, c)
+		}
+	}
+	s.mu.RLock()
+	for c := range s.byConn {
+		add(c)
+	}
+	for c := range s.gByConn {
+		add(c)
+	}
+	for _, gc := range s.gByID {
+		for _, r := range gc.ringing {
+			for _, d := range r.devices {
+				add(d)
+			}
+		}
+	}
+	s.mu.RUnlock()
+	for _, c := range gone {
+		s.Gone(c)
+	}
+}
+
 // connInCall reports whether conn takes part in a call, 1:1 or group.
 // Call with s.mu held.
 func (s *Service) connInCall(conn Conn) bool {
@@ -598,9 +682,11 @@ func (s *Service) end(c *call, reason string, by proto.UserID, gone Conn) {
 	delete(s.byID, c.id)
 	if s.byUser[c.caller.user.ID] == c {
 		delete(s.byUser, c.caller.user.ID)
+		s.told(c.caller.user.ID, false)
 	}
 	if s.byUser[c.callee.user.ID] == c {
 		delete(s.byUser, c.callee.user.ID)
+		s.told(c.callee.user.ID, false)
 	}
 	var tell []Conn
 	add := func(conn Conn) {

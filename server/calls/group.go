@@ -71,7 +71,7 @@ func (s *Service) GroupCall(from Conn, user proto.User, conv proto.ConvID, muted
 func (s *Service) AnswerGroupCall(from Conn, user proto.User, conv proto.ConvID, want proto.CallID, muted bool, members []proto.UserID) (proto.GroupCallReply, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.inCall(user.ID) || s.connInCall(from) {
+	if s.busy(user.ID) || s.connInCall(from) {
 		return proto.GroupCallReply{}, proto.Errorf(proto.CodeInCall, "you are already in a call")
 	}
 	now := s.cfg.Now()
@@ -107,6 +107,7 @@ func (s *Service) AnswerGroupCall(from Conn, user proto.User, conv proto.ConvID,
 		gc.joined = append(gc.joined, user.ID)
 	}
 	s.gByUser[user.ID] = m
+	s.told(user.ID, true)
 	s.gByConn[from] = m
 	if r := gc.ringing[user.ID]; r != nil { // joined: the user's other devices stop ringing
 		delete(gc.ringing, user.ID)
@@ -137,7 +138,7 @@ func (s *Service) ringGroup(gc *groupCall, now time.Time) {
 		return
 	}
 	for _, u := range gc.order {
-		if u == gc.starter.ID || s.inCall(u) || gc.ringing[u] != nil {
+		if u == gc.starter.ID || s.busy(u) || gc.ringing[u] != nil {
 			continue
 		}
 		devices := s.cfg.Devices.Devices(u)
@@ -299,6 +300,7 @@ func (s *Service) leave(m *member, reason string, gone Conn) {
 	gc.n--
 	if s.gByUser[m.user.ID] == m {
 		delete(s.gByUser, m.user.ID)
+		s.told(m.user.ID, false)
 	}
 	var tell []Conn
 	for _, c := range []Conn{m.sig, m.media} {

@@ -59,8 +59,15 @@ type Config struct {
 	// batch is not delivered.
 	Deliver func(batch []storage.Committed)
 	// OnEvent receives the events other nodes published with Publish,
-	// from NATS's goroutine, in each node's order.
+	// from NATS's goroutine, in each node's order, and those they sent to
+	// this node alone with SendTo (from another goroutine, in order too).
 	OnEvent func(kind string, payload []byte)
+	// OnRequest answers a request another node made of this one
+	// (Request), each in its own goroutine.
+	OnRequest func(kind string, payload []byte) []byte
+	// OnMedia receives what other nodes sent this one with SendMedia
+	// (call audio), from one goroutine, in each node's order.
+	OnMedia func(data []byte)
 	// Lost, if set, is told when positions were pruned from the log
 	// before this node delivered them (it was cut off for longer than
 	// Keep): its connections must sync again.
@@ -134,6 +141,9 @@ func Start(ctx context.Context, cfg Config) (*Bus, error) {
 	if cfg.Subject == "" {
 		cfg.Subject = "parley"
 	}
+	if !token(cfg.Node) {
+		return nil, fmt.Errorf("node ID %q: use letters, digits, - and _ only", cfg.Node)
+	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
 	}
@@ -162,9 +172,12 @@ func Start(ctx context.Context, cfg Config) (*Bus, error) {
 	// Subscribe before reading the clock, so that nothing committed after
 	// the read is missed.
 	for subject, h := range map[string]nats.MsgHandler{
-		cfg.Subject + ".commits":   b.onCommit,
-		cfg.Subject + ".events":    b.onEvent,
-		cfg.Subject + ".heartbeat": b.onHeartbeat,
+		cfg.Subject + ".commits":    b.onCommit,
+		cfg.Subject + ".events":     b.onEvent,
+		cfg.Subject + ".heartbeat":  b.onHeartbeat,
+		b.direct(cfg.Node, "node"):  b.onEvent,
+		b.direct(cfg.Node, "req"):   b.onRequest,
+		b.direct(cfg.Node, "media"): b.onMedia,
 	} {
 		sub, err := nc.Subscribe(subject, h)
 		if err != nil {
@@ -219,18 +232,92 @@ func (b *Bus) Committed(pos int64, batch []storage.Committed) {
 // Publish sends an event to the other nodes, best effort: what must not
 // be lost goes through the database.
 func (b *Bus) Publish(kind string, payload any) {
-	raw, err := json.Marshal(payload)
-	if err != nil {
-		b.log.Error("encode cluster event", "kind", kind, "err", err)
-		return
-	}
-	data, err := json.Marshal(event{Node: b.cfg.Node, Kind: kind, Payload: raw})
+	data, err := b.encode(kind, payload)
 	if err == nil {
 		err = b.nc.Publish(b.cfg.Subject+".events", data)
 	}
 	if err != nil {
 		b.log.Warn("publish cluster event", "kind", kind, "err", err)
 	}
+}
+
+// SendTo sends an event to one node alone, best effort. Events to one
+// node arrive in the order they were sent.
+func (b *Bus) SendTo(node, kind string, payload any) {
+	data, err := b.encode(kind, payload)
+	if err == nil {
+		err = b.nc.Publish(b.direct(node, "node"), data)
+	}
+	if err != nil {
+		b.log.Warn("send cluster event", "kind", kind, "to", node, "err", err)
+	}
+}
+
+// Request asks node to answer kind (its OnRequest), and returns the
+// answer; an error if it has none by ctx's end, or no node of that name
+// listens.
+func (b *Bus) Request(ctx context.Context, node, kind string, payload any) ([]byte, error) {
+	data, err := b.encode(kind, payload)
+	if err != nil {
+		return nil, err
+	}
+	m, err := b.nc.RequestWithContext(ctx, b.direct(node, "req"), data)
+	if err != nil {
+		return nil, fmt.Errorf("cluster request %s to %s: %w", kind, node, err)
+	}
+	return m.Data, nil
+}
+
+// SendMedia sends data (call audio) to node, as it is: no envelope,
+// best effort, in order.
+func (b *Bus) SendMedia(node string, data []byte) {
+	if err := b.nc.Publish(b.direct(node, "media"), data); err != nil {
+		b.log.Debug("send call media", "to", node, "err", err)
+	}
+}
+
+// direct is the subject of node's own traffic of one kind.
+func (b *Bus) direct(node, kind string) string {
+	return b.cfg.Subject + "." + kind + "." + node
+}
+
+func (b *Bus) encode(kind string, payload any) ([]byte, error) {
+	raw, err := json.Marshal(payload)
+	if err != nil {
+		b.log.Error("encode cluster event", "kind", kind, "err", err)
+		return nil, err
+	}
+	return json.Marshal(event{Node: b.cfg.Node, Kind: kind, Payload: raw})
+}
+
+func (b *Bus) onRequest(m *nats.Msg) {
+	var e event
+	if err := json.Unmarshal(m.Data, &e); err != nil || b.cfg.OnRequest == nil {
+		b.log.Warn("bad request on the bus", "err", err)
+		return
+	}
+	b.heard(e.Node)
+	go func() {
+		if err := m.Respond(b.cfg.OnRequest(e.Kind, e.Payload)); err != nil {
+			b.log.Warn("answer cluster request", "kind", e.Kind, "from", e.Node, "err", err)
+		}
+	}()
+}
+
+func (b *Bus) onMedia(m *nats.Msg) {
+	if b.cfg.OnMedia != nil {
+		b.cfg.OnMedia(m.Data)
+	}
+}
+
+// token reports whether s can name a node in a subject.
+func token(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // Applied is the last position delivered; Repairs how many positions

@@ -39,6 +39,10 @@ type callLayer struct {
 	dropped *metrics.CounterVec
 	ended   *metrics.CounterVec
 
+	ops  map[string]callFn // the requests about one call, as its home runs them (clustercalls.go)
+	away away              // in a cluster: calls held by other nodes
+	refs refs              // in a cluster: this node's devices as the others name them
+
 	lanes sync.Map // *conn → chan []byte: its audio lane
 	legs  sync.Map // proto.UserID → *udpLeg: the user's connected UDP leg
 
@@ -67,7 +71,18 @@ func newCallLayer(h *Hub) *callLayer {
 		OnEnded:    l.record,
 		OnPeerSlow: func(n int) { l.dropped.With(calls.PeerSlow.String()).Add(uint64(n)) },
 		Flood:      h.cfg.CallFlood,
+		Busy:       h.remoteBusy,
+		OnBusy:     h.tellBusy,
 	})
+	l.ops = map[string]callFn{
+		proto.TypeCallAccept:  h.callAccept,
+		proto.TypeCallDecline: h.callDecline,
+		proto.TypeCallHangup:  h.callHangup,
+		proto.TypeCallMute:    h.callMute,
+		proto.TypeGroupCall:   h.groupCall,
+		opAttach:              h.callAttach,
+		opUDPCall:             h.udpCall,
+	}
 	r.GaugeFunc("parley_calls_active", "Calls ringing or answered.", func() float64 {
 		ringing, answered := l.svc.Counts()
 		return float64(ringing + answered)
@@ -90,13 +105,13 @@ func newCallLayer(h *Hub) *callLayer {
 func (h *Hub) callOps() map[string]op {
 	return map[string]op{
 		proto.TypeCall:         {authed: true, fn: h.call},
-		proto.TypeCallAccept:   {authed: true, fn: h.callAccept},
-		proto.TypeCallDecline:  {authed: true, fn: h.callDecline},
-		proto.TypeCallHangup:   {authed: true, fn: h.callHangup},
+		proto.TypeCallAccept:   {authed: true, fn: h.routed(proto.TypeCallAccept)},
+		proto.TypeCallDecline:  {authed: true, fn: h.routed(proto.TypeCallDecline)},
+		proto.TypeCallHangup:   {authed: true, fn: h.routed(proto.TypeCallHangup)},
 		proto.TypeCallMedia:    {fn: h.callMedia}, // authorised by its token on a fresh connection
 		proto.TypeCallRTCOffer: {authed: true, fn: h.callRTCOffer},
-		proto.TypeGroupCall:    {authed: true, fn: h.groupCall},
-		proto.TypeCallMute:     {authed: true, fn: h.callMute},
+		proto.TypeGroupCall:    {authed: true, fn: h.routed(proto.TypeGroupCall)},
+		proto.TypeCallMute:     {authed: true, fn: h.routed(proto.TypeCallMute)},
 	}
 }
 
@@ -111,6 +126,7 @@ func (h *Hub) ringOnLogin(fn func(ctx context.Context, c *conn, body json.RawMes
 		if err == nil {
 			h.calls.svc.Online(c, c.user.ID)
 			h.calls.svc.GroupOnline(c, c.user.ID)
+			h.callOnlineElsewhere(c)
 		}
 		return nil
 	}
@@ -131,36 +147,61 @@ func (h *Hub) call(ctx context.Context, c *conn, body json.RawMessage) (any, err
 	if err := h.db.MayCall(ctx, c.user.ID, callee.ID); err != nil { // blocks, requests: storage/blocks.go
 		return nil, err
 	}
-	r, err := h.calls.svc.Call(c, c.user, callee, req.Codecs)
-	if proto.CodeOf(err) == proto.CodeOffline && h.Online(callee.ID) {
-		// Connected to another node of the cluster (cluster.go).
-		return nil, proto.Errorf(proto.CodeOffline, "%s (%d) is connected to another server of this cluster, and calls do not cross servers yet", callee.Name, callee.ID)
-	}
-	return r, err
+	return h.calls.svc.Call(c, c.user, callee, req.Codecs)
 }
 
-func (h *Hub) callAccept(_ context.Context, c *conn, body json.RawMessage) (any, error) {
+func (h *Hub) callAccept(_ context.Context, from calls.Conn, user proto.User, body json.RawMessage) (any, error) {
 	req, err := decode[proto.CallAcceptRequest](body)
 	if err != nil {
 		return nil, err
 	}
-	return h.calls.svc.Accept(c, c.user.ID, req.Call, req.Codec)
+	return h.calls.svc.Accept(from, user.ID, req.Call, req.Codec)
 }
 
-func (h *Hub) callDecline(_ context.Context, c *conn, body json.RawMessage) (any, error) {
+func (h *Hub) callDecline(_ context.Context, from calls.Conn, user proto.User, body json.RawMessage) (any, error) {
 	req, err := decode[proto.CallRef](body)
 	if err != nil {
 		return nil, err
 	}
-	return struct{}{}, h.calls.svc.Decline(c, c.user.ID, req.Call)
+	return struct{}{}, h.calls.svc.Decline(from, user.ID, req.Call)
 }
 
-func (h *Hub) callHangup(_ context.Context, c *conn, body json.RawMessage) (any, error) {
+func (h *Hub) callHangup(_ context.Context, from calls.Conn, user proto.User, body json.RawMessage) (any, error) {
 	req, err := decode[proto.CallHangupRequest](body)
 	if err != nil {
 		return nil, err
 	}
-	return struct{}{}, h.calls.svc.Hangup(c, c.user.ID, req.Call, req.Reason)
+	return struct{}{}, h.calls.svc.Hangup(from, user.ID, req.Call, req.Reason)
+}
+
+func (h *Hub) callAttach(_ context.Context, from calls.Conn, user proto.User, body json.RawMessage) (any, error) {
+	req, err := decode[proto.CallRef](body)
+	if err != nil {
+		return nil, err
+	}
+	return struct{}{}, h.calls.svc.AttachMedia(from, user.ID, req.Call)
+}
+
+// udpCall says whether user may offer a UDP leg for call id, and for what
+// codec (call_rtc_offer).
+func (h *Hub) udpCall(_ context.Context, _ calls.Conn, user proto.User, body json.RawMessage) (any, error) {
+	req, err := decode[proto.CallRef](body)
+	if err != nil {
+		return nil, err
+	}
+	codec, group, err := h.calls.svc.UDPCall(user.ID, req.Call)
+	return udpCallReply{Codec: codec, Group: group}, err
+}
+
+type udpCallReply struct {
+	Codec string `json:"codec"`
+	Group bool   `json:"group"`
+}
+
+// attach moves user's audio of call id to from, at the call's home.
+func (h *Hub) attach(ctx context.Context, from calls.Conn, user proto.UserID, id proto.CallID) error {
+	_, err := h.runCallOp(ctx, opAttach, from, proto.User{ID: user}, rawJSON(proto.CallRef{Call: id}), h.callHome(id, 0))
+	return err
 }
 
 // callMedia moves a party's audio to this connection. A logged-in
@@ -183,7 +224,7 @@ func (h *Hub) callMedia(ctx context.Context, c *conn, body json.RawMessage) (any
 		}
 		user = u.ID
 	}
-	if err := h.calls.svc.AttachMedia(c, user, req.Call); err != nil {
+	if err := h.attach(ctx, c, user, req.Call); err != nil {
 		return nil, err
 	}
 	h.attachedMedia(c, user, hash)
@@ -194,7 +235,7 @@ func (h *Hub) callMedia(ctx context.Context, c *conn, body json.RawMessage) (any
 // answered Opus call, or a group call's participant's (16 m-lines). The leg carries the party's audio once it connects
 // (AttachMedia then); until then, and if it never does, the WebSocket
 // does.
-func (h *Hub) callRTCOffer(_ context.Context, c *conn, body json.RawMessage) (any, error) {
+func (h *Hub) callRTCOffer(ctx context.Context, c *conn, body json.RawMessage) (any, error) {
 	req, err := decode[proto.CallRTCOfferRequest](body)
 	if err != nil {
 		return nil, err
@@ -205,10 +246,21 @@ func (h *Hub) callRTCOffer(_ context.Context, c *conn, body json.RawMessage) (an
 	// The session is read here, on the connection's own goroutine:
 	// Connected runs on pion's, after unbind may have cleared it.
 	user, token := c.user.ID, c.tokenHash
-	codec, group, err := h.calls.svc.UDPCall(user, req.Call)
+	home := h.callHome(req.Call, 0)
+	res, err := h.runCallOp(ctx, opUDPCall, c, c.user, rawJSON(proto.CallRef{Call: req.Call}), home)
 	if err != nil {
 		return nil, err
 	}
+	var udp udpCallReply
+	switch r := res.(type) {
+	case udpCallReply:
+		udp = r
+	case json.RawMessage:
+		if err := json.Unmarshal(r, &udp); err != nil {
+			return nil, fmt.Errorf("call_rtc_offer: %w", err)
+		}
+	}
+	codec, group := udp.Codec, udp.Group
 	if h.cfg.UDP == nil {
 		return nil, proto.Errorf(proto.CodeUDPOff, "this server has UDP off: keep the WebSocket")
 	}
@@ -223,7 +275,9 @@ func (h *Hub) callRTCOffer(_ context.Context, c *conn, body json.RawMessage) (an
 		Packet: func(l *rtc.Leg, pkt []byte) { h.relay(l, pkt) },
 		Connected: func(l *rtc.Leg) {
 			settled()
-			if err := h.calls.svc.AttachMedia(l, user, l.Call()); err != nil {
+			ctx, cancel := context.WithTimeout(h.ctx, callForwardTimeout)
+			defer cancel()
+			if err := h.attach(ctx, l, user, l.Call()); err != nil {
 				h.log.Info("udp leg of a call that is over", "call", l.Call(), "user", user)
 				l.Close()
 				return
@@ -250,6 +304,7 @@ func (h *Hub) callRTCOffer(_ context.Context, c *conn, body json.RawMessage) (an
 				h.calls.legs.CompareAndDelete(user, v)
 			}
 			h.calls.svc.Gone(l)
+			h.awayGone(l)
 		},
 	})
 	if err != nil {
@@ -317,6 +372,9 @@ func (h *Hub) binary(c *conn, data []byte) {
 // frame, or what a UDP leg received) to the switchboard and counts it.
 func (h *Hub) relay(from calls.Conn, data []byte) calls.Relay {
 	r := h.calls.svc.Media(from, data)
+	if r == calls.NotInCall && h.relayAway(from, data) {
+		r = calls.Relayed
+	}
 	if r == calls.Relayed {
 		h.calls.relayed.Inc()
 	} else {
@@ -328,6 +386,7 @@ func (h *Hub) relay(from calls.Conn, data []byte) calls.Relay {
 // callConnGone tells the switchboard that c closed.
 func (h *Hub) callConnGone(c *conn) {
 	h.calls.svc.Gone(c)
+	h.awayGone(c)
 }
 
 // Push implements calls.Conn.
@@ -395,13 +454,20 @@ func (c *conn) writeAudio(pkt []byte, timeout time.Duration) error {
 // directory lists a user's connections for the switchboard.
 type directory struct{ h *Hub }
 
+// In a cluster, the devices on other nodes are among them, as stand-ins
+// (clustercalls.go).
 func (d directory) Devices(user proto.UserID) []calls.Conn {
 	d.h.mu.RLock()
 	defer d.h.mu.RUnlock()
 	cs := d.h.users[user]
-	out := make([]calls.Conn, len(cs))
-	for i, c := range cs {
-		out[i] = c
+	out := make([]calls.Conn, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c)
+	}
+	for node, refs := range d.h.remoteOnline[user] {
+		for _, ref := range refs {
+			out = append(out, remoteConn{d.h, node, ref})
+		}
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"encoding/json"
 
 	"github.com/coder/websocket"
@@ -16,14 +17,19 @@ import (
 // join requests), sessions closed (logout, revoked devices, a changed
 // password, a disabled or deleted account: the database has ended them
 // already, so a lost event leaves at worst a connection that cannot
-// resume), and presence. Calls do not cross nodes yet: the two people
-// of a call must be connected to one node.
+// resume), presence, and calls (clustercalls.go).
 
 // Cluster is the hub's side of the bus (cluster.Bus).
 type Cluster interface {
 	// Publish sends an event to the other nodes; they hand it to their
 	// hub's Remote.
 	Publish(kind string, payload any)
+	// SendTo sends an event to one node, which hands it to its Remote.
+	SendTo(node, kind string, payload any)
+	// Request asks node's hub to answer (its CallRequest).
+	Request(ctx context.Context, node, kind string, payload any) ([]byte, error)
+	// SendMedia sends call audio to node's hub (its CallMedia).
+	SendMedia(node string, data []byte)
 	// Node is this node's name.
 	Node() string
 }
@@ -53,12 +59,13 @@ type closeEvent struct {
 	LoggedOut bool         `json:"logged_out,omitempty"`
 }
 
-// presenceEvent: user's first connection on Node opened, or its last
-// closed.
+// presenceEvent: user's connections on Node changed; Refs are theirs now
+// (calls ring them: clustercalls.go), none if Online is false.
 type presenceEvent struct {
 	Node   string       `json:"node"`
 	User   proto.UserID `json:"user"`
 	Online bool         `json:"online"`
+	Refs   []uint64     `json:"refs,omitempty"`
 }
 
 // presenceAsk asks Node for every user connected to it.
@@ -66,10 +73,12 @@ type presenceAsk struct {
 	Node string `json:"node"`
 }
 
-// presenceAll is every user connected to Node.
+// presenceAll is every user connected to Node, with their connections'
+// references, and every user in a call Node holds.
 type presenceAll struct {
-	Node  string         `json:"node"`
-	Users []proto.UserID `json:"users"`
+	Node  string                    `json:"node"`
+	Users map[proto.UserID][]uint64 `json:"users"`
+	Busy  []proto.UserID            `json:"busy,omitempty"`
 }
 
 // NodeSeen is told of a node that joined or came back: this node asks it
@@ -84,19 +93,17 @@ func (h *Hub) NodeSeen(node string) {
 // unless connected elsewhere.
 func (h *Hub) NodeGone(node string) {
 	h.setNodeUsers(node, nil)
+	h.callsNodeGone(node)
 }
 
-// setNodeUsers makes users the ones connected to node, and announces
-// those whose presence in the cluster changed.
-func (h *Hub) setNodeUsers(node string, users []proto.UserID) {
-	now := map[proto.UserID]bool{}
-	for _, u := range users {
-		now[u] = true
-	}
+// setNodeUsers makes users the ones connected to node, with those
+// connections, and announces those whose presence in the cluster
+// changed.
+func (h *Hub) setNodeUsers(node string, now map[proto.UserID][]uint64) {
 	var on, off []proto.UserID
 	h.mu.Lock()
 	for u, nodes := range h.remoteOnline {
-		if nodes[node] && !now[u] {
+		if _, ok := nodes[node]; ok && now[u] == nil {
 			before := h.onlineLocked(u)
 			delete(nodes, node)
 			if len(nodes) == 0 {
@@ -107,12 +114,12 @@ func (h *Hub) setNodeUsers(node string, users []proto.UserID) {
 			}
 		}
 	}
-	for u := range now {
+	for u, refs := range now {
 		before := h.onlineLocked(u)
 		if h.remoteOnline[u] == nil {
-			h.remoteOnline[u] = map[string]bool{}
+			h.remoteOnline[u] = map[string][]uint64{}
 		}
-		h.remoteOnline[u][node] = true
+		h.remoteOnline[u][node] = refs
 		if !before {
 			on = append(on, u)
 		}
@@ -169,10 +176,10 @@ func (h *Hub) setRemote(e presenceEvent) bool {
 	nodes := h.remoteOnline[e.User]
 	if e.Online {
 		if nodes == nil {
-			nodes = map[string]bool{}
+			nodes = map[string][]uint64{}
 			h.remoteOnline[e.User] = nodes
 		}
-		nodes[e.Node] = true
+		nodes[e.Node] = e.Refs
 	} else {
 		delete(nodes, e.Node)
 		if len(nodes) == 0 {
@@ -216,11 +223,12 @@ func (h *Hub) Remote(kind string, payload []byte) {
 			return
 		}
 		h.mu.RLock()
-		all := presenceAll{Node: e.Node, Users: make([]proto.UserID, 0, len(h.users))}
+		all := presenceAll{Node: e.Node, Users: make(map[proto.UserID][]uint64, len(h.users))}
 		for u := range h.users {
-			all.Users = append(all.Users, u)
+			all.Users[u] = h.refsLocked(u)
 		}
 		h.mu.RUnlock()
+		all.Busy = h.calls.svc.Busy()
 		h.cfg.Cluster.Publish(eventPresenceAll, all)
 	case eventPresenceAll:
 		var e presenceAll
@@ -229,6 +237,9 @@ func (h *Hub) Remote(kind string, payload []byte) {
 			return
 		}
 		h.setNodeUsers(e.Node, e.Users)
+		h.calls.away.setNodeBusy(e.Node, e.Busy)
+	default:
+		h.callRemote(kind, payload)
 	}
 }
 

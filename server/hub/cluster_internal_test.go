@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sync"
 	"testing"
 
@@ -23,6 +24,16 @@ func (b *fakeBus) Publish(kind string, payload any) {
 	b.sent = append(b.sent, kind+" "+string(raw))
 	b.mu.Unlock()
 }
+
+func (b *fakeBus) SendTo(node, kind string, payload any) {
+	b.Publish(node+" "+kind, payload)
+}
+
+func (b *fakeBus) Request(context.Context, string, string, any) ([]byte, error) {
+	return nil, errors.New("no other node")
+}
+
+func (b *fakeBus) SendMedia(node string, data []byte) {}
 
 func (b *fakeBus) Node() string { return "me" }
 
@@ -58,7 +69,7 @@ func TestPresenceFollowsTheNodes(t *testing.T) {
 	if h.Online(5) || !h.Online(6) {
 		t.Fatalf("after x went: 5 online %v (want false), 6 online %v (want true: on y)", h.Online(5), h.Online(6))
 	}
-	remote(t, h, eventPresenceAll, presenceAll{Node: "y", Users: []proto.UserID{7}})
+	remote(t, h, eventPresenceAll, presenceAll{Node: "y", Users: map[proto.UserID][]uint64{7: {3}}})
 	if h.Online(6) || !h.Online(7) {
 		t.Fatalf("y's list of its users did not replace what was known of y")
 	}
@@ -68,7 +79,7 @@ func TestPresenceFollowsTheNodes(t *testing.T) {
 	remote(t, h, eventPresenceAsk, presenceAsk{Node: "me"})
 	bus.mu.Lock()
 	defer bus.mu.Unlock()
-	want := []string{`presence_ask {"node":"x"}`, `presence_all {"node":"me","users":[]}`}
+	want := []string{`presence_ask {"node":"x"}`, `presence_all {"node":"me","users":{}}`}
 	if len(bus.sent) != len(want) || bus.sent[0] != want[0] || bus.sent[1] != want[1] {
 		t.Fatalf("published %q, want %q", bus.sent, want)
 	}

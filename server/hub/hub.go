@@ -157,9 +157,9 @@ type Hub struct {
 
 	mu    sync.RWMutex
 	users map[proto.UserID][]*conn
-	// remoteOnline: in a cluster, the other nodes where each user has a
-	// connection (cluster.go).
-	remoteOnline map[proto.UserID]map[string]bool
+	// remoteOnline: in a cluster, the other nodes where each user has
+	// connections, and their references there (cluster.go).
+	remoteOnline map[proto.UserID]map[string][]uint64
 	watchers     map[proto.ConvID]map[*conn]struct{}
 	conns        map[*conn]struct{}
 	perAddr      map[string]int // open connections by client address
@@ -228,7 +228,7 @@ func New(cfg Config) *Hub {
 	h := &Hub{
 		cfg: cfg, db: cfg.DB, log: cfg.Logger, now: cfg.Now,
 		users:        map[proto.UserID][]*conn{},
-		remoteOnline: map[proto.UserID]map[string]bool{},
+		remoteOnline: map[proto.UserID]map[string][]uint64{},
 		watchers:     map[proto.ConvID]map[*conn]struct{}{},
 		conns:        map[*conn]struct{}{},
 		perAddr:      map[string]int{},
@@ -531,13 +531,12 @@ func (h *Hub) bind(c *conn, user proto.User, tokenHash []byte) {
 	first := len(h.users[user.ID]) == 0
 	news := first && !h.onlineLocked(user.ID) // not online on another node
 	h.users[user.ID] = append(h.users[user.ID], c)
+	refs := h.refsLocked(user.ID)
 	h.mu.Unlock()
 	if c.login != nil {
 		c.login.Stop()
 	}
-	if first {
-		h.announce(user.ID, true, news)
-	}
+	h.announce(user.ID, true, refs, news)
 }
 
 // unbind removes c from its user's connections (on logout or close) and
@@ -566,10 +565,9 @@ func (h *Hub) unbind(c *conn) {
 	c.user = proto.User{}
 	c.tokenHash = nil
 	h.unwatchLocked(c)
+	refs := h.refsLocked(user)
 	h.mu.Unlock()
-	if last {
-		h.announce(user, false, news)
-	}
+	h.announce(user, !last, refs, news)
 }
 
 // watch makes c receive presence changes of conv's members.
@@ -599,17 +597,31 @@ func (h *Hub) unwatchLocked(c *conn) {
 	c.watching = 0
 }
 
-// announce tells the other nodes that user's first connection to this
-// node opened (online) or its last closed, and, if that changed whether
-// the user is online in the cluster (news), the connections here
-// watching a conversation user is in.
-func (h *Hub) announce(user proto.UserID, online, news bool) {
+// announce tells the other nodes that user's connections to this node
+// are now refs (online: there are some), and, if that changed whether the
+// user is online in the cluster (news: the first opened or the last
+// closed, and none elsewhere), the connections here watching a
+// conversation user is in.
+func (h *Hub) announce(user proto.UserID, online bool, refs []uint64, news bool) {
 	if h.cfg.Cluster != nil {
-		h.cfg.Cluster.Publish(eventPresence, presenceEvent{Node: h.cfg.Cluster.Node(), User: user, Online: online})
+		h.cfg.Cluster.Publish(eventPresence, presenceEvent{Node: h.cfg.Cluster.Node(), User: user, Online: online, Refs: refs})
 	}
 	if news {
 		h.announceLocal(user, online)
 	}
+}
+
+// refsLocked returns the references of user's connections here, for
+// the other nodes (nil outside a cluster). Call with h.mu held.
+func (h *Hub) refsLocked(user proto.UserID) []uint64 {
+	if h.cfg.Cluster == nil {
+		return nil
+	}
+	refs := make([]uint64, 0, len(h.users[user]))
+	for _, c := range h.users[user] {
+		refs = append(refs, h.calls.refs.ref(c))
+	}
+	return refs
 }
 
 // announceLocal pushes a presence change of user to the connections to

@@ -3,10 +3,7 @@ package node_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -282,31 +279,5 @@ func TestLogoutAndPasswordChangeCloseSessionsOnOtherNodes(t *testing.T) {
 	case <-phone.Done():
 		t.Fatalf("the phone, which changed the password, was closed too: %v", phone.Err())
 	default:
-	}
-}
-
-// Calls do not cross nodes yet: calling someone connected only to another
-// node says so, rather than that they are offline.
-func TestACallToAnotherNodeSaysWhyItCannotRing(t *testing.T) {
-	n1, n2, _ := cluster(t)
-	li, wang := n1.NewUser(t, "李华"), n2.NewUser(t, "Wang")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	// Li learns of Wang's presence through the bus; wait for it as a
-	// member list shows it.
-	g := nodetest.Group(t, li, "Study", wang)
-	for {
-		ms, err := li.Conn.Members(ctx, g)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if slices.ContainsFunc(ms, func(m proto.Member) bool { return m.ID == wang.ID && m.Online }) {
-			break
-		}
-		nextPush(t, li, proto.TypePresence)
-	}
-	err := li.Conn.Call(ctx, proto.TypeCall, proto.CallRequest{User: wang.ID, Codecs: []string{"opus"}}, nil)
-	if pe, ok := errors.AsType[*proto.Error](err); !ok || pe.Code != proto.CodeOffline || !strings.Contains(pe.Message, "another server") {
-		t.Fatalf("calling across nodes: %v, want offline saying it is another server", err)
 	}
 }

@@ -363,6 +363,7 @@ func (n *Node) joinCluster(ctx context.Context) error {
 	cfg, h := n.cfg, n.hub
 	pg, _ := n.db.(*storage.DB) // OpenPostgres's
 	bus, err := cluster.Start(ctx, cluster.Config{URL: cfg.NATS, Node: cfg.NodeID, Log: pg, Deliver: h.Publish, OnEvent: h.Remote, Logger: cfg.Logger,
+		OnRequest: h.CallRequest, OnMedia: h.CallMedia,
 		Lost:     func(from, to int64) { h.DropAll("this server lost messages: sync again") },
 		PeerSeen: h.NodeSeen, PeerGone: h.NodeGone, Unpublished: cfg.Unpublished})
 	if err != nil {
@@ -395,6 +396,25 @@ type busRef struct{ b *atomic.Pointer[cluster.Bus] }
 func (r busRef) Publish(kind string, payload any) {
 	if b := r.b.Load(); b != nil {
 		b.Publish(kind, payload)
+	}
+}
+
+func (r busRef) SendTo(node, kind string, payload any) {
+	if b := r.b.Load(); b != nil {
+		b.SendTo(node, kind, payload)
+	}
+}
+
+func (r busRef) Request(ctx context.Context, node, kind string, payload any) ([]byte, error) {
+	if b := r.b.Load(); b != nil {
+		return b.Request(ctx, node, kind, payload)
+	}
+	return nil, errors.New("not connected to the cluster yet")
+}
+
+func (r busRef) SendMedia(node string, data []byte) {
+	if b := r.b.Load(); b != nil {
+		b.SendMedia(node, data)
 	}
 }
 

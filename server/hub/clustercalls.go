@@ -1,0 +1,634 @@
+package hub
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"sync"
+	"time"
+
+	"parley/net/proto"
+	"parley/server/calls"
+)
+
+// Calls across the nodes of a cluster (docs/architecture.md, "Calls in a
+// cluster").
+//
+// A call lives on one node, its home: a 1:1 call on the caller's node, a
+// group call on the node of whoever started it. That node's switchboard
+// holds all of its state, as on a single server. The devices of the
+// people in it that are connected to other nodes take part through
+// stand-ins (remoteConn): a calls.Conn whose pushes and audio go to the
+// device's node over the bus, addressed by the device's reference there.
+// Each node tells the others the references of its users' devices with
+// its presence events, so the switchboard rings devices anywhere.
+//
+// The device's node, in turn, learns a call's home from the pushes it
+// relays (call_incoming, call_accepted, group_call_state), and forwards
+// the device's requests about that call (call_accept, call_decline,
+// call_hangup, call_mute, group_call, call_media, call_rtc_offer's
+// check) to the home as a bus request, and its audio as bus media. The
+// home answers with the switchboard's reply or error, which the device's
+// node returns as its own.
+//
+// Who is busy is known cluster-wide from events: each switchboard tells
+// the others (OnBusy) who enters and leaves its calls, and refuses to
+// ring, or to start, a call of someone busy on another node (Busy). Two
+// calls to one person started on two nodes within the bus's delay can
+// both ring; the person answers one.
+//
+// When a node goes (PeerGone), the calls it held end on the other nodes'
+// devices (call_end "dropped"), and its devices leave the calls held
+// elsewhere, as closed connections do.
+
+// Kinds of the call events and requests between nodes.
+const (
+	eventCallPush   = "call_push"   // a push of the switchboard to a device on the receiving node
+	eventCallGone   = "call_gone"   // a device in a call the receiving node holds closed
+	eventCallOnline = "call_online" // a device logged in: ring it if a call to its user rings
+	eventBusy       = "busy"        // a user entered or left a call on the sending node
+	requestCallOp   = "call_op"     // a device's request about a call the receiving node holds
+)
+
+// Operations a device's node forwards to a call's home (callOp.Op):
+// request types, and two of the hub's own.
+const (
+	opAttach  = "attach"   // call_media: carry the user's audio on this device
+	opUDPCall = "udp_call" // call_rtc_offer: may the user offer a UDP leg, for what codec
+)
+
+// Kinds of media between nodes: the first byte.
+const (
+	mediaToDevice = 'o' // from a call's home to a device: ref (8), packet
+	mediaFromDev  = 'i' // from a device to its call's home: ref (8), node length (1), node, packet
+)
+
+// callForwardTimeout bounds a forwarded request's wait for the home.
+const callForwardTimeout = 5 * time.Second
+
+// remoteConn stands in for a device on another node in this node's
+// switchboard. It is a comparable value: the same device is the same
+// stand-in every time.
+type remoteConn struct {
+	h    *Hub
+	node string
+	ref  uint64
+}
+
+type callPush struct {
+	Node  string          `json:"node"` // the call's home
+	Ref   uint64          `json:"ref"`
+	Frame json.RawMessage `json:"frame"`
+}
+
+type callGone struct {
+	Node string `json:"node"` // the device's node
+	Ref  uint64 `json:"ref"`
+}
+
+type callOnline struct {
+	Node string       `json:"node"`
+	Ref  uint64       `json:"ref"`
+	User proto.UserID `json:"user"`
+}
+
+type busyEvent struct {
+	Node string       `json:"node"`
+	User proto.UserID `json:"user"`
+	Busy bool         `json:"busy"`
+}
+
+type callOp struct {
+	Op   string          `json:"op"`
+	Node string          `json:"node"` // the device's node
+	Ref  uint64          `json:"ref"`
+	User proto.User      `json:"user"`
+	Body json.RawMessage `json:"body"`
+}
+
+type callOpReply struct {
+	Result json.RawMessage `json:"result,omitempty"`
+	Err    *proto.Error    `json:"err,omitempty"`
+}
+
+// Push implements calls.Conn: the frame goes to the device's node.
+func (r remoteConn) Push(frame []byte) {
+	r.h.cfg.Cluster.SendTo(r.node, eventCallPush, callPush{Node: r.h.cfg.Cluster.Node(), Ref: r.ref, Frame: frame})
+}
+
+// SendMedia implements calls.Conn: the packet goes to the device's node,
+// which queues it on the device's audio lane (or drops it there).
+func (r remoteConn) SendMedia(pkt []byte) bool {
+	b := make([]byte, 9+len(pkt))
+	b[0] = mediaToDevice
+	binary.BigEndian.PutUint64(b[1:], r.ref)
+	copy(b[9:], pkt)
+	r.h.cfg.Cluster.SendMedia(r.node, b)
+	return true
+}
+
+// away is what a node knows of the calls held elsewhere that its devices
+// take part in, or are told of.
+type away struct {
+	mu    sync.RWMutex
+	calls map[proto.CallID]*awayCall
+	convs map[proto.ConvID]proto.CallID // group calls in progress elsewhere, by group
+	busy  map[proto.UserID]map[string]bool
+}
+
+type awayCall struct {
+	home  string
+	conv  proto.ConvID        // a group call's group
+	conns map[calls.Conn]bool // the devices here in it, or ringing
+	told  map[calls.Conn]bool // a group call's: the devices here told of its state
+}
+
+// refs names this node's devices (connections and UDP legs) to the other
+// nodes.
+type refs struct {
+	next  uint64
+	mu    sync.RWMutex
+	byRef map[uint64]calls.Conn
+	of    map[calls.Conn]uint64
+}
+
+// ref returns c's reference, giving it one if it has none.
+func (r *refs) ref(c calls.Conn) uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if id, ok := r.of[c]; ok {
+		return id
+	}
+	if r.byRef == nil {
+		r.byRef, r.of = map[uint64]calls.Conn{}, map[calls.Conn]uint64{}
+	}
+	r.next++
+	r.byRef[r.next], r.of[c] = c, r.next
+	return r.next
+}
+
+// lookup returns the device ref names, if it is still here.
+func (r *refs) lookup(ref uint64) calls.Conn {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.byRef[ref]
+}
+
+// drop forgets c's reference (it closed).
+func (r *refs) drop(c calls.Conn) (uint64, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id, ok := r.of[c]
+	if ok {
+		delete(r.of, c)
+		delete(r.byRef, id)
+	}
+	return id, ok
+}
+
+// clustered reports whether the hub is a node of a cluster.
+func (h *Hub) clustered() bool { return h.cfg.Cluster != nil }
+
+// remoteBusy is the switchboard's Busy: user is in a call on another
+// node.
+func (h *Hub) remoteBusy(user proto.UserID) bool {
+	a := &h.calls.away
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return len(a.busy[user]) > 0
+}
+
+// tellBusy is the switchboard's OnBusy.
+func (h *Hub) tellBusy(user proto.UserID, busy bool) {
+	if h.clustered() {
+		h.cfg.Cluster.Publish(eventBusy, busyEvent{Node: h.cfg.Cluster.Node(), User: user, Busy: busy})
+	}
+}
+
+// setBusy records e.
+func (a *away) setBusy(e busyEvent) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	nodes := a.busy[e.User]
+	if e.Busy {
+		if nodes == nil {
+			if a.busy == nil {
+				a.busy = map[proto.UserID]map[string]bool{}
+			}
+			nodes = map[string]bool{}
+			a.busy[e.User] = nodes
+		}
+		nodes[e.Node] = true
+		return
+	}
+	delete(nodes, e.Node)
+	if len(nodes) == 0 {
+		delete(a.busy, e.User)
+	}
+}
+
+// setNodeBusy makes users the ones busy on node (its presence_all).
+func (a *away) setNodeBusy(node string, users []proto.UserID) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for u, nodes := range a.busy {
+		delete(nodes, node)
+		if len(nodes) == 0 {
+			delete(a.busy, u)
+		}
+	}
+	for _, u := range users {
+		if a.busy == nil {
+			a.busy = map[proto.UserID]map[string]bool{}
+		}
+		if a.busy[u] == nil {
+			a.busy[u] = map[string]bool{}
+		}
+		a.busy[u][node] = true
+	}
+}
+
+// note records that local device c takes part in call id held by home
+// (of group conv, if a group call), or rings for it; told, that it was
+// told of its state.
+func (a *away) note(id proto.CallID, home string, conv proto.ConvID, c calls.Conn, told bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.calls == nil {
+		a.calls, a.convs = map[proto.CallID]*awayCall{}, map[proto.ConvID]proto.CallID{}
+	}
+	ac := a.calls[id]
+	if ac == nil {
+		ac = &awayCall{home: home, conv: conv, conns: map[calls.Conn]bool{}, told: map[calls.Conn]bool{}}
+		a.calls[id] = ac
+		if conv != 0 {
+			a.convs[conv] = id
+		}
+	}
+	switch {
+	case told:
+		ac.told[c] = true
+	case c != nil:
+		ac.conns[c] = true
+	}
+}
+
+// forget removes c from call id (its call_end), or the whole call (c
+// nil: a group call's end).
+func (a *away) forget(id proto.CallID, c calls.Conn) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ac := a.calls[id]
+	if ac == nil {
+		return
+	}
+	if c != nil {
+		delete(ac.conns, c)
+	}
+	if c == nil || len(ac.conns) == 0 && ac.conv == 0 {
+		delete(a.calls, id)
+		if ac.conv != 0 && a.convs[ac.conv] == id {
+			delete(a.convs, ac.conv)
+		}
+	}
+}
+
+// home returns the node holding call id, "" if none known.
+func (a *away) home(id proto.CallID) string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if ac := a.calls[id]; ac != nil {
+		return ac.home
+	}
+	return ""
+}
+
+// groupHome returns the node holding the call of group conv, "" if
+// none known.
+func (a *away) groupHome(conv proto.ConvID) string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if ac := a.calls[a.convs[conv]]; ac != nil {
+		return ac.home
+	}
+	return ""
+}
+
+// mediaHome returns the node holding call id if c takes part in it.
+func (a *away) mediaHome(id proto.CallID, c calls.Conn) string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if ac := a.calls[id]; ac != nil && ac.conns[c] {
+		return ac.home
+	}
+	return ""
+}
+
+// leave removes c from every call held elsewhere, and returns the homes
+// to tell.
+func (a *away) leave(c calls.Conn) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var homes []string
+	for id, ac := range a.calls {
+		delete(ac.told, c)
+		if ac.conns[c] {
+			delete(ac.conns, c)
+			homes = append(homes, ac.home)
+			if len(ac.conns) == 0 && ac.conv == 0 {
+				delete(a.calls, id)
+			}
+		}
+	}
+	return homes
+}
+
+// homeGone removes the calls node held, and returns them.
+func (a *away) homeGone(node string) map[proto.CallID]*awayCall {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := map[proto.CallID]*awayCall{}
+	for id, ac := range a.calls {
+		if ac.home == node {
+			out[id] = ac
+			delete(a.calls, id)
+			if ac.conv != 0 && a.convs[ac.conv] == id {
+				delete(a.convs, ac.conv)
+			}
+		}
+	}
+	for u, nodes := range a.busy {
+		delete(nodes, node)
+		if len(nodes) == 0 {
+			delete(a.busy, u)
+		}
+	}
+	return out
+}
+
+// callHome returns the node that holds the call a request names (by ID,
+// or a group's by conv), "" when it is this one or unknown (the
+// switchboard here answers).
+func (h *Hub) callHome(id proto.CallID, conv proto.ConvID) string {
+	if !h.clustered() {
+		return ""
+	}
+	switch {
+	case id != 0:
+		if h.calls.svc.Holds(id) {
+			return ""
+		}
+		return h.calls.away.home(id)
+	case conv != 0:
+		if h.calls.svc.HoldsGroupCall(conv) {
+			return ""
+		}
+		return h.calls.away.groupHome(conv)
+	}
+	return ""
+}
+
+// callFn is a call request as the switchboard's node runs it, for user
+// on from: a connection here, or a device on another node.
+type callFn func(ctx context.Context, from calls.Conn, user proto.User, body json.RawMessage) (any, error)
+
+// routed serves a call request about one call: here if this node holds
+// it (or nobody does), else at its home.
+func (h *Hub) routed(op string) func(ctx context.Context, c *conn, body json.RawMessage) (any, error) {
+	return func(ctx context.Context, c *conn, body json.RawMessage) (any, error) {
+		var key struct {
+			Call proto.CallID `json:"call"`
+			Conv proto.ConvID `json:"conv"`
+		}
+		if err := json.Unmarshal(body, &key); err != nil {
+			return nil, proto.Errorf(proto.CodeBadRequest, "bad %s: %v", op, err)
+		}
+		return h.runCallOp(ctx, op, c, c.user, body, h.callHome(key.Call, key.Conv))
+	}
+}
+
+// runCallOp runs op here (home "") or at home, for user on from.
+func (h *Hub) runCallOp(ctx context.Context, op string, from calls.Conn, user proto.User, body json.RawMessage, home string) (any, error) {
+	fn := h.calls.ops[op]
+	if home == "" {
+		return fn(ctx, from, user, body)
+	}
+	ctx, cancel := context.WithTimeout(ctx, callForwardTimeout)
+	defer cancel()
+	data, err := h.cfg.Cluster.Request(ctx, home, requestCallOp, callOp{
+		Op: op, Node: h.cfg.Cluster.Node(), Ref: h.calls.refs.ref(from), User: user, Body: body,
+	})
+	if err != nil {
+		h.log.Warn("call request to its server", "op", op, "home", home, "err", err)
+		return nil, &proto.Error{Code: proto.CodeUnavailable, Message: "the server holding this call does not answer; try again", RetryAfterMs: 1000}
+	}
+	var r callOpReply
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, errors.New("call request: bad answer from " + home)
+	}
+	if r.Err != nil {
+		return nil, r.Err
+	}
+	// The device takes part now: its audio and its end go to the home.
+	var ref struct {
+		Call proto.CallID `json:"call"`
+		Conv proto.ConvID `json:"conv"`
+	}
+	switch op {
+	case proto.TypeCallAccept, proto.TypeGroupCall, opAttach:
+		if json.Unmarshal(r.Result, &ref) == nil && ref.Call != 0 {
+			h.calls.away.note(ref.Call, home, ref.Conv, from, false)
+		} else if json.Unmarshal(body, &ref) == nil && ref.Call != 0 {
+			h.calls.away.note(ref.Call, home, 0, from, false)
+		}
+	}
+	return r.Result, nil
+}
+
+// CallRequest answers another node's request (its OnRequest).
+func (h *Hub) CallRequest(kind string, payload []byte) []byte {
+	var r callOpReply
+	var req callOp
+	err := json.Unmarshal(payload, &req)
+	fn := h.calls.ops[req.Op]
+	switch {
+	case kind != requestCallOp || err != nil || fn == nil:
+		r.Err = proto.Errorf(proto.CodeBadRequest, "unknown cluster request %s %s", kind, req.Op)
+	default:
+		ctx, cancel := context.WithTimeout(h.ctx, callForwardTimeout)
+		res, err := fn(ctx, remoteConn{h, req.Node, req.Ref}, req.User, req.Body)
+		cancel()
+		if err == nil {
+			r.Result, err = json.Marshal(res)
+		}
+		if err != nil {
+			pe, ok := errors.AsType[*proto.Error](err)
+			if !ok {
+				h.log.Error("call request from another node", "op", req.Op, "node", req.Node, "err", err)
+				pe = proto.Errorf(proto.CodeInternal, "internal error")
+			}
+			r.Err, r.Result = pe, nil
+		}
+	}
+	out, _ := json.Marshal(r)
+	return out
+}
+
+// CallMedia takes audio another node sent (its OnMedia).
+func (h *Hub) CallMedia(data []byte) {
+	if len(data) < 9 {
+		return
+	}
+	ref := binary.BigEndian.Uint64(data[1:9])
+	switch data[0] {
+	case mediaToDevice:
+		if c := h.calls.refs.lookup(ref); c != nil {
+			if !c.SendMedia(data[9:]) {
+				h.calls.dropped.With(calls.PeerSlow.String()).Inc()
+			}
+		}
+	case mediaFromDev:
+		if len(data) < 10 || len(data) < 10+int(data[9]) {
+			return
+		}
+		node := string(data[10 : 10+int(data[9])])
+		h.relay(remoteConn{h, node, ref}, data[10+int(data[9]):])
+	}
+}
+
+// relayAway sends a packet of local device from to the home of its call,
+// if another node holds it; it reports whether it did.
+func (h *Hub) relayAway(from calls.Conn, pkt []byte) bool {
+	id, ok := proto.PacketCall(pkt)
+	if !ok || !h.clustered() {
+		return false
+	}
+	home := h.calls.away.mediaHome(id, from)
+	if home == "" {
+		return false
+	}
+	node := h.cfg.Cluster.Node()
+	b := make([]byte, 10+len(node)+len(pkt))
+	b[0] = mediaFromDev
+	binary.BigEndian.PutUint64(b[1:], h.calls.refs.ref(from))
+	b[9] = byte(len(node))
+	copy(b[10:], node)
+	copy(b[10+len(node):], pkt)
+	h.cfg.Cluster.SendMedia(home, b)
+	return true
+}
+
+// pushFromHome delivers a push of another node's switchboard to a device
+// here, and learns from it which calls that node holds.
+func (h *Hub) pushFromHome(e callPush) {
+	c := h.calls.refs.lookup(e.Ref)
+	if c == nil {
+		h.cfg.Cluster.SendTo(e.Node, eventCallGone, callGone{Node: h.cfg.Cluster.Node(), Ref: e.Ref})
+		return
+	}
+	var f struct {
+		Type string `json:"type"`
+		Body struct {
+			Call  proto.CallID `json:"call"`
+			Conv  proto.ConvID `json:"conv"`
+			Ended bool         `json:"ended"`
+		} `json:"body"`
+	}
+	if json.Unmarshal(e.Frame, &f) == nil && f.Body.Call != 0 {
+		a := &h.calls.away
+		switch {
+		case f.Type == proto.TypeCallEnd:
+			a.forget(f.Body.Call, c)
+		case f.Type == proto.TypeGroupCallState && f.Body.Ended:
+			a.forget(f.Body.Call, nil)
+		case f.Type == proto.TypeGroupCallState:
+			a.note(f.Body.Call, e.Node, f.Body.Conv, c, true)
+		default: // call_incoming, call_accepted
+			a.note(f.Body.Call, e.Node, f.Body.Conv, c, false)
+		}
+	}
+	c.Push(e.Frame)
+}
+
+// awayGone tells the homes of the calls c took part in that it closed.
+func (h *Hub) awayGone(c calls.Conn) {
+	if !h.clustered() {
+		return
+	}
+	homes := h.calls.away.leave(c)
+	ref, ok := h.calls.refs.drop(c)
+	if !ok {
+		return
+	}
+	for _, home := range homes {
+		h.cfg.Cluster.SendTo(home, eventCallGone, callGone{Node: h.cfg.Cluster.Node(), Ref: ref})
+	}
+}
+
+// callsNodeGone ends what node's going ends: its devices leave the calls
+// held here, and the calls it held end on the devices here.
+func (h *Hub) callsNodeGone(node string) {
+	h.calls.svc.GoneWhere(func(c calls.Conn) bool {
+		r, ok := c.(remoteConn)
+		return ok && r.node == node
+	})
+	for id, ac := range h.calls.away.homeGone(node) {
+		end, _ := proto.EncodePush(proto.TypeCallEnd, proto.CallEnd{Call: id, Reason: proto.EndDropped})
+		for c := range ac.conns {
+			c.Push(end)
+		}
+		if ac.conv == 0 {
+			continue
+		}
+		state, _ := proto.EncodePush(proto.TypeGroupCallState, proto.GroupCallState{Conv: ac.conv, Call: id, Participants: []proto.CallParticipant{}, Ended: true})
+		for c := range ac.told {
+			c.Push(state)
+		}
+	}
+}
+
+// callRemote handles the call events of other nodes (Remote).
+func (h *Hub) callRemote(kind string, payload []byte) {
+	switch kind {
+	case eventCallPush:
+		var e callPush
+		if err := json.Unmarshal(payload, &e); err == nil {
+			h.pushFromHome(e)
+		}
+	case eventCallGone:
+		var e callGone
+		if err := json.Unmarshal(payload, &e); err == nil {
+			h.calls.svc.Gone(remoteConn{h, e.Node, e.Ref})
+		}
+	case eventCallOnline:
+		var e callOnline
+		if err := json.Unmarshal(payload, &e); err == nil {
+			rc := remoteConn{h, e.Node, e.Ref}
+			h.calls.svc.Online(rc, e.User)
+			h.calls.svc.GroupOnline(rc, e.User)
+		}
+	case eventBusy:
+		var e busyEvent
+		if err := json.Unmarshal(payload, &e); err == nil {
+			h.calls.away.setBusy(e)
+		}
+	}
+}
+
+// callOnlineElsewhere asks the other nodes to ring c, just logged in, for
+// the calls they hold.
+func (h *Hub) callOnlineElsewhere(c *conn) {
+	if h.clustered() {
+		h.cfg.Cluster.Publish(eventCallOnline, callOnline{Node: h.cfg.Cluster.Node(), Ref: h.calls.refs.ref(c), User: c.user.ID})
+	}
+}
+
+// rawJSON encodes a request body the hub made itself.
+func rawJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // a struct of the hub's: cannot fail
+	}
+	return b
+}
