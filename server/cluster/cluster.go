@@ -101,26 +101,36 @@ type Bus struct {
 
 	mu      sync.Mutex
 	applied int64                // the last position delivered
-	peers   map[string]time.Time // the live nodes, when last heard
+	peers   map[string]peer // the live nodes
+	boot    string          // this run of the node: a restarted node is a new peer
 	repairs int64                // positions read from the log instead of the bus
 }
 
 // position is a committed transaction as the bus carries it.
 type position struct {
 	Node  string              `json:"node"`
+	Boot  string              `json:"boot,omitempty"`
 	Pos   int64               `json:"pos"`
 	Batch []storage.Committed `json:"batch,omitempty"`
 }
 
 type event struct {
 	Node    string          `json:"node"`
+	Boot    string          `json:"boot"`
 	Kind    string          `json:"kind"`
 	Payload json.RawMessage `json:"payload"`
 }
 
 type heartbeat struct {
 	Node    string `json:"node"`
+	Boot    string `json:"boot"`
 	Applied int64  `json:"applied"`
+}
+
+// peer is a live node: when it was last heard, and which run of it.
+type peer struct {
+	at   time.Time
+	boot string
 }
 
 // maxPending bounds the positions that wait behind a missing one: past
@@ -157,7 +167,10 @@ func Start(ctx context.Context, cfg Config) (*Bus, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	b := &Bus{cfg: cfg, log: cfg.Logger.With("node", cfg.Node), in: make(chan position, 1024),
-		quit: make(chan struct{}), done: make(chan struct{}), peers: map[string]time.Time{}}
+		quit: make(chan struct{}), done: make(chan struct{}), peers: map[string]peer{}}
+	var boot [8]byte
+	rand.Read(boot[:])
+	b.boot = hex.EncodeToString(boot[:])
 	nc, err := nats.Connect(cfg.URL, nats.Name("parley-"+cfg.Node), nats.MaxReconnects(-1),
 		nats.ReconnectWait(250*time.Millisecond),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
@@ -211,7 +224,7 @@ func (b *Bus) Connected() bool { return b.nc.IsConnected() }
 // Committed is storage's OnClusterCommit: it delivers (in order) and
 // publishes this node's transaction at pos.
 func (b *Bus) Committed(pos int64, batch []storage.Committed) {
-	p := position{Node: b.cfg.Node, Pos: pos, Batch: batch}
+	p := position{Node: b.cfg.Node, Boot: b.boot, Pos: pos, Batch: batch}
 	if len(batch) > 0 {
 		p.Batch = append([]storage.Committed(nil), batch...) // storage reuses its slice
 	}
@@ -287,7 +300,7 @@ func (b *Bus) encode(kind string, payload any) ([]byte, error) {
 		b.log.Error("encode cluster event", "kind", kind, "err", err)
 		return nil, err
 	}
-	return json.Marshal(event{Node: b.cfg.Node, Kind: kind, Payload: raw})
+	return json.Marshal(event{Node: b.cfg.Node, Boot: b.boot, Kind: kind, Payload: raw})
 }
 
 func (b *Bus) onRequest(m *nats.Msg) {
@@ -296,7 +309,7 @@ func (b *Bus) onRequest(m *nats.Msg) {
 		b.log.Warn("bad request on the bus", "err", err)
 		return
 	}
-	b.heard(e.Node)
+	b.heard(e.Node, e.Boot)
 	go func() {
 		if err := m.Respond(b.cfg.OnRequest(e.Kind, e.Payload)); err != nil {
 			b.log.Warn("answer cluster request", "kind", e.Kind, "from", e.Node, "err", err)
@@ -359,7 +372,7 @@ func (b *Bus) onCommit(m *nats.Msg) {
 	if p.Node == b.cfg.Node {
 		return // taken when committed
 	}
-	b.heard(p.Node)
+	b.heard(p.Node, p.Boot)
 	b.take(p)
 }
 
@@ -379,7 +392,7 @@ func (b *Bus) onEvent(m *nats.Msg) {
 	if e.Node == b.cfg.Node {
 		return
 	}
-	b.heard(e.Node)
+	b.heard(e.Node, e.Boot)
 	if b.cfg.OnEvent != nil {
 		b.cfg.OnEvent(e.Kind, e.Payload)
 	}
@@ -390,18 +403,27 @@ func (b *Bus) onHeartbeat(m *nats.Msg) {
 	if err := json.Unmarshal(m.Data, &h); err != nil || h.Node == b.cfg.Node {
 		return
 	}
-	b.heard(h.Node)
+	b.heard(h.Node, h.Boot)
 }
 
-// heard notes that node is alive: anything it sends says so, not only its
-// heartbeats (a node that dies before its first heartbeat must still be
-// taken for gone, with its users).
-func (b *Bus) heard(node string) {
+// heard notes that node, in its run boot, is alive: anything it sends
+// says so, not only its heartbeats (a node that dies before its first
+// heartbeat must still be taken for gone, with its users). A node heard
+// in a new run restarted faster than it could be missed: what its last
+// run held is gone all the same.
+func (b *Bus) heard(node, boot string) {
 	b.mu.Lock()
-	_, live := b.peers[node]
-	b.peers[node] = time.Now()
+	p, live := b.peers[node]
+	restarted := live && boot != p.boot
+	b.peers[node] = peer{at: time.Now(), boot: boot}
 	b.mu.Unlock()
-	if !live && b.cfg.PeerSeen != nil {
+	if restarted {
+		b.log.Warn("cluster node restarted: taking its last run for gone", "peer", node)
+		if b.cfg.PeerGone != nil {
+			b.cfg.PeerGone(node)
+		}
+	}
+	if (!live || restarted) && b.cfg.PeerSeen != nil {
 		b.cfg.PeerSeen(node)
 	}
 }
@@ -410,8 +432,8 @@ func (b *Bus) heard(node string) {
 func (b *Bus) expire() {
 	var gone []string
 	b.mu.Lock()
-	for n, at := range b.peers {
-		if time.Since(at) >= 3*b.cfg.Poll {
+	for n, p := range b.peers {
+		if time.Since(p.at) >= 3*b.cfg.Poll {
 			delete(b.peers, n)
 			gone = append(gone, n)
 		}
@@ -561,7 +583,7 @@ func (b *Bus) lost(pending map[int64][]storage.Committed, after, upto int64) {
 
 func (b *Bus) beat() {
 	b.mu.Lock()
-	h := heartbeat{Node: b.cfg.Node, Applied: b.applied}
+	h := heartbeat{Node: b.cfg.Node, Boot: b.boot, Applied: b.applied}
 	b.mu.Unlock()
 	if data, err := json.Marshal(h); err == nil {
 		b.nc.Publish(b.cfg.Subject+".heartbeat", data)

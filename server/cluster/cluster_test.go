@@ -335,3 +335,98 @@ func TestPositionsPastTheBoundComeFromTheLog(t *testing.T) {
 		t.Fatalf("%d positions read from the log, want at least 4", repairs)
 	}
 }
+
+// A node that restarts faster than it can be missed (same name, a new
+// run) is taken for gone and seen again: what its last run held (calls,
+// who was busy) is gone with it.
+func TestANodeRestartedUnderItsNameIsGoneThenSeen(t *testing.T) {
+	url := servicetest.NATS(t)
+	log := newMemLog()
+	// Nobody is missed for an hour here: only the new run tells.
+	seen, gone := make(chan string, 4), make(chan string, 4)
+	a, err := Start(context.Background(), Config{URL: url, Log: log, Deliver: func([]storage.Committed) {}, Poll: time.Hour,
+		PeerSeen: func(n string) { seen <- n }, PeerGone: func(n string) { gone <- n }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	cfg := Config{URL: url, Node: "node-2", Log: log, Deliver: func([]storage.Committed) {}, Poll: time.Hour}
+	b, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Publish("hello", 1)
+	if n := waitPeer(t, seen, "seen"); n != "node-2" {
+		t.Fatalf("saw %q", n)
+	}
+	b.Close()
+	b, err = Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	b.Publish("hello", 2)
+	if n := waitPeer(t, gone, "gone"); n != "node-2" {
+		t.Fatalf("took %q for gone, want node-2's last run", n)
+	}
+	if n := waitPeer(t, seen, "seen again"); n != "node-2" {
+		t.Fatalf("saw %q again, want node-2", n)
+	}
+}
+
+// One node's traffic to another alone: events in order, a request and
+// its answer, and media as it was sent; a request to a node nobody runs
+// fails rather than waits.
+func TestNodesTalkToOneAnother(t *testing.T) {
+	url := servicetest.NATS(t)
+	log := newMemLog()
+	events, media := make(chan string, 8), make(chan string, 8)
+	b, err := Start(context.Background(), Config{URL: url, Node: "b", Log: log, Deliver: func([]storage.Committed) {},
+		OnEvent:   func(kind string, payload []byte) { events <- kind + " " + string(payload) },
+		OnRequest: func(kind string, payload []byte) []byte { return append([]byte(kind+" answered "), payload...) },
+		OnMedia:   func(data []byte) { media <- string(data) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	a, err := Start(context.Background(), Config{URL: url, Node: "a", Log: log, Deliver: func([]storage.Committed) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	if _, err := Start(context.Background(), Config{URL: url, Node: "a.b", Log: log, Deliver: func([]storage.Committed) {}}); err == nil {
+		t.Fatal("a node named with a dot (a subject separator) started")
+	}
+
+	for i := range 3 {
+		a.SendTo("b", "push", i)
+	}
+	for i := range 3 {
+		select {
+		case e := <-events:
+			if want := fmt.Sprint("push ", i); e != want {
+				t.Fatalf("b got %q, want %q", e, want)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("no event")
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	got, err := a.Request(ctx, "b", "call_op", "x")
+	if err != nil || string(got) != `call_op answered "x"` {
+		t.Fatalf("request: %q %v", got, err)
+	}
+	a.SendMedia("b", []byte{1, 2, 3})
+	select {
+	case m := <-media:
+		if m != "\x01\x02\x03" {
+			t.Fatalf("media %q", m)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no media")
+	}
+	if _, err := a.Request(ctx, "nobody", "call_op", "x"); err == nil {
+		t.Fatal("a request to a node nobody runs was answered")
+	}
+}

@@ -35,9 +35,10 @@ type callLayer struct {
 	h   *Hub
 	svc *calls.Service
 
-	relayed *metrics.Counter
-	dropped *metrics.CounterVec
-	ended   *metrics.CounterVec
+	relayed   *metrics.Counter
+	forwarded *metrics.Counter // in a cluster: to the node holding the call
+	dropped   *metrics.CounterVec
+	ended     *metrics.CounterVec
 
 	ops  map[string]callFn // the requests about one call, as its home runs them (clustercalls.go)
 	away away              // in a cluster: calls held by other nodes
@@ -60,6 +61,8 @@ func newCallLayer(h *Hub) *callLayer {
 	l := &callLayer{
 		h:       h,
 		relayed: r.Counter("parley_call_packets_relayed_total", "Audio packets relayed between call parties."),
+		forwarded: r.Counter("parley_call_packets_forwarded_total",
+			"In a cluster: audio packets sent on to the node holding their call (relayed there)."),
 		dropped: r.CounterVec("parley_call_packets_dropped_total", "Audio packets not relayed, by reason.", "reason"),
 		ended:   r.CounterVec("parley_calls_ended_total", "Calls ended, by reason.", "reason"),
 	}
@@ -373,7 +376,7 @@ func (h *Hub) binary(c *conn, data []byte) {
 func (h *Hub) relay(from calls.Conn, data []byte) calls.Relay {
 	r := h.calls.svc.Media(from, data)
 	if r == calls.NotInCall && h.relayAway(from, data) {
-		r = calls.Relayed
+		return calls.Relayed // counted as forwarded
 	}
 	if r == calls.Relayed {
 		h.calls.relayed.Inc()

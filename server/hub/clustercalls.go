@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -145,7 +146,8 @@ type awayCall struct {
 }
 
 // refs names this node's devices (connections and UDP legs) to the other
-// nodes.
+// nodes. Numbers start at random, so that a reference another node still
+// holds from this node's last run never names a device of this one.
 type refs struct {
 	next  uint64
 	mu    sync.RWMutex
@@ -162,6 +164,7 @@ func (r *refs) ref(c calls.Conn) uint64 {
 	}
 	if r.byRef == nil {
 		r.byRef, r.of = map[uint64]calls.Conn{}, map[calls.Conn]uint64{}
+		r.next = rand.Uint64() >> 1
 	}
 	r.next++
 	r.byRef[r.next], r.of[c] = c, r.next
@@ -516,6 +519,7 @@ func (h *Hub) relayAway(from calls.Conn, pkt []byte) bool {
 	copy(b[10:], node)
 	copy(b[10+len(node):], pkt)
 	h.cfg.Cluster.SendMedia(home, b)
+	h.calls.forwarded.Inc()
 	return true
 }
 

@@ -206,3 +206,36 @@ func TestAGroupCallCrossesNodes(t *testing.T) {
 		t.Fatalf("Wang left with %+v", e)
 	}
 }
+
+// A device that logs in on another node while a call to its user rings
+// rings too, as one that logs in on the caller's node does.
+func TestADeviceLoggingInOnAnotherNodeRings(t *testing.T) {
+	n1, n2, _ := cluster(t)
+	li, wang := n1.NewUser(t, "李华"), n2.NewUser(t, "Wang")
+	nodetest.Group(t, li, "Study", wang)
+	ann, bob := n1.NewUser(t, "Ann"), n2.NewUser(t, "Bob")
+	s1, s2 := callstest.At(n1.URL), callstest.At(n2.URL)
+	caller, phone := s1.Login(t, account(li)), s2.Login(t, account(wang))
+	barrier(t, bob, ann)
+	var r proto.CallReply
+	if err := caller.Do(proto.TypeCall, proto.CallRequest{User: wang.ID, Codecs: []string{"opus"}}, &r); err != nil {
+		t.Fatal(err)
+	}
+	phone.Next(proto.TypeCallIncoming, nil)
+
+	laptop := s2.Login(t, account(wang))
+	var in proto.CallIncoming
+	laptop.Next(proto.TypeCallIncoming, &in)
+	if in.Call != r.Call {
+		t.Fatalf("the laptop rang with %+v, want call %d", in, r.Call)
+	}
+	if err := laptop.Do(proto.TypeCallDecline, proto.CallRef{Call: r.Call}, nil); err != nil {
+		t.Fatalf("decline from the laptop: %v", err)
+	}
+	if e := caller.NextEnd(); e.Reason != proto.EndDeclined || e.By != wang.ID {
+		t.Fatalf("Li's call ended with %+v, want declined by Wang", e)
+	}
+	if e := phone.NextEnd(); e.Reason != proto.EndDeclined {
+		t.Fatalf("the phone: %+v, want declined", e)
+	}
+}
