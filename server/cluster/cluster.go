@@ -100,10 +100,10 @@ type Bus struct {
 	done chan struct{}
 
 	mu      sync.Mutex
-	applied int64                // the last position delivered
+	applied int64           // the last position delivered
 	peers   map[string]peer // the live nodes
 	boot    string          // this run of the node: a restarted node is a new peer
-	repairs int64                // positions read from the log instead of the bus
+	repairs int64           // positions read from the log instead of the bus
 }
 
 // position is a committed transaction as the bus carries it.
