@@ -9,13 +9,15 @@ import (
 
 	"parley/net/proto"
 	"parley/server/calls/callstest"
+	"parley/server/internal/servicetest"
+	"parley/server/node"
 	"parley/server/node/nodetest"
 )
 
 // barrier returns once everything from's node published before it is
 // known to to's node: from types in a new group of theirs, and the
 // typing push reaches to. Events of one node reach the others in order.
-func barrier(t *testing.T, from, to *nodetest.User) {
+func barrier(t testing.TB, from, to *nodetest.User) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -37,7 +39,7 @@ func audio(id proto.CallID, seq uint16, payload string) []byte {
 }
 
 // received waits for the next audio packet of c.
-func received(t *testing.T, c *callstest.Client) []byte {
+func received(t testing.TB, c *callstest.Client) []byte {
 	t.Helper()
 	select {
 	case p := <-c.Packets():
@@ -237,5 +239,66 @@ func TestADeviceLoggingInOnAnotherNodeRings(t *testing.T) {
 	}
 	if e := phone.NextEnd(); e.Reason != proto.EndDeclined {
 		t.Fatalf("the phone: %+v, want declined", e)
+	}
+}
+
+// BenchmarkCallAudioAcrossNodes sends an audio packet from Li to Wang in
+// an answered call every 20 ms, as a call does (the server's forwarding
+// limit is 100 a second), and Wang sends one back when it arrives (a
+// party silent for 4 s is dropped): µs/round-trip is the mean time from
+// Li's send to Wang's answer arriving, through the server(s) on
+// loopback, with the two on one node of a cluster and on two nodes
+// (each packet goes into the call's node over NATS, or out of it).
+func BenchmarkCallAudioAcrossNodes(b *testing.B) {
+	dsn, bus := servicetest.PostgreSQL(b), servicetest.StartNATS(b)
+	start := func() *nodetest.Server {
+		return nodetest.Start(b, nodetest.WithConfig(func(c *node.Config) { c.DB, c.NATS = dsn, bus.URL }))
+	}
+	n1, n2 := start(), start()
+	li, wang := n1.NewUser(b, "李华"), n2.NewUser(b, "Wang")
+	nodetest.Group(b, li, "Study", wang)
+	ann, bob := n1.NewUser(b, "Ann"), n2.NewUser(b, "Bob")
+	for _, bc := range []struct {
+		name   string
+		callee *nodetest.Server
+	}{{"one node", n1}, {"two nodes", n2}} {
+		b.Run(bc.name, func(b *testing.B) {
+			caller := callstest.At(n1.URL).Login(b, account(li))
+			phone := callstest.At(bc.callee.URL).Login(b, account(wang))
+			barrier(b, bob, ann)
+			var r proto.CallReply
+			if err := caller.Do(proto.TypeCall, proto.CallRequest{User: wang.ID, Codecs: []string{"opus"}}, &r); err != nil {
+				b.Fatal(err)
+			}
+			phone.Next(proto.TypeCallIncoming, nil)
+			if err := phone.Do(proto.TypeCallAccept, proto.CallAcceptRequest{Call: r.Call}, nil); err != nil {
+				b.Fatal(err)
+			}
+			pkt := audio(r.Call, 0, string(make([]byte, 60)))
+			tick := time.NewTicker(20 * time.Millisecond)
+			defer tick.Stop()
+			var took time.Duration
+			for b.Loop() {
+				<-tick.C
+				sent := time.Now()
+				if err := caller.Send(pkt); err != nil {
+					b.Fatal(err)
+				}
+				received(b, phone)
+				if err := phone.Send(pkt); err != nil {
+					b.Fatal(err)
+				}
+				received(b, caller)
+				took += time.Since(sent)
+			}
+			b.ReportMetric(0, "ns/op")
+			b.ReportMetric(float64(took.Microseconds())/float64(b.N), "µs/round-trip")
+			b.StopTimer()
+			if err := caller.Do(proto.TypeCallHangup, proto.CallHangupRequest{Call: r.Call}, nil); err != nil {
+				b.Fatal(err)
+			}
+			caller.Close()
+			phone.Close()
+		})
 	}
 }

@@ -27,7 +27,7 @@ func cluster(t *testing.T) (n1, n2 *nodetest.Server, bus *servicetest.NATSServer
 
 // nextPush waits for a push of type typ on u's connection, skipping
 // others.
-func nextPush(t *testing.T, u *nodetest.User, typ string) client.Push {
+func nextPush(t testing.TB, u *nodetest.User, typ string) client.Push {
 	t.Helper()
 	timeout := time.After(60 * time.Second)
 	for {
