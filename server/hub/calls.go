@@ -467,8 +467,8 @@ func (d directory) Devices(user proto.UserID) []calls.Conn {
 	for _, c := range cs {
 		out = append(out, c)
 	}
-	for node, refs := range d.h.remoteOnline[user] {
-		for _, ref := range refs {
+	for node, here := range d.h.remoteOnline[user] {
+		for _, ref := range here.Refs {
 			out = append(out, remoteConn{d.h, node, ref})
 		}
 	}

@@ -59,13 +59,21 @@ type closeEvent struct {
 	LoggedOut bool         `json:"logged_out,omitempty"`
 }
 
-// presenceEvent: user's connections on Node changed; Refs are theirs now
-// (calls ring them: clustercalls.go), none if Online is false.
+// presenceEvent: user's connections on Node changed; Here is what they
+// are now, nothing if Online is false.
 type presenceEvent struct {
 	Node   string       `json:"node"`
 	User   proto.UserID `json:"user"`
 	Online bool         `json:"online"`
-	Refs   []uint64     `json:"refs,omitempty"`
+	Here
+}
+
+// Here is what a node has of a user: the references of the user's
+// connections (calls ring them: clustercalls.go) and the IDs of the
+// devices (sessions) they are of (devices shows them online).
+type Here struct {
+	Refs    []uint64 `json:"refs,omitempty"`
+	Devices []string `json:"devices,omitempty"`
 }
 
 // presenceAsk asks Node for every user connected to it.
@@ -76,9 +84,9 @@ type presenceAsk struct {
 // presenceAll is every user connected to Node, with their connections'
 // references, and every user in a call Node holds.
 type presenceAll struct {
-	Node  string                    `json:"node"`
-	Users map[proto.UserID][]uint64 `json:"users"`
-	Busy  []proto.UserID            `json:"busy,omitempty"`
+	Node  string                `json:"node"`
+	Users map[proto.UserID]Here `json:"users"`
+	Busy  []proto.UserID        `json:"busy,omitempty"`
 }
 
 // NodeSeen is told of a node that joined or came back: this node asks it
@@ -99,11 +107,12 @@ func (h *Hub) NodeGone(node string) {
 // setNodeUsers makes users the ones connected to node, with those
 // connections, and announces those whose presence in the cluster
 // changed.
-func (h *Hub) setNodeUsers(node string, now map[proto.UserID][]uint64) {
+func (h *Hub) setNodeUsers(node string, now map[proto.UserID]Here) {
 	var on, off []proto.UserID
 	h.mu.Lock()
 	for u, nodes := range h.remoteOnline {
-		if _, ok := nodes[node]; ok && now[u] == nil {
+		_, was := nodes[node]
+		if _, is := now[u]; was && !is {
 			before := h.onlineLocked(u)
 			delete(nodes, node)
 			if len(nodes) == 0 {
@@ -114,12 +123,12 @@ func (h *Hub) setNodeUsers(node string, now map[proto.UserID][]uint64) {
 			}
 		}
 	}
-	for u, refs := range now {
+	for u, here := range now {
 		before := h.onlineLocked(u)
 		if h.remoteOnline[u] == nil {
-			h.remoteOnline[u] = map[string][]uint64{}
+			h.remoteOnline[u] = map[string]Here{}
 		}
-		h.remoteOnline[u][node] = refs
+		h.remoteOnline[u][node] = here
 		if !before {
 			on = append(on, u)
 		}
@@ -176,10 +185,10 @@ func (h *Hub) setRemote(e presenceEvent) bool {
 	nodes := h.remoteOnline[e.User]
 	if e.Online {
 		if nodes == nil {
-			nodes = map[string][]uint64{}
+			nodes = map[string]Here{}
 			h.remoteOnline[e.User] = nodes
 		}
-		nodes[e.Node] = e.Refs
+		nodes[e.Node] = e.Here
 	} else {
 		delete(nodes, e.Node)
 		if len(nodes) == 0 {
@@ -223,9 +232,9 @@ func (h *Hub) Remote(kind string, payload []byte) {
 			return
 		}
 		h.mu.RLock()
-		all := presenceAll{Node: e.Node, Users: make(map[proto.UserID][]uint64, len(h.users))}
+		all := presenceAll{Node: e.Node, Users: make(map[proto.UserID]Here, len(h.users))}
 		for u := range h.users {
-			all.Users[u] = h.refsLocked(u)
+			all.Users[u] = h.hereLocked(u)
 		}
 		h.mu.RUnlock()
 		all.Busy = h.calls.svc.Busy()

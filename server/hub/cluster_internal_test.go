@@ -69,7 +69,7 @@ func TestPresenceFollowsTheNodes(t *testing.T) {
 	if h.Online(5) || !h.Online(6) {
 		t.Fatalf("after x went: 5 online %v (want false), 6 online %v (want true: on y)", h.Online(5), h.Online(6))
 	}
-	remote(t, h, eventPresenceAll, presenceAll{Node: "y", Users: map[proto.UserID][]uint64{7: {3}}})
+	remote(t, h, eventPresenceAll, presenceAll{Node: "y", Users: map[proto.UserID]Here{7: {Refs: []uint64{3}, Devices: []string{"d"}}}})
 	if h.Online(6) || !h.Online(7) {
 		t.Fatalf("y's list of its users did not replace what was known of y")
 	}

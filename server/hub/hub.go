@@ -159,7 +159,7 @@ type Hub struct {
 	users map[proto.UserID][]*conn
 	// remoteOnline: in a cluster, the other nodes where each user has
 	// connections, and their references there (cluster.go).
-	remoteOnline map[proto.UserID]map[string][]uint64
+	remoteOnline map[proto.UserID]map[string]Here
 	watchers     map[proto.ConvID]map[*conn]struct{}
 	conns        map[*conn]struct{}
 	perAddr      map[string]int // open connections by client address
@@ -228,7 +228,7 @@ func New(cfg Config) *Hub {
 	h := &Hub{
 		cfg: cfg, db: cfg.DB, log: cfg.Logger, now: cfg.Now,
 		users:        map[proto.UserID][]*conn{},
-		remoteOnline: map[proto.UserID]map[string][]uint64{},
+		remoteOnline: map[proto.UserID]map[string]Here{},
 		watchers:     map[proto.ConvID]map[*conn]struct{}{},
 		conns:        map[*conn]struct{}{},
 		perAddr:      map[string]int{},
@@ -531,12 +531,12 @@ func (h *Hub) bind(c *conn, user proto.User, tokenHash []byte) {
 	first := len(h.users[user.ID]) == 0
 	news := first && !h.onlineLocked(user.ID) // not online on another node
 	h.users[user.ID] = append(h.users[user.ID], c)
-	refs := h.refsLocked(user.ID)
+	here := h.hereLocked(user.ID)
 	h.mu.Unlock()
 	if c.login != nil {
 		c.login.Stop()
 	}
-	h.announce(user.ID, true, refs, news)
+	h.announce(user.ID, true, here, news)
 }
 
 // unbind removes c from its user's connections (on logout or close) and
@@ -565,9 +565,9 @@ func (h *Hub) unbind(c *conn) {
 	c.user = proto.User{}
 	c.tokenHash = nil
 	h.unwatchLocked(c)
-	refs := h.refsLocked(user)
+	here := h.hereLocked(user)
 	h.mu.Unlock()
-	h.announce(user, !last, refs, news)
+	h.announce(user, !last, here, news)
 }
 
 // watch makes c receive presence changes of conv's members.
@@ -597,31 +597,34 @@ func (h *Hub) unwatchLocked(c *conn) {
 	c.watching = 0
 }
 
-// announce tells the other nodes that user's connections to this node
-// are now refs (online: there are some), and, if that changed whether the
+// announce tells the other nodes what this node has of user now (online:
+// connections), and, if that changed whether the
 // user is online in the cluster (news: the first opened or the last
 // closed, and none elsewhere), the connections here watching a
 // conversation user is in.
-func (h *Hub) announce(user proto.UserID, online bool, refs []uint64, news bool) {
+func (h *Hub) announce(user proto.UserID, online bool, here Here, news bool) {
 	if h.cfg.Cluster != nil {
-		h.cfg.Cluster.Publish(eventPresence, presenceEvent{Node: h.cfg.Cluster.Node(), User: user, Online: online, Refs: refs})
+		h.cfg.Cluster.Publish(eventPresence, presenceEvent{Node: h.cfg.Cluster.Node(), User: user, Online: online, Here: here})
 	}
 	if news {
 		h.announceLocal(user, online)
 	}
 }
 
-// refsLocked returns the references of user's connections here, for
-// the other nodes (nil outside a cluster). Call with h.mu held.
-func (h *Hub) refsLocked(user proto.UserID) []uint64 {
+// hereLocked returns what this node has of user, for the other nodes
+// (nothing outside a cluster). Call with h.mu held.
+func (h *Hub) hereLocked(user proto.UserID) Here {
 	if h.cfg.Cluster == nil {
-		return nil
+		return Here{}
 	}
-	refs := make([]uint64, 0, len(h.users[user]))
+	var here Here
 	for _, c := range h.users[user] {
-		refs = append(refs, h.calls.refs.ref(c))
+		here.Refs = append(here.Refs, h.calls.refs.ref(c))
+		if id := storageDeviceID(c.tokenHash); !slices.Contains(here.Devices, id) {
+			here.Devices = append(here.Devices, id)
+		}
 	}
-	return refs
+	return here
 }
 
 // announceLocal pushes a presence change of user to the connections to

@@ -79,14 +79,19 @@ func (h *Hub) devices(ctx context.Context, c *conn, _ json.RawMessage) (any, err
 	online := map[string]bool{}
 	h.mu.RLock()
 	for _, o := range h.users[c.user.ID] {
-		online[string(o.tokenHash)] = true
+		online[storageDeviceID(o.tokenHash)] = true
+	}
+	for _, here := range h.remoteOnline[c.user.ID] { // on other nodes of a cluster
+		for _, id := range here.Devices {
+			online[id] = true
+		}
 	}
 	h.mu.RUnlock()
 	ds := make([]proto.Device, len(ss))
 	for i, s := range ss {
 		ds[i] = s.Device
 		ds[i].Current = string(s.TokenHash) == string(c.tokenHash)
-		ds[i].Online = online[string(s.TokenHash)]
+		ds[i].Online = online[s.Device.ID]
 	}
 	return proto.DevicesReply{Devices: ds}, nil
 }

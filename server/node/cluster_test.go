@@ -45,7 +45,9 @@ func nextPush(t testing.TB, u *nodetest.User, typ string) client.Push {
 
 // Two nodes of a cluster: people connected to different nodes talk as on
 // one server. Messages cross in order, typing (an event in memory)
-// crosses, and a device revoked through one node is closed on the other.
+// crosses, a device connected to one node is online in the device list
+// of the other, and a device revoked through one node is closed on the
+// other.
 func TestPeopleOnTwoNodesTalk(t *testing.T) {
 	n1, n2, _ := cluster(t)
 	li, wang := n1.NewUser(t, "李华"), n2.NewUser(t, "Wang")
@@ -81,6 +83,12 @@ func TestPeopleOnTwoNodesTalk(t *testing.T) {
 	if _, err := c.Login(ctx, wang.ID, nodetest.Password, "laptop"); err != nil {
 		t.Fatal(err)
 	}
+	// Node 2 has heard of the laptop once it passed on Li's typing, which
+	// node 1 published after (one node's events arrive in order).
+	if err := li.Conn.Call(ctx, proto.TypeTyping, proto.TypingRequest{Conv: g}, nil); err != nil {
+		t.Fatal(err)
+	}
+	nextPush(t, wang, proto.TypeTyping)
 	var devs proto.DevicesReply
 	if err := wang.Conn.Call(ctx, proto.TypeDevices, nil, &devs); err != nil {
 		t.Fatal(err)
@@ -89,6 +97,9 @@ func TestPeopleOnTwoNodesTalk(t *testing.T) {
 	for _, d := range devs.Devices {
 		if d.Name == "laptop" {
 			laptop = d.ID
+			if !d.Online {
+				t.Fatal("Wang's laptop, connected to node 1, is not online in the device list node 2 gives")
+			}
 		}
 	}
 	if err := wang.Conn.Call(ctx, proto.TypeRevokeDevice, proto.RevokeDeviceRequest{ID: laptop}, nil); err != nil {
