@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -101,5 +103,76 @@ func TestAPushToManyIsOneEvent(t *testing.T) {
 	defer bus.mu.Unlock()
 	if want := `push {"users":[4,5,6],"frame":{"type":"typing"}}`; len(bus.sent) != 1 || bus.sent[0] != want {
 		t.Fatalf("published %q, want %q", bus.sent, want)
+	}
+}
+
+// pushed returns the types of the frames queued on c, and empties it.
+func pushed(t *testing.T, c *conn) []string {
+	t.Helper()
+	var types []string
+	for _, f := range c.takeQueued() {
+		var p struct{ Type string }
+		if err := json.Unmarshal(f, &p); err != nil {
+			t.Fatal(err)
+		}
+		types = append(types, p.Type)
+	}
+	return types
+}
+
+// When a node goes, what it held ends here, and what it took part in
+// here ends: a call it held ends on the device here that was in it
+// (call_end), and a call held here ends for the party whose device was
+// on it.
+func TestACallEndsWithTheNodeItCrossed(t *testing.T) {
+	db, err := storage.Open(context.Background(), t.TempDir(), storage.Options{Synchronous: "OFF"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bus := &fakeBus{}
+	h := New(Config{DB: db, Cluster: bus, Hasher: auth.NewHasher(auth.Params{Memory: 8, Time: 1, Threads: 1}, 1)})
+	t.Cleanup(func() { db.Close(); h.Close() })
+	li, wang := proto.User{ID: 5, Name: "李华"}, proto.User{ID: 6, Name: "Wang"}
+	c := newConn(h, nil, nil, "test") // not live: its queue shows what it was sent
+	h.bind(c, li, []byte("token"))
+
+	// A call held by node x rings Li's device here; x goes.
+	ring, _ := proto.EncodePush(proto.TypeCallIncoming, proto.CallIncoming{Call: 77, From: wang, Codecs: []string{"opus"}})
+	remote(t, h, eventCallPush, callPush{Node: "x", Ref: h.calls.refs.ref(c), Frame: ring})
+	if got := pushed(t, c); !slices.Equal(got, []string{proto.TypeCallIncoming}) {
+		t.Fatalf("Li's device got %v, want the ring", got)
+	}
+	if home := h.callHome(77, 0); home != "x" {
+		t.Fatalf("call 77's home is %q, want x", home)
+	}
+	h.NodeGone("x")
+	if got := pushed(t, c); !slices.Equal(got, []string{proto.TypeCallEnd}) {
+		t.Fatalf("after x went, Li's device got %v, want call_end", got)
+	}
+	if home := h.callHome(77, 0); home != "" {
+		t.Fatalf("call 77 of the gone node still has a home: %q", home)
+	}
+
+	// Li calls Wang, whose only device is on node y; y goes.
+	remote(t, h, eventPresence, presenceEvent{Node: "y", User: wang.ID, Online: true, Here: Here{Refs: []uint64{9}}})
+	remote(t, h, eventBusy, busyEvent{Node: "y", User: 8, Busy: true})
+	if _, err := h.calls.svc.Call(c, li, proto.User{ID: 8}, nil); proto.CodeOf(err) != proto.CodeBusy {
+		t.Fatalf("calling someone in a call on y: %v, want busy", err)
+	}
+	if _, err := h.calls.svc.Call(c, li, wang, nil); err != nil {
+		t.Fatal(err)
+	}
+	bus.mu.Lock()
+	rang := slices.ContainsFunc(bus.sent, func(s string) bool { return strings.HasPrefix(s, "y call_push ") })
+	bus.mu.Unlock()
+	if !rang {
+		t.Fatal("Wang's device on y was not rung through the bus")
+	}
+	h.NodeGone("y")
+	if got := pushed(t, c); !slices.Equal(got, []string{proto.TypeCallEnd}) {
+		t.Fatalf("after y went, Li got %v, want call_end", got)
+	}
+	if h.calls.svc.InCall(li.ID) || h.remoteBusy(8) {
+		t.Fatal("after y went, someone is still taken for busy")
 	}
 }
