@@ -39,6 +39,19 @@ func (b *fakeBus) SendMedia(node string, data []byte) {}
 
 func (b *fakeBus) Node() string { return "me" }
 
+// clusterHub is a hub of a cluster whose other nodes are bus.
+func clusterHub(t *testing.T) (*Hub, *fakeBus) {
+	t.Helper()
+	db, err := storage.Open(context.Background(), t.TempDir(), storage.Options{Synchronous: "OFF"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bus := &fakeBus{}
+	h := New(Config{DB: db, Cluster: bus, Hasher: auth.NewHasher(auth.Params{Memory: 8, Time: 1, Threads: 1}, 1)})
+	t.Cleanup(func() { db.Close(); h.Close() })
+	return h, bus
+}
+
 func remote(t *testing.T, h *Hub, kind string, payload any) {
 	t.Helper()
 	raw, err := json.Marshal(payload)
@@ -53,13 +66,7 @@ func remote(t *testing.T, h *Hub, kind string, payload any) {
 // elsewhere; a node that comes back says who is connected to it when
 // asked, and asking is what a node does when it hears of one.
 func TestPresenceFollowsTheNodes(t *testing.T) {
-	db, err := storage.Open(context.Background(), t.TempDir(), storage.Options{Synchronous: "OFF"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bus := &fakeBus{}
-	h := New(Config{DB: db, Cluster: bus, Hasher: auth.NewHasher(auth.Params{Memory: 8, Time: 1, Threads: 1}, 1)})
-	t.Cleanup(func() { db.Close(); h.Close() })
+	h, bus := clusterHub(t)
 
 	remote(t, h, eventPresence, presenceEvent{Node: "x", User: 5, Online: true})
 	remote(t, h, eventPresence, presenceEvent{Node: "y", User: 6, Online: true})
@@ -90,13 +97,7 @@ func TestPresenceFollowsTheNodes(t *testing.T) {
 // A push to many users is one event on the bus, naming them all (a typing
 // push to a big group is not one event per member).
 func TestAPushToManyIsOneEvent(t *testing.T) {
-	db, err := storage.Open(context.Background(), t.TempDir(), storage.Options{Synchronous: "OFF"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bus := &fakeBus{}
-	h := New(Config{DB: db, Cluster: bus, Hasher: auth.NewHasher(auth.Params{Memory: 8, Time: 1, Threads: 1}, 1)})
-	t.Cleanup(func() { db.Close(); h.Close() })
+	h, bus := clusterHub(t)
 	h.pushTo([]byte(`{"type":"typing"}`), 4, 5, 6)
 	h.pushTo([]byte(`{"type":"typing"}`)) // nobody: nothing published
 	bus.mu.Lock()
@@ -125,13 +126,7 @@ func pushed(t *testing.T, c *conn) []string {
 // (call_end), and a call held here ends for the party whose device was
 // on it.
 func TestACallEndsWithTheNodeItCrossed(t *testing.T) {
-	db, err := storage.Open(context.Background(), t.TempDir(), storage.Options{Synchronous: "OFF"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bus := &fakeBus{}
-	h := New(Config{DB: db, Cluster: bus, Hasher: auth.NewHasher(auth.Params{Memory: 8, Time: 1, Threads: 1}, 1)})
-	t.Cleanup(func() { db.Close(); h.Close() })
+	h, bus := clusterHub(t)
 	li, wang := proto.User{ID: 5, Name: "李华"}, proto.User{ID: 6, Name: "Wang"}
 	c := newConn(h, nil, nil, "test") // not live: its queue shows what it was sent
 	h.bind(c, li, []byte("token"))
