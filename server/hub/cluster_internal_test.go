@@ -127,7 +127,15 @@ func pushed(t *testing.T, c *conn) []string {
 // on it.
 func TestACallEndsWithTheNodeItCrossed(t *testing.T) {
 	h, bus := clusterHub(t)
-	li, wang := proto.User{ID: 5, Name: "李华"}, proto.User{ID: 6, Name: "Wang"}
+	ctx := context.Background()
+	li, err := h.db.CreateUser(ctx, "李华", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wang, err := h.db.CreateUser(ctx, "Wang", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := newConn(h, nil, nil, "test") // not live: its queue shows what it was sent
 	h.bind(c, li, []byte("token"))
 
@@ -147,6 +155,22 @@ func TestACallEndsWithTheNodeItCrossed(t *testing.T) {
 	if home := h.callHome(77, 0); home != "" {
 		t.Fatalf("call 77 of the gone node still has a home: %q", home)
 	}
+	// x never wrote the call's entry: this node does, as a missed call
+	// from Wang that dropped.
+	h.calls.records.Wait()
+	direct, err := h.Direct(ctx, wang, li.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hist, _, err := h.db.History(ctx, li.ID, proto.HistoryRequest{Conv: direct.ID, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 1 || hist[0].Call == nil || hist[0].Sender != wang.ID ||
+		hist[0].Call.Outcome != proto.CallMissed || hist[0].Call.Reason != proto.EndDropped {
+		t.Fatalf("the history after x went: %+v, want Wang's call, missed, dropped", hist)
+	}
+	pushed(t, c) // the entry
 
 	// Li calls Wang, whose only device is on node y; y goes.
 	remote(t, h, eventPresence, presenceEvent{Node: "y", User: wang.ID, Online: true, Here: Here{Refs: []uint64{9}}})

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -143,6 +144,14 @@ type awayCall struct {
 	conv  proto.ConvID        // a group call's group
 	conns map[calls.Conn]bool // the devices here in it, or ringing
 	told  map[calls.Conn]bool // a group call's: the devices here told of its state
+
+	// What its history entry needs, should its home die before writing
+	// it: the caller (a group call's starter) and callee, when a device
+	// here answered it, and a group call's start and who was in it.
+	caller, callee proto.User
+	answered       time.Time
+	started        int64
+	joined         []proto.UserID
 }
 
 // refs names this node's devices (connections and UDP legs) to the other
@@ -297,6 +306,15 @@ func (a *away) forget(id proto.CallID, c calls.Conn) {
 	}
 }
 
+// learn runs f on what is known of call id, if anything.
+func (a *away) learn(id proto.CallID, f func(*awayCall)) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if ac := a.calls[id]; ac != nil {
+		f(ac)
+	}
+}
+
 // home returns the node holding call id, "" if none known.
 func (a *away) home(id proto.CallID) string {
 	a.mu.RLock()
@@ -445,6 +463,10 @@ func (h *Hub) runCallOp(ctx context.Context, op string, from calls.Conn, user pr
 		} else if json.Unmarshal(body, &ref) == nil && ref.Call != 0 {
 			h.calls.away.note(ref.Call, home, 0, from, false)
 		}
+		if op == proto.TypeCallAccept {
+			now := h.now()
+			h.calls.away.learn(ref.Call, func(ac *awayCall) { ac.answered = now })
+		}
 	}
 	return r.Result, nil
 }
@@ -534,25 +556,64 @@ func (h *Hub) pushFromHome(e callPush) {
 	var f struct {
 		Type string `json:"type"`
 		Body struct {
-			Call  proto.CallID `json:"call"`
-			Conv  proto.ConvID `json:"conv"`
-			Ended bool         `json:"ended"`
+			Call         proto.CallID            `json:"call"`
+			Conv         proto.ConvID            `json:"conv"`
+			Ended        bool                    `json:"ended"`
+			From         proto.User              `json:"from"`       // call_incoming
+			StartedBy    proto.UserID            `json:"started_by"` // group_call_state
+			Started      int64                   `json:"started"`
+			Participants []proto.CallParticipant `json:"participants"`
 		} `json:"body"`
 	}
 	if json.Unmarshal(e.Frame, &f) == nil && f.Body.Call != 0 {
-		a := &h.calls.away
+		a, b := &h.calls.away, f.Body
 		switch {
 		case f.Type == proto.TypeCallEnd:
-			a.forget(f.Body.Call, c)
-		case f.Type == proto.TypeGroupCallState && f.Body.Ended:
-			a.forget(f.Body.Call, nil)
+			a.forget(b.Call, c)
+		case f.Type == proto.TypeGroupCallState && b.Ended:
+			a.forget(b.Call, nil)
 		case f.Type == proto.TypeGroupCallState:
-			a.note(f.Body.Call, e.Node, f.Body.Conv, c, true)
+			a.note(b.Call, e.Node, b.Conv, c, true)
+			a.learn(b.Call, func(ac *awayCall) {
+				ac.started = b.Started
+				if ac.caller.ID != b.StartedBy {
+					ac.caller = proto.User{ID: b.StartedBy}
+				}
+				for _, p := range b.Participants {
+					if p.ID == b.StartedBy && ac.caller.Name == "" {
+						ac.caller.Name = p.Name
+					}
+					if !slices.Contains(ac.joined, p.ID) {
+						ac.joined = append(ac.joined, p.ID)
+					}
+				}
+			})
 		default: // call_incoming, call_accepted
-			a.note(f.Body.Call, e.Node, f.Body.Conv, c, false)
+			a.note(b.Call, e.Node, b.Conv, c, false)
+			if f.Type == proto.TypeCallIncoming {
+				callee := h.userOf(c)
+				a.learn(b.Call, func(ac *awayCall) {
+					ac.caller = b.From
+					if b.Conv == 0 {
+						ac.callee = callee
+					}
+				})
+			}
 		}
 	}
 	c.Push(e.Frame)
+}
+
+// userOf returns the user of a connection here (none for a UDP leg, or
+// one logged out).
+func (h *Hub) userOf(c calls.Conn) proto.User {
+	wc, ok := c.(*conn)
+	if !ok {
+		return proto.User{}
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return wc.user
 }
 
 // awayGone tells the homes of the calls c took part in that it closed.
@@ -577,11 +638,15 @@ func (h *Hub) callsNodeGone(node string) {
 		r, ok := c.(remoteConn)
 		return ok && r.node == node
 	})
+	now := h.now()
 	for id, ac := range h.calls.away.homeGone(node) {
-		end, _ := proto.EncodePush(proto.TypeCallEnd, proto.CallEnd{Call: id, Reason: proto.EndDropped})
+		// The side that dropped is the one on the node that went: a 1:1
+		// call's caller, a group call's starter (as the entry is theirs).
+		end, _ := proto.EncodePush(proto.TypeCallEnd, proto.CallEnd{Call: id, Reason: proto.EndDropped, By: ac.caller.ID})
 		for c := range ac.conns {
 			c.Push(end)
 		}
+		h.recordLost(id, ac, now)
 		if ac.conv == 0 {
 			continue
 		}
@@ -590,6 +655,32 @@ func (h *Hub) callsNodeGone(node string) {
 			c.Push(state)
 		}
 	}
+}
+
+// recordLost writes the history entry of call id, which the node that
+// held it went without writing (had it written it, its call_end would
+// have come first). Every node that knew of the call writes it: the
+// entry's key ("call-ID" from its caller) keeps one.
+func (h *Hub) recordLost(id proto.CallID, ac *awayCall, now time.Time) {
+	e := calls.Ended{ID: id, Caller: ac.caller, Callee: ac.callee, Reason: proto.EndDropped, By: ac.caller.ID}
+	switch {
+	case ac.caller.ID == 0:
+		return // nothing rang here: nothing to say
+	case ac.conv != 0:
+		if ac.started == 0 {
+			return
+		}
+		e.Group, e.Conv, e.Started, e.Participants = true, ac.conv, ac.started, slices.Clone(ac.joined)
+		e.Answered = len(ac.joined) >= 2
+		e.DurationMs = max(0, now.UnixMilli()-ac.started)
+	case ac.callee.ID == 0:
+		return
+	default:
+		if !ac.answered.IsZero() {
+			e.Answered, e.DurationMs = true, max(0, now.Sub(ac.answered).Milliseconds())
+		}
+	}
+	h.calls.record(e)
 }
 
 // callRemote handles the call events of other nodes (Remote).

@@ -225,6 +225,11 @@ func (l *callLayer) writeRecords() {
 
 		ctx, cancel := context.WithTimeout(h.ctx, 30*time.Second)
 		var err error
+		if e.Caller.Name == "" { // an entry another node's death left to this one (clustercalls.go)
+			if u, uerr := h.db.User(ctx, e.Caller.ID); uerr == nil {
+				e.Caller = u
+			}
+		}
 		conv := e.Conv // a group call's entry goes to its group
 		if !e.Group {
 			var direct proto.Conversation
