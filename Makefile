@@ -59,6 +59,7 @@ test:
 	@GO=$(GO) tools/services.sh build >/dev/null
 	$(GO) vet ./...
 	EGL_PLATFORM=surfaceless $(GO) test -race -count=1 -timeout 25m $$($(GO) list ./... | grep -v '^parley/media/\(echo\|call\)$$')
+	PARLEY_E2E_CLUSTER=1 $(GO) test -race -count=1 ./server/e2e/
 	$(GO) test -race -count=1 ./media/call
 	$(GO) test -count=1 ./media/echo
 	$(GO) test -race -count=1 -run TestPlaybackAndProcessOnTwoGoroutines ./media/echo

@@ -12,6 +12,7 @@ import (
 
 	"parley/net/client"
 	"parley/net/proto"
+	"parley/server/internal/servicetest"
 )
 
 // buildServer builds the real server binary into a temporary folder.
@@ -33,6 +34,7 @@ func buildServer(t *testing.T) string {
 type process struct {
 	cmd  *exec.Cmd
 	URL  string
+	addr string // host:port
 	mu   sync.Mutex
 	logs bytes.Buffer
 	done chan struct{} // closed when the process has exited
@@ -40,11 +42,11 @@ type process struct {
 }
 
 // run starts bin on dir, listening on a free port, and waits for it to
-// log its address.
-func run(t *testing.T, bin, dir string) *process {
+// log its address; args are added to its command line.
+func run(t *testing.T, bin, dir string, args ...string) *process {
 	t.Helper()
 	p := &process{
-		cmd:  exec.Command(bin, "-addr", "127.0.0.1:0", "-data", dir, "-argon2", "m=64,t=1,p=1", "-register-limit", "off"),
+		cmd:  exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-data", dir, "-argon2", "m=64,t=1,p=1", "-register-limit", "off"}, args...)...),
 		done: make(chan struct{}),
 	}
 	stderr, err := p.cmd.StderrPipe()
@@ -81,7 +83,7 @@ func run(t *testing.T, bin, dir string) *process {
 	})
 	select {
 	case a := <-addr:
-		p.URL = "ws://" + a + proto.WSPath
+		p.addr, p.URL = a, "ws://"+a+proto.WSPath
 	case <-p.done:
 		t.Fatalf("the server exited before listening: %v", p.err)
 	case <-time.After(waitFor):
@@ -103,10 +105,62 @@ func (p *process) kill(t *testing.T) {
 	}
 }
 
+// processes is the server binary running: one process, or in a cluster
+// run three on one PostgreSQL database and one NATS server (-udp off:
+// they share the machine) behind a forwarder.
+type processes struct {
+	URL   string
+	bin   string
+	dirs  []string // each process's data folder
+	args  []string
+	procs []*process
+}
+
+// runProcesses starts the server binary bin: one process, or a cluster's
+// three.
+func runProcesses(t *testing.T, bin string) *processes {
+	t.Helper()
+	ps := &processes{bin: bin, dirs: []string{t.TempDir()}}
+	if clusterRun {
+		ps.args = []string{"-db", clusterDatabase(t), "-nats", servicetest.NATS(t), "-udp", "off"}
+		for len(ps.dirs) < clusterNodes {
+			ps.dirs = append(ps.dirs, t.TempDir())
+		}
+	}
+	ps.start(t)
+	return ps
+}
+
+// start starts a process on each data folder.
+func (ps *processes) start(t *testing.T) {
+	t.Helper()
+	ps.procs = nil
+	var addrs []string
+	for _, dir := range ps.dirs {
+		p := run(t, ps.bin, dir, ps.args...)
+		ps.procs = append(ps.procs, p)
+		addrs = append(addrs, p.addr)
+	}
+	ps.URL = ps.procs[0].URL
+	if len(addrs) > 1 {
+		ps.URL = "ws://" + forward(t, addrs...).addr() + proto.WSPath
+	}
+}
+
+// kill kills every process (SIGKILL).
+func (ps *processes) kill(t *testing.T) {
+	t.Helper()
+	for _, p := range ps.procs {
+		p.kill(t)
+	}
+}
+
+// A server killed with SIGKILL under sends loses none it acknowledged,
+// and stores each once, with gapless seqs. In a cluster run all three
+// nodes are killed, and started again on the same database.
 func TestAcknowledgedMessagesSurviveKill9(t *testing.T) {
 	bin := buildServer(t)
-	dir := t.TempDir()
-	srv := run(t, bin, dir)
+	srv := runProcesses(t, bin)
 	ann := register(t, srv.URL, "Ann")
 	first := login(t, srv.URL, ann)
 	g := group(t, "g", first)
@@ -150,7 +204,7 @@ func TestAcknowledgedMessagesSurviveKill9(t *testing.T) {
 	defer mu.Unlock()
 	t.Logf("%d messages acknowledged before the kill", len(acked))
 
-	srv = run(t, bin, dir)
+	srv.start(t)
 	d := login(t, srv.URL, ann)
 	_, msgs, err := d.SyncAll(testCtx(t), map[proto.ConvID]int64{g.ID: 0})
 	if err != nil {

@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"image"
 	"image/color"
-	"io/fs"
 	"net/http"
-	"path/filepath"
 	"testing"
 
 	"parley/net/client"
 	"parley/net/proto"
-	"parley/server/node/nodetest"
 )
 
 // groupEvent returns the next group event of type typ pushed in conv.
@@ -40,7 +37,7 @@ func (d *device) summaryOf(t testing.TB, conv proto.ConvID) proto.Conversation {
 }
 
 func TestAGroupPictureIsSetShownReplacedAndRemoved(t *testing.T) {
-	s := nodetest.Start(t)
+	s := start(t)
 	li := login(t, s.URL, register(t, s.URL, "李华"))
 	wang := login(t, s.URL, register(t, s.URL, "Wang"))
 	tom := login(t, s.URL, register(t, s.URL, "Tom"))
@@ -111,11 +108,11 @@ func TestAGroupPictureIsSetShownReplacedAndRemoved(t *testing.T) {
 	// A good picture with a bad setting beside it: refused as a whole, and
 	// the thumbnail made for it goes again (no blob is left of it).
 	up3 := uploadPicture(t, s, li, pngOf(t, 50, 50, color.RGBA{10, 20, 230, 255}))
-	blobs := countBlobs(t, s)
+	blobs := s.blobs(t)
 	bogus := "bogus"
 	_, err = li.SetGroup(testCtx(t), proto.SetGroupRequest{Group: g.ID, Picture: &up3, Policy: &bogus})
 	wantCode(t, err, proto.CodeBadRequest)
-	if n := countBlobs(t, s); n != blobs {
+	if n := s.blobs(t); n != blobs {
 		t.Fatalf("a refused set_group left %d blobs, were %d: its thumbnail stayed", n, blobs)
 	}
 	if got, _ := li.GroupInfo(testCtx(t), g.ID); got.Picture != thumb {
@@ -172,17 +169,4 @@ func TestAGroupPictureIsSetShownReplacedAndRemoved(t *testing.T) {
 	if after := li.lastSeq(t, g.ID); after != before {
 		t.Fatalf("a second removal appended entries %d..%d", before+1, after)
 	}
-}
-
-// countBlobs counts the blobs the files service holds.
-func countBlobs(t testing.TB, s *nodetest.Server) int {
-	t.Helper()
-	n := 0
-	filepath.WalkDir(filepath.Join(s.Dir, "files", "blobs"), func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			n++
-		}
-		return nil
-	})
-	return n
 }

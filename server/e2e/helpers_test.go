@@ -9,7 +9,6 @@ import (
 
 	"parley/net/client"
 	"parley/net/proto"
-	"parley/server/node/nodetest"
 )
 
 // waitFor bounds every wait: a failure guard for a loaded machine, never
@@ -203,11 +202,6 @@ func (d *device) lastSeq(t testing.TB, conv proto.ConvID) int64 {
 	}
 	t.Fatalf("%d is not in conversation %d", d.ID, conv)
 	return 0
-}
-
-// start runs an in-process server.
-func start(t testing.TB, opts ...nodetest.Option) *nodetest.Server {
-	return nodetest.Start(t, opts...)
 }
 
 // sameMessages checks that got is exactly want, in order.

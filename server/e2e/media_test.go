@@ -65,7 +65,7 @@ func quadrantsJPEG(t testing.TB, w, h, o int) []byte {
 }
 
 // fetchImage downloads file id as d and decodes it.
-func fetchImage(t testing.TB, s *nodetest.Server, d *device, id string) (image.Image, []byte) {
+func fetchImage(t testing.TB, s *server, d *device, id string) (image.Image, []byte) {
 	t.Helper()
 	st, b := httpDo(t, s, d.token, "GET", proto.FilesPath+"/"+id, nil, nil)
 	if st != http.StatusOK {

@@ -9,10 +9,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"parley/net/client"
 	"parley/net/proto"
-	"parley/server/node/nodetest"
 )
 
 // Profile and devices (docs/protocol.md, "Profile and devices"), through a
@@ -57,14 +57,14 @@ func wantCode(t testing.TB, err error, code proto.Code) {
 }
 
 // wantTokenDead checks that token can neither resume nor authorise HTTP.
-func wantTokenDead(t testing.TB, s *nodetest.Server, token string) {
+func wantTokenDead(t testing.TB, s *server, token string) {
 	t.Helper()
 	c := dial(t, s.URL, nil)
 	_, err := c.Resume(testCtx(t), token)
 	wantCode(t, err, proto.CodeBadToken)
 	req, _ := http.NewRequestWithContext(testCtx(t), "GET", s.HTTPURL+proto.FilesPath, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func wantTokenDead(t testing.TB, s *nodetest.Server, token string) {
 }
 
 func TestDevicesListsSessionsAndRevokeLogsOneOutAtOnce(t *testing.T) {
-	s := nodetest.Start(t)
+	s := start(t)
 	li := register(t, s.URL, "李华")
 	laptop := loginOn(t, s.URL, li, "Li's laptop", "linux")
 	phone := loginOn(t, s.URL, li, "Li's phone", "android")
@@ -83,6 +83,15 @@ func TestDevicesListsSessionsAndRevokeLogsOneOutAtOnce(t *testing.T) {
 	ds, err := laptop.Devices(testCtx(t))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// On a cluster the phone is on another node, which the laptop's hears
+	// of within milliseconds (docs/protocol.md, devices): ask again until
+	// it has (a guard of 10 s).
+	for deadline := time.Now().Add(10 * time.Second); clusterRun && len(ds) == 2 && !(ds[0].Online && ds[1].Online) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond) // polling a condition, with a deadline
+		if ds, err = laptop.Devices(testCtx(t)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if len(ds) != 2 {
 		t.Fatalf("devices: %+v, want 2", ds)
@@ -129,7 +138,7 @@ func TestDevicesListsSessionsAndRevokeLogsOneOutAtOnce(t *testing.T) {
 // A Session (what the app runs) whose device is revoked stops at once,
 // with an error that says so, instead of reconnecting.
 func TestARevokedSessionStopsAndSaysWhy(t *testing.T) {
-	s := nodetest.Start(t)
+	s := start(t)
 	li := register(t, s.URL, "李华")
 	laptop := loginOn(t, s.URL, li, "laptop", "linux")
 	phone := loginOn(t, s.URL, li, "phone", "android")
@@ -176,7 +185,7 @@ func TestARevokedSessionStopsAndSaysWhy(t *testing.T) {
 }
 
 func TestChangingThePasswordEndsEveryOtherSession(t *testing.T) {
-	s := nodetest.Start(t)
+	s := start(t)
 	li := register(t, s.URL, "李华")
 	laptop := loginOn(t, s.URL, li, "laptop", "linux")
 	phone := loginOn(t, s.URL, li, "phone", "android")
@@ -217,7 +226,7 @@ func TestChangingThePasswordEndsEveryOtherSession(t *testing.T) {
 // Wrong current passwords count toward the login limit of the account:
 // five, then even the right one is refused for a while.
 func TestWrongCurrentPasswordsAreRateLimited(t *testing.T) {
-	s := nodetest.Start(t)
+	s := start(t)
 	li := login(t, s.URL, register(t, s.URL, "李华"))
 	for range 5 {
 		wantCode(t, li.SetPassword(testCtx(t), "wrong password", "new password"), proto.CodeWrongPassword)
@@ -254,7 +263,7 @@ func (d *device) profilePush(t testing.TB, user proto.UserID) proto.User {
 }
 
 func TestANewNameShowsEverywhereOldMessagesIncluded(t *testing.T) {
-	s := nodetest.Start(t)
+	s := start(t)
 	liP := register(t, s.URL, "李华")
 	laptop, phone := login(t, s.URL, liP), login(t, s.URL, liP)
 	wang := login(t, s.URL, register(t, s.URL, "Wang"))
@@ -342,7 +351,7 @@ func TestANewNameShowsEverywhereOldMessagesIncluded(t *testing.T) {
 }
 
 func TestBadProfilesAreRefusedAndChangeNothing(t *testing.T) {
-	s := nodetest.Start(t)
+	s := start(t)
 	li := login(t, s.URL, register(t, s.URL, "李华"))
 	about := "first"
 	if _, err := li.SetProfile(testCtx(t), proto.SetProfileRequest{About: &about}); err != nil {
@@ -375,7 +384,7 @@ func TestBadProfilesAreRefusedAndChangeNothing(t *testing.T) {
 }
 
 func TestDeletingAnAccountKeepsMessagesAndEndsEverythingElse(t *testing.T) {
-	s := nodetest.Start(t)
+	s := start(t)
 	liP := register(t, s.URL, "李华")
 	laptop, phone := login(t, s.URL, liP), login(t, s.URL, liP)
 	wang := login(t, s.URL, register(t, s.URL, "Wang"))
@@ -513,7 +522,7 @@ func TestDeletingAnAccountKeepsMessagesAndEndsEverythingElse(t *testing.T) {
 // A device that was away when a profile changed learns of it from sync:
 // the profiles changed since the revision of its last sync.
 func TestSyncBringsTheProfilesChangedWhileAway(t *testing.T) {
-	s := nodetest.Start(t)
+	s := start(t)
 	li := login(t, s.URL, register(t, s.URL, "李华"))
 	wangP := register(t, s.URL, "Wang")
 	wang := login(t, s.URL, wangP)

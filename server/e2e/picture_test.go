@@ -15,12 +15,11 @@ import (
 	"testing"
 
 	"parley/net/proto"
-	"parley/server/node/nodetest"
 )
 
 // httpDo makes an authorised request to the server's file API and
 // returns the status and body.
-func httpDo(t testing.TB, s *nodetest.Server, token, method, path string, header http.Header, body []byte) (int, []byte) {
+func httpDo(t testing.TB, s *server, token, method, path string, header http.Header, body []byte) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(testCtx(t), method, s.HTTPURL+path, bytes.NewReader(body))
 	if err != nil {
@@ -32,7 +31,7 @@ func httpDo(t testing.TB, s *nodetest.Server, token, method, path string, header
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +45,7 @@ func httpDo(t testing.TB, s *nodetest.Server, token, method, path string, header
 
 // uploadPicture uploads data as a picture (no conversation) and returns
 // its file ID.
-func uploadPicture(t testing.TB, s *nodetest.Server, d *device, data []byte) string {
+func uploadPicture(t testing.TB, s *server, d *device, data []byte) string {
 	t.Helper()
 	info := upload(t, s, d, proto.CreateRequest{Name: "me.png", Picture: true}, data)
 	if info.File == nil || info.Message != nil || info.File.ID == "" {
@@ -57,7 +56,7 @@ func uploadPicture(t testing.TB, s *nodetest.Server, d *device, data []byte) str
 
 // upload uploads data as req says (Size and SHA256 are filled in) in one
 // PATCH and returns the completion's answer.
-func upload(t testing.TB, s *nodetest.Server, d *device, req proto.CreateRequest, data []byte) proto.UploadInfo {
+func upload(t testing.TB, s *server, d *device, req proto.CreateRequest, data []byte) proto.UploadInfo {
 	t.Helper()
 	sum := sha256.Sum256(data)
 	req.Size, req.SHA256 = int64(len(data)), hex.EncodeToString(sum[:])
@@ -107,7 +106,7 @@ func hugePNG(t testing.TB, w, h uint32) []byte {
 }
 
 func TestAProfilePictureIsAThumbnailEveryoneLoggedInCanSee(t *testing.T) {
-	s := nodetest.Start(t)
+	s := start(t)
 	li := login(t, s.URL, register(t, s.URL, "李华"))
 	wang := login(t, s.URL, register(t, s.URL, "Wang"))
 	tom := login(t, s.URL, register(t, s.URL, "Tom")) // shares nothing with Li
@@ -184,7 +183,7 @@ func TestAProfilePictureIsAThumbnailEveryoneLoggedInCanSee(t *testing.T) {
 }
 
 func TestBadPicturesAreRefusedAndChangeNothing(t *testing.T) {
-	s := nodetest.Start(t)
+	s := start(t)
 	li := login(t, s.URL, register(t, s.URL, "李华"))
 	wang := login(t, s.URL, register(t, s.URL, "Wang"))
 	good := uploadPicture(t, s, li, pngOf(t, 64, 64, color.Black))

@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -171,6 +172,33 @@ func TestOggOpusDurationReadsTheLastGranule(t *testing.T) {
 		if ms, err := files.OggOpusDuration(bytes.NewReader(b), int64(len(b))); err == nil {
 			t.Errorf("%s: %d ms, want an error", name, ms)
 		}
+	}
+}
+
+// eofReaderAt answers a read that reaches the end with io.EOF even when
+// it filled the buffer, as an S3 object (minio.Object) does.
+type eofReaderAt struct{ *bytes.Reader }
+
+func (r eofReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := r.Reader.ReadAt(p, off)
+	if err == nil && off+int64(n) == r.Size() {
+		err = io.EOF
+	}
+	return n, err
+}
+
+// A voice message in a bucket: its reads that end at the end of the
+// object say io.EOF with every byte, which is a full read.
+func TestOggOpusDurationTakesAFullReadThatSaysEOF(t *testing.T) {
+	for _, ms := range []int64{1000, 61_240} { // one read of the whole file; two, the second to the end
+		b := oggStream(ms, true)
+		if got, err := files.OggOpusDuration(eofReaderAt{bytes.NewReader(b)}, int64(len(b))); err != nil || got != ms {
+			t.Errorf("%d ms of Ogg Opus read as from S3: %d, %v", ms, got, err)
+		}
+	}
+	cut := oggStream(1000, true)
+	if _, err := files.OggOpusDuration(eofReaderAt{bytes.NewReader(cut[:40])}, int64(len(cut))); err == nil {
+		t.Error("a short read (the object is smaller than said) passed")
 	}
 }
 

@@ -78,7 +78,7 @@ const maxOggPage = 27 + 255 + 255*255
 // pre-skip, at 48 kHz. It reads at most two pages.
 func OggOpusDuration(r io.ReaderAt, size int64) (int64, error) {
 	head := make([]byte, min(size, maxOggPage))
-	if _, err := r.ReadAt(head, 0); err != nil {
+	if err := readFull(r, head, 0); err != nil {
 		return 0, fmt.Errorf("read first page: %w", err)
 	}
 	first, _, err := ogg.ParsePage(head)
@@ -96,7 +96,7 @@ func OggOpusDuration(r io.ReaderAt, size int64) (int64, error) {
 	}
 	preSkip := uint64(binary.LittleEndian.Uint16(pkt[10:12]))
 	tail := make([]byte, min(size, maxOggPage))
-	if _, err := r.ReadAt(tail, size-int64(len(tail))); err != nil {
+	if err := readFull(r, tail, size-int64(len(tail))); err != nil {
 		return 0, fmt.Errorf("read last page: %w", err)
 	}
 	for p := len(tail) - 27; p >= 0; p-- {
@@ -113,4 +113,15 @@ func OggOpusDuration(r io.ReaderAt, size int64) (int64, error) {
 		return int64((last.GranulePos - preSkip) * 1000 / 48000), nil
 	}
 	return 0, errors.New("it does not end with a page of its stream")
+}
+
+// readFull fills p from r at off. A ReaderAt may answer a read that ends
+// at the end of its data with io.EOF and every byte (an S3 object does,
+// a file does not): that is a full read.
+func readFull(r io.ReaderAt, p []byte, off int64) error {
+	n, err := r.ReadAt(p, off)
+	if n == len(p) && errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
 }

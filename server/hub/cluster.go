@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 
@@ -207,6 +208,9 @@ func (h *Hub) Remote(kind string, payload []byte) {
 			h.log.Warn("bad cluster push", "err", err)
 			return
 		}
+		if bytes.HasPrefix(e.Frame, profilePushPrefix) {
+			h.renamedElsewhere(e.Frame)
+		}
 		for _, u := range e.Users {
 			h.pushLocal(u, e.Frame)
 		}
@@ -250,6 +254,30 @@ func (h *Hub) Remote(kind string, payload []byte) {
 	default:
 		h.callRemote(kind, payload)
 	}
+}
+
+// profilePushPrefix begins every profile push frame (proto.EncodePush).
+var profilePushPrefix = []byte(`{"type":"` + proto.TypeProfile + `",`)
+
+// renamedElsewhere: a profile push from another node is of a user whose
+// name may have changed there. Their connections to this node send under
+// the name it carries from now on, as the user's other connections on
+// that node do (people.go, renamed); before the push is queued, so that
+// a device that saw it sends under the new name.
+func (h *Hub) renamedElsewhere(frame []byte) {
+	var f struct {
+		Body proto.ProfilePush `json:"body"`
+	}
+	if err := json.Unmarshal(frame, &f); err != nil {
+		h.log.Warn("bad cluster profile push", "err", err)
+		return
+	}
+	h.mu.RLock()
+	for _, c := range h.users[f.Body.User.ID] {
+		name := f.Body.User.Name
+		c.rename.Store(&name)
+	}
+	h.mu.RUnlock()
 }
 
 // DropAll closes every connection to this node with "try again later"
