@@ -275,11 +275,18 @@ func (c *cluster) testCallWhenHomeDies(t *testing.T) {
 	died := time.Now()
 	home.kill(t)
 	c.takenForGone(ctx, t, home, calleeNode)
-	if e := bob.NextEnd(); e.Call != id || e.Reason != proto.EndDropped {
-		t.Fatalf("Bob's call ended with %+v, want call %d dropped", e, id)
+	if e := bob.NextEnd(); e.Call != id || e.Reason != proto.EndDropped || e.By != ann.User.ID {
+		t.Fatalf("Bob's call ended with %+v, want call %d dropped by Ann", e, id)
 	}
 	t.Logf("node %d (the call's home) killed: Bob, on node %d, got call_end dropped %v later",
 		home.i, calleeNode.i, time.Since(died).Round(time.Millisecond))
+	// The home died before writing the call's entry: Bob's node writes
+	// it, answered and dropped by Ann's side.
+	guard, cancel := context.WithTimeout(ctx, presenceGuard)
+	defer cancel()
+	if m := callEntry(guard, t, bob); m.Call == nil || m.Sender != ann.User.ID || m.Call.Outcome != proto.CallAnswered || m.Call.Reason != proto.EndDropped {
+		t.Fatalf("the call's entry is %+v, want Ann's answered call, dropped", m)
+	}
 
 	next := ring(t, bob, cai)
 	if err := bob.Do(proto.TypeCallHangup, proto.CallHangupRequest{Call: next}, nil); err != nil {
