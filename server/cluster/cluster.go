@@ -174,6 +174,9 @@ func Start(ctx context.Context, cfg Config) (*Bus, error) {
 	nc, err := nats.Connect(cfg.URL, nats.Name("parley-"+cfg.Node), nats.MaxReconnects(-1),
 		nats.ReconnectWait(250*time.Millisecond),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err == nil {
+				return // our own Close
+			}
 			b.log.Warn("cluster bus disconnected: reading the commit log until it is back", "err", err)
 		}),
 		nats.ReconnectHandler(func(*nats.Conn) { b.log.Info("cluster bus reconnected") }),
