@@ -26,6 +26,10 @@ import (
 // live again when it resumes.
 const pause = 10 * time.Second
 
+// fanout is how many members the group of TestClusterOfProcesses/kill -9
+// has, spread over the three nodes: issue 18's fan-out to 500.
+const fanout = 500
+
 // Three server processes on one PostgreSQL, one NATS and one S3 bucket.
 // The subtests run in order on the same cluster; those that kill a node
 // start it again before the next.
@@ -118,12 +122,12 @@ func (c *cluster) testHotConversation(t *testing.T) {
 	checkDelivered(ctx, t, g, a.byID, people[0], people)
 }
 
-// kill -9 a node under continuous sends to a group of 50 spread over the
-// nodes: its clients fail over to the other nodes and sync there, and
+// kill -9 a node under continuous sends to a group of fanout members
+// spread over the nodes: its clients fail over to the other nodes and sync there, and
 // nothing acknowledged is lost or doubled, anywhere.
 func (c *cluster) testKill(t *testing.T) {
 	ctx := testContext(t)
-	members := c.devices(t, "m", 50)
+	members := c.devices(t, "m", fanout)
 	g := group(t, "Everyone", members[0], members)
 	a := newAcks()
 	senders := members[:6] // two on each node

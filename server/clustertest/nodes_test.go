@@ -145,9 +145,9 @@ func (c *cluster) start(nd *node) error {
 		"-db", c.dsn+"&idle_in_transaction_session_timeout="+idleTimeout, "-nats", c.nats, "-udp", "off",
 		"-s3", c.s3,
 		// Fast password hashing, and no limits on the test's many
-		// registrations and joins from one address.
+		// registrations, joins and connections from one address.
 		"-argon2", "m=64,t=1,p=1", "-register-limit", "off",
-		"-join-limit", "off", "-join-addr-limit", "off")
+		"-join-limit", "off", "-join-addr-limit", "off", "-max-conns-per-addr", "off")
 	nd.cmd.Env = append(os.Environ(), c.s3env...)
 	nd.cmd.Stdout, nd.cmd.Stderr = logFile, logFile
 	// The node dies with the test process, even one killed by its timeout.
