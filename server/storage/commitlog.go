@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"parley/net/proto"
 )
 
 // The commit log (PostgreSQL only) is how the nodes of a cluster learn
@@ -37,7 +40,7 @@ type Logged struct {
 
 // logCommit writes the transaction's messages under its position.
 func (s *sequencer) logCommit(tx *sql.Tx) error {
-	b, err := json.Marshal(s.committed)
+	b, err := encodeLog(s.committed)
 	if err != nil {
 		return fmt.Errorf("encode commit %d: %w", s.pos, err)
 	}
@@ -52,6 +55,81 @@ func (s *sequencer) logCommit(tx *sql.Tx) error {
 		return fmt.Errorf("log commit %d: %w", s.pos, err)
 	}
 	return nil
+}
+
+// A commit-log row holds its batch as JSON, each list of recipients once:
+// the messages of one conversation in a batch share their members'
+// snapshot (convState.members is immutable), so a batch of n messages to a
+// group of m members costs n messages and m IDs, not n × m IDs. The
+// first rows were a JSON array of Committed, each with its members;
+// decodeLog reads both.
+type loggedBatch struct {
+	Members [][]proto.UserID `json:"members"`
+	Batch   []loggedEntry    `json:"batch"`
+}
+
+// loggedEntry is a Committed whose Members is an index into
+// loggedBatch.Members, plus one (0: none).
+type loggedEntry struct {
+	Committed
+	Members int `json:"Members,omitempty"`
+}
+
+// encodeLog encodes a batch for the commit log.
+func encodeLog(batch []Committed) ([]byte, error) {
+	type snapshot struct {
+		first *proto.UserID
+		n     int
+	}
+	lb := loggedBatch{Batch: make([]loggedEntry, len(batch))}
+	index := map[snapshot]int{}
+	for i, c := range batch {
+		lb.Batch[i].Committed = c
+		if c.Members == nil {
+			continue
+		}
+		// An empty snapshot has no first element: all empty ones are one.
+		k := snapshot{n: len(c.Members)}
+		if k.n > 0 {
+			k.first = &c.Members[0]
+		}
+		j, ok := index[k]
+		if !ok {
+			lb.Members = append(lb.Members, c.Members)
+			j = len(lb.Members)
+			index[k] = j
+		}
+		lb.Batch[i].Members = j
+	}
+	return json.Marshal(lb)
+}
+
+// decodeLog decodes a commit-log row of either form. Entries that shared
+// a snapshot share it again (read-only, as OnCommit's are).
+func decodeLog(b []byte) ([]Committed, error) {
+	if t := bytes.TrimSpace(b); len(t) == 0 || t[0] != '{' {
+		var batch []Committed
+		err := json.Unmarshal(b, &batch)
+		return batch, err
+	}
+	var lb loggedBatch
+	if err := json.Unmarshal(b, &lb); err != nil {
+		return nil, err
+	}
+	batch := make([]Committed, len(lb.Batch))
+	for i, e := range lb.Batch {
+		batch[i] = e.Committed
+		if e.Members < 0 || e.Members > len(lb.Members) {
+			return nil, fmt.Errorf("entry %d: members %d of %d", i, e.Members, len(lb.Members))
+		}
+		if e.Members > 0 {
+			batch[i].Members = lb.Members[e.Members-1]
+			if batch[i].Members == nil {
+				batch[i].Members = []proto.UserID{}
+			}
+		}
+	}
+	return batch, nil
 }
 
 // CommitClock returns the position of the cluster's last committed
@@ -91,7 +169,7 @@ func (d *DB) CommitLog(ctx context.Context, after, upto int64, limit int) ([]Log
 		if err := rows.Scan(&l.Pos, &b); err != nil {
 			return nil, fmt.Errorf("read commit log after %d: %w", after, err)
 		}
-		if err := json.Unmarshal(b, &l.Batch); err != nil {
+		if l.Batch, err = decodeLog(b); err != nil {
 			return nil, fmt.Errorf("decode commit %d: %w", l.Pos, err)
 		}
 		out = append(out, l)

@@ -100,13 +100,13 @@ type Committed struct {
 	// system message, or a group event that adds or removes a member),
 	// so the subject's devices can learn of it in order: Subject joined
 	// (Member) or left it.
-	Conv    *proto.Conversation
-	Subject proto.UserID
-	Member  bool
+	Conv    *proto.Conversation `json:",omitempty"`
+	Subject proto.UserID        `json:",omitempty"`
+	Member  bool                `json:",omitempty"`
 	// Settings, if set, changed with the message: its sender wrote in a
 	// request waiting for them, which accepted it (blocks.go). It goes
 	// to the sender's devices.
-	Settings *proto.ConvSettings
+	Settings *proto.ConvSettings `json:",omitempty"`
 }
 
 // DB is the server's database. All methods are safe for concurrent use.
