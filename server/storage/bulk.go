@@ -10,7 +10,7 @@ import (
 // Bulk sends on PostgreSQL. There every statement is a round trip to the
 // database, and a batch of plain sends (Send, SendAsync) would cost one
 // insert each. Instead the sequencer runs each run of consecutive plain
-// sends in a batch (startRun … endRun) like this:
+// sends in a batch (startRun … endRun; at least minRun of them) like this:
 //
 //   - before the run, one query looks up every (sender, client ID) of the
 //     run among the stored messages (the transaction holds the commit
@@ -70,27 +70,39 @@ const (
 
 var pgHotStatements = []string{sqlKnownClientIDs, sqlInsertMsgs}
 
+// minRun is the fewest sends worth a run: two statements (the lookup and
+// the insert) against one insert per send.
+const minRun = 3
+
 // startRun begins a run of plain sends, jobs[0] and those right after it
 // with a send key: it looks up their client IDs among the stored
-// messages.
+// messages. Fewer than minRun sends go one by one, as on SQLite.
 func (s *sequencer) startRun(tx *sql.Tx, jobs []*job) error {
+	var senders []int64
+	var ids []string
+	n := 0
+	for _, j := range jobs {
+		if j.send == nil {
+			break
+		}
+		if j.ctx.Err() != nil {
+			continue
+		}
+		n++
+		if j.send.clientID != "" {
+			senders = append(senders, int64(j.send.sender))
+			ids = append(ids, j.send.clientID)
+		}
+	}
+	if n < minRun {
+		return nil
+	}
 	b := &s.bulk
 	b.inRun = true
 	if b.known == nil {
 		b.known, b.queued = map[clientKey]proto.Message{}, map[clientKey]int{}
 	}
 	clear(b.known)
-	var senders []int64
-	var ids []string
-	for _, j := range jobs {
-		if j.send == nil {
-			break
-		}
-		if j.send.clientID != "" && j.ctx.Err() == nil {
-			senders = append(senders, int64(j.send.sender))
-			ids = append(ids, j.send.clientID)
-		}
-	}
 	if len(ids) == 0 {
 		return nil
 	}

@@ -264,6 +264,22 @@ func TestPostgresSendsOfABatchInsertTogether(t *testing.T) {
 	}
 	mu.Unlock()
 	checkCacheMatchesDB(t, d)
+
+	// Two sends alone are not worth a run (a lookup and an insert): each
+	// inserts on its own.
+	inserts.Store(0)
+	release = holdSequencer(t, d, func(*sequencer) {})
+	r = make([]sendResult, 2)
+	sendAll(t, d, &wg, &r[0], a, g.ID, "k8", "eight")
+	sendAll(t, d, &wg, &r[1], a, g.ID, "k8", "eight again")
+	release()
+	wg.Wait()
+	if r[0].err != nil || r[0].m.Seq != last+6 || r[1].err != nil || !r[1].dup || r[1].m.Seq != last+6 {
+		t.Errorf("two sends of one client ID: %+v", r)
+	}
+	if n := inserts.Load(); n != 2 {
+		t.Errorf("%d statements inserted messages, want 2", n)
+	}
 }
 
 // When a batch's bulk insert fails, the batch fails as a whole (the
