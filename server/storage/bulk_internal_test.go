@@ -320,3 +320,23 @@ func TestPostgresAFailedBulkInsertFailsItsBatch(t *testing.T) {
 		t.Fatalf("the retry: %+v dup=%v err=%v, want seq %d", m, dup, err, len(before)+1)
 	}
 }
+
+// The sequencer's session plans each statement for its arguments, so
+// that the lookup of a run's client IDs does not keep a plan made while
+// messages was small (a sequential scan per transaction once it is not);
+// the readers keep PostgreSQL's default.
+func TestPostgresTheWriterPlansForItsArguments(t *testing.T) {
+	d := openPG(t, Options{})
+	var writer, reader string
+	onSequencer(t, d, func(tx *sql.Tx, _ *sequencer) {
+		if err := tx.QueryRow("SHOW plan_cache_mode").Scan(&writer); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := d.r.QueryRow("SHOW plan_cache_mode").Scan(&reader); err != nil {
+		t.Fatal(err)
+	}
+	if writer != "force_custom_plan" || reader != "auto" {
+		t.Errorf("plan_cache_mode: writer %q, readers %q; want force_custom_plan, auto", writer, reader)
+	}
+}

@@ -87,6 +87,11 @@ type sequencer struct {
 	clock, pos int64
 	changed    map[proto.ConvID]struct{}
 	bulk       bulkState // runs of plain sends (bulk.go)
+	// Lists of recipients named by hash in the commit log (commitlog.go),
+	// those the current transaction stores, and when it logged.
+	snapshots map[snapshotKey]*snapshotRef
+	toStore   []*snapshotRef
+	logTime   int64
 
 	// fault, if set (by tests, from a job), runs before each statement
 	// that goes through exec and fails it with the error it returns.
@@ -269,6 +274,7 @@ func (s *sequencer) runBatch(batch []*job) {
 		d.log.Error("write batch failed", "err", err, "jobs", len(batch))
 		s.convs = map[proto.ConvID]*convState{} // may hold uncommitted values
 		s.clock = 0
+		s.snapshotsCommitted(false)
 		for _, j := range batch {
 			j.done(nil, fmt.Errorf("write batch: %w", err))
 		}
@@ -349,6 +355,7 @@ func (s *sequencer) runBatch(batch []*job) {
 		return
 	}
 	s.clock = s.pos
+	s.snapshotsCommitted(true)
 	if d.opts.OnCommit != nil && len(s.committed) > 0 {
 		d.opts.OnCommit(s.committed)
 	}
