@@ -191,6 +191,7 @@ func hashMembers(m []proto.UserID) string {
 func encodeLog(batch []Committed, ref func([]proto.UserID) string) ([]byte, error) {
 	lb := loggedBatch{Batch: make([]loggedEntry, len(batch))}
 	index := map[snapshotKey]int{}
+	var lists []byte // the lists' JSON, one after another
 	for i, c := range batch {
 		lb.Batch[i].Committed = c
 		if c.Members == nil {
@@ -199,17 +200,22 @@ func encodeLog(batch []Committed, ref func([]proto.UserID) string) ([]byte, erro
 		k := keyOf(c.Members) // all empty lists are one
 		j, ok := index[k]
 		if !ok {
-			var raw []byte
-			var err error
+			// Written by hand: a hash is hex, a list numbers (json.Marshal
+			// per list was most of a small batch's encoding).
+			start := len(lists)
 			if h := ref(c.Members); h != "" {
-				raw, err = json.Marshal(h)
+				lists = append(append(append(lists, '"'), h...), '"')
 			} else {
-				raw, err = json.Marshal(c.Members)
+				lists = append(lists, '[')
+				for i, u := range c.Members {
+					if i > 0 {
+						lists = append(lists, ',')
+					}
+					lists = strconv.AppendInt(lists, int64(u), 10)
+				}
+				lists = append(lists, ']')
 			}
-			if err != nil {
-				return nil, err
-			}
-			lb.Members = append(lb.Members, raw)
+			lb.Members = append(lb.Members, lists[start:len(lists):len(lists)])
 			j = len(lb.Members)
 			index[k] = j
 		}
