@@ -40,7 +40,17 @@ type pgConnector struct{ inner driver.Connector }
 // its writers retry). A variable for tests.
 var pgIdleInTransaction = 5 * time.Second
 
-func newPGConnector(dsn string) (driver.Connector, error) {
+// The sequencer's session plans every statement for its arguments
+// (plan_cache_mode force_custom_plan), unless the address says otherwise.
+// Its statements are prepared once and run for ever; a plan PostgreSQL
+// made generic while the tables were small can stay after they grew: the
+// lookup of a run's client IDs (bulk.go) then joined the arrays to a
+// sequential scan of messages, a scan per transaction, and halved the
+// throughput. Planning each run costs far less than that.
+const pgWriterPlans = "force_custom_plan"
+
+// newPGConnector opens connections to dsn; writer: for the sequencer.
+func newPGConnector(dsn string, writer bool) (driver.Connector, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, err
@@ -48,6 +58,10 @@ func newPGConnector(dsn string) (driver.Connector, error) {
 	const idle = "idle_in_transaction_session_timeout"
 	if _, ok := cfg.RuntimeParams[idle]; !ok {
 		cfg.RuntimeParams[idle] = strconv.FormatInt(pgIdleInTransaction.Milliseconds(), 10)
+	}
+	const plans = "plan_cache_mode"
+	if _, ok := cfg.RuntimeParams[plans]; !ok && writer {
+		cfg.RuntimeParams[plans] = pgWriterPlans
 	}
 	return pgConnector{inner: stdlib.GetConnector(*cfg)}, nil
 }

@@ -208,3 +208,62 @@ func TestPostgresNodesWriteOneConversation(t *testing.T) {
 		t.Fatalf("n1 took a send from b, who left through n2: %v", err)
 	}
 }
+
+// Two nodes take the same sends at once, each as runs of asynchronous
+// sends (bulk.go): every client ID is stored once, one node's answer is
+// the message and the other's the same message as a duplicate, and the
+// conversation's seqs stay gap-free.
+func TestPostgresNodesTakeTheSameSendsOnce(t *testing.T) {
+	nodes := openNodes(t, 2)
+	ctx := context.Background()
+	a, err := nodes[0].CreateUser(ctx, "a", "hash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := nodes[0].CreateGroup(ctx, a, "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sends = 400
+	type result struct {
+		m   proto.Message
+		dup bool
+		err error
+	}
+	results := [2][sends]result{}
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Go(func() {
+			var sent sync.WaitGroup
+			for k := range sends {
+				sent.Add(1)
+				if err := n.SendAsync(ctx, a, g.ID, fmt.Sprint("k", k), fmt.Sprint("text ", k), func(m proto.Message, dup bool, err error) {
+					results[i][k] = result{m, dup, err}
+					sent.Done()
+				}); err != nil {
+					t.Error(err)
+					sent.Done()
+				}
+			}
+			sent.Wait()
+		})
+	}
+	wg.Wait()
+	seqs := map[int64]bool{}
+	for k := range sends {
+		r0, r1 := results[0][k], results[1][k]
+		if r0.err != nil || r1.err != nil || r0.dup == r1.dup || r0.m.Seq != r1.m.Seq || r0.m.Text != fmt.Sprint("text ", k) || r1.m.Text != r0.m.Text {
+			t.Fatalf("client ID k%d: node 1 %+v, node 2 %+v; want one message, once a duplicate", k, r0, r1)
+		}
+		seqs[r0.m.Seq] = true
+	}
+	for s := int64(2); s <= sends+1; s++ { // seq 1: created
+		if !seqs[s] {
+			t.Fatalf("no send took seq %d: %d seqs for %d sends", s, len(seqs), sends)
+		}
+	}
+	ms, _, err := nodes[1].History(ctx, a.ID, proto.HistoryRequest{Conv: g.ID, Limit: 1})
+	if err != nil || len(ms) != 1 || ms[0].Seq != sends+1 {
+		t.Fatalf("the newest message: %+v %v, want seq %d", ms, err, sends+1)
+	}
+}

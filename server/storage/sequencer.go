@@ -27,6 +27,9 @@ type job struct {
 	// a failure leaves nothing to roll back in the database and it runs
 	// without a savepoint (two statements fewer per message).
 	single bool
+	// send: a plain send (Send, SendAsync), whose insert PostgreSQL may
+	// make with others' (bulk.go); its sender and client ID.
+	send *clientKey
 }
 
 // convState is what the sequencer caches of a conversation it has written
@@ -83,6 +86,12 @@ type sequencer struct {
 	// state it changed (touch), which it logs for the other nodes.
 	clock, pos int64
 	changed    map[proto.ConvID]struct{}
+	bulk       bulkState // runs of plain sends (bulk.go)
+	// Lists of recipients named by hash in the commit log (commitlog.go),
+	// those the current transaction stores, and when it logged.
+	snapshots map[snapshotKey]*snapshotRef
+	toStore   []*snapshotRef
+	logTime   int64
 
 	// fault, if set (by tests, from a job), runs before each statement
 	// that goes through exec and fails it with the error it returns.
@@ -125,7 +134,11 @@ func (s *sequencer) prepare() {
 		return
 	}
 	s.prepared = map[string]*sql.Stmt{}
-	for _, q := range hotStatements {
+	hot := hotStatements
+	if s.d.pg {
+		hot = append(slices.Clip(hot), pgHotStatements...)
+	}
+	for _, q := range hot {
 		st, err := s.d.w.Prepare(q)
 		if err != nil {
 			s.d.log.Warn("prepare statement", "sql", q, "err", err)
@@ -253,6 +266,7 @@ func (s *sequencer) runBatch(batch []*job) {
 	results := make([]any, len(batch))
 	errs := make([]error, len(batch))
 	s.committed = s.committed[:0]
+	s.resetBulk()
 	s.prepare()
 	clear(s.txStmts) // the previous transaction closed them
 
@@ -260,6 +274,7 @@ func (s *sequencer) runBatch(batch []*job) {
 		d.log.Error("write batch failed", "err", err, "jobs", len(batch))
 		s.convs = map[proto.ConvID]*convState{} // may hold uncommitted values
 		s.clock = 0
+		s.snapshotsCommitted(false)
 		for _, j := range batch {
 			j.done(nil, fmt.Errorf("write batch: %w", err))
 		}
@@ -298,6 +313,18 @@ func (s *sequencer) runBatch(batch []*job) {
 			errs[i] = err
 			continue
 		}
+		if d.pg {
+			var err error
+			if j.send == nil {
+				err = s.endRun(tx)
+			} else if !s.bulk.inRun {
+				err = s.startRun(tx, batch[i:])
+			}
+			if err != nil {
+				abort(err)
+				return
+			}
+		}
 		results[i], errs[i] = s.runJob(ctx, tx, j)
 		if s.broken != nil {
 			// The transaction holds what a failed job wrote: none of the
@@ -309,6 +336,10 @@ func (s *sequencer) runBatch(batch []*job) {
 		}
 	}
 	if d.pg {
+		if err := s.endRun(tx); err != nil {
+			abort(err)
+			return
+		}
 		if err := s.logCommit(tx); err != nil {
 			abort(err)
 			return
@@ -324,6 +355,7 @@ func (s *sequencer) runBatch(batch []*job) {
 		return
 	}
 	s.clock = s.pos
+	s.snapshotsCommitted(true)
 	if d.opts.OnCommit != nil && len(s.committed) > 0 {
 		d.opts.OnCommit(s.committed)
 	}
@@ -416,6 +448,7 @@ func (s *sequencer) runJob(ctx context.Context, tx *sql.Tx, j *job) (v any, err 
 	clear(s.undo)
 	s.added = s.added[:0]
 	s.jobStart = len(s.committed)
+	s.bulk.pendingStart = len(s.bulk.pending)
 	single := j.single
 	if !single {
 		if _, err := s.exec(tx, sqlSavepoint); err != nil {
@@ -455,6 +488,9 @@ func (s *sequencer) runJob(ctx context.Context, tx *sql.Tx, j *job) (v any, err 
 			delete(s.convs, id)
 		}
 		s.committed = s.committed[:s.jobStart]
+		if len(s.bulk.pending) > s.bulk.pendingStart {
+			s.bulk.pending = s.bulk.pending[:s.bulk.pendingStart]
+		}
 		v = nil
 	}()
 	return j.run(tx, s)
@@ -591,29 +627,16 @@ func (s *sequencer) append(tx *sql.Tx, c *convState, m proto.Message) (proto.Mes
 		}
 		event = string(b)
 	}
-	var err error
-	var res sql.Result
-	insert, insertMeta := sqlInsertMsg, sqlInsertMsgMeta
-	if s.d.pg {
-		insert, insertMeta = insert+pgNoDuplicate, insertMeta+pgNoDuplicate
-	}
-	if meta, merr := encodeMeta(m); merr != nil {
-		return m, merr
-	} else if meta != nil {
-		res, err = s.exec(tx, insertMeta, m.Conv, m.Seq, m.Sender, clientID, m.Time, m.Kind, m.Text, event, meta)
-	} else { // a plain message: the statement of the first schema
-		res, err = s.exec(tx, insert, m.Conv, m.Seq, m.Sender, clientID, m.Time, m.Kind, m.Text, event)
-	}
+	meta, err := encodeMeta(m)
 	if err != nil {
-		return m, fmt.Errorf("insert message %d/%d: %w", m.Conv, m.Seq, err)
+		return m, err
 	}
-	if s.d.pg {
-		if n, err := res.RowsAffected(); err != nil {
-			return m, fmt.Errorf("insert message %d/%d: %w", m.Conv, m.Seq, err)
-		} else if n == 0 {
-			return m, fmt.Errorf("insert message %d/%d: %w", m.Conv, m.Seq, errDuplicateClientID)
+	quiet := len(c.quiet) > 0 || len(c.waiting) > 0 && slices.Contains(c.waiting, m.Sender)
+	if quiet || !s.deferInsert(m, meta, event) {
+		if err := s.insert(tx, m, clientID, event, meta); err != nil {
+			return m, err
 		}
-	}
+	} // else inserted with the rest of its run (bulk.go)
 	c.lastSeq = m.Seq
 	cm := Committed{Message: m, Members: c.members}
 	if len(c.quiet) > 0 {
@@ -636,6 +659,38 @@ func (s *sequencer) append(tx *sql.Tx, c *convState, m proto.Message) (proto.Mes
 	}
 	s.committed = append(s.committed, cm)
 	return m, nil
+}
+
+// insert stores m, after the messages a run of sends queued.
+func (s *sequencer) insert(tx *sql.Tx, m proto.Message, clientID, event, meta any) error {
+	if err := s.flush(tx); err != nil {
+		return err
+	}
+	var err error
+	var res sql.Result
+	insert, insertMeta := sqlInsertMsg, sqlInsertMsgMeta
+	if s.d.pg {
+		insert, insertMeta = insert+pgNoDuplicate, insertMeta+pgNoDuplicate
+	}
+	if meta != nil {
+		res, err = s.exec(tx, insertMeta, m.Conv, m.Seq, m.Sender, clientID, m.Time, m.Kind, m.Text, event, meta)
+	} else { // a plain message: the statement of the first schema
+		res, err = s.exec(tx, insert, m.Conv, m.Seq, m.Sender, clientID, m.Time, m.Kind, m.Text, event)
+	}
+	if err != nil {
+		return fmt.Errorf("insert message %d/%d: %w", m.Conv, m.Seq, err)
+	}
+	if s.d.pg {
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("insert message %d/%d: %w", m.Conv, m.Seq, err)
+		} else if n == 0 {
+			return fmt.Errorf("insert message %d/%d: %w", m.Conv, m.Seq, errDuplicateClientID)
+		}
+		if s.bulk.inRun && m.ClientID != "" {
+			s.bulk.known[clientKey{m.Sender, m.ClientID}] = m
+		}
+	}
+	return nil
 }
 
 // allocID picks an unused random ID with at least minDigits digits from

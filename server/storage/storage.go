@@ -100,13 +100,13 @@ type Committed struct {
 	// system message, or a group event that adds or removes a member),
 	// so the subject's devices can learn of it in order: Subject joined
 	// (Member) or left it.
-	Conv    *proto.Conversation
-	Subject proto.UserID
-	Member  bool
+	Conv    *proto.Conversation `json:",omitempty"`
+	Subject proto.UserID        `json:",omitempty"`
+	Member  bool                `json:",omitempty"`
 	// Settings, if set, changed with the message: its sender wrote in a
 	// request waiting for them, which accepted it (blocks.go). It goes
 	// to the sender's devices.
-	Settings *proto.ConvSettings
+	Settings *proto.ConvSettings `json:",omitempty"`
 }
 
 // DB is the server's database. All methods are safe for concurrent use.
@@ -247,11 +247,15 @@ func OpenPostgres(ctx context.Context, dsn, dir string, opts Options) (*DB, erro
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
 	opts = opts.withDefaults()
-	conn, err := newPGConnector(dsn)
+	wconn, err := newPGConnector(dsn, true)
 	if err != nil {
 		return nil, fmt.Errorf("postgres address: %w", err)
 	}
-	w := sql.OpenDB(conn)
+	conn, err := newPGConnector(dsn, false)
+	if err != nil {
+		return nil, fmt.Errorf("postgres address: %w", err)
+	}
+	w := sql.OpenDB(wconn)
 	w.SetMaxOpenConns(2) // the sequencer's transaction, and migrations or a stray direct write
 	if err := migratePG(ctx, w); err != nil {
 		w.Close()
@@ -627,12 +631,13 @@ func (d *DB) SchemaVersion(ctx context.Context) (int, error) {
 
 // PostgreSQL runs the same migrations as SQLite, in the words of
 // pgMigration, after its own first one (pgSetup): the schema version, and
-// the cluster's commit clock (sequencer.go).
+// the cluster's commit clock and log (sequencer.go, commitlog.go).
 const pgSetup = `CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL);
 INSERT INTO schema_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
 CREATE TABLE IF NOT EXISTS commit_clock (id BIGINT PRIMARY KEY CHECK (id = 1), pos BIGINT NOT NULL);
 INSERT INTO commit_clock VALUES (1, 0) ON CONFLICT DO NOTHING;
-CREATE TABLE IF NOT EXISTS commit_log (pos BIGINT PRIMARY KEY, time BIGINT NOT NULL, batch BYTEA NOT NULL, convs TEXT NOT NULL DEFAULT '');`
+CREATE TABLE IF NOT EXISTS commit_log (pos BIGINT PRIMARY KEY, time BIGINT NOT NULL, batch BYTEA NOT NULL, convs TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS commit_members (hash TEXT PRIMARY KEY, time BIGINT NOT NULL, members TEXT NOT NULL);`
 
 // pgMigration says a migration written for SQLite in PostgreSQL's words.
 // Migrations keep to the SQL both understand but for these: SQLite's

@@ -70,7 +70,7 @@ func (d *DB) Send(ctx context.Context, sender proto.User, conv proto.ConvID, cli
 		m   proto.Message
 		dup bool
 	}
-	v, err := d.wait(&job{ctx: ctx, single: true, run: func(tx *sql.Tx, s *sequencer) (any, error) {
+	v, err := d.wait(&job{ctx: ctx, single: true, send: &clientKey{sender.ID, clientID}, run: func(tx *sql.Tx, s *sequencer) (any, error) {
 		m, dup, err := s.send(tx, sender, conv, clientID, text)
 		return sent{m, dup}, err
 	}})
@@ -89,7 +89,7 @@ func (d *DB) SendAsync(ctx context.Context, sender proto.User, conv proto.ConvID
 		m   proto.Message
 		dup bool
 	}
-	return d.enqueue(&job{ctx: ctx, single: true, run: func(tx *sql.Tx, s *sequencer) (any, error) {
+	return d.enqueue(&job{ctx: ctx, single: true, send: &clientKey{sender.ID, clientID}, run: func(tx *sql.Tx, s *sequencer) (any, error) {
 		m, dup, err := s.send(tx, sender, conv, clientID, text)
 		return sent{m, dup}, err
 	}, done: func(v any, err error) {
@@ -128,6 +128,13 @@ func (s *sequencer) send(tx *sql.Tx, sender proto.User, conv proto.ConvID, clien
 		}
 		return proto.Message{}, false, err
 	}
+	if s.bulk.inRun && clientID != "" {
+		// The insert of a run tells nothing of a taken client ID: look
+		// first (bulk.go; no query).
+		if m, ok, err := s.findByClientID(tx, sender, clientID); err != nil || ok {
+			return m, ok, err
+		}
+	}
 	m, err := s.append(tx, c, proto.Message{ClientID: clientID, Sender: sender.ID, SenderName: sender.Name, Kind: proto.MsgText, Text: text})
 	if isUniqueViolation(err) {
 		if old, ok, ferr := s.findByClientID(tx, sender, clientID); ferr != nil || ok {
@@ -146,6 +153,15 @@ func isUniqueViolation(err error) bool {
 
 func (s *sequencer) findByClientID(tx *sql.Tx, sender proto.User, clientID string) (proto.Message, bool, error) {
 	m := proto.Message{ClientID: clientID, Sender: sender.ID, SenderName: sender.Name}
+	if s.bulk.inRun {
+		// Every key of the current run is known without a query.
+		old, ok := s.lookupInRun(clientKey{sender.ID, clientID})
+		if !ok {
+			return proto.Message{}, false, nil
+		}
+		m.Conv, m.Seq, m.Time, m.Kind, m.Text = old.Conv, old.Seq, old.Time, old.Kind, old.Text
+		return m, true, nil
+	}
 	st, err := s.stmt(tx, sqlByClientID)
 	if err != nil {
 		return m, false, err
