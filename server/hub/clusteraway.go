@@ -19,8 +19,8 @@ import (
 type away struct {
 	mu    sync.RWMutex
 	calls map[proto.CallID]*awayCall
-	convs map[proto.ConvID]proto.CallID // group calls in progress elsewhere, by group
-	busy  map[proto.UserID]map[string]bool
+	convs map[proto.ConvID]proto.CallID    // group calls in progress elsewhere, by group
+	busy  map[string]map[proto.UserID]bool // by node: the users in a call it holds
 }
 
 type awayCall struct {
@@ -83,25 +83,32 @@ func (r *refs) drop(c calls.Conn) (uint64, bool) {
 	return id, ok
 }
 
+// isBusy reports whether user is in a call on another node.
+func (a *away) isBusy(user proto.UserID) bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	for _, users := range a.busy {
+		if users[user] {
+			return true
+		}
+	}
+	return false
+}
+
 // setBusy records e.
 func (a *away) setBusy(e busyEvent) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	nodes := a.busy[e.User]
-	if e.Busy {
-		if nodes == nil {
-			if a.busy == nil {
-				a.busy = map[proto.UserID]map[string]bool{}
-			}
-			nodes = map[string]bool{}
-			a.busy[e.User] = nodes
+	switch users := a.busy[e.Node]; {
+	case !e.Busy:
+		delete(users, e.User)
+	case users == nil:
+		if a.busy == nil {
+			a.busy = map[string]map[proto.UserID]bool{}
 		}
-		nodes[e.Node] = true
-		return
-	}
-	delete(nodes, e.Node)
-	if len(nodes) == 0 {
-		delete(a.busy, e.User)
+		a.busy[e.Node] = map[proto.UserID]bool{e.User: true}
+	default:
+		users[e.User] = true
 	}
 }
 
@@ -109,20 +116,12 @@ func (a *away) setBusy(e busyEvent) {
 func (a *away) setNodeBusy(node string, users []proto.UserID) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for u, nodes := range a.busy {
-		delete(nodes, node)
-		if len(nodes) == 0 {
-			delete(a.busy, u)
-		}
+	if a.busy == nil {
+		a.busy = map[string]map[proto.UserID]bool{}
 	}
+	a.busy[node] = map[proto.UserID]bool{}
 	for _, u := range users {
-		if a.busy == nil {
-			a.busy = map[proto.UserID]map[string]bool{}
-		}
-		if a.busy[u] == nil {
-			a.busy[u] = map[string]bool{}
-		}
-		a.busy[u][node] = true
+		a.busy[node][u] = true
 	}
 }
 
@@ -244,11 +243,6 @@ func (a *away) homeGone(node string) map[proto.CallID]*awayCall {
 			}
 		}
 	}
-	for u, nodes := range a.busy {
-		delete(nodes, node)
-		if len(nodes) == 0 {
-			delete(a.busy, u)
-		}
-	}
+	delete(a.busy, node)
 	return out
 }

@@ -133,12 +133,7 @@ func (h *Hub) clustered() bool { return h.cfg.Cluster != nil }
 
 // remoteBusy is the switchboard's Busy: user is in a call on another
 // node.
-func (h *Hub) remoteBusy(user proto.UserID) bool {
-	a := &h.calls.away
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	return len(a.busy[user]) > 0
-}
+func (h *Hub) remoteBusy(user proto.UserID) bool { return h.calls.away.isBusy(user) }
 
 // tellBusy is the switchboard's OnBusy.
 func (h *Hub) tellBusy(user proto.UserID, busy bool) {
