@@ -516,6 +516,10 @@ func (a *account) requestAnsweredPush(body json.RawMessage) {
 func (a *account) groupEvents(ctx context.Context, msgs []proto.Message) {
 	for _, msg := range msgs {
 		ev := msg.Event
+		if ev != nil && ev.Type == proto.EventLeft && ev.Actor.ID == a.user.ID {
+			a.leftMe(ctx, msg.Conv)
+			continue
+		}
 		if msg.Kind != proto.MsgGroupEvent && !(msg.Kind == proto.MsgSystem && ev != nil && ev.Type == proto.EventJoined) {
 			continue
 		}
@@ -568,6 +572,22 @@ func (a *account) removedMe(ctx context.Context, msg proto.Message) {
 	})
 	a.setGroupCall(msg.Conv, nil) // its call is no longer mine to join (groupcalls.go)
 	a.m.notify(kind, msg.Event.Actor.Name, name, fmt.Sprint(msg.Conv))
+}
+
+// leftMe forgets a group I left, here or on another device, once the
+// event says so: storing the event may have left a placeholder of it
+// (after Leave had deleted it), which would keep its draft. The owner
+// runs it.
+func (a *account) leftMe(ctx context.Context, conv proto.ConvID) {
+	if err := a.db.DeleteConversation(ctx, conv); err != nil && !errors.Is(err, store.ErrNotFound) {
+		a.m.log.Error("forget the group I left", "conv", conv, "err", err)
+	}
+	a.m.update(func(st *state.State) {
+		if st.Group != nil && st.Group.Conv == conv {
+			st.Group = nil
+		}
+	})
+	a.refresh()
 }
 
 // rename stores a group's new name; the owner runs it.
